@@ -1,0 +1,30 @@
+// kelvinctl: the administrator's command line (PKI now; registry, users, releases later).
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "pki_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kelvinctl " KELVIN_VERSION " - administer a kelvin installation"};
+  app.set_version_flag("--version", "kelvinctl " KELVIN_VERSION);
+  app.require_subcommand(1);
+
+  int exit_code = 0;
+  kelvin::ctl::add_pki_command(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "kelvinctl: " << e.what() << " (see kelvinctl --help)\n";
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,27 @@
+# Project-wide compile settings, applied per target so that third-party code is never affected.
+
+if(KELVIN_SANITIZE)
+  # Applied globally so every object, test and app in a sanitized build agrees on the runtime.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# kelvin_target_defaults(<target>): warnings (and -Werror when KELVIN_WERROR) for kelvin's own code.
+function(kelvin_target_defaults target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+    -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  if(KELVIN_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# kelvin_library(<name> SOURCES ... DEPS ...): a library under libs/<name> exposing include/.
+function(kelvin_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(kelvin_${name} STATIC ${ARG_SOURCES})
+  add_library(kelvin::${name} ALIAS kelvin_${name})
+  target_include_directories(kelvin_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  target_link_libraries(kelvin_${name} PUBLIC ${ARG_DEPS})
+  kelvin_target_defaults(kelvin_${name})
+endfunction()
