@@ -25,3 +25,12 @@ function(kelvin_library name)
   target_link_libraries(kelvin_${name} PUBLIC ${ARG_DEPS})
   kelvin_target_defaults(kelvin_${name})
 endfunction()
+
+# kelvin_test(<name> SOURCES ... DEPS ...): a GoogleTest executable registered with CTest.
+function(kelvin_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} kelvin_test_support GTest::gtest GTest::gmock GTest::gtest_main)
+  kelvin_target_defaults(${name})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -268,6 +268,9 @@ Result<IssuedIdentity> CertificateAuthority::issue(CertificateKind kind, std::st
     case CertificateKind::server:
       if (common_name.empty()) common_name = local_host_name();
       if (auto r = validate_display_name(common_name, "the server name"); !r) return std::move(r).error();
+      for (const auto& san : options.server_alt_names) {
+        if (auto r = validate_subject_alt_name(san); !r) return std::move(r).error();
+      }
       break;
   }
   auto lock = files::ExclusiveLock::acquire(paths_.lock());
