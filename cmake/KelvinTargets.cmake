@@ -10,7 +10,7 @@ endif()
 function(kelvin_target_defaults target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-    -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+    -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
   if(KELVIN_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

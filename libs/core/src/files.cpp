@@ -165,7 +165,7 @@ Result<std::string> read_secret_file(const fs::path& path) {
   auto mode = permissions_of(path);
   if (!mode) return std::move(mode).error();
   if ((*mode & 077) != 0) {
-    char octal[8];
+    char octal[12];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(*mode));
     return make_error(Errc::permission_denied,
                       "refusing secret file " + path.string() + " with mode " + octal +
