@@ -7,10 +7,6 @@
 namespace kelvin::crypto {
 namespace {
 
-Bio memory_bio(std::string_view data) {
-  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
 // OpenSSL's pem_password_cb: copies the passphrase given as userdata into its buffer.
 int copy_passphrase(char* buffer, int size, int /*rwflag*/, void* userdata) {
   const auto* passphrase = static_cast<const std::string*>(userdata);

@@ -24,6 +24,10 @@ Error openssl_error(std::string_view what) {
   return make_error(Errc::crypto, std::move(message));
 }
 
+Bio memory_bio(std::string_view data) {
+  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
 std::string bio_to_string(BIO* bio) {
   char* data = nullptr;
   long size = BIO_get_mem_data(bio, &data);

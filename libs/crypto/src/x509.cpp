@@ -5,14 +5,6 @@
 #include <cstdio>
 
 namespace kelvin::crypto {
-namespace {
-
-Bio memory_bio(std::string_view data) {
-  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
-}  // namespace
-
 Result<Certificate> certificate_from_pem(std::string_view pem, std::string_view source) {
   Bio bio = memory_bio(pem);
   Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));

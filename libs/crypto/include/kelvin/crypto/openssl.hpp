@@ -43,6 +43,9 @@ std::string drain_openssl_errors();
 // An Errc::crypto error: "<what>: <OpenSSL's reasons>"; drains the error queue.
 Error openssl_error(std::string_view what);
 
+// A read-only memory BIO over `data` (which must outlive it).
+Bio memory_bio(std::string_view data);
+
 // The contents of a memory BIO as a string.
 std::string bio_to_string(BIO* bio);
 
