@@ -1,0 +1,212 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "kelvin/proto/telemetry_codec.hpp"
+
+namespace kelvin::proto {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr std::int64_t kNow = 1'800'000'000'000;  // 2027-01-15T08:00:00Z
+
+Reading reading(std::uint64_t seq, double temperature, std::optional<double> humidity = std::nullopt) {
+  Reading r;
+  r.seq = seq;
+  r.ts_ms = kNow - 1000 + static_cast<std::int64_t>(seq);
+  r.set(Quantity::temperature, temperature);
+  if (humidity) r.set(Quantity::humidity, *humidity);
+  return r;
+}
+
+// The single-reading payload must be rejected (not accepted) for `reason`.
+void expect_reading_rejected(const std::string& payload, RejectReason reason) {
+  auto decoded = decode_telemetry(payload, kNow);
+  EXPECT_FALSE(decoded.payload_rejection) << payload;
+  EXPECT_TRUE(decoded.accepted.empty()) << payload;
+  ASSERT_EQ(decoded.rejected.size(), 1u) << payload;
+  EXPECT_EQ(decoded.rejected[0].reason, reason) << payload << " -> " << to_string(decoded.rejected[0].reason) << ": "
+                                                << decoded.rejected[0].detail;
+}
+
+void expect_payload_rejected(const std::string& payload, RejectReason reason) {
+  auto decoded = decode_telemetry(payload, kNow);
+  ASSERT_TRUE(decoded.payload_rejection) << payload;
+  EXPECT_EQ(decoded.payload_rejection->reason, reason) << payload << " -> " << decoded.payload_rejection->detail;
+  EXPECT_TRUE(decoded.accepted.empty());
+  EXPECT_TRUE(decoded.rejected.empty());
+}
+
+TEST(TelemetryCodec, EncodesTheDocumentedFormat) {
+  Reading r;
+  r.seq = 42;
+  r.ts_ms = 1732200000123;
+  r.set(Quantity::temperature, 21.5);
+  r.set(Quantity::humidity, 40.2);
+  std::string json;
+  append_reading_json(r, json);
+  EXPECT_EQ(json, R"({"seq":42,"ts":1732200000123,"values":{"temperature":21.5,"humidity":40.2}})");
+
+  std::string batch;
+  append_batch_json(std::vector<Reading>{r, r}, batch);
+  EXPECT_EQ(batch, "{\"batch\":[" + json + "," + json + "]}");
+}
+
+TEST(TelemetryCodec, DecodesTheDocumentedExample) {
+  auto decoded = decode_telemetry(R"({"seq":42,"ts":1799999999000,"values":{"temperature":21.5,"humidity":40.2}})", kNow);
+  ASSERT_FALSE(decoded.payload_rejection);
+  ASSERT_EQ(decoded.accepted.size(), 1u);
+  EXPECT_TRUE(decoded.rejected.empty());
+  const Reading& r = decoded.accepted[0];
+  EXPECT_EQ(r.seq, 42u);
+  EXPECT_EQ(r.ts_ms, 1799999999000);
+  EXPECT_EQ(r.value(Quantity::temperature), 21.5);
+  EXPECT_EQ(r.value(Quantity::humidity), 40.2);
+}
+
+TEST(TelemetryCodec, RoundTripsValuesExactly) {
+  std::vector<Reading> readings;
+  for (std::uint64_t seq = 1; seq <= 50; ++seq) {
+    // Values that have no short decimal form must still come back bit for bit.
+    readings.push_back(reading(seq, -55.0 + static_cast<double>(seq) * 3.1415926535897932, std::nextafter(40.0, 41.0)));
+  }
+  readings.push_back(reading(51, 125.0));  // humidity absent stays absent
+  std::string json;
+  append_batch_json(readings, json);
+  auto decoded = decode_telemetry(json, kNow);
+  ASSERT_FALSE(decoded.payload_rejection);
+  EXPECT_TRUE(decoded.rejected.empty());
+  EXPECT_EQ(decoded.accepted, readings);
+}
+
+TEST(TelemetryCodec, OneBadReadingInABatchDoesNotSinkTheOthers) {
+  const std::string payload =
+      R"({"batch":[{"seq":1,"ts":1799999999000,"values":{"temperature":20}},)"
+      R"({"seq":2,"ts":1799999999000,"values":{"temperature":900}},)"
+      R"({"seq":3,"ts":1799999999000,"values":{"humidity":55}}]})";
+  auto decoded = decode_telemetry(payload, kNow);
+  ASSERT_FALSE(decoded.payload_rejection);
+  ASSERT_EQ(decoded.accepted.size(), 2u);
+  EXPECT_EQ(decoded.accepted[0].seq, 1u);
+  EXPECT_EQ(decoded.accepted[1].seq, 3u);
+  ASSERT_EQ(decoded.rejected.size(), 1u);
+  EXPECT_EQ(decoded.rejected[0].reason, RejectReason::out_of_range);
+  EXPECT_EQ(decoded.rejected[0].seq, 2u);  // known, so the gateway can account for it
+  EXPECT_THAT(decoded.rejected[0].detail, HasSubstr("temperature"));
+}
+
+TEST(TelemetryCodec, RefusesUnusablePayloads) {
+  expect_payload_rejected(std::string(16 * 1024 + 1, ' '), RejectReason::payload_too_large);
+  expect_payload_rejected("{\"seq\":1,\"ts\":1799999999000,\"values\":{\"temperature\":20},\"x\":\"\xC3\x28\"}",
+                          RejectReason::invalid_utf8);
+  expect_payload_rejected("{\"seq\":1", RejectReason::malformed_json);
+  expect_payload_rejected("", RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":NaN}})", RejectReason::malformed_json);
+  expect_payload_rejected("[1,2,3]", RejectReason::wrong_shape);
+  expect_payload_rejected("42", RejectReason::wrong_shape);
+  expect_payload_rejected(R"({"batch":{}})", RejectReason::wrong_shape);
+  expect_payload_rejected(R"({"batch":[],"seq":1})", RejectReason::wrong_shape);
+  expect_payload_rejected(R"({"batch":[]})", RejectReason::batch_empty);
+
+  std::string too_many = R"({"batch":[)";
+  for (int i = 1; i <= 501; ++i) too_many += std::string(i > 1 ? "," : "") + "{}";
+  too_many += "]}";
+  expect_payload_rejected(too_many, RejectReason::batch_too_large);
+}
+
+TEST(TelemetryCodec, RefusesReadingsThatBreakTheSchema) {
+  expect_reading_rejected(R"({"ts":1799999999000,"values":{"temperature":20}})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":0,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
+  expect_reading_rejected(R"({"seq":-1,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
+  expect_reading_rejected(R"({"seq":1.5,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
+  expect_reading_rejected(R"({"seq":"1","ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
+  expect_reading_rejected(R"({"seq":1,"ts":"now","values":{"temperature":20}})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000.5,"values":{"temperature":20}})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":[20]})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{}})", RejectReason::no_values);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":"20"}})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":null}})", RejectReason::wrong_shape);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"pressure":1013}})", RejectReason::unknown_quantity);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":20},"extra":1})",
+                          RejectReason::wrong_shape);
+}
+
+TEST(TelemetryCodec, RefusesImplausibleValues) {
+  // JSON cannot carry NaN or Infinity; literals that overflow a double are refused as malformed.
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":1e999}})", RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-1e999}})", RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":Infinity}})", RejectReason::malformed_json);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":125.01}})", RejectReason::out_of_range);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-55.01}})", RejectReason::out_of_range);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"humidity":100.5}})", RejectReason::out_of_range);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"humidity":-0.1}})", RejectReason::out_of_range);
+  // The range ends themselves are plausible.
+  auto edges = decode_telemetry(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-55,"humidity":100}})", kNow);
+  EXPECT_EQ(edges.accepted.size(), 1u);
+}
+
+TEST(TelemetryCodec, RefusesTimestampsFromTheFutureOrBeforeAnyClockWasSet) {
+  const std::int64_t five_minutes = 5 * 60 * 1000;
+  auto at = [](std::int64_t ts) {
+    return R"({"seq":7,"ts":)" + std::to_string(ts) + R"(,"values":{"temperature":20}})";
+  };
+  EXPECT_EQ(decode_telemetry(at(kNow + five_minutes), kNow).accepted.size(), 1u);
+  expect_reading_rejected(at(kNow + five_minutes + 1), RejectReason::timestamp_in_future);
+  expect_reading_rejected(at(std::numeric_limits<std::int64_t>::max()), RejectReason::timestamp_in_future);
+  expect_reading_rejected("{\"seq\":7,\"ts\":18446744073709551615,\"values\":{\"temperature\":20}}",
+                          RejectReason::timestamp_in_future);
+  EXPECT_EQ(decode_telemetry(at(1'577'836'800'000), kNow).accepted.size(), 1u);  // 2020-01-01
+  expect_reading_rejected(at(1'577'836'799'999), RejectReason::timestamp_too_old);
+  expect_reading_rejected(at(0), RejectReason::timestamp_too_old);
+  expect_reading_rejected(at(-5), RejectReason::timestamp_too_old);
+
+  auto decoded = decode_telemetry(at(kNow + 3'600'000), kNow);
+  ASSERT_EQ(decoded.rejected.size(), 1u);
+  EXPECT_EQ(decoded.rejected[0].seq, 7u);
+}
+
+TEST(TelemetryCodec, LimitsAreConfigurable) {
+  TelemetryLimits limits;
+  limits.max_batch_readings = 2;
+  limits.max_payload_bytes = 100'000;
+  std::string json;
+  append_batch_json(std::vector<Reading>{reading(1, 20), reading(2, 20), reading(3, 20)}, json);
+  auto decoded = decode_telemetry(json, kNow, limits);
+  ASSERT_TRUE(decoded.payload_rejection);
+  EXPECT_EQ(decoded.payload_rejection->reason, RejectReason::batch_too_large);
+}
+
+TEST(Utf8, AcceptsWellFormedAndRefusesMalformedSequences) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("21.5 \xC2\xB0" "C"));                 // U+00B0
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));                      // U+20AC
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x8C\xA1"));                  // U+1F321
+  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));                  // U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\x80"));                             // lone continuation
+  EXPECT_FALSE(is_valid_utf8("\xC3"));                             // truncated
+  EXPECT_FALSE(is_valid_utf8("\xC3\x28"));                         // bad continuation
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));                         // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));                     // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));                     // surrogate U+D800
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));                 // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xFF"));
+}
+
+TEST(RejectReason, EveryReasonHasADistinctStableName) {
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
+    auto name = to_string(static_cast<RejectReason>(i));
+    EXPECT_NE(name, "unknown");
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), kRejectReasonCount);
+}
+
+}  // namespace
+}  // namespace kelvin::proto
