@@ -1,7 +1,6 @@
 // kelvinctl: the administrator's command line (PKI now; registry, users, releases later).
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "pki_command.hpp"

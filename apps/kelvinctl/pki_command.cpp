@@ -60,7 +60,8 @@ Result<std::optional<std::string>> read_passphrase(const PkiOptions& options) {
   if (!options.passphrase_file.empty()) {
     auto secret = files::read_secret_file(options.passphrase_file);
     if (!secret) return std::move(secret).error();
-    if (secret->empty()) return make_error(Errc::bad_credentials, "passphrase file " + options.passphrase_file + " is empty");
+    if (secret->empty())
+      return make_error(Errc::bad_credentials, "passphrase file " + options.passphrase_file + " is empty");
     return std::optional<std::string>(std::move(secret).value());
   }
   if (const char* from_env = std::getenv(kPassphraseEnv); from_env != nullptr) {
@@ -99,7 +100,8 @@ int run_init(const PkiOptions& options) {
   }
   std::cout << "  CRL     " << paths.crl().string() << " (next update in " << pki::kCrlValidityDays
             << " days: regenerate it with kelvinctl pki crl)\n"
-            << "CA key " << paths.ca_key().string() << (init.passphrase ? " is encrypted with your passphrase" : " is not encrypted")
+            << "CA key " << paths.ca_key().string()
+            << (init.passphrase ? " is encrypted with your passphrase" : " is not encrypted")
             << "; keep a backup of it offline.\n";
   return 0;
 }
@@ -107,12 +109,13 @@ int run_init(const PkiOptions& options) {
 int run_issue(const PkiOptions& options) {
   auto kind = pki::parse_certificate_kind(options.kind);
   if (!kind || *kind == CertificateKind::ca) {
-    return fail(make_error(Errc::invalid_argument, "unknown kind '" + options.kind + "': use device, service or server"),
-                options);
+    return fail(
+        make_error(Errc::invalid_argument, "unknown kind '" + options.kind + "': use device, service or server"),
+        options);
   }
   if (*kind != CertificateKind::server && options.name.empty()) {
-    return fail(make_error(Errc::invalid_argument, "give the " + options.kind + "'s name: kelvinctl pki issue " +
-                                                       options.kind + " NAME"),
+    return fail(make_error(Errc::invalid_argument,
+                           "give the " + options.kind + "'s name: kelvinctl pki issue " + options.kind + " NAME"),
                 options);
   }
   auto ca = open_ca(options);
@@ -121,8 +124,9 @@ int run_issue(const PkiOptions& options) {
   issue.validity_days = options.validity_days;
   issue.renew = options.renew;
   issue.server_alt_names = options.server_alt_names;
-  auto issued = ca->issue(*kind, *kind == CertificateKind::server && options.name.empty() ? options.server_name : options.name,
-                          issue, std::time(nullptr));
+  auto issued =
+      ca->issue(*kind, *kind == CertificateKind::server && options.name.empty() ? options.server_name : options.name,
+                issue, std::time(nullptr));
   if (!issued) return fail(issued.error(), options);
 
   std::cout << "Issued " << options.kind << " certificate for " << issued->record.common_name << "\n"
@@ -194,7 +198,8 @@ int run_verify(const PkiOptions& options) {
   std::cout << (report.valid() ? "OK" : "INVALID") << ": " << options.target << "\n"
             << "  CN " << report.common_name << ", kind " << kind << ", serial " << report.serial << "\n"
             << "  valid until " << format_utc_timestamp(report.not_after) << ", checked for " << report.purpose
-            << " use against " << ca->paths().ca_certificate().string() << " and " << ca->paths().crl().string() << "\n";
+            << " use against " << ca->paths().ca_certificate().string() << " and " << ca->paths().crl().string()
+            << "\n";
   for (const auto& problem : report.problems) std::cout << "  problem: " << problem << "\n";
   return report.valid() ? 0 : 1;
 }
@@ -209,7 +214,8 @@ void add_pki_command(CLI::App& app, int& exit_code) {
   CLI::App* pki = app.add_subcommand("pki", "The installation's certificate authority");
   pki->require_subcommand(1);
   pki->fallthrough();  // --dir and --passphrase-file may follow the subcommand
-  pki->add_option("--dir", options->dir, "PKI directory (default: $KELVIN_PKI_DIR or " + std::string(kDefaultPkiDir) + ")");
+  pki->add_option("--dir", options->dir,
+                  "PKI directory (default: $KELVIN_PKI_DIR or " + std::string(kDefaultPkiDir) + ")");
   pki->add_option("--passphrase-file", options->passphrase_file,
                   "File (mode 0600) holding the CA key passphrase; or set " + std::string(kPassphraseEnv));
 
@@ -218,19 +224,22 @@ void add_pki_command(CLI::App& app, int& exit_code) {
   };
   auto add_server_options = [options](CLI::App* command) {
     command->add_option("--server-name", options->server_name, "CN of the server certificate (default: host name)");
-    command->add_option("--server-san", options->server_alt_names,
-                        "Server subject alternative names, e.g. DNS:gw.local,IP:192.0.2.7 "
-                        "(default: DNS:localhost,IP:127.0.0.1,DNS:<host name>)")
+    command
+        ->add_option("--server-san", options->server_alt_names,
+                     "Server subject alternative names, e.g. DNS:gw.local,IP:192.0.2.7 "
+                     "(default: DNS:localhost,IP:127.0.0.1,DNS:<host name>)")
         ->delimiter(',');
   };
 
-  CLI::App* init = pki->add_subcommand("init", "Create the CA, the server certificate and the gateway's service certificate");
+  CLI::App* init =
+      pki->add_subcommand("init", "Create the CA, the server certificate and the gateway's service certificate");
   init->add_option("--name", options->ca_name, "CA name (CN of the CA certificate)")->capture_default_str();
   add_server_options(init);
   init->add_flag("--force", options->force, "Replace an existing CA (the old one is moved to a replaced-* folder)");
   init->callback(run(run_init));
 
-  CLI::App* issue = pki->add_subcommand("issue", "Issue a certificate: issue device ID | issue service svc-NAME | issue server");
+  CLI::App* issue =
+      pki->add_subcommand("issue", "Issue a certificate: issue device ID | issue service svc-NAME | issue server");
   issue->add_option("kind", options->kind, "device, service or server")->required();
   issue->add_option("name", options->name, "Device id or service name (svc-...)");
   issue->add_option("--days", options->validity_days, "Validity in days")->capture_default_str();

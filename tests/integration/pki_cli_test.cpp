@@ -98,11 +98,11 @@ TEST_F(PkiCli, InitCreatesCaServerAndServiceCertificatesThatOpensslVerifies) {
 
   auto chain = openssl({"verify", "-CAfile", ca(), "-purpose", "sslserver", (pki_ / "server/server.crt").string()});
   EXPECT_EQ(chain.exit_code, 0) << describe(chain);
-  auto service = openssl({"verify", "-CAfile", ca(), "-purpose", "sslclient",
-                          (pki_ / "services/svc-gateway/svc-gateway.crt").string()});
+  auto service = openssl(
+      {"verify", "-CAfile", ca(), "-purpose", "sslclient", (pki_ / "services/svc-gateway/svc-gateway.crt").string()});
   EXPECT_EQ(service.exit_code, 0) << describe(service);
-  auto with_crl = openssl({"verify", "-crl_check", "-CAfile", ca(), "-CRLfile", crl(),
-                           (pki_ / "server/server.crt").string()});
+  auto with_crl =
+      openssl({"verify", "-crl_check", "-CAfile", ca(), "-CRLfile", crl(), (pki_ / "server/server.crt").string()});
   EXPECT_EQ(with_crl.exit_code, 0) << describe(with_crl);
 
   auto ca_text = openssl({"x509", "-in", ca(), "-noout", "-text"});
@@ -147,7 +147,8 @@ TEST_F(PkiCli, DefaultServerNamesAreLocalhostLoopbackAndHostName) {
     auto r = openssl({"verify", "-CAfile", ca(), check, name, (pki_ / "server/server.crt").string()});
     EXPECT_EQ(r.exit_code, 0) << check << " " << name << "\n" << describe(r);
   }
-  auto wrong = openssl({"verify", "-CAfile", ca(), "-verify_hostname", "evil.example", (pki_ / "server/server.crt").string()});
+  auto wrong =
+      openssl({"verify", "-CAfile", ca(), "-verify_hostname", "evil.example", (pki_ / "server/server.crt").string()});
   EXPECT_NE(wrong.exit_code, 0);
 }
 
@@ -264,7 +265,8 @@ TEST_F(PkiCli, RevokeBySerialAndTheListShowsTheRevocation) {
   ASSERT_EQ(list.exit_code, 0) << describe(list);
   EXPECT_THAT(list.out, HasSubstr("CN"));
   EXPECT_THAT(list.out, HasSubstr("DAYS LEFT"));
-  EXPECT_TRUE(std::regex_search(list.out, std::regex("sensor-01 +device +" + serial + " +[0-9-]{10} +revoked +7[23][0-9]")))
+  EXPECT_TRUE(
+      std::regex_search(list.out, std::regex("sensor-01 +device +" + serial + " +[0-9-]{10} +revoked +7[23][0-9]")))
       << list.out;
   EXPECT_TRUE(std::regex_search(list.out, std::regex("svc-gateway +service +[0-9A-F]+ +[0-9-]{10} +valid +7[23][0-9]")))
       << list.out;
@@ -315,7 +317,8 @@ TEST_F(PkiCli, PassphraseFromFileEncryptsTheCaKeyAndIsNeededToSign) {
 
   auto without = ctl({"issue", "device", "sensor-01"});
   EXPECT_EQ(without.exit_code, 1);
-  EXPECT_THAT(without.err, AllOf(HasSubstr("no passphrase"), HasSubstr("--passphrase-file"), HasSubstr("KELVIN_CA_PASSPHRASE")));
+  EXPECT_THAT(without.err,
+              AllOf(HasSubstr("no passphrase"), HasSubstr("--passphrase-file"), HasSubstr("KELVIN_CA_PASSPHRASE")));
 
   const fs::path wrong = tmp_ / "wrong";
   write_file(wrong, "tr0ub4dor", fs::perms::owner_read | fs::perms::owner_write);
@@ -329,14 +332,16 @@ TEST_F(PkiCli, PassphraseFromFileEncryptsTheCaKeyAndIsNeededToSign) {
 
   CommandOptions env_options;
   env_options.env["KELVIN_CA_PASSPHRASE"] = "correct horse battery staple";
-  auto args = std::vector<std::string>{project_binary("kelvinctl"), "pki", "--dir", pki_.string(), "issue", "device", "sensor-02"};
+  auto args = std::vector<std::string>{
+      project_binary("kelvinctl"), "pki", "--dir", pki_.string(), "issue", "device", "sensor-02"};
   auto from_env = run_command(args, env_options);
   EXPECT_EQ(from_env.exit_code, 0) << describe(from_env);
 }
 
 TEST_F(PkiCli, PassphraseFileReadableByOthersIsRefused) {
   const fs::path secret = tmp_ / "passphrase";
-  write_file(secret, "s3cret", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  write_file(secret, "s3cret",
+             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
   auto r = ctl({"init", "--passphrase-file", secret.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, AllOf(HasSubstr("0644"), HasSubstr("chmod 600")));
@@ -408,7 +413,8 @@ TEST_F(PkiCli, UnreadablePkiDirectoryIsReportedWithWhatToDo) {
 std::set<std::string> serials_in_list(const std::string& list_output) {
   std::set<std::string> serials;
   std::regex row(" ([0-9A-F]{16,32}) ");
-  for (auto it = std::sregex_iterator(list_output.begin(), list_output.end(), row); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(list_output.begin(), list_output.end(), row); it != std::sregex_iterator();
+       ++it) {
     serials.insert((*it)[1]);
   }
   return serials;
@@ -439,7 +445,8 @@ TEST_F(PkiCli, KillingIssueAtAnyMomentNeverLeavesACertificateTheIndexDoesNotKnow
   const auto known = serials_in_list(list.out);
   int files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(pki_)) {
-    if (entry.path().extension() != ".crt" || entry.path().filename().string().find(".tmp.") != std::string::npos) continue;
+    if (entry.path().extension() != ".crt" || entry.path().filename().string().find(".tmp.") != std::string::npos)
+      continue;
     auto serial = openssl({"x509", "-in", entry.path().string(), "-noout", "-serial"});
     if (serial.exit_code != 0) continue;  // a temp file cut short is not a certificate
     ++files;

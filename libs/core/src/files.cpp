@@ -38,11 +38,15 @@ class FdGuard {
 Errc errc_from_errno(int err) {
   switch (err) {
     case EACCES:
-    case EPERM: return Errc::permission_denied;
+    case EPERM:
+      return Errc::permission_denied;
     case ENOENT:
-    case ENOTDIR: return Errc::not_found;
-    case EEXIST: return Errc::already_exists;
-    default: return Errc::io;
+    case ENOTDIR:
+      return Errc::not_found;
+    case EEXIST:
+      return Errc::already_exists;
+    default:
+      return Errc::io;
   }
 }
 
@@ -69,8 +73,7 @@ Result<void> fsync_directory(const fs::path& dir) {
 
 Error error_from_errno(std::string_view what, const fs::path& path) {
   int err = errno;
-  return make_error(errc_from_errno(err),
-                    std::string(what) + " " + path.string() + ": " + std::strerror(err));
+  return make_error(errc_from_errno(err), std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
 Result<void> ensure_private_dir(const fs::path& dir) {
@@ -167,9 +170,8 @@ Result<std::string> read_secret_file(const fs::path& path) {
   if ((*mode & 077) != 0) {
     char octal[12];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(*mode));
-    return make_error(Errc::permission_denied,
-                      "refusing secret file " + path.string() + " with mode " + octal +
-                          ": others may read it; run chmod 600 " + path.string());
+    return make_error(Errc::permission_denied, "refusing secret file " + path.string() + " with mode " + octal +
+                                                   ": others may read it; run chmod 600 " + path.string());
   }
   auto content = read_file(path, 64u << 10);
   if (!content) return content;

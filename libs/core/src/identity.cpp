@@ -17,8 +17,7 @@ std::string quoted_for_message(std::string_view id) {
   return out + "'";
 }
 
-constexpr const char* kGrammar =
-    "1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit";
+constexpr const char* kGrammar = "1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit";
 
 }  // namespace
 
@@ -33,21 +32,18 @@ bool is_well_formed_identity(std::string_view id) noexcept {
 
 Result<void> validate_device_id(std::string_view id) {
   if (!is_well_formed_identity(id)) {
-    return make_error(Errc::invalid_argument,
-                      "invalid device id " + quoted_for_message(id) + ": use " + kGrammar);
+    return make_error(Errc::invalid_argument, "invalid device id " + quoted_for_message(id) + ": use " + kGrammar);
   }
   if (id.starts_with(kServicePrefix)) {
-    return make_error(Errc::invalid_argument,
-                      "invalid device id " + quoted_for_message(id) +
-                          ": the prefix 'svc-' is reserved for services; choose another id");
+    return make_error(Errc::invalid_argument, "invalid device id " + quoted_for_message(id) +
+                                                  ": the prefix 'svc-' is reserved for services; choose another id");
   }
   return {};
 }
 
 Result<void> validate_service_name(std::string_view name) {
   if (!is_well_formed_identity(name)) {
-    return make_error(Errc::invalid_argument,
-                      "invalid service name " + quoted_for_message(name) + ": use " + kGrammar);
+    return make_error(Errc::invalid_argument, "invalid service name " + quoted_for_message(name) + ": use " + kGrammar);
   }
   if (!name.starts_with(kServicePrefix) || name.size() == kServicePrefix.size()) {
     return make_error(Errc::invalid_argument, "invalid service name " + quoted_for_message(name) +

@@ -13,8 +13,14 @@ std::string format(std::time_t t, const char* pattern) {
 
 }  // namespace
 
-std::string format_utc_date(std::time_t t) { return format(t, "%Y-%m-%d"); }
-std::string format_utc_timestamp(std::time_t t) { return format(t, "%Y-%m-%dT%H:%M:%SZ"); }
-std::string format_utc_compact(std::time_t t) { return format(t, "%Y%m%dT%H%M%SZ"); }
+std::string format_utc_date(std::time_t t) {
+  return format(t, "%Y-%m-%d");
+}
+std::string format_utc_timestamp(std::time_t t) {
+  return format(t, "%Y-%m-%dT%H:%M:%SZ");
+}
+std::string format_utc_compact(std::time_t t) {
+  return format(t, "%Y%m%dT%H%M%SZ");
+}
 
 }  // namespace kelvin

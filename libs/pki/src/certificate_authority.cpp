@@ -21,7 +21,8 @@ constexpr std::time_t kSecondsPerDay = 86400;
 
 std::string uppercase(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
@@ -77,31 +78,43 @@ int collect_verification_problem(int ok, X509_STORE_CTX* context) {
 
 // ---- paths -------------------------------------------------------------------------------------
 
-fs::path PkiPaths::issued_copy(std::string_view serial) const { return root_ / "issued" / (std::string(serial) + ".crt"); }
+fs::path PkiPaths::issued_copy(std::string_view serial) const {
+  return root_ / "issued" / (std::string(serial) + ".crt");
+}
 
 fs::path PkiPaths::identity_dir(CertificateKind kind, std::string_view common_name) const {
   switch (kind) {
-    case CertificateKind::ca: return root_ / "private";
-    case CertificateKind::server: return root_ / "server";
-    case CertificateKind::service: return root_ / "services" / std::string(common_name);
-    case CertificateKind::device: return root_ / "devices" / std::string(common_name);
+    case CertificateKind::ca:
+      return root_ / "private";
+    case CertificateKind::server:
+      return root_ / "server";
+    case CertificateKind::service:
+      return root_ / "services" / std::string(common_name);
+    case CertificateKind::device:
+      return root_ / "devices" / std::string(common_name);
   }
   return root_;
 }
 
 fs::path PkiPaths::identity_certificate(CertificateKind kind, std::string_view common_name) const {
   switch (kind) {
-    case CertificateKind::ca: return ca_certificate();
-    case CertificateKind::server: return identity_dir(kind, common_name) / "server.crt";
-    default: return identity_dir(kind, common_name) / (std::string(common_name) + ".crt");
+    case CertificateKind::ca:
+      return ca_certificate();
+    case CertificateKind::server:
+      return identity_dir(kind, common_name) / "server.crt";
+    default:
+      return identity_dir(kind, common_name) / (std::string(common_name) + ".crt");
   }
 }
 
 fs::path PkiPaths::identity_key(CertificateKind kind, std::string_view common_name) const {
   switch (kind) {
-    case CertificateKind::ca: return ca_key();
-    case CertificateKind::server: return identity_dir(kind, common_name) / "server.key";
-    default: return identity_dir(kind, common_name) / (std::string(common_name) + ".key");
+    case CertificateKind::ca:
+      return ca_key();
+    case CertificateKind::server:
+      return identity_dir(kind, common_name) / "server.key";
+    default:
+      return identity_dir(kind, common_name) / (std::string(common_name) + ".key");
   }
 }
 
@@ -109,10 +122,14 @@ fs::path PkiPaths::identity_key(CertificateKind kind, std::string_view common_na
 
 std::string_view to_string(CertificateState state) noexcept {
   switch (state) {
-    case CertificateState::valid: return "valid";
-    case CertificateState::not_yet_valid: return "not yet valid";
-    case CertificateState::expired: return "expired";
-    case CertificateState::revoked: return "revoked";
+    case CertificateState::valid:
+      return "valid";
+    case CertificateState::not_yet_valid:
+      return "not yet valid";
+    case CertificateState::expired:
+      return "expired";
+    case CertificateState::revoked:
+      return "revoked";
   }
   return "unknown";
 }
@@ -160,32 +177,39 @@ Result<CertificateAuthority> CertificateAuthority::init(const fs::path& dir, con
 
   const bool exists = fs::exists(paths.index()) || fs::exists(paths.ca_certificate()) || fs::exists(paths.ca_key());
   if (exists && !options.force) {
-    return make_error(Errc::already_exists, "a CA already exists in " + dir.string() +
-                                                "; use --force to replace it (the old one is moved to a replaced-* folder)");
+    return make_error(Errc::already_exists,
+                      "a CA already exists in " + dir.string() +
+                          "; use --force to replace it (the old one is moved to a replaced-* folder)");
   }
   if (exists) {
     if (auto moved = move_existing_ca_aside(paths, now); !moved) return std::move(moved).error();
   }
 
   if (auto made = files::ensure_private_dir(paths.ca_key().parent_path()); !made) return std::move(made).error();
-  if (auto made = files::ensure_private_dir(paths.issued_copy("x").parent_path()); !made) return std::move(made).error();
+  if (auto made = files::ensure_private_dir(paths.issued_copy("x").parent_path()); !made)
+    return std::move(made).error();
   auto key = crypto::generate_p256_key();
   if (!key) return std::move(key).error();
   auto key_pem = crypto::private_key_to_pem(key->get(), options.passphrase);
   if (!key_pem) return std::move(key_pem).error();
-  if (auto w = files::write_file_atomic(paths.ca_key(), *key_pem, files::kPrivateFileMode); !w) return std::move(w).error();
+  if (auto w = files::write_file_atomic(paths.ca_key(), *key_pem, files::kPrivateFileMode); !w)
+    return std::move(w).error();
 
   auto serial = crypto::random_serial();
   if (!serial) return std::move(serial).error();
-  CertificateSpec spec{CertificateKind::ca, options.ca_name, {}, now - kBackdateSeconds,
-                       now + kCaValidityDays * kSecondsPerDay};
+  CertificateSpec spec{
+      CertificateKind::ca, options.ca_name, {}, now - kBackdateSeconds, now + kCaValidityDays * kSecondsPerDay};
   auto certificate = sign_certificate(spec, serial->get(), key->get(), nullptr, key->get());
   if (!certificate) return std::move(certificate).error();
 
   auto index = CertificateIndex::create(paths.index());
   if (!index) return std::move(index).error();
-  IssuedCertificate record{crypto::serial_to_hex(serial->get()), CertificateKind::ca, options.ca_name,
-                           spec.not_before, spec.not_after, std::nullopt};
+  IssuedCertificate record{crypto::serial_to_hex(serial->get()),
+                           CertificateKind::ca,
+                           options.ca_name,
+                           spec.not_before,
+                           spec.not_after,
+                           std::nullopt};
   if (auto r = index->record_issue(record); !r) return std::move(r).error();
   if (auto w = write_certificate(paths.issued_copy(record.serial), certificate->get()); !w) return std::move(w).error();
   if (auto w = write_certificate(paths.ca_certificate(), certificate->get()); !w) return std::move(w).error();
@@ -207,22 +231,25 @@ Result<CertificateAuthority> CertificateAuthority::open(const fs::path& dir, std
   PkiPaths paths(dir);
   std::error_code ec;
   if (!fs::exists(paths.index(), ec) && !ec && !fs::exists(dir, ec) && !ec) {
-    return make_error(Errc::not_found, "no CA in " + dir.string() + ": create one with kelvinctl pki init --dir " +
-                                           dir.string());
+    return make_error(Errc::not_found,
+                      "no CA in " + dir.string() + ": create one with kelvinctl pki init --dir " + dir.string());
   }
   auto index = CertificateIndex::load(paths.index());
   if (!index) {
     if (index.error().code == Errc::not_found) {
-      return make_error(Errc::not_found, "no CA in " + dir.string() + " (index.log missing): create one with "
-                                             "kelvinctl pki init --dir " + dir.string());
+      return make_error(Errc::not_found, "no CA in " + dir.string() +
+                                             " (index.log missing): create one with "
+                                             "kelvinctl pki init --dir " +
+                                             dir.string());
     }
     return std::move(index).error();
   }
   auto pem = files::read_file(paths.ca_certificate());
   if (!pem) {
     if (pem.error().code == Errc::not_found) {
-      return make_error(Errc::corrupt, paths.ca_certificate().string() +
-                                           " is missing: the CA is incomplete; re-create it with kelvinctl pki init --force");
+      return make_error(Errc::corrupt,
+                        paths.ca_certificate().string() +
+                            " is missing: the CA is incomplete; re-create it with kelvinctl pki init --force");
     }
     return std::move(pem).error();
   }
@@ -246,7 +273,8 @@ Result<crypto::PKey> CertificateAuthority::load_ca_key() const {
   if (!key) return key;
   if (X509_check_private_key(ca_certificate_.get(), key->get()) != 1) {
     crypto::drain_openssl_errors();
-    return make_error(Errc::corrupt, paths_.ca_key().string() + " does not belong to " + paths_.ca_certificate().string());
+    return make_error(Errc::corrupt,
+                      paths_.ca_key().string() + " does not belong to " + paths_.ca_certificate().string());
   }
   return key;
 }
@@ -329,8 +357,8 @@ Result<IssuedIdentity> CertificateAuthority::issue_locked(CertificateKind kind, 
   if (!key_pem) return std::move(key_pem).error();
 
   // The index learns of the certificate before it exists anywhere on disk (see certificate_index.hpp).
-  result.record = {crypto::serial_to_hex(serial->get()), kind, common_name, spec.not_before, spec.not_after,
-                   std::nullopt};
+  result.record = {
+      crypto::serial_to_hex(serial->get()), kind, common_name, spec.not_before, spec.not_after, std::nullopt};
   if (auto r = index_.record_issue(result.record); !r) return std::move(r).error();
   if (auto w = write_certificate(paths_.issued_copy(result.record.serial), certificate->get()); !w) {
     return std::move(w).error();
@@ -365,14 +393,15 @@ Result<std::vector<IssuedCertificate>> CertificateAuthority::revoke(std::string_
     targets = index_.find_common_name(id_or_serial);
   }
   if (targets.empty()) {
-    return make_error(Errc::not_found, "no certificate with id or serial '" + std::string(id_or_serial) +
-                                           "'; see kelvinctl pki list");
+    return make_error(Errc::not_found,
+                      "no certificate with id or serial '" + std::string(id_or_serial) + "'; see kelvinctl pki list");
   }
   std::vector<IssuedCertificate> to_revoke;
   for (const IssuedCertificate* target : targets) {
     if (target->kind == CertificateKind::ca) {
-      return make_error(Errc::invalid_argument, "the CA certificate cannot be revoked; replace the CA with "
-                                                "kelvinctl pki init --force");
+      return make_error(Errc::invalid_argument,
+                        "the CA certificate cannot be revoked; replace the CA with "
+                        "kelvinctl pki init --force");
     }
     if (!target->revoked_at) to_revoke.push_back(*target);
   }
@@ -419,7 +448,7 @@ Result<CrlInfo> CertificateAuthority::write_crl_locked(std::time_t now, EVP_PKEY
 std::vector<CertificateStatus> CertificateAuthority::list(std::time_t now) const {
   std::vector<CertificateStatus> statuses;
   for (const auto& certificate : index_.certificates()) {
-    CertificateState state = certificate.revoked_at       ? CertificateState::revoked
+    CertificateState state = certificate.revoked_at         ? CertificateState::revoked
                              : now >= certificate.not_after ? CertificateState::expired
                              : now < certificate.not_before ? CertificateState::not_yet_valid
                                                             : CertificateState::valid;
@@ -482,8 +511,8 @@ VerificationReport CertificateAuthority::verify(X509* certificate, Purpose purpo
 
   if (record == nullptr) {
     report.problems.push_back("serial " + report.serial + " is not in this CA's index");
-  } else if (record->revoked_at &&
-             std::find(report.problems.begin(), report.problems.end(), "certificate revoked") == report.problems.end()) {
+  } else if (record->revoked_at && std::find(report.problems.begin(), report.problems.end(), "certificate revoked") ==
+                                       report.problems.end()) {
     report.problems.push_back("revoked in the index on " + format_utc_timestamp(*record->revoked_at) +
                               " but not yet in crl.pem (run kelvinctl pki crl)");
   }

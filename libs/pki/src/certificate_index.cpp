@@ -111,8 +111,7 @@ Result<CertificateIndex> CertificateIndex::load(const fs::path& path) {
 
 Result<void> CertificateIndex::apply_line(std::string_view fields, std::size_t line_number) {
   auto bad = [&](std::string_view why) -> Result<void> {
-    return make_error(Errc::corrupt,
-                      path_.string() + " line " + std::to_string(line_number) + ": " + std::string(why));
+    return make_error(Errc::corrupt, path_.string() + " line " + std::to_string(line_number) + ": " + std::string(why));
   };
   auto parts = split(fields, kSeparator);
   const std::string_view op = parts[0];

@@ -4,10 +4,14 @@ namespace kelvin::pki {
 
 std::string_view to_string(CertificateKind kind) noexcept {
   switch (kind) {
-    case CertificateKind::ca: return "ca";
-    case CertificateKind::server: return "server";
-    case CertificateKind::service: return "service";
-    case CertificateKind::device: return "device";
+    case CertificateKind::ca:
+      return "ca";
+    case CertificateKind::server:
+      return "server";
+    case CertificateKind::service:
+      return "service";
+    case CertificateKind::device:
+      return "device";
   }
   return "unknown";
 }

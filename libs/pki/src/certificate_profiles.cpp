@@ -12,8 +12,8 @@ using crypto::openssl_error;
 bool is_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '.' || c == '*';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '*';
     if (!ok) return false;
   }
   return name.front() != '.' && name.front() != '-';
@@ -71,13 +71,12 @@ std::string join_alt_names(const std::vector<std::string>& names) {
 Result<void> validate_subject_alt_name(std::string_view san) {
   if (san.starts_with("DNS:") && is_dns_name(san.substr(4))) return {};
   if (san.starts_with("IP:") && is_ip_address(san.substr(3))) return {};
-  return make_error(Errc::invalid_argument, "invalid subject alternative name '" + std::string(san) +
-                                                "': use DNS:<host name> or IP:<address>");
+  return make_error(Errc::invalid_argument,
+                    "invalid subject alternative name '" + std::string(san) + "': use DNS:<host name> or IP:<address>");
 }
 
-Result<crypto::Certificate> sign_certificate(const CertificateSpec& spec, ASN1_INTEGER* serial,
-                                             EVP_PKEY* subject_key, X509* issuer_certificate,
-                                             EVP_PKEY* issuer_key) {
+Result<crypto::Certificate> sign_certificate(const CertificateSpec& spec, ASN1_INTEGER* serial, EVP_PKEY* subject_key,
+                                             X509* issuer_certificate, EVP_PKEY* issuer_key) {
   const bool self_signed = issuer_certificate == nullptr;
   if (self_signed != (spec.kind == CertificateKind::ca)) {
     return make_error(Errc::invalid_argument, "only the CA certificate is self-signed");
@@ -161,7 +160,8 @@ Result<crypto::Crl> sign_crl(X509* ca_certificate, EVP_PKEY* ca_key, const std::
   }
   X509V3_CTX context;
   X509V3_set_ctx(&context, ca_certificate, nullptr, nullptr, crl.get(), 0);
-  crypto::X509Extension authority_key(X509V3_EXT_nconf_nid(nullptr, &context, NID_authority_key_identifier, "keyid:always"));
+  crypto::X509Extension authority_key(
+      X509V3_EXT_nconf_nid(nullptr, &context, NID_authority_key_identifier, "keyid:always"));
   if (!authority_key || X509_CRL_add_ext(crl.get(), authority_key.get(), -1) != 1) {
     return openssl_error("cannot add authorityKeyIdentifier to CRL");
   }

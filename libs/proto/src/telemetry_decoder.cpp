@@ -2,8 +2,8 @@
 // counted rejection reason, never an exception or a crash.
 
 #include <cmath>
-#include <variant>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "kelvin/proto/telemetry_codec.hpp"
 
@@ -42,8 +42,8 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
   }
   reading.ts_ms = ts_it->get<std::int64_t>();
   if (reading.ts_ms < limits.earliest_ts_ms) {
-    return reject(RejectReason::timestamp_too_old, "'ts' " + std::to_string(reading.ts_ms) + " is before 2020 (clock not set?)",
-                  reading.seq);
+    return reject(RejectReason::timestamp_too_old,
+                  "'ts' " + std::to_string(reading.ts_ms) + " is before 2020 (clock not set?)", reading.seq);
   }
   if (reading.ts_ms > now_ms + limits.max_future_skew_ms) {
     return reject(RejectReason::timestamp_in_future,
@@ -63,8 +63,9 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
     // JSON has no NaN or Infinity and the parser refuses overflowing literals such as 1e999;
     // the isfinite check keeps that true whatever parser sits underneath.
     if (!std::isfinite(v) || v < range.min || v > range.max) {
-      return reject(RejectReason::out_of_range, "'" + name + "' " + std::to_string(v) + " is outside [" +
-                                                    std::to_string(range.min) + ", " + std::to_string(range.max) + "]",
+      return reject(RejectReason::out_of_range,
+                    "'" + name + "' " + std::to_string(v) + " is outside [" + std::to_string(range.min) + ", " +
+                        std::to_string(range.max) + "]",
                     reading.seq);
     }
     reading.set(*quantity, v);
@@ -76,18 +77,30 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
 
 std::string_view to_string(RejectReason reason) noexcept {
   switch (reason) {
-    case RejectReason::payload_too_large: return "payload_too_large";
-    case RejectReason::invalid_utf8: return "invalid_utf8";
-    case RejectReason::malformed_json: return "malformed_json";
-    case RejectReason::wrong_shape: return "wrong_shape";
-    case RejectReason::batch_empty: return "batch_empty";
-    case RejectReason::batch_too_large: return "batch_too_large";
-    case RejectReason::invalid_seq: return "invalid_seq";
-    case RejectReason::unknown_quantity: return "unknown_quantity";
-    case RejectReason::no_values: return "no_values";
-    case RejectReason::out_of_range: return "out_of_range";
-    case RejectReason::timestamp_in_future: return "timestamp_in_future";
-    case RejectReason::timestamp_too_old: return "timestamp_too_old";
+    case RejectReason::payload_too_large:
+      return "payload_too_large";
+    case RejectReason::invalid_utf8:
+      return "invalid_utf8";
+    case RejectReason::malformed_json:
+      return "malformed_json";
+    case RejectReason::wrong_shape:
+      return "wrong_shape";
+    case RejectReason::batch_empty:
+      return "batch_empty";
+    case RejectReason::batch_too_large:
+      return "batch_too_large";
+    case RejectReason::invalid_seq:
+      return "invalid_seq";
+    case RejectReason::unknown_quantity:
+      return "unknown_quantity";
+    case RejectReason::no_values:
+      return "no_values";
+    case RejectReason::out_of_range:
+      return "out_of_range";
+    case RejectReason::timestamp_in_future:
+      return "timestamp_in_future";
+    case RejectReason::timestamp_too_old:
+      return "timestamp_too_old";
   }
   return "unknown";
 }

@@ -1,3 +1,5 @@
+#include "kelvin/testing/process.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-
-#include "kelvin/testing/process.hpp"
 
 extern char** environ;
 
@@ -114,6 +114,8 @@ CommandResult run_command(const std::vector<std::string>& argv_in, const Command
   return result;
 }
 
-std::string project_binary(const std::string& name) { return std::string(KELVIN_BIN_DIR) + "/" + name; }
+std::string project_binary(const std::string& name) {
+  return std::string(KELVIN_BIN_DIR) + "/" + name;
+}
 
 }  // namespace kelvin::testing

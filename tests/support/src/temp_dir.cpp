@@ -1,10 +1,10 @@
+#include "kelvin/testing/temp_dir.hpp"
+
 #include <stdlib.h>
 
 #include <stdexcept>
 #include <string>
 #include <system_error>
-
-#include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::testing {
 

@@ -1,11 +1,11 @@
+#include "kelvin/proto/telemetry_codec.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <set>
-
-#include "kelvin/proto/telemetry_codec.hpp"
 
 namespace kelvin::proto {
 namespace {
@@ -29,8 +29,8 @@ void expect_reading_rejected(const std::string& payload, RejectReason reason) {
   EXPECT_FALSE(decoded.payload_rejection) << payload;
   EXPECT_TRUE(decoded.accepted.empty()) << payload;
   ASSERT_EQ(decoded.rejected.size(), 1u) << payload;
-  EXPECT_EQ(decoded.rejected[0].reason, reason) << payload << " -> " << to_string(decoded.rejected[0].reason) << ": "
-                                                << decoded.rejected[0].detail;
+  EXPECT_EQ(decoded.rejected[0].reason, reason)
+      << payload << " -> " << to_string(decoded.rejected[0].reason) << ": " << decoded.rejected[0].detail;
 }
 
 void expect_payload_rejected(const std::string& payload, RejectReason reason) {
@@ -57,7 +57,8 @@ TEST(TelemetryCodec, EncodesTheDocumentedFormat) {
 }
 
 TEST(TelemetryCodec, DecodesTheDocumentedExample) {
-  auto decoded = decode_telemetry(R"({"seq":42,"ts":1799999999000,"values":{"temperature":21.5,"humidity":40.2}})", kNow);
+  auto decoded =
+      decode_telemetry(R"({"seq":42,"ts":1799999999000,"values":{"temperature":21.5,"humidity":40.2}})", kNow);
   ASSERT_FALSE(decoded.payload_rejection);
   ASSERT_EQ(decoded.accepted.size(), 1u);
   EXPECT_TRUE(decoded.rejected.empty());
@@ -84,10 +85,9 @@ TEST(TelemetryCodec, RoundTripsValuesExactly) {
 }
 
 TEST(TelemetryCodec, OneBadReadingInABatchDoesNotSinkTheOthers) {
-  const std::string payload =
-      R"({"batch":[{"seq":1,"ts":1799999999000,"values":{"temperature":20}},)"
-      R"({"seq":2,"ts":1799999999000,"values":{"temperature":900}},)"
-      R"({"seq":3,"ts":1799999999000,"values":{"humidity":55}}]})";
+  const std::string payload = R"({"batch":[{"seq":1,"ts":1799999999000,"values":{"temperature":20}},)"
+                              R"({"seq":2,"ts":1799999999000,"values":{"temperature":900}},)"
+                              R"({"seq":3,"ts":1799999999000,"values":{"humidity":55}}]})";
   auto decoded = decode_telemetry(payload, kNow);
   ASSERT_FALSE(decoded.payload_rejection);
   ASSERT_EQ(decoded.accepted.size(), 2u);
@@ -138,11 +138,16 @@ TEST(TelemetryCodec, RefusesReadingsThatBreakTheSchema) {
 
 TEST(TelemetryCodec, RefusesImplausibleValues) {
   // JSON cannot carry NaN or Infinity; literals that overflow a double are refused as malformed.
-  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":1e999}})", RejectReason::malformed_json);
-  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-1e999}})", RejectReason::malformed_json);
-  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":Infinity}})", RejectReason::malformed_json);
-  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":125.01}})", RejectReason::out_of_range);
-  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-55.01}})", RejectReason::out_of_range);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":1e999}})",
+                          RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-1e999}})",
+                          RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":Infinity}})",
+                          RejectReason::malformed_json);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":125.01}})",
+                          RejectReason::out_of_range);
+  expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-55.01}})",
+                          RejectReason::out_of_range);
   expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"humidity":100.5}})", RejectReason::out_of_range);
   expect_reading_rejected(R"({"seq":1,"ts":1799999999000,"values":{"humidity":-0.1}})", RejectReason::out_of_range);
   // The range ends themselves are plausible.
@@ -184,17 +189,19 @@ TEST(TelemetryCodec, LimitsAreConfigurable) {
 TEST(Utf8, AcceptsWellFormedAndRefusesMalformedSequences) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
-  EXPECT_TRUE(is_valid_utf8("21.5 \xC2\xB0" "C"));                 // U+00B0
-  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));                      // U+20AC
-  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x8C\xA1"));                  // U+1F321
-  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));                  // U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\x80"));                             // lone continuation
-  EXPECT_FALSE(is_valid_utf8("\xC3"));                             // truncated
-  EXPECT_FALSE(is_valid_utf8("\xC3\x28"));                         // bad continuation
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));                         // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));                     // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));                     // surrogate U+D800
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));                 // above U+10FFFF
+  EXPECT_TRUE(
+      is_valid_utf8("21.5 \xC2\xB0"
+                    "C"));                          // U+00B0
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));       // U+20AC
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x8C\xA1"));   // U+1F321
+  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));   // U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\x80"));              // lone continuation
+  EXPECT_FALSE(is_valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(is_valid_utf8("\xC3\x28"));          // bad continuation
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xFF"));
 }
 

@@ -14,8 +14,8 @@ TEST(Topics, BuildsEveryDeviceTopicOfTheProtocol) {
 }
 
 TEST(Topics, ParsesWhatItBuilds) {
-  for (auto kind : {DeviceTopic::telemetry, DeviceTopic::ack, DeviceTopic::status, DeviceTopic::ota,
-                    DeviceTopic::ota_status}) {
+  for (auto kind :
+       {DeviceTopic::telemetry, DeviceTopic::ack, DeviceTopic::status, DeviceTopic::ota, DeviceTopic::ota_status}) {
     const std::string topic = device_topic("greenhouse_3", kind);
     auto parsed = parse_device_topic(topic);
     ASSERT_TRUE(parsed) << topic;
@@ -25,9 +25,10 @@ TEST(Topics, ParsesWhatItBuilds) {
 }
 
 TEST(Topics, RefusesTopicsOutsideTheProtocol) {
-  for (const char* topic : {"devices/sensor-01", "devices/sensor-01/", "devices//telemetry", "devices/sensor-01/telemetry/x",
-                            "devices/Sensor-01/telemetry", "devices/svc-gateway/telemetry", "devices/+/telemetry",
-                            "devices/#", "other/sensor-01/telemetry", "devices/sensor-01/ota/other", ""}) {
+  for (const char* topic :
+       {"devices/sensor-01", "devices/sensor-01/", "devices//telemetry", "devices/sensor-01/telemetry/x",
+        "devices/Sensor-01/telemetry", "devices/svc-gateway/telemetry", "devices/+/telemetry", "devices/#",
+        "other/sensor-01/telemetry", "devices/sensor-01/ota/other", ""}) {
     EXPECT_FALSE(parse_device_topic(topic)) << topic;
   }
 }

@@ -53,18 +53,18 @@ class PkiPaths {
 
 struct InitOptions {
   std::string ca_name = "kelvin CA";
-  std::string server_name;                     // CN of the server certificate; "" = this host's name
-  std::vector<std::string> server_alt_names;   // empty = DNS:localhost, IP:127.0.0.1, DNS:<host name>
-  std::string gateway_service = "svc-gateway"; // the gateway's own MQTT client identity
-  std::optional<std::string> passphrase;       // encrypts the CA key when set
-  bool force = false;                          // replace an existing CA (the old one is moved aside)
+  std::string server_name;                      // CN of the server certificate; "" = this host's name
+  std::vector<std::string> server_alt_names;    // empty = DNS:localhost, IP:127.0.0.1, DNS:<host name>
+  std::string gateway_service = "svc-gateway";  // the gateway's own MQTT client identity
+  std::optional<std::string> passphrase;        // encrypts the CA key when set
+  bool force = false;                           // replace an existing CA (the old one is moved aside)
 };
 
 struct IssueOptions {
   int validity_days = kLeafValidityDays;
-  std::time_t not_before = 0;                  // 0 = now minus kBackdateSeconds
-  std::vector<std::string> server_alt_names;   // server kind only; empty = defaults as in InitOptions
-  bool renew = false;                          // allow a new certificate while an older one is valid
+  std::time_t not_before = 0;                 // 0 = now minus kBackdateSeconds
+  std::vector<std::string> server_alt_names;  // server kind only; empty = defaults as in InitOptions
+  bool renew = false;                         // allow a new certificate while an older one is valid
 };
 
 struct IssuedIdentity {
@@ -94,8 +94,8 @@ struct VerificationReport {
   std::string serial;
   std::optional<CertificateKind> kind;  // from the index; nullopt when the index does not know it
   std::time_t not_after = 0;
-  std::string purpose;                  // "server" or "client": what the certificate was checked for
-  std::vector<std::string> problems;    // empty = valid
+  std::string purpose;                // "server" or "client": what the certificate was checked for
+  std::vector<std::string> problems;  // empty = valid
   bool valid() const { return problems.empty(); }
 };
 

@@ -31,9 +31,8 @@ Result<void> validate_subject_alt_name(std::string_view san);
 
 // Builds and signs a certificate for `subject_key`. For the CA, pass issuer_certificate = nullptr:
 // the certificate is self-signed with issuer_key (which must then be subject_key).
-Result<crypto::Certificate> sign_certificate(const CertificateSpec& spec, ASN1_INTEGER* serial,
-                                             EVP_PKEY* subject_key, X509* issuer_certificate,
-                                             EVP_PKEY* issuer_key);
+Result<crypto::Certificate> sign_certificate(const CertificateSpec& spec, ASN1_INTEGER* serial, EVP_PKEY* subject_key,
+                                             X509* issuer_certificate, EVP_PKEY* issuer_key);
 
 struct RevokedEntry {
   std::string serial;  // hex

@@ -18,8 +18,8 @@ struct QuantityInfo {
   Quantity quantity;
   std::string_view name;  // the key in a reading's "values" object
   std::string_view unit;
-  double min;             // readings outside [min, max] are physically implausible for the
-  double max;             // supported sensors (DS18B20: -55..125 °C; DHT11/22: 0..100 %RH)
+  double min;  // readings outside [min, max] are physically implausible for the
+  double max;  // supported sensors (DS18B20: -55..125 °C; DHT11/22: 0..100 %RH)
 };
 
 inline constexpr std::array<QuantityInfo, kQuantityCount> kQuantities = {{
@@ -27,7 +27,9 @@ inline constexpr std::array<QuantityInfo, kQuantityCount> kQuantities = {{
     {Quantity::humidity, "humidity", "%RH", 0.0, 100.0},
 }};
 
-constexpr const QuantityInfo& info(Quantity quantity) { return kQuantities[static_cast<std::size_t>(quantity)]; }
+constexpr const QuantityInfo& info(Quantity quantity) {
+  return kQuantities[static_cast<std::size_t>(quantity)];
+}
 std::optional<Quantity> parse_quantity(std::string_view name) noexcept;
 
 // One sensor reading. `seq` is the device's sequence number (starts at 1, never reused; 0 is
@@ -46,8 +48,8 @@ struct Reading {
 struct TelemetryLimits {
   std::size_t max_payload_bytes = 16 * 1024;
   std::size_t max_batch_readings = 500;
-  std::int64_t max_future_skew_ms = 5 * 60 * 1000;      // device clocks may run a little ahead
-  std::int64_t earliest_ts_ms = 1'577'836'800'000;      // 2020-01-01T00:00:00Z: older means no clock
+  std::int64_t max_future_skew_ms = 5 * 60 * 1000;  // device clocks may run a little ahead
+  std::int64_t earliest_ts_ms = 1'577'836'800'000;  // 2020-01-01T00:00:00Z: older means no clock
 };
 
 }  // namespace kelvin::proto

@@ -23,11 +23,11 @@ void append_batch_json(std::span<const Reading> readings, std::string& out);
 enum class RejectReason {
   payload_too_large,
   invalid_utf8,
-  malformed_json,       // includes NaN, Infinity and overflowing numbers such as 1e999
-  wrong_shape,          // not an object, unexpected or missing member, wrong JSON type
+  malformed_json,  // includes NaN, Infinity and overflowing numbers such as 1e999
+  wrong_shape,     // not an object, unexpected or missing member, wrong JSON type
   batch_empty,
   batch_too_large,
-  invalid_seq,          // not an integer >= 1
+  invalid_seq,  // not an integer >= 1
   unknown_quantity,
   no_values,
   out_of_range,

@@ -10,9 +10,9 @@
 namespace kelvin::testing {
 
 struct CommandResult {
-  int exit_code = -1;    // the exit status, or 128 + signal number when killed by a signal
-  std::string out;       // stdout
-  std::string err;       // stderr
+  int exit_code = -1;  // the exit status, or 128 + signal number when killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
 };
 
 struct CommandOptions {
