@@ -9,7 +9,8 @@ namespace kelvin {
 namespace {
 
 TEST(Identity, AcceptsWellFormedIds) {
-  for (const std::string& id : std::vector<std::string>{"a", "0", "sensor-01", "x_y", "a-b_c-9", "9lives", std::string(63, 'z')}) {
+  for (const std::string& id :
+       std::vector<std::string>{"a", "0", "sensor-01", "x_y", "a-b_c-9", "9lives", std::string(63, 'z')}) {
     EXPECT_TRUE(is_well_formed_identity(id)) << id;
     auto r = validate_device_id(id);
     EXPECT_TRUE(r.ok()) << id << ": " << (r.ok() ? "" : r.error().message);
@@ -27,21 +28,21 @@ TEST(Identity, MaxLengthIsSixtyThree) {
 
 TEST(Identity, RejectsMalformedIds) {
   const std::string bad[] = {
-      "",           // empty
-      "Sensor",     // uppercase
-      "sensorA",    // uppercase inside
-      "-sensor",    // leading '-'
-      "_sensor",    // leading '_'
-      "a/b",        // MQTT level separator
-      "a+b",        // MQTT single-level wildcard
-      "a#",         // MQTT multi-level wildcard
-      "+",          // wildcard alone
-      "a b",        // space
-      "a.b",        // dot
-      "a\tb",       // tab
-      "a\nb",       // newline
-      "caf\xc3\xa9", // non-ASCII (UTF-8 e-acute)
-      "\xff",       // a byte above 0x7f alone
+      "",                      // empty
+      "Sensor",                // uppercase
+      "sensorA",               // uppercase inside
+      "-sensor",               // leading '-'
+      "_sensor",               // leading '_'
+      "a/b",                   // MQTT level separator
+      "a+b",                   // MQTT single-level wildcard
+      "a#",                    // MQTT multi-level wildcard
+      "+",                     // wildcard alone
+      "a b",                   // space
+      "a.b",                   // dot
+      "a\tb",                  // tab
+      "a\nb",                  // newline
+      "caf\xc3\xa9",           // non-ASCII (UTF-8 e-acute)
+      "\xff",                  // a byte above 0x7f alone
       std::string("a\0b", 3),  // embedded NUL
   };
   for (const auto& id : bad) {
@@ -76,14 +77,16 @@ TEST(Identity, DeviceIdInServiceNamespaceIsRefusedAsReserved) {
 }
 
 TEST(ServiceName, AcceptsSvcPrefixedNames) {
-  for (const std::string& name : std::vector<std::string>{"svc-gateway", "svc-a", "svc-metrics_2", "svc-" + std::string(59, 'x')}) {
+  for (const std::string& name :
+       std::vector<std::string>{"svc-gateway", "svc-a", "svc-metrics_2", "svc-" + std::string(59, 'x')}) {
     auto r = validate_service_name(name);
     EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().message);
   }
 }
 
 TEST(ServiceName, RequiresSvcPrefix) {
-  for (const std::string& name : std::vector<std::string>{"gateway", "svc", "svcgateway", "svc_gateway", "x-svc-gateway"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"gateway", "svc", "svcgateway", "svc_gateway", "x-svc-gateway"}) {
     auto r = validate_service_name(name);
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_EQ(r.error().code, Errc::invalid_argument);
@@ -98,7 +101,8 @@ TEST(ServiceName, PrefixAloneIsRefused) {
 }
 
 TEST(ServiceName, MustAlsoBeWellFormed) {
-  for (const std::string& name : std::vector<std::string>{"svc-Gateway", "svc-a/b", "svc-#", "svc-a b", "svc-" + std::string(60, 'x'), "SVC-x"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"svc-Gateway", "svc-a/b", "svc-#", "svc-a b", "svc-" + std::string(60, 'x'), "SVC-x"}) {
     auto r = validate_service_name(name);
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_EQ(r.error().code, Errc::invalid_argument);

@@ -85,9 +85,8 @@ TEST(ResultVoid, CarriesError) {
 }
 
 TEST(Errc, EveryCodeHasADistinctDescription) {
-  const Errc all[] = {Errc::invalid_argument, Errc::not_found, Errc::already_exists,
-                      Errc::permission_denied, Errc::io, Errc::crypto,
-                      Errc::corrupt, Errc::conflict, Errc::bad_credentials};
+  const Errc all[] = {Errc::invalid_argument, Errc::not_found, Errc::already_exists, Errc::permission_denied, Errc::io,
+                      Errc::crypto,           Errc::corrupt,   Errc::conflict,       Errc::bad_credentials};
   std::set<std::string> seen;
   for (Errc code : all) {
     std::string text = to_string(code);
@@ -96,8 +95,6 @@ TEST(Errc, EveryCodeHasADistinctDescription) {
     seen.insert(text);
   }
   EXPECT_EQ(seen.size(), std::size(all));
-  EXPECT_STREQ(to_string(Errc::not_found), "not found");
-  EXPECT_STREQ(to_string(Errc::bad_credentials), "bad credentials");
 }
 
 }  // namespace

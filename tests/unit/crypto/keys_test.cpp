@@ -12,7 +12,9 @@
 namespace kelvin::crypto {
 namespace {
 
-Bio test_bio(const std::string& data) { return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size()))); }
+Bio test_bio(const std::string& data) {
+  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
 
 PKey fresh_key() {
   auto key = generate_p256_key();
@@ -122,8 +124,8 @@ TEST(PrivateKeyPem, EncryptionIsPbes2WithPbkdf2HmacSha256AndAes256Cbc) {
   ASSERT_EQ(OBJ_obj2nid(oid), NID_pbes2);
   ASSERT_EQ(parameter_type, V_ASN1_SEQUENCE);
 
-  OpenSslPtr<PBE2PARAM, PBE2PARAM_free> pbes2(static_cast<PBE2PARAM*>(
-      ASN1_item_unpack(static_cast<const ASN1_STRING*>(parameter), ASN1_ITEM_rptr(PBE2PARAM))));
+  OpenSslPtr<PBE2PARAM, PBE2PARAM_free> pbes2(
+      static_cast<PBE2PARAM*>(ASN1_item_unpack(static_cast<const ASN1_STRING*>(parameter), ASN1_ITEM_rptr(PBE2PARAM))));
   ASSERT_TRUE(pbes2 != nullptr);
   X509_ALGOR_get0(&oid, nullptr, nullptr, pbes2->encryption);
   EXPECT_EQ(OBJ_obj2nid(oid), NID_aes_256_cbc);
@@ -201,8 +203,9 @@ TEST(PrivateKeyPem, LegacyEncryptedPemIsRecognisedAndDecrypted) {
 }
 
 TEST(PrivateKeyPem, GarbageIsAnErrorButNotBadCredentials) {
-  for (const std::string& garbage : std::vector<std::string>{std::string("not a key"), std::string(),
-                                    std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}) {
+  for (const std::string& garbage :
+       std::vector<std::string>{std::string("not a key"), std::string(),
+                                std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}) {
     auto loaded = private_key_from_pem(garbage, std::nullopt, "junk.pem");
     ASSERT_FALSE(loaded.ok()) << garbage;
     EXPECT_NE(loaded.error().code, Errc::bad_credentials) << garbage;

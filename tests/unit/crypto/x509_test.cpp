@@ -68,7 +68,9 @@ std::string openssl_serial_text(const ASN1_INTEGER* serial) {
   return bio_to_string(bio.get());
 }
 
-BigNum to_bn(const ASN1_INTEGER* serial) { return BigNum(ASN1_INTEGER_to_BN(serial, nullptr)); }
+BigNum to_bn(const ASN1_INTEGER* serial) {
+  return BigNum(ASN1_INTEGER_to_BN(serial, nullptr));
+}
 
 // ---- certificates ------------------------------------------------------------------------------
 
@@ -87,9 +89,8 @@ TEST(CertificatePem, RoundTrips) {
 }
 
 TEST(CertificatePem, GarbageIsCorrupt) {
-  for (const std::string& garbage :
-       {std::string("hello"), std::string(),
-        std::string("-----BEGIN CERTIFICATE-----\nZZZZ\n-----END CERTIFICATE-----\n")}) {
+  for (const std::string& garbage : {std::string("hello"), std::string(),
+                                     std::string("-----BEGIN CERTIFICATE-----\nZZZZ\n-----END CERTIFICATE-----\n")}) {
     auto parsed = certificate_from_pem(garbage, "/pki/ca.crt");
     ASSERT_FALSE(parsed.ok()) << garbage;
     EXPECT_EQ(parsed.error().code, Errc::corrupt);
@@ -308,7 +309,9 @@ TEST(ToUnixSeconds, IsIndependentOfLocalTimeZone) {
   EXPECT_EQ(converted, 1'700'000'000);
 }
 
-TEST(ToUnixSeconds, NullIsMinusOne) { EXPECT_EQ(to_unix_seconds(nullptr), -1); }
+TEST(ToUnixSeconds, NullIsMinusOne) {
+  EXPECT_EQ(to_unix_seconds(nullptr), -1);
+}
 
 }  // namespace
 }  // namespace kelvin::crypto

@@ -69,10 +69,14 @@ mode_t mode_of(const fs::path& path) {
   return *mode;
 }
 
-std::string serial_of(X509* cert) { return crypto::serial_to_hex(X509_get0_serialNumber(cert)); }
+std::string serial_of(X509* cert) {
+  return crypto::serial_to_hex(X509_get0_serialNumber(cert));
+}
 
 // Entries of a CRL; OpenSSL leaves the list NULL (sk_num == -1) when nothing is revoked.
-int revoked_entries(X509_CRL* crl) { return std::max(0, sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl))); }
+int revoked_entries(X509_CRL* crl) {
+  return std::max(0, sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+}
 
 std::size_t index_size_on_disk(const fs::path& path) {
   auto index = CertificateIndex::load(path);
@@ -484,8 +488,8 @@ TEST_F(IssueTest, ExpiredCertificateDoesNotBlockANewOne) {
 
 TEST_F(IssueTest, InvalidDeviceIdsAreRefusedAndNothingIsRecorded) {
   const std::string index_before = read_text(ca_->paths().index());
-  for (const std::string& id : std::vector<std::string>{"Sensor-01", "svc-x", "", "-lead", "a/b", "a+b", "a#", "a b", "../escape",
-                               std::string(64, 'a'), "caf\xc3\xa9"}) {
+  for (const std::string& id : std::vector<std::string>{"Sensor-01", "svc-x", "", "-lead", "a/b", "a+b", "a#", "a b",
+                                                        "../escape", std::string(64, 'a'), "caf\xc3\xa9"}) {
     auto issued = ca_->issue(CertificateKind::device, id, {}, kNow);
     ASSERT_FALSE(issued.ok()) << id;
     EXPECT_EQ(issued.error().code, Errc::invalid_argument) << id;
@@ -592,6 +596,38 @@ TEST_F(IssueTest, LeafNeverOutlivesTheCa) {
   EXPECT_LE(leaf_not_after, ca_not_after);
   EXPECT_EQ(leaf_not_after, ca_not_after);
   EXPECT_EQ(issued->record.not_after, ca_not_after);
+}
+
+TEST_F(IssueTest, IssuesMadeThroughAnotherHandleAreSeen) {
+  auto other = CertificateAuthority::open(dir_);  // e.g. a second kelvinctl process
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  auto first = other->issue(CertificateKind::device, "sensor-01", {}, kNow);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  // ca_ was loaded before that issue; it must re-read the index under the lock, not trust memory.
+  auto second = ca_->issue(CertificateKind::device, "sensor-01", {}, kNow);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::conflict);
+  auto both = ca_->issue(CertificateKind::device, "sensor-02", {}, kNow);
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  auto on_disk = CertificateIndex::load(ca_->paths().index());
+  ASSERT_TRUE(on_disk.ok()) << on_disk.error().message;
+  EXPECT_NE(on_disk->find_serial(first->record.serial), nullptr);
+  EXPECT_NE(on_disk->find_serial(both->record.serial), nullptr);
+  EXPECT_EQ(on_disk->certificates().size(), 5u);
+}
+
+TEST_F(IssueTest, CaKeyThatDoesNotMatchTheCertificateIsRefused) {
+  TempDir other_tmp;
+  ASSERT_TRUE(CertificateAuthority::init(other_tmp / "pki", test_init_options(), kNow).ok());
+  ASSERT_TRUE(files::write_file_atomic(ca_->paths().ca_key(), read_text(other_tmp / "pki" / "private" / "ca.key"),
+                                       files::kPrivateFileMode)
+                  .ok());
+  const std::string index_before = read_text(ca_->paths().index());
+  auto issued = ca_->issue(CertificateKind::device, "sensor-01", {}, kNow);
+  ASSERT_FALSE(issued.ok());
+  EXPECT_EQ(issued.error().code, Errc::corrupt);
+  EXPECT_NE(issued.error().message.find("does not belong"), std::string::npos) << issued.error().message;
+  EXPECT_EQ(read_text(ca_->paths().index()), index_before);
 }
 
 // ---- passphrase-protected CA -------------------------------------------------------------------

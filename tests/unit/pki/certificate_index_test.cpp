@@ -33,7 +33,9 @@ std::string checksum_of(const std::string& fields) {
   std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
   return hex;
 }
-std::string line_of(const std::string& fields) { return fields + "\t" + checksum_of(fields) + "\n"; }
+std::string line_of(const std::string& fields) {
+  return fields + "\t" + checksum_of(fields) + "\n";
+}
 std::string wrong_checksum_line(const std::string& fields) {
   std::string sum = checksum_of(fields);
   sum[0] = sum[0] == '0' ? '1' : '0';
@@ -69,8 +71,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-IssuedCertificate make_record(std::string serial, std::string common_name, CertificateKind kind = CertificateKind::device,
-                              std::time_t not_before = kNow - 3600, std::time_t not_after = kNow + 730 * kDay) {
+IssuedCertificate make_record(std::string serial, std::string common_name,
+                              CertificateKind kind = CertificateKind::device, std::time_t not_before = kNow - 3600,
+                              std::time_t not_after = kNow + 730 * kDay) {
   return IssuedCertificate{std::move(serial), kind, std::move(common_name), not_before, not_after, std::nullopt};
 }
 
@@ -93,7 +96,8 @@ class CertificateIndexTest : public ::testing::Test {
   CertificateIndex three_records() {
     auto index = CertificateIndex::create(path_);
     if (!index.ok()) throw std::runtime_error(index.error().message);
-    for (const auto& record : {make_record("0A01", "alpha"), make_record("0B02", "bravo"), make_record("0C03", "charlie")}) {
+    for (const auto& record :
+         {make_record("0A01", "alpha"), make_record("0B02", "bravo"), make_record("0C03", "charlie")}) {
       auto r = index->record_issue(record);
       EXPECT_TRUE(r.ok()) << r.error().message;
     }
@@ -233,8 +237,9 @@ TEST_F(CertificateIndexTest, DuplicateSerialIsRejected) {
 TEST_F(CertificateIndexTest, FieldsThatWouldBreakTheFormatAreRejected) {
   auto index = three_records();
   const std::string before = slurp(path_);
-  for (const auto& record : {make_record("", "empty-serial"), make_record("0D04", ""), make_record("0D04", "tab\there"),
-                             make_record("0D04", "new\nline"), make_record("0D\t04", "x"), make_record("0D04", "cr\r")}) {
+  for (const auto& record :
+       {make_record("", "empty-serial"), make_record("0D04", ""), make_record("0D04", "tab\there"),
+        make_record("0D04", "new\nline"), make_record("0D\t04", "x"), make_record("0D04", "cr\r")}) {
     auto r = index.record_issue(record);
     ASSERT_FALSE(r.ok()) << record.serial << "/" << record.common_name;
     EXPECT_EQ(r.error().code, Errc::invalid_argument);
@@ -448,8 +453,7 @@ TEST_F(CertificateIndexTest, ChecksummedButMeaninglessRecordsAreCorrupt) {
 TEST_F(CertificateIndexTest, WrongHeaderIsCorrupt) {
   for (const std::string& content :
        {line_of("kelvin-pki-index\t2"), line_of("something-else") + line_of("crl\t1\t5"),
-        std::string("kelvin-pki-index\t1\n"), std::string("hello world\n"), std::string(),
-        line_of("crl\t1\t5")}) {
+        std::string("kelvin-pki-index\t1\n"), std::string("hello world\n"), std::string(), line_of("crl\t1\t5")}) {
     SCOPED_TRACE(content);
     overwrite(path_, content);
     auto loaded = CertificateIndex::load(path_);

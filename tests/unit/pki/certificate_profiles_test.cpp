@@ -26,10 +26,26 @@ TEST(SubjectAltName, AcceptsDnsAndIpAddresses) {
 }
 
 TEST(SubjectAltName, RejectsMalformedOrInjectedValues) {
-  for (const char* san : {"localhost", "DNS:", "IP:", "IP:999.1.1.1", "IP:1.2.3", "IP:localhost", "DNS:a,b",
-                          "DNS:a,IP:1.2.3.4", "DNS:a b", "DNS:-lead", "DNS:.lead", "DNS:a\nb", "DNS:host/path",
-                          "URI:x", "URI:https://example.com", "email:a@b.c", "dns:localhost", "ip:127.0.0.1",
-                          "IP:127.0.0.1,DNS:x", ""}) {
+  for (const char* san : {"localhost",
+                          "DNS:",
+                          "IP:",
+                          "IP:999.1.1.1",
+                          "IP:1.2.3",
+                          "IP:localhost",
+                          "DNS:a,b",
+                          "DNS:a,IP:1.2.3.4",
+                          "DNS:a b",
+                          "DNS:-lead",
+                          "DNS:.lead",
+                          "DNS:a\nb",
+                          "DNS:host/path",
+                          "URI:x",
+                          "URI:https://example.com",
+                          "email:a@b.c",
+                          "dns:localhost",
+                          "ip:127.0.0.1",
+                          "IP:127.0.0.1,DNS:x",
+                          ""}) {
     auto r = validate_subject_alt_name(san);
     ASSERT_FALSE(r.ok()) << san;
     EXPECT_EQ(r.error().code, Errc::invalid_argument) << san;
@@ -170,11 +186,11 @@ TEST_F(SignCertificateTest, RefusesInvalidSpecs) {
     CertificateSpec spec;
     const char* why;
   };
-  for (const Case& c : {Case{device_with_sans, "SANs on a device"}, Case{server_bad_san, "comma in SAN"},
-                        Case{backwards, "not_after == not_before"},
-                        Case{leaf_spec(CertificateKind::device, ""), "empty CN"},
-                        Case{leaf_spec(CertificateKind::device, std::string(65, 'a')), "CN over 64"},
-                        Case{leaf_spec(CertificateKind::ca, "second CA"), "CA signed by another issuer"}}) {
+  for (const Case& c :
+       {Case{device_with_sans, "SANs on a device"}, Case{server_bad_san, "comma in SAN"},
+        Case{backwards, "not_after == not_before"}, Case{leaf_spec(CertificateKind::device, ""), "empty CN"},
+        Case{leaf_spec(CertificateKind::device, std::string(65, 'a')), "CN over 64"},
+        Case{leaf_spec(CertificateKind::ca, "second CA"), "CA signed by another issuer"}}) {
     SCOPED_TRACE(c.why);
     auto cert = sign_leaf(c.spec);
     ASSERT_FALSE(cert.ok());

@@ -72,11 +72,14 @@ bool crl_lists(X509_CRL* crl, const std::string& serial_hex) {
 }
 
 std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
-std::string openssl_reason(int code) { return X509_verify_cert_error_string(code); }
+std::string openssl_reason(int code) {
+  return X509_verify_cert_error_string(code);
+}
 
 bool has_problem(const VerificationReport& report, std::string_view needle) {
   return std::any_of(report.problems.begin(), report.problems.end(),
@@ -262,6 +265,23 @@ TEST_F(CaTest, RegenerateCrlIncrementsNumberAndListsAllRevocations) {
   auto reopened = CertificateAuthority::open(dir_);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(reopened->index().last_crl_number(), info->number);
+}
+
+TEST_F(CaTest, RegenerateCrlThroughAStaleHandleKeepsEveryRevocation) {
+  IssuedIdentity device = issue_device("sensor-01");
+  auto other = CertificateAuthority::open(dir_);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ASSERT_TRUE(ca_->revoke("sensor-01", kNow).ok());
+  const std::uint64_t published = ca_->index().last_crl_number();
+  // `other` was opened before the revocation: it must re-read the index, or it would publish a
+  // CRL that forgets the revocation and reuses a CRL number.
+  auto info = other->regenerate_crl(kNow + 60);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_GT(info->number, published);
+  EXPECT_EQ(info->revoked_count, 1u);
+  crypto::Crl crl = read_crl(ca_->paths().crl());
+  ASSERT_TRUE(crl != nullptr);
+  EXPECT_TRUE(crl_lists(crl.get(), device.record.serial));
 }
 
 // ---- list --------------------------------------------------------------------------------------
