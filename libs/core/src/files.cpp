@@ -176,8 +176,10 @@ Result<std::string> read_secret_file(const fs::path& path) {
   auto content = read_file(path, 64u << 10);
   if (!content) return content;
   std::string secret = std::move(content).value();
-  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\n') {
+    secret.pop_back();
+    if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  }
   return secret;
 }
 

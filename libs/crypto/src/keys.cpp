@@ -7,6 +7,15 @@
 namespace kelvin::crypto {
 namespace {
 
+Result<void> check_passphrase_length(const std::string& passphrase) {
+  if (passphrase.empty()) return make_error(Errc::bad_credentials, "the passphrase is empty");
+  if (passphrase.size() > kMaxPassphraseBytes) {
+    return make_error(Errc::bad_credentials, "the passphrase is longer than " + std::to_string(kMaxPassphraseBytes) +
+                                                 " bytes; use a shorter one");
+  }
+  return {};
+}
+
 // OpenSSL's pem_password_cb: copies the passphrase given as userdata into its buffer.
 int copy_passphrase(char* buffer, int size, int /*rwflag*/, void* userdata) {
   const auto* passphrase = static_cast<const std::string*>(userdata);
@@ -28,7 +37,7 @@ Result<std::string> private_key_to_pem(EVP_PKEY* key, const std::optional<std::s
   if (!bio) return openssl_error("cannot allocate a memory buffer");
   int written = 0;
   if (passphrase) {
-    if (passphrase->empty()) return make_error(Errc::bad_credentials, "the CA key passphrase is empty");
+    if (auto length = check_passphrase_length(*passphrase); !length) return std::move(length).error();
     written = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, EVP_aes_256_cbc(), passphrase->data(),
                                             static_cast<int>(passphrase->size()), nullptr, nullptr);
   } else {
@@ -48,6 +57,9 @@ Result<PKey> private_key_from_pem(std::string_view pem, const std::optional<std:
   const bool encrypted = is_encrypted_private_key_pem(pem);
   if (encrypted && !passphrase) {
     return make_error(Errc::bad_credentials, std::string(source) + " is encrypted and no passphrase was given");
+  }
+  if (encrypted) {
+    if (auto length = check_passphrase_length(*passphrase); !length) return std::move(length).error();
   }
   Bio bio = memory_bio(pem);
   // An unencrypted key never consults the callback; a missing passphrase makes it fail cleanly.

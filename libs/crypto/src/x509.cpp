@@ -50,10 +50,12 @@ std::string serial_to_hex(const ASN1_INTEGER* serial) {
 Result<Asn1Integer> serial_from_hex(std::string_view hex) {
   std::string text(hex);
   BIGNUM* raw = nullptr;
-  if (text.empty() || BN_hex2bn(&raw, text.c_str()) != static_cast<int>(text.size())) {
+  // BN_hex2bn accepts a leading '-'; a serial is a positive integer (RFC 5280 4.1.2.2).
+  if (text.empty() || text.front() == '-' || BN_hex2bn(&raw, text.c_str()) != static_cast<int>(text.size()) ||
+      BN_is_zero(raw)) {
     BN_free(raw);
     drain_openssl_errors();
-    return make_error(Errc::invalid_argument, "'" + text + "' is not a hexadecimal serial number");
+    return make_error(Errc::invalid_argument, "'" + text + "' is not a positive hexadecimal serial number");
   }
   BigNum bn(raw);
   Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));

@@ -1,13 +1,16 @@
 #include "kelvin/pki/certificate_authority.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/core/time_format.hpp"
+#include "kelvin/core/utf8.hpp"
 #include "kelvin/crypto/keys.hpp"
 #include "kelvin/crypto/x509.hpp"
 #include "kelvin/pki/certificate_profiles.hpp"
@@ -27,10 +30,10 @@ std::string uppercase(std::string_view text) {
 }
 
 // Names that are not device/service identities (CA name, server CN) still end up in the index
-// and in messages: printable, no separators, at most 64 characters (ub-common-name).
+// and in messages: printable UTF-8, no control characters, at most 64 bytes (ub-common-name).
 Result<void> validate_display_name(std::string_view name, std::string_view what) {
   bool printable = std::all_of(name.begin(), name.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
-  if (name.empty() || name.size() > 64 || !printable) {
+  if (name.empty() || name.size() > 64 || !printable || !is_valid_utf8(name)) {
     return make_error(Errc::invalid_argument,
                       std::string(what) + " must have 1 to 64 printable characters, got '" + std::string(name) + "'");
   }
@@ -50,8 +53,13 @@ Result<void> write_certificate(const fs::path& path, X509* certificate) {
 // Moves every entry of a CA directory (but the lock and earlier backups) into a fresh
 // replaced-<time>/ folder, so `init --force` never destroys keys outright.
 Result<fs::path> move_existing_ca_aside(const PkiPaths& paths, std::time_t now) {
-  fs::path backup = paths.root() / ("replaced-" + format_utc_compact(now));
-  if (auto made = files::ensure_private_dir(backup); !made) return std::move(made).error();
+  // A fresh folder every time, even for two replacements within one second.
+  const std::string stem = "replaced-" + format_utc_compact(now);
+  fs::path backup = paths.root() / stem;
+  for (int attempt = 2; ::mkdir(backup.c_str(), files::kPrivateDirMode) != 0; ++attempt) {
+    if (errno != EEXIST || attempt > 1000) return files::error_from_errno("cannot create", backup);
+    backup = paths.root() / (stem + "-" + std::to_string(attempt));
+  }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(paths.root(), ec)) {
     const std::string name = entry.path().filename().string();
@@ -166,8 +174,9 @@ Result<CertificateAuthority> CertificateAuthority::init(const fs::path& dir, con
     if (auto r = validate_subject_alt_name(san); !r) return std::move(r).error();
   }
   if (auto r = validate_service_name(options.gateway_service); !r) return std::move(r).error();
-  if (options.passphrase && options.passphrase->empty()) {
-    return make_error(Errc::bad_credentials, "the CA key passphrase is empty");
+  if (options.passphrase && (options.passphrase->empty() || options.passphrase->size() > crypto::kMaxPassphraseBytes)) {
+    return make_error(Errc::bad_credentials,
+                      "the CA key passphrase must have 1 to " + std::to_string(crypto::kMaxPassphraseBytes) + " bytes");
   }
 
   PkiPaths paths(dir);

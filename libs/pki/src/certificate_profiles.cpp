@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "kelvin/crypto/x509.hpp"
 
 namespace kelvin::pki {
@@ -9,14 +11,32 @@ namespace {
 
 using crypto::openssl_error;
 
+bool is_host_label(std::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  return std::all_of(label.begin(), label.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+// A host name of dot-separated labels (RFC 1123); a wildcard is allowed only as the whole
+// leftmost label of a name with at least two more labels (RFC 6125 6.4.3): "*.site.lan".
 bool is_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
-  for (char c : name) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '*';
-    if (!ok) return false;
+  std::size_t labels = 0;
+  bool wildcard = false;
+  for (std::size_t start = 0;;) {
+    auto dot = name.find('.', start);
+    std::string_view label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (labels == 0 && label == "*") {
+      wildcard = true;
+    } else if (!is_host_label(label)) {
+      return false;
+    }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
   }
-  return name.front() != '.' && name.front() != '-';
+  return !wildcard || labels >= 3;
 }
 
 bool is_ip_address(std::string_view text) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "kelvin/core/utf8.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 
 namespace kelvin::proto {
@@ -147,38 +148,6 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
     }
   }
   return out;
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    std::uint32_t min_code = 0;
-    if ((c & 0xE0) == 0xC0) {
-      length = 2, code = c & 0x1Fu, min_code = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3, code = c & 0x0Fu, min_code = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4, code = c & 0x07u, min_code = 0x10000;
-    } else {
-      return false;  // a continuation byte without a lead, or 0xF8..0xFF
-    }
-    if (static_cast<std::size_t>(end - p) < length) return false;
-    for (std::size_t i = 1; i < length; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (p[i] & 0x3Fu);
-    }
-    if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    p += length;
-  }
-  return true;
 }
 
 }  // namespace kelvin::proto

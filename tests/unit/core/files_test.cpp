@@ -349,6 +349,11 @@ TEST(ReadSecretFile, AcceptsOwnerOnlyFileAndStripsOneTrailingNewline) {
   auto crlf = files::read_secret_file(path);
   ASSERT_TRUE(crlf.ok()) << crlf.error().message;
   EXPECT_EQ(*crlf, " spaced secret ");
+
+  put_file(path, "ends in cr\r", 0600);  // a carriage return without a newline is content
+  auto cr = files::read_secret_file(path);
+  ASSERT_TRUE(cr.ok()) << cr.error().message;
+  EXPECT_EQ(*cr, "ends in cr\r");
 }
 
 TEST(ReadSecretFile, MissingFileIsNotFound) {

@@ -1,5 +1,6 @@
 #include "kelvin/crypto/keys.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -152,6 +153,22 @@ TEST(PrivateKeyPem, EmptyPassphraseIsRefused) {
   auto pem = private_key_to_pem(key.get(), std::string());
   ASSERT_FALSE(pem.ok());
   EXPECT_EQ(pem.error().code, Errc::bad_credentials);
+}
+
+TEST(PrivateKeyPem, PassphraseBeyondOpensslsBufferIsRefusedBothWays) {
+  PKey key = fresh_key();
+  ASSERT_TRUE(key != nullptr);
+  const std::string longest(kMaxPassphraseBytes, 'p');
+  auto pem = private_key_to_pem(key.get(), longest);
+  ASSERT_TRUE(pem.ok()) << pem.error().message;
+  EXPECT_TRUE(private_key_from_pem(*pem, longest, "key").ok());  // the limit itself still round-trips
+
+  auto too_long = private_key_to_pem(key.get(), longest + "p");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().code, Errc::bad_credentials);
+  auto read = private_key_from_pem(*pem, longest + "p", "key");
+  ASSERT_FALSE(read.ok());
+  EXPECT_THAT(read.error().message, ::testing::HasSubstr("longer than 1024"));
 }
 
 TEST(PrivateKeyPem, WrongPassphraseIsBadCredentials) {

@@ -268,6 +268,14 @@ TEST(SerialHex, RejectsNonHex) {
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
+TEST(SerialHex, RejectsZeroAndNegativeSerials) {
+  for (const std::string& bad : std::vector<std::string>{"-1", "-0A", "0", "00"}) {
+    auto parsed = serial_from_hex(bad);
+    ASSERT_FALSE(parsed.ok()) << "'" << bad << "'";
+    EXPECT_EQ(parsed.error().code, Errc::invalid_argument) << bad;
+  }
+}
+
 // ---- time --------------------------------------------------------------------------------------
 
 TEST(ToUnixSeconds, ConvertsUtcTimeAndGeneralizedTime) {

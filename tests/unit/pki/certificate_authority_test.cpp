@@ -273,6 +273,22 @@ TEST_F(InitTest, ForceReplacesTheCaAndKeepsTheOldOneAside) {
   EXPECT_EQ(index_size_on_disk(dir_ / "index.log"), 3u);
 }
 
+TEST_F(InitTest, ForceTwiceWithinOneSecondKeepsBothEarlierCas) {
+  ASSERT_TRUE(CertificateAuthority::init(dir_, test_init_options(), kNow).ok());
+  const std::string first = read_text(dir_ / "ca.crt");
+  InitOptions options = test_init_options();
+  options.force = true;
+  ASSERT_TRUE(CertificateAuthority::init(dir_, options, kNow).ok());
+  const std::string second = read_text(dir_ / "ca.crt");
+  auto third = CertificateAuthority::init(dir_, options, kNow);
+  ASSERT_TRUE(third.ok()) << third.error().message;
+
+  const fs::path backup = dir_ / ("replaced-" + format_utc_compact(kNow));
+  EXPECT_EQ(read_text(backup / "ca.crt"), first);
+  EXPECT_EQ(read_text(fs::path(backup.string() + "-2") / "ca.crt"), second);
+  EXPECT_TRUE(CertificateAuthority::open(dir_).ok());
+}
+
 TEST_F(InitTest, InvalidOptionsAreRefusedBeforeTouchingTheDisk) {
   struct Case {
     InitOptions options;
@@ -293,6 +309,10 @@ TEST_F(InitTest, InvalidOptionsAreRefusedBeforeTouchingTheDisk) {
   add("CA name with newline", Errc::invalid_argument, [](InitOptions& o) { o.ca_name = "evil\nCA"; });
   add("overlong server name", Errc::invalid_argument, [](InitOptions& o) { o.server_name = std::string(65, 'h'); });
   add("empty passphrase", Errc::bad_credentials, [](InitOptions& o) { o.passphrase = std::string(); });
+  add("passphrase over 1024 bytes", Errc::bad_credentials,
+      [](InitOptions& o) { o.passphrase = std::string(1025, 'p'); });
+  add("CA name not UTF-8", Errc::invalid_argument, [](InitOptions& o) { o.ca_name = "caf\xE9 CA"; });
+  add("server name not UTF-8", Errc::invalid_argument, [](InitOptions& o) { o.server_name = "gw\xFF"; });
   for (const auto& c : cases) {
     SCOPED_TRACE(c.why);
     auto ca = CertificateAuthority::init(dir_, c.options, kNow);

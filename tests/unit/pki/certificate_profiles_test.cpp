@@ -52,9 +52,20 @@ TEST(SubjectAltName, RejectsMalformedOrInjectedValues) {
   }
 }
 
-TEST(SubjectAltName, RejectsOverlongDnsName) {
-  EXPECT_TRUE(validate_subject_alt_name("DNS:" + std::string(253, 'a')).ok());
-  EXPECT_FALSE(validate_subject_alt_name("DNS:" + std::string(254, 'a')).ok());
+TEST(SubjectAltName, RejectsOverlongDnsNameAndLabels) {
+  const std::string labels = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + ".";
+  EXPECT_TRUE(validate_subject_alt_name("DNS:" + labels + std::string(61, 'd')).ok());   // 253 bytes
+  EXPECT_FALSE(validate_subject_alt_name("DNS:" + labels + std::string(62, 'd')).ok());  // 254 bytes
+  EXPECT_TRUE(validate_subject_alt_name("DNS:" + std::string(63, 'a')).ok());
+  EXPECT_FALSE(validate_subject_alt_name("DNS:" + std::string(64, 'a')).ok());  // label > 63
+}
+
+TEST(SubjectAltName, AcceptsWildcardOnlyAsTheWholeLeftmostLabel) {
+  EXPECT_TRUE(validate_subject_alt_name("DNS:*.site.lan").ok());
+  for (const char* bad : {"DNS:*", "DNS:**", "DNS:*.lan", "DNS:a*b.site.lan", "DNS:gw.*.lan", "DNS:a..b", "DNS:a.-b",
+                          "DNS:a-", "DNS:-a", "DNS:a.", "DNS:.a"}) {
+    EXPECT_FALSE(validate_subject_alt_name(bad).ok()) << bad;
+  }
 }
 
 // ---- certificates ------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ Result<void> truncate_durably(const std::filesystem::path& path, std::size_t siz
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes = 16u << 20);
 
 // Reads a secret (passphrase, token) from a file that only its owner may read or write: a file
-// with any group or other permission bit is refused. One trailing newline is removed.
+// with any group or other permission bit is refused. One trailing newline ("\n" or "\r\n") is
+// removed. A symlink is refused (its own mode says nothing about the target's).
 Result<std::string> read_secret_file(const std::filesystem::path& path);
 
 // The permission bits (e.g. 0600) of `path`, not following symlinks.

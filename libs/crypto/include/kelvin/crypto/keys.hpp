@@ -1,6 +1,7 @@
 #pragma once
 // Private keys: generation (ECDSA P-256) and PEM encoding, optionally passphrase-protected.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,10 @@
 #include "kelvin/crypto/openssl.hpp"
 
 namespace kelvin::crypto {
+
+// OpenSSL's PEM passphrase callback buffer is 1024 bytes: a longer passphrase could encrypt a key
+// that could then never be decrypted, so both directions refuse it.
+inline constexpr std::size_t kMaxPassphraseBytes = 1024;
 
 // A fresh ECDSA key on NIST P-256 (prime256v1).
 Result<PKey> generate_p256_key();

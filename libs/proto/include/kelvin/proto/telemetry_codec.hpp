@@ -54,7 +54,4 @@ struct DecodedTelemetry {
 
 DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms, const TelemetryLimits& limits = {});
 
-// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view text) noexcept;
-
 }  // namespace kelvin::proto

@@ -1,0 +1,28 @@
+#include "kelvin/core/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kelvin {
+namespace {
+
+TEST(Utf8, AcceptsWellFormedAndRefusesMalformedSequences) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(
+      is_valid_utf8("21.5 \xC2\xB0"
+                    "C"));                          // U+00B0
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));       // U+20AC
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x8C\xA1"));   // U+1F321
+  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));   // U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\x80"));              // lone continuation
+  EXPECT_FALSE(is_valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(is_valid_utf8("\xC3\x28"));          // bad continuation
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xFF"));
+}
+
+}  // namespace
+}  // namespace kelvin
