@@ -14,6 +14,7 @@
 #include "kelvin/crypto/x509.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/testing/temp_dir.hpp"
+#include "pki_test_support.hpp"
 
 namespace kelvin::pki {
 namespace {
@@ -21,34 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using kelvin::testing::TempDir;
 
-constexpr std::time_t kNow = 1'800'000'000;
-constexpr std::time_t kDay = 86400;
-
-InitOptions test_init_options() {
-  InitOptions options;
-  options.ca_name = "kelvin test CA";
-  options.server_name = "gateway.test";
-  options.server_alt_names = {"DNS:gateway.test", "IP:10.0.0.2"};
-  return options;
-}
-
-std::string read_text(const fs::path& path) {
-  auto content = files::read_file(path);
-  if (!content.ok()) {
-    ADD_FAILURE() << content.error().message;
-    return {};
-  }
-  return *content;
-}
-
-crypto::Certificate read_certificate(const fs::path& path) {
-  auto cert = crypto::certificate_from_pem(read_text(path), path.string());
-  if (!cert.ok()) {
-    ADD_FAILURE() << cert.error().message;
-    return nullptr;
-  }
-  return std::move(cert).value();
-}
+using namespace test_support;  // NOLINT(google-build-using-namespace): test-only helpers
 
 crypto::Crl read_crl(const fs::path& path) {
   auto crl = crypto::crl_from_pem(read_text(path), path.string());
