@@ -74,6 +74,15 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
   return reading;
 }
 
+// Puts one decoded reading on the accepted or the rejected list.
+void file_reading(std::variant<Reading, Rejection> decoded, DecodedTelemetry& out) {
+  if (auto* reading = std::get_if<Reading>(&decoded)) {
+    out.accepted.push_back(*reading);
+  } else {
+    out.rejected.push_back(std::get<Rejection>(std::move(decoded)));
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(RejectReason reason) noexcept {
@@ -123,12 +132,7 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
 
   auto batch = document.find("batch");
   if (batch == document.end()) {
-    auto decoded = decode_reading(document, now_ms, limits);
-    if (auto* reading = std::get_if<Reading>(&decoded)) {
-      out.accepted.push_back(*reading);
-    } else {
-      out.rejected.push_back(std::get<Rejection>(std::move(decoded)));
-    }
+    file_reading(decode_reading(document, now_ms, limits), out);
     return out;
   }
   if (document.size() != 1) return refuse(RejectReason::wrong_shape, "a batch payload has only the member 'batch'");
@@ -140,12 +144,7 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
   }
   out.accepted.reserve(batch->size());
   for (const auto& item : *batch) {
-    auto decoded = decode_reading(item, now_ms, limits);
-    if (auto* reading = std::get_if<Reading>(&decoded)) {
-      out.accepted.push_back(*reading);
-    } else {
-      out.rejected.push_back(std::get<Rejection>(std::move(decoded)));
-    }
+    file_reading(decode_reading(item, now_ms, limits), out);
   }
   return out;
 }

@@ -10,21 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "crypto_test_support.hpp"
+
 namespace kelvin::crypto {
 namespace {
 
-Bio test_bio(const std::string& data) {
-  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
-PKey fresh_key() {
-  auto key = generate_p256_key();
-  if (!key.ok()) {
-    ADD_FAILURE() << key.error().message;
-    return nullptr;
-  }
-  return std::move(key).value();
-}
+using test_support::fresh_key;
 
 std::string pem_of(EVP_PKEY* key, const std::optional<std::string>& passphrase) {
   auto pem = private_key_to_pem(key, passphrase);
@@ -113,7 +104,7 @@ TEST(PrivateKeyPem, EncryptionIsPbes2WithPbkdf2HmacSha256AndAes256Cbc) {
   PKey key = fresh_key();
   ASSERT_TRUE(key != nullptr);
   std::string pem = pem_of(key.get(), std::string("pass"));
-  Bio bio = test_bio(pem);
+  Bio bio = memory_bio(pem);
   OpenSslPtr<X509_SIG, X509_SIG_free> sig(PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(sig != nullptr);
   const X509_ALGOR* algorithm = nullptr;
@@ -245,7 +236,7 @@ TEST(PublicKeyPem, IsSubjectPublicKeyInfoOfTheSameKey) {
   ASSERT_TRUE(pem.ok()) << pem.error().message;
   EXPECT_NE(pem->find("-----BEGIN PUBLIC KEY-----"), std::string::npos);
   EXPECT_EQ(pem->find("PRIVATE"), std::string::npos);
-  Bio bio = test_bio(*pem);
+  Bio bio = memory_bio(*pem);
   PKey public_only(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(public_only != nullptr);
   EXPECT_EQ(EVP_PKEY_eq(key.get(), public_only.get()), 1);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto_test_support.hpp"
 #include "kelvin/crypto/keys.hpp"
 
 namespace kelvin::crypto {
@@ -20,14 +21,7 @@ namespace {
 
 constexpr std::time_t kNow = 1'800'000'000;
 
-PKey fresh_key() {
-  auto key = generate_p256_key();
-  if (!key.ok()) {
-    ADD_FAILURE() << key.error().message;
-    return nullptr;
-  }
-  return std::move(key).value();
-}
+using test_support::fresh_key;
 
 // A self-signed certificate built directly with OpenSSL (independent of kelvin's PKI code).
 Certificate self_signed(EVP_PKEY* key, const char* common_name, long serial) {
