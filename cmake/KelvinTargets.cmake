@@ -26,6 +26,15 @@ function(kelvin_library name)
   kelvin_target_defaults(kelvin_${name})
 endfunction()
 
+# kelvin_portable_defaults(<target>): code that must also build for a microcontroller (the device
+# core and what it uses). No exceptions and no RTTI, so a port to a toolchain without them keeps
+# compiling. Interfaces (abstract classes) in such code must have only pure virtual functions and
+# an inline virtual destructor: a class with a key function defined here would have no typeinfo
+# for RTTI-enabled code deriving from it.
+function(kelvin_portable_defaults target)
+  target_compile_options(${target} PRIVATE -fno-exceptions -fno-rtti)
+endfunction()
+
 # kelvin_test(<name> SOURCES ... DEPS ...): a GoogleTest executable registered with CTest.
 function(kelvin_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
