@@ -3,6 +3,9 @@
 // (Linux sysfs in ports/linux, a simulated sensor here, an ESP-IDF driver in a later port).
 // Portable: no OS headers; implementations may use anything their platform has.
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 

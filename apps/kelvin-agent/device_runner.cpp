@@ -1,0 +1,171 @@
+#include "device_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace kelvin::agent {
+
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The session's publishes go straight to libmosquitto's queue (QoS 1).
+class DeviceRunner::Transport final : public device::Transport {
+ public:
+  explicit Transport(DeviceRunner& runner) : runner_(runner) {}
+  bool publish(std::string_view topic, std::string_view payload, bool retain) override {
+    if (!runner_.socket_open_ || !runner_.client_) return false;
+    return runner_.client_->publish(topic, payload, 1, retain).ok();
+  }
+
+ private:
+  DeviceRunner& runner_;
+};
+
+DeviceRunner::DeviceRunner(DeviceRunnerOptions options, device::Outbox& outbox, ReadSensors read_sensors)
+    : options_(std::move(options)), outbox_(outbox), read_sensors_(std::move(read_sensors)) {
+  std::uint64_t seed = options_.random_seed;
+  if (seed == 0) {
+    seed = std::hash<std::string>{}(options_.session.device_id) ^ static_cast<std::uint64_t>(wall_clock_ms());
+  }
+  random_ = std::make_unique<device::SplitMix64Source>(seed);
+  transport_ = std::make_unique<Transport>(*this);
+  session_ = std::make_unique<device::Session>(options_.session, outbox_, *transport_, *random_);
+}
+
+DeviceRunner::~DeviceRunner() = default;
+
+Result<void> DeviceRunner::prepare() {
+  options_.mqtt.will = mqtt::Will{session_->status_topic(), std::string(device::Session::last_will_json()), true};
+  mqtt::Callbacks callbacks;
+  const std::string& id = options_.session.device_id;
+  callbacks.on_connected = [this, id] {
+    if (auto r = client_->subscribe(session_->ack_topic(), 1); !r) spdlog::warn("{}: {}", id, r.error().message);
+    spdlog::info("{}: connected to {}:{}", id, options_.mqtt.host, options_.mqtt.port);
+    session_->on_connected(monotonic_ms());
+  };
+  callbacks.on_refused = [this, id](std::string_view reason) {
+    spdlog::warn("{}: broker refused the connection: {}", id, reason);
+    socket_open_ = false;
+    session_->on_disconnected(monotonic_ms());
+  };
+  callbacks.on_disconnected = [this, id](int rc, std::string_view reason) {
+    if (!socket_open_) return;
+    socket_open_ = false;
+    if (rc != 0) spdlog::warn("{}: disconnected ({})", id, reason);
+    session_->on_disconnected(monotonic_ms());
+  };
+  callbacks.on_message = [this](const mqtt::Message& message) {
+    session_->on_message(message.topic, message.payload, monotonic_ms());
+  };
+  callbacks.on_log = [id](std::string_view line) { spdlog::debug("{}: mqtt: {}", id, line); };
+  auto client = mqtt::Client::create(options_.mqtt, std::move(callbacks));
+  if (!client) return std::move(client).error();
+  client_ = std::move(*client);
+  return {};
+}
+
+void DeviceRunner::take_reading(std::int64_t now_mono_ms) {
+  auto values = read_sensors_(wall_clock_ms());
+  if (!values) {
+    ++counters_.sensor_failures;
+    return;
+  }
+  auto seq = outbox_.add(wall_clock_ms(), *values);
+  if (!seq) {
+    ++counters_.outbox_failures;
+    spdlog::error("{}: reading not recorded: {}", options_.session.device_id, seq.error().message);
+    return;
+  }
+  ++counters_.readings_taken;
+  if (options_.coalesce_ms == 0 || now_mono_ms - last_send_ms_ >= options_.coalesce_ms) {
+    session_->on_reading_added(now_mono_ms);
+    last_send_ms_ = now_mono_ms;
+    send_waiting_ = false;
+  } else {
+    send_waiting_ = true;
+  }
+}
+
+void DeviceRunner::connect(std::int64_t now_mono_ms) {
+  if (auto r = client_->connect(); !r) {
+    spdlog::warn("{}: {}", options_.session.device_id, r.error().message);
+    session_->on_disconnected(now_mono_ms);
+    return;
+  }
+  socket_open_ = true;
+}
+
+void DeviceRunner::service_connection(std::int64_t now_mono_ms, std::int64_t wait_ms) {
+  if (!socket_open_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max<std::int64_t>(wait_ms, 1)));
+    return;
+  }
+  if (auto r = client_->loop(static_cast<int>(std::max<std::int64_t>(wait_ms, 0))); !r && socket_open_) {
+    socket_open_ = false;
+    spdlog::warn("{}: {}", options_.session.device_id, r.error().message);
+    session_->on_disconnected(now_mono_ms);
+  }
+}
+
+void DeviceRunner::run(const std::atomic<bool>& stop) {
+  std::int64_t now = monotonic_ms();
+  next_reading_ms_ = now;
+  std::int64_t next_poll_ms = now;
+  while (!stop.load()) {
+    now = monotonic_ms();
+    if (now >= next_reading_ms_) {
+      take_reading(now);
+      next_reading_ms_ += options_.interval_ms;
+      // After a stall (suspend, overloaded host) skip missed rounds instead of bursting.
+      if (next_reading_ms_ < now) next_reading_ms_ = now + options_.interval_ms;
+    }
+    if (send_waiting_ && now - last_send_ms_ >= options_.coalesce_ms) {
+      session_->on_reading_added(now);
+      last_send_ms_ = now;
+      send_waiting_ = false;
+    }
+    if (!socket_open_ && session_->connect_due(now)) connect(now);
+    if (now >= next_poll_ms) {
+      session_->poll(now);
+      next_poll_ms = now + options_.poll_interval_ms;
+    }
+    std::int64_t wake = std::min(next_reading_ms_, next_poll_ms);
+    if (send_waiting_) wake = std::min(wake, last_send_ms_ + options_.coalesce_ms);
+    if (!socket_open_) wake = std::min(wake, std::max(session_->reconnect_at_ms(), now));
+    service_connection(now, std::min<std::int64_t>(wake - now, 100));
+  }
+  flush_and_disconnect();
+}
+
+void DeviceRunner::flush_and_disconnect() {
+  if (send_waiting_) session_->on_reading_added(monotonic_ms());
+  const std::int64_t deadline = monotonic_ms() + options_.flush_timeout_ms;
+  while (socket_open_ && outbox_.pending_count() > 0 && monotonic_ms() < deadline) {
+    std::int64_t now = monotonic_ms();
+    session_->poll(now);
+    service_connection(now, 50);
+  }
+  if (outbox_.pending_count() > 0) {
+    spdlog::info("{}: {} readings stay in the outbox until the next start", options_.session.device_id,
+                 outbox_.pending_count());
+  }
+  if (!socket_open_) return;
+  // A clean DISCONNECT suppresses the last will, so the device says it is offline itself.
+  (void)client_->publish(session_->status_topic(), device::Session::last_will_json(), 1, true);
+  for (int i = 0; i < 5 && socket_open_; ++i) service_connection(monotonic_ms(), 20);
+  client_->disconnect();
+  for (int i = 0; i < 5 && socket_open_; ++i) service_connection(monotonic_ms(), 20);
+  socket_open_ = false;
+}
+
+}  // namespace kelvin::agent

@@ -1,0 +1,197 @@
+// kelvin-agent: the Linux device program.
+//   kelvin-agent run --config agent.toml          one device with real (or simulated) sensors
+//   kelvin-agent simulate --devices N ...          N simulated devices, each with its own TLS
+//                                                  connection and certificate, for demo and load
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "device_runner.hpp"
+#include "kelvin/core/identity.hpp"
+#include "kelvin/device/memory_outbox_journal.hpp"
+#include "kelvin/device/simulated_sensor.hpp"
+#include "kelvin/linux_port/agent_config.hpp"
+#include "kelvin/linux_port/file_outbox_journal.hpp"
+#include "kelvin/linux_port/sensor_factory.hpp"
+#include "kelvin/linux_port/sensor_set.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace kelvin;
+
+std::atomic<bool> g_stop{false};
+
+void request_stop(int) { g_stop.store(true); }
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "kelvin-agent: %s\n", message.c_str());
+  return 1;
+}
+
+int run_device(const fs::path& config_file) {
+  auto config = linux_port::load_agent_config(config_file);
+  if (!config) return fail(config.error().message);
+  auto sources = linux_port::make_sensor_sources(*config, "/", [](const linux_port::SensorSettings& s) {
+    return std::make_unique<device::SimulatedSensor>(s.seed);
+  });
+  if (!sources) return fail(sources.error().message);
+  linux_port::SensorSet sensors(std::move(*sources));
+
+  auto journal = linux_port::FileOutboxJournal::open(config->outbox.dir);
+  if (!journal) return fail(journal.error().message);
+  device::Outbox outbox(*journal, journal->snapshot(), config->outbox.capacity);
+  spdlog::info("{}: outbox {} holds {} unacknowledged readings; next seq {}", config->device_id,
+               config->outbox.dir.string(), outbox.pending_count(), outbox.next_seq());
+
+  agent::DeviceRunnerOptions options;
+  options.session.device_id = config->device_id;
+  options.session.fw_version = KELVIN_VERSION;
+  options.interval_ms = std::int64_t{config->interval_s} * 1000;
+  options.mqtt.client_id = config->device_id;
+  options.mqtt.host = config->broker.host;
+  options.mqtt.port = config->broker.port;
+  options.mqtt.keepalive_s = static_cast<int>(config->broker.keepalive_s);
+  options.mqtt.tls = {config->broker.ca_file, config->broker.cert_file, config->broker.key_file};
+
+  agent::DeviceRunner runner(std::move(options), outbox, [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
+    auto reading = sensors.read(now_ms);
+    for (const auto& [source, error] : reading.failures) {
+      spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
+    }
+    if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
+    return reading.values;
+  });
+  if (auto r = runner.prepare(); !r) return fail(r.error().message);
+  install_signal_handlers();
+  runner.run(g_stop);
+  if (auto r = journal->sync(); !r) spdlog::error("{}: {}", config->device_id, r.error().message);
+  spdlog::info("{}: stopped; {} readings taken, {} unacknowledged in the outbox", config->device_id,
+               runner.counters().readings_taken, outbox.pending_count());
+  return 0;
+}
+
+struct SimulateOptions {
+  int devices = 5;
+  double interval_s = 1.0;
+  fs::path pki_dir = "/var/lib/kelvin/pki";
+  std::string host = "localhost";
+  int port = 8883;
+  std::string prefix = "sim-";
+  int first = 1;
+  std::int64_t coalesce_ms = 20;
+  std::size_t outbox_capacity = 100'000;
+  double duration_s = 0;  // 0: until SIGTERM/Ctrl-C
+};
+
+std::string simulated_device_id(const SimulateOptions& o, int index) {
+  char number[16];
+  std::snprintf(number, sizeof number, "%02d", index);
+  return o.prefix + number;
+}
+
+// Every simulated device runs its own DeviceRunner on its own thread with an in-memory outbox:
+// the simulator is a load and demo tool, so its readings do not survive its own restart.
+int run_simulation(const SimulateOptions& o) {
+  struct SimulatedDevice {
+    device::MemoryOutboxJournal journal;
+    std::unique_ptr<device::Outbox> outbox;
+    std::unique_ptr<device::SimulatedSensor> sensor;
+    std::unique_ptr<agent::DeviceRunner> runner;
+  };
+  std::vector<std::unique_ptr<SimulatedDevice>> devices;
+  for (int i = 0; i < o.devices; ++i) {
+    std::string id = simulated_device_id(o, o.first + i);
+    if (auto valid = validate_device_id(id); !valid) return fail(valid.error().message);
+    auto sim = std::make_unique<SimulatedDevice>();
+    sim->outbox = std::make_unique<device::Outbox>(sim->journal, device::OutboxSnapshot{}, o.outbox_capacity);
+    sim->sensor = std::make_unique<device::SimulatedSensor>(static_cast<std::uint64_t>(o.first + i));
+    agent::DeviceRunnerOptions options;
+    options.session.device_id = id;
+    options.session.fw_version = KELVIN_VERSION;
+    options.interval_ms = std::max<std::int64_t>(1, static_cast<std::int64_t>(o.interval_s * 1000));
+    options.coalesce_ms = o.coalesce_ms;
+    options.mqtt.client_id = id;
+    options.mqtt.host = o.host;
+    options.mqtt.port = o.port;
+    fs::path dir = o.pki_dir / "devices" / id;
+    options.mqtt.tls = {o.pki_dir / "ca.crt", dir / (id + ".crt"), dir / (id + ".key")};
+    auto* sensor = sim->sensor.get();
+    sim->runner = std::make_unique<agent::DeviceRunner>(
+        std::move(options), *sim->outbox, [sensor](std::int64_t now_ms) { return sensor->read(now_ms); });
+    if (auto r = sim->runner->prepare(); !r) {
+      return fail(id + ": " + r.error().message + " (add the device first: kelvinctl device add " + id + ")");
+    }
+    devices.push_back(std::move(sim));
+  }
+  install_signal_handlers();
+  std::vector<std::thread> threads;
+  for (auto& sim : devices) threads.emplace_back([&sim] { sim->runner->run(g_stop); });
+  spdlog::info("simulating {} devices ({}..{}), a reading every {} s each", o.devices,
+               simulated_device_id(o, o.first), simulated_device_id(o, o.first + o.devices - 1), o.interval_s);
+  auto started = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (o.duration_s > 0 && std::chrono::steady_clock::now() - started >= std::chrono::duration<double>(o.duration_s)) {
+      g_stop.store(true);
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  std::uint64_t taken = 0, pending = 0;
+  for (auto& sim : devices) {
+    taken += sim->runner->counters().readings_taken;
+    pending += sim->outbox->pending_count();
+  }
+  spdlog::info("simulation stopped: {} readings taken, {} unacknowledged", taken, pending);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kelvin-agent: reads sensors and delivers every reading to the kelvin gateway"};
+  app.require_subcommand(1);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  fs::path config_file = "/etc/kelvin/agent.toml";
+  auto* run = app.add_subcommand("run", "Run one device from its config file");
+  run->add_option("-c,--config", config_file, "Configuration file (TOML)")->capture_default_str();
+
+  SimulateOptions sim;
+  auto* simulate = app.add_subcommand("simulate", "Run N simulated devices, each with its own certificate");
+  simulate->add_option("--devices", sim.devices, "Number of devices")->capture_default_str()->check(CLI::Range(1, 10000));
+  simulate->add_option("--interval", sim.interval_s, "Seconds between readings of each device")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+  simulate->add_option("--pki-dir", sim.pki_dir, "PKI directory holding devices/<id>/<id>.{crt,key}")
+      ->capture_default_str();
+  simulate->add_option("--host", sim.host, "Broker host (must match its certificate)")->capture_default_str();
+  simulate->add_option("--port", sim.port, "Broker port")->capture_default_str()->check(CLI::Range(1, 65535));
+  simulate->add_option("--prefix", sim.prefix, "Device ids are <prefix><NN>")->capture_default_str();
+  simulate->add_option("--first", sim.first, "Number of the first device")->capture_default_str()->check(CLI::Range(0, 1000000));
+  simulate->add_option("--coalesce-ms", sim.coalesce_ms, "Readings within this window go out in one batch")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  simulate->add_option("--outbox-capacity", sim.outbox_capacity, "Readings each device keeps until acknowledged")
+      ->capture_default_str();
+  simulate->add_option("--duration", sim.duration_s, "Stop after this many seconds (0: run until stopped)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed()) return run_device(config_file);
+  return run_simulation(sim);
+}

@@ -1,0 +1,63 @@
+#pragma once
+// Runs the managed Mosquitto as a child of the gateway: writes its config, starts it, restarts it
+// with backoff when it dies, and restarts it when the CRL changes. A restart (not SIGHUP) is what
+// drops the live session of a revoked device: Mosquitto checks the CRL only during a handshake.
+// Devices reconnect with jittered backoff and resend anything unacknowledged, so a restart loses
+// nothing (docs/protocol.md, delivery guarantee).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/gateway/broker_config.hpp"
+#include "kelvin/gateway/child_process.hpp"
+
+namespace kelvin::gateway {
+
+struct SupervisorOptions {
+  BrokerSettings broker;
+  std::string mosquitto_program = "mosquitto";
+  std::chrono::milliseconds ready_timeout{10'000};
+  std::chrono::milliseconds restart_delay_min{500};
+  std::chrono::milliseconds restart_delay_max{30'000};
+  // A broker that stayed up this long is healthy again: the next crash restarts it quickly.
+  std::chrono::milliseconds healthy_after{60'000};
+  std::chrono::milliseconds check_interval{200};
+};
+
+class BrokerSupervisor {
+ public:
+  explicit BrokerSupervisor(SupervisorOptions options);
+  ~BrokerSupervisor();
+  BrokerSupervisor(const BrokerSupervisor&) = delete;
+  BrokerSupervisor& operator=(const BrokerSupervisor&) = delete;
+
+  // Writes mosquitto.conf and the ACL, starts the broker and waits until its listener accepts
+  // connections; then keeps watching it. Fails with the broker's exit status if it will not start.
+  Result<void> start();
+  void stop();
+
+  int restarts() const { return restarts_.load(); }
+  std::optional<int> broker_pid() const;
+
+ private:
+  Result<void> write_files() const;
+  Result<void> spawn_and_wait_ready();
+  void watch();
+  std::string crl_fingerprint() const;
+
+  SupervisorOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<ChildProcess> child_;
+  std::thread watcher_;
+  bool stopping_ = false;
+  std::atomic<int> restarts_{0};
+};
+
+}  // namespace kelvin::gateway

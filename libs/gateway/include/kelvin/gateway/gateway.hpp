@@ -1,0 +1,72 @@
+#pragma once
+// kelvin-gateway's services wired together: the managed broker (or an external one), the MQTT
+// client of the ingest, the ingest with its store, and the statistics file.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/gateway/broker_supervisor.hpp"
+#include "kelvin/gateway/ingest.hpp"
+#include "kelvin/mqtt/client.hpp"
+#include "kelvin/store/store.hpp"
+
+namespace kelvin::gateway {
+
+enum class BrokerMode { managed, external };
+
+struct GatewaySettings {
+  std::filesystem::path state_dir = "/var/lib/kelvin";  // store, broker state, statistics
+  std::filesystem::path pki_dir;                         // default: <state_dir>/pki
+  BrokerMode broker_mode = BrokerMode::managed;
+  // managed: where the broker listens; external: where the gateway connects.
+  std::string broker_host = "localhost";  // must match the broker certificate (SAN)
+  std::string bind_address = "0.0.0.0";
+  int broker_port = 8883;
+  std::string mosquitto_program = "mosquitto";
+  std::string service_identity = "svc-gateway";
+  // The gateway's MQTT client identity; default: the service certificate in the PKI dir.
+  std::optional<mqtt::TlsFiles> client_tls;
+  IngestOptions ingest;
+  store::StoreOptions store;
+  std::chrono::milliseconds stats_interval{1000};
+};
+
+std::filesystem::path store_path(const GatewaySettings& settings);
+std::filesystem::path stats_path(const GatewaySettings& settings);
+
+class Gateway {
+ public:
+  explicit Gateway(GatewaySettings settings);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Opens the store, starts the broker (managed mode), the ingest and the MQTT client.
+  Result<void> start();
+  // Stops taking messages, commits what was received, stops the broker.
+  void stop();
+
+  IngestCounters counters() const;
+
+ private:
+  Result<void> start_broker();
+  Result<void> start_client();
+  void write_stats_periodically();
+  void write_stats() const;
+
+  GatewaySettings settings_;
+  std::optional<store::Store> store_;
+  std::unique_ptr<BrokerSupervisor> broker_;
+  std::unique_ptr<Ingest> ingest_;
+  std::unique_ptr<mqtt::Client> client_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread stats_writer_;
+};
+
+}  // namespace kelvin::gateway

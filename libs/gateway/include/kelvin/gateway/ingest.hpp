@@ -1,0 +1,108 @@
+#pragma once
+// The ingest: turns telemetry and status messages into committed rows and, after each commit,
+// acknowledges to every device the highest contiguous seq stored (docs/protocol.md).
+//
+// Threads: handle_message() runs on the MQTT network thread and does the CPU work (validation);
+// one commit thread owns the store, commits batches bounded in size and delay, and publishes the
+// acks. When the store falls behind, handle_message() blocks, which stops reading from the broker
+// connection: the broker queues for us (max_queued_messages) instead of anything being dropped.
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "kelvin/gateway/latency_histogram.hpp"
+#include "kelvin/gateway/rate_limited_log.hpp"
+#include "kelvin/proto/telemetry_codec.hpp"
+#include "kelvin/store/store.hpp"
+
+namespace kelvin::gateway {
+
+struct IngestOptions {
+  std::size_t batch_max_readings = 5000;             // commit at this many readings ...
+  std::chrono::milliseconds batch_max_delay{20};     // ... or this long after the first one waited
+  std::size_t max_waiting_readings = 200'000;        // backpressure threshold
+  proto::TelemetryLimits limits;
+  std::chrono::milliseconds retention_interval{3'600'000};
+  std::chrono::milliseconds commit_retry_delay{1000};  // after a failed commit (disk full, locked)
+};
+
+struct IngestCounters {
+  std::uint64_t messages = 0;
+  std::uint64_t readings_accepted = 0;  // passed validation
+  std::uint64_t readings_stored = 0;    // new rows committed
+  std::uint64_t duplicates = 0;         // resends of readings already stored
+  std::array<std::uint64_t, proto::kRejectReasonCount> rejected{};  // by proto::RejectReason
+  std::uint64_t rejected_total = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t acks_published = 0;
+  std::uint64_t ack_failures = 0;
+  std::uint64_t status_updates = 0;
+  std::uint64_t status_rejected = 0;
+  std::uint64_t ignored_topics = 0;
+  std::int64_t latency_p50_ms = 0;  // reading ts → commit, readings stored since start
+  std::int64_t latency_p99_ms = 0;
+};
+
+// Publishes {"seq":N} on devices/{id}/ack; returns false when it could not be queued.
+using AckSink = std::function<bool(std::string_view device_id, std::uint64_t contiguous_seq)>;
+using WallClock = std::function<std::int64_t()>;  // Unix milliseconds
+
+std::int64_t system_now_ms();
+
+class Ingest {
+ public:
+  Ingest(store::Store& store, AckSink ack_sink, IngestOptions options = {}, WallClock clock = system_now_ms);
+  ~Ingest();  // stop()s
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
+
+  void start();
+  // Commits everything already handed over, then ends the commit thread.
+  void stop();
+
+  // Thread-safe. Handles devices/{id}/telemetry and devices/{id}/status; other topics are counted
+  // and ignored. Blocks while max_waiting_readings readings wait for the store.
+  void handle_message(std::string_view topic, std::string_view payload);
+
+  IngestCounters counters() const;
+
+ private:
+  struct StatusUpdate {
+    std::string device_id;
+    store::DeviceStatus status;
+  };
+  void handle_telemetry(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
+  void handle_status(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
+  bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
+  void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
+  void commit_loop();
+  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses);
+
+  store::Store& store_;
+  AckSink ack_sink_;
+  IngestOptions options_;
+  WallClock clock_;
+  RateLimitedLog rejection_log_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;   // commit thread waits for work
+  std::condition_variable space_ready_;  // network thread waits for room
+  store::IngestBatch waiting_;
+  std::vector<StatusUpdate> waiting_statuses_;
+  std::chrono::steady_clock::time_point first_waiting_since_;
+  bool stopping_ = false;
+  IngestCounters counters_;
+  LatencyHistogram latency_;
+  std::thread committer_;
+};
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,68 @@
+#include "kelvin/gateway/broker_config.hpp"
+
+namespace kelvin::gateway {
+
+std::filesystem::path broker_config_path(const BrokerSettings& settings) {
+  return settings.state_dir / "mosquitto.conf";
+}
+
+std::filesystem::path broker_acl_path(const BrokerSettings& settings) { return settings.state_dir / "acl"; }
+
+std::string render_broker_config(const BrokerSettings& s) {
+  std::string persistence = s.state_dir.string();
+  if (!persistence.ends_with('/')) persistence += '/';  // Mosquitto concatenates the file name
+  std::string out;
+  auto line = [&out](std::string_view key, std::string_view value) {
+    out.append(key).append(" ").append(value).append("\n");
+  };
+  out += "# Written by kelvin-gateway at every broker start: edits here are overwritten.\n";
+  out += "# Settings come from the gateway's config ([broker]) and PKI; see docs/gateway.md.\n";
+  line("per_listener_settings", "false");
+  line("user", s.run_as_user);
+  line("allow_anonymous", "false");
+  line("acl_file", broker_acl_path(s).string());
+  line("persistence", "true");
+  line("persistence_location", persistence);
+  line("autosave_interval", "60");
+  line("max_queued_messages", std::to_string(s.max_queued_messages));
+  line("max_queued_bytes", "0");
+  line("max_inflight_messages", "1000");
+  line("max_packet_size", std::to_string(s.max_packet_bytes));
+  line("max_keepalive", std::to_string(s.max_keepalive_s));
+  line("set_tcp_nodelay", "true");
+  line("log_dest", "stderr");
+  for (const char* type : {"error", "warning", "notice"}) line("log_type", type);
+  line("connection_messages", "true");
+  line("listener", std::to_string(s.port) + " " + s.bind_address);
+  line("cafile", s.ca_file.string());
+  line("certfile", s.server_cert_file.string());
+  line("keyfile", s.server_key_file.string());
+  line("crlfile", s.crl_file.string());
+  line("tls_version", "tlsv1.2");
+  line("require_certificate", "true");
+  // Listener options in Mosquitto 2.0: placed before `listener` they are silently ignored and
+  // every client is refused as "not authorised".
+  line("use_identity_as_username", "true");
+  line("use_username_as_clientid", "true");
+  return out;
+}
+
+std::string render_broker_acl(const BrokerSettings& s) {
+  std::string out;
+  out += "# Written by kelvin-gateway at every broker start: edits here are overwritten.\n";
+  out += "# %u is the client certificate's CN (use_identity_as_username).\n";
+  out += "pattern write devices/%u/telemetry\n";
+  out += "pattern write devices/%u/status\n";
+  out += "pattern write devices/%u/ota/status\n";
+  out += "pattern read devices/%u/ack\n";
+  out += "pattern read devices/%u/ota\n";
+  out += "\nuser " + s.gateway_identity + "\n";
+  out += "topic read devices/+/telemetry\n";
+  out += "topic read devices/+/status\n";
+  out += "topic read devices/+/ota/status\n";
+  out += "topic write devices/+/ack\n";
+  out += "topic write devices/+/ota\n";
+  return out;
+}
+
+}  // namespace kelvin::gateway

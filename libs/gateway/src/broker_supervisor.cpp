@@ -1,0 +1,153 @@
+#include "kelvin/gateway/broker_supervisor.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "kelvin/core/files.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// True once something accepts TCP connections on the broker's port (on loopback when the broker
+// binds every interface).
+bool listener_accepts(const BrokerSettings& broker) {
+  std::string address = broker.bind_address == "0.0.0.0" ? "127.0.0.1" : broker.bind_address;
+  bool ipv6 = address.find(':') != std::string::npos;
+  int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int rc = -1;
+  if (ipv6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(static_cast<std::uint16_t>(broker.port));
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) == 1) rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<std::uint16_t>(broker.port));
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) == 1) rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  close(fd);
+  return rc == 0;
+}
+
+}  // namespace
+
+BrokerSupervisor::BrokerSupervisor(SupervisorOptions options) : options_(std::move(options)) {}
+
+BrokerSupervisor::~BrokerSupervisor() { stop(); }
+
+Result<void> BrokerSupervisor::write_files() const {
+  const auto& broker = options_.broker;
+  if (auto r = files::ensure_private_dir(broker.state_dir); !r) return r;
+  if (auto r = files::write_file_atomic(broker_acl_path(broker), render_broker_acl(broker), 0600); !r) return r;
+  return files::write_file_atomic(broker_config_path(broker), render_broker_config(broker), 0600);
+}
+
+std::string BrokerSupervisor::crl_fingerprint() const {
+  struct stat st {};
+  if (::stat(options_.broker.crl_file.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "/" +
+         std::to_string(st.st_size) + "/" + std::to_string(st.st_ino);
+}
+
+Result<void> BrokerSupervisor::spawn_and_wait_ready() {
+  auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()});
+  if (!child) return std::move(child).error();
+  auto deadline = Clock::now() + options_.ready_timeout;
+  while (!listener_accepts(options_.broker)) {
+    if (auto ended = child->poll_exit()) {
+      return make_error(Errc::io, "mosquitto " + *ended + " at start (its messages are above; config: " +
+                                      broker_config_path(options_.broker).string() + ")");
+    }
+    if (Clock::now() > deadline) {
+      return make_error(Errc::io, "mosquitto did not accept connections on port " +
+                                      std::to_string(options_.broker.port) + " within " +
+                                      std::to_string(options_.ready_timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard lock(mutex_);
+  child_ = std::move(*child);
+  return {};
+}
+
+Result<void> BrokerSupervisor::start() {
+  if (auto r = write_files(); !r) return r;
+  if (auto r = spawn_and_wait_ready(); !r) return r;
+  spdlog::info("broker: mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
+               options_.broker.port);
+  watcher_ = std::thread([this] { watch(); });
+  return {};
+}
+
+void BrokerSupervisor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  std::lock_guard lock(mutex_);
+  if (child_) child_->stop();
+  child_.reset();
+}
+
+std::optional<int> BrokerSupervisor::broker_pid() const {
+  std::lock_guard lock(mutex_);
+  if (!child_) return std::nullopt;
+  return child_->pid();
+}
+
+void BrokerSupervisor::watch() {
+  auto delay = options_.restart_delay_min;
+  auto started_at = Clock::now();
+  std::optional<Clock::time_point> restart_at;
+  std::string crl = crl_fingerprint();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, options_.check_interval, [this] { return stopping_; });
+    if (stopping_) break;
+    auto now = Clock::now();
+    if (child_) {
+      if (auto ended = child_->poll_exit()) {
+        child_.reset();
+        if (now - started_at >= options_.healthy_after) delay = options_.restart_delay_min;
+        restart_at = now + delay;
+        spdlog::warn("broker: mosquitto {}; restarting in {} ms", *ended, delay.count());
+        delay = std::min(delay * 2, options_.restart_delay_max);
+        continue;
+      }
+      if (std::string current = crl_fingerprint(); current != crl) {
+        crl = current;
+        spdlog::info("broker: CRL changed; restarting mosquitto so revoked devices are disconnected");
+        child_->stop();
+        child_.reset();
+        restart_at = now;
+      }
+    }
+    if (!child_ && restart_at && now >= *restart_at) {
+      auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()});
+      if (!child) {
+        spdlog::error("broker: {}", child.error().message);
+        restart_at = now + delay;
+        continue;
+      }
+      child_ = std::move(*child);
+      restart_at.reset();
+      started_at = now;
+      crl = crl_fingerprint();
+      restarts_.fetch_add(1);
+      spdlog::info("broker: mosquitto restarted (pid {})", child_->pid());
+    }
+  }
+}
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,179 @@
+#include "kelvin/gateway/gateway.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include <spdlog/spdlog.h>
+
+#include "kelvin/core/files.hpp"
+#include "kelvin/pki/certificate_authority.hpp"
+#include "kelvin/proto/topics.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+// The broker must run as the account that owns the state dir, or it cannot read the server key.
+Result<std::string> owner_name(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return files::error_from_errno("cannot inspect", dir);
+  if (passwd* pw = getpwuid(st.st_uid)) return std::string(pw->pw_name);
+  return make_error(Errc::not_found, "the owner (uid " + std::to_string(st.st_uid) + ") of " + dir.string() +
+                                         " has no account name; Mosquitto needs one to run as");
+}
+
+}  // namespace
+
+std::filesystem::path store_path(const GatewaySettings& settings) { return settings.state_dir / "telemetry.db"; }
+std::filesystem::path stats_path(const GatewaySettings& settings) { return settings.state_dir / "gateway-stats.json"; }
+
+Gateway::Gateway(GatewaySettings settings) : settings_(std::move(settings)) {
+  if (settings_.pki_dir.empty()) settings_.pki_dir = settings_.state_dir / "pki";
+}
+
+Gateway::~Gateway() { stop(); }
+
+Result<void> Gateway::start() {
+  if (auto r = files::ensure_private_dir(settings_.state_dir); !r) return r;
+  auto store = store::Store::open(store_path(settings_), settings_.store);
+  if (!store) return std::move(store).error();
+  store_.emplace(std::move(*store));
+  if (settings_.broker_mode == BrokerMode::managed) {
+    if (auto r = start_broker(); !r) return r;
+  }
+  ingest_ = std::make_unique<Ingest>(
+      *store_,
+      [this](std::string_view device_id, std::uint64_t seq) {
+        if (!connected_.load()) return false;
+        std::string payload = "{\"seq\":" + std::to_string(seq) + "}";
+        return client_->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), payload, 1, false).ok();
+      },
+      settings_.ingest);
+  ingest_->start();
+  if (auto r = start_client(); !r) return r;
+  stats_writer_ = std::thread([this] { write_stats_periodically(); });
+  return {};
+}
+
+Result<void> Gateway::start_broker() {
+  pki::PkiPaths pki(settings_.pki_dir);
+  auto user = owner_name(settings_.state_dir);
+  if (!user) return std::move(user).error();
+  SupervisorOptions options;
+  options.mosquitto_program = settings_.mosquitto_program;
+  BrokerSettings& broker = options.broker;
+  broker.bind_address = settings_.bind_address;
+  broker.port = settings_.broker_port;
+  broker.run_as_user = *user;
+  broker.ca_file = pki.ca_certificate();
+  broker.server_cert_file = pki.identity_certificate(pki::CertificateKind::server, "server");
+  broker.server_key_file = pki.identity_key(pki::CertificateKind::server, "server");
+  broker.crl_file = pki.crl();
+  broker.state_dir = settings_.state_dir / "broker";
+  broker.gateway_identity = settings_.service_identity;
+  broker.max_packet_bytes = std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
+  for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      return make_error(Errc::not_found, file.string() + " is missing; create the PKI with `kelvinctl pki --dir " +
+                                             settings_.pki_dir.string() + " init`");
+    }
+  }
+  broker_ = std::make_unique<BrokerSupervisor>(std::move(options));
+  return broker_->start();
+}
+
+Result<void> Gateway::start_client() {
+  mqtt::ClientOptions options;
+  options.client_id = settings_.service_identity;
+  options.host = settings_.broker_host;
+  options.port = settings_.broker_port;
+  options.clean_session = false;
+  options.max_inflight = 1000;
+  if (settings_.client_tls) {
+    options.tls = *settings_.client_tls;
+  } else {
+    pki::PkiPaths pki(settings_.pki_dir);
+    options.tls = {pki.ca_certificate(), pki.identity_certificate(pki::CertificateKind::service, settings_.service_identity),
+                   pki.identity_key(pki::CertificateKind::service, settings_.service_identity)};
+  }
+  mqtt::Callbacks callbacks;
+  callbacks.on_connected = [this] {
+    connected_.store(true);
+    spdlog::info("ingest: connected to broker {}:{}", settings_.broker_host, settings_.broker_port);
+    for (auto filter : {proto::kAllTelemetryFilter, std::string_view("devices/+/status")}) {
+      if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
+    }
+  };
+  callbacks.on_refused = [](std::string_view reason) { spdlog::error("ingest: broker refused connection: {}", reason); };
+  callbacks.on_disconnected = [this](int rc, std::string_view reason) {
+    connected_.store(false);
+    if (rc != 0 && !stopping_.load()) spdlog::warn("ingest: disconnected from broker ({}); reconnecting", reason);
+  };
+  callbacks.on_message = [this](const mqtt::Message& message) { ingest_->handle_message(message.topic, message.payload); };
+  callbacks.on_log = [](std::string_view line) { spdlog::warn("mqtt: {}", line); };
+  auto client = mqtt::Client::create(std::move(options), std::move(callbacks));
+  if (!client) return std::move(client).error();
+  client_ = std::move(*client);
+  return client_->start_background();
+}
+
+void Gateway::stop() {
+  if (stopping_.exchange(true)) return;
+  if (stats_writer_.joinable()) stats_writer_.join();
+  if (client_) client_->stop_background();
+  if (ingest_) ingest_->stop();
+  if (broker_) broker_->stop();
+  if (ingest_) write_stats();
+}
+
+IngestCounters Gateway::counters() const { return ingest_ ? ingest_->counters() : IngestCounters{}; }
+
+void Gateway::write_stats_periodically() {
+  while (!stopping_.load()) {
+    write_stats();
+    auto until = std::chrono::steady_clock::now() + settings_.stats_interval;
+    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+// gateway-stats.json: the ingest counters, rewritten atomically every stats_interval; read by
+// `kelvinctl status`, the tests and the ingest benchmark.
+void Gateway::write_stats() const {
+  IngestCounters c = ingest_->counters();
+  std::string json = "{\"time_ms\":" + std::to_string(system_now_ms());
+  auto field = [&json](std::string_view name, auto value) {
+    json += ",\"";
+    json += name;
+    json += "\":" + std::to_string(value);
+  };
+  field("connected", connected_.load() ? 1 : 0);
+  field("broker_restarts", broker_ ? broker_->restarts() : 0);
+  field("broker_pid", broker_ ? broker_->broker_pid().value_or(0) : 0);
+  field("messages", c.messages);
+  field("readings_accepted", c.readings_accepted);
+  field("readings_stored", c.readings_stored);
+  field("duplicates", c.duplicates);
+  field("rejected_total", c.rejected_total);
+  field("commits", c.commits);
+  field("commit_failures", c.commit_failures);
+  field("acks_published", c.acks_published);
+  field("ack_failures", c.ack_failures);
+  field("status_updates", c.status_updates);
+  field("status_rejected", c.status_rejected);
+  field("ignored_topics", c.ignored_topics);
+  field("latency_p50_ms", c.latency_p50_ms);
+  field("latency_p99_ms", c.latency_p99_ms);
+  json += ",\"rejected\":{";
+  for (std::size_t i = 0; i < c.rejected.size(); ++i) {
+    if (i > 0) json += ',';
+    json += "\"" + std::string(proto::to_string(static_cast<proto::RejectReason>(i))) + "\":" + std::to_string(c.rejected[i]);
+  }
+  json += "}}\n";
+  if (auto r = files::write_file_atomic(stats_path(settings_), json, 0600); !r) {
+    spdlog::warn("cannot write statistics: {}", r.error().message);
+  }
+}
+
+}  // namespace kelvin::gateway

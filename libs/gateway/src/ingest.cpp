@@ -1,0 +1,199 @@
+#include "kelvin/gateway/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "kelvin/proto/status.hpp"
+#include "kelvin/proto/topics.hpp"
+
+namespace kelvin::gateway {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Ingest::Ingest(store::Store& store, AckSink ack_sink, IngestOptions options, WallClock clock)
+    : store_(store), ack_sink_(std::move(ack_sink)), options_(options), clock_(std::move(clock)) {}
+
+Ingest::~Ingest() { stop(); }
+
+void Ingest::start() {
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  committer_ = std::thread([this] { commit_loop(); });
+}
+
+void Ingest::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  space_ready_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+IngestCounters Ingest::counters() const {
+  std::lock_guard lock(mutex_);
+  IngestCounters out = counters_;
+  out.latency_p50_ms = latency_.percentile(0.50);
+  out.latency_p99_ms = latency_.percentile(0.99);
+  return out;
+}
+
+void Ingest::handle_message(std::string_view topic, std::string_view payload) {
+  const std::int64_t now_ms = clock_();
+  auto parsed = proto::parse_device_topic(topic);
+  if (parsed && parsed->topic == proto::DeviceTopic::telemetry) {
+    handle_telemetry(parsed->device_id, payload, now_ms);
+  } else if (parsed && parsed->topic == proto::DeviceTopic::status) {
+    handle_status(parsed->device_id, payload, now_ms);
+  } else {
+    std::lock_guard lock(mutex_);
+    ++counters_.ignored_topics;
+  }
+}
+
+void Ingest::handle_telemetry(std::string_view device_id, std::string_view payload, std::int64_t now_ms) {
+  // Validation runs outside the lock, in parallel with the commit thread's I/O.
+  proto::DecodedTelemetry decoded = proto::decode_telemetry(payload, now_ms, options_.limits);
+  if (decoded.payload_rejection) log_rejection(device_id, *decoded.payload_rejection);
+  for (const auto& rejection : decoded.rejected) log_rejection(device_id, rejection);
+
+  std::unique_lock lock(mutex_);
+  space_ready_.wait(lock, [this] { return stopping_ || waiting_.readings.size() < options_.max_waiting_readings; });
+  ++counters_.messages;
+  auto count_rejection = [this](const proto::Rejection& rejection) {
+    ++counters_.rejected[static_cast<std::size_t>(rejection.reason)];
+    ++counters_.rejected_total;
+  };
+  if (decoded.payload_rejection) count_rejection(*decoded.payload_rejection);
+  const bool was_idle = idle_locked();
+  if (was_idle) first_waiting_since_ = SteadyClock::now();
+  for (const auto& rejection : decoded.rejected) {
+    count_rejection(rejection);
+    // A rejected reading with a valid seq is consumed, so it never blocks the device's ack.
+    if (rejection.seq) waiting_.rejected.push_back({std::string(device_id), *rejection.seq, rejection.reason, now_ms});
+  }
+  counters_.readings_accepted += decoded.accepted.size();
+  for (auto& reading : decoded.accepted) waiting_.readings.push_back({std::string(device_id), reading});
+  // The commit thread sleeps until work arrives, then until the batch is full or old enough.
+  if ((was_idle && !idle_locked()) || waiting_.readings.size() >= options_.batch_max_readings) work_ready_.notify_one();
+}
+
+bool Ingest::idle_locked() const {
+  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty();
+}
+
+void Ingest::handle_status(std::string_view device_id, std::string_view payload, std::int64_t now_ms) {
+  auto report = proto::decode_status(payload);
+  std::lock_guard lock(mutex_);
+  if (!report) {
+    ++counters_.status_rejected;
+    if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
+      spdlog::warn("ingest: {}: {} ({} similar suppressed)", device_id, report.error().message, *suppressed);
+    }
+    return;
+  }
+  ++counters_.status_updates;
+  const bool was_idle = idle_locked();
+  if (was_idle) first_waiting_since_ = SteadyClock::now();
+  waiting_statuses_.push_back(
+      {std::string(device_id),
+       store::DeviceStatus{report->online ? "online" : "offline", report->firmware, report->dropped, now_ms}});
+  if (was_idle) work_ready_.notify_one();
+}
+
+void Ingest::log_rejection(std::string_view device_id, const proto::Rejection& rejection) {
+  std::string key(proto::to_string(rejection.reason));
+  if (auto suppressed = rejection_log_.admit(key, SteadyClock::now())) {
+    spdlog::warn("ingest: rejected {} from {}{}: {} ({} similar suppressed)", key, device_id,
+                 rejection.seq ? " seq " + std::to_string(*rejection.seq) : std::string(), rejection.detail,
+                 *suppressed);
+  }
+}
+
+void Ingest::commit_loop() {
+  auto last_retention = SteadyClock::now() - options_.retention_interval;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    auto has_work = [this] { return !idle_locked(); };
+    work_ready_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || has_work(); });
+    if (has_work() && !stopping_ && waiting_.readings.size() < options_.batch_max_readings) {
+      // Let the batch fill up to its size or delay bound: fewer, larger transactions.
+      auto deadline = first_waiting_since_ + options_.batch_max_delay;
+      work_ready_.wait_until(lock, deadline, [&] {
+        return stopping_ || waiting_.readings.size() >= options_.batch_max_readings;
+      });
+    }
+    if (has_work()) {
+      store::IngestBatch batch = std::move(waiting_);
+      waiting_ = {};
+      std::vector<StatusUpdate> statuses = std::move(waiting_statuses_);
+      waiting_statuses_.clear();
+      space_ready_.notify_all();
+      lock.unlock();
+      commit(batch, statuses);
+      lock.lock();
+      continue;
+    }
+    if (stopping_) return;
+    if (SteadyClock::now() - last_retention >= options_.retention_interval) {
+      last_retention = SteadyClock::now();
+      lock.unlock();
+      auto report = store_.apply_retention(clock_());
+      if (!report) spdlog::error("store: retention failed: {}", report.error().message);
+      else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
+        spdlog::info("store: retention removed {} readings, {} minute and {} hour rollups", report->raw_deleted,
+                     report->minute_deleted, report->hour_deleted);
+      }
+      lock.lock();
+    }
+  }
+}
+
+// Runs on the commit thread without the lock. A failed commit is retried with the same batch until
+// it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
+void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses) {
+  for (const auto& update : statuses) {
+    if (auto r = store_.record_status(update.device_id, update.status); !r) {
+      spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
+    }
+  }
+  if (batch.readings.empty() && batch.rejected.empty()) return;
+  for (;;) {
+    auto summary = store_.commit(batch, clock_());
+    if (summary) {
+      const std::int64_t committed_ms = clock_();
+      std::uint64_t published = 0, failed = 0;
+      for (const auto& ack : summary->acks) {
+        (ack_sink_(ack.device_id, ack.contiguous_seq) ? published : failed) += 1;
+      }
+      std::lock_guard lock(mutex_);
+      ++counters_.commits;
+      counters_.readings_stored += summary->stored;
+      counters_.duplicates += summary->duplicates;
+      counters_.acks_published += published;
+      counters_.ack_failures += failed;
+      for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms);
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.commit_failures;
+      if (stopping_) {
+        spdlog::error("store: commit failed during shutdown, {} readings stay unacknowledged: {}",
+                      batch.readings.size(), summary.error().message);
+        return;  // not acknowledged, so the devices resend them after the restart
+      }
+    }
+    if (auto suppressed = rejection_log_.admit("commit", SteadyClock::now())) {
+      spdlog::error("store: commit failed, retrying: {} ({} similar suppressed)", summary.error().message, *suppressed);
+    }
+    std::this_thread::sleep_for(options_.commit_retry_delay);
+  }
+}
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,123 @@
+#pragma once
+// An MQTT client over mutual TLS (libmosquitto). The server certificate is always verified against
+// the installation CA and the host name it was reached by; there is no switch to turn that off.
+//
+// Two ways to drive it:
+//  - manual: connect() then loop() from one thread; callbacks run inside loop(). Used by the agent,
+//    which schedules its own reconnects (backoff with jitter, kelvin/device/backoff.hpp).
+//  - background: start_background() runs libmosquitto's network thread, which also reconnects;
+//    callbacks run on that thread and publish() may be called from any thread. Used by the gateway.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "kelvin/core/result.hpp"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace kelvin::mqtt {
+
+struct TlsFiles {
+  std::filesystem::path ca_file;    // trust anchor for the broker's certificate
+  std::filesystem::path cert_file;  // this client's certificate (its CN is its MQTT identity)
+  std::filesystem::path key_file;
+};
+
+struct Will {
+  std::string topic;
+  std::string payload;
+  bool retain = true;
+};
+
+enum class ProtocolVersion { v311, v5 };
+
+struct ClientOptions {
+  // The broker maps the certificate's CN to the client id (use_username_as_clientid); the id given
+  // here still names the persistent session and must equal the CN.
+  std::string client_id;
+  std::string host;  // verified against the broker certificate's subjectAltName
+  int port = 8883;
+  int keepalive_s = 30;
+  bool clean_session = false;  // persistent session: QoS 1 messages for us are queued while away
+  TlsFiles tls;
+  std::optional<Will> will;
+  ProtocolVersion protocol = ProtocolVersion::v311;
+  int max_inflight = 20;  // outgoing QoS 1 messages awaiting PUBACK (0 = unlimited)
+  // Background mode only: the reconnect delay doubles from min to max.
+  int reconnect_min_s = 1;
+  int reconnect_max_s = 30;
+};
+
+struct Message {
+  std::string_view topic;
+  std::string_view payload;
+  bool retain = false;
+};
+
+struct Callbacks {
+  // CONNACK accepted.
+  std::function<void()> on_connected;
+  // CONNACK refused (reason text) or the connection ended (rc != 0 means unexpected).
+  std::function<void(std::string_view reason)> on_refused;
+  std::function<void(int rc, std::string_view reason)> on_disconnected;
+  std::function<void(const Message&)> on_message;
+  // libmosquitto's own warnings and errors (TLS failures carry OpenSSL's reason here).
+  std::function<void(std::string_view line)> on_log;
+};
+
+class Client {
+ public:
+  // Validates options and loads TLS material; Errc::invalid_argument / not_found / crypto.
+  static Result<std::unique_ptr<Client>> create(ClientOptions options, Callbacks callbacks);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Manual mode. connect() opens TCP, does the TLS handshake and sends CONNECT (blocking);
+  // on_connected/on_refused follow from loop(). loop() fails (Errc::io) when the connection is lost.
+  Result<void> connect();
+  Result<void> loop(int timeout_ms);
+
+  // Background mode: our network thread, reconnecting with backoff (reconnect_min_s doubling up
+  // to reconnect_max_s) until stop_background(); a clean DISCONNECT at the end.
+  Result<void> start_background();
+  void stop_background();
+
+  Result<void> subscribe(std::string_view filter, int qos);
+  // Returns the message id. Fails (Errc::io) when not connected.
+  Result<int> publish(std::string_view topic, std::string_view payload, int qos, bool retain);
+  // Clean DISCONNECT: the broker does not publish the will.
+  void disconnect();
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  Client(ClientOptions options, Callbacks callbacks);
+  Result<void> configure();
+
+  static void handle_connect(mosquitto*, void* self, int rc);
+  static void handle_disconnect(mosquitto*, void* self, int rc);
+  static void handle_message(mosquitto*, void* self, const mosquitto_message* message);
+  static void handle_log(mosquitto*, void* self, int level, const char* line);
+
+  ClientOptions options_;
+  Callbacks callbacks_;
+  mosquitto* handle_ = nullptr;
+  void run_network_thread();
+
+  bool background_ = false;
+  std::atomic<bool> background_stop_{false};
+  std::thread network_thread_;
+};
+
+// A readable name for a libmosquitto return code or CONNACK code.
+std::string describe_error(int rc);
+
+}  // namespace kelvin::mqtt

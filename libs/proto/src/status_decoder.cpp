@@ -1,0 +1,36 @@
+#include <nlohmann/json.hpp>
+
+#include "kelvin/core/utf8.hpp"
+#include "kelvin/proto/status.hpp"
+
+namespace kelvin::proto {
+
+Result<StatusReport> decode_status(std::string_view payload) {
+  auto invalid = [](std::string why) { return make_error(Errc::invalid_argument, "status: " + std::move(why)); };
+  if (payload.size() > kMaxStatusBytes) return invalid("larger than " + std::to_string(kMaxStatusBytes) + " bytes");
+  if (!is_valid_utf8(payload)) return invalid("not valid UTF-8");
+  auto json = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return invalid("not valid JSON");
+  if (!json.is_object()) return invalid("not a JSON object");
+  StatusReport report;
+  auto state = json.find("state");
+  if (state == json.end() || !state->is_string()) return invalid("'state' must be \"online\" or \"offline\"");
+  const auto& state_name = state->get_ref<const std::string&>();
+  if (state_name != "online" && state_name != "offline") return invalid("'state' must be \"online\" or \"offline\"");
+  report.online = state_name == "online";
+  if (auto fw = json.find("fw"); fw != json.end()) {
+    if (!fw->is_string()) return invalid("'fw' must be a string");
+    report.firmware = fw->get<std::string>();
+    if (report.firmware.size() > kMaxFirmwareVersionBytes) return invalid("'fw' is too long");
+    for (char c : report.firmware) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return invalid("'fw' contains control characters");
+    }
+  }
+  if (auto dropped = json.find("dropped"); dropped != json.end()) {
+    if (!dropped->is_number_unsigned()) return invalid("'dropped' must be a non-negative integer");
+    report.dropped = dropped->get<std::uint64_t>();
+  }
+  return report;
+}
+
+}  // namespace kelvin::proto

@@ -1,0 +1,87 @@
+#pragma once
+// kelvin's embedded time-series store on SQLite: the durable landing of every reading (see
+// ARCHITECTURE.md, "Delivery guarantee", and docs/store.md).
+//
+// Contract in short:
+//  - Idempotent by (device, seq): a reading is stored at most once; a resend, a repeat within a
+//    batch, or any seq at or below the device's ack is a duplicate.
+//  - Ack = highest contiguous consumed seq (stored or recorded as rejected), persisted in the same
+//    transaction as the data. A commit that returned is durable (WAL, synchronous=FULL).
+//  - Minute and hour rollups are maintained in the commit's transaction, so queries over long
+//    ranges read rollups and give the same answer as the raw samples would.
+//  - Retention deletes old samples, rollups and rejection records but never lowers an ack.
+//  - Expected failures return Result with a one-line message; nothing throws.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/store/types.hpp"
+
+namespace kelvin::store {
+
+// One SQLite connection. Movable, not copyable; use from one thread at a time. Several processes
+// (the gateway, kelvinctl) may open the same file: writes serialise on SQLite's lock, waiting up
+// to StoreOptions::busy_timeout_ms, and each Store notices the others' commits.
+class Store {
+ public:
+  // Opens `db_file`, creating it (mode 0600, in an existing directory) with the current schema if
+  // it does not exist. Errors: Errc::corrupt for a file that is not a kelvin store, Errc::conflict
+  // for a schema newer than this build, Errc::io / permission_denied / not_found when the file
+  // cannot be created or opened, Errc::invalid_argument for negative retention days or timeout.
+  static Result<Store> open(const std::filesystem::path& db_file, const StoreOptions& options = {});
+
+  Store(Store&& other) noexcept;
+  Store& operator=(Store&& other) noexcept;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  // Stores a batch in one transaction; devices not seen before are created (the broker has
+  // authenticated them). Publish the returned acks only after this returns ok; on failure nothing
+  // of the batch is stored and the same batch can be retried. Items the store cannot represent are
+  // skipped and counted (CommitSummary::invalid), never a reason to fail the whole batch.
+  Result<CommitSummary> commit(const IngestBatch& batch, std::int64_t now_ms);
+
+  // The device's current ack (0 for a device never seen).
+  Result<std::uint64_t> acked_seq(std::string_view device_id);
+
+  // Buckets of one series; see Query for the range semantics. An unknown device or a quantity it
+  // never reported gives no buckets. Errc::invalid_argument for a malformed query.
+  Result<QueryResult> query(const Query& query);
+
+  // Deletes raw samples and rejection records older than raw_days, minute rollups older than
+  // minute_days and hour rollups older than hour_days (whole buckets ending at or before the
+  // cutoff), in chunks of at most 10,000 rows per statement so other writers are not blocked for
+  // long. Acks are untouched: a resend of a deleted reading is still a duplicate.
+  Result<RetentionReport> apply_retention(std::int64_t now_ms);
+
+  // Registers a device explicitly. Errc::already_exists if it is registered; a device known only
+  // from telemetry or status becomes registered.
+  Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
+
+  // Replaces the device's status (creating an unregistered device if unknown) and updates its
+  // last_seen_ms to status.at_ms if that is later.
+  Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
+
+  // Every known device, sorted by id.
+  Result<std::vector<DeviceInfo>> list_devices();
+  Result<std::optional<DeviceInfo>> device(std::string_view device_id);
+
+  // Without purge: forgets registration and status but keeps readings, rollups, rejections and the
+  // ack (the device stays listed, unregistered, if it has any data; otherwise it disappears).
+  // With purge: deletes the device and everything stored for it, including its ack — a device that
+  // sends again afterwards starts from ack 0. Errc::not_found if the device is unknown.
+  Result<void> remove_device(std::string_view device_id, bool purge_data);
+
+  class Impl;  // defined in src/store_impl.hpp
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kelvin::store

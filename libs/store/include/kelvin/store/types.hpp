@@ -1,0 +1,146 @@
+#pragma once
+// The value types of the embedded time-series store (see store.hpp for the operations and
+// docs/store.md for the design): what ingest hands over, what a commit reports, how a time range
+// is asked for and what comes back, and what the store knows about a device.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/proto/telemetry.hpp"
+#include "kelvin/proto/telemetry_codec.hpp"
+
+namespace kelvin::store {
+
+// ---- Ingest --------------------------------------------------------------------------------------
+
+// A reading the decoder accepted, with the device it came from (the certificate's CN).
+struct DeviceReading {
+  std::string device_id;
+  proto::Reading reading;
+};
+
+// A reading the decoder rejected although its seq was valid. The seq is consumed: it counts as
+// delivered for the ack (a permanently bad reading must never block the device's outbox) and a
+// later valid reading with the same seq is not stored.
+struct ConsumedSeq {
+  std::string device_id;
+  std::uint64_t seq = 0;
+  proto::RejectReason reason = proto::RejectReason::wrong_shape;
+  std::int64_t at_ms = 0;  // when the gateway rejected it
+};
+
+// Everything one commit stores, in one transaction. Readings are applied before rejections, so a
+// seq present in both is stored, not rejected.
+struct IngestBatch {
+  std::vector<DeviceReading> readings;
+  std::vector<ConsumedSeq> rejected;
+};
+
+// The ack to publish on devices/{id}/ack: every seq up to contiguous_seq is stored or consumed.
+struct DeviceAck {
+  std::string device_id;
+  std::uint64_t contiguous_seq = 0;
+};
+
+struct CommitSummary {
+  std::size_t stored = 0;             // readings newly stored
+  std::size_t duplicates = 0;         // readings already consumed (stored, rejected, or <= the ack)
+  std::size_t rejected_recorded = 0;  // rejected seqs newly recorded (a repeated rejection is not)
+  // Readings and rejections skipped because the store cannot represent them: malformed device id,
+  // seq 0 or above 2^63-1 (SQLite integers are signed), ts / at_ms outside 1970..9999, no value or
+  // a non-finite one. The decoder produces none of these except seq > 2^63-1. Skipping, rather than
+  // failing the commit, keeps one such reading from blocking everyone else's batch.
+  std::size_t invalid = 0;
+  std::vector<DeviceAck> acks;  // one per (well-formed) device present in the batch, in first-seen order
+};
+
+// ---- Configuration -------------------------------------------------------------------------------
+
+// How long each resolution is kept, in days; 0 keeps it forever. Rejection records follow raw_days.
+struct RetentionPolicy {
+  std::int64_t raw_days = 30;
+  std::int64_t minute_days = 365;
+  std::int64_t hour_days = 0;
+};
+
+struct StoreOptions {
+  RetentionPolicy retention;
+  int busy_timeout_ms = 5000;  // how long a write waits for another connection's lock
+};
+
+// ---- Queries -------------------------------------------------------------------------------------
+
+// A statistic of a bucket. Names are stable (API parameters, CLI flags).
+enum class Aggregate { mean, min, max, count, last };
+std::string_view to_string(Aggregate aggregate) noexcept;
+std::optional<Aggregate> parse_aggregate(std::string_view name) noexcept;
+
+// Where an answer comes from: raw samples, or per-minute / per-hour rollups.
+enum class Resolution { raw, minute, hour };
+std::string_view to_string(Resolution resolution) noexcept;
+std::optional<Resolution> parse_resolution(std::string_view name) noexcept;
+
+// One series (device, quantity) over [from_ms, to_ms), in buckets of step_ms aligned to multiples
+// of step_ms since the Unix epoch (UTC). A bucket that overlaps the range is reported whole: the
+// range is widened to [align_down(from_ms), align_up(to_ms)), so every resolution gives the same
+// answer. Limits: from_ms < to_ms, step_ms > 0, (to_ms - from_ms) / step_ms <= kMaxQueryBuckets.
+struct Query {
+  std::string device_id;
+  proto::Quantity quantity = proto::Quantity::temperature;
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+  std::int64_t step_ms = 0;
+  // Normally unset: the store picks the coarsest resolution that divides step_ms and still covers
+  // the range under retention. Set, it must divide step_ms and is used even if retention has
+  // thinned it (for comparisons and diagnostics).
+  std::optional<Resolution> force_resolution;
+};
+inline constexpr std::int64_t kMaxQueryBuckets = 100'000;
+
+struct Bucket {
+  std::int64_t start_ms = 0;
+  double min = 0;
+  double max = 0;
+  double mean = 0;  // sum / count
+  std::uint64_t count = 0;
+  double last = 0;  // the value with the highest timestamp (then the highest seq)
+};
+double value_of(const Bucket& bucket, Aggregate aggregate) noexcept;
+
+struct QueryResult {
+  Resolution resolution = Resolution::raw;
+  std::vector<Bucket> buckets;  // only non-empty buckets, ascending by start_ms
+};
+
+// ---- Devices -------------------------------------------------------------------------------------
+
+// The last status a device published (devices/{id}/status).
+struct DeviceStatus {
+  std::string state;  // "online", "offline", ...
+  std::string firmware;
+  std::uint64_t dropped_total = 0;  // readings the device's outbox dropped when full
+  std::int64_t at_ms = 0;           // when the gateway received it
+};
+
+struct DeviceInfo {
+  std::string device_id;
+  std::int64_t registered_ms = 0;              // 0 if never registered explicitly (seen first via telemetry)
+  std::optional<std::int64_t> last_seen_ms;    // latest arrival of anything (reading, rejection or status)
+  std::optional<proto::Reading> last_reading;  // highest-ts stored reading still held as raw samples
+  std::uint64_t acked_seq = 0;                 // the watermark: highest contiguous consumed seq
+  std::uint64_t readings_stored = 0;           // ever stored (retention does not decrease it)
+  std::uint64_t rejected_total = 0;            // rejected seqs ever recorded
+  std::optional<DeviceStatus> status;
+};
+
+struct RetentionReport {
+  std::uint64_t raw_deleted = 0;     // raw samples (one per value of a reading)
+  std::uint64_t minute_deleted = 0;  // minute rollup rows
+  std::uint64_t hour_deleted = 0;    // hour rollup rows
+};
+
+}  // namespace kelvin::store

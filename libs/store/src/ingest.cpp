@@ -1,0 +1,294 @@
+// Ingest: idempotent storage of a batch, rollup maintenance and the ack watermark.
+//
+// Watermark method. Per device the database holds the watermark W (devices.watermark) and the
+// consumed seqs above it (rows of `readings` and `rejected` with seq > W). The first commit that
+// touches a device in this connection loads W and those seqs — one range scan per table, normally
+// empty — into DeviceProgress, whose SeqIntervals keeps them as runs. A reading is a duplicate
+// iff seq <= W or seq is in a run; after the inserts W advances over the run that starts at
+// W + 1. In-order traffic therefore costs no extra query at all. The cache is dropped when the
+// transaction fails, and when another connection (kelvinctl) committed in the meantime, which
+// PRAGMA data_version reveals.
+
+#include <cmath>
+#include <compare>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "buckets.hpp"
+#include "kelvin/core/identity.hpp"
+#include "store_impl.hpp"
+
+namespace kelvin::store {
+namespace {
+
+using sqlite::StatementReset;
+
+// The decoder guarantees most of this; checking again keeps a caller's bug (or a seq beyond what
+// SQLite's signed integers hold) from storing data the rest of the store cannot represent.
+bool seq_is_representable(std::uint64_t seq) {
+  return seq >= 1 && seq <= sqlite::kMaxSqlInteger;
+}
+bool time_is_representable(std::int64_t ms) {
+  return ms >= 0 && ms <= kMaxTimestampMs;
+}
+
+bool is_representable(const proto::Reading& reading) {
+  if (!seq_is_representable(reading.seq) || !time_is_representable(reading.ts_ms)) return false;
+  bool any_value = false;
+  for (const auto& value : reading.values) {
+    if (!value) continue;
+    if (!std::isfinite(*value)) return false;
+    any_value = true;
+  }
+  return any_value;
+}
+
+bool is_representable(const ConsumedSeq& consumed) {
+  return seq_is_representable(consumed.seq) && time_is_representable(consumed.at_ms);
+}
+
+struct RollupKey {
+  std::int64_t series = 0;
+  std::int64_t width_ms = 0;
+  std::int64_t bucket_start_ms = 0;
+  auto operator<=>(const RollupKey&) const = default;
+};
+
+// What one commit does to one device.
+struct TouchedDevice {
+  std::string_view device_id;
+  DeviceProgress* progress = nullptr;  // points into Impl::progress_ (std::map: stable)
+  std::uint64_t stored = 0;
+  std::uint64_t rejected = 0;
+};
+
+constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
+
+}  // namespace
+
+Result<CommitSummary> Store::Impl::commit(const IngestBatch& batch, std::int64_t now_ms) {
+  if (batch.readings.empty() && batch.rejected.empty()) return CommitSummary{};
+  auto summary = commit_in_transaction(batch, now_ms);
+  // The caches were updated as the transaction went; if it did not commit they are wrong.
+  if (!summary) forget_caches();
+  return summary;
+}
+
+Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batch, std::int64_t now_ms) {
+  auto transaction = sqlite::Transaction::begin(db_.get());
+  if (!transaction) return std::move(transaction).error();
+  if (auto fresh = forget_if_changed(); !fresh) return std::move(fresh).error();
+
+  CommitSummary summary;
+  std::vector<TouchedDevice> touched;
+  std::map<std::string_view, std::size_t, std::less<>> touched_index;
+  // A device with a malformed id is skipped (nullopt): it cannot be stored and gets no ack.
+  auto touch = [&](std::string_view device_id) -> Result<std::optional<std::size_t>> {
+    if (auto found = touched_index.find(device_id); found != touched_index.end()) {
+      return std::optional<std::size_t>(found->second);
+    }
+    if (!validate_device_id(device_id)) return std::optional<std::size_t>();
+    auto progress = progress_of(device_id);
+    if (!progress) return std::move(progress).error();
+    touched.push_back(TouchedDevice{device_id, *progress, 0, 0});
+    touched_index.emplace(device_id, touched.size() - 1);
+    return std::optional<std::size_t>(touched.size() - 1);
+  };
+
+  // Readings first, so a seq that is both stored and rejected in one batch ends up stored.
+  std::map<RollupKey, BucketStats> rollups;
+  for (const auto& item : batch.readings) {
+    auto index = touch(item.device_id);
+    if (!index) return std::move(index).error();
+    if (!*index || !is_representable(item.reading)) {
+      ++summary.invalid;
+      continue;
+    }
+    TouchedDevice& device = touched[**index];
+    DeviceProgress& progress = *device.progress;
+    const proto::Reading& reading = item.reading;
+    if (reading.seq <= progress.watermark || progress.pending.contains(reading.seq)) {
+      ++summary.duplicates;
+      continue;
+    }
+
+    auto& insert = statements_.reading_insert;
+    StatementReset reset_insert(insert);
+    insert.bind(1, progress.row_id);
+    insert.bind(2, sqlite::to_sql(reading.seq));
+    insert.bind(3, reading.ts_ms);
+    if (auto done = insert.run(); !done) return std::move(done).error();
+
+    for (const auto& quantity : proto::kQuantities) {
+      auto value = reading.value(quantity.quantity);
+      if (!value) continue;
+      auto series = series_of(progress.row_id, quantity.quantity);
+      if (!series) return std::move(series).error();
+      auto& sample = statements_.sample_insert;
+      StatementReset reset_sample(sample);
+      sample.bind(1, *series);
+      sample.bind(2, reading.ts_ms);
+      sample.bind(3, sqlite::to_sql(reading.seq));
+      sample.bind(4, *value);
+      if (auto done = sample.run(); !done) return std::move(done).error();
+      for (std::int64_t width : kRollupWidths) {
+        // ts_ms is within [0, kMaxTimestampMs] (is_representable): aligning cannot overflow.
+        RollupKey key{*series, width, align_down(reading.ts_ms, width).value_or(0)};
+        rollups[key].add(reading.ts_ms, reading.seq, *value);
+      }
+    }
+    progress.pending.insert(reading.seq);
+    ++device.stored;
+    ++summary.stored;
+  }
+
+  for (const auto& consumed : batch.rejected) {
+    auto index = touch(consumed.device_id);
+    if (!index) return std::move(index).error();
+    if (!*index || !is_representable(consumed)) {
+      ++summary.invalid;
+      continue;
+    }
+    TouchedDevice& device = touched[**index];
+    DeviceProgress& progress = *device.progress;
+    if (consumed.seq <= progress.watermark || progress.pending.contains(consumed.seq)) continue;
+    auto& insert = statements_.rejected_insert;
+    StatementReset reset_insert(insert);
+    insert.bind(1, progress.row_id);
+    insert.bind(2, sqlite::to_sql(consumed.seq));
+    insert.bind(3, proto::to_string(consumed.reason));
+    insert.bind(4, consumed.at_ms);
+    if (auto done = insert.run(); !done) return std::move(done).error();
+    progress.pending.insert(consumed.seq);
+    ++device.rejected;
+    ++summary.rejected_recorded;
+  }
+
+  // One upsert per (series, width, bucket) of the batch, not one per sample.
+  for (const auto& [key, stats] : rollups) {
+    auto& upsert = statements_.rollup_upsert;
+    StatementReset reset_upsert(upsert);
+    upsert.bind(1, key.series);
+    upsert.bind(2, key.width_ms);
+    upsert.bind(3, key.bucket_start_ms);
+    upsert.bind(4, stats.min);
+    upsert.bind(5, stats.max);
+    upsert.bind(6, stats.sum);
+    upsert.bind(7, sqlite::to_sql(stats.count));
+    upsert.bind(8, stats.last_ts_ms);
+    upsert.bind(9, sqlite::to_sql(stats.last_seq));
+    upsert.bind(10, stats.last_value);
+    if (auto done = upsert.run(); !done) return std::move(done).error();
+  }
+
+  summary.acks.reserve(touched.size());
+  for (TouchedDevice& device : touched) {
+    DeviceProgress& progress = *device.progress;
+    progress.watermark = progress.pending.advance(progress.watermark);
+    auto& update = statements_.device_after_commit;
+    StatementReset reset_update(update);
+    update.bind(1, progress.row_id);
+    update.bind(2, sqlite::to_sql(progress.watermark));
+    update.bind(3, now_ms);
+    update.bind(4, sqlite::to_sql(device.stored));
+    update.bind(5, sqlite::to_sql(device.rejected));
+    if (auto done = update.run(); !done) return std::move(done).error();
+    summary.acks.push_back(DeviceAck{std::string(device.device_id), progress.watermark});
+  }
+
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return summary;
+}
+
+Result<std::uint64_t> Store::Impl::acked_seq(std::string_view device_id) {
+  if (auto id = validate_device_id(device_id); !id) return std::move(id).error();
+  auto& select = statements_.watermark_by_name;
+  StatementReset reset(select);
+  select.bind(1, device_id);
+  auto row = select.step();
+  if (!row) return std::move(row).error();
+  return *row ? sqlite::from_sql_unsigned(select.column_int64(0)) : 0;
+}
+
+Result<DeviceProgress*> Store::Impl::progress_of(std::string_view device_id) {
+  if (auto found = progress_.find(device_id); found != progress_.end()) return &found->second;
+
+  {
+    auto& ensure = statements_.device_ensure;
+    StatementReset reset(ensure);
+    ensure.bind(1, device_id);
+    if (auto done = ensure.run(); !done) return std::move(done).error();
+  }
+  DeviceProgress progress;
+  {
+    auto& select = statements_.device_progress;
+    StatementReset reset(select);
+    select.bind(1, device_id);
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return make_error(Errc::io, "device '" + std::string(device_id) + "' vanished during a commit");
+    progress.row_id = select.column_int64(0);
+    progress.watermark = sqlite::from_sql_unsigned(select.column_int64(1));
+  }
+  {
+    auto& select = statements_.pending_seqs;
+    StatementReset reset(select);
+    select.bind(1, progress.row_id);
+    select.bind(2, sqlite::to_sql(progress.watermark));
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      progress.pending.insert(sqlite::from_sql_unsigned(select.column_int64(0)));
+    }
+  }
+  auto [inserted, ignored] = progress_.emplace(std::string(device_id), std::move(progress));
+  return &inserted->second;
+}
+
+Result<std::int64_t> Store::Impl::series_of(std::int64_t device_row, proto::Quantity quantity) {
+  const auto key = std::make_pair(device_row, quantity);
+  if (auto found = series_ids_.find(key); found != series_ids_.end()) return found->second;
+  const std::string_view name = proto::info(quantity).name;
+  {
+    auto& ensure = statements_.series_ensure;
+    StatementReset reset(ensure);
+    ensure.bind(1, device_row);
+    ensure.bind(2, name);
+    if (auto done = ensure.run(); !done) return std::move(done).error();
+  }
+  auto& select = statements_.series_id;
+  StatementReset reset(select);
+  select.bind(1, device_row);
+  select.bind(2, name);
+  auto row = select.step();
+  if (!row) return std::move(row).error();
+  if (!*row) return make_error(Errc::io, "series '" + std::string(name) + "' vanished during a commit");
+  const std::int64_t id = select.column_int64(0);
+  series_ids_.emplace(key, id);
+  return id;
+}
+
+Result<void> Store::Impl::note_data_version() {
+  auto& select = statements_.data_version;
+  StatementReset reset(select);
+  auto row = select.step();
+  if (!row) return std::move(row).error();
+  data_version_ = *row ? select.column_int64(0) : 0;
+  return {};
+}
+
+Result<void> Store::Impl::forget_if_changed() {
+  const std::int64_t before = data_version_;
+  if (auto noted = note_data_version(); !noted) return noted;
+  if (data_version_ != before) forget_caches();
+  return {};
+}
+
+void Store::Impl::forget_caches() noexcept {
+  progress_.clear();
+  series_ids_.clear();
+}
+
+}  // namespace kelvin::store

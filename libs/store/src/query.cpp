@@ -1,0 +1,140 @@
+// Queries: validation and resolution choice (query_plan.cpp), then one range scan of either the
+// raw samples or a rollup width, folded into step-aligned buckets with the same BucketStats.
+
+#include <string>
+
+#include "buckets.hpp"
+#include "kelvin/core/identity.hpp"
+#include "store_impl.hpp"
+
+namespace kelvin::store {
+namespace {
+
+using sqlite::StatementReset;
+
+// Collects rows arriving in ascending time order into ascending step buckets.
+class BucketBuilder {
+ public:
+  explicit BucketBuilder(std::int64_t step_ms) : step_ms_(step_ms) {}
+
+  // Precondition: ts_ms lies inside the planned (aligned) range, so aligning cannot fail.
+  void add(std::int64_t ts_ms, const BucketStats& stats) {
+    const std::int64_t start = align_down(ts_ms, step_ms_).value_or(ts_ms);
+    if (!current_ || start != current_start_) {
+      flush();
+      current_ = BucketStats{};
+      current_start_ = start;
+    }
+    current_->merge(stats);
+  }
+
+  std::vector<Bucket> finish() && {
+    flush();
+    return std::move(buckets_);
+  }
+
+ private:
+  void flush() {
+    if (current_ && current_->count > 0) buckets_.push_back(current_->to_bucket(current_start_));
+    current_.reset();
+  }
+
+  std::int64_t step_ms_;
+  std::optional<BucketStats> current_;
+  std::int64_t current_start_ = 0;
+  std::vector<Bucket> buckets_;
+};
+
+}  // namespace
+
+Result<QueryResult> Store::Impl::query(const Query& query) {
+  if (auto id = validate_device_id(query.device_id); !id) return std::move(id).error();
+  auto horizons = load_horizons();
+  if (!horizons) return std::move(horizons).error();
+  auto plan = plan_query(query, *horizons);
+  if (!plan) return std::move(plan).error();
+
+  QueryResult result;
+  result.resolution = plan->resolution;
+
+  std::int64_t series = 0;
+  {
+    auto& select = statements_.series_by_name;
+    StatementReset reset(select);
+    select.bind(1, query.device_id);
+    select.bind(2, proto::info(query.quantity).name);
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return result;  // nothing was ever stored for this series
+    series = select.column_int64(0);
+  }
+
+  BucketBuilder builder(query.step_ms);
+  if (auto width = rollup_width_ms(plan->resolution)) {
+    auto& select = statements_.rollups_in_range;
+    StatementReset reset(select);
+    select.bind(1, series);
+    select.bind(2, *width);
+    select.bind(3, plan->start_ms);
+    select.bind(4, plan->end_ms);
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      BucketStats stats;
+      stats.min = select.column_double(1);
+      stats.max = select.column_double(2);
+      stats.sum = select.column_double(3);
+      stats.count = sqlite::from_sql_unsigned(select.column_int64(4));
+      stats.last_ts_ms = select.column_int64(5);
+      stats.last_seq = sqlite::from_sql_unsigned(select.column_int64(6));
+      stats.last_value = select.column_double(7);
+      builder.add(select.column_int64(0), stats);
+    }
+  } else {
+    auto& select = statements_.samples_in_range;
+    StatementReset reset(select);
+    select.bind(1, series);
+    select.bind(2, plan->start_ms);
+    select.bind(3, plan->end_ms);
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      const std::int64_t ts_ms = select.column_int64(0);
+      BucketStats stats;
+      stats.add(ts_ms, sqlite::from_sql_unsigned(select.column_int64(1)), select.column_double(2));
+      builder.add(ts_ms, stats);
+    }
+  }
+  result.buckets = std::move(builder).finish();
+  return result;
+}
+
+Result<RetentionHorizons> Store::Impl::load_horizons() {
+  RetentionHorizons horizons;
+  auto& select = statements_.horizons_select;
+  StatementReset reset(select);
+  for (;;) {
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    auto resolution = parse_resolution(select.column_text(0));
+    const std::int64_t horizon = select.column_int64(1);
+    if (!resolution) continue;  // the schema's CHECK makes this unreachable
+    switch (*resolution) {
+      case Resolution::raw:
+        horizons.raw_ms = horizon;
+        break;
+      case Resolution::minute:
+        horizons.minute_ms = horizon;
+        break;
+      case Resolution::hour:
+        horizons.hour_ms = horizon;
+        break;
+    }
+  }
+  return horizons;
+}
+
+}  // namespace kelvin::store

@@ -1,0 +1,42 @@
+#include "seq_intervals.hpp"
+
+#include <iterator>
+
+namespace kelvin::store {
+
+bool SeqIntervals::contains(std::uint64_t seq) const {
+  auto after = runs_.upper_bound(seq);
+  if (after == runs_.begin()) return false;
+  return std::prev(after)->second >= seq;
+}
+
+void SeqIntervals::insert(std::uint64_t seq) {
+  if (contains(seq)) return;
+  auto after = runs_.upper_bound(seq);  // first run starting above seq
+  std::uint64_t first = seq;
+  std::uint64_t last = seq;
+  if (after != runs_.begin()) {
+    auto before = std::prev(after);
+    if (before->second + 1 == seq) {  // extends the run below
+      first = before->first;
+      runs_.erase(before);
+    }
+  }
+  if (after != runs_.end() && after->first == seq + 1) {  // joins the run above
+    last = after->second;
+    runs_.erase(after);
+  }
+  runs_[first] = last;
+}
+
+std::uint64_t SeqIntervals::advance(std::uint64_t watermark) {
+  while (!runs_.empty()) {
+    auto lowest = runs_.begin();
+    if (lowest->first > watermark + 1) break;  // a gap remains
+    if (lowest->second > watermark) watermark = lowest->second;
+    runs_.erase(lowest);
+  }
+  return watermark;
+}
+
+}  // namespace kelvin::store

@@ -1,0 +1,28 @@
+#pragma once
+// The seqs a device has consumed above its watermark (readings that arrived ahead of a gap), kept
+// as disjoint runs [first, last]. Readings normally arrive in order, so this is empty or holds one
+// run per gap: advancing the watermark past 200 in-order readings costs no query and no per-seq
+// work, and a long-lived gap costs one run, not one entry per reading behind it.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+
+namespace kelvin::store {
+
+class SeqIntervals {
+ public:
+  bool contains(std::uint64_t seq) const;
+  // Adds `seq`, merging with adjacent runs.
+  void insert(std::uint64_t seq);
+  // The watermark after consuming every run that continues contiguously from `watermark`; runs at
+  // or below the result are dropped.
+  std::uint64_t advance(std::uint64_t watermark);
+  bool empty() const { return runs_.empty(); }
+  std::size_t run_count() const { return runs_.size(); }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> runs_;  // first -> last, disjoint and non-adjacent
+};
+
+}  // namespace kelvin::store

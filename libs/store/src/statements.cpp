@@ -1,0 +1,125 @@
+#include "statements.hpp"
+
+#include <utility>
+
+namespace kelvin::store {
+namespace {
+
+struct StatementText {
+  sqlite::Statement Statements::*member;
+  const char* sql;
+};
+
+// Parameters are numbered (?1, ?2, ...) so call sites can bind by position without counting.
+constexpr StatementText kStatements[] = {
+    {&Statements::data_version, "PRAGMA data_version"},
+
+    // ---- Ingest ----
+    {&Statements::device_ensure, "INSERT INTO devices (name) VALUES (?1) ON CONFLICT (name) DO NOTHING"},
+    {&Statements::device_progress, "SELECT id, watermark FROM devices WHERE name = ?1"},
+    // Seqs consumed above the watermark: usually none, one range scan of each primary key.
+    {&Statements::pending_seqs,
+     "SELECT seq FROM readings WHERE device = ?1 AND seq > ?2 "
+     "UNION ALL SELECT seq FROM rejected WHERE device = ?1 AND seq > ?2"},
+    {&Statements::series_ensure,
+     "INSERT INTO series (device, quantity) VALUES (?1, ?2) ON CONFLICT (device, quantity) DO NOTHING"},
+    {&Statements::series_id, "SELECT id FROM series WHERE device = ?1 AND quantity = ?2"},
+    {&Statements::reading_insert, "INSERT INTO readings (device, seq, ts_ms) VALUES (?1, ?2, ?3)"},
+    {&Statements::sample_insert, "INSERT INTO samples (series, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"},
+    {&Statements::rejected_insert, "INSERT INTO rejected (device, seq, reason, at_ms) VALUES (?1, ?2, ?3, ?4)"},
+    // Merges a batch's statistics of one bucket into the stored ones. SET expressions all see the
+    // row as it was before the update, so the three "last" columns switch together.
+    {&Statements::rollup_upsert,
+     "INSERT INTO rollups (series, width_ms, bucket_start_ms, min_value, max_value, value_sum, value_count,"
+     " last_ts_ms, last_seq, last_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+     "ON CONFLICT (series, width_ms, bucket_start_ms) DO UPDATE SET"
+     " min_value = min(min_value, excluded.min_value),"
+     " max_value = max(max_value, excluded.max_value),"
+     " value_sum = value_sum + excluded.value_sum,"
+     " value_count = value_count + excluded.value_count,"
+     " last_value = iif((excluded.last_ts_ms, excluded.last_seq) > (last_ts_ms, last_seq),"
+     " excluded.last_value, last_value),"
+     " last_seq = iif((excluded.last_ts_ms, excluded.last_seq) > (last_ts_ms, last_seq), excluded.last_seq, last_seq),"
+     " last_ts_ms = iif((excluded.last_ts_ms, excluded.last_seq) > (last_ts_ms, last_seq),"
+     " excluded.last_ts_ms, last_ts_ms)"},
+    {&Statements::device_after_commit,
+     "UPDATE devices SET watermark = ?2, last_seen_ms = max(coalesce(last_seen_ms, ?3), ?3),"
+     " readings_stored = readings_stored + ?4, rejected_total = rejected_total + ?5 WHERE id = ?1"},
+    {&Statements::watermark_by_name, "SELECT watermark FROM devices WHERE name = ?1"},
+
+    // ---- Queries ----
+    {&Statements::series_by_name,
+     "SELECT series.id FROM series JOIN devices ON devices.id = series.device"
+     " WHERE devices.name = ?1 AND series.quantity = ?2"},
+    {&Statements::samples_in_range,
+     "SELECT ts_ms, seq, value FROM samples WHERE series = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq"},
+    {&Statements::rollups_in_range,
+     "SELECT bucket_start_ms, min_value, max_value, value_sum, value_count, last_ts_ms, last_seq, last_value"
+     " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4"
+     " ORDER BY bucket_start_ms"},
+    {&Statements::horizons_select, "SELECT resolution, horizon_ms FROM retention_horizons"},
+
+    // ---- Retention and purge: each DELETE removes at most ?LIMIT rows, so it is short ----
+    {&Statements::horizon_raise,
+     "INSERT INTO retention_horizons (resolution, horizon_ms) VALUES (?1, ?2)"
+     " ON CONFLICT (resolution) DO UPDATE SET horizon_ms = max(horizon_ms, excluded.horizon_ms)"},
+    {&Statements::series_all, "SELECT id, device FROM series ORDER BY id"},
+    {&Statements::devices_all_watermarks, "SELECT id, watermark FROM devices ORDER BY id"},
+    {&Statements::samples_delete_chunk,
+     "DELETE FROM samples WHERE (series, ts_ms, seq) IN (SELECT series, ts_ms, seq FROM samples"
+     " WHERE series = ?1 AND ts_ms < ?2 ORDER BY ts_ms LIMIT ?3)"},
+    {&Statements::rollups_delete_chunk,
+     "DELETE FROM rollups WHERE (series, width_ms, bucket_start_ms) IN (SELECT series, width_ms, bucket_start_ms"
+     " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms <= ?3 ORDER BY bucket_start_ms LIMIT ?4)"},
+    // Identity rows go only at or below the watermark: rows above it are what advances it later.
+    {&Statements::readings_delete_chunk,
+     "DELETE FROM readings WHERE (device, seq) IN (SELECT device, seq FROM readings"
+     " WHERE device = ?1 AND ts_ms < ?2 AND seq <= ?3 LIMIT ?4)"},
+    {&Statements::rejected_delete_chunk,
+     "DELETE FROM rejected WHERE (device, seq) IN (SELECT device, seq FROM rejected"
+     " WHERE device = ?1 AND at_ms < ?2 AND seq <= ?3 LIMIT ?4)"},
+
+    // ---- Devices ----
+    // Changes nothing (changes() == 0) when the device is already registered.
+    {&Statements::device_register,
+     "INSERT INTO devices (name, registered_ms) VALUES (?1, ?2)"
+     " ON CONFLICT (name) DO UPDATE SET registered_ms = excluded.registered_ms WHERE registered_ms IS NULL"},
+    {&Statements::status_upsert,
+     "INSERT INTO devices (name, status_state, status_firmware, status_dropped_total, status_at_ms, last_seen_ms)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET"
+     " status_state = excluded.status_state, status_firmware = excluded.status_firmware,"
+     " status_dropped_total = excluded.status_dropped_total, status_at_ms = excluded.status_at_ms,"
+     " last_seen_ms = max(coalesce(last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms)"},
+    {&Statements::devices_list,
+     "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
+     " status_state, status_firmware, status_dropped_total, status_at_ms FROM devices ORDER BY name"},
+    {&Statements::device_by_name,
+     "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
+     " status_state, status_firmware, status_dropped_total, status_at_ms FROM devices WHERE name = ?1"},
+    {&Statements::series_of_device, "SELECT id, quantity FROM series WHERE device = ?1 ORDER BY id"},
+    {&Statements::series_latest_sample,
+     "SELECT ts_ms, seq FROM samples WHERE series = ?1 ORDER BY ts_ms DESC, seq DESC LIMIT 1"},
+    {&Statements::sample_value, "SELECT value FROM samples WHERE series = ?1 AND ts_ms = ?2 AND seq = ?3"},
+    {&Statements::device_has_data,
+     "SELECT watermark > 0 OR readings_stored > 0 OR rejected_total > 0"
+     " OR EXISTS (SELECT 1 FROM series WHERE device = ?1) OR EXISTS (SELECT 1 FROM readings WHERE device = ?1)"
+     " OR EXISTS (SELECT 1 FROM rejected WHERE device = ?1) FROM devices WHERE id = ?1"},
+    {&Statements::device_forget,
+     "UPDATE devices SET registered_ms = NULL, status_state = NULL, status_firmware = NULL,"
+     " status_dropped_total = NULL, status_at_ms = NULL WHERE id = ?1"},
+    {&Statements::device_delete, "DELETE FROM devices WHERE id = ?1"},
+};
+
+}  // namespace
+
+Result<Statements> Statements::prepare(sqlite3* db) {
+  Statements statements;
+  for (const auto& [member, sql] : kStatements) {
+    auto prepared = sqlite::Statement::prepare(db, sql);
+    if (!prepared) return std::move(prepared).error();
+    statements.*member = std::move(*prepared);
+  }
+  return statements;
+}
+
+}  // namespace kelvin::store

@@ -1,0 +1,59 @@
+#pragma once
+// Every SQL statement the store runs, prepared once when the store opens and reused. The SQL text
+// is in statements.cpp, next to nothing else, so it can be read against the schema (schema.cpp).
+
+#include <sqlite3.h>
+
+#include "kelvin/core/result.hpp"
+#include "sqlite.hpp"
+
+namespace kelvin::store {
+
+struct Statements {
+  // Connection state.
+  sqlite::Statement data_version;
+
+  // Ingest.
+  sqlite::Statement device_ensure;
+  sqlite::Statement device_progress;
+  sqlite::Statement pending_seqs;
+  sqlite::Statement series_ensure;
+  sqlite::Statement series_id;
+  sqlite::Statement reading_insert;
+  sqlite::Statement sample_insert;
+  sqlite::Statement rejected_insert;
+  sqlite::Statement rollup_upsert;
+  sqlite::Statement device_after_commit;
+  sqlite::Statement watermark_by_name;
+
+  // Queries.
+  sqlite::Statement series_by_name;
+  sqlite::Statement samples_in_range;
+  sqlite::Statement rollups_in_range;
+  sqlite::Statement horizons_select;
+
+  // Retention and purge.
+  sqlite::Statement horizon_raise;
+  sqlite::Statement series_all;
+  sqlite::Statement devices_all_watermarks;
+  sqlite::Statement samples_delete_chunk;
+  sqlite::Statement rollups_delete_chunk;
+  sqlite::Statement readings_delete_chunk;
+  sqlite::Statement rejected_delete_chunk;
+
+  // Devices.
+  sqlite::Statement device_register;
+  sqlite::Statement status_upsert;
+  sqlite::Statement devices_list;
+  sqlite::Statement device_by_name;
+  sqlite::Statement series_of_device;
+  sqlite::Statement series_latest_sample;
+  sqlite::Statement sample_value;
+  sqlite::Statement device_has_data;
+  sqlite::Statement device_forget;
+  sqlite::Statement device_delete;
+
+  static Result<Statements> prepare(sqlite3* db);
+};
+
+}  // namespace kelvin::store

@@ -1,0 +1,89 @@
+#pragma once
+// Store::Impl: the connection, its prepared statements and the caches that keep ingest cheap.
+// Its operations are implemented one concern per file: ingest.cpp, query.cpp, retention.cpp,
+// devices.cpp; opening is in store.cpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "kelvin/store/store.hpp"
+#include "query_plan.hpp"
+#include "seq_intervals.hpp"
+#include "sqlite.hpp"
+#include "statements.hpp"
+
+namespace kelvin::store {
+
+// A device's ingest state, loaded from the database the first time a commit touches the device.
+struct DeviceProgress {
+  std::int64_t row_id = 0;      // devices.id
+  std::uint64_t watermark = 0;  // devices.watermark
+  SeqIntervals pending;         // consumed seqs above the watermark (readings + rejected)
+};
+
+class Store::Impl {
+ public:
+  Impl(sqlite::DatabasePtr db, Statements statements, std::filesystem::path path, StoreOptions options)
+      : db_(std::move(db)), statements_(std::move(statements)), path_(std::move(path)), options_(options) {}
+
+  Result<CommitSummary> commit(const IngestBatch& batch, std::int64_t now_ms);
+  Result<std::uint64_t> acked_seq(std::string_view device_id);
+  Result<QueryResult> query(const Query& query);
+  Result<RetentionReport> apply_retention(std::int64_t now_ms);
+  Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
+  Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
+  Result<std::vector<DeviceInfo>> list_devices();
+  Result<std::optional<DeviceInfo>> device(std::string_view device_id);
+  Result<void> remove_device(std::string_view device_id, bool purge_data);
+
+  // Remembers the connection's data_version; later calls to forget_if_changed compare against it.
+  Result<void> note_data_version();
+
+ private:
+  // ---- ingest.cpp ----
+  // The body of commit(), inside its transaction; commit() drops the caches if this fails.
+  Result<CommitSummary> commit_in_transaction(const IngestBatch& batch, std::int64_t now_ms);
+  Result<DeviceProgress*> progress_of(std::string_view device_id);
+  Result<std::int64_t> series_of(std::int64_t device_row, proto::Quantity quantity);
+  // Drops the caches when another connection committed since they were filled. Call inside a
+  // write transaction, so nobody can commit between the check and the use.
+  Result<void> forget_if_changed();
+  void forget_caches() noexcept;
+
+  // ---- retention.cpp (also used by purge) ----
+  Result<std::uint64_t> delete_samples_before(std::int64_t series, std::int64_t before_ms);
+  Result<std::uint64_t> delete_rollups_ending_by(std::int64_t series, std::int64_t width_ms, std::int64_t end_ms);
+  Result<void> delete_readings_before(std::int64_t device_row, std::int64_t before_ms, std::uint64_t max_seq);
+  Result<void> delete_rejected_before(std::int64_t device_row, std::int64_t before_ms, std::uint64_t max_seq);
+  Result<RetentionHorizons> load_horizons();
+
+  // ---- devices.cpp ----
+  Result<DeviceInfo> device_from_row(sqlite::Statement& row);
+  Result<std::optional<proto::Reading>> last_reading_of(std::int64_t device_row);
+
+  // Members are destroyed in reverse order: statements are finalized before the connection closes.
+  sqlite::DatabasePtr db_;
+  Statements statements_;
+  std::filesystem::path path_;
+  StoreOptions options_;
+
+  std::map<std::string, DeviceProgress, std::less<>> progress_;
+  std::map<std::pair<std::int64_t, proto::Quantity>, std::int64_t> series_ids_;
+  std::int64_t data_version_ = 0;
+};
+
+// Rows per DELETE statement in retention and purge: small enough that a concurrent commit waits
+// milliseconds, not seconds, for the write lock.
+inline constexpr std::int64_t kDeleteChunkRows = 10'000;
+
+// Latest timestamp the store accepts (9999-12-31T23:59:59.999Z); keeps bucket arithmetic and the
+// "delete everything" sentinel (INT64_MAX) out of overflow territory.
+inline constexpr std::int64_t kMaxTimestampMs = 253'402'300'799'999;
+
+}  // namespace kelvin::store

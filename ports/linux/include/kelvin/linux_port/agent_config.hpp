@@ -1,0 +1,59 @@
+#pragma once
+// kelvin-agent's configuration (TOML; annotated example: deploy/agent/agent.example.toml).
+// Loaded with libs/config: defaults below, every problem reported at once, unknown keys refused.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+
+namespace kelvin::linux_port {
+
+struct BrokerSettings {
+  std::string host;  // required
+  std::uint16_t port = 8883;
+  // Relative paths in the file resolve against the config file's directory. The defaults match
+  // what `kelvinctl pki issue device <id>` writes, copied next to the config.
+  std::filesystem::path ca_file;    // default "ca.crt"
+  std::filesystem::path cert_file;  // default "<device_id>.crt"
+  std::filesystem::path key_file;   // default "<device_id>.key"; must be mode 0600 (checked at load)
+  std::uint32_t keepalive_s = 30;   // 5..3600
+};
+
+struct OutboxSettings {
+  std::filesystem::path dir;       // default: "outbox" next to the config file
+  std::size_t capacity = 100'000;  // readings kept until acknowledged (1..1,000,000); oldest dropped beyond
+};
+
+enum class SensorType { hwmon, iio, w1, sim };
+
+struct SensorSettings {
+  SensorType type = SensorType::hwmon;
+  // hwmon: "auto" or an absolute sysfs file (key `path`); iio: "auto" or "iio:deviceN" (key
+  // `device`); w1: "auto" or "28-xxxxxxxxxxxx" (key `id`); sim: unused.
+  std::string location = "auto";
+  std::uint64_t seed = 1;  // sim only
+};
+
+struct AgentConfig {
+  std::filesystem::path source;   // the file it was loaded from
+  std::string device_id;          // required; must equal the certificate's CN
+  std::uint32_t interval_s = 10;  // seconds between readings, 1..86400
+  BrokerSettings broker;
+  OutboxSettings outbox;
+  std::vector<SensorSettings> sensors;  // at least one, in the order they are merged
+};
+
+const char* to_string(SensorType type) noexcept;
+
+// Loads and validates `path`. Besides types and ranges it checks the device id grammar
+// (kelvin::validate_device_id), that the CA and certificate files exist and that the key file is
+// a regular file readable only by its owner (with a chmod hint otherwise). Every problem comes
+// back at once in one Error (Errc::invalid_argument, one line per problem); a missing or
+// unparsable file is reported alone.
+Result<AgentConfig> load_agent_config(const std::filesystem::path& path);
+
+}  // namespace kelvin::linux_port

@@ -1,0 +1,316 @@
+// kelvin-gateway with its managed Mosquitto, exercised from outside as devices and attackers see
+// it: Debian's mosquitto_pub/mosquitto_sub with device certificates, the store read back directly.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <thread>
+
+#include "installation.hpp"
+#include "kelvin/mqtt/client.hpp"
+#include "kelvin/pki/certificate_authority.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kelvin::testing::DeviceFiles;
+using kelvin::testing::Installation;
+using kelvin::testing::read_text;
+using kelvin::testing::wait_until;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string reading_json(std::uint64_t seq, double temperature, double humidity, std::int64_t ts = now_ms()) {
+  return "{\"seq\":" + std::to_string(seq) + ",\"ts\":" + std::to_string(ts) +
+         ",\"values\":{\"temperature\":" + std::to_string(temperature) + ",\"humidity\":" + std::to_string(humidity) +
+         "}}";
+}
+
+class Gateway : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sensor1_ = install_.issue_device("sensor-01");
+    sensor2_ = install_.issue_device("sensor-02");
+    install_.start_gateway();
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
+  }
+
+  std::uint64_t acked(const std::string& device) {
+    auto store = install_.open_store();
+    auto seq = store.acked_seq(device);
+    return seq ? *seq : 0;
+  }
+
+  std::uint64_t stat(const std::string& name) {
+    auto s = install_.stats();
+    return s.is_null() ? 0 : s.value(name, std::uint64_t{0});
+  }
+
+  std::uint64_t rejected(const std::string& reason) {
+    auto s = install_.stats();
+    return s.is_null() ? 0 : s["rejected"].value(reason, std::uint64_t{0});
+  }
+
+  Installation install_;
+  DeviceFiles sensor1_, sensor2_;
+};
+
+TEST_F(Gateway, ReadingPublishedWithMosquittoClientsIsStoredAndAcknowledged) {
+  const std::int64_t ts = now_ms() - 1000;
+  auto reply = install_.request(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 21.5, 40.25, ts),
+                                "devices/sensor-01/ack");
+  ASSERT_EQ(reply.exit_code, 0) << reply.err;
+  EXPECT_EQ(reply.out, "devices/sensor-01/ack {\"seq\":1}\n");
+
+  auto store = install_.open_store();
+  auto device = store.device("sensor-01");
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  ASSERT_TRUE(device->has_value());
+  const auto& info = **device;
+  EXPECT_EQ(info.acked_seq, 1u);
+  EXPECT_EQ(info.readings_stored, 1u);
+  ASSERT_TRUE(info.last_reading.has_value());
+  EXPECT_EQ(info.last_reading->seq, 1u);
+  EXPECT_EQ(info.last_reading->ts_ms, ts);
+  EXPECT_EQ(info.last_reading->value(kelvin::proto::Quantity::temperature), 21.5);
+  EXPECT_EQ(info.last_reading->value(kelvin::proto::Quantity::humidity), 40.25);
+}
+
+TEST_F(Gateway, ResentReadingIsStoredOnceAndAcknowledgedAgain) {
+  auto payload = "{\"batch\":[" + reading_json(1, 20, 50) + "," + reading_json(2, 20.5, 51) + "]}";
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", payload).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return acked("sensor-01") == 2; }, 10s));
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", payload).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return stat("duplicates") == 2; }, 10s)) << install_.stats().dump();
+  auto store = install_.open_store();
+  EXPECT_EQ((*store.device("sensor-01"))->readings_stored, 2u);
+  EXPECT_EQ(stat("readings_stored"), 2u);
+}
+
+TEST_F(Gateway, ClientWithoutCertificateIsRefused) {
+  kelvin::testing::CommandOptions options;
+  options.timeout = 20s;
+  auto result = kelvin::testing::run_command({"mosquitto_pub", "-h", "localhost", "-p", std::to_string(install_.port()),
+                                              "--cafile", sensor1_.ca.string(), "-q", "1", "-t",
+                                              "devices/sensor-01/telemetry", "-m", reading_json(1, 20, 50)},
+                                             options);
+  EXPECT_NE(result.exit_code, 0);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(acked("sensor-01"), 0u);
+}
+
+TEST_F(Gateway, CertificateFromAnotherCaIsRefused) {
+  Installation other;  // a second installation: its own CA
+  DeviceFiles foreign = other.issue_device("sensor-01");
+  foreign.ca = sensor1_.ca;  // it trusts our broker, but our broker does not trust its CA
+  auto result = install_.publish(foreign, "devices/sensor-01/telemetry", reading_json(1, 20, 50));
+  EXPECT_NE(result.exit_code, 0);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(acked("sensor-01"), 0u);
+}
+
+TEST_F(Gateway, ExpiredCertificateIsRefused) {
+  auto ca = kelvin::pki::CertificateAuthority::open(install_.pki_dir());
+  ASSERT_TRUE(ca.ok()) << ca.error().message;
+  kelvin::pki::IssueOptions options;
+  options.validity_days = 1;
+  options.not_before = std::time(nullptr) - 3 * 86400;
+  auto issued = ca->issue(kelvin::pki::CertificateKind::device, "sensor-old", options, std::time(nullptr));
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  auto result = install_.publish(install_.device_files("sensor-old"), "devices/sensor-old/telemetry",
+                                 reading_json(1, 20, 50));
+  EXPECT_NE(result.exit_code, 0);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(acked("sensor-old"), 0u);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
+
+TEST_F(Gateway, RevokedDeviceIsDisconnectedAndCannotReconnect) {
+  const std::string connected_line = "as sensor-02 (";
+  auto live = install_.subscribe(sensor2_, "devices/sensor-02/ack", install_.root() / "live.log");
+  ASSERT_TRUE(wait_until([&] { return occurrences(install_.gateway_log(), connected_line) == 1; }, 10s));
+  install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "revoke", "sensor-02"});
+
+  // The broker is restarted to drop the live session; mosquitto_sub's reconnect fails the
+  // handshake (the broker logs it) and mosquitto_sub gives up.
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("broker_restarts", 0) >= 1; }, 10s));
+  EXPECT_TRUE(live->wait(15s).has_value()) << "the revoked device is still connected";
+  EXPECT_EQ(occurrences(install_.gateway_log(), connected_line), 1u) << "the revoked device got back in";
+  auto again = install_.publish(sensor2_, "devices/sensor-02/telemetry", reading_json(1, 20, 50));
+  EXPECT_NE(again.exit_code, 0);
+  // Other devices are served again after the broker restart.
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("connected", 0) == 1; }, 15s));
+  auto reply = install_.request(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 20, 50), "devices/sensor-01/ack");
+  EXPECT_EQ(reply.out, "devices/sensor-01/ack {\"seq\":1}\n") << reply.err;
+  EXPECT_EQ(acked("sensor-02"), 0u);
+}
+
+TEST_F(Gateway, DeviceCannotPublishForAnotherDevice) {
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-02/telemetry", reading_json(1, 20, 50)).exit_code, 0);
+  // A valid reading of its own afterwards proves the first one had time to arrive if it could.
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 20, 50)).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return acked("sensor-01") == 1; }, 10s));
+  auto store = install_.open_store();
+  auto other = store.device("sensor-02");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(!other->has_value() || (*other)->readings_stored == 0);
+}
+
+TEST_F(Gateway, DeviceSubscribingToEverythingReceivesOnlyItsOwnAcks) {
+  // Material the spy must not see: another device's retained status, telemetry and acks.
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0"})", {"-r"}).exit_code,
+            0);
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 20, 50)).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return acked("sensor-01") == 1; }, 10s));
+
+  // The spy (mosquitto_rr cannot wait on a wildcard, so kelvin's own MQTT client) subscribes to
+  // devices/#, publishes one reading of its own and collects everything it receives.
+  DeviceFiles spy_files = install_.issue_device("sensor-03");
+  std::vector<std::string> received;
+  bool subscribed = false;
+  std::unique_ptr<kelvin::mqtt::Client> spy;
+  kelvin::mqtt::Callbacks callbacks;
+  callbacks.on_connected = [&] { subscribed = spy->subscribe("devices/#", 1).ok(); };
+  callbacks.on_message = [&](const kelvin::mqtt::Message& m) {
+    received.push_back(std::string(m.topic) + " " + std::string(m.payload));
+  };
+  kelvin::mqtt::ClientOptions options;
+  options.client_id = "sensor-03";
+  options.host = "localhost";
+  options.port = install_.port();
+  options.clean_session = true;
+  options.tls = {spy_files.ca, spy_files.cert, spy_files.key};
+  auto created = kelvin::mqtt::Client::create(options, callbacks);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  spy = std::move(*created);
+  ASSERT_TRUE(spy->connect().ok());
+  auto pump = [&](std::chrono::milliseconds duration) {
+    auto end = std::chrono::steady_clock::now() + duration;
+    while (std::chrono::steady_clock::now() < end) ASSERT_TRUE(spy->loop(50).ok());
+  };
+  pump(1s);
+  ASSERT_TRUE(subscribed);
+  ASSERT_TRUE(spy->publish("devices/sensor-03/telemetry", reading_json(7, 20, 50), 1, false).ok());
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(2, 20, 50)).exit_code, 0);
+  pump(2s);
+  // Its own ack (0: seqs 1..6 never arrived, so nothing is contiguous) and nothing else.
+  EXPECT_THAT(received, ::testing::ElementsAre("devices/sensor-03/ack {\"seq\":0}"));
+  EXPECT_EQ(acked("sensor-01"), 2u);
+}
+
+TEST_F(Gateway, AnotherDevicesClientIdCannotKickAConnectedDevice) {
+  auto victim_log = install_.root() / "victim.log";
+  auto victim = install_.subscribe(sensor1_, "devices/sensor-01/ack", victim_log, {"-i", "sensor-01"});
+  std::this_thread::sleep_for(700ms);
+  // sensor-02 claims sensor-01's client id; the broker uses its certificate's CN instead.
+  auto intruder = install_.publish(sensor2_, "devices/sensor-02/telemetry", reading_json(1, 20, 50), {"-i", "sensor-01"});
+  EXPECT_EQ(intruder.exit_code, 0) << intruder.err;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(victim->running()) << "sensor-01 was kicked off";
+  ASSERT_EQ(install_.publish(sensor2_, "devices/sensor-02/telemetry", reading_json(2, 20, 50)).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return acked("sensor-02") == 2; }, 10s));
+}
+
+TEST_F(Gateway, BadInputIsRejectedByReasonWhileOtherDevicesAreServed) {
+  const auto now = now_ms();
+  struct Case {
+    std::string payload;
+    std::string reason;
+  };
+  std::vector<Case> cases = {
+      {"{\"seq\":1,", "malformed_json"},
+      {"{\"seq\":\"one\",\"ts\":1,\"values\":{}}", "invalid_seq"},
+      {"{\"seq\":2,\"ts\":" + std::to_string(now) + ",\"values\":{\"temperature\":\"warm\"}}", "wrong_shape"},
+      {"{\"seq\":3,\"ts\":" + std::to_string(now) + ",\"values\":{\"temperature\":NaN}}", "malformed_json"},
+      {"{\"seq\":4,\"ts\":" + std::to_string(now) + ",\"values\":{\"temperature\":1e999}}", "malformed_json"},
+      {reading_json(5, 500, 40, now), "out_of_range"},
+      {reading_json(6, 20, 40, now + 3'600'000), "timestamp_in_future"},
+      {reading_json(7, 20, 40, 1'000'000'000'000), "timestamp_too_old"},
+      {"{\"seq\":8,\"ts\":" + std::to_string(now) + ",\"values\":{\"temperature\":20,\"\xff\xfe\":1}}", "invalid_utf8"},
+      {std::string(20000, ' ') + reading_json(9, 20, 40, now), "payload_too_large"},
+  };
+  std::string big_batch = "{\"batch\":[";
+  for (int i = 0; i < 501; ++i) big_batch += (i ? "," : "") + std::string("{}");
+  cases.push_back({big_batch + "]}", "batch_too_large"});
+
+  for (const auto& c : cases) {
+    ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", c.payload).exit_code, 0) << c.reason;
+    // The other device keeps being served between the bad payloads.
+    static std::uint64_t seq = 0;
+    ++seq;
+    ASSERT_EQ(install_.publish(sensor2_, "devices/sensor-02/telemetry", reading_json(seq, 21, 45)).exit_code, 0);
+    ASSERT_TRUE(wait_until([&] { return acked("sensor-02") == seq; }, 10s)) << "after " << c.reason;
+  }
+  std::map<std::string, std::uint64_t> expected;
+  for (const auto& c : cases) ++expected[c.reason];
+  for (const auto& [reason, count] : expected) {
+    EXPECT_TRUE(wait_until([&] { return rejected(reason) == count; }, 5s))
+        << reason << ": " << install_.stats()["rejected"].dump();
+  }
+  EXPECT_TRUE(install_.gateway().running());
+  auto store = install_.open_store();
+  EXPECT_EQ((*store.device("sensor-01"))->readings_stored, 0u);
+  // Rejected readings with a valid seq are consumed: the ack moves past them (seqs 2..8).
+  EXPECT_EQ(acked("sensor-01"), 0u) << "seq 1 was never valid, so nothing after it is contiguous";
+}
+
+TEST_F(Gateway, RejectedReadingsDoNotBlockTheAcknowledgement) {
+  const auto now = now_ms();
+  auto payload = "{\"batch\":[" + reading_json(1, 20, 50, now) + "," + reading_json(2, 999, 50, now) + "," +
+                 reading_json(3, 21, 50, now) + "]}";
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", payload).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return acked("sensor-01") == 3; }, 10s)) << install_.stats().dump();
+  auto store = install_.open_store();
+  EXPECT_EQ((*store.device("sensor-01"))->readings_stored, 2u);
+  EXPECT_TRUE(wait_until([&] { return rejected("out_of_range") == 1; }, 5s));
+}
+
+TEST_F(Gateway, KilledBrokerIsRestartedAndServesAgain) {
+  auto pid = install_.broker_pid();
+  ASSERT_TRUE(pid.has_value()) << install_.stats().dump();
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("broker_restarts", 0) >= 1; }, 15s));
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("connected", 0) == 1; }, 20s));
+  ASSERT_TRUE(wait_until(
+      [&] { return install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 20, 50)).exit_code == 0; },
+      15s));
+  EXPECT_TRUE(wait_until([&] { return acked("sensor-01") == 1; }, 10s));
+  EXPECT_NE(install_.broker_pid(), pid);
+}
+
+TEST_F(Gateway, StatusMessagesAreRecordedAndTheLastWillMarksTheDeviceOffline) {
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", R"({"state":"online","fw":"1.4.2","dropped":3})",
+                             {"-r"})
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto device = install_.open_store().device("sensor-01");
+        return device.ok() && device->has_value() && (*device)->status && (*device)->status->firmware == "1.4.2";
+      },
+      10s));
+  auto device = *install_.open_store().device("sensor-01");
+  EXPECT_EQ(device->status->state, "online");
+  EXPECT_EQ(device->status->dropped_total, 3u);
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", "not json").exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return stat("status_rejected") == 1; }, 10s));
+}
+
+}  // namespace

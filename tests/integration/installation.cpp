@@ -1,0 +1,130 @@
+#include "installation.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+
+namespace kelvin::testing {
+
+namespace fs = std::filesystem;
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+Installation::Installation() : port_(free_tcp_port()) {
+  fs::create_directories(state_dir());
+  fs::permissions(state_dir(), fs::perms::owner_all);
+  kelvinctl({"pki", "--dir", pki_dir().string(), "init"});
+  std::ofstream(config_file()) << "state_dir = \"" << state_dir().string() << "\"\n"
+                               << "[broker]\n"
+                               << "bind = \"127.0.0.1\"\n"
+                               << "port = " << port_ << "\n"
+                               << "host = \"localhost\"\n";
+}
+
+Installation::~Installation() {
+  if (gateway_) gateway_->stop(SIGTERM, std::chrono::seconds(15));
+}
+
+CommandResult Installation::kelvinctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{project_binary("kelvinctl")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result = run_command(argv);
+  EXPECT_EQ(result.exit_code, 0) << "kelvinctl failed:\n" << result.out << result.err;
+  return result;
+}
+
+DeviceFiles Installation::device_files(const std::string& device_id) const {
+  fs::path dir = pki_dir() / "devices" / device_id;
+  return {pki_dir() / "ca.crt", dir / (device_id + ".crt"), dir / (device_id + ".key")};
+}
+
+DeviceFiles Installation::issue_device(const std::string& device_id) {
+  kelvinctl({"pki", "--dir", pki_dir().string(), "issue", "device", device_id});
+  return device_files(device_id);
+}
+
+void Installation::start_gateway() {
+  ++gateway_starts_;
+  fs::remove(state_dir() / "gateway-stats.json");
+  gateway_ = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{project_binary("kelvin-gateway"), "--config", config_file().string()},
+      root() / "gateway.log");
+  bool connected = wait_until(
+      [this] {
+        auto s = stats();
+        return !s.is_null() && s.value("connected", 0) == 1;
+      },
+      std::chrono::seconds(20));
+  ASSERT_TRUE(connected) << "gateway did not connect to its broker:\n" << gateway_log();
+}
+
+void Installation::stop_gateway(int signal) {
+  ASSERT_TRUE(gateway_);
+  auto code = gateway_->stop(signal, std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << "gateway did not stop";
+  if (signal == SIGTERM) {
+    EXPECT_EQ(*code, 0) << gateway_log();
+  }
+  // Its managed broker follows it (parent-death signal); wait until the port is free again.
+  wait_until([this] { return !broker_pid() || ::kill(*broker_pid(), 0) != 0; }, std::chrono::seconds(10));
+}
+
+std::string Installation::gateway_log() const { return read_text(root() / "gateway.log"); }
+
+nlohmann::json Installation::stats() const {
+  std::string text = read_text(state_dir() / "gateway-stats.json");
+  if (text.empty()) return nullptr;
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  return json.is_discarded() ? nlohmann::json(nullptr) : json;
+}
+
+std::optional<int> Installation::broker_pid() const {
+  auto s = stats();
+  if (s.is_null() || !s.contains("broker_pid") || s["broker_pid"].get<int>() <= 0) return std::nullopt;
+  return s["broker_pid"].get<int>();
+}
+
+CommandResult Installation::publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,
+                                    const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{"mosquitto_pub", "-h",     "localhost",          "-p",     std::to_string(port_),
+                                "--cafile",      files.ca, "--cert",             files.cert, "--key",
+                                files.key,       "-q",     "1",                  "-t",     topic,
+                                "-m",            payload};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  CommandOptions options;
+  options.timeout = std::chrono::seconds(20);
+  return run_command(argv, options);
+}
+
+CommandResult Installation::request(const DeviceFiles& files, const std::string& topic, const std::string& payload,
+                                    const std::string& response_topic, int timeout_s) {
+  std::vector<std::string> argv{"mosquitto_rr", "-h",     "localhost", "-p",  std::to_string(port_), "--cafile",
+                                files.ca,       "--cert", files.cert,  "--key", files.key,           "-q",
+                                "1",            "-v",     "-t",        topic, "-e",                  response_topic,
+                                "-m",           payload,  "-W",        std::to_string(timeout_s)};
+  CommandOptions options;
+  options.timeout = std::chrono::seconds(timeout_s + 10);
+  return run_command(argv, options);
+}
+
+std::unique_ptr<BackgroundProcess> Installation::subscribe(const DeviceFiles& files, const std::string& topic,
+                                                           const fs::path& output,
+                                                           const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{"mosquitto_sub", "-h",     "localhost", "-p",  std::to_string(port_), "--cafile",
+                                files.ca,        "--cert", files.cert,  "--key", files.key,           "-q",
+                                "1",             "-v",     "-t",        topic};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return std::make_unique<BackgroundProcess>(argv, output);
+}
+
+store::Store Installation::open_store() const {
+  auto opened = store::Store::open(state_dir() / "telemetry.db");
+  if (!opened) throw std::runtime_error(opened.error().message);
+  return std::move(*opened);
+}
+
+}  // namespace kelvin::testing

@@ -1,0 +1,78 @@
+#pragma once
+// A complete kelvin installation for integration tests: a fresh PKI made by kelvinctl, a gateway
+// config on an ephemeral loopback port, the real kelvin-gateway (with its managed Mosquitto), and
+// helpers to talk to the broker as a device with Debian's mosquitto_pub / mosquitto_sub.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kelvin/store/store.hpp"
+#include "kelvin/testing/background_process.hpp"
+#include "kelvin/testing/process.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::testing {
+
+struct DeviceFiles {
+  std::filesystem::path ca, cert, key;
+};
+
+class Installation {
+ public:
+  Installation();  // creates the PKI (kelvinctl pki init) and the gateway config; starts nothing
+  ~Installation();
+
+  const std::filesystem::path& root() const { return dir_.path(); }
+  std::filesystem::path state_dir() const { return dir_ / "state"; }
+  std::filesystem::path pki_dir() const { return state_dir() / "pki"; }
+  std::filesystem::path config_file() const { return dir_ / "gateway.toml"; }
+  int port() const { return port_; }
+
+  // kelvinctl <args...>; fails the test on a non-zero exit.
+  CommandResult kelvinctl(const std::vector<std::string>& args);
+  DeviceFiles issue_device(const std::string& device_id);
+  DeviceFiles device_files(const std::string& device_id) const;
+
+  // Starts kelvin-gateway and waits until its ingest is connected to the broker.
+  void start_gateway();
+  void stop_gateway(int signal);  // SIGTERM for a clean stop, SIGKILL for a crash
+  BackgroundProcess& gateway() { return *gateway_; }
+  std::string gateway_log() const;
+
+  // The gateway's latest statistics (gateway-stats.json); null when not written yet.
+  nlohmann::json stats() const;
+  std::optional<int> broker_pid() const;
+
+  // mosquitto_pub as `files` (QoS 1) on localhost:port(); returns its result.
+  CommandResult publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,
+                        const std::vector<std::string>& extra_args = {});
+  // mosquitto_rr as `files`: subscribes to `response_topic`, publishes `payload` on `topic` (QoS 1)
+  // on the same connection, prints the first message that arrives (-v: "topic payload"). This is
+  // how a device sees its ack: publisher and subscriber share the one connection its CN allows.
+  CommandResult request(const DeviceFiles& files, const std::string& topic, const std::string& payload,
+                        const std::string& response_topic, int timeout_s = 10);
+  // Starts mosquitto_sub as `files` on `topic`, printing "topic payload" lines into a log file.
+  std::unique_ptr<BackgroundProcess> subscribe(const DeviceFiles& files, const std::string& topic,
+                                               const std::filesystem::path& output,
+                                               const std::vector<std::string>& extra_args = {});
+
+  // A second connection to the gateway's store (WAL: reading while the gateway writes is safe).
+  store::Store open_store() const;
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::unique_ptr<BackgroundProcess> gateway_;
+  int gateway_starts_ = 0;
+};
+
+// The text of a file, "" if it does not exist.
+std::string read_text(const std::filesystem::path& file);
+
+}  // namespace kelvin::testing

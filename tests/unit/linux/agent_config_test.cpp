@@ -1,0 +1,240 @@
+#include "kelvin/linux_port/agent_config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::linux_port {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A config directory with the files a device installation has: CA, certificate, private key.
+class AgentConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write(dir_ / "ca.crt", "CA\n", 0644);
+    write(dir_ / "sensor-01.crt", "CERT\n", 0644);
+    write(dir_ / "sensor-01.key", "KEY\n", 0600);
+  }
+
+  static void write(const fs::path& path, const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    ::chmod(path.c_str(), mode);
+  }
+
+  Result<AgentConfig> load(const std::string& toml) {
+    write(config_path(), toml, 0644);
+    return load_agent_config(config_path());
+  }
+
+  // The error message of a load that must fail.
+  std::string problems(const std::string& toml) {
+    auto config = load(toml);
+    if (config) return "(loaded)";
+    EXPECT_EQ(config.error().code, Errc::invalid_argument);
+    return config.error().message;
+  }
+
+  fs::path config_path() const { return dir_ / "agent.toml"; }
+
+  kelvin::testing::TempDir dir_;
+};
+
+const std::string kMinimal =
+    "device_id = \"sensor-01\"\n"
+    "[broker]\nhost = \"gateway.local\"\n"
+    "[[sensor]]\ntype = \"hwmon\"\n";
+
+TEST_F(AgentConfigTest, MinimalConfigGetsTheDefaults) {
+  auto config = load(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->source, config_path());
+  EXPECT_EQ(config->device_id, "sensor-01");
+  EXPECT_EQ(config->interval_s, 10u);
+  EXPECT_EQ(config->broker.host, "gateway.local");
+  EXPECT_EQ(config->broker.port, 8883);
+  EXPECT_EQ(config->broker.keepalive_s, 30u);
+  EXPECT_EQ(config->broker.ca_file, dir_ / "ca.crt");
+  EXPECT_EQ(config->broker.cert_file, dir_ / "sensor-01.crt");  // named after the device id
+  EXPECT_EQ(config->broker.key_file, dir_ / "sensor-01.key");
+  EXPECT_EQ(config->outbox.dir, dir_ / "outbox");
+  EXPECT_EQ(config->outbox.capacity, 100'000u);
+  ASSERT_EQ(config->sensors.size(), 1u);
+  EXPECT_EQ(config->sensors[0].type, SensorType::hwmon);
+  EXPECT_EQ(config->sensors[0].location, "auto");
+}
+
+TEST_F(AgentConfigTest, EverySettingIsRead) {
+  fs::create_directories(dir_ / "tls");
+  write(dir_ / "tls" / "root.pem", "CA\n", 0644);
+  write(dir_ / "tls" / "me.pem", "CERT\n", 0644);
+  write(dir_ / "tls" / "me.key", "KEY\n", 0400);
+  auto config = load(
+      "device_id = \"greenhouse-3\"\ninterval_s = 60\n"
+      "[broker]\nhost = \"10.0.0.2\"\nport = 18883\nca_file = \"tls/root.pem\"\ncert_file = \"tls/me.pem\"\n"
+      "key_file = \"tls/me.key\"\nkeepalive_s = 120\n"
+      "[outbox]\ndir = \"/var/lib/kelvin-agent\"\ncapacity = 500\n"
+      "[[sensor]]\ntype = \"w1\"\nid = \"28-00000a1b2c3d\"\n"
+      "[[sensor]]\ntype = \"iio\"\ndevice = \"iio:device1\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\npath = \"/sys/class/hwmon/hwmon2/temp1_input\"\n"
+      "[[sensor]]\ntype = \"sim\"\nseed = 42\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->device_id, "greenhouse-3");
+  EXPECT_EQ(config->interval_s, 60u);
+  EXPECT_EQ(config->broker.host, "10.0.0.2");
+  EXPECT_EQ(config->broker.port, 18883);
+  EXPECT_EQ(config->broker.ca_file, dir_ / "tls" / "root.pem");
+  EXPECT_EQ(config->broker.cert_file, dir_ / "tls" / "me.pem");
+  EXPECT_EQ(config->broker.key_file, dir_ / "tls" / "me.key");
+  EXPECT_EQ(config->broker.keepalive_s, 120u);
+  EXPECT_EQ(config->outbox.dir, fs::path("/var/lib/kelvin-agent"));
+  EXPECT_EQ(config->outbox.capacity, 500u);
+  ASSERT_EQ(config->sensors.size(), 4u);
+  EXPECT_EQ(config->sensors[0].type, SensorType::w1);
+  EXPECT_EQ(config->sensors[0].location, "28-00000a1b2c3d");
+  EXPECT_EQ(config->sensors[1].type, SensorType::iio);
+  EXPECT_EQ(config->sensors[1].location, "iio:device1");
+  EXPECT_EQ(config->sensors[2].type, SensorType::hwmon);
+  EXPECT_EQ(config->sensors[2].location, "/sys/class/hwmon/hwmon2/temp1_input");
+  EXPECT_EQ(config->sensors[3].type, SensorType::sim);
+  EXPECT_EQ(config->sensors[3].seed, 42u);
+}
+
+TEST_F(AgentConfigTest, TheDeviceIdFollowsTheIdentityGrammar) {
+  EXPECT_THAT(problems("device_id = \"Sensor 01\"\n[broker]\nhost = \"h\"\n[[sensor]]\ntype = \"hwmon\"\n"),
+              HasSubstr("agent.toml:1:13: device_id: invalid device id 'Sensor 01'"));
+  EXPECT_THAT(problems("device_id = \"svc-gateway\"\n[broker]\nhost = \"h\"\n[[sensor]]\ntype = \"hwmon\"\n"),
+              HasSubstr("reserved for services"));
+}
+
+TEST_F(AgentConfigTest, AKeyReadableByOthersIsRefusedWithAChmodHint) {
+  ::chmod((dir_ / "sensor-01.key").c_str(), 0640);
+  const std::string message = problems(kMinimal);
+  EXPECT_THAT(message, HasSubstr("broker.key_file: " + (dir_ / "sensor-01.key").string() + " has mode 0640"));
+  EXPECT_THAT(message, HasSubstr("chmod 600 " + (dir_ / "sensor-01.key").string()));
+}
+
+TEST_F(AgentConfigTest, AKeySymlinkIsRefused) {
+  fs::rename(dir_ / "sensor-01.key", dir_ / "real.key");
+  fs::create_symlink(dir_ / "real.key", dir_ / "sensor-01.key");
+  EXPECT_THAT(problems(kMinimal), HasSubstr("broker.key_file: " + (dir_ / "sensor-01.key").string() + " is a symlink"));
+}
+
+TEST_F(AgentConfigTest, MissingCertificateFilesAreReported) {
+  fs::remove(dir_ / "ca.crt");
+  fs::remove(dir_ / "sensor-01.crt");
+  fs::remove(dir_ / "sensor-01.key");
+  const std::string message = problems(kMinimal);
+  EXPECT_THAT(message, HasSubstr("broker.ca_file: cannot use " + (dir_ / "ca.crt").string() + ": No such file"));
+  EXPECT_THAT(message, HasSubstr("broker.cert_file: cannot use " + (dir_ / "sensor-01.crt").string()));
+  EXPECT_THAT(message, HasSubstr("broker.key_file: cannot use " + (dir_ / "sensor-01.key").string()));
+}
+
+TEST_F(AgentConfigTest, AtLeastOneSensorIsRequired) {
+  EXPECT_THAT(problems("device_id = \"sensor-01\"\n[broker]\nhost = \"h\"\n"),
+              HasSubstr("sensor: at least one [[sensor]] is required"));
+}
+
+TEST_F(AgentConfigTest, SensorLocationsAreValidatedPerType) {
+  const std::string message = problems(
+      "device_id = \"sensor-01\"\n[broker]\nhost = \"h\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\npath = \"thermal_zone0/temp\"\n"
+      "[[sensor]]\ntype = \"iio\"\ndevice = \"/dev/iio:device0\"\n"
+      "[[sensor]]\ntype = \"w1\"\nid = \"28-../../etc\"\n"
+      "[[sensor]]\ntype = \"dht22\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\nid = \"28-00000a1b2c3d\"\n");  // another type's key
+  EXPECT_THAT(message, HasSubstr("agent.toml:6:8: sensor[0].path: must be \"auto\" or an absolute path"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:9:10: sensor[1].device: must be \"auto\" or an IIO device name"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:12:6: sensor[2].id: must be \"auto\" or a DS18B20 id"));
+  EXPECT_THAT(message,
+              HasSubstr("agent.toml:14:8: sensor[3].type: must be one of \"hwmon\", \"iio\", \"w1\", \"sim\""));
+  EXPECT_THAT(message, HasSubstr("agent.toml:17:1: sensor[4].id: unknown key"));
+}
+
+TEST_F(AgentConfigTest, EveryProblemIsReportedAtOnce) {
+  const std::string message = problems(
+      "device_id = \"\"\n"      // 1: empty
+      "interval_s = 0\n"        // 2: out of range
+      "intervall_s = 5\n"       // 3: unknown
+      "[broker]\n"              // 4: host missing
+      "port = 70000\n"          // 5: out of range
+      "keepalive_s = \"30\"\n"  // 6: wrong type
+      "[outbox]\n"
+      "capacity = 0\n"  // 8: out of range
+      "[logging]\n"     // 9: unknown table
+      "level = \"debug\"\n");
+  EXPECT_THAT(message, HasSubstr("agent.toml:1:13: device_id: must not be empty"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:2:14: interval_s: must be between 1 and 86400, found 0"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:3:1: intervall_s: unknown key"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:4:1: broker.host: required key is missing"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:5:8: broker.port: must be between 1 and 65535, found 70000"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:6:15: broker.keepalive_s: expected an integer, found a string"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:8:12: outbox.capacity: must be between 1 and 1000000, found 0"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:9:2: logging: unknown key"));
+  EXPECT_THAT(message, HasSubstr("sensor: at least one [[sensor]] is required"));
+  // Ordered by position in the file, one problem per line.
+  EXPECT_LT(message.find(":1:13:"), message.find(":2:14:"));
+  EXPECT_LT(message.find(":8:12:"), message.find(":9:2:"));
+  EXPECT_GE(std::count(message.begin(), message.end(), '\n'), 8);
+}
+
+TEST_F(AgentConfigTest, ASyntaxErrorIsReportedWithItsLine) {
+  auto config = load("device_id = \"sensor-01\"\n[broker\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.error().message, ::testing::StartsWith(config_path().string() + ":2:"));
+}
+
+TEST_F(AgentConfigTest, AMissingFileIsNotFound) {
+  auto config = load_agent_config(dir_ / "absent.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Errc::not_found);
+}
+
+std::string example_text() {
+  std::ifstream in(fs::path(KELVIN_SOURCE_DIR) / "deploy" / "agent" / "agent.example.toml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(AgentConfigTest, TheAnnotatedExampleLoads) {
+  const std::string text = example_text();
+  ASSERT_FALSE(text.empty()) << "deploy/agent/agent.example.toml not found";
+  auto config = load(text);  // its relative files are the ones SetUp created next to it
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->device_id, "sensor-01");
+  EXPECT_EQ(config->broker.host, "gateway.local");
+  EXPECT_EQ(config->broker.key_file, dir_ / "sensor-01.key");
+  EXPECT_EQ(config->outbox.dir, fs::path("/var/lib/kelvin-agent"));
+  ASSERT_EQ(config->sensors.size(), 1u);
+  EXPECT_EQ(config->sensors[0].type, SensorType::hwmon);
+}
+
+TEST_F(AgentConfigTest, TheExamplesCommentedSensorsLoadWhenEnabled) {
+  // Uncomment the optional [[sensor]] blocks: each must be valid as written.
+  const std::regex commented_sensor_line("# (\\[\\[sensor\\]\\]|type =|device =|id =|seed =)(.*)");
+  std::istringstream example(example_text());
+  std::string text;
+  for (std::string line; std::getline(example, line);) {
+    std::smatch match;
+    text += (std::regex_match(line, match, commented_sensor_line) ? match[1].str() + match[2].str() : line) + "\n";
+  }
+  auto config = load(text);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->sensors.size(), 4u);
+  EXPECT_EQ(config->sensors[1].type, SensorType::iio);
+  EXPECT_EQ(config->sensors[2].type, SensorType::w1);
+  EXPECT_EQ(config->sensors[3].type, SensorType::sim);
+}
+
+}  // namespace
+}  // namespace kelvin::linux_port

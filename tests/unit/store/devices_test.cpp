@@ -1,0 +1,215 @@
+// The device registry: registration, status, listing and removal.
+
+#include <gtest/gtest.h>
+
+#include "kelvin/testing/temp_dir.hpp"
+#include "store_test_support.hpp"
+
+namespace kelvin::store {
+namespace {
+
+using kelvin::testing::TempDir;
+using namespace kelvin::store::testing;
+
+constexpr proto::Quantity kTemperature = proto::Quantity::temperature;
+constexpr proto::Quantity kHumidity = proto::Quantity::humidity;
+
+class DevicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(path());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_.emplace(std::move(*opened));
+  }
+  std::filesystem::path path() const { return tmp_ / "store.db"; }
+  Store& store() { return *store_; }
+
+  std::optional<DeviceInfo> info(const std::string& id) {
+    auto found = store().device(id);
+    EXPECT_TRUE(found.ok()) << found.error().message;
+    return found.ok() ? *found : std::nullopt;
+  }
+
+  std::size_t stored_buckets(const std::string& id) {
+    auto result = store().query(query_of(id, kTemperature, kT0, kT0 + kDay, kHour, Resolution::raw));
+    EXPECT_TRUE(result.ok());
+    return result.ok() ? result->buckets.size() : 0;
+  }
+
+  TempDir tmp_;
+  std::optional<Store> store_;
+};
+
+TEST_F(DevicesTest, RegisteringTwiceIsAlreadyExists) {
+  ASSERT_TRUE(store().register_device("sensor-1", kT0).ok());
+  auto again = store().register_device("sensor-1", kT0 + kDay);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::already_exists);
+  EXPECT_NE(again.error().message.find("sensor-1"), std::string::npos);
+  EXPECT_EQ(info("sensor-1")->registered_ms, kT0);  // the first registration stands
+}
+
+TEST_F(DevicesTest, DeviceSeenByTelemetryCanBeRegisteredLater) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  EXPECT_EQ(info("sensor-1")->registered_ms, 0);
+  ASSERT_TRUE(store().register_device("sensor-1", kT0 + kHour).ok());
+  auto registered = info("sensor-1");
+  EXPECT_EQ(registered->registered_ms, kT0 + kHour);
+  EXPECT_EQ(registered->acked_seq, 2u);
+}
+
+TEST_F(DevicesTest, MalformedIdsAreRefused) {
+  for (const char* id : {"", "UPPER", "a/b", "svc-gateway", "-leading-dash"}) {
+    auto registered = store().register_device(id, kT0);
+    ASSERT_FALSE(registered.ok()) << id;
+    EXPECT_EQ(registered.error().code, Errc::invalid_argument) << id;
+    auto status = store().record_status(id, DeviceStatus{"online", "1.0.0", 0, kT0});
+    ASSERT_FALSE(status.ok()) << id;
+    EXPECT_EQ(status.error().code, Errc::invalid_argument) << id;
+  }
+}
+
+TEST_F(DevicesTest, ListShowsEveryDeviceSortedWithItsState) {
+  // "zulu": telemetry (readings out of timestamp order), a rejection and a status.
+  IngestBatch batch =
+      batch_of("zulu", {reading(1, kT0 + 20 * kSecond, 21.0, 40.0), reading(2, kT0 + 10 * kSecond, 22.0),
+                        reading(3, kT0 + 15 * kSecond, std::nullopt, 45.0)});
+  batch.rejected.push_back(rejection("zulu", 4, kT0 + kMinute));
+  commit_ok(store(), batch, kT0 + kMinute);
+  ASSERT_TRUE(store().record_status("zulu", DeviceStatus{"online", "1.2.0", 7, kT0 + 2 * kMinute}).ok());
+  // "alpha": registered only.
+  ASSERT_TRUE(store().register_device("alpha", kT0 - kDay).ok());
+  // "mike": status only.
+  ASSERT_TRUE(store().record_status("mike", DeviceStatus{"offline", "", 0, kT0 + 5 * kMinute}).ok());
+
+  auto devices = store().list_devices();
+  ASSERT_TRUE(devices.ok()) << devices.error().message;
+  ASSERT_EQ(devices->size(), 3u);
+  EXPECT_EQ((*devices)[0].device_id, "alpha");
+  EXPECT_EQ((*devices)[1].device_id, "mike");
+  EXPECT_EQ((*devices)[2].device_id, "zulu");
+
+  const DeviceInfo& alpha = (*devices)[0];
+  EXPECT_EQ(alpha.registered_ms, kT0 - kDay);
+  EXPECT_FALSE(alpha.last_seen_ms.has_value());
+  EXPECT_FALSE(alpha.last_reading.has_value());
+  EXPECT_FALSE(alpha.status.has_value());
+  EXPECT_EQ(alpha.acked_seq, 0u);
+  EXPECT_EQ(alpha.readings_stored, 0u);
+
+  const DeviceInfo& mike = (*devices)[1];
+  EXPECT_EQ(mike.registered_ms, 0);  // created by its status, never registered
+  EXPECT_EQ(mike.last_seen_ms, kT0 + 5 * kMinute);
+  ASSERT_TRUE(mike.status.has_value());
+  EXPECT_EQ(mike.status->state, "offline");
+
+  const DeviceInfo& zulu = (*devices)[2];
+  EXPECT_EQ(zulu.registered_ms, 0);
+  EXPECT_EQ(zulu.acked_seq, 4u);
+  EXPECT_EQ(zulu.readings_stored, 3u);
+  EXPECT_EQ(zulu.rejected_total, 1u);
+  EXPECT_EQ(zulu.last_seen_ms, kT0 + 2 * kMinute);
+  // The last reading is the one with the highest timestamp (seq 1), with all of its values.
+  ASSERT_TRUE(zulu.last_reading.has_value());
+  EXPECT_EQ(*zulu.last_reading, reading(1, kT0 + 20 * kSecond, 21.0, 40.0));
+  ASSERT_TRUE(zulu.status.has_value());
+  EXPECT_EQ(zulu.status->state, "online");
+  EXPECT_EQ(zulu.status->firmware, "1.2.0");
+  EXPECT_EQ(zulu.status->dropped_total, 7u);
+  EXPECT_EQ(zulu.status->at_ms, kT0 + 2 * kMinute);
+
+  auto single = store().device("zulu");
+  ASSERT_TRUE(single.ok() && single->has_value());
+  EXPECT_EQ((*single)->last_reading, zulu.last_reading);
+  auto missing = store().device("nobody");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(DevicesTest, LastSeenIsTheLatestArrivalOfAnything) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0 + 10 * kSecond);
+  EXPECT_EQ(info("sensor-1")->last_seen_ms, kT0 + 10 * kSecond);
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "1.0.0", 0, kT0 + 20 * kSecond}).ok());
+  EXPECT_EQ(info("sensor-1")->last_seen_ms, kT0 + 20 * kSecond);
+  // A status stamped earlier replaces the status but does not move last_seen back.
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"offline", "1.0.0", 3, kT0 + 5 * kSecond}).ok());
+  auto after = info("sensor-1");
+  EXPECT_EQ(after->last_seen_ms, kT0 + 20 * kSecond);
+  EXPECT_EQ(after->status->state, "offline");
+  EXPECT_EQ(after->status->dropped_total, 3u);
+  // A commit of nothing but duplicates is still an arrival.
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0 + 30 * kSecond);
+  EXPECT_EQ(info("sensor-1")->last_seen_ms, kT0 + 30 * kSecond);
+}
+
+TEST_F(DevicesTest, RemoveWithoutPurgeForgetsRegistrationAndStatusButKeepsDataAndAck) {
+  ASSERT_TRUE(store().register_device("sensor-1", kT0).ok());
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "1.0.0", 0, kT0}).ok());
+
+  ASSERT_TRUE(store().remove_device("sensor-1", false).ok());
+  auto kept = info("sensor-1");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->registered_ms, 0);
+  EXPECT_FALSE(kept->status.has_value());
+  EXPECT_EQ(kept->acked_seq, 5u);
+  EXPECT_EQ(kept->readings_stored, 5u);
+  EXPECT_EQ(stored_buckets("sensor-1"), 1u);
+  // Resends stay duplicates, and the device can be registered again.
+  auto resend = commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
+  EXPECT_EQ(resend.duplicates, 5u);
+  EXPECT_TRUE(store().register_device("sensor-1", kT0 + kDay).ok());
+}
+
+TEST_F(DevicesTest, RemoveWithoutPurgeOfADeviceWithoutDataRemovesItEntirely) {
+  ASSERT_TRUE(store().register_device("sensor-1", kT0).ok());
+  ASSERT_TRUE(store().remove_device("sensor-1", false).ok());
+  EXPECT_FALSE(info("sensor-1").has_value());
+  auto devices = store().list_devices();
+  ASSERT_TRUE(devices.ok());
+  EXPECT_TRUE(devices->empty());
+}
+
+TEST_F(DevicesTest, PurgeDeletesEverythingOfThatDeviceOnly) {
+  IngestBatch batch = batch_of("sensor-1", {reading(1, kT0, 20.0, 50.0), reading(3, kT0 + kSecond, 21.0)});
+  batch.rejected.push_back(rejection("sensor-1", 2, kT0));
+  for (const auto& r : sequence(1, 4, kT0)) batch.readings.push_back(DeviceReading{"sensor-2", r});
+  commit_ok(store(), batch, kT0);
+  ASSERT_TRUE(store().register_device("sensor-1", kT0).ok());
+
+  ASSERT_TRUE(store().remove_device("sensor-1", true).ok());
+  EXPECT_FALSE(info("sensor-1").has_value());
+  EXPECT_EQ(stored_buckets("sensor-1"), 0u);
+  auto hour = store().query(query_of("sensor-1", kHumidity, kT0, kT0 + kDay, kHour, Resolution::hour));
+  ASSERT_TRUE(hour.ok());
+  EXPECT_TRUE(hour->buckets.empty());
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 0u);
+
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM rejected"), 0);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM readings"), 4);  // sensor-2's
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM samples"), 4);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM series"), 1);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM rollups"), 2);  // sensor-2: one minute, one hour bucket
+  EXPECT_EQ(info("sensor-2")->acked_seq, 4u);
+  EXPECT_EQ(stored_buckets("sensor-2"), 1u);
+
+  // A purged id that sends again starts from scratch.
+  auto fresh = commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0 + kDay);
+  EXPECT_EQ(fresh.stored, 1u);
+  EXPECT_EQ(ack_of(fresh, "sensor-1"), 1u);
+}
+
+TEST_F(DevicesTest, RemovingAnUnknownDeviceIsNotFound) {
+  for (bool purge : {false, true}) {
+    auto removed = store().remove_device("nobody", purge);
+    ASSERT_FALSE(removed.ok());
+    EXPECT_EQ(removed.error().code, Errc::not_found);
+    EXPECT_NE(removed.error().message.find("nobody"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::store

@@ -1,0 +1,366 @@
+// Idempotent ingest and the ack watermark (ARCHITECTURE.md, "Delivery guarantee").
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "kelvin/testing/temp_dir.hpp"
+#include "store_test_support.hpp"
+
+namespace kelvin::store {
+namespace {
+
+using kelvin::testing::TempDir;
+using namespace kelvin::store::testing;
+
+constexpr proto::Quantity kTemperature = proto::Quantity::temperature;
+constexpr proto::Quantity kHumidity = proto::Quantity::humidity;
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(path());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_.emplace(std::move(*opened));
+  }
+  std::filesystem::path path() const { return tmp_ / "store.db"; }
+  Store& store() { return *store_; }
+
+  // Raw buckets of one minute over the first day after kT0.
+  std::vector<Bucket> raw_minutes(const std::string& device, proto::Quantity quantity = kTemperature) {
+    auto result = store().query(query_of(device, quantity, kT0, kT0 + kDay, kMinute, Resolution::raw));
+    EXPECT_TRUE(result.ok()) << result.error().message;
+    return result.ok() ? result->buckets : std::vector<Bucket>{};
+  }
+
+  TempDir tmp_;
+  std::optional<Store> store_;
+};
+
+std::uint64_t total_count(const std::vector<Bucket>& buckets) {
+  std::uint64_t count = 0;
+  for (const auto& b : buckets) count += b.count;
+  return count;
+}
+
+TEST_F(IngestTest, InOrderBatchIsStoredAndAcked) {
+  auto summary = commit_ok(store(), batch_of("sensor-1", sequence(1, 200, kT0)), kT0 + kHour);
+  EXPECT_EQ(summary.stored, 200u);
+  EXPECT_EQ(summary.duplicates, 0u);
+  ASSERT_EQ(summary.acks.size(), 1u);
+  EXPECT_EQ(summary.acks[0].device_id, "sensor-1");
+  EXPECT_EQ(summary.acks[0].contiguous_seq, 200u);
+
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok()) << acked.error().message;
+  EXPECT_EQ(*acked, 200u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 200u);
+
+  auto next = commit_ok(store(), batch_of("sensor-1", sequence(201, 250, kT0 + 200 * kSecond)), kT0 + kHour);
+  EXPECT_EQ(next.stored, 50u);
+  EXPECT_EQ(ack_of(next, "sensor-1"), 250u);
+}
+
+TEST_F(IngestTest, ResendIsCountedAsDuplicatesLeavesValuesAndRollupsAloneAndRepeatsTheAck) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 10, kT0)), kT0);
+  auto before = raw_minutes("sensor-1");
+  auto before_rollup = store().query(query_of("sensor-1", kTemperature, kT0, kT0 + kHour, kHour));
+  ASSERT_TRUE(before_rollup.ok());
+  ASSERT_EQ(before_rollup->resolution, Resolution::hour);
+
+  // The resend carries different values: the stored ones must win (the first copy is the truth).
+  auto resend = sequence(1, 10, kT0);
+  for (auto& r : resend) r.set(kTemperature, 99.0);
+  auto summary = commit_ok(store(), batch_of("sensor-1", resend), kT0 + kMinute);
+  EXPECT_EQ(summary.stored, 0u);
+  EXPECT_EQ(summary.duplicates, 10u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 10u);
+
+  auto after = raw_minutes("sensor-1");
+  ASSERT_EQ(after.size(), before.size());
+  EXPECT_EQ(after[0].count, before[0].count);
+  EXPECT_EQ(after[0].max, before[0].max);
+  auto after_rollup = store().query(query_of("sensor-1", kTemperature, kT0, kT0 + kHour, kHour));
+  ASSERT_TRUE(after_rollup.ok());
+  ASSERT_EQ(after_rollup->buckets.size(), 1u);
+  EXPECT_EQ(after_rollup->buckets[0].count, 10u);
+  EXPECT_EQ(after_rollup->buckets[0].max, before_rollup->buckets[0].max);
+
+  auto info = store().device("sensor-1");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ((*info)->readings_stored, 10u);
+}
+
+TEST_F(IngestTest, DuplicateWithinOneBatchIsStoredOnce) {
+  auto readings = sequence(1, 3, kT0);
+  readings.push_back(readings[1]);
+  auto summary = commit_ok(store(), batch_of("sensor-1", readings), kT0);
+  EXPECT_EQ(summary.stored, 3u);
+  EXPECT_EQ(summary.duplicates, 1u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 3u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 3u);
+}
+
+TEST_F(IngestTest, GapHoldsTheAckUntilItFills) {
+  auto first = commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  EXPECT_EQ(ack_of(first, "sensor-1"), 2u);
+
+  // 5 and 6 arrive before 3 and 4.
+  auto ahead = commit_ok(store(), batch_of("sensor-1", sequence(5, 6, kT0 + 5 * kSecond)), kT0);
+  EXPECT_EQ(ahead.stored, 2u);
+  EXPECT_EQ(ack_of(ahead, "sensor-1"), 2u);
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 2u);
+
+  // A resend of what is above the gap is a duplicate, and the ack still waits.
+  auto resend = commit_ok(store(), batch_of("sensor-1", sequence(5, 6, kT0 + 5 * kSecond)), kT0);
+  EXPECT_EQ(resend.duplicates, 2u);
+  EXPECT_EQ(ack_of(resend, "sensor-1"), 2u);
+
+  auto half = commit_ok(store(), batch_of("sensor-1", sequence(4, 4, kT0 + 4 * kSecond)), kT0);
+  EXPECT_EQ(ack_of(half, "sensor-1"), 2u);
+  auto filled = commit_ok(store(), batch_of("sensor-1", sequence(3, 3, kT0 + 3 * kSecond)), kT0);
+  EXPECT_EQ(ack_of(filled, "sensor-1"), 6u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 6u);
+}
+
+TEST_F(IngestTest, ReversedBatchAcksEverything) {
+  auto readings = sequence(1, 50, kT0);
+  std::reverse(readings.begin(), readings.end());
+  auto summary = commit_ok(store(), batch_of("sensor-1", readings), kT0);
+  EXPECT_EQ(summary.stored, 50u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 50u);
+}
+
+TEST_F(IngestTest, RejectedSeqAdvancesTheAckAndIsRecordedOnce) {
+  IngestBatch batch = batch_of("sensor-1", {reading(1, kT0, 20.0), reading(3, kT0 + 2 * kSecond, 20.5)});
+  batch.rejected.push_back(rejection("sensor-1", 2, kT0 + kMinute));
+  auto summary = commit_ok(store(), batch, kT0 + kMinute);
+  EXPECT_EQ(summary.stored, 2u);
+  EXPECT_EQ(summary.rejected_recorded, 1u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 3u);
+
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.text("SELECT reason FROM rejected WHERE seq = 2"), "out_of_range");
+  EXPECT_EQ(raw.integer("SELECT at_ms FROM rejected WHERE seq = 2"), kT0 + kMinute);
+
+  // The same rejection again is not recorded twice; a valid reading with that seq is not stored.
+  IngestBatch again;
+  again.rejected.push_back(rejection("sensor-1", 2, kT0 + 2 * kMinute));
+  again.readings.push_back(DeviceReading{"sensor-1", reading(2, kT0 + kSecond, 21.0)});
+  auto repeated = commit_ok(store(), again, kT0 + 2 * kMinute);
+  EXPECT_EQ(repeated.rejected_recorded, 0u);
+  EXPECT_EQ(repeated.stored, 0u);
+  EXPECT_EQ(repeated.duplicates, 1u);
+  EXPECT_EQ(ack_of(repeated, "sensor-1"), 3u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 2u);
+
+  auto info = store().device("sensor-1");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ((*info)->rejected_total, 1u);
+}
+
+TEST_F(IngestTest, RejectionAboveAGapWaitsLikeAReading) {
+  IngestBatch batch;
+  batch.rejected.push_back(rejection("sensor-1", 2, kT0));
+  auto held = commit_ok(store(), batch, kT0);
+  EXPECT_EQ(ack_of(held, "sensor-1"), 0u);  // seq 1 missing
+  auto released = commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 20.0)}), kT0);
+  EXPECT_EQ(ack_of(released, "sensor-1"), 2u);
+}
+
+TEST_F(IngestTest, EveryDeviceInTheBatchGetsItsAckInFirstSeenOrder) {
+  IngestBatch batch = batch_of("b-device", sequence(1, 3, kT0));
+  for (const auto& r : sequence(1, 2, kT0)) batch.readings.push_back(DeviceReading{"a-device", r});
+  batch.rejected.push_back(rejection("c-device", 1, kT0));
+  auto summary = commit_ok(store(), batch, kT0);
+  ASSERT_EQ(summary.acks.size(), 3u);
+  EXPECT_EQ(summary.acks[0].device_id, "b-device");
+  EXPECT_EQ(summary.acks[0].contiguous_seq, 3u);
+  EXPECT_EQ(summary.acks[1].device_id, "a-device");
+  EXPECT_EQ(summary.acks[1].contiguous_seq, 2u);
+  EXPECT_EQ(summary.acks[2].device_id, "c-device");
+  EXPECT_EQ(summary.acks[2].contiguous_seq, 1u);
+
+  // A batch of nothing but duplicates still answers with the acks.
+  auto resend = commit_ok(store(), batch_of("a-device", sequence(1, 1, kT0)), kT0);
+  ASSERT_EQ(resend.acks.size(), 1u);
+  EXPECT_EQ(resend.acks[0].contiguous_seq, 2u);
+}
+
+TEST_F(IngestTest, EmptyBatchCommitsNothing) {
+  auto summary = commit_ok(store(), IngestBatch{}, kT0);
+  EXPECT_EQ(summary.stored, 0u);
+  EXPECT_TRUE(summary.acks.empty());
+  auto devices = store().list_devices();
+  ASSERT_TRUE(devices.ok());
+  EXPECT_TRUE(devices->empty());
+}
+
+TEST_F(IngestTest, ReadingWithBothQuantitiesFeedsBothSeries) {
+  commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 21.5, 40.0), reading(2, kT0 + kSecond, std::nullopt, 41.0)}),
+            kT0);
+  auto temperature = raw_minutes("sensor-1", kTemperature);
+  auto humidity = raw_minutes("sensor-1", kHumidity);
+  ASSERT_EQ(temperature.size(), 1u);
+  ASSERT_EQ(humidity.size(), 1u);
+  EXPECT_EQ(temperature[0].count, 1u);
+  EXPECT_EQ(temperature[0].last, 21.5);
+  EXPECT_EQ(humidity[0].count, 2u);
+  EXPECT_EQ(humidity[0].last, 41.0);
+}
+
+TEST_F(IngestTest, ProgressSurvivesReopenIncludingSeqsAboveAGap) {
+  commit_ok(store(),
+            batch_of("sensor-1",
+                     {reading(1, kT0, 20.0), reading(2, kT0 + kSecond, 20.1), reading(4, kT0 + 3 * kSecond, 20.3)}),
+            kT0);
+  IngestBatch rejected;
+  rejected.rejected.push_back(rejection("sensor-1", 5, kT0));
+  commit_ok(store(), rejected, kT0);
+  store_.reset();  // closes the connection
+
+  auto reopened = Store::open(path());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  auto acked = reopened->acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 2u);
+
+  // 4 (stored) and 5 (rejected) are known after the reopen: duplicates, and 3 releases both.
+  auto resend = commit_ok(*reopened, batch_of("sensor-1", {reading(4, kT0 + 3 * kSecond, 20.3)}), kT0);
+  EXPECT_EQ(resend.duplicates, 1u);
+  auto filled = commit_ok(*reopened, batch_of("sensor-1", {reading(3, kT0 + 2 * kSecond, 20.2)}), kT0);
+  EXPECT_EQ(filled.stored, 1u);
+  EXPECT_EQ(ack_of(filled, "sensor-1"), 5u);
+
+  auto data = reopened->query(query_of("sensor-1", kTemperature, kT0, kT0 + kMinute, kMinute, Resolution::raw));
+  ASSERT_TRUE(data.ok());
+  ASSERT_EQ(data->buckets.size(), 1u);
+  EXPECT_EQ(data->buckets[0].count, 4u);
+  EXPECT_DOUBLE_EQ(data->buckets[0].last, 20.3);
+}
+
+TEST_F(IngestTest, SeesWhatAnotherConnectionChanged) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 3, kT0)), kT0);  // this connection caches ack 3
+
+  auto admin = Store::open(path());
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  ASSERT_TRUE(admin->remove_device("sensor-1", true).ok());
+
+  // The purge reset the device's progress: seq 1 is new again, not a duplicate of a stale cache.
+  auto summary = commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
+  EXPECT_EQ(summary.stored, 1u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 1u);
+}
+
+TEST_F(IngestTest, FailedCommitLeavesNoTraceInTheAck) {
+  // A trigger (test-only, via a second connection) makes the third sample of the next batch fail,
+  // after the first two readings were already inserted in the transaction.
+  RawDatabase raw(path());
+  raw.exec(
+      "CREATE TRIGGER refuse_666 BEFORE INSERT ON samples WHEN NEW.value = 666"
+      " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
+
+  auto failing = sequence(2, 4, kT0 + kSecond);
+  failing[2].set(kTemperature, 666.0);
+  auto failed = store().commit(batch_of("sensor-1", failing), kT0);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, Errc::conflict);
+  EXPECT_NE(failed.error().message.find("refused by test trigger"), std::string::npos) << failed.error().message;
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 1u);
+
+  // Seqs 2 and 3 were rolled back: the retry must store them, not call them duplicates.
+  auto retry = commit_ok(store(), batch_of("sensor-1", sequence(2, 4, kT0 + kSecond)), kT0);
+  EXPECT_EQ(retry.stored, 3u);
+  EXPECT_EQ(retry.duplicates, 0u);
+  EXPECT_EQ(ack_of(retry, "sensor-1"), 4u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 4u);
+}
+
+TEST_F(IngestTest, LockedDatabaseFailsTheCommitCleanlyAfterTheBusyTimeout) {
+  StoreOptions impatient;
+  impatient.busy_timeout_ms = 0;
+  auto gateway = Store::open(path(), impatient);
+  ASSERT_TRUE(gateway.ok()) << gateway.error().message;
+  RawDatabase other(path());
+  other.exec("BEGIN IMMEDIATE");  // another process holds the write lock
+  auto blocked = gateway->commit(batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, Errc::io);
+  EXPECT_NE(blocked.error().message.find("locked"), std::string::npos) << blocked.error().message;
+  other.exec("COMMIT");
+
+  auto retried = commit_ok(*gateway, batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  EXPECT_EQ(retried.stored, 2u);
+  EXPECT_EQ(ack_of(retried, "sensor-1"), 2u);
+}
+
+TEST_F(IngestTest, UnrepresentableItemsAreSkippedAndCountedWithoutSinkingTheBatch) {
+  IngestBatch batch = batch_of("good", sequence(1, 2, kT0));
+  batch.readings.push_back({"Bad/Id", reading(1, kT0, 20.0)});
+  batch.readings.push_back({"svc-gateway", reading(1, kT0, 20.0)});
+  batch.readings.push_back({"other", reading(0, kT0, 20.0)});
+  batch.readings.push_back({"other", reading(std::uint64_t{1} << 63, kT0, 20.0)});  // the decoder lets this through
+  batch.readings.push_back({"other", reading(1, kT0, std::numeric_limits<double>::quiet_NaN())});
+  batch.readings.push_back({"other", reading(2, kT0, std::numeric_limits<double>::infinity())});
+  batch.readings.push_back({"other", reading(3, kT0, std::nullopt)});
+  batch.readings.push_back({"other", reading(4, -1, 20.0)});
+  batch.rejected.push_back(rejection("other", 0, kT0));
+  batch.rejected.push_back(rejection("other", std::uint64_t{1} << 63, kT0));
+  batch.rejected.push_back(rejection("Bad/Id", 1, kT0));
+
+  auto summary = commit_ok(store(), batch, kT0);
+  EXPECT_EQ(summary.stored, 2u);
+  EXPECT_EQ(summary.invalid, 11u);
+  EXPECT_EQ(summary.rejected_recorded, 0u);
+  // Well-formed devices get their acks, malformed ids none.
+  ASSERT_EQ(summary.acks.size(), 2u);
+  EXPECT_EQ(ack_of(summary, "good"), 2u);
+  EXPECT_EQ(ack_of(summary, "other"), 0u);
+
+  auto devices = store().list_devices();
+  ASSERT_TRUE(devices.ok());
+  ASSERT_EQ(devices->size(), 2u);
+  EXPECT_EQ((*devices)[0].device_id, "good");
+  EXPECT_EQ((*devices)[1].device_id, "other");
+  EXPECT_EQ((*devices)[1].readings_stored, 0u);
+  // "other" can still deliver seq 1..4 properly: nothing of the skipped items was consumed.
+  auto later = commit_ok(store(), batch_of("other", sequence(1, 4, kT0)), kT0);
+  EXPECT_EQ(later.stored, 4u);
+  EXPECT_EQ(ack_of(later, "other"), 4u);
+}
+
+TEST_F(IngestTest, LargestRepresentableSeqIsAccepted) {
+  const std::uint64_t largest = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  auto summary = commit_ok(store(), batch_of("sensor-1", {reading(largest, kT0, 20.0)}), kT0);
+  EXPECT_EQ(summary.stored, 1u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 0u);
+  auto resend = commit_ok(store(), batch_of("sensor-1", {reading(largest, kT0, 20.0)}), kT0);
+  EXPECT_EQ(resend.duplicates, 1u);
+}
+
+TEST_F(IngestTest, AckedSeqOfUnknownDeviceIsZeroAndMalformedIdIsRefused) {
+  auto unknown = store().acked_seq("never-seen");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(*unknown, 0u);
+  auto malformed = store().acked_seq("../etc");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().code, Errc::invalid_argument);
+}
+
+TEST_F(IngestTest, MovedFromStoreReportsAnErrorInsteadOfCrashing) {
+  Store moved = std::move(store());
+  auto result = store().acked_seq("sensor-1");  // NOLINT(bugprone-use-after-move): the point of the test
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, Errc::invalid_argument);
+  auto still = moved.acked_seq("sensor-1");
+  EXPECT_TRUE(still.ok());
+}
+
+}  // namespace
+}  // namespace kelvin::store
