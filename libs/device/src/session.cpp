@@ -90,7 +90,7 @@ bool Session::publish_status_if_due(std::int64_t now_ms) {
   const std::uint64_t dropped = outbox_.dropped_total();
   const bool first = !status_sent_;
   if (!first && (dropped == status_dropped_ || now_ms - status_at_ms_ < config_.status_min_interval_ms)) return true;
-  if (!transport_.publish(status_topic_, online_status_json(config_.fw_version, dropped), true)) {
+  if (!transport_.publish(status_topic_, online_status_json(config_.fw_version, dropped, outbox_.oldest_held_seq()), true)) {
     ++counters_.publish_refusals;
     return !first;
   }

@@ -66,13 +66,18 @@ void append_json_string(std::string_view text, std::string& out) {
   out += '"';
 }
 
-std::string online_status_json(std::string_view fw_version, std::uint64_t dropped_total) {
+std::string online_status_json(std::string_view fw_version, std::uint64_t dropped_total, std::uint64_t oldest_seq) {
+  auto append_number = [](std::uint64_t value, std::string& out) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+    out.append(digits, ec == std::errc() ? end : digits);
+  };
   std::string out = R"({"state":"online","fw":)";
   append_json_string(acceptable_fw(fw_version), out);
   out += R"(,"dropped":)";
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, dropped_total);
-  out.append(digits, ec == std::errc() ? end : digits);
+  append_number(dropped_total, out);
+  out += R"(,"oldest_seq":)";
+  append_number(oldest_seq, out);
   out += '}';
   return out;
 }

@@ -155,6 +155,7 @@ void Gateway::write_stats() const {
   field("readings_accepted", c.readings_accepted);
   field("readings_stored", c.readings_stored);
   field("duplicates", c.duplicates);
+  field("readings_given_up", c.readings_given_up);
   field("rejected_total", c.rejected_total);
   field("commits", c.commits);
   field("commit_failures", c.commit_failures);

@@ -84,7 +84,8 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
 }
 
 bool Ingest::idle_locked() const {
-  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty();
+  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_.floors.empty() &&
+         waiting_statuses_.empty();
 }
 
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, std::int64_t now_ms) {
@@ -103,6 +104,7 @@ void Ingest::handle_status(std::string_view device_id, std::string_view payload,
   waiting_statuses_.push_back(
       {std::string(device_id),
        store::DeviceStatus{report->online ? "online" : "offline", report->firmware, report->dropped, now_ms}});
+  if (report->oldest_seq) waiting_.floors.push_back({std::string(device_id), *report->oldest_seq});
   if (was_idle) work_ready_.notify_one();
 }
 
@@ -162,10 +164,14 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
     }
   }
-  if (batch.readings.empty() && batch.rejected.empty()) return;
+  if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty()) return;
   for (;;) {
     auto summary = store_.commit(batch, clock_());
     if (summary) {
+      if (summary->given_up > 0) {
+        spdlog::warn("ingest: {} readings given up: dropped by full device outboxes before they arrived",
+                     summary->given_up);
+      }
       const std::int64_t committed_ms = clock_();
       std::uint64_t published = 0, failed = 0;
       for (const auto& ack : summary->acks) {
@@ -175,6 +181,7 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       ++counters_.commits;
       counters_.readings_stored += summary->stored;
       counters_.duplicates += summary->duplicates;
+      counters_.readings_given_up += summary->given_up;
       counters_.acks_published += published;
       counters_.ack_failures += failed;
       for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms);

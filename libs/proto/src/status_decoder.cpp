@@ -30,6 +30,12 @@ Result<StatusReport> decode_status(std::string_view payload) {
     if (!dropped->is_number_unsigned()) return invalid("'dropped' must be a non-negative integer");
     report.dropped = dropped->get<std::uint64_t>();
   }
+  if (auto oldest = json.find("oldest_seq"); oldest != json.end()) {
+    if (!oldest->is_number_unsigned() || oldest->get<std::uint64_t>() == 0) {
+      return invalid("'oldest_seq' must be an integer >= 1");
+    }
+    report.oldest_seq = oldest->get<std::uint64_t>();
+  }
   return report;
 }
 

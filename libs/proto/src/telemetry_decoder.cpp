@@ -27,8 +27,10 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
   }
   auto seq_it = item.find("seq");
   if (seq_it == item.end()) return reject(RejectReason::wrong_shape, "missing member 'seq'");
-  if (!seq_it->is_number_unsigned() || seq_it->get<std::uint64_t>() == 0) {
-    return reject(RejectReason::invalid_seq, "'seq' must be an integer >= 1");
+  // The upper bound keeps every seq representable in the store (SQLite integers are signed).
+  if (!seq_it->is_number_unsigned() || seq_it->get<std::uint64_t>() == 0 ||
+      seq_it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    return reject(RejectReason::invalid_seq, "'seq' must be an integer from 1 to 2^63-1");
   }
   Reading reading;
   reading.seq = seq_it->get<std::uint64_t>();

@@ -68,7 +68,7 @@ constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
 }  // namespace
 
 Result<CommitSummary> Store::Impl::commit(const IngestBatch& batch, std::int64_t now_ms) {
-  if (batch.readings.empty() && batch.rejected.empty()) return CommitSummary{};
+  if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty()) return CommitSummary{};
   auto summary = commit_in_transaction(batch, now_ms);
   // The caches were updated as the transaction went; if it did not commit they are wrong.
   if (!summary) forget_caches();
@@ -163,6 +163,18 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     progress.pending.insert(consumed.seq);
     ++device.rejected;
     ++summary.rejected_recorded;
+  }
+
+  // After the readings of this batch: a reading that arrived is never counted as given up.
+  for (const auto& floor : batch.floors) {
+    auto index = touch(floor.device_id);
+    if (!index) return std::move(index).error();
+    if (!*index || floor.first_held_seq == 0 || !seq_is_representable(floor.first_held_seq - 1)) continue;
+    DeviceProgress& progress = *touched[**index].progress;
+    const std::uint64_t through = floor.first_held_seq - 1;
+    if (through <= progress.watermark) continue;
+    summary.given_up += (through - progress.watermark) - progress.pending.count_between(progress.watermark + 1, through);
+    progress.watermark = through;
   }
 
   // One upsert per (series, width, bucket) of the batch, not one per sample.

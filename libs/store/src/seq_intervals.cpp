@@ -39,4 +39,15 @@ std::uint64_t SeqIntervals::advance(std::uint64_t watermark) {
   return watermark;
 }
 
+std::uint64_t SeqIntervals::count_between(std::uint64_t first, std::uint64_t last) const {
+  std::uint64_t count = 0;
+  for (const auto& [run_first, run_last] : runs_) {
+    if (run_first > last) break;
+    std::uint64_t low = run_first > first ? run_first : first;
+    std::uint64_t high = run_last < last ? run_last : last;
+    if (low <= high) count += high - low + 1;
+  }
+  return count;
+}
+
 }  // namespace kelvin::store

@@ -18,6 +18,8 @@ class SeqIntervals {
   // The watermark after consuming every run that continues contiguously from `watermark`; runs at
   // or below the result are dropped.
   std::uint64_t advance(std::uint64_t watermark);
+  // How many seqs in [first, last] the runs hold.
+  std::uint64_t count_between(std::uint64_t first, std::uint64_t last) const;
   bool empty() const { return runs_.empty(); }
   std::size_t run_count() const { return runs_.size(); }
 

@@ -132,7 +132,7 @@ TEST(Session, OnConnectPublishesRetainedStatusThenPendingReadings) {
   d.session.on_connected(d.now);
   ASSERT_EQ(d.transport.published.size(), 2U);
   EXPECT_EQ(d.transport.published[0].topic, kStatus);
-  EXPECT_EQ(d.transport.published[0].payload, R"({"state":"online","fw":"1.2.0","dropped":0})");
+  EXPECT_EQ(d.transport.published[0].payload, R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
   EXPECT_TRUE(d.transport.published[0].retain);
   EXPECT_EQ(d.transport.published[1].topic, kTelemetry);
   EXPECT_FALSE(d.transport.published[1].retain);
@@ -426,7 +426,7 @@ TEST(Session, ARefusedStatusRepublishDoesNotHoldUpTelemetry) {
   EXPECT_EQ(d.transport.take_batches(), (std::vector<std::vector<std::uint64_t>>{{4}}));
   d.transport.refused_topic.clear();
   d.session.poll(d.now + 1);
-  EXPECT_EQ(d.transport.status_payloads().back(), R"({"state":"online","fw":"1.2.0","dropped":2})");
+  EXPECT_EQ(d.transport.status_payloads().back(), R"({"state":"online","fw":"1.2.0","dropped":2,"oldest_seq":3})");
 }
 
 TEST(Session, AConnectWithoutADisconnectStartsAFreshConnection) {
@@ -455,7 +455,7 @@ TEST(Session, DropsTheOldestWhenFullAndReportsItInTheStatusAtMostOncePerMinute) 
   EXPECT_EQ(d.transport.status_payloads().size(), 1U);
   d.session.poll(t0 + 60'000);
   ASSERT_EQ(d.transport.status_payloads().size(), 2U);
-  EXPECT_EQ(d.transport.status_payloads()[1], R"({"state":"online","fw":"1.2.0","dropped":2})");
+  EXPECT_EQ(d.transport.status_payloads()[1], R"({"state":"online","fw":"1.2.0","dropped":2,"oldest_seq":3})");
   EXPECT_TRUE(d.transport.published.back().retain);
 
   d.now = t0 + 70'000;
@@ -464,7 +464,7 @@ TEST(Session, DropsTheOldestWhenFullAndReportsItInTheStatusAtMostOncePerMinute) 
   EXPECT_EQ(d.transport.status_payloads().size(), 2U);
   d.session.poll(t0 + 120'000);
   ASSERT_EQ(d.transport.status_payloads().size(), 3U);
-  EXPECT_EQ(d.transport.status_payloads()[2], R"({"state":"online","fw":"1.2.0","dropped":3})");
+  EXPECT_EQ(d.transport.status_payloads()[2], R"({"state":"online","fw":"1.2.0","dropped":3,"oldest_seq":4})");
   // No change, no republish.
   d.session.poll(t0 + 600'000);
   EXPECT_EQ(d.transport.status_payloads().size(), 3U);

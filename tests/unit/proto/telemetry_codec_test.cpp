@@ -123,6 +123,8 @@ TEST(TelemetryCodec, RefusesReadingsThatBreakTheSchema) {
   expect_reading_rejected(R"({"seq":0,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
   expect_reading_rejected(R"({"seq":-1,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
   expect_reading_rejected(R"({"seq":1.5,"ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
+  expect_reading_rejected(R"({"seq":9223372036854775808,"ts":1799999999000,"values":{"temperature":20}})",
+                          RejectReason::invalid_seq);
   expect_reading_rejected(R"({"seq":"1","ts":1799999999000,"values":{"temperature":20}})", RejectReason::invalid_seq);
   expect_reading_rejected(R"({"seq":1,"ts":"now","values":{"temperature":20}})", RejectReason::wrong_shape);
   expect_reading_rejected(R"({"seq":1,"ts":1799999999000.5,"values":{"temperature":20}})", RejectReason::wrong_shape);

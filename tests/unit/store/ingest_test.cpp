@@ -364,3 +364,39 @@ TEST_F(IngestTest, MovedFromStoreReportsAnErrorInsteadOfCrashing) {
 
 }  // namespace
 }  // namespace kelvin::store
+
+namespace kelvin::store {
+namespace {
+
+TEST_F(IngestTest, FloorGivesUpTheGapOfDroppedReadingsAndTheAckMovesOn) {
+  // Seqs 1-2 and 5-6 arrived; 3-4 were dropped by the device's full outbox. It reports holding
+  // nothing below 7 (oldest_seq), so 3-4 are given up and the ack passes them.
+  IngestBatch first = batch_of("sensor-1", {reading(1, kT0, 20.0), reading(2, kT0 + kSecond, 20.1),
+                                            reading(5, kT0 + 4 * kSecond, 20.4), reading(6, kT0 + 5 * kSecond, 20.5)});
+  EXPECT_EQ(ack_of(commit_ok(store(), first, kT0 + kMinute), "sensor-1"), 2u);
+
+  IngestBatch floor;
+  floor.floors.push_back(SeqFloor{"sensor-1", 7});
+  auto summary = commit_ok(store(), floor, kT0 + kMinute);
+  EXPECT_EQ(summary.given_up, 2u);  // 3 and 4; 5 and 6 were stored
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 6u);
+
+  // A lower or repeated floor changes nothing; a late arrival below it is a duplicate.
+  floor.floors = {SeqFloor{"sensor-1", 3}, SeqFloor{"sensor-1", 7}};
+  floor.readings.push_back(DeviceReading{"sensor-1", reading(3, kT0 + 2 * kSecond, 20.2)});
+  auto again = commit_ok(store(), floor, kT0 + kMinute);
+  EXPECT_EQ(again.given_up, 0u);
+  EXPECT_EQ(again.duplicates, 1u);
+  EXPECT_EQ(ack_of(again, "sensor-1"), 6u);
+}
+
+TEST_F(IngestTest, FloorAboveStoredReadingsCarriesTheAckOverThem) {
+  IngestBatch batch = batch_of("sensor-1", {reading(4, kT0, 20.0), reading(5, kT0 + kSecond, 20.1)});
+  batch.floors.push_back(SeqFloor{"sensor-1", 4});
+  auto summary = commit_ok(store(), batch, kT0 + kMinute);
+  EXPECT_EQ(summary.given_up, 3u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 5u);
+}
+
+}  // namespace
+}  // namespace kelvin::store

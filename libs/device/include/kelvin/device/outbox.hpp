@@ -66,6 +66,9 @@ class Outbox {
   std::uint64_t acked_seq() const { return acked_seq_; }
   std::uint64_t next_seq() const { return next_seq_; }
   std::uint64_t last_seq() const { return next_seq_ - 1; }  // highest seq ever assigned, 0 if none
+  // The lowest seq still held, next_seq() when nothing is pending: every seq below it was
+  // acknowledged or dropped, so the device can never send it again.
+  std::uint64_t oldest_held_seq() const { return pending_.empty() ? next_seq_ : pending_.front().seq; }
   std::size_t pending_count() const { return pending_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::uint64_t dropped_total() const { return dropped_total_; }

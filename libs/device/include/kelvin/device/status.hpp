@@ -18,7 +18,10 @@ inline constexpr std::string_view kOfflineStatusJson = R"({"state":"offline"})";
 // a refused status would hide the drop count. So `fw_version` is made acceptable first: control
 // characters and, if the text is not valid UTF-8, every byte above 0x7F become '?', and it is cut
 // to the limit at a character boundary. Then it is escaped as a JSON string.
-std::string online_status_json(std::string_view fw_version, std::uint64_t dropped_total);
+// `oldest_seq` is the lowest seq the device still holds, or its next seq when it holds none
+// (Outbox::oldest_held_seq): the gateway gives up the seqs below it that never arrived, so a gap
+// left by dropped readings does not stall the ack forever.
+std::string online_status_json(std::string_view fw_version, std::uint64_t dropped_total, std::uint64_t oldest_seq);
 
 // Appends `text` as a JSON string literal (quotes included): '"' and '\' escaped, control
 // characters as \n, \r, \t, \b, \f or \u00XX. Precondition: `text` is valid UTF-8.

@@ -39,6 +39,7 @@ struct IngestCounters {
   std::uint64_t readings_accepted = 0;  // passed validation
   std::uint64_t readings_stored = 0;    // new rows committed
   std::uint64_t duplicates = 0;         // resends of readings already stored
+  std::uint64_t readings_given_up = 0;  // never arrived; the device reported it no longer holds them
   std::array<std::uint64_t, proto::kRejectReasonCount> rejected{};  // by proto::RejectReason
   std::uint64_t rejected_total = 0;
   std::uint64_t commits = 0;

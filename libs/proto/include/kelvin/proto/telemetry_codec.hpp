@@ -27,7 +27,7 @@ enum class RejectReason {
   wrong_shape,     // not an object, unexpected or missing member, wrong JSON type
   batch_empty,
   batch_too_large,
-  invalid_seq,  // not an integer >= 1
+  invalid_seq,  // not an integer from 1 to 2^63-1
   unknown_quantity,
   no_values,
   out_of_range,

@@ -35,9 +35,18 @@ struct ConsumedSeq {
 
 // Everything one commit stores, in one transaction. Readings are applied before rejections, so a
 // seq present in both is stored, not rejected.
+// A device's report that it no longer holds any seq below `first_held_seq` (its outbox overflowed
+// and dropped the oldest readings, docs/protocol.md "status"). Seqs below it that never arrived
+// are given up, so the ack can move past the gap instead of stalling forever.
+struct SeqFloor {
+  std::string device_id;
+  std::uint64_t first_held_seq = 0;
+};
+
 struct IngestBatch {
   std::vector<DeviceReading> readings;
   std::vector<ConsumedSeq> rejected;
+  std::vector<SeqFloor> floors;
 };
 
 // The ack to publish on devices/{id}/ack: every seq up to contiguous_seq is stored or consumed.
@@ -50,6 +59,7 @@ struct CommitSummary {
   std::size_t stored = 0;             // readings newly stored
   std::size_t duplicates = 0;         // readings already consumed (stored, rejected, or <= the ack)
   std::size_t rejected_recorded = 0;  // rejected seqs newly recorded (a repeated rejection is not)
+  std::size_t given_up = 0;           // seqs below a SeqFloor that never arrived: lost on the device
   // Readings and rejections skipped because the store cannot represent them: malformed device id,
   // seq 0 or above 2^63-1 (SQLite integers are signed), ts / at_ms outside 1970..9999, no value or
   // a non-finite one. The decoder produces none of these except seq > 2^63-1. Skipping, rather than
