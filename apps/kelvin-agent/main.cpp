@@ -61,7 +61,7 @@ int run_device(const fs::path& config_file) {
   agent::DeviceRunnerOptions options;
   options.session.device_id = config->device_id;
   options.session.fw_version = KELVIN_VERSION;
-  options.interval_ms = std::int64_t{config->interval_s} * 1000;
+  options.interval_ms = static_cast<std::int64_t>(config->interval_s * 1000.0);
   options.mqtt.client_id = config->device_id;
   options.mqtt.host = config->broker.host;
   options.mqtt.port = config->broker.port;

@@ -81,6 +81,12 @@ Result<void> BrokerSupervisor::spawn_and_wait_ready() {
 
 Result<void> BrokerSupervisor::start() {
   if (auto r = write_files(); !r) return r;
+  // Otherwise the readiness check below would take another process's listener for ours.
+  if (listener_accepts(options_.broker)) {
+    return make_error(Errc::conflict, "port " + std::to_string(options_.broker.port) + " on " +
+                                          options_.broker.bind_address +
+                                          " is already in use (another broker, or one left by an earlier gateway?)");
+  }
   if (auto r = spawn_and_wait_ready(); !r) return r;
   spdlog::info("broker: mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
                options_.broker.port);

@@ -115,7 +115,7 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
       root.add_issue("device_id", valid.error().message + " (it must equal the CN of the device certificate)");
     }
   }
-  config.interval_s = root.integer("interval_s", config.interval_s, 1, 86'400);
+  config.interval_s = root.number("interval_s", config.interval_s, 0.1, 86'400);
 
   config::TableReader broker = root.table("broker");
   config.broker.host = broker.required_string("host");

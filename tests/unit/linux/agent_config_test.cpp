@@ -59,7 +59,7 @@ TEST_F(AgentConfigTest, MinimalConfigGetsTheDefaults) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->source, config_path());
   EXPECT_EQ(config->device_id, "sensor-01");
-  EXPECT_EQ(config->interval_s, 10u);
+  EXPECT_EQ(config->interval_s, 10.0);
   EXPECT_EQ(config->broker.host, "gateway.local");
   EXPECT_EQ(config->broker.port, 8883);
   EXPECT_EQ(config->broker.keepalive_s, 30u);
@@ -89,7 +89,7 @@ TEST_F(AgentConfigTest, EverySettingIsRead) {
       "[[sensor]]\ntype = \"sim\"\nseed = 42\n");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->device_id, "greenhouse-3");
-  EXPECT_EQ(config->interval_s, 60u);
+  EXPECT_EQ(config->interval_s, 60.0);
   EXPECT_EQ(config->broker.host, "10.0.0.2");
   EXPECT_EQ(config->broker.port, 18883);
   EXPECT_EQ(config->broker.ca_file, dir_ / "tls" / "root.pem");
@@ -173,7 +173,7 @@ TEST_F(AgentConfigTest, EveryProblemIsReportedAtOnce) {
       "[logging]\n"     // 9: unknown table
       "level = \"debug\"\n");
   EXPECT_THAT(message, HasSubstr("agent.toml:1:13: device_id: must not be empty"));
-  EXPECT_THAT(message, HasSubstr("agent.toml:2:14: interval_s: must be between 1 and 86400, found 0"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:2:14: interval_s: must be between 0.1 and 86400, found 0"));
   EXPECT_THAT(message, HasSubstr("agent.toml:3:1: intervall_s: unknown key"));
   EXPECT_THAT(message, HasSubstr("agent.toml:4:1: broker.host: required key is missing"));
   EXPECT_THAT(message, HasSubstr("agent.toml:5:8: broker.port: must be between 1 and 65535, found 70000"));

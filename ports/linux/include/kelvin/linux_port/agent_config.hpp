@@ -41,7 +41,7 @@ struct SensorSettings {
 struct AgentConfig {
   std::filesystem::path source;   // the file it was loaded from
   std::string device_id;          // required; must equal the certificate's CN
-  std::uint32_t interval_s = 10;  // seconds between readings, 1..86400
+  double interval_s = 10;  // seconds between readings, 0.1..86400 (fractions for fast sensors and tests)
   BrokerSettings broker;
   OutboxSettings outbox;
   std::vector<SensorSettings> sensors;  // at least one, in the order they are merged
