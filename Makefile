@@ -1,10 +1,11 @@
 # Thin entry points; the build itself is CMake (CMakePresets.json).
 #   make test   install dependencies, build (debug: ASan + UBSan), run every test
 #   make demo   install dependencies, build (release), run the demo
+#   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test release demo clean
+.PHONY: all deps build test release demo bench-ingest clean
 
 all: build
 
@@ -24,6 +25,10 @@ release: deps
 
 demo: release
 	@scripts/demo
+
+# Benchmarks: figures for docs/benchmarks.md, not tests (nothing is asserted).
+bench-ingest: release
+	@bench/ingest/run
 
 clean:
 	rm -rf build .demo
