@@ -115,7 +115,9 @@ std::optional<int> BrokerSupervisor::broker_pid() const {
 void BrokerSupervisor::watch() {
   auto delay = options_.restart_delay_min;
   auto started_at = Clock::now();
-  std::optional<Clock::time_point> restart_at;
+  // A plain flag rather than std::optional: GCC 12 -O2 warns (maybe-uninitialized) on the latter.
+  bool restart_pending = false;
+  Clock::time_point restart_at{};
   std::string crl = crl_fingerprint();
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -126,6 +128,7 @@ void BrokerSupervisor::watch() {
       if (auto ended = child_->poll_exit()) {
         child_.reset();
         if (now - started_at >= options_.healthy_after) delay = options_.restart_delay_min;
+        restart_pending = true;
         restart_at = now + delay;
         spdlog::warn("broker: mosquitto {}; restarting in {} ms", *ended, delay.count());
         delay = std::min(delay * 2, options_.restart_delay_max);
@@ -136,10 +139,11 @@ void BrokerSupervisor::watch() {
         spdlog::info("broker: CRL changed; restarting mosquitto so revoked devices are disconnected");
         child_->stop();
         child_.reset();
+        restart_pending = true;
         restart_at = now;
       }
     }
-    if (!child_ && restart_at && now >= *restart_at) {
+    if (!child_ && restart_pending && now >= restart_at) {
       auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()});
       if (!child) {
         spdlog::error("broker: {}", child.error().message);
@@ -147,7 +151,7 @@ void BrokerSupervisor::watch() {
         continue;
       }
       child_ = std::move(*child);
-      restart_at.reset();
+      restart_pending = false;
       started_at = now;
       crl = crl_fingerprint();
       restarts_.fetch_add(1);
