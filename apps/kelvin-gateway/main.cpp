@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <spdlog/spdlog.h>
 
 #include "kelvin/gateway/gateway.hpp"
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kelvin-gateway: %s\n", settings.error().message.c_str());
     return 1;
   }
+
+  if (const char* passphrase = std::getenv("KELVIN_CA_PASSPHRASE")) settings->ca_passphrase = passphrase;
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
   sigset_t stop_signals;

@@ -50,7 +50,7 @@ Result<void> Gateway::start() {
       settings_.ingest);
   ingest_->start();
   if (auto r = start_client(); !r) return r;
-  stats_writer_ = std::thread([this] { write_stats_periodically(); });
+  housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
 }
 
@@ -119,7 +119,7 @@ Result<void> Gateway::start_client() {
 
 void Gateway::stop() {
   if (stopping_.exchange(true)) return;
-  if (stats_writer_.joinable()) stats_writer_.join();
+  if (housekeeping_.joinable()) housekeeping_.join();
   if (client_) client_->stop_background();
   if (ingest_) ingest_->stop();
   if (broker_) broker_->stop();
@@ -128,13 +128,28 @@ void Gateway::stop() {
 
 IngestCounters Gateway::counters() const { return ingest_ ? ingest_->counters() : IngestCounters{}; }
 
-void Gateway::write_stats_periodically() {
+void Gateway::run_housekeeping() {
+  using Clock = std::chrono::steady_clock;
+  auto next_crl_check = Clock::now();
   while (!stopping_.load()) {
     write_stats();
-    auto until = std::chrono::steady_clock::now() + settings_.stats_interval;
-    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Clock::now() >= next_crl_check) {
+      check_crl();
+      next_crl_check = Clock::now() + settings_.crl_check_interval;
     }
+    auto until = Clock::now() + settings_.stats_interval;
+    while (!stopping_.load() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// A renewed CRL changes crl.pem, so the broker supervisor restarts Mosquitto to load it.
+void Gateway::check_crl() {
+  CrlRenewer renewer(settings_.pki_dir, settings_.ca_passphrase);
+  auto checked = renewer.check(std::time(nullptr));
+  if (!checked) {
+    spdlog::error("pki: {}", checked.error().message);
+  } else if (*checked == CrlCheck::renewed) {
+    spdlog::info("pki: CRL renewed for another {} days", pki::kCrlValidityDays);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
+#include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "kelvin/store/store.hpp"
@@ -34,6 +35,10 @@ struct GatewaySettings {
   IngestOptions ingest;
   store::StoreOptions store;
   std::chrono::milliseconds stats_interval{1000};
+  // The CRL is renewed when it has less than two days left (crl_renewer.hpp); this passphrase
+  // unlocks an encrypted CA key for that (kelvin-gateway takes it from KELVIN_CA_PASSPHRASE).
+  std::optional<std::string> ca_passphrase;
+  std::chrono::milliseconds crl_check_interval{3'600'000};
 };
 
 std::filesystem::path store_path(const GatewaySettings& settings);
@@ -56,7 +61,9 @@ class Gateway {
  private:
   Result<void> start_broker();
   Result<void> start_client();
-  void write_stats_periodically();
+  // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
+  void run_housekeeping();
+  void check_crl();
   void write_stats() const;
 
   GatewaySettings settings_;
@@ -66,7 +73,7 @@ class Gateway {
   std::unique_ptr<mqtt::Client> client_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
-  std::thread stats_writer_;
+  std::thread housekeeping_;
 };
 
 }  // namespace kelvin::gateway

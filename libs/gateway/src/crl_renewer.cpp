@@ -1,0 +1,35 @@
+#include "kelvin/gateway/crl_renewer.hpp"
+
+#include "kelvin/core/files.hpp"
+#include "kelvin/core/time_format.hpp"
+#include "kelvin/crypto/x509.hpp"
+#include "kelvin/pki/certificate_authority.hpp"
+
+namespace kelvin::gateway {
+
+CrlRenewer::CrlRenewer(std::filesystem::path pki_dir, std::optional<std::string> passphrase,
+                       std::chrono::seconds renew_before)
+    : pki_dir_(std::move(pki_dir)), passphrase_(std::move(passphrase)), renew_before_(renew_before) {}
+
+Result<CrlCheck> CrlRenewer::check(std::time_t now) {
+  pki::PkiPaths paths(pki_dir_);
+  auto pem = files::read_file(paths.crl());
+  if (!pem) return std::move(pem).error();
+  auto crl = crypto::crl_from_pem(*pem, paths.crl().string());
+  if (!crl) return std::move(crl).error();
+  const std::time_t next_update = crypto::to_unix_seconds(X509_CRL_get0_nextUpdate(crl->get()));
+  if (next_update - now > renew_before_.count()) return CrlCheck::fresh;
+
+  const std::string expiry = format_utc_timestamp(next_update);
+  auto ca = pki::CertificateAuthority::open(pki_dir_, passphrase_);
+  if (!ca) return make_error(ca.error().code, "the CRL expires " + expiry + " and cannot be renewed: " + ca.error().message);
+  auto renewed = ca->regenerate_crl(now);
+  if (!renewed) {
+    return make_error(renewed.error().code,
+                      "the CRL expires " + expiry + " and cannot be renewed: " + renewed.error().message +
+                          " (set KELVIN_CA_PASSPHRASE for the gateway, or run `kelvinctl pki crl` before then)");
+  }
+  return CrlCheck::renewed;
+}
+
+}  // namespace kelvin::gateway
