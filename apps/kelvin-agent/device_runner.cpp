@@ -124,7 +124,7 @@ void DeviceRunner::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     now = monotonic_ms();
     if (now >= next_reading_ms_) {
-      take_reading(now);
+      for (int i = 0; i < options_.readings_per_interval; ++i) take_reading(now);
       next_reading_ms_ += options_.interval_ms;
       // After a stall (suspend, overloaded host) skip missed rounds instead of bursting.
       if (next_reading_ms_ < now) next_reading_ms_ = now + options_.interval_ms;

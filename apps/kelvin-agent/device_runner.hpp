@@ -21,6 +21,8 @@ struct DeviceRunnerOptions {
   device::SessionConfig session;
   mqtt::ClientOptions mqtt;      // client_id, host, port, TLS; the will is set here
   std::int64_t interval_ms = 10'000;
+  // Readings taken each interval (load generation: a simulated device faster than one per ms).
+  int readings_per_interval = 1;
   // Readings taken within this window go out together in one batch (0: send each at once).
   std::int64_t coalesce_ms = 0;
   std::int64_t poll_interval_ms = 200;

@@ -96,6 +96,7 @@ struct SimulateOptions {
   std::int64_t coalesce_ms = 20;
   std::size_t outbox_capacity = 100'000;
   std::size_t max_in_flight = 2000;
+  int burst = 1;
   double duration_s = 0;  // 0: until SIGTERM/Ctrl-C
 };
 
@@ -126,6 +127,7 @@ int run_simulation(const SimulateOptions& o) {
     options.session.fw_version = KELVIN_VERSION;
     options.interval_ms = std::max<std::int64_t>(1, static_cast<std::int64_t>(o.interval_s * 1000));
     options.coalesce_ms = o.coalesce_ms;
+    options.readings_per_interval = o.burst;
     options.session.max_in_flight_readings = o.max_in_flight;
     options.mqtt.client_id = id;
     options.mqtt.host = o.host;
@@ -190,6 +192,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000));
   simulate->add_option("--outbox-capacity", sim.outbox_capacity, "Readings each device keeps until acknowledged")
       ->capture_default_str();
+  simulate->add_option("--burst", sim.burst, "Readings each device takes per interval (load generation)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   simulate->add_option("--max-in-flight", sim.max_in_flight,
                        "Readings each device sends ahead of the gateway's ack (benchmarks of a broker alone raise it)")
       ->capture_default_str();

@@ -1,29 +1,10 @@
 #include "kelvin/linux_port/w1_scratchpad.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <string>
 
 namespace kelvin::linux_port {
 namespace {
-
-constexpr std::uint16_t kPowerOnRaw = 0x0550;
-
-// TEMPORARY local copy. The portable core's kelvin/device/ds18b20.hpp has the canonical
-// dallas_crc8 (same polynomial, same span signature); once ports/linux links kelvin::device,
-// w1_crc8 becomes `return device::dallas_crc8(bytes);` and this function goes away (and
-// decode_w1_scratchpad can defer to device::decode_ds18b20_scratchpad, which has the same error
-// codes on purpose).
-std::uint8_t local_dallas_crc8(std::span<const std::uint8_t> bytes) {
-  std::uint8_t crc = 0;
-  for (std::uint8_t byte : bytes) {
-    crc ^= byte;
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = static_cast<std::uint8_t>((crc & 1u) != 0 ? (crc >> 1) ^ 0x8Cu : crc >> 1);
-    }
-  }
-  return crc;
-}
 
 bool parse_hex_byte(std::string_view text, std::uint8_t& out) {
   if (text.size() != 2) return false;
@@ -36,10 +17,6 @@ Error malformed(std::string_view why) {
 }
 
 }  // namespace
-
-std::uint8_t w1_crc8(std::span<const std::uint8_t> bytes) {
-  return local_dallas_crc8(bytes);
-}
 
 Result<W1Scratchpad> parse_w1_slave(std::string_view text) {
   const auto newline = text.find('\n');
@@ -66,26 +43,6 @@ Result<W1Scratchpad> parse_w1_slave(std::string_view text) {
   if (first == "NO") return make_error(Errc::corrupt, "w1_slave: the driver's CRC check failed (NO)");
   if (first != "YES") return malformed("expected YES or NO");
   return bytes;
-}
-
-Result<double> decode_w1_scratchpad(const W1Scratchpad& scratchpad) {
-  auto all = [&](std::uint8_t value) {
-    return std::all_of(scratchpad.begin(), scratchpad.end(), [&](std::uint8_t b) { return b == value; });
-  };
-  if (all(0xFF)) return make_error(Errc::not_found, "DS18B20 scratchpad is all 0xFF: no sensor answered");
-  if (all(0x00)) return make_error(Errc::corrupt, "DS18B20 scratchpad is all zero: the bus is held low");
-  if (w1_crc8(std::span(scratchpad).first(8)) != scratchpad[8]) {
-    return make_error(Errc::corrupt, "DS18B20 scratchpad CRC mismatch (noise on the bus)");
-  }
-  const auto raw = static_cast<std::uint16_t>(scratchpad[0] | (scratchpad[1] << 8));
-  if (raw == kPowerOnRaw) {
-    return make_error(Errc::conflict, "DS18B20 reports its power-on value 85 °C: no conversion completed");
-  }
-  // Configuration byte bits 6-5 select 9..12 bits; the lowest 3..0 bits are then undefined.
-  const int resolution_bits = 9 + ((scratchpad[4] >> 5) & 0x3);
-  const auto undefined_mask = static_cast<std::uint16_t>((1u << (12 - resolution_bits)) - 1u);
-  const auto masked = static_cast<std::int16_t>(raw & static_cast<std::uint16_t>(~undefined_mask));
-  return masked / 16.0;
 }
 
 }  // namespace kelvin::linux_port

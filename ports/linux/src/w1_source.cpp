@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "kelvin/device/ds18b20.hpp"
 #include "kelvin/linux_port/sensor_values.hpp"
 #include "kelvin/linux_port/sysfs.hpp"
 #include "kelvin/linux_port/w1_scratchpad.hpp"
@@ -34,7 +35,7 @@ Result<device::SensorValues> W1Ds18b20Source::read(std::int64_t /*now_ms*/) {
   if (!text) return make_error(text.error().code, name_ + ": " + text.error().message);
   auto scratchpad = parse_w1_slave(*text);
   if (!scratchpad) return make_error(scratchpad.error().code, name_ + ": " + scratchpad.error().message);
-  auto celsius = decode_w1_scratchpad(*scratchpad);
+  auto celsius = device::decode_ds18b20_scratchpad(*scratchpad);
   if (!celsius) return make_error(celsius.error().code, name_ + ": " + celsius.error().message);
   auto checked = plausible(proto::Quantity::temperature, *celsius, name_);
   if (!checked) return std::move(checked).error();

@@ -1,5 +1,7 @@
 #include "kelvin/linux_port/w1_scratchpad.hpp"
 
+#include "kelvin/device/ds18b20.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,18 +17,7 @@ using testing::w1_slave_text;
 Result<double> decode_text(const std::string& text) {
   auto bytes = parse_w1_slave(text);
   if (!bytes) return std::move(bytes).error();
-  return decode_w1_scratchpad(*bytes);
-}
-
-TEST(W1Crc8, MatchesTheDallasReferenceVectors) {
-  // Maxim application note 27: the ROM code 02 1C B8 01 00 00 00 has CRC A2.
-  const std::vector<std::uint8_t> rom = {0x02, 0x1C, 0xB8, 0x01, 0x00, 0x00, 0x00};
-  EXPECT_EQ(w1_crc8(rom), 0xA2);
-  const std::vector<std::uint8_t> scratchpad = {0x72, 0x01, 0x4b, 0x46, 0x7f, 0xff, 0x0e, 0x10};
-  EXPECT_EQ(w1_crc8(scratchpad), 0x57);
-  std::vector<std::uint8_t> with_crc = scratchpad;
-  with_crc.push_back(0x57);
-  EXPECT_EQ(w1_crc8(with_crc), 0);  // running it over data and CRC gives zero
+  return device::decode_ds18b20_scratchpad(*bytes);
 }
 
 TEST(W1Scratchpad, ParsesAndDecodesTheKernelsOutput) {
@@ -35,7 +26,7 @@ TEST(W1Scratchpad, ParsesAndDecodesTheKernelsOutput) {
   ASSERT_TRUE(bytes.ok()) << bytes.error().message;
   EXPECT_EQ((*bytes)[0], 0x72);
   EXPECT_EQ((*bytes)[8], 0x57);
-  auto celsius = decode_w1_scratchpad(*bytes);
+  auto celsius = device::decode_ds18b20_scratchpad(*bytes);
   ASSERT_TRUE(celsius.ok()) << celsius.error().message;
   EXPECT_DOUBLE_EQ(*celsius, 23.125);
 }
@@ -81,7 +72,7 @@ TEST(W1Scratchpad, AllOnesAndAllZerosAreErrors) {
   ASSERT_FALSE(ones.ok());
   W1Scratchpad all_ones;
   all_ones.fill(0xFF);
-  auto ones_decoded = decode_w1_scratchpad(all_ones);
+  auto ones_decoded = device::decode_ds18b20_scratchpad(all_ones);
   ASSERT_FALSE(ones_decoded.ok());
   EXPECT_EQ(ones_decoded.error().code, Errc::not_found);
   // Zeros have a zero CRC, so the driver says YES: only the explicit check catches it.

@@ -44,7 +44,7 @@ TEST(W1Ds18b20Source, OutOfRangeIsAnError) {
   W1Ds18b20Source source("28-00000a1b2c3d", sys.root());
   auto values = source.read(0);
   ASSERT_FALSE(values.ok());
-  EXPECT_THAT(values.error().message, HasSubstr("implausible temperature"));
+  EXPECT_THAT(values.error().message, HasSubstr("implausible"));
 }
 
 TEST(W1Ds18b20Source, AnUnpluggedSensorIsAnError) {
