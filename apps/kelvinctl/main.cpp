@@ -1,9 +1,13 @@
-// kelvinctl: the administrator's command line (PKI now; registry, users, releases later).
+// kelvinctl: the administrator's command line (PKI, device registry, queries, gateway status;
+// users, releases later).
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "device_command.hpp"
 #include "pki_command.hpp"
+#include "query_command.hpp"
+#include "status_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kelvinctl " KELVIN_VERSION " - administer a kelvin installation"};
@@ -12,6 +16,9 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   kelvin::ctl::add_pki_command(app, exit_code);
+  kelvin::ctl::add_device_command(app, exit_code);
+  kelvin::ctl::add_query_command(app, exit_code);
+  kelvin::ctl::add_status_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,5 @@
 #include "pki_command.hpp"
 
-#include <cstdlib>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -10,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ca_access.hpp"
+#include "failure.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/crypto/x509.hpp"
@@ -20,9 +21,6 @@ namespace {
 
 using pki::CertificateAuthority;
 using pki::CertificateKind;
-
-constexpr const char* kDefaultPkiDir = "/var/lib/kelvin/pki";
-constexpr const char* kPassphraseEnv = "KELVIN_CA_PASSPHRASE";
 
 struct PkiOptions {
   std::string dir;
@@ -42,43 +40,16 @@ struct PkiOptions {
   std::string purpose = "auto";
 };
 
-// One line on stderr: what failed and what to do about it.
 int fail(const Error& error, const PkiOptions& options) {
-  std::string hint;
-  if (error.code == Errc::permission_denied && error.message.find("chmod") == std::string::npos) {
-    hint = " (run kelvinctl as the user that owns " + options.dir + ")";
-  } else if (error.code == Errc::bad_credentials && error.message.find("no passphrase") != std::string::npos) {
-    hint = "; give it with --passphrase-file FILE or the environment variable " + std::string(kPassphraseEnv);
-  }
-  std::cerr << "kelvinctl: " << error.message << hint << "\n";
-  return 1;
-}
-
-// The CA passphrase comes from a 0600 file or the environment, never from the command line
-// (where every user could read it in the process list).
-Result<std::optional<std::string>> read_passphrase(const PkiOptions& options) {
-  if (!options.passphrase_file.empty()) {
-    auto secret = files::read_secret_file(options.passphrase_file);
-    if (!secret) return std::move(secret).error();
-    if (secret->empty())
-      return make_error(Errc::bad_credentials, "passphrase file " + options.passphrase_file + " is empty");
-    return std::optional<std::string>(std::move(secret).value());
-  }
-  if (const char* from_env = std::getenv(kPassphraseEnv); from_env != nullptr) {
-    if (*from_env == '\0') return make_error(Errc::bad_credentials, std::string(kPassphraseEnv) + " is set but empty");
-    return std::optional<std::string>(from_env);
-  }
-  return std::optional<std::string>();
+  return report_failure(error, options.dir);
 }
 
 Result<CertificateAuthority> open_ca(const PkiOptions& options) {
-  auto passphrase = read_passphrase(options);
-  if (!passphrase) return std::move(passphrase).error();
-  return CertificateAuthority::open(options.dir, std::move(passphrase).value());
+  return ctl::open_ca(options.dir, options.passphrase_file);
 }
 
 int run_init(const PkiOptions& options) {
-  auto passphrase = read_passphrase(options);
+  auto passphrase = read_ca_passphrase(options.passphrase_file);
   if (!passphrase) return fail(passphrase.error(), options);
   pki::InitOptions init;
   init.ca_name = options.ca_name;
@@ -208,16 +179,14 @@ int run_verify(const PkiOptions& options) {
 
 void add_pki_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<PkiOptions>();
-  if (const char* dir = std::getenv("KELVIN_PKI_DIR"); dir != nullptr && *dir != '\0') options->dir = dir;
-  if (options->dir.empty()) options->dir = kDefaultPkiDir;
+  options->dir = pki_dir_from_environment().value_or(kDefaultPkiDir);
 
   CLI::App* pki = app.add_subcommand("pki", "The installation's certificate authority");
   pki->require_subcommand(1);
   pki->fallthrough();  // --dir and --passphrase-file may follow the subcommand
   pki->add_option("--dir", options->dir,
                   "PKI directory (default: $KELVIN_PKI_DIR or " + std::string(kDefaultPkiDir) + ")");
-  pki->add_option("--passphrase-file", options->passphrase_file,
-                  "File (mode 0600) holding the CA key passphrase; or set " + std::string(kPassphraseEnv));
+  add_passphrase_option(pki, options->passphrase_file);
 
   auto run = [&exit_code, options](int (*command)(const PkiOptions&)) {
     return [&exit_code, options, command]() { exit_code = command(*options); };

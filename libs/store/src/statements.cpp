@@ -87,8 +87,14 @@ constexpr StatementText kStatements[] = {
     {&Statements::status_upsert,
      "INSERT INTO devices (name, status_state, status_firmware, status_dropped_total, status_at_ms, last_seen_ms)"
      " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET"
-     " status_state = excluded.status_state, status_firmware = excluded.status_firmware,"
-     " status_dropped_total = excluded.status_dropped_total, status_at_ms = excluded.status_at_ms,"
+     // The last will ({"state":"offline"}) carries only the state: firmware and drop count stay
+     // as the device last reported them.
+     " status_state = excluded.status_state,"
+     " status_firmware = CASE WHEN excluded.status_firmware = '' THEN status_firmware"
+     "                        ELSE excluded.status_firmware END,"
+     " status_dropped_total = CASE WHEN excluded.status_state = 'offline' THEN status_dropped_total"
+     "                             ELSE excluded.status_dropped_total END,"
+     " status_at_ms = excluded.status_at_ms,"
      " last_seen_ms = max(coalesce(last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms)"},
     {&Statements::devices_list,
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"

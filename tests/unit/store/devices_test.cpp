@@ -132,10 +132,10 @@ TEST_F(DevicesTest, LastSeenIsTheLatestArrivalOfAnything) {
   ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "1.0.0", 0, kT0 + 20 * kSecond}).ok());
   EXPECT_EQ(info("sensor-1")->last_seen_ms, kT0 + 20 * kSecond);
   // A status stamped earlier replaces the status but does not move last_seen back.
-  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"offline", "1.0.0", 3, kT0 + 5 * kSecond}).ok());
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "1.0.1", 3, kT0 + 5 * kSecond}).ok());
   auto after = info("sensor-1");
   EXPECT_EQ(after->last_seen_ms, kT0 + 20 * kSecond);
-  EXPECT_EQ(after->status->state, "offline");
+  EXPECT_EQ(after->status->firmware, "1.0.1");
   EXPECT_EQ(after->status->dropped_total, 3u);
   // A commit of nothing but duplicates is still an arrival.
   commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0 + 30 * kSecond);
@@ -209,6 +209,28 @@ TEST_F(DevicesTest, RemovingAnUnknownDeviceIsNotFound) {
     EXPECT_EQ(removed.error().code, Errc::not_found);
     EXPECT_NE(removed.error().message.find("nobody"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace kelvin::store
+
+namespace kelvin::store {
+namespace {
+
+TEST_F(DevicesTest, LastWillKeepsTheFirmwareAndDropCountLastReported) {
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "2.1.0", 4, kT0}).ok());
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"offline", "", 0, kT0 + kMinute}).ok());
+  auto info = store().device("sensor-1");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  ASSERT_TRUE((*info)->status.has_value());
+  EXPECT_EQ((*info)->status->state, "offline");
+  EXPECT_EQ((*info)->status->firmware, "2.1.0");
+  EXPECT_EQ((*info)->status->dropped_total, 4u);
+  EXPECT_EQ((*info)->status->at_ms, kT0 + kMinute);
+  // The next online status replaces both.
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "2.2.0", 0, kT0 + 2 * kMinute}).ok());
+  EXPECT_EQ((*store().device("sensor-1"))->status->firmware, "2.2.0");
+  EXPECT_EQ((*store().device("sensor-1"))->status->dropped_total, 0u);
 }
 
 }  // namespace

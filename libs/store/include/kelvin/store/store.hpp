@@ -65,6 +65,7 @@ class Store {
 
   // Replaces the device's status (creating an unregistered device if unknown) and updates its
   // last_seen_ms to status.at_ms if that is later.
+  // An offline status (the last will) keeps the firmware and drop count last reported.
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
 
   // Every known device, sorted by id.

@@ -1,0 +1,13 @@
+#pragma once
+// Command-line checks shared by the commands: a malformed argument is a usage error (exit 2),
+// reported by CLI11 before anything runs.
+
+#include <CLI/CLI.hpp>
+
+namespace kelvin::ctl {
+
+// A device id (docs/pki.md, "Identities"): well-formed and not a reserved service name, so no
+// device command can ever touch the gateway's own identity.
+CLI::Validator device_id_check();
+
+}  // namespace kelvin::ctl

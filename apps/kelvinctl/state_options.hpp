@@ -1,0 +1,41 @@
+#pragma once
+// Where the commands that work on a gateway's data (device, query, status) find it: the gateway's
+// state directory (store, statistics) and the PKI, with the same defaults as kelvin-gateway.
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/store/store.hpp"
+
+namespace kelvin::ctl {
+
+inline constexpr const char* kDefaultStateDir = "/var/lib/kelvin";
+inline constexpr const char* kStateDirEnv = "KELVIN_STATE_DIR";
+
+struct StateOptions {
+  std::string state_dir;        // --state-dir, else $KELVIN_STATE_DIR, else /var/lib/kelvin
+  std::string pki_dir;          // --pki-dir; empty: $KELVIN_PKI_DIR, else <state_dir>/pki
+  std::string passphrase_file;  // --passphrase-file (commands that sign)
+
+  std::filesystem::path pki() const;
+  std::filesystem::path store_file() const;  // as kelvin-gateway: <state_dir>/telemetry.db
+  std::filesystem::path stats_file() const;  // as kelvin-gateway: <state_dir>/gateway-stats.json
+};
+
+// Initialises `options.state_dir` from the environment and adds --state-dir (and, with
+// `with_pki`, --pki-dir and --passphrase-file) to `command`. Call fallthrough() on `command` so
+// the options may also follow its subcommands.
+void add_state_options(CLI::App* command, StateOptions& options, bool with_pki);
+
+// The gateway's store, if it exists: nullopt when <state_dir>/telemetry.db does not (the gateway
+// never ran with this state dir). Never creates it, so reading commands leave no traces.
+Result<std::optional<store::Store>> open_existing_store(const StateOptions& options);
+
+// The gateway's store, created if missing. A store created by root in a state dir owned by another
+// account (the gateway's service account) is handed to that account, so the gateway can open it.
+Result<store::Store> open_or_create_store(const StateOptions& options);
+
+}  // namespace kelvin::ctl
