@@ -313,4 +313,60 @@ TEST_F(Gateway, StatusMessagesAreRecordedAndTheLastWillMarksTheDeviceOffline) {
   EXPECT_TRUE(wait_until([&] { return stat("status_rejected") == 1; }, 10s));
 }
 
+// The broker's identity as the ingest and a device check it: a broker whose certificate is not
+// from the installation's CA, or does not name the host they connect to, is refused.
+class BrokerIdentity : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
+  }
+
+  // What a device sees: kelvin's MQTT client (the agent's) connecting as sensor-01.
+  bool device_gets_connected() {
+    auto files = install_.issue_device("sensor-01");
+    bool connected = false;
+    kelvin::mqtt::Callbacks callbacks;
+    callbacks.on_connected = [&] { connected = true; };
+    kelvin::mqtt::ClientOptions options;
+    options.client_id = "sensor-01";
+    options.host = "localhost";
+    options.port = install_.port();
+    options.tls = {files.ca, files.cert, files.key};
+    auto client = kelvin::mqtt::Client::create(options, callbacks);
+    EXPECT_TRUE(client.ok());
+    if (!client.ok() || !(*client)->connect().ok()) return false;
+    auto end = std::chrono::steady_clock::now() + 3s;
+    while (!connected && std::chrono::steady_clock::now() < end && (*client)->loop(50).ok()) {
+    }
+    return connected;
+  }
+
+  // The gateway starts its broker but its own ingest never gets connected to it.
+  void expect_ingest_refuses_the_broker() {
+    install_.start_gateway(/*wait_until_connected=*/false);
+    ASSERT_TRUE(wait_until([&] { return install_.gateway_log().find("cannot connect") != std::string::npos; }, 20s))
+        << "the ingest did not report a refused broker";
+    EXPECT_EQ(install_.stats().value("connected", 0), 0);
+    EXPECT_THAT(install_.gateway_log(), HasSubstr("TLS"));
+  }
+
+  Installation install_;
+};
+
+TEST_F(BrokerIdentity, BrokerCertificateFromAnotherCaIsRefused) {
+  Installation other;
+  for (const char* file : {"server/server.crt", "server/server.key"}) {
+    fs::copy_file(other.pki_dir() / file, install_.pki_dir() / file, fs::copy_options::overwrite_existing);
+  }
+  expect_ingest_refuses_the_broker();
+  EXPECT_FALSE(device_gets_connected());
+}
+
+TEST_F(BrokerIdentity, BrokerCertificateForAnotherHostIsRefused) {
+  install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "server", "--renew", "--server-san",
+                      "DNS:gateway.example"});
+  expect_ingest_refuses_the_broker();
+  EXPECT_FALSE(device_gets_connected());
+}
+
 }  // namespace

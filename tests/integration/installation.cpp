@@ -47,12 +47,13 @@ DeviceFiles Installation::issue_device(const std::string& device_id) {
   return device_files(device_id);
 }
 
-void Installation::start_gateway() {
+void Installation::start_gateway(bool wait_until_connected) {
   ++gateway_starts_;
   fs::remove(state_dir() / "gateway-stats.json");
   gateway_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{project_binary("kelvin-gateway"), "--config", config_file().string()},
       root() / "gateway.log");
+  if (!wait_until_connected) return;
   bool connected = wait_until(
       [this] {
         auto s = stats();

@@ -39,8 +39,8 @@ class Installation {
   DeviceFiles issue_device(const std::string& device_id);
   DeviceFiles device_files(const std::string& device_id) const;
 
-  // Starts kelvin-gateway and waits until its ingest is connected to the broker.
-  void start_gateway();
+  // Starts kelvin-gateway and (by default) waits until its ingest is connected to the broker.
+  void start_gateway(bool wait_until_connected = true);
   void stop_gateway(int signal);  // SIGTERM for a clean stop, SIGKILL for a crash
   BackgroundProcess& gateway() { return *gateway_; }
   std::string gateway_log() const;
