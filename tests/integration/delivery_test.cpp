@@ -24,8 +24,11 @@ using namespace std::chrono_literals;
 
 class Delivery : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto files = install_.issue_device(kDevice);
+  void SetUp() override { write_agent_config(100'000); }
+
+  void write_agent_config(std::size_t outbox_capacity) {
+    auto files = install_.device_files(kDevice);
+    if (!fs::exists(files.cert)) files = install_.issue_device(kDevice);
     std::ofstream(config_file()) << "device_id = \"" << kDevice << "\"\n"
                                  << "interval_s = 0.1\n"
                                  << "[broker]\n"
@@ -36,6 +39,7 @@ class Delivery : public ::testing::Test {
                                  << "key_file = \"" << files.key.string() << "\"\n"
                                  << "[outbox]\n"
                                  << "dir = \"" << (install_.root() / "outbox").string() << "\"\n"
+                                 << "capacity = " << outbox_capacity << "\n"
                                  << "[[sensor]]\n"
                                  << "type = \"sim\"\n"
                                  << "seed = 7\n";
@@ -124,6 +128,34 @@ TEST_F(Delivery, EveryReadingIsStoredExactlyOnceAcrossCrashesAndOutages) {
   EXPECT_EQ((*device)->acked_seq, produced);
   EXPECT_EQ((*device)->rejected_total, 0u);
   EXPECT_EQ(install_.stats().value("readings_given_up", 1), 0);
+}
+
+TEST_F(Delivery, ReadingsDroppedByAFullOutboxAreReportedAndDoNotStallTheAck) {
+  write_agent_config(10);
+  start_agent();  // no gateway yet: the outbox keeps the newest 10 readings and drops the rest
+  ASSERT_TRUE(wait_until([&] { return kelvin::testing::read_text(install_.root() / "agent.log").size() > 0; }, 5s));
+  std::this_thread::sleep_for(4s);
+  install_.start_gateway();
+  // The device's status says which seq it still holds; the gateway gives up the ones below it
+  // that never arrived, and the ack follows the live readings again.
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("readings_given_up", 0) >= 15; }, 30s))
+      << install_.stats().dump();
+  expect_progress(20, "the outbox overflowed");
+
+  ASSERT_TRUE(agent_->stop(SIGTERM, 30s).has_value());
+  auto journal = kelvin::linux_port::FileOutboxJournal::open(install_.root() / "outbox");
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  const std::uint64_t produced = journal->snapshot().next_seq - 1;
+  const std::uint64_t dropped = journal->snapshot().dropped_total;
+  EXPECT_GE(dropped, 15u);
+  ASSERT_TRUE(wait_until([&] { return acked() == produced; }, 20s)) << "produced " << produced << ", acked " << acked();
+  auto device = install_.open_store().device(kDevice);
+  ASSERT_TRUE(device.ok() && device->has_value());
+  // Every seq is either stored or was dropped on the device, and the loss is on record.
+  EXPECT_EQ((*device)->readings_stored + dropped, produced);
+  EXPECT_EQ(install_.stats().value("readings_given_up", std::uint64_t{0}), dropped);
+  ASSERT_TRUE((*device)->status.has_value());
+  EXPECT_EQ((*device)->status->dropped_total, dropped);
 }
 
 }  // namespace
