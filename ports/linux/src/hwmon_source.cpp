@@ -15,11 +15,7 @@ HwmonSource::HwmonSource(fs::path file, fs::path sysfs_root)
 Result<device::SensorValues> HwmonSource::read(std::int64_t /*now_ms*/) {
   auto celsius = read_milli_attribute(under_root(sysfs_root_, file_));
   if (!celsius) return make_error(celsius.error().code, name_ + ": " + celsius.error().message);
-  auto checked = plausible(proto::Quantity::temperature, *celsius, name_);
-  if (!checked) return std::move(checked).error();
-  device::SensorValues values{};
-  values[static_cast<std::size_t>(proto::Quantity::temperature)] = *checked;
-  return values;
+  return temperature_only(*celsius, name_);
 }
 
 Result<HwmonSource> HwmonSource::discover(const fs::path& sysfs_root) {

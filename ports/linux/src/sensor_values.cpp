@@ -28,4 +28,12 @@ bool has_any_value(const device::SensorValues& values) {
   return false;
 }
 
+Result<device::SensorValues> temperature_only(double celsius, std::string_view source) {
+  auto checked = plausible(proto::Quantity::temperature, celsius, source);
+  if (!checked) return std::move(checked).error();
+  device::SensorValues values{};
+  values[static_cast<std::size_t>(proto::Quantity::temperature)] = *checked;
+  return values;
+}
+
 }  // namespace kelvin::linux_port

@@ -37,11 +37,7 @@ Result<device::SensorValues> W1Ds18b20Source::read(std::int64_t /*now_ms*/) {
   if (!scratchpad) return make_error(scratchpad.error().code, name_ + ": " + scratchpad.error().message);
   auto celsius = device::decode_ds18b20_scratchpad(*scratchpad);
   if (!celsius) return make_error(celsius.error().code, name_ + ": " + celsius.error().message);
-  auto checked = plausible(proto::Quantity::temperature, *celsius, name_);
-  if (!checked) return std::move(checked).error();
-  device::SensorValues values{};
-  values[static_cast<std::size_t>(proto::Quantity::temperature)] = *checked;
-  return values;
+  return temperature_only(*celsius, name_);
 }
 
 Result<W1Ds18b20Source> W1Ds18b20Source::discover(const fs::path& sysfs_root) {

@@ -8,22 +8,13 @@
 namespace kelvin::store {
 namespace {
 
-using kelvin::testing::TempDir;
 using namespace kelvin::store::testing;
 
 constexpr proto::Quantity kTemperature = proto::Quantity::temperature;
 constexpr proto::Quantity kHumidity = proto::Quantity::humidity;
 
-class DevicesTest : public ::testing::Test {
+class DevicesTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    auto opened = Store::open(path());
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_.emplace(std::move(*opened));
-  }
-  std::filesystem::path path() const { return tmp_ / "store.db"; }
-  Store& store() { return *store_; }
-
   std::optional<DeviceInfo> info(const std::string& id) {
     auto found = store().device(id);
     EXPECT_TRUE(found.ok()) << found.error().message;
@@ -35,9 +26,6 @@ class DevicesTest : public ::testing::Test {
     EXPECT_TRUE(result.ok());
     return result.ok() ? result->buckets.size() : 0;
   }
-
-  TempDir tmp_;
-  std::optional<Store> store_;
 };
 
 TEST_F(DevicesTest, RegisteringTwiceIsAlreadyExists) {

@@ -11,31 +11,19 @@
 namespace kelvin::store {
 namespace {
 
-using kelvin::testing::TempDir;
 using namespace kelvin::store::testing;
 
 constexpr proto::Quantity kTemperature = proto::Quantity::temperature;
 constexpr proto::Quantity kHumidity = proto::Quantity::humidity;
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    auto opened = Store::open(path());
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_.emplace(std::move(*opened));
-  }
-  std::filesystem::path path() const { return tmp_ / "store.db"; }
-  Store& store() { return *store_; }
-
   // Raw buckets of one minute over the first day after kT0.
   std::vector<Bucket> raw_minutes(const std::string& device, proto::Quantity quantity = kTemperature) {
     auto result = store().query(query_of(device, quantity, kT0, kT0 + kDay, kMinute, Resolution::raw));
     EXPECT_TRUE(result.ok()) << result.error().message;
     return result.ok() ? result->buckets : std::vector<Bucket>{};
   }
-
-  TempDir tmp_;
-  std::optional<Store> store_;
 };
 
 std::uint64_t total_count(const std::vector<Bucket>& buckets) {

@@ -13,31 +13,18 @@
 namespace kelvin::store {
 namespace {
 
-using kelvin::testing::TempDir;
 using namespace kelvin::store::testing;
 
 constexpr proto::Quantity kTemperature = proto::Quantity::temperature;
 constexpr proto::Quantity kHumidity = proto::Quantity::humidity;
 
-class QueryTest : public ::testing::Test {
+class QueryTest : public StoreFixture {
  protected:
-  void SetUp() override { reopen(StoreOptions{}); }
-  void reopen(const StoreOptions& options) {
-    store_.reset();
-    auto opened = Store::open(tmp_ / "store.db", options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_.emplace(std::move(*opened));
-  }
-  Store& store() { return *store_; }
-
   QueryResult run(const Query& q) {
     auto result = store().query(q);
     EXPECT_TRUE(result.ok()) << result.error().message;
     return result.ok() ? std::move(*result) : QueryResult{};
   }
-
-  TempDir tmp_;
-  std::optional<Store> store_;
 };
 
 void expect_same_buckets(const std::vector<Bucket>& actual, const std::vector<Bucket>& expected,

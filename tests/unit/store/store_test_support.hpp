@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kelvin/store/store.hpp"
+#include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::store::testing {
 
@@ -136,6 +137,23 @@ class RawDatabase {
 
  private:
   sqlite3* db_ = nullptr;
+};
+
+// A fresh store in a temp dir, reopened with other options on demand.
+class StoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(StoreOptions{}); }
+  void reopen(const StoreOptions& options) {
+    store_.reset();
+    auto opened = Store::open(path(), options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_.emplace(std::move(*opened));
+  }
+  std::filesystem::path path() const { return tmp_ / "store.db"; }
+  Store& store() { return *store_; }
+
+  kelvin::testing::TempDir tmp_;
+  std::optional<Store> store_;
 };
 
 }  // namespace kelvin::store::testing

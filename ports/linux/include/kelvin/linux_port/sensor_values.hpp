@@ -14,6 +14,9 @@ namespace kelvin::linux_port {
 // read, never something to send.
 Result<double> plausible(proto::Quantity quantity, double value, std::string_view source);
 
+// SensorValues holding only a temperature, if it is plausible (the single-quantity sources).
+Result<device::SensorValues> temperature_only(double celsius, std::string_view source);
+
 // Fills the quantities still empty in `into` from `from`; values already in `into` win. Reading
 // several sources in configuration order and merging each into the result therefore gives every
 // quantity from the first source that measured it.
