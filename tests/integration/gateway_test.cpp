@@ -313,6 +313,19 @@ TEST_F(Gateway, StatusMessagesAreRecordedAndTheLastWillMarksTheDeviceOffline) {
   EXPECT_TRUE(wait_until([&] { return stat("status_rejected") == 1; }, 10s));
 }
 
+TEST_F(Gateway, PurgedDeviceStaysGoneWhenTheBrokerRedeliversItsRetainedStatus) {
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0"})", {"-r"}).exit_code,
+            0);
+  ASSERT_TRUE(wait_until([&] { return stat("status_updates") == 1; }, 10s));
+  install_.kelvinctl({"device", "remove", "sensor-01", "--purge", "--state-dir", install_.state_dir().string()});
+  // Revocation restarts the broker; the ingest reconnects and gets the retained status again.
+  ASSERT_TRUE(wait_until([&] { return stat("broker_restarts") >= 1 && stat("connected") == 1; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return stat("status_ignored") >= 1; }, 10s)) << install_.stats().dump();
+  auto device = install_.open_store().device("sensor-01");
+  ASSERT_TRUE(device.ok());
+  EXPECT_FALSE(device->has_value()) << "the purged device came back";
+}
+
 // The broker's identity as the ingest and a device check it: a broker whose certificate is not
 // from the installation's CA, or does not name the host they connect to, is refused.
 class BrokerIdentity : public ::testing::Test {

@@ -109,7 +109,9 @@ Result<void> Gateway::start_client() {
     connected_.store(false);
     if (rc != 0 && !stopping_.load()) spdlog::warn("ingest: disconnected from broker ({}); reconnecting", reason);
   };
-  callbacks.on_message = [this](const mqtt::Message& message) { ingest_->handle_message(message.topic, message.payload); };
+  callbacks.on_message = [this](const mqtt::Message& message) {
+    ingest_->handle_message(message.topic, message.payload, message.retain);
+  };
   callbacks.on_log = [](std::string_view line) { spdlog::warn("mqtt: {}", line); };
   auto client = mqtt::Client::create(std::move(options), std::move(callbacks));
   if (!client) return std::move(client).error();
@@ -178,6 +180,7 @@ void Gateway::write_stats() const {
   field("ack_failures", c.ack_failures);
   field("status_updates", c.status_updates);
   field("status_rejected", c.status_rejected);
+  field("status_ignored", c.status_ignored);
   field("ignored_topics", c.ignored_topics);
   field("latency_p50_ms", c.latency_p50_ms);
   field("latency_p99_ms", c.latency_p99_ms);

@@ -43,13 +43,13 @@ IngestCounters Ingest::counters() const {
   return out;
 }
 
-void Ingest::handle_message(std::string_view topic, std::string_view payload) {
+void Ingest::handle_message(std::string_view topic, std::string_view payload, bool retained) {
   const std::int64_t now_ms = clock_();
   auto parsed = proto::parse_device_topic(topic);
   if (parsed && parsed->topic == proto::DeviceTopic::telemetry) {
     handle_telemetry(parsed->device_id, payload, now_ms);
   } else if (parsed && parsed->topic == proto::DeviceTopic::status) {
-    handle_status(parsed->device_id, payload, now_ms);
+    handle_status(parsed->device_id, payload, retained, now_ms);
   } else {
     std::lock_guard lock(mutex_);
     ++counters_.ignored_topics;
@@ -88,7 +88,7 @@ bool Ingest::idle_locked() const {
          waiting_statuses_.empty();
 }
 
-void Ingest::handle_status(std::string_view device_id, std::string_view payload, std::int64_t now_ms) {
+void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {
   auto report = proto::decode_status(payload);
   std::lock_guard lock(mutex_);
   if (!report) {
@@ -103,8 +103,8 @@ void Ingest::handle_status(std::string_view device_id, std::string_view payload,
   if (was_idle) first_waiting_since_ = SteadyClock::now();
   waiting_statuses_.push_back(
       {std::string(device_id),
-       store::DeviceStatus{report->online ? "online" : "offline", report->firmware, report->dropped, now_ms}});
-  if (report->oldest_seq) waiting_.floors.push_back({std::string(device_id), *report->oldest_seq});
+       store::DeviceStatus{report->online ? "online" : "offline", report->firmware, report->dropped, now_ms},
+       report->oldest_seq, retained});
   if (was_idle) work_ready_.notify_one();
 }
 
@@ -160,9 +160,19 @@ void Ingest::commit_loop() {
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
 void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses) {
   for (const auto& update : statuses) {
+    if (update.retained) {
+      auto known = store_.device(update.device_id);
+      if (known && !known->has_value()) {
+        std::lock_guard lock(mutex_);
+        ++counters_.status_ignored;
+        continue;
+      }
+    }
     if (auto r = store_.record_status(update.device_id, update.status); !r) {
       spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
+      continue;
     }
+    if (update.oldest_seq) batch.floors.push_back({update.device_id, *update.oldest_seq});
   }
   if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty()) return;
   for (;;) {

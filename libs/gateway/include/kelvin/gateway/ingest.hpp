@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -48,6 +49,7 @@ struct IngestCounters {
   std::uint64_t ack_failures = 0;
   std::uint64_t status_updates = 0;
   std::uint64_t status_rejected = 0;
+  std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
   std::int64_t latency_p50_ms = 0;  // reading ts → commit, readings stored since start
   std::int64_t latency_p99_ms = 0;
@@ -71,8 +73,10 @@ class Ingest {
   void stop();
 
   // Thread-safe. Handles devices/{id}/telemetry and devices/{id}/status; other topics are counted
-  // and ignored. Blocks while max_waiting_readings readings wait for the store.
-  void handle_message(std::string_view topic, std::string_view payload);
+  // and ignored. Blocks while max_waiting_readings readings wait for the store. `retained` marks a
+  // status the broker kept from earlier: for a device the store does not know (removed with
+  // `kelvinctl device remove --purge`) it is ignored instead of bringing the device back.
+  void handle_message(std::string_view topic, std::string_view payload, bool retained = false);
 
   IngestCounters counters() const;
 
@@ -80,9 +84,11 @@ class Ingest {
   struct StatusUpdate {
     std::string device_id;
     store::DeviceStatus status;
+    std::optional<std::uint64_t> oldest_seq;  // becomes a SeqFloor once the status is recorded
+    bool retained = false;
   };
   void handle_telemetry(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
-  void handle_status(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
+  void handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms);
   bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();
