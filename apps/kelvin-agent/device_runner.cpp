@@ -67,7 +67,8 @@ Result<void> DeviceRunner::prepare() {
   callbacks.on_message = [this](const mqtt::Message& message) {
     session_->on_message(message.topic, message.payload, monotonic_ms());
   };
-  callbacks.on_log = [id](std::string_view line) { spdlog::debug("{}: mqtt: {}", id, line); };
+  // libmosquitto reports only errors and warnings here, e.g. why a TLS handshake failed.
+  callbacks.on_log = [id](std::string_view line) { spdlog::warn("{}: mqtt: {}", id, line); };
   auto client = mqtt::Client::create(options_.mqtt, std::move(callbacks));
   if (!client) return std::move(client).error();
   client_ = std::move(*client);

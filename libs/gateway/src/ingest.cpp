@@ -148,7 +148,7 @@ void Ingest::commit_loop() {
       auto report = store_.apply_retention(clock_());
       if (!report) spdlog::error("store: retention failed: {}", report.error().message);
       else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
-        spdlog::info("store: retention removed {} readings, {} minute and {} hour rollups", report->raw_deleted,
+        spdlog::info("store: retention removed {} samples, {} minute and {} hour rollups", report->raw_deleted,
                      report->minute_deleted, report->hour_deleted);
       }
       lock.lock();
