@@ -151,11 +151,19 @@ TEST_F(Delivery, ReadingsDroppedByAFullOutboxAreReportedAndDoNotStallTheAck) {
   ASSERT_TRUE(wait_until([&] { return acked() == produced; }, 20s)) << "produced " << produced << ", acked " << acked();
   auto device = install_.open_store().device(kDevice);
   ASSERT_TRUE(device.ok() && device->has_value());
-  // Every seq is either stored or was dropped on the device, and the loss is on record.
-  EXPECT_EQ((*device)->readings_stored + dropped, produced);
-  EXPECT_EQ(install_.stats().value("readings_given_up", std::uint64_t{0}), dropped);
+  // Every seq is either stored or given up, and the loss is on record. A dropped reading may
+  // also have been delivered before the outbox let it go, so given up <= dropped; and the status
+  // repeats the drop count at most once a minute, so it may lag the outbox.
+  auto given_up_so_far = [&] { return install_.stats().value("readings_given_up", std::uint64_t{0}); };
+  // The statistics file is rewritten every second: wait for the snapshot after the last commit.
+  EXPECT_TRUE(wait_until([&] { return (*device)->readings_stored + given_up_so_far() == produced; }, 5s))
+      << "stored " << (*device)->readings_stored << " + given up " << given_up_so_far() << " != produced " << produced;
+  const auto given_up = given_up_so_far();
+  EXPECT_GE(given_up, 15u);
+  EXPECT_LE(given_up, dropped);
   ASSERT_TRUE((*device)->status.has_value());
-  EXPECT_EQ((*device)->status->dropped_total, dropped);
+  EXPECT_GE((*device)->status->dropped_total, 15u);
+  EXPECT_LE((*device)->status->dropped_total, dropped);
 }
 
 }  // namespace
