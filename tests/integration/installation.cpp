@@ -59,7 +59,7 @@ void Installation::start_gateway(bool wait_until_connected) {
         auto s = stats();
         return !s.is_null() && s.value("connected", 0) == 1;
       },
-      std::chrono::seconds(20));
+      std::chrono::seconds(40));
   ASSERT_TRUE(connected) << "gateway did not connect to its broker:\n" << gateway_log();
 }
 
