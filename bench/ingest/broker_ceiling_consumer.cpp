@@ -1,7 +1,8 @@
-// The broker's ceiling for `make bench-ingest`: a consumer that does nothing with telemetry but
-// count its readings, so what limits the rate is Mosquitto (and TLS), not the consumer. It
-// subscribes like the gateway (same identity, QoS 1, kelvin's MQTT client) and rewrites the
-// running count to a file every 100 ms until SIGTERM.
+// The broker's ceiling for `make bench-ingest`: a consumer that stores nothing. It subscribes like
+// the gateway (same identity, QoS 1, kelvin's MQTT client), counts readings, and acknowledges each
+// device's highest seq every 20 ms, so the simulated devices behave exactly as they do against the
+// gateway (without acks their outboxes would grow without bound and slow the load generator down,
+// not the broker). It rewrites the running count to a file every 100 ms until SIGTERM.
 //
 //   broker_ceiling_consumer HOST PORT CA CERT KEY COUNT_FILE
 
@@ -10,7 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <charconv>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,6 +32,22 @@ std::uint64_t count_readings(std::string_view payload) {
   return n;
 }
 
+// The seq of the last reading in a payload (the simulator sends them in ascending order).
+std::uint64_t last_seq(std::string_view payload) {
+  auto at = payload.rfind("\"seq\":");
+  if (at == std::string_view::npos) return 0;
+  std::uint64_t seq = 0;
+  const char* begin = payload.data() + at + 6;
+  std::from_chars(begin, payload.data() + payload.size(), seq);
+  return seq;
+}
+
+// "devices/<id>/telemetry" -> "<id>".
+std::string_view device_of(std::string_view topic) {
+  topic.remove_prefix(std::string_view("devices/").size());
+  return topic.substr(0, topic.find('/'));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -41,7 +61,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<kelvin::mqtt::Client> client;
   kelvin::mqtt::Callbacks callbacks;
   callbacks.on_connected = [&] { (void)client->subscribe("devices/+/telemetry", 1); };
-  callbacks.on_message = [&](const kelvin::mqtt::Message& m) { readings.fetch_add(count_readings(m.payload)); };
+  std::mutex acks_mutex;
+  std::map<std::string, std::uint64_t, std::less<>> highest_seq;  // device -> seq not yet acknowledged
+  callbacks.on_message = [&](const kelvin::mqtt::Message& m) {
+    readings.fetch_add(count_readings(m.payload));
+    std::lock_guard lock(acks_mutex);
+    auto& seq = highest_seq[std::string(device_of(m.topic))];
+    seq = std::max(seq, last_seq(m.payload));
+  };
   kelvin::mqtt::ClientOptions options;
   options.client_id = "svc-gateway";
   options.host = argv[1];
@@ -59,10 +86,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string count_file = argv[6];
-  while (!g_stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::ofstream(count_file + ".tmp") << readings.load() << "\n";
-    std::rename((count_file + ".tmp").c_str(), count_file.c_str());
+  for (int tick = 0; !g_stop.load(); ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::map<std::string, std::uint64_t, std::less<>> due;
+    {
+      std::lock_guard lock(acks_mutex);
+      due.swap(highest_seq);
+    }
+    for (const auto& [device, seq] : due) {
+      (void)client->publish("devices/" + device + "/ack", "{\"seq\":" + std::to_string(seq) + "}", 1, false);
+    }
+    if (tick % 5 == 0) {
+      std::ofstream(count_file + ".tmp") << readings.load() << "\n";
+      std::rename((count_file + ".tmp").c_str(), count_file.c_str());
+    }
   }
   client->stop_background();
   return 0;
