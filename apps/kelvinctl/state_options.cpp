@@ -10,17 +10,10 @@
 
 #include "ca_access.hpp"
 #include "kelvin/core/files.hpp"
-#include "kelvin/gateway/gateway.hpp"
+#include "kelvin/gateway/state_layout.hpp"
 
 namespace kelvin::ctl {
 namespace {
-
-gateway::GatewaySettings gateway_settings(const StateOptions& options) {
-  gateway::GatewaySettings settings;
-  settings.state_dir = options.state_dir;
-  settings.pki_dir = options.pki();
-  return settings;
-}
 
 // Gives `file` to the owner of `dir` when we are root and they differ (see open_or_create_store).
 Result<void> hand_to_owner_of(const std::filesystem::path& dir, const std::filesystem::path& file) {
@@ -43,11 +36,11 @@ std::filesystem::path StateOptions::pki() const {
 }
 
 std::filesystem::path StateOptions::store_file() const {
-  return gateway::store_path(gateway_settings(*this));
+  return gateway::store_path(state_dir);
 }
 
 std::filesystem::path StateOptions::stats_file() const {
-  return gateway::stats_path(gateway_settings(*this));
+  return gateway::stats_path(state_dir);
 }
 
 void add_state_options(CLI::App* command, StateOptions& options, bool with_pki) {

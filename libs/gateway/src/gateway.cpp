@@ -23,8 +23,6 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
 
 }  // namespace
 
-std::filesystem::path store_path(const GatewaySettings& settings) { return settings.state_dir / "telemetry.db"; }
-std::filesystem::path stats_path(const GatewaySettings& settings) { return settings.state_dir / "gateway-stats.json"; }
 
 Gateway::Gateway(GatewaySettings settings) : settings_(std::move(settings)) {
   if (settings_.pki_dir.empty()) settings_.pki_dir = settings_.state_dir / "pki";
@@ -34,7 +32,7 @@ Gateway::~Gateway() { stop(); }
 
 Result<void> Gateway::start() {
   if (auto r = files::ensure_private_dir(settings_.state_dir); !r) return r;
-  auto store = store::Store::open(store_path(settings_), settings_.store);
+  auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
   if (!store) return std::move(store).error();
   store_.emplace(std::move(*store));
   if (settings_.broker_mode == BrokerMode::managed) {
@@ -68,7 +66,7 @@ Result<void> Gateway::start_broker() {
   broker.server_cert_file = pki.identity_certificate(pki::CertificateKind::server, "server");
   broker.server_key_file = pki.identity_key(pki::CertificateKind::server, "server");
   broker.crl_file = pki.crl();
-  broker.state_dir = settings_.state_dir / "broker";
+  broker.state_dir = broker_state_path(settings_.state_dir);
   broker.gateway_identity = settings_.service_identity;
   broker.max_packet_bytes = std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
@@ -190,7 +188,7 @@ void Gateway::write_stats() const {
     json += "\"" + std::string(proto::to_string(static_cast<proto::RejectReason>(i))) + "\":" + std::to_string(c.rejected[i]);
   }
   json += "}}\n";
-  if (auto r = files::write_file_atomic(stats_path(settings_), json, 0600); !r) {
+  if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json, 0600); !r) {
     spdlog::warn("cannot write statistics: {}", r.error().message);
   }
 }

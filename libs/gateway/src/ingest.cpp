@@ -84,8 +84,8 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
 }
 
 bool Ingest::idle_locked() const {
-  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_.floors.empty() &&
-         waiting_statuses_.empty();
+  // Floors are not in waiting_: they come from statuses, once those are recorded (commit()).
+  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty();
 }
 
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {

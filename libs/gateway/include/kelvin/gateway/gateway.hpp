@@ -13,6 +13,7 @@
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "kelvin/store/store.hpp"
 
@@ -41,8 +42,6 @@ struct GatewaySettings {
   std::chrono::milliseconds crl_check_interval{3'600'000};
 };
 
-std::filesystem::path store_path(const GatewaySettings& settings);
-std::filesystem::path stats_path(const GatewaySettings& settings);
 
 class Gateway {
  public:

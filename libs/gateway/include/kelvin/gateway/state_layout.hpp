@@ -1,0 +1,15 @@
+#pragma once
+// Where kelvin-gateway keeps its files inside its state dir. Header-only (target
+// kelvin::gateway_layout) so that kelvinctl finds them without linking the gateway and libmosquitto.
+
+#include <filesystem>
+
+namespace kelvin::gateway {
+
+inline std::filesystem::path store_path(const std::filesystem::path& state_dir) { return state_dir / "telemetry.db"; }
+inline std::filesystem::path stats_path(const std::filesystem::path& state_dir) {
+  return state_dir / "gateway-stats.json";
+}
+inline std::filesystem::path broker_state_path(const std::filesystem::path& state_dir) { return state_dir / "broker"; }
+
+}  // namespace kelvin::gateway
