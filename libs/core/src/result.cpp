@@ -22,6 +22,8 @@ const char* to_string(Errc code) noexcept {
       return "conflict";
     case Errc::bad_credentials:
       return "bad credentials";
+    case Errc::timed_out:
+      return "timed out";
   }
   return "unknown error";
 }

@@ -91,8 +91,17 @@ Result<void> Client::configure() {
   return {};
 }
 
+int Client::open_connection(bool first_attempt) {
+  // mosquitto_reconnect closes whatever socket an abandoned attempt left behind.
+  int rc = first_attempt ? mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s)
+                         : mosquitto_reconnect(handle_);
+  awaiting_connack_ = rc == MOSQ_ERR_SUCCESS;
+  opened_at_ = std::chrono::steady_clock::now();
+  return rc;
+}
+
 Result<void> Client::connect() {
-  int rc = mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s);
+  int rc = open_connection(true);
   if (rc != MOSQ_ERR_SUCCESS) {
     return mosquitto_failure("cannot connect to MQTT broker " + options_.host + ":" + std::to_string(options_.port), rc);
   }
@@ -102,6 +111,15 @@ Result<void> Client::connect() {
 Result<void> Client::loop(int timeout_ms) {
   int rc = mosquitto_loop(handle_, timeout_ms, 1);
   if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("MQTT connection", rc);
+  // libmosquitto 2.0 treats a socket error during the TLS handshake as "try again" and would spin
+  // on the dead socket until the process ends; the deadline turns that into an ordinary failure.
+  if (awaiting_connack_ &&
+      std::chrono::steady_clock::now() - opened_at_ > std::chrono::seconds(options_.connect_timeout_s)) {
+    awaiting_connack_ = false;
+    return make_error(Errc::timed_out, "no CONNACK from MQTT broker " + options_.host + ":" + std::to_string(options_.port) +
+                                    " within " + std::to_string(options_.connect_timeout_s) +
+                                    " s of connecting (TLS handshake or MQTT connect stalled)");
+  }
   return {};
 }
 
@@ -124,8 +142,7 @@ void Client::run_network_thread() {
   int delay_s = options_.reconnect_min_s;
   while (!background_stop_.load()) {
     if (!open) {
-      int rc = ever_connected ? mosquitto_reconnect(handle_)
-                              : mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s);
+      int rc = open_connection(!ever_connected);
       if (rc != MOSQ_ERR_SUCCESS) {
         if (callbacks_.on_log) {
           callbacks_.on_log("cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " +
@@ -141,8 +158,14 @@ void Client::run_network_thread() {
       ever_connected = true;
       delay_s = options_.reconnect_min_s;
     }
-    // A lost connection has already been reported through the disconnect callback by libmosquitto.
-    if (mosquitto_loop(handle_, 100, 1) != MOSQ_ERR_SUCCESS) open = false;
+    // A lost connection has already been reported through the disconnect callback by libmosquitto;
+    // a stalled handshake has not, so it is logged here.
+    if (auto r = loop(100); !r) {
+      if (r.error().code == Errc::timed_out && callbacks_.on_log) {
+        callbacks_.on_log(r.error().message + "; retrying");
+      }
+      open = false;
+    }
   }
   if (open) {
     mosquitto_disconnect(handle_);
@@ -178,6 +201,7 @@ void Client::disconnect() { mosquitto_disconnect(handle_); }
 
 void Client::handle_connect(mosquitto*, void* self, int rc) {
   auto& client = *static_cast<Client*>(self);
+  client.awaiting_connack_ = false;
   if (rc == 0) {
     if (client.callbacks_.on_connected) client.callbacks_.on_connected();
   } else if (client.callbacks_.on_refused) {

@@ -21,6 +21,7 @@ enum class Errc {
   corrupt,            // stored data does not parse or fails its checksum
   conflict,           // the operation contradicts current state (e.g. revoking twice)
   bad_credentials,    // a passphrase or password is wrong or missing
+  timed_out,          // a peer did not answer within its deadline
 };
 
 const char* to_string(Errc code) noexcept;

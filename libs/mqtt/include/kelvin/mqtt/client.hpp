@@ -5,10 +5,11 @@
 // Two ways to drive it:
 //  - manual: connect() then loop() from one thread; callbacks run inside loop(). Used by the agent,
 //    which schedules its own reconnects (backoff with jitter, kelvin/device/backoff.hpp).
-//  - background: start_background() runs libmosquitto's network thread, which also reconnects;
+//  - background: start_background() runs our own network thread, which also reconnects;
 //    callbacks run on that thread and publish() may be called from any thread. Used by the gateway.
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,6 +51,10 @@ struct ClientOptions {
   std::optional<Will> will;
   ProtocolVersion protocol = ProtocolVersion::v311;
   int max_inflight = 20;  // outgoing QoS 1 messages awaiting PUBACK (0 = unlimited)
+  // An opened connection whose TLS handshake and CONNACK have not completed within this time is
+  // abandoned: loop() fails and the next attempt starts afresh. Without it a broker that dies
+  // during our handshake can leave libmosquitto 2.0 retrying a broken socket forever.
+  int connect_timeout_s = 10;
   // Background mode only: the reconnect delay doubles from min to max.
   int reconnect_min_s = 1;
   int reconnect_max_s = 30;
@@ -81,7 +86,8 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Manual mode. connect() opens TCP, does the TLS handshake and sends CONNECT (blocking);
-  // on_connected/on_refused follow from loop(). loop() fails (Errc::io) when the connection is lost.
+  // on_connected/on_refused follow from loop(). loop() fails with Errc::io when the connection is
+  // lost and with Errc::timed_out when no CONNACK arrived within connect_timeout_s of connect().
   Result<void> connect();
   Result<void> loop(int timeout_ms);
 
@@ -111,6 +117,13 @@ class Client {
   Callbacks callbacks_;
   mosquitto* handle_ = nullptr;
   void run_network_thread();
+  // The network thread's (re)connect attempt: a blocking TCP connect that starts the handshake.
+  int open_connection(bool first_attempt);
+
+  // Touched only by the thread that calls loop() (the network thread in background mode), which is
+  // also the thread libmosquitto runs handle_connect/handle_disconnect on.
+  std::chrono::steady_clock::time_point opened_at_{};
+  bool awaiting_connack_ = false;
 
   bool background_ = false;
   std::atomic<bool> background_stop_{false};
