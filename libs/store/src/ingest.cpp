@@ -98,6 +98,9 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
 
   // Readings first, so a seq that is both stored and rejected in one batch ends up stored.
   std::map<RollupKey, BucketStats> rollups;
+  auto last_position = last_export_position();
+  if (!last_position) return std::move(last_position).error();
+  const std::int64_t first_position = *last_position + 1;
   for (const auto& item : batch.readings) {
     auto index = touch(item.device_id);
     if (!index) return std::move(index).error();
@@ -118,6 +121,8 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     insert.bind(1, progress.row_id);
     insert.bind(2, sqlite::to_sql(reading.seq));
     insert.bind(3, reading.ts_ms);
+    insert.bind(4, ++*last_position);
+    insert.bind(5, now_ms);
     if (auto done = insert.run(); !done) return std::move(done).error();
 
     for (const auto& quantity : proto::kQuantities) {
@@ -194,6 +199,13 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     if (auto done = upsert.run(); !done) return std::move(done).error();
   }
 
+  if (*last_position >= first_position) {
+    auto& update = statements_.export_position_update;
+    StatementReset reset_update(update);
+    update.bind(1, *last_position);
+    if (auto done = update.run(); !done) return std::move(done).error();
+  }
+
   summary.acks.reserve(touched.size());
   for (TouchedDevice& device : touched) {
     DeviceProgress& progress = *device.progress;
@@ -211,6 +223,15 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
 
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
   return summary;
+}
+
+Result<std::int64_t> Store::Impl::last_export_position() {
+  auto& select = statements_.export_position_select;
+  StatementReset reset(select);
+  auto row = select.step();
+  if (!row) return std::move(row).error();
+  if (!*row) return make_error(Errc::corrupt, path_.string() + ": the export_position counter is missing");
+  return select.column_int64(0);
 }
 
 Result<std::uint64_t> Store::Impl::acked_seq(std::string_view device_id) {

@@ -19,6 +19,10 @@ namespace {
 // readings   The identity of every stored reading: (device, seq) is the primary key, so the
 //            database itself refuses a second copy. Rows above the watermark (readings that
 //            arrived ahead of a gap) are what lets the watermark advance when the gap fills.
+//            export_position is the reading's place in the export log: a store-wide number given
+//            at commit, strictly increasing in commit order and never reused (it comes from
+//            counters.export_position, not from max(), so deleting the newest rows cannot make
+//            a number come round again). committed_ms is when the commit happened.
 // samples    One row per value of a reading, keyed (series, ts_ms, seq): time-range scans of a
 //            series are primary-key range scans, and ties in time stay distinct.
 // rollups    Per series, per bucket width (60000 = minute, 3600000 = hour) and aligned bucket
@@ -26,6 +30,9 @@ namespace {
 //            transaction as the samples, from values aggregated in memory per bucket first.
 // rejected   Readings rejected although their seq was valid: the seq is consumed (it advances the
 //            ack) and a later reading with that seq is not stored.
+// export_cursors  Per exporter (e.g. 'influxdb'), the export_position up to which every reading
+//            has been delivered to it.
+// counters   Named store-wide counters; 'export_position' is the last position handed out.
 // retention_horizons  Per resolution ('raw', 'minute', 'hour'), the time from which retention has
 //            deleted nothing; the query planner uses it to pick a resolution that covers a range.
 //
@@ -57,9 +64,12 @@ CREATE TABLE readings (
   device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
   seq    INTEGER NOT NULL CHECK (seq >= 1),
   ts_ms  INTEGER NOT NULL,
+  export_position INTEGER NOT NULL,
+  committed_ms    INTEGER NOT NULL,
   PRIMARY KEY (device, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX readings_by_time ON readings (device, ts_ms);
+CREATE UNIQUE INDEX readings_by_export_position ON readings (export_position);
 
 CREATE TABLE samples (
   series INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
@@ -91,6 +101,18 @@ CREATE TABLE rejected (
   PRIMARY KEY (device, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX rejected_by_time ON rejected (device, at_ms);
+
+CREATE TABLE export_cursors (
+  exporter   TEXT PRIMARY KEY,
+  position   INTEGER NOT NULL CHECK (position >= 0),
+  updated_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('export_position', 0);
 
 CREATE TABLE retention_horizons (
   resolution TEXT PRIMARY KEY CHECK (resolution IN ('raw', 'minute', 'hour')),

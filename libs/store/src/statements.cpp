@@ -24,7 +24,10 @@ constexpr StatementText kStatements[] = {
     {&Statements::series_ensure,
      "INSERT INTO series (device, quantity) VALUES (?1, ?2) ON CONFLICT (device, quantity) DO NOTHING"},
     {&Statements::series_id, "SELECT id FROM series WHERE device = ?1 AND quantity = ?2"},
-    {&Statements::reading_insert, "INSERT INTO readings (device, seq, ts_ms) VALUES (?1, ?2, ?3)"},
+    {&Statements::reading_insert,
+     "INSERT INTO readings (device, seq, ts_ms, export_position, committed_ms) VALUES (?1, ?2, ?3, ?4, ?5)"},
+    {&Statements::export_position_select, "SELECT value FROM counters WHERE name = 'export_position'"},
+    {&Statements::export_position_update, "UPDATE counters SET value = ?1 WHERE name = 'export_position'"},
     {&Statements::sample_insert, "INSERT INTO samples (series, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"},
     {&Statements::rejected_insert, "INSERT INTO rejected (device, seq, reason, at_ms) VALUES (?1, ?2, ?3, ?4)"},
     // Merges a batch's statistics of one bucket into the stored ones. SET expressions all see the
@@ -114,6 +117,25 @@ constexpr StatementText kStatements[] = {
      "UPDATE devices SET registered_ms = NULL, status_state = NULL, status_firmware = NULL,"
      " status_dropped_total = NULL, status_at_ms = NULL WHERE id = ?1"},
     {&Statements::device_delete, "DELETE FROM devices WHERE id = ?1"},
+
+    // ---- Export log ----
+    // The next readings after a position with their values: one row per (reading, series of its
+    // device), the value NULL where the reading has none for that series (or retention deleted it).
+    {&Statements::export_batch,
+     "WITH next AS (SELECT device, seq, ts_ms, export_position FROM readings"
+     "              WHERE export_position > ?1 ORDER BY export_position LIMIT ?2)"
+     " SELECT next.export_position, devices.name, next.seq, next.ts_ms, series.quantity, samples.value"
+     " FROM next JOIN devices ON devices.id = next.device"
+     " LEFT JOIN series ON series.device = next.device"
+     " LEFT JOIN samples ON samples.series = series.id AND samples.ts_ms = next.ts_ms AND samples.seq = next.seq"
+     " ORDER BY next.export_position"},
+    {&Statements::export_oldest_after,
+     "SELECT committed_ms FROM readings WHERE export_position > ?1 ORDER BY export_position LIMIT 1"},
+    {&Statements::export_cursor_select, "SELECT position FROM export_cursors WHERE exporter = ?1"},
+    {&Statements::export_cursor_upsert,
+     "INSERT INTO export_cursors (exporter, position, updated_ms) VALUES (?1, ?2, ?3)"
+     " ON CONFLICT (exporter) DO UPDATE SET position = max(position, excluded.position),"
+     " updated_ms = excluded.updated_ms"},
 };
 
 }  // namespace

@@ -20,6 +20,8 @@ struct Statements {
   sqlite::Statement series_ensure;
   sqlite::Statement series_id;
   sqlite::Statement reading_insert;
+  sqlite::Statement export_position_select;
+  sqlite::Statement export_position_update;
   sqlite::Statement sample_insert;
   sqlite::Statement rejected_insert;
   sqlite::Statement rollup_upsert;
@@ -52,6 +54,12 @@ struct Statements {
   sqlite::Statement device_has_data;
   sqlite::Statement device_forget;
   sqlite::Statement device_delete;
+
+  // Export log.
+  sqlite::Statement export_batch;
+  sqlite::Statement export_oldest_after;
+  sqlite::Statement export_cursor_select;
+  sqlite::Statement export_cursor_upsert;
 
   static Result<Statements> prepare(sqlite3* db);
 };

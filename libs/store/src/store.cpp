@@ -152,4 +152,24 @@ Result<void> Store::remove_device(std::string_view device_id, bool purge_data) {
   return impl_->remove_device(device_id, purge_data);
 }
 
+Result<ExportBatch> Store::read_export_batch(std::uint64_t after_position, std::size_t max_readings) {
+  if (!impl_) return closed_store();
+  return impl_->read_export_batch(after_position, max_readings);
+}
+
+Result<std::uint64_t> Store::export_cursor(std::string_view exporter) {
+  if (!impl_) return closed_store();
+  return impl_->export_cursor(exporter);
+}
+
+Result<void> Store::advance_export_cursor(std::string_view exporter, std::uint64_t position, std::int64_t now_ms) {
+  if (!impl_) return closed_store();
+  return impl_->advance_export_cursor(exporter, position, now_ms);
+}
+
+Result<ExportBacklog> Store::export_backlog(std::uint64_t after_position) {
+  if (!impl_) return closed_store();
+  return impl_->export_backlog(after_position);
+}
+
 }  // namespace kelvin::store

@@ -41,6 +41,10 @@ class Store::Impl {
   Result<std::vector<DeviceInfo>> list_devices();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
   Result<void> remove_device(std::string_view device_id, bool purge_data);
+  Result<ExportBatch> read_export_batch(std::uint64_t after_position, std::size_t max_readings);
+  Result<std::uint64_t> export_cursor(std::string_view exporter);
+  Result<void> advance_export_cursor(std::string_view exporter, std::uint64_t position, std::int64_t now_ms);
+  Result<ExportBacklog> export_backlog(std::uint64_t after_position);
 
   // Remembers the connection's data_version; later calls to forget_if_changed compare against it.
   Result<void> note_data_version();
@@ -51,6 +55,8 @@ class Store::Impl {
   Result<CommitSummary> commit_in_transaction(const IngestBatch& batch, std::int64_t now_ms);
   Result<DeviceProgress*> progress_of(std::string_view device_id);
   Result<std::int64_t> series_of(std::int64_t device_row, proto::Quantity quantity);
+  // The export position last handed out (counters.export_position); read inside the transaction.
+  Result<std::int64_t> last_export_position();
   // Drops the caches when another connection committed since they were filled. Call inside a
   // write transaction, so nobody can commit between the check and the use.
   Result<void> forget_if_changed();

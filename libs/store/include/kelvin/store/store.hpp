@@ -78,6 +78,18 @@ class Store {
   // sends again afterwards starts from ack 0. Errc::not_found if the device is unknown.
   Result<void> remove_device(std::string_view device_id, bool purge_data);
 
+  // ---- Export log (docs/store.md, "Export log") ----
+  // Every stored reading gets the next export position at commit. An exporter reads the log after
+  // its cursor, delivers, then moves the cursor: at-least-once delivery that survives restarts.
+
+  // Up to max_readings readings after `after_position`, in position order.
+  Result<ExportBatch> read_export_batch(std::uint64_t after_position, std::size_t max_readings);
+  // The exporter's cursor (0 when it never exported). Names are short identifiers, e.g. "influxdb".
+  Result<std::uint64_t> export_cursor(std::string_view exporter);
+  // Moves the cursor forward (never back: a lower position is ignored).
+  Result<void> advance_export_cursor(std::string_view exporter, std::uint64_t position, std::int64_t now_ms);
+  Result<ExportBacklog> export_backlog(std::uint64_t after_position);
+
   class Impl;  // defined in src/store_impl.hpp
 
  private:

@@ -153,4 +153,32 @@ struct RetentionReport {
   std::uint64_t hour_deleted = 0;    // hour rollup rows
 };
 
+// ---- Export log ----------------------------------------------------------------------------------
+
+// A stored reading as an exporter sees it. `position` is its place in the export log: store-wide,
+// strictly increasing in commit order, never reused.
+struct ExportedReading {
+  std::uint64_t position = 0;
+  std::string device_id;
+  proto::Reading reading;
+};
+
+struct ExportBatch {
+  std::vector<ExportedReading> readings;  // in position order; each has at least one value
+  // Readings after the requested position whose values retention deleted before they could be
+  // exported: skipped, and counted here so the loss is visible.
+  std::uint64_t expired = 0;
+  // The position of the last reading looked at (exported or expired); the requested position when
+  // nothing follows it. An exporter that delivered `readings` moves its cursor here.
+  std::uint64_t end_position = 0;
+};
+
+// How far an exporter whose cursor is at some position is behind.
+struct ExportBacklog {
+  // Readings committed after the cursor (an upper bound once retention or purge deleted some).
+  std::uint64_t readings = 0;
+  // When the oldest reading after the cursor was committed; unset when there is none.
+  std::optional<std::int64_t> oldest_committed_ms;
+};
+
 }  // namespace kelvin::store
