@@ -45,6 +45,25 @@ std::string rejections(const GatewayStats& stats) {
   return std::to_string(stats.count("rejected_total")) + by_reason;
 }
 
+// The exporter's lines, when the gateway exports (gateway-stats.json "export").
+void print_export(const nlohmann::json& exported) {
+  auto number = [&exported](const char* name) {
+    auto found = exported.find(name);
+    return found != exported.end() && found->is_number_unsigned() ? found->get<std::uint64_t>() : 0;
+  };
+  const double lag_s = exported.value("lag_s", 0.0);
+  std::cout << "  InfluxDB export    " << (exported.value("retrying", false) ? "RETRYING" : "ok") << ", "
+            << number("backlog_readings") << " readings waiting, lag "
+            << format_age(static_cast<std::int64_t>(lag_s * 1000.0)) << "\n"
+            << "  exported           " << number("readings_exported") << " readings, " << number("statuses_exported")
+            << " statuses\n"
+            << "  not exported       " << number("points_rejected") << " refused by InfluxDB, "
+            << number("readings_expired") << " deleted by retention first\n"
+            << "  export writes      " << number("writes") << " (" << number("write_failures") << " failed)\n";
+  const std::string last_error = exported.value("last_error", std::string());
+  if (!last_error.empty()) std::cout << "  export error       " << last_error << "\n";
+}
+
 int run_status(const StateOptions& options) {
   const auto file = options.stats_file();
   auto stats = read_gateway_stats(file);
@@ -70,6 +89,11 @@ int run_status(const StateOptions& options) {
             << " rejected)\n"
             << "  latency            p50 " << s.integer("latency_p50_ms") << " ms, p99 " << s.integer("latency_p99_ms")
             << " ms (reading taken to stored)\n";
+  if (auto exported = s.counters.find("export"); exported != s.counters.end() && exported->is_object()) {
+    print_export(*exported);
+  } else {
+    std::cout << "  InfluxDB export    not configured\n";
+  }
   return 0;
 }
 

@@ -47,6 +47,21 @@ DeviceFiles Installation::issue_device(const std::string& device_id) {
   return device_files(device_id);
 }
 
+void Installation::export_to_influx(const std::string& url, const fs::path& ca_file, const std::string& database,
+                                    const std::string& username, const std::string& password,
+                                    const std::vector<std::string>& extra_keys) {
+  const fs::path credentials = root() / "influx.credentials";
+  std::ofstream(credentials) << "username=" << username << "\npassword=" << password << "\n";
+  fs::permissions(credentials, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream config(config_file(), std::ios::app);
+  config << "[export.influxdb]\n"
+         << "url = \"" << url << "\"\n"
+         << "database = \"" << database << "\"\n"
+         << "ca_file = \"" << ca_file.string() << "\"\n"
+         << "credentials_file = \"" << credentials.string() << "\"\n";
+  for (const auto& line : extra_keys) config << line << "\n";
+}
+
 void Installation::start_gateway(bool wait_until_connected) {
   ++gateway_starts_;
   fs::remove(state_dir() / "gateway-stats.json");

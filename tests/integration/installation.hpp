@@ -39,6 +39,12 @@ class Installation {
   DeviceFiles issue_device(const std::string& device_id);
   DeviceFiles device_files(const std::string& device_id) const;
 
+  // Appends an [export.influxdb] section to gateway.toml (call before start_gateway) with the
+  // credentials in a 0600 file beside it; `extra_keys` are more "key = value" lines of the section.
+  void export_to_influx(const std::string& url, const std::filesystem::path& ca_file, const std::string& database,
+                        const std::string& username, const std::string& password,
+                        const std::vector<std::string>& extra_keys = {});
+
   // Starts kelvin-gateway and (by default) waits until its ingest is connected to the broker.
   void start_gateway(bool wait_until_connected = true);
   void stop_gateway(int signal);  // SIGTERM for a clean stop, SIGKILL for a crash

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "kelvin/core/files.hpp"
@@ -21,8 +22,21 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
                                          " has no account name; Mosquitto needs one to run as");
 }
 
-}  // namespace
+// The "export" object of gateway-stats.json.
+std::string export_stats_json(const ExporterStats& stats) {
+  nlohmann::json json = {
+      {"readings_exported", stats.readings_exported}, {"points_rejected", stats.points_rejected},
+      {"readings_expired", stats.readings_expired},   {"statuses_exported", stats.statuses_exported},
+      {"writes", stats.writes},                       {"write_failures", stats.write_failures},
+      {"cursor", stats.cursor},                       {"backlog_readings", stats.backlog_readings},
+      {"lag_s", stats.lag_s},                         {"retrying", stats.retrying},
+      {"last_error", stats.last_error},
+  };
+  // A server's error text may hold anything; replacing bad UTF-8 keeps the file valid JSON.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
+}  // namespace
 
 Gateway::Gateway(GatewaySettings settings) : settings_(std::move(settings)) {
   if (settings_.pki_dir.empty()) settings_.pki_dir = settings_.state_dir / "pki";
@@ -47,6 +61,9 @@ Result<void> Gateway::start() {
       },
       settings_.ingest);
   ingest_->start();
+  if (settings_.influx) {
+    if (auto r = start_exporter(); !r) return r;
+  }
   if (auto r = start_client(); !r) return r;
   housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
@@ -117,11 +134,32 @@ Result<void> Gateway::start_client() {
   return client_->start_background();
 }
 
+Result<void> Gateway::start_exporter() {
+  InfluxExportSettings& influx = *settings_.influx;
+  auto credentials = influx::load_credentials(influx.credentials_file);
+  if (!credentials) return std::move(credentials).error();
+  influx.writer.credentials = std::move(*credentials);
+  auto writer = influx::Writer::create(influx.writer);
+  if (!writer) return std::move(writer).error();
+  influx_writer_ = std::move(*writer);
+  // Its own connection: the exporter reads while the ingest commits (WAL lets both proceed).
+  auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
+  if (!store) return std::move(store).error();
+  exporter_ = std::make_unique<InfluxExporter>(
+      std::move(*store), [writer = influx_writer_.get()](std::string_view lines) { return writer->write(lines); },
+      influx.exporter, system_now_ms);
+  if (auto r = exporter_->start(); !r) return r;
+  spdlog::info("export: exporting readings to {} (database {})", influx_writer_->endpoint_for_logs(),
+               influx.writer.database);
+  return {};
+}
+
 void Gateway::stop() {
   if (stopping_.exchange(true)) return;
   if (housekeeping_.joinable()) housekeeping_.join();
   if (client_) client_->stop_background();
   if (ingest_) ingest_->stop();
+  if (exporter_) exporter_->stop();
   if (broker_) broker_->stop();
   if (ingest_) write_stats();
 }
@@ -187,7 +225,9 @@ void Gateway::write_stats() const {
     if (i > 0) json += ',';
     json += "\"" + std::string(proto::to_string(static_cast<proto::RejectReason>(i))) + "\":" + std::to_string(c.rejected[i]);
   }
-  json += "}}\n";
+  json += "}";
+  if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
+  json += "}\n";
   if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json, 0600); !r) {
     spdlog::warn("cannot write statistics: {}", r.error().message);
   }

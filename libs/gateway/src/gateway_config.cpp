@@ -1,9 +1,40 @@
 #include "kelvin/gateway/gateway_config.hpp"
 
+#include <algorithm>
+
 #include "kelvin/config/config_document.hpp"
 #include "kelvin/core/identity.hpp"
 
 namespace kelvin::gateway {
+
+namespace {
+
+// Credentials are deliberately not keys here: the config file is often world-readable, checked
+// into configuration management, or pasted into bug reports.
+InfluxExportSettings read_influx_export(config::TableReader& table) {
+  InfluxExportSettings influx;
+  influx.writer.url = table.required_string("url");
+  influx.writer.database = table.string("database", "kelvin");
+  influx.writer.retention_policy = table.string("retention_policy", "");
+  if (table.contains("ca_file")) influx.writer.ca_file = table.path("ca_file", {});
+  if (table.contains("credentials_file")) influx.credentials_file = table.path("credentials_file", {});
+  for (std::string_view secret : {"password", "username", "token"}) {
+    if (table.contains(secret)) {
+      (void)table.optional_string(secret);  // marks it read: one clear issue instead of "unknown key" as well
+      table.add_issue(secret, "credentials do not belong in the config file; use credentials_file (mode 0600) or "
+                              "KELVIN_INFLUX_USERNAME / KELVIN_INFLUX_PASSWORD");
+    }
+  }
+  influx.writer.timeout = std::chrono::seconds(table.integer("timeout_s", 10, 1, 300));
+  influx.writer.gzip_body = table.boolean("gzip", true);
+  influx.exporter.batch_readings = table.integer("batch_readings", influx.exporter.batch_readings, 1, 50'000);
+  influx.exporter.retry_max =
+      std::chrono::seconds(table.integer("retry_max_s", influx.exporter.retry_max.count() / 1000, 1, 3600));
+  influx.exporter.retry_min = std::min(influx.exporter.retry_min, std::chrono::milliseconds(influx.exporter.retry_max));
+  return influx;
+}
+
+}  // namespace
 
 Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   auto document = config::ConfigDocument::load(path);
@@ -41,6 +72,9 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   policy.raw_days = retention.integer("raw_days", policy.raw_days, 0, 36'500);
   policy.minute_days = retention.integer("minute_days", policy.minute_days, 0, 36'500);
   policy.hour_days = retention.integer("hour_days", policy.hour_days, 0, 36'500);
+
+  config::TableReader exports = root.table("export");
+  if (config::TableReader influx = exports.table("influxdb"); influx.present()) s.influx = read_influx_export(influx);
 
   if (auto done = document->finish(); !done) return std::move(done).error();
   return s;

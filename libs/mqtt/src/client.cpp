@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <chrono>
@@ -17,6 +18,29 @@ void ensure_library_initialised() {
   static std::once_flag once;
   std::call_once(once, [] { mosquitto_lib_init(); });
 }
+
+// libmosquitto sets up its TLS globals (an OpenSSL UI method, an SSL ex-data index) lazily, in the
+// first connection that reaches the TLS step, without a lock: two threads connecting at once for
+// the first time both create them and one set leaks (seen with the simulator's many devices).
+// Connections are serialised until one has got past that step; afterwards they run in parallel.
+class FirstTlsConnectGate {
+ public:
+  template <typename Connect>
+  int run(Connect&& connect) {
+    if (done_.load(std::memory_order_acquire)) return connect();
+    std::lock_guard lock(mutex_);
+    const int rc = connect();
+    // A successful call has made the TCP connection and set up TLS; a refused one never got there.
+    if (rc == MOSQ_ERR_SUCCESS) done_.store(true, std::memory_order_release);
+    return rc;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::atomic<bool> done_{false};
+};
+
+FirstTlsConnectGate first_tls_connect_gate;
 
 Error mosquitto_failure(std::string_view what, int rc) {
   Errc code = rc == MOSQ_ERR_TLS ? Errc::crypto : rc == MOSQ_ERR_INVAL ? Errc::invalid_argument : Errc::io;
@@ -93,8 +117,10 @@ Result<void> Client::configure() {
 
 int Client::open_connection(bool first_attempt) {
   // mosquitto_reconnect closes whatever socket an abandoned attempt left behind.
-  int rc = first_attempt ? mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s)
+  int rc = first_tls_connect_gate.run([&] {
+    return first_attempt ? mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s)
                          : mosquitto_reconnect(handle_);
+  });
   awaiting_connack_ = rc == MOSQ_ERR_SUCCESS;
   opened_at_ = std::chrono::steady_clock::now();
   return rc;

@@ -1,6 +1,6 @@
 #pragma once
 // kelvin-gateway's services wired together: the managed broker (or an external one), the MQTT
-// client of the ingest, the ingest with its store, and the statistics file.
+// client of the ingest, the ingest with its store, the InfluxDB exporter, and the statistics file.
 
 #include <atomic>
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
+#include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/mqtt/client.hpp"
@@ -20,6 +21,14 @@
 namespace kelvin::gateway {
 
 enum class BrokerMode { managed, external };
+
+// [export.influxdb]: where and how readings are exported (docs/influxdb.md).
+struct InfluxExportSettings {
+  influx::WriterOptions writer;  // credentials are loaded at start, never from the config file
+  // A 0600 file with username=/password= lines; unset: KELVIN_INFLUX_USERNAME/PASSWORD, or none.
+  std::optional<std::filesystem::path> credentials_file;
+  ExporterOptions exporter;
+};
 
 struct GatewaySettings {
   std::filesystem::path state_dir = "/var/lib/kelvin";  // store, broker state, statistics
@@ -40,6 +49,7 @@ struct GatewaySettings {
   // unlocks an encrypted CA key for that (kelvin-gateway takes it from KELVIN_CA_PASSPHRASE).
   std::optional<std::string> ca_passphrase;
   std::chrono::milliseconds crl_check_interval{3'600'000};
+  std::optional<InfluxExportSettings> influx;  // unset: no export
 };
 
 
@@ -60,6 +70,7 @@ class Gateway {
  private:
   Result<void> start_broker();
   Result<void> start_client();
+  Result<void> start_exporter();
   // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
   void run_housekeeping();
   void check_crl();
@@ -70,6 +81,8 @@ class Gateway {
   std::unique_ptr<BrokerSupervisor> broker_;
   std::unique_ptr<Ingest> ingest_;
   std::unique_ptr<mqtt::Client> client_;
+  std::unique_ptr<influx::Writer> influx_writer_;
+  std::unique_ptr<InfluxExporter> exporter_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread housekeeping_;

@@ -1,0 +1,108 @@
+// kelvin-gateway's config file: the [export.influxdb] section (docs/influxdb.md) — its defaults,
+// its bounds, and that credentials are refused in the file itself with a message saying where
+// they belong.
+
+#include "kelvin/gateway/gateway_config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class GatewayConfigTest : public ::testing::Test {
+ protected:
+  Result<GatewaySettings> load(const std::string& text) {
+    const auto file = tmp_ / "gateway.toml";
+    std::ofstream(file) << "state_dir = \"" << (tmp_ / "state").string() << "\"\n" << text;
+    return load_gateway_config(file);
+  }
+  kelvin::testing::TempDir tmp_;
+};
+
+TEST_F(GatewayConfigTest, NoExportSectionMeansNoExport) {
+  auto settings = load("");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  EXPECT_FALSE(settings->influx.has_value());
+}
+
+TEST_F(GatewayConfigTest, ExportSectionWithDefaults) {
+  auto settings = load("[export.influxdb]\nurl = \"https://influx.example.net:8086\"\n");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  ASSERT_TRUE(settings->influx.has_value());
+  const auto& influx = *settings->influx;
+  EXPECT_EQ(influx.writer.url, "https://influx.example.net:8086");
+  EXPECT_EQ(influx.writer.database, "kelvin");
+  EXPECT_EQ(influx.writer.retention_policy, "");
+  EXPECT_TRUE(influx.writer.ca_file.empty());
+  EXPECT_FALSE(influx.credentials_file.has_value());
+  EXPECT_TRUE(influx.writer.gzip_body);
+  EXPECT_EQ(influx.writer.timeout, std::chrono::seconds(10));
+  EXPECT_EQ(influx.exporter.batch_readings, 5000u);
+  EXPECT_EQ(influx.exporter.retry_max, std::chrono::seconds(30));
+}
+
+TEST_F(GatewayConfigTest, ExportSectionWithEveryKey) {
+  auto settings = load(
+      "[export.influxdb]\n"
+      "url = \"https://influx.example.net:8086/influx\"\n"
+      "database = \"site-a\"\n"
+      "retention_policy = \"one_year\"\n"
+      "ca_file = \"influx-ca.crt\"\n"
+      "credentials_file = \"/etc/kelvin/influx.credentials\"\n"
+      "batch_readings = 1000\n"
+      "timeout_s = 3\n"
+      "gzip = false\n"
+      "retry_max_s = 5\n");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  const auto& influx = *settings->influx;
+  EXPECT_EQ(influx.writer.database, "site-a");
+  EXPECT_EQ(influx.writer.retention_policy, "one_year");
+  EXPECT_EQ(influx.writer.ca_file, tmp_ / "influx-ca.crt") << "relative paths resolve against the config file";
+  EXPECT_EQ(influx.credentials_file, std::filesystem::path("/etc/kelvin/influx.credentials"));
+  EXPECT_EQ(influx.exporter.batch_readings, 1000u);
+  EXPECT_EQ(influx.writer.timeout, std::chrono::seconds(3));
+  EXPECT_FALSE(influx.writer.gzip_body);
+  EXPECT_EQ(influx.exporter.retry_max, std::chrono::seconds(5));
+  EXPECT_LE(influx.exporter.retry_min, influx.exporter.retry_max);
+}
+
+TEST_F(GatewayConfigTest, CredentialsInTheFileAreRefusedWithoutEchoingThem) {
+  auto settings = load(
+      "[export.influxdb]\n"
+      "url = \"https://influx.example.net:8086\"\n"
+      "username = \"writer\"\n"
+      "password = \"s3cret-value\"\n");
+  ASSERT_FALSE(settings.ok());
+  const std::string& message = settings.error().message;
+  EXPECT_THAT(message, HasSubstr("password"));
+  EXPECT_THAT(message, HasSubstr("credentials_file"));
+  EXPECT_THAT(message, HasSubstr("KELVIN_INFLUX_PASSWORD"));
+  EXPECT_THAT(message, Not(HasSubstr("s3cret-value")));
+  EXPECT_THAT(message, Not(HasSubstr("unknown key")));
+}
+
+TEST_F(GatewayConfigTest, EveryExportMistakeIsReportedAtOnce) {
+  auto settings = load(
+      "[export.influxdb]\n"
+      "database = \"kelvin\"\n"
+      "batch_readings = 0\n"
+      "timeout_s = 0\n"
+      "retry_max_s = 0\n"
+      "compression = \"gzip\"\n");
+  ASSERT_FALSE(settings.ok());
+  const std::string& message = settings.error().message;
+  for (const char* key : {"url", "batch_readings", "timeout_s", "retry_max_s", "compression"}) {
+    EXPECT_THAT(message, HasSubstr(key)) << message;
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
