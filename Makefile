@@ -2,10 +2,11 @@
 #   make test   install dependencies, build (debug: ASan + UBSan), run every test
 #   make demo   install dependencies, build (release), run the demo
 #   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
+#   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test release demo bench-ingest clean
+.PHONY: all deps build test release demo bench-ingest bench-export clean
 
 all: build
 
@@ -29,6 +30,9 @@ demo: release
 # Benchmarks: figures for docs/benchmarks.md, not tests (nothing is asserted).
 bench-ingest: release
 	@bench/ingest/run
+
+bench-export: release
+	@bench/export/run
 
 clean:
 	rm -rf build .demo

@@ -81,7 +81,12 @@ void DeviceRunner::take_reading(std::int64_t now_mono_ms) {
     ++counters_.sensor_failures;
     return;
   }
-  auto seq = outbox_.add(wall_clock_ms(), *values);
+  // Two readings of one device never share a millisecond (bursts, a late loop catching up): a
+  // reading's identity in time-series stores such as InfluxDB is (device, time), so the second
+  // would overwrite the first there.
+  const std::int64_t ts_ms = std::max(wall_clock_ms(), last_reading_ts_ms_ + 1);
+  last_reading_ts_ms_ = ts_ms;
+  auto seq = outbox_.add(ts_ms, *values);
   if (!seq) {
     ++counters_.outbox_failures;
     spdlog::error("{}: reading not recorded: {}", options_.session.device_id, seq.error().message);

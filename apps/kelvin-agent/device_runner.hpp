@@ -69,6 +69,7 @@ class DeviceRunner {
   std::unique_ptr<mqtt::Client> client_;
   bool socket_open_ = false;  // TCP/TLS up (CONNACK may still be pending)
   std::int64_t next_reading_ms_ = 0;
+  std::int64_t last_reading_ts_ms_ = 0;  // wall clock ms of the last reading taken
   std::int64_t last_send_ms_ = 0;
   bool send_waiting_ = false;
   RunnerCounters counters_;

@@ -123,12 +123,16 @@ class InfluxExport : public ::testing::Test {
     return total;
   }
 
-  // Waits until the exporter reports nothing left to export after the store stopped changing.
+  // Waits until the exporter's cursor, as the store itself has it (the statistics file may be a
+  // second old), has passed every reading stored.
   void wait_until_caught_up() {
+    auto store = install_.open_store();
     EXPECT_TRUE(wait_until(
         [&] {
-          auto e = export_stats();
-          return e.is_object() && e.value("backlog_readings", 1) == 0 && !e.value("retrying", true);
+          auto cursor = store.export_cursor("influxdb");
+          auto backlog = cursor ? store.export_backlog(*cursor) : kelvin::Result<kelvin::store::ExportBacklog>(
+                                                                     kelvin::make_error(kelvin::Errc::io, "no cursor"));
+          return backlog && backlog->readings == 0;
         },
         60s))
         << "export did not catch up: " << export_stats().dump();

@@ -56,12 +56,18 @@ std::string render_broker_acl(const BrokerSettings& s) {
   out += "pattern write devices/%u/ota/status\n";
   out += "pattern read devices/%u/ack\n";
   out += "pattern read devices/%u/ota\n";
-  out += "\nuser " + s.gateway_identity + "\n";
-  out += "topic read devices/+/telemetry\n";
-  out += "topic read devices/+/status\n";
-  out += "topic read devices/+/ota/status\n";
-  out += "topic write devices/+/ack\n";
-  out += "topic write devices/+/ota\n";
+  std::vector<std::string> gateways{s.gateway_identity};
+  gateways.insert(gateways.end(), s.peer_gateway_identities.begin(), s.peer_gateway_identities.end());
+  for (const auto& gateway : gateways) {
+    out += "\nuser " + gateway + "\n";
+    out += "topic read devices/+/telemetry\n";
+    out += "topic read devices/+/status\n";
+    out += "topic read devices/+/ota/status\n";
+    out += "topic write devices/+/ack\n";
+    out += "topic write devices/+/ota\n";
+    out += "topic write kelvin/gateways/" + gateway + "/#\n";
+    out += "topic read kelvin/gateways/+/#\n";
+  }
   return out;
 }
 

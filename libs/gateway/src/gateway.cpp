@@ -60,6 +60,9 @@ Result<void> Gateway::start() {
         return client_->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), payload, 1, false).ok();
       },
       settings_.ingest);
+  if (!settings_.share_group.empty()) {
+    if (auto r = start_peer_sync(); !r) return r;
+  }
   ingest_->start();
   if (settings_.influx) {
     if (auto r = start_exporter(); !r) return r;
@@ -85,6 +88,7 @@ Result<void> Gateway::start_broker() {
   broker.crl_file = pki.crl();
   broker.state_dir = broker_state_path(settings_.state_dir);
   broker.gateway_identity = settings_.service_identity;
+  broker.peer_gateway_identities = settings_.peer_gateways;
   broker.max_packet_bytes = std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
     std::error_code ec;
@@ -102,8 +106,17 @@ Result<void> Gateway::start_client() {
   options.client_id = settings_.service_identity;
   options.host = settings_.broker_host;
   options.port = settings_.broker_port;
-  options.clean_session = false;
   options.max_inflight = 1000;
+  if (peer_sync_) {
+    // A member of a share group must leave it the moment it dies, or the broker would go on
+    // queueing its share of every device's readings for it: a clean session does that. What it
+    // had taken but not committed is resent by the devices (end-to-end acks).
+    options.clean_session = true;
+    options.protocol = mqtt::ProtocolVersion::v5;
+    options.will = mqtt::Will{presence_topic(settings_.service_identity), offline_presence_payload(), true};
+  } else {
+    options.clean_session = false;  // the broker queues readings while the gateway restarts
+  }
   if (settings_.client_tls) {
     options.tls = *settings_.client_tls;
   } else {
@@ -115,16 +128,29 @@ Result<void> Gateway::start_client() {
   callbacks.on_connected = [this] {
     connected_.store(true);
     spdlog::info("ingest: connected to broker {}:{}", settings_.broker_host, settings_.broker_port);
-    for (auto filter : {proto::kAllTelemetryFilter, std::string_view("devices/+/status")}) {
+    if (!peer_sync_) {
+      for (auto filter : {proto::kAllTelemetryFilter, std::string_view("devices/+/status")}) {
+        if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
+      }
+      return;
+    }
+    // Statuses reach every gateway; telemetry only once the peers' state is known (peer_sync.hpp).
+    for (const std::string& filter : {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
       if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
     }
+    peer_sync_->on_connected(std::chrono::steady_clock::now());
   };
   callbacks.on_refused = [](std::string_view reason) { spdlog::error("ingest: broker refused connection: {}", reason); };
   callbacks.on_disconnected = [this](int rc, std::string_view reason) {
     connected_.store(false);
+    if (peer_sync_) peer_sync_->on_disconnected();
     if (rc != 0 && !stopping_.load()) spdlog::warn("ingest: disconnected from broker ({}); reconnecting", reason);
   };
   callbacks.on_message = [this](const mqtt::Message& message) {
+    if (peer_sync_ &&
+        peer_sync_->handle_message(message.topic, message.payload, message.retain, std::chrono::steady_clock::now())) {
+      return;
+    }
     ingest_->handle_message(message.topic, message.payload, message.retain);
   };
   callbacks.on_log = [](std::string_view line) { spdlog::warn("mqtt: {}", line); };
@@ -132,6 +158,31 @@ Result<void> Gateway::start_client() {
   if (!client) return std::move(client).error();
   client_ = std::move(*client);
   return client_->start_background();
+}
+
+Result<void> Gateway::start_peer_sync() {
+  // Its own connection: summaries are read on the MQTT thread while the ingest commits.
+  auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
+  if (!store) return std::move(store).error();
+  PeerSync::Options options;
+  options.self = settings_.service_identity;
+  peer_sync_ = std::make_unique<PeerSync>(
+      options, std::move(*store),
+      [this](const std::string& topic, const std::string& payload, bool retain) {
+        return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
+      },
+      [this](std::vector<store::ConsumedRange> ranges) { ingest_->add_consumed_elsewhere(std::move(ranges)); },
+      [this] { subscribe_telemetry(); });
+  ingest_->set_commit_listener([this](const store::IngestBatch& batch, const store::CommitSummary& summary) {
+    peer_sync_->after_commit(batch, summary);
+  });
+  spdlog::info("ingest: sharing the devices' telemetry with the other gateways of group '{}'", settings_.share_group);
+  return {};
+}
+
+void Gateway::subscribe_telemetry() {
+  const std::string filter = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
+  if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
 }
 
 Result<void> Gateway::start_exporter() {
@@ -142,12 +193,12 @@ Result<void> Gateway::start_exporter() {
   auto writer = influx::Writer::create(influx.writer);
   if (!writer) return std::move(writer).error();
   influx_writer_ = std::move(*writer);
-  // Its own connection: the exporter reads while the ingest commits (WAL lets both proceed).
-  auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
-  if (!store) return std::move(store).error();
+  // Connections of its own (opened by start()): the exporter reads while the ingest commits (WAL
+  // lets both proceed).
   exporter_ = std::make_unique<InfluxExporter>(
-      std::move(*store), [writer = influx_writer_.get()](std::string_view lines) { return writer->write(lines); },
-      influx.exporter, system_now_ms);
+      store_path(settings_.state_dir), settings_.store,
+      [writer = influx_writer_.get()](std::string_view lines) { return writer->write(lines); }, influx.exporter,
+      system_now_ms);
   if (auto r = exporter_->start(); !r) return r;
   spdlog::info("export: exporting readings to {} (database {})", influx_writer_->endpoint_for_logs(),
                influx.writer.database);
@@ -171,12 +222,16 @@ void Gateway::run_housekeeping() {
   auto next_crl_check = Clock::now();
   while (!stopping_.load()) {
     write_stats();
-    if (Clock::now() >= next_crl_check) {
+    // The CRL belongs to the managed broker; an external broker's operator keeps their own.
+    if (settings_.broker_mode == BrokerMode::managed && Clock::now() >= next_crl_check) {
       check_crl();
       next_crl_check = Clock::now() + settings_.crl_check_interval;
     }
     auto until = Clock::now() + settings_.stats_interval;
-    while (!stopping_.load() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!stopping_.load() && Clock::now() < until) {
+      if (peer_sync_) peer_sync_->poll(Clock::now());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 
@@ -218,6 +273,9 @@ void Gateway::write_stats() const {
   field("status_rejected", c.status_rejected);
   field("status_ignored", c.status_ignored);
   field("ignored_topics", c.ignored_topics);
+  field("peer_ranges", c.peer_ranges);
+  field("readings_withdrawn", c.readings_withdrawn);
+  field("duplicates_kept", c.duplicates_kept);
   field("latency_p50_ms", c.latency_p50_ms);
   field("latency_p99_ms", c.latency_p99_ms);
   json += ",\"rejected\":{";
@@ -227,6 +285,15 @@ void Gateway::write_stats() const {
   }
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
+  if (peer_sync_) {
+    const PeerSyncCounters p = peer_sync_->counters();
+    json += ",\"peers\":{\"ready\":" + std::string(peer_sync_->ready() ? "true" : "false") +
+            ",\"online\":" + std::to_string(p.peers_online) + ",\"notices_sent\":" + std::to_string(p.notices_sent) +
+            ",\"notices_received\":" + std::to_string(p.notices_received) +
+            ",\"notices_rejected\":" + std::to_string(p.notices_rejected) +
+            ",\"summaries_sent\":" + std::to_string(p.summaries_sent) +
+            ",\"publish_failures\":" + std::to_string(p.publish_failures) + "}";
+  }
   json += "}\n";
   if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json, 0600); !r) {
     spdlog::warn("cannot write statistics: {}", r.error().message);

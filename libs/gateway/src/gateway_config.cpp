@@ -56,6 +56,12 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   if (s.broker_mode == BrokerMode::managed) {
     s.bind_address = broker.string("bind", s.bind_address);
     s.mosquitto_program = broker.string("mosquitto", s.mosquitto_program);
+    s.peer_gateways = broker.strings("peer_gateways", {});
+    for (const auto& peer : s.peer_gateways) {
+      if (!validate_service_name(peer) || peer == s.service_identity) {
+        broker.add_issue("peer_gateways", "'" + peer + "' must be another gateway's service name, such as svc-gateway-b");
+      }
+    }
   } else {
     // An external broker is reached with the CA and client identity the user gives.
     s.client_tls = mqtt::TlsFiles{broker.required_path("ca_file"), broker.required_path("cert_file"),
@@ -66,6 +72,11 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   s.ingest.batch_max_readings = ingest.integer("batch_max_readings", s.ingest.batch_max_readings, 1, 100'000);
   s.ingest.batch_max_delay = std::chrono::milliseconds(
       ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
+  s.share_group = ingest.string("share_group", "");
+  // An MQTT share name is one topic level: no wildcards, no separators.
+  if (s.share_group.find_first_of("/+#") != std::string::npos || s.share_group.size() > 64) {
+    ingest.add_issue("share_group", "must be a single name of at most 64 characters without '/', '+' or '#'");
+  }
 
   config::TableReader retention = root.table("retention");
   auto& policy = s.store.retention;

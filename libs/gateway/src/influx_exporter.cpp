@@ -8,15 +8,39 @@
 
 namespace kelvin::gateway {
 
-InfluxExporter::InfluxExporter(store::Store store, LineSink sink, ExporterOptions options, WallClock clock)
-    : store_(std::move(store)), sink_(std::move(sink)), options_(std::move(options)), clock_(std::move(clock)) {
+namespace {
+
+// A line is about 90 bytes with a short device id (docs/benchmarks.md); reserving that per reading
+// builds most bodies without reallocating.
+constexpr std::size_t kLineBytesGuess = 96;
+
+}  // namespace
+
+InfluxExporter::InfluxExporter(std::filesystem::path db_file, store::StoreOptions store_options, LineSink sink,
+                               ExporterOptions options, WallClock clock)
+    : db_file_(std::move(db_file)),
+      store_options_(std::move(store_options)),
+      sink_(std::move(sink)),
+      options_(std::move(options)),
+      clock_(std::move(clock)) {
   options_.batch_readings = std::max<std::size_t>(options_.batch_readings, 1);
 }
 
-InfluxExporter::~InfluxExporter() { stop(); }
+InfluxExporter::~InfluxExporter() {
+  stop();
+}
+
+Result<void> InfluxExporter::open_store() {
+  if (store_) return {};
+  auto store = store::Store::open(db_file_, store_options_);
+  if (!store) return std::move(store).error();
+  store_ = std::move(*store);
+  return {};
+}
 
 Result<void> InfluxExporter::load_cursor() {
-  auto cursor = store_.export_cursor(options_.name);
+  if (auto opened = open_store(); !opened) return opened;
+  auto cursor = store_->export_cursor(options_.name);
   if (!cursor) return std::move(cursor).error();
   std::lock_guard lock(mutex_);
   stats_.cursor = *cursor;
@@ -24,9 +48,19 @@ Result<void> InfluxExporter::load_cursor() {
 }
 
 Result<void> InfluxExporter::start() {
+  if (thread_.joinable()) return make_error(Errc::conflict, "the InfluxDB exporter is already running");
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;  // a stopped exporter may be started again
+  }
   if (auto loaded = load_cursor(); !loaded) return loaded;
+  auto reader_store = store::Store::open(db_file_, store_options_);
+  if (!reader_store) return std::move(reader_store).error();
+  reader_store_ = std::move(*reader_store);
   refresh_backlog();
+  const std::uint64_t cursor = stats().cursor;
   thread_ = std::thread([this] { run(); });
+  reader_ = std::thread([this, cursor] { read_ahead(cursor); });
   return {};
 }
 
@@ -35,8 +69,13 @@ void InfluxExporter::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  batch_ready_.notify_all();
+  room_.notify_all();
+  if (reader_.joinable()) reader_.join();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  ready_.clear();
+  stats_.batches_ready = 0;
 }
 
 ExporterStats InfluxExporter::stats() const {
@@ -44,31 +83,83 @@ ExporterStats InfluxExporter::stats() const {
   return stats_;
 }
 
-void InfluxExporter::run() {
+void InfluxExporter::read_ahead(std::uint64_t from) {
+  // `position` is where the last batch handed over ends: the reader runs ahead of the cursor,
+  // which only the export thread moves, once InfluxDB accepted each batch in turn.
+  std::uint64_t position = from;
   auto backoff = options_.retry_min;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    if (ready_.size() >= kReadAhead) {
+      room_.wait(lock, [this] { return stopping_ || ready_.size() < kReadAhead; });
+      continue;
+    }
     lock.unlock();
-    const Step step_done = step();
+    auto prepared = prepare(*reader_store_, position, options_.batch_readings);
+    if (!prepared) spdlog::error("export: cannot read the store: {}", prepared.error().message);
+    lock.lock();
+    if (!prepared) {
+      room_.wait_for(lock, backoff, [this] { return stopping_; });
+      backoff = std::min(backoff * 2, options_.retry_max);
+      continue;
+    }
+    backoff = options_.retry_min;
+    if (prepared->end_position == position) {  // caught up: look again later
+      room_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+      continue;
+    }
+    position = prepared->end_position;
+    ready_.push_back(std::move(*prepared));
+    stats_.batches_ready = ready_.size();
+    batch_ready_.notify_one();
+  }
+}
+
+void InfluxExporter::run() {
+  auto backoff = options_.retry_min;
+  // The batch being written: taken from ready_ and kept until accepted, so a failure retries this
+  // very batch; the reader meanwhile fills ready_ and then waits.
+  std::optional<PreparedBatch> current;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    export_statuses_if_due();
+    lock.lock();
+    if (stopping_) break;
+    if (!current) {
+      // Woken by the reader; otherwise every poll_interval, as a caught-up step() loop would be, for
+      // the statuses and to keep backlog and lag current (readings the reader has not seen yet).
+      if (!batch_ready_.wait_for(lock, options_.poll_interval, [this] { return stopping_ || !ready_.empty(); })) {
+        lock.unlock();
+        refresh_backlog();
+        lock.lock();
+        continue;
+      }
+      if (stopping_) break;
+      current = std::move(ready_.front());
+      ready_.pop_front();
+      stats_.batches_ready = ready_.size();
+      room_.notify_one();
+    }
+    lock.unlock();
+    const Step step_done = export_prepared(*current);
     lock.lock();
     if (step_done == Step::exported) {
+      current.reset();
       backoff = options_.retry_min;
       continue;
     }
-    const auto pause = step_done == Step::idle ? options_.poll_interval : backoff;
-    if (step_done == Step::failed) backoff = std::min(backoff * 2, options_.retry_max);
-    wake_.wait_for(lock, pause, [this] { return stopping_; });
+    batch_ready_.wait_for(lock, backoff, [this] { return stopping_; });
+    backoff = std::min(backoff * 2, options_.retry_max);
   }
 }
 
 InfluxExporter::Step InfluxExporter::step() {
-  if (std::chrono::steady_clock::now() >= next_status_check_) {
-    export_statuses();
-    next_status_check_ = std::chrono::steady_clock::now() + options_.status_interval;
-  }
+  if (!store_) return Step::failed;  // load_cursor() was not called or failed
+  export_statuses_if_due();
 
   const std::uint64_t cursor = stats().cursor;
-  auto batch = store_.read_export_batch(cursor, options_.batch_readings);
+  auto batch = prepare(*store_, cursor, options_.batch_readings);
   if (!batch) {
     spdlog::error("export: cannot read the store: {}", batch.error().message);
     return Step::failed;
@@ -77,58 +168,82 @@ InfluxExporter::Step InfluxExporter::step() {
     refresh_backlog();
     return Step::idle;
   }
+  return export_prepared(*batch);
+}
 
-  std::vector<PendingLine> lines;
-  lines.reserve(batch->readings.size());
-  std::uint64_t unexportable = 0;
-  for (const auto& exported : batch->readings) {
-    PendingLine line;
-    if (auto formatted = append_reading_line(line.text, exported); !formatted) {
+Result<InfluxExporter::PreparedBatch> InfluxExporter::prepare(store::Store& store, std::uint64_t after_position,
+                                                              std::size_t max_readings) {
+  auto read = store.read_export_batch(after_position, max_readings);
+  if (!read) return std::move(read).error();
+  PreparedBatch batch;
+  batch.expired = read->expired;
+  batch.end_position = read->end_position;
+  batch.readings = std::move(read->readings);
+  batch.body.reserve(batch.readings.size() * kLineBytesGuess);
+  batch.line_ends.reserve(batch.readings.size());
+  // Lines go straight into the one body; the readings of the lines stay, moved up over the
+  // unexportable ones, so that line i is readings[i].
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.readings.size(); ++i) {
+    store::ExportedReading& exported = batch.readings[i];
+    if (auto formatted = append_reading_line(batch.body, exported); !formatted) {
       // The store holds nothing line protocol cannot carry; if it ever does, skip it loudly.
-      ++unexportable;
+      // append_reading_line leaves the body untouched on error.
+      ++batch.unexportable;
       spdlog::error("export: {} seq {} cannot be exported: {}", exported.device_id, exported.reading.seq,
                     formatted.error().message);
       continue;
     }
-    line.label = exported.device_id + " seq " + std::to_string(exported.reading.seq);
-    lines.push_back(std::move(line));
+    batch.line_ends.push_back(batch.body.size());
+    if (kept != i) batch.readings[kept] = std::move(exported);
+    ++kept;
   }
+  batch.readings.erase(batch.readings.begin() + static_cast<std::ptrdiff_t>(kept), batch.readings.end());
+  return batch;
+}
 
-  std::uint64_t rejected_before = stats().points_rejected;
-  if (!lines.empty() && deliver(lines, 0, lines.size()) == Delivery::retry) {
+InfluxExporter::Step InfluxExporter::export_prepared(const PreparedBatch& batch) {
+  // Refused points are counted only once the batch is accepted and the cursor moved, like the
+  // exported ones: a batch retried after an outage during bisection counts them once.
+  std::uint64_t rejected = 0;
+  const std::size_t lines = batch.line_ends.size();
+  if (lines > 0 && deliver(batch, 0, lines, rejected) == Delivery::retry) {
     refresh_backlog();  // the backlog grows while InfluxDB is away: keep the figure current
     return Step::failed;
   }
 
-  if (auto advanced = store_.advance_export_cursor(options_.name, batch->end_position, clock_()); !advanced) {
-    // InfluxDB has the data; the next pass writes it again, which is harmless.
+  if (auto advanced = store_->advance_export_cursor(options_.name, batch.end_position, clock_()); !advanced) {
+    // InfluxDB has the data; the batch is written again, which is harmless.
     spdlog::error("export: cannot save the export cursor: {}", advanced.error().message);
     return Step::failed;
   }
-  if (batch->expired > 0) {
-    spdlog::warn("export: {} readings were deleted by retention before they could be exported", batch->expired);
+  if (batch.expired > 0) {
+    spdlog::warn("export: {} readings were deleted by retention before they could be exported", batch.expired);
   }
   {
     std::lock_guard lock(mutex_);
-    const std::uint64_t rejected_now = stats_.points_rejected - rejected_before;
-    stats_.readings_exported += lines.size() - rejected_now;
-    stats_.points_rejected += unexportable;
-    stats_.readings_expired += batch->expired;
-    stats_.cursor = batch->end_position;
+    stats_.readings_exported += lines - rejected;
+    stats_.points_rejected += rejected + batch.unexportable;
+    stats_.readings_expired += batch.expired;
+    stats_.cursor = batch.end_position;
   }
   refresh_backlog();
   return Step::exported;
 }
 
-InfluxExporter::Delivery InfluxExporter::deliver(const std::vector<PendingLine>& lines, std::size_t first,
-                                                 std::size_t last) {
-  std::string body;
-  for (std::size_t i = first; i < last; ++i) body += lines[i].text;
-  const influx::WriteResult result = sink_(body);
+InfluxExporter::Delivery InfluxExporter::deliver(const PreparedBatch& batch, std::size_t first, std::size_t last,
+                                                 std::uint64_t& rejected) {
   {
+    // A bisection is many writes; stop() does not wait for all of them (the batch is written
+    // again after the next start).
     std::lock_guard lock(mutex_);
+    if (stopping_) return Delivery::retry;
     ++stats_.writes;
   }
+  // Lines [first, last) are one contiguous range of the body: written without a copy.
+  const std::size_t begin = first == 0 ? 0 : batch.line_ends[first - 1];
+  const std::string_view body = std::string_view(batch.body).substr(begin, batch.line_ends[last - 1] - begin);
+  const influx::WriteResult result = sink_(body);
   if (result.status == influx::WriteStatus::written) {
     std::lock_guard lock(mutex_);
     stats_.retrying = false;
@@ -147,23 +262,25 @@ InfluxExporter::Delivery InfluxExporter::deliver(const std::vector<PendingLine>&
     return Delivery::retry;
   }
   if (last - first == 1) {
-    std::lock_guard lock(mutex_);
-    ++stats_.points_rejected;
+    ++rejected;
     if (auto suppressed = log_.admit("rejected", std::chrono::steady_clock::now())) {
-      spdlog::warn("export: InfluxDB refused {} ({}); skipped ({} similar suppressed)", lines[first].label,
-                   result.message, *suppressed);
+      const store::ExportedReading& refused = batch.readings[first];
+      spdlog::warn("export: InfluxDB refused {} seq {} ({}); skipped ({} similar suppressed)", refused.device_id,
+                   refused.reading.seq, result.message, *suppressed);
     }
     return Delivery::delivered;
   }
   // Halves until the refused points are isolated; the points InfluxDB already took from a partial
   // write are written again, which changes nothing.
   const std::size_t middle = first + (last - first) / 2;
-  if (deliver(lines, first, middle) == Delivery::retry) return Delivery::retry;
-  return deliver(lines, middle, last);
+  if (deliver(batch, first, middle, rejected) == Delivery::retry) return Delivery::retry;
+  return deliver(batch, middle, last, rejected);
 }
 
-void InfluxExporter::export_statuses() {
-  auto devices = store_.list_devices();
+void InfluxExporter::export_statuses_if_due() {
+  if (std::chrono::steady_clock::now() < next_status_check_) return;
+  auto devices = store_->list_devices();
+  next_status_check_ = std::chrono::steady_clock::now() + options_.status_interval;
   if (!devices) {
     spdlog::error("export: cannot list devices: {}", devices.error().message);
     return;
@@ -174,7 +291,8 @@ void InfluxExporter::export_statuses() {
     if (!device.status) continue;
     auto known = statuses_sent_.find(device.device_id);
     if (known != statuses_sent_.end() && known->second == device.status->at_ms) continue;
-    if (append_status_line(body, device.device_id, *device.status)) sent.emplace_back(device.device_id, device.status->at_ms);
+    if (append_status_line(body, device.device_id, *device.status))
+      sent.emplace_back(device.device_id, device.status->at_ms);
   }
   if (sent.empty()) return;
   const influx::WriteResult result = sink_(body);
@@ -190,12 +308,14 @@ void InfluxExporter::export_statuses() {
 
 void InfluxExporter::refresh_backlog() {
   const std::uint64_t cursor = stats().cursor;
-  auto backlog = store_.export_backlog(cursor);
+  auto backlog = store_->export_backlog(cursor);
   if (!backlog) return;
   const std::int64_t now = clock_();
   std::lock_guard lock(mutex_);
   stats_.backlog_readings = backlog->readings;
-  stats_.lag_s = backlog->oldest_committed_ms ? static_cast<double>(std::max<std::int64_t>(now - *backlog->oldest_committed_ms, 0)) / 1000.0 : 0.0;
+  stats_.lag_s = backlog->oldest_committed_ms
+                     ? static_cast<double>(std::max<std::int64_t>(now - *backlog->oldest_committed_ms, 0)) / 1000.0
+                     : 0.0;
 }
 
 }  // namespace kelvin::gateway

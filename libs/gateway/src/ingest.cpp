@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
+
 #include "kelvin/proto/status.hpp"
 #include "kelvin/proto/topics.hpp"
 
@@ -85,8 +88,27 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
 
 bool Ingest::idle_locked() const {
   // Floors are not in waiting_: they come from statuses, once those are recorded (commit()).
-  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty();
+  return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty() &&
+         waiting_.elsewhere.empty();
 }
+
+void Ingest::add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges) {
+  if (ranges.empty()) return;
+  std::lock_guard lock(mutex_);
+  const bool was_idle = idle_locked();
+  if (was_idle) first_waiting_since_ = SteadyClock::now();
+  counters_.peer_ranges += ranges.size();
+  for (auto& range : ranges) {
+    if (range.first_seq == 1) {
+      auto& through = waiting_peer_through_[range.device_id];
+      through = std::max(through, range.last_seq);
+    }
+    waiting_.elsewhere.push_back(std::move(range));
+  }
+  if (was_idle) work_ready_.notify_one();
+}
+
+void Ingest::set_commit_listener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {
   auto report = proto::decode_status(payload);
@@ -135,9 +157,11 @@ void Ingest::commit_loop() {
       waiting_ = {};
       std::vector<StatusUpdate> statuses = std::move(waiting_statuses_);
       waiting_statuses_.clear();
+      auto peer_through = std::move(waiting_peer_through_);
+      waiting_peer_through_.clear();
       space_ready_.notify_all();
       lock.unlock();
-      commit(batch, statuses);
+      commit(batch, statuses, peer_through);
       lock.lock();
       continue;
     }
@@ -158,7 +182,8 @@ void Ingest::commit_loop() {
 
 // Runs on the commit thread without the lock. A failed commit is retried with the same batch until
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
-void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses) {
+void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
+                    const std::map<std::string, std::uint64_t, std::less<>>& peer_through) {
   for (const auto& update : statuses) {
     if (update.retained) {
       auto known = store_.device(update.device_id);
@@ -174,10 +199,27 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     }
     if (update.oldest_seq) batch.floors.push_back({update.device_id, *update.oldest_seq});
   }
-  if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty()) return;
+  const bool own_data = !batch.readings.empty() || !batch.rejected.empty() || !batch.floors.empty();
+  if (!own_data && batch.elsewhere.empty()) return;
+  // Devices this gateway heard from in the batch get their ack whatever it is (a resend needs one
+  // even when nothing is new); the others only when it exceeds what the peer acknowledged itself.
+  std::set<std::string_view> own_devices;
+  for (const auto& item : batch.readings) own_devices.insert(item.device_id);
+  for (const auto& item : batch.rejected) own_devices.insert(item.device_id);
+  for (const auto& item : batch.floors) own_devices.insert(item.device_id);
+  auto ack_is_ours = [&](const store::DeviceAck& ack) {
+    if (own_devices.contains(ack.device_id)) return true;
+    auto peer = peer_through.find(ack.device_id);
+    return peer == peer_through.end() || ack.contiguous_seq > peer->second;
+  };
   for (;;) {
     auto summary = store_.commit(batch, clock_());
     if (summary) {
+      if (summary->withdrawn + summary->duplicates_kept > 0) {
+        spdlog::info("ingest: {} readings another gateway stored too were withdrawn here ({} kept: retention "
+                     "had already thinned their buckets)",
+                     summary->withdrawn, summary->duplicates_kept);
+      }
       if (summary->given_up > 0) {
         spdlog::warn("ingest: {} readings given up: dropped by full device outboxes before they arrived",
                      summary->given_up);
@@ -185,13 +227,17 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       const std::int64_t committed_ms = clock_();
       std::uint64_t published = 0, failed = 0;
       for (const auto& ack : summary->acks) {
+        if (!ack_is_ours(ack)) continue;
         (ack_sink_(ack.device_id, ack.contiguous_seq) ? published : failed) += 1;
       }
+      if (own_data && commit_listener_) commit_listener_(batch, *summary);
       std::lock_guard lock(mutex_);
       ++counters_.commits;
       counters_.readings_stored += summary->stored;
       counters_.duplicates += summary->duplicates;
       counters_.readings_given_up += summary->given_up;
+      counters_.readings_withdrawn += summary->withdrawn;
+      counters_.duplicates_kept += summary->duplicates_kept;
       counters_.acks_published += published;
       counters_.ack_failures += failed;
       for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms);

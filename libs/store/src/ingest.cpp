@@ -1,9 +1,10 @@
 // Ingest: idempotent storage of a batch, rollup maintenance and the ack watermark.
 //
 // Watermark method. Per device the database holds the watermark W (devices.watermark) and the
-// consumed seqs above it (rows of `readings` and `rejected` with seq > W). The first commit that
-// touches a device in this connection loads W and those seqs — one range scan per table, normally
-// empty — into DeviceProgress, whose SeqIntervals keeps them as runs. A reading is a duplicate
+// consumed seqs above it (rows of `readings` and `rejected` with seq > W, and ranges in
+// `consumed_elsewhere` that other gateways reported). The first commit that touches a device in
+// this connection loads W and those seqs — one range scan per table, normally empty — into
+// DeviceProgress, whose SeqIntervals keeps them as runs. A reading is a duplicate
 // iff seq <= W or seq is in a run; after the inserts W advances over the run that starts at
 // W + 1. In-order traffic therefore costs no extra query at all. The cache is dropped when the
 // transaction fails, and when another connection (kelvinctl) committed in the meantime, which
@@ -61,6 +62,7 @@ struct TouchedDevice {
   DeviceProgress* progress = nullptr;  // points into Impl::progress_ (std::map: stable)
   std::uint64_t stored = 0;
   std::uint64_t rejected = 0;
+  SeqIntervals stored_now;  // the seqs this commit stored, for DeviceAck::stored
 };
 
 constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
@@ -68,7 +70,9 @@ constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
 }  // namespace
 
 Result<CommitSummary> Store::Impl::commit(const IngestBatch& batch, std::int64_t now_ms) {
-  if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty()) return CommitSummary{};
+  if (batch.readings.empty() && batch.rejected.empty() && batch.floors.empty() && batch.elsewhere.empty()) {
+    return CommitSummary{};
+  }
   auto summary = commit_in_transaction(batch, now_ms);
   // The caches were updated as the transaction went; if it did not commit they are wrong.
   if (!summary) forget_caches();
@@ -91,12 +95,38 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     if (!validate_device_id(device_id)) return std::optional<std::size_t>();
     auto progress = progress_of(device_id);
     if (!progress) return std::move(progress).error();
-    touched.push_back(TouchedDevice{device_id, *progress, 0, 0});
+    touched.push_back(TouchedDevice{device_id, *progress, 0, 0, {}});
     touched_index.emplace(device_id, touched.size() - 1);
     return std::optional<std::size_t>(touched.size() - 1);
   };
 
-  // Readings first, so a seq that is both stored and rejected in one batch ends up stored.
+  // What other gateways consumed comes first: a reading one of them stored is a duplicate here.
+  std::optional<RetentionHorizons> horizons;  // loaded when a withdrawal needs them
+  for (const auto& range : batch.elsewhere) {
+    auto index = touch(range.device_id);
+    if (!index) return std::move(index).error();
+    if (!*index || range.first_seq == 0 || range.first_seq > range.last_seq ||
+        !seq_is_representable(range.last_seq)) {
+      ++summary.invalid;
+      continue;
+    }
+    DeviceProgress& progress = *touched[**index].progress;
+    if (range.withdraw_own_copies) {
+      if (!horizons) {
+        auto loaded = load_horizons();
+        if (!loaded) return std::move(loaded).error();
+        horizons = *loaded;
+      }
+      if (auto withdrawn = withdraw_readings(progress, range.first_seq, range.last_seq, horizons->raw_ms, summary);
+          !withdrawn) {
+        return std::move(withdrawn).error();
+      }
+    }
+    auto recorded = record_elsewhere(progress, range.first_seq, range.last_seq);
+    if (!recorded) return std::move(recorded).error();
+  }
+
+  // Readings next, so a seq that is both stored and rejected in one batch ends up stored.
   std::map<RollupKey, BucketStats> rollups;
   auto last_position = last_export_position();
   if (!last_position) return std::move(last_position).error();
@@ -144,6 +174,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
       }
     }
     progress.pending.insert(reading.seq);
+    device.stored_now.insert(reading.seq);
     ++device.stored;
     ++summary.stored;
   }
@@ -210,6 +241,15 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
   for (TouchedDevice& device : touched) {
     DeviceProgress& progress = *device.progress;
     progress.watermark = progress.pending.advance(progress.watermark);
+    if (progress.elsewhere_rows) {
+      // Ranges at or below the watermark say nothing any more.
+      auto& prune = statements_.elsewhere_prune;
+      StatementReset reset_prune(prune);
+      prune.bind(1, progress.row_id);
+      prune.bind(2, sqlite::to_sql(progress.watermark));
+      if (auto done = prune.run(); !done) return std::move(done).error();
+      progress.elsewhere_rows = !progress.pending.empty();
+    }
     auto& update = statements_.device_after_commit;
     StatementReset reset_update(update);
     update.bind(1, progress.row_id);
@@ -218,7 +258,9 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     update.bind(4, sqlite::to_sql(device.stored));
     update.bind(5, sqlite::to_sql(device.rejected));
     if (auto done = update.run(); !done) return std::move(done).error();
-    summary.acks.push_back(DeviceAck{std::string(device.device_id), progress.watermark});
+    DeviceAck ack{std::string(device.device_id), progress.watermark, {}};
+    for (const auto& [first, last] : device.stored_now.runs()) ack.stored.push_back(SeqRun{first, last});
+    summary.acks.push_back(std::move(ack));
   }
 
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
@@ -276,8 +318,77 @@ Result<DeviceProgress*> Store::Impl::progress_of(std::string_view device_id) {
       progress.pending.insert(sqlite::from_sql_unsigned(select.column_int64(0)));
     }
   }
+  {
+    auto& select = statements_.elsewhere_pending;
+    StatementReset reset(select);
+    select.bind(1, progress.row_id);
+    select.bind(2, sqlite::to_sql(progress.watermark));
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      const std::uint64_t first = sqlite::from_sql_unsigned(select.column_int64(0));
+      const std::uint64_t last = sqlite::from_sql_unsigned(select.column_int64(1));
+      progress.pending.insert_range(first > progress.watermark ? first : progress.watermark + 1, last);
+      progress.elsewhere_rows = true;
+    }
+  }
   auto [inserted, ignored] = progress_.emplace(std::string(device_id), std::move(progress));
   return &inserted->second;
+}
+
+Result<std::uint64_t> Store::Impl::record_elsewhere(DeviceProgress& progress, std::uint64_t first,
+                                                   std::uint64_t last) {
+  if (last <= progress.watermark) return std::uint64_t{0};
+  if (first <= progress.watermark) first = progress.watermark + 1;
+  const std::uint64_t added = progress.pending.insert_range(first, last);
+  if (added == 0) return added;  // nothing new: no row needed
+  auto& upsert = statements_.elsewhere_upsert;
+  StatementReset reset(upsert);
+  upsert.bind(1, progress.row_id);
+  upsert.bind(2, sqlite::to_sql(first));
+  upsert.bind(3, sqlite::to_sql(last));
+  if (auto done = upsert.run(); !done) return std::move(done).error();
+  progress.elsewhere_rows = true;
+  return added;
+}
+
+Result<std::vector<DeviceConsumption>> Store::Impl::consumption() {
+  std::vector<DeviceConsumption> devices;
+  std::map<std::string, std::size_t, std::less<>> index;
+  {
+    auto& select = statements_.devices_watermarks_by_name;
+    StatementReset reset(select);
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      DeviceConsumption device;
+      device.device_id = select.column_text(0);
+      device.watermark = sqlite::from_sql_unsigned(select.column_int64(1));
+      index.emplace(device.device_id, devices.size());
+      devices.push_back(std::move(device));
+    }
+  }
+  std::vector<SeqIntervals> above(devices.size());
+  {
+    auto& select = statements_.consumed_above_watermarks;
+    StatementReset reset(select);
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      auto found = index.find(select.column_text(0));
+      // A device created by a commit between the two reads: it has nothing to report yet.
+      if (found == index.end()) continue;
+      above[found->second].insert_range(sqlite::from_sql_unsigned(select.column_int64(1)),
+                                        sqlite::from_sql_unsigned(select.column_int64(2)));
+    }
+  }
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    for (const auto& [first, last] : above[i].runs()) devices[i].above.push_back(SeqRun{first, last});
+  }
+  return devices;
 }
 
 Result<std::int64_t> Store::Impl::series_of(std::int64_t device_row, proto::Quantity quantity) {

@@ -1,5 +1,6 @@
 #include "schema.hpp"
 
+#include <chrono>
 #include <string>
 
 #include "sqlite.hpp"
@@ -7,14 +8,15 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 1.
+// Schema, version 2.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
-//            such that every seq up to it is consumed (stored in `readings` or recorded in
-//            `rejected`). It only grows, and retention never touches it, so a seq at or below it
-//            is a duplicate even after its rows are gone. registered_ms is NULL for a device only
-//            seen via telemetry or status; status_state is NULL until a status arrived.
+//            such that every seq up to it is consumed (stored in `readings`, recorded in
+//            `rejected`, or reported consumed by a peer gateway in `consumed_elsewhere`). It only
+//            grows, and retention never touches it, so a seq at or below it is a duplicate even
+//            after its rows are gone. registered_ms is NULL for a device only seen via telemetry
+//            or status; status_state is NULL until a status arrived.
 // series     One row per (device, quantity); quantity is the protocol name ("temperature").
 // readings   The identity of every stored reading: (device, seq) is the primary key, so the
 //            database itself refuses a second copy. Rows above the watermark (readings that
@@ -30,6 +32,10 @@ namespace {
 //            transaction as the samples, from values aggregated in memory per bucket first.
 // rejected   Readings rejected although their seq was valid: the seq is consumed (it advances the
 //            ack) and a later reading with that seq is not stored.
+// consumed_elsewhere  Seq ranges of a device that a peer gateway sharing the broker reported
+//            consumed (stored or rejected there), above this store's watermark. Like `rejected`,
+//            they count as consumed for the watermark, and a reading with such a seq is a
+//            duplicate. Rows at or below the watermark are redundant and may be deleted.
 // export_cursors  Per exporter (e.g. 'influxdb'), the export_position up to which every reading
 //            has been delivered to it.
 // counters   Named store-wide counters; 'export_position' is the last position handed out.
@@ -38,7 +44,12 @@ namespace {
 //
 // STRICT tables make SQLite enforce the column types; WITHOUT ROWID stores the tables keyed by
 // their natural primary key (one b-tree instead of two).
-constexpr const char* kSchemaSql = R"sql(
+//
+// The statements are split where the migration from version 1 creates objects on their own: it
+// runs the very same text, so a migrated file's schema is identical to a freshly created one's.
+
+// Unchanged since version 1.
+constexpr const char* kVersion1TablesSql = R"sql(
 CREATE TABLE devices (
   id                   INTEGER PRIMARY KEY,
   name                 TEXT NOT NULL UNIQUE,
@@ -59,17 +70,6 @@ CREATE TABLE series (
   quantity TEXT NOT NULL,
   UNIQUE (device, quantity)
 ) STRICT;
-
-CREATE TABLE readings (
-  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
-  seq    INTEGER NOT NULL CHECK (seq >= 1),
-  ts_ms  INTEGER NOT NULL,
-  export_position INTEGER NOT NULL,
-  committed_ms    INTEGER NOT NULL,
-  PRIMARY KEY (device, seq)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX readings_by_time ON readings (device, ts_ms);
-CREATE UNIQUE INDEX readings_by_export_position ON readings (export_position);
 
 CREATE TABLE samples (
   series INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
@@ -102,28 +102,66 @@ CREATE TABLE rejected (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX rejected_by_time ON rejected (device, at_ms);
 
-CREATE TABLE export_cursors (
-  exporter   TEXT PRIMARY KEY,
-  position   INTEGER NOT NULL CHECK (position >= 0),
-  updated_ms INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE counters (
-  name  TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
-INSERT INTO counters (name, value) VALUES ('export_position', 0);
-
 CREATE TABLE retention_horizons (
   resolution TEXT PRIMARY KEY CHECK (resolution IN ('raw', 'minute', 'hour')),
   horizon_ms INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+constexpr const char* kReadingsTableSql = R"sql(
+CREATE TABLE readings (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq    INTEGER NOT NULL CHECK (seq >= 1),
+  ts_ms  INTEGER NOT NULL,
+  export_position INTEGER NOT NULL,
+  committed_ms    INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+constexpr const char* kReadingsByTimeSql = "CREATE INDEX readings_by_time ON readings (device, ts_ms);";
+constexpr const char* kReadingsByExportPositionSql =
+    "CREATE UNIQUE INDEX readings_by_export_position ON readings (export_position);";
+
+constexpr const char* kExportCursorsTableSql = R"sql(
+CREATE TABLE export_cursors (
+  exporter   TEXT PRIMARY KEY,
+  position   INTEGER NOT NULL CHECK (position >= 0),
+  updated_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr const char* kCountersTableSql = R"sql(
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// The last position handed out: 0 in a new store, the number of readings after the rebuild of a
+// released version 1 file. An existing counter is kept: it can be above max(export_position) once
+// the newest readings were purged, and must never go back.
+constexpr const char* kSeedExportPositionSql =
+    "INSERT OR IGNORE INTO counters (name, value)"
+    " SELECT 'export_position', coalesce(max(export_position), 0) FROM readings;";
+
+constexpr const char* kConsumedElsewhereTableSql = R"sql(
+CREATE TABLE consumed_elsewhere (
+  device    INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  first_seq INTEGER NOT NULL CHECK (first_seq >= 1),
+  last_seq  INTEGER NOT NULL CHECK (last_seq >= first_seq),
+  PRIMARY KEY (device, first_seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
+// committed_ms, and no export_cursors, counters or consumed_elsewhere.
+constexpr std::int64_t kReleasedVersion1 = 1;
+
 struct FileMarks {
   std::int64_t application_id = 0;
   std::int64_t user_version = 0;
   std::int64_t object_count = 0;  // tables, indexes, ... of any kind
+  bool empty() const { return object_count == 0 && application_id == 0; }
 };
 
 Result<std::int64_t> single_integer(sqlite3* db, const char* sql, const std::filesystem::path& db_file) {
@@ -156,7 +194,9 @@ Result<FileMarks> read_marks(sqlite3* db, const std::filesystem::path& db_file) 
   return marks;
 }
 
-Result<void> check_marks(const FileMarks& marks, const std::filesystem::path& db_file) {
+// What a non-empty file needs: nothing (true: it is current), a migration (false), or it cannot be
+// opened (an error).
+Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_file) {
   if (marks.application_id != kApplicationId) {
     return make_error(Errc::corrupt, db_file.string() + " is an SQLite database but not a kelvin store");
   }
@@ -165,12 +205,145 @@ Result<void> check_marks(const FileMarks& marks, const std::filesystem::path& db
                                           std::to_string(marks.user_version) + ", newer than this build's " +
                                           std::to_string(kSchemaVersion) + "; upgrade kelvin");
   }
-  if (marks.user_version < kSchemaVersion) {
-    // No older version was ever released; version 0 with our mark is a half-created file.
-    return make_error(Errc::corrupt,
-                      db_file.string() + " has unknown store schema version " + std::to_string(marks.user_version));
+  if (marks.user_version == kSchemaVersion) return true;
+  if (marks.user_version == kReleasedVersion1) return false;
+  // Version 0 with our mark is a half-created file; no other version was ever written.
+  return make_error(Errc::corrupt,
+                    db_file.string() + " has unknown store schema version " + std::to_string(marks.user_version));
+}
+
+Result<void> create_schema(sqlite3* db, const std::string& what) {
+  for (const char* sql :
+       {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
+        kCountersTableSql, kSeedExportPositionSql, kConsumedElsewhereTableSql}) {
+    if (auto created = sqlite::exec(db, sql, what); !created) return created;
   }
   return {};
+}
+
+// `what`: the error message's context; SQLite's own message follows it.
+Error in_context(Error error, const std::string& what) {
+  error.message = what + ": " + error.message;
+  return error;
+}
+
+std::int64_t wall_clock_ms() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
+
+// From readings_version_1 into the new readings, inserted in primary-key order so the new b-tree
+// is written front to back. The statement is finalized on return: DROP TABLE needs no statement
+// reading the table.
+Result<void> copy_readings(sqlite3* db, const std::string& what) {
+  auto copy = sqlite::Statement::prepare(
+      db,
+      "INSERT INTO readings (device, seq, ts_ms, export_position, committed_ms)"
+      " SELECT device, seq, ts_ms, row_number() OVER (ORDER BY ts_ms, device, seq), ?1 FROM readings_version_1"
+      " ORDER BY device, seq");
+  if (!copy) return in_context(std::move(copy).error(), what);
+  copy->bind(1, wall_clock_ms());
+  if (auto copied = copy->run(); !copied) return in_context(std::move(copied).error(), what);
+  return {};
+}
+
+// The released version 1 file: `readings` is rebuilt (SQLite cannot add NOT NULL columns without
+// a default), everything else gains only the new tables. Every reading gets an export position in
+// (ts_ms, device, seq) order (device = its internal id, the order devices were first seen), so an
+// exporter set up after the upgrade exports the whole history, oldest first; committed_ms is the
+// migration time, the only commit time known. Nothing references `readings`, so renaming and
+// dropping it touches no other table.
+Result<void> migrate_released_version_1(sqlite3* db, const std::string& what) {
+  if (auto renamed = sqlite::exec(db, "ALTER TABLE readings RENAME TO readings_version_1;",
+                                  what + ": renaming readings to readings_version_1");
+      !renamed) {
+    return renamed;
+  }
+  if (auto created = sqlite::exec(db, kReadingsTableSql, what + ": creating the new readings table"); !created) {
+    return created;
+  }
+  if (auto copied = copy_readings(db, what + ": copying the readings"); !copied) return copied;
+  if (auto dropped = sqlite::exec(db, "DROP TABLE readings_version_1;", what + ": dropping readings_version_1");
+      !dropped) {
+    return dropped;
+  }
+  // Created after the copy (one sort instead of one index update per row), and after the drop,
+  // which takes the old readings_by_time with it.
+  struct Step {
+    const char* sql;
+    const char* doing;
+  };
+  for (const Step& step :
+       {Step{kReadingsByTimeSql, "creating readings_by_time"},
+        Step{kReadingsByExportPositionSql, "creating readings_by_export_position"},
+        Step{kExportCursorsTableSql, "creating export_cursors"}, Step{kCountersTableSql, "creating counters"},
+        Step{kSeedExportPositionSql, "setting the export_position counter"},
+        Step{kConsumedElsewhereTableSql, "creating consumed_elsewhere"}}) {
+    if (auto done = sqlite::exec(db, step.sql, what + ": " + step.doing); !done) return done;
+  }
+  return {};
+}
+
+// Creates one object of the schema unless the file has an object of that type and name.
+Result<void> create_if_missing(sqlite3* db, const char* type, const char* name, const char* sql,
+                               const std::string& what) {
+  auto find = sqlite::Statement::prepare(db, "SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2");
+  if (!find) return in_context(std::move(find).error(), what);
+  find->bind(1, std::string_view(type));
+  find->bind(2, std::string_view(name));
+  auto found = find->step();
+  if (!found) return in_context(std::move(found).error(), what);
+  if (*found) return {};
+  return sqlite::exec(db, sql, what + ": creating " + name);
+}
+
+// A development build's file (kelvin after 72cbb5b, before schema version 2): readings already
+// has its export positions and commit times, which are kept. Only what is missing is added.
+Result<void> migrate_development_version_1(sqlite3* db, const std::string& what) {
+  if (auto index = create_if_missing(db, "index", "readings_by_export_position", kReadingsByExportPositionSql, what);
+      !index) {
+    return index;
+  }
+  if (auto cursors = create_if_missing(db, "table", "export_cursors", kExportCursorsTableSql, what); !cursors) {
+    return cursors;
+  }
+  if (auto counters = create_if_missing(db, "table", "counters", kCountersTableSql, what); !counters) return counters;
+  if (auto seeded = sqlite::exec(db, kSeedExportPositionSql, what + ": setting the export_position counter"); !seeded) {
+    return seeded;
+  }
+  return create_if_missing(db, "table", "consumed_elsewhere", kConsumedElsewhereTableSql, what);
+}
+
+// How many of export_position and committed_ms `readings` has. The statement is finalized on
+// return: a statement left mid-step would keep `readings` locked against the rebuild.
+Result<std::int64_t> count_export_columns(sqlite3* db, const std::string& what) {
+  auto columns = sqlite::Statement::prepare(
+      db, "SELECT count(*) FROM pragma_table_info('readings') WHERE name IN ('export_position', 'committed_ms')");
+  if (!columns) return in_context(std::move(columns).error(), what);
+  auto row = columns->step();
+  if (!row) return in_context(std::move(row).error(), what);
+  return *row ? columns->column_int64(0) : 0;
+}
+
+// Version 1 to 2, inside the caller's transaction: a failure leaves the file as it was once the
+// transaction rolls back. Which version 1 it is shows in readings' columns.
+Result<void> migrate_version_1(sqlite3* db, const std::filesystem::path& db_file) {
+  const std::string what =
+      "cannot upgrade " + db_file.string() + " from store schema version 1 to " + std::to_string(kSchemaVersion);
+  auto export_columns = count_export_columns(db, what);
+  if (!export_columns) return std::move(export_columns).error();
+  Result<void> migrated;
+  if (*export_columns == 0) {
+    migrated = migrate_released_version_1(db, what);
+  } else if (*export_columns == 2) {
+    migrated = migrate_development_version_1(db, what);
+  } else {
+    return make_error(Errc::corrupt,
+                      what + ": readings has only one of export_position and committed_ms, which no kelvin wrote");
+  }
+  if (!migrated) return migrated;
+  const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
+  return sqlite::exec(db, version_sql.c_str(), what + ": setting the schema version");
 }
 
 }  // namespace
@@ -178,17 +351,28 @@ Result<void> check_marks(const FileMarks& marks, const std::filesystem::path& db
 Result<void> ensure_schema(sqlite3* db, const std::filesystem::path& db_file) {
   auto marks = read_marks(db, db_file);  // the first read: a non-SQLite file fails here
   if (!marks) return std::move(marks).error();
-  if (marks->object_count != 0 || marks->application_id != 0) return check_marks(*marks, db_file);
+  if (!marks->empty()) {
+    auto current = is_current(*marks, db_file);
+    if (!current) return std::move(current).error();
+    if (*current) return {};
+  }
 
-  // Empty: create. Re-checked under the write lock, as another process may be creating it too.
+  // Create or migrate. Re-checked under the write lock, as another process may be doing the same;
+  // when it finished first there is nothing left to do (and the transaction rolls back empty).
   auto transaction = sqlite::Transaction::begin(db);
   if (!transaction) return std::move(transaction).error();
   marks = read_marks(db, db_file);
   if (!marks) return std::move(marks).error();
-  if (marks->object_count != 0 || marks->application_id != 0) return check_marks(*marks, db_file);
+  if (!marks->empty()) {
+    auto current = is_current(*marks, db_file);
+    if (!current) return std::move(current).error();
+    if (*current) return {};
+    if (auto migrated = migrate_version_1(db, db_file); !migrated) return migrated;
+    return transaction->commit();
+  }
 
   const std::string what = "cannot create the store schema in " + db_file.string();
-  if (auto created = sqlite::exec(db, kSchemaSql, what); !created) return created;
+  if (auto created = create_schema(db, what); !created) return created;
   const std::string marks_sql = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                                 "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (auto marked = sqlite::exec(db, marks_sql.c_str(), what); !marked) return marked;

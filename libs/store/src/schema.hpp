@@ -11,12 +11,21 @@
 namespace kelvin::store {
 
 // PRAGMA application_id marks the file as a kelvin store ("KLVN"); PRAGMA user_version is the
-// schema version. Bump the version, and add a migration in ensure_schema, with every change.
+// schema version. Bump the version, and add a migration in ensure_schema, with every change: a
+// released version must open in every later build.
+//   1  released (kelvin up to 72cbb5b); development builds after it wrote the export log columns
+//      and tables under the same number.
+//   2  the export log (readings.export_position and committed_ms, export_cursors, counters) and
+//      consumed_elsewhere.
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 1;
+inline constexpr std::int32_t kSchemaVersion = 2;
 
-// Creates the schema in an empty database, or checks that an existing one is a kelvin store of a
-// version this build understands. `db_file` names the file in messages.
+// Creates the schema in an empty database; upgrades a version 1 store to the current version, in
+// one transaction under the write lock (rebuilding `readings`, which takes time and disk space in
+// proportion to it); or checks that an existing store is of the current version. Logs nothing;
+// errors: Errc::corrupt for a file that is not a kelvin store or has an unknown version,
+// Errc::conflict for a newer version, and the SQLite failure of the migration step that failed
+// (the file is then left as it was). `db_file` names the file in messages.
 Result<void> ensure_schema(sqlite3* db, const std::filesystem::path& db_file);
 
 }  // namespace kelvin::store

@@ -29,6 +29,25 @@ void SeqIntervals::insert(std::uint64_t seq) {
   runs_[first] = last;
 }
 
+std::uint64_t SeqIntervals::insert_range(std::uint64_t first, std::uint64_t last) {
+  const std::uint64_t added = (last - first + 1) - count_between(first, last);
+  // Every run that overlaps [first, last] or touches it is absorbed into one run.
+  auto it = runs_.upper_bound(first);
+  if (it != runs_.begin()) {
+    auto before = std::prev(it);
+    if (before->second >= first || before->second + 1 == first) it = before;
+  }
+  std::uint64_t merged_first = first;
+  std::uint64_t merged_last = last;
+  while (it != runs_.end() && (it->first <= last || it->first == last + 1)) {
+    if (it->first < merged_first) merged_first = it->first;
+    if (it->second > merged_last) merged_last = it->second;
+    it = runs_.erase(it);
+  }
+  runs_[merged_first] = merged_last;
+  return added;
+}
+
 std::uint64_t SeqIntervals::advance(std::uint64_t watermark) {
   while (!runs_.empty()) {
     auto lowest = runs_.begin();

@@ -15,6 +15,11 @@ class SeqIntervals {
   bool contains(std::uint64_t seq) const;
   // Adds `seq`, merging with adjacent runs.
   void insert(std::uint64_t seq);
+  // Adds every seq in [first, last] (first <= last), merging with overlapping and adjacent runs;
+  // returns how many of them were not held before.
+  std::uint64_t insert_range(std::uint64_t first, std::uint64_t last);
+  // The runs, ascending: first -> last.
+  const std::map<std::uint64_t, std::uint64_t>& runs() const { return runs_; }
   // The watermark after consuming every run that continues contiguously from `watermark`; runs at
   // or below the result are dropped.
   std::uint64_t advance(std::uint64_t watermark);

@@ -49,6 +49,30 @@ constexpr StatementText kStatements[] = {
      "UPDATE devices SET watermark = ?2, last_seen_ms = max(coalesce(last_seen_ms, ?3), ?3),"
      " readings_stored = readings_stored + ?4, rejected_total = rejected_total + ?5 WHERE id = ?1"},
     {&Statements::watermark_by_name, "SELECT watermark FROM devices WHERE name = ?1"},
+    // Ranges other gateways consumed, above the watermark (clipped by the caller).
+    {&Statements::elsewhere_pending,
+     "SELECT first_seq, last_seq FROM consumed_elsewhere WHERE device = ?1 AND last_seq > ?2"},
+    {&Statements::elsewhere_upsert,
+     "INSERT INTO consumed_elsewhere (device, first_seq, last_seq) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT (device, first_seq) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)"},
+    {&Statements::elsewhere_prune, "DELETE FROM consumed_elsewhere WHERE device = ?1 AND last_seq <= ?2"},
+    {&Statements::readings_in_seq_range,
+     "SELECT seq, ts_ms FROM readings WHERE device = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq"},
+    {&Statements::reading_delete, "DELETE FROM readings WHERE device = ?1 AND seq = ?2"},
+    {&Statements::sample_delete, "DELETE FROM samples WHERE series = ?1 AND ts_ms = ?2 AND seq = ?3"},
+    {&Statements::rollup_replace,
+     "UPDATE rollups SET min_value = ?4, max_value = ?5, value_sum = ?6, value_count = ?7, last_ts_ms = ?8,"
+     " last_seq = ?9, last_value = ?10 WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms = ?3"},
+    {&Statements::rollup_delete, "DELETE FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms = ?3"},
+    {&Statements::device_uncount_readings, "UPDATE devices SET readings_stored = readings_stored - ?2 WHERE id = ?1"},
+    {&Statements::devices_watermarks_by_name, "SELECT name, watermark FROM devices ORDER BY name"},
+    // Every consumed seq (or range) above its device's watermark, for Store::consumption().
+    {&Statements::consumed_above_watermarks,
+     "SELECT d.name, r.seq, r.seq FROM readings r JOIN devices d ON d.id = r.device WHERE r.seq > d.watermark "
+     "UNION ALL SELECT d.name, j.seq, j.seq FROM rejected j JOIN devices d ON d.id = j.device "
+     "WHERE j.seq > d.watermark "
+     "UNION ALL SELECT d.name, max(e.first_seq, d.watermark + 1), e.last_seq FROM consumed_elsewhere e "
+     "JOIN devices d ON d.id = e.device WHERE e.last_seq > d.watermark"},
 
     // ---- Queries ----
     {&Statements::series_by_name,

@@ -27,6 +27,18 @@ struct Statements {
   sqlite::Statement rollup_upsert;
   sqlite::Statement device_after_commit;
   sqlite::Statement watermark_by_name;
+  sqlite::Statement elsewhere_pending;
+  sqlite::Statement elsewhere_upsert;
+  sqlite::Statement elsewhere_prune;
+  sqlite::Statement devices_watermarks_by_name;
+  sqlite::Statement consumed_above_watermarks;
+  // Withdrawing own copies of readings a peer gateway stored too (withdraw.cpp).
+  sqlite::Statement readings_in_seq_range;
+  sqlite::Statement reading_delete;
+  sqlite::Statement sample_delete;
+  sqlite::Statement rollup_replace;
+  sqlite::Statement rollup_delete;
+  sqlite::Statement device_uncount_readings;
 
   // Queries.
   sqlite::Statement series_by_name;

@@ -117,6 +117,11 @@ Result<std::uint64_t> Store::acked_seq(std::string_view device_id) {
   return impl_->acked_seq(device_id);
 }
 
+Result<std::vector<DeviceConsumption>> Store::consumption() {
+  if (!impl_) return closed_store();
+  return impl_->consumption();
+}
+
 Result<QueryResult> Store::query(const Query& query) {
   if (!impl_) return closed_store();
   return impl_->query(query);

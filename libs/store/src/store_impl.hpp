@@ -24,7 +24,8 @@ namespace kelvin::store {
 struct DeviceProgress {
   std::int64_t row_id = 0;      // devices.id
   std::uint64_t watermark = 0;  // devices.watermark
-  SeqIntervals pending;         // consumed seqs above the watermark (readings + rejected)
+  SeqIntervals pending;         // consumed seqs above the watermark (readings, rejected, elsewhere)
+  bool elsewhere_rows = false;  // consumed_elsewhere may hold rows for this device: prune them
 };
 
 class Store::Impl {
@@ -34,6 +35,7 @@ class Store::Impl {
 
   Result<CommitSummary> commit(const IngestBatch& batch, std::int64_t now_ms);
   Result<std::uint64_t> acked_seq(std::string_view device_id);
+  Result<std::vector<DeviceConsumption>> consumption();
   Result<QueryResult> query(const Query& query);
   Result<RetentionReport> apply_retention(std::int64_t now_ms);
   Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
@@ -54,6 +56,17 @@ class Store::Impl {
   // The body of commit(), inside its transaction; commit() drops the caches if this fails.
   Result<CommitSummary> commit_in_transaction(const IngestBatch& batch, std::int64_t now_ms);
   Result<DeviceProgress*> progress_of(std::string_view device_id);
+  // Records [first, last] as consumed elsewhere (the part above the watermark); returns how many
+  // seqs were not consumed before.
+  Result<std::uint64_t> record_elsewhere(DeviceProgress& progress, std::uint64_t first, std::uint64_t last);
+
+  // ---- withdraw.cpp ----
+  // Deletes this store's copies of the device's readings with seq in [first, last] (rows, samples;
+  // the rollups of the buckets they were in are recomputed from the remaining samples), except
+  // those whose hour bucket starts before `raw_horizon_ms` (retention thinned the samples it would
+  // be recomputed from): those are kept. Adds to summary.withdrawn / duplicates_kept.
+  Result<void> withdraw_readings(const DeviceProgress& progress, std::uint64_t first, std::uint64_t last,
+                                 std::int64_t raw_horizon_ms, CommitSummary& summary);
   Result<std::int64_t> series_of(std::int64_t device_row, proto::Quantity quantity);
   // The export position last handed out (counters.export_position); read inside the transaction.
   Result<std::int64_t> last_export_position();

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "kelvin/gateway/influx_points.hpp"
 #include "kelvin/testing/temp_dir.hpp"
@@ -23,28 +25,58 @@ constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 // line containing `poison` is refused as bad data, like a field type conflict.
 class ScriptedInflux {
  public:
+  // Called from the exporter's thread once start()ed: the test reads the records only after stop()
+  // (which joins it), or from inside `before_answer`, which runs on that thread.
   LineSink sink() {
     return [this](std::string_view body) {
       bodies.emplace_back(body);
-      if (!script.empty()) {
-        auto answer = script.front();
-        script.pop_front();
-        if (answer != influx::WriteStatus::written) return influx::WriteResult{answer, 503, "scripted failure"};
-      }
-      if (!poison.empty() && body.find(poison) != std::string_view::npos) {
-        return influx::WriteResult{influx::WriteStatus::bad_points, 400, "partial write: field type conflict"};
-      }
-      std::istringstream lines{std::string(body)};
-      for (std::string line; std::getline(lines, line);) accepted.insert(line);
-      return influx::WriteResult{influx::WriteStatus::written, 204, ""};
+      if (before_answer) before_answer(bodies.size());
+      influx::WriteResult result = answer(body);
+      answers.push_back(result.status);
+      if (result.status == influx::WriteStatus::written) accepted_bodies.emplace_back(body);
+      return result;
     };
   }
 
   std::deque<influx::WriteStatus> script;
   std::string poison;
+  std::function<void(std::size_t writes)> before_answer;  // runs in the write, before it answers
   std::vector<std::string> bodies;
-  std::set<std::string> accepted;  // distinct lines InfluxDB took
+  std::vector<influx::WriteStatus> answers;  // of each body
+  std::vector<std::string> accepted_bodies;  // in the order written
+  std::set<std::string> accepted;            // distinct lines InfluxDB took
+
+ private:
+  influx::WriteResult answer(std::string_view body) {
+    if (!script.empty()) {
+      auto scripted = script.front();
+      script.pop_front();
+      if (scripted != influx::WriteStatus::written) return influx::WriteResult{scripted, 503, "scripted failure"};
+    }
+    if (!poison.empty() && body.find(poison) != std::string_view::npos) {
+      return influx::WriteResult{influx::WriteStatus::bad_points, 400, "partial write: field type conflict"};
+    }
+    std::istringstream lines{std::string(body)};
+    for (std::string line; std::getline(lines, line);) accepted.insert(line);
+    return influx::WriteResult{influx::WriteStatus::written, 204, ""};
+  }
 };
+
+// "<device>:<seq>" of every reading line of the bodies, in order.
+std::vector<std::string> readings_in(const std::vector<std::string>& bodies) {
+  std::vector<std::string> out;
+  for (const auto& body : bodies) {
+    std::istringstream lines{body};
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("kelvin_reading,", 0) != 0) continue;
+      const auto device = line.find("device=") + 7;
+      const auto seq = line.find("seq=") + 4;
+      out.push_back(line.substr(device, line.find(' ', device) - device) + ":" +
+                    line.substr(seq, line.find('i', seq) - seq));
+    }
+  }
+  return out;
+}
 
 class InfluxExporterTest : public ::testing::Test {
  protected:
@@ -68,12 +100,44 @@ class InfluxExporterTest : public ::testing::Test {
     ASSERT_TRUE(committed.ok()) << committed.error().message;
   }
 
-  std::unique_ptr<InfluxExporter> make_exporter(std::size_t batch_readings = 5000) {
+  static ExporterOptions options(std::size_t batch_readings = 5000) {
     ExporterOptions options;
     options.batch_readings = batch_readings;
-    auto exporter = std::make_unique<InfluxExporter>(open_store(), influx_.sink(), options, [] { return kT0 + 60'000; });
+    return options;
+  }
+
+  // Not started: for step().
+  std::unique_ptr<InfluxExporter> make_exporter(std::size_t batch_readings = 5000) {
+    auto exporter = make_unstarted(options(batch_readings));
     EXPECT_TRUE(exporter->load_cursor().ok());
     return exporter;
+  }
+
+  std::unique_ptr<InfluxExporter> make_unstarted(const ExporterOptions& options) {
+    return std::make_unique<InfluxExporter>(tmp_ / "telemetry.db", store::StoreOptions{}, influx_.sink(), options,
+                                            [] { return kT0 + 60'000; });
+  }
+
+  // Options for a start()ed exporter that retries and polls at once, so tests do not sleep.
+  static ExporterOptions fast_options(std::size_t batch_readings) {
+    ExporterOptions options;
+    options.batch_readings = batch_readings;
+    options.poll_interval = std::chrono::milliseconds(1);
+    options.retry_min = std::chrono::milliseconds(1);
+    options.retry_max = std::chrono::milliseconds(2);
+    return options;
+  }
+
+  // Waits until the running exporter's stats satisfy `done`; a generous bound only against hangs
+  // (no timing is asserted).
+  template <class Done>
+  static bool wait_for_stats(const InfluxExporter& exporter, Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done(exporter.stats())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
   }
 
   std::uint64_t saved_cursor() { return *writer_store_.export_cursor("influxdb"); }
@@ -158,6 +222,24 @@ TEST_F(InfluxExporterTest, AnOutageDuringBisectionRetriesTheWholeBatchLater) {
   EXPECT_EQ(saved_cursor(), 9u);
 }
 
+TEST_F(InfluxExporterTest, PointsRefusedBeforeAnOutageAreCountedOnceWhenTheBatchIsAccepted) {
+  store_readings("bad-device", 1, 1);
+  store_readings("sensor-01", 1, 8);
+  influx_.poison = "device=bad-device";
+  // Writes: the batch (refused), [0,4) (refused), [0,2) (refused), [0,1) the bad point alone
+  // (refused: isolated), then [1,2) meets an outage; the whole batch is retried later.
+  influx_.script = {influx::WriteStatus::written, influx::WriteStatus::written, influx::WriteStatus::written,
+                    influx::WriteStatus::written, influx::WriteStatus::unavailable};
+  auto exporter = make_exporter();
+  EXPECT_EQ(exporter->step(), InfluxExporter::Step::failed);
+  EXPECT_EQ(exporter->stats().points_rejected, 0u) << "nothing is counted for a batch not yet accepted";
+  EXPECT_EQ(exporter->step(), InfluxExporter::Step::exported);
+  EXPECT_EQ(exporter->stats().points_rejected, 1u);
+  EXPECT_EQ(exporter->stats().readings_exported, 8u);
+  EXPECT_EQ(influx_.accepted.size(), 8u);
+  EXPECT_EQ(saved_cursor(), 9u);
+}
+
 TEST_F(InfluxExporterTest, ResumesFromTheSavedCursorAfterARestart) {
   store_readings("sensor-01", 1, 5);
   make_exporter()->step();
@@ -191,6 +273,89 @@ TEST_F(InfluxExporterTest, DeviceStatusesAreWrittenWhenTheyChange) {
             "kelvin_device_status,device=sensor-01 online=1i,state=\"online\",firmware=\"1.4.2\",dropped=3i "
             "1767225605000\n");
   EXPECT_EQ(exporter->stats().statuses_exported, 1u);
+}
+
+// The start()ed exporter: batches read ahead by the reader thread, written in order by the export
+// thread, with a failure retried and a refused point isolated on the way.
+TEST_F(InfluxExporterTest, RunningExporterWritesEveryReadingOnceInOrderWithRetriesAndRefusedPoints) {
+  store_readings("sensor-01", 1, 12);
+  store_readings("bad-device", 1, 1);
+  store_readings("sensor-01", 13, 45);
+  ASSERT_TRUE(writer_store_.record_status("sensor-01", {"online", "1.4.2", 0, kT0}).ok());
+  influx_.poison = "device=bad-device";
+  influx_.script = {influx::WriteStatus::written,       // the status
+                    influx::WriteStatus::written,       // batch 1
+                    influx::WriteStatus::unavailable};  // batch 2, first try
+  // Read-ahead: while the first batch is being written, the reader prepares the next ones. The
+  // first write of readings (after the status) waits until they are ready; without read-ahead they
+  // never would be, and the check below fails.
+  bool read_ahead_seen = false;
+  std::unique_ptr<InfluxExporter> exporter = make_unstarted(fast_options(/*batch_readings=*/10));
+  influx_.before_answer = [&](std::size_t writes) {
+    if (writes != 2) return;
+    read_ahead_seen = wait_for_stats(
+        *exporter, [](const ExporterStats& stats) { return stats.batches_ready == InfluxExporter::kReadAhead; });
+  };
+  ASSERT_TRUE(exporter->start().ok());
+  ASSERT_TRUE(wait_for_stats(*exporter, [](const ExporterStats& stats) { return stats.cursor == 46; }));
+  // Readings committed while it runs are picked up too.
+  store_readings("sensor-01", 46, 50);
+  ASSERT_TRUE(wait_for_stats(*exporter, [](const ExporterStats& stats) { return stats.cursor == 51; }));
+  exporter->stop();
+
+  EXPECT_TRUE(read_ahead_seen) << "the next batches were not read while the first was written";
+  std::vector<std::string> expected;
+  for (int seq = 1; seq <= 50; ++seq) expected.push_back("sensor-01:" + std::to_string(seq));
+  EXPECT_EQ(readings_in(influx_.accepted_bodies), expected)
+      << "every reading exactly once, in order, the refused one skipped";
+  ASSERT_GE(influx_.answers.size(), 4u);
+  EXPECT_EQ(influx_.answers[2], influx::WriteStatus::unavailable);
+  EXPECT_EQ(influx_.bodies[2], influx_.bodies[3]) << "the failed batch is retried as it was, nothing skipped";
+  EXPECT_EQ(saved_cursor(), 51u);
+  const ExporterStats stats = exporter->stats();
+  EXPECT_EQ(stats.readings_exported, 50u);
+  EXPECT_EQ(stats.points_rejected, 1u);
+  EXPECT_EQ(stats.write_failures, 1u);
+  EXPECT_EQ(stats.statuses_exported, 1u);
+  EXPECT_FALSE(stats.retrying);
+  EXPECT_EQ(stats.backlog_readings, 0u);
+  EXPECT_EQ(stats.batches_ready, 0u);
+}
+
+TEST_F(InfluxExporterTest, StopEndsABackoffAndTheRestartedExporterContinuesFromTheCursor) {
+  store_readings("sensor-01", 1, 30);
+  influx_.script = {influx::WriteStatus::written, influx::WriteStatus::unavailable};
+  ExporterOptions options = fast_options(/*batch_readings=*/10);
+  options.retry_min = std::chrono::hours(1);  // the test ends only if stop() cuts the backoff short
+  options.retry_max = std::chrono::hours(1);
+  auto exporter = make_unstarted(options);
+  ASSERT_TRUE(exporter->start().ok());
+  ASSERT_TRUE(wait_for_stats(*exporter, [](const ExporterStats& stats) { return stats.write_failures == 1; }));
+  // While InfluxDB is away the backlog and the lag are kept current.
+  ASSERT_TRUE(wait_for_stats(*exporter, [](const ExporterStats& stats) { return stats.backlog_readings == 20; }));
+  EXPECT_TRUE(exporter->stats().retrying);
+  EXPECT_DOUBLE_EQ(exporter->stats().lag_s, 60.0);
+  exporter->stop();
+  EXPECT_EQ(saved_cursor(), 10u) << "only the accepted batch moved the cursor";
+  EXPECT_EQ(exporter->stats().batches_ready, 0u);
+
+  ASSERT_TRUE(exporter->start().ok());  // InfluxDB is back (the script is spent)
+  ASSERT_TRUE(wait_for_stats(*exporter, [](const ExporterStats& stats) { return stats.cursor == 30; }));
+  exporter->stop();
+  std::vector<std::string> expected;
+  for (int seq = 1; seq <= 30; ++seq) expected.push_back("sensor-01:" + std::to_string(seq));
+  EXPECT_EQ(readings_in(influx_.accepted_bodies), expected);
+  EXPECT_EQ(saved_cursor(), 30u);
+  EXPECT_EQ(exporter->stats().readings_exported, 30u);
+}
+
+TEST_F(InfluxExporterTest, StepWithoutTheCursorLoadedFailsAndAStoreThatCannotOpenStartsNothing) {
+  auto exporter = make_unstarted(options());
+  EXPECT_EQ(exporter->step(), InfluxExporter::Step::failed);
+  InfluxExporter nowhere(tmp_ / "missing" / "telemetry.db", store::StoreOptions{}, influx_.sink(), options(),
+                         [] { return kT0; });
+  EXPECT_FALSE(nowhere.start().ok());
+  EXPECT_FALSE(nowhere.load_cursor().ok());
 }
 
 TEST(InfluxPoints, EscapesWhatLineProtocolNeedsEscaped) {

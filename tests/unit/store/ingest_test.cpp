@@ -386,5 +386,173 @@ TEST_F(IngestTest, FloorAboveStoredReadingsCarriesTheAckOverThem) {
   EXPECT_EQ(ack_of(summary, "sensor-1"), 5u);
 }
 
+// ---- Seqs consumed by another gateway sharing the broker (docs/scaling.md) ----
+
+IngestBatch elsewhere(const std::string& device_id, std::uint64_t first, std::uint64_t last) {
+  IngestBatch batch;
+  batch.elsewhere.push_back(ConsumedRange{device_id, first, last});
+  return batch;
+}
+
+TEST_F(IngestTest, RangesConsumedElsewhereFillGapsAndMakeReadingsDuplicates) {
+  // This gateway stored 1-2 and 6; a peer stored 3-5 and 8.
+  commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 20.0), reading(2, kT0 + kSecond, 20.1)}), kT0);
+  auto above_gap = commit_ok(store(), batch_of("sensor-1", {reading(6, kT0 + 5 * kSecond, 20.5)}), kT0);
+  EXPECT_EQ(ack_of(above_gap, "sensor-1"), 2u);
+
+  auto peer = elsewhere("sensor-1", 3, 5);
+  peer.elsewhere.push_back(ConsumedRange{"sensor-1", 8, 8});
+  auto filled = commit_ok(store(), peer, kT0);
+  EXPECT_EQ(ack_of(filled, "sensor-1"), 6u) << "3-5 from the peer join 1-2 and 6";
+
+  // A resend of what the peer stored is not stored here; 7 arrives and the ack jumps over 8.
+  auto resend = commit_ok(store(), batch_of("sensor-1", {reading(4, kT0 + 3 * kSecond, 20.3),
+                                                          reading(8, kT0 + 7 * kSecond, 20.7),
+                                                          reading(7, kT0 + 6 * kSecond, 20.6)}),
+                          kT0);
+  EXPECT_EQ(resend.stored, 1u);
+  EXPECT_EQ(resend.duplicates, 2u);
+  EXPECT_EQ(ack_of(resend, "sensor-1"), 8u);
+  EXPECT_EQ(total_count(raw_minutes("sensor-1")), 4u) << "1, 2, 6 and 7 are stored here, nothing else";
+  auto device = store().device("sensor-1");
+  ASSERT_TRUE(device.ok() && device->has_value());
+  EXPECT_EQ((*device)->readings_stored, 4u);
+  // Ranges the watermark passed are dropped from the table.
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0);
+}
+
+TEST_F(IngestTest, RangesConsumedElsewhereAboveAGapSurviveAReopen) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  commit_ok(store(), elsewhere("sensor-1", 10, 20), kT0);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 1);
+  reopen(StoreOptions{});
+
+  auto resend = commit_ok(store(), batch_of("sensor-1", sequence(15, 15, kT0)), kT0);
+  EXPECT_EQ(resend.duplicates, 1u) << "the peer's range was forgotten by the reopen";
+  auto filled = commit_ok(store(), batch_of("sensor-1", sequence(3, 9, kT0)), kT0);
+  EXPECT_EQ(ack_of(filled, "sensor-1"), 20u);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0);
+}
+
+TEST_F(IngestTest, RangesAtOrBelowTheWatermarkChangeNothingAndInvalidOnesAreCounted) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
+  IngestBatch batch = elsewhere("sensor-1", 1, 5);
+  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 0, 3});   // seq 0 does not exist
+  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 9, 7});   // reversed
+  batch.elsewhere.push_back(ConsumedRange{"Not A Device!", 1, 2});
+  auto summary = commit_ok(store(), batch, kT0);
+  EXPECT_EQ(summary.invalid, 3u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 5u);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0);
+}
+
+TEST_F(IngestTest, AFloorGivesUpOnlyWhatNobodyConsumed) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  commit_ok(store(), elsewhere("sensor-1", 4, 6), kT0);
+  IngestBatch floor;
+  floor.floors.push_back(SeqFloor{"sensor-1", 9});  // the device holds nothing below 9 any more
+  auto summary = commit_ok(store(), floor, kT0);
+  EXPECT_EQ(summary.given_up, 3u) << "3, 7 and 8 never arrived anywhere; 4-6 reached the peer";
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 8u);
+}
+
+TEST_F(IngestTest, ConsumptionListsEachDevicesWatermarkAndRunsAbove) {
+  commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 20.0), reading(3, kT0 + 2 * kSecond, 20.2),
+                                           reading(4, kT0 + 3 * kSecond, 20.3)}),
+            kT0);
+  IngestBatch more = elsewhere("sensor-1", 6, 9);
+  more.rejected.push_back(rejection("sensor-1", 12, kT0));
+  more.readings.push_back(DeviceReading{"sensor-2", reading(1, kT0, 19.0)});
+  commit_ok(store(), more, kT0);
+
+  auto consumption = store().consumption();
+  ASSERT_TRUE(consumption.ok()) << consumption.error().message;
+  ASSERT_EQ(consumption->size(), 2u);
+  EXPECT_EQ((*consumption)[0].device_id, "sensor-1");
+  EXPECT_EQ((*consumption)[0].watermark, 1u);
+  EXPECT_EQ((*consumption)[0].above, (std::vector<SeqRun>{{3, 4}, {6, 9}, {12, 12}}));
+  EXPECT_EQ((*consumption)[1].device_id, "sensor-2");
+  EXPECT_EQ((*consumption)[1].watermark, 1u);
+  EXPECT_TRUE((*consumption)[1].above.empty());
+}
+
+TEST_F(IngestTest, CommitAcksNameTheRunsNewlyStored) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  auto summary = commit_ok(store(), batch_of("sensor-1", {reading(2, kT0, 20.0), reading(5, kT0, 20.0),
+                                                          reading(3, kT0, 20.0), reading(7, kT0, 20.0)}),
+                           kT0);
+  ASSERT_EQ(summary.acks.size(), 1u);
+  EXPECT_EQ(summary.acks[0].stored, (std::vector<SeqRun>{{3, 3}, {5, 5}, {7, 7}})) << "2 was a duplicate";
+}
+
+TEST_F(IngestTest, WithdrawingOwnCopiesOfReadingsAPeerStoredRecomputesTheirBuckets) {
+  // Five readings in one minute: 20.1 .. 20.5. The peer stored 2 and 5 too; this store gives way.
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
+  IngestBatch peer;
+  peer.elsewhere.push_back(ConsumedRange{"sensor-1", 2, 2, true});
+  peer.elsewhere.push_back(ConsumedRange{"sensor-1", 5, 6, true});  // 6 was never stored here
+  auto summary = commit_ok(store(), peer, kT0);
+  EXPECT_EQ(summary.withdrawn, 2u);
+  EXPECT_EQ(summary.duplicates_kept, 0u);
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 6u);
+
+  auto raw = raw_minutes("sensor-1");
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_EQ(raw[0].count, 3u);
+  for (auto resolution : {Resolution::minute, Resolution::hour}) {
+    const std::int64_t step = resolution == Resolution::minute ? kMinute : kHour;
+    auto rolled = store().query(query_of("sensor-1", kTemperature, kT0, kT0 + step, step, resolution));
+    ASSERT_TRUE(rolled.ok()) << rolled.error().message;
+    ASSERT_EQ(rolled->buckets.size(), 1u);
+    EXPECT_EQ(rolled->buckets[0].count, 3u);
+    EXPECT_DOUBLE_EQ(rolled->buckets[0].min, 20.1);
+    EXPECT_DOUBLE_EQ(rolled->buckets[0].max, 20.4) << "the withdrawn 20.5 was the maximum";
+    EXPECT_DOUBLE_EQ(rolled->buckets[0].last, 20.4);
+    EXPECT_DOUBLE_EQ(rolled->buckets[0].mean, (20.1 + 20.3 + 20.4) / 3);
+  }
+  auto device = store().device("sensor-1");
+  ASSERT_TRUE(device.ok() && device->has_value());
+  EXPECT_EQ((*device)->readings_stored, 3u);
+  auto exported = store().read_export_batch(0, 100);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(exported->readings.size(), 3u) << "the withdrawn readings are not exported from here";
+  // A resend of a withdrawn reading is still a duplicate: the peer has it.
+  auto resend = commit_ok(store(), batch_of("sensor-1", {reading(2, kT0 + kSecond, 20.2)}), kT0);
+  EXPECT_EQ(resend.duplicates, 1u);
+}
+
+TEST_F(IngestTest, AWithdrawnReadingThatWasItsBucketsOnlyOneRemovesTheBucket) {
+  commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 20.0), reading(2, kT0 + 2 * kHour, 21.0)}), kT0);
+  IngestBatch peer;
+  peer.elsewhere.push_back(ConsumedRange{"sensor-1", 2, 2, true});
+  EXPECT_EQ(commit_ok(store(), peer, kT0).withdrawn, 1u);
+  auto hours = store().query(query_of("sensor-1", kTemperature, kT0, kT0 + 3 * kHour, kHour, Resolution::hour));
+  ASSERT_TRUE(hours.ok());
+  ASSERT_EQ(hours->buckets.size(), 1u);
+  EXPECT_EQ(hours->buckets[0].start_ms, kT0);
+}
+
+TEST_F(IngestTest, ACopyWhoseSamplesRetentionThinnedIsKeptAndCounted) {
+  // Raw samples are kept one day. Seq 2 is two days old and waits above a gap (seq 1 never came),
+  // so retention keeps its row (it holds the ack's place) but deletes its samples: its buckets can
+  // no longer be recomputed without it. Seq 3 is recent.
+  StoreOptions options;
+  options.retention.raw_days = 1;
+  reopen(options);
+  commit_ok(store(), batch_of("sensor-1", {reading(2, kT0, 20.0), reading(3, kT0 + 2 * kDay, 21.0)}), kT0 + 2 * kDay);
+  ASSERT_TRUE(store().apply_retention(kT0 + 2 * kDay).ok());
+  IngestBatch peer;
+  peer.elsewhere.push_back(ConsumedRange{"sensor-1", 2, 3, true});
+  auto summary = commit_ok(store(), peer, kT0 + 2 * kDay);
+  EXPECT_EQ(summary.withdrawn, 1u);
+  EXPECT_EQ(summary.duplicates_kept, 1u);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM readings WHERE seq = 2"), 1);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM readings WHERE seq = 3"), 0);
+}
+
 }  // namespace
 }  // namespace kelvin::store

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace kelvin::gateway {
 
@@ -17,6 +18,8 @@ struct BrokerSettings {
   std::filesystem::path ca_file, server_cert_file, server_key_file, crl_file;
   std::filesystem::path state_dir;  // persistence, config and ACL live here
   std::string gateway_identity = "svc-gateway";
+  // Further gateways sharing this broker (docs/scaling.md): the same rights as gateway_identity.
+  std::vector<std::string> peer_gateway_identities;
   // Larger than the protocol's 16 KiB so that an oversized telemetry payload reaches the gateway
   // and is rejected there with a counted reason, instead of vanishing inside the broker.
   std::size_t max_packet_bytes = 256 * 1024;
@@ -34,8 +37,9 @@ std::filesystem::path broker_acl_path(const BrokerSettings& settings);
 std::string render_broker_config(const BrokerSettings& settings);
 
 // The ACL: a device writes only devices/<own id>/{telemetry,status,ota/status} and reads only its
-// own ack and ota topics; the gateway's identity reads every device's telemetry and status and
-// writes acks and OTA notices.
+// own ack and ota topics; each gateway identity reads every device's telemetry and status, writes
+// acks and OTA notices, writes its own kelvin/gateways/<identity>/... topics and reads the other
+// gateways' (peer_sync.hpp). No pattern covers kelvin/: devices can neither read nor forge them.
 std::string render_broker_acl(const BrokerSettings& settings);
 
 }  // namespace kelvin::gateway

@@ -8,12 +8,14 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "kelvin/store/store.hpp"
@@ -50,6 +52,12 @@ struct GatewaySettings {
   std::optional<std::string> ca_passphrase;
   std::chrono::milliseconds crl_check_interval{3'600'000};
   std::optional<InfluxExportSettings> influx;  // unset: no export
+  // Several gateways on one broker (docs/scaling.md). Non-empty: the ingest takes telemetry as a
+  // member of the shared subscription $share/<share_group>/devices/+/telemetry (MQTT v5) and
+  // synchronises what it consumed with the other members (peer_sync.hpp).
+  std::string share_group;
+  // managed only: the service identities of the other gateways that connect to this broker.
+  std::vector<std::string> peer_gateways;
 };
 
 
@@ -71,6 +79,8 @@ class Gateway {
   Result<void> start_broker();
   Result<void> start_client();
   Result<void> start_exporter();
+  Result<void> start_peer_sync();
+  void subscribe_telemetry();
   // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
   void run_housekeeping();
   void check_crl();
@@ -83,6 +93,7 @@ class Gateway {
   std::unique_ptr<mqtt::Client> client_;
   std::unique_ptr<influx::Writer> influx_writer_;
   std::unique_ptr<InfluxExporter> exporter_;
+  std::unique_ptr<PeerSync> peer_sync_;  // with a share_group only
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread housekeeping_;

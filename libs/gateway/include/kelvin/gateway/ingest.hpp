@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <mutex>
 #include <string>
@@ -51,12 +52,18 @@ struct IngestCounters {
   std::uint64_t status_rejected = 0;
   std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
+  std::uint64_t peer_ranges = 0;  // ranges other gateways reported consumed (docs/scaling.md)
+  std::uint64_t readings_withdrawn = 0;  // own copies given up because a peer stored them too
+  std::uint64_t duplicates_kept = 0;     // such copies kept: retention had thinned their buckets
   std::int64_t latency_p50_ms = 0;  // reading ts → commit, readings stored since start
   std::int64_t latency_p99_ms = 0;
 };
 
 // Publishes {"seq":N} on devices/{id}/ack; returns false when it could not be queued.
 using AckSink = std::function<bool(std::string_view device_id, std::uint64_t contiguous_seq)>;
+// Told of every commit that held this gateway's own data (readings, rejections, floors), on the
+// commit thread after the commit and the acks: the peers' notice (peer_sync.hpp) is built here.
+using CommitListener = std::function<void(const store::IngestBatch& batch, const store::CommitSummary& summary)>;
 using WallClock = std::function<std::int64_t()>;  // Unix milliseconds
 
 std::int64_t system_now_ms();
@@ -78,6 +85,12 @@ class Ingest {
   // `kelvinctl device remove --purge`) it is ignored instead of bringing the device back.
   void handle_message(std::string_view topic, std::string_view payload, bool retained = false);
 
+  // Thread-safe, never blocks for long. Seqs other gateways sharing the broker consumed: committed
+  // with the next batch, so the acks move over them and resends of them are not stored here.
+  void add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges);
+  // Set before start(); called after each commit of this gateway's own data.
+  void set_commit_listener(CommitListener listener);
+
   IngestCounters counters() const;
 
  private:
@@ -92,7 +105,8 @@ class Ingest {
   bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();
-  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses);
+  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
+              const std::map<std::string, std::uint64_t, std::less<>>& peer_through);
 
   store::Store& store_;
   AckSink ack_sink_;
@@ -104,6 +118,10 @@ class Ingest {
   std::condition_variable work_ready_;   // commit thread waits for work
   std::condition_variable space_ready_;  // network thread waits for room
   store::IngestBatch waiting_;
+  // Per device, the highest watermark a peer reported in waiting_.elsewhere: an ack at or below it
+  // is the peer's to send, so a commit of peers' ranges alone acknowledges only what it adds.
+  std::map<std::string, std::uint64_t, std::less<>> waiting_peer_through_;
+  CommitListener commit_listener_;
   std::vector<StatusUpdate> waiting_statuses_;
   std::chrono::steady_clock::time_point first_waiting_since_;
   bool stopping_ = false;

@@ -49,6 +49,10 @@ class Store {
   // The device's current ack (0 for a device never seen).
   Result<std::uint64_t> acked_seq(std::string_view device_id);
 
+  // Every device's consumption (watermark and the runs above it), sorted by device id: what a
+  // gateway tells the other gateways sharing its broker when one of them joins (docs/scaling.md).
+  Result<std::vector<DeviceConsumption>> consumption();
+
   // Buckets of one series; see Query for the range semantics. An unknown device or a quantity it
   // never reported gives no buckets. Errc::invalid_argument for a malformed query.
   Result<QueryResult> query(const Query& query);

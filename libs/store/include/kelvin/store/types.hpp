@@ -43,21 +43,46 @@ struct SeqFloor {
   std::uint64_t first_held_seq = 0;
 };
 
+// Seqs [first_seq, last_seq] of a device that another gateway sharing the broker reports it has
+// consumed (docs/scaling.md). They count as consumed here too: the watermark moves over them and a
+// reading with such a seq is a duplicate, so a device's readings split between gateways are
+// acknowledged as one sequence and stored once across them. Kept until the watermark passes them.
+struct ConsumedRange {
+  std::string device_id;
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  // The peer stored these very readings, and this store is the one to give way if it stored some
+  // of them too (a resend raced the original to two gateways): its copies are withdrawn — rows,
+  // samples, and rollups recomputed — so the reading stays stored exactly once across gateways. A
+  // copy whose bucket retention has already thinned is kept (and counted as kept).
+  bool withdraw_own_copies = false;
+};
+
+// Ranges consumed elsewhere are applied first, so a reading a peer already stored is a duplicate.
 struct IngestBatch {
   std::vector<DeviceReading> readings;
   std::vector<ConsumedSeq> rejected;
   std::vector<SeqFloor> floors;
+  std::vector<ConsumedRange> elsewhere;
 };
 
 // The ack to publish on devices/{id}/ack: every seq up to contiguous_seq is stored or consumed.
+// Seqs [first, last] of one device.
+struct SeqRun {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  bool operator==(const SeqRun&) const = default;
+};
+
 struct DeviceAck {
   std::string device_id;
   std::uint64_t contiguous_seq = 0;
+  std::vector<SeqRun> stored;  // the runs of seqs this commit newly stored, ascending
 };
 
 struct CommitSummary {
   std::size_t stored = 0;             // readings newly stored
-  std::size_t duplicates = 0;         // readings already consumed (stored, rejected, or <= the ack)
+  std::size_t duplicates = 0;         // readings already consumed (stored, rejected, elsewhere, or <= the ack)
   std::size_t rejected_recorded = 0;  // rejected seqs newly recorded (a repeated rejection is not)
   std::size_t given_up = 0;           // seqs below a SeqFloor that never arrived: lost on the device
   // Readings and rejections skipped because the store cannot represent them: malformed device id,
@@ -65,7 +90,17 @@ struct CommitSummary {
   // a non-finite one. The decoder produces none of these except seq > 2^63-1. Skipping, rather than
   // failing the commit, keeps one such reading from blocking everyone else's batch.
   std::size_t invalid = 0;
+  std::size_t withdrawn = 0;             // own copies withdrawn because a peer stored them (ConsumedRange)
+  std::size_t duplicates_kept = 0;       // such copies kept: their bucket's raw samples are gone
   std::vector<DeviceAck> acks;  // one per (well-formed) device present in the batch, in first-seen order
+};
+
+// What a device has consumed in this store: every seq up to `watermark`, and the runs above it
+// (stored, rejected or consumed elsewhere), ascending and disjoint.
+struct DeviceConsumption {
+  std::string device_id;
+  std::uint64_t watermark = 0;
+  std::vector<SeqRun> above;
 };
 
 // ---- Configuration -------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+// Withdrawing this store's copy of a reading that a peer gateway sharing the broker stored too
+// (ConsumedRange::withdraw_own_copies, docs/scaling.md): a resend can race the original to two
+// gateways, and the one with the higher identity gives its copy up, so each reading is stored
+// once across them. Rare (a gateway lost readings in flight and the device resent), so it favours
+// simplicity: the rollup buckets a withdrawn reading was in are recomputed from their samples.
+
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include "buckets.hpp"
+#include "store_impl.hpp"
+
+namespace kelvin::store {
+namespace {
+
+using sqlite::StatementReset;
+
+constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
+
+}  // namespace
+
+Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std::uint64_t first, std::uint64_t last,
+                                            std::int64_t raw_horizon_ms, CommitSummary& summary) {
+  struct Copy {
+    std::uint64_t seq;
+    std::int64_t ts_ms;
+  };
+  std::vector<Copy> copies;
+  {
+    auto& select = statements_.readings_in_seq_range;
+    StatementReset reset(select);
+    select.bind(1, progress.row_id);
+    select.bind(2, sqlite::to_sql(first));
+    select.bind(3, sqlite::to_sql(last));
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      copies.push_back({sqlite::from_sql_unsigned(select.column_int64(0)), select.column_int64(1)});
+    }
+  }
+  if (copies.empty()) return {};
+
+  std::vector<std::int64_t> series;
+  {
+    auto& select = statements_.series_of_device;
+    StatementReset reset(select);
+    select.bind(1, progress.row_id);
+    for (;;) {
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      series.push_back(select.column_int64(0));
+    }
+  }
+
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> buckets;  // series, width, start
+  std::int64_t withdrawn = 0;
+  for (const Copy& copy : copies) {
+    const auto hour = align_down(copy.ts_ms, kHourMs);
+    if (!hour || *hour < raw_horizon_ms) {
+      ++summary.duplicates_kept;
+      continue;
+    }
+    auto& remove = statements_.reading_delete;
+    StatementReset reset_remove(remove);
+    remove.bind(1, progress.row_id);
+    remove.bind(2, sqlite::to_sql(copy.seq));
+    if (auto done = remove.run(); !done) return std::move(done).error();
+    for (std::int64_t id : series) {
+      auto& sample = statements_.sample_delete;
+      StatementReset reset_sample(sample);
+      sample.bind(1, id);
+      sample.bind(2, copy.ts_ms);
+      sample.bind(3, sqlite::to_sql(copy.seq));
+      if (auto done = sample.run(); !done) return std::move(done).error();
+      for (std::int64_t width : kRollupWidths) buckets.emplace(id, width, align_down(copy.ts_ms, width).value_or(0));
+    }
+    ++withdrawn;
+    ++summary.withdrawn;
+  }
+  if (withdrawn == 0) return {};
+
+  for (const auto& [id, width, start] : buckets) {
+    BucketStats stats;
+    {
+      auto& select = statements_.samples_in_range;
+      StatementReset reset(select);
+      select.bind(1, id);
+      select.bind(2, start);
+      select.bind(3, start + width);
+      for (;;) {
+        auto row = select.step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        stats.add(select.column_int64(0), sqlite::from_sql_unsigned(select.column_int64(1)), select.column_double(2));
+      }
+    }
+    if (stats.count == 0) {
+      auto& remove = statements_.rollup_delete;
+      StatementReset reset(remove);
+      remove.bind(1, id);
+      remove.bind(2, width);
+      remove.bind(3, start);
+      if (auto done = remove.run(); !done) return std::move(done).error();
+      continue;
+    }
+    auto& replace = statements_.rollup_replace;
+    StatementReset reset(replace);
+    replace.bind(1, id);
+    replace.bind(2, width);
+    replace.bind(3, start);
+    replace.bind(4, stats.min);
+    replace.bind(5, stats.max);
+    replace.bind(6, stats.sum);
+    replace.bind(7, sqlite::to_sql(stats.count));
+    replace.bind(8, stats.last_ts_ms);
+    replace.bind(9, sqlite::to_sql(stats.last_seq));
+    replace.bind(10, stats.last_value);
+    if (auto done = replace.run(); !done) return std::move(done).error();
+  }
+
+  auto& uncount = statements_.device_uncount_readings;
+  StatementReset reset(uncount);
+  uncount.bind(1, progress.row_id);
+  uncount.bind(2, withdrawn);
+  return uncount.run();
+}
+
+}  // namespace kelvin::store

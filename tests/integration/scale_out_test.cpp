@@ -1,0 +1,322 @@
+// Two gateways on one broker (docs/scaling.md): gateway A runs the managed Mosquitto, gateway B
+// connects to it as an external broker; both take telemetry as members of one MQTT v5 shared
+// subscription and export to the same InfluxDB. Simulated devices publish continuously while B is
+// killed with SIGKILL and started again. Afterwards every seq a device produced is stored exactly
+// once across the two stores and exactly once in InfluxDB, and both gateways acknowledge it.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "installation.hpp"
+#include "kelvin/testing/influx_server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kelvin::testing::BackgroundProcess;
+using kelvin::testing::InfluxServer;
+using kelvin::testing::InfluxTls;
+using kelvin::testing::Installation;
+using kelvin::testing::project_binary;
+using kelvin::testing::read_text;
+using kelvin::testing::TempDir;
+using kelvin::testing::wait_until;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr int kDevices = 4;
+constexpr const char* kDatabase = "kelvin";
+constexpr const char* kPeer = "svc-gateway-b";
+
+using SeqsByDevice = std::map<std::string, std::set<std::uint64_t>>;
+
+SeqsByDevice stored_seqs(kelvin::store::Store& store) {
+  SeqsByDevice seqs;
+  auto batch = store.read_export_batch(0, 10'000'000);
+  EXPECT_TRUE(batch.ok()) << batch.error().message;
+  if (!batch) return seqs;
+  for (const auto& exported : batch->readings) {
+    EXPECT_TRUE(seqs[exported.device_id].insert(exported.reading.seq).second) << "stored twice in one store";
+  }
+  return seqs;
+}
+
+// The exporter's cursor (in the store itself, not the statistics file, which may be a second old)
+// has passed every reading of the store.
+bool exported_everything(kelvin::store::Store& store) {
+  auto cursor = store.export_cursor("influxdb");
+  if (!cursor) return false;
+  auto backlog = store.export_backlog(*cursor);
+  return backlog && backlog->readings == 0;
+}
+
+nlohmann::json read_stats(const fs::path& file) {
+  auto json = nlohmann::json::parse(read_text(file), nullptr, false);
+  return json.is_discarded() ? nlohmann::json(nullptr) : json;
+}
+
+std::uint64_t readings_stored(const nlohmann::json& stats) {
+  return stats.is_object() ? stats.value("readings_stored", std::uint64_t{0}) : 0;
+}
+
+class ScaleOut : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 1; i <= kDevices; ++i) a_.issue_device("sensor-0" + std::to_string(i));
+    a_.kelvinctl({"pki", "--dir", a_.pki_dir().string(), "issue", "service", kPeer});
+    influx_.create_database(kDatabase);
+    // Gateway A: the managed broker lets B in with a gateway's rights; both are in share group "kelvin".
+    std::ofstream(a_.config_file(), std::ios::app) << "peer_gateways = [\"" << kPeer << "\"]\n"
+                                                   << "[ingest]\nshare_group = \"kelvin\"\n";
+    a_.export_to_influx(influx_.url(), a_.pki_dir() / "ca.crt", kDatabase, influx_.admin_user(),
+                        influx_.admin_password(), {"retry_max_s = 2"});
+    // Gateway B: its own state dir and store, A's broker as an external one, its own identity.
+    fs::create_directories(b_state());
+    fs::permissions(b_state(), fs::perms::owner_all);
+    const fs::path service = a_.pki_dir() / "services" / kPeer;
+    std::ofstream(b_config()) << "state_dir = \"" << b_state().string() << "\"\n"
+                              << "service_identity = \"" << kPeer << "\"\n"
+                              << "[broker]\nmode = \"external\"\nhost = \"localhost\"\n"
+                              << "port = " << a_.port() << "\n"
+                              << "ca_file = \"" << (a_.pki_dir() / "ca.crt").string() << "\"\n"
+                              << "cert_file = \"" << (service / (std::string(kPeer) + ".crt")).string() << "\"\n"
+                              << "key_file = \"" << (service / (std::string(kPeer) + ".key")).string() << "\"\n"
+                              << "[ingest]\nshare_group = \"kelvin\"\n"
+                              << "[export.influxdb]\nurl = \"" << influx_.url() << "\"\ndatabase = \"" << kDatabase
+                              << "\"\nca_file = \"" << (a_.pki_dir() / "ca.crt").string() << "\"\n"
+                              << "credentials_file = \"" << (a_.root() / "influx.credentials").string() << "\"\n"
+                              << "retry_max_s = 2\n";
+  }
+
+  void TearDown() override {
+    if (simulator_) simulator_->stop(SIGTERM, 30s);
+    if (b_) b_->stop(SIGTERM, 20s);
+    if (HasFailure()) {
+      std::cerr << "---- gateway A log ----\n" << a_.gateway_log();
+      std::cerr << "---- gateway B log ----\n" << read_text(b_dir_ / "gateway.log");
+      std::cerr << "---- simulator log ----\n" << read_text(a_.root() / "simulator.log");
+    }
+  }
+
+  fs::path b_state() const { return b_dir_ / "state"; }
+  fs::path b_config() const { return b_dir_ / "gateway.toml"; }
+  nlohmann::json b_stats() const { return read_stats(b_state() / "gateway-stats.json"); }
+
+  static bool ready(const nlohmann::json& stats) {
+    return stats.is_object() && stats.value("connected", 0) == 1 && stats.contains("peers") &&
+           stats["peers"].value("ready", false);
+  }
+
+  void start_b() {
+    fs::remove(b_state() / "gateway-stats.json");
+    b_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{project_binary("kelvin-gateway"), "--config", b_config().string()},
+        b_dir_ / "gateway.log");
+    ASSERT_TRUE(wait_until([&] { return ready(b_stats()); }, 40s)) << "gateway B did not join:\n"
+                                                                   << read_text(b_dir_ / "gateway.log");
+  }
+
+  void start_devices() {
+    simulator_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{project_binary("kelvin-agent"), "simulate", "--devices", std::to_string(kDevices),
+                                 "--interval", "0.02", "--pki-dir", a_.pki_dir().string(), "--host", "localhost",
+                                 "--port", std::to_string(a_.port()), "--prefix", "sensor-", "--first", "1"},
+        a_.root() / "simulator.log");
+  }
+
+  // The lowest ack over all devices, as gateway A's store has it.
+  std::uint64_t lowest_ack() {
+    auto store = a_.open_store();
+    std::uint64_t lowest = UINT64_MAX;
+    for (int i = 1; i <= kDevices; ++i) {
+      auto ack = store.acked_seq("sensor-0" + std::to_string(i));
+      lowest = std::min(lowest, ack ? *ack : 0);
+    }
+    return lowest;
+  }
+
+  Installation a_;
+  InfluxServer influx_{InfluxTls{a_.pki_dir() / "server" / "server.crt", a_.pki_dir() / "server" / "server.key",
+                                 a_.pki_dir() / "ca.crt"}};
+  TempDir b_dir_;
+  std::unique_ptr<BackgroundProcess> b_;
+  std::unique_ptr<BackgroundProcess> simulator_;
+};
+
+TEST_F(ScaleOut, EveryReadingIsStoredOnceAcrossTwoGatewaysWhileOneIsKilled) {
+  a_.start_gateway();
+  ASSERT_TRUE(wait_until([&] { return ready(a_.stats()); }, 20s)) << a_.stats().dump();
+  start_b();
+  start_devices();
+
+  // Both gateways take a share of the readings.
+  ASSERT_TRUE(wait_until([&] { return readings_stored(a_.stats()) > 200 && readings_stored(b_stats()) > 200; }, 60s))
+      << "A stored " << readings_stored(a_.stats()) << ", B stored " << readings_stored(b_stats());
+  const std::uint64_t acked_before = lowest_ack();
+  EXPECT_GT(acked_before, 50u) << "acks do not move although the readings are split between the gateways";
+
+  // B dies mid-stream: what it had taken but not committed is lost to it; A carries on alone.
+  ASSERT_TRUE(b_->stop(SIGKILL).has_value());
+  const std::uint64_t a_at_kill = readings_stored(a_.stats());
+  ASSERT_TRUE(wait_until([&] { return readings_stored(a_.stats()) > a_at_kill + 200; }, 30s))
+      << "A stopped storing when B died";
+  start_b();
+  const std::uint64_t b_after_restart = readings_stored(b_stats());
+  ASSERT_TRUE(wait_until([&] { return readings_stored(b_stats()) > b_after_restart + 100; }, 30s))
+      << "B takes no share after its restart";
+
+  // The devices resend what B lost (after their resend timeout): the acks pass the point of the kill.
+  const std::uint64_t acked_at_restart = lowest_ack();
+  ASSERT_TRUE(wait_until([&] { return lowest_ack() > acked_at_restart + 500; }, 90s))
+      << "acks stuck at " << lowest_ack();
+
+  ASSERT_TRUE(simulator_->stop(SIGTERM, 60s).has_value());
+  simulator_.reset();
+  const std::string simulator_log = read_text(a_.root() / "simulator.log");
+  std::smatch taken;
+  ASSERT_TRUE(std::regex_search(simulator_log, taken, std::regex("(\\d+) readings taken, 0 unacknowledged")))
+      << simulator_log;
+  const std::uint64_t produced = std::stoull(taken[1]);
+
+  // Both stores together hold every seq once; neither holds one the other has.
+  auto store_a = a_.open_store();
+  auto store_b = kelvin::store::Store::open(b_state() / "telemetry.db");
+  ASSERT_TRUE(store_b.ok()) << store_b.error().message;
+  const SeqsByDevice in_a = stored_seqs(store_a);
+  const SeqsByDevice in_b = stored_seqs(*store_b);
+  std::uint64_t total = 0;
+  for (int i = 1; i <= kDevices; ++i) {
+    const std::string device = "sensor-0" + std::to_string(i);
+    const auto& a = in_a.count(device) ? in_a.at(device) : std::set<std::uint64_t>{};
+    const auto& b = in_b.count(device) ? in_b.at(device) : std::set<std::uint64_t>{};
+    std::vector<std::uint64_t> both;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    EXPECT_TRUE(both.empty()) << device << ": " << both.size() << " seqs stored by both gateways, first "
+                              << (both.empty() ? 0 : both.front());
+    EXPECT_FALSE(a.empty()) << device << " never reached A";
+    EXPECT_FALSE(b.empty()) << device << " never reached B";
+    std::set<std::uint64_t> all(a.begin(), a.end());
+    all.insert(b.begin(), b.end());
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(*all.begin(), 1u) << device;
+    EXPECT_EQ(all.size(), *all.rbegin()) << device << ": seqs missing from 1.." << *all.rbegin();
+    // Each gateway acknowledges the whole sequence, whichever of them stored a reading.
+    EXPECT_TRUE(wait_until([&] { return *store_a.acked_seq(device) == *all.rbegin(); }, 10s))
+        << device << ": A acks " << *store_a.acked_seq(device) << " of " << *all.rbegin();
+    EXPECT_TRUE(wait_until([&] { return *store_b->acked_seq(device) == *all.rbegin(); }, 10s))
+        << device << ": B acks " << *store_b->acked_seq(device) << " of " << *all.rbegin();
+    total += all.size();
+  }
+  EXPECT_EQ(total, produced);
+
+  // Both exporters wrote to one InfluxDB: it holds every reading once (points are idempotent).
+  ASSERT_TRUE(wait_until([&] { return exported_everything(store_a) && exported_everything(*store_b); }, 60s))
+      << a_.stats().dump() << "\n" << b_stats().dump();
+  auto counts = influx_.query(kDatabase, "SELECT count(seq) FROM kelvin_reading GROUP BY device");
+  std::uint64_t in_influx = 0;
+  for (const auto& series : counts["results"][0]["series"]) in_influx += series["values"][0][1].get<std::uint64_t>();
+  EXPECT_EQ(in_influx, produced) << counts.dump();
+
+  std::cerr << "withdrawn duplicates: A " << a_.stats().value("readings_withdrawn", 0) << ", B "
+            << b_stats().value("readings_withdrawn", 0) << "\n";
+  EXPECT_EQ(a_.stats().value("readings_withdrawn", 1), 0) << "svc-gateway sorts first: it never gives way";
+  // Neither gateway refused the other's notices, and no device could read them (ACL: no pattern).
+  EXPECT_EQ(a_.stats()["peers"].value("notices_rejected", 1), 0);
+  EXPECT_EQ(b_stats()["peers"].value("notices_rejected", 1), 0);
+}
+
+TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
+  a_.start_gateway();
+  start_b();
+  auto device = a_.device_files("sensor-01");
+  const fs::path seen = a_.root() / "device-sub.log";
+  auto sub = a_.subscribe(device, "kelvin/gateways/#", seen);
+  std::this_thread::sleep_for(1s);
+  // A forged notice claiming sensor-02's seqs 1..1000 were consumed: if taken, readings would be
+  // acknowledged without being stored.
+  a_.publish(device, "kelvin/gateways/svc-gateway/consumed",
+                           R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(*a_.open_store().acked_seq("sensor-02"), 0u);
+  // B restarts and both exchange summaries: none of it reaches the device.
+  ASSERT_TRUE(b_->stop(SIGTERM).has_value());
+  start_b();
+  std::this_thread::sleep_for(1s);
+  sub->stop(SIGTERM);
+  EXPECT_EQ(read_text(seen), "") << "a device received the gateways' traffic";
+}
+
+// The race a resend can cause: the same readings reach both gateways at the same moment (here:
+// one batch published twice at once, which the shared subscription hands to A and to B in turn),
+// both store them before either hears of the other's commit. The gateway whose identity sorts
+// later (svc-gateway-b) withdraws its copies when A's notice arrives.
+TEST_F(ScaleOut, ReadingsThatRaceToBothGatewaysEndUpStoredOnce) {
+  a_.start_gateway();
+  ASSERT_TRUE(wait_until([&] { return ready(a_.stats()); }, 20s)) << a_.stats().dump();
+  start_b();
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string batch = "{\"batch\":[";
+  for (int seq = 1; seq <= 50; ++seq) {
+    batch += (seq > 1 ? "," : "") + std::string("{\"seq\":") + std::to_string(seq) +
+             ",\"ts\":" + std::to_string(now_ms - 60'000 + seq * 1000) + ",\"values\":{\"temperature\":" +
+             std::to_string(20 + seq % 7) + ".5}}";
+  }
+  batch += "]}";
+  auto published = a_.publish(a_.device_files("sensor-01"), "devices/sensor-01/telemetry", batch, {"--repeat", "2"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+
+  auto store_a = a_.open_store();
+  ASSERT_TRUE(wait_until([&] { return *store_a.acked_seq("sensor-01") == 50; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return fs::exists(b_state() / "telemetry.db"); }, 5s));
+  auto store_b = kelvin::store::Store::open(b_state() / "telemetry.db");
+  ASSERT_TRUE(store_b.ok()) << store_b.error().message;
+  ASSERT_TRUE(wait_until([&] { return *store_b->acked_seq("sensor-01") == 50; }, 20s));
+  // Both copies arrived: either both gateways stored the batch and B withdrew its copy, or the
+  // second copy reached a gateway that already knew it (a duplicate). Either way: once in total.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto a = stored_seqs(store_a)["sensor-01"];
+        auto b = stored_seqs(*store_b)["sensor-01"];
+        return a.size() + b.size() == 50;
+      },
+      20s))
+      << "A holds " << stored_seqs(store_a)["sensor-01"].size() << ", B holds "
+      << stored_seqs(*store_b)["sensor-01"].size() << "\n" << b_stats().dump();
+  const auto in_a = stored_seqs(store_a)["sensor-01"];
+  const auto in_b = stored_seqs(*store_b)["sensor-01"];
+  std::set<std::uint64_t> all(in_a.begin(), in_a.end());
+  all.insert(in_b.begin(), in_b.end());
+  EXPECT_EQ(all.size(), 50u);
+  // The statistics files are rewritten every second: wait for the ones that count both copies.
+  auto second_copy_accounted = [&] {
+    const auto a = a_.stats();
+    const auto b = b_stats();
+    if (!a.is_object() || !b.is_object()) return false;
+    return a.value("duplicates", 0) + b.value("duplicates", 0) + b.value("readings_withdrawn", 0) == 50;
+  };
+  EXPECT_TRUE(wait_until(second_copy_accounted, 10s)) << a_.stats().dump() << "\n" << b_stats().dump();
+  const auto stats_a = a_.stats();
+  const auto stats_b = b_stats();
+  std::cerr << "A stored " << readings_stored(stats_a) << ", duplicates " << stats_a.value("duplicates", 0)
+            << "; B stored " << readings_stored(stats_b) << ", duplicates " << stats_b.value("duplicates", 0)
+            << ", withdrawn " << stats_b.value("readings_withdrawn", 0) << "\n";
+  EXPECT_EQ(stats_a.value("readings_withdrawn", 1), 0);
+  // The rollups agree with what B still holds: a withdrawn reading leaves no trace in its buckets.
+  auto minutes = store_b->query(
+      {"sensor-01", kelvin::proto::Quantity::temperature, now_ms - 120'000, now_ms + 60'000, 60'000, std::nullopt});
+  ASSERT_TRUE(minutes.ok()) << minutes.error().message;
+  std::uint64_t counted = 0;
+  for (const auto& bucket : minutes->buckets) counted += bucket.count;
+  EXPECT_EQ(counted, in_b.size());
+}
+
+}  // namespace

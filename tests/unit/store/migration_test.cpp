@@ -1,0 +1,614 @@
+// Upgrading stores written by earlier versions: the released schema version 1 (kelvin up to
+// 72cbb5b), development builds that wrote the export log under version 1, and what stays refused.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "kelvin/testing/temp_dir.hpp"
+#include "store_test_support.hpp"
+
+namespace kelvin::store {
+namespace {
+
+namespace fs = std::filesystem;
+using kelvin::testing::TempDir;
+using namespace kelvin::store::testing;
+
+// The schema of the released kelvin (git show 72cbb5b:libs/store/src/schema.cpp), verbatim, with
+// the marks and journal mode that release wrote. Never edit it: released files look like this.
+constexpr const char* kReleasedVersion1Sql = R"sql(
+CREATE TABLE devices (
+  id                   INTEGER PRIMARY KEY,
+  name                 TEXT NOT NULL UNIQUE,
+  registered_ms        INTEGER,
+  watermark            INTEGER NOT NULL DEFAULT 0 CHECK (watermark >= 0),
+  last_seen_ms         INTEGER,
+  readings_stored      INTEGER NOT NULL DEFAULT 0,
+  rejected_total       INTEGER NOT NULL DEFAULT 0,
+  status_state         TEXT,
+  status_firmware      TEXT,
+  status_dropped_total INTEGER,
+  status_at_ms         INTEGER
+) STRICT;
+
+CREATE TABLE series (
+  id       INTEGER PRIMARY KEY,
+  device   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  quantity TEXT NOT NULL,
+  UNIQUE (device, quantity)
+) STRICT;
+
+CREATE TABLE readings (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq    INTEGER NOT NULL CHECK (seq >= 1),
+  ts_ms  INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX readings_by_time ON readings (device, ts_ms);
+
+CREATE TABLE samples (
+  series INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+  ts_ms  INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  value  REAL NOT NULL,
+  PRIMARY KEY (series, ts_ms, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rollups (
+  series          INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+  width_ms        INTEGER NOT NULL CHECK (width_ms IN (60000, 3600000)),
+  bucket_start_ms INTEGER NOT NULL,
+  min_value       REAL NOT NULL,
+  max_value       REAL NOT NULL,
+  value_sum       REAL NOT NULL,
+  value_count     INTEGER NOT NULL,
+  last_ts_ms      INTEGER NOT NULL,
+  last_seq        INTEGER NOT NULL,
+  last_value      REAL NOT NULL,
+  PRIMARY KEY (series, width_ms, bucket_start_ms)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rejected (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq    INTEGER NOT NULL CHECK (seq >= 1),
+  reason TEXT NOT NULL,
+  at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rejected_by_time ON rejected (device, at_ms);
+
+CREATE TABLE retention_horizons (
+  resolution TEXT PRIMARY KEY CHECK (resolution IN ('raw', 'minute', 'hour')),
+  horizon_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+constexpr const char* kReleasedVersion1Marks =
+    "PRAGMA application_id = 1263294030; PRAGMA user_version = 1; PRAGMA journal_mode = WAL;";  // "KLVN"
+
+// Data as the released gateway wrote it, through raw SQL. Internal device ids are not in name order
+// (sensor-b is 1, sensor-a is 2), and sensor-b's seqs 1 and 2 share a timestamp with sensor-a's
+// seqs 1 and 2, so the export order (ts_ms, device id, seq) differs from every other order of
+// these columns and from name order. sensor-a's seq 5 waits above its watermark 2 (seqs 3 and 4
+// missing); sensor-b's seq 3 was rejected.
+constexpr const char* kReleasedVersion1Data = R"sql(
+INSERT INTO devices VALUES (1, 'sensor-b', 1735603200000, 4, 1735689603000, 3, 1, 'online', '1.2.0', 7, 1735689605000);
+INSERT INTO devices VALUES (2, 'sensor-a', NULL, 2, 1735689600000, 3, 0, 'offline', '1.1.0', 2, 1735689606000);
+INSERT INTO devices VALUES (3, 'sensor-c', 1735516800000, 0, NULL, 0, 0, NULL, NULL, NULL, NULL);
+INSERT INTO series VALUES (1, 1, 'temperature'), (2, 1, 'humidity'), (3, 2, 'temperature');
+INSERT INTO readings VALUES (1, 1, 1735689600000), (1, 2, 1735689600000), (1, 4, 1735689603000),
+                            (2, 1, 1735689600000), (2, 2, 1735689600000), (2, 5, 1735689540000);
+INSERT INTO samples VALUES (1, 1735689600000, 1, 20.5), (2, 1735689600000, 1, 40.0),
+                           (1, 1735689600000, 2, 21.0),
+                           (1, 1735689603000, 4, 21.5), (2, 1735689603000, 4, 41.0),
+                           (3, 1735689600000, 1, 19.0), (3, 1735689600000, 2, 19.5),
+                           (3, 1735689540000, 5, 18.0);
+INSERT INTO rollups VALUES
+  (1, 60000, 1735689600000, 20.5, 21.5, 63.0, 3, 1735689603000, 4, 21.5),
+  (1, 3600000, 1735689600000, 20.5, 21.5, 63.0, 3, 1735689603000, 4, 21.5),
+  (2, 60000, 1735689600000, 40.0, 41.0, 81.0, 2, 1735689603000, 4, 41.0),
+  (2, 3600000, 1735689600000, 40.0, 41.0, 81.0, 2, 1735689603000, 4, 41.0),
+  (3, 60000, 1735689540000, 18.0, 18.0, 18.0, 1, 1735689540000, 5, 18.0),
+  (3, 60000, 1735689600000, 19.0, 19.5, 38.5, 2, 1735689600000, 2, 19.5),
+  (3, 3600000, 1735686000000, 18.0, 18.0, 18.0, 1, 1735689540000, 5, 18.0),
+  (3, 3600000, 1735689600000, 19.0, 19.5, 38.5, 2, 1735689600000, 2, 19.5);
+INSERT INTO rejected VALUES (1, 3, 'out_of_range', 1735689602000);
+INSERT INTO retention_horizons VALUES ('raw', 1735686000000);
+)sql";
+
+// The readings above in export order, as read_export_batch gives them.
+struct Expected {
+  const char* device_id;
+  proto::Reading reading;
+};
+std::vector<Expected> released_readings_in_export_order() {
+  return {
+      {"sensor-a", reading(5, kT0 - kMinute, 18.0)}, {"sensor-b", reading(1, kT0, 20.5, 40.0)},
+      {"sensor-b", reading(2, kT0, 21.0)},           {"sensor-a", reading(1, kT0, 19.0)},
+      {"sensor-a", reading(2, kT0, 19.5)},           {"sensor-b", reading(4, kT0 + 3 * kSecond, 21.5, 41.0)},
+  };
+}
+
+// ---- Looking at the file without the store ----
+
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Rows = std::vector<std::vector<Value>>;
+
+// Every row of `sql`, each column with its SQLite type, so a changed type or value shows.
+Rows rows_of(const fs::path& path, const std::string& sql) {
+  Rows rows;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db);
+    sqlite3_close_v2(db);
+    return rows;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close_v2(db);
+    return rows;
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value> row;
+    for (int column = 0; column < sqlite3_column_count(stmt); ++column) {
+      switch (sqlite3_column_type(stmt, column)) {
+        case SQLITE_INTEGER:
+          row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, column)));
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(sqlite3_column_double(stmt, column));
+          break;
+        case SQLITE_NULL:
+          row.emplace_back(std::monostate{});
+          break;
+        default: {
+          const unsigned char* text = sqlite3_column_text(stmt, column);
+          row.emplace_back(std::string(reinterpret_cast<const char*>(text),
+                                       static_cast<std::size_t>(sqlite3_column_bytes(stmt, column))));
+        }
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return rows;
+}
+
+// The result code of running `sql` on a connection with foreign keys on (for constraint checks).
+int exec_code(const fs::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close_v2(db);
+  return rc;
+}
+
+Rows schema_of(const fs::path& path) {
+  return rows_of(path, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
+}
+
+// The tables version 2 left as they were, whole.
+const std::vector<std::string>& untouched_table_dumps() {
+  static const std::vector<std::string> queries = {
+      "SELECT * FROM devices ORDER BY id",
+      "SELECT * FROM series ORDER BY id",
+      "SELECT * FROM samples ORDER BY series, ts_ms, seq",
+      "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
+      "SELECT * FROM rejected ORDER BY device, seq",
+      "SELECT * FROM retention_horizons ORDER BY resolution",
+  };
+  return queries;
+}
+std::vector<Rows> dump_untouched_tables(const fs::path& path) {
+  std::vector<Rows> dumps;
+  for (const auto& query : untouched_table_dumps()) dumps.push_back(rows_of(path, query));
+  return dumps;
+}
+
+constexpr const char* kReadingIdentities = "SELECT device, seq, ts_ms FROM readings ORDER BY device, seq";
+constexpr const char* kReadingsWithPositions =
+    "SELECT device, seq, ts_ms, export_position, committed_ms FROM readings ORDER BY device, seq";
+
+void write_released_version_1(const fs::path& path, const std::string& extra_sql = {}) {
+  {
+    sqlite3* db = nullptr;  // creates the file, which RawDatabase does not
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ADD_FAILURE() << "cannot create " << path;
+    sqlite3_close_v2(db);
+  }
+  RawDatabase raw(path);
+  raw.exec(kReleasedVersion1Sql);
+  raw.exec(kReleasedVersion1Data);
+  if (!extra_sql.empty()) raw.exec(extra_sql);
+  raw.exec(kReleasedVersion1Marks);
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Opens and closes the store: false, and a test failure saying why, if it cannot be opened.
+bool opens(const fs::path& path) {
+  auto store = Store::open(path);
+  if (!store) ADD_FAILURE() << store.error().message;
+  return store.ok();
+}
+
+ExportBatch read_all(Store& store, std::uint64_t after = 0) {
+  auto batch = store.read_export_batch(after, 1000);
+  EXPECT_TRUE(batch.ok()) << batch.error().message;
+  return batch.ok() ? std::move(*batch) : ExportBatch{};
+}
+
+// ---- Released version 1 ----
+
+TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_released_version_1(path);
+  const auto untouched_before = dump_untouched_tables(path);
+  const auto readings_before = rows_of(path, kReadingIdentities);
+  ASSERT_EQ(readings_before.size(), 6u);
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto b = store.device("sensor-b");
+    ASSERT_TRUE(b.ok() && b->has_value());
+    const DeviceInfo& info = **b;
+    EXPECT_EQ(info.registered_ms, kT0 - kDay);
+    EXPECT_EQ(info.last_seen_ms, kT0 + 3 * kSecond);
+    EXPECT_EQ(info.acked_seq, 4u);
+    EXPECT_EQ(info.readings_stored, 3u);
+    EXPECT_EQ(info.rejected_total, 1u);
+    ASSERT_TRUE(info.status.has_value());
+    EXPECT_EQ(info.status->state, "online");
+    EXPECT_EQ(info.status->firmware, "1.2.0");
+    EXPECT_EQ(info.status->dropped_total, 7u);
+    EXPECT_EQ(info.status->at_ms, kT0 + 5 * kSecond);
+    EXPECT_EQ(info.last_reading, reading(4, kT0 + 3 * kSecond, 21.5, 41.0));
+
+    auto a = store.device("sensor-a");
+    ASSERT_TRUE(a.ok() && a->has_value());
+    EXPECT_EQ((*a)->registered_ms, 0);
+    EXPECT_EQ((*a)->acked_seq, 2u);
+    ASSERT_TRUE((*a)->status.has_value());
+    EXPECT_EQ((*a)->status->state, "offline");
+    auto c = store.device("sensor-c");
+    ASSERT_TRUE(c.ok() && c->has_value());
+    EXPECT_EQ((*c)->registered_ms, kT0 - 2 * kDay);
+    EXPECT_FALSE((*c)->status.has_value());
+
+    // The rollups answer queries as before: minute and hour buckets straight from their rows.
+    auto minutes = store.query(
+        query_of("sensor-a", proto::Quantity::temperature, kT0 - kHour, kT0 + kHour, kMinute, Resolution::minute));
+    ASSERT_TRUE(minutes.ok()) << minutes.error().message;
+    ASSERT_EQ(minutes->buckets.size(), 2u);
+    EXPECT_EQ(minutes->buckets[0].start_ms, kT0 - kMinute);
+    EXPECT_EQ(minutes->buckets[1].count, 2u);
+    EXPECT_DOUBLE_EQ(minutes->buckets[1].mean, 19.25);
+    auto hours =
+        store.query(query_of("sensor-b", proto::Quantity::humidity, kT0, kT0 + kHour, kHour, Resolution::hour));
+    ASSERT_TRUE(hours.ok()) << hours.error().message;
+    ASSERT_EQ(hours->buckets.size(), 1u);
+    EXPECT_EQ(hours->buckets[0].count, 2u);
+    EXPECT_DOUBLE_EQ(hours->buckets[0].last, 41.0);
+  }
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
+  EXPECT_EQ(dump_untouched_tables(path), untouched_before);
+  EXPECT_EQ(rows_of(path, kReadingIdentities), readings_before);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM export_cursors"), 0);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'readings_version_1'"), 0);
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+TEST(StoreMigration, ReleasedVersion1GetsTheSchemaOfAFreshStore) {
+  TempDir tmp;
+  write_released_version_1(tmp / "old.db");
+  ASSERT_TRUE(opens(tmp / "old.db"));
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  // Every table, index and their SQL text: nothing left out, nothing left over.
+  EXPECT_EQ(schema_of(tmp / "old.db"), schema_of(tmp / "fresh.db"));
+}
+
+TEST(StoreMigration, ExportLogHoldsTheWholeHistoryOldestFirst) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_released_version_1(path);
+  const std::int64_t before_ms = wall_clock_ms();
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& store = *opened;
+  const std::int64_t after_ms = wall_clock_ms();
+
+  auto batch = read_all(store);
+  const auto expected = released_readings_in_export_order();
+  ASSERT_EQ(batch.readings.size(), expected.size());
+  EXPECT_EQ(batch.expired, 0u);
+  EXPECT_EQ(batch.end_position, expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(batch.readings[i].position, i + 1) << i;
+    EXPECT_EQ(batch.readings[i].device_id, expected[i].device_id) << i;
+    EXPECT_EQ(batch.readings[i].reading, expected[i].reading) << i;
+  }
+
+  // No exporter has a cursor yet: all of it is backlog, committed (as far as known) at the upgrade.
+  auto cursor = store.export_cursor("influxdb");
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(*cursor, 0u);
+  auto backlog = store.export_backlog(0);
+  ASSERT_TRUE(backlog.ok()) << backlog.error().message;
+  EXPECT_EQ(backlog->readings, expected.size());
+  ASSERT_TRUE(backlog->oldest_committed_ms.has_value());
+  EXPECT_GE(*backlog->oldest_committed_ms, before_ms);
+  EXPECT_LE(*backlog->oldest_committed_ms, after_ms);
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("SELECT value FROM counters WHERE name = 'export_position'"), 6);
+  EXPECT_EQ(raw.integer("SELECT count(DISTINCT committed_ms) FROM readings"), 1);
+}
+
+TEST(StoreMigration, UpgradedStoreIngestsAfterItsHistory) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_released_version_1(path);
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& store = *opened;
+
+  // Migrated readings are still duplicates: below the ack (b/1, b/4), rejected (b/3), or waiting
+  // above the ack (a/5, known only from its readings row).
+  IngestBatch again = batch_of("sensor-b", {reading(1, kT0, 20.5, 40.0), reading(3, kT0 + 2 * kSecond, 1.0),
+                                            reading(4, kT0 + 3 * kSecond, 21.5)});
+  again.readings.push_back(DeviceReading{"sensor-a", reading(5, kT0 - kMinute, 18.0)});
+  again.readings.push_back(DeviceReading{"sensor-a", reading(3, kT0 + 10 * kSecond, 22.0)});
+  CommitSummary first = commit_ok(store, again, kT0 + kHour);
+  EXPECT_EQ(first.stored, 1u);
+  EXPECT_EQ(first.duplicates, 4u);
+  EXPECT_EQ(ack_of(first, "sensor-b"), 4u);
+  EXPECT_EQ(ack_of(first, "sensor-a"), 3u);
+
+  // Filling the gap lets the ack jump over the migrated seq 5.
+  CommitSummary second = commit_ok(store, batch_of("sensor-a", {reading(4, kT0 + 11 * kSecond, 22.5)}), kT0 + kHour);
+  EXPECT_EQ(second.stored, 1u);
+  EXPECT_EQ(ack_of(second, "sensor-a"), 5u);
+
+  auto batch = read_all(store, 6);
+  ASSERT_EQ(batch.readings.size(), 2u);
+  EXPECT_EQ(batch.readings[0].position, 7u);
+  EXPECT_EQ(batch.readings[0].reading, reading(3, kT0 + 10 * kSecond, 22.0));
+  EXPECT_EQ(batch.readings[1].position, 8u);
+  EXPECT_EQ(batch.readings[1].reading, reading(4, kT0 + 11 * kSecond, 22.5));
+  EXPECT_EQ(read_all(store).readings.size(), 8u) << "each reading once";
+
+  auto data = store.query(query_of("sensor-a", proto::Quantity::temperature, kT0, kT0 + kMinute, kMinute));
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  ASSERT_EQ(data->buckets.size(), 1u);
+  EXPECT_EQ(data->buckets[0].count, 4u);  // two migrated, two new, in the same minute rollup
+}
+
+TEST(StoreMigration, OpeningAnUpgradedStoreAgainChangesNothing) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_released_version_1(path);
+  ASSERT_TRUE(opens(path));
+  const auto schema = schema_of(path);
+  const auto readings = rows_of(path, kReadingsWithPositions);
+  const auto counters = rows_of(path, "SELECT * FROM counters");
+  const auto untouched = dump_untouched_tables(path);
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    EXPECT_EQ(read_all(store).end_position, 6u);
+  }
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(rows_of(path, kReadingsWithPositions), readings);
+  EXPECT_EQ(rows_of(path, "SELECT * FROM counters"), counters);
+  EXPECT_EQ(dump_untouched_tables(path), untouched);
+}
+
+TEST(StoreMigration, ConcurrentOpenersUpgradeOnce) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_released_version_1(path);
+
+  // Holding the write lock while the openers start makes them all read version 1 before any of
+  // them can migrate; each must then find, under the lock, that another one already did.
+  constexpr int kOpeners = 4;
+  std::vector<Result<void>> results(kOpeners);
+  std::vector<std::thread> openers;
+  {
+    RawDatabase lock(path);
+    lock.exec("BEGIN IMMEDIATE");
+    for (int i = 0; i < kOpeners; ++i) {
+      openers.emplace_back([&results, &path, i] {
+        auto store = Store::open(path);
+        if (!store) results[static_cast<std::size_t>(i)] = store.error();
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    lock.exec("ROLLBACK");
+  }
+  for (auto& opener : openers) opener.join();
+  for (const auto& result : results) EXPECT_TRUE(result.ok()) << result.error().message;
+
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& store = *opened;
+  auto batch = read_all(store);
+  ASSERT_EQ(batch.readings.size(), 6u);
+  EXPECT_EQ(batch.end_position, 6u);
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("SELECT value FROM counters WHERE name = 'export_position'"), 6);
+}
+
+TEST(StoreMigration, FailedUpgradeLeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  // Not quite the released schema: the migration's last step (creating consumed_elsewhere) fails,
+  // after readings was rebuilt.
+  write_released_version_1(path, "CREATE TABLE consumed_elsewhere (x INTEGER);");
+  const auto schema = schema_of(path);
+  const auto readings = rows_of(path, kReadingIdentities);
+  const auto untouched = dump_untouched_tables(path);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  const std::string& message = store.error().message;
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("version 1 to 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("consumed_elsewhere"), std::string::npos) << message;
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(rows_of(path, kReadingIdentities), readings);
+  EXPECT_EQ(dump_untouched_tables(path), untouched);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_table_info('readings') WHERE name = 'export_position'"), 0);
+}
+
+// ---- Development builds: the export log under version 1 ----
+
+TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    commit_ok(store, batch_of("sensor-1", sequence(1, 3, kT0)), kT0);
+    commit_ok(store, batch_of("sensor-2", sequence(1, 2, kT0)), kT0 + kSecond);
+    // The newest positions (4, 5) disappear, the counter stays at 5.
+    ASSERT_TRUE(store.remove_device("sensor-2", /*purge_data=*/true).ok());
+    ASSERT_TRUE(store.advance_export_cursor("influxdb", 2, kT0 + kMinute).ok());
+  }
+  {
+    // What a build between 72cbb5b and version 2 wrote: today's schema without consumed_elsewhere.
+    RawDatabase raw(path);
+    raw.exec("DROP TABLE consumed_elsewhere; PRAGMA user_version = 1;");
+  }
+  const auto readings = rows_of(path, kReadingsWithPositions);
+  ASSERT_EQ(readings.size(), 3u);
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto cursor = store.export_cursor("influxdb");
+    ASSERT_TRUE(cursor.ok());
+    EXPECT_EQ(*cursor, 2u);
+    auto backlog = store.export_backlog(2);
+    ASSERT_TRUE(backlog.ok());
+    EXPECT_EQ(backlog->oldest_committed_ms, kT0) << "commit times are the real ones, not the upgrade's";
+    CommitSummary summary = commit_ok(store, batch_of("sensor-3", sequence(1, 1, kT0)), kT0 + kHour);
+    EXPECT_EQ(summary.stored, 1u);
+    auto batch = read_all(store, 3);
+    ASSERT_EQ(batch.readings.size(), 1u);
+    EXPECT_EQ(batch.readings[0].position, 6u) << "the counter is kept, not recomputed from the rows";
+  }
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  auto after = rows_of(path, kReadingsWithPositions);
+  ASSERT_EQ(after.size(), 4u);
+  after.pop_back();  // sensor-3's new reading: a higher device id than sensor-1's
+  EXPECT_EQ(after, readings);
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+}
+
+TEST(StoreMigration, Version1WithHalfTheExportColumnsIsRefused) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  ASSERT_TRUE(opens(path));
+  {
+    RawDatabase raw(path);
+    raw.exec("ALTER TABLE readings DROP COLUMN committed_ms; PRAGMA user_version = 1;");
+  }
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::corrupt);
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+}
+
+// ---- What stays refused ----
+
+TEST(StoreMigration, NewerVersionIsStillAConflict) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  ASSERT_TRUE(opens(path));
+  {
+    RawDatabase raw(path);
+    raw.exec("PRAGMA user_version = 3");
+  }
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::conflict);
+  EXPECT_NE(store.error().message.find("version 3"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+}
+
+TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  ASSERT_TRUE(opens(path));
+  {
+    RawDatabase raw(path);
+    raw.exec("PRAGMA user_version = 0");
+  }
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::corrupt);
+  EXPECT_NE(store.error().message.find("version 0"), std::string::npos) << store.error().message;
+}
+
+// ---- Version 2 itself ----
+
+TEST(StoreMigration, FreshStoreIsVersion2WithConsumedElsewhere) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
+  }
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(
+      rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
+      (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
+            {std::string("first_seq"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{2}},
+            {std::string("last_seq"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{0}}}));
+  EXPECT_EQ(raw.integer("SELECT wr FROM pragma_table_list WHERE name = 'consumed_elsewhere'"), 1);
+  EXPECT_EQ(raw.integer("SELECT strict FROM pragma_table_list WHERE name = 'consumed_elsewhere'"), 1);
+
+  EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (1, 2, 9)"), SQLITE_OK);
+  EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (1, 2, 12)") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (1, 0, 3)") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (1, 20, 19)") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (99, 1, 1)") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path, "DELETE FROM devices WHERE id = 1"), SQLITE_OK);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0) << "deleting the device cascades";
+}
+
+}  // namespace
+}  // namespace kelvin::store
