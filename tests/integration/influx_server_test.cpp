@@ -140,7 +140,10 @@ TEST(VictoriaServerHarness, AcceptsLineProtocolOverHttpsAndExportsIt) {
   ASSERT_EQ(write.exit_code, 0) << write.err;
   EXPECT_EQ(write.out, "204");
 
-  auto series = victoria.export_series("readings_temperature{device=\"sensor-01\"}");
+  std::vector<nlohmann::json> series;
+  EXPECT_TRUE(kelvin::testing::wait_until(
+      [&] { return (series = victoria.export_series("readings_temperature{device=\"sensor-01\"}")).size() == 1; },
+      std::chrono::seconds(10)));
   ASSERT_EQ(series.size(), 1u);
   EXPECT_EQ(series[0]["metric"], nlohmann::json::parse(
                                      R"({"__name__":"readings_temperature","db":"kelvin","device":"sensor-01"})"));
@@ -169,10 +172,19 @@ TEST(VictoriaServerHarness, ServesPlainHttpOnLoopback) {
   auto write = victoria.curl({"-w", "%{http_code}", "--data-raw", "m,t=a f=2 " + std::to_string(now_ms),
                               victoria.url() + "/write?precision=ms"});
   EXPECT_EQ(write.out, "204");
-  auto series = victoria.export_series("m_f");
+  // A series seen for the first time can take a moment to become searchable, even after a flush.
+  std::vector<nlohmann::json> series;
+  EXPECT_TRUE(kelvin::testing::wait_until([&] { return (series = victoria.export_series("m_f")).size() == 1; },
+                                          std::chrono::seconds(10)));
   ASSERT_EQ(series.size(), 1u);
   EXPECT_EQ(series[0]["values"], nlohmann::json::parse("[2]"));
-  auto data = victoria.query("m_f");
+  nlohmann::json data;
+  EXPECT_TRUE(kelvin::testing::wait_until(
+      [&] {
+        data = victoria.query("m_f");
+        return data.is_object() && data["result"].size() == 1;
+      },
+      std::chrono::seconds(10)));
   ASSERT_TRUE(data.is_object());
   ASSERT_EQ(data["result"].size(), 1u) << data.dump();
   EXPECT_EQ(data["result"][0]["metric"], nlohmann::json::parse(R"({"__name__":"m_f","t":"a"})"));

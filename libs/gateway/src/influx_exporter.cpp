@@ -19,7 +19,7 @@ constexpr std::size_t kLineBytesGuess = 96;
 InfluxExporter::InfluxExporter(std::filesystem::path db_file, store::StoreOptions store_options, LineSink sink,
                                ExporterOptions options, WallClock clock)
     : db_file_(std::move(db_file)),
-      store_options_(std::move(store_options)),
+      store_options_(store_options),
       sink_(std::move(sink)),
       options_(std::move(options)),
       clock_(std::move(clock)) {

@@ -8,7 +8,8 @@
 //     itself: exports are idempotent. Two readings of one device with the same millisecond would
 //     share a point (the later write wins); devices never send that unless their clock steps back.
 //   kelvin_device_status,device=<id> online=<1|0>i,state="<state>",firmware="<fw>",dropped=<n>i <received, ms>
-//     One point per status message the gateway recorded.
+//     The device's current status, written when it changed since the exporter's last look (every
+//     status_interval): a status replaced within that interval is not written.
 
 #include <string>
 #include <string_view>

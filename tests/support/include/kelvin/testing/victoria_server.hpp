@@ -57,7 +57,9 @@ class VictoriaServer {
   // Every sample of the series matching `selector` (e.g. `readings_temperature{device="d1"}` or
   // `{__name__=~"readings_.*"}`), all time, via GET /api/v1/export: one JSON object per series,
   // {"metric":{"__name__":..., labels...},"values":[...],"timestamps":[ms...]}. Flushes recent
-  // writes first, so what /write accepted is visible. Failures are an ADD_FAILURE.
+  // writes first; even so a series seen for the first time can take a second or so to become
+  // searchable (seen with 1.79), so poll with wait_until for what should be there. Failures are an
+  // ADD_FAILURE.
   std::vector<nlohmann::json> export_series(const std::string& selector) const;
   // A PromQL instant query (GET /api/v1/query) at the current time; returns the parsed "data".
   nlohmann::json query(const std::string& promql) const;
