@@ -19,7 +19,7 @@ namespace kelvin::agent {
 
 struct DeviceRunnerOptions {
   device::SessionConfig session;
-  mqtt::ClientOptions mqtt;      // client_id, host, port, TLS; the will is set here
+  mqtt::ClientOptions mqtt;  // client_id, host, port, TLS; the will is set here
   std::int64_t interval_ms = 10'000;
   // Readings taken each interval (load generation: a simulated device faster than one per ms).
   int readings_per_interval = 1;

@@ -56,10 +56,10 @@ ReadingMap stored_readings(Installation& install) {
   if (!batch) return readings;
   for (const auto& exported : batch->readings) {
     const auto& r = exported.reading;
-    auto [it, inserted] = readings.emplace(
-        ReadingKey{exported.device_id, r.seq},
-        ExportedValues{r.ts_ms, r.value(kelvin::proto::Quantity::temperature).value_or(-1000),
-                       r.value(kelvin::proto::Quantity::humidity).value_or(-1000)});
+    auto [it, inserted] =
+        readings.emplace(ReadingKey{exported.device_id, r.seq},
+                         ExportedValues{r.ts_ms, r.value(kelvin::proto::Quantity::temperature).value_or(-1000),
+                                        r.value(kelvin::proto::Quantity::humidity).value_or(-1000)});
     EXPECT_TRUE(inserted) << "the store holds " << exported.device_id << " seq " << r.seq << " twice";
   }
   return readings;
@@ -93,9 +93,8 @@ class InfluxExport : public ::testing::Test {
   void start_devices() {
     simulator_ = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{project_binary("kelvin-agent"), "simulate", "--devices", std::to_string(kDevices),
-                                 "--interval", "0.05", "--pki-dir", install_.pki_dir().string(), "--host",
-                                 "localhost", "--port", std::to_string(install_.port()), "--prefix", "sensor-",
-                                 "--first", "1"},
+                                 "--interval", "0.05", "--pki-dir", install_.pki_dir().string(), "--host", "localhost",
+                                 "--port", std::to_string(install_.port()), "--prefix", "sensor-", "--first", "1"},
         install_.root() / "simulator.log");
   }
 
@@ -130,8 +129,9 @@ class InfluxExport : public ::testing::Test {
     EXPECT_TRUE(wait_until(
         [&] {
           auto cursor = store.export_cursor("influxdb");
-          auto backlog = cursor ? store.export_backlog(*cursor) : kelvin::Result<kelvin::store::ExportBacklog>(
-                                                                     kelvin::make_error(kelvin::Errc::io, "no cursor"));
+          auto backlog =
+              cursor ? store.export_backlog(*cursor)
+                     : kelvin::Result<kelvin::store::ExportBacklog>(kelvin::make_error(kelvin::Errc::io, "no cursor"));
           return backlog && backlog->readings == 0;
         },
         60s))
@@ -237,15 +237,16 @@ TEST_F(InfluxExport, APointInfluxDbRefusesIsSkippedAndCountedWhileTheRestIsExpor
   auto device = install_.device_files(device_id(1));
   // Three readings of 2021 (the protocol accepts anything since 2020), then a current one.
   const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string batch = "{\"batch\":[";
   for (int seq = 1; seq <= 3; ++seq) {
     batch += "{\"seq\":" + std::to_string(seq) + ",\"ts\":" + std::to_string(kOldWeek + seq * 1000) +
              ",\"values\":{\"temperature\":20.5,\"humidity\":40}},";
   }
   batch += "{\"seq\":4,\"ts\":" + std::to_string(now_ms) + ",\"values\":{\"temperature\":21.25,\"humidity\":41}}]}";
-  auto ack = install_.request(device, "devices/" + device_id(1) + "/telemetry", batch,
-                              "devices/" + device_id(1) + "/ack");
+  auto ack =
+      install_.request(device, "devices/" + device_id(1) + "/telemetry", batch, "devices/" + device_id(1) + "/ack");
   ASSERT_EQ(ack.exit_code, 0) << ack.err;
   EXPECT_THAT(ack.out, HasSubstr("{\"seq\":4}"));
 
@@ -280,7 +281,8 @@ TEST(VictoriaExport, VictoriaMetricsReceivesEveryStoredReading) {
   auto device = install.issue_device("sensor-01");
   install.start_gateway();
   const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string batch = "{\"batch\":[";
   for (int seq = 1; seq <= 20; ++seq) {
     batch += (seq > 1 ? "," : "") + std::string("{\"seq\":") + std::to_string(seq) +

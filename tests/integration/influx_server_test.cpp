@@ -2,6 +2,8 @@
 // with the installation's own PKI, authentication, data surviving a restart, and TLS verification
 // that really fails with a foreign CA. Other integration tests build on these servers.
 
+#include "kelvin/testing/influx_server.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "installation.hpp"
-#include "kelvin/testing/influx_server.hpp"
 #include "kelvin/testing/victoria_server.hpp"
 
 namespace {
@@ -74,8 +75,9 @@ TEST_F(InfluxHarness, RefusesRequestsWithoutOrWithWrongCredentials) {
   }
   EXPECT_TRUE(influx_.rows("kelvin", "SELECT * FROM readings").empty()) << "a refused write was stored";
   // Creating another admin without credentials is allowed only while no user exists.
-  auto second_admin = influx_.curl({"--data-urlencode", "q=CREATE USER \"mallory\" WITH PASSWORD 'x' WITH ALL PRIVILEGES",
-                                    influx_.url() + "/query"});
+  auto second_admin =
+      influx_.curl({"--data-urlencode", "q=CREATE USER \"mallory\" WITH PASSWORD 'x' WITH ALL PRIVILEGES",
+                    influx_.url() + "/query"});
   EXPECT_THAT(second_admin.out, HasSubstr("error"));
 }
 
@@ -145,16 +147,16 @@ TEST(VictoriaServerHarness, AcceptsLineProtocolOverHttpsAndExportsIt) {
       [&] { return (series = victoria.export_series("readings_temperature{device=\"sensor-01\"}")).size() == 1; },
       std::chrono::seconds(10)));
   ASSERT_EQ(series.size(), 1u);
-  EXPECT_EQ(series[0]["metric"], nlohmann::json::parse(
-                                     R"({"__name__":"readings_temperature","db":"kelvin","device":"sensor-01"})"));
+  EXPECT_EQ(series[0]["metric"],
+            nlohmann::json::parse(R"({"__name__":"readings_temperature","db":"kelvin","device":"sensor-01"})"));
   EXPECT_EQ(series[0]["values"], nlohmann::json::parse("[21.5]"));
   EXPECT_EQ(series[0]["timestamps"], nlohmann::json::parse("[1732200000123]"));
   EXPECT_EQ(victoria.export_series("{__name__=~\"readings_.*\"}").size(), 2u);
 
   // Basic auth is enforced on the write API.
-  auto anonymous = kelvin::testing::run_command(
-      {"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", (install.pki_dir() / "ca.crt").string(),
-       "--data-raw", "readings temperature=1 1732200000123", victoria.url() + "/write"});
+  auto anonymous = kelvin::testing::run_command({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                                                 (install.pki_dir() / "ca.crt").string(), "--data-raw",
+                                                 "readings temperature=1 1732200000123", victoria.url() + "/write"});
   EXPECT_EQ(anonymous.out, "401");
 
   // Storage survives a restart on the same port.
@@ -166,9 +168,9 @@ TEST(VictoriaServerHarness, AcceptsLineProtocolOverHttpsAndExportsIt) {
 TEST(VictoriaServerHarness, ServesPlainHttpOnLoopback) {
   VictoriaServer victoria;
   EXPECT_THAT(victoria.url(), HasSubstr("http://127.0.0.1:"));
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto write = victoria.curl({"-w", "%{http_code}", "--data-raw", "m,t=a f=2 " + std::to_string(now_ms),
                               victoria.url() + "/write?precision=ms"});
   EXPECT_EQ(write.out, "204");

@@ -89,7 +89,9 @@ void Installation::stop_gateway(int signal) {
   wait_until([this] { return !broker_pid() || ::kill(*broker_pid(), 0) != 0; }, std::chrono::seconds(10));
 }
 
-std::string Installation::gateway_log() const { return read_text(root() / "gateway.log"); }
+std::string Installation::gateway_log() const {
+  return read_text(root() / "gateway.log");
+}
 
 nlohmann::json Installation::stats() const {
   std::string text = read_text(state_dir() / "gateway-stats.json");
@@ -106,10 +108,23 @@ std::optional<int> Installation::broker_pid() const {
 
 CommandResult Installation::publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,
                                     const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv{"mosquitto_pub", "-h",     "localhost",          "-p",     std::to_string(port_),
-                                "--cafile",      files.ca, "--cert",             files.cert, "--key",
-                                files.key,       "-q",     "1",                  "-t",     topic,
-                                "-m",            payload};
+  std::vector<std::string> argv{"mosquitto_pub",
+                                "-h",
+                                "localhost",
+                                "-p",
+                                std::to_string(port_),
+                                "--cafile",
+                                files.ca,
+                                "--cert",
+                                files.cert,
+                                "--key",
+                                files.key,
+                                "-q",
+                                "1",
+                                "-t",
+                                topic,
+                                "-m",
+                                payload};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   CommandOptions options;
   options.timeout = std::chrono::seconds(20);
@@ -118,10 +133,28 @@ CommandResult Installation::publish(const DeviceFiles& files, const std::string&
 
 CommandResult Installation::request(const DeviceFiles& files, const std::string& topic, const std::string& payload,
                                     const std::string& response_topic, int timeout_s) {
-  std::vector<std::string> argv{"mosquitto_rr", "-h",     "localhost", "-p",  std::to_string(port_), "--cafile",
-                                files.ca,       "--cert", files.cert,  "--key", files.key,           "-q",
-                                "1",            "-v",     "-t",        topic, "-e",                  response_topic,
-                                "-m",           payload,  "-W",        std::to_string(timeout_s)};
+  std::vector<std::string> argv{"mosquitto_rr",
+                                "-h",
+                                "localhost",
+                                "-p",
+                                std::to_string(port_),
+                                "--cafile",
+                                files.ca,
+                                "--cert",
+                                files.cert,
+                                "--key",
+                                files.key,
+                                "-q",
+                                "1",
+                                "-v",
+                                "-t",
+                                topic,
+                                "-e",
+                                response_topic,
+                                "-m",
+                                payload,
+                                "-W",
+                                std::to_string(timeout_s)};
   CommandOptions options;
   options.timeout = std::chrono::seconds(timeout_s + 10);
   return run_command(argv, options);
@@ -130,9 +163,22 @@ CommandResult Installation::request(const DeviceFiles& files, const std::string&
 std::unique_ptr<BackgroundProcess> Installation::subscribe(const DeviceFiles& files, const std::string& topic,
                                                            const fs::path& output,
                                                            const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv{"mosquitto_sub", "-h",     "localhost", "-p",  std::to_string(port_), "--cafile",
-                                files.ca,        "--cert", files.cert,  "--key", files.key,           "-q",
-                                "1",             "-v",     "-t",        topic};
+  std::vector<std::string> argv{"mosquitto_sub",
+                                "-h",
+                                "localhost",
+                                "-p",
+                                std::to_string(port_),
+                                "--cafile",
+                                files.ca,
+                                "--cert",
+                                files.cert,
+                                "--key",
+                                files.key,
+                                "-q",
+                                "1",
+                                "-v",
+                                "-t",
+                                topic};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return std::make_unique<BackgroundProcess>(argv, output);
 }

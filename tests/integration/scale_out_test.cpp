@@ -219,7 +219,8 @@ TEST_F(ScaleOut, EveryReadingIsStoredOnceAcrossTwoGatewaysWhileOneIsKilled) {
 
   // Both exporters wrote to one InfluxDB: it holds every reading once (points are idempotent).
   ASSERT_TRUE(wait_until([&] { return exported_everything(store_a) && exported_everything(*store_b); }, 60s))
-      << a_.stats().dump() << "\n" << b_stats().dump();
+      << a_.stats().dump() << "\n"
+      << b_stats().dump();
   auto counts = influx_.query(kDatabase, "SELECT count(seq) FROM kelvin_reading GROUP BY device");
   std::uint64_t in_influx = 0;
   for (const auto& series : counts["results"][0]["series"]) in_influx += series["values"][0][1].get<std::uint64_t>();
@@ -243,7 +244,7 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   // A forged notice claiming sensor-02's seqs 1..1000 were consumed: if taken, readings would be
   // acknowledged without being stored.
   a_.publish(device, "kelvin/gateways/svc-gateway/consumed",
-                           R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
+             R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(*a_.open_store().acked_seq("sensor-02"), 0u);
   // B restarts and both exchange summaries: none of it reaches the device.
@@ -263,12 +264,13 @@ TEST_F(ScaleOut, ReadingsThatRaceToBothGatewaysEndUpStoredOnce) {
   ASSERT_TRUE(wait_until([&] { return ready(a_.stats()); }, 20s)) << a_.stats().dump();
   start_b();
   const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string batch = "{\"batch\":[";
   for (int seq = 1; seq <= 50; ++seq) {
     batch += (seq > 1 ? "," : "") + std::string("{\"seq\":") + std::to_string(seq) +
-             ",\"ts\":" + std::to_string(now_ms - 60'000 + seq * 1000) + ",\"values\":{\"temperature\":" +
-             std::to_string(20 + seq % 7) + ".5}}";
+             ",\"ts\":" + std::to_string(now_ms - 60'000 + seq * 1000) +
+             ",\"values\":{\"temperature\":" + std::to_string(20 + seq % 7) + ".5}}";
   }
   batch += "]}";
   auto published = a_.publish(a_.device_files("sensor-01"), "devices/sensor-01/telemetry", batch, {"--repeat", "2"});
@@ -290,7 +292,8 @@ TEST_F(ScaleOut, ReadingsThatRaceToBothGatewaysEndUpStoredOnce) {
       },
       20s))
       << "A holds " << stored_seqs(store_a)["sensor-01"].size() << ", B holds "
-      << stored_seqs(*store_b)["sensor-01"].size() << "\n" << b_stats().dump();
+      << stored_seqs(*store_b)["sensor-01"].size() << "\n"
+      << b_stats().dump();
   const auto in_a = stored_seqs(store_a)["sensor-01"];
   const auto in_b = stored_seqs(*store_b)["sensor-01"];
   std::set<std::uint64_t> all(in_a.begin(), in_a.end());

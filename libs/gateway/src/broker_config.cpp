@@ -6,7 +6,9 @@ std::filesystem::path broker_config_path(const BrokerSettings& settings) {
   return settings.state_dir / "mosquitto.conf";
 }
 
-std::filesystem::path broker_acl_path(const BrokerSettings& settings) { return settings.state_dir / "acl"; }
+std::filesystem::path broker_acl_path(const BrokerSettings& settings) {
+  return settings.state_dir / "acl";
+}
 
 std::string render_broker_config(const BrokerSettings& s) {
   std::string persistence = s.state_dir.string();

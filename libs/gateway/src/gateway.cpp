@@ -1,10 +1,10 @@
 #include "kelvin/gateway/gateway.hpp"
 
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
@@ -25,11 +25,16 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
 // The "export" object of gateway-stats.json.
 std::string export_stats_json(const ExporterStats& stats) {
   nlohmann::json json = {
-      {"readings_exported", stats.readings_exported}, {"points_rejected", stats.points_rejected},
-      {"readings_expired", stats.readings_expired},   {"statuses_exported", stats.statuses_exported},
-      {"writes", stats.writes},                       {"write_failures", stats.write_failures},
-      {"cursor", stats.cursor},                       {"backlog_readings", stats.backlog_readings},
-      {"lag_s", stats.lag_s},                         {"retrying", stats.retrying},
+      {"readings_exported", stats.readings_exported},
+      {"points_rejected", stats.points_rejected},
+      {"readings_expired", stats.readings_expired},
+      {"statuses_exported", stats.statuses_exported},
+      {"writes", stats.writes},
+      {"write_failures", stats.write_failures},
+      {"cursor", stats.cursor},
+      {"backlog_readings", stats.backlog_readings},
+      {"lag_s", stats.lag_s},
+      {"retrying", stats.retrying},
       {"last_error", stats.last_error},
   };
   // A server's error text may hold anything; replacing bad UTF-8 keeps the file valid JSON.
@@ -42,7 +47,9 @@ Gateway::Gateway(GatewaySettings settings) : settings_(std::move(settings)) {
   if (settings_.pki_dir.empty()) settings_.pki_dir = settings_.state_dir / "pki";
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  stop();
+}
 
 Result<void> Gateway::start() {
   if (auto r = files::ensure_private_dir(settings_.state_dir); !r) return r;
@@ -89,7 +96,8 @@ Result<void> Gateway::start_broker() {
   broker.state_dir = broker_state_path(settings_.state_dir);
   broker.gateway_identity = settings_.service_identity;
   broker.peer_gateway_identities = settings_.peer_gateways;
-  broker.max_packet_bytes = std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
+  broker.max_packet_bytes =
+      std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
@@ -121,7 +129,8 @@ Result<void> Gateway::start_client() {
     options.tls = *settings_.client_tls;
   } else {
     pki::PkiPaths pki(settings_.pki_dir);
-    options.tls = {pki.ca_certificate(), pki.identity_certificate(pki::CertificateKind::service, settings_.service_identity),
+    options.tls = {pki.ca_certificate(),
+                   pki.identity_certificate(pki::CertificateKind::service, settings_.service_identity),
                    pki.identity_key(pki::CertificateKind::service, settings_.service_identity)};
   }
   mqtt::Callbacks callbacks;
@@ -135,12 +144,15 @@ Result<void> Gateway::start_client() {
       return;
     }
     // Statuses reach every gateway; telemetry only once the peers' state is known (peer_sync.hpp).
-    for (const std::string& filter : {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
+    for (const std::string& filter :
+         {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
       if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
     }
     peer_sync_->on_connected(std::chrono::steady_clock::now());
   };
-  callbacks.on_refused = [](std::string_view reason) { spdlog::error("ingest: broker refused connection: {}", reason); };
+  callbacks.on_refused = [](std::string_view reason) {
+    spdlog::error("ingest: broker refused connection: {}", reason);
+  };
   callbacks.on_disconnected = [this](int rc, std::string_view reason) {
     connected_.store(false);
     if (peer_sync_) peer_sync_->on_disconnected();
@@ -215,7 +227,9 @@ void Gateway::stop() {
   if (ingest_) write_stats();
 }
 
-IngestCounters Gateway::counters() const { return ingest_ ? ingest_->counters() : IngestCounters{}; }
+IngestCounters Gateway::counters() const {
+  return ingest_ ? ingest_->counters() : IngestCounters{};
+}
 
 void Gateway::run_housekeeping() {
   using Clock = std::chrono::steady_clock;
@@ -281,7 +295,8 @@ void Gateway::write_stats() const {
   json += ",\"rejected\":{";
   for (std::size_t i = 0; i < c.rejected.size(); ++i) {
     if (i > 0) json += ',';
-    json += "\"" + std::string(proto::to_string(static_cast<proto::RejectReason>(i))) + "\":" + std::to_string(c.rejected[i]);
+    json += "\"" + std::string(proto::to_string(static_cast<proto::RejectReason>(i))) +
+            "\":" + std::to_string(c.rejected[i]);
   }
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());

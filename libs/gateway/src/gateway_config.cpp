@@ -21,8 +21,9 @@ InfluxExportSettings read_influx_export(config::TableReader& table) {
   for (std::string_view secret : {"password", "username", "token"}) {
     if (table.contains(secret)) {
       (void)table.optional_string(secret);  // marks it read: one clear issue instead of "unknown key" as well
-      table.add_issue(secret, "credentials do not belong in the config file; use credentials_file (mode 0600) or "
-                              "KELVIN_INFLUX_USERNAME / KELVIN_INFLUX_PASSWORD");
+      table.add_issue(secret,
+                      "credentials do not belong in the config file; use credentials_file (mode 0600) or "
+                      "KELVIN_INFLUX_USERNAME / KELVIN_INFLUX_PASSWORD");
     }
   }
   influx.writer.timeout = std::chrono::seconds(table.integer("timeout_s", 10, 1, 300));
@@ -59,7 +60,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
     s.peer_gateways = broker.strings("peer_gateways", {});
     for (const auto& peer : s.peer_gateways) {
       if (!validate_service_name(peer) || peer == s.service_identity) {
-        broker.add_issue("peer_gateways", "'" + peer + "' must be another gateway's service name, such as svc-gateway-b");
+        broker.add_issue("peer_gateways",
+                         "'" + peer + "' must be another gateway's service name, such as svc-gateway-b");
       }
     }
   } else {
@@ -70,8 +72,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
 
   config::TableReader ingest = root.table("ingest");
   s.ingest.batch_max_readings = ingest.integer("batch_max_readings", s.ingest.batch_max_readings, 1, 100'000);
-  s.ingest.batch_max_delay = std::chrono::milliseconds(
-      ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
+  s.ingest.batch_max_delay =
+      std::chrono::milliseconds(ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
   s.share_group = ingest.string("share_group", "");
   // An MQTT share name is one topic level: no wildcards, no separators.
   if (s.share_group.find_first_of("/+#") != std::string::npos || s.share_group.size() > 64) {

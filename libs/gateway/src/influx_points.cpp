@@ -10,7 +10,8 @@ namespace kelvin::gateway {
 Result<void> append_reading_line(std::string& out, const store::ExportedReading& exported) {
   const proto::Reading& reading = exported.reading;
   if (reading.seq > static_cast<std::uint64_t>(INT64_MAX)) {
-    return make_error(Errc::invalid_argument, "seq " + std::to_string(reading.seq) + " does not fit an InfluxDB integer");
+    return make_error(Errc::invalid_argument,
+                      "seq " + std::to_string(reading.seq) + " does not fit an InfluxDB integer");
   }
   std::array<influx::Field, proto::kQuantityCount + 1> fields{};
   std::size_t count = 0;

@@ -20,7 +20,9 @@ std::int64_t system_now_ms() {
 Ingest::Ingest(store::Store& store, AckSink ack_sink, IngestOptions options, WallClock clock)
     : store_(store), ack_sink_(std::move(ack_sink)), options_(options), clock_(std::move(clock)) {}
 
-Ingest::~Ingest() { stop(); }
+Ingest::~Ingest() {
+  stop();
+}
 
 void Ingest::start() {
   std::lock_guard lock(mutex_);
@@ -108,7 +110,9 @@ void Ingest::add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges) {
   if (was_idle) work_ready_.notify_one();
 }
 
-void Ingest::set_commit_listener(CommitListener listener) { commit_listener_ = std::move(listener); }
+void Ingest::set_commit_listener(CommitListener listener) {
+  commit_listener_ = std::move(listener);
+}
 
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {
   auto report = proto::decode_status(payload);
@@ -148,9 +152,8 @@ void Ingest::commit_loop() {
     if (has_work() && !stopping_ && waiting_.readings.size() < options_.batch_max_readings) {
       // Let the batch fill up to its size or delay bound: fewer, larger transactions.
       auto deadline = first_waiting_since_ + options_.batch_max_delay;
-      work_ready_.wait_until(lock, deadline, [&] {
-        return stopping_ || waiting_.readings.size() >= options_.batch_max_readings;
-      });
+      work_ready_.wait_until(lock, deadline,
+                             [&] { return stopping_ || waiting_.readings.size() >= options_.batch_max_readings; });
     }
     if (has_work()) {
       store::IngestBatch batch = std::move(waiting_);
@@ -170,7 +173,8 @@ void Ingest::commit_loop() {
       last_retention = SteadyClock::now();
       lock.unlock();
       auto report = store_.apply_retention(clock_());
-      if (!report) spdlog::error("store: retention failed: {}", report.error().message);
+      if (!report)
+        spdlog::error("store: retention failed: {}", report.error().message);
       else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
         spdlog::info("store: retention removed {} samples, {} minute and {} hour rollups", report->raw_deleted,
                      report->minute_deleted, report->hour_deleted);
@@ -216,9 +220,10 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     auto summary = store_.commit(batch, clock_());
     if (summary) {
       if (summary->withdrawn + summary->duplicates_kept > 0) {
-        spdlog::info("ingest: {} readings another gateway stored too were withdrawn here ({} kept: retention "
-                     "had already thinned their buckets)",
-                     summary->withdrawn, summary->duplicates_kept);
+        spdlog::info(
+            "ingest: {} readings another gateway stored too were withdrawn here ({} kept: retention "
+            "had already thinned their buckets)",
+            summary->withdrawn, summary->duplicates_kept);
       }
       if (summary->given_up > 0) {
         spdlog::warn("ingest: {} readings given up: dropped by full device outboxes before they arrived",

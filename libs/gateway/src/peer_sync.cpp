@@ -65,15 +65,21 @@ std::optional<std::uint64_t> seq_of(const json& value) {
 
 }  // namespace
 
-std::string peer_presence_filter() { return std::string(kGatewayTopicPrefix) + "+/presence"; }
-std::string peer_consumed_filter() { return std::string(kGatewayTopicPrefix) + "+/consumed"; }
+std::string peer_presence_filter() {
+  return std::string(kGatewayTopicPrefix) + "+/presence";
+}
+std::string peer_consumed_filter() {
+  return std::string(kGatewayTopicPrefix) + "+/consumed";
+}
 std::string presence_topic(std::string_view gateway) {
   return std::string(kGatewayTopicPrefix) + std::string(gateway) + "/presence";
 }
 std::string consumed_topic(std::string_view gateway) {
   return std::string(kGatewayTopicPrefix) + std::string(gateway) + "/consumed";
 }
-std::string offline_presence_payload() { return R"({"state":"offline"})"; }
+std::string offline_presence_payload() {
+  return R"({"state":"offline"})";
+}
 
 std::string encode_notice(const ConsumedNotice& notice) {
   json devices = json::object();
@@ -185,8 +191,8 @@ ConsumedNotice commit_notice(const store::IngestBatch& batch, const store::Commi
     ConsumedNotice::Device device;
     device.device_id = ack.device_id;
     device.through = ack.contiguous_seq;
-    device.stored.assign(ack.stored.begin(),
-                         ack.stored.begin() + static_cast<std::ptrdiff_t>(std::min(ack.stored.size(), kMaxRunsPerDevice)));
+    device.stored.assign(ack.stored.begin(), ack.stored.begin() + static_cast<std::ptrdiff_t>(
+                                                                      std::min(ack.stored.size(), kMaxRunsPerDevice)));
     if (auto found = seqs.find(ack.device_id); found != seqs.end()) {
       auto& list = found->second;
       std::sort(list.begin(), list.end());
@@ -240,8 +246,7 @@ void PeerSync::on_disconnected() {
   ready_ = false;
 }
 
-bool PeerSync::handle_message(std::string_view topic, std::string_view payload, bool retained,
-                              Clock::time_point now) {
+bool PeerSync::handle_message(std::string_view topic, std::string_view payload, bool retained, Clock::time_point now) {
   if (auto gateway = gateway_of(topic, "presence")) {
     const json presence = json::parse(payload, nullptr, false);
     const bool online = presence.is_object() && presence.value("state", std::string()) == "online";

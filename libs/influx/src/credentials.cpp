@@ -84,7 +84,9 @@ Result<std::string> read_private_file(const fs::path& path) {
   return content;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
@@ -122,8 +124,7 @@ Result<Credentials> parse_credentials_file(std::string_view content, const std::
     const std::string where = "line " + std::to_string(line_number) + " of InfluxDB credentials file " + name;
     // Never quote the line: it may be a password with a typo in its key.
     if (slot == nullptr) {
-      return make_error(Errc::invalid_argument,
-                        where + " is not `username=...`, `password=...`, a comment or blank");
+      return make_error(Errc::invalid_argument, where + " is not `username=...`, `password=...`, a comment or blank");
     }
     if (slot->has_value()) {
       return make_error(Errc::invalid_argument, where + " sets " + std::string(key) + " a second time");

@@ -61,7 +61,9 @@ void append_number(std::string& out, Number value) {
 }
 
 // Names the point in messages; used only once the measurement passed validation, so it is one clean line.
-std::string where(const Point& point) { return "InfluxDB point of measurement \"" + std::string(point.measurement) + "\""; }
+std::string where(const Point& point) {
+  return "InfluxDB point of measurement \"" + std::string(point.measurement) + "\"";
+}
 
 Result<void> validate(const Point& point) {
   if (const char* problem = name_problem(point.measurement, true)) {

@@ -7,7 +7,8 @@ namespace kelvin::influx::detail {
 namespace {
 
 void skip_blanks(std::string_view& text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n')) {
+  while (!text.empty() &&
+         (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n')) {
     text.remove_prefix(1);
   }
 }
@@ -68,8 +69,18 @@ std::optional<std::string> json_string(std::string_view& text) {
     const char escaped = text.front();
     text.remove_prefix(1);
     switch (escaped) {
-      case '"': case '\\': case '/': out.push_back(escaped); break;
-      case 'b': case 'f': case 'n': case 'r': case 't': out.push_back(' '); break;
+      case '"':
+      case '\\':
+      case '/':
+        out.push_back(escaped);
+        break;
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        out.push_back(' ');
+        break;
       case 'u': {
         auto unit = hex4(text);
         if (!unit) return std::nullopt;
@@ -85,7 +96,8 @@ std::optional<std::string> json_string(std::string_view& text) {
         append_utf8(out, code_point);
         break;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
   return std::nullopt;

@@ -31,7 +31,9 @@ bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
-Error bad_url(std::string reason) { return make_error(Errc::invalid_argument, "InfluxDB url " + std::move(reason)); }
+Error bad_url(std::string reason) {
+  return make_error(Errc::invalid_argument, "InfluxDB url " + std::move(reason));
+}
 
 }  // namespace
 
@@ -78,8 +80,9 @@ Result<WriteTarget> write_target(std::string_view base_url, std::string_view dat
                    "); write it as https://host:port, optionally with a path prefix");
   }
   if (url_part(url.get(), CURLUPART_USER) || url_part(url.get(), CURLUPART_PASSWORD)) {
-    return bad_url("must not contain user info (user:password@); the credentials come from a credentials file or "
-                   "the environment");
+    return bad_url(
+        "must not contain user info (user:password@); the credentials come from a credentials file or "
+        "the environment");
   }
   const std::string scheme = url_part(url.get(), CURLUPART_SCHEME).value_or("");
   const std::string host = url_part(url.get(), CURLUPART_HOST).value_or("");

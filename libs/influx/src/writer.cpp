@@ -83,12 +83,18 @@ WriteStatus status_for_transport(CURLcode code) {
 
 std::string_view to_string(WriteStatus status) {
   switch (status) {
-    case WriteStatus::written: return "written";
-    case WriteStatus::bad_points: return "bad_points";
-    case WriteStatus::unauthorized: return "unauthorized";
-    case WriteStatus::not_found: return "not_found";
-    case WriteStatus::unavailable: return "unavailable";
-    case WriteStatus::tls_failure: return "tls_failure";
+    case WriteStatus::written:
+      return "written";
+    case WriteStatus::bad_points:
+      return "bad_points";
+    case WriteStatus::unauthorized:
+      return "unauthorized";
+    case WriteStatus::not_found:
+      return "not_found";
+    case WriteStatus::unavailable:
+      return "unavailable";
+    case WriteStatus::tls_failure:
+      return "tls_failure";
   }
   return "unknown";
 }
@@ -200,7 +206,9 @@ Result<std::unique_ptr<Writer>> Writer::create(WriterOptions options) {
   return std::unique_ptr<Writer>(new Writer(std::move(impl)));
 }
 
-const std::string& Writer::endpoint_for_logs() const { return impl_->endpoint; }
+const std::string& Writer::endpoint_for_logs() const {
+  return impl_->endpoint;
+}
 
 WriteResult Writer::write(std::string_view lines) {
   if (lines.empty()) return WriteResult{WriteStatus::written, 0, {}};

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -75,7 +75,8 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options, Callbacks 
   if (options.client_id.empty()) return make_error(Errc::invalid_argument, "MQTT client id is empty");
   if (options.host.empty()) return make_error(Errc::invalid_argument, "MQTT broker host is empty");
   if (options.port < 1 || options.port > 65535) {
-    return make_error(Errc::invalid_argument, "MQTT broker port " + std::to_string(options.port) + " is not in 1..65535");
+    return make_error(Errc::invalid_argument,
+                      "MQTT broker port " + std::to_string(options.port) + " is not in 1..65535");
   }
   if (auto r = require_readable(options.tls.ca_file, "CA certificate"); !r) return std::move(r).error();
   if (auto r = require_readable(options.tls.cert_file, "client certificate"); !r) return std::move(r).error();
@@ -88,7 +89,8 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options, Callbacks 
 
 Result<void> Client::configure() {
   handle_ = mosquitto_new(options_.client_id.c_str(), options_.clean_session, this);
-  if (handle_ == nullptr) return make_error(Errc::io, std::string("cannot create MQTT client: ") + std::strerror(errno));
+  if (handle_ == nullptr)
+    return make_error(Errc::io, std::string("cannot create MQTT client: ") + std::strerror(errno));
   int version = options_.protocol == ProtocolVersion::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
   mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION, version);
   mosquitto_int_option(handle_, MOSQ_OPT_TCP_NODELAY, 1);
@@ -99,7 +101,8 @@ Result<void> Client::configure() {
   mosquitto_log_callback_set(handle_, &Client::handle_log);
 
   const auto& tls = options_.tls;
-  int rc = mosquitto_tls_set(handle_, tls.ca_file.c_str(), nullptr, tls.cert_file.c_str(), tls.key_file.c_str(), nullptr);
+  int rc =
+      mosquitto_tls_set(handle_, tls.ca_file.c_str(), nullptr, tls.cert_file.c_str(), tls.key_file.c_str(), nullptr);
   if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot load TLS files (" + tls.cert_file.string() + ")", rc);
   // SSL_VERIFY_PEER (1); TLS 1.2 is the floor. mosquitto_tls_insecure_set is never called, so the
   // broker's host name is always checked against its certificate.
@@ -129,7 +132,8 @@ int Client::open_connection(bool first_attempt) {
 Result<void> Client::connect() {
   int rc = open_connection(true);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return mosquitto_failure("cannot connect to MQTT broker " + options_.host + ":" + std::to_string(options_.port), rc);
+    return mosquitto_failure("cannot connect to MQTT broker " + options_.host + ":" + std::to_string(options_.port),
+                             rc);
   }
   return {};
 }
@@ -142,9 +146,10 @@ Result<void> Client::loop(int timeout_ms) {
   if (awaiting_connack_ &&
       std::chrono::steady_clock::now() - opened_at_ > std::chrono::seconds(options_.connect_timeout_s)) {
     awaiting_connack_ = false;
-    return make_error(Errc::timed_out, "no CONNACK from MQTT broker " + options_.host + ":" + std::to_string(options_.port) +
-                                    " within " + std::to_string(options_.connect_timeout_s) +
-                                    " s of connecting (TLS handshake or MQTT connect stalled)");
+    return make_error(Errc::timed_out, "no CONNACK from MQTT broker " + options_.host + ":" +
+                                           std::to_string(options_.port) + " within " +
+                                           std::to_string(options_.connect_timeout_s) +
+                                           " s of connecting (TLS handshake or MQTT connect stalled)");
   }
   return {};
 }
@@ -223,7 +228,9 @@ Result<int> Client::publish(std::string_view topic, std::string_view payload, in
   return message_id;
 }
 
-void Client::disconnect() { mosquitto_disconnect(handle_); }
+void Client::disconnect() {
+  mosquitto_disconnect(handle_);
+}
 
 void Client::handle_connect(mosquitto*, void* self, int rc) {
   auto& client = *static_cast<Client*>(self);
@@ -245,9 +252,10 @@ void Client::handle_disconnect(mosquitto*, void* self, int rc) {
 void Client::handle_message(mosquitto*, void* self, const mosquitto_message* message) {
   auto& client = *static_cast<Client*>(self);
   if (!client.callbacks_.on_message) return;
-  Message view{message->topic,
-               std::string_view(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)),
-               message->retain};
+  Message view{
+      message->topic,
+      std::string_view(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)),
+      message->retain};
   client.callbacks_.on_message(view);
 }
 

@@ -105,8 +105,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
   for (const auto& range : batch.elsewhere) {
     auto index = touch(range.device_id);
     if (!index) return std::move(index).error();
-    if (!*index || range.first_seq == 0 || range.first_seq > range.last_seq ||
-        !seq_is_representable(range.last_seq)) {
+    if (!*index || range.first_seq == 0 || range.first_seq > range.last_seq || !seq_is_representable(range.last_seq)) {
       ++summary.invalid;
       continue;
     }
@@ -209,7 +208,8 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     DeviceProgress& progress = *touched[**index].progress;
     const std::uint64_t through = floor.first_held_seq - 1;
     if (through <= progress.watermark) continue;
-    summary.given_up += (through - progress.watermark) - progress.pending.count_between(progress.watermark + 1, through);
+    summary.given_up +=
+        (through - progress.watermark) - progress.pending.count_between(progress.watermark + 1, through);
     progress.watermark = through;
   }
 
@@ -337,8 +337,7 @@ Result<DeviceProgress*> Store::Impl::progress_of(std::string_view device_id) {
   return &inserted->second;
 }
 
-Result<std::uint64_t> Store::Impl::record_elsewhere(DeviceProgress& progress, std::uint64_t first,
-                                                   std::uint64_t last) {
+Result<std::uint64_t> Store::Impl::record_elsewhere(DeviceProgress& progress, std::uint64_t first, std::uint64_t last) {
   if (last <= progress.watermark) return std::uint64_t{0};
   if (first <= progress.watermark) first = progress.watermark + 1;
   const std::uint64_t added = progress.pending.insert_range(first, last);

@@ -35,7 +35,9 @@ InfluxServer::InfluxServer(std::optional<InfluxTls> tls)
   start();
 }
 
-InfluxServer::~InfluxServer() { stop(); }
+InfluxServer::~InfluxServer() {
+  stop();
+}
 
 std::string InfluxServer::url() const {
   return (tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_);
@@ -81,10 +83,10 @@ void InfluxServer::write_config() const {
 
 void InfluxServer::start() {
   if (process_) return;
-  process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{"setpriv", "--pdeathsig", "KILL", "influxd", "run", "-config",
-                               (dir_ / "influxdb.conf").string()},
-      dir_ / "influxd.log");
+  process_ =
+      std::make_unique<BackgroundProcess>(std::vector<std::string>{"setpriv", "--pdeathsig", "KILL", "influxd", "run",
+                                                                   "-config", (dir_ / "influxdb.conf").string()},
+                                          dir_ / "influxd.log");
   if (!wait_ready() || admin_created_) return;
   // Allowed without credentials only while no user exists.
   auto created = post_query(
@@ -126,11 +128,10 @@ CommandResult InfluxServer::curl(const std::vector<std::string>& args) const {
   return run_command(argv, options);
 }
 
-CommandResult InfluxServer::post_query(const std::string& database, const std::string& influxql,
-                                       bool as_admin) const {
+CommandResult InfluxServer::post_query(const std::string& database, const std::string& influxql, bool as_admin) const {
   // --data-urlencode makes it a POST with a form body; "name=content" never reads files.
-  std::vector<std::string> args{"--fail-with-body", url() + "/query", "--data-urlencode", "q=" + influxql,
-                                "--data-urlencode", "epoch=ms"};
+  std::vector<std::string> args{"--fail-with-body", url() + "/query",   "--data-urlencode",
+                                "q=" + influxql,    "--data-urlencode", "epoch=ms"};
   if (!database.empty()) args.insert(args.end(), {"--data-urlencode", "db=" + database});
   if (as_admin) args.insert(args.end(), {"-u", admin_user_ + ":" + admin_password_});
   return curl(args);
@@ -144,8 +145,7 @@ nlohmann::json InfluxServer::query(const std::string& database, const std::strin
   }
   auto json = nlohmann::json::parse(result.out, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
-    ADD_FAILURE() << "InfluxDB answered `" << influxql << "` with something not JSON: " << result.out
-                  << result.err;
+    ADD_FAILURE() << "InfluxDB answered `" << influxql << "` with something not JSON: " << result.out << result.err;
     return nullptr;
   }
   if (json.contains("error")) {
@@ -153,12 +153,15 @@ nlohmann::json InfluxServer::query(const std::string& database, const std::strin
     return json;
   }
   for (const auto& statement : json.value("results", nlohmann::json::array())) {
-    if (statement.contains("error")) ADD_FAILURE() << "InfluxDB statement failed in `" << influxql << "`: " << json.dump();
+    if (statement.contains("error"))
+      ADD_FAILURE() << "InfluxDB statement failed in `" << influxql << "`: " << json.dump();
   }
   return json;
 }
 
-void InfluxServer::create_database(const std::string& name) const { query("", "CREATE DATABASE \"" + name + "\""); }
+void InfluxServer::create_database(const std::string& name) const {
+  query("", "CREATE DATABASE \"" + name + "\"");
+}
 
 std::vector<nlohmann::json> InfluxServer::rows(const std::string& database, const std::string& influxql) const {
   auto json = query(database, influxql);

@@ -25,7 +25,9 @@ VictoriaServer::VictoriaServer(std::optional<InfluxTls> tls, bool basic_auth)
   start();
 }
 
-VictoriaServer::~VictoriaServer() { stop(); }
+VictoriaServer::~VictoriaServer() {
+  stop();
+}
 
 std::string VictoriaServer::url() const {
   return (tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_);
@@ -33,17 +35,13 @@ std::string VictoriaServer::url() const {
 
 void VictoriaServer::start() {
   if (process_) return;
-  std::vector<std::string> argv{"setpriv",
-                                "--pdeathsig",
-                                "KILL",
-                                "victoria-metrics",
+  std::vector<std::string> argv{"setpriv", "--pdeathsig", "KILL", "victoria-metrics",
                                 "-httpListenAddr=127.0.0.1:" + std::to_string(port_),
                                 "-storageDataPath=" + (dir_ / "data").string(),
                                 // Tests use fixed timestamps; the default (1 month) would drop them.
                                 "-retentionPeriod=100y",
                                 // Instant queries see the newest samples (default: 30 s behind).
-                                "-search.latencyOffset=0s",
-                                "-loggerLevel=WARN"};
+                                "-search.latencyOffset=0s", "-loggerLevel=WARN"};
   if (tls_) {
     argv.insert(argv.end(),
                 {"-tls", "-tlsCertFile=" + tls_->cert_file.string(), "-tlsKeyFile=" + tls_->key_file.string()});

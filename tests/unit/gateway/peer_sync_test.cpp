@@ -74,14 +74,14 @@ TEST(ConsumedNoticeCodec, RefusesAnythingMalformed) {
   const char* bad[] = {
       "not json",
       "[]",
-      R"({"full":false,"devices":{}})",                                              // no "last"
-      R"({"full":false,"last":true,"devices":[]})",                                  // devices not an object
+      R"({"full":false,"devices":{}})",              // no "last"
+      R"({"full":false,"last":true,"devices":[]})",  // devices not an object
       R"({"full":false,"last":true,"devices":{"Bad Id!":{"through":1,"above":[]}}})",
       R"({"full":false,"last":true,"devices":{"d1":{"through":-1,"above":[]}}})",
       R"({"full":false,"last":true,"devices":{"d1":{"through":1.5,"above":[]}}})",
       R"({"full":false,"last":true,"devices":{"d1":{"through":9223372036854775808,"above":[]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[6,7]]}}})",          // touches through
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[9,8]]}}})",          // reversed
+      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[6,7]]}}})",            // touches through
+      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[9,8]]}}})",            // reversed
       R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[11,14]]}}})",  // overlapping
       R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[13,14]]}}})",  // adjacent
       R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10]]}}})",

@@ -406,10 +406,11 @@ TEST_F(IngestTest, RangesConsumedElsewhereFillGapsAndMakeReadingsDuplicates) {
   EXPECT_EQ(ack_of(filled, "sensor-1"), 6u) << "3-5 from the peer join 1-2 and 6";
 
   // A resend of what the peer stored is not stored here; 7 arrives and the ack jumps over 8.
-  auto resend = commit_ok(store(), batch_of("sensor-1", {reading(4, kT0 + 3 * kSecond, 20.3),
-                                                          reading(8, kT0 + 7 * kSecond, 20.7),
-                                                          reading(7, kT0 + 6 * kSecond, 20.6)}),
-                          kT0);
+  auto resend =
+      commit_ok(store(),
+                batch_of("sensor-1", {reading(4, kT0 + 3 * kSecond, 20.3), reading(8, kT0 + 7 * kSecond, 20.7),
+                                      reading(7, kT0 + 6 * kSecond, 20.6)}),
+                kT0);
   EXPECT_EQ(resend.stored, 1u);
   EXPECT_EQ(resend.duplicates, 2u);
   EXPECT_EQ(ack_of(resend, "sensor-1"), 8u);
@@ -439,8 +440,8 @@ TEST_F(IngestTest, RangesConsumedElsewhereAboveAGapSurviveAReopen) {
 TEST_F(IngestTest, RangesAtOrBelowTheWatermarkChangeNothingAndInvalidOnesAreCounted) {
   commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
   IngestBatch batch = elsewhere("sensor-1", 1, 5);
-  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 0, 3});   // seq 0 does not exist
-  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 9, 7});   // reversed
+  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 0, 3});  // seq 0 does not exist
+  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 9, 7});  // reversed
   batch.elsewhere.push_back(ConsumedRange{"Not A Device!", 1, 2});
   auto summary = commit_ok(store(), batch, kT0);
   EXPECT_EQ(summary.invalid, 3u);
@@ -460,8 +461,9 @@ TEST_F(IngestTest, AFloorGivesUpOnlyWhatNobodyConsumed) {
 }
 
 TEST_F(IngestTest, ConsumptionListsEachDevicesWatermarkAndRunsAbove) {
-  commit_ok(store(), batch_of("sensor-1", {reading(1, kT0, 20.0), reading(3, kT0 + 2 * kSecond, 20.2),
-                                           reading(4, kT0 + 3 * kSecond, 20.3)}),
+  commit_ok(store(),
+            batch_of("sensor-1",
+                     {reading(1, kT0, 20.0), reading(3, kT0 + 2 * kSecond, 20.2), reading(4, kT0 + 3 * kSecond, 20.3)}),
             kT0);
   IngestBatch more = elsewhere("sensor-1", 6, 9);
   more.rejected.push_back(rejection("sensor-1", 12, kT0));
@@ -481,8 +483,9 @@ TEST_F(IngestTest, ConsumptionListsEachDevicesWatermarkAndRunsAbove) {
 
 TEST_F(IngestTest, CommitAcksNameTheRunsNewlyStored) {
   commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
-  auto summary = commit_ok(store(), batch_of("sensor-1", {reading(2, kT0, 20.0), reading(5, kT0, 20.0),
-                                                          reading(3, kT0, 20.0), reading(7, kT0, 20.0)}),
+  auto summary = commit_ok(store(),
+                           batch_of("sensor-1", {reading(2, kT0, 20.0), reading(5, kT0, 20.0), reading(3, kT0, 20.0),
+                                                 reading(7, kT0, 20.0)}),
                            kT0);
   ASSERT_EQ(summary.acks.size(), 1u);
   EXPECT_EQ(summary.acks[0].stored, (std::vector<SeqRun>{{3, 3}, {5, 5}, {7, 7}})) << "2 was a duplicate";

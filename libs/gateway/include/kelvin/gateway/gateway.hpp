@@ -34,7 +34,7 @@ struct InfluxExportSettings {
 
 struct GatewaySettings {
   std::filesystem::path state_dir = "/var/lib/kelvin";  // store, broker state, statistics
-  std::filesystem::path pki_dir;                         // default: <state_dir>/pki
+  std::filesystem::path pki_dir;                        // default: <state_dir>/pki
   BrokerMode broker_mode = BrokerMode::managed;
   // managed: where the broker listens; external: where the gateway connects.
   std::string broker_host = "localhost";  // must match the broker certificate (SAN)
@@ -59,7 +59,6 @@ struct GatewaySettings {
   // managed only: the service identities of the other gateways that connect to this broker.
   std::vector<std::string> peer_gateways;
 };
-
 
 class Gateway {
  public:

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,9 +28,9 @@
 namespace kelvin::gateway {
 
 struct IngestOptions {
-  std::size_t batch_max_readings = 5000;             // commit at this many readings ...
-  std::chrono::milliseconds batch_max_delay{20};     // ... or this long after the first one waited
-  std::size_t max_waiting_readings = 200'000;        // backpressure threshold
+  std::size_t batch_max_readings = 5000;          // commit at this many readings ...
+  std::chrono::milliseconds batch_max_delay{20};  // ... or this long after the first one waited
+  std::size_t max_waiting_readings = 200'000;     // backpressure threshold
   proto::TelemetryLimits limits;
   std::chrono::milliseconds retention_interval{3'600'000};
   std::chrono::milliseconds commit_retry_delay{1000};  // after a failed commit (disk full, locked)
@@ -52,10 +52,10 @@ struct IngestCounters {
   std::uint64_t status_rejected = 0;
   std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
-  std::uint64_t peer_ranges = 0;  // ranges other gateways reported consumed (docs/scaling.md)
+  std::uint64_t peer_ranges = 0;         // ranges other gateways reported consumed (docs/scaling.md)
   std::uint64_t readings_withdrawn = 0;  // own copies given up because a peer stored them too
   std::uint64_t duplicates_kept = 0;     // such copies kept: retention had thinned their buckets
-  std::int64_t latency_p50_ms = 0;  // reading ts → commit, readings stored since start
+  std::int64_t latency_p50_ms = 0;       // reading ts → commit, readings stored since start
   std::int64_t latency_p99_ms = 0;
 };
 

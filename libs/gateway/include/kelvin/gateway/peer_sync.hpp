@@ -141,14 +141,14 @@ class PeerSync {
   RateLimitedLog log_;
 
   mutable std::mutex mutex_;
-  std::string session_;                    // of the current connection's presence
+  std::string session_;  // of the current connection's presence
   bool connected_ = false;
-  bool own_presence_seen_ = false;         // every retained presence has arrived
+  bool own_presence_seen_ = false;  // every retained presence has arrived
   bool ready_ = false;
   bool ready_fired_ = false;
   Clock::time_point joined_at_{};
   std::map<std::string, std::string, std::less<>> online_;  // peer -> session
-  std::set<std::string, std::less<>> synced_;                // peers whose full summary arrived
+  std::set<std::string, std::less<>> synced_;               // peers whose full summary arrived
   PeerSyncCounters counters_;
 };
 

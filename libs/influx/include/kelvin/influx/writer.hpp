@@ -20,10 +20,10 @@ struct WriterOptions {
   // Base URL, e.g. "https://influx.example:8086", optionally with a path prefix
   // ("https://host/influx" when behind a reverse proxy). No user info, query or fragment.
   std::string url;
-  std::string database;            // the "db" query parameter (URL-encoded by the writer)
-  std::string retention_policy;    // the "rp" query parameter; empty = the database's default
-  std::filesystem::path ca_file;   // the only trust anchor for https; empty = the system's trust store
-  std::optional<Credentials> credentials;  // HTTP Basic auth (InfluxDB 1.x and VictoriaMetrics accept it)
+  std::string database;                       // the "db" query parameter (URL-encoded by the writer)
+  std::string retention_policy;               // the "rp" query parameter; empty = the database's default
+  std::filesystem::path ca_file;              // the only trust anchor for https; empty = the system's trust store
+  std::optional<Credentials> credentials;     // HTTP Basic auth (InfluxDB 1.x and VictoriaMetrics accept it)
   std::chrono::milliseconds timeout{10'000};  // the whole request, connect included
   std::chrono::milliseconds connect_timeout{5'000};
   bool gzip_body = true;  // send the body with Content-Encoding: gzip

@@ -90,9 +90,9 @@ struct CommitSummary {
   // a non-finite one. The decoder produces none of these except seq > 2^63-1. Skipping, rather than
   // failing the commit, keeps one such reading from blocking everyone else's batch.
   std::size_t invalid = 0;
-  std::size_t withdrawn = 0;             // own copies withdrawn because a peer stored them (ConsumedRange)
-  std::size_t duplicates_kept = 0;       // such copies kept: their bucket's raw samples are gone
-  std::vector<DeviceAck> acks;  // one per (well-formed) device present in the batch, in first-seen order
+  std::size_t withdrawn = 0;        // own copies withdrawn because a peer stored them (ConsumedRange)
+  std::size_t duplicates_kept = 0;  // such copies kept: their bucket's raw samples are gone
+  std::vector<DeviceAck> acks;      // one per (well-formed) device present in the batch, in first-seen order
 };
 
 // What a device has consumed in this store: every seq up to `watermark`, and the runs above it
