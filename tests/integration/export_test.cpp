@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using kelvin::testing::BackgroundProcess;
 using kelvin::testing::InfluxServer;
-using kelvin::testing::InfluxTls;
 using kelvin::testing::Installation;
 using kelvin::testing::project_binary;
 using kelvin::testing::VictoriaServer;
@@ -31,11 +30,6 @@ using namespace std::chrono_literals;
 
 constexpr int kDevices = 3;
 constexpr const char* kDatabase = "kelvin";
-
-InfluxTls installation_tls(const Installation& install) {
-  return {install.pki_dir() / "server" / "server.crt", install.pki_dir() / "server" / "server.key",
-          install.pki_dir() / "ca.crt"};
-}
 
 // A reading as both sides can report it; values compared exactly (the exporter writes doubles
 // in their shortest round-trip form, InfluxDB keeps float64).
@@ -173,7 +167,7 @@ class InfluxExport : public ::testing::Test {
   }
 
   Installation install_;
-  InfluxServer influx_{installation_tls(install_)};
+  InfluxServer influx_{install_.server_tls()};
   std::unique_ptr<BackgroundProcess> simulator_;
 };
 
@@ -275,7 +269,7 @@ TEST_F(InfluxExport, TheGatewayRefusesAnExportWhoseCredentialsOthersCanRead) {
 // VictoriaMetrics speaks the same /write API; what it holds must match the store as well.
 TEST(VictoriaExport, VictoriaMetricsReceivesEveryStoredReading) {
   Installation install;
-  VictoriaServer victoria(installation_tls(install), /*basic_auth=*/true);
+  VictoriaServer victoria(install.server_tls(), /*basic_auth=*/true);
   install.export_to_influx(victoria.url(), install.pki_dir() / "ca.crt", kDatabase, victoria.admin_user(),
                            victoria.admin_password());
   auto device = install.issue_device("sensor-01");

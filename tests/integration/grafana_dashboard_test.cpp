@@ -43,7 +43,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using kelvin::testing::InfluxServer;
-using kelvin::testing::InfluxTls;
 using kelvin::testing::Installation;
 using kelvin::testing::TempDir;
 using nlohmann::json;
@@ -477,8 +476,7 @@ class GrafanaDashboardTest : public ::testing::Test {
   }
 
   Installation install_;
-  InfluxServer influx_{InfluxTls{install_.pki_dir() / "server" / "server.crt",
-                                 install_.pki_dir() / "server" / "server.key", install_.pki_dir() / "ca.crt"}};
+  InfluxServer influx_{install_.server_tls()};
   TempDir dir_;
   std::string reader_password_ = kelvin::testing::random_hex(24);
   std::vector<Sample> samples_ = known_samples();

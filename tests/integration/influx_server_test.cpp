@@ -16,15 +16,9 @@
 namespace {
 
 using kelvin::testing::InfluxServer;
-using kelvin::testing::InfluxTls;
 using kelvin::testing::Installation;
 using kelvin::testing::VictoriaServer;
 using ::testing::HasSubstr;
-
-InfluxTls installation_tls(const Installation& install) {
-  return {install.pki_dir() / "server" / "server.crt", install.pki_dir() / "server" / "server.key",
-          install.pki_dir() / "ca.crt"};
-}
 
 class InfluxHarness : public ::testing::Test {
  protected:
@@ -35,7 +29,7 @@ class InfluxHarness : public ::testing::Test {
   std::string credentials() const { return influx_.admin_user() + ":" + influx_.admin_password(); }
 
   Installation install_;
-  InfluxServer influx_{installation_tls(install_)};
+  InfluxServer influx_{install_.server_tls()};
 };
 
 TEST_F(InfluxHarness, ServesHttpsWithAuthenticationAndReturnsWrittenPoints) {
@@ -132,7 +126,7 @@ TEST(InfluxServerPlain, ServesHttpOnLoopbackWithAuthentication) {
 // VictoriaMetrics: line protocol in, {measurement}_{field} series out, over HTTPS with basic auth.
 TEST(VictoriaServerHarness, AcceptsLineProtocolOverHttpsAndExportsIt) {
   Installation install;
-  VictoriaServer victoria(installation_tls(install), /*basic_auth=*/true);
+  VictoriaServer victoria(install.server_tls(), /*basic_auth=*/true);
   if (::testing::Test::HasFailure()) std::cerr << victoria.log();
   EXPECT_THAT(victoria.url(), HasSubstr("https://localhost:"));
 

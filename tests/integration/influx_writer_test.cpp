@@ -28,15 +28,9 @@ using kelvin::influx::WriteResult;
 using kelvin::influx::WriterOptions;
 using kelvin::influx::WriteStatus;
 using kelvin::testing::InfluxServer;
-using kelvin::testing::InfluxTls;
 using kelvin::testing::Installation;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-InfluxTls installation_tls(const Installation& install) {
-  return {install.pki_dir() / "server" / "server.crt", install.pki_dir() / "server" / "server.key",
-          install.pki_dir() / "ca.crt"};
-}
 
 std::string line(const Point& point) {
   std::string out;
@@ -91,7 +85,7 @@ class InfluxWriter : public ::testing::Test {
   std::vector<nlohmann::json> readings() const { return influx_.rows("kelvin", "SELECT * FROM kelvin_reading"); }
 
   Installation install_;
-  InfluxServer influx_{installation_tls(install_)};
+  InfluxServer influx_{install_.server_tls()};
   std::string password_ = kelvin::testing::random_hex(24);
 };
 

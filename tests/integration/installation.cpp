@@ -106,25 +106,17 @@ std::optional<int> Installation::broker_pid() const {
   return s["broker_pid"].get<int>();
 }
 
+// The arguments every Mosquitto client program needs to connect as `files` (QoS 1).
+std::vector<std::string> Installation::client_args(const char* program, const DeviceFiles& files) const {
+  return {
+      program, "-h",      "localhost", "-p", std::to_string(port_), "--cafile", files.ca.string(), "--cert", files.cert,
+      "--key", files.key, "-q",        "1"};
+}
+
 CommandResult Installation::publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,
                                     const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv{"mosquitto_pub",
-                                "-h",
-                                "localhost",
-                                "-p",
-                                std::to_string(port_),
-                                "--cafile",
-                                files.ca,
-                                "--cert",
-                                files.cert,
-                                "--key",
-                                files.key,
-                                "-q",
-                                "1",
-                                "-t",
-                                topic,
-                                "-m",
-                                payload};
+  std::vector<std::string> argv = client_args("mosquitto_pub", files);
+  argv.insert(argv.end(), {"-t", topic, "-m", payload});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   CommandOptions options;
   options.timeout = std::chrono::seconds(20);
@@ -133,28 +125,8 @@ CommandResult Installation::publish(const DeviceFiles& files, const std::string&
 
 CommandResult Installation::request(const DeviceFiles& files, const std::string& topic, const std::string& payload,
                                     const std::string& response_topic, int timeout_s) {
-  std::vector<std::string> argv{"mosquitto_rr",
-                                "-h",
-                                "localhost",
-                                "-p",
-                                std::to_string(port_),
-                                "--cafile",
-                                files.ca,
-                                "--cert",
-                                files.cert,
-                                "--key",
-                                files.key,
-                                "-q",
-                                "1",
-                                "-v",
-                                "-t",
-                                topic,
-                                "-e",
-                                response_topic,
-                                "-m",
-                                payload,
-                                "-W",
-                                std::to_string(timeout_s)};
+  std::vector<std::string> argv = client_args("mosquitto_rr", files);
+  argv.insert(argv.end(), {"-v", "-t", topic, "-e", response_topic, "-m", payload, "-W", std::to_string(timeout_s)});
   CommandOptions options;
   options.timeout = std::chrono::seconds(timeout_s + 10);
   return run_command(argv, options);
@@ -163,24 +135,14 @@ CommandResult Installation::request(const DeviceFiles& files, const std::string&
 std::unique_ptr<BackgroundProcess> Installation::subscribe(const DeviceFiles& files, const std::string& topic,
                                                            const fs::path& output,
                                                            const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv{"mosquitto_sub",
-                                "-h",
-                                "localhost",
-                                "-p",
-                                std::to_string(port_),
-                                "--cafile",
-                                files.ca,
-                                "--cert",
-                                files.cert,
-                                "--key",
-                                files.key,
-                                "-q",
-                                "1",
-                                "-v",
-                                "-t",
-                                topic};
+  std::vector<std::string> argv = client_args("mosquitto_sub", files);
+  argv.insert(argv.end(), {"-v", "-t", topic});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return std::make_unique<BackgroundProcess>(argv, output);
+}
+
+InfluxTls Installation::server_tls() const {
+  return {pki_dir() / "server" / "server.crt", pki_dir() / "server" / "server.key", pki_dir() / "ca.crt"};
 }
 
 store::Store Installation::open_store() const {

@@ -14,6 +14,7 @@
 
 #include "kelvin/store/store.hpp"
 #include "kelvin/testing/background_process.hpp"
+#include "kelvin/testing/influx_server.hpp"
 #include "kelvin/testing/process.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
@@ -71,7 +72,13 @@ class Installation {
   // A second connection to the gateway's store (WAL: reading while the gateway writes is safe).
   store::Store open_store() const;
 
+  // The installation's server certificate and CA, for an InfluxDB or VictoriaMetrics under test
+  // (its certificate is valid for localhost).
+  InfluxTls server_tls() const;
+
  private:
+  std::vector<std::string> client_args(const char* program, const DeviceFiles& files) const;
+
   TempDir dir_;
   int port_;
   std::unique_ptr<BackgroundProcess> gateway_;

@@ -23,7 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using kelvin::testing::BackgroundProcess;
 using kelvin::testing::InfluxServer;
-using kelvin::testing::InfluxTls;
 using kelvin::testing::Installation;
 using kelvin::testing::project_binary;
 using kelvin::testing::read_text;
@@ -144,8 +143,7 @@ class ScaleOut : public ::testing::Test {
   }
 
   Installation a_;
-  InfluxServer influx_{InfluxTls{a_.pki_dir() / "server" / "server.crt", a_.pki_dir() / "server" / "server.key",
-                                 a_.pki_dir() / "ca.crt"}};
+  InfluxServer influx_{a_.server_tls()};
   TempDir b_dir_;
   std::unique_ptr<BackgroundProcess> b_;
   std::unique_ptr<BackgroundProcess> simulator_;
