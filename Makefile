@@ -3,10 +3,11 @@
 #   make demo   install dependencies, build (release), run the demo
 #   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
+#   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test release demo bench-ingest bench-export clean
+.PHONY: all deps build test release demo bench-ingest bench-export bench-scale-out clean
 
 all: build
 
@@ -33,6 +34,9 @@ bench-ingest: release
 
 bench-export: release
 	@bench/export/run
+
+bench-scale-out: release
+	@bench/scale-out/run
 
 clean:
 	rm -rf build .demo

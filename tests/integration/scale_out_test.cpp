@@ -37,6 +37,8 @@ constexpr const char* kPeer = "svc-gateway-b";
 
 using SeqsByDevice = std::map<std::string, std::set<std::uint64_t>>;
 
+std::string presence_topic_of_b() { return std::string("kelvin/gateways/") + kPeer + "/presence"; }
+
 SeqsByDevice stored_seqs(kelvin::store::Store& store) {
   SeqsByDevice seqs;
   auto batch = store.read_export_batch(0, 10'000'000);
@@ -318,6 +320,44 @@ TEST_F(ScaleOut, ReadingsThatRaceToBothGatewaysEndUpStoredOnce) {
   std::uint64_t counted = 0;
   for (const auto& bucket : minutes->buckets) counted += bucket.count;
   EXPECT_EQ(counted, in_b.size());
+}
+
+// A gateway that stops cleanly says so (the broker publishes a last will only for a broken
+// connection), so a gateway joining later does not wait for it. And a gateway that does wait for a
+// peer marked online keeps the telemetry arriving meanwhile and stores it once it may.
+TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKept) {
+  a_.start_gateway();
+  start_b();
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
+  const fs::path service = a_.pki_dir() / "services" / kPeer;
+  const kelvin::testing::DeviceFiles peer{a_.pki_dir() / "ca.crt", service / (std::string(kPeer) + ".crt"),
+                                          service / (std::string(kPeer) + ".key")};
+  auto presence_of_b = [&] {
+    const fs::path seen = a_.root() / "presence.log";
+    fs::remove(seen);
+    auto sub = a_.subscribe(peer, presence_topic_of_b(), seen, {"-C", "1", "-W", "5"});
+    sub->wait(10s);
+    return read_text(seen);
+  };
+  EXPECT_THAT(presence_of_b(), HasSubstr("\"state\":\"offline\""));
+
+  // Now a presence that says online although nobody is there (as a peer that vanished without its
+  // will being published yet would leave): A, restarted, waits for that peer's summary.
+  auto stale = a_.publish(peer, presence_topic_of_b(), R"({"state":"online","session":"gone"})", {"-r"});
+  ASSERT_EQ(stale.exit_code, 0) << stale.err;
+  a_.stop_gateway(SIGTERM);
+  a_.start_gateway();
+  // A reading sent during the wait (mosquitto_rr never resends): held, then stored and acknowledged.
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto ack = a_.request(a_.device_files("sensor-01"), "devices/sensor-01/telemetry",
+                        R"({"seq":1,"ts":)" + std::to_string(now_ms) + R"(,"values":{"temperature":21.5}})",
+                        "devices/sensor-01/ack", 20);
+  ASSERT_EQ(ack.exit_code, 0) << ack.err << a_.gateway_log();
+  EXPECT_THAT(ack.out, HasSubstr("{\"seq\":1}"));
+  EXPECT_THAT(a_.gateway_log(), HasSubstr("no summary from 1 gateway(s) marked online (first: svc-gateway-b)"));
+  EXPECT_EQ(*a_.open_store().acked_seq("sensor-01"), 1u);
 }
 
 }  // namespace

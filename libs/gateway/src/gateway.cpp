@@ -143,9 +143,12 @@ Result<void> Gateway::start_client() {
       }
       return;
     }
-    // Statuses reach every gateway; telemetry only once the peers' state is known (peer_sync.hpp).
-    for (const std::string& filter :
-         {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
+    // Statuses reach every gateway; the share group's telemetry is subscribed at once (with no
+    // member subscribed the broker would drop it), but held back until the peers' state is known
+    // (peer_sync.hpp), so a reading another gateway already stored is recognised as one.
+    close_telemetry();
+    const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
+    for (const std::string& filter : {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter(), shared}) {
       if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
     }
     peer_sync_->on_connected(std::chrono::steady_clock::now());
@@ -159,9 +162,12 @@ Result<void> Gateway::start_client() {
     if (rc != 0 && !stopping_.load()) spdlog::warn("ingest: disconnected from broker ({}); reconnecting", reason);
   };
   callbacks.on_message = [this](const mqtt::Message& message) {
-    if (peer_sync_ &&
-        peer_sync_->handle_message(message.topic, message.payload, message.retain, std::chrono::steady_clock::now())) {
-      return;
+    if (peer_sync_) {
+      if (peer_sync_->handle_message(message.topic, message.payload, message.retain,
+                                     std::chrono::steady_clock::now())) {
+        return;
+      }
+      if (hold_telemetry(message)) return;
     }
     ingest_->handle_message(message.topic, message.payload, message.retain);
   };
@@ -184,7 +190,7 @@ Result<void> Gateway::start_peer_sync() {
         return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
       },
       [this](std::vector<store::ConsumedRange> ranges) { ingest_->add_consumed_elsewhere(std::move(ranges)); },
-      [this] { subscribe_telemetry(); });
+      [this] { open_telemetry(); });
   ingest_->set_commit_listener([this](const store::IngestBatch& batch, const store::CommitSummary& summary) {
     peer_sync_->after_commit(batch, summary);
   });
@@ -192,9 +198,38 @@ Result<void> Gateway::start_peer_sync() {
   return {};
 }
 
-void Gateway::subscribe_telemetry() {
-  const std::string filter = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
-  if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
+bool Gateway::hold_telemetry(const mqtt::Message& message) {
+  std::lock_guard lock(held_mutex_);
+  if (telemetry_open_) return false;
+  auto parsed = proto::parse_device_topic(message.topic);
+  if (!parsed || parsed->topic != proto::DeviceTopic::telemetry) return false;
+  if (held_.size() < kMaxHeldMessages) {
+    held_.push_back({std::string(message.topic), std::string(message.payload)});
+  } else {
+    // Acknowledged to the broker but never stored: the device resends it (end-to-end ack).
+    ++held_dropped_;
+  }
+  return true;
+}
+
+void Gateway::open_telemetry() {
+  std::lock_guard lock(held_mutex_);
+  if (telemetry_open_) return;
+  // In arrival order, and before any later message (on_message waits for the lock).
+  for (const auto& held : held_) ingest_->handle_message(held.topic, held.payload, false);
+  if (held_dropped_ > 0) {
+    spdlog::warn("ingest: {} telemetry messages arrived while joining the other gateways and were dropped; the "
+                 "devices resend them",
+                 held_dropped_);
+  }
+  held_.clear();
+  held_dropped_ = 0;
+  telemetry_open_ = true;
+}
+
+void Gateway::close_telemetry() {
+  std::lock_guard lock(held_mutex_);
+  telemetry_open_ = false;
 }
 
 Result<void> Gateway::start_exporter() {
@@ -220,6 +255,11 @@ Result<void> Gateway::start_exporter() {
 void Gateway::stop() {
   if (stopping_.exchange(true)) return;
   if (housekeeping_.joinable()) housekeeping_.join();
+  // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
+  // presence would go on telling joining gateways to wait for this one.
+  if (peer_sync_ && client_ && connected_.load()) {
+    (void)client_->publish(presence_topic(settings_.service_identity), offline_presence_payload(), 1, true);
+  }
   if (client_) client_->stop_background();
   if (ingest_) ingest_->stop();
   if (exporter_) exporter_->stop();

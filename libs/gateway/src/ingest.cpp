@@ -173,9 +173,9 @@ void Ingest::commit_loop() {
       last_retention = SteadyClock::now();
       lock.unlock();
       auto report = store_.apply_retention(clock_());
-      if (!report)
+      if (!report) {
         spdlog::error("store: retention failed: {}", report.error().message);
-      else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
+      } else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
         spdlog::info("store: retention removed {} samples, {} minute and {} hour rollups", report->raw_deleted,
                      report->minute_deleted, report->hour_deleted);
       }

@@ -252,6 +252,7 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
     const bool online = presence.is_object() && presence.value("state", std::string()) == "online";
     const std::string session = online ? presence.value("session", std::string()) : std::string();
     bool answer = false;
+    bool fire = false;
     {
       std::lock_guard lock(mutex_);
       if (*gateway == options_.self) {
@@ -267,8 +268,9 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
         synced_.erase(std::string(*gateway));
       }
       counters_.peers_online = online_.size();
-      check_ready_locked(now);
+      fire = check_ready_locked(now);
     }
+    if (fire) on_ready_();
     if (answer) publish_summary();
     return true;
   }
@@ -286,20 +288,28 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
     return true;
   }
   apply_(consumed_ranges(*notice, options_.self, *gateway));
-  std::lock_guard lock(mutex_);
-  ++counters_.notices_received;
-  if (notice->full && notice->last) synced_.emplace(*gateway);
-  check_ready_locked(now);
+  bool fire = false;
+  {
+    std::lock_guard lock(mutex_);
+    ++counters_.notices_received;
+    if (notice->full && notice->last) synced_.emplace(*gateway);
+    fire = check_ready_locked(now);
+  }
+  if (fire) on_ready_();
   return true;
 }
 
 void PeerSync::poll(Clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  check_ready_locked(now);
+  bool fire = false;
+  {
+    std::lock_guard lock(mutex_);
+    fire = check_ready_locked(now);
+  }
+  if (fire) on_ready_();
 }
 
-void PeerSync::check_ready_locked(Clock::time_point now) {
-  if (!connected_ || ready_) return;
+bool PeerSync::check_ready_locked(Clock::time_point now) {
+  if (!connected_ || ready_) return false;
   if (now - joined_at_ >= options_.join_timeout) {
     std::vector<std::string> missing;
     for (const auto& [peer, session] : online_) {
@@ -309,23 +319,21 @@ void PeerSync::check_ready_locked(Clock::time_point now) {
       spdlog::warn("peers: no summary from {} gateway(s) marked online (first: {}) within {} ms; taking telemetry",
                    missing.size(), missing.front(), options_.join_timeout.count());
     }
-    become_ready_locked();
-    return;
+    return become_ready_locked();
   }
-  if (!own_presence_seen_) return;
+  if (!own_presence_seen_) return false;
   for (const auto& [peer, session] : online_) {
-    if (!synced_.contains(peer)) return;
+    if (!synced_.contains(peer)) return false;
   }
-  become_ready_locked();
+  return become_ready_locked();
 }
 
-void PeerSync::become_ready_locked() {
+bool PeerSync::become_ready_locked() {
   ready_ = true;
-  if (ready_fired_) return;
+  if (ready_fired_) return false;
   ready_fired_ = true;
   spdlog::info("peers: {} other gateway(s) online; taking telemetry", online_.size());
-  // on_ready subscribes; libmosquitto's calls are thread-safe and do not call back into us.
-  on_ready_();
+  return true;
 }
 
 void PeerSync::publish_summary() {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -79,7 +80,12 @@ class Gateway {
   Result<void> start_client();
   Result<void> start_exporter();
   Result<void> start_peer_sync();
-  void subscribe_telemetry();
+  // With a share group, telemetry that arrives while joining is held (up to kMaxHeldMessages)
+  // and handed to the ingest when the peers' state is known: hold_telemetry() says whether it took
+  // the message, open_telemetry() releases what it holds, close_telemetry() starts holding again.
+  bool hold_telemetry(const mqtt::Message& message);
+  void open_telemetry();
+  void close_telemetry();
   // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
   void run_housekeeping();
   void check_crl();
@@ -93,6 +99,15 @@ class Gateway {
   std::unique_ptr<influx::Writer> influx_writer_;
   std::unique_ptr<InfluxExporter> exporter_;
   std::unique_ptr<PeerSync> peer_sync_;  // with a share_group only
+  struct HeldMessage {
+    std::string topic;
+    std::string payload;
+  };
+  static constexpr std::size_t kMaxHeldMessages = 100'000;
+  std::mutex held_mutex_;
+  bool telemetry_open_ = false;
+  std::vector<HeldMessage> held_;
+  std::uint64_t held_dropped_ = 0;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread housekeeping_;

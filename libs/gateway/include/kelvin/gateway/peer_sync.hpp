@@ -17,10 +17,12 @@
 //
 // Joining: on every connection a gateway subscribes to the peers' topics, publishes its presence
 // and its own full summary, and answers every peer that joins later with its full summary. It
-// starts taking telemetry (ready) only once it knows what the online peers consumed: when each
-// peer whose presence says online has sent its full summary, or after join_timeout (a peer that
-// died without its will being published yet). The echo of its own presence marks the point where
-// every retained presence has arrived, because the broker sends them first on the same connection.
+// starts handing telemetry to its ingest (ready) only once it knows what the online peers
+// consumed: when each peer whose presence says online has sent its full summary, or after
+// join_timeout (a peer that died without its will being published yet). The echo of its own
+// presence marks the point where every retained presence has arrived, because the broker sends
+// them first on the same connection. A gateway stopping cleanly publishes its offline presence
+// itself (the broker publishes a last will only for a connection that breaks).
 
 #include <chrono>
 #include <cstdint>
@@ -111,7 +113,8 @@ class PeerSync {
 
   // `summary_store` is a connection of its own (summaries are read on the MQTT thread while the
   // ingest commits on its own). `apply` hands peers' ranges to the ingest; `on_ready` is called
-  // once per connection when this gateway may start taking telemetry.
+  // once per connection, never under this object's lock, when this gateway may start handing
+  // telemetry to its ingest.
   PeerSync(Options options, store::Store summary_store, Publish publish, ApplyRanges apply,
            std::function<void()> on_ready);
 
@@ -130,8 +133,10 @@ class PeerSync {
 
  private:
   void publish_summary();  // mutex_ not held
-  void become_ready_locked();
-  void check_ready_locked(Clock::time_point now);
+  // Both return true when the caller, after releasing mutex_, must call on_ready_: it hands held
+  // telemetry to the ingest, which may wait for the commit thread, which calls after_commit.
+  bool become_ready_locked();
+  bool check_ready_locked(Clock::time_point now);
 
   Options options_;
   store::Store summary_store_;
