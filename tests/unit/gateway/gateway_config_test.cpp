@@ -104,5 +104,31 @@ TEST_F(GatewayConfigTest, EveryExportMistakeIsReportedAtOnce) {
   }
 }
 
+TEST_F(GatewayConfigTest, TheAnnotatedExampleLoadsAndShowsTheDefaults) {
+  auto settings = load_gateway_config(std::filesystem::path(KELVIN_DEPLOY_DIR) / "gateway" / "gateway.example.toml");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  const GatewaySettings defaults;
+  EXPECT_EQ(settings->state_dir, defaults.state_dir);
+  EXPECT_EQ(settings->service_identity, defaults.service_identity);
+  EXPECT_EQ(settings->broker_port, defaults.broker_port);
+  EXPECT_EQ(settings->share_group, defaults.share_group);
+  EXPECT_TRUE(settings->peer_gateways.empty());
+  EXPECT_FALSE(settings->influx.has_value()) << "the example's export section is commented out";
+  EXPECT_EQ(settings->ingest.batch_max_readings, defaults.ingest.batch_max_readings);
+}
+
+TEST_F(GatewayConfigTest, ShareGroupAndPeerGatewaysAreChecked) {
+  auto good =
+      load("[broker]\npeer_gateways = [\"svc-gateway-b\", \"svc-gateway-c\"]\n[ingest]\nshare_group = \"site-1\"\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->share_group, "site-1");
+  EXPECT_EQ(good->peer_gateways, (std::vector<std::string>{"svc-gateway-b", "svc-gateway-c"}));
+  auto bad = load("[broker]\npeer_gateways = [\"svc-gateway\", \"Sensor 1\"]\n[ingest]\nshare_group = \"a/b\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("'svc-gateway' must be another gateway's service name"));
+  EXPECT_THAT(bad.error().message, HasSubstr("'Sensor 1'"));
+  EXPECT_THAT(bad.error().message, HasSubstr("share_group"));
+}
+
 }  // namespace
 }  // namespace kelvin::gateway
