@@ -116,19 +116,10 @@ class InfluxExport : public ::testing::Test {
     return total;
   }
 
-  // Waits until the exporter's cursor, as the store itself has it (the statistics file may be a
-  // second old), has passed every reading stored.
+  // Waits until the exporter has passed every reading stored.
   void wait_until_caught_up() {
     auto store = install_.open_store();
-    EXPECT_TRUE(wait_until(
-        [&] {
-          auto cursor = store.export_cursor("influxdb");
-          auto backlog =
-              cursor ? store.export_backlog(*cursor)
-                     : kelvin::Result<kelvin::store::ExportBacklog>(kelvin::make_error(kelvin::Errc::io, "no cursor"));
-          return backlog && backlog->readings == 0;
-        },
-        60s))
+    EXPECT_TRUE(wait_until([&] { return kelvin::testing::exported_everything(store); }, 60s))
         << "export did not catch up: " << export_stats().dump();
   }
 

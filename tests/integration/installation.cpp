@@ -14,6 +14,13 @@ std::string read_text(const fs::path& file) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+bool exported_everything(store::Store& store, std::string_view exporter) {
+  auto cursor = store.export_cursor(exporter);
+  if (!cursor) return false;
+  auto backlog = store.export_backlog(*cursor);
+  return backlog && backlog->readings == 0;
+}
+
 Installation::Installation() : port_(free_tcp_port()) {
   fs::create_directories(state_dir());
   fs::permissions(state_dir(), fs::perms::owner_all);

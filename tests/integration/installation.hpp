@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kelvin/store/store.hpp"
@@ -84,6 +85,10 @@ class Installation {
   std::unique_ptr<BackgroundProcess> gateway_;
   int gateway_starts_ = 0;
 };
+
+// Whether the exporter's cursor, as the store itself has it (gateway-stats.json may be a second
+// old), has passed every reading stored.
+bool exported_everything(store::Store& store, std::string_view exporter = "influxdb");
 
 // The text of a file, "" if it does not exist.
 std::string read_text(const std::filesystem::path& file);

@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using kelvin::testing::BackgroundProcess;
+using kelvin::testing::exported_everything;
 using kelvin::testing::InfluxServer;
 using kelvin::testing::Installation;
 using kelvin::testing::project_binary;
@@ -37,7 +38,9 @@ constexpr const char* kPeer = "svc-gateway-b";
 
 using SeqsByDevice = std::map<std::string, std::set<std::uint64_t>>;
 
-std::string presence_topic_of_b() { return std::string("kelvin/gateways/") + kPeer + "/presence"; }
+std::string presence_topic_of_b() {
+  return std::string("kelvin/gateways/") + kPeer + "/presence";
+}
 
 SeqsByDevice stored_seqs(kelvin::store::Store& store) {
   SeqsByDevice seqs;
@@ -48,15 +51,6 @@ SeqsByDevice stored_seqs(kelvin::store::Store& store) {
     EXPECT_TRUE(seqs[exported.device_id].insert(exported.reading.seq).second) << "stored twice in one store";
   }
   return seqs;
-}
-
-// The exporter's cursor (in the store itself, not the statistics file, which may be a second old)
-// has passed every reading of the store.
-bool exported_everything(kelvin::store::Store& store) {
-  auto cursor = store.export_cursor("influxdb");
-  if (!cursor) return false;
-  auto backlog = store.export_backlog(*cursor);
-  return backlog && backlog->readings == 0;
 }
 
 nlohmann::json read_stats(const fs::path& file) {
@@ -350,7 +344,8 @@ TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKep
   a_.start_gateway();
   // A reading sent during the wait (mosquitto_rr never resends): held, then stored and acknowledged.
   const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto ack = a_.request(a_.device_files("sensor-01"), "devices/sensor-01/telemetry",
                         R"({"seq":1,"ts":)" + std::to_string(now_ms) + R"(,"values":{"temperature":21.5}})",
                         "devices/sensor-01/ack", 20);

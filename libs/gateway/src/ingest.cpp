@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "kelvin/proto/status.hpp"
@@ -100,13 +101,7 @@ void Ingest::add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges) {
   const bool was_idle = idle_locked();
   if (was_idle) first_waiting_since_ = SteadyClock::now();
   counters_.peer_ranges += ranges.size();
-  for (auto& range : ranges) {
-    if (range.first_seq == 1) {
-      auto& through = waiting_peer_through_[range.device_id];
-      through = std::max(through, range.last_seq);
-    }
-    waiting_.elsewhere.push_back(std::move(range));
-  }
+  for (auto& range : ranges) waiting_.elsewhere.push_back(std::move(range));
   if (was_idle) work_ready_.notify_one();
 }
 
@@ -160,11 +155,9 @@ void Ingest::commit_loop() {
       waiting_ = {};
       std::vector<StatusUpdate> statuses = std::move(waiting_statuses_);
       waiting_statuses_.clear();
-      auto peer_through = std::move(waiting_peer_through_);
-      waiting_peer_through_.clear();
       space_ready_.notify_all();
       lock.unlock();
-      commit(batch, statuses, peer_through);
+      commit(batch, statuses);
       lock.lock();
       continue;
     }
@@ -186,8 +179,7 @@ void Ingest::commit_loop() {
 
 // Runs on the commit thread without the lock. A failed commit is retried with the same batch until
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
-void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
-                    const std::map<std::string, std::uint64_t, std::less<>>& peer_through) {
+void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses) {
   for (const auto& update : statuses) {
     if (update.retained) {
       auto known = store_.device(update.device_id);
@@ -206,13 +198,22 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
   const bool own_data = !batch.readings.empty() || !batch.rejected.empty() || !batch.floors.empty();
   if (!own_data && batch.elsewhere.empty()) return;
   // Devices this gateway heard from in the batch get their ack whatever it is (a resend needs one
-  // even when nothing is new); the others only when it exceeds what the peer acknowledged itself.
+  // even when nothing is new); the others only when it exceeds the watermark a peer reported (a
+  // range from seq 1), which that peer acknowledged itself. Without peers' ranges every ack is ours.
   std::set<std::string_view> own_devices;
-  for (const auto& item : batch.readings) own_devices.insert(item.device_id);
-  for (const auto& item : batch.rejected) own_devices.insert(item.device_id);
-  for (const auto& item : batch.floors) own_devices.insert(item.device_id);
+  std::map<std::string_view, std::uint64_t> peer_through;
+  if (!batch.elsewhere.empty()) {
+    for (const auto& item : batch.readings) own_devices.insert(item.device_id);
+    for (const auto& item : batch.rejected) own_devices.insert(item.device_id);
+    for (const auto& item : batch.floors) own_devices.insert(item.device_id);
+    for (const auto& range : batch.elsewhere) {
+      if (range.first_seq != 1) continue;
+      auto& through = peer_through[range.device_id];
+      through = std::max(through, range.last_seq);
+    }
+  }
   auto ack_is_ours = [&](const store::DeviceAck& ack) {
-    if (own_devices.contains(ack.device_id)) return true;
+    if (peer_through.empty() || own_devices.contains(ack.device_id)) return true;
     auto peer = peer_through.find(ack.device_id);
     return peer == peer_through.end() || ack.contiguous_seq > peer->second;
   };

@@ -10,6 +10,7 @@
 // transaction fails, and when another connection (kelvinctl) committed in the meantime, which
 // PRAGMA data_version reveals.
 
+#include <algorithm>
 #include <cmath>
 #include <compare>
 #include <map>
@@ -62,7 +63,7 @@ struct TouchedDevice {
   DeviceProgress* progress = nullptr;  // points into Impl::progress_ (std::map: stable)
   std::uint64_t stored = 0;
   std::uint64_t rejected = 0;
-  SeqIntervals stored_now;  // the seqs this commit stored, for DeviceAck::stored
+  std::vector<std::uint64_t> stored_now;  // the seqs this commit stored, for DeviceAck::stored
 };
 
 constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
@@ -173,7 +174,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
       }
     }
     progress.pending.insert(reading.seq);
-    device.stored_now.insert(reading.seq);
+    device.stored_now.push_back(reading.seq);
     ++device.stored;
     ++summary.stored;
   }
@@ -259,7 +260,15 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     update.bind(5, sqlite::to_sql(device.rejected));
     if (auto done = update.run(); !done) return std::move(done).error();
     DeviceAck ack{std::string(device.device_id), progress.watermark, {}};
-    for (const auto& [first, last] : device.stored_now.runs()) ack.stored.push_back(SeqRun{first, last});
+    // Stored seqs are distinct (a repeat is a duplicate): sort, then join neighbours into runs.
+    std::sort(device.stored_now.begin(), device.stored_now.end());
+    for (std::uint64_t seq : device.stored_now) {
+      if (!ack.stored.empty() && ack.stored.back().last + 1 == seq) {
+        ack.stored.back().last = seq;
+      } else {
+        ack.stored.push_back(SeqRun{seq, seq});
+      }
+    }
     summary.acks.push_back(std::move(ack));
   }
 

@@ -12,7 +12,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -105,8 +104,7 @@ class Ingest {
   bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();
-  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
-              const std::map<std::string, std::uint64_t, std::less<>>& peer_through);
+  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses);
 
   store::Store& store_;
   AckSink ack_sink_;
@@ -118,9 +116,6 @@ class Ingest {
   std::condition_variable work_ready_;   // commit thread waits for work
   std::condition_variable space_ready_;  // network thread waits for room
   store::IngestBatch waiting_;
-  // Per device, the highest watermark a peer reported in waiting_.elsewhere: an ack at or below it
-  // is the peer's to send, so a commit of peers' ranges alone acknowledges only what it adds.
-  std::map<std::string, std::uint64_t, std::less<>> waiting_peer_through_;
   CommitListener commit_listener_;
   std::vector<StatusUpdate> waiting_statuses_;
   std::chrono::steady_clock::time_point first_waiting_since_;
