@@ -111,66 +111,99 @@ void DeviceRunner::connect(std::int64_t now_mono_ms) {
   socket_open_ = true;
 }
 
+void DeviceRunner::connection_failed(const Error& error, std::int64_t now_mono_ms) {
+  if (!socket_open_) return;
+  socket_open_ = false;
+  spdlog::warn("{}: {}", options_.session.device_id, error.message);
+  session_->on_disconnected(now_mono_ms);
+}
+
 void DeviceRunner::service_connection(std::int64_t now_mono_ms, std::int64_t wait_ms) {
   if (!socket_open_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::max<std::int64_t>(wait_ms, 1)));
     return;
   }
-  if (auto r = client_->loop(static_cast<int>(std::max<std::int64_t>(wait_ms, 0))); !r && socket_open_) {
-    socket_open_ = false;
-    spdlog::warn("{}: {}", options_.session.device_id, r.error().message);
-    session_->on_disconnected(now_mono_ms);
+  if (auto r = client_->loop(static_cast<int>(std::max<std::int64_t>(wait_ms, 0))); !r) {
+    connection_failed(r.error(), now_mono_ms);
   }
 }
 
+void DeviceRunner::on_socket_ready(bool readable, bool writable, std::int64_t now_mono_ms) {
+  // An event for a descriptor this runner no longer has (closed, its number reused) is stale.
+  if (!socket_open_) return;
+  if (auto r = client_->process(readable, writable); !r) connection_failed(r.error(), now_mono_ms);
+}
+
+std::int64_t DeviceRunner::tick(std::int64_t now) {
+  if (!started_) {
+    started_ = true;
+    next_reading_ms_ = now + options_.first_reading_delay_ms;
+    next_poll_ms_ = now;
+  }
+  if (taking_readings_ && now >= next_reading_ms_) {
+    for (int i = 0; i < options_.readings_per_interval; ++i) take_reading(now);
+    next_reading_ms_ += options_.interval_ms;
+    // After a stall (suspend, overloaded host) skip missed rounds instead of bursting.
+    if (next_reading_ms_ < now) next_reading_ms_ = now + options_.interval_ms;
+  }
+  if (send_waiting_ && (!taking_readings_ || now - last_send_ms_ >= options_.coalesce_ms)) {
+    session_->on_reading_added(now);
+    last_send_ms_ = now;
+    send_waiting_ = false;
+  }
+  if (!socket_open_ && session_->connect_due(now)) connect(now);
+  if (now >= next_poll_ms_) {
+    session_->poll(now);
+    next_poll_ms_ = now + options_.poll_interval_ms;
+  }
+  // Keepalive and the connect deadline need the client serviced at least once a second.
+  if (socket_open_) {
+    if (auto r = client_->process(false, false); !r) connection_failed(r.error(), now);
+  }
+  std::int64_t wake = std::min(next_poll_ms_, now + 1000);
+  if (taking_readings_) wake = std::min(wake, next_reading_ms_);
+  if (send_waiting_) wake = std::min(wake, last_send_ms_ + options_.coalesce_ms);
+  if (!socket_open_) wake = std::min(wake, std::max(session_->reconnect_at_ms(), now));
+  return wake;
+}
+
 void DeviceRunner::run(const std::atomic<bool>& stop) {
-  std::int64_t now = monotonic_ms();
-  next_reading_ms_ = now;
-  std::int64_t next_poll_ms = now;
   while (!stop.load()) {
-    now = monotonic_ms();
-    if (now >= next_reading_ms_) {
-      for (int i = 0; i < options_.readings_per_interval; ++i) take_reading(now);
-      next_reading_ms_ += options_.interval_ms;
-      // After a stall (suspend, overloaded host) skip missed rounds instead of bursting.
-      if (next_reading_ms_ < now) next_reading_ms_ = now + options_.interval_ms;
-    }
-    if (send_waiting_ && now - last_send_ms_ >= options_.coalesce_ms) {
-      session_->on_reading_added(now);
-      last_send_ms_ = now;
-      send_waiting_ = false;
-    }
-    if (!socket_open_ && session_->connect_due(now)) connect(now);
-    if (now >= next_poll_ms) {
-      session_->poll(now);
-      next_poll_ms = now + options_.poll_interval_ms;
-    }
-    std::int64_t wake = std::min(next_reading_ms_, next_poll_ms);
-    if (send_waiting_) wake = std::min(wake, last_send_ms_ + options_.coalesce_ms);
-    if (!socket_open_) wake = std::min(wake, std::max(session_->reconnect_at_ms(), now));
+    const std::int64_t now = monotonic_ms();
+    const std::int64_t wake = tick(now);
     service_connection(now, std::min<std::int64_t>(wake - now, 100));
   }
   flush_and_disconnect();
 }
 
+void DeviceRunner::stop_taking_readings() {
+  taking_readings_ = false;
+}
+
+bool DeviceRunner::flushed() const {
+  return !send_waiting_ && (outbox_.pending_count() == 0 || !socket_open_);
+}
+
 void DeviceRunner::flush_and_disconnect() {
-  if (send_waiting_) session_->on_reading_added(monotonic_ms());
+  stop_taking_readings();
   const std::int64_t deadline = monotonic_ms() + options_.flush_timeout_ms;
-  while (socket_open_ && outbox_.pending_count() > 0 && monotonic_ms() < deadline) {
-    std::int64_t now = monotonic_ms();
-    session_->poll(now);
+  for (;;) {
+    const std::int64_t now = monotonic_ms();
+    tick(now);
+    if (flushed() || now >= deadline) break;
     service_connection(now, 50);
   }
-  if (outbox_.pending_count() > 0) {
-    spdlog::info("{}: {} readings stay in the outbox until the next start", options_.session.device_id,
-                 outbox_.pending_count());
-  }
+  say_offline_and_disconnect();
+}
+
+void DeviceRunner::say_offline_and_disconnect() {
   if (!socket_open_) return;
   // A clean DISCONNECT suppresses the last will, so the device says it is offline itself.
+  // Both packets are normally written at once; the waits below only cover a full socket buffer.
   (void)client_->publish(session_->status_topic(), device::Session::last_will_json(), 1, true);
-  for (int i = 0; i < 5 && socket_open_; ++i) service_connection(monotonic_ms(), 20);
+  for (int i = 0; i < 5 && socket_open_ && client_->wants_write(); ++i) service_connection(monotonic_ms(), 20);
   client_->disconnect();
-  for (int i = 0; i < 5 && socket_open_; ++i) service_connection(monotonic_ms(), 20);
+  for (int i = 0; i < 5 && socket_open_ && client_->wants_write(); ++i) service_connection(monotonic_ms(), 20);
   socket_open_ = false;
 }
 

@@ -1,7 +1,11 @@
 #pragma once
 // One device's main loop on Linux: takes readings on schedule into the outbox, and drives the
 // portable Session over a libmosquitto connection it (re)opens itself with the session's
-// jittered backoff. Single-threaded: MQTT callbacks run inside Client::loop() on this thread.
+// jittered backoff. Single-threaded: MQTT callbacks run on the thread that drives the runner.
+//
+// Two drivers: run() is the loop of one device (kelvin-agent run); tick() and on_socket_ready()
+// let an event loop drive thousands of runners on a few threads (kelvin-agent simulate,
+// device_fleet.hpp).
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +25,9 @@ struct DeviceRunnerOptions {
   device::SessionConfig session;
   mqtt::ClientOptions mqtt;  // client_id, host, port, TLS; the will is set here
   std::int64_t interval_ms = 10'000;
+  // The first reading is taken this long after the runner starts: a fleet spreads its devices'
+  // readings over the interval instead of all reading in the same millisecond.
+  std::int64_t first_reading_delay_ms = 0;
   // Readings taken each interval (load generation: a simulated device faster than one per ms).
   int readings_per_interval = 1;
   // Readings taken within this window go out together in one batch (0: send each at once).
@@ -50,6 +57,21 @@ class DeviceRunner {
   // outstanding acks, publishes the offline status and disconnects cleanly.
   void run(const std::atomic<bool>& stop);
 
+  // Event-loop driving. tick() does what is due at `now_mono_ms` (readings, sends, connects,
+  // session timeouts) and returns when it next needs to run. While the connection is open, wait
+  // for client().socket() (readable; writable while client().wants_write()) and then call
+  // on_socket_ready(); call it without waiting while client().has_buffered_input().
+  std::int64_t tick(std::int64_t now_mono_ms);
+  void on_socket_ready(bool readable, bool writable, std::int64_t now_mono_ms);
+  // Stopping: after stop_taking_readings(), tick() only delivers; flushed() says the outbox is
+  // empty or nothing can be delivered any more; then say_offline_and_disconnect().
+  void stop_taking_readings();
+  bool flushed() const;
+  void say_offline_and_disconnect();
+  mqtt::Client& client() { return *client_; }
+  bool socket_open() const { return socket_open_; }
+  device::Outbox& outbox() { return outbox_; }
+
   const device::Session& session() const { return *session_; }
   const RunnerCounters& counters() const { return counters_; }
 
@@ -58,6 +80,7 @@ class DeviceRunner {
   void take_reading(std::int64_t now_mono_ms);
   void connect(std::int64_t now_mono_ms);
   void service_connection(std::int64_t now_mono_ms, std::int64_t wait_ms);
+  void connection_failed(const Error& error, std::int64_t now_mono_ms);
   void flush_and_disconnect();
 
   DeviceRunnerOptions options_;
@@ -72,6 +95,9 @@ class DeviceRunner {
   std::int64_t last_reading_ts_ms_ = 0;  // wall clock ms of the last reading taken
   std::int64_t last_send_ms_ = 0;
   bool send_waiting_ = false;
+  bool taking_readings_ = true;
+  bool started_ = false;
+  std::int64_t next_poll_ms_ = 0;
   RunnerCounters counters_;
 };
 

@@ -4,13 +4,15 @@
 //                                                  connection and certificate, for demo and load
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 #include <thread>
 
+#include "device_fleet.hpp"
 #include "device_runner.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/device/memory_outbox_journal.hpp"
@@ -27,7 +29,9 @@ using namespace kelvin;
 
 std::atomic<bool> g_stop{false};
 
-void request_stop(int) { g_stop.store(true); }
+void request_stop(int) {
+  g_stop.store(true);
+}
 
 void install_signal_handlers() {
   struct sigaction action {};
@@ -68,20 +72,21 @@ int run_device(const fs::path& config_file) {
   options.mqtt.keepalive_s = static_cast<int>(config->broker.keepalive_s);
   options.mqtt.tls = {config->broker.ca_file, config->broker.cert_file, config->broker.key_file};
 
-  agent::DeviceRunner runner(std::move(options), outbox, [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
-    auto reading = sensors.read(now_ms);
-    for (const auto& [source, error] : reading.failures) {
-      spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
-    }
-    if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
-    return reading.values;
-  });
+  agent::DeviceRunner runner(std::move(options), outbox,
+                             [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
+                               auto reading = sensors.read(now_ms);
+                               for (const auto& [source, error] : reading.failures) {
+                                 spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
+                               }
+                               if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
+                               return reading.values;
+                             });
   if (auto r = runner.prepare(); !r) return fail(r.error().message);
   install_signal_handlers();
   runner.run(g_stop);
   if (auto r = journal->sync(); !r) spdlog::error("{}: {}", config->device_id, r.error().message);
-  spdlog::info("{}: stopped; {} readings taken, {} unacknowledged in the outbox", config->device_id,
-               runner.counters().readings_taken, outbox.pending_count());
+  spdlog::info("{}: stopped; {} readings taken, {} unacknowledged kept in the outbox for the next start",
+               config->device_id, runner.counters().readings_taken, outbox.pending_count());
   return 0;
 }
 
@@ -98,6 +103,9 @@ struct SimulateOptions {
   std::size_t max_in_flight = 2000;
   int burst = 1;
   double duration_s = 0;  // 0: until SIGTERM/Ctrl-C
+  int threads = 2;
+  fs::path state_dir;  // empty: outboxes in memory
+  int connect_timeout_s = 10;
 };
 
 std::string simulated_device_id(const SimulateOptions& o, int index) {
@@ -106,61 +114,131 @@ std::string simulated_device_id(const SimulateOptions& o, int index) {
   return o.prefix + number;
 }
 
-// Every simulated device runs its own DeviceRunner on its own thread with an in-memory outbox:
-// the simulator is a load and demo tool, so its readings do not survive its own restart.
+// Each device holds a TLS connection (one descriptor), libmosquitto's wake-up socket pair (two)
+// and, with a state dir, its journal and lock file (two more). Raises the soft limit as far as the
+// hard one (root may raise that too) and says plainly when it is still too low.
+Result<void> ensure_descriptors_for(const SimulateOptions& o) {
+  const rlim_t per_device = o.state_dir.empty() ? 3 : 5;
+  const rlim_t needed = static_cast<rlim_t>(o.devices) * per_device + 64;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return make_error(Errc::io, "getrlimit(RLIMIT_NOFILE) failed");
+  if (limit.rlim_cur >= needed) return {};
+  rlimit wanted{std::max(limit.rlim_cur, needed), std::max(limit.rlim_max, needed)};
+  if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0) return {};
+  wanted.rlim_max = limit.rlim_max;
+  wanted.rlim_cur = limit.rlim_max;
+  (void)::setrlimit(RLIMIT_NOFILE, &wanted);
+  if (limit.rlim_max >= needed) return {};
+  return make_error(Errc::invalid_argument,
+                    std::to_string(o.devices) + " devices need about " + std::to_string(needed) +
+                        " file descriptors, and this process may open at most " + std::to_string(limit.rlim_max) +
+                        "; raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit) or run fewer devices "
+                        "per process");
+}
+
+// One simulated device: a simulated sensor, an outbox (in memory, or a journal under the state
+// dir as the real agent keeps it) and the runner that delivers it.
+struct SimulatedDevice {
+  std::unique_ptr<device::MemoryOutboxJournal> memory_journal;
+  std::optional<linux_port::FileOutboxJournal> file_journal;
+  std::unique_ptr<device::Outbox> outbox;
+  std::unique_ptr<device::SimulatedSensor> sensor;
+  std::unique_ptr<agent::DeviceRunner> runner;
+};
+
+Result<std::unique_ptr<SimulatedDevice>> make_simulated_device(const SimulateOptions& o, int number,
+                                                               std::int64_t first_reading_delay_ms) {
+  std::string id = simulated_device_id(o, number);
+  if (auto valid = validate_device_id(id); !valid) return std::move(valid).error();
+  auto sim = std::make_unique<SimulatedDevice>();
+  if (o.state_dir.empty()) {
+    sim->memory_journal = std::make_unique<device::MemoryOutboxJournal>();
+    sim->outbox = std::make_unique<device::Outbox>(*sim->memory_journal, device::OutboxSnapshot{}, o.outbox_capacity);
+  } else {
+    linux_port::FileOutboxJournalOptions journal_options;
+    journal_options.sync_each_reading = false;
+    auto journal = linux_port::FileOutboxJournal::open(o.state_dir / id, journal_options);
+    if (!journal) return make_error(journal.error().code, id + ": " + journal.error().message);
+    sim->file_journal.emplace(std::move(*journal));
+    sim->outbox =
+        std::make_unique<device::Outbox>(*sim->file_journal, sim->file_journal->snapshot(), o.outbox_capacity);
+  }
+  sim->sensor = std::make_unique<device::SimulatedSensor>(static_cast<std::uint64_t>(number));
+  agent::DeviceRunnerOptions options;
+  options.session.device_id = id;
+  options.session.fw_version = KELVIN_VERSION;
+  options.interval_ms = std::max<std::int64_t>(1, static_cast<std::int64_t>(o.interval_s * 1000));
+  options.first_reading_delay_ms = first_reading_delay_ms;
+  options.coalesce_ms = o.coalesce_ms;
+  options.readings_per_interval = o.burst;
+  options.session.max_in_flight_readings = o.max_in_flight;
+  options.mqtt.client_id = id;
+  options.mqtt.host = o.host;
+  options.mqtt.port = o.port;
+  options.mqtt.connect_timeout_s = o.connect_timeout_s;
+  fs::path dir = o.pki_dir / "devices" / id;
+  options.mqtt.tls = {o.pki_dir / "ca.crt", dir / (id + ".crt"), dir / (id + ".key")};
+  auto* sensor = sim->sensor.get();
+  sim->runner = std::make_unique<agent::DeviceRunner>(std::move(options), *sim->outbox,
+                                                      [sensor](std::int64_t now_ms) { return sensor->read(now_ms); });
+  if (auto r = sim->runner->prepare(); !r) {
+    return make_error(r.error().code,
+                      id + ": " + r.error().message + " (add the device first: kelvinctl device add " + id + ")");
+  }
+  return sim;
+}
+
+// The devices run on a few threads (device_fleet.hpp), their readings spread over the interval.
 int run_simulation(const SimulateOptions& o) {
-  struct SimulatedDevice {
-    device::MemoryOutboxJournal journal;
-    std::unique_ptr<device::Outbox> outbox;
-    std::unique_ptr<device::SimulatedSensor> sensor;
-    std::unique_ptr<agent::DeviceRunner> runner;
-  };
+  if (auto r = ensure_descriptors_for(o); !r) return fail(r.error().message);
   std::vector<std::unique_ptr<SimulatedDevice>> devices;
+  std::vector<agent::DeviceRunner*> runners;
+  const auto interval_ms = static_cast<std::int64_t>(o.interval_s * 1000);
   for (int i = 0; i < o.devices; ++i) {
-    std::string id = simulated_device_id(o, o.first + i);
-    if (auto valid = validate_device_id(id); !valid) return fail(valid.error().message);
-    auto sim = std::make_unique<SimulatedDevice>();
-    sim->outbox = std::make_unique<device::Outbox>(sim->journal, device::OutboxSnapshot{}, o.outbox_capacity);
-    sim->sensor = std::make_unique<device::SimulatedSensor>(static_cast<std::uint64_t>(o.first + i));
-    agent::DeviceRunnerOptions options;
-    options.session.device_id = id;
-    options.session.fw_version = KELVIN_VERSION;
-    options.interval_ms = std::max<std::int64_t>(1, static_cast<std::int64_t>(o.interval_s * 1000));
-    options.coalesce_ms = o.coalesce_ms;
-    options.readings_per_interval = o.burst;
-    options.session.max_in_flight_readings = o.max_in_flight;
-    options.mqtt.client_id = id;
-    options.mqtt.host = o.host;
-    options.mqtt.port = o.port;
-    fs::path dir = o.pki_dir / "devices" / id;
-    options.mqtt.tls = {o.pki_dir / "ca.crt", dir / (id + ".crt"), dir / (id + ".key")};
-    auto* sensor = sim->sensor.get();
-    sim->runner = std::make_unique<agent::DeviceRunner>(
-        std::move(options), *sim->outbox, [sensor](std::int64_t now_ms) { return sensor->read(now_ms); });
-    if (auto r = sim->runner->prepare(); !r) {
-      return fail(id + ": " + r.error().message + " (add the device first: kelvinctl device add " + id + ")");
-    }
-    devices.push_back(std::move(sim));
+    auto sim = make_simulated_device(o, o.first + i, interval_ms * i / o.devices);
+    if (!sim) return fail(sim.error().message);
+    runners.push_back((*sim)->runner.get());
+    devices.push_back(std::move(*sim));
   }
+  std::uint64_t resumed = 0;
+  for (auto& sim : devices) resumed += sim->outbox->pending_count();
   install_signal_handlers();
-  std::vector<std::thread> threads;
-  for (auto& sim : devices) threads.emplace_back([&sim] { sim->runner->run(g_stop); });
-  spdlog::info("simulating {} devices ({}..{}), a reading every {} s each", o.devices,
-               simulated_device_id(o, o.first), simulated_device_id(o, o.first + o.devices - 1), o.interval_s);
-  auto started = std::chrono::steady_clock::now();
-  while (!g_stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (o.duration_s > 0 && std::chrono::steady_clock::now() - started >= std::chrono::duration<double>(o.duration_s)) {
-      g_stop.store(true);
+  spdlog::info("simulating {} devices ({}..{}) on {} threads, a reading every {} s each; outboxes {}", o.devices,
+               simulated_device_id(o, o.first), simulated_device_id(o, o.first + o.devices - 1),
+               std::min(o.threads, o.devices), o.interval_s,
+               o.state_dir.empty() ? std::string("in memory (lost at exit; a later run repeats seqs the gateway "
+                                                 "already stored: give --state-dir to keep them)")
+                                   : "in " + o.state_dir.string() + " (" + std::to_string(resumed) +
+                                         " unacknowledged readings resumed)");
+  std::thread timer([&o] {
+    const auto started = std::chrono::steady_clock::now();
+    while (!g_stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (o.duration_s > 0 &&
+          std::chrono::steady_clock::now() - started >= std::chrono::duration<double>(o.duration_s)) {
+        g_stop.store(true);
+      }
     }
-  }
-  for (auto& thread : threads) thread.join();
+  });
+  agent::FleetOptions fleet;
+  fleet.threads = o.threads;
+  agent::run_fleet(runners, fleet, g_stop);
+  timer.join();
   std::uint64_t taken = 0, pending = 0;
   for (auto& sim : devices) {
     taken += sim->runner->counters().readings_taken;
     pending += sim->outbox->pending_count();
+    if (sim->file_journal) {
+      if (auto r = sim->file_journal->sync(); !r) spdlog::error("{}", r.error().message);
+    }
   }
-  spdlog::info("simulation stopped: {} readings taken, {} unacknowledged", taken, pending);
+  if (o.state_dir.empty()) {
+    spdlog::info("simulation stopped: {} readings taken, {} unacknowledged and dropped with the in-memory outboxes",
+                 taken, pending);
+  } else {
+    spdlog::info("simulation stopped: {} readings taken, {} unacknowledged kept in {} for the next run", taken, pending,
+                 o.state_dir.string());
+  }
   return 0;
 }
 
@@ -177,7 +255,9 @@ int main(int argc, char** argv) {
 
   SimulateOptions sim;
   auto* simulate = app.add_subcommand("simulate", "Run N simulated devices, each with its own certificate");
-  simulate->add_option("--devices", sim.devices, "Number of devices")->capture_default_str()->check(CLI::Range(1, 10000));
+  simulate->add_option("--devices", sim.devices, "Number of devices")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   simulate->add_option("--interval", sim.interval_s, "Seconds between readings of each device")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0));
@@ -186,7 +266,9 @@ int main(int argc, char** argv) {
   simulate->add_option("--host", sim.host, "Broker host (must match its certificate)")->capture_default_str();
   simulate->add_option("--port", sim.port, "Broker port")->capture_default_str()->check(CLI::Range(1, 65535));
   simulate->add_option("--prefix", sim.prefix, "Device ids are <prefix><NN>")->capture_default_str();
-  simulate->add_option("--first", sim.first, "Number of the first device")->capture_default_str()->check(CLI::Range(0, 1000000));
+  simulate->add_option("--first", sim.first, "Number of the first device")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   simulate->add_option("--coalesce-ms", sim.coalesce_ms, "Readings within this window go out in one batch")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
@@ -195,11 +277,23 @@ int main(int argc, char** argv) {
   simulate->add_option("--burst", sim.burst, "Readings each device takes per interval (load generation)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  simulate->add_option("--max-in-flight", sim.max_in_flight,
-                       "Readings each device sends ahead of the gateway's ack (benchmarks of a broker alone raise it)")
+  simulate
+      ->add_option("--max-in-flight", sim.max_in_flight,
+                   "Readings each device sends ahead of the gateway's ack (benchmarks of a broker alone raise it)")
       ->capture_default_str();
   simulate->add_option("--duration", sim.duration_s, "Stop after this many seconds (0: run until stopped)")
       ->capture_default_str();
+  simulate->add_option("--threads", sim.threads, "Threads the devices' connections are spread over")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  simulate->add_option("--state-dir", sim.state_dir,
+                       "Keep each device's outbox (unacknowledged readings and its next seq) in <dir>/<id>, so a "
+                       "later run resumes them; without it they live in memory");
+  simulate
+      ->add_option("--connect-timeout", sim.connect_timeout_s,
+                   "Seconds a device waits for its TLS handshake and CONNACK before it retries")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) return run_device(config_file);

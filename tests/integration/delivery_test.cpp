@@ -1,4 +1,4 @@
-// The delivery guarantee end to end (ARCHITECTURE.md): a real kelvin-agent produces readings
+// The delivery guarantee end to end (docs/architecture.md): a real kelvin-agent produces readings
 // continuously while, in turn, the broker, the gateway and the agent itself are killed with
 // SIGKILL and restarted, and the gateway is away for a while. Afterwards the store must hold
 // every seq the agent ever produced exactly once.

@@ -1,16 +1,22 @@
-// kelvin's MQTT client against a peer that accepts TCP connections and then says nothing: a broker
-// that died or hung during our TLS handshake. The client must give the attempt up after its
-// connect timeout instead of waiting on it forever.
+// kelvin's MQTT client against a peer that accepts TCP connections and then says nothing (a broker
+// that died or hung during our TLS handshake: the client must give the attempt up after its
+// connect timeout instead of waiting on it forever), and against the gateway's real broker: a
+// refused subscription is reported, a throwing callback does not take the process down, and a
+// connection on a descriptor numbered above 1023 (where select() cannot go) works.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,8 +56,69 @@ class SilentListener {
   int port_ = 0;
 };
 
+// A Mosquitto that takes the installation's certificates but whose dynamic-security plugin (in
+// Debian's mosquitto package) denies every subscription: how a broker refuses one in its SUBACK.
+// (Mosquitto 2.0's acl_file never refuses a subscription; it only filters what is delivered.)
+class LockedDownBroker {
+ public:
+  explicit LockedDownBroker(const Installation& install) : port_(kelvin::testing::free_tcp_port()) {
+    const auto dir = install.root() / "locked-down-broker";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "dynsec.json") << R"({"defaultACLAccess":[)"
+                                       << R"({"acltype":"publishClientSend","allow":true},)"
+                                       << R"({"acltype":"publishClientReceive","allow":true},)"
+                                       << R"({"acltype":"subscribe","allow":false},)"
+                                       << R"({"acltype":"unsubscribe","allow":true}],)"
+                                       << R"("clients":[],"groups":[],"roles":[]})";
+    const auto pki = install.pki_dir();
+    std::ofstream(dir / "mosquitto.conf")
+        << "user root\npersistence false\nlog_dest stderr\n"
+        << "plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so\n"
+        << "plugin_opt_config_file " << (dir / "dynsec.json").string() << "\n"
+        << "listener " << port_ << " 127.0.0.1\n"
+        << "cafile " << (pki / "ca.crt").string() << "\ncertfile " << (pki / "server" / "server.crt").string()
+        << "\nkeyfile " << (pki / "server" / "server.key").string() << "\n"
+        << "require_certificate true\nuse_identity_as_username true\n";
+    broker_ = std::make_unique<kelvin::testing::BackgroundProcess>(
+        std::vector<std::string>{"mosquitto", "-c", (dir / "mosquitto.conf").string()}, dir / "broker.log");
+    const bool listening = wait_until(
+        [&] {
+          return kelvin::testing::read_text(dir / "broker.log").find("Opening ipv4 listen socket") != std::string::npos;
+        },
+        10s);
+    if (!listening) ADD_FAILURE() << "the locked-down broker did not start:\n" << broker_->log();
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  std::unique_ptr<kelvin::testing::BackgroundProcess> broker_;
+};
+
 class MqttClient : public ::testing::Test {
  protected:
+  void TearDown() override {
+    if (HasFailure() && gateway_started_) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
+  }
+
+  void start_gateway() {
+    install_.start_gateway();
+    gateway_started_ = true;
+  }
+
+  // Runs `client` in manual mode until `done` or 10 s passed.
+  template <typename Condition>
+  bool loop_until(kelvin::mqtt::Client& client, Condition done) {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!done() && std::chrono::steady_clock::now() < until) {
+      if (auto r = client.loop(50); !r) {
+        ADD_FAILURE() << r.error().message;
+        return false;
+      }
+    }
+    return done();
+  }
+
   kelvin::mqtt::ClientOptions options_for(int port) {
     auto files = install_.issue_device("sensor-01");
     kelvin::mqtt::ClientOptions options;
@@ -66,6 +133,7 @@ class MqttClient : public ::testing::Test {
 
   Installation install_;
   SilentListener silent_;
+  bool gateway_started_ = false;
 };
 
 TEST_F(MqttClient, ManualLoopFailsWhenTheHandshakeIsNeverAnswered) {
@@ -104,6 +172,81 @@ TEST_F(MqttClient, BackgroundThreadAbandonsAStalledHandshakeAndTriesAgain) {
   EXPECT_TRUE(wait_until([&] { return stalled_attempts() >= 2; }, 15s))
       << "the network thread did not give up a stalled handshake and retry";
   (*client)->stop_background();
+}
+
+TEST_F(MqttClient, ReportsASubscriptionTheBrokerRefuses) {
+  LockedDownBroker broker(install_);
+  std::atomic<bool> connected{false};
+  std::vector<std::pair<std::string, int>> refused;
+  kelvin::mqtt::Callbacks callbacks;
+  callbacks.on_connected = [&] { connected = true; };
+  callbacks.on_subscribe_refused = [&](std::string_view filter, int code) { refused.emplace_back(filter, code); };
+  auto client = kelvin::mqtt::Client::create(options_for(broker.port()), callbacks);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ASSERT_TRUE((*client)->connect().ok());
+  ASSERT_TRUE(loop_until(**client, [&] { return connected.load(); }));
+
+  ASSERT_TRUE((*client)->subscribe("devices/sensor-01/ack", 1).ok()) << "the request itself is queued";
+  ASSERT_TRUE(loop_until(**client, [&] { return !refused.empty(); })) << "no refusal was reported";
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].first, "devices/sensor-01/ack");
+  EXPECT_GE(refused[0].second, 0x80);
+  // The refusal did not cost the connection.
+  EXPECT_TRUE((*client)->publish("devices/sensor-01/status", R"({"state":"online"})", 1, false).ok());
+  EXPECT_TRUE((*client)->loop(100).ok());
+}
+
+TEST_F(MqttClient, AThrowingCallbackIsCountedAndTheClientGoesOn) {
+  start_gateway();
+  std::atomic<bool> connected{false};
+  std::atomic<int> messages{0};
+  std::vector<std::string> log;
+  kelvin::mqtt::Callbacks callbacks;
+  callbacks.on_connected = [&] { connected = true; };
+  callbacks.on_message = [&](const kelvin::mqtt::Message&) {
+    ++messages;
+    throw std::runtime_error("handler bug");
+  };
+  callbacks.on_log = [&](std::string_view line) { log.emplace_back(line); };
+  auto options = options_for(install_.port());
+  auto client = kelvin::mqtt::Client::create(options, callbacks);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ASSERT_TRUE((*client)->connect().ok());
+  ASSERT_TRUE(loop_until(**client, [&] { return connected.load(); }));
+  ASSERT_TRUE((*client)->subscribe("devices/sensor-01/ack", 1).ok());
+  // The gateway acknowledges the device's readings on its ack topic: two messages, two throws.
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  for (int seq = 1; seq <= 2; ++seq) {
+    const std::string reading = "{\"seq\":" + std::to_string(seq) + ",\"ts\":" + std::to_string(now_ms - 10 + seq) +
+                                ",\"values\":{\"temperature\":20}}";
+    ASSERT_TRUE((*client)->publish("devices/sensor-01/telemetry", reading, 1, false).ok());
+    // One ack per commit: let the first be acknowledged before the second goes.
+    ASSERT_TRUE(loop_until(**client, [&] { return messages.load() >= seq; })) << "the client stopped after a throw";
+  }
+  EXPECT_EQ((*client)->callback_failures(), static_cast<std::uint64_t>(messages.load()));
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.front().find("handler bug"), std::string::npos) << log.front();
+}
+
+TEST_F(MqttClient, WorksOnADescriptorNumberedAbove1023) {
+  start_gateway();
+  // Occupy the low descriptors, as a simulator with hundreds of devices does.
+  std::vector<int> fillers;
+  for (int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC); fd >= 0 && fd < 1100;
+       fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) {
+    fillers.push_back(fd);
+  }
+  std::atomic<bool> connected{false};
+  kelvin::mqtt::Callbacks callbacks;
+  callbacks.on_connected = [&] { connected = true; };
+  auto client = kelvin::mqtt::Client::create(options_for(install_.port()), callbacks);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ASSERT_TRUE((*client)->connect().ok());
+  EXPECT_GE((*client)->socket(), 1024);
+  EXPECT_TRUE(loop_until(**client, [&] { return connected.load(); })) << "no CONNACK on a high descriptor";
+  for (int fd : fillers) ::close(fd);
 }
 
 }  // namespace

@@ -63,6 +63,9 @@ std::string render_broker_acl(const BrokerSettings& s) {
   for (const auto& gateway : gateways) {
     out += "\nuser " + gateway + "\n";
     out += "topic read devices/+/telemetry\n";
+    // Only to delete a retained telemetry message (an empty retained publish): telemetry is never
+    // retained, and a retained copy would come back at every subscription.
+    out += "topic write devices/+/telemetry\n";
     out += "topic read devices/+/status\n";
     out += "topic read devices/+/ota/status\n";
     out += "topic write devices/+/ack\n";

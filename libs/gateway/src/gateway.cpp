@@ -115,12 +115,14 @@ Result<void> Gateway::start_client() {
   options.host = settings_.broker_host;
   options.port = settings_.broker_port;
   options.max_inflight = 1000;
+  // v5 for every gateway: the broker names a takeover of our session in its DISCONNECT, and
+  // subscriptions can keep the retain flag of live publishes (retain as published).
+  options.protocol = mqtt::ProtocolVersion::v5;
   if (peer_sync_) {
     // A member of a share group must leave it the moment it dies, or the broker would go on
     // queueing its share of every device's readings for it: a clean session does that. What it
     // had taken but not committed is resent by the devices (end-to-end acks).
     options.clean_session = true;
-    options.protocol = mqtt::ProtocolVersion::v5;
     options.will = mqtt::Will{presence_topic(settings_.service_identity), offline_presence_payload(), true};
   } else {
     options.clean_session = false;  // the broker queues readings while the gateway restarts
@@ -137,10 +139,18 @@ Result<void> Gateway::start_client() {
   callbacks.on_connected = [this] {
     connected_.store(true);
     spdlog::info("ingest: connected to broker {}:{}", settings_.broker_host, settings_.broker_port);
-    if (!peer_sync_) {
-      for (auto filter : {proto::kAllTelemetryFilter, std::string_view("devices/+/status")}) {
-        if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
+    check_previous_disconnect();
+    // Telemetry keeps the retain flag it was published with, so a retained reading is recognised
+    // also when it arrives live. Statuses and presences do not: for them "retained" has to mean
+    // "replayed from before this subscription" (a purged device's status, a peer already there).
+    auto subscribe = [this](std::string_view filter, bool telemetry) {
+      if (auto r = client_->subscribe(filter, 1, mqtt::SubscribeOptions{.retain_as_published = telemetry}); !r) {
+        spdlog::error("ingest: {}", r.error().message);
       }
+    };
+    if (!peer_sync_) {
+      subscribe(proto::kAllTelemetryFilter, true);
+      subscribe("devices/+/status", false);
       return;
     }
     // Statuses reach every gateway; the share group's telemetry is subscribed at once (with no
@@ -148,20 +158,26 @@ Result<void> Gateway::start_client() {
     // (peer_sync.hpp), so a reading another gateway already stored is recognised as one.
     close_telemetry();
     const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
-    for (const std::string& filter : {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter(), shared}) {
-      if (auto r = client_->subscribe(filter, 1); !r) spdlog::error("ingest: {}", r.error().message);
+    for (const std::string& filter :
+         {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
+      subscribe(filter, false);
     }
+    subscribe(shared, true);
     peer_sync_->on_connected(std::chrono::steady_clock::now());
   };
   callbacks.on_refused = [](std::string_view reason) {
     spdlog::error("ingest: broker refused connection: {}", reason);
   };
-  callbacks.on_disconnected = [this](int rc, std::string_view reason) {
-    connected_.store(false);
-    if (peer_sync_) peer_sync_->on_disconnected();
-    if (rc != 0 && !stopping_.load()) spdlog::warn("ingest: disconnected from broker ({}); reconnecting", reason);
+  callbacks.on_disconnected = [this](int rc, std::string_view reason) { on_disconnected(rc, reason); };
+  callbacks.on_subscribe_refused = [this](std::string_view filter, int code) {
+    ++subscriptions_refused_;
+    spdlog::error(
+        "ingest: the broker refused the subscription to '{}' (reason code 0x{:02x}): nothing arrives from it while "
+        "the gateway stays connected; allow identity {} to read it in the broker's ACL",
+        filter, code, settings_.service_identity);
   };
   callbacks.on_message = [this](const mqtt::Message& message) {
+    if (drop_retained_telemetry(message)) return;
     if (peer_sync_) {
       if (peer_sync_->handle_message(message.topic, message.payload, message.retain,
                                      std::chrono::steady_clock::now())) {
@@ -198,13 +214,68 @@ Result<void> Gateway::start_peer_sync() {
   return {};
 }
 
+void Gateway::on_disconnected(int rc, std::string_view reason) {
+  connected_.store(false);
+  if (peer_sync_) peer_sync_->on_disconnected();
+  if (stopping_.load() || rc == 0) return;
+  lost_connection_ = true;
+  if (rc == mqtt::kSessionTakenOver) {
+    ++session_takeovers_;
+    spdlog::error(
+        "ingest: another client connected with this gateway's identity {} and took over its session: its service "
+        "key is in use elsewhere, which must never happen (the key must never leave this host); if it goes on, "
+        "revoke the certificate and issue a new one; reconnecting",
+        settings_.service_identity);
+    return;
+  }
+  if (auto suppressed = connection_log_.admit("disconnect", std::chrono::steady_clock::now())) {
+    spdlog::warn("ingest: disconnected from broker ({}); reconnecting ({} similar suppressed)", reason, *suppressed);
+  }
+}
+
+void Gateway::check_previous_disconnect() {
+  if (!broker_) return;
+  const int restarts = broker_->restarts();
+  // By now (a reconnect takes a second at least) the supervisor has restarted a broker that died.
+  if (lost_connection_ && restarts == broker_restarts_at_connect_) {
+    ++closed_by_running_broker_;
+    spdlog::error(
+        "ingest: the broker closed the gateway's connection while it kept running; that is what happens when another "
+        "client connects with the gateway's identity {} and takes over its session. Its service key must never "
+        "leave this host: if this repeats, revoke the certificate and issue a new one. (A gateway that stopped "
+        "answering for longer than its keepalive is dropped the same way.)",
+        settings_.service_identity);
+  }
+  lost_connection_ = false;
+  broker_restarts_at_connect_ = restarts;
+}
+
+bool Gateway::drop_retained_telemetry(const mqtt::Message& message) {
+  if (!message.retain) return false;
+  auto parsed = proto::parse_device_topic(message.topic);
+  if (!parsed || parsed->topic != proto::DeviceTopic::telemetry) return false;
+  // An empty retained message is the broker passing on a deletion (ours): nothing to count.
+  if (message.payload.empty()) return true;
+  ++retained_telemetry_dropped_;
+  spdlog::warn(
+      "ingest: dropped a retained telemetry message of {} (telemetry is never retained; the device must "
+      "publish it without the retain flag) and cleared it from the broker",
+      parsed->device_id);
+  if (auto r = client_->publish(message.topic, "", 1, true); !r) {
+    spdlog::error("ingest: cannot clear the retained telemetry of {}: {}", parsed->device_id, r.error().message);
+  }
+  return true;
+}
+
 bool Gateway::hold_telemetry(const mqtt::Message& message) {
   std::lock_guard lock(held_mutex_);
   if (telemetry_open_) return false;
   auto parsed = proto::parse_device_topic(message.topic);
   if (!parsed || parsed->topic != proto::DeviceTopic::telemetry) return false;
-  if (held_.size() < kMaxHeldMessages) {
+  const std::size_t bytes = message.topic.size() + message.payload.size();
+  if (held_bytes_ + bytes <= kMaxHeldBytes) {
     held_.push_back({std::string(message.topic), std::string(message.payload)});
+    held_bytes_ += bytes;
   } else {
     // Acknowledged to the broker but never stored: the device resends it (end-to-end ack).
     ++held_dropped_;
@@ -218,11 +289,13 @@ void Gateway::open_telemetry() {
   // In arrival order, and before any later message (on_message waits for the lock).
   for (const auto& held : held_) ingest_->handle_message(held.topic, held.payload, false);
   if (held_dropped_ > 0) {
-    spdlog::warn("ingest: {} telemetry messages arrived while joining the other gateways and were dropped; the "
-                 "devices resend them",
-                 held_dropped_);
+    spdlog::warn(
+        "ingest: {} telemetry messages arrived while joining the other gateways and were dropped; the "
+        "devices resend them",
+        held_dropped_);
   }
   held_.clear();
+  held_bytes_ = 0;
   held_dropped_ = 0;
   telemetry_open_ = true;
 }
@@ -260,8 +333,12 @@ void Gateway::stop() {
   if (peer_sync_ && client_ && connected_.load()) {
     (void)client_->publish(presence_topic(settings_.service_identity), offline_presence_payload(), 1, true);
   }
-  if (client_) client_->stop_background();
+  // The ingest first stops taking messages, which also frees a network thread waiting for room
+  // (commits failing on a full disk would otherwise hold it, and this join, for ever); it commits
+  // and acknowledges what it took while the client is still connected, and only then does the
+  // client disconnect.
   if (ingest_) ingest_->stop();
+  if (client_) client_->stop_background();
   if (exporter_) exporter_->stop();
   if (broker_) broker_->stop();
   if (ingest_) write_stats();
@@ -332,6 +409,11 @@ void Gateway::write_stats() const {
   field("duplicates_kept", c.duplicates_kept);
   field("latency_p50_ms", c.latency_p50_ms);
   field("latency_p99_ms", c.latency_p99_ms);
+  field("retained_telemetry_dropped", retained_telemetry_dropped_.load());
+  field("subscriptions_refused", subscriptions_refused_.load());
+  field("session_takeovers", session_takeovers_.load());
+  field("closed_by_running_broker", closed_by_running_broker_.load());
+  field("mqtt_callback_failures", client_ ? client_->callback_failures() : 0);
   json += ",\"rejected\":{";
   for (std::size_t i = 0; i < c.rejected.size(); ++i) {
     if (i > 0) json += ',';

@@ -45,6 +45,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   s.state_dir = root.path("state_dir", s.state_dir);
   s.pki_dir = root.path("pki_dir", s.state_dir / "pki");
   s.service_identity = root.string("service_identity", s.service_identity);
+  s.stats_interval =
+      std::chrono::milliseconds(root.integer("stats_interval_ms", s.stats_interval.count(), 100, 60'000));
   if (!validate_service_name(s.service_identity)) {
     root.add_issue("service_identity", "must be a service name such as svc-gateway");
   }

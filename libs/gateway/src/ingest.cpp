@@ -13,6 +13,12 @@ namespace kelvin::gateway {
 
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+std::uint64_t saturating_add(std::uint64_t total, std::uint64_t more) {
+  return more > UINT64_MAX - total ? UINT64_MAX : total + more;
+}
+}  // namespace
+
 std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -70,6 +76,11 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
 
   std::unique_lock lock(mutex_);
   space_ready_.wait(lock, [this] { return stopping_ || waiting_.readings.size() < options_.max_waiting_readings; });
+  // Stopping: nothing is taken any more (it would never be committed); unacknowledged, it is resent.
+  if (stopping_) {
+    ++counters_.refused_while_stopping;
+    return;
+  }
   ++counters_.messages;
   auto count_rejection = [this](const proto::Rejection& rejection) {
     ++counters_.rejected[static_cast<std::size_t>(rejection.reason)];
@@ -112,6 +123,10 @@ void Ingest::set_commit_listener(CommitListener listener) {
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {
   auto report = proto::decode_status(payload);
   std::lock_guard lock(mutex_);
+  if (stopping_) {
+    ++counters_.refused_while_stopping;
+    return;
+  }
   if (!report) {
     ++counters_.status_rejected;
     if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
@@ -241,7 +256,8 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       ++counters_.commits;
       counters_.readings_stored += summary->stored;
       counters_.duplicates += summary->duplicates;
-      counters_.readings_given_up += summary->given_up;
+      // Saturates: a device may give up a vast range of its own seqs (docs/protocol.md, oldest_seq).
+      counters_.readings_given_up = saturating_add(counters_.readings_given_up, summary->given_up);
       counters_.readings_withdrawn += summary->withdrawn;
       counters_.duplicates_kept += summary->duplicates_kept;
       counters_.acks_published += published;

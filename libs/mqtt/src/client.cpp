@@ -1,13 +1,20 @@
 #include "kelvin/mqtt/client.hpp"
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <thread>
+
+#include "kelvin/crypto/tls_connection.hpp"
 
 namespace kelvin::mqtt {
 namespace {
@@ -66,9 +73,11 @@ Client::Client(ClientOptions options, Callbacks callbacks)
     : options_(std::move(options)), callbacks_(std::move(callbacks)) {}
 
 Client::~Client() {
-  if (handle_ == nullptr) return;
-  if (background_) stop_background();
-  mosquitto_destroy(handle_);
+  if (handle_ != nullptr) {
+    if (background_) stop_background();
+    mosquitto_destroy(handle_);
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 Result<std::unique_ptr<Client>> Client::create(ClientOptions options, Callbacks callbacks) {
@@ -98,7 +107,8 @@ Result<void> Client::configure() {
   mosquitto_connect_callback_set(handle_, &Client::handle_connect);
   mosquitto_disconnect_callback_set(handle_, &Client::handle_disconnect);
   mosquitto_message_callback_set(handle_, &Client::handle_message);
-  mosquitto_log_callback_set(handle_, &Client::handle_log);
+  mosquitto_subscribe_callback_set(handle_, &Client::handle_subscribe);
+  forward_library_log(true);
 
   const auto& tls = options_.tls;
   int rc =
@@ -118,14 +128,31 @@ Result<void> Client::configure() {
   return {};
 }
 
+void Client::forward_library_log(bool on) {
+  mosquitto_log_callback_set(handle_, on ? &Client::handle_log : nullptr);
+}
+
 int Client::open_connection(bool first_attempt) {
+  // Why a handshake fails is only told through libmosquitto's log.
+  forward_library_log(true);
   // mosquitto_reconnect closes whatever socket an abandoned attempt left behind.
   int rc = first_tls_connect_gate.run([&] {
-    return first_attempt ? mosquitto_connect(handle_, options_.host.c_str(), options_.port, options_.keepalive_s)
-                         : mosquitto_reconnect(handle_);
+    if (!first_attempt) return mosquitto_reconnect(handle_);  // with the first attempt's properties
+    mosquitto_property* properties = nullptr;
+    if (options_.protocol == ProtocolVersion::v5 && !options_.clean_session) {
+      // v5 ends a session at disconnect unless asked otherwise; UINT32_MAX means never.
+      const int added = mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+      if (added != MOSQ_ERR_SUCCESS) return added;
+    }
+    const int connected = mosquitto_connect_bind_v5(handle_, options_.host.c_str(), options_.port, options_.keepalive_s,
+                                                    nullptr, properties);
+    mosquitto_property_free_all(&properties);
+    return connected;
   });
   awaiting_connack_ = rc == MOSQ_ERR_SUCCESS;
   opened_at_ = std::chrono::steady_clock::now();
+  // The TLS object exists once the TCP connection does; the handshake is still to come.
+  if (rc == MOSQ_ERR_SUCCESS) crypto::enable_tls_read_ahead(mosquitto_ssl_get(handle_));
   return rc;
 }
 
@@ -139,8 +166,55 @@ Result<void> Client::connect() {
 }
 
 Result<void> Client::loop(int timeout_ms) {
-  int rc = mosquitto_loop(handle_, timeout_ms, 1);
-  if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("MQTT connection", rc);
+  const int fd = socket();
+  if (fd < 0) return mosquitto_failure("MQTT connection", MOSQ_ERR_NO_CONN);
+  bool readable = false;
+  bool writable = false;
+  if (!has_buffered_input()) {
+    pollfd watched{fd, static_cast<short>(POLLIN | (wants_write() ? POLLOUT : 0)), 0};
+    const int ready = ::poll(&watched, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) return make_error(Errc::io, std::string("poll: ") + std::strerror(errno));
+    readable = (watched.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+    writable = (watched.revents & POLLOUT) != 0;
+  }
+  return process(readable, writable);
+}
+
+int Client::socket() const {
+  return mosquitto_socket(handle_);
+}
+
+bool Client::wants_write() const {
+  return mosquitto_want_write(handle_);
+}
+
+bool Client::has_buffered_input() const {
+  return crypto::has_buffered_tls_input(mosquitto_ssl_get(handle_));
+}
+
+Result<void> Client::process(bool readable, bool writable) {
+  // Bounded, so that a flood of incoming messages cannot hold off our own writes and keepalive.
+  constexpr int kMaxReadRounds = 64;
+  // A writable socket during the TLS handshake also means "continue the handshake", which
+  // libmosquitto does in its read step.
+  if (readable || writable || has_buffered_input()) {
+    for (int round = 0; round < kMaxReadRounds; ++round) {
+      // libmosquitto reads as many packets as it has QoS>0 messages in flight, at least one, and
+      // on while OpenSSL holds decrypted bytes; read-ahead data of further records needs another
+      // call, hence the loop.
+      const int rc = mosquitto_loop_read(handle_, 1);
+      if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("MQTT connection", rc);
+      if (!has_buffered_input()) break;
+    }
+  }
+  if (socket() >= 0 && wants_write()) {
+    const int rc = mosquitto_loop_write(handle_, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("MQTT connection", rc);
+  }
+  // Keepalive: sends PINGREQ when due and drops a connection whose PINGRESP never came.
+  if (const int rc = mosquitto_loop_misc(handle_); rc != MOSQ_ERR_SUCCESS) {
+    return mosquitto_failure("MQTT connection", rc);
+  }
   // libmosquitto 2.0 treats a socket error during the TLS handshake as "try again" and would spin
   // on the dead socket until the process ends; the deadline turns that into an ordinary failure.
   if (awaiting_connack_ &&
@@ -161,6 +235,10 @@ Result<void> Client::start_background() {
   // Publishes from other threads are then only queued and the network thread writes them: an
   // OpenSSL connection must not be read and written by two threads at once.
   mosquitto_threaded_set(handle_, true);
+  if (wake_fd_ < 0) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) return make_error(Errc::io, std::string("cannot create an eventfd: ") + std::strerror(errno));
+  }
   background_stop_.store(false);
   background_ = true;
   network_thread_ = std::thread([this] { run_network_thread(); });
@@ -189,9 +267,17 @@ void Client::run_network_thread() {
       ever_connected = true;
       delay_s = options_.reconnect_min_s;
     }
+    // publish() from other threads only queues (threaded mode) and signals wake_fd_.
+    const int fd = socket();
+    pollfd watched[2] = {{fd, static_cast<short>(POLLIN | (wants_write() ? POLLOUT : 0)), 0}, {wake_fd_, POLLIN, 0}};
+    if (fd >= 0 && !has_buffered_input() && ::poll(watched, 2, 100) > 0 && (watched[1].revents & POLLIN) != 0) {
+      std::uint64_t signals = 0;
+      (void)!::read(wake_fd_, &signals, sizeof signals);
+    }
     // A lost connection has already been reported through the disconnect callback by libmosquitto;
     // a stalled handshake has not, so it is logged here.
-    if (auto r = loop(100); !r) {
+    if (auto r = process((watched[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0, (watched[0].revents & POLLOUT) != 0);
+        !r) {
       if (r.error().code == Errc::timed_out && callbacks_.on_log) {
         callbacks_.on_log(r.error().message + "; retrying");
       }
@@ -200,7 +286,7 @@ void Client::run_network_thread() {
   }
   if (open) {
     mosquitto_disconnect(handle_);
-    for (int i = 0; i < 10 && mosquitto_loop(handle_, 20, 1) == MOSQ_ERR_SUCCESS; ++i) {
+    for (int i = 0; i < 10 && socket() >= 0 && loop(20); ++i) {
     }
   }
 }
@@ -212,10 +298,23 @@ void Client::stop_background() {
   background_ = false;
 }
 
-Result<void> Client::subscribe(std::string_view filter, int qos) {
+Result<void> Client::subscribe(std::string_view filter, int qos, SubscribeOptions subscribe_options) {
   std::string pattern(filter);
-  int rc = mosquitto_subscribe(handle_, nullptr, pattern.c_str(), qos);
-  if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot subscribe to " + pattern, rc);
+  int message_id = 0;
+  {
+    // Held across the call: the SUBACK cannot be matched before its id is recorded.
+    std::lock_guard lock(subscriptions_mutex_);
+    int rc = MOSQ_ERR_SUCCESS;
+    if (options_.protocol == ProtocolVersion::v5) {
+      const int flags = subscribe_options.retain_as_published ? MQTT_SUB_OPT_RETAIN_AS_PUBLISHED : 0;
+      rc = mosquitto_subscribe_v5(handle_, &message_id, pattern.c_str(), qos, flags, nullptr);
+    } else {
+      rc = mosquitto_subscribe(handle_, &message_id, pattern.c_str(), qos);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot subscribe to " + pattern, rc);
+    pending_subscriptions_[message_id] = pattern;
+  }
+  wake_network_thread();
   return {};
 }
 
@@ -225,43 +324,108 @@ Result<int> Client::publish(std::string_view topic, std::string_view payload, in
   int rc = mosquitto_publish(handle_, &message_id, name.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
                              retain);
   if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot publish to " + name, rc);
+  wake_network_thread();
   return message_id;
+}
+
+void Client::wake_network_thread() {
+  if (wake_fd_ < 0) return;
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
 }
 
 void Client::disconnect() {
   mosquitto_disconnect(handle_);
 }
 
+template <typename Call>
+void Client::guard(std::string_view callback, Call&& call) noexcept {
+  std::string failure;
+  try {
+    call();
+    return;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an unknown exception";
+  }
+  ++callback_failures_;
+  try {
+    if (callbacks_.on_log) callbacks_.on_log(std::string(callback) + " callback failed: " + failure);
+  } catch (...) {
+    // Reporting failed too; the count above still says it happened.
+  }
+}
+
 void Client::handle_connect(mosquitto*, void* self, int rc) {
   auto& client = *static_cast<Client*>(self);
   client.awaiting_connack_ = false;
   if (rc == 0) {
-    if (client.callbacks_.on_connected) client.callbacks_.on_connected();
-  } else if (client.callbacks_.on_refused) {
-    client.callbacks_.on_refused(mosquitto_connack_string(rc));
+    client.forward_library_log(false);
+    client.guard("connect", [&] {
+      if (client.callbacks_.on_connected) client.callbacks_.on_connected();
+    });
+  } else {
+    client.guard("connect", [&] {
+      if (client.callbacks_.on_refused) client.callbacks_.on_refused(mosquitto_connack_string(rc));
+    });
   }
 }
 
 void Client::handle_disconnect(mosquitto*, void* self, int rc) {
   auto& client = *static_cast<Client*>(self);
-  if (client.callbacks_.on_disconnected) {
-    client.callbacks_.on_disconnected(rc, rc == 0 ? "disconnected on request" : mosquitto_strerror(rc));
+  client.forward_library_log(true);
+  {
+    // Unanswered requests of the old connection get no SUBACK; the next connection subscribes anew.
+    std::lock_guard lock(client.subscriptions_mutex_);
+    client.pending_subscriptions_.clear();
   }
+  client.guard("disconnect", [&] {
+    if (!client.callbacks_.on_disconnected) return;
+    // With v5, codes of 0x80 and above are the broker's DISCONNECT reason, not libmosquitto's.
+    const char* reason = rc == 0      ? "disconnected on request"
+                         : rc >= 0x80 ? mosquitto_reason_string(rc)
+                                      : mosquitto_strerror(rc);
+    client.callbacks_.on_disconnected(rc, reason);
+  });
 }
 
 void Client::handle_message(mosquitto*, void* self, const mosquitto_message* message) {
   auto& client = *static_cast<Client*>(self);
   if (!client.callbacks_.on_message) return;
-  Message view{
-      message->topic,
-      std::string_view(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)),
-      message->retain};
-  client.callbacks_.on_message(view);
+  client.guard("message", [&] {
+    Message view{
+        message->topic,
+        std::string_view(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)),
+        message->retain};
+    client.callbacks_.on_message(view);
+  });
+}
+
+void Client::handle_subscribe(mosquitto*, void* self, int mid, int count, const int* granted) {
+  auto& client = *static_cast<Client*>(self);
+  std::string filter;
+  {
+    std::lock_guard lock(client.subscriptions_mutex_);
+    auto found = client.pending_subscriptions_.find(mid);
+    if (found == client.pending_subscriptions_.end()) return;
+    filter = std::move(found->second);
+    client.pending_subscriptions_.erase(found);
+  }
+  // We subscribe one filter per request: one granted QoS, or a failure code (0x80 and above).
+  const int code = count >= 1 && granted != nullptr ? granted[0] : 0x80;
+  if (code < 0x80) return;
+  client.guard("subscribe", [&] {
+    if (client.callbacks_.on_subscribe_refused) client.callbacks_.on_subscribe_refused(filter, code);
+  });
 }
 
 void Client::handle_log(mosquitto*, void* self, int level, const char* line) {
   auto& client = *static_cast<Client*>(self);
-  if (client.callbacks_.on_log && (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) != 0) client.callbacks_.on_log(line);
+  if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0) return;
+  client.guard("log", [&] {
+    if (client.callbacks_.on_log) client.callbacks_.on_log(line);
+  });
 }
 
 }  // namespace kelvin::mqtt

@@ -243,7 +243,7 @@ bool FileOutboxJournal::record_reading(const proto::Reading& reading) {
     return fail("outbox journal refused seq " + std::to_string(reading.seq) + ": seq " +
                 std::to_string(state_->next_seq()) + " or higher expected (a seq is never handed out twice)");
   }
-  if (!append(journal::encode(reading), /*sync=*/true)) return false;
+  if (!append(journal::encode(reading), options_.sync_each_reading)) return false;
   state_->apply(reading);
   maybe_compact();
   return true;

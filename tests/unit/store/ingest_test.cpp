@@ -1,4 +1,4 @@
-// Idempotent ingest and the ack watermark (ARCHITECTURE.md, "Delivery guarantee").
+// Idempotent ingest and the ack watermark (docs/architecture.md, "Delivery guarantee").
 
 #include <gtest/gtest.h>
 

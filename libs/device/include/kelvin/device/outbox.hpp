@@ -1,7 +1,7 @@
 #pragma once
 // The agent's outbox: every reading taken, with its sequence number, until the gateway
-// acknowledges it (docs/protocol.md, ARCHITECTURE.md "Delivery guarantee"). The outbox keeps the
-// readings in memory and makes every change durable through an OutboxJournal first.
+// acknowledges it (docs/protocol.md, docs/architecture.md "Delivery guarantee"). The outbox keeps
+// the readings in memory and makes every change durable through an OutboxJournal first.
 //
 // Sequence numbers. A reading gets next_seq() only once the journal has recorded it. When
 // record_reading() fails the reading is refused (Errc::io) and its seq is NOT consumed: the next

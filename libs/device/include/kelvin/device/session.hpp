@@ -1,5 +1,5 @@
 #pragma once
-// One device's MQTT conversation with the gateway (docs/protocol.md, ARCHITECTURE.md "Delivery
+// One device's MQTT conversation with the gateway (docs/protocol.md, docs/architecture.md "Delivery
 // guarantee"), as a state machine with no clock, thread or socket of its own: the platform port
 // owns the MQTT client and calls in with events and the time; the session answers by publishing
 // through the Transport and by telling the port when to reconnect.

@@ -80,12 +80,20 @@ class Gateway {
   Result<void> start_client();
   Result<void> start_exporter();
   Result<void> start_peer_sync();
-  // With a share group, telemetry that arrives while joining is held (up to kMaxHeldMessages)
-  // and handed to the ingest when the peers' state is known: hold_telemetry() says whether it took
-  // the message, open_telemetry() releases what it holds, close_telemetry() starts holding again.
+  // With a share group, telemetry that arrives while joining is held (up to kMaxHeldBytes of
+  // topics and payloads) and handed to the ingest when the peers' state is known: hold_telemetry()
+  // says whether it took the message, open_telemetry() releases what it holds, close_telemetry()
+  // starts holding again.
   bool hold_telemetry(const mqtt::Message& message);
   void open_telemetry();
   void close_telemetry();
+  // Telemetry is never retained (docs/protocol.md): a retained copy is dropped, counted, and
+  // cleared from the broker so it cannot come back at the next subscription.
+  bool drop_retained_telemetry(const mqtt::Message& message);
+  void on_disconnected(int rc, std::string_view reason);
+  // Managed broker: called at each connect; reports when the previous connection was closed by a
+  // broker that kept running (Mosquitto 2.0 closes a session taken over without saying so).
+  void check_previous_disconnect();
   // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
   void run_housekeeping();
   void check_crl();
@@ -103,11 +111,22 @@ class Gateway {
     std::string topic;
     std::string payload;
   };
-  static constexpr std::size_t kMaxHeldMessages = 100'000;
+  // Bounds the memory of a gateway that joins a busy share group (a Raspberry Pi has little).
+  static constexpr std::size_t kMaxHeldBytes = 32 * 1024 * 1024;
   std::mutex held_mutex_;
   bool telemetry_open_ = false;
   std::vector<HeldMessage> held_;
+  std::size_t held_bytes_ = 0;
   std::uint64_t held_dropped_ = 0;
+  std::atomic<std::uint64_t> retained_telemetry_dropped_{0};
+  std::atomic<std::uint64_t> subscriptions_refused_{0};
+  std::atomic<std::uint64_t> session_takeovers_{0};
+  std::atomic<std::uint64_t> closed_by_running_broker_{0};
+  // Network thread only: whether the last connection ended unexpectedly, and the broker's restart
+  // count when it was opened.
+  bool lost_connection_ = false;
+  int broker_restarts_at_connect_ = 0;
+  RateLimitedLog connection_log_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread housekeeping_;

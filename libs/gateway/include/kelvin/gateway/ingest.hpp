@@ -51,10 +51,11 @@ struct IngestCounters {
   std::uint64_t status_rejected = 0;
   std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
-  std::uint64_t peer_ranges = 0;         // ranges other gateways reported consumed (docs/scaling.md)
-  std::uint64_t readings_withdrawn = 0;  // own copies given up because a peer stored them too
-  std::uint64_t duplicates_kept = 0;     // such copies kept: retention had thinned their buckets
-  std::int64_t latency_p50_ms = 0;       // reading ts → commit, readings stored since start
+  std::uint64_t refused_while_stopping = 0;  // messages that arrived after stop() began
+  std::uint64_t peer_ranges = 0;             // ranges other gateways reported consumed (docs/scaling.md)
+  std::uint64_t readings_withdrawn = 0;      // own copies given up because a peer stored them too
+  std::uint64_t duplicates_kept = 0;         // such copies kept: retention had thinned their buckets
+  std::int64_t latency_p50_ms = 0;           // reading ts → commit, readings stored since start
   std::int64_t latency_p99_ms = 0;
 };
 
@@ -75,7 +76,9 @@ class Ingest {
   Ingest& operator=(const Ingest&) = delete;
 
   void start();
-  // Commits everything already handed over, then ends the commit thread.
+  // Stops taking messages (a handle_message() waiting for room returns at once, and later ones
+  // are refused), commits and acknowledges everything already taken, then ends the commit thread.
+  // A commit that fails while stopping is not retried: its readings stay unacknowledged.
   void stop();
 
   // Thread-safe. Handles devices/{id}/telemetry and devices/{id}/status; other topics are counted

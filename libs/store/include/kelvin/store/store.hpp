@@ -1,6 +1,6 @@
 #pragma once
 // kelvin's embedded time-series store on SQLite: the durable landing of every reading (see
-// ARCHITECTURE.md, "Delivery guarantee", and docs/store.md).
+// docs/architecture.md, "Delivery guarantee", and docs/store.md).
 //
 // Contract in short:
 //  - Idempotent by (device, seq): a reading is stored at most once; a resend, a repeat within a

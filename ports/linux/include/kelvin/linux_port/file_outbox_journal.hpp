@@ -14,9 +14,9 @@
 // Values are in kQuantities order, written in the shortest form that reads back to the same
 // double ("-" for a quantity the reading lacks). A new quantity means format version 2.
 //
-// Durability: record_reading() returns true only after write + fdatasync, so a reading that was
-// "taken" survives a crash or power loss. Acks and drops are written without a sync (the
-// contract allows it: losing one only causes a resend or a repeated drop); the next reading's
+// Durability: record_reading() returns true only after write + fdatasync (unless
+// sync_each_reading is off), so a reading that was "taken" survives a crash or power loss. Acks and drops are written
+// without a sync (the contract allows it: losing one only causes a resend or a repeated drop); the next reading's
 // fdatasync, compaction, sync() and the destructor make them durable.
 //
 // Replay: a torn or checksum-failing LAST line is what a crash in the middle of an append leaves;
@@ -49,6 +49,10 @@ class JournalState;
 
 struct FileOutboxJournalOptions {
   std::size_t min_dead_records = 4096;  // compaction never runs for fewer dead records than this
+  // false: readings are written without fdatasync, like acks, and made durable by sync(), the
+  // destructor and compaction. They survive a clean stop and a crash of the process, not a power
+  // loss. Only for simulated devices, whose thousands of syncs per second would measure the disk.
+  bool sync_each_reading = true;
 };
 
 class FileOutboxJournal final : public device::OutboxJournal {

@@ -1,0 +1,210 @@
+// The gateway's Ingest with a real store in a temp dir, a recording ack sink and a fixed clock:
+// acks only after the commit, backpressure, retries after failed commits, and stopping while the
+// network thread is blocked. Commits are made to fail the way they fail in the field: another
+// connection holds the database's write lock (SQLITE_BUSY), as a full disk or a stuck tool would.
+
+#include "kelvin/gateway/ingest.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using kelvin::testing::TempDir;
+
+constexpr std::int64_t kNowMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z, the fixed clock
+
+// The store's ack watermark of `device`, 0 when it cannot be read.
+std::uint64_t acked_seq(store::Store& store, std::string_view device) {
+  auto seq = store.acked_seq(device);
+  return seq ? *seq : 0;
+}
+
+std::string reading(std::uint64_t seq) {
+  return R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" +
+         std::to_string(kNowMs - 1000 + static_cast<std::int64_t>(seq)) + R"(,"values":{"temperature":21.5}})";
+}
+
+// Records every ack; the store's own view is checked at the moment each ack is published.
+class RecordingAcks {
+ public:
+  struct Ack {
+    std::string device_id;
+    std::uint64_t seq = 0;
+    std::uint64_t stored_when_acked = 0;  // the store's watermark seen from another connection
+  };
+
+  explicit RecordingAcks(std::filesystem::path db) : db_(std::move(db)) {}
+
+  AckSink sink() {
+    return [this](std::string_view device_id, std::uint64_t seq) {
+      auto observer = store::Store::open(db_);
+      std::uint64_t stored = 0;
+      if (observer) stored = acked_seq(*observer, device_id);
+      std::lock_guard lock(mutex_);
+      acks_.push_back({std::string(device_id), seq, stored});
+      return true;
+    };
+  }
+
+  std::vector<Ack> acks() const {
+    std::lock_guard lock(mutex_);
+    return acks_;
+  }
+
+ private:
+  std::filesystem::path db_;
+  mutable std::mutex mutex_;
+  std::vector<Ack> acks_;
+};
+
+// Holds the database's write lock from a connection of its own while it lives.
+class WriteLockHolder {
+ public:
+  explicit WriteLockHolder(const std::filesystem::path& db) {
+    EXPECT_EQ(sqlite3_open(db.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ~WriteLockHolder() { release(); }
+  void release() {
+    if (db_ == nullptr) return;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  IngestTest() : db_(store_path(dir_.path())), acks_(db_) {
+    store::StoreOptions store_options;
+    store_options.busy_timeout_ms = 0;  // a locked database fails the commit at once
+    auto opened = store::Store::open(db_, store_options);
+    EXPECT_TRUE(opened) << opened.error().message;
+    store_.emplace(std::move(*opened));
+    options_.batch_max_delay = 5ms;
+    options_.commit_retry_delay = 20ms;
+  }
+
+  void make_ingest() {
+    ingest_ = std::make_unique<Ingest>(*store_, acks_.sink(), options_, [] { return kNowMs; });
+    ingest_->start();
+  }
+
+  // Waits until `done` holds, for at most `limit`.
+  template <typename Condition>
+  bool eventually(Condition done, std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return done();
+  }
+
+  TempDir dir_;
+  std::filesystem::path db_;
+  RecordingAcks acks_;
+  std::optional<store::Store> store_;
+  IngestOptions options_;
+  std::unique_ptr<Ingest> ingest_;
+};
+
+TEST_F(IngestTest, AcknowledgesOnlyWhatIsCommitted) {
+  make_ingest();
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) ingest_->handle_message("devices/d1/telemetry", reading(seq));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 3; }));
+  ingest_->stop();
+  const auto acks = acks_.acks();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().device_id, "d1");
+  EXPECT_EQ(acks.back().seq, 3u);
+  for (const auto& ack : acks) EXPECT_LE(ack.seq, ack.stored_when_acked) << "an ack ran ahead of the store";
+}
+
+TEST_F(IngestTest, RetriesAFailedCommitAndAcknowledgesAfterIt) {
+  WriteLockHolder lock(db_);
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().commit_failures >= 2; }));
+  EXPECT_TRUE(acks_.acks().empty()) << "acknowledged while nothing could be stored";
+  EXPECT_EQ(ingest_->counters().readings_stored, 0u);
+  lock.release();
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 1; }));
+  ingest_->stop();
+  ASSERT_FALSE(acks_.acks().empty());
+  EXPECT_EQ(acks_.acks().back().seq, 1u);
+  EXPECT_EQ(acked_seq(*store_, "d1"), 1u);
+}
+
+TEST_F(IngestTest, BlocksTheSenderWhileTheStoreFallsBehind) {
+  options_.max_waiting_readings = 2;
+  options_.batch_max_readings = 2;
+  WriteLockHolder lock(db_);
+  make_ingest();
+  // The commit thread takes the first two and keeps failing with them; two more fill the queue.
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) ingest_->handle_message("devices/d1/telemetry", reading(seq));
+  std::atomic<bool> returned{false};
+  std::thread sender([&] {
+    ingest_->handle_message("devices/d1/telemetry", reading(5));
+    returned = true;
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(returned.load()) << "the sender was not held back while the store could not keep up";
+  lock.release();
+  ASSERT_TRUE(eventually([&] { return returned.load(); }));
+  sender.join();
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 5; }));
+  ingest_->stop();
+  EXPECT_EQ(acked_seq(*store_, "d1"), 5u);
+}
+
+TEST_F(IngestTest, StopFreesASenderBlockedByFailingCommits) {
+  options_.max_waiting_readings = 1;
+  options_.batch_max_readings = 1;
+  WriteLockHolder lock(db_);
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ingest_->handle_message("devices/d1/telemetry", reading(2));
+  auto blocked = std::async(std::launch::async, [&] { ingest_->handle_message("devices/d1/telemetry", reading(3)); });
+  ASSERT_EQ(blocked.wait_for(200ms), std::future_status::timeout) << "the sender should be waiting for room";
+  auto stopped = std::async(std::launch::async, [&] { ingest_->stop(); });
+  ASSERT_EQ(stopped.wait_for(10s), std::future_status::ready) << "stop() hangs while commits fail";
+  ASSERT_EQ(blocked.wait_for(10s), std::future_status::ready) << "the blocked sender was never released";
+  EXPECT_TRUE(acks_.acks().empty()) << "nothing was stored, so nothing may be acknowledged";
+  // Whatever arrives after stop() is refused, not queued for a commit that will never come.
+  ingest_->handle_message("devices/d1/telemetry", reading(4));
+  EXPECT_GE(ingest_->counters().refused_while_stopping, 2u);
+  lock.release();
+  EXPECT_EQ(acked_seq(*store_, "d1"), 0u);
+}
+
+TEST_F(IngestTest, StopCommitsWhatWasTakenBeforeIt) {
+  options_.batch_max_delay = 10s;  // only stop() ends the batch
+  options_.batch_max_readings = 1000;
+  make_ingest();
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) ingest_->handle_message("devices/d1/telemetry", reading(seq));
+  ingest_->stop();
+  EXPECT_EQ(ingest_->counters().readings_stored, 10u);
+  ASSERT_FALSE(acks_.acks().empty());
+  EXPECT_EQ(acks_.acks().back().seq, 10u);
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
