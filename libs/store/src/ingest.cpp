@@ -9,10 +9,23 @@
 // W + 1. In-order traffic therefore costs no extra query at all. The cache is dropped when the
 // transaction fails, and when another connection (kelvinctl) committed in the meantime, which
 // PRAGMA data_version reveals.
+//
+// Claimed floors. A device's status oldest_seq F says "I hold nothing below F": a seq below F that
+// never arrived never will, and is given up so the ack can pass it. The claim is not trusted
+// further than the device's own traffic: the store keeps the highest claim (devices.claimed_floor)
+// and at every commit that touches the device moves the watermark to
+//   through = min(claim - 1, the highest seq consumed: the watermark or the highest pending seq)
+// counting the seqs it passes that were not consumed as given up. A claim can therefore never give
+// up a seq above the highest seq the device really sent (or a peer gateway reported), and a claim
+// that arrives before the readings it concerns (a device resending its outbox after a long time
+// offline) takes effect when they arrive. For an honest device, whose consumed seqs reach F - 1
+// (or beyond) in the same commit, this is the same as moving the watermark to F - 1 at once.
 
 #include <algorithm>
 #include <cmath>
 #include <compare>
+#include <cstddef>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,6 +80,28 @@ struct TouchedDevice {
 };
 
 constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
+
+// Counts add up without wrapping: a saturated count still says "at least this many".
+std::size_t saturating_add(std::size_t total, std::uint64_t more) {
+  constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+  return more >= kMax - total ? kMax : total + static_cast<std::size_t>(more);
+}
+
+// Applies the device's claimed floor after the commit's seqs are in `pending` and the watermark
+// has advanced over them (see the top of this file): moves the watermark to
+// min(claim - 1, highest consumed) and on over the run that follows. Returns how many seqs it gave
+// up (passed without their being consumed): at most 2^63 - 2, as the highest consumed seq is
+// representable.
+std::uint64_t apply_claimed_floor(DeviceProgress& progress) {
+  if (progress.claimed_floor <= 1) return 0;
+  const std::uint64_t highest_consumed = std::max(progress.watermark, progress.pending.highest());
+  const std::uint64_t through = std::min(progress.claimed_floor - 1, highest_consumed);
+  if (through <= progress.watermark) return 0;
+  const std::uint64_t given_up =
+      (through - progress.watermark) - progress.pending.count_between(progress.watermark + 1, through);
+  progress.watermark = progress.pending.advance(through);
+  return given_up;
+}
 
 }  // namespace
 
@@ -201,17 +236,17 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     ++summary.rejected_recorded;
   }
 
-  // After the readings of this batch: a reading that arrived is never counted as given up.
+  // A floor only raises the device's claim here; the claim acts below, after this batch's seqs are
+  // in, so a reading that arrived is never counted as given up. 0 is no claim (oldest_seq >= 1).
+  // A claim above 2^63-1 is held as 2^63-1: no seq above that is representable, so it can change
+  // nothing, since a claim never gives up more than the highest seq consumed.
   for (const auto& floor : batch.floors) {
     auto index = touch(floor.device_id);
     if (!index) return std::move(index).error();
-    if (!*index || floor.first_held_seq == 0 || !seq_is_representable(floor.first_held_seq - 1)) continue;
+    if (!*index || floor.first_held_seq == 0) continue;
     DeviceProgress& progress = *touched[**index].progress;
-    const std::uint64_t through = floor.first_held_seq - 1;
-    if (through <= progress.watermark) continue;
-    summary.given_up +=
-        (through - progress.watermark) - progress.pending.count_between(progress.watermark + 1, through);
-    progress.watermark = through;
+    const std::uint64_t claim = std::min(floor.first_held_seq, sqlite::kMaxSqlInteger);
+    progress.claimed_floor = std::max(progress.claimed_floor, claim);
   }
 
   // One upsert per (series, width, bucket) of the batch, not one per sample.
@@ -242,6 +277,9 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
   for (TouchedDevice& device : touched) {
     DeviceProgress& progress = *device.progress;
     progress.watermark = progress.pending.advance(progress.watermark);
+    // Every commit that touches the device, not only one with a floor: a claim held since an
+    // earlier status takes effect as the readings it concerns arrive.
+    summary.given_up = saturating_add(summary.given_up, apply_claimed_floor(progress));
     if (progress.elsewhere_rows) {
       // Ranges at or below the watermark say nothing any more.
       auto& prune = statements_.elsewhere_prune;
@@ -258,6 +296,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     update.bind(3, now_ms);
     update.bind(4, sqlite::to_sql(device.stored));
     update.bind(5, sqlite::to_sql(device.rejected));
+    update.bind(6, sqlite::to_sql(progress.claimed_floor));
     if (auto done = update.run(); !done) return std::move(done).error();
     DeviceAck ack{std::string(device.device_id), progress.watermark, {}};
     // Stored seqs are distinct (a repeat is a duplicate): sort, then join neighbours into runs.
@@ -314,6 +353,7 @@ Result<DeviceProgress*> Store::Impl::progress_of(std::string_view device_id) {
     if (!*row) return make_error(Errc::io, "device '" + std::string(device_id) + "' vanished during a commit");
     progress.row_id = select.column_int64(0);
     progress.watermark = sqlite::from_sql_unsigned(select.column_int64(1));
+    progress.claimed_floor = sqlite::from_sql_unsigned(select.column_int64(2));
   }
   {
     auto& select = statements_.pending_seqs;

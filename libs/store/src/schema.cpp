@@ -8,15 +8,20 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 2.
+// Schema, version 3.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
 //            such that every seq up to it is consumed (stored in `readings`, recorded in
-//            `rejected`, or reported consumed by a peer gateway in `consumed_elsewhere`). It only
-//            grows, and retention never touches it, so a seq at or below it is a duplicate even
-//            after its rows are gone. registered_ms is NULL for a device only seen via telemetry
-//            or status; status_state is NULL until a status arrived.
+//            `rejected`, or reported consumed by a peer gateway in `consumed_elsewhere`), or given
+//            up below the claimed floor. It only grows, and retention never touches it, so a seq
+//            at or below it is a duplicate even after its rows are gone. registered_ms is NULL for
+//            a device only seen via telemetry or status; status_state is NULL until a status
+//            arrived. claimed_floor is the highest `oldest_seq` the device has reported ("I hold
+//            nothing below it"; 0: none), capped at 2^63-1: seqs below it that never arrived are
+//            given up, but only up to the highest seq consumed, so a claim cannot give up seqs
+//            the device never sent, and a claim that arrives before the readings it concerns
+//            takes effect when they arrive (ingest.cpp). It only grows.
 // series     One row per (device, quantity); quantity is the protocol name ("temperature").
 // readings   The identity of every stored reading: (device, seq) is the primary key, so the
 //            database itself refuses a second copy. Rows above the watermark (readings that
@@ -45,8 +50,10 @@ namespace {
 // STRICT tables make SQLite enforce the column types; WITHOUT ROWID stores the tables keyed by
 // their natural primary key (one b-tree instead of two).
 //
-// The statements are split where the migration from version 1 creates objects on their own: it
-// runs the very same text, so a migrated file's schema is identical to a freshly created one's.
+// The statements are split where a migration creates or alters objects on its own: it runs the
+// very same text, so a migrated file's schema is identical to a freshly created one's. That is
+// why a new store, too, gets claimed_floor through ALTER TABLE (SQLite appends the column to the
+// stored CREATE TABLE text, which a fresh CREATE TABLE with the column would not reproduce).
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -153,9 +160,16 @@ CREATE TABLE consumed_elsewhere (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Version 3: the device's claimed floor (status oldest_seq). A NOT NULL column added to existing
+// rows needs a constant default; every existing device starts without a claim.
+constexpr const char* kDevicesClaimedFloorSql =
+    "ALTER TABLE devices ADD COLUMN claimed_floor INTEGER NOT NULL DEFAULT 0 CHECK (claimed_floor >= 0);";
+
 // Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
 // committed_ms, and no export_cursors, counters or consumed_elsewhere.
 constexpr std::int64_t kReleasedVersion1 = 1;
+// Version 2: the schema of kelvin up to the commit that added claimed_floor (devices without it).
+constexpr std::int64_t kVersion2 = 2;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -206,7 +220,7 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
                                           std::to_string(kSchemaVersion) + "; upgrade kelvin");
   }
   if (marks.user_version == kSchemaVersion) return true;
-  if (marks.user_version == kReleasedVersion1) return false;
+  if (marks.user_version == kReleasedVersion1 || marks.user_version == kVersion2) return false;
   // Version 0 with our mark is a half-created file; no other version was ever written.
   return make_error(Errc::corrupt,
                     db_file.string() + " has unknown store schema version " + std::to_string(marks.user_version));
@@ -215,7 +229,7 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
        {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
-        kCountersTableSql, kSeedExportPositionSql, kConsumedElsewhereTableSql}) {
+        kCountersTableSql, kSeedExportPositionSql, kConsumedElsewhereTableSql, kDevicesClaimedFloorSql}) {
     if (auto created = sqlite::exec(db, sql, what); !created) return created;
   }
   return {};
@@ -325,25 +339,44 @@ Result<std::int64_t> count_export_columns(sqlite3* db, const std::string& what) 
   return *row ? columns->column_int64(0) : 0;
 }
 
-// Version 1 to 2, inside the caller's transaction: a failure leaves the file as it was once the
-// transaction rolls back. Which version 1 it is shows in readings' columns.
+std::string upgrade_context(const std::filesystem::path& db_file, std::int64_t from) {
+  return "cannot upgrade " + db_file.string() + " from store schema version " + std::to_string(from) + " to " +
+         std::to_string(from + 1);
+}
+
+// Version 1 to 2, inside the caller's transaction. Which version 1 it is shows in readings'
+// columns.
 Result<void> migrate_version_1(sqlite3* db, const std::filesystem::path& db_file) {
-  const std::string what =
-      "cannot upgrade " + db_file.string() + " from store schema version 1 to " + std::to_string(kSchemaVersion);
+  const std::string what = upgrade_context(db_file, kReleasedVersion1);
   auto export_columns = count_export_columns(db, what);
   if (!export_columns) return std::move(export_columns).error();
-  Result<void> migrated;
-  if (*export_columns == 0) {
-    migrated = migrate_released_version_1(db, what);
-  } else if (*export_columns == 2) {
-    migrated = migrate_development_version_1(db, what);
-  } else {
-    return make_error(Errc::corrupt,
-                      what + ": readings has only one of export_position and committed_ms, which no kelvin wrote");
+  if (*export_columns == 0) return migrate_released_version_1(db, what);
+  if (*export_columns == 2) return migrate_development_version_1(db, what);
+  return make_error(Errc::corrupt,
+                    what + ": readings has only one of export_position and committed_ms, which no kelvin wrote");
+}
+
+// Version 2 to 3: every device gets claimed_floor 0 (no claim held). A version 2 gateway applied
+// each claim at once instead of holding it; what it gave up is in the watermark and stays given up.
+Result<void> migrate_version_2(sqlite3* db, const std::filesystem::path& db_file) {
+  const std::string what = upgrade_context(db_file, kVersion2);
+  return sqlite::exec(db, kDevicesClaimedFloorSql, what + ": adding devices.claimed_floor");
+}
+
+// From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
+// failure leaves the file as it was once the transaction rolls back.
+Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
+  if (version == kReleasedVersion1) {
+    if (auto migrated = migrate_version_1(db, db_file); !migrated) return migrated;
+    version = kVersion2;
   }
-  if (!migrated) return migrated;
+  if (version == kVersion2) {
+    if (auto migrated = migrate_version_2(db, db_file); !migrated) return migrated;
+  }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
-  return sqlite::exec(db, version_sql.c_str(), what + ": setting the schema version");
+  return sqlite::exec(db, version_sql.c_str(),
+                      "cannot upgrade " + db_file.string() + " to store schema version " +
+                          std::to_string(kSchemaVersion) + ": setting the schema version");
 }
 
 }  // namespace
@@ -367,7 +400,7 @@ Result<void> ensure_schema(sqlite3* db, const std::filesystem::path& db_file) {
     auto current = is_current(*marks, db_file);
     if (!current) return std::move(current).error();
     if (*current) return {};
-    if (auto migrated = migrate_version_1(db, db_file); !migrated) return migrated;
+    if (auto migrated = migrate(db, db_file, marks->user_version); !migrated) return migrated;
     return transaction->commit();
   }
 

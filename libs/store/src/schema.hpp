@@ -17,15 +17,18 @@ namespace kelvin::store {
 //      and tables under the same number.
 //   2  the export log (readings.export_position and committed_ms, export_cursors, counters) and
 //      consumed_elsewhere.
+//   3  devices.claimed_floor: the highest oldest_seq a device reported, held until the readings
+//      it concerns arrive.
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 2;
+inline constexpr std::int32_t kSchemaVersion = 3;
 
-// Creates the schema in an empty database; upgrades a version 1 store to the current version, in
-// one transaction under the write lock (rebuilding `readings`, which takes time and disk space in
-// proportion to it); or checks that an existing store is of the current version. Logs nothing;
-// errors: Errc::corrupt for a file that is not a kelvin store or has an unknown version,
-// Errc::conflict for a newer version, and the SQLite failure of the migration step that failed
-// (the file is then left as it was). `db_file` names the file in messages.
+// Creates the schema in an empty database; upgrades a version 1 or 2 store to the current version,
+// in one transaction under the write lock (from version 1 rebuilding `readings`, which takes time
+// and disk space in proportion to it; from version 2 adding a column, which takes a moment); or
+// checks that an existing store is of the current version. Logs nothing; errors: Errc::corrupt for
+// a file that is not a kelvin store or has an unknown version, Errc::conflict for a newer version,
+// and the SQLite failure of the migration step that failed (the file is then left as it was).
+// `db_file` names the file in messages.
 Result<void> ensure_schema(sqlite3* db, const std::filesystem::path& db_file);
 
 }  // namespace kelvin::store

@@ -25,6 +25,8 @@ class SeqIntervals {
   std::uint64_t advance(std::uint64_t watermark);
   // How many seqs in [first, last] the runs hold.
   std::uint64_t count_between(std::uint64_t first, std::uint64_t last) const;
+  // The highest seq held; 0 (not a seq) when empty.
+  std::uint64_t highest() const { return runs_.empty() ? 0 : runs_.rbegin()->second; }
   bool empty() const { return runs_.empty(); }
   std::size_t run_count() const { return runs_.size(); }
 

@@ -16,7 +16,7 @@ constexpr StatementText kStatements[] = {
 
     // ---- Ingest ----
     {&Statements::device_ensure, "INSERT INTO devices (name) VALUES (?1) ON CONFLICT (name) DO NOTHING"},
-    {&Statements::device_progress, "SELECT id, watermark FROM devices WHERE name = ?1"},
+    {&Statements::device_progress, "SELECT id, watermark, claimed_floor FROM devices WHERE name = ?1"},
     // Seqs consumed above the watermark: usually none, one range scan of each primary key.
     {&Statements::pending_seqs,
      "SELECT seq FROM readings WHERE device = ?1 AND seq > ?2 "
@@ -45,9 +45,11 @@ constexpr StatementText kStatements[] = {
      " last_seq = iif((excluded.last_ts_ms, excluded.last_seq) > (last_ts_ms, last_seq), excluded.last_seq, last_seq),"
      " last_ts_ms = iif((excluded.last_ts_ms, excluded.last_seq) > (last_ts_ms, last_seq),"
      " excluded.last_ts_ms, last_ts_ms)"},
+    // claimed_floor only grows: max() keeps it so even if the bound value were stale.
     {&Statements::device_after_commit,
      "UPDATE devices SET watermark = ?2, last_seen_ms = max(coalesce(last_seen_ms, ?3), ?3),"
-     " readings_stored = readings_stored + ?4, rejected_total = rejected_total + ?5 WHERE id = ?1"},
+     " readings_stored = readings_stored + ?4, rejected_total = rejected_total + ?5,"
+     " claimed_floor = max(claimed_floor, ?6) WHERE id = ?1"},
     {&Statements::watermark_by_name, "SELECT watermark FROM devices WHERE name = ?1"},
     // Ranges other gateways consumed, above the watermark (clipped by the caller).
     {&Statements::elsewhere_pending,

@@ -22,10 +22,11 @@ namespace kelvin::store {
 
 // A device's ingest state, loaded from the database the first time a commit touches the device.
 struct DeviceProgress {
-  std::int64_t row_id = 0;      // devices.id
-  std::uint64_t watermark = 0;  // devices.watermark
-  SeqIntervals pending;         // consumed seqs above the watermark (readings, rejected, elsewhere)
-  bool elsewhere_rows = false;  // consumed_elsewhere may hold rows for this device: prune them
+  std::int64_t row_id = 0;          // devices.id
+  std::uint64_t watermark = 0;      // devices.watermark
+  std::uint64_t claimed_floor = 0;  // devices.claimed_floor: the highest oldest_seq reported, 0 if none
+  SeqIntervals pending;             // consumed seqs above the watermark (readings, rejected, elsewhere)
+  bool elsewhere_rows = false;      // consumed_elsewhere may hold rows for this device: prune them
 };
 
 class Store::Impl {

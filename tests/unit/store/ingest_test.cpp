@@ -456,8 +456,12 @@ TEST_F(IngestTest, AFloorGivesUpOnlyWhatNobodyConsumed) {
   IngestBatch floor;
   floor.floors.push_back(SeqFloor{"sensor-1", 9});  // the device holds nothing below 9 any more
   auto summary = commit_ok(store(), floor, kT0);
-  EXPECT_EQ(summary.given_up, 3u) << "3, 7 and 8 never arrived anywhere; 4-6 reached the peer";
-  EXPECT_EQ(ack_of(summary, "sensor-1"), 8u);
+  EXPECT_EQ(summary.given_up, 1u) << "3 never arrived anywhere; 4-6 reached the peer";
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 6u) << "nothing above 6 arrived yet: 7 and 8 may still reach the peer";
+  // The device's next reading shows it did send 7 and 8: they were lost.
+  auto next = commit_ok(store(), batch_of("sensor-1", sequence(9, 9, kT0 + 8 * kSecond)), kT0);
+  EXPECT_EQ(next.given_up, 2u);
+  EXPECT_EQ(ack_of(next, "sensor-1"), 9u);
 }
 
 TEST_F(IngestTest, ConsumptionListsEachDevicesWatermarkAndRunsAbove) {
@@ -555,6 +559,168 @@ TEST_F(IngestTest, ACopyWhoseSamplesRetentionThinnedIsKeptAndCounted) {
   RawDatabase raw(path());
   EXPECT_EQ(raw.integer("SELECT count(*) FROM readings WHERE seq = 2"), 1);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM readings WHERE seq = 3"), 0);
+}
+
+}  // namespace
+}  // namespace kelvin::store
+
+// ---- A device's claim (status oldest_seq) gives up only seqs the device really sent ----
+
+namespace kelvin::store {
+namespace {
+
+constexpr std::uint64_t kLargestSeq = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+IngestBatch claim(const std::string& device_id, std::uint64_t first_held_seq) {
+  IngestBatch batch;
+  batch.floors.push_back(SeqFloor{device_id, first_held_seq});
+  return batch;
+}
+
+TEST_F(IngestTest, AClaimFromADeviceThatSentNothingGivesUpNothing) {
+  // The attack: a device that never sent a reading claims it holds nothing below 2^63-1.
+  auto claimed = commit_ok(store(), claim("sensor-1", kLargestSeq), kT0);
+  EXPECT_EQ(claimed.given_up, 0u);
+  EXPECT_EQ(ack_of(claimed, "sensor-1"), 0u);
+
+  // Its readings are stored and acknowledged, not taken for duplicates of seqs it never sent.
+  auto later = commit_ok(store(), batch_of("sensor-1", sequence(1, 3, kT0)), kT0 + kSecond);
+  EXPECT_EQ(later.stored, 3u);
+  EXPECT_EQ(later.duplicates, 0u);
+  EXPECT_EQ(later.given_up, 0u);
+  EXPECT_EQ(ack_of(later, "sensor-1"), 3u);
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 3u);
+}
+
+TEST_F(IngestTest, AClaimThatArrivesBeforeTheReadingsTakesEffectWhenTheyArrive) {
+  // A device back after a long time offline: its outbox kept 594800.. and dropped 1001..594799.
+  // Its status arrives before the resend of its outbox.
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1000, kT0)), kT0);
+  auto claimed = commit_ok(store(), claim("sensor-1", 594800), kT0 + kDay);
+  EXPECT_EQ(claimed.given_up, 0u) << "nothing above 1000 arrived yet";
+  EXPECT_EQ(ack_of(claimed, "sensor-1"), 1000u);
+
+  // The resend, in a later commit and without another status.
+  auto resent = commit_ok(store(), batch_of("sensor-1", sequence(594800, 594810, kT0 + kDay)), kT0 + kDay);
+  EXPECT_EQ(resent.stored, 11u);
+  EXPECT_EQ(resent.duplicates, 0u);
+  EXPECT_EQ(resent.given_up, 594800u - 1001u);
+  EXPECT_EQ(ack_of(resent, "sensor-1"), 594810u);
+}
+
+TEST_F(IngestTest, AClaimGivesUpNoSeqAboveTheHighestConsumed) {
+  // Consumed: 1..2 stored here, 5 rejected, 8 stored here, 11..12 stored by a peer. Claim 20.
+  IngestBatch batch = batch_of("sensor-1", {reading(1, kT0, 20.0), reading(2, kT0 + kSecond, 20.1)});
+  batch.readings.push_back(DeviceReading{"sensor-1", reading(8, kT0 + 7 * kSecond, 20.7)});
+  batch.rejected.push_back(rejection("sensor-1", 5, kT0));
+  batch.elsewhere.push_back(ConsumedRange{"sensor-1", 11, 12});
+  batch.floors.push_back(SeqFloor{"sensor-1", 20});
+  auto summary = commit_ok(store(), batch, kT0);
+  EXPECT_EQ(summary.given_up, 6u) << "3, 4, 6, 7, 9 and 10 never arrived; 13..19 may still";
+  EXPECT_EQ(ack_of(summary, "sensor-1"), 12u);
+  auto acked = store().acked_seq("sensor-1");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(*acked, 12u);
+
+  // 13 arrives and 15 after it; 14 never does: only what lies below both the claim and 15 goes.
+  EXPECT_EQ(ack_of(commit_ok(store(), batch_of("sensor-1", sequence(13, 13, kT0)), kT0), "sensor-1"), 13u);
+  auto next = commit_ok(store(), batch_of("sensor-1", sequence(15, 15, kT0)), kT0);
+  EXPECT_EQ(next.given_up, 1u);
+  EXPECT_EQ(ack_of(next, "sensor-1"), 15u);
+}
+
+TEST_F(IngestTest, AClaimIsKeptAcrossAReopen) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1000, kT0)), kT0);
+  commit_ok(store(), claim("sensor-1", 594800), kT0);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-1'"), 594800);
+  reopen(StoreOptions{});
+
+  auto resent = commit_ok(store(), batch_of("sensor-1", sequence(594800, 594810, kT0)), kT0);
+  EXPECT_EQ(resent.given_up, 594800u - 1001u);
+  EXPECT_EQ(ack_of(resent, "sensor-1"), 594810u);
+}
+
+TEST_F(IngestTest, AClaimIsReloadedWhenAnotherConnectionCommitted) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 10, kT0)), kT0);
+  commit_ok(store(), claim("sensor-1", 100), kT0);
+  // Another connection's commit makes this one drop its cached progress at the next commit.
+  auto admin = Store::open(path());
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  ASSERT_TRUE(admin->register_device("sensor-2", kT0).ok());
+
+  auto resent = commit_ok(store(), batch_of("sensor-1", sequence(100, 105, kT0)), kT0);
+  EXPECT_EQ(resent.given_up, 89u);  // 11..99
+  EXPECT_EQ(ack_of(resent, "sensor-1"), 105u);
+}
+
+TEST_F(IngestTest, AClaimLowerThanOneHeldChangesNothing) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 5, kT0)), kT0);
+  commit_ok(store(), claim("sensor-1", 20), kT0);
+  IngestBatch lower = claim("sensor-1", 10);
+  lower.floors.push_back(SeqFloor{"sensor-1", 0});  // not a seq: ignored
+  auto ignored = commit_ok(store(), lower, kT0);
+  EXPECT_EQ(ignored.given_up, 0u);
+  EXPECT_EQ(ack_of(ignored, "sensor-1"), 5u);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-1'"), 20);
+
+  // 25 arrives: everything below the held claim 20 that never came is given up, not just below 10.
+  auto later = commit_ok(store(), batch_of("sensor-1", sequence(25, 25, kT0)), kT0);
+  EXPECT_EQ(later.given_up, 14u);  // 6..19
+  EXPECT_EQ(ack_of(later, "sensor-1"), 19u) << "20..24 are held by the device";
+}
+
+TEST_F(IngestTest, AClaimInAFailedCommitIsNotHeld) {
+  // A trigger (test-only) fails the commit at its very end, when the device row is written: after
+  // the claim was raised and applied in memory.
+  RawDatabase raw(path());
+  raw.exec(
+      "CREATE TRIGGER refuse_claim BEFORE UPDATE OF claimed_floor ON devices WHEN NEW.claimed_floor = 50"
+      " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
+  IngestBatch failing = batch_of("sensor-1", sequence(70, 70, kT0));
+  failing.floors.push_back(SeqFloor{"sensor-1", 50});
+  ASSERT_FALSE(store().commit(failing, kT0).ok());
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-1'"), 0);
+  EXPECT_EQ(raw.integer("SELECT watermark FROM devices WHERE name = 'sensor-1'"), 1);
+
+  auto later = commit_ok(store(), batch_of("sensor-1", sequence(60, 60, kT0)), kT0);
+  EXPECT_EQ(later.given_up, 0u) << "the claim of the failed commit must not linger in memory";
+  EXPECT_EQ(ack_of(later, "sensor-1"), 1u);
+}
+
+TEST_F(IngestTest, GivenUpSaturatesInsteadOfWrapping) {
+  // Three devices that sent their largest seq and claim everything below it: each gives up
+  // 2^63 - 2 seqs, together more than a 64-bit count holds. Claims above 2^63-1 act as 2^63-1.
+  IngestBatch batch;
+  const std::uint64_t claims[] = {kLargestSeq, kLargestSeq + 1, std::numeric_limits<std::uint64_t>::max()};
+  const std::string devices[] = {"sensor-a", "sensor-b", "sensor-c"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    batch.readings.push_back(DeviceReading{devices[i], reading(kLargestSeq, kT0, 20.0)});
+    batch.floors.push_back(SeqFloor{devices[i], claims[i]});
+  }
+  auto summary = commit_ok(store(), batch, kT0);
+  EXPECT_EQ(summary.stored, 3u);
+  EXPECT_EQ(summary.given_up, std::numeric_limits<std::size_t>::max());
+  for (const auto& device : devices) EXPECT_EQ(ack_of(summary, device), kLargestSeq) << device;
+
+  // One such device alone is counted exactly.
+  auto one = commit_ok(
+      store(),
+      [] {
+        IngestBatch b = batch_of("sensor-d", {reading(kLargestSeq, kT0, 20.0)});
+        b.floors.push_back(SeqFloor{"sensor-d", std::numeric_limits<std::uint64_t>::max()});
+        return b;
+      }(),
+      kT0);
+  EXPECT_EQ(one.given_up, kLargestSeq - 1);
+  EXPECT_EQ(ack_of(one, "sensor-d"), kLargestSeq);
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-d'"),
+            std::numeric_limits<std::int64_t>::max());
 }
 
 }  // namespace

@@ -45,6 +45,18 @@ TEST(SeqIntervals, AdvanceConsumesOnlyTheContiguousRun) {
   EXPECT_TRUE(pending.empty());
 }
 
+TEST(SeqIntervals, HighestIsTheEndOfTheLastRunAndZeroWhenEmpty) {
+  SeqIntervals pending;
+  EXPECT_EQ(pending.highest(), 0u);
+  pending.insert_range(10, 12);
+  pending.insert(4);
+  EXPECT_EQ(pending.highest(), 12u);
+  EXPECT_EQ(pending.advance(3), 4u);
+  EXPECT_EQ(pending.highest(), 12u);
+  EXPECT_EQ(pending.advance(9), 12u);
+  EXPECT_EQ(pending.highest(), 0u);
+}
+
 TEST(Buckets, AlignDownFloorsAlsoBeforeTheEpoch) {
   EXPECT_EQ(align_down(kT0 + 59'999, kMinute), kT0);
   EXPECT_EQ(align_down(kT0 + 60'000, kMinute), kT0 + kMinute);

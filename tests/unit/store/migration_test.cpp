@@ -1,5 +1,6 @@
 // Upgrading stores written by earlier versions: the released schema version 1 (kelvin up to
-// 72cbb5b), development builds that wrote the export log under version 1, and what stays refused.
+// 72cbb5b), development builds that wrote the export log under version 1, version 2 (before
+// devices.claimed_floor), and what stays refused.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -197,10 +198,14 @@ Rows schema_of(const fs::path& path) {
   return rows_of(path, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
 }
 
-// The tables version 2 left as they were, whole.
+// The tables the upgrades leave as they were: whole, except that version 3 adds a column to
+// devices (checked on its own), so devices is listed by its version 1 and 2 columns.
+constexpr const char* kDevicesVersion2Columns =
+    "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total, status_state,"
+    " status_firmware, status_dropped_total, status_at_ms FROM devices ORDER BY id";
 const std::vector<std::string>& untouched_table_dumps() {
   static const std::vector<std::string> queries = {
-      "SELECT * FROM devices ORDER BY id",
+      kDevicesVersion2Columns,
       "SELECT * FROM series ORDER BY id",
       "SELECT * FROM samples ORDER BY series, ts_ms, seq",
       "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
@@ -307,9 +312,10 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
   EXPECT_EQ(rows_of(path, kReadingIdentities), readings_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM export_cursors"), 0);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0);
@@ -499,9 +505,10 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     ASSERT_TRUE(store.advance_export_cursor("influxdb", 2, kT0 + kMinute).ok());
   }
   {
-    // What a build between 72cbb5b and version 2 wrote: today's schema without consumed_elsewhere.
+    // What a build between 72cbb5b and version 2 wrote: today's schema without consumed_elsewhere
+    // and claimed_floor (dropping the column restores the CREATE TABLE text it had).
     RawDatabase raw(path);
-    raw.exec("DROP TABLE consumed_elsewhere; PRAGMA user_version = 1;");
+    raw.exec("DROP TABLE consumed_elsewhere; ALTER TABLE devices DROP COLUMN claimed_floor; PRAGMA user_version = 1;");
   }
   const auto readings = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(readings.size(), 3u);
@@ -523,7 +530,7 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     EXPECT_EQ(batch.readings[0].position, 6u) << "the counter is kept, not recomputed from the rows";
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
   auto after = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(after.size(), 4u);
   after.pop_back();  // sensor-3's new reading: a higher device id than sensor-1's
@@ -555,15 +562,15 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 3");
+    raw.exec("PRAGMA user_version = 4");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 3"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 4"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -580,9 +587,9 @@ TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
   EXPECT_NE(store.error().message.find("version 0"), std::string::npos) << store.error().message;
 }
 
-// ---- Version 2 itself ----
+// ---- Version 2's tables in a fresh store ----
 
-TEST(StoreMigration, FreshStoreIsVersion2WithConsumedElsewhere) {
+TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
   TempDir tmp;
   const fs::path path = tmp / "store.db";
   {
@@ -592,7 +599,7 @@ TEST(StoreMigration, FreshStoreIsVersion2WithConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -608,6 +615,252 @@ TEST(StoreMigration, FreshStoreIsVersion2WithConsumedElsewhere) {
   EXPECT_EQ(exec_code(path, "INSERT INTO consumed_elsewhere VALUES (99, 1, 1)") & 0xff, SQLITE_CONSTRAINT);
   EXPECT_EQ(exec_code(path, "DELETE FROM devices WHERE id = 1"), SQLITE_OK);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM consumed_elsewhere"), 0) << "deleting the device cascades";
+}
+
+// ---- Version 2: devices gain claimed_floor ----
+
+// The version 2 schema (git show 495cece:libs/store/src/schema.cpp, the statements create_schema
+// ran), verbatim. Never edit it: version 2 files look like this.
+constexpr const char* kVersion2Sql = R"sql(
+CREATE TABLE devices (
+  id                   INTEGER PRIMARY KEY,
+  name                 TEXT NOT NULL UNIQUE,
+  registered_ms        INTEGER,
+  watermark            INTEGER NOT NULL DEFAULT 0 CHECK (watermark >= 0),
+  last_seen_ms         INTEGER,
+  readings_stored      INTEGER NOT NULL DEFAULT 0,
+  rejected_total       INTEGER NOT NULL DEFAULT 0,
+  status_state         TEXT,
+  status_firmware      TEXT,
+  status_dropped_total INTEGER,
+  status_at_ms         INTEGER
+) STRICT;
+
+CREATE TABLE series (
+  id       INTEGER PRIMARY KEY,
+  device   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  quantity TEXT NOT NULL,
+  UNIQUE (device, quantity)
+) STRICT;
+
+CREATE TABLE samples (
+  series INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+  ts_ms  INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  value  REAL NOT NULL,
+  PRIMARY KEY (series, ts_ms, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rollups (
+  series          INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+  width_ms        INTEGER NOT NULL CHECK (width_ms IN (60000, 3600000)),
+  bucket_start_ms INTEGER NOT NULL,
+  min_value       REAL NOT NULL,
+  max_value       REAL NOT NULL,
+  value_sum       REAL NOT NULL,
+  value_count     INTEGER NOT NULL,
+  last_ts_ms      INTEGER NOT NULL,
+  last_seq        INTEGER NOT NULL,
+  last_value      REAL NOT NULL,
+  PRIMARY KEY (series, width_ms, bucket_start_ms)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rejected (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq    INTEGER NOT NULL CHECK (seq >= 1),
+  reason TEXT NOT NULL,
+  at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rejected_by_time ON rejected (device, at_ms);
+
+CREATE TABLE retention_horizons (
+  resolution TEXT PRIMARY KEY CHECK (resolution IN ('raw', 'minute', 'hour')),
+  horizon_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE readings (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq    INTEGER NOT NULL CHECK (seq >= 1),
+  ts_ms  INTEGER NOT NULL,
+  export_position INTEGER NOT NULL,
+  committed_ms    INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX readings_by_time ON readings (device, ts_ms);
+CREATE UNIQUE INDEX readings_by_export_position ON readings (export_position);
+
+CREATE TABLE export_cursors (
+  exporter   TEXT PRIMARY KEY,
+  position   INTEGER NOT NULL CHECK (position >= 0),
+  updated_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE consumed_elsewhere (
+  device    INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  first_seq INTEGER NOT NULL CHECK (first_seq >= 1),
+  last_seq  INTEGER NOT NULL CHECK (last_seq >= first_seq),
+  PRIMARY KEY (device, first_seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+constexpr const char* kVersion2Marks =
+    "PRAGMA application_id = 1263294030; PRAGMA user_version = 2; PRAGMA journal_mode = WAL;";
+
+// sensor-b: 1, 2 and 4 stored, 3 rejected, ack 4. sensor-a: 1 and 2 stored, ack 2; 5 stored and
+// 7..9 consumed by a peer gateway, both waiting above the gap at 3..4. sensor-c: registered only.
+// The exporter has delivered positions 1..4 of 6.
+constexpr const char* kVersion2Data = R"sql(
+INSERT INTO devices VALUES (1, 'sensor-b', 1735603200000, 4, 1735689603000, 3, 1, 'online', '1.2.0', 7, 1735689605000);
+INSERT INTO devices VALUES (2, 'sensor-a', NULL, 2, 1735689604000, 3, 0, 'offline', '1.1.0', 2, 1735689606000);
+INSERT INTO devices VALUES (3, 'sensor-c', 1735516800000, 0, NULL, 0, 0, NULL, NULL, NULL, NULL);
+INSERT INTO series VALUES (1, 1, 'temperature'), (2, 2, 'temperature');
+INSERT INTO readings VALUES (1, 1, 1735689600000, 1, 1735689601000), (1, 2, 1735689601000, 2, 1735689601000),
+                            (2, 1, 1735689600000, 3, 1735689601000), (2, 2, 1735689601000, 4, 1735689601000),
+                            (1, 4, 1735689603000, 5, 1735689604000), (2, 5, 1735689604000, 6, 1735689604000);
+INSERT INTO samples VALUES (1, 1735689600000, 1, 20.5), (1, 1735689601000, 2, 21.0), (1, 1735689603000, 4, 21.5),
+                           (2, 1735689600000, 1, 19.0), (2, 1735689601000, 2, 19.5), (2, 1735689604000, 5, 18.0);
+INSERT INTO rollups VALUES
+  (1, 60000, 1735689600000, 20.5, 21.5, 63.0, 3, 1735689603000, 4, 21.5),
+  (1, 3600000, 1735689600000, 20.5, 21.5, 63.0, 3, 1735689603000, 4, 21.5),
+  (2, 60000, 1735689600000, 18.0, 19.5, 56.5, 3, 1735689604000, 5, 18.0),
+  (2, 3600000, 1735689600000, 18.0, 19.5, 56.5, 3, 1735689604000, 5, 18.0);
+INSERT INTO rejected VALUES (1, 3, 'out_of_range', 1735689602000);
+INSERT INTO retention_horizons VALUES ('raw', 1735686000000);
+INSERT INTO export_cursors VALUES ('influxdb', 4, 1735689605000);
+INSERT INTO counters VALUES ('export_position', 6);
+INSERT INTO consumed_elsewhere VALUES (2, 7, 9);
+)sql";
+
+void write_version_2(const fs::path& path, const std::string& extra_sql = {}) {
+  {
+    sqlite3* db = nullptr;  // creates the file, which RawDatabase does not
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ADD_FAILURE() << "cannot create " << path;
+    sqlite3_close_v2(db);
+  }
+  RawDatabase raw(path);
+  raw.exec(kVersion2Sql);
+  raw.exec(kVersion2Data);
+  if (!extra_sql.empty()) raw.exec(extra_sql);
+  raw.exec(kVersion2Marks);
+}
+
+// Every table a version 2 file has, whole, but devices by its version 2 columns.
+std::vector<Rows> dump_version_2_tables(const fs::path& path) {
+  std::vector<Rows> dumps = dump_untouched_tables(path);
+  for (const char* query :
+       {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
+        "SELECT * FROM counters ORDER BY name", "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"}) {
+    dumps.push_back(rows_of(path, query));
+  }
+  return dumps;
+}
+
+TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_2(path);
+  const auto before = dump_version_2_tables(path);
+  ASSERT_EQ(before[0].size(), 3u);  // devices
+
+  ASSERT_TRUE(opens(path));
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
+  EXPECT_EQ(dump_version_2_tables(path), before);
+  EXPECT_EQ(
+      rows_of(path, "SELECT id, claimed_floor FROM devices ORDER BY id"),
+      (Rows{
+          {std::int64_t{1}, std::int64_t{0}}, {std::int64_t{2}, std::int64_t{0}}, {std::int64_t{3}, std::int64_t{0}}}));
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+  // Every table, index and their SQL text: the same as a store created by this build.
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+
+  // Opening the upgraded store again changes nothing.
+  const auto schema = schema_of(path);
+  ASSERT_TRUE(opens(path));
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(dump_version_2_tables(path), before);
+}
+
+TEST(StoreMigration, UpgradedVersion2StoreHoldsClaimsOnTopOfItsProgress) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_2(path);
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& store = *opened;
+
+  // sensor-a claims it holds nothing below 12. Consumed so far: up to 2, then 5 and (a peer's) 7..9;
+  // so 3, 4 and 6 are given up, and 10 and 11 wait until a seq at or above them arrives.
+  IngestBatch claim;
+  claim.floors.push_back(SeqFloor{"sensor-a", 12});
+  CommitSummary claimed = commit_ok(store, claim, kT0 + kMinute);
+  EXPECT_EQ(claimed.given_up, 3u);
+  EXPECT_EQ(ack_of(claimed, "sensor-a"), 9u);
+
+  CommitSummary later = commit_ok(store, batch_of("sensor-a", {reading(13, kT0 + 13 * kSecond, 22.0)}), kT0 + kMinute);
+  EXPECT_EQ(later.stored, 1u);
+  EXPECT_EQ(later.given_up, 2u);  // 10 and 11
+  EXPECT_EQ(ack_of(later, "sensor-a"), 11u) << "12 is held by the device";
+
+  // sensor-b goes on from its migrated ack, and its new reading follows the export log.
+  CommitSummary b = commit_ok(store, batch_of("sensor-b", {reading(5, kT0 + 5 * kSecond, 22.0)}), kT0 + kMinute);
+  EXPECT_EQ(b.stored, 1u);
+  EXPECT_EQ(b.given_up, 0u);
+  EXPECT_EQ(ack_of(b, "sensor-b"), 5u);
+  auto exported = read_all(store, 6);
+  ASSERT_EQ(exported.readings.size(), 2u);
+  EXPECT_EQ(exported.readings[0].position, 7u);
+  EXPECT_EQ(exported.readings[1].position, 8u);
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-a'"), 12);
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-b'"), 0);
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion2LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  // Not quite version 2: devices already has a claimed_floor column, so adding it fails.
+  write_version_2(path, "ALTER TABLE devices ADD COLUMN claimed_floor TEXT;");
+  const auto schema = schema_of(path);
+  const auto tables = dump_version_2_tables(path);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  const std::string& message = store.error().message;
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("version 2 to 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("claimed_floor"), std::string::npos) << message;
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(dump_version_2_tables(path), tables);
+}
+
+TEST(StoreMigration, FreshStoreIsVersion3WithClaimedFloor) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  ASSERT_TRUE(opens(path));
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(rows_of(path,
+                    "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
+                    " WHERE name = 'claimed_floor'"),
+            (Rows{{std::string("claimed_floor"), std::string("INTEGER"), std::int64_t{1}, std::string("0")}}));
+  EXPECT_EQ(exec_code(path, "INSERT INTO devices (name) VALUES ('sensor-1')"), SQLITE_OK);
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-1'"), 0);
+  EXPECT_EQ(exec_code(path, "UPDATE devices SET claimed_floor = -1") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path, "UPDATE devices SET claimed_floor = NULL") & 0xff, SQLITE_CONSTRAINT);
 }
 
 }  // namespace

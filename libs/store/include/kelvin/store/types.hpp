@@ -37,7 +37,12 @@ struct ConsumedSeq {
 // seq present in both is stored, not rejected.
 // A device's report that it no longer holds any seq below `first_held_seq` (its outbox overflowed
 // and dropped the oldest readings, docs/protocol.md "status"). Seqs below it that never arrived
-// are given up, so the ack can move past the gap instead of stalling forever.
+// are given up, so the ack can move past the gap instead of stalling forever — but only up to the
+// highest seq the store has consumed for the device (stored, rejected or consumed elsewhere): a
+// device cannot give up seqs it never sent. The store keeps the device's highest claim and applies
+// it at every later commit that touches the device, so a report that arrives before the readings
+// it concerns takes effect when they arrive. A lower claim than one already held changes nothing;
+// 0 is ignored.
 struct SeqFloor {
   std::string device_id;
   std::uint64_t first_held_seq = 0;
@@ -84,7 +89,9 @@ struct CommitSummary {
   std::size_t stored = 0;             // readings newly stored
   std::size_t duplicates = 0;         // readings already consumed (stored, rejected, elsewhere, or <= the ack)
   std::size_t rejected_recorded = 0;  // rejected seqs newly recorded (a repeated rejection is not)
-  std::size_t given_up = 0;           // seqs below a SeqFloor that never arrived: lost on the device
+  // Seqs below a device's claimed floor (SeqFloor) that the ack passed although they never
+  // arrived: lost on the device. Saturates at SIZE_MAX rather than wrapping.
+  std::size_t given_up = 0;
   // Readings and rejections skipped because the store cannot represent them: malformed device id,
   // seq 0 or above 2^63-1 (SQLite integers are signed), ts / at_ms outside 1970..9999, no value or
   // a non-finite one. The decoder produces none of these except seq > 2^63-1. Skipping, rather than
