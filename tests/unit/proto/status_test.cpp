@@ -1,6 +1,8 @@
+#include "kelvin/proto/status.hpp"
+
 #include <gtest/gtest.h>
 
-#include "kelvin/proto/status.hpp"
+#include "mutations.hpp"
 
 namespace kelvin::proto {
 namespace {
@@ -35,6 +37,39 @@ TEST(StatusDecoder, RefusesMalformedStatuses) {
     if (!status.ok()) {
       EXPECT_EQ(status.error().code, Errc::invalid_argument);
     }
+  }
+}
+
+TEST(StatusDecoder, APayloadIsItsFullLengthAndEveryMemberNameIsGivenOnce) {
+  const std::string nul(1, '\0');
+  for (const std::string& payload : {
+           R"({"state":"online"})" + nul + "garbage",
+           R"({"state":"online"})" + nul,
+           R"({"state":"online",)" + nul + R"("fw":"1"})",
+           std::string(R"({"state":"online","state":"offline"})"),
+           std::string(R"({"state":"online","fw":"1.2.0","fw":"1.3.0"})"),
+           std::string(R"({"state":"online","dropped":1,"dropped":0})"),
+           std::string(R"({"state":"online","oldest_seq":5,"oldest_seq":9})"),
+           std::string(R"({"state":"online","extra":1,"extra":2})"),
+           std::string(R"({"state":"online","extra":{"a":1,"a":2}})"),
+           std::string(R"({"state":"online","":1,"":2})"),
+       }) {
+    auto status = decode_status(payload);
+    EXPECT_FALSE(status.ok()) << payload;
+    if (!status.ok()) {
+      EXPECT_EQ(status.error().code, Errc::invalid_argument);
+    }
+  }
+  auto duplicate = decode_status(R"({"state":"online","state":"offline"})");
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_NE(duplicate.error().message.find("'state'"), std::string::npos) << duplicate.error().message;
+  EXPECT_TRUE(decode_status(R"({"state":"online","extra":{"a":1},"more":{"a":1}})").ok());
+}
+
+TEST(StatusDecoder, AnswersEveryPayloadNearAValidOneWithoutThrowing) {
+  for (const std::string& payload :
+       testing::mutations_of(R"({"state":"online","fw":"1.2.0","dropped":4,"oldest_seq":17,"extra":[1,{"a":true}]})")) {
+    EXPECT_NO_THROW((void)decode_status(payload)) << payload;
   }
 }
 

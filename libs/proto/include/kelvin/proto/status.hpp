@@ -21,12 +21,14 @@ inline constexpr std::size_t kMaxFirmwareVersionBytes = 64;
 
 struct StatusReport {
   bool online = false;
-  std::string firmware;      // empty when not reported (e.g. the last will)
+  std::string firmware;  // empty when not reported (e.g. the last will)
   std::uint64_t dropped = 0;
   std::optional<std::uint64_t> oldest_seq;  // absent in the last will and from older devices
 };
 
-// Errc::invalid_argument with a one-line reason for anything malformed.
+// Errc::invalid_argument with a one-line reason for anything malformed: more than
+// kMaxStatusBytes, not UTF-8, not JSON (a raw NUL included), a member name given twice in one
+// object, a known member of the wrong type or value.
 Result<StatusReport> decode_status(std::string_view payload);
 
 }  // namespace kelvin::proto
