@@ -2,10 +2,54 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
+#include "kelvin/core/utf8.hpp"
 #include "mutations.hpp"
 
 namespace kelvin::proto {
 namespace {
+
+StatusReport online(std::string firmware, std::uint64_t dropped, std::optional<std::uint64_t> oldest_seq) {
+  return StatusReport{true, std::move(firmware), dropped, oldest_seq};
+}
+
+TEST(StatusEncoder, WritesTheDocumentedForms) {
+  EXPECT_EQ(encode_status(online("1.2.0", 0, 1)), R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
+  EXPECT_EQ(encode_status(online("1.2.0", std::numeric_limits<std::uint64_t>::max(), 42)),
+            R"({"state":"online","fw":"1.2.0","dropped":18446744073709551615,"oldest_seq":42})");
+  EXPECT_EQ(encode_status(online("1.2.0", 3, std::nullopt)), R"({"state":"online","fw":"1.2.0","dropped":3})");
+  EXPECT_EQ(kOfflineStatusJson, R"({"state":"offline"})");
+  EXPECT_EQ(encode_status(StatusReport{}), kOfflineStatusJson);
+}
+
+TEST(StatusEncoder, WhatItWritesDecodesToTheSameReport) {
+  for (const StatusReport& report :
+       {online("1.2.0", 0, 1), online("2.0.0-rc.1+\"q\"", 7, 123456789), online("", 0, std::nullopt),
+        online("é ✓", std::numeric_limits<std::uint64_t>::max(), 1), StatusReport{}}) {
+    auto decoded = decode_status(encode_status(report));
+    ASSERT_TRUE(decoded.ok()) << encode_status(report) << ": " << decoded.error().message;
+    EXPECT_EQ(*decoded, report) << encode_status(report);
+  }
+}
+
+TEST(StatusEncoder, TheGatewayAcceptsWhateverFirmwareStringItIsGiven) {
+  const std::string long_utf8 = std::string(63, 'v') + "é";  // 65 bytes; cutting at 64 would split é
+  for (std::string fw : {std::string("1.2.0"), std::string("2.0.0-rc.1+\"quoted\"\\"), std::string("bad\nline\x7f"),
+                         std::string("\xC3\x28 not utf-8"), long_utf8, std::string(500, 'x'), std::string()}) {
+    const std::string payload = encode_status(online(fw, 3, 7));
+    ASSERT_TRUE(is_valid_utf8(payload)) << payload;
+    auto report = decode_status(payload);
+    ASSERT_TRUE(report) << payload << ": " << report.error().message;
+    EXPECT_TRUE(report->online);
+    EXPECT_EQ(report->dropped, 3U);
+    EXPECT_LE(report->firmware.size(), kMaxFirmwareVersionBytes);
+  }
+  EXPECT_EQ(decode_status(encode_status(online("bad\nline", 0, 1)))->firmware, "bad?line");
+  EXPECT_EQ(decode_status(encode_status(online("\xC3\x28!", 0, 1)))->firmware, "?(!");
+  EXPECT_EQ(decode_status(encode_status(online(long_utf8, 0, 1)))->firmware, std::string(63, 'v'));
+}
 
 TEST(StatusDecoder, OnlineStatusWithEveryField) {
   auto status = decode_status(R"({"state":"online","fw":"1.2.0","dropped":4,"oldest_seq":17,"extra":true})");

@@ -18,6 +18,10 @@ namespace kelvin::proto {
 // that reads back to the same value. Precondition: values are finite.
 void append_reading_json(const Reading& reading, std::string& out);
 void append_batch_json(std::span<const Reading> readings, std::string& out);
+// The batch form's envelope, for building a batch a reading at a time under a byte limit:
+// kBatchOpen, the readings separated by ',', kBatchClose.
+inline constexpr std::string_view kBatchOpen = R"({"batch":[)";
+inline constexpr std::string_view kBatchClose = "]}";
 
 // Why a payload or one reading of it was refused. Stable names: they label metrics and logs.
 enum class RejectReason {
