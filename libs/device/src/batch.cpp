@@ -7,12 +7,6 @@
 #include "kelvin/proto/telemetry_codec.hpp"
 
 namespace kelvin::device {
-namespace {
-
-constexpr std::string_view kOpen = R"({"batch":[)";
-constexpr std::string_view kClose = "]}";
-
-}  // namespace
 
 BatchLimits BatchLimits::effective() const {
   const proto::TelemetryLimits protocol;
@@ -24,7 +18,7 @@ BatchLimits BatchLimits::effective() const {
 
 BatchBuilder::BatchBuilder(const BatchLimits& limits) : limits_(limits.effective()) {
   batch_.payload.reserve(std::min<std::size_t>(limits_.max_payload_bytes, 4096));
-  batch_.payload += kOpen;
+  batch_.payload += proto::kBatchOpen;
 }
 
 bool BatchBuilder::try_add(const proto::Reading& reading) {
@@ -32,7 +26,8 @@ bool BatchBuilder::try_add(const proto::Reading& reading) {
   scratch_.clear();
   proto::append_reading_json(reading, scratch_);
   const std::size_t separator = batch_.readings == 0 ? 0 : 1;
-  if (batch_.payload.size() + separator + scratch_.size() + kClose.size() > limits_.max_payload_bytes) return false;
+  const std::size_t size = batch_.payload.size() + separator + scratch_.size() + proto::kBatchClose.size();
+  if (size > limits_.max_payload_bytes) return false;
   if (separator != 0) batch_.payload += ',';
   batch_.payload += scratch_;
   if (batch_.readings == 0) batch_.first_seq = reading.seq;
@@ -43,7 +38,7 @@ bool BatchBuilder::try_add(const proto::Reading& reading) {
 
 std::optional<Batch> BatchBuilder::finish() && {
   if (batch_.readings == 0) return std::nullopt;
-  batch_.payload += kClose;
+  batch_.payload += proto::kBatchClose;
   return std::move(batch_);
 }
 

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "kelvin/device/ack.hpp"
+#include "kelvin/proto/ack.hpp"
+#include "kelvin/proto/status.hpp"
 #include "kelvin/proto/topics.hpp"
 
 namespace kelvin::device {
@@ -41,7 +42,7 @@ void Session::on_disconnected(std::int64_t now_ms) {
 
 bool Session::on_message(std::string_view topic, std::string_view payload, std::int64_t now_ms) {
   if (topic != ack_topic_) return false;
-  const auto seq = parse_ack(payload);
+  const auto seq = proto::decode_ack(payload);
   if (!seq) {
     ++counters_.acks_malformed;
     return true;
@@ -90,7 +91,9 @@ bool Session::publish_status_if_due(std::int64_t now_ms) {
   const std::uint64_t dropped = outbox_.dropped_total();
   const bool first = !status_sent_;
   if (!first && (dropped == status_dropped_ || now_ms - status_at_ms_ < config_.status_min_interval_ms)) return true;
-  if (!transport_.publish(status_topic_, online_status_json(config_.fw_version, dropped, outbox_.oldest_held_seq()), true)) {
+  const proto::StatusReport status{
+      .online = true, .firmware = config_.fw_version, .dropped = dropped, .oldest_seq = outbox_.oldest_held_seq()};
+  if (!transport_.publish(status_topic_, proto::encode_status(status), true)) {
     ++counters_.publish_refusals;
     return !first;
   }

@@ -6,16 +6,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
-
-#include "kelvin/core/identity.hpp"
 
 namespace kelvin::gateway {
 namespace {
 
-using nlohmann::json;
-
-constexpr std::uint64_t kMaxSeq = 9'223'372'036'854'775'807ULL;  // SQLite's integers are signed
+using proto::ConsumedNotice;
+using proto::kMaxRunsPerDevice;
 
 std::string random_session() {
   unsigned char bytes[8] = {};
@@ -33,137 +29,18 @@ std::string random_session() {
   return hex;
 }
 
-// kelvin/gateways/{gateway}/{leaf} -> gateway, when leaf matches and the gateway is a service name.
-std::optional<std::string_view> gateway_of(std::string_view topic, std::string_view leaf) {
-  if (topic.substr(0, kGatewayTopicPrefix.size()) != kGatewayTopicPrefix) return std::nullopt;
-  topic.remove_prefix(kGatewayTopicPrefix.size());
-  const auto slash = topic.find('/');
-  if (slash == std::string_view::npos || topic.substr(slash + 1) != leaf) return std::nullopt;
-  const std::string_view gateway = topic.substr(0, slash);
-  if (!validate_service_name(gateway)) return std::nullopt;
-  return gateway;
-}
-
-json runs_json(const std::vector<store::SeqRun>& runs) {
-  json out = json::array();
-  for (const auto& run : runs) out.push_back(json::array({run.first, run.last}));
+// store::SeqRun and proto::SeqRun are the same two seqs: libs/proto does not depend on the store.
+std::vector<proto::SeqRun> proto_runs(const std::vector<store::SeqRun>& runs, std::size_t max_runs) {
+  std::vector<proto::SeqRun> out;
+  out.reserve(std::min(runs.size(), max_runs));
+  for (const auto& run : runs) {
+    if (out.size() == max_runs) break;
+    out.push_back(proto::SeqRun{run.first, run.last});
+  }
   return out;
-}
-
-json device_json(const ConsumedNotice::Device& device) {
-  json out{{"through", device.through}, {"above", runs_json(device.above)}};
-  if (!device.stored.empty()) out["stored"] = runs_json(device.stored);
-  return out;
-}
-
-std::optional<std::uint64_t> seq_of(const json& value) {
-  if (!value.is_number_unsigned()) return std::nullopt;
-  const auto seq = value.get<std::uint64_t>();
-  if (seq > kMaxSeq) return std::nullopt;
-  return seq;
 }
 
 }  // namespace
-
-std::string peer_presence_filter() {
-  return std::string(kGatewayTopicPrefix) + "+/presence";
-}
-std::string peer_consumed_filter() {
-  return std::string(kGatewayTopicPrefix) + "+/consumed";
-}
-std::string presence_topic(std::string_view gateway) {
-  return std::string(kGatewayTopicPrefix) + std::string(gateway) + "/presence";
-}
-std::string consumed_topic(std::string_view gateway) {
-  return std::string(kGatewayTopicPrefix) + std::string(gateway) + "/consumed";
-}
-std::string offline_presence_payload() {
-  return R"({"state":"offline"})";
-}
-
-std::string encode_notice(const ConsumedNotice& notice) {
-  json devices = json::object();
-  for (const auto& device : notice.devices) devices[device.device_id] = device_json(device);
-  return json{{"full", notice.full}, {"last", notice.last}, {"devices", std::move(devices)}}.dump();
-}
-
-std::vector<std::string> encode_parts(std::vector<ConsumedNotice::Device> devices, bool full) {
-  std::vector<std::string> parts;
-  ConsumedNotice part;
-  part.full = full;
-  part.last = !full;  // only a summary has a final part; every commit notice is complete
-  std::size_t part_bytes = 0;
-  for (auto& device : devices) {
-    const std::size_t bytes = device.device_id.size() + 40 + 24 * (device.above.size() + device.stored.size());
-    if (!part.devices.empty() && part_bytes + bytes > kNoticeTargetBytes) {
-      parts.push_back(encode_notice(part));
-      part.devices.clear();
-      part_bytes = 0;
-    }
-    part.devices.push_back(std::move(device));
-    part_bytes += bytes;
-  }
-  part.last = true;
-  parts.push_back(encode_notice(part));
-  return parts;
-}
-
-std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devices) {
-  return encode_parts(std::move(devices), true);
-}
-
-Result<ConsumedNotice> decode_notice(std::string_view payload) {
-  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "consumed notice: " + why); };
-  if (payload.size() > kMaxNoticeBytes) return refuse("larger than " + std::to_string(kMaxNoticeBytes) + " bytes");
-  json document = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object()) return refuse("not a JSON object");
-  ConsumedNotice notice;
-  const auto full = document.find("full");
-  const auto last = document.find("last");
-  const auto devices = document.find("devices");
-  if (full == document.end() || !full->is_boolean() || last == document.end() || !last->is_boolean() ||
-      devices == document.end() || !devices->is_object()) {
-    return refuse("needs boolean \"full\" and \"last\" and an object \"devices\"");
-  }
-  notice.full = full->get<bool>();
-  notice.last = last->get<bool>();
-  for (const auto& [device_id, entry] : devices->items()) {
-    if (!validate_device_id(device_id)) return refuse("invalid device id");
-    if (!entry.is_object() || !entry.contains("through") || !entry.contains("above") || !entry["above"].is_array()) {
-      return refuse(device_id + ": needs \"through\" and an array \"above\"");
-    }
-    ConsumedNotice::Device device;
-    device.device_id = device_id;
-    const auto through = seq_of(entry["through"]);
-    if (!through) return refuse(device_id + ": \"through\" is not a seq");
-    device.through = *through;
-    // Runs must be ascending and neither overlap nor touch: the first starts at `min_first` or
-    // later, each next one at least two past the previous one's end.
-    auto read_runs = [&](const json& runs, std::uint64_t min_first,
-                         std::vector<store::SeqRun>& out) -> std::optional<std::string> {
-      if (!runs.is_array() || runs.size() > kMaxRunsPerDevice) {
-        return device_id + ": runs must be an array of at most " + std::to_string(kMaxRunsPerDevice);
-      }
-      for (const auto& run : runs) {
-        if (!run.is_array() || run.size() != 2) return device_id + ": a run is not [first, last]";
-        const auto first = seq_of(run[0]);
-        const auto last_seq = seq_of(run[1]);
-        if (!first || !last_seq || *first > *last_seq || *first < min_first) {
-          return device_id + ": runs must be ascending and disjoint, \"above\" ones beyond \"through\" + 1";
-        }
-        out.push_back(store::SeqRun{*first, *last_seq});
-        min_first = *last_seq + 2;  // seqs stop at 2^63-1: no overflow
-      }
-      return std::nullopt;
-    };
-    if (auto problem = read_runs(entry["above"], device.through + 2, device.above)) return refuse(*problem);
-    if (entry.contains("stored")) {
-      if (auto problem = read_runs(entry["stored"], 1, device.stored)) return refuse(*problem);
-    }
-    notice.devices.push_back(std::move(device));
-  }
-  return notice;
-}
 
 std::vector<store::ConsumedRange> consumed_ranges(const ConsumedNotice& notice, std::string_view self,
                                                   std::string_view sender) {
@@ -191,8 +68,7 @@ ConsumedNotice commit_notice(const store::IngestBatch& batch, const store::Commi
     ConsumedNotice::Device device;
     device.device_id = ack.device_id;
     device.through = ack.contiguous_seq;
-    device.stored.assign(ack.stored.begin(), ack.stored.begin() + static_cast<std::ptrdiff_t>(
-                                                                      std::min(ack.stored.size(), kMaxRunsPerDevice)));
+    device.stored = proto_runs(ack.stored, kMaxRunsPerDevice);
     if (auto found = seqs.find(ack.device_id); found != seqs.end()) {
       auto& list = found->second;
       std::sort(list.begin(), list.end());
@@ -201,7 +77,7 @@ ConsumedNotice commit_notice(const store::IngestBatch& batch, const store::Commi
         if (!device.above.empty() && seq <= device.above.back().last + 1) {
           device.above.back().last = std::max(device.above.back().last, seq);
         } else if (device.above.size() < kMaxRunsPerDevice) {
-          device.above.push_back(store::SeqRun{seq, seq});
+          device.above.push_back(proto::SeqRun{seq, seq});
         }
         // Beyond kMaxRunsPerDevice runs (a pathological batch) the rest goes unannounced: peers
         // then store such a reading if it reaches them again, and never lose one.
@@ -231,7 +107,7 @@ void PeerSync::on_connected(Clock::time_point now) {
     ready_fired_ = false;
     joined_at_ = now;
     synced_.clear();
-    presence = json{{"state", "online"}, {"session", session_}}.dump();
+    presence = proto::encode_presence(proto::Presence{true, session_});
   }
   if (!publish_(presence_topic(options_.self), presence, /*retain=*/true)) {
     std::lock_guard lock(mutex_);
@@ -247,56 +123,76 @@ void PeerSync::on_disconnected() {
 }
 
 bool PeerSync::handle_message(std::string_view topic, std::string_view payload, bool retained, Clock::time_point now) {
-  if (auto gateway = gateway_of(topic, "presence")) {
-    const json presence = json::parse(payload, nullptr, false);
-    const bool online = presence.is_object() && presence.value("state", std::string()) == "online";
-    const std::string session = online ? presence.value("session", std::string()) : std::string();
-    bool answer = false;
-    bool fire = false;
-    {
-      std::lock_guard lock(mutex_);
-      if (*gateway == options_.self) {
-        if (online && session == session_) own_presence_seen_ = true;
-      } else if (online) {
-        auto [it, inserted] = online_.insert_or_assign(std::string(*gateway), session);
-        // A peer joining now (not the retained presence of one that was there before us) needs
-        // our summary; it restarted if its session changed, so it forgot what it knew.
-        answer = !retained;
-        if (!retained) synced_.erase(it->first);
-      } else {
-        online_.erase(std::string(*gateway));
-        synced_.erase(std::string(*gateway));
-      }
-      counters_.peers_online = online_.size();
-      fire = check_ready_locked(now);
-    }
-    if (fire) on_ready_();
-    if (answer) publish_summary();
-    return true;
+  const auto parsed = proto::parse_gateway_topic(topic);
+  if (!parsed) return false;
+  switch (parsed->topic) {
+    case proto::GatewayTopic::presence:
+      handle_presence(parsed->gateway, payload, retained, now);
+      break;
+    case proto::GatewayTopic::consumed:
+      handle_notice(parsed->gateway, payload, now);
+      break;
   }
-  auto gateway = gateway_of(topic, "consumed");
-  if (!gateway) return false;
-  if (*gateway == options_.self) return true;  // our own notices, echoed back
-  auto notice = decode_notice(payload);
+  return true;
+}
+
+void PeerSync::handle_presence(std::string_view gateway, std::string_view payload, bool retained,
+                               Clock::time_point now) {
+  // An empty retained message is how MQTT removes a retained one: that gateway's presence is gone.
+  auto presence = payload.empty() ? Result<proto::Presence>(proto::Presence{}) : proto::decode_presence(payload);
+  if (!presence) {
+    std::lock_guard lock(mutex_);
+    ++counters_.presence_rejected;
+    if (auto suppressed = log_.admit("presence", now)) {
+      spdlog::warn("peers: presence of {} refused: {} ({} similar suppressed)", gateway, presence.error().message,
+                   *suppressed);
+    }
+    return;
+  }
+  bool answer = false;
+  bool fire = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (gateway == options_.self) {
+      if (presence->online && presence->session == session_) own_presence_seen_ = true;
+    } else if (presence->online) {
+      auto [it, inserted] = online_.insert_or_assign(std::string(gateway), presence->session);
+      // A peer joining now (not the retained presence of one that was there before us) needs
+      // our summary; it restarted if its session changed, so it forgot what it knew.
+      answer = !retained;
+      if (!retained) synced_.erase(it->first);
+    } else {
+      online_.erase(std::string(gateway));
+      synced_.erase(std::string(gateway));
+    }
+    counters_.peers_online = online_.size();
+    fire = check_ready_locked(now);
+  }
+  if (fire) on_ready_();
+  if (answer) publish_summary();
+}
+
+void PeerSync::handle_notice(std::string_view gateway, std::string_view payload, Clock::time_point now) {
+  if (gateway == options_.self) return;  // our own notices, echoed back
+  auto notice = proto::decode_notice(payload);
   if (!notice) {
     std::lock_guard lock(mutex_);
     ++counters_.notices_rejected;
     if (auto suppressed = log_.admit("notice", now)) {
-      spdlog::warn("peers: notice from {} refused: {} ({} similar suppressed)", *gateway, notice.error().message,
+      spdlog::warn("peers: notice from {} refused: {} ({} similar suppressed)", gateway, notice.error().message,
                    *suppressed);
     }
-    return true;
+    return;
   }
-  apply_(consumed_ranges(*notice, options_.self, *gateway));
+  apply_(consumed_ranges(*notice, options_.self, gateway));
   bool fire = false;
   {
     std::lock_guard lock(mutex_);
     ++counters_.notices_received;
-    if (notice->full && notice->last) synced_.emplace(*gateway);
+    if (notice->full && notice->last) synced_.emplace(gateway);
     fire = check_ready_locked(now);
   }
   if (fire) on_ready_();
-  return true;
 }
 
 void PeerSync::poll(Clock::time_point now) {
@@ -345,12 +241,12 @@ void PeerSync::publish_summary() {
   std::vector<ConsumedNotice::Device> devices;
   devices.reserve(consumption->size());
   for (auto& device : *consumption) {
-    if (device.above.size() > kMaxRunsPerDevice) device.above.resize(kMaxRunsPerDevice);
-    devices.push_back({std::move(device.device_id), device.watermark, std::move(device.above), {}});
+    devices.push_back({std::move(device.device_id), device.watermark, proto_runs(device.above, kMaxRunsPerDevice), {}});
   }
   bool all_sent = true;
-  for (const auto& part : encode_summary(std::move(devices))) {
-    if (!publish_(consumed_topic(options_.self), part, false)) all_sent = false;
+  const std::string topic = proto::consumed_topic(options_.self);
+  for (const auto& part : proto::encode_summary(std::move(devices))) {
+    if (!publish_(topic, part, false)) all_sent = false;
   }
   std::lock_guard lock(mutex_);
   ++counters_.summaries_sent;
@@ -362,8 +258,9 @@ void PeerSync::after_commit(const store::IngestBatch& batch, const store::Commit
   if (notice.devices.empty()) return;
   bool sent = true;
   std::size_t parts = 0;
-  for (const auto& part : encode_parts(std::move(notice.devices), false)) {
-    sent = publish_(consumed_topic(options_.self), part, false) && sent;
+  const std::string topic = proto::consumed_topic(options_.self);
+  for (const auto& part : proto::encode_parts(std::move(notice.devices), false)) {
+    sent = publish_(topic, part, false) && sent;
     ++parts;
   }
   std::lock_guard lock(mutex_);

@@ -1,7 +1,9 @@
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "kelvin/core/utf8.hpp"
 #include "kelvin/proto/status.hpp"
+#include "strict_json.hpp"
 
 namespace kelvin::proto {
 
@@ -9,8 +11,9 @@ Result<StatusReport> decode_status(std::string_view payload) {
   auto invalid = [](std::string why) { return make_error(Errc::invalid_argument, "status: " + std::move(why)); };
   if (payload.size() > kMaxStatusBytes) return invalid("larger than " + std::to_string(kMaxStatusBytes) + " bytes");
   if (!is_valid_utf8(payload)) return invalid("not valid UTF-8");
-  auto json = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return invalid("not valid JSON");
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return invalid(refusal->detail);
+  const auto& json = std::get<nlohmann::json>(parsed);
   if (!json.is_object()) return invalid("not a JSON object");
   StatusReport report;
   auto state = json.find("state");

@@ -7,6 +7,7 @@
 
 #include "kelvin/core/utf8.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
+#include "strict_json.hpp"
 
 namespace kelvin::proto {
 namespace {
@@ -113,6 +114,8 @@ std::string_view to_string(RejectReason reason) noexcept {
       return "timestamp_in_future";
     case RejectReason::timestamp_too_old:
       return "timestamp_too_old";
+    case RejectReason::duplicate_member:
+      return "duplicate_member";
   }
   return "unknown";
 }
@@ -128,8 +131,11 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
                                                        std::to_string(limits.max_payload_bytes));
   }
   if (!is_valid_utf8(payload)) return refuse(RejectReason::invalid_utf8, "payload is not valid UTF-8");
-  Json document = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) return refuse(RejectReason::malformed_json, "payload is not well-formed JSON");
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) {
+    return refuse(refusal->reason, "payload: " + refusal->detail);
+  }
+  const Json& document = std::get<Json>(parsed);
   if (!document.is_object()) return refuse(RejectReason::wrong_shape, "payload must be a JSON object");
 
   auto batch = document.find("batch");

@@ -1,26 +1,15 @@
 // Encoding is portable (used by the device core): std::to_chars, no JSON library.
 
-#include <charconv>
-
+#include "kelvin/proto/json_text.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 
 namespace kelvin::proto {
-namespace {
-
-template <class Number>
-void append_number(Number value, std::string& out) {
-  char buffer[32];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  if (ec == std::errc()) out.append(buffer, end);
-}
-
-}  // namespace
 
 void append_reading_json(const Reading& reading, std::string& out) {
   out += R"({"seq":)";
-  append_number(reading.seq, out);
+  append_json_number(reading.seq, out);
   out += R"(,"ts":)";
-  append_number(reading.ts_ms, out);
+  append_json_number(reading.ts_ms, out);
   out += R"(,"values":{)";
   bool first = true;
   for (const auto& q : kQuantities) {
@@ -31,18 +20,18 @@ void append_reading_json(const Reading& reading, std::string& out) {
     out += '"';
     out += q.name;  // quantity names are plain ASCII: no escaping needed
     out += "\":";
-    append_number(*value, out);
+    append_json_number(*value, out);
   }
   out += "}}";
 }
 
 void append_batch_json(std::span<const Reading> readings, std::string& out) {
-  out += R"({"batch":[)";
+  out += kBatchOpen;
   for (std::size_t i = 0; i < readings.size(); ++i) {
     if (i != 0) out += ',';
     append_reading_json(readings[i], out);
   }
-  out += "]}";
+  out += kBatchClose;
 }
 
 }  // namespace kelvin::proto

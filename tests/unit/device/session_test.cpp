@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kelvin/device/memory_outbox_journal.hpp"
+#include "kelvin/proto/ack.hpp"
 #include "test_readings.hpp"
 
 namespace kelvin::device {
@@ -74,10 +75,6 @@ std::vector<std::uint64_t> flatten(const std::vector<std::vector<std::uint64_t>>
   return out;
 }
 
-std::string ack(std::uint64_t seq) {
-  return R"({"seq":)" + std::to_string(seq) + "}";
-}
-
 SessionConfig config() {
   SessionConfig c;
   c.device_id = std::string(kDevice);
@@ -100,7 +97,7 @@ struct Device {
       session.on_reading_added(now);
     }
   }
-  void receive_ack(std::uint64_t seq) { EXPECT_TRUE(session.on_message(kAck, ack(seq), now)); }
+  void receive_ack(std::uint64_t seq) { EXPECT_TRUE(session.on_message(kAck, proto::encode_ack(seq), now)); }
 
   std::int64_t now = 1'000'000;  // monotonic ms
   MemoryOutboxJournal journal;

@@ -1,42 +1,38 @@
-// Gateways sharing a broker (peer_sync.hpp): the consumed notices' codec and validation, and the
-// join protocol as a state machine over a fake broker (recorded publishes, scripted messages) and
-// a real store.
+// Gateways sharing a broker (peer_sync.hpp): what a notice makes consumed, the notice of a commit,
+// and the join protocol as a state machine over a fake broker (recorded publishes, scripted
+// messages) and a real store. The messages' codecs are tested in tests/unit/proto.
 
 #include "kelvin/gateway/peer_sync.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
 namespace {
 
+using proto::consumed_topic;
+using proto::ConsumedNotice;
+using proto::decode_notice;
+using proto::encode_notice;
+using proto::encode_summary;
+using proto::SeqRun;
 using ::testing::HasSubstr;
 using Clock = PeerSync::Clock;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
-ConsumedNotice::Device device(std::string id, std::uint64_t through, std::vector<store::SeqRun> above = {}) {
+ConsumedNotice::Device device(std::string id, std::uint64_t through, std::vector<SeqRun> above = {}) {
   return ConsumedNotice::Device{std::move(id), through, std::move(above), {}};
 }
 
-TEST(ConsumedNoticeCodec, RoundTripsAndNamesTheRangesConsumed) {
+TEST(ConsumedRanges, ANoticeMakesItsWatermarkAndRunsConsumed) {
   ConsumedNotice notice;
   notice.devices.push_back(device("sensor-01", 120, {{130, 140}, {150, 150}}));
   notice.devices.push_back(device("sensor-02", 0, {{5, 9}}));
-  auto decoded = decode_notice(encode_notice(notice));
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-  EXPECT_FALSE(decoded->full);
-  EXPECT_TRUE(decoded->last);
-  ASSERT_EQ(decoded->devices.size(), 2u);
-  EXPECT_EQ(decoded->devices[0].through, 120u);
-  EXPECT_EQ(decoded->devices[0].above, (std::vector<store::SeqRun>{{130, 140}, {150, 150}}));
-
-  auto ranges = consumed_ranges(*decoded, "svc-gateway-a", "svc-gateway-b");
+  auto ranges = consumed_ranges(notice, "svc-gateway-a", "svc-gateway-b");
   ASSERT_EQ(ranges.size(), 4u);
   EXPECT_EQ(ranges[0].device_id, "sensor-01");
   EXPECT_EQ(ranges[0].first_seq, 1u);
@@ -46,83 +42,20 @@ TEST(ConsumedNoticeCodec, RoundTripsAndNamesTheRangesConsumed) {
   EXPECT_EQ(ranges[3].first_seq, 5u);
 }
 
-TEST(ConsumedNoticeCodec, StoredRunsTravelAndMakeTheLaterIdentityGiveWay) {
+TEST(ConsumedRanges, StoredRunsMakeTheLaterIdentityGiveWay) {
   ConsumedNotice notice;
   notice.devices.push_back(device("sensor-01", 120));
   notice.devices[0].stored = {{1, 3}, {100, 120}};
-  auto decoded = decode_notice(encode_notice(notice));
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-  EXPECT_EQ(decoded->devices[0].stored, (std::vector<store::SeqRun>{{1, 3}, {100, 120}}));
-
   // svc-gateway-b sorts after svc-gateway-a: b withdraws its copies of what a stored, a does not.
-  auto at_b = consumed_ranges(*decoded, "svc-gateway-b", "svc-gateway-a");
-  std::vector<store::SeqRun> withdrawn;
+  auto at_b = consumed_ranges(notice, "svc-gateway-b", "svc-gateway-a");
+  std::vector<SeqRun> withdrawn;
   for (const auto& range : at_b) {
     if (range.withdraw_own_copies) withdrawn.push_back({range.first_seq, range.last_seq});
   }
-  EXPECT_EQ(withdrawn, (std::vector<store::SeqRun>{{1, 3}, {100, 120}}));
-  for (const auto& range : consumed_ranges(*decoded, "svc-gateway-a", "svc-gateway-b")) {
+  EXPECT_EQ(withdrawn, (std::vector<SeqRun>{{1, 3}, {100, 120}}));
+  for (const auto& range : consumed_ranges(notice, "svc-gateway-a", "svc-gateway-b")) {
     EXPECT_FALSE(range.withdraw_own_copies);
   }
-  EXPECT_FALSE(decode_notice(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[],)"
-                             R"("stored":[[3,6],[5,9]]}}})")
-                   .ok())
-      << "overlapping stored runs";
-}
-
-TEST(ConsumedNoticeCodec, RefusesAnythingMalformed) {
-  const char* bad[] = {
-      "not json",
-      "[]",
-      R"({"full":false,"devices":{}})",              // no "last"
-      R"({"full":false,"last":true,"devices":[]})",  // devices not an object
-      R"({"full":false,"last":true,"devices":{"Bad Id!":{"through":1,"above":[]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"through":-1,"above":[]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"through":1.5,"above":[]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"through":9223372036854775808,"above":[]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[6,7]]}}})",            // touches through
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[9,8]]}}})",            // reversed
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[11,14]]}}})",  // overlapping
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[13,14]]}}})",  // adjacent
-      R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10]]}}})",
-      R"({"full":false,"last":true,"devices":{"d1":{"above":[]}}})",
-  };
-  for (const char* payload : bad) {
-    auto decoded = decode_notice(payload);
-    EXPECT_FALSE(decoded.ok()) << payload;
-    if (!decoded.ok()) {
-      EXPECT_EQ(decoded.error().code, Errc::invalid_argument);
-    }
-  }
-  EXPECT_FALSE(decode_notice(std::string(kMaxNoticeBytes + 1, ' ')).ok());
-  std::string many = R"({"full":false,"last":true,"devices":{"d1":{"through":0,"above":[)";
-  for (std::size_t i = 0; i <= kMaxRunsPerDevice; ++i) {
-    many += (i ? "," : "") + std::string("[") + std::to_string(10 + 3 * i) + "," + std::to_string(10 + 3 * i) + "]";
-  }
-  many += "]}}}";
-  EXPECT_FALSE(decode_notice(many).ok());
-}
-
-TEST(ConsumedNoticeCodec, ASummaryIsSplitIntoPartsAndOnlyTheFinalOneIsLast) {
-  std::vector<ConsumedNotice::Device> devices;
-  for (int i = 0; i < 3000; ++i) devices.push_back(device("sensor-" + std::to_string(10000 + i), 100));
-  auto parts = encode_summary(devices);
-  ASSERT_GT(parts.size(), 1u);
-  std::size_t seen = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    EXPECT_LE(parts[i].size(), kNoticeTargetBytes + 200);
-    auto decoded = decode_notice(parts[i]);
-    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-    EXPECT_TRUE(decoded->full);
-    EXPECT_EQ(decoded->last, i + 1 == parts.size());
-    seen += decoded->devices.size();
-  }
-  EXPECT_EQ(seen, 3000u);
-  auto empty = encode_summary({});
-  ASSERT_EQ(empty.size(), 1u);
-  auto decoded = decode_notice(empty[0]);
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_TRUE(decoded->full && decoded->last && decoded->devices.empty());
 }
 
 TEST(CommitNotice, CarriesTheAckAndTheBatchsSeqsAboveItOnlyForDevicesHeardFrom) {
@@ -140,17 +73,10 @@ TEST(CommitNotice, CarriesTheAckAndTheBatchsSeqsAboveItOnlyForDevicesHeardFrom) 
   ASSERT_EQ(notice.devices.size(), 1u) << "sensor-02 came from a peer: not echoed back";
   EXPECT_EQ(notice.devices[0].device_id, "sensor-01");
   EXPECT_EQ(notice.devices[0].through, 3u);
-  EXPECT_EQ(notice.devices[0].above, (std::vector<store::SeqRun>{{7, 7}, {9, 10}, {12, 12}}));
-  EXPECT_EQ(notice.devices[0].stored, (std::vector<store::SeqRun>{{3, 3}, {7, 7}, {9, 10}}));
+  EXPECT_EQ(notice.devices[0].above, (std::vector<SeqRun>{{7, 7}, {9, 10}, {12, 12}}));
+  EXPECT_EQ(notice.devices[0].stored, (std::vector<SeqRun>{{3, 3}, {7, 7}, {9, 10}}));
   EXPECT_FALSE(notice.full);
   EXPECT_TRUE(decode_notice(encode_notice(notice)).ok());
-}
-
-TEST(GatewayTopics, PeersTopicsAreUnderKelvinGateways) {
-  EXPECT_EQ(presence_topic("svc-gateway-b"), "kelvin/gateways/svc-gateway-b/presence");
-  EXPECT_EQ(consumed_topic("svc-gateway-b"), "kelvin/gateways/svc-gateway-b/consumed");
-  EXPECT_EQ(peer_presence_filter(), "kelvin/gateways/+/presence");
-  EXPECT_EQ(peer_consumed_filter(), "kelvin/gateways/+/consumed");
 }
 
 // ---- The join protocol ---------------------------------------------------------------------------
@@ -199,9 +125,7 @@ class PeerSyncTest : public ::testing::Test {
     ADD_FAILURE() << "no presence published";
     return {};
   }
-  static std::string online(const std::string& session) {
-    return nlohmann::json{{"state", "online"}, {"session", session}}.dump();
-  }
+  static std::string online(const std::string& session) { return proto::encode_presence({true, session}); }
   std::vector<Published> summaries() const {
     std::vector<Published> out;
     for (const auto& p : published_) {
@@ -236,7 +160,7 @@ TEST_F(PeerSyncTest, JoiningPublishesPresenceAndTheStoresSummary) {
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   ASSERT_EQ(summary->devices.size(), 1u);
   EXPECT_EQ(summary->devices[0].through, 4u);
-  EXPECT_EQ(summary->devices[0].above, (std::vector<store::SeqRun>{{8, 9}}));
+  EXPECT_EQ(summary->devices[0].above, (std::vector<SeqRun>{{8, 9}}));
 }
 
 TEST_F(PeerSyncTest, AloneItIsReadyAsSoonAsItsOwnPresenceComesBack) {
@@ -291,6 +215,37 @@ TEST_F(PeerSyncTest, APeerGoingOfflineIsNoLongerWaitedFor) {
   EXPECT_EQ(sync_->counters().peers_online, 0u);
 }
 
+// A presence runs in libmosquitto's callback: whatever its payload, handling it must not throw.
+TEST_F(PeerSyncTest, AMalformedPresenceIsRefusedAndChangesNothing) {
+  sync_->on_connected(t0_);
+  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  ASSERT_FALSE(sync_->ready());
+  const auto summaries_before = summaries().size();
+  for (const std::string payload : {R"({"state":"online","session":1})", R"({"state":1})", "[]", R"("x")",
+                                    R"({"state":"online","session":"ab","state":"offline"})", "\x01garbage\xff"}) {
+    bool handled = false;
+    EXPECT_NO_THROW(handled = sync_->handle_message(presence_topic("svc-gateway-b"), payload, false, t0_ + 10ms))
+        << payload;
+    EXPECT_TRUE(handled) << payload;
+  }
+  EXPECT_EQ(sync_->counters().presence_rejected, 6u);
+  EXPECT_EQ(sync_->counters().peers_online, 1u) << "svc-gateway-b is still online: a refused presence says nothing";
+  EXPECT_FALSE(sync_->ready());
+  EXPECT_EQ(summaries().size(), summaries_before) << "a refused presence is no join to answer";
+}
+
+TEST_F(PeerSyncTest, ARetainedPresenceRemovedFromTheBrokerMeansThePeerIsGone) {
+  sync_->on_connected(t0_);
+  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  ASSERT_FALSE(sync_->ready());
+  EXPECT_TRUE(sync_->handle_message(presence_topic("svc-gateway-b"), "", true, t0_ + 10ms));
+  EXPECT_EQ(sync_->counters().peers_online, 0u);
+  EXPECT_EQ(sync_->counters().presence_rejected, 0u);
+  EXPECT_TRUE(sync_->ready());
+}
+
 TEST_F(PeerSyncTest, APeerJoiningLaterGetsOurSummary) {
   sync_->on_connected(t0_);
   sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
@@ -327,8 +282,8 @@ TEST_F(PeerSyncTest, ACommitIsAnnounced) {
   EXPECT_FALSE(notice->full);
   ASSERT_EQ(notice->devices.size(), 1u);
   EXPECT_EQ(notice->devices[0].through, 4u);
-  EXPECT_EQ(notice->devices[0].above, (std::vector<store::SeqRun>{{12, 12}}));
-  EXPECT_EQ(notice->devices[0].stored, (std::vector<store::SeqRun>{{12, 12}}));
+  EXPECT_EQ(notice->devices[0].above, (std::vector<SeqRun>{{12, 12}}));
+  EXPECT_EQ(notice->devices[0].stored, (std::vector<SeqRun>{{12, 12}}));
   EXPECT_EQ(sync_->counters().notices_sent, 1u);
 }
 

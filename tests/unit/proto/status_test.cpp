@@ -1,9 +1,55 @@
+#include "kelvin/proto/status.hpp"
+
 #include <gtest/gtest.h>
 
-#include "kelvin/proto/status.hpp"
+#include <limits>
+#include <string>
+
+#include "kelvin/core/utf8.hpp"
+#include "mutations.hpp"
 
 namespace kelvin::proto {
 namespace {
+
+StatusReport online(std::string firmware, std::uint64_t dropped, std::optional<std::uint64_t> oldest_seq) {
+  return StatusReport{true, std::move(firmware), dropped, oldest_seq};
+}
+
+TEST(StatusEncoder, WritesTheDocumentedForms) {
+  EXPECT_EQ(encode_status(online("1.2.0", 0, 1)), R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
+  EXPECT_EQ(encode_status(online("1.2.0", std::numeric_limits<std::uint64_t>::max(), 42)),
+            R"({"state":"online","fw":"1.2.0","dropped":18446744073709551615,"oldest_seq":42})");
+  EXPECT_EQ(encode_status(online("1.2.0", 3, std::nullopt)), R"({"state":"online","fw":"1.2.0","dropped":3})");
+  EXPECT_EQ(kOfflineStatusJson, R"({"state":"offline"})");
+  EXPECT_EQ(encode_status(StatusReport{}), kOfflineStatusJson);
+}
+
+TEST(StatusEncoder, WhatItWritesDecodesToTheSameReport) {
+  for (const StatusReport& report :
+       {online("1.2.0", 0, 1), online("2.0.0-rc.1+\"q\"", 7, 123456789), online("", 0, std::nullopt),
+        online("é ✓", std::numeric_limits<std::uint64_t>::max(), 1), StatusReport{}}) {
+    auto decoded = decode_status(encode_status(report));
+    ASSERT_TRUE(decoded.ok()) << encode_status(report) << ": " << decoded.error().message;
+    EXPECT_EQ(*decoded, report) << encode_status(report);
+  }
+}
+
+TEST(StatusEncoder, TheGatewayAcceptsWhateverFirmwareStringItIsGiven) {
+  const std::string long_utf8 = std::string(63, 'v') + "é";  // 65 bytes; cutting at 64 would split é
+  for (std::string fw : {std::string("1.2.0"), std::string("2.0.0-rc.1+\"quoted\"\\"), std::string("bad\nline\x7f"),
+                         std::string("\xC3\x28 not utf-8"), long_utf8, std::string(500, 'x'), std::string()}) {
+    const std::string payload = encode_status(online(fw, 3, 7));
+    ASSERT_TRUE(is_valid_utf8(payload)) << payload;
+    auto report = decode_status(payload);
+    ASSERT_TRUE(report) << payload << ": " << report.error().message;
+    EXPECT_TRUE(report->online);
+    EXPECT_EQ(report->dropped, 3U);
+    EXPECT_LE(report->firmware.size(), kMaxFirmwareVersionBytes);
+  }
+  EXPECT_EQ(decode_status(encode_status(online("bad\nline", 0, 1)))->firmware, "bad?line");
+  EXPECT_EQ(decode_status(encode_status(online("\xC3\x28!", 0, 1)))->firmware, "?(!");
+  EXPECT_EQ(decode_status(encode_status(online(long_utf8, 0, 1)))->firmware, std::string(63, 'v'));
+}
 
 TEST(StatusDecoder, OnlineStatusWithEveryField) {
   auto status = decode_status(R"({"state":"online","fw":"1.2.0","dropped":4,"oldest_seq":17,"extra":true})");
@@ -35,6 +81,39 @@ TEST(StatusDecoder, RefusesMalformedStatuses) {
     if (!status.ok()) {
       EXPECT_EQ(status.error().code, Errc::invalid_argument);
     }
+  }
+}
+
+TEST(StatusDecoder, APayloadIsItsFullLengthAndEveryMemberNameIsGivenOnce) {
+  const std::string nul(1, '\0');
+  for (const std::string& payload : {
+           R"({"state":"online"})" + nul + "garbage",
+           R"({"state":"online"})" + nul,
+           R"({"state":"online",)" + nul + R"("fw":"1"})",
+           std::string(R"({"state":"online","state":"offline"})"),
+           std::string(R"({"state":"online","fw":"1.2.0","fw":"1.3.0"})"),
+           std::string(R"({"state":"online","dropped":1,"dropped":0})"),
+           std::string(R"({"state":"online","oldest_seq":5,"oldest_seq":9})"),
+           std::string(R"({"state":"online","extra":1,"extra":2})"),
+           std::string(R"({"state":"online","extra":{"a":1,"a":2}})"),
+           std::string(R"({"state":"online","":1,"":2})"),
+       }) {
+    auto status = decode_status(payload);
+    EXPECT_FALSE(status.ok()) << payload;
+    if (!status.ok()) {
+      EXPECT_EQ(status.error().code, Errc::invalid_argument);
+    }
+  }
+  auto duplicate = decode_status(R"({"state":"online","state":"offline"})");
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_NE(duplicate.error().message.find("'state'"), std::string::npos) << duplicate.error().message;
+  EXPECT_TRUE(decode_status(R"({"state":"online","extra":{"a":1},"more":{"a":1}})").ok());
+}
+
+TEST(StatusDecoder, AnswersEveryPayloadNearAValidOneWithoutThrowing) {
+  for (const std::string& payload :
+       testing::mutations_of(R"({"state":"online","fw":"1.2.0","dropped":4,"oldest_seq":17,"extra":[1,{"a":true}]})")) {
+    EXPECT_NO_THROW((void)decode_status(payload)) << payload;
   }
 }
 

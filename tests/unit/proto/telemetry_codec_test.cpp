@@ -7,6 +7,8 @@
 #include <limits>
 #include <set>
 
+#include "mutations.hpp"
+
 namespace kelvin::proto {
 namespace {
 
@@ -155,6 +157,52 @@ TEST(TelemetryCodec, RefusesImplausibleValues) {
   // The range ends themselves are plausible.
   auto edges = decode_telemetry(R"({"seq":1,"ts":1799999999000,"values":{"temperature":-55,"humidity":100}})", kNow);
   EXPECT_EQ(edges.accepted.size(), 1u);
+}
+
+TEST(TelemetryCodec, APayloadIsItsFullLengthSoARawNulIsMalformed) {
+  const std::string reading = R"({"seq":1,"ts":1799999999000,"values":{"temperature":20}})";
+  const std::string nul(1, '\0');
+  expect_payload_rejected(reading + " x", RejectReason::malformed_json);
+  expect_payload_rejected(reading + nul + "garbage", RejectReason::malformed_json);
+  expect_payload_rejected(reading + nul, RejectReason::malformed_json);
+  expect_payload_rejected(nul + reading, RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":20})" + nul + "}",
+                          RejectReason::malformed_json);
+  expect_payload_rejected(R"({"batch":[)" + reading + "," + nul + reading + "]}", RejectReason::malformed_json);
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temp)" + nul + R"(erature":20}})",
+                          RejectReason::malformed_json);
+}
+
+TEST(TelemetryCodec, RefusesAMemberNameGivenTwiceInOneObjectAtAnyDepth) {
+  const std::string values = R"("values":{"temperature":20})";
+  for (const std::string& payload : {
+           R"({"seq":1,"seq":2,"ts":1799999999000,)" + values + "}",
+           R"({"seq":1,"ts":1799999999000,"ts":1799999999001,)" + values + "}",
+           R"({"seq":1,"ts":1799999999000,)" + values + R"(,"values":{"humidity":40}})",
+           std::string(R"({"seq":1,"ts":1799999999000,"values":{"temperature":10,"temperature":30}})"),
+           std::string(R"({"seq":1,"ts":1799999999000,"values":{"temperature":10,"temperat\u0075re":30}})"),
+           R"({"batch":[{"seq":1,"ts":1799999999000,)" + values + R"(}],"batch":[]})",
+           R"({"batch":[{"seq":1,"ts":1799999999000,)" + values +
+               R"(},{"seq":2,"ts":1799999999000,"values":{"humidity":1,"humidity":2}}]})",
+           std::string(R"({"seq":1,"ts":1799999999000,"values":{"temperature":20},"x":{"a":{"b":1,"b":1}}})"),
+       }) {
+    expect_payload_rejected(payload, RejectReason::duplicate_member);
+  }
+  auto decoded = decode_telemetry(R"({"seq":1,"ts":1799999999000,"values":{"temperature":10,"temperature":30}})", kNow);
+  ASSERT_TRUE(decoded.payload_rejection);
+  EXPECT_THAT(decoded.payload_rejection->detail, HasSubstr("'temperature'"));
+  // The same name in different objects is no duplicate.
+  std::string batch;
+  append_batch_json(std::vector<Reading>{reading(1, 20, 40), reading(2, 21, 41)}, batch);
+  EXPECT_EQ(decode_telemetry(batch, kNow).accepted.size(), 2u);
+}
+
+TEST(TelemetryCodec, AnswersEveryPayloadNearAValidOneWithoutThrowing) {
+  std::string batch;
+  append_batch_json(std::vector<Reading>{reading(1, 20, 40), reading(2, -21.5)}, batch);
+  for (const std::string& payload : testing::mutations_of(batch)) {
+    EXPECT_NO_THROW((void)decode_telemetry(payload, kNow)) << payload;
+  }
 }
 
 TEST(TelemetryCodec, RefusesTimestampsFromTheFutureOrBeforeAnyClockWasSet) {

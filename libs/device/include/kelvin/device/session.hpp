@@ -37,8 +37,8 @@
 #include "kelvin/device/batch.hpp"
 #include "kelvin/device/outbox.hpp"
 #include "kelvin/device/random.hpp"
-#include "kelvin/device/status.hpp"
 #include "kelvin/device/transport.hpp"
+#include "kelvin/proto/status.hpp"
 
 namespace kelvin::device {
 
@@ -94,7 +94,7 @@ class Session {
   const std::string& telemetry_topic() const { return telemetry_topic_; }
   const std::string& ack_topic() const { return ack_topic_; }
   const std::string& status_topic() const { return status_topic_; }
-  static constexpr std::string_view last_will_json() { return kOfflineStatusJson; }
+  static constexpr std::string_view last_will_json() { return proto::kOfflineStatusJson; }
 
  private:
   // Publishes what is due: the status, then telemetry while the window and the transport allow.

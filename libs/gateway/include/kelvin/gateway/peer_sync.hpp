@@ -3,17 +3,12 @@
 // shared subscription, so one device's readings reach several gateways, each storing a part. For
 // the ack ("highest contiguous seq stored") to move, and for a resent reading to be stored once
 // across them, every gateway tells the others what it consumed, on topics only gateways may use:
+// its presence, and a consumed notice after each commit (the messages and their codecs are
+// libs/proto's, kelvin/proto/gateway_messages.hpp).
 //
-//   kelvin/gateways/{gateway}/presence   retained; {"state":"online","session":"<hex>"}, and the
-//                                        last will {"state":"offline"}
-//   kelvin/gateways/{gateway}/consumed   QoS 1; after each commit, per device of the batch: the
-//                                        watermark ("through") and the seqs above it the batch
-//                                        consumed; and a full summary of the store ("full", in
-//                                        parts, the final one "last") when a gateway joins
-//
-// {gateway} is the sender's service identity; the broker's ACL lets only that identity write
-// there (and no device read or write anything under kelvin/), so the topic authenticates the
-// sender. A receiver turns a notice into store::ConsumedRange items for its ingest.
+// The broker's ACL lets only a gateway's own identity write under kelvin/gateways/{gateway}/ (and
+// no device read or write anything under kelvin/), so the topic authenticates the sender. A
+// receiver turns a notice into store::ConsumedRange items for its ingest.
 //
 // Joining: on every connection a gateway subscribes to the peers' topics, publishes its presence
 // and its own full summary, and answers every peer that joins later with its full summary. It
@@ -37,65 +32,33 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
+#include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/store/store.hpp"
 
 namespace kelvin::gateway {
 
-inline constexpr std::string_view kGatewayTopicPrefix = "kelvin/gateways/";
+// kelvin-gateway's wiring names the topics and the last will from here.
+using proto::offline_presence_payload;
+using proto::peer_consumed_filter;
+using proto::peer_presence_filter;
+using proto::presence_topic;
 
-// The peers' topics, for subscribing: "kelvin/gateways/+/presence" and "kelvin/gateways/+/consumed".
-std::string peer_presence_filter();
-std::string peer_consumed_filter();
-std::string presence_topic(std::string_view gateway);
-std::string consumed_topic(std::string_view gateway);
-// The offline presence, registered as the gateway's last will (retained).
-std::string offline_presence_payload();
-
-struct ConsumedNotice {
-  struct Device {
-    std::string device_id;
-    std::uint64_t through = 0;         // the sender's watermark: every seq up to it is consumed
-    std::vector<store::SeqRun> above;  // consumed runs above it, ascending
-    // Commit notices only: the seqs the commit stored (at or below "through" too), ascending. A
-    // receiver that stored one of them as well gives its copy up if its identity sorts after the
-    // sender's (a resend raced the original to both), so the reading stays stored once.
-    std::vector<store::SeqRun> stored;
-  };
-  bool full = false;  // a part of the sender's full summary
-  bool last = true;   // the final part of a full summary (always true for a commit notice)
-  std::vector<Device> devices;
-};
-
-// Limits of a notice (the broker's message_size_limit is larger): a receiver refuses more.
-inline constexpr std::size_t kMaxNoticeBytes = 256 * 1024;
-inline constexpr std::size_t kNoticeTargetBytes = 32 * 1024;  // a summary is split into parts of about this size
-inline constexpr std::size_t kMaxRunsPerDevice = 1000;
-
-std::string encode_notice(const ConsumedNotice& notice);
-// Splits notices into parts of about kNoticeTargetBytes, in device order. A full summary has
-// full = true on each part and last = true on the final one only (an empty summary is one empty
-// final part); commit notices (full = false) are each complete, last = true.
-std::vector<std::string> encode_parts(std::vector<ConsumedNotice::Device> devices, bool full);
-std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devices);
-// Errc::invalid_argument with the reason for anything but a well-formed notice: size, JSON shape,
-// device ids (the device id grammar), seqs above 2^63-1, runs not ascending and disjoint above
-// `through`, more than kMaxRunsPerDevice runs.
-Result<ConsumedNotice> decode_notice(std::string_view payload);
 // The ranges a notice from `sender` makes consumed for gateway `self`: [1, through] and each run
 // above, per device; and the stored runs, with withdraw_own_copies when `self` sorts after `sender`.
-std::vector<store::ConsumedRange> consumed_ranges(const ConsumedNotice& notice, std::string_view self,
+std::vector<store::ConsumedRange> consumed_ranges(const proto::ConsumedNotice& notice, std::string_view self,
                                                   std::string_view sender);
 // The commit notice for a committed batch: per device the batch holds readings, rejections or a
 // floor for, the watermark (its ack), the batch's seqs above it (a duplicate is consumed all the
 // same) and the runs the commit stored. Devices touched only by peers' ranges are left out:
 // announcing them back would echo.
-ConsumedNotice commit_notice(const store::IngestBatch& batch, const store::CommitSummary& summary);
+proto::ConsumedNotice commit_notice(const store::IngestBatch& batch, const store::CommitSummary& summary);
 
 struct PeerSyncCounters {
   std::uint64_t notices_sent = 0;
   std::uint64_t notices_received = 0;
-  std::uint64_t notices_rejected = 0;  // malformed, from a peer: logged and ignored
-  std::uint64_t summaries_sent = 0;    // full summaries (each in one or more parts)
+  std::uint64_t notices_rejected = 0;   // malformed, from a peer: logged and ignored
+  std::uint64_t presence_rejected = 0;  // malformed presences: logged and ignored
+  std::uint64_t summaries_sent = 0;     // full summaries (each in one or more parts)
   std::uint64_t publish_failures = 0;
   std::size_t peers_online = 0;
 };
@@ -122,6 +85,8 @@ class PeerSync {
   void on_connected(Clock::time_point now);
   void on_disconnected();
   // MQTT thread: a message on a kelvin/gateways/... topic; false if the topic is none of ours.
+  // A malformed message is counted, logged (rate-limited) and otherwise ignored; it never makes
+  // this throw, which inside the MQTT library's callback would end the process.
   bool handle_message(std::string_view topic, std::string_view payload, bool retained, Clock::time_point now);
   // Any thread, regularly: fires on_ready when the join timeout passed.
   void poll(Clock::time_point now);
@@ -132,6 +97,8 @@ class PeerSync {
   PeerSyncCounters counters() const;
 
  private:
+  void handle_presence(std::string_view gateway, std::string_view payload, bool retained, Clock::time_point now);
+  void handle_notice(std::string_view gateway, std::string_view payload, Clock::time_point now);
   void publish_summary();  // mutex_ not held
   // Both return true when the caller, after releasing mutex_, must call on_ready_: it hands held
   // telemetry to the ingest, which may wait for the commit thread, which calls after_commit.

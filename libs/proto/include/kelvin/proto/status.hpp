@@ -6,6 +6,8 @@
 // never silent. `oldest_seq` is the lowest seq the device still holds (its next seq when it holds
 // none): the gateway gives up the seqs below it that never arrived, so the ack can pass a gap the
 // drops left. Unknown members are ignored so devices can add fields without breaking gateways.
+// The encoder is portable (proto_portable: the device publishes statuses); the decoder is the
+// gateway's (proto).
 
 #include <cstdint>
 #include <optional>
@@ -19,14 +21,29 @@ namespace kelvin::proto {
 inline constexpr std::size_t kMaxStatusBytes = 1024;
 inline constexpr std::size_t kMaxFirmwareVersionBytes = 64;
 
+// The last will a device registers with the broker at connect.
+inline constexpr std::string_view kOfflineStatusJson = R"({"state":"offline"})";
+
 struct StatusReport {
   bool online = false;
-  std::string firmware;      // empty when not reported (e.g. the last will)
+  std::string firmware;  // empty when not reported (e.g. the last will)
   std::uint64_t dropped = 0;
   std::optional<std::uint64_t> oldest_seq;  // absent in the last will and from older devices
+  bool operator==(const StatusReport&) const = default;
 };
 
-// Errc::invalid_argument with a one-line reason for anything malformed.
+// An online report as {"state":"online","fw":...,"dropped":...,"oldest_seq":...} ("oldest_seq"
+// only when set; precondition: at least 1), anything else as kOfflineStatusJson. The gateway
+// refuses a whole status whose "fw" is not valid UTF-8, longer than kMaxFirmwareVersionBytes or
+// holds control characters, and a refused status would hide the drop count: so the firmware is
+// made acceptable first (control characters and, if the text is not valid UTF-8, every byte above
+// 0x7F become '?'; then it is cut to the limit at a character boundary). Whatever this returns,
+// decode_status accepts.
+std::string encode_status(const StatusReport& report);
+
+// Errc::invalid_argument with a one-line reason for anything malformed: more than
+// kMaxStatusBytes, not UTF-8, not JSON (a raw NUL included), a member name given twice in one
+// object, a known member of the wrong type or value.
 Result<StatusReport> decode_status(std::string_view payload);
 
 }  // namespace kelvin::proto

@@ -18,12 +18,16 @@ namespace kelvin::proto {
 // that reads back to the same value. Precondition: values are finite.
 void append_reading_json(const Reading& reading, std::string& out);
 void append_batch_json(std::span<const Reading> readings, std::string& out);
+// The batch form's envelope, for building a batch a reading at a time under a byte limit:
+// kBatchOpen, the readings separated by ',', kBatchClose.
+inline constexpr std::string_view kBatchOpen = R"({"batch":[)";
+inline constexpr std::string_view kBatchClose = "]}";
 
 // Why a payload or one reading of it was refused. Stable names: they label metrics and logs.
 enum class RejectReason {
   payload_too_large,
   invalid_utf8,
-  malformed_json,  // includes NaN, Infinity and overflowing numbers such as 1e999
+  malformed_json,  // includes NaN, Infinity, overflowing numbers such as 1e999, and a raw NUL byte anywhere
   wrong_shape,     // not an object, unexpected or missing member, wrong JSON type
   batch_empty,
   batch_too_large,
@@ -33,8 +37,9 @@ enum class RejectReason {
   out_of_range,
   timestamp_in_future,
   timestamp_too_old,
+  duplicate_member,  // a member name given twice in one object, at any depth
 };
-inline constexpr std::size_t kRejectReasonCount = 12;
+inline constexpr std::size_t kRejectReasonCount = 13;
 std::string_view to_string(RejectReason reason) noexcept;
 
 struct Rejection {

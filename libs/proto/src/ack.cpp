@@ -1,8 +1,11 @@
-#include "kelvin/device/ack.hpp"
+#include "kelvin/proto/ack.hpp"
 
 #include <limits>
+#include <optional>
 
-namespace kelvin::device {
+#include "kelvin/proto/json_text.hpp"
+
+namespace kelvin::proto {
 namespace {
 
 class Cursor {
@@ -43,9 +46,9 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
-}  // namespace
-
-std::optional<std::uint64_t> parse_ack(std::string_view payload) {
+// A hand-written reader rather than a JSON library: the device core has none, and one fixed form
+// is all an ack may be.
+std::optional<std::uint64_t> read_ack(std::string_view payload) {
   Cursor in(payload);
   in.skip_whitespace();
   if (!in.consume("{")) return std::nullopt;
@@ -63,4 +66,18 @@ std::optional<std::uint64_t> parse_ack(std::string_view payload) {
   return seq;
 }
 
-}  // namespace kelvin::device
+}  // namespace
+
+std::string encode_ack(std::uint64_t seq) {
+  std::string out = R"({"seq":)";
+  append_json_number(seq, out);
+  out += '}';
+  return out;
+}
+
+Result<std::uint64_t> decode_ack(std::string_view payload) {
+  if (auto seq = read_ack(payload)) return *seq;
+  return make_error(Errc::invalid_argument, R"(ack: not {"seq":N} with N an integer from 0 to 2^64-1)");
+}
+
+}  // namespace kelvin::proto

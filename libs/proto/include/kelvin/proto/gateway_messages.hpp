@@ -1,0 +1,112 @@
+#pragma once
+// Messages between gateways sharing one broker (docs/scaling.md), on topics only gateways may use:
+//
+//   kelvin/gateways/{gateway}/presence   retained; {"state":"online","session":"<token>"}, and the
+//                                        last will {"state":"offline"}
+//   kelvin/gateways/{gateway}/consumed   QoS 1; per device: the sender's watermark ("through"),
+//                                        the seqs above it it consumed ("above") and, after a
+//                                        commit, the seqs the commit stored ("stored"); a full
+//                                        summary of a store comes in parts ("full", the final part
+//                                        "last")
+//
+// {gateway} is the sender's service identity. These messages are internal: the gateways of one
+// group run the same kelvin version, so the decoders hold them to exactly what the encoders write
+// and never throw, whatever arrives.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+
+namespace kelvin::proto {
+
+inline constexpr std::string_view kGatewayTopicPrefix = "kelvin/gateways/";
+
+enum class GatewayTopic { presence, consumed };
+
+// "kelvin/gateways/{gateway}/presence" and ".../consumed". Precondition: `gateway` is a service name.
+std::string presence_topic(std::string_view gateway);
+std::string consumed_topic(std::string_view gateway);
+// The peers' topics, for subscribing: "kelvin/gateways/+/presence" and "kelvin/gateways/+/consumed".
+std::string peer_presence_filter();
+std::string peer_consumed_filter();
+
+struct ParsedGatewayTopic {
+  std::string_view gateway;  // a view into the parsed topic
+  GatewayTopic topic;
+};
+// Splits a topic of the form above; nullopt for anything else, including a gateway that is not a
+// service name (kelvin/core/identity.hpp).
+std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic);
+
+// ---- Presence ------------------------------------------------------------------------------------
+
+inline constexpr std::size_t kMaxPresenceBytes = 256;
+inline constexpr std::size_t kMaxSessionBytes = 64;
+
+// A gateway's presence. `session` tells one connection of a gateway from its previous ones: an
+// opaque token of 1 to kMaxSessionBytes lowercase letters and digits, present exactly when online.
+struct Presence {
+  bool online = false;
+  std::string session;
+  bool operator==(const Presence&) const = default;
+};
+
+// {"state":"online","session":"..."} or {"state":"offline"}. Precondition: an online presence's
+// session is a token as above; an offline one has none.
+std::string encode_presence(const Presence& presence);
+// The offline presence, the gateway's last will (retained).
+std::string offline_presence_payload();
+// Errc::invalid_argument for anything but one of the two forms above: more than kMaxPresenceBytes,
+// not JSON (a raw NUL included), a member given twice, another member, wrong types or values.
+Result<Presence> decode_presence(std::string_view payload);
+
+// ---- Consumed notices ----------------------------------------------------------------------------
+
+// Seqs first..last, both included.
+struct SeqRun {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  bool operator==(const SeqRun&) const = default;
+};
+
+struct ConsumedNotice {
+  struct Device {
+    std::string device_id;
+    std::uint64_t through = 0;  // the sender's watermark: every seq up to it is consumed
+    std::vector<SeqRun> above;  // consumed runs above it, ascending
+    // Commit notices only: the seqs the commit stored (at or below "through" too), ascending. A
+    // receiver that stored one of them as well gives its copy up if its identity sorts after the
+    // sender's (a resend raced the original to both), so the reading stays stored once.
+    std::vector<SeqRun> stored;
+    bool operator==(const Device&) const = default;
+  };
+  bool full = false;  // a part of the sender's full summary
+  bool last = true;   // the final part of a full summary (always true for a commit notice)
+  std::vector<Device> devices;
+  bool operator==(const ConsumedNotice&) const = default;
+};
+
+// Limits of a notice (the broker's message_size_limit is larger): a receiver refuses more.
+inline constexpr std::size_t kMaxNoticeBytes = 256 * 1024;
+inline constexpr std::size_t kNoticeTargetBytes = 32 * 1024;  // a summary is split into parts of about this size
+inline constexpr std::size_t kMaxRunsPerDevice = 1000;
+
+// Precondition: device ids are valid and distinct. Decoding gives the devices in id order.
+std::string encode_notice(const ConsumedNotice& notice);
+// Splits notices into parts of about kNoticeTargetBytes, in device order. A full summary has
+// full = true on each part and last = true on the final one only (an empty summary is one empty
+// final part); commit notices (full = false) are each complete, last = true.
+std::vector<std::string> encode_parts(std::vector<ConsumedNotice::Device> devices, bool full);
+std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devices);
+// Errc::invalid_argument with the reason for anything but a well-formed notice: size, not JSON (a
+// raw NUL included), a member given twice (a device among them), JSON shape, device ids (the device
+// id grammar), seqs above 2^63-1, runs not ascending and disjoint above `through`, more than
+// kMaxRunsPerDevice runs.
+Result<ConsumedNotice> decode_notice(std::string_view payload);
+
+}  // namespace kelvin::proto

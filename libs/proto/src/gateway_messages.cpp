@@ -1,0 +1,223 @@
+#include "kelvin/proto/gateway_messages.hpp"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+#include <variant>
+
+#include "kelvin/core/identity.hpp"
+#include "kelvin/proto/json_text.hpp"
+#include "strict_json.hpp"
+
+namespace kelvin::proto {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kPresenceLeaf = "presence";
+constexpr std::string_view kConsumedLeaf = "consumed";
+constexpr std::uint64_t kMaxSeq = 9'223'372'036'854'775'807ULL;  // SQLite's integers are signed
+
+std::string gateway_topic(std::string_view gateway, std::string_view leaf) {
+  std::string out(kGatewayTopicPrefix);
+  out += gateway;
+  out += '/';
+  out += leaf;
+  return out;
+}
+
+bool is_session_token(std::string_view session) {
+  if (session.empty() || session.size() > kMaxSessionBytes) return false;
+  for (char c : session) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+Json runs_json(const std::vector<SeqRun>& runs) {
+  Json out = Json::array();
+  for (const auto& run : runs) out.push_back(Json::array({run.first, run.last}));
+  return out;
+}
+
+Json device_json(const ConsumedNotice::Device& device) {
+  Json out{{"through", device.through}, {"above", runs_json(device.above)}};
+  if (!device.stored.empty()) out["stored"] = runs_json(device.stored);
+  return out;
+}
+
+std::optional<std::uint64_t> seq_of(const Json& value) {
+  const auto* seq = value.get_ptr<const Json::number_unsigned_t*>();
+  if (seq == nullptr || *seq > kMaxSeq) return std::nullopt;
+  return *seq;
+}
+
+// The member `name` of `object` (an object), or nullptr.
+const Json* member(const Json& object, std::string_view name) {
+  const auto found = object.find(name);
+  return found == object.end() ? nullptr : &*found;
+}
+
+// Runs must be ascending and neither overlap nor touch: the first starts at `min_first` or later,
+// each next one at least two past the previous one's end. The reason when they are not.
+std::optional<std::string> read_runs(const Json& runs, std::uint64_t min_first, std::vector<SeqRun>& out) {
+  if (!runs.is_array() || runs.size() > kMaxRunsPerDevice) {
+    return "runs must be an array of at most " + std::to_string(kMaxRunsPerDevice);
+  }
+  out.reserve(runs.size());
+  for (const auto& run : runs) {
+    if (!run.is_array() || run.size() != 2) return "a run is not [first, last]";
+    const auto first = seq_of(run[0]);
+    const auto last = seq_of(run[1]);
+    if (!first || !last || *first > *last || *first < min_first) {
+      return "runs must be ascending and disjoint, \"above\" ones beyond \"through\" + 1";
+    }
+    out.push_back(SeqRun{*first, *last});
+    min_first = *last + 2;  // seqs stop at 2^63-1: no overflow
+  }
+  return std::nullopt;
+}
+
+// One device's entry of a notice; the reason when it is malformed.
+std::optional<std::string> read_device(const Json& entry, ConsumedNotice::Device& device) {
+  const Json* through = entry.is_object() ? member(entry, "through") : nullptr;
+  const Json* above = entry.is_object() ? member(entry, "above") : nullptr;
+  if (through == nullptr || above == nullptr) return "needs \"through\" and an array \"above\"";
+  const auto watermark = seq_of(*through);
+  if (!watermark) return "\"through\" is not a seq";
+  device.through = *watermark;
+  if (auto problem = read_runs(*above, device.through + 2, device.above)) return problem;
+  if (const Json* stored = member(entry, "stored")) return read_runs(*stored, 1, device.stored);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string presence_topic(std::string_view gateway) {
+  return gateway_topic(gateway, kPresenceLeaf);
+}
+std::string consumed_topic(std::string_view gateway) {
+  return gateway_topic(gateway, kConsumedLeaf);
+}
+std::string peer_presence_filter() {
+  return gateway_topic("+", kPresenceLeaf);
+}
+std::string peer_consumed_filter() {
+  return gateway_topic("+", kConsumedLeaf);
+}
+
+std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
+  if (!topic.starts_with(kGatewayTopicPrefix)) return std::nullopt;
+  topic.remove_prefix(kGatewayTopicPrefix.size());
+  const auto slash = topic.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view gateway = topic.substr(0, slash);
+  const std::string_view leaf = topic.substr(slash + 1);
+  if (!validate_service_name(gateway)) return std::nullopt;
+  if (leaf == kPresenceLeaf) return ParsedGatewayTopic{gateway, GatewayTopic::presence};
+  if (leaf == kConsumedLeaf) return ParsedGatewayTopic{gateway, GatewayTopic::consumed};
+  return std::nullopt;
+}
+
+std::string encode_presence(const Presence& presence) {
+  if (!presence.online) return R"({"state":"offline"})";
+  std::string out = R"({"state":"online","session":)";
+  append_json_string(presence.session, out);
+  out += '}';
+  return out;
+}
+
+std::string offline_presence_payload() {
+  return encode_presence(Presence{});
+}
+
+Result<Presence> decode_presence(std::string_view payload) {
+  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "presence: " + why); };
+  if (payload.size() > kMaxPresenceBytes) return refuse("larger than " + std::to_string(kMaxPresenceBytes) + " bytes");
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  const Json& document = std::get<Json>(parsed);
+  const auto* members = document.get_ptr<const Json::object_t*>();
+  if (members == nullptr) return refuse("not a JSON object");
+  const Json* state = member(document, "state");
+  const auto* state_name = state == nullptr ? nullptr : state->get_ptr<const Json::string_t*>();
+  if (state_name == nullptr || (*state_name != "online" && *state_name != "offline")) {
+    return refuse("'state' must be \"online\" or \"offline\"");
+  }
+  Presence presence;
+  presence.online = *state_name == "online";
+  if (!presence.online) {
+    if (members->size() != 1) return refuse("an offline presence has only 'state'");
+    return presence;
+  }
+  const Json* session = member(document, "session");
+  const auto* token = session == nullptr ? nullptr : session->get_ptr<const Json::string_t*>();
+  if (token == nullptr || !is_session_token(*token)) {
+    return refuse("'session' must be 1 to " + std::to_string(kMaxSessionBytes) + " lowercase letters or digits");
+  }
+  if (members->size() != 2) return refuse("an online presence has only 'state' and 'session'");
+  presence.session = *token;
+  return presence;
+}
+
+std::string encode_notice(const ConsumedNotice& notice) {
+  Json devices = Json::object();
+  for (const auto& device : notice.devices) devices[device.device_id] = device_json(device);
+  return Json{{"full", notice.full}, {"last", notice.last}, {"devices", std::move(devices)}}.dump();
+}
+
+std::vector<std::string> encode_parts(std::vector<ConsumedNotice::Device> devices, bool full) {
+  std::vector<std::string> parts;
+  ConsumedNotice part;
+  part.full = full;
+  part.last = !full;  // only a summary has a final part; every commit notice is complete
+  std::size_t part_bytes = 0;
+  for (auto& device : devices) {
+    const std::size_t bytes = device.device_id.size() + 40 + 24 * (device.above.size() + device.stored.size());
+    if (!part.devices.empty() && part_bytes + bytes > kNoticeTargetBytes) {
+      parts.push_back(encode_notice(part));
+      part.devices.clear();
+      part_bytes = 0;
+    }
+    part.devices.push_back(std::move(device));
+    part_bytes += bytes;
+  }
+  part.last = true;
+  parts.push_back(encode_notice(part));
+  return parts;
+}
+
+std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devices) {
+  return encode_parts(std::move(devices), true);
+}
+
+Result<ConsumedNotice> decode_notice(std::string_view payload) {
+  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "consumed notice: " + why); };
+  if (payload.size() > kMaxNoticeBytes) return refuse("larger than " + std::to_string(kMaxNoticeBytes) + " bytes");
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  const Json& document = std::get<Json>(parsed);
+  if (!document.is_object()) return refuse("not a JSON object");
+  const Json* full = member(document, "full");
+  const Json* last = member(document, "last");
+  const Json* devices = member(document, "devices");
+  const auto* full_flag = full == nullptr ? nullptr : full->get_ptr<const Json::boolean_t*>();
+  const auto* last_flag = last == nullptr ? nullptr : last->get_ptr<const Json::boolean_t*>();
+  const auto* entries = devices == nullptr ? nullptr : devices->get_ptr<const Json::object_t*>();
+  if (full_flag == nullptr || last_flag == nullptr || entries == nullptr) {
+    return refuse("needs boolean \"full\" and \"last\" and an object \"devices\"");
+  }
+  ConsumedNotice notice;
+  notice.full = *full_flag;
+  notice.last = *last_flag;
+  notice.devices.reserve(entries->size());
+  for (const auto& [device_id, entry] : *entries) {
+    if (!validate_device_id(device_id)) return refuse("invalid device id");
+    ConsumedNotice::Device device;
+    device.device_id = device_id;
+    if (auto problem = read_device(entry, device)) return refuse(device_id + ": " + *problem);
+    notice.devices.push_back(std::move(device));
+  }
+  return notice;
+}
+
+}  // namespace kelvin::proto

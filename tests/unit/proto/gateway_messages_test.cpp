@@ -1,0 +1,215 @@
+// The messages between gateways sharing a broker (gateway_messages.hpp): topics, presence and
+// consumed notices, encoded and decoded.
+
+#include "kelvin/proto/gateway_messages.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mutations.hpp"
+
+namespace kelvin::proto {
+namespace {
+
+ConsumedNotice::Device device(std::string id, std::uint64_t through, std::vector<SeqRun> above = {},
+                              std::vector<SeqRun> stored = {}) {
+  return ConsumedNotice::Device{std::move(id), through, std::move(above), std::move(stored)};
+}
+
+void expect_refused(const Result<ConsumedNotice>& decoded, const std::string& payload) {
+  EXPECT_FALSE(decoded.ok()) << payload;
+  if (!decoded.ok()) {
+    EXPECT_EQ(decoded.error().code, Errc::invalid_argument) << payload;
+  }
+}
+
+TEST(GatewayTopics, PeersTopicsAreUnderKelvinGateways) {
+  EXPECT_EQ(presence_topic("svc-gateway-b"), "kelvin/gateways/svc-gateway-b/presence");
+  EXPECT_EQ(consumed_topic("svc-gateway-b"), "kelvin/gateways/svc-gateway-b/consumed");
+  EXPECT_EQ(peer_presence_filter(), "kelvin/gateways/+/presence");
+  EXPECT_EQ(peer_consumed_filter(), "kelvin/gateways/+/consumed");
+}
+
+TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
+  auto presence = parse_gateway_topic("kelvin/gateways/svc-gateway-b/presence");
+  ASSERT_TRUE(presence);
+  EXPECT_EQ(presence->gateway, "svc-gateway-b");
+  EXPECT_EQ(presence->topic, GatewayTopic::presence);
+  const std::string consumed_of_a = consumed_topic("svc-gateway-a");  // the parsed gateway is a view into it
+  auto consumed = parse_gateway_topic(consumed_of_a);
+  ASSERT_TRUE(consumed);
+  EXPECT_EQ(consumed->gateway, "svc-gateway-a");
+  EXPECT_EQ(consumed->topic, GatewayTopic::consumed);
+  for (const char* topic :
+       {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
+        "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
+        "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry", ""}) {
+    EXPECT_FALSE(parse_gateway_topic(topic)) << topic;
+  }
+}
+
+TEST(Presence, EncodesBothFormsAndDecodesThemToTheSameValue) {
+  EXPECT_EQ(encode_presence(Presence{true, "0123456789abcdef"}), R"({"state":"online","session":"0123456789abcdef"})");
+  EXPECT_EQ(encode_presence(Presence{}), R"({"state":"offline"})");
+  EXPECT_EQ(offline_presence_payload(), R"({"state":"offline"})");
+  for (const Presence& presence : {Presence{true, "0123456789abcdef"}, Presence{true, "a"},
+                                   Presence{true, std::string(kMaxSessionBytes, 'z')}, Presence{}}) {
+    auto decoded = decode_presence(encode_presence(presence));
+    ASSERT_TRUE(decoded.ok()) << encode_presence(presence) << ": " << decoded.error().message;
+    EXPECT_EQ(*decoded, presence);
+  }
+  auto spaced = decode_presence(" { \"session\" : \"b1\" , \"state\" : \"online\" } ");
+  ASSERT_TRUE(spaced.ok()) << spaced.error().message;
+  EXPECT_EQ(*spaced, (Presence{true, "b1"}));
+}
+
+TEST(Presence, RefusesAnythingElseWithoutThrowing) {
+  const std::string nul(1, '\0');
+  for (const std::string& payload : {
+           std::string(R"({"state":"online","session":1})"),
+           std::string(R"({"state":1})"),
+           std::string("[]"),
+           std::string(R"("x")"),
+           std::string(R"({"state":"online","session":"ab","state":"offline"})"),
+           std::string("\x01garbage\xff"),
+           std::string(""),
+           std::string("null"),
+           std::string("{}"),
+           std::string(R"({"state":"away"})"),
+           std::string(R"({"state":"online"})"),
+           std::string(R"({"state":"online","session":""})"),
+           std::string(R"({"state":"online","session":"AB"})"),
+           std::string(R"({"state":"online","session":"a-b"})"),
+           std::string(R"({"state":"online","session":null})"),
+           std::string(R"({"state":"online","session":")") + std::string(kMaxSessionBytes + 1, 'a') + "\"}",
+           std::string(R"({"state":"online","session":"ab","extra":1})"),
+           std::string(R"({"state":"online","session":"ab","session":"cd"})"),
+           std::string(R"({"state":"offline","session":"ab"})"),
+           std::string(R"({"state":"offline","state":"offline"})"),
+           R"({"state":"offline"})" + nul + "garbage",
+           R"({"state":"online","session":"ab"})" + nul,
+           std::string(R"({"state":"offline"} x)"),
+           R"({"state":"offline",)" + std::string(kMaxPresenceBytes, ' ') + R"("x":1})",
+       }) {
+    Result<Presence> decoded = Presence{};
+    EXPECT_NO_THROW(decoded = decode_presence(payload)) << payload;
+    EXPECT_FALSE(decoded.ok()) << payload;
+    if (!decoded.ok()) {
+      EXPECT_EQ(decoded.error().code, Errc::invalid_argument) << payload;
+    }
+  }
+  for (const std::string& payload : testing::mutations_of(R"({"state":"online","session":"0123456789abcdef"})")) {
+    EXPECT_NO_THROW((void)decode_presence(payload)) << payload;
+  }
+}
+
+TEST(ConsumedNoticeCodec, DecodesWhatItEncodesToTheSameNotice) {
+  ConsumedNotice notice;
+  notice.devices.push_back(device("sensor-01", 120, {{130, 140}, {150, 150}}, {{1, 3}, {100, 120}}));
+  notice.devices.push_back(device("sensor-02", 0, {{5, 9}}));
+  notice.devices.push_back(device("sensor-03", 9'223'372'036'854'775'807ULL));
+  for (bool full : {false, true}) {
+    for (bool last : {false, true}) {
+      notice.full = full;
+      notice.last = last;
+      auto decoded = decode_notice(encode_notice(notice));
+      ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+      EXPECT_EQ(*decoded, notice);
+    }
+  }
+  auto empty = decode_notice(encode_notice(ConsumedNotice{}));
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_EQ(*empty, ConsumedNotice{});
+}
+
+TEST(ConsumedNoticeCodec, RefusesAnythingMalformed) {
+  const std::string nul(1, '\0');
+  const std::string valid = R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[7,8]]}}})";
+  for (const std::string& payload : {
+           std::string("not json"),
+           std::string("[]"),
+           std::string(R"({"full":false,"devices":{}})"),              // no "last"
+           std::string(R"({"full":false,"last":true,"devices":[]})"),  // devices not an object
+           std::string(R"({"full":0,"last":true,"devices":{}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"Bad Id!":{"through":1,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"svc-gateway":{"through":1,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":[]}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":-1,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":1.5,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":"1","above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":9223372036854775808,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[6,7]]}}})"),  // touches
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[9,8]]}}})"),  // reversed
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[11,14]]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10,12],[13,14]]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[[10]]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":{}}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[],"stored":7}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[],)"
+                       R"("stored":[[3,6],[5,9]]}}})"),  // overlapping stored runs
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"above":[]}}})"),
+           // A member given twice, at any depth: the last one must not win.
+           std::string(R"({"full":false,"full":true,"last":true,"devices":{}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"above":[]},)"
+                       R"("d1":{"through":9,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{"d1":{"through":5,"through":9,"above":[]}}})"),
+           std::string(R"({"full":false,"last":true,"devices":{},"devices":{}})"),
+           valid + nul,
+           valid + nul + "garbage",
+           valid + " x",
+       }) {
+    Result<ConsumedNotice> decoded = ConsumedNotice{};
+    EXPECT_NO_THROW(decoded = decode_notice(payload)) << payload;
+    expect_refused(decoded, payload);
+  }
+  ASSERT_TRUE(decode_notice(valid).ok());
+  expect_refused(decode_notice(std::string(kMaxNoticeBytes + 1, ' ')), "more than kMaxNoticeBytes");
+  std::string many = R"({"full":false,"last":true,"devices":{"d1":{"through":0,"above":[)";
+  for (std::size_t i = 0; i <= kMaxRunsPerDevice; ++i) {
+    many += (i ? "," : "") + std::string("[") + std::to_string(10 + 3 * i) + "," + std::to_string(10 + 3 * i) + "]";
+  }
+  many += "]}}}";
+  expect_refused(decode_notice(many), "more than kMaxRunsPerDevice runs");
+  for (const std::string& payload : testing::mutations_of(
+           R"({"full":true,"last":false,"devices":{"d1":{"through":5,"above":[[7,8]],"stored":[[1,2]]}}})")) {
+    EXPECT_NO_THROW((void)decode_notice(payload)) << payload;
+  }
+}
+
+TEST(ConsumedNoticeCodec, ASummaryIsSplitIntoPartsAndOnlyTheFinalOneIsLast) {
+  std::vector<ConsumedNotice::Device> devices;
+  for (int i = 0; i < 3000; ++i) devices.push_back(device("sensor-" + std::to_string(10000 + i), 100));
+  auto parts = encode_summary(devices);
+  ASSERT_GT(parts.size(), 1u);
+  std::vector<ConsumedNotice::Device> seen;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    EXPECT_LE(parts[i].size(), kNoticeTargetBytes + 200);
+    auto decoded = decode_notice(parts[i]);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_TRUE(decoded->full);
+    EXPECT_EQ(decoded->last, i + 1 == parts.size());
+    seen.insert(seen.end(), decoded->devices.begin(), decoded->devices.end());
+  }
+  EXPECT_EQ(seen, devices);
+  auto empty = encode_summary({});
+  ASSERT_EQ(empty.size(), 1u);
+  auto decoded = decode_notice(empty[0]);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->full && decoded->last && decoded->devices.empty());
+}
+
+TEST(ConsumedNoticeCodec, CommitNoticesAreEachCompleteParts) {
+  std::vector<ConsumedNotice::Device> devices;
+  for (int i = 0; i < 3000; ++i) devices.push_back(device("sensor-" + std::to_string(10000 + i), 7, {{9, 9}}));
+  for (const auto& part : encode_parts(devices, false)) {
+    auto decoded = decode_notice(part);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_FALSE(decoded->full);
+    EXPECT_TRUE(decoded->last);
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::proto
