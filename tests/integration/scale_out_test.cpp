@@ -13,8 +13,8 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <thread>
 
+#include "device_probe.hpp"
 #include "installation.hpp"
 #include "kelvin/testing/influx_server.hpp"
 
@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using kelvin::testing::BackgroundProcess;
+using kelvin::testing::DeviceProbe;
 using kelvin::testing::exported_everything;
 using kelvin::testing::InfluxServer;
 using kelvin::testing::Installation;
@@ -30,6 +31,7 @@ using kelvin::testing::read_text;
 using kelvin::testing::TempDir;
 using kelvin::testing::wait_until;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using namespace std::chrono_literals;
 
 constexpr int kDevices = 4;
@@ -231,22 +233,45 @@ TEST_F(ScaleOut, EveryReadingIsStoredOnceAcrossTwoGatewaysWhileOneIsKilled) {
 TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   a_.start_gateway();
   start_b();
-  auto device = a_.device_files("sensor-01");
-  const fs::path seen = a_.root() / "device-sub.log";
-  auto sub = a_.subscribe(device, "kelvin/gateways/#", seen);
-  std::this_thread::sleep_for(1s);
-  // A forged notice claiming sensor-02's seqs 1..1000 were consumed: if taken, readings would be
-  // acknowledged without being stored.
-  a_.publish(device, "kelvin/gateways/svc-gateway/consumed",
-             R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
-  std::this_thread::sleep_for(2s);
-  EXPECT_EQ(*a_.open_store().acked_seq("sensor-02"), 0u);
-  // B restarts and both exchange summaries: none of it reaches the device.
+  // sensor-01 listens to everything the gateways say, retained presences included.
+  DeviceProbe observer(a_, "sensor-01", {"kelvin/gateways/#"});
+  ASSERT_TRUE(observer.start());
+
+  // sensor-02 forges notices claiming its seqs 1..1000 were stored: taken, they would make the
+  // gateways acknowledge readings nobody stored. A gateway ignores notices on its own topic, so
+  // one in each gateway's name. The broker accepts the PUBLISH (a denied one is acknowledged all
+  // the same) before mosquitto_pub exits, so both are ahead of anything sent after.
+  const auto forger = a_.device_files("sensor-02");
+  for (const char* gateway : {"svc-gateway", kPeer}) {
+    auto forged = a_.publish(forger, std::string("kelvin/gateways/") + gateway + "/consumed",
+                             R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
+    ASSERT_EQ(forged.exit_code, 0) << forged.err;
+  }
+  // sensor-02's real first reading: a gateway that took a forgery acknowledges 1000, not 1. Each
+  // gateway takes notices and telemetry on one connection, in arrival order.
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto ack = a_.request(forger, "devices/sensor-02/telemetry",
+                        R"({"seq":1,"ts":)" + std::to_string(now_ms) + R"(,"values":{"temperature":21.5}})",
+                        "devices/sensor-02/ack");
+  EXPECT_EQ(ack.out, "devices/sensor-02/ack {\"seq\":1}\n") << ack.err;
+  // The gateway that did not take the reading learns of it from the other's notice: its ack is 1 too.
+  auto store_a = a_.open_store();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(b_state() / "telemetry.db"); }, 5s));
+  auto store_b = kelvin::store::Store::open(b_state() / "telemetry.db");
+  ASSERT_TRUE(store_b.ok()) << store_b.error().message;
+  EXPECT_TRUE(wait_until([&] { return *store_a.acked_seq("sensor-02") == 1; }, 10s))
+      << "A acks " << *store_a.acked_seq("sensor-02");
+  EXPECT_TRUE(wait_until([&] { return *store_b->acked_seq("sensor-02") == 1; }, 10s))
+      << "B acks " << *store_b->acked_seq("sensor-02");
+
+  // B restarts and both exchange summaries (B is ready once it has A's answer to its own).
   ASSERT_TRUE(b_->stop(SIGTERM).has_value());
   start_b();
-  std::this_thread::sleep_for(1s);
-  sub->stop(SIGTERM);
-  EXPECT_EQ(read_text(seen), "") << "a device received the gateways' traffic";
+  // None of it, nor the forgeries, nor the notices about sensor-02, reached the device.
+  ASSERT_TRUE(observer.round_trip());
+  EXPECT_THAT(observer.foreign(), IsEmpty()) << "a device received the gateways' traffic";
 }
 
 // The race a resend can cause: the same readings reach both gateways at the same moment (here:

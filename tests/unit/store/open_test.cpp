@@ -1,20 +1,25 @@
 // Opening: file creation and permissions, connection settings, and refusing what is not ours.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <fstream>
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/testing/temp_dir.hpp"
+#include "kelvin/testing/unprivileged.hpp"
 #include "store_test_support.hpp"
 
 namespace kelvin::store {
 namespace {
 
 namespace fs = std::filesystem;
+using kelvin::testing::give_to_unprivileged;
+using kelvin::testing::run_unprivileged;
 using kelvin::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using namespace kelvin::store::testing;
 
 // Sets the process umask for the scope (umask is process-wide; gtest runs tests sequentially).
@@ -159,26 +164,36 @@ TEST(StoreOpen, DirectoryInPlaceOfTheFileIsAnError) {
   EXPECT_EQ(store.error().code, Errc::io);
 }
 
+// Store::open in a child process as an unprivileged account (root would be let through the
+// permissions under test): "opened", or the error's code and message.
+std::string open_unprivileged(const fs::path& path) {
+  auto outcome = run_unprivileged([&path]() -> std::string {
+    auto store = Store::open(path);
+    if (store.ok()) return "opened";
+    return std::string(to_string(store.error().code)) + ": " + store.error().message;
+  });
+  return outcome.value_or("(no outcome)");
+}
+
 TEST(StoreOpen, UnwritableDirectoryIsPermissionDenied) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   TempDir tmp;
   fs::create_directory(tmp / "locked");
+  ASSERT_TRUE(give_to_unprivileged(tmp.path()));
   fs::permissions(tmp / "locked", fs::perms::owner_read | fs::perms::owner_exec);
-  auto store = Store::open(tmp / "locked" / "store.db");
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, Errc::permission_denied);
+  EXPECT_THAT(open_unprivileged(tmp / "locked" / "store.db"),
+              StartsWith(std::string(to_string(Errc::permission_denied)) + ": "));
+  EXPECT_FALSE(fs::exists(tmp / "locked" / "store.db"));
 }
 
 TEST(StoreOpen, ReadOnlyFileIsPermissionDenied) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root can write a read-only file";
   TempDir tmp;
   const fs::path path = tmp / "store.db";
   { ASSERT_TRUE(Store::open(path).ok()); }
+  ASSERT_TRUE(give_to_unprivileged(tmp.path()));
   fs::permissions(path, fs::perms::owner_read);
-  auto store = Store::open(path);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, Errc::permission_denied);
-  EXPECT_NE(store.error().message.find("not writable"), std::string::npos) << store.error().message;
+  const std::string outcome = open_unprivileged(path);
+  EXPECT_THAT(outcome, StartsWith(std::string(to_string(Errc::permission_denied)) + ": "));
+  EXPECT_THAT(outcome, HasSubstr("not writable"));
 }
 
 TEST(StoreOpen, NegativeBusyTimeoutIsRefused) {
