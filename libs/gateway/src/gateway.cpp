@@ -8,6 +8,8 @@
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
+#include "kelvin/proto/ack.hpp"
+#include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/proto/topics.hpp"
 
 namespace kelvin::gateway {
@@ -63,8 +65,9 @@ Result<void> Gateway::start() {
       *store_,
       [this](std::string_view device_id, std::uint64_t seq) {
         if (!connected_.load()) return false;
-        std::string payload = "{\"seq\":" + std::to_string(seq) + "}";
-        return client_->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), payload, 1, false).ok();
+        return client_
+            ->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), proto::encode_ack(seq), 1, false)
+            .ok();
       },
       settings_.ingest);
   if (!settings_.share_group.empty()) {
@@ -123,7 +126,8 @@ Result<void> Gateway::start_client() {
     // queueing its share of every device's readings for it: a clean session does that. What it
     // had taken but not committed is resent by the devices (end-to-end acks).
     options.clean_session = true;
-    options.will = mqtt::Will{presence_topic(settings_.service_identity), offline_presence_payload(), true};
+    options.will =
+        mqtt::Will{proto::presence_topic(settings_.service_identity), proto::offline_presence_payload(), true};
   } else {
     options.clean_session = false;  // the broker queues readings while the gateway restarts
   }
@@ -159,7 +163,7 @@ Result<void> Gateway::start_client() {
     close_telemetry();
     const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
     for (const std::string& filter :
-         {std::string("devices/+/status"), peer_presence_filter(), peer_consumed_filter()}) {
+         {std::string("devices/+/status"), proto::peer_presence_filter(), proto::peer_consumed_filter()}) {
       subscribe(filter, false);
     }
     subscribe(shared, true);
@@ -331,7 +335,8 @@ void Gateway::stop() {
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
-    (void)client_->publish(presence_topic(settings_.service_identity), offline_presence_payload(), 1, true);
+    (void)client_->publish(proto::presence_topic(settings_.service_identity), proto::offline_presence_payload(), 1,
+                           true);
   }
   // The ingest first stops taking messages, which also frees a network thread waiting for room
   // (commits failing on a full disk would otherwise hold it, and this join, for ever); it commits
@@ -428,6 +433,7 @@ void Gateway::write_stats() const {
             ",\"online\":" + std::to_string(p.peers_online) + ",\"notices_sent\":" + std::to_string(p.notices_sent) +
             ",\"notices_received\":" + std::to_string(p.notices_received) +
             ",\"notices_rejected\":" + std::to_string(p.notices_rejected) +
+            ",\"presence_rejected\":" + std::to_string(p.presence_rejected) +
             ",\"summaries_sent\":" + std::to_string(p.summaries_sent) +
             ",\"publish_failures\":" + std::to_string(p.publish_failures) + "}";
   }

@@ -109,7 +109,7 @@ void PeerSync::on_connected(Clock::time_point now) {
     synced_.clear();
     presence = proto::encode_presence(proto::Presence{true, session_});
   }
-  if (!publish_(presence_topic(options_.self), presence, /*retain=*/true)) {
+  if (!publish_(proto::presence_topic(options_.self), presence, /*retain=*/true)) {
     std::lock_guard lock(mutex_);
     ++counters_.publish_failures;
   }

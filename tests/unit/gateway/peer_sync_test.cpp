@@ -120,7 +120,7 @@ class PeerSyncTest : public ::testing::Test {
   // What the broker would echo of our own presence.
   std::string own_presence() const {
     for (const auto& p : published_) {
-      if (p.topic == presence_topic("svc-gateway-a")) return p.payload;
+      if (p.topic == proto::presence_topic("svc-gateway-a")) return p.payload;
     }
     ADD_FAILURE() << "no presence published";
     return {};
@@ -129,7 +129,7 @@ class PeerSyncTest : public ::testing::Test {
   std::vector<Published> summaries() const {
     std::vector<Published> out;
     for (const auto& p : published_) {
-      if (p.topic == consumed_topic("svc-gateway-a") && p.payload.find("\"full\":true") != std::string::npos) {
+      if (p.topic == proto::consumed_topic("svc-gateway-a") && p.payload.find("\"full\":true") != std::string::npos) {
         out.push_back(p);
       }
     }
@@ -168,7 +168,7 @@ TEST_F(PeerSyncTest, AloneItIsReadyAsSoonAsItsOwnPresenceComesBack) {
   EXPECT_FALSE(sync_->ready());
   sync_->poll(t0_ + 100ms);
   EXPECT_EQ(ready_calls_, 0) << "retained presences may still be on their way";
-  EXPECT_TRUE(sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_ + 100ms));
+  EXPECT_TRUE(sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_ + 100ms));
   EXPECT_TRUE(sync_->ready());
   EXPECT_EQ(ready_calls_, 1);
   sync_->poll(t0_ + 10s);
@@ -178,12 +178,12 @@ TEST_F(PeerSyncTest, AloneItIsReadyAsSoonAsItsOwnPresenceComesBack) {
 TEST_F(PeerSyncTest, WaitsForTheSummaryOfEveryPeerOnlineThenAppliesIt) {
   sync_->on_connected(t0_);
   // The retained presence of a peer that was there before us arrives first.
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), /*retained=*/true, t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b1"), /*retained=*/true, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   EXPECT_FALSE(sync_->ready()) << "svc-gateway-b's consumption is not known yet";
   EXPECT_EQ(summaries().size(), 1u) << "a retained presence is no join: no extra summary";
 
-  sync_->handle_message(consumed_topic("svc-gateway-b"), peer_summary(17), false, t0_ + 50ms);
+  sync_->handle_message(proto::consumed_topic("svc-gateway-b"), peer_summary(17), false, t0_ + 50ms);
   EXPECT_TRUE(sync_->ready());
   EXPECT_EQ(ready_calls_, 1);
   ASSERT_EQ(applied_.size(), 2u);
@@ -196,8 +196,8 @@ TEST_F(PeerSyncTest, WaitsForTheSummaryOfEveryPeerOnlineThenAppliesIt) {
 
 TEST_F(PeerSyncTest, APeerThatNeverAnswersDelaysTelemetryOnlyUntilTheJoinTimeout) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   sync_->poll(t0_ + 4s);
   EXPECT_FALSE(sync_->ready());
   sync_->poll(t0_ + 5s);
@@ -207,10 +207,10 @@ TEST_F(PeerSyncTest, APeerThatNeverAnswersDelaysTelemetryOnlyUntilTheJoinTimeout
 
 TEST_F(PeerSyncTest, APeerGoingOfflineIsNoLongerWaitedFor) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   EXPECT_FALSE(sync_->ready());
-  sync_->handle_message(presence_topic("svc-gateway-b"), offline_presence_payload(), false, t0_ + 10ms);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), proto::offline_presence_payload(), false, t0_ + 10ms);
   EXPECT_TRUE(sync_->ready());
   EXPECT_EQ(sync_->counters().peers_online, 0u);
 }
@@ -218,14 +218,14 @@ TEST_F(PeerSyncTest, APeerGoingOfflineIsNoLongerWaitedFor) {
 // A presence runs in libmosquitto's callback: whatever its payload, handling it must not throw.
 TEST_F(PeerSyncTest, AMalformedPresenceIsRefusedAndChangesNothing) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   ASSERT_FALSE(sync_->ready());
   const auto summaries_before = summaries().size();
   for (const std::string payload : {R"({"state":"online","session":1})", R"({"state":1})", "[]", R"("x")",
                                     R"({"state":"online","session":"ab","state":"offline"})", "\x01garbage\xff"}) {
     bool handled = false;
-    EXPECT_NO_THROW(handled = sync_->handle_message(presence_topic("svc-gateway-b"), payload, false, t0_ + 10ms))
+    EXPECT_NO_THROW(handled = sync_->handle_message(proto::presence_topic("svc-gateway-b"), payload, false, t0_ + 10ms))
         << payload;
     EXPECT_TRUE(handled) << payload;
   }
@@ -237,10 +237,10 @@ TEST_F(PeerSyncTest, AMalformedPresenceIsRefusedAndChangesNothing) {
 
 TEST_F(PeerSyncTest, ARetainedPresenceRemovedFromTheBrokerMeansThePeerIsGone) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b1"), true, t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b1"), true, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   ASSERT_FALSE(sync_->ready());
-  EXPECT_TRUE(sync_->handle_message(presence_topic("svc-gateway-b"), "", true, t0_ + 10ms));
+  EXPECT_TRUE(sync_->handle_message(proto::presence_topic("svc-gateway-b"), "", true, t0_ + 10ms));
   EXPECT_EQ(sync_->counters().peers_online, 0u);
   EXPECT_EQ(sync_->counters().presence_rejected, 0u);
   EXPECT_TRUE(sync_->ready());
@@ -248,19 +248,19 @@ TEST_F(PeerSyncTest, ARetainedPresenceRemovedFromTheBrokerMeansThePeerIsGone) {
 
 TEST_F(PeerSyncTest, APeerJoiningLaterGetsOurSummary) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   ASSERT_TRUE(sync_->ready());
   const auto before = summaries().size();
-  sync_->handle_message(presence_topic("svc-gateway-b"), online("b2"), /*retained=*/false, t0_ + 1s);
+  sync_->handle_message(proto::presence_topic("svc-gateway-b"), online("b2"), /*retained=*/false, t0_ + 1s);
   EXPECT_EQ(summaries().size(), before + 1);
   EXPECT_TRUE(sync_->ready()) << "a newcomer does not stop this gateway's ingest";
 }
 
 TEST_F(PeerSyncTest, OurOwnNoticesAndMalformedOnesAreNotApplied) {
   sync_->on_connected(t0_);
-  EXPECT_TRUE(sync_->handle_message(consumed_topic("svc-gateway-a"), peer_summary(30), false, t0_));
+  EXPECT_TRUE(sync_->handle_message(proto::consumed_topic("svc-gateway-a"), peer_summary(30), false, t0_));
   EXPECT_TRUE(applied_.empty());
-  EXPECT_TRUE(sync_->handle_message(consumed_topic("svc-gateway-b"), "{\"full\":1}", false, t0_));
+  EXPECT_TRUE(sync_->handle_message(proto::consumed_topic("svc-gateway-b"), "{\"full\":1}", false, t0_));
   EXPECT_TRUE(applied_.empty());
   EXPECT_EQ(sync_->counters().notices_rejected, 1u);
   EXPECT_FALSE(sync_->handle_message("devices/sensor-01/telemetry", "{}", false, t0_)) << "not a peer topic";
@@ -276,7 +276,7 @@ TEST_F(PeerSyncTest, ACommitIsAnnounced) {
   summary.acks = {{"sensor-01", 4, {{12, 12}}}};
   sync_->after_commit(batch, summary);
   ASSERT_EQ(published_.size(), 1u);
-  EXPECT_EQ(published_[0].topic, consumed_topic("svc-gateway-a"));
+  EXPECT_EQ(published_[0].topic, proto::consumed_topic("svc-gateway-a"));
   auto notice = decode_notice(published_[0].payload);
   ASSERT_TRUE(notice.ok());
   EXPECT_FALSE(notice->full);
@@ -289,7 +289,7 @@ TEST_F(PeerSyncTest, ACommitIsAnnounced) {
 
 TEST_F(PeerSyncTest, AReconnectStartsTheJoinAgain) {
   sync_->on_connected(t0_);
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_);
   ASSERT_EQ(ready_calls_, 1);
   const std::string first_presence = own_presence();
   sync_->on_disconnected();
@@ -297,9 +297,9 @@ TEST_F(PeerSyncTest, AReconnectStartsTheJoinAgain) {
   published_.clear();
   sync_->on_connected(t0_ + 1min);
   EXPECT_NE(own_presence(), first_presence) << "a new session, so the echo of the old one is not taken for it";
-  sync_->handle_message(presence_topic("svc-gateway-a"), first_presence, true, t0_ + 1min);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), first_presence, true, t0_ + 1min);
   EXPECT_FALSE(sync_->ready());
-  sync_->handle_message(presence_topic("svc-gateway-a"), own_presence(), false, t0_ + 1min);
+  sync_->handle_message(proto::presence_topic("svc-gateway-a"), own_presence(), false, t0_ + 1min);
   EXPECT_EQ(ready_calls_, 2);
 }
 

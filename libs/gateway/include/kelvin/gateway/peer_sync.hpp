@@ -37,12 +37,6 @@
 
 namespace kelvin::gateway {
 
-// kelvin-gateway's wiring names the topics and the last will from here.
-using proto::offline_presence_payload;
-using proto::peer_consumed_filter;
-using proto::peer_presence_filter;
-using proto::presence_topic;
-
 // The ranges a notice from `sender` makes consumed for gateway `self`: [1, through] and each run
 // above, per device; and the stored runs, with withdraw_own_copies when `self` sorts after `sender`.
 std::vector<store::ConsumedRange> consumed_ranges(const proto::ConsumedNotice& notice, std::string_view self,
