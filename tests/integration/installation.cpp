@@ -148,6 +148,16 @@ std::unique_ptr<BackgroundProcess> Installation::subscribe(const DeviceFiles& fi
   return std::make_unique<BackgroundProcess>(argv, output);
 }
 
+CommandResult Installation::tls_handshake(const DeviceFiles& files, const std::vector<std::string>& openssl_args) {
+  std::vector<std::string> argv{"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port_)};
+  argv.insert(argv.end(), {"-servername", "localhost", "-verify_hostname", "localhost", "-verify_return_error"});
+  argv.insert(argv.end(), {"-CAfile", files.ca.string(), "-cert", files.cert.string(), "-key", files.key.string()});
+  argv.insert(argv.end(), openssl_args.begin(), openssl_args.end());
+  CommandOptions options;
+  options.timeout = std::chrono::seconds(20);  // stdin is empty: s_client quits after the handshake
+  return run_command(argv, options);
+}
+
 InfluxTls Installation::server_tls() const {
   return {pki_dir() / "server" / "server.crt", pki_dir() / "server" / "server.key", pki_dir() / "ca.crt"};
 }

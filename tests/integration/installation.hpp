@@ -70,6 +70,13 @@ class Installation {
                                                const std::filesystem::path& output,
                                                const std::vector<std::string>& extra_args = {});
 
+  // openssl s_client as `files` to the broker on 127.0.0.1:port(), for host name localhost: verifies
+  // the broker's certificate and name (an untrusted broker fails the handshake), completes the
+  // handshake, prints the session (cipher, verify return code) on stdout and closes at once.
+  // `openssl_args` choose the protocol and suites (-tls1_2 -cipher ..., -tls1_3). A TLS client
+  // independent of kelvin's and Mosquitto's code, for checking what the broker accepts.
+  CommandResult tls_handshake(const DeviceFiles& files, const std::vector<std::string>& openssl_args);
+
   // A second connection to the gateway's store (WAL: reading while the gateway writes is safe).
   store::Store open_store() const;
 

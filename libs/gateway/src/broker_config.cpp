@@ -1,5 +1,7 @@
 #include "kelvin/gateway/broker_config.hpp"
 
+#include "kelvin/crypto/tls_policy.hpp"
+
 namespace kelvin::gateway {
 
 std::filesystem::path broker_config_path(const BrokerSettings& settings) {
@@ -40,7 +42,11 @@ std::string render_broker_config(const BrokerSettings& s) {
   line("certfile", s.server_cert_file.string());
   line("keyfile", s.server_key_file.string());
   line("crlfile", s.crl_file.string());
+  // TLS 1.2 and 1.3 (Mosquitto 2.0.11 reads "tlsv1.2" as that minimum). `ciphers` governs TLS 1.2
+  // only: ECDHE with AEAD, no CBC. TLS 1.3 keeps OpenSSL's default suites (`ciphers_tls1.3` unset),
+  // all of them AEAD with ephemeral key exchange.
   line("tls_version", "tlsv1.2");
+  line("ciphers", crypto::kTls12Ciphers);
   line("require_certificate", "true");
   // Listener options in Mosquitto 2.0: placed before `listener` they are silently ignored and
   // every client is refused as "not authorised".

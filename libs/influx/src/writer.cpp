@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "kelvin/crypto/tls_policy.hpp"
 #include "kelvin/influx/gzip.hpp"
 #include "server_message.hpp"
 #include "write_url.hpp"
@@ -149,7 +150,10 @@ Result<void> Writer::Impl::configure(bool loopback_http) {
   // Verification is always on; there is deliberately no option to turn it off.
   set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L));
   set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L));
+  // TLS 1.2 or later; TLS 1.2 only with ECDHE and an AEAD cipher (kTls12Ciphers). TLS 1.3 keeps
+  // OpenSSL's default suites, all of them AEAD.
   set(curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
+  set(curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, crypto::kTls12Ciphers));
   if (!options.ca_file.empty()) {
     set(curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str()));
     // libcurl also trusts its built-in CA directory (/etc/ssl/certs on Debian) unless told not to:

@@ -114,6 +114,10 @@ CommandResult run_command(const std::vector<std::string>& argv_in, const Command
   return result;
 }
 
+std::string describe(const CommandResult& result) {
+  return "exit " + std::to_string(result.exit_code) + "\nstdout:\n" + result.out + "\nstderr:\n" + result.err;
+}
+
 std::string project_binary(const std::string& name) {
   return std::string(KELVIN_BIN_DIR) + "/" + name;
 }

@@ -1,6 +1,8 @@
+#include "kelvin/gateway/broker_config.hpp"
+
 #include <gtest/gtest.h>
 
-#include "kelvin/gateway/broker_config.hpp"
+#include "kelvin/crypto/tls_policy.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -24,11 +26,11 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST(BrokerConfig, SecureListenerWithCertificateIdentities) {
   const std::string config = render_broker_config(settings());
-  for (const char* line : {"allow_anonymous false", "require_certificate true", "use_identity_as_username true",
-                           "use_username_as_clientid true", "crlfile /pki/crl.pem", "cafile /pki/ca.crt",
-                           "keyfile /pki/server/server.key", "tls_version tlsv1.2", "user kelvin",
-                           "acl_file /state/broker/acl", "persistence_location /state/broker/",
-                           "max_queued_messages 1000000", "max_packet_size 262144", "max_keepalive 300"}) {
+  for (const char* line :
+       {"allow_anonymous false", "require_certificate true", "use_identity_as_username true",
+        "use_username_as_clientid true", "crlfile /pki/crl.pem", "cafile /pki/ca.crt", "keyfile /pki/server/server.key",
+        "tls_version tlsv1.2", "user kelvin", "acl_file /state/broker/acl", "persistence_location /state/broker/",
+        "max_queued_messages 1000000", "max_packet_size 262144", "max_keepalive 300"}) {
     EXPECT_TRUE(has_line(config, line)) << line << "\n" << config;
   }
   // Listener options only take effect after the listener line (Mosquitto 2.0).
@@ -40,12 +42,22 @@ TEST(BrokerConfig, SecureListenerWithCertificateIdentities) {
   EXPECT_EQ(config.find("password"), std::string::npos);
 }
 
+TEST(BrokerConfig, ListenerAcceptsTls12OnlyWithEcdheAndAeadSuites) {
+  const std::string config = render_broker_config(settings());
+  const std::string ciphers = std::string("ciphers ") + crypto::kTls12Ciphers;
+  EXPECT_TRUE(has_line(config, ciphers)) << config;
+  // A listener option: before the listener line Mosquitto 2.0 would not apply it to the listener.
+  EXPECT_GT(config.find("\n" + ciphers + "\n"), config.find("\nlistener ")) << config;
+  EXPECT_TRUE(has_line(config, "tls_version tlsv1.2")) << config;  // TLS 1.2 and 1.3, nothing older
+  // TLS 1.3 keeps OpenSSL's default suites, all of them AEAD.
+  EXPECT_EQ(config.find("ciphers_tls1.3"), std::string::npos) << config;
+}
+
 TEST(BrokerConfig, AclConfinesDevicesToTheirOwnTopics) {
   const std::string acl = render_broker_acl(settings());
-  for (const char* line :
-       {"pattern write devices/%u/telemetry", "pattern write devices/%u/status", "pattern read devices/%u/ack",
-        "pattern read devices/%u/ota", "user svc-gateway", "topic read devices/+/telemetry",
-        "topic write devices/+/ack"}) {
+  for (const char* line : {"pattern write devices/%u/telemetry", "pattern write devices/%u/status",
+                           "pattern read devices/%u/ack", "pattern read devices/%u/ota", "user svc-gateway",
+                           "topic read devices/+/telemetry", "topic write devices/+/ack"}) {
     EXPECT_TRUE(has_line(acl, line)) << line << "\n" << acl;
   }
   // No rule grants a wildcard over other devices to everyone.

@@ -32,8 +32,9 @@ struct BrokerSettings {
 std::filesystem::path broker_config_path(const BrokerSettings& settings);
 std::filesystem::path broker_acl_path(const BrokerSettings& settings);
 
-// mosquitto.conf: one TLS listener, client certificates required and their CN used as user name
-// and client id, CRL enforced, anonymous access off, the ACL below.
+// mosquitto.conf: one TLS listener (TLS 1.3, or TLS 1.2 with the ECDHE + AEAD suites of
+// crypto::kTls12Ciphers), client certificates required and their CN used as user name and client
+// id, CRL enforced, anonymous access off, the ACL below.
 std::string render_broker_config(const BrokerSettings& settings);
 
 // The ACL: a device writes only devices/<own id>/{telemetry,status,ota/status} and reads only its

@@ -72,10 +72,11 @@ class Writer {
   // POSTs `lines` (line protocol, timestamps in ms) to {url}/write?db=..&precision=ms[&rp=..].
   // Blocks for at most options.timeout. The connection is kept alive between calls. Empty
   // `lines` is written trivially, without a request.
-  // TLS is always verified (peer certificate and host name), TLS 1.2 at least; redirects are not
-  // followed. With an https url, libcurl's standard proxy variables (https_proxy, no_proxy) are
-  // honoured (the tunnel keeps TLS end to end); a loopback http url never uses a proxy, which
-  // would carry the clear text off the host.
+  // TLS is always verified (peer certificate and host name): TLS 1.3, or TLS 1.2 with the ECDHE
+  // and AEAD suites of crypto::kTls12Ciphers (a server offering only CBC suites gives tls_failure);
+  // redirects are not followed. With an https url, libcurl's standard proxy variables
+  // (https_proxy, no_proxy) are honoured (the tunnel keeps TLS end to end); a loopback http url
+  // never uses a proxy, which would carry the clear text off the host.
   WriteResult write(std::string_view lines);
 
   // The write URL without credentials (they are never in it), for log lines.

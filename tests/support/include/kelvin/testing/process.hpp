@@ -25,6 +25,9 @@ struct CommandOptions {
 // Runs argv[0] (searched in PATH) with the arguments and waits for it.
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
+// The exit code, stdout and stderr of a finished command, for assertion messages.
+std::string describe(const CommandResult& result);
+
 // The path of a binary built by this project, from the KELVIN_BIN_DIR compile definition.
 std::string project_binary(const std::string& name);
 
