@@ -4,10 +4,11 @@
 #   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
+#   make bench-fleet   1,000 to 10,000 devices with their own TLS connections: CPU, RSS, reconnect storm
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test release demo bench-ingest bench-export bench-scale-out clean
+.PHONY: all deps build test release demo bench-ingest bench-export bench-scale-out bench-fleet clean
 
 all: build
 
@@ -37,6 +38,9 @@ bench-export: release
 
 bench-scale-out: release
 	@bench/scale-out/run
+
+bench-fleet: release
+	@bench/fleet/run
 
 clean:
 	rm -rf build .demo

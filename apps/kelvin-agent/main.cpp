@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
   auto* simulate = app.add_subcommand("simulate", "Run N simulated devices, each with its own certificate");
   simulate->add_option("--devices", sim.devices, "Number of devices")
       ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
+      ->check(CLI::Range(1, 100000));
   simulate->add_option("--interval", sim.interval_s, "Seconds between readings of each device")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0));

@@ -1,15 +1,18 @@
 // What the gateway does with traffic the protocol forbids, driven from outside with Debian's
 // mosquitto_pub/mosquitto_sub: retained telemetry (which would come back at every subscription,
 // even for a purged device) and a client using the gateway's own identity (taking over its
-// session).
+// session); and what it does when a broker refuses its subscriptions.
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "installation.hpp"
+#include "locked_down_broker.hpp"
 
 namespace {
 
@@ -96,6 +99,71 @@ TEST_F(IngestDefense, AClientUsingTheGatewaysIdentityIsReportedAsASessionTakeove
   // The gateway takes its session back and goes on storing.
   ASSERT_TRUE(wait_until([&] { return stat("connected") == 1; }, 30s));
   barrier(1);
+}
+
+// A gateway whose store cannot commit (another process holds the database's write lock, as a
+// stuck tool or a full disk would) and whose network thread is blocked waiting for room still
+// stops on SIGTERM, and acknowledges nothing it did not store.
+TEST(IngestWhileTheStoreIsStuck, SigtermStopsTheGatewayWhileCommitsFail) {
+  Installation install;
+  auto device = install.issue_device("sensor-01");
+  std::ofstream(install.config_file(), std::ios::app) << "[ingest]\nmax_waiting_readings = 1\n"
+                                                      << "batch_max_readings = 1\n";
+  install.start_gateway();
+  // Another connection's write lock on the store, held until the end of the test.
+  struct WriteLock {
+    sqlite3* db = nullptr;
+    ~WriteLock() {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+  } lock;
+  ASSERT_EQ(sqlite3_open((install.state_dir() / "telemetry.db").c_str(), &lock.db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock.db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // One reading for the failing commit, one waiting, and the third blocks the network thread.
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    auto published = install.publish(device, "devices/sensor-01/telemetry", reading_json(seq));
+    ASSERT_EQ(published.exit_code, 0) << published.err;
+  }
+  auto stat = [&](const char* name) {
+    auto s = install.stats();
+    return s.is_null() ? std::uint64_t{0} : s.value(name, std::uint64_t{0});
+  };
+  ASSERT_TRUE(wait_until([&] { return stat("commit_failures") >= 2 && stat("messages") >= 2; }, 30s))
+      << install.gateway_log();
+  const auto exit_code = install.gateway().stop(SIGTERM, 20s);
+  ASSERT_TRUE(exit_code.has_value()) << "SIGTERM did not stop the gateway within 20 s\n" << install.gateway_log();
+  EXPECT_EQ(stat("acks_published"), 0u) << "nothing was stored, so nothing may be acknowledged";
+}
+
+// An external broker that refuses the gateway's subscriptions leaves it connected and storing
+// nothing: the gateway must say so, not look healthy.
+TEST(IngestAgainstABrokerThatRefuses, RefusedSubscriptionsAreLoggedAsErrorsAndCounted) {
+  Installation install;
+  kelvin::testing::LockedDownBroker broker(install);
+  const auto pki = install.pki_dir();
+  const auto state = install.root() / "external-state";
+  std::filesystem::create_directories(state);
+  std::filesystem::permissions(state, std::filesystem::perms::owner_all);
+  const auto config = install.root() / "external-gateway.toml";
+  std::ofstream(config) << "state_dir = \"" << state.string() << "\"\n"
+                        << "stats_interval_ms = 100\n"
+                        << "[broker]\nmode = \"external\"\nhost = \"localhost\"\nport = " << broker.port() << "\n"
+                        << "ca_file = \"" << (pki / "ca.crt").string() << "\"\n"
+                        << "cert_file = \"" << (pki / "services" / "svc-gateway" / "svc-gateway.crt").string() << "\"\n"
+                        << "key_file = \"" << (pki / "services" / "svc-gateway" / "svc-gateway.key").string() << "\"\n";
+  kelvin::testing::BackgroundProcess gateway(
+      {kelvin::testing::project_binary("kelvin-gateway"), "--config", config.string()},
+      install.root() / "external-gateway.log");
+  auto refused = [&] {
+    auto stats = kelvin::testing::read_text(state / "gateway-stats.json");
+    auto json = nlohmann::json::parse(stats, nullptr, false);
+    return json.is_object() ? json.value("subscriptions_refused", std::uint64_t{0}) : std::uint64_t{0};
+  };
+  EXPECT_TRUE(wait_until([&] { return refused() >= 2; }, 30s)) << gateway.log();
+  EXPECT_NE(gateway.log().find("refused the subscription to 'devices/+/telemetry'"), std::string::npos)
+      << gateway.log();
+  gateway.stop(SIGTERM);
 }
 
 }  // namespace

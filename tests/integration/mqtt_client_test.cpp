@@ -22,6 +22,7 @@
 
 #include "installation.hpp"
 #include "kelvin/mqtt/client.hpp"
+#include "locked_down_broker.hpp"
 
 namespace {
 
@@ -54,45 +55,6 @@ class SilentListener {
  private:
   int fd_ = -1;
   int port_ = 0;
-};
-
-// A Mosquitto that takes the installation's certificates but whose dynamic-security plugin (in
-// Debian's mosquitto package) denies every subscription: how a broker refuses one in its SUBACK.
-// (Mosquitto 2.0's acl_file never refuses a subscription; it only filters what is delivered.)
-class LockedDownBroker {
- public:
-  explicit LockedDownBroker(const Installation& install) : port_(kelvin::testing::free_tcp_port()) {
-    const auto dir = install.root() / "locked-down-broker";
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "dynsec.json") << R"({"defaultACLAccess":[)"
-                                       << R"({"acltype":"publishClientSend","allow":true},)"
-                                       << R"({"acltype":"publishClientReceive","allow":true},)"
-                                       << R"({"acltype":"subscribe","allow":false},)"
-                                       << R"({"acltype":"unsubscribe","allow":true}],)"
-                                       << R"("clients":[],"groups":[],"roles":[]})";
-    const auto pki = install.pki_dir();
-    std::ofstream(dir / "mosquitto.conf")
-        << "user root\npersistence false\nlog_dest stderr\n"
-        << "plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so\n"
-        << "plugin_opt_config_file " << (dir / "dynsec.json").string() << "\n"
-        << "listener " << port_ << " 127.0.0.1\n"
-        << "cafile " << (pki / "ca.crt").string() << "\ncertfile " << (pki / "server" / "server.crt").string()
-        << "\nkeyfile " << (pki / "server" / "server.key").string() << "\n"
-        << "require_certificate true\nuse_identity_as_username true\n";
-    broker_ = std::make_unique<kelvin::testing::BackgroundProcess>(
-        std::vector<std::string>{"mosquitto", "-c", (dir / "mosquitto.conf").string()}, dir / "broker.log");
-    const bool listening = wait_until(
-        [&] {
-          return kelvin::testing::read_text(dir / "broker.log").find("Opening ipv4 listen socket") != std::string::npos;
-        },
-        10s);
-    if (!listening) ADD_FAILURE() << "the locked-down broker did not start:\n" << broker_->log();
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
-  std::unique_ptr<kelvin::testing::BackgroundProcess> broker_;
 };
 
 class MqttClient : public ::testing::Test {
@@ -175,7 +137,7 @@ TEST_F(MqttClient, BackgroundThreadAbandonsAStalledHandshakeAndTriesAgain) {
 }
 
 TEST_F(MqttClient, ReportsASubscriptionTheBrokerRefuses) {
-  LockedDownBroker broker(install_);
+  kelvin::testing::LockedDownBroker broker(install_);
   std::atomic<bool> connected{false};
   std::vector<std::pair<std::string, int>> refused;
   kelvin::mqtt::Callbacks callbacks;

@@ -409,6 +409,7 @@ void Gateway::write_stats() const {
   field("status_rejected", c.status_rejected);
   field("status_ignored", c.status_ignored);
   field("ignored_topics", c.ignored_topics);
+  field("refused_while_stopping", c.refused_while_stopping);
   field("peer_ranges", c.peer_ranges);
   field("readings_withdrawn", c.readings_withdrawn);
   field("duplicates_kept", c.duplicates_kept);
