@@ -1,5 +1,7 @@
 # Thin entry points; the build itself is CMake (CMakePresets.json).
-#   make test   install dependencies, build (debug: ASan + UBSan), run every test
+#   make test   install dependencies, build (debug: ASan + UBSan), run every test; then build
+#               the gateway and store unit tests with ThreadSanitizer (tsan) and run them
+#   make test-tsan  only the ThreadSanitizer part
 #   make demo   install dependencies, build (release), run the demo
 #   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
@@ -8,7 +10,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test release demo bench-ingest bench-export bench-scale-out bench-fleet clean
+.PHONY: all deps build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet clean
 
 all: build
 
@@ -19,8 +21,20 @@ build: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
 
+# ThreadSanitizer cannot share a build with ASan, so the concurrent parts (the gateway's ingest,
+# exporter and peer sync; the store) get a build of their own: only those two test programs.
+define run_tsan
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan -j $(JOBS)
+endef
+
 test: build
 	@ctest --preset debug -j $(JOBS)
+	$(run_tsan)
+
+test-tsan: deps
+	$(run_tsan)
 
 release: deps
 	@cmake --preset release >/dev/null

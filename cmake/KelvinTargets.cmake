@@ -1,9 +1,19 @@
 # Project-wide compile settings, applied per target so that third-party code is never affected.
 
+# Sanitizers are applied globally so every object, test and app in a sanitized build agrees on the
+# runtime. ThreadSanitizer cannot share a process with AddressSanitizer: one or the other.
+if(KELVIN_SANITIZE AND KELVIN_SANITIZE_THREAD)
+  message(FATAL_ERROR "KELVIN_SANITIZE (ASan + UBSan) and KELVIN_SANITIZE_THREAD (TSan) cannot be combined")
+endif()
 if(KELVIN_SANITIZE)
-  # Applied globally so every object, test and app in a sanitized build agrees on the runtime.
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(KELVIN_SANITIZE_THREAD)
+  # Only kelvin's code is instrumented; the system's libsqlite3, libcurl, libmosquitto, spdlog and
+  # GoogleTest are not, so TSan sees their locks (pthread calls) but not their memory accesses.
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()
 
 # kelvin_target_defaults(<target>): warnings (and -Werror when KELVIN_WERROR) for kelvin's own code.
@@ -35,11 +45,13 @@ function(kelvin_portable_defaults target)
   target_compile_options(${target} PRIVATE -fno-exceptions -fno-rtti)
 endfunction()
 
-# kelvin_test(<name> SOURCES ... DEPS ...): a GoogleTest executable registered with CTest.
+# kelvin_test(<name> SOURCES ... DEPS ...): a GoogleTest executable registered with CTest, each of
+# its tests labelled <name> (ctest -L <name> runs one executable's tests; the tsan test preset
+# selects its executables so).
 function(kelvin_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} kelvin_test_support GTest::gtest GTest::gmock GTest::gtest_main)
   kelvin_target_defaults(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
 endfunction()

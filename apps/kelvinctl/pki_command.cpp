@@ -13,7 +13,6 @@
 #include "failure.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
-#include "kelvin/crypto/x509.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 
 namespace kelvin::ctl {
@@ -159,12 +158,12 @@ int run_verify(const PkiOptions& options) {
   if (!ca) return fail(ca.error(), options);
   auto pem = files::read_file(options.target);
   if (!pem) return fail(pem.error(), options);
-  auto certificate = crypto::certificate_from_pem(*pem, options.target);
-  if (!certificate) return fail(certificate.error(), options);
   pki::Purpose purpose = options.purpose == "server"   ? pki::Purpose::server
                          : options.purpose == "client" ? pki::Purpose::client
                                                        : pki::Purpose::from_index;
-  auto report = ca->verify(certificate->get(), purpose, std::time(nullptr));
+  auto verified = ca->verify_pem(*pem, options.target, purpose, std::time(nullptr));
+  if (!verified) return fail(verified.error(), options);
+  const pki::VerificationReport& report = *verified;
   std::string kind = report.kind ? std::string(pki::to_string(*report.kind)) : "unknown";
   std::cout << (report.valid() ? "OK" : "INVALID") << ": " << options.target << "\n"
             << "  CN " << report.common_name << ", kind " << kind << ", serial " << report.serial << "\n"

@@ -1,66 +1,19 @@
 #include "server_names.hpp"
 
-#include <openssl/x509v3.h>
-
-#include <cstdio>
-#include <memory>
-
 #include "kelvin/core/files.hpp"
-#include "kelvin/crypto/x509.hpp"
+#include "kelvin/crypto/pem_inspection.hpp"
 
 namespace kelvin::ctl {
-namespace {
-
-struct GeneralNamesFree {
-  void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
-};
-
-std::string ip_text(const ASN1_OCTET_STRING* ip) {
-  const unsigned char* bytes = ASN1_STRING_get0_data(ip);
-  const int length = ASN1_STRING_length(ip);
-  std::string text;
-  if (length == 4) {
-    for (int i = 0; i < 4; ++i) text += (i ? "." : "") + std::to_string(bytes[i]);
-    return text;
-  }
-  char group[8];
-  for (int i = 0; i + 1 < length; i += 2) {
-    std::snprintf(group, sizeof group, "%s%x", i ? ":" : "", static_cast<unsigned>((bytes[i] << 8) | bytes[i + 1]));
-    text += group;
-  }
-  return text;
-}
-
-std::vector<std::string> alt_names(X509* certificate) {
-  std::vector<std::string> names;
-  std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> all(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr)));
-  if (!all) return names;
-  for (int i = 0; i < sk_GENERAL_NAME_num(all.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(all.get(), i);
-    if (name->type == GEN_DNS) {
-      const auto* dns = name->d.dNSName;
-      names.push_back("DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                           static_cast<std::size_t>(ASN1_STRING_length(dns))));
-    } else if (name->type == GEN_IPADD) {
-      names.push_back("IP:" + ip_text(name->d.iPAddress));
-    }
-  }
-  return names;
-}
-
-}  // namespace
 
 Result<ServerNames> check_server_names(const pki::PkiPaths& paths, const std::string& host) {
   const auto file = paths.identity_certificate(pki::CertificateKind::server, "");
   auto pem = files::read_file(file);
   if (!pem) return std::move(pem).error();
-  auto certificate = crypto::certificate_from_pem(*pem, file.string());
-  if (!certificate) return std::move(certificate).error();
+  auto checked = crypto::check_certificate_host(*pem, file.string(), host);
+  if (!checked) return std::move(checked).error();
   ServerNames result;
-  result.names = alt_names(certificate->get());
-  result.names_host = X509_check_ip_asc(certificate->get(), host.c_str(), 0) == 1 ||
-                      X509_check_host(certificate->get(), host.c_str(), host.size(), 0, nullptr) == 1;
+  result.names_host = checked->names_host;
+  result.names = std::move(checked->alt_names);
   return result;
 }
 

@@ -2,7 +2,7 @@
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
-#include "kelvin/crypto/x509.hpp"
+#include "kelvin/crypto/pem_inspection.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 
 namespace kelvin::gateway {
@@ -15,14 +15,16 @@ Result<CrlCheck> CrlRenewer::check(std::time_t now) {
   pki::PkiPaths paths(pki_dir_);
   auto pem = files::read_file(paths.crl());
   if (!pem) return std::move(pem).error();
-  auto crl = crypto::crl_from_pem(*pem, paths.crl().string());
-  if (!crl) return std::move(crl).error();
-  const std::time_t next_update = crypto::to_unix_seconds(X509_CRL_get0_nextUpdate(crl->get()));
+  auto next_update_read = crypto::crl_next_update(*pem, paths.crl().string());
+  if (!next_update_read) return std::move(next_update_read).error();
+  const std::time_t next_update = *next_update_read;
   if (next_update - now > renew_before_.count()) return CrlCheck::fresh;
 
   const std::string expiry = format_utc_timestamp(next_update);
   auto ca = pki::CertificateAuthority::open(pki_dir_, passphrase_);
-  if (!ca) return make_error(ca.error().code, "the CRL expires " + expiry + " and cannot be renewed: " + ca.error().message);
+  if (!ca) {
+    return make_error(ca.error().code, "the CRL expires " + expiry + " and cannot be renewed: " + ca.error().message);
+  }
   auto renewed = ca->regenerate_crl(now);
   if (!renewed) {
     return make_error(renewed.error().code,

@@ -1,11 +1,12 @@
 #include "kelvin/gateway/peer_sync.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
+
+#include "kelvin/crypto/random.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -14,18 +15,11 @@ using proto::ConsumedNotice;
 using proto::kMaxRunsPerDevice;
 
 std::string random_session() {
-  unsigned char bytes[8] = {};
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    // Only distinguishes this connection's presence from the previous one's; a clock value does that too.
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    for (std::size_t i = 0; i < sizeof bytes; ++i) bytes[i] = static_cast<unsigned char>(now >> (8 * i));
-  }
-  std::string hex;
-  char digits[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(digits, sizeof digits, "%02x", b);
-    hex += digits;
-  }
+  if (auto hex = crypto::random_hex(8)) return std::move(hex).value();
+  // Only distinguishes this connection's presence from the previous one's; a clock value does that too.
+  const auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(now));
   return hex;
 }
 

@@ -470,6 +470,13 @@ std::vector<CertificateStatus> CertificateAuthority::list(std::time_t now) const
   return statuses;
 }
 
+Result<VerificationReport> CertificateAuthority::verify_pem(std::string_view pem, std::string_view source,
+                                                            Purpose purpose, std::time_t now) const {
+  auto certificate = crypto::certificate_from_pem(pem, source);
+  if (!certificate) return std::move(certificate).error();
+  return verify(certificate->get(), purpose, now);
+}
+
 VerificationReport CertificateAuthority::verify(X509* certificate, Purpose purpose, std::time_t now) const {
   VerificationReport report;
   report.common_name = crypto::subject_common_name(certificate);

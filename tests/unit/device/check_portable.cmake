@@ -1,5 +1,6 @@
-# Fails when the device core, or anything it compiles in, includes an OS header or calls the OS
-# for time, randomness or output. Run by ctest (device_portable_headers):
+# Fails when the device core, or anything it compiles in, includes an OS header or a third-party
+# header (anything in angle brackets that is not the C++ standard library), or calls the OS for
+# time, randomness or output. Run by ctest (device_portable_headers):
 #   cmake -DCONFIG=<file setting PORTABLE_ROOTS and PORTABLE_INCLUDE_DIRS> -P check_portable.cmake
 # PORTABLE_ROOTS: directories (scanned recursively for .hpp/.cpp/.h) and source files.
 # PORTABLE_INCLUDE_DIRS: where quoted includes ("kelvin/...") are looked up; every header reached
@@ -15,6 +16,19 @@ set(forbidden_headers
   thread mutex shared_mutex condition_variable future stop_token semaphore latch barrier
   fstream iostream filesystem)
 set(forbidden_prefixes "sys/" "arpa/" "netinet/" "linux/" "windows" "esp_" "freertos/")
+# Every other header in angle brackets must be one of these, the C++20 standard library: the device
+# core uses no third-party library, header-only ones included (a port's toolchain has none of
+# the gateway's packages). The standard headers that mean the OS, listed above, stay refused.
+set(standard_headers
+  algorithm any array atomic barrier bit bitset cassert cctype cerrno cfenv cfloat charconv chrono
+  cinttypes climits clocale cmath codecvt compare complex concepts condition_variable coroutine
+  csetjmp csignal cstdarg cstddef cstdint cstdio cstdlib cstring ctime cuchar cwchar cwctype deque
+  exception execution filesystem format forward_list fstream functional future initializer_list
+  iomanip ios iosfwd iostream istream iterator latch limits list locale map memory memory_resource
+  mutex new numbers numeric optional ostream queue random ranges ratio regex scoped_allocator
+  semaphore set shared_mutex source_location span sstream stack stdexcept stop_token streambuf
+  string string_view syncstream system_error thread tuple type_traits typeindex typeinfo
+  unordered_map unordered_set utility valarray variant vector version)
 # Calls that reach the OS even through an allowed header (<chrono> clocks, <random> devices).
 set(forbidden_calls
   "system_clock" "steady_clock" "high_resolution_clock" "file_clock" "random_device"
@@ -61,6 +75,9 @@ while(files)
       endforeach()
       if(bad)
         list(APPEND problems "${file}:${line_number}: includes <${header}>")
+      elseif(NOT header IN_LIST standard_headers)
+        list(APPEND problems
+          "${file}:${line_number}: includes <${header}>, which is not a C++ standard library header")
       endif()
     elseif(code MATCHES "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"")
       set(header "${CMAKE_MATCH_1}")
@@ -91,4 +108,4 @@ if(problems)
   list(JOIN problems "\n  " listing)
   message(FATAL_ERROR "Non-portable code in the device core (it must build for a microcontroller):\n  ${listing}")
 endif()
-message(STATUS "device core portable: ${scanned_count} files scanned, no OS headers or calls")
+message(STATUS "device core portable: ${scanned_count} files scanned, no OS or third-party headers, no OS calls")

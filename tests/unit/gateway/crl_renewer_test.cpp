@@ -1,10 +1,11 @@
+#include "kelvin/gateway/crl_renewer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <ctime>
 
 #include "kelvin/core/files.hpp"
-#include "kelvin/crypto/x509.hpp"
-#include "kelvin/gateway/crl_renewer.hpp"
+#include "kelvin/crypto/pem_inspection.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
@@ -16,9 +17,9 @@ constexpr std::time_t kDay = 86400;
 std::time_t crl_next_update(const std::filesystem::path& pki_dir) {
   auto pem = files::read_file(pki::PkiPaths(pki_dir).crl());
   EXPECT_TRUE(pem.ok());
-  auto crl = crypto::crl_from_pem(*pem, "crl.pem");
-  EXPECT_TRUE(crl.ok());
-  return crypto::to_unix_seconds(X509_CRL_get0_nextUpdate(crl->get()));
+  auto next_update = crypto::crl_next_update(*pem, "crl.pem");
+  EXPECT_TRUE(next_update.ok());
+  return next_update.ok() ? *next_update : -1;
 }
 
 // A CA whose CRL was made `age` ago (so it expires 7 days after that).

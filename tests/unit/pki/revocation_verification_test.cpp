@@ -338,6 +338,29 @@ TEST_F(CaTest, VerifyAcceptsAValidDeviceCertificateForClientUse) {
   }
 }
 
+TEST_F(CaTest, VerifyPemReportsLikeVerify) {
+  IssuedIdentity device = issue_device("sensor-01");
+  ASSERT_TRUE(ca_->revoke("sensor-01", kNow).ok());
+  auto pem = files::read_file(device.certificate_path);
+  ASSERT_TRUE(pem.ok()) << pem.error().message;
+  crypto::Certificate cert = read_certificate(device.certificate_path);
+  ASSERT_TRUE(cert != nullptr);
+  auto from_pem = ca_->verify_pem(*pem, device.certificate_path.string(), Purpose::client, kNow);
+  ASSERT_TRUE(from_pem.ok()) << from_pem.error().message;
+  VerificationReport direct = ca_->verify(cert.get(), Purpose::client, kNow);
+  EXPECT_FALSE(from_pem->valid());
+  EXPECT_EQ(from_pem->problems, direct.problems);
+  EXPECT_EQ(from_pem->serial, device.record.serial);
+  EXPECT_EQ(from_pem->purpose, "client");
+}
+
+TEST_F(CaTest, VerifyPemRefusesWhatIsNotACertificate) {
+  auto verified = ca_->verify_pem("not a certificate", "/tmp/thing.pem", Purpose::client, kNow);
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.error().code, Errc::corrupt);
+  EXPECT_NE(verified.error().message.find("/tmp/thing.pem"), std::string::npos);
+}
+
 TEST_F(CaTest, VerifyRejectsDeviceCertificateForServerUse) {
   IssuedIdentity device = issue_device("sensor-01");
   crypto::Certificate cert = read_certificate(device.certificate_path);

@@ -134,6 +134,10 @@ class CertificateAuthority {
 
   // Checks chain, validity at `now`, revocation (against crl.pem and the index) and purpose.
   VerificationReport verify(X509* certificate, Purpose purpose, std::time_t now) const;
+  // verify() of a PEM certificate, for callers that hold no OpenSSL objects. `source` names it in
+  // errors. Errors: Errc::corrupt when `pem` holds no certificate.
+  Result<VerificationReport> verify_pem(std::string_view pem, std::string_view source, Purpose purpose,
+                                        std::time_t now) const;
 
  private:
   CertificateAuthority(PkiPaths paths, crypto::Certificate ca_certificate, CertificateIndex index,
