@@ -115,8 +115,9 @@ Result<void> Client::configure() {
   int rc =
       mosquitto_tls_set(handle_, tls.ca_file.c_str(), nullptr, tls.cert_file.c_str(), tls.key_file.c_str(), nullptr);
   if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot load TLS files (" + tls.cert_file.string() + ")", rc);
-  // SSL_VERIFY_PEER (1); TLS 1.2 is the floor, and with it only ECDHE with AEAD (tls_policy.hpp). mosquitto_tls_insecure_set is never called, so the
-  // broker's host name is always checked against its certificate.
+  // SSL_VERIFY_PEER (1); TLS 1.2 is the floor, and with it only ECDHE with AEAD (tls_policy.hpp).
+  // mosquitto_tls_insecure_set is never called, so the broker's host name is always checked
+  // against its certificate.
   rc = mosquitto_tls_opts_set(handle_, 1, "tlsv1.2", crypto::kTls12Ciphers);
   if (rc != MOSQ_ERR_SUCCESS) return mosquitto_failure("cannot set TLS options", rc);
 
