@@ -1,4 +1,4 @@
-// Commit throughput of the store: batches of 1000 readings (temperature and humidity) from 100
+// Commit throughput and CPU of the store: batches of 1000 readings (temperature and humidity) from 100
 // devices, 10 consecutive seqs per device per batch, the shape the gateway's ingest produces
 // under load. Reports readings/s for new data and for a full resend (all duplicates), and the
 // time of a year-long hourly query served from rollups.
@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
       std::size_t stored = 0;
       std::size_t duplicates = 0;
       const auto start = Clock::now();
+      const std::clock_t cpu_start = std::clock();
       for (const auto& batch : prepared) {
         auto summary = store->commit(batch, now);
         if (!summary) {
@@ -101,11 +103,13 @@ int main(int argc, char** argv) {
         duplicates += summary->duplicates;
       }
       const double elapsed = seconds_since(start);
+      const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
       const double readings = static_cast<double>(prepared.size()) * kDevices * kReadingsPerDevice;
       std::printf(
-          "%-10s %d batches x %d readings: %.2f s, %.0f readings/s, %.1f ms/commit (stored %zu, duplicates %zu)\n",
+          "%-10s %d batches x %d readings: %.2f s, %.0f readings/s, %.1f ms/commit, %.2f s CPU per 100k"
+          " (stored %zu, duplicates %zu)\n",
           label, batches, kDevices * kReadingsPerDevice, elapsed, readings / elapsed,
-          elapsed * 1000.0 / static_cast<double>(batches), stored, duplicates);
+          elapsed * 1000.0 / static_cast<double>(batches), cpu * 100000.0 / readings, stored, duplicates);
     };
     run("new");
     if (status == 0) run("resend");

@@ -276,14 +276,20 @@ void Client::run_network_thread() {
       std::uint64_t signals = 0;
       (void)!::read(wake_fd_, &signals, sizeof signals);
     }
+    const auto woke = std::chrono::steady_clock::now();
+    const bool readable = (watched[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
     // A lost connection has already been reported through the disconnect callback by libmosquitto;
     // a stalled handshake has not, so it is logged here.
-    if (auto r = process((watched[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0, (watched[0].revents & POLLOUT) != 0);
-        !r) {
+    if (auto r = process(readable, (watched[0].revents & POLLOUT) != 0); !r) {
       if (r.error().code == Errc::timed_out && callbacks_.on_log) {
         callbacks_.on_log(r.error().message + "; retrying");
       }
       open = false;
+      continue;
+    }
+    // Messages stream in: let them gather for the rest of the interval (ClientOptions).
+    if (readable && options_.min_wake_interval.count() > 0 && !background_stop_.load()) {
+      std::this_thread::sleep_until(woke + options_.min_wake_interval);
     }
   }
   if (open) {
