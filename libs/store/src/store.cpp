@@ -66,14 +66,6 @@ Result<void> configure_connection(sqlite3* db, const std::filesystem::path& db_f
                       "cannot configure the connection to " + db_file.string());
 }
 
-// SQLite's memory statistics take a process-wide mutex on every allocation, for figures nothing
-// here reads. They can only be switched off before SQLite initialises, so the first store to open
-// does it; if another part of the process initialised SQLite first, the statistics simply stay on.
-void switch_off_memory_statistics() {
-  static const int once = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }();
-  (void)once;
-}
-
 Error closed_store() {
   return make_error(Errc::invalid_argument, "store used after it was moved from");
 }
@@ -84,7 +76,6 @@ Result<Store> Store::open(const std::filesystem::path& db_file, const StoreOptio
   if (auto valid = validate_options(options); !valid) return std::move(valid).error();
   if (auto created = create_private_file(db_file); !created) return std::move(created).error();
 
-  switch_off_memory_statistics();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                            nullptr);
