@@ -6,6 +6,7 @@
 
 #include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
+#include "reading_values.hpp"
 #include "store_impl.hpp"
 
 namespace kelvin::store {
@@ -127,38 +128,18 @@ Result<DeviceInfo> Store::Impl::device_from_row(sqlite::Statement& row) {
   return info;
 }
 
-// The reading with the highest (ts, seq) among the device's samples, rebuilt from all its series.
+// The reading with the highest (ts, seq) among the device's readings that still have values.
 Result<std::optional<proto::Reading>> Store::Impl::last_reading_of(std::int64_t device_row) {
-  auto series = series_rows_of(statements_.series_of_device, device_row);
-  if (!series) return std::move(series).error();
-
-  std::optional<std::pair<std::int64_t, std::int64_t>> latest;  // (ts_ms, seq)
-  for (const SeriesRow& one : *series) {
-    auto& select = statements_.series_latest_sample;
-    StatementReset reset(select);
-    select.bind(1, one.id);
-    auto row = select.step();
-    if (!row) return std::move(row).error();
-    if (!*row) continue;
-    const std::pair<std::int64_t, std::int64_t> candidate{select.column_int64(0), select.column_int64(1)};
-    if (!latest || candidate > *latest) latest = candidate;
-  }
-  if (!latest) return std::optional<proto::Reading>();
-
+  auto& select = statements_.device_latest_reading;
+  StatementReset reset(select);
+  select.bind(1, device_row);
+  auto row = select.step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<proto::Reading>();
   proto::Reading reading;
-  reading.ts_ms = latest->first;
-  reading.seq = sqlite::from_sql_unsigned(latest->second);
-  for (const SeriesRow& one : *series) {
-    if (!one.quantity) continue;
-    auto& select = statements_.sample_value;
-    StatementReset reset(select);
-    select.bind(1, one.id);
-    select.bind(2, latest->first);
-    select.bind(3, latest->second);
-    auto row = select.step();
-    if (!row) return std::move(row).error();
-    if (*row) reading.set(*one.quantity, select.column_double(0));
-  }
+  reading.ts_ms = select.column_int64(0);
+  reading.seq = sqlite::from_sql_unsigned(select.column_int64(1));
+  read_values(select, 2, reading);
   return std::optional<proto::Reading>(reading);
 }
 
@@ -205,11 +186,12 @@ Result<void> Store::Impl::remove_device(std::string_view device_id, bool purge_d
   auto series = series_rows_of(statements_.series_of_device, device_row);
   if (!series) return std::move(series).error();
   for (const SeriesRow& one : *series) {
-    if (auto done = delete_samples_before(one.id, kEverything); !done) return std::move(done).error();
     if (auto done = delete_rollups_ending_by(one.id, kMinuteMs, kEverything); !done) return std::move(done).error();
     if (auto done = delete_rollups_ending_by(one.id, kHourMs, kEverything); !done) return std::move(done).error();
   }
-  if (auto done = delete_readings_before(device_row, kEverything, sqlite::kMaxSqlInteger); !done) return done;
+  if (auto done = delete_readings_before(device_row, kEverything, sqlite::kMaxSqlInteger); !done) {
+    return std::move(done).error();
+  }
   if (auto done = delete_rejected_before(device_row, kEverything, sqlite::kMaxSqlInteger); !done) return done;
 
   auto transaction = sqlite::Transaction::begin(db_.get());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kelvin/core/identity.hpp"
+#include "reading_values.hpp"
 #include "store_impl.hpp"
 
 namespace kelvin::store {
@@ -37,44 +38,23 @@ Result<ExportBatch> Store::Impl::read_export_batch(std::uint64_t after_position,
   StatementReset reset(select);
   select.bind(1, sqlite::to_sql(after_position));
   select.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(max_readings, sqlite::kMaxSqlInteger)));
-  // Rows come grouped by position: one per series of the reading's device. (A plain object and a
-  // flag rather than std::optional: GCC 12 at -O2 warns, wrongly, that the optional's payload may be
-  // used uninitialised.)
-  ExportedReading current;
-  bool has_current = false;
-  bool current_has_value = false;
-  auto finish_current = [&] {
-    if (!has_current) return;
-    if (current_has_value) {
-      batch.readings.push_back(std::move(current));
-    } else {
-      ++batch.expired;
-    }
-    current = ExportedReading{};
-    has_current = false;
-  };
   for (;;) {
     auto row = select.step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    const auto position = sqlite::from_sql_unsigned(select.column_int64(0));
-    if (!has_current || current.position != position) {
-      finish_current();
-      has_current = true;
-      current.position = position;
-      current.device_id = select.column_text(1);
-      current.reading.seq = sqlite::from_sql_unsigned(select.column_int64(2));
-      current.reading.ts_ms = select.column_int64(3);
-      current_has_value = false;
-      batch.end_position = position;
+    ExportedReading reading;
+    reading.position = sqlite::from_sql_unsigned(select.column_int64(0));
+    batch.end_position = reading.position;
+    // A reading whose values retention deleted (it waited above a gap) has nothing to export.
+    if (!read_values(select, 4, reading.reading)) {
+      ++batch.expired;
+      continue;
     }
-    if (select.column_is_null(4) || select.column_is_null(5)) continue;
-    if (auto quantity = proto::parse_quantity(select.column_text(4))) {
-      current.reading.set(*quantity, select.column_double(5));
-      current_has_value = true;
-    }
+    reading.device_id = select.column_text(1);
+    reading.reading.seq = sqlite::from_sql_unsigned(select.column_int64(2));
+    reading.reading.ts_ms = select.column_int64(3);
+    batch.readings.push_back(std::move(reading));
   }
-  finish_current();
   return batch;
 }
 

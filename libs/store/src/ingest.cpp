@@ -32,6 +32,7 @@
 
 #include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
+#include "reading_values.hpp"
 #include "store_impl.hpp"
 
 namespace kelvin::store {
@@ -183,11 +184,12 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
 
     auto& insert = statements_.reading_insert;
     StatementReset reset_insert(insert);
-    insert.bind(1, progress.row_id);
-    insert.bind(2, sqlite::to_sql(reading.seq));
-    insert.bind(3, reading.ts_ms);
-    insert.bind(4, ++*last_position);
+    insert.bind(1, ++*last_position);
+    insert.bind(2, progress.row_id);
+    insert.bind(3, sqlite::to_sql(reading.seq));
+    insert.bind(4, reading.ts_ms);
     insert.bind(5, now_ms);
+    bind_values(insert, 6, reading);
     if (auto done = insert.run(); !done) return std::move(done).error();
 
     for (const auto& quantity : proto::kQuantities) {
@@ -195,13 +197,6 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
       if (!value) continue;
       auto series = series_of(progress.row_id, quantity.quantity);
       if (!series) return std::move(series).error();
-      auto& sample = statements_.sample_insert;
-      StatementReset reset_sample(sample);
-      sample.bind(1, *series);
-      sample.bind(2, reading.ts_ms);
-      sample.bind(3, sqlite::to_sql(reading.seq));
-      sample.bind(4, *value);
-      if (auto done = sample.run(); !done) return std::move(done).error();
       for (std::int64_t width : kRollupWidths) {
         // ts_ms is within [0, kMaxTimestampMs] (is_representable): aligning cannot overflow.
         RollupKey key{*series, width, align_down(reading.ts_ms, width).value_or(0)};

@@ -1,10 +1,12 @@
 // Queries: validation and resolution choice (query_plan.cpp), then one range scan of either the
-// raw samples or a rollup width, folded into step-aligned buckets with the same BucketStats.
+// device's readings (the quantity's column) or a rollup width, folded into step-aligned buckets
+// with the same BucketStats.
 
 #include <string>
 
 #include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
+#include "reading_values.hpp"
 #include "store_impl.hpp"
 
 namespace kelvin::store {
@@ -58,6 +60,7 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
   result.resolution = plan->resolution;
 
   std::int64_t series = 0;
+  std::int64_t device_row = 0;
   {
     auto& select = statements_.series_by_name;
     StatementReset reset(select);
@@ -67,6 +70,7 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
     if (!row) return std::move(row).error();
     if (!*row) return result;  // nothing was ever stored for this series
     series = select.column_int64(0);
+    device_row = select.column_int64(1);
   }
 
   BucketBuilder builder(query.step_ms);
@@ -92,18 +96,20 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
       builder.add(select.column_int64(0), stats);
     }
   } else {
-    auto& select = statements_.samples_in_range;
+    auto& select = statements_.readings_in_time_range;
     StatementReset reset(select);
-    select.bind(1, series);
+    select.bind(1, device_row);
     select.bind(2, plan->start_ms);
     select.bind(3, plan->end_ms);
+    const int value_column = 2 + value_index(query.quantity);
     for (;;) {
       auto row = select.step();
       if (!row) return std::move(row).error();
       if (!*row) break;
+      if (select.column_is_null(value_column)) continue;  // no value of this quantity in the reading
       const std::int64_t ts_ms = select.column_int64(0);
       BucketStats stats;
-      stats.add(ts_ms, sqlite::from_sql_unsigned(select.column_int64(1)), select.column_double(2));
+      stats.add(ts_ms, sqlite::from_sql_unsigned(select.column_int64(1)), select.column_double(value_column));
       builder.add(ts_ms, stats);
     }
   }

@@ -5,7 +5,8 @@
 // the query planner relies on are raised before anything is deleted: a query running meanwhile
 // may avoid data that is still there, but never trusts data that is already half gone.
 // Watermarks are never touched, and `readings` / `rejected` rows above a watermark are kept
-// whatever their age, because they are what lets the watermark advance when a gap fills.
+// whatever their age, because they are what lets the watermark advance when a gap fills; of such
+// a reading only the values go.
 
 #include <string>
 #include <vector>
@@ -94,11 +95,6 @@ Result<RetentionReport> Store::Impl::apply_retention(std::int64_t now_ms) {
   if (!series_rows) return std::move(series_rows).error();
   RetentionReport report;
   for (const auto& [series, device_row] : *series_rows) {
-    if (raw_cutoff) {
-      auto deleted = delete_samples_before(series, *raw_cutoff);
-      if (!deleted) return std::move(deleted).error();
-      report.raw_deleted += *deleted;
-    }
     if (minute_cutoff) {
       auto deleted = delete_rollups_ending_by(series, kMinuteMs, *minute_cutoff);
       if (!deleted) return std::move(deleted).error();
@@ -116,18 +112,19 @@ Result<RetentionReport> Store::Impl::apply_retention(std::int64_t now_ms) {
     if (!devices) return std::move(devices).error();
     for (const auto& [device_row, watermark] : *devices) {
       const std::uint64_t max_seq = sqlite::from_sql_unsigned(watermark);
-      if (auto done = delete_readings_before(device_row, *raw_cutoff, max_seq); !done) return std::move(done).error();
+      auto deleted = delete_readings_before(device_row, *raw_cutoff, max_seq);
+      if (!deleted) return std::move(deleted).error();
+      auto cleared = delete_in_chunks(statements_.reading_values_clear_chunk, 4, [&](sqlite::Statement& s) {
+        s.bind(1, device_row);
+        s.bind(2, *raw_cutoff);
+        s.bind(3, sqlite::to_sql(max_seq));
+      });
+      if (!cleared) return std::move(cleared).error();
+      report.raw_deleted += *deleted + *cleared;
       if (auto done = delete_rejected_before(device_row, *raw_cutoff, max_seq); !done) return std::move(done).error();
     }
   }
   return report;
-}
-
-Result<std::uint64_t> Store::Impl::delete_samples_before(std::int64_t series, std::int64_t before_ms) {
-  return delete_in_chunks(statements_.samples_delete_chunk, 3, [&](sqlite::Statement& s) {
-    s.bind(1, series);
-    s.bind(2, before_ms);
-  });
 }
 
 Result<std::uint64_t> Store::Impl::delete_rollups_ending_by(std::int64_t series, std::int64_t width_ms,
@@ -141,15 +138,13 @@ Result<std::uint64_t> Store::Impl::delete_rollups_ending_by(std::int64_t series,
   });
 }
 
-Result<void> Store::Impl::delete_readings_before(std::int64_t device_row, std::int64_t before_ms,
-                                                 std::uint64_t max_seq) {
-  auto deleted = delete_in_chunks(statements_.readings_delete_chunk, 4, [&](sqlite::Statement& s) {
+Result<std::uint64_t> Store::Impl::delete_readings_before(std::int64_t device_row, std::int64_t before_ms,
+                                                          std::uint64_t max_seq) {
+  return delete_in_chunks(statements_.readings_delete_chunk, 4, [&](sqlite::Statement& s) {
     s.bind(1, device_row);
     s.bind(2, before_ms);
     s.bind(3, sqlite::to_sql(max_seq));
   });
-  if (!deleted) return std::move(deleted).error();
-  return {};
 }
 
 Result<void> Store::Impl::delete_rejected_before(std::int64_t device_row, std::int64_t before_ms,

@@ -8,7 +8,7 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 3.
+// Schema, version 4.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
@@ -22,19 +22,23 @@ namespace {
 //            given up, but only up to the highest seq consumed, so a claim cannot give up seqs
 //            the device never sent, and a claim that arrives before the readings it concerns
 //            takes effect when they arrive (ingest.cpp). It only grows.
-// series     One row per (device, quantity); quantity is the protocol name ("temperature").
-// readings   The identity of every stored reading: (device, seq) is the primary key, so the
-//            database itself refuses a second copy. Rows above the watermark (readings that
+// series     One row per (device, quantity); quantity is the protocol name ("temperature"). The
+//            key of a quantity's rollups.
+// readings   Every stored reading, one row with one REAL column per quantity (NULL: the reading
+//            has no value for it, or retention deleted its values; reading_values.hpp). The rowid
+//            is the reading's export_position, its place in the export log: a store-wide number
+//            given at commit, strictly increasing in commit order and never reused (it comes from
+//            counters.export_position, not from max(), so deleting the newest rows cannot make a
+//            number come round again). The table is therefore written at its end only, and the
+//            export log is read front to back. readings_by_seq makes (device, seq) unique, so the
+//            database itself refuses a second copy; rows above the watermark (readings that
 //            arrived ahead of a gap) are what lets the watermark advance when the gap fills.
-//            export_position is the reading's place in the export log: a store-wide number given
-//            at commit, strictly increasing in commit order and never reused (it comes from
-//            counters.export_position, not from max(), so deleting the newest rows cannot make
-//            a number come round again). committed_ms is when the commit happened.
-// samples    One row per value of a reading, keyed (series, ts_ms, seq): time-range scans of a
-//            series are primary-key range scans, and ties in time stay distinct.
+//            readings_by_time serves time-range scans of a device. committed_ms is when the commit
+//            happened. One row and two index entries per reading: version 3 wrote five b-tree
+//            entries (a readings row, two indexes, a samples row per quantity).
 // rollups    Per series, per bucket width (60000 = minute, 3600000 = hour) and aligned bucket
 //            start: min, max, sum, count and the last value by (ts, seq). Written in the same
-//            transaction as the samples, from values aggregated in memory per bucket first.
+//            transaction as the readings, from values aggregated in memory per bucket first.
 // rejected   Readings rejected although their seq was valid: the seq is consumed (it advances the
 //            ack) and a later reading with that seq is not stored.
 // consumed_elsewhere  Seq ranges of a device that a peer gateway sharing the broker reported
@@ -53,7 +57,9 @@ namespace {
 // The statements are split where a migration creates or alters objects on its own: it runs the
 // very same text, so a migrated file's schema is identical to a freshly created one's. That is
 // why a new store, too, gets claimed_floor through ALTER TABLE (SQLite appends the column to the
-// stored CREATE TABLE text, which a fresh CREATE TABLE with the column would not reproduce).
+// stored CREATE TABLE text, which a fresh CREATE TABLE with the column would not reproduce), and
+// why a new store is created as version 3 and then migrated: the migration to version 4 on empty
+// tables costs nothing and leaves exactly the schema an upgraded file has.
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -165,11 +171,29 @@ CREATE TABLE consumed_elsewhere (
 constexpr const char* kDevicesClaimedFloorSql =
     "ALTER TABLE devices ADD COLUMN claimed_floor INTEGER NOT NULL DEFAULT 0 CHECK (claimed_floor >= 0);";
 
+// Version 4: one row per reading, in export order (see the top of this file). The indexes are
+// created after the copy of a migration: one sort each instead of an index update per row.
+constexpr const char* kReadingsVersion4TableSql = R"sql(
+CREATE TABLE readings (
+  export_position INTEGER PRIMARY KEY CHECK (export_position >= 1),
+  device          INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL CHECK (seq >= 1),
+  ts_ms           INTEGER NOT NULL,
+  committed_ms    INTEGER NOT NULL,
+  temperature     REAL,
+  humidity        REAL
+) STRICT;
+)sql";
+constexpr const char* kReadingsBySeqSql = "CREATE UNIQUE INDEX readings_by_seq ON readings (device, seq);";
+constexpr const char* kReadingsByTimeVersion4Sql = "CREATE INDEX readings_by_time ON readings (device, ts_ms, seq);";
+
 // Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
 // committed_ms, and no export_cursors, counters or consumed_elsewhere.
 constexpr std::int64_t kReleasedVersion1 = 1;
 // Version 2: the schema of kelvin up to the commit that added claimed_floor (devices without it).
 constexpr std::int64_t kVersion2 = 2;
+// Version 3: readings' values in `samples`, a row per value (kelvin up to the one-row readings).
+constexpr std::int64_t kVersion3 = 3;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -220,19 +244,22 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
                                           std::to_string(kSchemaVersion) + "; upgrade kelvin");
   }
   if (marks.user_version == kSchemaVersion) return true;
-  if (marks.user_version == kReleasedVersion1 || marks.user_version == kVersion2) return false;
+  if (marks.user_version >= kReleasedVersion1 && marks.user_version < kSchemaVersion) return false;
   // Version 0 with our mark is a half-created file; no other version was ever written.
   return make_error(Errc::corrupt,
                     db_file.string() + " has unknown store schema version " + std::to_string(marks.user_version));
 }
 
+Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what);
+
+// A new store: version 3's objects, then the migration to version 4 (see the top of this file).
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
        {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
         kCountersTableSql, kSeedExportPositionSql, kConsumedElsewhereTableSql, kDevicesClaimedFloorSql}) {
     if (auto created = sqlite::exec(db, sql, what); !created) return created;
   }
-  return {};
+  return migrate_readings_to_version_4(db, what);
 }
 
 // `what`: the error message's context; SQLite's own message follows it.
@@ -363,6 +390,43 @@ Result<void> migrate_version_2(sqlite3* db, const std::filesystem::path& db_file
   return sqlite::exec(db, kDevicesClaimedFloorSql, what + ": adding devices.claimed_floor");
 }
 
+// Version 3 to 4: `readings` and `samples` become one `readings` table with a row per reading
+// (see the top of this file). Every reading keeps its export position, commit time and values;
+// a value without its reading's row (which no kelvin left behind: retention and purge delete a
+// reading's samples before or with its row) is not carried over. One INSERT ... SELECT in export
+// order, so the new table is written front to back; the indexes follow.
+Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what) {
+  struct Step {
+    const char* sql;
+    const char* doing;
+  };
+  // The old indexes go first: they would keep their names on the renamed table.
+  for (const Step& step : {
+           Step{"DROP INDEX readings_by_time; DROP INDEX readings_by_export_position;", "dropping the old indexes"},
+           Step{"ALTER TABLE readings RENAME TO readings_version_3;", "renaming readings to readings_version_3"},
+           Step{kReadingsVersion4TableSql, "creating the new readings table"},
+           Step{"INSERT INTO readings (export_position, device, seq, ts_ms, committed_ms, temperature, humidity)"
+                " SELECT r.export_position, r.device, r.seq, r.ts_ms, r.committed_ms, t.value, h.value"
+                " FROM readings_version_3 r"
+                " LEFT JOIN series st ON st.device = r.device AND st.quantity = 'temperature'"
+                " LEFT JOIN samples t ON t.series = st.id AND t.ts_ms = r.ts_ms AND t.seq = r.seq"
+                " LEFT JOIN series sh ON sh.device = r.device AND sh.quantity = 'humidity'"
+                " LEFT JOIN samples h ON h.series = sh.id AND h.ts_ms = r.ts_ms AND h.seq = r.seq"
+                " ORDER BY r.export_position;",
+                "copying the readings and their values"},
+           Step{"DROP TABLE readings_version_3; DROP TABLE samples;", "dropping readings_version_3 and samples"},
+           Step{kReadingsBySeqSql, "creating readings_by_seq"},
+           Step{kReadingsByTimeVersion4Sql, "creating readings_by_time"},
+       }) {
+    if (auto done = sqlite::exec(db, step.sql, what + ": " + step.doing); !done) return done;
+  }
+  return {};
+}
+
+Result<void> migrate_version_3(sqlite3* db, const std::filesystem::path& db_file) {
+  return migrate_readings_to_version_4(db, upgrade_context(db_file, kVersion3));
+}
+
 // From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
 // failure leaves the file as it was once the transaction rolls back.
 Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
@@ -372,6 +436,10 @@ Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int
   }
   if (version == kVersion2) {
     if (auto migrated = migrate_version_2(db, db_file); !migrated) return migrated;
+    version = kVersion3;
+  }
+  if (version == kVersion3) {
+    if (auto migrated = migrate_version_3(db, db_file); !migrated) return migrated;
   }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   return sqlite::exec(db, version_sql.c_str(),

@@ -19,12 +19,14 @@ namespace kelvin::store {
 //      consumed_elsewhere.
 //   3  devices.claimed_floor: the highest oldest_seq a device reported, held until the readings
 //      it concerns arrive.
+//   4  one `readings` row per reading with a column per quantity, its rowid the export position;
+//      `samples` (a row per value) is gone.
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 3;
+inline constexpr std::int32_t kSchemaVersion = 4;
 
-// Creates the schema in an empty database; upgrades a version 1 or 2 store to the current version,
-// in one transaction under the write lock (from version 1 rebuilding `readings`, which takes time
-// and disk space in proportion to it; from version 2 adding a column, which takes a moment); or
+// Creates the schema in an empty database; upgrades a version 1, 2 or 3 store to the current
+// version, in one transaction under the write lock (rebuilding `readings`, which takes time and
+// disk space in proportion to it: about 5 s per million readings on the development machine); or
 // checks that an existing store is of the current version. Logs nothing; errors: Errc::corrupt for
 // a file that is not a kelvin store or has an unknown version, Errc::conflict for a newer version,
 // and the SQLite failure of the migration step that failed (the file is then left as it was).

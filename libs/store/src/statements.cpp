@@ -24,11 +24,12 @@ constexpr StatementText kStatements[] = {
     {&Statements::series_ensure,
      "INSERT INTO series (device, quantity) VALUES (?1, ?2) ON CONFLICT (device, quantity) DO NOTHING"},
     {&Statements::series_id, "SELECT id FROM series WHERE device = ?1 AND quantity = ?2"},
+    // Values in kQuantities order (reading_values.hpp), as in every statement that names them.
     {&Statements::reading_insert,
-     "INSERT INTO readings (device, seq, ts_ms, export_position, committed_ms) VALUES (?1, ?2, ?3, ?4, ?5)"},
+     "INSERT INTO readings (export_position, device, seq, ts_ms, committed_ms, temperature, humidity)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
     {&Statements::export_position_select, "SELECT value FROM counters WHERE name = 'export_position'"},
     {&Statements::export_position_update, "UPDATE counters SET value = ?1 WHERE name = 'export_position'"},
-    {&Statements::sample_insert, "INSERT INTO samples (series, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"},
     {&Statements::rejected_insert, "INSERT INTO rejected (device, seq, reason, at_ms) VALUES (?1, ?2, ?3, ?4)"},
     // Merges a batch's statistics of one bucket into the stored ones. SET expressions all see the
     // row as it was before the update, so the three "last" columns switch together.
@@ -61,7 +62,6 @@ constexpr StatementText kStatements[] = {
     {&Statements::readings_in_seq_range,
      "SELECT seq, ts_ms FROM readings WHERE device = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq"},
     {&Statements::reading_delete, "DELETE FROM readings WHERE device = ?1 AND seq = ?2"},
-    {&Statements::sample_delete, "DELETE FROM samples WHERE series = ?1 AND ts_ms = ?2 AND seq = ?3"},
     {&Statements::rollup_replace,
      "UPDATE rollups SET min_value = ?4, max_value = ?5, value_sum = ?6, value_count = ?7, last_ts_ms = ?8,"
      " last_seq = ?9, last_value = ?10 WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms = ?3"},
@@ -78,10 +78,12 @@ constexpr StatementText kStatements[] = {
 
     // ---- Queries ----
     {&Statements::series_by_name,
-     "SELECT series.id FROM series JOIN devices ON devices.id = series.device"
+     "SELECT series.id, series.device FROM series JOIN devices ON devices.id = series.device"
      " WHERE devices.name = ?1 AND series.quantity = ?2"},
-    {&Statements::samples_in_range,
-     "SELECT ts_ms, seq, value FROM samples WHERE series = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq"},
+    // A device's readings in [?2, ?3): one range scan of readings_by_time.
+    {&Statements::readings_in_time_range,
+     "SELECT ts_ms, seq, temperature, humidity FROM readings"
+     " WHERE device = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq"},
     {&Statements::rollups_in_range,
      "SELECT bucket_start_ms, min_value, max_value, value_sum, value_count, last_ts_ms, last_seq, last_value"
      " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4"
@@ -94,16 +96,18 @@ constexpr StatementText kStatements[] = {
      " ON CONFLICT (resolution) DO UPDATE SET horizon_ms = max(horizon_ms, excluded.horizon_ms)"},
     {&Statements::series_all, "SELECT id, device FROM series ORDER BY id"},
     {&Statements::devices_all_watermarks, "SELECT id, watermark FROM devices ORDER BY id"},
-    {&Statements::samples_delete_chunk,
-     "DELETE FROM samples WHERE (series, ts_ms, seq) IN (SELECT series, ts_ms, seq FROM samples"
-     " WHERE series = ?1 AND ts_ms < ?2 ORDER BY ts_ms LIMIT ?3)"},
     {&Statements::rollups_delete_chunk,
      "DELETE FROM rollups WHERE (series, width_ms, bucket_start_ms) IN (SELECT series, width_ms, bucket_start_ms"
      " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms <= ?3 ORDER BY bucket_start_ms LIMIT ?4)"},
-    // Identity rows go only at or below the watermark: rows above it are what advances it later.
+    // Rows go only at or below the watermark: rows above it are what advances it later, so of
+    // those only the values go.
     {&Statements::readings_delete_chunk,
-     "DELETE FROM readings WHERE (device, seq) IN (SELECT device, seq FROM readings"
+     "DELETE FROM readings WHERE export_position IN (SELECT export_position FROM readings"
      " WHERE device = ?1 AND ts_ms < ?2 AND seq <= ?3 LIMIT ?4)"},
+    {&Statements::reading_values_clear_chunk,
+     "UPDATE readings SET temperature = NULL, humidity = NULL WHERE export_position IN (SELECT export_position"
+     " FROM readings WHERE device = ?1 AND ts_ms < ?2 AND seq > ?3"
+     " AND (temperature IS NOT NULL OR humidity IS NOT NULL) LIMIT ?4)"},
     {&Statements::rejected_delete_chunk,
      "DELETE FROM rejected WHERE (device, seq) IN (SELECT device, seq FROM rejected"
      " WHERE device = ?1 AND at_ms < ?2 AND seq <= ?3 LIMIT ?4)"},
@@ -132,9 +136,9 @@ constexpr StatementText kStatements[] = {
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
      " status_state, status_firmware, status_dropped_total, status_at_ms FROM devices WHERE name = ?1"},
     {&Statements::series_of_device, "SELECT id, quantity FROM series WHERE device = ?1 ORDER BY id"},
-    {&Statements::series_latest_sample,
-     "SELECT ts_ms, seq FROM samples WHERE series = ?1 ORDER BY ts_ms DESC, seq DESC LIMIT 1"},
-    {&Statements::sample_value, "SELECT value FROM samples WHERE series = ?1 AND ts_ms = ?2 AND seq = ?3"},
+    {&Statements::device_latest_reading,
+     "SELECT ts_ms, seq, temperature, humidity FROM readings"
+     " WHERE device = ?1 AND (temperature IS NOT NULL OR humidity IS NOT NULL) ORDER BY ts_ms DESC, seq DESC LIMIT 1"},
     {&Statements::device_has_data,
      "SELECT watermark > 0 OR readings_stored > 0 OR rejected_total > 0"
      " OR EXISTS (SELECT 1 FROM series WHERE device = ?1) OR EXISTS (SELECT 1 FROM readings WHERE device = ?1)"
@@ -145,16 +149,11 @@ constexpr StatementText kStatements[] = {
     {&Statements::device_delete, "DELETE FROM devices WHERE id = ?1"},
 
     // ---- Export log ----
-    // The next readings after a position with their values: one row per (reading, series of its
-    // device), the value NULL where the reading has none for that series (or retention deleted it).
+    // The next readings after a position: a range scan of the table itself.
     {&Statements::export_batch,
-     "WITH next AS (SELECT device, seq, ts_ms, export_position FROM readings"
-     "              WHERE export_position > ?1 ORDER BY export_position LIMIT ?2)"
-     " SELECT next.export_position, devices.name, next.seq, next.ts_ms, series.quantity, samples.value"
-     " FROM next JOIN devices ON devices.id = next.device"
-     " LEFT JOIN series ON series.device = next.device"
-     " LEFT JOIN samples ON samples.series = series.id AND samples.ts_ms = next.ts_ms AND samples.seq = next.seq"
-     " ORDER BY next.export_position"},
+     "SELECT readings.export_position, devices.name, readings.seq, readings.ts_ms, readings.temperature,"
+     " readings.humidity FROM readings JOIN devices ON devices.id = readings.device"
+     " WHERE readings.export_position > ?1 ORDER BY readings.export_position LIMIT ?2"},
     {&Statements::export_oldest_after,
      "SELECT committed_ms FROM readings WHERE export_position > ?1 ORDER BY export_position LIMIT 1"},
     {&Statements::export_cursor_select, "SELECT position FROM export_cursors WHERE exporter = ?1"},

@@ -22,7 +22,6 @@ struct Statements {
   sqlite::Statement reading_insert;
   sqlite::Statement export_position_select;
   sqlite::Statement export_position_update;
-  sqlite::Statement sample_insert;
   sqlite::Statement rejected_insert;
   sqlite::Statement rollup_upsert;
   sqlite::Statement device_after_commit;
@@ -35,14 +34,13 @@ struct Statements {
   // Withdrawing own copies of readings a peer gateway stored too (withdraw.cpp).
   sqlite::Statement readings_in_seq_range;
   sqlite::Statement reading_delete;
-  sqlite::Statement sample_delete;
   sqlite::Statement rollup_replace;
   sqlite::Statement rollup_delete;
   sqlite::Statement device_uncount_readings;
 
   // Queries.
   sqlite::Statement series_by_name;
-  sqlite::Statement samples_in_range;
+  sqlite::Statement readings_in_time_range;
   sqlite::Statement rollups_in_range;
   sqlite::Statement horizons_select;
 
@@ -50,9 +48,9 @@ struct Statements {
   sqlite::Statement horizon_raise;
   sqlite::Statement series_all;
   sqlite::Statement devices_all_watermarks;
-  sqlite::Statement samples_delete_chunk;
   sqlite::Statement rollups_delete_chunk;
   sqlite::Statement readings_delete_chunk;
+  sqlite::Statement reading_values_clear_chunk;
   sqlite::Statement rejected_delete_chunk;
 
   // Devices.
@@ -61,8 +59,7 @@ struct Statements {
   sqlite::Statement devices_list;
   sqlite::Statement device_by_name;
   sqlite::Statement series_of_device;
-  sqlite::Statement series_latest_sample;
-  sqlite::Statement sample_value;
+  sqlite::Statement device_latest_reading;
   sqlite::Statement device_has_data;
   sqlite::Statement device_forget;
   sqlite::Statement device_delete;

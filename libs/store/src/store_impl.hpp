@@ -62,10 +62,10 @@ class Store::Impl {
   Result<std::uint64_t> record_elsewhere(DeviceProgress& progress, std::uint64_t first, std::uint64_t last);
 
   // ---- withdraw.cpp ----
-  // Deletes this store's copies of the device's readings with seq in [first, last] (rows, samples;
-  // the rollups of the buckets they were in are recomputed from the remaining samples), except
-  // those whose hour bucket starts before `raw_horizon_ms` (retention thinned the samples it would
-  // be recomputed from): those are kept. Adds to summary.withdrawn / duplicates_kept.
+  // Deletes this store's copies of the device's readings with seq in [first, last] (the rollups of
+  // the buckets they were in are recomputed from the remaining readings), except those whose hour
+  // bucket starts before `raw_horizon_ms` (retention thinned the readings it would be recomputed
+  // from): those are kept. Adds to summary.withdrawn / duplicates_kept.
   Result<void> withdraw_readings(const DeviceProgress& progress, std::uint64_t first, std::uint64_t last,
                                  std::int64_t raw_horizon_ms, CommitSummary& summary);
   Result<std::int64_t> series_of(std::int64_t device_row, proto::Quantity quantity);
@@ -77,9 +77,9 @@ class Store::Impl {
   void forget_caches() noexcept;
 
   // ---- retention.cpp (also used by purge) ----
-  Result<std::uint64_t> delete_samples_before(std::int64_t series, std::int64_t before_ms);
   Result<std::uint64_t> delete_rollups_ending_by(std::int64_t series, std::int64_t width_ms, std::int64_t end_ms);
-  Result<void> delete_readings_before(std::int64_t device_row, std::int64_t before_ms, std::uint64_t max_seq);
+  // Readings rows older than before_ms with seq <= max_seq; returns how many went.
+  Result<std::uint64_t> delete_readings_before(std::int64_t device_row, std::int64_t before_ms, std::uint64_t max_seq);
   Result<void> delete_rejected_before(std::int64_t device_row, std::int64_t before_ms, std::uint64_t max_seq);
   Result<RetentionHorizons> load_horizons();
 

@@ -2,13 +2,14 @@
 // (ConsumedRange::withdraw_own_copies, docs/scaling.md): a resend can race the original to two
 // gateways, and the one with the higher identity gives its copy up, so each reading is stored
 // once across them. Rare (a gateway lost readings in flight and the device resent), so it favours
-// simplicity: the rollup buckets a withdrawn reading was in are recomputed from their samples.
+// simplicity: the rollup buckets a withdrawn reading was in are recomputed from the readings left.
 
 #include <set>
 #include <tuple>
 #include <vector>
 
 #include "buckets.hpp"
+#include "reading_values.hpp"
 #include "store_impl.hpp"
 
 namespace kelvin::store {
@@ -42,7 +43,11 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
   }
   if (copies.empty()) return {};
 
-  std::vector<std::int64_t> series;
+  struct Series {
+    std::int64_t id;
+    proto::Quantity quantity;
+  };
+  std::vector<Series> series;
   {
     auto& select = statements_.series_of_device;
     StatementReset reset(select);
@@ -51,11 +56,14 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
       auto row = select.step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      series.push_back(select.column_int64(0));
+      if (auto quantity = proto::parse_quantity(select.column_text(1))) {
+        series.push_back({select.column_int64(0), *quantity});
+      }
     }
   }
 
-  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> buckets;  // series, width, start
+  // (series index, width, start) of every bucket a withdrawn reading was in.
+  std::set<std::tuple<std::size_t, std::int64_t, std::int64_t>> buckets;
   std::int64_t withdrawn = 0;
   for (const Copy& copy : copies) {
     const auto hour = align_down(copy.ts_ms, kHourMs);
@@ -68,33 +76,31 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
     remove.bind(1, progress.row_id);
     remove.bind(2, sqlite::to_sql(copy.seq));
     if (auto done = remove.run(); !done) return std::move(done).error();
-    for (std::int64_t id : series) {
-      auto& sample = statements_.sample_delete;
-      StatementReset reset_sample(sample);
-      sample.bind(1, id);
-      sample.bind(2, copy.ts_ms);
-      sample.bind(3, sqlite::to_sql(copy.seq));
-      if (auto done = sample.run(); !done) return std::move(done).error();
-      for (std::int64_t width : kRollupWidths) buckets.emplace(id, width, align_down(copy.ts_ms, width).value_or(0));
+    for (std::size_t index = 0; index < series.size(); ++index) {
+      for (std::int64_t width : kRollupWidths) buckets.emplace(index, width, align_down(copy.ts_ms, width).value_or(0));
     }
     ++withdrawn;
     ++summary.withdrawn;
   }
   if (withdrawn == 0) return {};
 
-  for (const auto& [id, width, start] : buckets) {
+  for (const auto& [index, width, start] : buckets) {
+    const std::int64_t id = series[index].id;
+    const int value_column = 2 + value_index(series[index].quantity);
     BucketStats stats;
     {
-      auto& select = statements_.samples_in_range;
+      auto& select = statements_.readings_in_time_range;
       StatementReset reset(select);
-      select.bind(1, id);
+      select.bind(1, progress.row_id);
       select.bind(2, start);
       select.bind(3, start + width);
       for (;;) {
         auto row = select.step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        stats.add(select.column_int64(0), sqlite::from_sql_unsigned(select.column_int64(1)), select.column_double(2));
+        if (select.column_is_null(value_column)) continue;
+        stats.add(select.column_int64(0), sqlite::from_sql_unsigned(select.column_int64(1)),
+                  select.column_double(value_column));
       }
     }
     if (stats.count == 0) {

@@ -244,11 +244,11 @@ TEST_F(IngestTest, SeesWhatAnotherConnectionChanged) {
 }
 
 TEST_F(IngestTest, FailedCommitLeavesNoTraceInTheAck) {
-  // A trigger (test-only, via a second connection) makes the third sample of the next batch fail,
+  // A trigger (test-only, via a second connection) makes the third reading of the next batch fail,
   // after the first two readings were already inserted in the transaction.
   RawDatabase raw(path());
   raw.exec(
-      "CREATE TRIGGER refuse_666 BEFORE INSERT ON samples WHEN NEW.value = 666"
+      "CREATE TRIGGER refuse_666 BEFORE INSERT ON readings WHEN NEW.temperature = 666"
       " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
   commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
 

@@ -1,6 +1,6 @@
 // Upgrading stores written by earlier versions: the released schema version 1 (kelvin up to
 // 72cbb5b), development builds that wrote the export log under version 1, version 2 (before
-// devices.claimed_floor), and what stays refused.
+// devices.claimed_floor), version 3 (values in `samples`), and what stays refused.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -198,8 +198,23 @@ Rows schema_of(const fs::path& path) {
   return rows_of(path, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
 }
 
-// The tables the upgrades leave as they were: whole, except that version 3 adds a column to
-// devices (checked on its own), so devices is listed by its version 1 and 2 columns.
+// Every stored value as (series, ts_ms, seq, value): from `samples` up to version 3, from the
+// readings' value columns from version 4 on, so the same rows before and after an upgrade.
+constexpr const char* kValuesFromReadings =
+    "SELECT series.id, readings.ts_ms, readings.seq, readings.temperature FROM readings"
+    " JOIN series ON series.device = readings.device AND series.quantity = 'temperature'"
+    " WHERE readings.temperature IS NOT NULL"
+    " UNION ALL SELECT series.id, readings.ts_ms, readings.seq, readings.humidity FROM readings"
+    " JOIN series ON series.device = readings.device AND series.quantity = 'humidity'"
+    " WHERE readings.humidity IS NOT NULL ORDER BY 1, 2, 3";
+Rows values_of(const fs::path& path) {
+  const bool has_samples = !rows_of(path, "SELECT 1 FROM sqlite_schema WHERE name = 'samples'").empty();
+  return rows_of(path, has_samples ? "SELECT * FROM samples ORDER BY series, ts_ms, seq" : kValuesFromReadings);
+}
+
+// The data the upgrades keep as it was: the tables they leave alone, whole, except that version 3
+// adds a column to devices (checked on its own), so devices is listed by its version 1 and 2
+// columns; and every value, which version 4 moves into `readings`.
 constexpr const char* kDevicesVersion2Columns =
     "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total, status_state,"
     " status_firmware, status_dropped_total, status_at_ms FROM devices ORDER BY id";
@@ -207,7 +222,6 @@ const std::vector<std::string>& untouched_table_dumps() {
   static const std::vector<std::string> queries = {
       kDevicesVersion2Columns,
       "SELECT * FROM series ORDER BY id",
-      "SELECT * FROM samples ORDER BY series, ts_ms, seq",
       "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
       "SELECT * FROM rejected ORDER BY device, seq",
       "SELECT * FROM retention_horizons ORDER BY resolution",
@@ -217,6 +231,7 @@ const std::vector<std::string>& untouched_table_dumps() {
 std::vector<Rows> dump_untouched_tables(const fs::path& path) {
   std::vector<Rows> dumps;
   for (const auto& query : untouched_table_dumps()) dumps.push_back(rows_of(path, query));
+  dumps.push_back(values_of(path));
   return dumps;
 }
 
@@ -312,7 +327,7 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
@@ -489,56 +504,6 @@ TEST(StoreMigration, FailedUpgradeLeavesTheFileAsItWas) {
   EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_table_info('readings') WHERE name = 'export_position'"), 0);
 }
 
-// ---- Development builds: the export log under version 1 ----
-
-TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
-  TempDir tmp;
-  const fs::path path = tmp / "store.db";
-  {
-    auto opened = Store::open(path);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    Store& store = *opened;
-    commit_ok(store, batch_of("sensor-1", sequence(1, 3, kT0)), kT0);
-    commit_ok(store, batch_of("sensor-2", sequence(1, 2, kT0)), kT0 + kSecond);
-    // The newest positions (4, 5) disappear, the counter stays at 5.
-    ASSERT_TRUE(store.remove_device("sensor-2", /*purge_data=*/true).ok());
-    ASSERT_TRUE(store.advance_export_cursor("influxdb", 2, kT0 + kMinute).ok());
-  }
-  {
-    // What a build between 72cbb5b and version 2 wrote: today's schema without consumed_elsewhere
-    // and claimed_floor (dropping the column restores the CREATE TABLE text it had).
-    RawDatabase raw(path);
-    raw.exec("DROP TABLE consumed_elsewhere; ALTER TABLE devices DROP COLUMN claimed_floor; PRAGMA user_version = 1;");
-  }
-  const auto readings = rows_of(path, kReadingsWithPositions);
-  ASSERT_EQ(readings.size(), 3u);
-
-  {
-    auto opened = Store::open(path);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    Store& store = *opened;
-    auto cursor = store.export_cursor("influxdb");
-    ASSERT_TRUE(cursor.ok());
-    EXPECT_EQ(*cursor, 2u);
-    auto backlog = store.export_backlog(2);
-    ASSERT_TRUE(backlog.ok());
-    EXPECT_EQ(backlog->oldest_committed_ms, kT0) << "commit times are the real ones, not the upgrade's";
-    CommitSummary summary = commit_ok(store, batch_of("sensor-3", sequence(1, 1, kT0)), kT0 + kHour);
-    EXPECT_EQ(summary.stored, 1u);
-    auto batch = read_all(store, 3);
-    ASSERT_EQ(batch.readings.size(), 1u);
-    EXPECT_EQ(batch.readings[0].position, 6u) << "the counter is kept, not recomputed from the rows";
-  }
-  RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
-  auto after = rows_of(path, kReadingsWithPositions);
-  ASSERT_EQ(after.size(), 4u);
-  after.pop_back();  // sensor-3's new reading: a higher device id than sensor-1's
-  EXPECT_EQ(after, readings);
-  ASSERT_TRUE(opens(tmp / "fresh.db"));
-  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
-}
-
 TEST(StoreMigration, Version1WithHalfTheExportColumnsIsRefused) {
   TempDir tmp;
   const fs::path path = tmp / "store.db";
@@ -562,15 +527,15 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 4");
+    raw.exec("PRAGMA user_version = 5");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 4"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 5"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -599,7 +564,7 @@ TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -769,7 +734,7 @@ TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
 
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_version_2_tables(path), before);
   EXPECT_EQ(
@@ -847,12 +812,12 @@ TEST(StoreMigration, FailedUpgradeFromVersion2LeavesTheFileAsItWas) {
   EXPECT_EQ(dump_version_2_tables(path), tables);
 }
 
-TEST(StoreMigration, FreshStoreIsVersion3WithClaimedFloor) {
+TEST(StoreMigration, FreshStoreHasClaimedFloor) {
   TempDir tmp;
   const fs::path path = tmp / "store.db";
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(rows_of(path,
                     "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
                     " WHERE name = 'claimed_floor'"),
@@ -861,6 +826,161 @@ TEST(StoreMigration, FreshStoreIsVersion3WithClaimedFloor) {
   EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-1'"), 0);
   EXPECT_EQ(exec_code(path, "UPDATE devices SET claimed_floor = -1") & 0xff, SQLITE_CONSTRAINT);
   EXPECT_EQ(exec_code(path, "UPDATE devices SET claimed_floor = NULL") & 0xff, SQLITE_CONSTRAINT);
+}
+
+// ---- Development builds: the export log under version 1 ----
+
+TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  // What a build between 72cbb5b and version 2 wrote: version 2's schema without
+  // consumed_elsewhere. The newest position (6) is gone, as after a purge; the counter stays at 6.
+  write_version_2(path);
+  {
+    RawDatabase raw(path);
+    raw.exec(
+        "DELETE FROM samples WHERE series = 2 AND seq = 5; DELETE FROM readings WHERE export_position = 6;"
+        " DROP TABLE consumed_elsewhere; PRAGMA user_version = 1;");
+  }
+  const auto readings = rows_of(path, kReadingsWithPositions);
+  ASSERT_EQ(readings.size(), 5u);
+  const auto values = values_of(path);
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto cursor = store.export_cursor("influxdb");
+    ASSERT_TRUE(cursor.ok());
+    EXPECT_EQ(*cursor, 4u);
+    auto backlog = store.export_backlog(4);
+    ASSERT_TRUE(backlog.ok());
+    EXPECT_EQ(backlog->oldest_committed_ms, kT0 + 4 * kSecond) << "commit times are the real ones, not the upgrade's";
+    CommitSummary summary = commit_ok(store, batch_of("sensor-3", sequence(1, 1, kT0)), kT0 + kHour);
+    EXPECT_EQ(summary.stored, 1u);
+    auto batch = read_all(store, 5);
+    ASSERT_EQ(batch.readings.size(), 1u);
+    EXPECT_EQ(batch.readings[0].position, 7u) << "the counter is kept, not recomputed from the rows";
+  }
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  auto after = rows_of(path, kReadingsWithPositions);
+  ASSERT_EQ(after.size(), 6u);
+  after.erase(after.begin() + 5);  // sensor-3's new reading: device 3, after devices 1 and 2
+  EXPECT_EQ(after, readings);
+  auto after_values = values_of(path);
+  ASSERT_EQ(after_values.size(), values.size() + 1);  // and its temperature
+  after_values.pop_back();
+  EXPECT_EQ(after_values, values);
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+}
+
+// ---- Version 3: values in `samples`, a row per value ----
+
+// The version 2 file upgraded to 3 as version 3 did it (the very ALTER TABLE of schema.cpp), with
+// sensor-a holding a claim, a second quantity for sensor-b's seq 1 and a reading that waits above
+// the gap whose samples retention deleted (sensor-a seq 6, position 7).
+void write_version_3(const fs::path& path) {
+  write_version_2(path);
+  RawDatabase raw(path);
+  raw.exec(
+      "ALTER TABLE devices ADD COLUMN claimed_floor INTEGER NOT NULL DEFAULT 0 CHECK (claimed_floor >= 0);"
+      " UPDATE devices SET claimed_floor = 12 WHERE id = 2;"
+      " INSERT INTO series VALUES (3, 1, 'humidity'); INSERT INTO samples VALUES (3, 1735689600000, 1, 40.0);"
+      " INSERT INTO readings VALUES (2, 6, 1735689605000, 7, 1735689606000);"
+      " UPDATE counters SET value = 7 WHERE name = 'export_position';"
+      " PRAGMA user_version = 3;");
+}
+
+constexpr const char* kReadingsVersion4Columns =
+    "SELECT export_position, device, seq, ts_ms, committed_ms, temperature, humidity FROM readings"
+    " ORDER BY export_position";
+
+TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_3(path);
+  const auto values = values_of(path);
+  ASSERT_EQ(values.size(), 7u);
+  const auto identities = rows_of(path, kReadingsWithPositions);
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto b = store.device("sensor-b");
+    ASSERT_TRUE(b.ok() && b->has_value());
+    EXPECT_EQ((*b)->last_reading, reading(4, kT0 + 3 * kSecond, 21.5));
+    auto a = store.device("sensor-a");
+    ASSERT_TRUE(a.ok() && a->has_value());
+    EXPECT_EQ((*a)->last_reading, reading(5, kT0 + 4 * kSecond, 18.0)) << "seq 6 has no values left";
+    // Both quantities of sensor-b's seq 1 come back together; seq 6 counts as expired.
+    auto exported = read_all(store);
+    EXPECT_EQ(exported.expired, 1u);
+    EXPECT_EQ(exported.end_position, 7u);
+    ASSERT_EQ(exported.readings.size(), 6u);
+    EXPECT_EQ(exported.readings[0].reading, reading(1, kT0, 20.5, 40.0));
+    auto humidity = store.query(query_of("sensor-b", proto::Quantity::humidity, kT0, kT0 + kMinute, kMinute,
+                                         Resolution::raw));
+    ASSERT_TRUE(humidity.ok()) << humidity.error().message;
+    ASSERT_EQ(humidity->buckets.size(), 1u);
+    EXPECT_EQ(humidity->buckets[0].count, 1u);
+    EXPECT_DOUBLE_EQ(humidity->buckets[0].last, 40.0);
+  }
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(values_of(path), values);
+  EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
+  const Value none;
+  EXPECT_EQ(rows_of(path, kReadingsVersion4Columns),
+            (Rows{
+                {std::int64_t{1}, std::int64_t{1}, std::int64_t{1}, kT0, kT0 + kSecond, 20.5, 40.0},
+                {std::int64_t{2}, std::int64_t{1}, std::int64_t{2}, kT0 + kSecond, kT0 + kSecond, 21.0, none},
+                {std::int64_t{3}, std::int64_t{2}, std::int64_t{1}, kT0, kT0 + kSecond, 19.0, none},
+                {std::int64_t{4}, std::int64_t{2}, std::int64_t{2}, kT0 + kSecond, kT0 + kSecond, 19.5, none},
+                {std::int64_t{5}, std::int64_t{1}, std::int64_t{4}, kT0 + 3 * kSecond, kT0 + 4 * kSecond, 21.5, none},
+                {std::int64_t{6}, std::int64_t{2}, std::int64_t{5}, kT0 + 4 * kSecond, kT0 + 4 * kSecond, 18.0, none},
+                {std::int64_t{7}, std::int64_t{2}, std::int64_t{6}, kT0 + 5 * kSecond, kT0 + 6 * kSecond, none, none},
+            }));
+  EXPECT_EQ(raw.integer("SELECT claimed_floor FROM devices WHERE name = 'sensor-a'"), 12);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('samples', 'readings_version_3')"), 0);
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+
+  // The database itself still refuses a second copy of a reading.
+  EXPECT_EQ(exec_code(path, "INSERT INTO readings VALUES (8, 1, 1, 1735689600000, 1735689600000, 1.0, NULL)") & 0xff,
+            SQLITE_CONSTRAINT);
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_3(path);
+  {
+    // Not quite version 3: a table is in the way of the rename.
+    RawDatabase raw(path);
+    raw.exec("CREATE TABLE readings_version_3 (x INTEGER);");
+  }
+  const auto schema = schema_of(path);
+  const auto values = values_of(path);
+  const auto identities = rows_of(path, kReadingsWithPositions);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  const std::string& message = store.error().message;
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("version 3 to 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("renaming readings"), std::string::npos) << message;
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(values_of(path), values);
+  EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
 }
 
 }  // namespace

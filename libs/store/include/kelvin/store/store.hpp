@@ -9,7 +9,7 @@
 //    transaction as the data. A commit that returned is durable (WAL, synchronous=FULL).
 //  - Minute and hour rollups are maintained in the commit's transaction, so queries over long
 //    ranges read rollups and give the same answer as the raw samples would.
-//  - Retention deletes old samples, rollups and rejection records but never lowers an ack.
+//  - Retention deletes old readings, rollups and rejection records but never lowers an ack.
 //  - Expected failures return Result with a one-line message; nothing throws.
 
 #include <filesystem>
@@ -57,7 +57,7 @@ class Store {
   // never reported gives no buckets. Errc::invalid_argument for a malformed query.
   Result<QueryResult> query(const Query& query);
 
-  // Deletes raw samples and rejection records older than raw_days, minute rollups older than
+  // Deletes readings (raw values) and rejection records older than raw_days, minute rollups older than
   // minute_days and hour rollups older than hour_days (whole buckets ending at or before the
   // cutoff), in chunks of at most 10,000 rows per statement so other writers are not blocked for
   // long. Acks are untouched: a resend of a deleted reading is still a duplicate.

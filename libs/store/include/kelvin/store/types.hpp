@@ -57,8 +57,8 @@ struct ConsumedRange {
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
   // The peer stored these very readings, and this store is the one to give way if it stored some
-  // of them too (a resend raced the original to two gateways): its copies are withdrawn — rows,
-  // samples, and rollups recomputed — so the reading stays stored exactly once across gateways. A
+  // of them too (a resend raced the original to two gateways): its copies are withdrawn — rows
+  // deleted, rollups recomputed — so the reading stays stored exactly once across gateways. A
   // copy whose bucket retention has already thinned is kept (and counted as kept).
   bool withdraw_own_copies = false;
 };
@@ -98,7 +98,7 @@ struct CommitSummary {
   // failing the commit, keeps one such reading from blocking everyone else's batch.
   std::size_t invalid = 0;
   std::size_t withdrawn = 0;        // own copies withdrawn because a peer stored them (ConsumedRange)
-  std::size_t duplicates_kept = 0;  // such copies kept: their bucket's raw samples are gone
+  std::size_t duplicates_kept = 0;  // such copies kept: their bucket's raw values are gone
   std::vector<DeviceAck> acks;      // one per (well-formed) device present in the batch, in first-seen order
 };
 
@@ -182,7 +182,7 @@ struct DeviceInfo {
   std::string device_id;
   std::int64_t registered_ms = 0;              // 0 if never registered explicitly (seen first via telemetry)
   std::optional<std::int64_t> last_seen_ms;    // latest arrival of anything (reading, rejection or status)
-  std::optional<proto::Reading> last_reading;  // highest-ts stored reading still held as raw samples
+  std::optional<proto::Reading> last_reading;  // highest-ts stored reading that still has its values
   std::uint64_t acked_seq = 0;                 // the watermark: highest contiguous consumed seq
   std::uint64_t readings_stored = 0;           // ever stored (retention does not decrease it)
   std::uint64_t rejected_total = 0;            // rejected seqs ever recorded
@@ -190,7 +190,8 @@ struct DeviceInfo {
 };
 
 struct RetentionReport {
-  std::uint64_t raw_deleted = 0;     // raw samples (one per value of a reading)
+  std::uint64_t raw_deleted = 0;     // readings whose raw values went (with their row, or only
+                                     // the values of a row above the ack, which must stay)
   std::uint64_t minute_deleted = 0;  // minute rollup rows
   std::uint64_t hour_deleted = 0;    // hour rollup rows
 };
