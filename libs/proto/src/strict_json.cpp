@@ -84,17 +84,26 @@ class StrictDomBuilder {
 
 }  // namespace
 
+std::optional<JsonRefusal> refuse_raw_nul(std::string_view text) {
+  if (text.find('\0') == std::string_view::npos) return std::nullopt;
+  return JsonRefusal{RejectReason::malformed_json, "a raw NUL byte is not JSON"};
+}
+
+JsonRefusal duplicate_member_refusal(std::string_view name) {
+  return JsonRefusal{RejectReason::duplicate_member, "member '" + std::string(name) + "' is given twice in one object"};
+}
+
+JsonRefusal malformed_json_refusal() {
+  return JsonRefusal{RejectReason::malformed_json, "not well-formed JSON"};
+}
+
 std::variant<Json, JsonRefusal> parse_strict_json(std::string_view text) {
-  if (text.find('\0') != std::string_view::npos) {
-    return JsonRefusal{RejectReason::malformed_json, "a raw NUL byte is not JSON"};
-  }
+  if (auto refusal = refuse_raw_nul(text)) return *std::move(refusal);
   Json document;
   StrictDomBuilder builder(document);
   if (!Json::sax_parse(text, &builder)) {
-    if (const auto& name = builder.duplicate()) {
-      return JsonRefusal{RejectReason::duplicate_member, "member '" + *name + "' is given twice in one object"};
-    }
-    return JsonRefusal{RejectReason::malformed_json, "not well-formed JSON"};
+    if (const auto& name = builder.duplicate()) return duplicate_member_refusal(*name);
+    return malformed_json_refusal();
   }
   return document;
 }

@@ -8,6 +8,7 @@
 // Never throws: the SAX parser reports errors to the handler, which does not throw either.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -22,5 +23,10 @@ struct JsonRefusal {
 };
 
 std::variant<nlohmann::json, JsonRefusal> parse_strict_json(std::string_view text);
+
+// The refusals of both readers (this one and telemetry_facts.hpp), so they say the same thing.
+std::optional<JsonRefusal> refuse_raw_nul(std::string_view text);  // nullopt: there is none
+JsonRefusal duplicate_member_refusal(std::string_view name);
+JsonRefusal malformed_json_refusal();
 
 }  // namespace kelvin::proto::detail

@@ -1,50 +1,51 @@
 // Decoding runs on the gateway, where every payload comes from the network: each check here is a
-// counted rejection reason, never an exception or a crash.
+// counted rejection reason, never an exception or a crash. The JSON is read into the facts the
+// checks need (telemetry_facts.hpp) and the checks run on those, in a fixed order, so a payload
+// with several faults is always refused for the same one.
 
+#include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <variant>
 
 #include "kelvin/core/utf8.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
-#include "strict_json.hpp"
+#include "telemetry_facts.hpp"
 
 namespace kelvin::proto {
 namespace {
 
-using Json = nlohmann::json;
+using detail::JsonKind;
+using detail::ReadingFacts;
 
 Rejection reject(RejectReason reason, std::string detail, std::optional<std::uint64_t> seq = std::nullopt) {
   return Rejection{reason, seq, std::move(detail)};
 }
 
-// Decodes one reading object of a payload.
-std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t now_ms, const TelemetryLimits& limits) {
-  if (!item.is_object()) return reject(RejectReason::wrong_shape, "a reading must be a JSON object");
-  for (const auto& [key, _] : item.items()) {
-    if (key != "seq" && key != "ts" && key != "values") {
-      return reject(RejectReason::wrong_shape, "unexpected member '" + key + "'");
-    }
+// Checks one reading of a payload.
+std::variant<Reading, Rejection> decode_reading(ReadingFacts& item, std::int64_t now_ms,
+                                                const TelemetryLimits& limits) {
+  if (item.kind != JsonKind::object) return reject(RejectReason::wrong_shape, "a reading must be a JSON object");
+  if (item.first_unexpected) {
+    return reject(RejectReason::wrong_shape, "unexpected member '" + *item.first_unexpected + "'");
   }
-  auto seq_it = item.find("seq");
-  if (seq_it == item.end()) return reject(RejectReason::wrong_shape, "missing member 'seq'");
+  if (!item.seq) return reject(RejectReason::wrong_shape, "missing member 'seq'");
   // The upper bound keeps every seq representable in the store (SQLite integers are signed).
-  if (!seq_it->is_number_unsigned() || seq_it->get<std::uint64_t>() == 0 ||
-      seq_it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+  if (item.seq->kind != JsonKind::unsigned_integer || item.seq->unsigned_value == 0 ||
+      item.seq->unsigned_value > static_cast<std::uint64_t>(INT64_MAX)) {
     return reject(RejectReason::invalid_seq, "'seq' must be an integer from 1 to 2^63-1");
   }
   Reading reading;
-  reading.seq = seq_it->get<std::uint64_t>();
+  reading.seq = item.seq->unsigned_value;
 
-  auto ts_it = item.find("ts");
-  if (ts_it == item.end()) return reject(RejectReason::wrong_shape, "missing member 'ts'", reading.seq);
-  if (!ts_it->is_number_integer()) {
+  if (!item.ts) return reject(RejectReason::wrong_shape, "missing member 'ts'", reading.seq);
+  if (item.ts->kind != JsonKind::unsigned_integer && item.ts->kind != JsonKind::negative_integer) {
     return reject(RejectReason::wrong_shape, "'ts' must be an integer (Unix milliseconds)", reading.seq);
   }
-  if (ts_it->is_number_unsigned() && ts_it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+  if (item.ts->kind == JsonKind::unsigned_integer && item.ts->unsigned_value > static_cast<std::uint64_t>(INT64_MAX)) {
     return reject(RejectReason::timestamp_in_future, "'ts' is beyond any plausible time", reading.seq);
   }
-  reading.ts_ms = ts_it->get<std::int64_t>();
+  reading.ts_ms = item.ts->kind == JsonKind::unsigned_integer ? static_cast<std::int64_t>(item.ts->unsigned_value)
+                                                              : item.ts->negative_value;
   if (reading.ts_ms < limits.earliest_ts_ms) {
     return reject(RejectReason::timestamp_too_old,
                   "'ts' " + std::to_string(reading.ts_ms) + " is before 2020 (clock not set?)", reading.seq);
@@ -54,15 +55,19 @@ std::variant<Reading, Rejection> decode_reading(const Json& item, std::int64_t n
                   "'ts' is " + std::to_string((reading.ts_ms - now_ms) / 1000) + " s in the future", reading.seq);
   }
 
-  auto values_it = item.find("values");
-  if (values_it == item.end()) return reject(RejectReason::wrong_shape, "missing member 'values'", reading.seq);
-  if (!values_it->is_object()) return reject(RejectReason::wrong_shape, "'values' must be an object", reading.seq);
-  if (values_it->empty()) return reject(RejectReason::no_values, "'values' is empty", reading.seq);
-  for (const auto& [name, value] : values_it->items()) {
+  if (!item.values) return reject(RejectReason::wrong_shape, "missing member 'values'", reading.seq);
+  if (item.values->kind != JsonKind::object) {
+    return reject(RejectReason::wrong_shape, "'values' must be an object", reading.seq);
+  }
+  if (item.value_members.empty()) return reject(RejectReason::no_values, "'values' is empty", reading.seq);
+  // In name order, so the quantity a refusal names does not depend on the order the device chose.
+  std::sort(item.value_members.begin(), item.value_members.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& [name, value] : item.value_members) {
     auto quantity = parse_quantity(name);
     if (!quantity) return reject(RejectReason::unknown_quantity, "unknown quantity '" + name + "'", reading.seq);
     if (!value.is_number()) return reject(RejectReason::wrong_shape, "'" + name + "' must be a number", reading.seq);
-    const double v = value.get<double>();
+    const double v = value.number;
     const auto& range = info(*quantity);
     // JSON has no NaN or Infinity and the parser refuses overflowing literals such as 1e999;
     // the isfinite check keeps that true whatever parser sits underneath.
@@ -131,27 +136,26 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
                                                        std::to_string(limits.max_payload_bytes));
   }
   if (!is_valid_utf8(payload)) return refuse(RejectReason::invalid_utf8, "payload is not valid UTF-8");
-  auto parsed = detail::parse_strict_json(payload);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) {
+  auto read = detail::read_telemetry_facts(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&read)) {
     return refuse(refusal->reason, "payload: " + refusal->detail);
   }
-  const Json& document = std::get<Json>(parsed);
-  if (!document.is_object()) return refuse(RejectReason::wrong_shape, "payload must be a JSON object");
+  detail::PayloadFacts& facts = std::get<detail::PayloadFacts>(read);
+  if (facts.root_kind != JsonKind::object) return refuse(RejectReason::wrong_shape, "payload must be a JSON object");
 
-  auto batch = document.find("batch");
-  if (batch == document.end()) {
-    file_reading(decode_reading(document, now_ms, limits), out);
+  if (!facts.batch) {
+    file_reading(decode_reading(facts.root, now_ms, limits), out);
     return out;
   }
-  if (document.size() != 1) return refuse(RejectReason::wrong_shape, "a batch payload has only the member 'batch'");
-  if (!batch->is_array()) return refuse(RejectReason::wrong_shape, "'batch' must be an array");
-  if (batch->empty()) return refuse(RejectReason::batch_empty, "'batch' is empty");
-  if (batch->size() > limits.max_batch_readings) {
-    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(batch->size()) + " readings exceeds " +
-                                                     std::to_string(limits.max_batch_readings));
+  if (facts.root_members != 1) return refuse(RejectReason::wrong_shape, "a batch payload has only the member 'batch'");
+  if (facts.batch->kind != JsonKind::array) return refuse(RejectReason::wrong_shape, "'batch' must be an array");
+  if (facts.batch_elements.empty()) return refuse(RejectReason::batch_empty, "'batch' is empty");
+  if (facts.batch_elements.size() > limits.max_batch_readings) {
+    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(facts.batch_elements.size()) +
+                                                     " readings exceeds " + std::to_string(limits.max_batch_readings));
   }
-  out.accepted.reserve(batch->size());
-  for (const auto& item : *batch) {
+  out.accepted.reserve(facts.batch_elements.size());
+  for (auto& item : facts.batch_elements) {
     file_reading(decode_reading(item, now_ms, limits), out);
   }
   return out;

@@ -197,6 +197,33 @@ TEST(TelemetryCodec, RefusesAMemberNameGivenTwiceInOneObjectAtAnyDepth) {
   EXPECT_EQ(decode_telemetry(batch, kNow).accepted.size(), 2u);
 }
 
+TEST(TelemetryCodec, ARefusalNamesTheSameFaultWhateverTheMemberOrder) {
+  // Two unexpected members: the one first in name order is named, wherever it stands.
+  for (const char* payload : {R"({"zz":1,"seq":1,"ts":1799999999000,"values":{"temperature":20},"aa":2})",
+                              R"({"aa":2,"values":{"temperature":20},"ts":1799999999000,"seq":1,"zz":1})"}) {
+    auto decoded = decode_telemetry(payload, kNow);
+    ASSERT_EQ(decoded.rejected.size(), 1u) << payload;
+    EXPECT_EQ(decoded.rejected[0].reason, RejectReason::wrong_shape) << payload;
+    EXPECT_THAT(decoded.rejected[0].detail, HasSubstr("'aa'")) << payload;
+  }
+  // Two bad values: humidity sorts before temperature, so its fault is the one reported.
+  for (const char* payload : {R"({"seq":1,"ts":1799999999000,"values":{"temperature":"x","humidity":500}})",
+                              R"({"seq":1,"ts":1799999999000,"values":{"humidity":500,"temperature":"x"}})"}) {
+    auto decoded = decode_telemetry(payload, kNow);
+    ASSERT_EQ(decoded.rejected.size(), 1u) << payload;
+    EXPECT_EQ(decoded.rejected[0].reason, RejectReason::out_of_range) << payload;
+  }
+  // A repeated name deep inside an unexpected member is still a repeated name.
+  expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":20},"x":[1,{"a":1,"a":2}]})",
+                          RejectReason::duplicate_member);
+  // A batch element that is no object, and one with a member of its own named batch.
+  auto decoded = decode_telemetry(
+      R"({"batch":[[],{"seq":1,"ts":1799999999000,"values":{"temperature":20},"batch":[]}]})", kNow);
+  ASSERT_EQ(decoded.rejected.size(), 2u);
+  EXPECT_EQ(decoded.rejected[0].reason, RejectReason::wrong_shape);
+  EXPECT_THAT(decoded.rejected[1].detail, HasSubstr("'batch'"));
+}
+
 TEST(TelemetryCodec, AnswersEveryPayloadNearAValidOneWithoutThrowing) {
   std::string batch;
   append_batch_json(std::vector<Reading>{reading(1, 20, 40), reading(2, -21.5)}, batch);
