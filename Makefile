@@ -7,10 +7,11 @@
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
 #   make bench-fleet   1,000 to 10,000 devices with their own TLS connections: CPU, RSS, reconnect storm
+#   make bench-store   commits/s and CPU of the store alone (batches of 1,000 readings from 100 devices)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet clean
+.PHONY: all deps build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store clean
 
 all: build
 
@@ -57,6 +58,9 @@ bench-scale-out: release
 
 bench-fleet: release
 	@bench/fleet/run
+
+bench-store: release
+	@build/release/bin/store_bench
 
 clean:
 	rm -rf build .demo

@@ -136,7 +136,7 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
                                                        std::to_string(limits.max_payload_bytes));
   }
   if (!is_valid_utf8(payload)) return refuse(RejectReason::invalid_utf8, "payload is not valid UTF-8");
-  auto read = detail::read_telemetry_facts(payload);
+  auto read = detail::read_telemetry_facts(payload, limits.max_batch_readings);
   if (auto* refusal = std::get_if<detail::JsonRefusal>(&read)) {
     return refuse(refusal->reason, "payload: " + refusal->detail);
   }
@@ -149,9 +149,9 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
   }
   if (facts.root_members != 1) return refuse(RejectReason::wrong_shape, "a batch payload has only the member 'batch'");
   if (facts.batch->kind != JsonKind::array) return refuse(RejectReason::wrong_shape, "'batch' must be an array");
-  if (facts.batch_elements.empty()) return refuse(RejectReason::batch_empty, "'batch' is empty");
-  if (facts.batch_elements.size() > limits.max_batch_readings) {
-    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(facts.batch_elements.size()) +
+  if (facts.batch_size == 0) return refuse(RejectReason::batch_empty, "'batch' is empty");
+  if (facts.batch_size > limits.max_batch_readings) {
+    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(facts.batch_size) +
                                                      " readings exceeds " + std::to_string(limits.max_batch_readings));
   }
   out.accepted.reserve(facts.batch_elements.size());

@@ -36,21 +36,27 @@ std::uint32_t known_name_bit(Role role, std::string_view name) {
   return 0;
 }
 
+// An open container. Kept small: a hostile payload may nest thousands deep.
 struct Frame {
   bool is_object = false;
   Role role = Role::other;
+  std::uint32_t known_names = 0;       // objects: known_name_bit of the names seen
   std::size_t reading = kRootReading;  // whose facts, for roles reading and values
   std::size_t members = 0;             // objects: how many so far
-  std::uint32_t known_names = 0;       // objects: known_name_bit of the names seen
-  std::set<std::string> other_names;   // objects: the other names seen (empty: no allocation)
-  std::string key;                     // objects: the latest member name
+};
+
+// What an open object remembers of its member names beyond Frame::known_names.
+struct ObjectNames {
+  std::set<std::string> others;  // names without a bit (empty: no allocation)
+  std::string latest;            // the latest member name: the next value's
 };
 
 // nlohmann's SAX interface. A value event places the value where the grammar says it goes: the
 // root, the next element of the innermost array, or the member whose name came last.
 class FactsCollector {
  public:
-  explicit FactsCollector(PayloadFacts& facts) : facts_(facts) {}
+  FactsCollector(PayloadFacts& facts, std::size_t max_batch_elements)
+      : facts_(facts), max_batch_elements_(max_batch_elements) {}
 
   bool null() { return place(JsonValueFacts{JsonKind::null}); }
   bool boolean(bool /*value*/) { return place(JsonValueFacts{JsonKind::boolean}); }
@@ -73,13 +79,14 @@ class FactsCollector {
 
   bool key(Json::string_t& name) {
     Frame& object = open_.back();
+    ObjectNames& names = object_names_.back();
     if (const std::uint32_t bit = known_name_bit(object.role, name)) {
       if ((object.known_names & bit) != 0) return refuse_duplicate(name);
       object.known_names |= bit;
-    } else if (!object.other_names.insert(name).second) {
+    } else if (!names.others.insert(name).second) {
       return refuse_duplicate(name);
     }
-    object.key = name;
+    names.latest = name;
     ++object.members;
     return true;
   }
@@ -103,7 +110,7 @@ class FactsCollector {
       facts_.root_kind = value.kind;
       opened = Role::reading;
     } else if (Frame& parent = open_.back(); !parent.is_object) {
-      if (parent.role == Role::batch) {
+      if (parent.role == Role::batch && ++facts_.batch_size <= max_batch_elements_) {
         facts_.batch_elements.push_back(ReadingFacts{value.kind, {}, {}, {}, {}, {}});
         reading = facts_.batch_elements.size() - 1;
         opened = Role::reading;
@@ -112,7 +119,7 @@ class FactsCollector {
       reading = parent.reading;
       opened = place_reading_member(parent, value);
     } else if (parent.role == Role::values) {
-      reading_at(parent.reading).value_members.push_back(NamedValueFacts{parent.key, value});
+      reading_at(parent.reading).value_members.push_back(NamedValueFacts{object_names_.back().latest, value});
     }
     if (value.kind == JsonKind::object || value.kind == JsonKind::array) {
       Frame frame;
@@ -122,7 +129,8 @@ class FactsCollector {
       const bool fits = opened == Role::batch ? !frame.is_object : (opened == Role::other || frame.is_object);
       frame.role = fits ? opened : Role::other;
       frame.reading = reading;
-      open_.push_back(std::move(frame));
+      open_.push_back(frame);
+      if (frame.is_object) object_names_.emplace_back();
     }
     return true;
   }
@@ -130,7 +138,7 @@ class FactsCollector {
   // A member of a reading object; returns the role of the container the value opens.
   Role place_reading_member(const Frame& parent, const JsonValueFacts& value) {
     ReadingFacts& reading = reading_at(parent.reading);
-    const std::string& name = parent.key;
+    const std::string& name = object_names_.back().latest;
     if (name == "seq") {
       reading.seq = value;
     } else if (name == "ts") {
@@ -148,7 +156,10 @@ class FactsCollector {
   }
 
   bool close() {
-    if (open_.size() == 1 && open_.back().is_object) facts_.root_members = open_.back().members;
+    if (open_.back().is_object) {
+      if (open_.size() == 1) facts_.root_members = open_.back().members;
+      object_names_.pop_back();
+    }
     open_.pop_back();
     return true;
   }
@@ -159,16 +170,18 @@ class FactsCollector {
   }
 
   PayloadFacts& facts_;
-  std::vector<Frame> open_;  // the containers being read, innermost last
+  std::size_t max_batch_elements_;
+  std::vector<Frame> open_;                 // the containers being read, innermost last
+  std::vector<ObjectNames> object_names_;   // one per open object, innermost last
   std::optional<std::string> duplicate_;
 };
 
 }  // namespace
 
-std::variant<PayloadFacts, JsonRefusal> read_telemetry_facts(std::string_view text) {
+std::variant<PayloadFacts, JsonRefusal> read_telemetry_facts(std::string_view text, std::size_t max_batch_elements) {
   if (auto refusal = refuse_raw_nul(text)) return *std::move(refusal);
   PayloadFacts facts;
-  FactsCollector collector(facts);
+  FactsCollector collector(facts, max_batch_elements);
   if (!Json::sax_parse(text, &collector)) {
     if (const auto& name = collector.duplicate()) return duplicate_member_refusal(*name);
     return malformed_json_refusal();

@@ -54,10 +54,13 @@ struct PayloadFacts {
   std::size_t root_members = 0;       // when the root is an object
   std::optional<JsonValueFacts> batch;  // the root's member "batch"
   ReadingFacts root;                  // the root object read as a reading
-  std::vector<ReadingFacts> batch_elements;
+  std::size_t batch_size = 0;         // elements of the batch array
+  std::vector<ReadingFacts> batch_elements;  // the first max_batch_elements of them
 };
 
-// The facts, or why the text is not (strict) JSON: malformed_json or duplicate_member.
-std::variant<PayloadFacts, JsonRefusal> read_telemetry_facts(std::string_view text);
+// The facts, or why the text is not (strict) JSON: malformed_json or duplicate_member. Batch
+// elements beyond max_batch_elements are counted and checked for well-formedness only: such a
+// payload is refused as a whole.
+std::variant<PayloadFacts, JsonRefusal> read_telemetry_facts(std::string_view text, std::size_t max_batch_elements);
 
 }  // namespace kelvin::proto::detail
