@@ -151,8 +151,8 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
   if (facts.batch->kind != JsonKind::array) return refuse(RejectReason::wrong_shape, "'batch' must be an array");
   if (facts.batch_size == 0) return refuse(RejectReason::batch_empty, "'batch' is empty");
   if (facts.batch_size > limits.max_batch_readings) {
-    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(facts.batch_size) +
-                                                     " readings exceeds " + std::to_string(limits.max_batch_readings));
+    return refuse(RejectReason::batch_too_large, "batch of " + std::to_string(facts.batch_size) + " readings exceeds " +
+                                                     std::to_string(limits.max_batch_readings));
   }
   out.accepted.reserve(facts.batch_elements.size());
   for (auto& item : facts.batch_elements) {

@@ -23,7 +23,7 @@ enum class Role : std::uint8_t {
 constexpr std::size_t kRootReading = SIZE_MAX;  // Frame::reading of the root object
 
 // Member names every reading object or values object may hold, as bits: a repeat of one is found
-// without a lookup. Other names go to Frame::other_names.
+// without a lookup. Other names go to ObjectNames::others.
 std::uint32_t known_name_bit(Role role, std::string_view name) {
   if (role == Role::reading) {
     if (name == "seq") return 1U << 0;
@@ -171,8 +171,8 @@ class FactsCollector {
 
   PayloadFacts& facts_;
   std::size_t max_batch_elements_;
-  std::vector<Frame> open_;                 // the containers being read, innermost last
-  std::vector<ObjectNames> object_names_;   // one per open object, innermost last
+  std::vector<Frame> open_;                // the containers being read, innermost last
+  std::vector<ObjectNames> object_names_;  // one per open object, innermost last
   std::optional<std::string> duplicate_;
 };
 

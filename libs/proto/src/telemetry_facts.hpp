@@ -19,7 +19,16 @@ namespace kelvin::proto::detail {
 
 // A JSON value's type, with numbers as nlohmann's parser tells them apart: a non-negative integer
 // that fits 64 bits is unsigned, a negative one that fits is negative, every other number floating.
-enum class JsonKind : std::uint8_t { null, boolean, unsigned_integer, negative_integer, floating, string, object, array };
+enum class JsonKind : std::uint8_t {
+  null,
+  boolean,
+  unsigned_integer,
+  negative_integer,
+  floating,
+  string,
+  object,
+  array
+};
 
 struct JsonValueFacts {
   JsonKind kind = JsonKind::null;
@@ -51,10 +60,10 @@ struct ReadingFacts {
 
 struct PayloadFacts {
   JsonKind root_kind = JsonKind::null;
-  std::size_t root_members = 0;       // when the root is an object
-  std::optional<JsonValueFacts> batch;  // the root's member "batch"
-  ReadingFacts root;                  // the root object read as a reading
-  std::size_t batch_size = 0;         // elements of the batch array
+  std::size_t root_members = 0;              // when the root is an object
+  std::optional<JsonValueFacts> batch;       // the root's member "batch"
+  ReadingFacts root;                         // the root object read as a reading
+  std::size_t batch_size = 0;                // elements of the batch array
   std::vector<ReadingFacts> batch_elements;  // the first max_batch_elements of them
 };
 

@@ -217,8 +217,8 @@ TEST(TelemetryCodec, ARefusalNamesTheSameFaultWhateverTheMemberOrder) {
   expect_payload_rejected(R"({"seq":1,"ts":1799999999000,"values":{"temperature":20},"x":[1,{"a":1,"a":2}]})",
                           RejectReason::duplicate_member);
   // A batch element that is no object, and one with a member of its own named batch.
-  auto decoded = decode_telemetry(
-      R"({"batch":[[],{"seq":1,"ts":1799999999000,"values":{"temperature":20},"batch":[]}]})", kNow);
+  auto decoded =
+      decode_telemetry(R"({"batch":[[],{"seq":1,"ts":1799999999000,"values":{"temperature":20},"batch":[]}]})", kNow);
   ASSERT_EQ(decoded.rejected.size(), 2u);
   EXPECT_EQ(decoded.rejected[0].reason, RejectReason::wrong_shape);
   EXPECT_THAT(decoded.rejected[1].detail, HasSubstr("'batch'"));

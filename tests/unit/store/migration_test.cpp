@@ -921,8 +921,8 @@ TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
     EXPECT_EQ(exported.end_position, 7u);
     ASSERT_EQ(exported.readings.size(), 6u);
     EXPECT_EQ(exported.readings[0].reading, reading(1, kT0, 20.5, 40.0));
-    auto humidity = store.query(query_of("sensor-b", proto::Quantity::humidity, kT0, kT0 + kMinute, kMinute,
-                                         Resolution::raw));
+    auto humidity =
+        store.query(query_of("sensor-b", proto::Quantity::humidity, kT0, kT0 + kMinute, kMinute, Resolution::raw));
     ASSERT_TRUE(humidity.ok()) << humidity.error().message;
     ASSERT_EQ(humidity->buckets.size(), 1u);
     EXPECT_EQ(humidity->buckets[0].count, 1u);
