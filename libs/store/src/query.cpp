@@ -101,7 +101,7 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
     select.bind(1, device_row);
     select.bind(2, plan->start_ms);
     select.bind(3, plan->end_ms);
-    const int value_column = 2 + value_index(query.quantity);
+    const int value_column = kTimeRangeFirstValue + value_index(query.quantity);
     for (;;) {
       auto row = select.step();
       if (!row) return std::move(row).error();

@@ -30,7 +30,7 @@ std::optional<std::int64_t> cutoff_for(std::int64_t days, std::int64_t now_ms) {
   return cutoff;
 }
 
-// Runs a chunked DELETE (its last parameter is the LIMIT) until a chunk comes back short.
+// Runs a chunked DELETE or UPDATE (its last parameter is the LIMIT) until a chunk comes back short.
 template <class BindFirst>
 Result<std::uint64_t> delete_in_chunks(sqlite::Statement& statement, int limit_index, BindFirst bind_first) {
   std::uint64_t total = 0;

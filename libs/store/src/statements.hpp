@@ -9,6 +9,9 @@
 
 namespace kelvin::store {
 
+// The column of readings_in_time_range where a reading's values begin (reading_values.hpp).
+inline constexpr int kTimeRangeFirstValue = 2;
+
 struct Statements {
   // Connection state.
   sqlite::Statement data_version;
@@ -40,7 +43,7 @@ struct Statements {
 
   // Queries.
   sqlite::Statement series_by_name;
-  sqlite::Statement readings_in_time_range;
+  sqlite::Statement readings_in_time_range;  // ts_ms, seq, then the values from kTimeRangeFirstValue
   sqlite::Statement rollups_in_range;
   sqlite::Statement horizons_select;
 

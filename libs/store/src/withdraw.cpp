@@ -86,7 +86,7 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
 
   for (const auto& [index, width, start] : buckets) {
     const std::int64_t id = series[index].id;
-    const int value_column = 2 + value_index(series[index].quantity);
+    const int value_column = kTimeRangeFirstValue + value_index(series[index].quantity);
     BucketStats stats;
     {
       auto& select = statements_.readings_in_time_range;

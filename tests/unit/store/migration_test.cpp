@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -270,6 +271,30 @@ ExportBatch read_all(Store& store, std::uint64_t after = 0) {
   return batch.ok() ? std::move(*batch) : ExportBatch{};
 }
 
+using Dump = std::function<std::vector<Rows>(const fs::path&)>;
+
+// Opening `path` fails in the upgrade from `version`: the error names the file, the step
+// ("version N to N+1") and `cause`, and the file keeps its version, its schema and what `dump`
+// reads of it.
+void expect_failed_upgrade_changes_nothing(const fs::path& path, std::int64_t version, const std::string& cause,
+                                           const Dump& dump) {
+  const auto schema = schema_of(path);
+  const auto data = dump(path);
+
+  auto store = Store::open(path);
+  ASSERT_FALSE(store.ok());
+  const std::string& message = store.error().message;
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  const std::string step = "version " + std::to_string(version) + " to " + std::to_string(version + 1);
+  EXPECT_NE(message.find(step), std::string::npos) << message;
+  EXPECT_NE(message.find(cause), std::string::npos) << message;
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), version);
+  EXPECT_EQ(schema_of(path), schema);
+  EXPECT_EQ(dump(path), data);
+}
+
 // ---- Released version 1 ----
 
 TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
@@ -485,22 +510,12 @@ TEST(StoreMigration, FailedUpgradeLeavesTheFileAsItWas) {
   // Not quite the released schema: the migration's last step (creating consumed_elsewhere) fails,
   // after readings was rebuilt.
   write_released_version_1(path, "CREATE TABLE consumed_elsewhere (x INTEGER);");
-  const auto schema = schema_of(path);
-  const auto readings = rows_of(path, kReadingIdentities);
-  const auto untouched = dump_untouched_tables(path);
-
-  auto store = Store::open(path);
-  ASSERT_FALSE(store.ok());
-  const std::string& message = store.error().message;
-  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-  EXPECT_NE(message.find("version 1 to 2"), std::string::npos) << message;
-  EXPECT_NE(message.find("consumed_elsewhere"), std::string::npos) << message;
-
+  expect_failed_upgrade_changes_nothing(path, 1, "consumed_elsewhere", [](const fs::path& file) {
+    auto dumps = dump_untouched_tables(file);
+    dumps.push_back(rows_of(file, kReadingIdentities));
+    return dumps;
+  });
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
-  EXPECT_EQ(schema_of(path), schema);
-  EXPECT_EQ(rows_of(path, kReadingIdentities), readings);
-  EXPECT_EQ(dump_untouched_tables(path), untouched);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_table_info('readings') WHERE name = 'export_position'"), 0);
 }
 
@@ -796,20 +811,7 @@ TEST(StoreMigration, FailedUpgradeFromVersion2LeavesTheFileAsItWas) {
   const fs::path path = tmp / "store.db";
   // Not quite version 2: devices already has a claimed_floor column, so adding it fails.
   write_version_2(path, "ALTER TABLE devices ADD COLUMN claimed_floor TEXT;");
-  const auto schema = schema_of(path);
-  const auto tables = dump_version_2_tables(path);
-
-  auto store = Store::open(path);
-  ASSERT_FALSE(store.ok());
-  const std::string& message = store.error().message;
-  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-  EXPECT_NE(message.find("version 2 to 3"), std::string::npos) << message;
-  EXPECT_NE(message.find("claimed_floor"), std::string::npos) << message;
-
-  RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
-  EXPECT_EQ(schema_of(path), schema);
-  EXPECT_EQ(dump_version_2_tables(path), tables);
+  expect_failed_upgrade_changes_nothing(path, 2, "claimed_floor", dump_version_2_tables);
 }
 
 TEST(StoreMigration, FreshStoreHasClaimedFloor) {
@@ -965,22 +967,8 @@ TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
     RawDatabase raw(path);
     raw.exec("CREATE TABLE readings_version_3 (x INTEGER);");
   }
-  const auto schema = schema_of(path);
-  const auto values = values_of(path);
-  const auto identities = rows_of(path, kReadingsWithPositions);
-
-  auto store = Store::open(path);
-  ASSERT_FALSE(store.ok());
-  const std::string& message = store.error().message;
-  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-  EXPECT_NE(message.find("version 3 to 4"), std::string::npos) << message;
-  EXPECT_NE(message.find("renaming readings"), std::string::npos) << message;
-
-  RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
-  EXPECT_EQ(schema_of(path), schema);
-  EXPECT_EQ(values_of(path), values);
-  EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
+  // Every value and reading identity with its export position, among the rest.
+  expect_failed_upgrade_changes_nothing(path, 3, "renaming readings", dump_version_2_tables);
 }
 
 }  // namespace
