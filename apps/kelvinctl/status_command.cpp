@@ -88,7 +88,7 @@ int run_status(const StateOptions& options) {
             << "  status updates     " << s.count("status_updates") << " (" << s.count("status_rejected")
             << " rejected)\n"
             << "  latency            p50 " << s.integer("latency_p50_ms") << " ms, p99 " << s.integer("latency_p99_ms")
-            << " ms (reading taken to stored)\n";
+            << " ms (reading taken to stored, recent readings)\n";
   if (auto exported = s.counters.find("export"); exported != s.counters.end() && exported->is_object()) {
     print_export(*exported);
   } else {

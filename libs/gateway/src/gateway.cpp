@@ -65,8 +65,9 @@ Result<void> Gateway::start() {
       *store_,
       [this](std::string_view device_id, std::uint64_t seq) {
         if (!connected_.load()) return false;
-        return client_
-            ->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), proto::encode_ack(seq), 1, false)
+        // QoS 0: an ack is cumulative and a lost one is repaired by the device's resend
+        // (docs/protocol.md); QoS 1 would cost the broker two more packets per ack.
+        return client_->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), proto::encode_ack(seq), 0, false)
             .ok();
       },
       settings_.ingest);
@@ -418,6 +419,10 @@ void Gateway::write_stats() const {
   field("duplicates_kept", c.duplicates_kept);
   field("latency_p50_ms", c.latency_p50_ms);
   field("latency_p99_ms", c.latency_p99_ms);
+  field("arrival_latency_p50_ms", c.arrival_latency_p50_ms);
+  field("arrival_latency_p99_ms", c.arrival_latency_p99_ms);
+  field("commit_duration_p50_ms", c.commit_duration_p50_ms);
+  field("commit_duration_p99_ms", c.commit_duration_p99_ms);
   field("retained_telemetry_dropped", retained_telemetry_dropped_.load());
   field("subscriptions_refused", subscriptions_refused_.load());
   field("session_takeovers", session_takeovers_.load());

@@ -78,6 +78,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
       std::chrono::milliseconds(ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
   s.ingest.max_waiting_readings =
       ingest.integer("max_waiting_readings", s.ingest.max_waiting_readings, std::size_t{1}, std::size_t{10'000'000});
+  s.ingest.latency_window = std::chrono::milliseconds(
+      ingest.integer("latency_window_ms", s.ingest.latency_window.count(), 1'000, 3'600'000));
   s.share_group = ingest.string("share_group", "");
   // An MQTT share name is one topic level: no wildcards, no separators.
   if (s.share_group.find_first_of("/+#") != std::string::npos || s.share_group.size() > 64) {

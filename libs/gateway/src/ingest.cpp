@@ -25,7 +25,13 @@ std::int64_t system_now_ms() {
 }
 
 Ingest::Ingest(store::Store& store, AckSink ack_sink, IngestOptions options, WallClock clock)
-    : store_(store), ack_sink_(std::move(ack_sink)), options_(options), clock_(std::move(clock)) {}
+    : store_(store),
+      ack_sink_(std::move(ack_sink)),
+      options_(options),
+      clock_(std::move(clock)),
+      latency_(options.latency_window),
+      arrival_latency_(options.latency_window),
+      commit_duration_(options.latency_window) {}
 
 Ingest::~Ingest() {
   stop();
@@ -50,8 +56,13 @@ void Ingest::stop() {
 IngestCounters Ingest::counters() const {
   std::lock_guard lock(mutex_);
   IngestCounters out = counters_;
-  out.latency_p50_ms = latency_.percentile(0.50);
-  out.latency_p99_ms = latency_.percentile(0.99);
+  const auto now = SteadyClock::now();
+  out.latency_p50_ms = latency_.percentile(0.50, now);
+  out.latency_p99_ms = latency_.percentile(0.99, now);
+  out.arrival_latency_p50_ms = arrival_latency_.percentile(0.50, now);
+  out.arrival_latency_p99_ms = arrival_latency_.percentile(0.99, now);
+  out.commit_duration_p50_ms = commit_duration_.percentile(0.50, now);
+  out.commit_duration_p99_ms = commit_duration_.percentile(0.99, now);
   return out;
 }
 
@@ -95,7 +106,11 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
     if (rejection.seq) waiting_.rejected.push_back({std::string(device_id), *rejection.seq, rejection.reason, now_ms});
   }
   counters_.readings_accepted += decoded.accepted.size();
-  for (auto& reading : decoded.accepted) waiting_.readings.push_back({std::string(device_id), reading});
+  const auto taken = SteadyClock::now();
+  for (auto& reading : decoded.accepted) {
+    arrival_latency_.record(now_ms - reading.ts_ms, taken);
+    waiting_.readings.push_back({std::string(device_id), reading});
+  }
   // The commit thread sleeps until work arrives, then until the batch is full or old enough.
   if ((was_idle && !idle_locked()) || waiting_.readings.size() >= options_.batch_max_readings) work_ready_.notify_one();
 }
@@ -233,8 +248,10 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     return peer == peer_through.end() || ack.contiguous_seq > peer->second;
   };
   for (;;) {
+    const auto began = SteadyClock::now();
     auto summary = store_.commit(batch, clock_());
     if (summary) {
+      const auto ended = SteadyClock::now();
       if (summary->withdrawn + summary->duplicates_kept > 0) {
         spdlog::info(
             "ingest: {} readings another gateway stored too were withdrawn here ({} kept: retention "
@@ -262,7 +279,8 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       counters_.duplicates_kept += summary->duplicates_kept;
       counters_.acks_published += published;
       counters_.ack_failures += failed;
-      for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms);
+      for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms, ended);
+      commit_duration_.record(std::chrono::duration_cast<std::chrono::milliseconds>(ended - began).count(), ended);
       return;
     }
     {

@@ -138,6 +138,22 @@ TEST_F(IngestTest, AcknowledgesOnlyWhatIsCommitted) {
   for (const auto& ack : acks) EXPECT_LE(ack.seq, ack.stored_when_acked) << "an ack ran ahead of the store";
 }
 
+// With the clock fixed, a reading stamped 1000 - seq ms before "now" arrives and is committed that
+// late; a commit itself takes real time, well under a second here.
+TEST_F(IngestTest, ReportsWhereTheLatencyGoes) {
+  make_ingest();
+  EXPECT_EQ(ingest_->counters().latency_p99_ms, 0) << "no reading yet";
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) ingest_->handle_message("devices/d1/telemetry", reading(seq));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 4; }));
+  const IngestCounters c = ingest_->counters();
+  EXPECT_EQ(c.arrival_latency_p50_ms, 997);  // seqs 1..4: 999, 998, 997, 996; the 2nd smallest
+  EXPECT_EQ(c.arrival_latency_p99_ms, 999);
+  EXPECT_EQ(c.latency_p50_ms, 997);
+  EXPECT_EQ(c.latency_p99_ms, 999);
+  EXPECT_GE(c.commit_duration_p99_ms, c.commit_duration_p50_ms);
+  EXPECT_LT(c.commit_duration_p99_ms, 1000);
+}
+
 TEST_F(IngestTest, RetriesAFailedCommitAndAcknowledgesAfterIt) {
   WriteLockHolder lock(db_);
   make_ingest();

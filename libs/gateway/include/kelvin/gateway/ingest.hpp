@@ -28,11 +28,14 @@ namespace kelvin::gateway {
 
 struct IngestOptions {
   std::size_t batch_max_readings = 5000;          // commit at this many readings ...
-  std::chrono::milliseconds batch_max_delay{20};  // ... or this long after the first one waited
+  // ... or this long after the first one waited. Under load a commit takes longer than this and
+  // the next batch is what arrived meanwhile, so it bounds latency, not the commit rate.
+  std::chrono::milliseconds batch_max_delay{5};
   std::size_t max_waiting_readings = 200'000;     // backpressure threshold
   proto::TelemetryLimits limits;
   std::chrono::milliseconds retention_interval{3'600'000};
   std::chrono::milliseconds commit_retry_delay{1000};  // after a failed commit (disk full, locked)
+  std::chrono::milliseconds latency_window{60'000};    // latency percentiles cover 1–2 such windows
 };
 
 struct IngestCounters {
@@ -55,8 +58,15 @@ struct IngestCounters {
   std::uint64_t peer_ranges = 0;             // ranges other gateways reported consumed (docs/scaling.md)
   std::uint64_t readings_withdrawn = 0;      // own copies given up because a peer stored them too
   std::uint64_t duplicates_kept = 0;         // such copies kept: retention had thinned their buckets
-  std::int64_t latency_p50_ms = 0;           // reading ts → commit, readings stored since start
+  // Over the last one to two IngestOptions::latency_window: reading ts → commit, and where that
+  // time goes: reading ts → taken by the ingest (the device, the broker and this gateway's network
+  // thread), and how long each commit took (the store; one sample per commit).
+  std::int64_t latency_p50_ms = 0;
   std::int64_t latency_p99_ms = 0;
+  std::int64_t arrival_latency_p50_ms = 0;
+  std::int64_t arrival_latency_p99_ms = 0;
+  std::int64_t commit_duration_p50_ms = 0;
+  std::int64_t commit_duration_p99_ms = 0;
 };
 
 // Publishes {"seq":N} on devices/{id}/ack; returns false when it could not be queued.
@@ -124,7 +134,10 @@ class Ingest {
   std::chrono::steady_clock::time_point first_waiting_since_;
   bool stopping_ = false;
   IngestCounters counters_;
-  LatencyHistogram latency_;
+  // Mutable: reading a percentile moves the window on.
+  mutable RecentLatency latency_;          // reading ts → commit
+  mutable RecentLatency arrival_latency_;  // reading ts → handle_telemetry
+  mutable RecentLatency commit_duration_;  // store::Store::commit, per successful commit
   std::thread committer_;
 };
 
