@@ -17,6 +17,18 @@ namespace {
 std::uint64_t saturating_add(std::uint64_t total, std::uint64_t more) {
   return more > UINT64_MAX - total ? UINT64_MAX : total + more;
 }
+
+// A completion that throws must not end the commit thread.
+void tell(const TelemetryCompletion& done, TelemetryOutcome outcome) noexcept {
+  try {
+    done(std::move(outcome));
+  } catch (const std::exception& e) {
+    spdlog::error("ingest: a telemetry completion failed: {}", e.what());
+  } catch (...) {
+    spdlog::error("ingest: a telemetry completion failed");
+  }
+}
+
 }  // namespace
 
 std::int64_t system_now_ms() {
@@ -92,6 +104,38 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
     ++counters_.refused_while_stopping;
     return;
   }
+  take_decoded_locked(device_id, decoded, now_ms);
+}
+
+void Ingest::submit_telemetry(std::string_view device_id, std::string_view payload, TelemetryCompletion done) {
+  const std::int64_t now_ms = clock_();
+  proto::DecodedTelemetry decoded = proto::decode_telemetry(payload, now_ms, options_.limits);
+  if (decoded.payload_rejection) log_rejection(device_id, *decoded.payload_rejection);
+  for (const auto& rejection : decoded.rejected) log_rejection(device_id, rejection);
+
+  {
+    std::lock_guard lock(mutex_);
+    const bool full = waiting_.readings.size() >= options_.max_waiting_readings;
+    if (!stopping_ && !full) {
+      const bool was_idle = idle_locked();
+      take_decoded_locked(device_id, decoded, now_ms);
+      TelemetryOutcome outcome;
+      outcome.status = decoded.payload_rejection ? TelemetryOutcome::Status::refused : TelemetryOutcome::Status::stored;
+      outcome.accepted = decoded.accepted.size();
+      outcome.rejected = std::move(decoded.rejected);
+      outcome.payload_rejection = std::move(decoded.payload_rejection);
+      waiting_completions_.push_back({std::string(device_id), std::move(outcome), std::move(done)});
+      // A refused payload adds nothing else to wait for: the completion is the work.
+      if (was_idle) work_ready_.notify_one();
+      return;
+    }
+    ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);
+  }
+  tell(done, TelemetryOutcome{});  // unavailable; outside the lock
+}
+
+void Ingest::take_decoded_locked(std::string_view device_id, const proto::DecodedTelemetry& decoded,
+                                 std::int64_t now_ms) {
   ++counters_.messages;
   auto count_rejection = [this](const proto::Rejection& rejection) {
     ++counters_.rejected[static_cast<std::size_t>(rejection.reason)];
@@ -107,7 +151,7 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
   }
   counters_.readings_accepted += decoded.accepted.size();
   const auto taken = SteadyClock::now();
-  for (auto& reading : decoded.accepted) {
+  for (const auto& reading : decoded.accepted) {
     arrival_latency_.record(now_ms - reading.ts_ms, taken);
     waiting_.readings.push_back({std::string(device_id), reading});
   }
@@ -118,7 +162,7 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
 bool Ingest::idle_locked() const {
   // Floors are not in waiting_: they come from statuses, once those are recorded (commit()).
   return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty() &&
-         waiting_.elsewhere.empty();
+         waiting_.elsewhere.empty() && waiting_completions_.empty();
 }
 
 void Ingest::add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges) {
@@ -185,9 +229,11 @@ void Ingest::commit_loop() {
       waiting_ = {};
       std::vector<StatusUpdate> statuses = std::move(waiting_statuses_);
       waiting_statuses_.clear();
+      std::vector<PendingCompletion> completions = std::move(waiting_completions_);
+      waiting_completions_.clear();
       space_ready_.notify_all();
       lock.unlock();
-      commit(batch, statuses);
+      commit(batch, statuses, completions);
       lock.lock();
       continue;
     }
@@ -209,7 +255,8 @@ void Ingest::commit_loop() {
 
 // Runs on the commit thread without the lock. A failed commit is retried with the same batch until
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
-void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses) {
+void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
+                    std::vector<PendingCompletion>& completions) {
   for (const auto& update : statuses) {
     if (update.retained) {
       auto known = store_.device(update.device_id);
@@ -226,7 +273,10 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     if (update.oldest_seq) batch.floors.push_back({update.device_id, *update.oldest_seq});
   }
   const bool own_data = !batch.readings.empty() || !batch.rejected.empty() || !batch.floors.empty();
-  if (!own_data && batch.elsewhere.empty()) return;
+  if (!own_data && batch.elsewhere.empty()) {
+    complete(completions, nullptr);
+    return;
+  }
   // Devices this gateway heard from in the batch get their ack whatever it is (a resend needs one
   // even when nothing is new); the others only when it exceeds the watermark a peer reported (a
   // range from seq 1), which that peer acknowledged itself. Without peers' ranges every ack is ours.
@@ -281,6 +331,7 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       counters_.ack_failures += failed;
       for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms, ended);
       commit_duration_.record(std::chrono::duration_cast<std::chrono::milliseconds>(ended - began).count(), ended);
+      complete(completions, &*summary);
       return;
     }
     {
@@ -289,6 +340,7 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       if (stopping_) {
         spdlog::error("store: commit failed during shutdown, {} readings stay unacknowledged: {}",
                       batch.readings.size(), summary.error().message);
+        abandon(completions);
         return;  // not acknowledged, so the devices resend them after the restart
       }
     }
@@ -297,6 +349,34 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     }
     std::this_thread::sleep_for(options_.commit_retry_delay);
   }
+}
+
+void Ingest::complete(std::vector<PendingCompletion>& completions, const store::CommitSummary* summary) {
+  for (auto& pending : completions) {
+    std::optional<std::uint64_t> acked;
+    if (summary != nullptr) {
+      for (const auto& ack : summary->acks) {
+        if (ack.device_id == pending.device_id) acked = ack.contiguous_seq;
+      }
+    }
+    if (!acked) {
+      // The commit did not touch the device (a refused payload, resends only of a peer's
+      // readings): its ack is the store's.
+      auto stored = store_.acked_seq(pending.device_id);
+      if (!stored) {
+        spdlog::error("store: cannot read the ack of {}: {}", pending.device_id, stored.error().message);
+        tell(pending.done, TelemetryOutcome{});
+        continue;
+      }
+      acked = *stored;
+    }
+    pending.outcome.acked_seq = *acked;
+    tell(pending.done, std::move(pending.outcome));
+  }
+}
+
+void Ingest::abandon(std::vector<PendingCompletion>& completions) {
+  for (auto& pending : completions) tell(pending.done, TelemetryOutcome{});
 }
 
 }  // namespace kelvin::gateway

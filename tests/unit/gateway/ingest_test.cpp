@@ -222,5 +222,118 @@ TEST_F(IngestTest, StopCommitsWhatWasTakenBeforeIt) {
   EXPECT_EQ(acks_.acks().back().seq, 10u);
 }
 
+// submit_telemetry(): telemetry that does not come through the broker (HTTPS). Each completion is
+// recorded with the store's watermark seen from another connection at the moment it is told.
+class SubmittedTelemetry {
+ public:
+  struct Told {
+    TelemetryOutcome outcome;
+    std::uint64_t stored_when_told = 0;
+  };
+
+  explicit SubmittedTelemetry(std::filesystem::path db) : db_(std::move(db)) {}
+
+  TelemetryCompletion completion(std::string device_id) {
+    return [this, device_id](TelemetryOutcome outcome) {
+      auto observer = store::Store::open(db_);
+      const std::uint64_t stored = observer ? acked_seq(*observer, device_id) : 0;
+      std::lock_guard lock(mutex_);
+      told_.push_back({std::move(outcome), stored});
+    };
+  }
+
+  std::vector<Told> told() const {
+    std::lock_guard lock(mutex_);
+    return told_;
+  }
+
+ private:
+  std::filesystem::path db_;
+  mutable std::mutex mutex_;
+  std::vector<Told> told_;
+};
+
+std::string batch_of(std::initializer_list<std::string> readings) {
+  std::string out = R"({"batch":[)";
+  for (const auto& r : readings) out += (out.back() == '[' ? "" : ",") + r;
+  return out + "]}";
+}
+
+TEST_F(IngestTest, SubmittedTelemetryIsToldItsAckOnlyAfterTheCommit) {
+  SubmittedTelemetry submitted(db_);
+  make_ingest();
+  ingest_->submit_telemetry("d1", batch_of({reading(1), reading(2), reading(3)}), submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  const auto told = submitted.told().front();
+  EXPECT_EQ(told.outcome.status, TelemetryOutcome::Status::stored);
+  EXPECT_EQ(told.outcome.accepted, 3u);
+  EXPECT_EQ(told.outcome.acked_seq, 3u);
+  EXPECT_TRUE(told.outcome.rejected.empty());
+  EXPECT_GE(told.stored_when_told, 3u) << "told before the readings were committed";
+  // The device's ack goes out on MQTT as well, for a device that also listens there.
+  ASSERT_FALSE(acks_.acks().empty());
+  EXPECT_EQ(acks_.acks().back().seq, 3u);
+}
+
+TEST_F(IngestTest, SubmittedTelemetryNamesRefusedReadingsAndAPayloadRefusedWhole) {
+  SubmittedTelemetry submitted(db_);
+  make_ingest();
+  const std::string too_hot = R"({"seq":2,"ts":)" + std::to_string(kNowMs - 500) + R"(,"values":{"temperature":900}})";
+  ingest_->submit_telemetry("d1", batch_of({reading(1), too_hot}), submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  ingest_->submit_telemetry("d1", R"({"seq":3,"ts":)", submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 2; }));
+  const auto told = submitted.told();
+  EXPECT_EQ(told[0].outcome.status, TelemetryOutcome::Status::stored);
+  EXPECT_EQ(told[0].outcome.accepted, 1u);
+  ASSERT_EQ(told[0].outcome.rejected.size(), 1u);
+  EXPECT_EQ(told[0].outcome.rejected[0].reason, proto::RejectReason::out_of_range);
+  EXPECT_EQ(told[0].outcome.acked_seq, 2u) << "a refused reading with a seq is consumed";
+  EXPECT_EQ(told[1].outcome.status, TelemetryOutcome::Status::refused);
+  ASSERT_TRUE(told[1].outcome.payload_rejection.has_value());
+  EXPECT_EQ(told[1].outcome.payload_rejection->reason, proto::RejectReason::malformed_json);
+  EXPECT_EQ(told[1].outcome.acked_seq, 2u) << "a refused payload still learns where the device stands";
+}
+
+TEST_F(IngestTest, SubmittedTelemetryIsRefusedAtOnceWhileTheStoreIsBehind) {
+  options_.max_waiting_readings = 2;
+  options_.batch_max_readings = 2;
+  SubmittedTelemetry submitted(db_);
+  WriteLockHolder lock(db_);
+  make_ingest();
+  // The commit thread takes the first two and keeps failing with them; two more fill the queue.
+  ingest_->submit_telemetry("d1", batch_of({reading(1), reading(2)}), submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().commit_failures >= 1; }));
+  ingest_->submit_telemetry("d1", batch_of({reading(3), reading(4)}), submitted.completion("d1"));
+  // Full: told at once, on this thread, and nothing taken.
+  ingest_->submit_telemetry("d1", batch_of({reading(5)}), submitted.completion("d1"));
+  ASSERT_EQ(submitted.told().size(), 1u);
+  EXPECT_EQ(submitted.told()[0].outcome.status, TelemetryOutcome::Status::unavailable);
+  EXPECT_EQ(ingest_->counters().refused_while_full, 1u);
+  lock.release();
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 3; }));
+  ingest_->stop();
+  const auto told = submitted.told();
+  EXPECT_EQ(told[1].outcome.status, TelemetryOutcome::Status::stored);
+  EXPECT_EQ(told[2].outcome.status, TelemetryOutcome::Status::stored);
+  EXPECT_EQ(told[2].outcome.acked_seq, 4u);
+  EXPECT_EQ(acked_seq(*store_, "d1"), 4u);
+}
+
+TEST_F(IngestTest, SubmittedTelemetryLeftUncommittedByStopIsToldUnavailable) {
+  SubmittedTelemetry submitted(db_);
+  WriteLockHolder lock(db_);
+  make_ingest();
+  ingest_->submit_telemetry("d1", batch_of({reading(1)}), submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().commit_failures >= 1; }));
+  ingest_->stop();
+  ingest_->submit_telemetry("d1", batch_of({reading(2)}), submitted.completion("d1"));
+  const auto told = submitted.told();
+  ASSERT_EQ(told.size(), 2u) << "every submission is told, also when nothing could be stored";
+  EXPECT_EQ(told[0].outcome.status, TelemetryOutcome::Status::unavailable);
+  EXPECT_EQ(told[1].outcome.status, TelemetryOutcome::Status::unavailable);
+  EXPECT_GE(ingest_->counters().refused_while_stopping, 1u);
+}
+
 }  // namespace
 }  // namespace kelvin::gateway

@@ -55,6 +55,7 @@ struct IngestCounters {
   std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
   std::uint64_t refused_while_stopping = 0;  // messages that arrived after stop() began
+  std::uint64_t refused_while_full = 0;      // submit_telemetry() calls refused: the store was behind
   std::uint64_t peer_ranges = 0;             // ranges other gateways reported consumed (docs/scaling.md)
   std::uint64_t readings_withdrawn = 0;      // own copies given up because a peer stored them too
   std::uint64_t duplicates_kept = 0;         // such copies kept: retention had thinned their buckets
@@ -75,6 +76,25 @@ using AckSink = std::function<bool(std::string_view device_id, std::uint64_t con
 // commit thread after the commit and the acks: the peers' notice (peer_sync.hpp) is built here.
 using CommitListener = std::function<void(const store::IngestBatch& batch, const store::CommitSummary& summary)>;
 using WallClock = std::function<std::int64_t()>;  // Unix milliseconds
+
+// What became of telemetry handed to Ingest::submit_telemetry().
+struct TelemetryOutcome {
+  enum class Status {
+    stored,       // committed (new readings, resends of stored ones, refused readings with a seq)
+    refused,      // the payload as a whole was refused (payload_rejection): nothing was taken
+    unavailable,  // not taken or not committed: the ingest is stopping, or the store is behind
+  };
+  Status status = Status::unavailable;
+  // The device's ack after the commit (docs/protocol.md): every seq up to it is consumed. Also
+  // set for a refused payload, so the device learns where it stands. 0 when unavailable.
+  std::uint64_t acked_seq = 0;
+  std::size_t accepted = 0;                   // readings that passed validation (new or resent)
+  std::vector<proto::Rejection> rejected;     // readings refused one by one
+  std::optional<proto::Rejection> payload_rejection;
+};
+// Told exactly once, on the commit thread (or at once on the caller's thread when nothing was
+// taken): it must not block and must not call back into the Ingest.
+using TelemetryCompletion = std::function<void(TelemetryOutcome)>;
 
 std::int64_t system_now_ms();
 
@@ -97,6 +117,13 @@ class Ingest {
   // `kelvinctl device remove --purge`) it is ignored instead of bringing the device back.
   void handle_message(std::string_view topic, std::string_view payload, bool retained = false);
 
+  // Thread-safe, never blocks: telemetry that does not come through the broker (HTTPS). The
+  // payload is the wire protocol's; `done` is told after the commit that holds its readings and
+  // after the device's ack was published, so a caller that answers then answers the truth. When
+  // max_waiting_readings wait already, or the ingest is stopping, `done` is told `unavailable` at
+  // once and nothing is taken (the device resends later).
+  void submit_telemetry(std::string_view device_id, std::string_view payload, TelemetryCompletion done);
+
   // Thread-safe, never blocks for long. Seqs other gateways sharing the broker consumed: committed
   // with the next batch, so the acks move over them and resends of them are not stored here.
   void add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges);
@@ -112,12 +139,25 @@ class Ingest {
     std::optional<std::uint64_t> oldest_seq;  // becomes a SeqFloor once the status is recorded
     bool retained = false;
   };
+  // A submit_telemetry() call waiting for the commit of its readings.
+  struct PendingCompletion {
+    std::string device_id;
+    TelemetryOutcome outcome;  // all but acked_seq, filled in when it was taken
+    TelemetryCompletion done;
+  };
+  // Counts a decoded payload and appends what it holds to waiting_; mutex_ held, not stopping.
+  void take_decoded_locked(std::string_view device_id, const proto::DecodedTelemetry& decoded, std::int64_t now_ms);
+  // Tells each completion its ack: from `summary` when the commit acknowledged its device, else
+  // the store's. Runs on the commit thread.
+  void complete(std::vector<PendingCompletion>& completions, const store::CommitSummary* summary);
+  static void abandon(std::vector<PendingCompletion>& completions);  // tells each `unavailable`
   void handle_telemetry(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
   void handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms);
   bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();
-  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses);
+  void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
+              std::vector<PendingCompletion>& completions);
 
   store::Store& store_;
   AckSink ack_sink_;
@@ -131,6 +171,7 @@ class Ingest {
   store::IngestBatch waiting_;
   CommitListener commit_listener_;
   std::vector<StatusUpdate> waiting_statuses_;
+  std::vector<PendingCompletion> waiting_completions_;
   std::chrono::steady_clock::time_point first_waiting_since_;
   bool stopping_ = false;
   IngestCounters counters_;
