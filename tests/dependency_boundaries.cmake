@@ -29,6 +29,7 @@ rule(nlohmann_json "^nlohmann/" "^(libs/[^/]+/src|ports/[^/]+/src|apps)/"
 rule(tomlplusplus "^toml\\+\\+/" "^libs/config/" "libs/config")
 rule(spdlog "^spdlog/" "^(libs/gateway|apps)/" "libs/gateway and apps/")
 rule(CLI11 "^CLI/" "^apps/" "apps/")
+rule(Boost "^boost/" "^libs/http/src/" "libs/http's implementation files (libs/http/src)")
 rule(GoogleTest "^(gtest|gmock)/" "^$" "tests/ only")
 
 # The patterns themselves are checked first, so a typo cannot make the scan pass vacuously:
@@ -37,7 +38,8 @@ set(samples
   "openssl/rand.h=OpenSSL" "openssl/x509v3.h=OpenSSL" "mosquitto.h=libmosquitto" "mqtt_protocol.h=libmosquitto"
   "sqlite3.h=SQLite" "curl/curl.h=libcurl" "zlib.h=zlib" "nlohmann/json.hpp=nlohmann_json"
   "toml++/toml.h=tomlplusplus" "spdlog/spdlog.h=spdlog" "CLI/CLI.hpp=CLI11" "gtest/gtest.h=GoogleTest"
-  "string=" "openssl.hpp=" "kelvin/crypto/openssl.hpp=" "sqlite3.hpp=" "curl.h=")
+  "boost/beast/http.hpp=Boost" "boost/asio/ssl.hpp=Boost"
+  "string=" "openssl.hpp=" "kelvin/crypto/openssl.hpp=" "sqlite3.hpp=" "curl.h=" "kelvin/http/server.hpp=")
 function(rule_of header out)
   set(found "")
   foreach(name IN LISTS rules)

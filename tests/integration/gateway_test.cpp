@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "device_probe.hpp"
 #include "installation.hpp"
@@ -178,6 +180,47 @@ TEST_F(Gateway, RevokedDeviceIsDisconnectedAndCannotReconnect) {
       install_.request(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 20, 50), "devices/sensor-01/ack");
   EXPECT_EQ(reply.out, "devices/sensor-01/ack {\"seq\":1}\n") << reply.err;
   EXPECT_EQ(acked("sensor-02"), 0u);
+}
+
+// The HTTPS server kelvin-gateway starts (docs/gateway.md, "HTTPS server"), met by Debian's curl
+// trusting the installation's CA: health answers, the statistics count it, and a device revoked
+// with kelvinctl is refused by new HTTPS connections once the gateway notices the new CRL.
+TEST_F(Gateway, ServesHealthOverHttpsCountsItAndLoadsANewCrl) {
+  std::optional<int> port;
+  ASSERT_TRUE(wait_until([&] { return (port = install_.http_port()).has_value(); }, 10s)) << install_.stats().dump();
+  const std::string ca = (install_.pki_dir() / "ca.crt").string();
+  auto curl = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"curl", "-sS", "--max-time", "20", "--cacert", ca};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("https://localhost:" + std::to_string(*port) + "/api/v1/health");
+    return kelvin::testing::run_command(argv);
+  };
+  auto health = curl({"-D", "-"});
+  ASSERT_EQ(health.exit_code, 0) << kelvin::testing::describe(health);
+  EXPECT_THAT(health.out, HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(health.out, HasSubstr("Strict-Transport-Security: max-age=31536000\r\n"));
+  EXPECT_THAT(health.out, HasSubstr("\r\n\r\n{\"status\":\"ok\"}"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto http = install_.stats().value("http", nlohmann::json::object());
+        return http.value("requests", 0) == 1 && http.value("responses_2xx", 0) == 1 &&
+               http.value("connections_accepted", 0) == 1;
+      },
+      10s))
+      << install_.stats().dump();
+  for (const char* counter : {"connections_refused", "connections_active", "handshake_failures", "timeouts",
+                              "responses_3xx", "responses_4xx", "responses_5xx", "handler_exceptions"}) {
+    EXPECT_TRUE(install_.stats()["http"].contains(counter)) << counter;
+  }
+
+  // A device certificate is accepted, until kelvinctl revokes it.
+  const std::vector<std::string> as_sensor2 = {"--cert", sensor2_.cert.string(), "--key", sensor2_.key.string()};
+  ASSERT_EQ(curl(as_sensor2).out, R"({"status":"ok"})");
+  install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "revoke", "sensor-02"});
+  EXPECT_TRUE(wait_until([&] { return curl(as_sensor2).exit_code != 0; }, 15s)) << "the revoked device is still served";
+  EXPECT_THAT(install_.gateway_log(), HasSubstr("https: loaded the changed CRL"));
+  EXPECT_EQ(curl(std::vector<std::string>{"--cert", sensor1_.cert.string(), "--key", sensor1_.key.string()}).out,
+            R"({"status":"ok"})");
 }
 
 TEST_F(Gateway, DeviceCannotPublishForAnotherDevice) {
@@ -360,6 +403,7 @@ class BrokerIdentity : public ::testing::Test {
     install_.start_gateway(/*wait_until_connected=*/false);
     ASSERT_TRUE(wait_until([&] { return install_.gateway_log().find("cannot connect") != std::string::npos; }, 20s))
         << "the ingest did not report a refused broker";
+    ASSERT_TRUE(wait_until([&] { return !install_.stats().is_null(); }, 10s)) << "no statistics written";
     EXPECT_EQ(install_.stats().value("connected", 0), 0);
     EXPECT_THAT(install_.gateway_log(), HasSubstr("TLS"));
   }

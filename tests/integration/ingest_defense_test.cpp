@@ -148,6 +148,7 @@ TEST(IngestAgainstABrokerThatRefuses, RefusedSubscriptionsAreLoggedAsErrorsAndCo
   const auto config = install.root() / "external-gateway.toml";
   std::ofstream(config) << "state_dir = \"" << state.string() << "\"\n"
                         << "stats_interval_ms = 100\n"
+                        << "[http]\nenabled = false\n"  // no PKI of its own in this state dir
                         << "[broker]\nmode = \"external\"\nhost = \"localhost\"\nport = " << broker.port() << "\n"
                         << "ca_file = \"" << (pki / "ca.crt").string() << "\"\n"
                         << "cert_file = \"" << (pki / "services" / "svc-gateway" / "svc-gateway.crt").string() << "\"\n"

@@ -25,7 +25,12 @@ Installation::Installation() : port_(free_tcp_port()) {
   fs::create_directories(state_dir());
   fs::permissions(state_dir(), fs::perms::owner_all);
   kelvinctl({"pki", "--dir", pki_dir().string(), "init"});
+  // [http] comes before [broker], which stays last: tests append broker keys (peer_gateways).
+  // The HTTPS server takes a free loopback port, reported in gateway-stats.json ("http"."port").
   std::ofstream(config_file()) << "state_dir = \"" << state_dir().string() << "\"\n"
+                               << "[http]\n"
+                               << "bind = \"127.0.0.1\"\n"
+                               << "port = 0\n"
                                << "[broker]\n"
                                << "bind = \"127.0.0.1\"\n"
                                << "port = " << port_ << "\n"
@@ -111,6 +116,12 @@ std::optional<int> Installation::broker_pid() const {
   auto s = stats();
   if (s.is_null() || !s.contains("broker_pid") || s["broker_pid"].get<int>() <= 0) return std::nullopt;
   return s["broker_pid"].get<int>();
+}
+
+std::optional<int> Installation::http_port() const {
+  auto s = stats();
+  if (s.is_null() || !s.contains("http") || s["http"].value("port", 0) <= 0) return std::nullopt;
+  return s["http"]["port"].get<int>();
 }
 
 // The arguments every Mosquitto client program needs to connect as `files` (QoS 1).

@@ -56,6 +56,9 @@ class Installation {
   // The gateway's latest statistics (gateway-stats.json); null when not written yet.
   nlohmann::json stats() const;
   std::optional<int> broker_pid() const;
+  // The HTTPS server's port (the config asks for an ephemeral one), from gateway-stats.json;
+  // nullopt before the statistics show it.
+  std::optional<int> http_port() const;
 
   // mosquitto_pub as `files` (QoS 1) on localhost:port(); returns its result.
   CommandResult publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,

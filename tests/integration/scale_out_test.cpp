@@ -81,6 +81,7 @@ class ScaleOut : public ::testing::Test {
     const fs::path service = a_.pki_dir() / "services" / kPeer;
     std::ofstream(b_config()) << "state_dir = \"" << b_state().string() << "\"\n"
                               << "service_identity = \"" << kPeer << "\"\n"
+                              << "[http]\nenabled = false\n"  // B has no PKI dir of its own
                               << "[broker]\nmode = \"external\"\nhost = \"localhost\"\n"
                               << "port = " << a_.port() << "\n"
                               << "ca_file = \"" << (a_.pki_dir() / "ca.crt").string() << "\"\n"

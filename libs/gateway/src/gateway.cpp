@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kelvin/core/files.hpp"
+#include "kelvin/gateway/api_routes.hpp"
+#include "kelvin/gateway/telemetry_route.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
@@ -41,6 +43,39 @@ std::string export_stats_json(const ExporterStats& stats) {
   };
   // A server's error text may hold anything; replacing bad UTF-8 keeps the file valid JSON.
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The "http" object of gateway-stats.json.
+std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c) {
+  nlohmann::json json = {
+      {"port", port},
+      {"connections_accepted", c.connections_accepted},
+      {"connections_refused", c.connections_refused},
+      {"connections_active", c.connections_active},
+      {"handshake_failures", c.handshake_failures},
+      {"timeouts", c.timeouts},
+      {"requests", c.requests},
+      {"responses_2xx", c.responses_2xx},
+      {"responses_3xx", c.responses_3xx},
+      {"responses_4xx", c.responses_4xx},
+      {"responses_5xx", c.responses_5xx},
+      {"handler_exceptions", c.handler_exceptions},
+  };
+  return json.dump();
+}
+
+// Changes when a file is replaced or rewritten (kelvinctl writes atomically: a new inode).
+std::string file_fingerprint(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "/" +
+         std::to_string(st.st_size) + "/" + std::to_string(st.st_ino);
+}
+
+std::string http_tls_fingerprint(const pki::PkiPaths& pki) {
+  return file_fingerprint(pki.crl()) + "|" +
+         file_fingerprint(pki.identity_certificate(pki::CertificateKind::server, "server")) + "|" +
+         file_fingerprint(pki.identity_key(pki::CertificateKind::server, "server"));
 }
 
 }  // namespace
@@ -78,6 +113,9 @@ Result<void> Gateway::start() {
   if (settings_.influx) {
     if (auto r = start_exporter(); !r) return r;
   }
+  if (settings_.http.enabled) {
+    if (auto r = start_http(); !r) return r;
+  }
   if (auto r = start_client(); !r) return r;
   housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
@@ -111,6 +149,66 @@ Result<void> Gateway::start_broker() {
   }
   broker_ = std::make_unique<BrokerSupervisor>(std::move(options));
   return broker_->start();
+}
+
+Result<void> Gateway::start_http() {
+  pki::PkiPaths pki(settings_.pki_dir);
+  http::ServerOptions options = settings_.http.server;
+  options.certificate_file = pki.identity_certificate(pki::CertificateKind::server, "server");
+  options.private_key_file = pki.identity_key(pki::CertificateKind::server, "server");
+  options.client_ca_file = pki.ca_certificate();
+  options.client_crl_file = pki.crl();
+  for (const auto& file :
+       {options.certificate_file, options.private_key_file, options.client_ca_file, options.client_crl_file}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      return make_error(Errc::not_found, "HTTPS server: " + file.string() + " is missing; create the PKI with " +
+                                             "`kelvinctl pki --dir " + settings_.pki_dir.string() +
+                                             " init`, or set [http] enabled = false");
+    }
+  }
+  options.log = [](http::LogLevel level, std::string_view message) {
+    switch (level) {
+      case http::LogLevel::info:
+        spdlog::info("{}", message);
+        break;
+      case http::LogLevel::warn:
+        spdlog::warn("{}", message);
+        break;
+      case http::LogLevel::error:
+        spdlog::error("{}", message);
+        break;
+    }
+  };
+  http_tls_fingerprint_ = http_tls_fingerprint(pki);
+  add_api_routes(api_routes_);
+  add_telemetry_route(api_routes_, *ingest_);
+  auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
+    api_routes_.handle(std::move(request), std::move(respond));
+  });
+  if (!server) {
+    return make_error(server.error().code, "HTTPS server: " + server.error().message + " (config: [http])");
+  }
+  http_ = std::move(*server);
+  return {};
+}
+
+void Gateway::reload_http_tls_if_changed() {
+  if (!http_) return;
+  const std::string fingerprint = http_tls_fingerprint(pki::PkiPaths(settings_.pki_dir));
+  if (fingerprint == http_tls_fingerprint_) return;
+  // Remembered only once loaded: a certificate renewed a moment before its key (two files) fails
+  // to load, and is tried again at the next round (logged once per state of the files).
+  if (auto reloaded = http_->reload_tls(); !reloaded) {
+    if (fingerprint != http_tls_failed_fingerprint_) {
+      spdlog::error("https: the changed CRL or server certificate does not load; new connections keep the old: {}",
+                    reloaded.error().message);
+      http_tls_failed_fingerprint_ = fingerprint;
+    }
+    return;
+  }
+  http_tls_fingerprint_ = fingerprint;
+  spdlog::info("https: loaded the changed CRL or server certificate for new connections");
 }
 
 Result<void> Gateway::start_client() {
@@ -336,6 +434,8 @@ Result<void> Gateway::start_exporter() {
 void Gateway::stop() {
   if (stopping_.exchange(true)) return;
   if (housekeeping_.joinable()) housekeeping_.join();
+  // No new requests while the services behind them stop; requests in flight are answered first.
+  if (http_) http_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
@@ -357,11 +457,16 @@ IngestCounters Gateway::counters() const {
   return ingest_ ? ingest_->counters() : IngestCounters{};
 }
 
+std::uint16_t Gateway::http_port() const {
+  return http_ ? http_->port() : 0;
+}
+
 void Gateway::run_housekeeping() {
   using Clock = std::chrono::steady_clock;
   auto next_crl_check = Clock::now();
   while (!stopping_.load()) {
     write_stats();
+    reload_http_tls_if_changed();
     // The CRL belongs to the managed broker; an external broker's operator keeps their own.
     if (settings_.broker_mode == BrokerMode::managed && Clock::now() >= next_crl_check) {
       check_crl();
@@ -414,6 +519,7 @@ void Gateway::write_stats() const {
   field("status_ignored", c.status_ignored);
   field("ignored_topics", c.ignored_topics);
   field("refused_while_stopping", c.refused_while_stopping);
+  field("refused_while_full", c.refused_while_full);
   field("peer_ranges", c.peer_ranges);
   field("readings_withdrawn", c.readings_withdrawn);
   field("duplicates_kept", c.duplicates_kept);
@@ -436,6 +542,7 @@ void Gateway::write_stats() const {
   }
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
+  if (http_) json += ",\"http\":" + http_stats_json(http_->port(), http_->counters());
   if (peer_sync_) {
     const PeerSyncCounters p = peer_sync_->counters();
     json += ",\"peers\":{\"ready\":" + std::string(peer_sync_->ready() ? "true" : "false") +

@@ -35,6 +35,26 @@ InfluxExportSettings read_influx_export(config::TableReader& table) {
   return influx;
 }
 
+// [http]: bounds keep a typo from disabling a limit (a zero timeout, a gigabyte of header).
+HttpSettings read_http(config::TableReader& table) {
+  HttpSettings settings;
+  http::ServerOptions& server = settings.server;
+  settings.enabled = table.boolean("enabled", settings.enabled);
+  server.bind_address = table.string("bind", server.bind_address);
+  server.port = table.integer("port", server.port, 0, 65535);  // 0: an ephemeral port
+  server.max_header_bytes = table.integer("max_header_bytes", server.max_header_bytes, 1024, 65'536);
+  server.max_body_bytes = table.integer("max_body_bytes", server.max_body_bytes, 1024, 64 * 1024 * 1024);
+  server.handshake_timeout =
+      std::chrono::milliseconds(table.integer("handshake_timeout_ms", server.handshake_timeout.count(), 100, 60'000));
+  server.request_timeout =
+      std::chrono::milliseconds(table.integer("request_timeout_ms", server.request_timeout.count(), 100, 300'000));
+  server.idle_timeout =
+      std::chrono::milliseconds(table.integer("idle_timeout_ms", server.idle_timeout.count(), 100, 3'600'000));
+  server.max_connections = table.integer("max_connections", server.max_connections, 1, 100'000);
+  server.io_threads = table.integer("io_threads", server.io_threads, 1, 64);
+  return settings;
+}
+
 }  // namespace
 
 Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
@@ -91,6 +111,9 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   policy.raw_days = retention.integer("raw_days", policy.raw_days, 0, 36'500);
   policy.minute_days = retention.integer("minute_days", policy.minute_days, 0, 36'500);
   policy.hour_days = retention.integer("hour_days", policy.hour_days, 0, 36'500);
+
+  config::TableReader http_table = root.table("http");
+  s.http = read_http(http_table);
 
   config::TableReader exports = root.table("export");
   if (config::TableReader influx = exports.table("influxdb"); influx.present()) s.influx = read_influx_export(influx);

@@ -115,6 +115,57 @@ TEST_F(GatewayConfigTest, TheAnnotatedExampleLoadsAndShowsTheDefaults) {
   EXPECT_TRUE(settings->peer_gateways.empty());
   EXPECT_FALSE(settings->influx.has_value()) << "the example's export section is commented out";
   EXPECT_EQ(settings->ingest.batch_max_readings, defaults.ingest.batch_max_readings);
+  EXPECT_EQ(settings->http.enabled, defaults.http.enabled);
+  EXPECT_EQ(settings->http.server.port, defaults.http.server.port);
+  EXPECT_EQ(settings->http.server.max_body_bytes, defaults.http.server.max_body_bytes);
+  EXPECT_EQ(settings->http.server.idle_timeout, defaults.http.server.idle_timeout);
+}
+
+// [http]: the HTTPS server (docs/gateway.md, "HTTPS server").
+TEST_F(GatewayConfigTest, HttpSectionDefaults) {
+  auto settings = load("");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  const auto& http = settings->http;
+  EXPECT_TRUE(http.enabled);
+  EXPECT_EQ(http.server.bind_address, "0.0.0.0");
+  EXPECT_EQ(http.server.port, 8443);
+  EXPECT_EQ(http.server.max_header_bytes, 8u * 1024);
+  EXPECT_EQ(http.server.max_body_bytes, 1024u * 1024);
+  EXPECT_EQ(http.server.handshake_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(http.server.request_timeout, std::chrono::seconds(15));
+  EXPECT_EQ(http.server.idle_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(http.server.max_connections, 1024u);
+  EXPECT_EQ(http.server.io_threads, 1);
+}
+
+TEST_F(GatewayConfigTest, HttpSectionWithEveryKey) {
+  auto settings = load(
+      "[http]\nenabled = false\nbind = \"127.0.0.1\"\nport = 0\nmax_header_bytes = 4096\n"
+      "max_body_bytes = 65536\nhandshake_timeout_ms = 2000\nrequest_timeout_ms = 3000\nidle_timeout_ms = 4000\n"
+      "max_connections = 10\nio_threads = 2\n");
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  const auto& http = settings->http;
+  EXPECT_FALSE(http.enabled);
+  EXPECT_EQ(http.server.bind_address, "127.0.0.1");
+  EXPECT_EQ(http.server.port, 0);
+  EXPECT_EQ(http.server.max_header_bytes, 4096u);
+  EXPECT_EQ(http.server.max_body_bytes, 65536u);
+  EXPECT_EQ(http.server.handshake_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(http.server.request_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(http.server.idle_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(http.server.max_connections, 10u);
+  EXPECT_EQ(http.server.io_threads, 2);
+}
+
+TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
+  auto bad = load(
+      "[http]\nport = 70000\nmax_header_bytes = 0\nrequest_timeout_ms = 0\nmax_connections = 0\n"
+      "certificate = \"x\"\n");
+  ASSERT_FALSE(bad.ok());
+  for (const char* key :
+       {"http.port", "http.max_header_bytes", "http.request_timeout_ms", "http.max_connections", "http.certificate"}) {
+    EXPECT_THAT(bad.error().message, HasSubstr(key));
+  }
 }
 
 TEST_F(GatewayConfigTest, ShareGroupAndPeerGatewaysAreChecked) {

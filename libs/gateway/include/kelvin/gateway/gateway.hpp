@@ -18,6 +18,8 @@
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/http/router.hpp"
+#include "kelvin/http/server.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "kelvin/store/store.hpp"
 
@@ -31,6 +33,14 @@ struct InfluxExportSettings {
   // A 0600 file with username=/password= lines; unset: KELVIN_INFLUX_USERNAME/PASSWORD, or none.
   std::optional<std::filesystem::path> credentials_file;
   ExporterOptions exporter;
+};
+
+// [http]: the HTTPS server (docs/gateway.md, "HTTPS server"). Its TLS files are the installation's
+// server certificate and key, with client certificates checked against the CA and its CRL, all
+// from pki_dir; `server`'s file fields are filled in at start.
+struct HttpSettings {
+  bool enabled = true;
+  http::ServerOptions server;  // bind 0.0.0.0, port 8443, the limits and timeouts
 };
 
 struct GatewaySettings {
@@ -53,6 +63,7 @@ struct GatewaySettings {
   std::optional<std::string> ca_passphrase;
   std::chrono::milliseconds crl_check_interval{3'600'000};
   std::optional<InfluxExportSettings> influx;  // unset: no export
+  HttpSettings http;
   // Several gateways on one broker (docs/scaling.md). Non-empty: the ingest takes telemetry as a
   // member of the shared subscription $share/<share_group>/devices/+/telemetry (MQTT v5) and
   // synchronises what it consumed with the other members (peer_sync.hpp).
@@ -74,12 +85,18 @@ class Gateway {
   void stop();
 
   IngestCounters counters() const;
+  // The HTTPS server's bound port (with [http] port = 0 an ephemeral one); 0 when it is not running.
+  std::uint16_t http_port() const;
 
  private:
   Result<void> start_broker();
   Result<void> start_client();
   Result<void> start_exporter();
   Result<void> start_peer_sync();
+  Result<void> start_http();
+  // Housekeeping: a changed CRL or server certificate is loaded for new HTTPS connections (the
+  // broker is restarted for it by its supervisor instead).
+  void reload_http_tls_if_changed();
   // With a share group, telemetry that arrives while joining is held (up to kMaxHeldBytes of
   // topics and payloads) and handed to the ingest when the peers' state is known: hold_telemetry()
   // says whether it took the message, open_telemetry() releases what it holds, close_telemetry()
@@ -107,6 +124,10 @@ class Gateway {
   std::unique_ptr<influx::Writer> influx_writer_;
   std::unique_ptr<InfluxExporter> exporter_;
   std::unique_ptr<PeerSync> peer_sync_;  // with a share_group only
+  http::Router api_routes_;              // what the HTTPS server serves (api_routes.hpp)
+  std::unique_ptr<http::Server> http_;   // with [http] enabled only
+  std::string http_tls_fingerprint_;     // housekeeping thread only: the TLS files loaded
+  std::string http_tls_failed_fingerprint_;  // housekeeping thread only: the last that did not load
   struct HeldMessage {
     std::string topic;
     std::string payload;

@@ -1,0 +1,36 @@
+#pragma once
+// POST /api/v1/devices/{id}/telemetry: the wire protocol's telemetry (docs/protocol.md) over HTTPS,
+// for devices that cannot speak MQTT, with the same guarantee: the answer is sent only after the
+// readings are committed, and it carries the device's ack.
+//
+// Who may post: a connection with a verified client certificate (the server checks it against the
+// installation's CA and CRL during the handshake) whose CN is a device id equal to {id}. A browser
+// session, a service identity or another device gets 401/403 and nothing is taken.
+//
+// Answers (JSON; docs/protocol.md, "Telemetry over HTTPS"):
+//   200 {"seq":N,"accepted":A,"rejected":[{"seq":S,"reason":"out_of_range"},…]}
+//       committed: N is the ack (every seq up to N is consumed), A the readings that passed
+//       validation (new or resent), rejected the readings refused one by one (reading-level
+//       reasons; those without a valid seq carry no "seq").
+//   400 / 413 {"error":{"code":"<reason>","message":…},"seq":N}   the payload refused as a whole
+//       (413 for payload_too_large), nothing taken; N is the device's ack as it stands.
+//   401 client_certificate_required, 403 not_a_device / device_mismatch,
+//   415 unsupported_media_type (not application/json), 503 unavailable (stopping, or the store is
+//   behind: retry later; Retry-After says when).
+
+#include <optional>
+
+#include "kelvin/gateway/ingest.hpp"
+#include "kelvin/http/router.hpp"
+
+namespace kelvin::gateway {
+
+// `ingest` must outlive the router's use (the gateway stops the HTTPS server before the ingest).
+void add_telemetry_route(http::Router& router, Ingest& ingest);
+
+// The parts of the route, for tests without a socket.
+// The answer that refuses `request` before anything is decoded, or nullopt when it may post.
+std::optional<http::Response> refuse_telemetry_poster(const http::Request& request);
+http::Response telemetry_response(const TelemetryOutcome& outcome);
+
+}  // namespace kelvin::gateway

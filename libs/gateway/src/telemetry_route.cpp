@@ -1,0 +1,93 @@
+#include "kelvin/gateway/telemetry_route.hpp"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kelvin/core/identity.hpp"
+#include "kelvin/http/response_headers.hpp"
+
+namespace kelvin::gateway {
+
+namespace {
+
+bool is_json_media_type(std::string_view content_type) {
+  // "application/json", optionally with parameters ("; charset=utf-8"); media types are
+  // case-insensitive.
+  const std::string_view type = content_type.substr(0, content_type.find(';'));
+  std::string_view trimmed = type;
+  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+  return http::field_name_equals(trimmed, "application/json");
+}
+
+std::string dump(const nlohmann::json& json) {
+  // Rejection details quote the device's bytes, which need not be UTF-8.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::optional<http::Response> refuse_telemetry_poster(const http::Request& request) {
+  if (!request.client_common_name) {
+    return http::error_response(401, "client_certificate_required",
+                                "post telemetry over a connection with the device's client certificate");
+  }
+  const std::string& common_name = *request.client_common_name;
+  if (!validate_device_id(common_name)) {
+    return http::error_response(403, "not_a_device", "the client certificate ('" + common_name +
+                                                         "') is not a device's: only devices post telemetry");
+  }
+  if (common_name != request.param("id")) {
+    return http::error_response(403, "device_mismatch", "the client certificate is device '" + common_name +
+                                                            "'s: a device posts only its own telemetry");
+  }
+  auto content_type = request.header("Content-Type");
+  if (!content_type || !is_json_media_type(*content_type)) {
+    return http::error_response(415, "unsupported_media_type", "telemetry is sent as application/json");
+  }
+  return std::nullopt;
+}
+
+http::Response telemetry_response(const TelemetryOutcome& outcome) {
+  using Status = TelemetryOutcome::Status;
+  switch (outcome.status) {
+    case Status::unavailable: {
+      http::Response response =
+          http::error_response(503, "unavailable", "the gateway cannot take telemetry now; send it again later");
+      response.headers.emplace_back("Retry-After", "1");
+      return response;
+    }
+    case Status::refused: {
+      const proto::Rejection& rejection = *outcome.payload_rejection;
+      const std::string_view reason = proto::to_string(rejection.reason);
+      nlohmann::json json = {{"error", {{"code", reason}, {"message", rejection.detail}}}, {"seq", outcome.acked_seq}};
+      return http::json_response(rejection.reason == proto::RejectReason::payload_too_large ? 413 : 400, dump(json));
+    }
+    case Status::stored:
+      break;
+  }
+  nlohmann::json rejected = nlohmann::json::array();
+  for (const auto& rejection : outcome.rejected) {
+    nlohmann::json item = {{"reason", proto::to_string(rejection.reason)}};
+    if (rejection.seq) item["seq"] = *rejection.seq;
+    rejected.push_back(std::move(item));
+  }
+  nlohmann::json json = {{"seq", outcome.acked_seq}, {"accepted", outcome.accepted}, {"rejected", std::move(rejected)}};
+  return http::json_response(200, dump(json));
+}
+
+void add_telemetry_route(http::Router& router, Ingest& ingest) {
+  router.add("POST", "/api/v1/devices/{id}/telemetry", [&ingest](http::Request request, http::Responder respond) {
+    if (auto refusal = refuse_telemetry_poster(request)) {
+      respond(std::move(*refusal));
+      return;
+    }
+    // The Responder is move-only and the completion a std::function (copyable): share it.
+    auto responder = std::make_shared<http::Responder>(std::move(respond));
+    ingest.submit_telemetry(request.param("id"), request.body, [responder](TelemetryOutcome outcome) {
+      (*responder)(telemetry_response(outcome));
+    });
+  });
+}
+
+}  // namespace kelvin::gateway

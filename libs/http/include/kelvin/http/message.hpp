@@ -1,0 +1,86 @@
+#pragma once
+// What a request handler sees and answers, free of Boost types: the server (server.hpp) turns
+// Beast's messages into these and back, so handlers and the router can be tested without a socket.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kelvin::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One request, read completely (headers and body) and with a target that passed parse_target
+// (target.hpp). Owns all its data, so a handler may move it to another thread.
+struct Request {
+  std::string method;                 // as sent, e.g. "GET" (methods are case-sensitive)
+  std::string target;                 // as sent: path and query, still percent-encoded
+  std::string path;                   // the target's path, still percent-encoded
+  std::vector<std::string> segments;  // the path's segments, percent-decoded ("/a/b%20c" → a, "b c")
+  std::string query;                  // after '?', still percent-encoded; "" when none
+  Headers headers;                    // in arrival order, names as sent
+  std::string body;
+  std::string peer_address;  // the client's IP address
+  // The CN of the client certificate, when one was presented and verified (against the CA and its
+  // CRL) during the handshake; nullopt for a connection without one.
+  std::optional<std::string> client_common_name;
+  // Values of the route's {param} segments, filled in by the Router (decoded).
+  std::map<std::string, std::string, std::less<>> path_params;
+
+  // The first header with this name, compared case-insensitively (HTTP field names are).
+  std::optional<std::string_view> header(std::string_view name) const;
+  // A {param} of the matched route; "" when the route has none of that name.
+  std::string_view param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";  // "" for a body-less response
+  Headers headers;  // extra headers; the server adds the security headers (response_headers.hpp)
+  std::string body;
+};
+
+// A JSON response (the body must already be JSON).
+Response json_response(int status, std::string json_body);
+// kelvin's error shape: {"error":{"code":"<code>","message":"<message>"}}. `code` is a stable
+// snake_case name clients may branch on; `message` is for people.
+Response error_response(int status, std::string_view code, std::string_view message);
+
+// How a handler answers: exactly once, from any thread, now or later. The server hands each
+// request a Responder bound to its connection; calling it queues the response on that
+// connection's strand, so the handler never touches the connection itself. Move-only. A Responder
+// destroyed without having been called (a handler that threw, forgot, or dropped it) answers
+// 500 "internal", so a connection never hangs. Calling it a second time does nothing.
+class Responder {
+ public:
+  using Deliver = std::function<void(Response)>;
+
+  // `deliver` receives the one response; it must be callable from any thread.
+  explicit Responder(Deliver deliver) : deliver_(std::move(deliver)) {}
+  Responder(Responder&& other) noexcept : deliver_(std::exchange(other.deliver_, nullptr)) {}
+  Responder& operator=(Responder&& other) noexcept;
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+  ~Responder();
+
+  void operator()(Response response);
+  // Whether this Responder still has to be called.
+  bool pending() const noexcept { return static_cast<bool>(deliver_); }
+
+ private:
+  void answer_unanswered() noexcept;
+
+  Deliver deliver_;
+};
+
+// A request handler. It may answer before returning or keep the Responder for later. An exception
+// it throws is caught by the server, logged, and answered with 500 (by the Responder's destructor)
+// if it had not answered yet.
+using Handler = std::function<void(Request, Responder)>;
+
+}  // namespace kelvin::http

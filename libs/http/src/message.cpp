@@ -1,0 +1,62 @@
+#include "kelvin/http/message.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "kelvin/http/response_headers.hpp"
+
+namespace kelvin::http {
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  for (const auto& [field, value] : headers) {
+    if (field_name_equals(field, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+std::string_view Request::param(std::string_view name) const {
+  auto found = path_params.find(name);
+  return found == path_params.end() ? std::string_view() : std::string_view(found->second);
+}
+
+Response json_response(int status, std::string json_body) {
+  Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(json_body);
+  return response;
+}
+
+Response error_response(int status, std::string_view code, std::string_view message) {
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  // A message may quote what a client sent; replacing bad UTF-8 keeps the answer valid JSON.
+  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    answer_unanswered();
+    deliver_ = std::exchange(other.deliver_, nullptr);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  answer_unanswered();
+}
+
+void Responder::operator()(Response response) {
+  Deliver deliver = std::exchange(deliver_, nullptr);
+  if (deliver) deliver(std::move(response));
+}
+
+void Responder::answer_unanswered() noexcept {
+  Deliver deliver = std::exchange(deliver_, nullptr);
+  if (!deliver) return;
+  try {
+    deliver(error_response(500, "internal", "the server could not answer this request"));
+  } catch (...) {
+    // Out of memory while answering: the connection's own timeouts close it.
+  }
+}
+
+}  // namespace kelvin::http

@@ -1,0 +1,654 @@
+// kelvin::http::Server on Boost.Beast/Asio 1.74. One Session per connection, each on its own
+// strand; everything a Session touches after construction happens on that strand, except the
+// Responder's delivery, which only posts to it. Sessions are owned by their pending operations
+// (and, while a handler works, by themselves: self_while_handling_); the Server's registry holds
+// weak references only.
+
+#include "kelvin/http/server.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "kelvin/crypto/tls_server.hpp"
+#include "kelvin/http/response_headers.hpp"
+#include "kelvin/http/target.hpp"
+
+namespace kelvin::http {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+// A TLS close_notify exchange after the last response may take this long before the socket is
+// simply closed.
+constexpr std::chrono::milliseconds kTlsShutdownTimeout{1'000};
+// After an accept error (out of file descriptors, typically) the next accept waits this long, so
+// the loop does not spin while the condition lasts.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// Bytes read at once while waiting for the next request on a kept-alive connection.
+constexpr std::size_t kIdleReadBytes = 4096;
+
+// Shared between the Server and every Responder it handed out: once closed, a late Responder
+// does nothing (its connection and io_context may be gone).
+struct ResponderGate {
+  std::mutex mutex;
+  bool open = true;
+};
+
+Result<std::shared_ptr<ssl::context>> make_tls_context(const ServerOptions& options) {
+  try {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    crypto::TlsServerFiles files{options.certificate_file, options.private_key_file, options.client_ca_file,
+                                 options.client_crl_file};
+    if (auto configured = crypto::configure_tls_server(context->native_handle(), files); !configured) {
+      return std::move(configured).error();
+    }
+    return context;
+  } catch (const std::exception& e) {
+    return make_error(Errc::crypto, std::string("cannot create the TLS context: ") + e.what());
+  }
+}
+
+// Sockets must not leak into programs the process starts (kelvin-gateway restarts Mosquitto): a
+// leaked listening socket would hold the port after the gateway is gone, a leaked connection would
+// stay open after the server closed it. Asio 1.74 opens and accepts without SOCK_CLOEXEC, so this
+// is set right after; a fork in the instant between would still inherit that one socket.
+void close_on_exec(int fd) {
+  if (fd < 0) return;
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+bool is_http_parse_error(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+}  // namespace
+
+class Session;
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler)
+      : options_(std::move(options)), handler_(std::move(handler)), gate_(std::make_shared<ResponderGate>()) {}
+
+  Result<void> open();
+  void run();
+  void stop();
+  Result<void> reload_tls();
+  ServerCounters counters() const noexcept;
+  std::uint16_t port() const noexcept { return port_; }
+
+  // For sessions.
+  const ServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  const std::shared_ptr<ResponderGate>& gate() const { return gate_; }
+  bool stopping() const noexcept { return stopping_.load(); }
+  void session_ended(Session* session);
+  void log(LogLevel level, std::string_view message) const {
+    if (!options_.log) return;
+    try {
+      options_.log(level, message);
+    } catch (...) {
+      // A logger that throws must not take a connection with it.
+    }
+  }
+
+  std::atomic<std::uint64_t> accepted{0}, refused{0}, handshake_failures{0}, timeouts{0}, requests{0}, responses_2xx{0},
+      responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0};
+
+ private:
+  void accept();
+  void on_accept(const error_code& ec, tcp::socket socket);
+  std::shared_ptr<ssl::context> current_tls();
+  std::vector<std::shared_ptr<Session>> live_sessions();
+  void run_io();
+
+  ServerOptions options_;
+  Handler handler_;
+  std::shared_ptr<ResponderGate> gate_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
+  std::uint16_t port_ = 0;
+
+  std::mutex tls_mutex_;
+  std::shared_ptr<ssl::context> tls_;
+
+  // Sessions alive now; guarded by sessions_mutex_, which is also what makes "stopping_ set" and
+  // "a session registered" ordered (on_accept registers under it, stop() sets stopping_ under it).
+  mutable std::mutex sessions_mutex_;
+  std::condition_variable sessions_changed_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+
+  // Declared after everything a Session's destructor touches: the io_context's destruction
+  // destroys the sessions its pending handlers still own.
+  std::optional<net::io_context> io_;
+  // Keeps run() going while no operation is pending: during stop() a connection whose handler has
+  // not answered yet has none, and its answer must still find a running thread.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::optional<tcp::acceptor> acceptor_;                // on its own strand
+  std::optional<net::any_io_executor> acceptor_strand_;  // set once in open(): for stop() to post to
+  std::optional<net::steady_timer> accept_retry_;        // on the acceptor's strand
+  std::vector<std::thread> threads_;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server::Impl& server, tcp::socket socket, std::shared_ptr<ssl::context> tls, std::string peer_address)
+      : server_(server),
+        tls_(std::move(tls)),
+        stream_(std::move(socket), *tls_),
+        executor_(stream_.get_executor()),
+        peer_address_(std::move(peer_address)) {}
+
+  ~Session() { server_.session_ended(this); }
+
+  const net::any_io_executor& executor() const { return executor_; }
+
+  void start() {
+    net::dispatch(executor_, [self = shared_from_this()] { self->handshake(); });
+  }
+
+  // On the strand: the server is stopping. Connections not working on a request close now; the
+  // others close after their response (write_response checks stopping()).
+  void on_server_stop() {
+    if (state_ == State::handshaking || state_ == State::idle || state_ == State::reading) close_now();
+  }
+
+  // Only once no I/O thread runs (Server::stop): lets a session whose handler never answered go.
+  void abandon() { self_while_handling_.reset(); }
+
+  // From any thread: the Responder's delivery.
+  static Responder::Deliver deliver_to(const std::shared_ptr<Session>& session) {
+    return [weak = std::weak_ptr<Session>(session), gate = session->server_.gate()](Response response) {
+      std::lock_guard lock(gate->mutex);
+      if (!gate->open) return;
+      auto target = weak.lock();  // destroyed before the lock is released
+      if (!target) return;
+      net::post(target->executor_,
+                [target, response = std::move(response)]() mutable { target->on_response(std::move(response)); });
+    };
+  }
+
+ private:
+  enum class State { handshaking, reading, handling, writing, idle, closing, closed };
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return server_.options(); }
+
+  void handshake() {
+    state_ = State::handshaking;
+    if (server_.stopping()) return close_now();
+    tcp().expires_after(options().handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
+  }
+
+  void on_handshake(const error_code& ec) {
+    if (state_ == State::closed) return;
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        ++server_.timeouts;
+      } else if (ec != net::error::operation_aborted) {
+        ++server_.handshake_failures;
+      }
+      return close_now();
+    }
+    client_common_name_ = crypto::verified_peer_common_name(stream_.native_handle());
+    read_request();
+  }
+
+  // The request's deadline runs from here: from the handshake for the first request, from its
+  // first byte for the next ones (wait_for_next_request).
+  void read_request() {
+    state_ = State::reading;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(options().max_body_bytes);
+    tcp().expires_after(options().request_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(const error_code& ec) {
+    if (state_ == State::closed) return;
+    if (ec) return on_read_error(ec);
+    // Beast refuses a Content-Length over body_limit already; this keeps the promise explicit.
+    if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
+      return on_read_error(bhttp::error::body_limit);
+    }
+    // A client that asked to hear first (Expect: 100-continue) is told to send its body, which
+    // passed the size check; otherwise it would wait a second or so before sending it anyway.
+    const auto& header = parser_->get();
+    if (!parser_->is_done() && field_name_equals(header[bhttp::field::expect], "100-continue")) {
+      interim_ = {bhttp::status::continue_, header.version()};
+      bhttp::async_write(stream_, interim_, [self = shared_from_this()](const error_code& write_ec, std::size_t) {
+        if (self->state_ == State::closed) return;
+        if (write_ec) return self->on_read_error(write_ec);
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](const error_code& read_ec, std::size_t) { self->on_body(read_ec); });
+  }
+
+  void on_read_error(const error_code& ec) {
+    if (ec == beast::error::timeout) {
+      ++server_.timeouts;
+      return close_now();
+    }
+    if (ec == bhttp::error::header_limit) {
+      ++server_.requests;
+      return refuse(431, "header_too_large",
+                    "the request's header is larger than " + std::to_string(options().max_header_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::body_limit) {
+      ++server_.requests;
+      return refuse(413, "body_too_large",
+                    "the request's body is larger than " + std::to_string(options().max_body_bytes) + " bytes");
+    }
+    if (is_http_parse_error(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      ++server_.requests;
+      return refuse(400, "bad_request", "malformed HTTP request");
+    }
+    close_now();  // the client went away, or the server is stopping
+  }
+
+  void on_body(const error_code& ec) {
+    if (state_ == State::closed) return;
+    if (ec) return on_read_error(ec);
+    ++server_.requests;
+    try {
+      dispatch_request(parser_->release());
+    } catch (const std::exception& e) {
+      server_.log(LogLevel::error, std::string("https: cannot handle a request: ") + e.what());
+      close_now();
+    }
+  }
+
+  void dispatch_request(bhttp::request<bhttp::string_body> message) {
+    keep_alive_ = message.keep_alive();
+    auto target = parse_target(message.target());
+    if (!target) return refuse(400, "bad_request", target.error().message);
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.path = std::move(target->path);
+    request.segments = std::move(target->segments);
+    request.query = std::move(target->query);
+    for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
+    request.body = std::move(message.body());
+    request.peer_address = peer_address_;
+    request.client_common_name = client_common_name_;
+
+    state_ = State::handling;
+    tcp().expires_never();  // the handler's time is its own; stop() bounds it
+    auto self = shared_from_this();
+    self_while_handling_ = self;
+    Responder responder(deliver_to(self));
+    try {
+      server_.handler()(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      ++server_.handler_exceptions;
+      server_.log(LogLevel::error, "https: the handler of " + std::string(message.method_string()) + " " +
+                                       std::string(message.target()) + " threw: " + e.what());
+    } catch (...) {
+      ++server_.handler_exceptions;
+      server_.log(LogLevel::error, "https: the handler of " + std::string(message.method_string()) + " " +
+                                       std::string(message.target()) + " threw a non-standard exception");
+    }
+  }
+
+  void on_response(Response response) {
+    if (state_ != State::handling) return;  // closed meanwhile (stop() after its grace)
+    self_while_handling_.reset();           // the caller's copy keeps this session alive
+    write_response(std::move(response), !keep_alive_);
+  }
+
+  // Answers a request that is refused before any handler saw it, and closes the connection after.
+  void refuse(int status, std::string_view code, const std::string& message) {
+    write_response(error_response(status, code, message), true);
+  }
+
+  void write_response(Response response, bool close) {
+    if (response.status < 100 || response.status > 599) {
+      server_.log(LogLevel::error, "https: a handler answered with status " + std::to_string(response.status));
+      response = error_response(500, "internal", "the server could not answer this request");
+    }
+    close_after_write_ = close || server_.stopping();
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response_headers(response)) response_.insert(name, value);
+    response_.keep_alive(!close_after_write_);
+    response_.body() = std::move(response.body);
+    response_.prepare_payload();
+    switch (response.status / 100) {
+      case 2:
+        ++server_.responses_2xx;
+        break;
+      case 3:
+        ++server_.responses_3xx;
+        break;
+      case 4:
+        ++server_.responses_4xx;
+        break;
+      case 5:
+        ++server_.responses_5xx;
+        break;
+      default:
+        break;
+    }
+    state_ = State::writing;
+    tcp().expires_after(options().request_timeout);
+    bhttp::async_write(stream_, response_,
+                       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(const error_code& ec) {
+    if (state_ == State::closed) return;
+    if (ec) {
+      if (ec == beast::error::timeout) ++server_.timeouts;
+      return close_now();
+    }
+    if (close_after_write_ || server_.stopping()) return shutdown_tls();
+    wait_for_next_request();
+  }
+
+  // Between requests: bytes already buffered (a pipelined request) are read at once; otherwise
+  // the connection may stay silent for idle_timeout, and the next request's deadline starts with
+  // its first byte.
+  void wait_for_next_request() {
+    if (buffer_.size() > 0) return read_request();
+    state_ = State::idle;
+    tcp().expires_after(options().idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kIdleReadBytes),
+        [self = shared_from_this()](const error_code& ec, std::size_t bytes) { self->on_idle_read(ec, bytes); });
+  }
+
+  void on_idle_read(const error_code& ec, std::size_t bytes) {
+    if (state_ == State::closed) return;
+    if (ec) return close_now();  // idle timeout, the client closed, or the server is stopping
+    buffer_.commit(bytes);
+    read_request();
+  }
+
+  void shutdown_tls() {
+    state_ = State::closing;
+    tcp().expires_after(kTlsShutdownTimeout);
+    stream_.async_shutdown([self = shared_from_this()](const error_code&) { self->close_now(); });
+  }
+
+  void close_now() {
+    if (state_ == State::closed) return;
+    state_ = State::closed;
+    error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+  }
+
+  Server::Impl& server_;               // outlives every session: Server::stop() destroys them before it returns
+  std::shared_ptr<ssl::context> tls_;  // the context this connection was accepted with
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  net::any_io_executor executor_;  // the connection's strand
+  std::string peer_address_;
+  std::optional<std::string> client_common_name_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  bhttp::response<bhttp::empty_body> interim_;  // 100 Continue
+  State state_ = State::handshaking;
+  bool keep_alive_ = false;
+  bool close_after_write_ = false;
+  std::shared_ptr<Session> self_while_handling_;
+};
+
+Result<void> Server::Impl::open() {
+  if (options_.io_threads < 1 || options_.max_connections < 1 || options_.max_header_bytes < 1) {
+    return make_error(Errc::invalid_argument, "the HTTPS server needs at least one I/O thread and connection");
+  }
+  auto tls = make_tls_context(options_);
+  if (!tls) return std::move(tls).error();
+  tls_ = std::move(*tls);
+
+  error_code ec;
+  const auto address = net::ip::make_address(options_.bind_address, ec);
+  if (ec) return make_error(Errc::invalid_argument, "'" + options_.bind_address + "' is not an IP address to bind");
+  const tcp::endpoint endpoint(address, options_.port);
+  const std::string where = options_.bind_address + ":" + std::to_string(options_.port);
+  io_.emplace(options_.io_threads);
+  work_.emplace(io_->get_executor());
+  acceptor_.emplace(net::make_strand(*io_));
+  acceptor_strand_.emplace(acceptor_->get_executor());
+  accept_retry_.emplace(*acceptor_strand_);
+  if (acceptor_->open(endpoint.protocol(), ec); ec) {
+    return make_error(Errc::io, "cannot open a socket for " + where + ": " + ec.message());
+  }
+  close_on_exec(acceptor_->native_handle());
+  if (acceptor_->set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return make_error(Errc::io, "cannot set SO_REUSEADDR for " + where + ": " + ec.message());
+  }
+  if (acceptor_->bind(endpoint, ec); ec) return make_error(Errc::io, "cannot bind " + where + ": " + ec.message());
+  if (acceptor_->listen(net::socket_base::max_listen_connections, ec); ec) {
+    return make_error(Errc::io, "cannot listen on " + where + ": " + ec.message());
+  }
+  port_ = acceptor_->local_endpoint(ec).port();
+  return {};
+}
+
+void Server::Impl::run() {
+  net::dispatch(*acceptor_strand_, [this] { accept(); });
+  threads_.reserve(static_cast<std::size_t>(options_.io_threads));
+  for (int i = 0; i < options_.io_threads; ++i) threads_.emplace_back([this] { run_io(); });
+  log(LogLevel::info, "https: listening on " + options_.bind_address + ":" + std::to_string(port_));
+}
+
+void Server::Impl::run_io() {
+  // Handlers catch what they throw; this is the last line, so an I/O thread never dies of one.
+  for (;;) {
+    try {
+      io_->run();
+      return;
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("https: an I/O handler threw: ") + e.what());
+    } catch (...) {
+      log(LogLevel::error, "https: an I/O handler threw a non-standard exception");
+    }
+  }
+}
+
+void Server::Impl::accept() {
+  acceptor_->async_accept(net::make_strand(*io_),
+                          [this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+}
+
+void Server::Impl::on_accept(const error_code& ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+  if (ec) {
+    log(LogLevel::warn, "https: accept failed: " + ec.message());
+    accept_retry_->expires_after(kAcceptRetryDelay);
+    accept_retry_->async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec && acceptor_->is_open()) accept();
+    });
+    return;
+  }
+  close_on_exec(socket.native_handle());
+  error_code ignored;
+  std::string peer = socket.remote_endpoint(ignored).address().to_string();
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (stopping_.load()) {
+      socket.close(ignored);
+      return;
+    }
+    if (sessions_.size() >= options_.max_connections) {
+      ++refused;
+      socket.close(ignored);
+    } else {
+      ++accepted;
+      session = std::make_shared<Session>(*this, std::move(socket), current_tls(), std::move(peer));
+      sessions_.emplace(session.get(), session);
+    }
+  }
+  if (session) session->start();
+  accept();
+}
+
+std::shared_ptr<ssl::context> Server::Impl::current_tls() {
+  std::lock_guard lock(tls_mutex_);
+  return tls_;
+}
+
+Result<void> Server::Impl::reload_tls() {
+  auto tls = make_tls_context(options_);
+  if (!tls) return std::move(tls).error();
+  std::lock_guard lock(tls_mutex_);
+  tls_ = std::move(*tls);
+  return {};
+}
+
+void Server::Impl::session_ended(Session* session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(session);
+  sessions_changed_.notify_all();
+}
+
+std::vector<std::shared_ptr<Session>> Server::Impl::live_sessions() {
+  std::vector<std::shared_ptr<Session>> out;
+  std::lock_guard lock(sessions_mutex_);
+  out.reserve(sessions_.size());
+  for (const auto& [raw, weak] : sessions_) {
+    if (auto session = weak.lock()) out.push_back(std::move(session));
+  }
+  return out;  // released outside the lock: a session's destructor takes it
+}
+
+ServerCounters Server::Impl::counters() const noexcept {
+  ServerCounters c;
+  c.connections_accepted = accepted.load();
+  c.connections_refused = refused.load();
+  {
+    std::lock_guard lock(sessions_mutex_);
+    c.connections_active = sessions_.size();
+  }
+  c.handshake_failures = handshake_failures.load();
+  c.timeouts = timeouts.load();
+  c.requests = requests.load();
+  c.responses_2xx = responses_2xx.load();
+  c.responses_3xx = responses_3xx.load();
+  c.responses_4xx = responses_4xx.load();
+  c.responses_5xx = responses_5xx.load();
+  c.handler_exceptions = handler_exceptions.load();
+  return c;
+}
+
+void Server::Impl::stop() {
+  if (stopped_.exchange(true)) return;
+  if (!io_) return;  // never opened
+  {
+    std::lock_guard lock(sessions_mutex_);
+    stopping_.store(true);
+  }
+  net::post(*acceptor_strand_, [this] {
+    error_code ignored;
+    acceptor_->close(ignored);
+    accept_retry_->cancel();
+  });
+  for (const auto& session : live_sessions()) {
+    net::post(session->executor(), [session] { session->on_server_stop(); });
+  }
+  {
+    std::unique_lock lock(sessions_mutex_);
+    const bool drained = sessions_changed_.wait_for(lock, options_.stop_grace, [this] { return sessions_.empty(); });
+    if (!drained) {
+      log(LogLevel::warn, "https: " + std::to_string(sessions_.size()) +
+                              " connections still busy after the stop grace period; closing them");
+    }
+  }
+  {
+    std::lock_guard lock(gate_->mutex);
+    gate_->open = false;  // from now on a Responder posts nothing
+  }
+  work_.reset();
+  io_->stop();
+  const bool ran = !threads_.empty();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+  // No I/O thread runs any more: what the sessions hold can be released from here.
+  for (const auto& session : live_sessions()) session->abandon();
+  accept_retry_.reset();
+  acceptor_.reset();
+  acceptor_strand_.reset();
+  io_.reset();  // destroys the pending handlers and with them every remaining session
+  if (ran) log(LogLevel::info, "https: stopped");
+}
+
+Server::Server(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  stop();
+}
+
+Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler handler) {
+  if (!handler) return make_error(Errc::invalid_argument, "the HTTPS server needs a request handler");
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler));
+  if (auto opened = impl->open(); !opened) {
+    impl->stop();
+    return std::move(opened).error();
+  }
+  impl->run();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::uint16_t Server::port() const noexcept {
+  return impl_->port();
+}
+
+ServerCounters Server::counters() const noexcept {
+  return impl_->counters();
+}
+
+Result<void> Server::reload_tls() {
+  return impl_->reload_tls();
+}
+
+void Server::stop() {
+  impl_->stop();
+}
+
+}  // namespace kelvin::http

@@ -1,0 +1,142 @@
+// Router: matching by method and pattern, {param} values, 404 and 405 with Allow, error bodies.
+
+#include "kelvin/http/router.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "kelvin/http/target.hpp"
+
+namespace kelvin::http {
+namespace {
+
+using ::testing::HasSubstr;
+
+Request request(std::string method, std::string_view target) {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::string(target);
+  auto parsed = parse_target(target);
+  EXPECT_TRUE(parsed.ok()) << target;
+  if (parsed.ok()) {
+    r.path = parsed->path;
+    r.segments = parsed->segments;
+    r.query = parsed->query;
+  }
+  return r;
+}
+
+// Routes `r` and returns what was answered (the router answers synchronously here).
+Response route(const Router& router, Request r) {
+  std::optional<Response> answer;
+  router.handle(std::move(r), Responder([&answer](Response response) { answer = std::move(response); }));
+  EXPECT_TRUE(answer.has_value());
+  return answer.value_or(Response{});
+}
+
+std::string error_code_of(const Response& response) {
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (json.is_discarded() || !json.contains("error")) return "<not an error body: " + response.body + ">";
+  EXPECT_TRUE(json["error"]["message"].is_string()) << response.body;
+  return json["error"]["code"].get<std::string>();
+}
+
+Handler answer_with(std::string body) {
+  return [body = std::move(body)](const Request& r, Responder respond) {
+    std::string text = body;
+    for (const auto& [name, value] : r.path_params) text += " " + name + "=" + value;
+    respond(json_response(200, "\"" + text + "\""));
+  };
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.get("/api/v1/health", answer_with("health"));
+    router_.get("/api/v1/devices/{id}", answer_with("device"));
+    router_.add("DELETE", "/api/v1/devices/{id}", answer_with("delete"));
+    router_.get("/api/v1/devices/{id}/series/{quantity}", answer_with("series"));
+  }
+  Router router_;
+};
+
+TEST_F(RouterTest, ExactPathAndMethodReachTheirHandler) {
+  const Response response = route(router_, request("GET", "/api/v1/health"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "\"health\"");
+}
+
+TEST_F(RouterTest, ParametersAreFilledWithDecodedSegments) {
+  EXPECT_EQ(route(router_, request("GET", "/api/v1/devices/sensor-01")).body, "\"device id=sensor-01\"");
+  EXPECT_EQ(route(router_, request("GET", "/api/v1/devices/a%2Db/series/temperature")).body,
+            "\"series id=a-b quantity=temperature\"");
+  EXPECT_EQ(route(router_, request("DELETE", "/api/v1/devices/x")).body, "\"delete id=x\"");
+}
+
+TEST_F(RouterTest, UnknownPathIs404NotFound) {
+  for (const char* target : {"/", "/api", "/api/v1", "/api/v1/health/", "/api/v1/healthz", "/API/v1/health",
+                             "/api/v1/devices", "/api/v1/devices/", "/api/v1/devices/x/series"}) {
+    SCOPED_TRACE(target);
+    const Response response = route(router_, request("GET", target));
+    EXPECT_EQ(response.status, 404);
+    EXPECT_EQ(error_code_of(response), "not_found");
+    EXPECT_EQ(response.content_type, "application/json");
+  }
+}
+
+TEST_F(RouterTest, KnownPathWithAnotherMethodIs405WithAllow) {
+  const Response health = route(router_, request("POST", "/api/v1/health"));
+  EXPECT_EQ(health.status, 405);
+  EXPECT_EQ(error_code_of(health), "method_not_allowed");
+  ASSERT_EQ(health.headers.size(), 1u);
+  EXPECT_EQ(health.headers[0].first, "Allow");
+  EXPECT_EQ(health.headers[0].second, "GET");
+
+  const Response device = route(router_, request("PUT", "/api/v1/devices/sensor-01"));
+  EXPECT_EQ(device.status, 405);
+  ASSERT_EQ(device.headers.size(), 1u);
+  EXPECT_EQ(device.headers[0].second, "DELETE, GET");
+  EXPECT_THAT(nlohmann::json::parse(device.body)["error"]["message"].get<std::string>(), HasSubstr("PUT"));
+}
+
+TEST_F(RouterTest, MethodsAreCaseSensitive) {
+  EXPECT_EQ(route(router_, request("get", "/api/v1/health")).status, 405);
+}
+
+TEST_F(RouterTest, AHandlerThatDropsItsResponderAnswers500) {
+  router_.get("/dropped", [](const Request&, Responder) {});
+  const Response response = route(router_, request("GET", "/dropped"));
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(error_code_of(response), "internal");
+}
+
+TEST_F(RouterTest, AHandlerThatThrowsPropagatesAndItsResponderAnswers500) {
+  router_.get("/throws", [](const Request&, Responder) { throw std::runtime_error("boom"); });
+  std::optional<Response> answer;
+  EXPECT_THROW(router_.handle(request("GET", "/throws"), Responder([&](Response r) { answer = std::move(r); })),
+               std::runtime_error);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 500);
+}
+
+TEST(RouterPatterns, MalformedOrDuplicateRoutesAreRefusedAtStart) {
+  Router router;
+  auto handler = [](const Request&, Responder respond) { respond(json_response(200, "{}")); };
+  EXPECT_THROW(router.get("api", handler), std::invalid_argument);
+  EXPECT_THROW(router.get("/a//b", handler), std::invalid_argument);
+  EXPECT_THROW(router.get("/a/../b", handler), std::invalid_argument);
+  EXPECT_THROW(router.get("/a/{id", handler), std::invalid_argument);
+  EXPECT_THROW(router.get("/a/{}", handler), std::invalid_argument);
+  EXPECT_THROW(router.get("/a/", handler), std::invalid_argument);
+  EXPECT_THROW(router.add("get", "/a", handler), std::invalid_argument);
+  router.get("/a/{id}", handler);
+  EXPECT_THROW(router.get("/a/{id}", handler), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace kelvin::http
