@@ -406,6 +406,37 @@ TEST_F(HttpsServer, RevokedAndForeignCertificatesFailTheHandshake) {
   EXPECT_EQ(counters().requests, requests_before + 1);
 }
 
+// A device's keep-alive connection opened before its revocation: once the CRL is reloaded it takes
+// no further request (the next handshake would fail), while the request in flight is answered.
+TEST_F(HttpsServer, AKeptAliveConnectionWithAClientCertificateTakesNoRequestAfterAReload) {
+  const auto device = issue_device(*ca_, "sensor-04");
+  start();
+  // Two requests at once on one connection: the first parks in /late, the second waits behind it.
+  const std::string requests = "GET /late HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n"
+                               "GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  auto client = std::async(std::launch::async, [&] {
+    return raw_exchange(requests, {"-cert", device.certificate_path.string(), "-key", device.key_path.string()});
+  });
+  {
+    std::unique_lock lock(parked_.mutex);
+    ASSERT_TRUE(parked_.arrived.wait_for(lock, 20s, [this] { return parked_.responder.has_value(); }));
+  }
+  auto revoked = ca_->revoke("sensor-04", std::time(nullptr));
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  auto reloaded = server_->reload_tls();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+  {
+    std::lock_guard lock(parked_.mutex);
+    (*parked_.responder)(kelvin::http::json_response(200, R"({"late":true})"));
+  }
+  const CommandResult r = client.get();
+  EXPECT_EQ(count_of(r.out, "HTTP/1.1 200 OK\r\n"), 1u) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr(R"({"late":true})"));
+  EXPECT_THAT(r.out, Not(HasSubstr("sensor-04"))) << "the revoked device's second request was served";
+  EXPECT_EQ(counters().requests, 1u);
+  EXPECT_EQ(curl({url("/api/v1/health")}).out, R"({"status":"ok"})") << "the server goes on serving";
+}
+
 // ---- limits and bad input ----------------------------------------------------------------------
 
 TEST_F(HttpsServer, OversizedHeaderIs431AndTheConnectionCloses) {

@@ -109,6 +109,8 @@ class Server::Impl {
   const Handler& handler() const { return handler_; }
   const std::shared_ptr<ResponderGate>& gate() const { return gate_; }
   bool stopping() const noexcept { return stopping_.load(); }
+  // Whether reload_tls() replaced `tls` (a connection's context) since that connection began.
+  bool tls_reloaded_since(const std::shared_ptr<ssl::context>& tls) { return current_tls() != tls; }
   void session_ended(Session* session);
   void log(LogLevel level, std::string_view message) const {
     if (!options_.log) return;
@@ -390,6 +392,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // the connection may stay silent for idle_timeout, and the next request's deadline starts with
   // its first byte.
   void wait_for_next_request() {
+    if (identity_outdated()) return shutdown_tls();
     if (buffer_.size() > 0) return read_request();
     state_ = State::idle;
     tcp().expires_after(options().idle_timeout);
@@ -401,9 +404,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_idle_read(const error_code& ec, std::size_t bytes) {
     if (state_ == State::closed) return;
     if (ec) return close_now();  // idle timeout, the client closed, or the server is stopping
+    if (identity_outdated()) return close_now();
     buffer_.commit(bytes);
     read_request();
   }
+
+  // A client certificate was checked against the CRL of the handshake only. Once the CRL (or the
+  // server's identity) is reloaded, a kept-alive connection with a client identity takes no further
+  // request: the client reconnects, and the new handshake checks its certificate against the new
+  // CRL, so a revoked device cannot go on posting over a connection opened before its revocation.
+  bool identity_outdated() { return client_common_name_.has_value() && server_.tls_reloaded_since(tls_); }
 
   void shutdown_tls() {
     state_ = State::closing;
