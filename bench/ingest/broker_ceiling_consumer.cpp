@@ -2,8 +2,8 @@
 // the gateway (same identity, QoS 1, kelvin's MQTT client), counts readings, and acknowledges each
 // device's highest seq every 5 ms (QoS 0), as the gateway does after each commit, so the simulated
 // devices behave exactly as they do against the gateway (without acks their outboxes would grow
-// without bound and slow the load generator down, not the broker). It rewrites the running count to a file every 100 ms until SIGTERM, with the
-// latency from each reading's timestamp to its arrival here (p50 and p99 in ms): the floor the
+// without bound and slow the load generator down, not the broker). It rewrites the running count to a file every 100 ms
+// until SIGTERM, with the latency from each reading's timestamp to its arrival here (p50 and p99 in ms): the floor the
 // simulator and the broker leave the gateway. SIGUSR1 starts the latency over (at the end of the
 // benchmark's warm-up), so the connection burst at start is left out.
 //
@@ -14,9 +14,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -31,8 +31,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_restart_latency{false};
-void request_stop(int) { g_stop.store(true); }
-void request_latency_restart(int) { g_restart_latency.store(true); }
+void request_stop(int) {
+  g_stop.store(true);
+}
+void request_latency_restart(int) {
+  g_restart_latency.store(true);
+}
 
 std::uint64_t count_readings(std::string_view payload) {
   std::uint64_t n = 0;
@@ -87,7 +91,7 @@ int main(int argc, char** argv) {
   callbacks.on_connected = [&] { (void)client->subscribe("devices/+/telemetry", 1); };
   std::mutex acks_mutex;
   std::map<std::string, std::uint64_t, std::less<>> highest_seq;  // device -> seq not yet acknowledged
-  kelvin::gateway::LatencyHistogram latency;                        // guarded by acks_mutex
+  kelvin::gateway::LatencyHistogram latency;                      // guarded by acks_mutex
   callbacks.on_message = [&](const kelvin::mqtt::Message& m) {
     readings.fetch_add(count_readings(m.payload));
     const auto now_ms = wall_clock_ms();

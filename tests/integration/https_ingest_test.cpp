@@ -54,9 +54,18 @@ class HttpsIngest : public ::testing::Test {
   // curl POSTs `body` to device `device`'s telemetry URL with `identity` (none: no certificate).
   Answer post(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body,
               const std::string& content_type = "application/json") {
-    std::vector<std::string> argv{"curl", "-sS", "--max-time", "20", "--cacert", (install_.pki_dir() / "ca.crt").string(),
-                                  "-H", "Content-Type: " + content_type, "--data-binary", body,
-                                  "-w", "\n%{http_code}"};
+    std::vector<std::string> argv{"curl",
+                                  "-sS",
+                                  "--max-time",
+                                  "20",
+                                  "--cacert",
+                                  (install_.pki_dir() / "ca.crt").string(),
+                                  "-H",
+                                  "Content-Type: " + content_type,
+                                  "--data-binary",
+                                  body,
+                                  "-w",
+                                  "\n%{http_code}"};
     if (identity) argv.insert(argv.end(), {"--cert", identity->cert.string(), "--key", identity->key.string()});
     argv.push_back("https://localhost:" + std::to_string(*port_) + "/api/v1/devices/" + device + "/telemetry");
     auto result = kelvin::testing::run_command(argv);
@@ -94,7 +103,8 @@ TEST_F(HttpsIngest, ReadingsPostedWithTheDevicesCertificateAreStoredBeforeTheAns
       "{\"batch\":[" + reading_json(2, 22) + "," + reading_json(3, 900) + "," + reading_json(4, 23) + "]}";
   auto three = post(sensor1_, "sensor-01", batch);
   ASSERT_EQ(three.status, 200) << three.raw;
-  EXPECT_EQ(three.body, nlohmann::json::parse(R"({"seq":4,"accepted":2,"rejected":[{"seq":3,"reason":"out_of_range"}]})"));
+  EXPECT_EQ(three.body,
+            nlohmann::json::parse(R"({"seq":4,"accepted":2,"rejected":[{"seq":3,"reason":"out_of_range"}]})"));
 
   // A resend is a duplicate, answered with the same ack.
   auto again = post(sensor1_, "sensor-01", reading_json(2, 22));

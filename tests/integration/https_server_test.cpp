@@ -412,8 +412,9 @@ TEST_F(HttpsServer, AKeptAliveConnectionWithAClientCertificateTakesNoRequestAfte
   const auto device = issue_device(*ca_, "sensor-04");
   start();
   // Two requests at once on one connection: the first parks in /late, the second waits behind it.
-  const std::string requests = "GET /late HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n"
-                               "GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string requests =
+      "GET /late HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n"
+      "GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   auto client = std::async(std::launch::async, [&] {
     return raw_exchange(requests, {"-cert", device.certificate_path.string(), "-key", device.key_path.string()});
   });

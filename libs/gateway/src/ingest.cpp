@@ -245,8 +245,8 @@ void Ingest::commit_loop() {
       if (!report) {
         spdlog::error("store: retention failed: {}", report.error().message);
       } else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
-        spdlog::info("store: retention removed the values of {} readings, {} minute and {} hour rollups", report->raw_deleted,
-                     report->minute_deleted, report->hour_deleted);
+        spdlog::info("store: retention removed the values of {} readings, {} minute and {} hour rollups",
+                     report->raw_deleted, report->minute_deleted, report->hour_deleted);
       }
       lock.lock();
     }

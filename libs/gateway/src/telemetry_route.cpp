@@ -34,12 +34,14 @@ std::optional<http::Response> refuse_telemetry_poster(const http::Request& reque
   }
   const std::string& common_name = *request.client_common_name;
   if (!validate_device_id(common_name)) {
-    return http::error_response(403, "not_a_device", "the client certificate ('" + common_name +
-                                                         "') is not a device's: only devices post telemetry");
+    return http::error_response(
+        403, "not_a_device",
+        "the client certificate ('" + common_name + "') is not a device's: only devices post telemetry");
   }
   if (common_name != request.param("id")) {
-    return http::error_response(403, "device_mismatch", "the client certificate is device '" + common_name +
-                                                            "'s: a device posts only its own telemetry");
+    return http::error_response(
+        403, "device_mismatch",
+        "the client certificate is device '" + common_name + "'s: a device posts only its own telemetry");
   }
   auto content_type = request.header("Content-Type");
   if (!content_type || !is_json_media_type(*content_type)) {
@@ -84,9 +86,8 @@ void add_telemetry_route(http::Router& router, Ingest& ingest) {
     }
     // The Responder is move-only and the completion a std::function (copyable): share it.
     auto responder = std::make_shared<http::Responder>(std::move(respond));
-    ingest.submit_telemetry(request.param("id"), request.body, [responder](TelemetryOutcome outcome) {
-      (*responder)(telemetry_response(outcome));
-    });
+    ingest.submit_telemetry(request.param("id"), request.body,
+                            [responder](TelemetryOutcome outcome) { (*responder)(telemetry_response(outcome)); });
   });
 }
 

@@ -5,6 +5,7 @@
 #include "kelvin/gateway/telemetry_route.hpp"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace kelvin::gateway {

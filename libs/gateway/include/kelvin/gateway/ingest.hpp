@@ -27,11 +27,11 @@
 namespace kelvin::gateway {
 
 struct IngestOptions {
-  std::size_t batch_max_readings = 5000;          // commit at this many readings ...
+  std::size_t batch_max_readings = 5000;  // commit at this many readings ...
   // ... or this long after the first one waited. Under load a commit takes longer than this and
   // the next batch is what arrived meanwhile, so it bounds latency, not the commit rate.
   std::chrono::milliseconds batch_max_delay{5};
-  std::size_t max_waiting_readings = 200'000;     // backpressure threshold
+  std::size_t max_waiting_readings = 200'000;  // backpressure threshold
   proto::TelemetryLimits limits;
   std::chrono::milliseconds retention_interval{3'600'000};
   std::chrono::milliseconds commit_retry_delay{1000};  // after a failed commit (disk full, locked)
@@ -88,8 +88,8 @@ struct TelemetryOutcome {
   // The device's ack after the commit (docs/protocol.md): every seq up to it is consumed. Also
   // set for a refused payload, so the device learns where it stands. 0 when unavailable.
   std::uint64_t acked_seq = 0;
-  std::size_t accepted = 0;                   // readings that passed validation (new or resent)
-  std::vector<proto::Rejection> rejected;     // readings refused one by one
+  std::size_t accepted = 0;                // readings that passed validation (new or resent)
+  std::vector<proto::Rejection> rejected;  // readings refused one by one
   std::optional<proto::Rejection> payload_rejection;
 };
 // Told exactly once, on the commit thread (or at once on the caller's thread when nothing was
