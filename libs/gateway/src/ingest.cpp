@@ -352,13 +352,15 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
 }
 
 void Ingest::complete(std::vector<PendingCompletion>& completions, const store::CommitSummary* summary) {
+  if (completions.empty()) return;
+  // Indexed once: a commit may hold thousands of devices' acks and as many completions.
+  std::map<std::string_view, std::uint64_t> acks;
+  if (summary != nullptr) {
+    for (const auto& ack : summary->acks) acks[ack.device_id] = ack.contiguous_seq;
+  }
   for (auto& pending : completions) {
     std::optional<std::uint64_t> acked;
-    if (summary != nullptr) {
-      for (const auto& ack : summary->acks) {
-        if (ack.device_id == pending.device_id) acked = ack.contiguous_seq;
-      }
-    }
+    if (auto found = acks.find(pending.device_id); found != acks.end()) acked = found->second;
     if (!acked) {
       // The commit did not touch the device (a refused payload, resends only of a peer's
       // readings): its ack is the store's.
