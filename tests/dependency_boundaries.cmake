@@ -22,6 +22,7 @@ endfunction()
 rule(OpenSSL "^openssl/" "^libs/(crypto|pki|influx)/" "libs/crypto, libs/pki and libs/influx")
 rule(libmosquitto "^(mosquitto[a-z_]*|mqtt_protocol)\\.h$" "^libs/mqtt/" "libs/mqtt")
 rule(SQLite "^sqlite3(ext)?\\.h$" "^libs/store/" "libs/store")
+rule(libsodium "^sodium(\\.h|/)" "^libs/crypto/" "libs/crypto")
 rule(libcurl "^curl/" "^libs/influx/" "libs/influx")
 rule(zlib "^(zlib|zconf)\\.h$" "^libs/influx/" "libs/influx")
 rule(nlohmann_json "^nlohmann/" "^(libs/[^/]+/src|ports/[^/]+/src|apps)/"
@@ -36,7 +37,7 @@ rule(GoogleTest "^(gtest|gmock)/" "^$" "tests/ only")
 # each sample header must be claimed by exactly the rule named.
 set(samples
   "openssl/rand.h=OpenSSL" "openssl/x509v3.h=OpenSSL" "mosquitto.h=libmosquitto" "mqtt_protocol.h=libmosquitto"
-  "sqlite3.h=SQLite" "curl/curl.h=libcurl" "zlib.h=zlib" "nlohmann/json.hpp=nlohmann_json"
+  "sqlite3.h=SQLite" "sodium.h=libsodium" "sodium/crypto_pwhash.h=libsodium" "curl/curl.h=libcurl" "zlib.h=zlib" "nlohmann/json.hpp=nlohmann_json"
   "toml++/toml.h=tomlplusplus" "spdlog/spdlog.h=spdlog" "CLI/CLI.hpp=CLI11" "gtest/gtest.h=GoogleTest"
   "boost/beast/http.hpp=Boost" "boost/asio/ssl.hpp=Boost"
   "string=" "openssl.hpp=" "kelvin/crypto/openssl.hpp=" "sqlite3.hpp=" "curl.h=" "kelvin/http/server.hpp=")

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <vector>
 
 #include "kelvin/crypto/openssl.hpp"
@@ -31,6 +32,26 @@ Result<std::string> random_hex(std::size_t byte_count) {
     hex += kDigits[byte & 0x0f];
   }
   return hex;
+}
+
+Result<std::string> random_token(std::size_t byte_count) {
+  std::vector<unsigned char> bytes(byte_count);
+  if (auto drawn = random_bytes(bytes); !drawn) return std::move(drawn).error();
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string token;
+  token.reserve((byte_count * 4 + 2) / 3);
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (unsigned char byte : bytes) {
+    bits = (bits << 8) | byte;
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      token += kAlphabet[(bits >> held) & 0x3f];
+    }
+  }
+  if (held > 0) token += kAlphabet[(bits << (6 - held)) & 0x3f];
+  return token;
 }
 
 }  // namespace kelvin::crypto

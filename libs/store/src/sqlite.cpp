@@ -1,6 +1,13 @@
 #include "sqlite.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+
+#include "kelvin/core/files.hpp"
 
 namespace kelvin::store::sqlite {
 
@@ -24,6 +31,39 @@ Errc errc_from_sqlite(int rc) noexcept {
     default:  // SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_BUSY, ...
       return Errc::io;
   }
+}
+
+namespace {
+
+Result<void> create_private_file(const std::filesystem::path& db_file, std::string_view what) {
+  int fd = ::open(db_file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, files::kPrivateFileMode);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};
+    return files::error_from_errno("cannot create " + std::string(what), db_file);
+  }
+  // The umask could have cleared owner bits; the mode must be exactly 0600.
+  const bool chmod_ok = ::fchmod(fd, files::kPrivateFileMode) == 0;
+  Error chmod_error = chmod_ok ? Error{} : files::error_from_errno("cannot set mode 0600 on", db_file);
+  ::close(fd);
+  if (!chmod_ok) return chmod_error;
+  return {};
+}
+
+}  // namespace
+
+Result<DatabasePtr> open_private_database(const std::filesystem::path& db_file, int busy_timeout_ms,
+                                          std::string_view what) {
+  if (auto created = create_private_file(db_file, what); !created) return std::move(created).error();
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                           nullptr);
+  DatabasePtr db(raw);  // closed on every path, also when open itself failed
+  if (rc != SQLITE_OK) return sqlite_error(db.get(), rc, "cannot open " + std::string(what) + " " + db_file.string());
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return make_error(Errc::permission_denied, std::string(what) + " " + db_file.string() + " is not writable");
+  }
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return db;
 }
 
 Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
@@ -63,7 +103,9 @@ void Statement::bind(int index, double value) {
 }
 
 void Statement::bind(int index, std::string_view value) {
-  note_bind(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
+  // SQLite binds a null pointer as NULL, and an empty string_view may have one: "" is text.
+  const char* text = value.data() != nullptr ? value.data() : "";
+  note_bind(sqlite3_bind_text64(stmt_.get(), index, text, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
 }
 
 void Statement::bind_null(int index) {

@@ -26,6 +26,13 @@ struct StatementFinalizer {
 };
 using DatabasePtr = std::unique_ptr<sqlite3, DatabaseCloser>;
 
+// Opens `db_file` read-write, creating it first with mode 0600 (SQLite would create it 0644 minus
+// the umask; it gives its -wal and -shm files the database's mode). An existing file keeps its mode.
+// `what` names the file in errors ("store database"). Errc::permission_denied for a file SQLite
+// could open only read-only (it would fall back silently and fail at the first write).
+Result<DatabasePtr> open_private_database(const std::filesystem::path& db_file, int busy_timeout_ms,
+                                          std::string_view what);
+
 // Maps a SQLite (extended) result code to the kelvin error kind callers branch on.
 Errc errc_from_sqlite(int rc) noexcept;
 

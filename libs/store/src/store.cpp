@@ -2,14 +2,8 @@
 
 #include "kelvin/store/store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <string>
 
-#include "kelvin/core/files.hpp"
 #include "schema.hpp"
 #include "store_impl.hpp"
 
@@ -22,23 +16,6 @@ Result<void> validate_options(const StoreOptions& options) {
     return make_error(Errc::invalid_argument, "store retention days must be >= 0 (0 keeps forever)");
   }
   if (options.busy_timeout_ms < 0) return make_error(Errc::invalid_argument, "store busy_timeout_ms must be >= 0");
-  return {};
-}
-
-// Creates the database file with mode 0600 before SQLite sees it (SQLite would create it with
-// 0644 minus the umask); SQLite gives its -wal and -shm files the database file's mode. An existing
-// file is left as it is.
-Result<void> create_private_file(const std::filesystem::path& db_file) {
-  int fd = ::open(db_file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, files::kPrivateFileMode);
-  if (fd < 0) {
-    if (errno == EEXIST) return {};
-    return files::error_from_errno("cannot create store database", db_file);
-  }
-  // The umask could have cleared owner bits; the mode must be exactly 0600.
-  const bool chmod_ok = ::fchmod(fd, files::kPrivateFileMode) == 0;
-  Error chmod_error = chmod_ok ? Error{} : files::error_from_errno("cannot set mode 0600 on", db_file);
-  ::close(fd);
-  if (!chmod_ok) return chmod_error;
   return {};
 }
 
@@ -74,19 +51,9 @@ Error closed_store() {
 
 Result<Store> Store::open(const std::filesystem::path& db_file, const StoreOptions& options) {
   if (auto valid = validate_options(options); !valid) return std::move(valid).error();
-  if (auto created = create_private_file(db_file); !created) return std::move(created).error();
-
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                           nullptr);
-  sqlite::DatabasePtr db(raw);  // closed on every path, also when open itself failed
-  if (rc != SQLITE_OK) return sqlite::sqlite_error(db.get(), rc, "cannot open store database " + db_file.string());
-  // SQLite silently falls back to read-only for a write-protected file; ingest would then fail at
-  // its first commit, long after start-up. Say so now.
-  if (sqlite3_db_readonly(db.get(), "main") == 1) {
-    return make_error(Errc::permission_denied, "store database " + db_file.string() + " is not writable");
-  }
-  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  auto opened = sqlite::open_private_database(db_file, options.busy_timeout_ms, "store database");
+  if (!opened) return std::move(opened).error();
+  sqlite::DatabasePtr db = std::move(*opened);
 
   if (auto schema = ensure_schema(db.get(), db_file); !schema) return std::move(schema).error();
   if (auto configured = configure_connection(db.get(), db_file); !configured) return std::move(configured).error();

@@ -17,4 +17,7 @@ Result<void> random_bytes(std::span<unsigned char> out);
 // `byte_count` random bytes as 2 * byte_count lowercase hex digits.
 Result<std::string> random_hex(std::size_t byte_count);
 
+// `byte_count` random bytes in unpadded base64url (RFC 4648 §5): safe in cookies, headers and URLs.
+Result<std::string> random_token(std::size_t byte_count);
+
 }  // namespace kelvin::crypto

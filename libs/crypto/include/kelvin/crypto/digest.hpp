@@ -1,0 +1,22 @@
+#pragma once
+// Digests and MACs for code that may not include OpenSSL headers: session tokens are stored as
+// their SHA-256, TOTP codes (RFC 6238) are HMAC-SHA1, and secrets are compared in constant time.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kelvin::crypto {
+
+// SHA-256 of `data` as 64 lowercase hex digits.
+std::string sha256_hex(std::string_view data);
+
+// HMAC-SHA1 (RFC 2104) of `message` under `key`: what HOTP/TOTP authenticator apps compute.
+std::array<std::uint8_t, 20> hmac_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message);
+
+// Equal contents, in time that depends only on the lengths: for comparing secrets (tokens, codes).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace kelvin::crypto

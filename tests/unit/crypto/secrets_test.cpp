@@ -1,0 +1,86 @@
+// Password hashes, digests and random tokens (password_hash.hpp, digest.hpp, random.hpp).
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "kelvin/crypto/digest.hpp"
+#include "kelvin/crypto/password_hash.hpp"
+#include "kelvin/crypto/random.hpp"
+
+namespace kelvin::crypto {
+namespace {
+
+TEST(PasswordHash, VerifiesTheRightPasswordOnlyAndIsArgon2id) {
+  auto hash = hash_password("correct horse battery staple");
+  ASSERT_TRUE(hash.ok()) << hash.error().message;
+  EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
+  EXPECT_NE(hash->find("m=65536,t=2"), std::string::npos) << *hash;  // 64 MiB, two passes
+  EXPECT_TRUE(verify_password(*hash, "correct horse battery staple"));
+  EXPECT_FALSE(verify_password(*hash, "correct horse battery stapl"));
+  EXPECT_FALSE(verify_password(*hash, ""));
+  EXPECT_FALSE(verify_password("not a hash", "correct horse battery staple"));
+  EXPECT_FALSE(verify_password("", ""));
+}
+
+TEST(PasswordHash, SaltsEveryHash) {
+  auto first = hash_password("same password twice");
+  auto second = hash_password("same password twice");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(*first, *second);
+}
+
+TEST(PasswordHash, RefusesEmptyAndOverlongPasswords) {
+  EXPECT_EQ(hash_password("").error().code, Errc::invalid_argument);
+  EXPECT_EQ(hash_password(std::string(kMaxPasswordBytes + 1, 'x')).error().code, Errc::invalid_argument);
+  auto longest = hash_password(std::string(kMaxPasswordBytes, 'x'));
+  ASSERT_TRUE(longest.ok());
+  EXPECT_TRUE(verify_password(*longest, std::string(kMaxPasswordBytes, 'x')));
+  EXPECT_FALSE(verify_password(*longest, std::string(kMaxPasswordBytes + 1, 'x')));
+}
+
+TEST(Digest, Sha256MatchesTheStandardVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Digest, HmacSha1MatchesRfc2202) {
+  // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
+  const std::string key = "Jefe", data = "what do ya want for nothing?";
+  const auto mac = hmac_sha1({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()},
+                             {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
+  std::string hex;
+  for (auto byte : mac) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0x0f];
+  }
+  EXPECT_EQ(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
+TEST(Digest, ConstantTimeEqualComparesContentAndLength) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+TEST(RandomToken, IsUnpaddedBase64UrlOfTheRightLengthAndFresh) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 50; ++i) {
+    auto token = random_token(32);
+    ASSERT_TRUE(token.ok());
+    EXPECT_EQ(token->size(), 43u);  // ceil(32 * 8 / 6)
+    EXPECT_EQ(token->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos)
+        << *token;
+    seen.insert(*token);
+  }
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_EQ(random_token(1)->size(), 2u);
+  EXPECT_EQ(random_token(0)->size(), 0u);
+}
+
+}  // namespace
+}  // namespace kelvin::crypto
