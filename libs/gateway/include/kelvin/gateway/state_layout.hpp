@@ -7,6 +7,10 @@
 namespace kelvin::gateway {
 
 inline std::filesystem::path store_path(const std::filesystem::path& state_dir) { return state_dir / "telemetry.db"; }
+// Users, sessions, the second factors and the audit log (kelvin/accounts/accounts.hpp).
+inline std::filesystem::path accounts_path(const std::filesystem::path& state_dir) {
+  return state_dir / "accounts.db";
+}
 inline std::filesystem::path stats_path(const std::filesystem::path& state_dir) {
   return state_dir / "gateway-stats.json";
 }
