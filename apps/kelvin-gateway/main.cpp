@@ -2,11 +2,11 @@
 // Usage: kelvin-gateway [--config FILE]
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
 
 #include "kelvin/gateway/gateway.hpp"
 #include "kelvin/gateway/gateway_config.hpp"
@@ -38,6 +38,16 @@ int main(int argc, char** argv) {
   if (auto started = gateway.start(); !started) {
     std::fprintf(stderr, "kelvin-gateway: %s\n", started.error().message.c_str());
     return 1;
+  }
+  if (auto password = gateway.take_first_admin_password()) {
+    // On stdout, not in the log: shown once, to whoever started the first run (`make demo` shows
+    // it; under systemd, `journalctl -u kelvin-gateway` has it until rotated: change it at once).
+    std::printf(
+        "kelvin-gateway: first start: created user \"admin\" (role admin) with password\n\n    %s\n\n"
+        "It is shown only now and stored only as a hash. Sign in to the dashboard and change it, or set\n"
+        "one with `kelvinctl user passwd admin`.\n",
+        password->c_str());
+    std::fflush(stdout);
   }
   spdlog::info("kelvin-gateway running; SIGTERM or Ctrl-C stops it");
   int signal_number = 0;

@@ -1,5 +1,5 @@
-// kelvinctl: the administrator's command line (PKI, device registry, queries, gateway status;
-// users, releases later).
+// kelvinctl: the administrator's command line (PKI, device registry, queries, gateway status,
+// dashboard users; releases later).
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -8,6 +8,7 @@
 #include "pki_command.hpp"
 #include "query_command.hpp"
 #include "status_command.hpp"
+#include "user_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kelvinctl " KELVIN_VERSION " - administer a kelvin installation"};
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   kelvin::ctl::add_device_command(app, exit_code);
   kelvin::ctl::add_query_command(app, exit_code);
   kelvin::ctl::add_status_command(app, exit_code);
+  kelvin::ctl::add_user_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

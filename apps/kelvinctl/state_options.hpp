@@ -1,6 +1,7 @@
 #pragma once
-// Where the commands that work on a gateway's data (device, query, status) find it: the gateway's
-// state directory (store, statistics) and the PKI, with the same defaults as kelvin-gateway.
+// Where the commands that work on a gateway's data (device, query, status, user) find it: the
+// gateway's state directory (store, accounts, statistics) and the PKI, with the same defaults as
+// kelvin-gateway.
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -21,14 +22,27 @@ struct StateOptions {
   std::string passphrase_file;  // --passphrase-file (commands that sign)
 
   std::filesystem::path pki() const;
-  std::filesystem::path store_file() const;  // as kelvin-gateway: <state_dir>/telemetry.db
-  std::filesystem::path stats_file() const;  // as kelvin-gateway: <state_dir>/gateway-stats.json
+  std::filesystem::path store_file() const;     // as kelvin-gateway: <state_dir>/telemetry.db
+  std::filesystem::path stats_file() const;     // as kelvin-gateway: <state_dir>/gateway-stats.json
+  std::filesystem::path accounts_file() const;  // as kelvin-gateway: <state_dir>/accounts.db
 };
 
 // Initialises `options.state_dir` from the environment and adds --state-dir (and, with
 // `with_pki`, --pki-dir and --passphrase-file) to `command`. Call fallthrough() on `command` so
 // the options may also follow its subcommands.
 void add_state_options(CLI::App* command, StateOptions& options, bool with_pki);
+
+// Whether `file` exists. An error only when that cannot be told (e.g. a directory on the way that
+// we may not search), so a permission problem is not mistaken for "never created".
+Result<bool> file_exists(const std::filesystem::path& file);
+
+// Errc::not_found, saying how to name the right one, when the state directory does not exist:
+// commands that create files in it never create the directory itself (that is kelvin-gateway's).
+Result<void> require_state_dir(const StateOptions& options);
+
+// Gives `file`, just created in the state dir, to the owner of the state dir when we are root and
+// the owner is another account (the gateway's service account), so the gateway can open it.
+Result<void> hand_to_state_dir_owner(const StateOptions& options, const std::filesystem::path& file);
 
 // The gateway's store, if it exists: nullopt when <state_dir>/telemetry.db does not (the gateway
 // never ran with this state dir). Never creates it, so reading commands leave no traces.

@@ -101,7 +101,10 @@ std::optional<std::string> user_name_problem(std::string_view name) {
 }
 
 std::optional<std::string> password_problem(std::string_view user, std::string_view password) {
-  if (password.size() < 12) return "a password must be at least 12 characters long";
+  // Characters, not bytes: UTF-8 continuation bytes (10xxxxxx) do not start one.
+  const auto characters = std::count_if(password.begin(), password.end(),
+                                        [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; });
+  if (characters < 12) return "a password must be at least 12 characters long";
   if (password.size() > crypto::kMaxPasswordBytes) {
     return "a password must be at most " + std::to_string(crypto::kMaxPasswordBytes) + " bytes long";
   }
@@ -113,15 +116,20 @@ Result<std::unique_ptr<Accounts>> Accounts::open(const std::filesystem::path& db
                                                  Clock clock) {
   auto db = store::AccountDb::open(db_file);
   if (!db) return std::move(db).error();
-  std::unique_ptr<Accounts> accounts(new Accounts(std::move(*db), std::move(options), clock ? clock : system_now_ms));
-  auto dummy = crypto::hash_password("a password no account has");
-  if (!dummy) return std::move(dummy).error();
-  accounts->dummy_hash_ = std::move(*dummy);
-  return accounts;
+  return std::unique_ptr<Accounts>(new Accounts(std::move(*db), std::move(options), clock ? clock : system_now_ms));
 }
 
 Accounts::Accounts(store::AccountDb db, AccountsOptions options, Clock clock)
     : db_(std::move(db)), options_(std::move(options)), clock_(std::move(clock)) {}
+
+const std::string& Accounts::dummy_hash() {
+  // Made at the first sign-in of an unknown user, not at open: kelvinctl opens often and signs in never.
+  std::call_once(dummy_hash_once_, [this] {
+    auto hash = crypto::hash_password("a password no account has");
+    dummy_hash_ = hash ? std::move(*hash) : std::string();  // empty: verify_password says no, just faster
+  });
+  return dummy_hash_;
+}
 
 Result<void> Accounts::audit(const Actor& actor, std::string_view action, std::string_view target,
                              std::string_view result, std::string_view detail) {
@@ -178,7 +186,7 @@ Result<std::variant<SignedIn, SignInRefused>> Accounts::sign_in(std::string_view
     user = std::move(*found);
   }
   // Argon2id outside the lock; an unknown user costs the same as a wrong password.
-  const bool password_ok = crypto::verify_password(user ? user->password_hash : dummy_hash_, password) && user;
+  const bool password_ok = crypto::verify_password(user ? user->password_hash : dummy_hash(), password) && user;
   auto refuse = [&](SignInRefusal reason, std::string_view detail) -> Result<Outcome> {
     limiter_.record_failure(user_name, address, now());
     if (auto logged = audit(actor, "login", actor.name, "failed", detail); !logged) return std::move(logged).error();
@@ -402,28 +410,24 @@ Result<std::string> Accounts::reset_password(std::string_view name, const Actor&
   return std::move(*password);
 }
 
-// Precondition: mutex_ held.
-Result<void> Accounts::ensure_admin_remains(std::string_view name, std::optional<Role> new_role) {
-  auto records = db_.users();
-  if (!records) return std::move(records).error();
-  const bool another_admin = std::any_of(records->begin(), records->end(), [&](const store::UserRecord& user) {
-    return user.name != name && role_of(user) == Role::admin;
-  });
-  if (!another_admin && new_role != Role::admin) {
-    return make_error(Errc::conflict, "'" + std::string(name) + "' is the last admin: make another user admin first");
+// Precondition: mutex_ held. Writes the refusal of an administrative change to the audit log, so
+// refused attempts show there as well as done ones, and returns the refusal.
+Error Accounts::refused(const Actor& actor, std::string_view action, std::string_view target, Error error) {
+  if (error.code == Errc::conflict || error.code == Errc::not_found || error.code == Errc::invalid_argument) {
+    if (auto logged = db_.append_audit(
+            {0, now(), actor.name, actor.address, std::string(action), std::string(target), "denied", error.message});
+        !logged) {
+      return std::move(logged).error();
+    }
   }
-  return {};
+  return error;
 }
 
 Result<void> Accounts::remove_user(std::string_view name, const Actor& actor) {
   std::lock_guard lock(mutex_);
-  auto record = db_.user(name);
-  if (!record) return std::move(record).error();
-  if (!*record) return make_error(Errc::not_found, "no user '" + std::string(name) + "'");
-  if (role_of(**record) == Role::admin) {
-    if (auto remains = ensure_admin_remains(name, std::nullopt); !remains) return remains;
+  if (auto removed = db_.remove_user(name); !removed) {
+    return refused(actor, "user_remove", name, std::move(removed).error());
   }
-  if (auto removed = db_.remove_user(name); !removed) return removed;
   auto logged = db_.append_audit({0, now(), actor.name, actor.address, "user_remove", std::string(name), "ok", ""});
   if (!logged) return std::move(logged).error();
   return {};
@@ -433,11 +437,14 @@ Result<void> Accounts::set_role(std::string_view name, Role role, const Actor& a
   std::lock_guard lock(mutex_);
   auto record = db_.user(name);
   if (!record) return std::move(record).error();
-  if (!*record) return make_error(Errc::not_found, "no user '" + std::string(name) + "'");
-  if (role_of(**record) == Role::admin) {
-    if (auto remains = ensure_admin_remains(name, role); !remains) return remains;
+  if (!*record)
+    return refused(actor, "user_role", name, make_error(Errc::not_found, "no user '" + std::string(name) + "'"));
+  if (role_of(**record) == role) {
+    return make_error(Errc::conflict, "'" + std::string(name) + "' has the role " + std::string(to_string(role)) +
+                                          " already: nothing changed");
   }
-  if (auto set = db_.set_role(name, to_string(role)); !set) return set;
+  if (auto set = db_.set_role(name, to_string(role)); !set)
+    return refused(actor, "user_role", name, std::move(set).error());
   auto logged = db_.append_audit({0, now(), actor.name, actor.address, "user_role", std::string(name), "ok",
                                   (*record)->role + " -> " + std::string(to_string(role))});
   if (!logged) return std::move(logged).error();
@@ -446,7 +453,8 @@ Result<void> Accounts::set_role(std::string_view name, Role role, const Actor& a
 
 Result<void> Accounts::reset_second_factor(std::string_view name, const Actor& actor) {
   std::lock_guard lock(mutex_);
-  if (auto cleared = db_.clear_totp(name); !cleared) return cleared;
+  if (auto cleared = db_.clear_totp(name); !cleared)
+    return refused(actor, "totp_reset", name, std::move(cleared).error());
   auto ended = db_.remove_sessions_of(name);
   if (!ended) return std::move(ended).error();
   auto logged = db_.append_audit({0, now(), actor.name, actor.address, "totp_reset", std::string(name), "ok",
@@ -464,6 +472,9 @@ Result<bool> Accounts::second_factor_required() {
 
 Result<void> Accounts::require_second_factor(bool required, const Actor& actor) {
   std::lock_guard lock(mutex_);
+  auto current = db_.setting(kRequireSecondFactorSetting);
+  if (!current) return std::move(current).error();
+  if ((*current == std::optional<std::string>("true")) == required) return {};  // unchanged: nothing to audit
   if (auto set = db_.set_setting(kRequireSecondFactorSetting, required ? "true" : "false"); !set) return set;
   auto logged = db_.append_audit(
       {0, now(), actor.name, actor.address, "setting", kRequireSecondFactorSetting, "ok", required ? "true" : "false"});

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kelvin/core/files.hpp"
+#include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/api_routes.hpp"
 #include "kelvin/gateway/telemetry_route.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
@@ -102,7 +103,8 @@ Result<void> Gateway::start() {
         if (!connected_.load()) return false;
         // QoS 0: an ack is cumulative and a lost one is repaired by the device's resend
         // (docs/protocol.md); QoS 1 would cost the broker two more packets per ack.
-        return client_->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), proto::encode_ack(seq), 0, false)
+        return client_
+            ->publish(proto::device_topic(device_id, proto::DeviceTopic::ack), proto::encode_ack(seq), 0, false)
             .ok();
       },
       settings_.ingest);
@@ -180,9 +182,22 @@ Result<void> Gateway::start_http() {
         break;
     }
   };
+  auto accounts = accounts::Accounts::open(accounts_path(settings_.state_dir), settings_.http.accounts);
+  if (!accounts) return make_error(accounts.error().code, "accounts: " + accounts.error().message);
+  accounts_ = std::move(*accounts);
+  auto first_admin = accounts_->create_first_admin();
+  if (!first_admin) return make_error(first_admin.error().code, "accounts: " + first_admin.error().message);
+  first_admin_password_ = std::move(*first_admin);
+  session_guard_ = std::make_unique<SessionGuard>(*accounts_);
+  // Two threads: Argon2id holds 64 MiB per check, so at most two at once on a small gateway; a
+  // short queue, so a flood of sign-ins is answered 503 busy instead of waiting for minutes.
+  blocking_work_ = std::make_unique<BlockingWork>(2, 16);
+
   http_tls_fingerprint_ = http_tls_fingerprint(pki);
   add_api_routes(api_routes_);
   add_telemetry_route(api_routes_, *ingest_);
+  add_account_routes(api_routes_, *session_guard_, *accounts_,
+                     [work = blocking_work_.get()](std::function<void()> job) { return work->post(std::move(job)); });
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });
@@ -436,6 +451,7 @@ void Gateway::stop() {
   if (housekeeping_.joinable()) housekeeping_.join();
   // No new requests while the services behind them stop; requests in flight are answered first.
   if (http_) http_->stop();
+  if (blocking_work_) blocking_work_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
@@ -461,12 +477,24 @@ std::uint16_t Gateway::http_port() const {
   return http_ ? http_->port() : 0;
 }
 
+std::optional<std::string> Gateway::take_first_admin_password() {
+  return std::exchange(first_admin_password_, std::nullopt);
+}
+
 void Gateway::run_housekeeping() {
   using Clock = std::chrono::steady_clock;
   auto next_crl_check = Clock::now();
+  auto next_session_sweep = Clock::now();
   while (!stopping_.load()) {
     write_stats();
     reload_http_tls_if_changed();
+    // Timed-out sessions are refused anyway; removing them keeps accounts.db small.
+    if (accounts_ && Clock::now() >= next_session_sweep) {
+      if (auto swept = accounts_->remove_expired_sessions(); !swept) {
+        spdlog::error("accounts: cannot remove expired sessions: {}", swept.error().message);
+      }
+      next_session_sweep = Clock::now() + std::chrono::minutes(10);
+    }
     // The CRL belongs to the managed broker; an external broker's operator keeps their own.
     if (settings_.broker_mode == BrokerMode::managed && Clock::now() >= next_crl_check) {
       check_crl();

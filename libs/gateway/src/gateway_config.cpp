@@ -52,6 +52,12 @@ HttpSettings read_http(config::TableReader& table) {
       std::chrono::milliseconds(table.integer("idle_timeout_ms", server.idle_timeout.count(), 100, 3'600'000));
   server.max_connections = table.integer("max_connections", server.max_connections, 1, 100'000);
   server.io_threads = table.integer("io_threads", server.io_threads, 1, 64);
+  accounts::AccountsOptions& accounts = settings.accounts;
+  accounts.session_idle_ms =
+      table.integer("session_idle_minutes", accounts.session_idle_ms / 60'000, 1, 24 * 60) * std::int64_t{60'000};
+  accounts.session_absolute_ms =
+      table.integer("session_max_hours", accounts.session_absolute_ms / 3'600'000, 1, 30 * 24) *
+      std::int64_t{3'600'000};
   return settings;
 }
 
@@ -98,8 +104,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
       std::chrono::milliseconds(ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
   s.ingest.max_waiting_readings =
       ingest.integer("max_waiting_readings", s.ingest.max_waiting_readings, std::size_t{1}, std::size_t{10'000'000});
-  s.ingest.latency_window = std::chrono::milliseconds(
-      ingest.integer("latency_window_ms", s.ingest.latency_window.count(), 1'000, 3'600'000));
+  s.ingest.latency_window =
+      std::chrono::milliseconds(ingest.integer("latency_window_ms", s.ingest.latency_window.count(), 1'000, 3'600'000));
   s.share_group = ingest.string("share_group", "");
   // An MQTT share name is one topic level: no wildcards, no separators.
   if (s.share_group.find_first_of("/+#") != std::string::npos || s.share_group.size() > 64) {

@@ -11,11 +11,6 @@ char lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool is_json(std::string_view content_type) {
-  const std::string_view type = content_type.substr(0, content_type.find(';'));
-  return field_name_equals(type, "application/json");
-}
-
 bool safe_field_text(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
@@ -29,6 +24,12 @@ bool field_name_equals(std::string_view a, std::string_view b) noexcept {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
+bool is_json_media_type(std::string_view content_type) noexcept {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  return field_name_equals(type, "application/json");
+}
+
 Headers response_headers(const Response& response) {
   Headers out;
   if (!response.content_type.empty() && safe_field_text(response.content_type)) {
@@ -38,7 +39,7 @@ Headers response_headers(const Response& response) {
   out.emplace_back("X-Content-Type-Options", "nosniff");
   out.emplace_back("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
   out.emplace_back("Referrer-Policy", "no-referrer");
-  if (is_json(response.content_type)) out.emplace_back("Cache-Control", "no-store");
+  if (is_json_media_type(response.content_type)) out.emplace_back("Cache-Control", "no-store");
   const std::size_t standard = out.size();
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || !safe_field_text(name) || !safe_field_text(value)) continue;

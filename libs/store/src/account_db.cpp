@@ -248,20 +248,58 @@ Result<std::size_t> AccountDb::count_users() {
   return static_cast<std::size_t>(*count);
 }
 
+namespace {
+
+// Precondition: inside a write transaction. Errc::conflict when no admin but `name` would remain.
+Result<void> ensure_another_admin(AccountDb::Impl& impl, std::string_view name) {
+  auto others = impl.statement("SELECT count(*) FROM users WHERE role = 'admin' AND name != ?", name);
+  if (!others) return std::move(others).error();
+  auto row = others->step();
+  if (!row) return std::move(row).error();
+  if (*row && others->column_int64(0) > 0) return {};
+  return make_error(Errc::conflict, "'" + std::string(name) + "' is the last admin: make another user admin first");
+}
+
+// Precondition: inside a write transaction. The user's role, nullopt for an unknown user.
+Result<std::optional<std::string>> role_in_transaction(AccountDb::Impl& impl, std::string_view name) {
+  auto query = impl.statement("SELECT role FROM users WHERE name = ?", name);
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(query->column_text(0));
+}
+
+}  // namespace
+
 Result<void> AccountDb::remove_user(std::string_view name) {
   if (!impl_) return closed();
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto role = role_in_transaction(*impl_, name);
+  if (!role) return std::move(role).error();
+  if (!*role) return unknown_user(name);
+  if (**role == "admin") {
+    if (auto kept = ensure_another_admin(*impl_, name); !kept) return kept;
+  }
   auto removed = impl_->change("DELETE FROM users WHERE name = ?", name);
   if (!removed) return std::move(removed).error();
-  if (*removed == 0) return unknown_user(name);
-  return {};
+  return transaction->commit();
 }
 
 Result<void> AccountDb::set_role(std::string_view name, std::string_view role) {
   if (!impl_) return closed();
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto current = role_in_transaction(*impl_, name);
+  if (!current) return std::move(current).error();
+  if (!*current) return unknown_user(name);
+  if (**current == "admin" && role != "admin") {
+    if (auto kept = ensure_another_admin(*impl_, name); !kept) return kept;
+  }
   auto changed = impl_->change("UPDATE users SET role = ? WHERE name = ?", role, name);
   if (!changed) return std::move(changed).error();
-  if (*changed == 0) return unknown_user(name);
-  return {};
+  return transaction->commit();
 }
 
 Result<void> AccountDb::set_password_hash(std::string_view name, std::string_view hash, std::int64_t now_ms,
@@ -329,9 +367,17 @@ Result<void> AccountDb::clear_totp(std::string_view name) {
   if (!impl_) return closed();
   auto transaction = sqlite::Transaction::begin(impl_->db());
   if (!transaction) return std::move(transaction).error();
-  auto changed = impl_->change("UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL WHERE name = ?", name);
+  auto changed = impl_->change(
+      "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL WHERE name = ?"
+      " AND (totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL)",
+      name);
   if (!changed) return std::move(changed).error();
-  if (*changed == 0) return unknown_user(name);
+  if (*changed == 0) {
+    auto role = role_in_transaction(*impl_, name);
+    if (!role) return std::move(role).error();
+    if (!*role) return unknown_user(name);
+    return make_error(Errc::conflict, "user '" + std::string(name) + "' has no second factor: nothing to reset");
+  }
   if (auto cleared = impl_->change("DELETE FROM recovery_codes WHERE user = ?", name); !cleared) {
     return std::move(cleared).error();
   }

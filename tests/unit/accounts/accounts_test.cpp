@@ -237,5 +237,34 @@ TEST_F(AccountsTest, KeepsAnAdminAndRefusesBadNamesAndPasswords) {
   EXPECT_EQ(accounts_->remove_user("nobody", {"kelvinctl", "local"}).error().code, Errc::not_found);
 }
 
+TEST_F(AccountsTest, TwoConnectionsCannotRemoveTheLastTwoAdminsBetweenThem) {
+  ASSERT_TRUE(accounts_->add_user("ann", Role::admin, {"kelvinctl", "local"}).ok());
+  ASSERT_TRUE(accounts_->add_user("bob", Role::admin, {"kelvinctl", "local"}).ok());
+  auto other = open_accounts();  // e.g. kelvinctl while the gateway serves an admin
+  ASSERT_TRUE(accounts_->remove_user("ann", {"bob", "192.0.2.1"}).ok());
+  auto refused = other->set_role("bob", Role::viewer, {"kelvinctl", "local"});
+  EXPECT_EQ(refused.error().code, Errc::conflict);
+  const auto actions = audit_actions();
+  EXPECT_EQ(actions.back(), "user_role:bob:denied");
+}
+
+TEST_F(AccountsTest, RefusesChangesThatChangeNothing) {
+  ASSERT_TRUE(accounts_->add_user("ann", Role::viewer, {"kelvinctl", "local"}).ok());
+  EXPECT_EQ(accounts_->set_role("ann", Role::viewer, {"kelvinctl", "local"}).error().code, Errc::conflict);
+  EXPECT_EQ(accounts_->reset_second_factor("ann", {"kelvinctl", "local"}).error().code, Errc::conflict);
+  EXPECT_EQ(accounts_->reset_second_factor("nobody", {"kelvinctl", "local"}).error().code, Errc::not_found);
+  const auto before = audit_actions().size();
+  ASSERT_TRUE(accounts_->require_second_factor(false, {"kelvinctl", "local"}).ok());  // already off
+  EXPECT_EQ(audit_actions().size(), before);
+}
+
+TEST(PasswordRules, CountCharactersNotBytes) {
+  EXPECT_TRUE(password_problem("ann", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9").has_value());  // 6 characters, 12 bytes
+  EXPECT_FALSE(
+      password_problem("ann", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9").has_value());
+  EXPECT_TRUE(password_problem("longusername", "longusername").has_value());
+  EXPECT_TRUE(password_problem("ann", std::string(257, 'x')).has_value());
+}
+
 }  // namespace
 }  // namespace kelvin::accounts

@@ -76,5 +76,15 @@ TEST(ErrorResponse, HasTheStableShape) {
   EXPECT_EQ(response.body, R"({"error":{"code":"bad_request","message":"quote \" and \\ and \u0001"}})");
 }
 
+TEST(IsJsonMediaType, AcceptsParametersAndAnyCaseOnly) {
+  EXPECT_TRUE(is_json_media_type("application/json"));
+  EXPECT_TRUE(is_json_media_type("Application/JSON; charset=utf-8"));
+  EXPECT_TRUE(is_json_media_type("application/json ;charset=utf-8"));
+  EXPECT_FALSE(is_json_media_type("application/x-www-form-urlencoded"));
+  EXPECT_FALSE(is_json_media_type("text/plain"));
+  EXPECT_FALSE(is_json_media_type("application/jsonp"));
+  EXPECT_FALSE(is_json_media_type(""));
+}
+
 }  // namespace
 }  // namespace kelvin::http

@@ -127,13 +127,17 @@ class Accounts {
   Result<void> set_password(std::string_view name, std::string_view password, const Actor& actor);
   // A new generated password, returned once; ends the user's sessions.
   Result<std::string> reset_password(std::string_view name, const Actor& actor);
-  // Errc::conflict when it would leave no admin.
+  // Errc::conflict when it would leave no admin (checked with the change, also against kelvinctl
+  // and the gateway acting at once). Refusals are audited too.
   Result<void> remove_user(std::string_view name, const Actor& actor);
+  // Errc::conflict when it would leave no admin, or the user has the role already.
   Result<void> set_role(std::string_view name, Role role, const Actor& actor);
-  // Removes the second factor and recovery codes, and ends the user's sessions.
+  // Removes the second factor and recovery codes, and ends the user's sessions. Errc::conflict
+  // when the user has no second factor.
   Result<void> reset_second_factor(std::string_view name, const Actor& actor);
 
   Result<bool> second_factor_required();
+  // Audited when it changes; setting the current value does nothing.
   Result<void> require_second_factor(bool required, const Actor& actor);
 
   // ---- audit log ----
@@ -151,21 +155,24 @@ class Accounts {
   std::int64_t now() const { return clock_(); }
   Result<std::string> hash_new_password(std::string_view name, std::string_view password);
   Result<std::optional<SessionView>> view_of(const store::SessionRecord& record, std::string_view token_hash);
-  Result<void> ensure_admin_remains(std::string_view name, std::optional<Role> new_role);
+  Error refused(const Actor& actor, std::string_view action, std::string_view target, Error error);
+  const std::string& dummy_hash();
 
   mutable std::mutex mutex_;  // guards db_ (one SQLite connection)
   store::AccountDb db_;
   AccountsOptions options_;
   Clock clock_;
   LoginLimiter limiter_;
-  std::string dummy_hash_;  // verified against for unknown users, so timing does not tell them apart
+  // Verified against for unknown users, so timing does not tell them apart.
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;
 };
 
 // Why `name` cannot be a user name, or nullopt: 1–64 characters of a–z, 0–9, '.', '_', '-',
 // starting with a letter.
 std::optional<std::string> user_name_problem(std::string_view name);
-// Why `password` cannot be chosen for `user`, or nullopt: at least 12 characters, at most 256
-// bytes, not the user name.
+// Why `password` cannot be chosen for `user`, or nullopt: at least 12 characters (UTF-8 code
+// points), at most 256 bytes, not the user name.
 std::optional<std::string> password_problem(std::string_view user, std::string_view password);
 
 }  // namespace kelvin::accounts

@@ -11,12 +11,15 @@
 #include <thread>
 #include <vector>
 
+#include "kelvin/accounts/accounts.hpp"
 #include "kelvin/core/result.hpp"
+#include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
+#include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
@@ -40,7 +43,8 @@ struct InfluxExportSettings {
 // from pki_dir; `server`'s file fields are filled in at start.
 struct HttpSettings {
   bool enabled = true;
-  http::ServerOptions server;  // bind 0.0.0.0, port 8443, the limits and timeouts
+  http::ServerOptions server;          // bind 0.0.0.0, port 8443, the limits and timeouts
+  accounts::AccountsOptions accounts;  // session timeouts (accounts.db is in the state dir)
 };
 
 struct GatewaySettings {
@@ -87,6 +91,9 @@ class Gateway {
   IngestCounters counters() const;
   // The HTTPS server's bound port (with [http] port = 0 an ephemeral one); 0 when it is not running.
   std::uint16_t http_port() const;
+  // The password of the "admin" user created at this start because no user existed (only its hash
+  // is stored): kelvin-gateway prints it once. nullopt afterwards and when users existed.
+  std::optional<std::string> take_first_admin_password();
 
  private:
   Result<void> start_broker();
@@ -123,10 +130,14 @@ class Gateway {
   std::unique_ptr<mqtt::Client> client_;
   std::unique_ptr<influx::Writer> influx_writer_;
   std::unique_ptr<InfluxExporter> exporter_;
-  std::unique_ptr<PeerSync> peer_sync_;  // with a share_group only
-  http::Router api_routes_;              // what the HTTPS server serves (api_routes.hpp)
-  std::unique_ptr<http::Server> http_;   // with [http] enabled only
-  std::string http_tls_fingerprint_;     // housekeeping thread only: the TLS files loaded
+  std::unique_ptr<PeerSync> peer_sync_;           // with a share_group only
+  std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
+  std::unique_ptr<SessionGuard> session_guard_;
+  std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work
+  std::optional<std::string> first_admin_password_;
+  http::Router api_routes_;                  // what the HTTPS server serves (api_routes.hpp)
+  std::unique_ptr<http::Server> http_;       // with [http] enabled only
+  std::string http_tls_fingerprint_;         // housekeeping thread only: the TLS files loaded
   std::string http_tls_failed_fingerprint_;  // housekeeping thread only: the last that did not load
   struct HeldMessage {
     std::string topic;

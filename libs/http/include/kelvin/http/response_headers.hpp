@@ -22,4 +22,8 @@ Headers response_headers(const Response& response);
 // Case-insensitive ASCII comparison, as HTTP field names are compared.
 bool field_name_equals(std::string_view a, std::string_view b) noexcept;
 
+// Whether a Content-Type value is application/json, with or without parameters ("; charset=utf-8");
+// media types compare case-insensitively.
+bool is_json_media_type(std::string_view content_type) noexcept;
+
 }  // namespace kelvin::http

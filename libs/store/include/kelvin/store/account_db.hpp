@@ -70,9 +70,12 @@ class AccountDb {
   Result<std::optional<UserRecord>> user(std::string_view name);
   Result<std::vector<UserRecord>> users();  // by name
   Result<std::size_t> count_users();
-  // Deletes the user with its sessions and recovery codes. Errc::not_found for an unknown name.
+  // Deletes the user with its sessions and recovery codes. Errc::not_found for an unknown name,
+  // Errc::conflict when it would leave no admin: checked in the same transaction as the change, so
+  // two processes removing the last two admins at once cannot both succeed.
   Result<void> remove_user(std::string_view name);
-  Result<void> set_role(std::string_view name, std::string_view role);  // Errc::not_found
+  // Errc::not_found; Errc::conflict when it would leave no admin (as remove_user).
+  Result<void> set_role(std::string_view name, std::string_view role);
   // Replaces the hash and ends every session of the user but `keep_session_id` (the one that
   // changed it, if any), in one transaction.
   Result<void> set_password_hash(std::string_view name, std::string_view hash, std::int64_t now_ms,
@@ -88,7 +91,8 @@ class AccountDb {
   Result<bool> claim_totp_step(std::string_view name, std::int64_t step);
   // Consumes one recovery code: false when the user has no such unused code.
   Result<bool> claim_recovery_code(std::string_view name, std::string_view code_hash);
-  // Removes the secret (active and pending) and the recovery codes. Errc::not_found.
+  // Removes the secret (active and pending) and the recovery codes. Errc::not_found; Errc::conflict
+  // when the user has neither.
   Result<void> clear_totp(std::string_view name);
 
   // ---- sessions ----

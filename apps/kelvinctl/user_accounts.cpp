@@ -1,0 +1,46 @@
+#include "user_accounts.hpp"
+
+#include <utility>
+
+namespace kelvin::ctl {
+
+accounts::Actor kelvinctl_actor() {
+  return accounts::Actor{"kelvinctl", "local"};
+}
+
+Result<std::unique_ptr<accounts::Accounts>> open_existing_accounts(const StateOptions& options) {
+  const auto file = options.accounts_file();
+  auto exists = file_exists(file);
+  if (!exists) return std::move(exists).error();
+  if (!*exists) return std::unique_ptr<accounts::Accounts>();
+  return accounts::Accounts::open(file);
+}
+
+Result<std::unique_ptr<accounts::Accounts>> open_or_create_accounts(const StateOptions& options) {
+  if (auto dir = require_state_dir(options); !dir) return std::move(dir).error();
+  const auto file = options.accounts_file();
+  auto existed = file_exists(file);
+  if (!existed) return std::move(existed).error();
+  auto opened = accounts::Accounts::open(file);
+  if (!opened) return std::move(opened).error();
+  if (!*existed) {
+    if (auto handed = hand_to_state_dir_owner(options, file); !handed) return std::move(handed).error();
+  }
+  return opened;
+}
+
+Result<UserAccess> open_user(const StateOptions& options, const std::string& name) {
+  auto opened = open_existing_accounts(options);
+  if (!opened) return std::move(opened).error();
+  if (!*opened) {
+    return make_error(Errc::not_found, "no user '" + name + "': there are no users yet (" +
+                                           options.accounts_file().string() +
+                                           " does not exist; kelvin-gateway creates it on its first start)");
+  }
+  auto user = (*opened)->user(name);
+  if (!user) return std::move(user).error();
+  if (!*user) return make_error(Errc::not_found, "no user '" + name + "' (kelvinctl user list shows the users)");
+  return UserAccess{std::move(*opened), std::move(**user)};
+}
+
+}  // namespace kelvin::ctl
