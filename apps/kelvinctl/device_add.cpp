@@ -7,12 +7,12 @@
 
 #include "ca_access.hpp"
 #include "device_actions.hpp"
-#include "device_certificates.hpp"
 #include "failure.hpp"
+#include "kelvin/core/time_arguments.hpp"
 #include "kelvin/core/time_format.hpp"
+#include "kelvin/pki/device_certificates.hpp"
 #include "provisioning_bundle.hpp"
 #include "server_names.hpp"
-#include "time_arguments.hpp"
 
 namespace kelvin::ctl {
 namespace {
@@ -47,9 +47,8 @@ int run_device_add(const DeviceOptions& options) {
   auto ca = open_ca(pki_dir, options.state.passphrase_file);
   if (!ca) return report_failure(ca.error(), pki_dir);
   const std::time_t now = std::time(nullptr);
-  auto existing = current_certificate(device_certificates(ca->list(now), id));
-  if (existing &&
-      (existing->state == pki::CertificateState::valid || existing->state == pki::CertificateState::not_yet_valid)) {
+  auto existing = pki::current_certificate(pki::device_certificates(ca->list(now), id));
+  if (existing && pki::is_usable(*existing)) {
     return report_failure(make_error(
         Errc::already_exists, "device '" + id + "' already holds a valid certificate (serial " +
                                   existing->record.serial + ", until " + format_utc_date(existing->record.not_after) +

@@ -6,17 +6,17 @@
 
 #include "ca_access.hpp"
 #include "device_actions.hpp"
-#include "device_certificates.hpp"
 #include "failure.hpp"
 #include "gateway_stats.hpp"
-#include "time_arguments.hpp"
+#include "kelvin/core/time_arguments.hpp"
+#include "kelvin/pki/device_certificates.hpp"
 
 namespace kelvin::ctl {
 namespace {
 
 // Revokes what is still usable and says what that does to a running gateway.
 Result<bool> revoke_and_report(pki::CertificateAuthority& ca, const DeviceOptions& options) {
-  auto revoked = revoke_device_certificates(ca, options.device_id, std::time(nullptr));
+  auto revoked = pki::revoke_device_certificates(ca, options.device_id, std::time(nullptr));
   if (!revoked) return std::move(revoked).error();
   if (revoked->empty()) return false;
   for (const auto& record : *revoked) {
@@ -43,7 +43,7 @@ int run_device_revoke(const DeviceOptions& options) {
   auto revoked = revoke_and_report(*ca, options);
   if (!revoked) return report_failure(revoked.error(), pki_dir);
   if (!*revoked) {
-    const auto certificates = device_certificates(ca->list(std::time(nullptr)), options.device_id);
+    const auto certificates = pki::device_certificates(ca->list(std::time(nullptr)), options.device_id);
     const std::string why =
         certificates.empty() ? "it has no certificate" : "its certificates are already revoked or expired";
     return report_failure(make_error(Errc::conflict, "nothing to revoke for device '" + options.device_id + "': " +
@@ -65,10 +65,9 @@ int run_device_remove(const DeviceOptions& options) {
     if (!device) return report_failure(device.error(), options.state.state_dir);
     stored = std::move(*device);
   }
-  const auto certificates = device_certificates(ca->list(std::time(nullptr)), id);
-  const auto current = current_certificate(certificates);
-  const bool has_usable_certificate = current && (current->state == pki::CertificateState::valid ||
-                                                  current->state == pki::CertificateState::not_yet_valid);
+  const auto certificates = pki::device_certificates(ca->list(std::time(nullptr)), id);
+  const auto current = pki::current_certificate(certificates);
+  const bool has_usable_certificate = current && pki::is_usable(*current);
   if (!stored && !has_usable_certificate) {
     if (!certificates.empty()) {
       return report_failure(make_error(Errc::not_found, "device '" + id +

@@ -3,15 +3,15 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "arguments.hpp"
 #include "failure.hpp"
+#include "kelvin/core/time_arguments.hpp"
+#include "kelvin/fleet/fleet_json.hpp"
 #include "kelvin/store/store.hpp"
 #include "state_options.hpp"
 #include "text_table.hpp"
-#include "time_arguments.hpp"
 
 namespace kelvin::ctl {
 namespace {
@@ -53,26 +53,6 @@ void print_table(const store::Query& query, const store::QueryResult& result) {
                    std::to_string(bucket.count)});
   }
   table.print(std::cout);
-}
-
-void print_json(const store::Query& query, const store::QueryResult& result) {
-  const auto& quantity = proto::info(query.quantity);
-  nlohmann::json buckets = nlohmann::json::array();
-  for (const auto& bucket : result.buckets) {
-    buckets.push_back({{"start", format_utc_ms(bucket.start_ms)},
-                       {"start_ms", bucket.start_ms},
-                       {"min", bucket.min},
-                       {"mean", bucket.mean},
-                       {"max", bucket.max},
-                       {"count", bucket.count}});
-  }
-  nlohmann::json out = {{"device", query.device_id},    {"quantity", quantity.name},
-                        {"unit", quantity.unit},        {"from", format_utc_ms(query.from_ms)},
-                        {"from_ms", query.from_ms},     {"to", format_utc_ms(query.to_ms)},
-                        {"to_ms", query.to_ms},         {"step", format_step(query.step_ms)},
-                        {"step_ms", query.step_ms},     {"resolution", store::to_string(result.resolution)},
-                        {"buckets", std::move(buckets)}};
-  std::cout << out.dump(2) << "\n";
 }
 
 int run_query(const QueryOptions& options) {
@@ -120,7 +100,7 @@ int run_query(const QueryOptions& options) {
   auto result = store.query(query);
   if (!result) return report_failure(result.error(), options.state.state_dir);
   if (options.json) {
-    print_json(query, *result);
+    std::cout << fleet::series_json(query, *result, 2) << "\n";
   } else {
     print_table(query, *result);
   }

@@ -7,9 +7,9 @@
 
 #include "failure.hpp"
 #include "gateway_stats.hpp"
+#include "kelvin/core/time_arguments.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 #include "state_options.hpp"
-#include "time_arguments.hpp"
 
 namespace kelvin::ctl {
 namespace {

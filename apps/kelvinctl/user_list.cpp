@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "failure.hpp"
+#include "kelvin/core/time_arguments.hpp"
 #include "text_table.hpp"
-#include "time_arguments.hpp"
 #include "user_accounts.hpp"
 #include "user_actions.hpp"
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/http/response_headers.hpp"
-#include "kelvin/http/target.hpp"
 
 namespace kelvin::gateway {
 
@@ -82,13 +82,6 @@ http::Response failure(const Error& error) {
   }
 }
 
-http::Response busy() {
-  http::Response response =
-      http::error_response(503, "busy", "too many sign-ins and password changes at once: try again in a moment");
-  response.headers.emplace_back("Retry-After", "1");
-  return response;
-}
-
 json session_json(const SessionView& session) {
   return {{"user", session.user},
           {"role", to_string(session.role)},
@@ -134,9 +127,9 @@ accounts::Actor actor_of(const Principal& principal, const http::Request& reques
 }
 
 // Query parameter `name` as a non-negative integer; `fallback` when absent; nullopt when malformed.
-std::optional<std::int64_t> integer_parameter(const http::Request& request, std::string_view name,
+std::optional<std::int64_t> integer_parameter(const QueryParameters& parameters, std::string_view name,
                                               std::int64_t fallback) {
-  auto value = http::query_parameter(request.query, name);
+  auto value = parameter(parameters, name);
   if (!value) return fallback;
   std::int64_t parsed = 0;
   auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), parsed);
@@ -163,22 +156,21 @@ void add_session_routes(http::Router& router, const SessionGuard& guard, Account
     if (!password) return respond(missing("password", "the password"));
     const std::string code = string_member(fields, "code").value_or("");
     const std::string previous(session_cookie(request).value_or(""));
-    auto responder = std::make_shared<http::Responder>(std::move(respond));
-    const bool queued = run_blocking([&accounts, responder, user = std::move(*user), password = std::move(*password),
-                                      code, previous, address = request.peer_address] {
-      auto outcome = accounts.sign_in(user, password, code, address);
-      if (!outcome) return (*responder)(failure(outcome.error()));
-      if (auto* refused = std::get_if<accounts::SignInRefused>(&*outcome)) {
-        return (*responder)(sign_in_refused(*refused));
-      }
-      auto& signed_in = std::get<accounts::SignedIn>(*outcome);
-      // A new session at every sign-in; one the browser still held is ended (no fixation).
-      if (!previous.empty()) (void)accounts.sign_out(previous, {user, address});
-      http::Response response = json_answer(200, session_json(signed_in.session));
-      response.headers.emplace_back("Set-Cookie", session_cookie_header(signed_in.token));
-      (*responder)(std::move(response));
-    });
-    if (!queued) (*responder)(busy());
+    answer_blocking(run_blocking, std::move(respond),
+                    [&accounts, user = std::move(*user), password = std::move(*password), code, previous,
+                     address = request.peer_address]() -> http::Response {
+                      auto outcome = accounts.sign_in(user, password, code, address);
+                      if (!outcome) return failure(outcome.error());
+                      if (auto* refused = std::get_if<accounts::SignInRefused>(&*outcome)) {
+                        return sign_in_refused(*refused);
+                      }
+                      auto& signed_in = std::get<accounts::SignedIn>(*outcome);
+                      // A new session at every sign-in; one the browser still held is ended (no fixation).
+                      if (!previous.empty()) (void)accounts.sign_out(previous, {user, address});
+                      http::Response response = json_answer(200, session_json(signed_in.session));
+                      response.headers.emplace_back("Set-Cookie", session_cookie_header(signed_in.token));
+                      return response;
+                    });
   });
 
   router.get("/api/v1/session", guard.signed_in([](SessionView session, http::Request, http::Responder respond) {
@@ -205,13 +197,12 @@ void add_session_routes(http::Router& router, const SessionGuard& guard, Account
         auto replacement = string_member(std::get<json>(body), "new");
         if (!current) return respond(missing("current", "the password in use"));
         if (!replacement) return respond(missing("new", "the new password"));
-        auto responder = std::make_shared<http::Responder>(std::move(respond));
-        const bool queued = run_blocking([&accounts, responder, session, current = std::move(*current),
-                                          replacement = std::move(*replacement), address = request.peer_address] {
-          auto changed = accounts.change_password(session, current, replacement, address);
-          (*responder)(changed ? no_content() : failure(changed.error()));
-        });
-        if (!queued) (*responder)(busy());
+        answer_blocking(run_blocking, std::move(respond),
+                        [&accounts, session, current = std::move(*current), replacement = std::move(*replacement),
+                         address = request.peer_address] {
+                          auto changed = accounts.change_password(session, current, replacement, address);
+                          return changed ? no_content() : failure(changed.error());
+                        });
       }));
 
   router.add("POST", "/api/v1/session/totp",
@@ -253,14 +244,13 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
                auto role = accounts::parse_role(string_member(std::get<json>(body), "role").value_or("viewer"));
                if (!role)
                  return respond(http::error_response(400, "invalid_request", "role is viewer, operator or admin"));
-               auto responder = std::make_shared<http::Responder>(std::move(respond));
-               const bool queued = run_blocking([&accounts, responder, name = std::move(*name), role = *role,
-                                                 actor = actor_of(principal, request)] {
-                 auto password = accounts.add_user(name, role, actor);
-                 if (!password) return (*responder)(failure(password.error()));
-                 (*responder)(json_answer(201, {{"name", name}, {"role", to_string(role)}, {"password", *password}}));
-               });
-               if (!queued) (*responder)(busy());
+               answer_blocking(
+                   run_blocking, std::move(respond),
+                   [&accounts, name = std::move(*name), role = *role, actor = actor_of(principal, request)] {
+                     auto password = accounts.add_user(name, role, actor);
+                     if (!password) return failure(password.error());
+                     return json_answer(201, {{"name", name}, {"role", to_string(role)}, {"password", *password}});
+                   });
              }));
 
   router.add("PUT", "/api/v1/users/{name}/role",
@@ -281,17 +271,16 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
              }));
 
   router.add("POST", "/api/v1/users/{name}/password",
-             guard.user(Role::admin, [&accounts, run_blocking](Principal principal, http::Request request,
-                                                               http::Responder respond) {
-               auto responder = std::make_shared<http::Responder>(std::move(respond));
-               const bool queued = run_blocking([&accounts, responder, name = std::string(request.param("name")),
-                                                 actor = actor_of(principal, request)] {
-                 auto password = accounts.reset_password(name, actor);
-                 if (!password) return (*responder)(failure(password.error()));
-                 (*responder)(json_answer(200, {{"name", name}, {"password", *password}}));
-               });
-               if (!queued) (*responder)(busy());
-             }));
+             guard.user(Role::admin,
+                        [&accounts, run_blocking](Principal principal, http::Request request, http::Responder respond) {
+                          answer_blocking(run_blocking, std::move(respond),
+                                          [&accounts, name = std::string(request.param("name")),
+                                           actor = actor_of(principal, request)] {
+                                            auto password = accounts.reset_password(name, actor);
+                                            if (!password) return failure(password.error());
+                                            return json_answer(200, {{"name", name}, {"password", *password}});
+                                          });
+                        }));
 
   router.add("DELETE", "/api/v1/users/{name}/second-factor",
              guard.user(Role::admin, [&accounts](Principal principal, http::Request request, http::Responder respond) {
@@ -303,8 +292,11 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
 void add_security_routes(http::Router& router, const SessionGuard& guard, Accounts& accounts) {
   router.get("/api/v1/audit",
              guard.user(Role::admin, [&accounts](Principal, http::Request request, http::Responder respond) {
-               const auto after = integer_parameter(request, "after", 0);
-               const auto limit = integer_parameter(request, "limit", 100);
+               static constexpr std::string_view kAllowed[] = {"after", "limit"};
+               auto parameters = read_query_parameters(request.query, kAllowed);
+               if (auto* refusal = std::get_if<http::Response>(&parameters)) return respond(std::move(*refusal));
+               const auto after = integer_parameter(std::get<QueryParameters>(parameters), "after", 0);
+               const auto limit = integer_parameter(std::get<QueryParameters>(parameters), "limit", 100);
                if (!after || !limit || *limit == 0 || static_cast<std::size_t>(*limit) > kMaxAuditPage) {
                  return respond(http::error_response(
                      400, "invalid_request",

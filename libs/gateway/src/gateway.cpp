@@ -9,6 +9,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/api_routes.hpp"
+#include "kelvin/gateway/fleet_routes.hpp"
 #include "kelvin/gateway/telemetry_route.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/proto/ack.hpp"
@@ -192,12 +193,30 @@ Result<void> Gateway::start_http() {
   // Two threads: Argon2id holds 64 MiB per check, so at most two at once on a small gateway; a
   // short queue, so a flood of sign-ins is answered 503 busy instead of waiting for minutes.
   blocking_work_ = std::make_unique<BlockingWork>(2, 16);
+  auto api_store = store::Store::open(store_path(settings_.state_dir), settings_.store);
+  if (!api_store) return make_error(api_store.error().code, "HTTPS API: " + api_store.error().message);
+  api_store_ = std::make_unique<SharedStore>(std::move(*api_store));
+  // One thread: the API's reads take their one connection in turn anyway (shared_store.hpp).
+  api_reads_ = std::make_unique<BlockingWork>(1, 32);
 
   http_tls_fingerprint_ = http_tls_fingerprint(pki);
   add_api_routes(api_routes_);
   add_telemetry_route(api_routes_, *ingest_);
   add_account_routes(api_routes_, *session_guard_, *accounts_,
                      [work = blocking_work_.get()](std::function<void()> job) { return work->post(std::move(job)); });
+  add_fleet_routes(
+      api_routes_, *session_guard_,
+      FleetSources{
+          .run_blocking = [work = api_reads_.get()](std::function<void()> job) { return work->post(std::move(job)); },
+          .store = *api_store_,
+          .pki_dir = settings_.pki_dir,
+          .gateway_status =
+              [this] {
+                std::lock_guard lock(latest_stats_mutex_);
+                return latest_stats_;
+              },
+          .now_ms = system_now_ms,
+      });
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });
@@ -452,6 +471,7 @@ void Gateway::stop() {
   // No new requests while the services behind them stop; requests in flight are answered first.
   if (http_) http_->stop();
   if (blocking_work_) blocking_work_->stop();
+  if (api_reads_) api_reads_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
@@ -520,8 +540,19 @@ void Gateway::check_crl() {
 }
 
 // gateway-stats.json: the ingest counters, rewritten atomically every stats_interval; read by
-// `kelvinctl status`, the tests and the ingest benchmark.
+// `kelvinctl status`, the tests and the ingest benchmark, and answered by GET /api/v1/gateway/status.
 void Gateway::write_stats() const {
+  const std::string json = stats_json();
+  {
+    std::lock_guard lock(latest_stats_mutex_);
+    latest_stats_ = json;
+  }
+  if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json + "\n", 0600); !r) {
+    spdlog::warn("cannot write statistics: {}", r.error().message);
+  }
+}
+
+std::string Gateway::stats_json() const {
   IngestCounters c = ingest_->counters();
   std::string json = "{\"time_ms\":" + std::to_string(system_now_ms());
   auto field = [&json](std::string_view name, auto value) {
@@ -581,10 +612,8 @@ void Gateway::write_stats() const {
             ",\"summaries_sent\":" + std::to_string(p.summaries_sent) +
             ",\"publish_failures\":" + std::to_string(p.publish_failures) + "}";
   }
-  json += "}\n";
-  if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json, 0600); !r) {
-    spdlog::warn("cannot write statistics: {}", r.error().message);
-  }
+  json += "}";
+  return json;
 }
 
 }  // namespace kelvin::gateway

@@ -83,19 +83,4 @@ Result<Target> parse_target(std::string_view target) {
   return out;
 }
 
-std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto end = query.find('&');
-    const std::string_view pair = query.substr(0, end);
-    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
-    const auto equals = pair.find('=');
-    if (pair.substr(0, equals) != name) continue;
-    if (equals == std::string_view::npos) return std::string();
-    auto value = percent_decode(pair.substr(equals + 1));
-    if (!value) return std::nullopt;
-    return std::move(*value);
-  }
-  return std::nullopt;
-}
-
 }  // namespace kelvin::http

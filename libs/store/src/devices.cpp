@@ -106,6 +106,20 @@ Result<std::optional<DeviceInfo>> Store::Impl::device(std::string_view device_id
   return std::optional<DeviceInfo>(std::move(*info));
 }
 
+Result<std::vector<RejectionCount>> Store::Impl::rejections_by_reason(std::string_view device_id) {
+  if (auto id = validate_device_id(device_id); !id) return std::move(id).error();
+  std::vector<RejectionCount> counts;
+  auto& select = statements_.device_rejections_by_reason;
+  StatementReset reset(select);
+  select.bind(1, device_id);
+  for (;;) {
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return counts;
+    counts.push_back(RejectionCount{select.column_text(0), sqlite::from_sql_unsigned(select.column_int64(1))});
+  }
+}
+
 Result<DeviceInfo> Store::Impl::device_from_row(sqlite::Statement& row) {
   DeviceInfo info;
   info.device_id = row.column_text(kName);

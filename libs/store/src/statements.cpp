@@ -139,6 +139,10 @@ constexpr StatementText kStatements[] = {
     {&Statements::device_latest_reading,
      "SELECT ts_ms, seq, temperature, humidity FROM readings"
      " WHERE device = ?1 AND (temperature IS NOT NULL OR humidity IS NOT NULL) ORDER BY ts_ms DESC, seq DESC LIMIT 1"},
+    // A range scan of the device's part of rejected's primary key (device, seq).
+    {&Statements::device_rejections_by_reason,
+     "SELECT reason, count(*) FROM rejected WHERE device = (SELECT id FROM devices WHERE name = ?1)"
+     " GROUP BY reason ORDER BY reason"},
     {&Statements::device_has_data,
      "SELECT watermark > 0 OR readings_stored > 0 OR rejected_total > 0"
      " OR EXISTS (SELECT 1 FROM series WHERE device = ?1) OR EXISTS (SELECT 1 FROM readings WHERE device = ?1)"

@@ -63,6 +63,7 @@ struct Statements {
   sqlite::Statement device_by_name;
   sqlite::Statement series_of_device;
   sqlite::Statement device_latest_reading;
+  sqlite::Statement device_rejections_by_reason;
   sqlite::Statement device_has_data;
   sqlite::Statement device_forget;
   sqlite::Statement device_delete;

@@ -119,6 +119,11 @@ Result<std::optional<DeviceInfo>> Store::device(std::string_view device_id) {
   return impl_->device(device_id);
 }
 
+Result<std::vector<RejectionCount>> Store::rejections_by_reason(std::string_view device_id) {
+  if (!impl_) return closed_store();
+  return impl_->rejections_by_reason(device_id);
+}
+
 Result<void> Store::remove_device(std::string_view device_id, bool purge_data) {
   if (!impl_) return closed_store();
   return impl_->remove_device(device_id, purge_data);

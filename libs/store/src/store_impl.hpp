@@ -43,6 +43,7 @@ class Store::Impl {
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
   Result<std::vector<DeviceInfo>> list_devices();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
+  Result<std::vector<RejectionCount>> rejections_by_reason(std::string_view device_id);
   Result<void> remove_device(std::string_view device_id, bool purge_data);
   Result<ExportBatch> read_export_batch(std::uint64_t after_position, std::size_t max_readings);
   Result<std::uint64_t> export_cursor(std::string_view exporter);

@@ -110,15 +110,5 @@ TEST(PercentDecode, DecodesBothCasesAndRefusesTruncatedEscapes) {
   EXPECT_FALSE(percent_decode("%x1").ok());
 }
 
-TEST(QueryParameter, FindsTheFirstPairByNameAndDecodesItsValue) {
-  EXPECT_EQ(query_parameter("a=1&b=x%20y&a=2", "a"), "1");
-  EXPECT_EQ(query_parameter("a=1&b=x%20y", "b"), "x y");
-  EXPECT_EQ(query_parameter("flag&a=1", "flag"), "");
-  EXPECT_EQ(query_parameter("a=", "a"), "");
-  EXPECT_EQ(query_parameter("ab=1", "a"), std::nullopt);
-  EXPECT_EQ(query_parameter("", "a"), std::nullopt);
-  EXPECT_EQ(query_parameter("a=%zz", "a"), std::nullopt);  // does not decode
-}
-
 }  // namespace
 }  // namespace kelvin::http

@@ -189,6 +189,36 @@ TEST_F(DevicesTest, PurgeDeletesEverythingOfThatDeviceOnly) {
   EXPECT_EQ(ack_of(fresh, "sensor-1"), 1u);
 }
 
+TEST_F(DevicesTest, RejectionsByReasonCountTheRecordsRetentionKeeps) {
+  IngestBatch batch = batch_of("sensor-1", {reading(1, kT0, 20.0)});
+  batch.rejected.push_back(rejection("sensor-1", 2, kT0, proto::RejectReason::out_of_range));
+  batch.rejected.push_back(rejection("sensor-1", 3, kT0, proto::RejectReason::timestamp_too_old));
+  batch.rejected.push_back(rejection("sensor-1", 4, kT0, proto::RejectReason::out_of_range));
+  batch.rejected.push_back(rejection("sensor-2", 1, kT0, proto::RejectReason::no_values));
+  commit_ok(store(), batch, kT0);
+  IngestBatch recent;
+  recent.rejected.push_back(rejection("sensor-1", 5, kT0 + 40 * kDay, proto::RejectReason::no_values));
+  commit_ok(store(), recent, kT0 + 40 * kDay);
+
+  auto counts = store().rejections_by_reason("sensor-1");
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ(*counts, (std::vector<RejectionCount>{{"no_values", 1}, {"out_of_range", 2}, {"timestamp_too_old", 1}}));
+
+  // Retention (30 days of raw data) deletes the old records; the total is a counter and stays.
+  ASSERT_TRUE(store().apply_retention(kT0 + 45 * kDay).ok());
+  counts = store().rejections_by_reason("sensor-1");
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (std::vector<RejectionCount>{{"no_values", 1}}));
+  EXPECT_EQ(info("sensor-1")->rejected_total, 4u);
+
+  auto unknown = store().rejections_by_reason("nobody");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->empty());
+  auto malformed = store().rejections_by_reason("Not An Id");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().code, Errc::invalid_argument);
+}
+
 TEST_F(DevicesTest, RemovingAnUnknownDeviceIsNotFound) {
   for (bool purge : {false, true}) {
     auto removed = store().remove_device("nobody", purge);

@@ -23,16 +23,14 @@
 #include <functional>
 
 #include "kelvin/accounts/accounts.hpp"
+#include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/http/router.hpp"
 
 namespace kelvin::gateway {
 
-// Runs `work` on a thread that may block for a while (Argon2id takes 0.1–0.5 s and 64 MiB); false,
-// without running it, when too much such work waits already.
-using BlockingExecutor = std::function<bool(std::function<void()> work)>;
-
-// `accounts` and `guard` must outlive the router's use.
+// `accounts` and `guard` must outlive the router's use. `run_blocking` takes the password checks
+// (Argon2id: 0.1–0.5 s and 64 MiB each).
 void add_account_routes(http::Router& router, const SessionGuard& guard, accounts::Accounts& accounts,
                         BlockingExecutor run_blocking);
 

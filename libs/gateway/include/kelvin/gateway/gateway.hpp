@@ -20,6 +20,7 @@
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/session_guard.hpp"
+#include "kelvin/gateway/shared_store.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
@@ -45,6 +46,8 @@ struct HttpSettings {
   bool enabled = true;
   http::ServerOptions server;          // bind 0.0.0.0, port 8443, the limits and timeouts
   accounts::AccountsOptions accounts;  // session timeouts (accounts.db is in the state dir)
+  // The web dashboard's files (web/dist), served at "/" (static_files.hpp); empty: none.
+  std::filesystem::path web_root = "/usr/share/kelvin/web";
 };
 
 struct GatewaySettings {
@@ -122,6 +125,8 @@ class Gateway {
   void run_housekeeping();
   void check_crl();
   void write_stats() const;
+  // The object of gateway-stats.json, from the services' counters now.
+  std::string stats_json() const;
 
   GatewaySettings settings_;
   std::optional<store::Store> store_;
@@ -134,6 +139,13 @@ class Gateway {
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
   std::unique_ptr<SessionGuard> session_guard_;
   std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work
+  // The fleet's read routes (fleet_routes.hpp): a store connection of their own, and a thread of
+  // their own, so a long series query never delays a sign-in, nor a burst of sign-ins the dashboard.
+  std::unique_ptr<SharedStore> api_store_;
+  std::unique_ptr<BlockingWork> api_reads_;
+  // What write_stats wrote last (housekeeping thread), for GET /api/v1/gateway/status. A leaf.
+  mutable std::mutex latest_stats_mutex_;
+  mutable std::string latest_stats_;
   std::optional<std::string> first_admin_password_;
   http::Router api_routes_;                  // what the HTTPS server serves (api_routes.hpp)
   std::unique_ptr<http::Server> http_;       // with [http] enabled only

@@ -2,7 +2,6 @@
 // The request target (RFC 9112 origin-form: "/path?query") checked and split before any routing,
 // so no handler ever sees a path that could climb out of where it serves from.
 
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,10 +28,5 @@ Result<Target> parse_target(std::string_view target);
 // Percent-decodes `text` ('+' stays '+'). Errc::invalid_argument for a '%' not followed by two
 // hex digits.
 Result<std::string> percent_decode(std::string_view text);
-
-// The percent-decoded value of the first `name=value` pair in a query string ("a=1&b=x%20y"),
-// "" for a bare `name`; nullopt when absent or when its value does not decode. Names compare as
-// sent (not decoded): kelvin's parameter names are plain ASCII.
-std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
 }  // namespace kelvin::http

@@ -75,6 +75,10 @@ class Store {
   // Every known device, sorted by id.
   Result<std::vector<DeviceInfo>> list_devices();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
+  // The device's rejection records by reason, sorted by reason name; empty for an unknown device.
+  // Only the records retention keeps (RetentionPolicy::raw_days): DeviceInfo::rejected_total counts
+  // every rejection ever. Costs a scan of the device's records, so ask for one device at a time.
+  Result<std::vector<RejectionCount>> rejections_by_reason(std::string_view device_id);
 
   // Without purge: forgets registration and status but keeps readings, rollups, rejections and the
   // ack (the device stays listed, unregistered, if it has any data; otherwise it disappears).

@@ -189,6 +189,14 @@ struct DeviceInfo {
   std::optional<DeviceStatus> status;
 };
 
+// How many of a device's rejection records the store keeps carry one reason (a RejectReason's
+// name, docs/protocol.md).
+struct RejectionCount {
+  std::string reason;
+  std::uint64_t count = 0;
+  bool operator==(const RejectionCount&) const = default;
+};
+
 struct RetentionReport {
   std::uint64_t raw_deleted = 0;     // readings whose raw values went (with their row, or only
                                      // the values of a row above the ack, which must stay)

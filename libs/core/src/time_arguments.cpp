@@ -1,5 +1,6 @@
-#include "time_arguments.hpp"
+#include "kelvin/core/time_arguments.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -8,7 +9,7 @@
 
 #include "kelvin/core/time_format.hpp"
 
-namespace kelvin::ctl {
+namespace kelvin {
 namespace {
 
 constexpr const char* kTimeForms =
@@ -131,4 +132,4 @@ std::string format_utc_ms(std::int64_t ms) {
   return format_utc_timestamp(static_cast<std::time_t>(seconds));
 }
 
-}  // namespace kelvin::ctl
+}  // namespace kelvin

@@ -1,5 +1,6 @@
 #pragma once
-// Times and durations as an administrator types them on the command line:
+// Times and durations as people type them, on kelvinctl's command line (--from, --to, --step) and
+// in the HTTPS API's query parameters (docs/api.md):
 //   time:  ISO 8601 UTC ("2026-11-22T10:00:00Z", "2026-11-22T10:00Z", "2026-11-22"), "now", or
 //          relative to now ("-30s", "-15m", "-1h", "-7d")
 //   step:  a positive whole number of seconds, minutes, hours or days ("30s", "1m", "1h", "1d")
@@ -11,7 +12,7 @@
 
 #include "kelvin/core/result.hpp"
 
-namespace kelvin::ctl {
+namespace kelvin {
 
 inline constexpr std::int64_t kSecondMs = 1000;
 inline constexpr std::int64_t kMinuteMs = 60 * kSecondMs;
@@ -36,4 +37,4 @@ std::int64_t wall_clock_ms();
 // "2026-11-22T10:00:00Z" for a time in milliseconds (the milliseconds are dropped).
 std::string format_utc_ms(std::int64_t ms);
 
-}  // namespace kelvin::ctl
+}  // namespace kelvin

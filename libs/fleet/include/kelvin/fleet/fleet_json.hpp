@@ -1,0 +1,27 @@
+#pragma once
+// The JSON kelvin shows its fleet in: one shape for kelvinctl's --json output and for the gateway's
+// HTTPS API (docs/registry.md, docs/api.md). Keys are stable: new ones may be added, these keep their
+// names and meaning. Times come twice, as ISO 8601 UTC ("ts") and Unix milliseconds ("ts_ms").
+// `indent` as for nlohmann::json::dump: -1 compact, n >= 0 pretty with n spaces. Text that is not
+// valid UTF-8 (a firmware string, say) is replaced, never a reason to fail.
+
+#include <string>
+#include <vector>
+
+#include "kelvin/fleet/device_view.hpp"
+#include "kelvin/store/types.hpp"
+
+namespace kelvin::fleet {
+
+// {"id", "state", "registered", "registered_at", "last_seen", "last_seen_ms", "last_reading",
+//  "firmware", "acked_seq", "readings_stored", "rejected", "dropped", "certificate"}, and
+// "rejected_by_reason" ({reason: count}) when the view has it.
+std::string device_json(const DeviceView& view, int indent = -1);
+// An array of device_json objects, in the order given.
+std::string devices_json(const std::vector<DeviceView>& views, int indent = -1);
+
+// A query's answer: {"device", "quantity", "unit", "from", "from_ms", "to", "to_ms", "step",
+// "step_ms", "resolution", "buckets": [{"start", "start_ms", "min", "mean", "max", "count"}]}.
+std::string series_json(const store::Query& query, const store::QueryResult& result, int indent = -1);
+
+}  // namespace kelvin::fleet

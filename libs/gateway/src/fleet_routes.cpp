@@ -1,0 +1,83 @@
+#include "kelvin/gateway/fleet_routes.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "fleet_answers.hpp"
+#include "kelvin/core/identity.hpp"
+#include "kelvin/gateway/query_parameters.hpp"
+#include "kelvin/gateway/series_request.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using Sources = std::shared_ptr<const FleetSources>;
+
+// The {id} of the path if it is a device id, else the 400 answer.
+std::variant<std::string, http::Response> device_id_of(const http::Request& request) {
+  const std::string id(request.param("id"));
+  if (auto valid = validate_device_id(id); !valid) {
+    return http::error_response(400, "invalid_device_id", valid.error().message);
+  }
+  return id;
+}
+
+// Routes without parameters refuse any: a client that sends one expects it to mean something.
+std::optional<http::Response> refuse_parameters(const http::Request& request) {
+  auto parameters = read_query_parameters(request.query, {});
+  if (auto* refused = std::get_if<http::Response>(&parameters)) return std::move(*refused);
+  return std::nullopt;
+}
+
+void list_devices(const Sources& sources, http::Request request, http::Responder respond) {
+  if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+  answer_blocking(sources->run_blocking, std::move(respond), [sources] { return devices_answer(*sources); });
+}
+
+void show_device(const Sources& sources, http::Request request, http::Responder respond) {
+  auto id = device_id_of(request);
+  if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+  if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+  answer_blocking(sources->run_blocking, std::move(respond),
+                  [sources, id = std::get<std::string>(std::move(id))] { return device_answer(*sources, id); });
+}
+
+void show_series(const Sources& sources, http::Request request, http::Responder respond) {
+  auto id = device_id_of(request);
+  if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+  auto parameters = read_query_parameters(request.query, kSeriesParameters);
+  if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
+  auto query = read_series_request(std::get<std::string>(id), std::get<QueryParameters>(parameters), sources->now_ms());
+  if (auto* refused = std::get_if<http::Response>(&query)) return respond(std::move(*refused));
+  answer_blocking(
+      sources->run_blocking, std::move(respond),
+      [sources, query = std::get<store::Query>(std::move(query))] { return series_answer(*sources, query); });
+}
+
+void show_gateway_status(const Sources& sources, http::Request request, http::Responder respond) {
+  if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+  answer_blocking(sources->run_blocking, std::move(respond), [sources] { return gateway_status_answer(*sources); });
+}
+
+// A viewer route whose handler gets the sources; the principal is not needed to read.
+http::Handler viewer_route(const RouteGuard& guard, const Sources& sources,
+                           void (*handle)(const Sources&, http::Request, http::Responder)) {
+  return guard.user(Role::viewer, [sources, handle](Principal, http::Request request, http::Responder respond) {
+    handle(sources, std::move(request), std::move(respond));
+  });
+}
+
+}  // namespace
+
+void add_fleet_routes(http::Router& router, const RouteGuard& guard, FleetSources sources) {
+  const auto shared = std::make_shared<const FleetSources>(std::move(sources));
+  router.get("/api/v1/devices", viewer_route(guard, shared, list_devices));
+  router.get("/api/v1/devices/{id}", viewer_route(guard, shared, show_device));
+  router.get("/api/v1/devices/{id}/series", viewer_route(guard, shared, show_series));
+  router.get("/api/v1/gateway/status", viewer_route(guard, shared, show_gateway_status));
+}
+
+}  // namespace kelvin::gateway
