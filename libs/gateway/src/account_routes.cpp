@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kelvin/core/time_arguments.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/http/response_headers.hpp"
 
@@ -86,6 +87,7 @@ json session_json(const SessionView& session) {
   return {{"user", session.user},
           {"role", to_string(session.role)},
           {"csrf_token", session.csrf_token},
+          {"expires", format_utc_ms(session.expires_ms)},
           {"expires_ms", session.expires_ms},
           {"second_factor_enrolled", session.second_factor_enrolled},
           {"must_enrol_second_factor", session.must_enrol_second_factor}};
@@ -96,7 +98,9 @@ json user_json(const accounts::UserView& user) {
           {"role", to_string(user.role)},
           {"second_factor_enrolled", user.second_factor_enrolled},
           {"recovery_codes_left", user.recovery_codes_left},
+          {"created", format_utc_ms(user.created_ms)},
           {"created_ms", user.created_ms},
+          {"password_changed", format_utc_ms(user.password_changed_ms)},
           {"password_changed_ms", user.password_changed_ms}};
 }
 
@@ -307,6 +311,7 @@ void add_security_routes(http::Router& router, const SessionGuard& guard, Accoun
                json list = json::array();
                for (const auto& entry : *entries) {
                  list.push_back({{"id", entry.id},
+                                 {"at", format_utc_ms(entry.at_ms)},
                                  {"at_ms", entry.at_ms},
                                  {"actor", entry.actor},
                                  {"address", entry.address},

@@ -7,10 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kelvin/core/files.hpp"
-#include "kelvin/gateway/account_routes.hpp"
-#include "kelvin/gateway/api_routes.hpp"
-#include "kelvin/gateway/fleet_routes.hpp"
-#include "kelvin/gateway/telemetry_route.hpp"
+#include "kelvin/gateway/gateway_routes.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
@@ -200,23 +197,27 @@ Result<void> Gateway::start_http() {
   api_reads_ = std::make_unique<BlockingWork>(1, 32);
 
   http_tls_fingerprint_ = http_tls_fingerprint(pki);
-  add_api_routes(api_routes_);
-  add_telemetry_route(api_routes_, *ingest_);
-  add_account_routes(api_routes_, *session_guard_, *accounts_,
-                     [work = blocking_work_.get()](std::function<void()> job) { return work->post(std::move(job)); });
-  add_fleet_routes(
-      api_routes_, *session_guard_,
-      FleetSources{
-          .run_blocking = [work = api_reads_.get()](std::function<void()> job) { return work->post(std::move(job)); },
-          .store = *api_store_,
-          .pki_dir = settings_.pki_dir,
-          .gateway_status =
-              [this] {
-                std::lock_guard lock(latest_stats_mutex_);
-                return latest_stats_;
-              },
-          .now_ms = system_now_ms,
-      });
+  auto post_to = [](BlockingWork& work) {
+    return [&work](std::function<void()> job) { return work.post(std::move(job)); };
+  };
+  add_gateway_routes(api_routes_, GatewayRouteServices{
+                                      .ingest = *ingest_,
+                                      .accounts = *accounts_,
+                                      .guard = *session_guard_,
+                                      .password_checks = post_to(*blocking_work_),
+                                      .fleet =
+                                          FleetSources{
+                                              .run_blocking = post_to(*api_reads_),
+                                              .store = *api_store_,
+                                              .pki_dir = settings_.pki_dir,
+                                              .gateway_status =
+                                                  [this] {
+                                                    std::lock_guard lock(latest_stats_mutex_);
+                                                    return latest_stats_;
+                                                  },
+                                              .now_ms = system_now_ms,
+                                          },
+                                  });
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });

@@ -1,0 +1,25 @@
+#pragma once
+// Every route kelvin-gateway's HTTPS server answers, added in one place: what Gateway::start_http
+// serves, and what tests/unit/gateway/route_access_test.cpp walks with every kind of caller.
+
+#include "kelvin/accounts/accounts.hpp"
+#include "kelvin/gateway/blocking_answer.hpp"
+#include "kelvin/gateway/fleet_routes.hpp"
+#include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/session_guard.hpp"
+#include "kelvin/http/router.hpp"
+
+namespace kelvin::gateway {
+
+// What the routes need; everything must outlive the router's use.
+struct GatewayRouteServices {
+  Ingest& ingest;                    // telemetry over HTTPS
+  accounts::Accounts& accounts;      // sign-in, users, audit
+  const SessionGuard& guard;         // who may call the user routes
+  BlockingExecutor password_checks;  // where Argon2id runs (a BlockingWork of its own)
+  FleetSources fleet;                // the fleet's read routes
+};
+
+void add_gateway_routes(http::Router& router, GatewayRouteServices services);
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,16 @@
+#include "kelvin/gateway/gateway_routes.hpp"
+
+#include "kelvin/gateway/account_routes.hpp"
+#include "kelvin/gateway/api_routes.hpp"
+#include "kelvin/gateway/telemetry_route.hpp"
+
+namespace kelvin::gateway {
+
+void add_gateway_routes(http::Router& router, GatewayRouteServices services) {
+  add_api_routes(router);
+  add_telemetry_route(router, services.ingest);
+  add_account_routes(router, services.guard, services.accounts, std::move(services.password_checks));
+  add_fleet_routes(router, services.guard, std::move(services.fleet));
+}
+
+}  // namespace kelvin::gateway
