@@ -3,6 +3,9 @@
 #               the gateway and store unit tests with ThreadSanitizer (tsan) and run them
 #   make test-tsan  only the ThreadSanitizer part
 #   make demo   install dependencies, build (release), run the demo
+#   make web    the web dashboard: npm ci (when web/package-lock.json changed), type check and bundle
+#               into web/dist (when web/src changed) (docs/dashboard.md); `make build`, `release`,
+#               `test` and `demo` do it too
 #   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
@@ -11,14 +14,31 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store clean
+.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store clean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-build: deps
+# The dashboard's packages are exactly those of web/package-lock.json (npm ci), installed again only
+# when the lock file or package.json changed, and none runs an install script (esbuild's only
+# checks its binary, which works without it). The C++ build never needs Node.
+WEB_PACKAGES := web/node_modules/.kelvin-npm-ci
+
+$(WEB_PACKAGES): web/package-lock.json web/package.json | deps
+	@cd web && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# Type check and bundle again only when a source changed (dist/ is emptied and rebuilt whole).
+WEB_SOURCES := $(shell find web/src -type f) web/build.mjs web/tsconfig.json
+
+web/dist/index.html: $(WEB_SOURCES) $(WEB_PACKAGES)
+	@cd web && npm run --silent build
+
+web: deps web/dist/index.html
+
+build: deps web
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
 
@@ -39,7 +59,7 @@ test: build
 test-tsan: deps
 	$(run_tsan)
 
-release: deps
+release: deps web
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
@@ -63,4 +83,4 @@ bench-store: release
 	@build/release/bin/store_bench
 
 clean:
-	rm -rf build .demo
+	rm -rf build .demo web/dist

@@ -217,6 +217,7 @@ Result<void> Gateway::start_http() {
                                                   },
                                               .now_ms = system_now_ms,
                                           },
+                                      .web_root = settings_.http.web_root,
                                   });
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));

@@ -52,6 +52,9 @@ HttpSettings read_http(config::TableReader& table) {
       std::chrono::milliseconds(table.integer("idle_timeout_ms", server.idle_timeout.count(), 100, 3'600'000));
   server.max_connections = table.integer("max_connections", server.max_connections, 1, 100'000);
   server.io_threads = table.integer("io_threads", server.io_threads, 1, 64);
+  // "" serves no dashboard (the API only); a relative path is relative to the config file.
+  const std::string web_root = table.string("web_root", settings.web_root.string());
+  settings.web_root = web_root.empty() ? std::filesystem::path() : table.resolve(web_root);
   accounts::AccountsOptions& accounts = settings.accounts;
   accounts.session_idle_ms =
       table.integer("session_idle_minutes", accounts.session_idle_ms / 60'000, 1, 24 * 60) * std::int64_t{60'000};

@@ -48,6 +48,13 @@ Router& Router::add(std::string method, std::string_view pattern, Handler handle
   return *this;
 }
 
+Router& Router::fallback_get(Handler handler) {
+  if (!handler) throw std::invalid_argument("fallback_get: no handler");
+  if (get_fallback_) throw std::invalid_argument("fallback_get: set twice");
+  get_fallback_ = std::move(handler);
+  return *this;
+}
+
 bool Router::matches(const Route& route, const std::vector<std::string>& segments) {
   if (route.segments.size() != segments.size()) return false;
   for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -72,6 +79,11 @@ void Router::handle(Request request, Responder responder) const {
     route.handler(std::move(request), std::move(responder));
     return;
   }
+  if (allowed.empty() && get_fallback_ && request.method == "GET") {
+    request.path_params.clear();
+    get_fallback_(std::move(request), std::move(responder));
+    return;
+  }
   if (allowed.empty()) {
     responder(error_response(404, "not_found", "no such resource: " + request.path));
     return;
@@ -83,6 +95,13 @@ void Router::handle(Request request, Responder responder) const {
       error_response(405, "method_not_allowed", request.method + " is not allowed here; allowed: " + allow);
   response.headers.emplace_back("Allow", allow);
   responder(std::move(response));
+}
+
+std::vector<Router::RouteName> Router::routes() const {
+  std::vector<RouteName> names;
+  names.reserve(routes_.size());
+  for (const auto& route : routes_) names.push_back({route.method, route.pattern});
+  return names;
 }
 
 }  // namespace kelvin::http

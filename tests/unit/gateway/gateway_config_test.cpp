@@ -157,6 +157,19 @@ TEST_F(GatewayConfigTest, HttpSectionWithEveryKey) {
   EXPECT_EQ(http.server.io_threads, 2);
 }
 
+// [http] web_root: where the dashboard's files are (docs/dashboard.md).
+TEST_F(GatewayConfigTest, HttpWebRootDefaultsToTheInstalledDashboardAndMayBeOffOrRelative) {
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->http.web_root, "/usr/share/kelvin/web");
+  auto off = load("[http]\nweb_root = \"\"\n");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_TRUE(off->http.web_root.empty());
+  auto relative = load("[http]\nweb_root = \"web/dist\"\n");
+  ASSERT_TRUE(relative.ok()) << relative.error().message;
+  EXPECT_EQ(relative->http.web_root, tmp_ / "web" / "dist") << "relative to the config file";
+}
+
 TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
   auto bad = load(
       "[http]\nport = 70000\nmax_header_bytes = 0\nrequest_timeout_ms = 0\nmax_connections = 0\n"

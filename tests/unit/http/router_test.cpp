@@ -124,6 +124,40 @@ TEST_F(RouterTest, AHandlerThatThrowsPropagatesAndItsResponderAnswers500) {
   EXPECT_EQ(answer->status, 500);
 }
 
+// The GET fallback (how the gateway serves the dashboard's files beside the API) takes only GETs
+// whose path no pattern matches: the API's 404 for other methods and its 405s are unchanged.
+TEST_F(RouterTest, TheGetFallbackTakesOnlyGetsNoPatternMatches) {
+  router_.fallback_get([](const Request& r, Responder respond) {
+    EXPECT_TRUE(r.path_params.empty());
+    respond(json_response(200, "\"fallback " + r.path + "\""));
+  });
+  for (const char* target : {"/", "/index.html", "/assets/app-1234.js", "/api/v1/devices", "/api/v1/nothing"}) {
+    SCOPED_TRACE(target);
+    EXPECT_EQ(route(router_, request("GET", target)).body, "\"fallback " + std::string(target) + "\"");
+  }
+  // Routes still win, whatever the order they were added in.
+  router_.get("/later", answer_with("later"));
+  EXPECT_EQ(route(router_, request("GET", "/later")).body, "\"later\"");
+  EXPECT_EQ(route(router_, request("GET", "/api/v1/devices/x")).body, "\"device id=x\"");
+  // Another method on a path no pattern matches: 404 as without a fallback.
+  const Response post = route(router_, request("POST", "/index.html"));
+  EXPECT_EQ(post.status, 404);
+  EXPECT_EQ(error_code_of(post), "not_found");
+  // A path a pattern matches with other methods: 405, not the fallback.
+  const Response health = route(router_, request("POST", "/api/v1/health"));
+  EXPECT_EQ(health.status, 405);
+  const Response lower_get = route(router_, request("get", "/index.html"));
+  EXPECT_EQ(lower_get.status, 404) << "methods are case-sensitive: only GET reaches the fallback";
+}
+
+TEST(RouterPatterns, AFallbackIsSetOnceWithAHandler) {
+  Router router;
+  EXPECT_THROW(router.fallback_get(Handler()), std::invalid_argument);
+  router.fallback_get([](const Request&, Responder respond) { respond(json_response(200, "{}")); });
+  EXPECT_THROW(router.fallback_get([](const Request&, Responder respond) { respond(json_response(200, "{}")); }),
+               std::invalid_argument);
+}
+
 TEST(RouterPatterns, MalformedOrDuplicateRoutesAreRefusedAtStart) {
   Router router;
   auto handler = [](const Request&, Responder respond) { respond(json_response(200, "{}")); };

@@ -2,6 +2,8 @@
 // Every route kelvin-gateway's HTTPS server answers, added in one place: what Gateway::start_http
 // serves, and what tests/unit/gateway/route_access_test.cpp walks with every kind of caller.
 
+#include <filesystem>
+
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/gateway/fleet_routes.hpp"
@@ -18,6 +20,9 @@ struct GatewayRouteServices {
   const SessionGuard& guard;         // who may call the user routes
   BlockingExecutor password_checks;  // where Argon2id runs (a BlockingWork of its own)
   FleetSources fleet;                // the fleet's read routes
+  // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
+  // docs/dashboard.md); empty: none.
+  std::filesystem::path web_root;
 };
 
 void add_gateway_routes(http::Router& router, GatewayRouteServices services);

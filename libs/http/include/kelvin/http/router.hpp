@@ -20,11 +20,27 @@ class Router {
   Router& add(std::string method, std::string_view pattern, Handler handler);
   Router& get(std::string_view pattern, Handler handler) { return add("GET", pattern, std::move(handler)); }
 
+  // The handler for a GET whose path no route's pattern matches, in place of the 404: how the
+  // gateway serves the dashboard's files (kelvin/gateway/static_files.hpp) beside the API without
+  // a wildcard pattern. Only for GET and only when no pattern matches the path at all, so a path a
+  // route has with other methods is still answered 405, and other methods still 404. It sees the
+  // request as routes do, with no path_params; it answers for every path (its own 404s included).
+  // Throws std::invalid_argument for an empty handler, and when one is set already.
+  Router& fallback_get(Handler handler);
+
   // Answers through the matching route's handler with request.path_params filled in; 404
-  // "not_found" when no pattern matches the path, 405 "method_not_allowed" with an Allow header
-  // (the methods of every matching pattern) when patterns match but not with this method.
+  // "not_found" when no pattern matches the path (a GET goes to the fallback_get handler instead,
+  // when there is one), 405 "method_not_allowed" with an Allow header (the methods of every
+  // matching pattern) when patterns match but not with this method.
   // Exceptions from the handler propagate (the server catches them).
   void handle(Request request, Responder responder) const;
+
+  struct RouteName {
+    std::string method;
+    std::string pattern;
+  };
+  // Every route added, in order: for tests that must cover all of them.
+  std::vector<RouteName> routes() const;
 
  private:
   struct Segment {
@@ -40,6 +56,7 @@ class Router {
   static bool matches(const Route& route, const std::vector<std::string>& segments);
 
   std::vector<Route> routes_;
+  Handler get_fallback_;  // empty: none
 };
 
 }  // namespace kelvin::http

@@ -1,0 +1,188 @@
+// The dashboard's state and navigation: the session (held in memory; GET /api/v1/session restores
+// it after a reload), hash routes, and the header. Each page is a function that fills the main
+// element and returns how to stop it (timers, observers) when the user leaves.
+//
+//   #/signin              sign in (every other route comes here without a session)
+//   #/enrol               set up a second factor (forced while must_enrol_second_factor)
+//   #/fleet               every device (the default)
+//   #/devices/<id>?range= one device: facts and charts (range 1h, 24h, 7d)
+
+import { api, ApiError, onSessionProblem, setCsrfToken } from './api';
+import { h, replace } from './dom';
+import { sessionEndedMessage } from './messages';
+import type { Session } from './types';
+
+export interface Page {
+  dispose(): void;
+}
+
+export interface Route {
+  name: 'signin' | 'enrol' | 'fleet' | 'device';
+  deviceId?: string;
+  params: URLSearchParams;
+}
+
+export interface AppContext {
+  session: Session | null;
+  main: HTMLElement;
+  route: Route;
+  // Shown once on the sign-in page (why the user is there).
+  notice: string | null;
+  navigate(hash: string): void;
+  // After signing in or enrolling: remember the session and go where the user was going.
+  signedIn(session: Session): void;
+  signOut(): Promise<void>;
+  refreshSession(): Promise<void>;
+}
+
+export type PageFactory = (context: AppContext) => Page;
+
+export function parseRoute(hash: string): Route {
+  const text = hash.replace(/^#\/?/, '');
+  const question = text.indexOf('?');
+  const path = question < 0 ? text : text.slice(0, question);
+  const params = new URLSearchParams(question < 0 ? '' : text.slice(question + 1));
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'signin') return { name: 'signin', params };
+  if (parts[0] === 'enrol') return { name: 'enrol', params };
+  if (parts[0] === 'devices' && parts.length === 2) {
+    let deviceId = parts[1];
+    try {
+      deviceId = decodeURIComponent(deviceId);
+    } catch {
+      // Keep it as typed: the API answers invalid_device_id.
+    }
+    return { name: 'device', deviceId, params };
+  }
+  return { name: 'fleet', params };
+}
+
+export function deviceHash(id: string, range?: string): string {
+  return `#/devices/${encodeURIComponent(id)}${range ? `?range=${encodeURIComponent(range)}` : ''}`;
+}
+
+export class App implements AppContext {
+  session: Session | null = null;
+  route: Route = { name: 'fleet', params: new URLSearchParams() };
+  notice: string | null = null;
+  private page: Page | null = null;
+  // Where to go after signing in: the route that sent the user to the sign-in page.
+  private afterSignIn = '#/fleet';
+
+  constructor(
+    readonly header: HTMLElement,
+    readonly main: HTMLElement,
+    private readonly pages: Record<Route['name'], PageFactory>,
+  ) {}
+
+  async start(): Promise<void> {
+    onSessionProblem((error) => this.sessionProblem(error));
+    window.addEventListener('hashchange', () => this.show());
+    try {
+      this.remember(await api<Session>('GET', '/api/v1/session', { quiet: true }));
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) {
+        this.notice = 'The gateway could not tell whether you are signed in; sign in to continue.';
+      }
+    }
+    this.show();
+  }
+
+  navigate(hash: string): void {
+    if (window.location.hash === hash) this.show();
+    else window.location.hash = hash;
+  }
+
+  signedIn(session: Session): void {
+    this.remember(session);
+    const target = this.afterSignIn;
+    this.afterSignIn = '#/fleet';
+    this.navigate(session.must_enrol_second_factor ? '#/enrol' : target);
+  }
+
+  async refreshSession(): Promise<void> {
+    this.remember(await api<Session>('GET', '/api/v1/session', { quiet: true }));
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await api<void>('DELETE', '/api/v1/session', { quiet: true });
+    } catch {
+      // Already ended (401) or the gateway is away: the session is forgotten here either way.
+    }
+    this.remember(null);
+    this.notice = 'You are signed out.';
+    this.navigate('#/signin');
+  }
+
+  private remember(session: Session | null): void {
+    this.session = session;
+    setCsrfToken(session ? session.csrf_token : null);
+    this.renderHeader();
+  }
+
+  private sessionProblem(error: ApiError): void {
+    if (error.code === 'second_factor_enrolment_required') {
+      if (this.session) this.session = { ...this.session, must_enrol_second_factor: true };
+      this.navigate('#/enrol');
+      return;
+    }
+    if (this.session === null && this.route.name === 'signin') return;
+    if (this.route.name !== 'signin') this.afterSignIn = window.location.hash || '#/fleet';
+    this.remember(null);
+    this.notice = sessionEndedMessage(error);
+    this.navigate('#/signin');
+  }
+
+  // Shows the page of the current hash, or the one the session state demands instead.
+  private show(): void {
+    let route = parseRoute(window.location.hash);
+    if (!this.session && route.name !== 'signin') {
+      this.afterSignIn = window.location.hash || '#/fleet';
+      route = { name: 'signin', params: new URLSearchParams() };
+      history.replaceState(null, '', '#/signin');
+    } else if (this.session?.must_enrol_second_factor && route.name !== 'enrol') {
+      route = { name: 'enrol', params: new URLSearchParams() };
+      history.replaceState(null, '', '#/enrol');
+    } else if (this.session && route.name === 'signin') {
+      route = { name: 'fleet', params: new URLSearchParams() };
+      history.replaceState(null, '', '#/fleet');
+    }
+    this.page?.dispose();
+    this.page = null;
+    this.route = route;
+    this.renderHeader();
+    replace(this.main);
+    this.main.dataset.page = route.name;
+    this.page = this.pages[route.name](this);
+    if (route.name === 'signin') this.notice = null;
+  }
+
+  private renderHeader(): void {
+    const session = this.session;
+    this.header.hidden = session === null;
+    if (!session) {
+      replace(this.header);
+      return;
+    }
+    const nav = session.must_enrol_second_factor
+      ? null
+      : h('nav', { class: 'app-nav', 'aria-label': 'Main' },
+          h('a', { href: '#/fleet', 'aria-current': this.route.name === 'fleet' ? 'page' : null }, 'Fleet'));
+    const enrol =
+      !session.second_factor_enrolled && !session.must_enrol_second_factor
+        ? h('a', { href: '#/enrol', class: 'header-link' }, 'Set up a second factor')
+        : null;
+    replace(
+      this.header,
+      h('a', { href: '#/fleet', class: 'brand' }, 'kelvin'),
+      nav,
+      h('div', { class: 'header-user' },
+        enrol,
+        h('span', { class: 'user', 'data-testid': 'user' }, session.user),
+        h('span', { class: 'role', 'data-testid': 'role' }, session.role),
+        h('button', { type: 'button', class: 'secondary', onclick: () => void this.signOut() }, 'Sign out'),
+      ),
+    );
+  }
+}

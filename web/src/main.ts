@@ -1,0 +1,21 @@
+// The dashboard's entry point (bundled by build.mjs into dist/assets/app-<hash>.js).
+
+import './styles.css';
+
+import { App } from './app';
+import { devicePage } from './pages/device';
+import { enrolPage } from './pages/enrol';
+import { fleetPage } from './pages/fleet';
+import { signInPage } from './pages/signin';
+
+const header = document.getElementById('app-header');
+const main = document.getElementById('app-main');
+if (!header || !main) throw new Error('index.html lacks #app-header or #app-main');
+
+const app = new App(header, main, {
+  signin: signInPage,
+  enrol: enrolPage,
+  fleet: fleetPage,
+  device: devicePage,
+});
+void app.start();

@@ -1,0 +1,137 @@
+// The dashboard's pure logic (src/fleet_model.ts, src/format.ts, chartData of src/chart.ts is
+// covered by the browser test): sorting, filtering and formatting, and how long sorting and
+// filtering 10,000 devices takes (printed). The TypeScript is bundled with esbuild for Node.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { build } from 'esbuild';
+
+import { webDir } from './support/installation.mjs';
+
+let model;
+let format;
+let tmp;
+
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kelvin-web-model-'));
+  const load = async (name) => {
+    const outfile = path.join(tmp, `${name}.mjs`);
+    await build({
+      entryPoints: [path.join(webDir, 'src', `${name}.ts`)],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      outfile,
+      logLevel: 'error',
+    });
+    return import(pathToFileURL(outfile).href);
+  };
+  model = await load('fleet_model');
+  format = await load('format');
+});
+
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const NOW = Date.parse('2026-11-22T10:50:00Z');
+
+function device(id, { state = 'online', t = 20, rh = 50, ageS = 10, firmware = '1.0.0', expires = '2028-11-21T09:58:11Z', cert = 'valid' } = {}) {
+  return {
+    id,
+    state,
+    last_reading: t === null ? null : { seq: 1, ts: '', ts_ms: NOW - ageS * 1000, temperature: t, humidity: rh },
+    firmware,
+    certificate: { state: cert, serial: cert === 'none' ? null : 'AB', expires: cert === 'none' ? null : expires },
+  };
+}
+
+describe('fleet model', () => {
+  test('sorts ids naturally, each column both ways, ties by id and missing values last', () => {
+    const rows = [
+      device('sensor-10', { t: 19 }),
+      device('sensor-2', { t: 25, state: 'offline' }),
+      device('sensor-1', { t: null, state: 'never seen', firmware: null, cert: 'none' }),
+      device('greenhouse', { t: 19, state: 'unknown', ageS: 3600 }),
+    ].map(model.fleetRow);
+    const ids = (key, descending = false) => model.visibleIds(rows, '', { key, descending });
+    assert.deepEqual(ids('id'), ['greenhouse', 'sensor-1', 'sensor-2', 'sensor-10']);
+    assert.deepEqual(ids('id', true), ['sensor-10', 'sensor-2', 'sensor-1', 'greenhouse']);
+    assert.deepEqual(ids('temperature'), ['greenhouse', 'sensor-10', 'sensor-2', 'sensor-1']);
+    assert.deepEqual(ids('temperature', true), ['sensor-2', 'greenhouse', 'sensor-10', 'sensor-1']);
+    assert.deepEqual(ids('state'), ['sensor-10', 'greenhouse', 'sensor-2', 'sensor-1']);
+    // Ascending age: the most recent reading first (equal ages by id); never read last either way.
+    assert.deepEqual(ids('age'), ['sensor-2', 'sensor-10', 'greenhouse', 'sensor-1']);
+    assert.equal(ids('age', true).at(-1), 'sensor-1');
+    assert.equal(ids('certificate').at(-1), 'sensor-1');
+    assert.equal(ids('firmware', true).at(-1), 'sensor-1');
+  });
+
+  test('filters on every word in id, state and firmware, ignoring case', () => {
+    const rows = [
+      device('greenhouse-1', { firmware: '1.2.0' }),
+      device('greenhouse-2', { state: 'offline', firmware: '1.3.0' }),
+      device('cellar-1', { state: 'offline', firmware: '1.2.0' }),
+    ].map(model.fleetRow);
+    const ids = (filter) => model.visibleIds(rows, filter, { key: 'id', descending: false });
+    assert.deepEqual(ids('GREENHOUSE'), ['greenhouse-1', 'greenhouse-2']);
+    assert.deepEqual(ids('offline 1.2'), ['cellar-1']);
+    assert.deepEqual(ids('  '), ['cellar-1', 'greenhouse-1', 'greenhouse-2']);
+    assert.deepEqual(ids('nothing'), []);
+  });
+
+  // Timing is printed, not asserted (docs/development.md: timing figures belong to benchmarks).
+  test('sorts and filters 10,000 devices, printing how long it took', () => {
+    const devices = [];
+    for (let i = 0; i < 10_000; i++) {
+      devices.push(device(`sensor-${i}`, { t: (i * 7919) % 400 / 10, state: i % 5 ? 'online' : 'offline', ageS: i % 600 }));
+    }
+    const started = performance.now();
+    const rows = devices.map(model.fleetRow);
+    for (const key of ['id', 'state', 'temperature', 'humidity', 'age', 'firmware', 'certificate']) {
+      model.visibleIds(rows, '', { key, descending: false });
+      model.visibleIds(rows, 'sensor-1', { key, descending: true });
+    }
+    const perSort = (performance.now() - started) / 14;
+    console.log(`10,000 devices: ${perSort.toFixed(1)} ms per sort or filter`);
+    assert.equal(model.visibleIds(rows, 'sensor-9999', { key: 'id', descending: false }).length, 1);
+  });
+});
+
+describe('format', () => {
+  test('ages', () => {
+    assert.equal(format.formatAge(null, NOW), '');
+    assert.equal(format.formatAge(NOW - 2000, NOW), 'just now');
+    assert.equal(format.formatAge(NOW - 42_000, NOW), '42 s ago');
+    assert.equal(format.formatAge(NOW - 5 * 60_000, NOW), '5 min ago');
+    assert.equal(format.formatAge(NOW - 3 * 3_600_000, NOW), '3 h ago');
+    assert.equal(format.formatAge(NOW - 3 * 86_400_000, NOW), '3 d ago');
+    assert.equal(format.formatAge(NOW + 60_000, NOW), 'in the future');
+  });
+
+  test('values', () => {
+    assert.equal(format.formatTemperature(21.456), '21.5 °C');
+    assert.equal(format.formatTemperature(null), '–');
+    assert.equal(format.formatHumidity(54.1), '54 %RH');
+    assert.equal(format.formatHumidity(4.25), '4.3 %RH');
+    assert.equal(format.formatHumidity(undefined), '–');
+    assert.equal(format.groupSecret('JBSWY3DPEHPK3PXPJBSW'), 'JBSW Y3DP EHPK 3PXP JBSW');
+  });
+
+  test('certificates', () => {
+    const day = 86_400_000;
+    const iso = (ms) => new Date(ms).toISOString();
+    assert.deepEqual(format.summariseCertificate(null, NOW), { text: 'none', level: 'none', expiresMs: null });
+    assert.equal(format.summariseCertificate({ state: 'valid', expires: iso(NOW + 400 * day) }, NOW).text, 'valid, 400 d left');
+    const soon = format.summariseCertificate({ state: 'valid', expires: iso(NOW + 12 * day + 1000) }, NOW);
+    assert.equal(soon.text, 'expires in 12 d');
+    assert.equal(soon.level, 'warn');
+    assert.equal(format.summariseCertificate({ state: 'revoked', expires: iso(NOW) }, NOW).level, 'bad');
+    assert.equal(format.summariseCertificate({ state: 'expired', expires: iso(NOW - day) }, NOW).text, 'expired');
+  });
+});
