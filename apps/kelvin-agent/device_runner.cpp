@@ -8,16 +8,6 @@
 
 namespace kelvin::agent {
 
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The session's publishes go straight to libmosquitto's queue (QoS 1).
 class DeviceRunner::Transport final : public device::Transport {
  public:
@@ -32,7 +22,12 @@ class DeviceRunner::Transport final : public device::Transport {
 };
 
 DeviceRunner::DeviceRunner(DeviceRunnerOptions options, device::Outbox& outbox, ReadSensors read_sensors)
-    : options_(std::move(options)), outbox_(outbox), read_sensors_(std::move(read_sensors)) {
+    : options_(std::move(options)),
+      outbox_(outbox),
+      readings_(options_.session.device_id,
+                ReadingScheduleOptions{options_.interval_ms, options_.first_reading_delay_ms,
+                                       options_.readings_per_interval, options_.coalesce_ms},
+                outbox_, std::move(read_sensors)) {
   std::uint64_t seed = options_.random_seed;
   if (seed == 0) {
     seed = std::hash<std::string>{}(options_.session.device_id) ^ static_cast<std::uint64_t>(wall_clock_ms());
@@ -75,33 +70,6 @@ Result<void> DeviceRunner::prepare() {
   return {};
 }
 
-void DeviceRunner::take_reading(std::int64_t now_mono_ms) {
-  auto values = read_sensors_(wall_clock_ms());
-  if (!values) {
-    ++counters_.sensor_failures;
-    return;
-  }
-  // Two readings of one device never share a millisecond (bursts, a late loop catching up): a
-  // reading's identity in time-series stores such as InfluxDB is (device, time), so the second
-  // would overwrite the first there.
-  const std::int64_t ts_ms = std::max(wall_clock_ms(), last_reading_ts_ms_ + 1);
-  last_reading_ts_ms_ = ts_ms;
-  auto seq = outbox_.add(ts_ms, *values);
-  if (!seq) {
-    ++counters_.outbox_failures;
-    spdlog::error("{}: reading not recorded: {}", options_.session.device_id, seq.error().message);
-    return;
-  }
-  ++counters_.readings_taken;
-  if (options_.coalesce_ms == 0 || now_mono_ms - last_send_ms_ >= options_.coalesce_ms) {
-    session_->on_reading_added(now_mono_ms);
-    last_send_ms_ = now_mono_ms;
-    send_waiting_ = false;
-  } else {
-    send_waiting_ = true;
-  }
-}
-
 void DeviceRunner::connect(std::int64_t now_mono_ms) {
   if (auto r = client_->connect(); !r) {
     spdlog::warn("{}: {}", options_.session.device_id, r.error().message);
@@ -137,20 +105,9 @@ void DeviceRunner::on_socket_ready(bool readable, bool writable, std::int64_t no
 std::int64_t DeviceRunner::tick(std::int64_t now) {
   if (!started_) {
     started_ = true;
-    next_reading_ms_ = now + options_.first_reading_delay_ms;
     next_poll_ms_ = now;
   }
-  if (taking_readings_ && now >= next_reading_ms_) {
-    for (int i = 0; i < options_.readings_per_interval; ++i) take_reading(now);
-    next_reading_ms_ += options_.interval_ms;
-    // After a stall (suspend, overloaded host) skip missed rounds instead of bursting.
-    if (next_reading_ms_ < now) next_reading_ms_ = now + options_.interval_ms;
-  }
-  if (send_waiting_ && (!taking_readings_ || now - last_send_ms_ >= options_.coalesce_ms)) {
-    session_->on_reading_added(now);
-    last_send_ms_ = now;
-    send_waiting_ = false;
-  }
+  readings_.run_due(now, *session_);
   if (!socket_open_ && session_->connect_due(now)) connect(now);
   if (now >= next_poll_ms_) {
     session_->poll(now);
@@ -160,9 +117,7 @@ std::int64_t DeviceRunner::tick(std::int64_t now) {
   if (socket_open_) {
     if (auto r = client_->process(false, false); !r) connection_failed(r.error(), now);
   }
-  std::int64_t wake = std::min(next_poll_ms_, now + 1000);
-  if (taking_readings_) wake = std::min(wake, next_reading_ms_);
-  if (send_waiting_) wake = std::min(wake, last_send_ms_ + options_.coalesce_ms);
+  std::int64_t wake = std::min({next_poll_ms_, now + 1000, readings_.next_due_ms()});
   if (!socket_open_) wake = std::min(wake, std::max(session_->reconnect_at_ms(), now));
   return wake;
 }
@@ -177,11 +132,11 @@ void DeviceRunner::run(const std::atomic<bool>& stop) {
 }
 
 void DeviceRunner::stop_taking_readings() {
-  taking_readings_ = false;
+  readings_.stop_taking_readings();
 }
 
 bool DeviceRunner::flushed() const {
-  return !send_waiting_ && (outbox_.pending_count() == 0 || !socket_open_);
+  return !readings_.send_waiting() && (outbox_.pending_count() == 0 || !socket_open_);
 }
 
 void DeviceRunner::flush_and_disconnect() {

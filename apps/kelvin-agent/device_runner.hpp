@@ -15,9 +15,9 @@
 
 #include "kelvin/device/outbox.hpp"
 #include "kelvin/device/random.hpp"
-#include "kelvin/device/sensor_source.hpp"
 #include "kelvin/device/session.hpp"
 #include "kelvin/mqtt/client.hpp"
+#include "reading_scheduler.hpp"
 
 namespace kelvin::agent {
 
@@ -35,15 +35,6 @@ struct DeviceRunnerOptions {
   std::int64_t poll_interval_ms = 200;
   std::int64_t flush_timeout_ms = 5'000;  // at stop: how long to wait for the last acks
   std::uint64_t random_seed = 0;          // 0: seeded from the device id and the time
-};
-
-// Produces one round of sensor values; an error means nothing is recorded this round.
-using ReadSensors = std::function<Result<device::SensorValues>(std::int64_t now_ms)>;
-
-struct RunnerCounters {
-  std::uint64_t readings_taken = 0;
-  std::uint64_t sensor_failures = 0;
-  std::uint64_t outbox_failures = 0;
 };
 
 class DeviceRunner {
@@ -73,11 +64,10 @@ class DeviceRunner {
   device::Outbox& outbox() { return outbox_; }
 
   const device::Session& session() const { return *session_; }
-  const RunnerCounters& counters() const { return counters_; }
+  const RunnerCounters& counters() const { return readings_.counters(); }
 
  private:
   class Transport;
-  void take_reading(std::int64_t now_mono_ms);
   void connect(std::int64_t now_mono_ms);
   void service_connection(std::int64_t now_mono_ms, std::int64_t wait_ms);
   void connection_failed(const Error& error, std::int64_t now_mono_ms);
@@ -85,23 +75,14 @@ class DeviceRunner {
 
   DeviceRunnerOptions options_;
   device::Outbox& outbox_;
-  ReadSensors read_sensors_;
+  ReadingScheduler readings_;
   std::unique_ptr<device::SplitMix64Source> random_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<device::Session> session_;
   std::unique_ptr<mqtt::Client> client_;
   bool socket_open_ = false;  // TCP/TLS up (CONNACK may still be pending)
-  std::int64_t next_reading_ms_ = 0;
-  std::int64_t last_reading_ts_ms_ = 0;  // wall clock ms of the last reading taken
-  std::int64_t last_send_ms_ = 0;
-  bool send_waiting_ = false;
-  bool taking_readings_ = true;
   bool started_ = false;
   std::int64_t next_poll_ms_ = 0;
-  RunnerCounters counters_;
 };
-
-std::int64_t monotonic_ms();
-std::int64_t wall_clock_ms();
 
 }  // namespace kelvin::agent

@@ -1,7 +1,9 @@
 // kelvin-agent: the Linux device program.
-//   kelvin-agent run --config agent.toml          one device with real (or simulated) sensors
+//   kelvin-agent run --config agent.toml          one device with real (or simulated) sensors,
+//                                                  over MQTT or HTTPS (the config's transport)
 //   kelvin-agent simulate --devices N ...          N simulated devices, each with its own TLS
 //                                                  connection and certificate, for demo and load
+//                                                  (MQTT only)
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +16,7 @@
 
 #include "device_fleet.hpp"
 #include "device_runner.hpp"
+#include "https_device_runner.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/device/memory_outbox_journal.hpp"
 #include "kelvin/device/simulated_sensor.hpp"
@@ -26,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace kelvin;
+using namespace std::chrono_literals;
 
 std::atomic<bool> g_stop{false};
 
@@ -62,31 +66,54 @@ int run_device(const fs::path& config_file) {
   spdlog::info("{}: outbox {} holds {} unacknowledged readings; next seq {}", config->device_id,
                config->outbox.dir.string(), outbox.pending_count(), outbox.next_seq());
 
-  agent::DeviceRunnerOptions options;
-  options.session.device_id = config->device_id;
-  options.session.fw_version = KELVIN_VERSION;
-  options.interval_ms = static_cast<std::int64_t>(config->interval_s * 1000.0);
-  options.mqtt.client_id = config->device_id;
-  options.mqtt.host = config->broker.host;
-  options.mqtt.port = config->broker.port;
-  options.mqtt.keepalive_s = static_cast<int>(config->broker.keepalive_s);
-  options.mqtt.tls = {config->broker.ca_file, config->broker.cert_file, config->broker.key_file};
+  device::SessionConfig session;
+  session.device_id = config->device_id;
+  session.fw_version = KELVIN_VERSION;
+  const auto interval_ms = static_cast<std::int64_t>(config->interval_s * 1000.0);
+  agent::ReadSensors read_sensors = [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
+    auto reading = sensors.read(now_ms);
+    for (const auto& [source, error] : reading.failures) {
+      spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
+    }
+    if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
+    return reading.values;
+  };
 
-  agent::DeviceRunner runner(std::move(options), outbox,
-                             [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
-                               auto reading = sensors.read(now_ms);
-                               for (const auto& [source, error] : reading.failures) {
-                                 spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
-                               }
-                               if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
-                               return reading.values;
-                             });
-  if (auto r = runner.prepare(); !r) return fail(r.error().message);
-  install_signal_handlers();
-  runner.run(g_stop);
+  std::uint64_t readings_taken = 0;
+  if (config->transport == linux_port::TransportKind::https) {
+    agent::HttpsRunnerOptions options;
+    options.session = std::move(session);
+    options.readings.interval_ms = interval_ms;
+    options.https.host = config->https.host;
+    options.https.port = config->https.port;
+    options.https.ca_file = config->https.ca_file;
+    options.https.cert_file = config->https.cert_file;
+    options.https.key_file = config->https.key_file;
+    options.https.request_timeout = std::chrono::seconds(config->https.timeout_s);
+    options.https.connect_timeout = std::min<std::chrono::milliseconds>(options.https.request_timeout, 10s);
+    agent::HttpsDeviceRunner runner(std::move(options), outbox, std::move(read_sensors));
+    if (auto r = runner.prepare(); !r) return fail(r.error().message);
+    install_signal_handlers();
+    runner.run(g_stop);
+    readings_taken = runner.counters().readings_taken;
+  } else {
+    agent::DeviceRunnerOptions options;
+    options.session = std::move(session);
+    options.interval_ms = interval_ms;
+    options.mqtt.client_id = config->device_id;
+    options.mqtt.host = config->broker.host;
+    options.mqtt.port = config->broker.port;
+    options.mqtt.keepalive_s = static_cast<int>(config->broker.keepalive_s);
+    options.mqtt.tls = {config->broker.ca_file, config->broker.cert_file, config->broker.key_file};
+    agent::DeviceRunner runner(std::move(options), outbox, std::move(read_sensors));
+    if (auto r = runner.prepare(); !r) return fail(r.error().message);
+    install_signal_handlers();
+    runner.run(g_stop);
+    readings_taken = runner.counters().readings_taken;
+  }
   if (auto r = journal->sync(); !r) spdlog::error("{}: {}", config->device_id, r.error().message);
   spdlog::info("{}: stopped; {} readings taken, {} unacknowledged kept in the outbox for the next start",
-               config->device_id, runner.counters().readings_taken, outbox.pending_count());
+               config->device_id, readings_taken, outbox.pending_count());
   return 0;
 }
 

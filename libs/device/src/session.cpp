@@ -89,10 +89,22 @@ void Session::rewind() {
 
 bool Session::publish_status_if_due(std::int64_t now_ms) {
   const std::uint64_t dropped = outbox_.dropped_total();
+  const std::uint64_t oldest = outbox_.oldest_held_seq();
   const bool first = !status_sent_;
-  if (!first && (dropped == status_dropped_ || now_ms - status_at_ms_ < config_.status_min_interval_ms)) return true;
+  // Readings the outbox dropped after the last status was made, and that were never sent, leave
+  // a gap its oldest_seq does not cover: the gateway's ack would wait there until the next status,
+  // up to status_min_interval_ms later. Over MQTT the pending readings go out right behind the
+  // status, so later drops hit readings already sent; over HTTPS the telemetry waits for the
+  // status's answer, and a reading taken meanwhile may drop one never sent. Then the status goes
+  // again at once.
+  const std::uint64_t first_uncovered = std::max({status_oldest_seq_, highest_sent_ + 1, outbox_.acked_seq() + 1});
+  const bool gap_uncovered = first_uncovered < oldest;
+  if (!first && !gap_uncovered &&
+      (dropped == status_dropped_ || now_ms - status_at_ms_ < config_.status_min_interval_ms)) {
+    return true;
+  }
   const proto::StatusReport status{
-      .online = true, .firmware = config_.fw_version, .dropped = dropped, .oldest_seq = outbox_.oldest_held_seq()};
+      .online = true, .firmware = config_.fw_version, .dropped = dropped, .oldest_seq = oldest};
   if (!transport_.publish(status_topic_, proto::encode_status(status), true)) {
     ++counters_.publish_refusals;
     return !first;
@@ -100,6 +112,7 @@ bool Session::publish_status_if_due(std::int64_t now_ms) {
   status_sent_ = true;
   status_at_ms_ = now_ms;
   status_dropped_ = dropped;
+  status_oldest_seq_ = oldest;
   ++counters_.status_published;
   return true;
 }
@@ -125,6 +138,7 @@ void Session::pump(std::int64_t now_ms) {
     // The resend clock starts when the window stops being empty; ack progress restarts it.
     if (in_flight_now == 0) progress_at_ms_ = now_ms;
     sent_up_to_ = batch->last_seq;
+    highest_sent_ = std::max(highest_sent_, batch->last_seq);
     ++counters_.sent_batches;
     counters_.sent_readings += batch->readings;
   }

@@ -19,14 +19,33 @@ std::uint64_t saturating_add(std::uint64_t total, std::uint64_t more) {
 }
 
 // A completion that throws must not end the commit thread.
-void tell(const TelemetryCompletion& done, TelemetryOutcome outcome) noexcept {
+template <class Outcome>
+void tell(const std::function<void(Outcome)>& done, Outcome outcome) noexcept {
   try {
     done(std::move(outcome));
   } catch (const std::exception& e) {
-    spdlog::error("ingest: a telemetry completion failed: {}", e.what());
+    spdlog::error("ingest: a completion failed: {}", e.what());
   } catch (...) {
-    spdlog::error("ingest: a telemetry completion failed");
+    spdlog::error("ingest: a completion failed");
   }
+}
+
+// Tells `done` its `outcome` with the ack filled in once it is known, or `unavailable` (a
+// default Outcome) when nothing was committed.
+template <class Outcome>
+std::function<void(std::optional<std::uint64_t>)> tell_with_ack(Outcome outcome, std::function<void(Outcome)> done) {
+  return [outcome = std::move(outcome), done = std::move(done)](std::optional<std::uint64_t> acked) mutable {
+    if (!acked) {
+      tell(done, Outcome{});
+      return;
+    }
+    outcome.acked_seq = *acked;
+    tell(done, std::move(outcome));
+  };
+}
+
+store::DeviceStatus stored_status(const proto::StatusReport& report, std::int64_t now_ms) {
+  return store::DeviceStatus{report.online ? "online" : "offline", report.firmware, report.dropped, now_ms};
 }
 
 }  // namespace
@@ -124,7 +143,7 @@ void Ingest::submit_telemetry(std::string_view device_id, std::string_view paylo
       outcome.accepted = decoded.accepted.size();
       outcome.rejected = std::move(decoded.rejected);
       outcome.payload_rejection = std::move(decoded.payload_rejection);
-      waiting_completions_.push_back({std::string(device_id), std::move(outcome), std::move(done)});
+      waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
       // A refused payload adds nothing else to wait for: the completion is the work.
       if (was_idle) work_ready_.notify_one();
       return;
@@ -187,20 +206,54 @@ void Ingest::handle_status(std::string_view device_id, std::string_view payload,
     return;
   }
   if (!report) {
-    ++counters_.status_rejected;
-    if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
-      spdlog::warn("ingest: {}: {} ({} similar suppressed)", device_id, report.error().message, *suppressed);
-    }
+    count_status_rejection_locked(device_id, report.error());
     return;
   }
   ++counters_.status_updates;
   const bool was_idle = idle_locked();
   if (was_idle) first_waiting_since_ = SteadyClock::now();
   waiting_statuses_.push_back(
-      {std::string(device_id),
-       store::DeviceStatus{report->online ? "online" : "offline", report->firmware, report->dropped, now_ms},
-       report->oldest_seq, retained});
+      {std::string(device_id), stored_status(*report, now_ms), report->oldest_seq, retained, nullptr});
   if (was_idle) work_ready_.notify_one();
+}
+
+void Ingest::submit_status(std::string_view device_id, std::string_view payload, StatusCompletion done) {
+  const std::int64_t now_ms = clock_();
+  auto report = proto::decode_status(payload);
+  {
+    std::lock_guard lock(mutex_);
+    const bool full = waiting_.readings.size() >= options_.max_waiting_readings;
+    if (!stopping_ && !full) {
+      const bool was_idle = idle_locked();
+      if (was_idle) first_waiting_since_ = SteadyClock::now();
+      if (report) {
+        ++counters_.status_updates;
+        StatusOutcome outcome;
+        outcome.status = StatusOutcome::Status::recorded;
+        waiting_statuses_.push_back({std::string(device_id), stored_status(*report, now_ms), report->oldest_seq, false,
+                                     tell_with_ack(std::move(outcome), std::move(done))});
+      } else {
+        count_status_rejection_locked(device_id, report.error());
+        StatusOutcome outcome;
+        outcome.status = StatusOutcome::Status::refused;
+        outcome.too_large = payload.size() > proto::kMaxStatusBytes;
+        outcome.refusal = report.error().message;
+        // Answered with the store's ack after the next commit, like a telemetry payload refused whole.
+        waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
+      }
+      if (was_idle) work_ready_.notify_one();
+      return;
+    }
+    ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);
+  }
+  tell(done, StatusOutcome{});  // unavailable; outside the lock
+}
+
+void Ingest::count_status_rejection_locked(std::string_view device_id, const Error& error) {
+  ++counters_.status_rejected;
+  if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
+    spdlog::warn("ingest: {}: {} ({} similar suppressed)", device_id, error.message, *suppressed);
+  }
 }
 
 void Ingest::log_rejection(std::string_view device_id, const proto::Rejection& rejection) {
@@ -253,24 +306,37 @@ void Ingest::commit_loop() {
   }
 }
 
+bool Ingest::record_status(const StatusUpdate& update) {
+  if (update.retained) {
+    auto known = store_.device(update.device_id);
+    if (known && !known->has_value()) {
+      std::lock_guard lock(mutex_);
+      ++counters_.status_ignored;
+      return false;
+    }
+  }
+  if (auto r = store_.record_status(update.device_id, update.status); !r) {
+    spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
+    return false;
+  }
+  return true;
+}
+
 // Runs on the commit thread without the lock. A failed commit is retried with the same batch until
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
 void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
                     std::vector<PendingCompletion>& completions) {
-  for (const auto& update : statuses) {
-    if (update.retained) {
-      auto known = store_.device(update.device_id);
-      if (known && !known->has_value()) {
-        std::lock_guard lock(mutex_);
-        ++counters_.status_ignored;
-        continue;
-      }
+  for (auto& update : statuses) {
+    const bool recorded = record_status(update);
+    if (recorded && update.oldest_seq) batch.floors.push_back({update.device_id, *update.oldest_seq});
+    if (!update.recorded) continue;
+    // A submitted status is answered after the commit below (its floor may move the ack); one
+    // that could not be recorded is told `unavailable` at once, and the device sends it again.
+    if (recorded) {
+      completions.push_back({update.device_id, std::move(update.recorded)});
+    } else {
+      update.recorded(std::nullopt);
     }
-    if (auto r = store_.record_status(update.device_id, update.status); !r) {
-      spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
-      continue;
-    }
-    if (update.oldest_seq) batch.floors.push_back({update.device_id, *update.oldest_seq});
   }
   const bool own_data = !batch.readings.empty() || !batch.rejected.empty() || !batch.floors.empty();
   if (!own_data && batch.elsewhere.empty()) {
@@ -367,18 +433,17 @@ void Ingest::complete(std::vector<PendingCompletion>& completions, const store::
       auto stored = store_.acked_seq(pending.device_id);
       if (!stored) {
         spdlog::error("store: cannot read the ack of {}: {}", pending.device_id, stored.error().message);
-        tell(pending.done, TelemetryOutcome{});
+        pending.done(std::nullopt);
         continue;
       }
       acked = *stored;
     }
-    pending.outcome.acked_seq = *acked;
-    tell(pending.done, std::move(pending.outcome));
+    pending.done(*acked);
   }
 }
 
 void Ingest::abandon(std::vector<PendingCompletion>& completions) {
-  for (auto& pending : completions) tell(pending.done, TelemetryOutcome{});
+  for (auto& pending : completions) pending.done(std::nullopt);
 }
 
 }  // namespace kelvin::gateway

@@ -25,40 +25,65 @@ std::string dump(const nlohmann::json& json) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace
+// How the refusals of one device route word what the route is for.
+struct RouteWords {
+  std::string_view act;         // "post telemetry"
+  std::string_view only;        // "only devices post telemetry"
+  std::string_view own;         // "a device posts only its own telemetry"
+  std::string_view media_type;  // "telemetry is sent as application/json"
+};
 
-std::optional<http::Response> refuse_telemetry_poster(const http::Request& request) {
+constexpr RouteWords kTelemetryWords{"post telemetry", "only devices post telemetry",
+                                     "a device posts only its own telemetry", "telemetry is sent as application/json"};
+constexpr RouteWords kStatusWords{"put the status", "only devices report a status",
+                                  "a device reports only its own status", "a status is sent as application/json"};
+
+// The checks both device routes make before anything is decoded: the connection's client
+// certificate is the device {id}'s, and the body is JSON.
+std::optional<http::Response> refuse_device_client(const http::Request& request, const RouteWords& words) {
   if (!request.client_common_name) {
     return http::error_response(401, "client_certificate_required",
-                                "post telemetry over a connection with the device's client certificate");
+                                std::string(words.act) + " over a connection with the device's client certificate");
   }
   const std::string& common_name = *request.client_common_name;
   if (!validate_device_id(common_name)) {
     return http::error_response(
         403, "not_a_device",
-        "the client certificate ('" + common_name + "') is not a device's: only devices post telemetry");
+        "the client certificate ('" + common_name + "') is not a device's: " + std::string(words.only));
   }
   if (common_name != request.param("id")) {
-    return http::error_response(
-        403, "device_mismatch",
-        "the client certificate is device '" + common_name + "'s: a device posts only its own telemetry");
+    return http::error_response(403, "device_mismatch",
+                                "the client certificate is device '" + common_name + "'s: " + std::string(words.own));
   }
   auto content_type = request.header("Content-Type");
   if (!content_type || !is_json_media_type(*content_type)) {
-    return http::error_response(415, "unsupported_media_type", "telemetry is sent as application/json");
+    return http::error_response(415, "unsupported_media_type", words.media_type);
   }
   return std::nullopt;
+}
+
+http::Response unavailable_response(std::string_view what) {
+  http::Response response = http::error_response(
+      503, "unavailable", "the gateway cannot take " + std::string(what) + " now; send it again later");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+}  // namespace
+
+std::optional<http::Response> refuse_telemetry_poster(const http::Request& request) {
+  return refuse_device_client(request, kTelemetryWords);
+}
+
+std::optional<http::Response> refuse_status_writer(const http::Request& request) {
+  return refuse_device_client(request, kStatusWords);
 }
 
 http::Response telemetry_response(const TelemetryOutcome& outcome) {
   using Status = TelemetryOutcome::Status;
   switch (outcome.status) {
-    case Status::unavailable: {
-      http::Response response =
-          http::error_response(503, "unavailable", "the gateway cannot take telemetry now; send it again later");
-      response.headers.emplace_back("Retry-After", "1");
-      return response;
-    }
+    case Status::unavailable:
+      return unavailable_response("telemetry");
     case Status::refused: {
       const proto::Rejection& rejection = *outcome.payload_rejection;
       const std::string_view reason = proto::to_string(rejection.reason);
@@ -78,6 +103,22 @@ http::Response telemetry_response(const TelemetryOutcome& outcome) {
   return http::json_response(200, dump(json));
 }
 
+http::Response status_response(const StatusOutcome& outcome) {
+  using Status = StatusOutcome::Status;
+  switch (outcome.status) {
+    case Status::unavailable:
+      return unavailable_response("the status");
+    case Status::refused: {
+      const std::string_view code = outcome.too_large ? "payload_too_large" : "invalid_status";
+      nlohmann::json json = {{"error", {{"code", code}, {"message", outcome.refusal}}}, {"seq", outcome.acked_seq}};
+      return http::json_response(outcome.too_large ? 413 : 400, dump(json));
+    }
+    case Status::recorded:
+      break;
+  }
+  return http::json_response(200, dump(nlohmann::json{{"seq", outcome.acked_seq}}));
+}
+
 void add_telemetry_route(http::Router& router, Ingest& ingest) {
   router.add("POST", "/api/v1/devices/{id}/telemetry", [&ingest](http::Request request, http::Responder respond) {
     if (auto refusal = refuse_telemetry_poster(request)) {
@@ -88,6 +129,15 @@ void add_telemetry_route(http::Router& router, Ingest& ingest) {
     auto responder = std::make_shared<http::Responder>(std::move(respond));
     ingest.submit_telemetry(request.param("id"), request.body,
                             [responder](TelemetryOutcome outcome) { (*responder)(telemetry_response(outcome)); });
+  });
+  router.add("PUT", "/api/v1/devices/{id}/status", [&ingest](http::Request request, http::Responder respond) {
+    if (auto refusal = refuse_status_writer(request)) {
+      respond(std::move(*refusal));
+      return;
+    }
+    auto responder = std::make_shared<http::Responder>(std::move(respond));
+    ingest.submit_status(request.param("id"), request.body,
+                         [responder](StatusOutcome outcome) { (*responder)(status_response(outcome)); });
   });
 }
 

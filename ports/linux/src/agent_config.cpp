@@ -86,7 +86,45 @@ SensorSettings read_sensor(config::TableReader& table) {
   return sensor;
 }
 
+// [broker] and [https] name the device's TLS files alike, with the defaults `kelvinctl pki issue
+// device` writes. `device_id` names the certificate files.
+template <class Settings>
+void read_tls_files(config::TableReader& table, const std::string& device_id, Settings& settings) {
+  settings.ca_file = table.path("ca_file", "ca.crt");
+  settings.cert_file = table.path("cert_file", device_id + ".crt");
+  settings.key_file = table.path("key_file", device_id + ".key");
+}
+
+template <class Settings>
+void check_tls_files(config::TableReader& table, const Settings& settings) {
+  check_readable_file(table, "ca_file", settings.ca_file);
+  check_readable_file(table, "cert_file", settings.cert_file);
+  check_private_key(table, "key_file", settings.key_file);
+}
+
+BrokerSettings read_broker(config::TableReader& broker, const std::string& device_id) {
+  BrokerSettings settings;
+  settings.host = broker.required_string("host");
+  settings.port = broker.integer("port", settings.port, 1, 65'535);
+  read_tls_files(broker, device_id, settings);
+  settings.keepalive_s = broker.integer("keepalive_s", settings.keepalive_s, 5, 3'600);
+  return settings;
+}
+
+HttpsSettings read_https(config::TableReader& https, const std::string& device_id) {
+  HttpsSettings settings;
+  settings.host = https.required_string("host");
+  settings.port = https.integer("port", settings.port, 1, 65'535);
+  read_tls_files(https, device_id, settings);
+  settings.timeout_s = https.integer("timeout_s", settings.timeout_s, 1, 600);
+  return settings;
+}
+
 }  // namespace
+
+const char* to_string(TransportKind transport) noexcept {
+  return transport == TransportKind::https ? "https" : "mqtt";
+}
 
 const char* to_string(SensorType type) noexcept {
   switch (type) {
@@ -116,16 +154,29 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
     }
   }
   config.interval_s = root.number("interval_s", config.interval_s, 0.1, 86'400);
+  config.transport =
+      root.one_of("transport", "mqtt", {"mqtt", "https"}) == "https" ? TransportKind::https : TransportKind::mqtt;
 
-  config::TableReader broker = root.table("broker");
-  config.broker.host = broker.required_string("host");
-  config.broker.port = broker.integer("port", config.broker.port, 1, 65'535);
   // Without a valid device id there is no sensible default name for the certificate files.
   const std::string id = config.device_id.empty() ? std::string("device") : config.device_id;
-  config.broker.ca_file = broker.path("ca_file", "ca.crt");
-  config.broker.cert_file = broker.path("cert_file", id + ".crt");
-  config.broker.key_file = broker.path("key_file", id + ".key");
-  config.broker.keepalive_s = broker.integer("keepalive_s", config.broker.keepalive_s, 5, 3'600);
+  // The chosen transport's table is required; the other one is refused rather than ignored (a
+  // setting with no effect would pass silently), after its keys were read, so mistakes inside it
+  // are reported too instead of as "unknown key".
+  const bool https = config.transport == TransportKind::https;
+  config::TableReader broker = root.table("broker");
+  config::TableReader https_table = root.table("https");
+  if (!https || broker.present()) config.broker = read_broker(broker, id);
+  if (https || https_table.present()) config.https = read_https(https_table, id);
+  if (https && broker.present()) {
+    broker.add_issue(
+        "used only with transport = \"mqtt\"; this agent's transport is \"https\" ([https]): remove "
+        "[broker] or set transport = \"mqtt\"");
+  }
+  if (!https && https_table.present()) {
+    https_table.add_issue(
+        "used only with transport = \"https\"; this agent's transport is \"mqtt\" ([broker]): "
+        "remove [https] or set transport = \"https\"");
+  }
 
   config::TableReader outbox = root.table("outbox");
   config.outbox.dir = outbox.path("dir", "outbox");
@@ -137,9 +188,11 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
   }
 
   // File checks last, so a typo in a key name is reported rather than a confusing missing file.
-  check_readable_file(broker, "ca_file", config.broker.ca_file);
-  check_readable_file(broker, "cert_file", config.broker.cert_file);
-  check_private_key(broker, "key_file", config.broker.key_file);
+  if (https) {
+    check_tls_files(https_table, config.https);
+  } else {
+    check_tls_files(broker, config.broker);
+  }
 
   if (auto done = document->finish(); !done) return std::move(done).error();
   return config;

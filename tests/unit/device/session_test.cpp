@@ -468,6 +468,28 @@ TEST(Session, DropsTheOldestWhenFullAndReportsItInTheStatusAtMostOncePerMinute) 
   EXPECT_EQ(d.journal.snapshot().dropped_total, 3U);
 }
 
+// Telemetry that cannot go out behind the status (HTTPS waits for the status's answer; here the
+// transport refuses it): a reading taken meanwhile drops one that was never sent, which the status
+// already out does not give up. The status goes again at once, not a minute later.
+TEST(Session, AStatusMadeStaleByDropsOfUnsentReadingsGoesAgainAtOnce) {
+  Device d(config(), /*capacity=*/3);
+  d.add(3);
+  d.transport.refused_topic = kTelemetry;
+  d.session.on_connected(d.now);
+  ASSERT_EQ(d.transport.status_payloads().size(), 1U);
+  EXPECT_EQ(d.transport.status_payloads()[0], R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
+  d.add(1);  // drops 1, never sent
+  ASSERT_EQ(d.transport.status_payloads().size(), 2U);
+  EXPECT_EQ(d.transport.status_payloads()[1], R"({"state":"online","fw":"1.2.0","dropped":1,"oldest_seq":2})");
+  d.transport.refused_topic.clear();
+  d.session.poll(d.now + 1);
+  EXPECT_EQ(flatten(d.transport.take_batches()), range(2, 4));
+  // Drops of readings already sent leave no gap: the status waits for its interval as before.
+  d.add(2);
+  EXPECT_EQ(d.transport.status_payloads().size(), 2U);
+  EXPECT_EQ(flatten(d.transport.take_batches()), range(5, 6));
+}
+
 TEST(Session, DroppedReadingsInFlightLeaveTheWindow) {
   auto c = config();
   c.max_in_flight_readings = 4;

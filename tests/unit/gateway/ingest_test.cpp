@@ -335,5 +335,150 @@ TEST_F(IngestTest, SubmittedTelemetryLeftUncommittedByStopIsToldUnavailable) {
   EXPECT_GE(ingest_->counters().refused_while_stopping, 1u);
 }
 
+// submit_status(): a device status that does not come through the broker (HTTPS). Each completion
+// is recorded with the store's watermark seen from another connection at the moment it is told.
+class SubmittedStatuses {
+ public:
+  struct Told {
+    StatusOutcome outcome;
+    std::uint64_t stored_when_told = 0;
+  };
+
+  explicit SubmittedStatuses(std::filesystem::path db) : db_(std::move(db)) {}
+
+  StatusCompletion completion(std::string device_id) {
+    return [this, device_id](StatusOutcome outcome) {
+      auto observer = store::Store::open(db_);
+      const std::uint64_t stored = observer ? acked_seq(*observer, device_id) : 0;
+      std::lock_guard lock(mutex_);
+      told_.push_back({std::move(outcome), stored});
+    };
+  }
+
+  std::vector<Told> told() const {
+    std::lock_guard lock(mutex_);
+    return told_;
+  }
+
+ private:
+  std::filesystem::path db_;
+  mutable std::mutex mutex_;
+  std::vector<Told> told_;
+};
+
+std::optional<store::DeviceStatus> recorded_status(store::Store& store, std::string_view device) {
+  auto info = store.device(device);
+  if (!info || !info->has_value()) return std::nullopt;
+  return (*info)->status;
+}
+
+TEST_F(IngestTest, ASubmittedStatusIsRecordedAndToldTheAckAfterTheCommitItsFloorWasIn) {
+  SubmittedStatuses submitted(db_);
+  make_ingest();
+  // Seqs 4 and 5 were dropped by the device's full outbox: the ack waits at the gap.
+  for (std::uint64_t seq : std::vector<std::uint64_t>{1, 2, 3, 6, 7})
+    ingest_->handle_message("devices/d1/telemetry", reading(seq));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 5; }));
+  EXPECT_EQ(acked_seq(*store_, "d1"), 3u);
+
+  ingest_->submit_status("d1", R"({"state":"online","fw":"2.1.0","dropped":2,"oldest_seq":6})",
+                         submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  const auto told = submitted.told().front();
+  EXPECT_EQ(told.outcome.status, StatusOutcome::Status::recorded);
+  EXPECT_EQ(told.outcome.acked_seq, 7u) << "the floor gave up 4 and 5, so the ack passes the gap";
+  EXPECT_GE(told.stored_when_told, 7u) << "told before the floor was committed";
+  EXPECT_TRUE(told.outcome.refusal.empty());
+  auto status = recorded_status(*store_, "d1");
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state, "online");
+  EXPECT_EQ(status->firmware, "2.1.0");
+  EXPECT_EQ(status->dropped_total, 2u);
+  EXPECT_EQ(ingest_->counters().status_updates, 1u);
+  EXPECT_EQ(ingest_->counters().readings_given_up, 2u);
+  // The device's ack goes out on MQTT as well.
+  ASSERT_FALSE(acks_.acks().empty());
+  EXPECT_EQ(acks_.acks().back().seq, 7u);
+}
+
+TEST_F(IngestTest, ASubmittedStatusWithoutOldestSeqIsToldTheStoresAck) {
+  SubmittedStatuses submitted(db_);
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 1; }));
+  ingest_->submit_status("d1", R"({"state":"offline"})", submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_EQ(submitted.told()[0].outcome.status, StatusOutcome::Status::recorded);
+  EXPECT_EQ(submitted.told()[0].outcome.acked_seq, 1u);
+  auto status = recorded_status(*store_, "d1");
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state, "offline");
+}
+
+TEST_F(IngestTest, ARefusedStatusIsToldWhyAndTheAckAsItStandsAndNothingIsRecorded) {
+  SubmittedStatuses submitted(db_);
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ingest_->handle_message("devices/d1/telemetry", reading(2));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 2; }));
+
+  ingest_->submit_status("d1", R"({"state":"online","dropped":"many"})", submitted.completion("d1"));
+  ingest_->submit_status("d1", R"({"state":"online","fw":")" + std::string(2000, 'x') + R"("})",
+                         submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 2; }));
+  const auto told = submitted.told();
+  EXPECT_EQ(told[0].outcome.status, StatusOutcome::Status::refused);
+  EXPECT_FALSE(told[0].outcome.too_large);
+  EXPECT_FALSE(told[0].outcome.refusal.empty());
+  EXPECT_EQ(told[0].outcome.acked_seq, 2u) << "a refused status still learns where the device stands";
+  EXPECT_EQ(told[1].outcome.status, StatusOutcome::Status::refused);
+  EXPECT_TRUE(told[1].outcome.too_large);
+  EXPECT_EQ(told[1].outcome.acked_seq, 2u);
+  EXPECT_EQ(ingest_->counters().status_rejected, 2u);
+  EXPECT_EQ(ingest_->counters().status_updates, 0u);
+  EXPECT_FALSE(recorded_status(*store_, "d1").has_value()) << "a refused status was recorded";
+}
+
+TEST_F(IngestTest, AStatusThatCannotBeRecordedIsToldUnavailable) {
+  SubmittedStatuses submitted(db_);
+  WriteLockHolder lock(db_);
+  make_ingest();
+  ingest_->submit_status("d1", R"({"state":"online","oldest_seq":1})", submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_EQ(submitted.told()[0].outcome.status, StatusOutcome::Status::unavailable);
+  lock.release();
+  ingest_->stop();
+  EXPECT_FALSE(recorded_status(*store_, "d1").has_value());
+}
+
+TEST_F(IngestTest, ASubmittedStatusIsRefusedAtOnceWhileTheStoreIsBehindOrTheIngestStops) {
+  options_.max_waiting_readings = 2;
+  options_.batch_max_readings = 2;
+  SubmittedStatuses submitted(db_);
+  WriteLockHolder lock(db_);
+  make_ingest();
+  // The commit thread takes the first two and keeps failing with them; two more fill the queue.
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ingest_->handle_message("devices/d1/telemetry", reading(2));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().commit_failures >= 1; }));
+  ingest_->handle_message("devices/d1/telemetry", reading(3));
+  ingest_->handle_message("devices/d1/telemetry", reading(4));
+  // Full: told at once, on this thread, and nothing taken.
+  ingest_->submit_status("d1", R"({"state":"online","oldest_seq":1})", submitted.completion("d1"));
+  ASSERT_EQ(submitted.told().size(), 1u);
+  EXPECT_EQ(submitted.told()[0].outcome.status, StatusOutcome::Status::unavailable);
+  EXPECT_EQ(ingest_->counters().refused_while_full, 1u);
+  EXPECT_EQ(ingest_->counters().status_updates, 0u);
+  lock.release();
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 4; }));
+
+  ingest_->stop();
+  ingest_->submit_status("d1", R"({"state":"online","oldest_seq":1})", submitted.completion("d1"));
+  ASSERT_EQ(submitted.told().size(), 2u);
+  EXPECT_EQ(submitted.told()[1].outcome.status, StatusOutcome::Status::unavailable);
+  EXPECT_GE(ingest_->counters().refused_while_stopping, 1u);
+  EXPECT_FALSE(recorded_status(*store_, "d1").has_value());
+}
+
 }  // namespace
 }  // namespace kelvin::gateway

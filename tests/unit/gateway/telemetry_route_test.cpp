@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
+
+#include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -92,6 +96,108 @@ TEST(TelemetryRoute, UnavailableAsksForARetry) {
   bool retry_after = false;
   for (const auto& [name, value] : response.headers) retry_after |= name == "Retry-After";
   EXPECT_TRUE(retry_after);
+}
+
+// ---- PUT /api/v1/devices/{id}/status ----------------------------------------------------------
+
+TEST(StatusRoute, OnlyTheDevicesOwnCertificateMayPutItsStatusAsJson) {
+  auto put_from = [](std::optional<std::string> common_name, std::string id = "d1") {
+    auto request = post_from(std::move(common_name), std::move(id));
+    request.method = "PUT";
+    return request;
+  };
+  EXPECT_FALSE(refuse_status_writer(put_from("d1")).has_value());
+
+  auto none = refuse_status_writer(put_from(std::nullopt));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(error_code(*none), "client_certificate_required");
+
+  auto other = refuse_status_writer(put_from("d2"));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->status, 403);
+  EXPECT_EQ(error_code(*other), "device_mismatch");
+  EXPECT_NE(other->body.find("status"), std::string::npos) << "the message names the wrong route: " << other->body;
+
+  auto service = refuse_status_writer(put_from("svc-gateway", "svc-gateway"));
+  ASSERT_TRUE(service.has_value());
+  EXPECT_EQ(service->status, 403);
+  EXPECT_EQ(error_code(*service), "not_a_device");
+
+  auto text = put_from("d1");
+  text.headers = {{"Content-Type", "text/plain"}};
+  auto not_json = refuse_status_writer(text);
+  ASSERT_TRUE(not_json.has_value());
+  EXPECT_EQ(not_json->status, 415);
+  EXPECT_EQ(error_code(*not_json), "unsupported_media_type");
+}
+
+TEST(StatusRoute, RecordedAnswersTheAckAlone) {
+  StatusOutcome outcome;
+  outcome.status = StatusOutcome::Status::recorded;
+  outcome.acked_seq = 12;
+  const auto response = status_response(outcome);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json::parse(R"({"seq":12})"));
+}
+
+TEST(StatusRoute, ARefusedStatusAnswersWhyAndTheAckAsItStands) {
+  StatusOutcome outcome;
+  outcome.status = StatusOutcome::Status::refused;
+  outcome.acked_seq = 4;
+  outcome.refusal = "status member 'dropped' must be a non-negative integer";
+  auto response = status_response(outcome);
+  EXPECT_EQ(response.status, 400);
+  auto json = nlohmann::json::parse(response.body);
+  EXPECT_EQ(json["error"]["code"], "invalid_status");
+  EXPECT_EQ(json["error"]["message"], outcome.refusal);
+  EXPECT_EQ(json["seq"], 4);
+
+  outcome.too_large = true;
+  response = status_response(outcome);
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(error_code(response), "payload_too_large");
+  EXPECT_EQ(nlohmann::json::parse(response.body)["seq"], 4);
+}
+
+TEST(StatusRoute, UnavailableAsksForARetry) {
+  const auto response = status_response(StatusOutcome{});
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(error_code(response), "unavailable");
+  bool retry_after = false;
+  for (const auto& [name, value] : response.headers) retry_after |= name == "Retry-After";
+  EXPECT_TRUE(retry_after);
+}
+
+// Both device routes come from the one call the gateway makes.
+TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
+  kelvin::testing::TempDir dir;
+  {
+    auto store = store::Store::open(dir / "telemetry.db");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
+    ingest.start();
+    http::Router router;
+    add_telemetry_route(router, ingest);
+
+    http::Request request = post_from("d1");
+    request.method = "PUT";
+    request.target = request.path = "/api/v1/devices/d1/status";
+    request.segments = {"api", "v1", "devices", "d1", "status"};
+    request.body = R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1})";
+    std::promise<http::Response> answered;
+    router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
+    auto future = answered.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    const auto response = future.get();
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json::parse(R"({"seq":0})"));
+    ingest.stop();
+    auto device = store->device("d1");
+    ASSERT_TRUE(device.ok() && device->has_value());
+    ASSERT_TRUE((*device)->status.has_value());
+    EXPECT_EQ((*device)->status->firmware, "1.0");
+  }
 }
 
 }  // namespace

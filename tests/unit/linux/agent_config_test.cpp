@@ -212,6 +212,7 @@ TEST_F(AgentConfigTest, TheAnnotatedExampleLoads) {
   auto config = load(text);  // its relative files are the ones SetUp created next to it
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->device_id, "sensor-01");
+  EXPECT_EQ(config->transport, TransportKind::mqtt);
   EXPECT_EQ(config->broker.host, "gateway.local");
   EXPECT_EQ(config->broker.key_file, dir_ / "sensor-01.key");
   EXPECT_EQ(config->outbox.dir, fs::path("/var/lib/kelvin-agent"));
@@ -234,6 +235,118 @@ TEST_F(AgentConfigTest, TheExamplesCommentedSensorsLoadWhenEnabled) {
   EXPECT_EQ(config->sensors[1].type, SensorType::iio);
   EXPECT_EQ(config->sensors[2].type, SensorType::w1);
   EXPECT_EQ(config->sensors[3].type, SensorType::sim);
+}
+
+// ---- transport --------------------------------------------------------------------------------
+
+TEST_F(AgentConfigTest, MqttIsTheDefaultTransport) {
+  auto config = load(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->transport, TransportKind::mqtt);
+  auto said = load("transport = \"mqtt\"\n" + kMinimal);
+  ASSERT_TRUE(said.ok()) << said.error().message;
+  EXPECT_EQ(said->transport, TransportKind::mqtt);
+}
+
+TEST_F(AgentConfigTest, HttpsTransportReadsItsTableWithTheDefaults) {
+  auto config = load(
+      "device_id = \"sensor-01\"\ntransport = \"https\"\n"
+      "[https]\nhost = \"gateway.local\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->transport, TransportKind::https);
+  EXPECT_EQ(config->https.host, "gateway.local");
+  EXPECT_EQ(config->https.port, 8443);
+  EXPECT_EQ(config->https.timeout_s, 30u);
+  EXPECT_EQ(config->https.ca_file, dir_ / "ca.crt");
+  EXPECT_EQ(config->https.cert_file, dir_ / "sensor-01.crt");
+  EXPECT_EQ(config->https.key_file, dir_ / "sensor-01.key");
+  EXPECT_TRUE(config->broker.host.empty()) << "no [broker] was read";
+}
+
+TEST_F(AgentConfigTest, EveryHttpsSettingIsRead) {
+  fs::create_directories(dir_ / "tls");
+  write(dir_ / "tls" / "root.pem", "CA\n", 0644);
+  write(dir_ / "tls" / "me.pem", "CERT\n", 0644);
+  write(dir_ / "tls" / "me.key", "KEY\n", 0600);
+  auto config = load(
+      "device_id = \"sensor-01\"\ntransport = \"https\"\n"
+      "[https]\nhost = \"10.0.0.2\"\nport = 9443\nca_file = \"tls/root.pem\"\ncert_file = \"tls/me.pem\"\n"
+      "key_file = \"tls/me.key\"\ntimeout_s = 120\n"
+      "[[sensor]]\ntype = \"sim\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->https.host, "10.0.0.2");
+  EXPECT_EQ(config->https.port, 9443);
+  EXPECT_EQ(config->https.ca_file, dir_ / "tls" / "root.pem");
+  EXPECT_EQ(config->https.cert_file, dir_ / "tls" / "me.pem");
+  EXPECT_EQ(config->https.key_file, dir_ / "tls" / "me.key");
+  EXPECT_EQ(config->https.timeout_s, 120u);
+}
+
+TEST_F(AgentConfigTest, HttpsNeedsItsHostItsFilesAndSaneValues) {
+  ::chmod((dir_ / "sensor-01.key").c_str(), 0644);
+  fs::remove(dir_ / "ca.crt");
+  const std::string message = problems(
+      "device_id = \"sensor-01\"\ntransport = \"https\"\n"
+      "[https]\nport = 0\ntimeout_s = 0\n"
+      "[[sensor]]\ntype = \"hwmon\"\n");
+  EXPECT_THAT(message, HasSubstr("agent.toml:3:1: https.host: required key is missing"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:4:8: https.port: must be between 1 and 65535, found 0"));
+  EXPECT_THAT(message, HasSubstr("agent.toml:5:13: https.timeout_s: must be between 1 and 600, found 0"));
+  EXPECT_THAT(message, HasSubstr("https.ca_file: cannot use " + (dir_ / "ca.crt").string()));
+  EXPECT_THAT(message, HasSubstr("https.key_file: " + (dir_ / "sensor-01.key").string() + " has mode 0644"));
+
+  EXPECT_THAT(problems("device_id = \"sensor-01\"\ntransport = \"https\"\n[[sensor]]\ntype = \"hwmon\"\n"),
+              HasSubstr("https.host: required key is missing"));
+}
+
+TEST_F(AgentConfigTest, OnlyTheChosenTransportsTableMayBePresent) {
+  const std::string https_with_broker = problems(
+      "device_id = \"sensor-01\"\ntransport = \"https\"\n"
+      "[broker]\nhost = \"gateway.local\"\n"
+      "[https]\nhost = \"gateway.local\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\n");
+  EXPECT_THAT(https_with_broker, HasSubstr("agent.toml:3:1: broker: used only with transport = \"mqtt\""));
+  EXPECT_THAT(https_with_broker, Not(HasSubstr("unknown key"))) << "its keys are known, the table is misplaced";
+
+  const std::string mqtt_with_https = problems(kMinimal + "[https]\nhost = \"gateway.local\"\nprot = 1\n");
+  EXPECT_THAT(mqtt_with_https, HasSubstr("https: used only with transport = \"https\""));
+  EXPECT_THAT(mqtt_with_https, HasSubstr("https.prot: unknown key"));
+}
+
+TEST_F(AgentConfigTest, AnUnknownTransportIsRefusedWithTheChoices) {
+  EXPECT_THAT(problems("transport = \"http\"\n" + kMinimal),
+              HasSubstr("agent.toml:1:13: transport: must be one of \"mqtt\", \"https\""));
+}
+
+TEST_F(AgentConfigTest, TheExamplesHttpsTableLoadsWhenChosen) {
+  // transport = "https", the commented [https] block enabled, [broker] (up to the blank line) gone.
+  const std::regex commented_https_line(
+      "# (\\[https\\]|host =|port =|ca_file =|cert_file =|key_file =|timeout_s =)(.*)");
+  std::istringstream example(example_text());
+  std::string text;
+  bool in_broker = false;
+  for (std::string line; std::getline(example, line);) {
+    if (line == "[broker]") in_broker = true;
+    if (in_broker) {
+      in_broker = !line.empty();
+      continue;
+    }
+    std::smatch match;
+    if (line == "transport = \"mqtt\"") {
+      line = "transport = \"https\"";
+    } else if (std::regex_match(line, match, commented_https_line)) {
+      line = match[1].str() + match[2].str();
+    }
+    text += line + "\n";
+  }
+  auto config = load(text);
+  ASSERT_TRUE(config.ok()) << config.error().message << "\n" << text;
+  EXPECT_EQ(config->transport, TransportKind::https);
+  EXPECT_EQ(config->https.host, "gateway.local");
+  EXPECT_EQ(config->https.port, 8443);
+  EXPECT_EQ(config->https.key_file, dir_ / "sensor-01.key");
+  EXPECT_EQ(config->https.timeout_s, 30u);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 //   resends). Duplicates are harmless: the gateway stores idempotently.
 // - Disconnect: the cursor rewinds to acked_seq, and reconnect_at_ms() = now + a backoff delay.
 //   The backoff resets only when the connection had lasted stable_connection_ms.
-// - Status: republished when dropped_total changed, at most once per status_min_interval_ms.
+// - Status: republished when dropped_total changed, at most once per status_min_interval_ms; at
+//   once when readings dropped since the last status were never sent (its oldest_seq no longer
+//   covers the gap they leave, and the gateway's ack would wait there).
 // - A publish the transport refuses is retried from poll(); nothing is lost.
 //
 // Times are milliseconds from a monotonic clock (any epoch): a wall clock that jumps would delay
@@ -115,10 +117,12 @@ class Session {
   std::int64_t connected_at_ms_ = 0;
   std::int64_t reconnect_at_ms_ = 0;
   std::uint64_t sent_up_to_ = 0;
+  std::uint64_t highest_sent_ = 0;   // on any connection; never rewound
   std::int64_t progress_at_ms_ = 0;  // last ack progress, or when the window last became non-empty
   bool status_sent_ = false;         // on this connection
   std::int64_t status_at_ms_ = 0;
-  std::uint64_t status_dropped_ = 0;  // dropped_total in the last published status
+  std::uint64_t status_dropped_ = 0;     // dropped_total in the last published status
+  std::uint64_t status_oldest_seq_ = 0;  // oldest_seq in the last published status
   SessionCounters counters_;
 };
 

@@ -55,7 +55,7 @@ struct IngestCounters {
   std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
   std::uint64_t ignored_topics = 0;
   std::uint64_t refused_while_stopping = 0;  // messages that arrived after stop() began
-  std::uint64_t refused_while_full = 0;      // submit_telemetry() calls refused: the store was behind
+  std::uint64_t refused_while_full = 0;      // submit_telemetry()/submit_status() calls refused: the store was behind
   std::uint64_t peer_ranges = 0;             // ranges other gateways reported consumed (docs/scaling.md)
   std::uint64_t readings_withdrawn = 0;      // own copies given up because a peer stored them too
   std::uint64_t duplicates_kept = 0;         // such copies kept: retention had thinned their buckets
@@ -96,6 +96,24 @@ struct TelemetryOutcome {
 // taken): it must not block and must not call back into the Ingest.
 using TelemetryCompletion = std::function<void(TelemetryOutcome)>;
 
+// What became of a device status handed to Ingest::submit_status().
+struct StatusOutcome {
+  enum class Status {
+    recorded,     // recorded, and its oldest_seq (if any) committed as the device's floor
+    refused,      // not a status the protocol accepts (`refusal` says why): nothing was recorded
+    unavailable,  // not recorded: the ingest is stopping, the store is behind, or recording failed
+  };
+  Status status = Status::unavailable;
+  // The device's ack after the commit that followed the status (docs/protocol.md): with an
+  // oldest_seq it may have moved past seqs the device gave up. Also set for a refused status.
+  // 0 when unavailable.
+  std::uint64_t acked_seq = 0;
+  bool too_large = false;  // refused because longer than proto::kMaxStatusBytes
+  std::string refusal;     // refused: why, in one line
+};
+// Told exactly once, like a TelemetryCompletion.
+using StatusCompletion = std::function<void(StatusOutcome)>;
+
 std::int64_t system_now_ms();
 
 class Ingest {
@@ -124,6 +142,15 @@ class Ingest {
   // once and nothing is taken (the device resends later).
   void submit_telemetry(std::string_view device_id, std::string_view payload, TelemetryCompletion done);
 
+  // Thread-safe, never blocks: a device status that does not come through the broker (HTTPS),
+  // the JSON of devices/{id}/status. Recorded like a status published there without the retain
+  // flag (its oldest_seq becomes the device's floor); `done` is told after the commit that follows
+  // the recording, with the device's ack then. A refused status is counted (status_rejected) and
+  // told the ack as it stands, after the next commit. While the ingest is stopping or
+  // max_waiting_readings readings wait, `done` is told `unavailable` at once and nothing is taken,
+  // as for submit_telemetry().
+  void submit_status(std::string_view device_id, std::string_view payload, StatusCompletion done);
+
   // Thread-safe, never blocks for long. Seqs other gateways sharing the broker consumed: committed
   // with the next batch, so the acks move over them and resends of them are not stored here.
   void add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges);
@@ -133,17 +160,21 @@ class Ingest {
   IngestCounters counters() const;
 
  private:
+  // Told the device's ack after a commit, or nullopt when nothing it waited for was committed
+  // (its caller then hears `unavailable`). Wraps a TelemetryCompletion or StatusCompletion with
+  // the rest of its outcome; never throws.
+  using AckCompletion = std::function<void(std::optional<std::uint64_t> acked_seq)>;
   struct StatusUpdate {
     std::string device_id;
     store::DeviceStatus status;
     std::optional<std::uint64_t> oldest_seq;  // becomes a SeqFloor once the status is recorded
     bool retained = false;
+    AckCompletion recorded;  // submit_status(): told after the commit that follows the recording
   };
-  // A submit_telemetry() call waiting for the commit of its readings.
+  // A submit_telemetry() or submit_status() call waiting for a commit.
   struct PendingCompletion {
     std::string device_id;
-    TelemetryOutcome outcome;  // all but acked_seq, filled in when it was taken
-    TelemetryCompletion done;
+    AckCompletion done;
   };
   // Counts a decoded payload and appends what it holds to waiting_; mutex_ held, not stopping.
   void take_decoded_locked(std::string_view device_id, const proto::DecodedTelemetry& decoded, std::int64_t now_ms);
@@ -153,6 +184,11 @@ class Ingest {
   static void abandon(std::vector<PendingCompletion>& completions);  // tells each `unavailable`
   void handle_telemetry(std::string_view device_id, std::string_view payload, std::int64_t now_ms);
   void handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms);
+  // Counts and logs (rate-limited) a status decode_status() refused; mutex_ held.
+  void count_status_rejection_locked(std::string_view device_id, const Error& error);
+  // Records `update`'s status (statuses of the batch, before its commit); false when it was not
+  // recorded. Runs on the commit thread without the lock.
+  bool record_status(const StatusUpdate& update);
   bool idle_locked() const;  // nothing waits for the commit thread; mutex_ held
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();

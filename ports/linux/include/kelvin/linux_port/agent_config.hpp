@@ -12,8 +12,12 @@
 
 namespace kelvin::linux_port {
 
+// How readings travel to the gateway: MQTT through its broker ([broker]), or its HTTPS device
+// routes ([https]) for networks that let only HTTPS through. Same outbox, acks and guarantee.
+enum class TransportKind { mqtt, https };
+
 struct BrokerSettings {
-  std::string host;  // required
+  std::string host;  // required with transport = "mqtt"
   std::uint16_t port = 8883;
   // Relative paths in the file resolve against the config file's directory. The defaults match
   // what `kelvinctl pki issue device <id>` writes, copied next to the config.
@@ -21,6 +25,17 @@ struct BrokerSettings {
   std::filesystem::path cert_file;  // default "<device_id>.crt"
   std::filesystem::path key_file;   // default "<device_id>.key"; must be mode 0600 (checked at load)
   std::uint32_t keepalive_s = 30;   // 5..3600
+};
+
+struct HttpsSettings {
+  std::string host;  // required with transport = "https"; must match the gateway's certificate
+  std::uint16_t port = 8443;
+  // As in BrokerSettings: relative to the config file's directory, same defaults.
+  std::filesystem::path ca_file;
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;  // must be mode 0600 (checked at load)
+  // One request from connecting to the answer, 1..600 s; connecting alone gets at most 10 s of it.
+  std::uint32_t timeout_s = 30;
 };
 
 struct OutboxSettings {
@@ -39,19 +54,23 @@ struct SensorSettings {
 };
 
 struct AgentConfig {
-  std::filesystem::path source;   // the file it was loaded from
-  std::string device_id;          // required; must equal the certificate's CN
-  double interval_s = 10;  // seconds between readings, 0.1..86400 (fractions for fast sensors and tests)
-  BrokerSettings broker;
+  std::filesystem::path source;  // the file it was loaded from
+  std::string device_id;         // required; must equal the certificate's CN
+  double interval_s = 10;        // seconds between readings, 0.1..86400 (fractions for fast sensors and tests)
+  TransportKind transport = TransportKind::mqtt;
+  BrokerSettings broker;  // read with transport = "mqtt" (the [broker] table is refused otherwise)
+  HttpsSettings https;    // read with transport = "https" (the [https] table is refused otherwise)
   OutboxSettings outbox;
   std::vector<SensorSettings> sensors;  // at least one, in the order they are merged
 };
 
 const char* to_string(SensorType type) noexcept;
+const char* to_string(TransportKind transport) noexcept;
 
 // Loads and validates `path`. Besides types and ranges it checks the device id grammar
-// (kelvin::validate_device_id), that the CA and certificate files exist and that the key file is
-// a regular file readable only by its owner (with a chmod hint otherwise). Every problem comes
+// (kelvin::validate_device_id), that the CA and certificate files of the chosen transport exist
+// and that its key file is a regular file readable only by its owner (with a chmod hint
+// otherwise), and that only the chosen transport's table is present. Every problem comes
 // back at once in one Error (Errc::invalid_argument, one line per problem); a missing or
 // unparsable file is reported alone.
 Result<AgentConfig> load_agent_config(const std::filesystem::path& path);
