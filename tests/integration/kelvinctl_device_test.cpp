@@ -384,7 +384,8 @@ TEST_F(KelvinctlDevice, RemovePurgeDeletesThatDevicesDataAndNothingElse) {
   start_gateway();
   DeviceFiles sensor1 = add_device("sensor-01");
   DeviceFiles sensor2 = add_device("sensor-02");
-  const std::int64_t ts = now_ms() - 60'000;
+  // Both readings in one minute bucket, whatever the second of the minute the test runs at.
+  const std::int64_t ts = (now_ms() - 120'000) / 60'000 * 60'000;
   for (const auto& [id, files] :
        {std::pair{std::string("sensor-01"), sensor1}, std::pair{std::string("sensor-02"), sensor2}}) {
     auto batch = "{\"batch\":[" + reading_json(1, ts, 20, 50) + "," + reading_json(2, ts + 1000, 21, 51) + "]}";
