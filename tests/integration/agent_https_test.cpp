@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "https_client.hpp"
 #include "installation.hpp"
 #include "kelvin/linux_port/file_outbox_journal.hpp"
 
@@ -24,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using kelvin::testing::BackgroundProcess;
 using kelvin::testing::DeviceFiles;
+using kelvin::testing::HttpsAnswer;
 using kelvin::testing::Installation;
 using kelvin::testing::project_binary;
 using kelvin::testing::read_text;
@@ -315,37 +317,9 @@ class HttpsStatusRoute : public ::testing::Test {
     if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
   }
 
-  struct Answer {
-    int status = 0;
-    nlohmann::json body;
-    std::string raw;
-  };
-
-  Answer put(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body) {
-    std::vector<std::string> argv{"curl",
-                                  "-sS",
-                                  "--max-time",
-                                  "20",
-                                  "--cacert",
-                                  (install_.pki_dir() / "ca.crt").string(),
-                                  "-X",
-                                  "PUT",
-                                  "-H",
-                                  "Content-Type: application/json",
-                                  "--data-binary",
-                                  body,
-                                  "-w",
-                                  "\n%{http_code}"};
-    if (identity) argv.insert(argv.end(), {"--cert", identity->cert.string(), "--key", identity->key.string()});
-    argv.push_back("https://localhost:" + std::to_string(*port_) + "/api/v1/devices/" + device + "/status");
-    auto result = kelvin::testing::run_command(argv);
-    Answer answer;
-    answer.raw = result.out + result.err;
-    const auto newline = result.out.rfind('\n');
-    if (result.exit_code != 0 || newline == std::string::npos) return answer;
-    answer.status = std::stoi(result.out.substr(newline + 1));
-    answer.body = nlohmann::json::parse(result.out.substr(0, newline), nullptr, false);
-    return answer;
+  HttpsAnswer put(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body) {
+    return kelvin::testing::device_request(install_, *port_, identity, "PUT", "/api/v1/devices/" + device + "/status",
+                                           body);
   }
 
   std::optional<kelvin::store::DeviceStatus> recorded(const std::string& device) {

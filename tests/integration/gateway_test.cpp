@@ -370,6 +370,30 @@ TEST_F(Gateway, PurgedDeviceStaysGoneWhenTheBrokerRedeliversItsRetainedStatus) {
   EXPECT_FALSE(device->has_value()) << "the purged device came back";
 }
 
+// A device that connected and said its status before this gateway knew it (the gateway's store is
+// new, or the ingest subscribed after the device published) is not mistaken for a purged one: it
+// holds a valid certificate, so its retained status is recorded.
+TEST_F(Gateway, RetainedStatusOfADeviceTheStoreDoesNotKnowYetIsRecorded) {
+  ASSERT_EQ(install_.publish(sensor2_, "devices/sensor-02/status", R"({"state":"online","fw":"2.0.1"})",
+                             {"-r"})
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until([&] { return stat("status_updates") == 1; }, 10s));
+  install_.stop_gateway(SIGTERM);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(install_.state_dir() / (std::string("telemetry.db") + suffix));
+  }
+  install_.start_gateway();  // the broker keeps retained messages across restarts
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto device = install_.open_store().device("sensor-02");
+        return device.ok() && device->has_value() && (*device)->status && (*device)->status->firmware == "2.0.1";
+      },
+      10s))
+      << install_.stats().dump();
+  EXPECT_EQ(stat("status_ignored"), 0u);
+}
+
 // The broker's identity as the ingest and a device check it: a broker whose certificate is not
 // from the installation's CA, or does not name the host they connect to, is refused.
 class BrokerIdentity : public ::testing::Test {

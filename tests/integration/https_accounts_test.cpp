@@ -14,68 +14,18 @@
 #include <thread>
 #include <vector>
 
+#include "https_client.hpp"
 #include "installation.hpp"
 #include "kelvin/accounts/accounts.hpp"
 
 namespace {
 
+using kelvin::testing::Browser;
+using kelvin::testing::HttpsAnswer;
 using kelvin::testing::Installation;
 using kelvin::testing::wait_until;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-struct Answer {
-  int status = 0;
-  nlohmann::json body;
-  std::string headers;  // the response's header block, as received
-  std::string raw;
-};
-
-// One browser: a cookie jar of its own, and the CSRF token of its session once signed in.
-class Browser {
- public:
-  Browser(const Installation& install, int port, std::filesystem::path jar)
-      : ca_((install.pki_dir() / "ca.crt").string()),
-        base_("https://localhost:" + std::to_string(port)),
-        jar_(std::move(jar)) {}
-
-  Answer request(const std::string& method, const std::string& path, const std::optional<nlohmann::json>& body = {},
-                 bool with_csrf = true, const std::vector<std::string>& extra = {}) {
-    const std::filesystem::path header_file = jar_.string() + ".headers";
-    std::vector<std::string> argv{"curl",     "-sS",         "--max-time", "20",
-                                  "--cacert", ca_,           "-b",         jar_.string(),
-                                  "-c",       jar_.string(), "-D",         header_file.string(),
-                                  "-X",       method,        "-w",         "\n%{http_code}"};
-    if (body) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", body->dump()});
-    if (with_csrf && !csrf.empty()) argv.insert(argv.end(), {"-H", "X-CSRF-Token: " + csrf});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.push_back(base_ + path);
-    auto result = kelvin::testing::run_command(argv);
-    Answer answer;
-    answer.raw = result.out + result.err;
-    answer.headers = kelvin::testing::read_text(header_file);
-    const auto newline = result.out.rfind('\n');
-    if (result.exit_code != 0 || newline == std::string::npos) return answer;
-    answer.status = std::stoi(result.out.substr(newline + 1));
-    answer.body = nlohmann::json::parse(result.out.substr(0, newline), nullptr, false);
-    return answer;
-  }
-
-  Answer sign_in(const std::string& user, const std::string& password, const std::string& code = "") {
-    nlohmann::json body = {{"user", user}, {"password", password}};
-    if (!code.empty()) body["code"] = code;
-    auto answer = request("POST", "/api/v1/session", body);
-    if (answer.status == 200) csrf = answer.body.value("csrf_token", "");
-    return answer;
-  }
-
-  std::string csrf;
-
- private:
-  std::string ca_;
-  std::string base_;
-  std::filesystem::path jar_;
-};
 
 std::string oathtool_code(const std::string& secret, std::chrono::seconds offset = 0s) {
   std::vector<std::string> argv{"oathtool", "--totp", "-b", secret};
@@ -96,10 +46,8 @@ class HttpsAccounts : public ::testing::Test {
   void SetUp() override {
     install_.start_gateway();
     ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
-    std::smatch match;
-    const std::string log = install_.gateway_log();
-    ASSERT_TRUE(std::regex_search(log, match, std::regex("password\\s+([a-z2-7]{5}(-[a-z2-7]{5}){3})"))) << log;
-    admin_password_ = match[1];
+    admin_password_ = kelvin::testing::first_admin_password(install_.gateway_log());
+    ASSERT_FALSE(admin_password_.empty()) << install_.gateway_log();
   }
 
   void TearDown() override {

@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "https_client.hpp"
 #include "installation.hpp"
 
 namespace {
 
 using kelvin::testing::DeviceFiles;
+using kelvin::testing::HttpsAnswer;
 using kelvin::testing::Installation;
 using kelvin::testing::wait_until;
 using ::testing::HasSubstr;
@@ -31,13 +33,6 @@ std::string reading_json(std::uint64_t seq, double temperature) {
          ",\"values\":{\"temperature\":" + std::to_string(temperature) + ",\"humidity\":45}}";
 }
 
-struct Answer {
-  int exit_code = -1;
-  int status = 0;
-  nlohmann::json body;
-  std::string raw;
-};
-
 class HttpsIngest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -52,31 +47,10 @@ class HttpsIngest : public ::testing::Test {
   }
 
   // curl POSTs `body` to device `device`'s telemetry URL with `identity` (none: no certificate).
-  Answer post(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body,
-              const std::string& content_type = "application/json") {
-    std::vector<std::string> argv{"curl",
-                                  "-sS",
-                                  "--max-time",
-                                  "20",
-                                  "--cacert",
-                                  (install_.pki_dir() / "ca.crt").string(),
-                                  "-H",
-                                  "Content-Type: " + content_type,
-                                  "--data-binary",
-                                  body,
-                                  "-w",
-                                  "\n%{http_code}"};
-    if (identity) argv.insert(argv.end(), {"--cert", identity->cert.string(), "--key", identity->key.string()});
-    argv.push_back("https://localhost:" + std::to_string(*port_) + "/api/v1/devices/" + device + "/telemetry");
-    auto result = kelvin::testing::run_command(argv);
-    Answer answer;
-    answer.exit_code = result.exit_code;
-    answer.raw = result.out + result.err;
-    const auto newline = result.out.rfind('\n');
-    if (result.exit_code != 0 || newline == std::string::npos) return answer;
-    answer.status = std::stoi(result.out.substr(newline + 1));
-    answer.body = nlohmann::json::parse(result.out.substr(0, newline), nullptr, false);
-    return answer;
+  HttpsAnswer post(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body,
+                   const std::string& content_type = "application/json") {
+    return kelvin::testing::device_request(install_, *port_, identity, "POST", "/api/v1/devices/" + device + "/telemetry",
+                                           body, content_type);
   }
 
   std::uint64_t acked(const std::string& device) {

@@ -93,6 +93,20 @@ struct ParkedResponder {
   std::optional<Responder> responder;
 };
 
+// The stream of the last request to /stream, for the test to write to from its own thread.
+struct StreamHolder {
+  std::mutex mutex;
+  std::condition_variable opened;
+  std::shared_ptr<kelvin::http::ResponseStream> stream;
+  std::size_t bound = 64 * 1024;  // its max_buffered_bytes
+
+  std::shared_ptr<kelvin::http::ResponseStream> wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    opened.wait_for(lock, timeout, [this] { return stream != nullptr; });
+    return stream;
+  }
+};
+
 class HttpsServer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -116,6 +130,13 @@ class HttpsServer : public ::testing::Test {
       respond(kelvin::http::json_response(200, nlohmann::json{{"bytes", request.body.size()}}.dump()));
     });
     router_.get("/throws", [](const Request&, Responder) { throw std::runtime_error("handler failure"); });
+    router_.get("/stream", [this](const Request&, Responder respond) {
+      Response head;
+      head.content_type = "text/event-stream";
+      std::lock_guard lock(streamed_.mutex);
+      streamed_.stream = respond.stream(std::move(head), streamed_.bound);
+      streamed_.opened.notify_all();
+    });
     router_.get("/late", [this](const Request&, Responder respond) {
       std::lock_guard lock(parked_.mutex);
       parked_.responder.emplace(std::move(respond));
@@ -231,6 +252,7 @@ class HttpsServer : public ::testing::Test {
   std::optional<kelvin::pki::CertificateAuthority> ca_;
   Router router_;
   ParkedResponder parked_;
+  StreamHolder streamed_;
   std::mutex log_mutex_;
   std::string log_;
   std::unique_ptr<Server> server_;
@@ -597,6 +619,102 @@ TEST_F(HttpsServer, ConnectionsPastTheCapAreClosedAtOnceAndCounted) {
   held.pop_back();
   ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 2; }));
   EXPECT_EQ(curl({url("/api/v1/health")}).out, R"({"status":"ok"})");
+}
+
+// ---- streamed responses (live events) ----------------------------------------------------------
+
+TEST_F(HttpsServer, AStreamedResponseArrivesChunkByChunkWithSecurityHeadersAndEndsWhenClosed) {
+  start();
+  const fs::path output = dir_ / "stream.out";
+  // curl -N: no buffering of its own, so the file shows what arrived and when.
+  kelvin::testing::BackgroundProcess client(
+      {"curl", "-sS", "-N", "-D", "-", "--cacert", ca_file().string(), url("/stream")}, output);
+  auto stream = streamed_.wait(10s);
+  ASSERT_TRUE(stream);
+  ASSERT_TRUE(stream->send("data: one\n\n"));
+  ASSERT_TRUE(wait_until([&] { return kelvin::testing::read_text(output).find("data: one") != std::string::npos; }, 10s))
+      << kelvin::testing::read_text(output);
+  EXPECT_TRUE(client.running()) << "the response ended after its first chunk";
+  ASSERT_TRUE(stream->send("data: two\n\n"));
+  ASSERT_TRUE(wait_until([&] { return kelvin::testing::read_text(output).find("data: two") != std::string::npos; }, 10s));
+  EXPECT_EQ(counters().streams_active, 1u);
+  stream->close();
+  ASSERT_EQ(client.wait(10s), std::optional<int>(0)) << kelvin::testing::read_text(output);
+  const std::string text = kelvin::testing::read_text(output);
+  EXPECT_THAT(text, HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(text, HasSubstr("Transfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(text, HasSubstr("Content-Type: text/event-stream\r\n"));
+  EXPECT_THAT(text, HasSubstr("Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"));
+  EXPECT_THAT(text, HasSubstr("data: one\n\ndata: two\n\n"));
+  EXPECT_FALSE(stream->send("data: three\n\n")) << "a closed stream took more";
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.streams_active == 0 && c.streams_opened == 1; }));
+}
+
+TEST_F(HttpsServer, AStreamLearnsThatItsClientWentAway) {
+  start();
+  auto client = std::async(std::launch::async, [this] { return curl({"-N", url("/stream")}, 2s); });
+  auto stream = streamed_.wait(10s);
+  ASSERT_TRUE(stream);
+  client.get();  // curl gave up after 2 s and closed its connection
+  EXPECT_TRUE(wait_until([&] { return !stream->is_open(); }, 10s));
+  EXPECT_FALSE(stream->send("data: late\n\n"));
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.streams_active == 0 && c.connections_active == 0; }));
+}
+
+TEST_F(HttpsServer, AReaderTooSlowForItsStreamIsCutOffAtTheBoundAndOthersAreStillServed) {
+  start();
+  // openssl s_client sends the request, then writes what it receives into a pipe nobody reads:
+  // once the pipe and the socket buffers are full, it reads no more from the server.
+  const std::string request = "GET /stream HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n";
+  std::string command = "(printf '" + request + "'; sleep 60) | ";
+  for (const auto& arg : s_client_args()) command += "'" + arg + "' ";
+  command += "-quiet 2>/dev/null | sleep 60";
+  kelvin::testing::BackgroundProcess stalled({"sh", "-c", command}, dir_ / "stalled.log");
+  auto stream = streamed_.wait(20s);
+  ASSERT_TRUE(stream);
+  const std::string chunk(16 * 1024, 'x');
+  std::size_t sent = 0;
+  // Bounded: the kernel's buffers take a few MiB before the server's own queue starts to grow.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (int i = 0; i < 64; ++i) {
+          if (!stream->send("data: " + chunk + "\n\n")) return true;
+          sent += chunk.size();
+        }
+        return sent > 512u * 1024 * 1024;
+      },
+      60s));
+  EXPECT_FALSE(stream->is_open());
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.streams_overflowed == 1 && c.streams_active == 0; }));
+  EXPECT_THAT(log(), HasSubstr("reads more slowly"));
+  const CommandResult health = curl({url("/api/v1/health")});
+  EXPECT_EQ(health.exit_code, 0) << describe(health);
+  EXPECT_EQ(health.out, R"({"status":"ok"})");
+}
+
+TEST_F(HttpsServer, StopClosesOpenStreamsWithoutWaitingForTheGracePeriod) {
+  ServerOptions o = options();
+  o.stop_grace = 60s;
+  start(o);
+  auto client = std::async(std::launch::async, [this] { return curl({"-N", url("/stream")}, 90s); });
+  auto stream = streamed_.wait(10s);
+  ASSERT_TRUE(stream);
+  ASSERT_TRUE(stream->send("data: one\n\n"));
+  auto stopping = std::async(std::launch::async, [this] { server_->stop(); });
+  EXPECT_EQ(stopping.wait_for(30s), std::future_status::ready) << "stop() waited for the stream";
+  EXPECT_EQ(client.wait_for(30s), std::future_status::ready);
+  EXPECT_FALSE(stream->is_open());
+  EXPECT_FALSE(stream->send("data: after stop\n\n"));
+}
+
+TEST_F(HttpsServer, AResponderWithoutStreamingAnswers500ToAStreamRequest) {
+  std::promise<Response> answered;
+  Responder responder([&answered](Response response) { answered.set_value(std::move(response)); });
+  EXPECT_EQ(responder.stream(Response{}, 1024), nullptr);
+  auto answer = answered.get_future();
+  ASSERT_EQ(answer.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(answer.get().status, 500);
+  EXPECT_FALSE(responder.pending());
 }
 
 // ---- graceful stop -----------------------------------------------------------------------------

@@ -9,11 +9,6 @@ namespace kelvin::testing {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 bool exported_everything(store::Store& store, std::string_view exporter) {
   auto cursor = store.export_cursor(exporter);
   if (!cursor) return false;
@@ -35,6 +30,14 @@ Installation::Installation() : port_(free_tcp_port()) {
                                << "bind = \"127.0.0.1\"\n"
                                << "port = " << port_ << "\n"
                                << "host = \"localhost\"\n";
+}
+
+void Installation::add_http_setting(const std::string& line) {
+  std::string config = read_text(config_file());
+  const auto section = config.find("[http]\n");
+  ASSERT_NE(section, std::string::npos) << config;
+  config.insert(section + 7, line + "\n");
+  std::ofstream(config_file(), std::ios::trunc) << config;
 }
 
 Installation::~Installation() {

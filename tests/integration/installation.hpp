@@ -47,6 +47,9 @@ class Installation {
                         const std::string& username, const std::string& password,
                         const std::vector<std::string>& extra_keys = {});
 
+  // Adds "key = value" (`line`) to gateway.toml's [http] section; call before start_gateway.
+  void add_http_setting(const std::string& line);
+
   // Starts kelvin-gateway and (by default) waits until its ingest is connected to the broker.
   void start_gateway(bool wait_until_connected = true);
   void stop_gateway(int signal);  // SIGTERM for a clean stop, SIGKILL for a crash
@@ -99,8 +102,5 @@ class Installation {
 // Whether the exporter's cursor, as the store itself has it (gateway-stats.json may be a second
 // old), has passed every reading stored.
 bool exported_everything(store::Store& store, std::string_view exporter = "influxdb");
-
-// The text of a file, "" if it does not exist.
-std::string read_text(const std::filesystem::path& file);
 
 }  // namespace kelvin::testing

@@ -19,13 +19,16 @@ json time_or_null(const std::optional<std::int64_t>& ms) {
   return ms ? json(format_utc_ms(*ms)) : json(nullptr);
 }
 
-json reading_json(const std::optional<proto::Reading>& reading) {
-  if (!reading) return nullptr;
-  json out = {{"seq", reading->seq}, {"ts", format_utc_ms(reading->ts_ms)}, {"ts_ms", reading->ts_ms}};
+json reading_json(const proto::Reading& reading) {
+  json out = {{"seq", reading.seq}, {"ts", format_utc_ms(reading.ts_ms)}, {"ts_ms", reading.ts_ms}};
   for (const auto& quantity : proto::kQuantities) {
-    out[std::string(quantity.name)] = or_null(reading->value(quantity.quantity));
+    out[std::string(quantity.name)] = or_null(reading.value(quantity.quantity));
   }
   return out;
+}
+
+json reading_json(const std::optional<proto::Reading>& reading) {
+  return reading ? reading_json(*reading) : json(nullptr);
 }
 
 json certificate_json(const DeviceView& view) {
@@ -68,6 +71,26 @@ std::string dump(const json& value, int indent) {
 }
 
 }  // namespace
+
+std::string live_reading_json(std::string_view device_id, const proto::Reading& reading) {
+  json out = reading_json(reading);
+  out["device"] = device_id;
+  return dump(out, -1);
+}
+
+std::string live_status_json(std::string_view device_id, const store::DeviceStatus& status) {
+  return dump({{"device", device_id},
+               {"state", status.state},
+               {"firmware", status.firmware.empty() ? json(nullptr) : json(status.firmware)},
+               {"dropped", status.dropped_total},
+               {"at", format_utc_ms(status.at_ms)},
+               {"at_ms", status.at_ms}},
+              -1);
+}
+
+std::string live_ready_json(std::optional<std::string_view> device_id) {
+  return dump({{"device", device_id ? json(*device_id) : json(nullptr)}}, -1);
+}
 
 std::string device_json(const DeviceView& view, int indent) {
   return dump(device_object(view), indent);

@@ -9,6 +9,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
+#include "kelvin/pki/device_certificates.hpp"
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/proto/topics.hpp"
@@ -23,6 +24,18 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
   if (passwd* pw = getpwuid(st.st_uid)) return std::string(pw->pw_name);
   return make_error(Errc::not_found, "the owner (uid " + std::to_string(st.st_uid) + ") of " + dir.string() +
                                          " has no account name; Mosquitto needs one to run as");
+}
+
+// Whether the CA in `pki_dir` holds a certificate `device_id` may connect with now. A CA that
+// cannot be read answers no (and says why): the caller then errs on the side of a removed device.
+bool device_may_connect(const std::filesystem::path& pki_dir, std::string_view device_id) {
+  auto ca = pki::CertificateAuthority::open(pki_dir);
+  if (!ca) {
+    spdlog::warn("pki: cannot read the certificate authority: {}", ca.error().message);
+    return false;
+  }
+  auto current = pki::current_certificate(pki::device_certificates(ca->list(std::time(nullptr)), device_id));
+  return current && pki::is_usable(*current);
 }
 
 // The "export" object of gateway-stats.json.
@@ -45,7 +58,7 @@ std::string export_stats_json(const ExporterStats& stats) {
 }
 
 // The "http" object of gateway-stats.json.
-std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c) {
+std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c, const LiveFeedCounters& live) {
   nlohmann::json json = {
       {"port", port},
       {"connections_accepted", c.connections_accepted},
@@ -59,6 +72,16 @@ std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c) {
       {"responses_4xx", c.responses_4xx},
       {"responses_5xx", c.responses_5xx},
       {"handler_exceptions", c.handler_exceptions},
+      {"streams_opened", c.streams_opened},
+      {"streams_active", c.streams_active},
+      {"streams_overflowed", c.streams_overflowed},
+      {"live",
+       {{"subscribers", live.subscribers},
+        {"subscriptions", live.subscriptions},
+        {"subscriptions_refused", live.subscriptions_refused},
+        {"events_sent", live.events_sent},
+        {"readings_skipped", live.readings_skipped},
+        {"streams_closed_signed_out", live.streams_closed_signed_out}}},
   };
   return json.dump();
 }
@@ -106,8 +129,22 @@ Result<void> Gateway::start() {
             .ok();
       },
       settings_.ingest);
+  ingest_->set_device_may_connect(
+      [pki_dir = settings_.pki_dir](std::string_view device_id) { return device_may_connect(pki_dir, device_id); });
   if (!settings_.share_group.empty()) {
     if (auto r = start_peer_sync(); !r) return r;
+  }
+  if (settings_.http.enabled) {
+    // Listens before the ingest starts (its listeners are fixed then); streams come with start_http.
+    live_feed_ = std::make_unique<LiveFeed>(settings_.http.live);
+    ingest_->add_commit_listener([feed = live_feed_.get()](const store::IngestBatch& batch,
+                                                           const store::CommitSummary& summary) {
+      feed->on_commit(batch, summary);
+    });
+    ingest_->add_status_listener([feed = live_feed_.get()](std::string_view device_id,
+                                                           const store::DeviceStatus& status) {
+      feed->on_status(device_id, status);
+    });
   }
   ingest_->start();
   if (settings_.influx) {
@@ -217,8 +254,10 @@ Result<void> Gateway::start_http() {
                                                   },
                                               .now_ms = system_now_ms,
                                           },
+                                      .live = *live_feed_,
                                       .web_root = settings_.http.web_root,
                                   });
+  live_feed_->start();
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });
@@ -349,7 +388,7 @@ Result<void> Gateway::start_peer_sync() {
       },
       [this](std::vector<store::ConsumedRange> ranges) { ingest_->add_consumed_elsewhere(std::move(ranges)); },
       [this] { open_telemetry(); });
-  ingest_->set_commit_listener([this](const store::IngestBatch& batch, const store::CommitSummary& summary) {
+  ingest_->add_commit_listener([this](const store::IngestBatch& batch, const store::CommitSummary& summary) {
     peer_sync_->after_commit(batch, summary);
   });
   spdlog::info("ingest: sharing the devices' telemetry with the other gateways of group '{}'", settings_.share_group);
@@ -472,6 +511,7 @@ void Gateway::stop() {
   if (housekeeping_.joinable()) housekeeping_.join();
   // No new requests while the services behind them stop; requests in flight are answered first.
   if (http_) http_->stop();
+  if (live_feed_) live_feed_->stop();
   if (blocking_work_) blocking_work_->stop();
   if (api_reads_) api_reads_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
@@ -603,7 +643,7 @@ std::string Gateway::stats_json() const {
   }
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
-  if (http_) json += ",\"http\":" + http_stats_json(http_->port(), http_->counters());
+  if (http_) json += ",\"http\":" + http_stats_json(http_->port(), http_->counters(), live_feed_->counters());
   if (peer_sync_) {
     const PeerSyncCounters p = peer_sync_->counters();
     json += ",\"peers\":{\"ready\":" + std::string(peer_sync_->ready() ? "true" : "false") +

@@ -194,8 +194,12 @@ void Ingest::add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges) {
   if (was_idle) work_ready_.notify_one();
 }
 
-void Ingest::set_commit_listener(CommitListener listener) {
-  commit_listener_ = std::move(listener);
+void Ingest::add_commit_listener(CommitListener listener) {
+  commit_listeners_.push_back(std::move(listener));
+}
+
+void Ingest::add_status_listener(StatusListener listener) {
+  status_listeners_.push_back(std::move(listener));
 }
 
 void Ingest::handle_status(std::string_view device_id, std::string_view payload, bool retained, std::int64_t now_ms) {
@@ -306,10 +310,15 @@ void Ingest::commit_loop() {
   }
 }
 
+void Ingest::set_device_may_connect(DeviceMayConnect check) {
+  device_may_connect_ = std::move(check);
+}
+
 bool Ingest::record_status(const StatusUpdate& update) {
   if (update.retained) {
     auto known = store_.device(update.device_id);
-    if (known && !known->has_value()) {
+    const bool unknown = known && !known->has_value();
+    if (unknown && !(device_may_connect_ && device_may_connect_(update.device_id))) {
       std::lock_guard lock(mutex_);
       ++counters_.status_ignored;
       return false;
@@ -319,6 +328,7 @@ bool Ingest::record_status(const StatusUpdate& update) {
     spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
     return false;
   }
+  for (const auto& listener : status_listeners_) listener(update.device_id, update.status);
   return true;
 }
 
@@ -384,7 +394,9 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
         if (!ack_is_ours(ack)) continue;
         (ack_sink_(ack.device_id, ack.contiguous_seq) ? published : failed) += 1;
       }
-      if (own_data && commit_listener_) commit_listener_(batch, *summary);
+      if (own_data) {
+        for (const auto& listener : commit_listeners_) listener(batch, *summary);
+      }
       std::lock_guard lock(mutex_);
       ++counters_.commits;
       counters_.readings_stored += summary->stored;

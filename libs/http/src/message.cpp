@@ -36,6 +36,7 @@ Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {
     answer_unanswered();
     deliver_ = std::exchange(other.deliver_, nullptr);
+    open_stream_ = std::exchange(other.open_stream_, nullptr);
   }
   return *this;
 }
@@ -47,6 +48,17 @@ Responder::~Responder() {
 void Responder::operator()(Response response) {
   Deliver deliver = std::exchange(deliver_, nullptr);
   if (deliver) deliver(std::move(response));
+}
+
+std::shared_ptr<ResponseStream> Responder::stream(Response head, std::size_t max_buffered_bytes) {
+  if (!deliver_) return nullptr;
+  OpenStream open = std::exchange(open_stream_, nullptr);
+  if (!open) {
+    answer_unanswered();
+    return nullptr;
+  }
+  deliver_ = nullptr;
+  return open(std::move(head), max_buffered_bytes);
 }
 
 void Responder::answer_unanswered() noexcept {

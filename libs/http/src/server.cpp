@@ -60,6 +60,18 @@ struct ResponderGate {
   bool open = true;
 };
 
+// Posts `work` to a session's strand unless the server has stopped (its io_context may be gone)
+// or the session has ended. Callable from any thread.
+template <typename Target, typename Work>
+void post_to_session(const std::shared_ptr<ResponderGate>& gate, const std::weak_ptr<Target>& weak, Work work) {
+  std::lock_guard lock(gate->mutex);
+  if (!gate->open) return;
+  auto target = weak.lock();  // destroyed before the lock is released
+  if (!target) return;
+  auto executor = target->executor();
+  net::post(executor, [target = std::move(target), work = std::move(work)]() mutable { work(*target); });
+}
+
 Result<std::shared_ptr<ssl::context>> make_tls_context(const ServerOptions& options) {
   try {
     auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -92,6 +104,46 @@ bool is_http_parse_error(const error_code& ec) {
 
 class Session;
 
+// The queue between a streamed response's producer (ResponseStream, any thread) and its Session
+// (the strand). What is sent between two writes is written as one chunk.
+class StreamChannel final : public ResponseStream {
+ public:
+  StreamChannel(std::weak_ptr<Session> session, std::shared_ptr<ResponderGate> gate, std::size_t max_buffered_bytes)
+      : session_(std::move(session)), gate_(std::move(gate)), max_buffered_bytes_(max_buffered_bytes) {}
+
+  bool send(std::string data) override;
+  void close() override;
+  bool is_open() const override {
+    std::lock_guard lock(mutex_);
+    return open_;
+  }
+
+  // The Session's side, on its strand.
+  std::string take() {  // everything queued; the next send() posts a flush again
+    std::lock_guard lock(mutex_);
+    flush_posted_ = false;
+    return std::exchange(queued_, {});
+  }
+  bool close_requested() const {
+    std::lock_guard lock(mutex_);
+    return close_requested_;
+  }
+  void mark_closed() {  // the connection ended: later sends are refused
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+
+ private:
+  std::weak_ptr<Session> session_;
+  std::shared_ptr<ResponderGate> gate_;
+  const std::size_t max_buffered_bytes_;
+  mutable std::mutex mutex_;
+  std::string queued_;
+  bool open_ = true;
+  bool close_requested_ = false;
+  bool flush_posted_ = false;
+};
+
 class Server::Impl {
  public:
   Impl(ServerOptions options, Handler handler)
@@ -122,7 +174,8 @@ class Server::Impl {
   }
 
   std::atomic<std::uint64_t> accepted{0}, refused{0}, handshake_failures{0}, timeouts{0}, requests{0}, responses_2xx{0},
-      responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0};
+      responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0}, streams_opened{0},
+      streams_active{0}, streams_overflowed{0};
 
  private:
   void accept();
@@ -168,7 +221,10 @@ class Session : public std::enable_shared_from_this<Session> {
         executor_(stream_.get_executor()),
         peer_address_(std::move(peer_address)) {}
 
-  ~Session() { server_.session_ended(this); }
+  ~Session() {
+    if (channel_) end_stream();
+    server_.session_ended(this);
+  }
 
   const net::any_io_executor& executor() const { return executor_; }
 
@@ -179,7 +235,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // On the strand: the server is stopping. Connections not working on a request close now; the
   // others close after their response (write_response checks stopping()).
   void on_server_stop() {
-    if (state_ == State::handshaking || state_ == State::idle || state_ == State::reading) close_now();
+    if (state_ == State::handshaking || state_ == State::idle || state_ == State::reading ||
+        state_ == State::streaming) {
+      close_now();
+    }
   }
 
   // Only once no I/O thread runs (Server::stop): lets a session whose handler never answered go.
@@ -188,17 +247,56 @@ class Session : public std::enable_shared_from_this<Session> {
   // From any thread: the Responder's delivery.
   static Responder::Deliver deliver_to(const std::shared_ptr<Session>& session) {
     return [weak = std::weak_ptr<Session>(session), gate = session->server_.gate()](Response response) {
-      std::lock_guard lock(gate->mutex);
-      if (!gate->open) return;
-      auto target = weak.lock();  // destroyed before the lock is released
-      if (!target) return;
-      net::post(target->executor_,
-                [target, response = std::move(response)]() mutable { target->on_response(std::move(response)); });
+      post_to_session(gate, weak,
+                      [response = std::move(response)](Session& target) mutable { target.on_response(std::move(response)); });
     };
   }
 
+  // From any thread: the Responder's streamed answer.
+  static Responder::OpenStream open_stream_to(const std::shared_ptr<Session>& session) {
+    return [weak = std::weak_ptr<Session>(session), gate = session->server_.gate()](
+               Response head, std::size_t max_buffered_bytes) -> std::shared_ptr<ResponseStream> {
+      auto channel = std::make_shared<StreamChannel>(weak, gate, max_buffered_bytes);
+      if (weak.expired()) return nullptr;
+      post_to_session(gate, weak, [head = std::move(head), channel](Session& target) mutable {
+        target.on_stream_start(std::move(head), channel);
+      });
+      return channel;
+    };
+  }
+
+  // On the strand, from the StreamChannel.
+  void flush_stream() {
+    if (state_ != State::streaming || writing_stream_) return;
+    chunk_out_ = channel_->take();
+    if (!chunk_out_.empty()) {
+      writing_stream_ = true;
+      tcp().expires_after(options().request_timeout);
+      net::async_write(stream_, bhttp::make_chunk(net::buffer(chunk_out_)),
+                       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_stream_written(ec); });
+    } else if (channel_->close_requested()) {
+      writing_stream_ = true;
+      tcp().expires_after(options().request_timeout);
+      net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this()](const error_code&, std::size_t) {
+        if (self->state_ == State::closed) return;
+        // No TLS close_notify: the read still pending would race it. The last chunk already
+        // tells the client the body is complete.
+        self->close_now();
+      });
+    } else {
+      tcp().expires_never();  // nothing to write: only the client's closing is awaited
+    }
+  }
+  void on_stream_overflow() {
+    if (state_ != State::streaming) return;
+    ++server_.streams_overflowed;
+    server_.log(LogLevel::warn, "https: closed a streamed response to " + peer_address_ +
+                                    ": the client reads more slowly than events arrive");
+    close_now();
+  }
+
  private:
-  enum class State { handshaking, reading, handling, writing, idle, closing, closed };
+  enum class State { handshaking, reading, handling, writing, idle, streaming, closing, closed };
 
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
   const ServerOptions& options() const { return server_.options(); }
@@ -318,7 +416,7 @@ class Session : public std::enable_shared_from_this<Session> {
     tcp().expires_never();  // the handler's time is its own; stop() bounds it
     auto self = shared_from_this();
     self_while_handling_ = self;
-    Responder responder(deliver_to(self));
+    Responder responder(deliver_to(self), open_stream_to(self));
     try {
       server_.handler()(std::move(request), std::move(responder));
     } catch (const std::exception& e) {
@@ -356,7 +454,15 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(!close_after_write_);
     response_.body() = std::move(response.body);
     response_.prepare_payload();
-    switch (response.status / 100) {
+    count_status(response.status);
+    state_ = State::writing;
+    tcp().expires_after(options().request_timeout);
+    bhttp::async_write(stream_, response_,
+                       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void count_status(int status) {
+    switch (status / 100) {
       case 2:
         ++server_.responses_2xx;
         break;
@@ -372,10 +478,57 @@ class Session : public std::enable_shared_from_this<Session> {
       default:
         break;
     }
-    state_ = State::writing;
+  }
+
+  // A streamed response: the head now, then chunks as the channel fills (flush_stream). The
+  // client says nothing more on this connection, so whatever it sends, or its closing, ends it.
+  void on_stream_start(Response head, std::shared_ptr<StreamChannel> channel) {
+    if (state_ != State::handling) {  // closed meanwhile (stop() after its grace)
+      channel->mark_closed();
+      return;
+    }
+    self_while_handling_.reset();
+    channel_ = std::move(channel);
+    ++server_.streams_opened;
+    ++server_.streams_active;
+    if (server_.stopping()) return close_now();
+    stream_head_ = {};
+    stream_head_.version(11);
+    stream_head_.result(static_cast<unsigned>(head.status));
+    for (const auto& [name, value] : response_headers(head)) stream_head_.insert(name, value);
+    stream_head_.keep_alive(false);  // the stream ends with the connection
+    stream_head_.chunked(true);
+    count_status(head.status);
+    state_ = State::streaming;
+    // The read first and without a deadline: tcp_stream's expires_after() applies only to the
+    // side (read or write) that has no operation pending, so the writes below get theirs alone.
+    tcp().expires_never();
+    stream_.async_read_some(buffer_.prepare(kIdleReadBytes), [self = shared_from_this()](const error_code&, std::size_t) {
+      self->close_now();  // the client closed, sent something, or the stream was closed: done
+    });
+    writing_stream_ = true;
     tcp().expires_after(options().request_timeout);
-    bhttp::async_write(stream_, response_,
-                       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+    head_serializer_.emplace(stream_head_);
+    bhttp::async_write_header(stream_, *head_serializer_,
+                              [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_stream_written(ec); });
+  }
+
+  void on_stream_written(const error_code& ec) {
+    if (state_ == State::closed) return;
+    writing_stream_ = false;
+    if (ec) {
+      if (ec == beast::error::timeout) ++server_.timeouts;
+      return close_now();
+    }
+    flush_stream();
+  }
+
+  // The channel learns that the connection is gone (once).
+  void end_stream() {
+    if (!channel_) return;
+    channel_->mark_closed();
+    channel_.reset();
+    --server_.streams_active;
   }
 
   void on_write(const error_code& ec) {
@@ -424,6 +577,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_now() {
     if (state_ == State::closed) return;
     state_ = State::closed;
+    end_stream();
     error_code ignored;
     tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp().close();
@@ -439,11 +593,51 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
   bhttp::response<bhttp::empty_body> interim_;  // 100 Continue
+  // A streamed response (State::streaming): its head, the chunk being written, its channel.
+  bhttp::response<bhttp::empty_body> stream_head_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
+  std::string chunk_out_;
+  std::shared_ptr<StreamChannel> channel_;
+  bool writing_stream_ = false;
   State state_ = State::handshaking;
   bool keep_alive_ = false;
   bool close_after_write_ = false;
   std::shared_ptr<Session> self_while_handling_;
 };
+
+bool StreamChannel::send(std::string data) {
+  if (data.empty()) return is_open();
+  bool post_flush = false;
+  bool overflowed = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_ || close_requested_) return false;
+    if (queued_.size() + data.size() > max_buffered_bytes_) {
+      open_ = false;
+      overflowed = true;
+    } else {
+      queued_ += data;
+      post_flush = !std::exchange(flush_posted_, true);
+    }
+  }
+  if (overflowed) {
+    post_to_session(gate_, session_, [](Session& target) { target.on_stream_overflow(); });
+    return false;
+  }
+  if (post_flush) post_to_session(gate_, session_, [](Session& target) { target.flush_stream(); });
+  return true;
+}
+
+void StreamChannel::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_ || close_requested_) return;
+    close_requested_ = true;
+    open_ = false;
+    flush_posted_ = true;
+  }
+  post_to_session(gate_, session_, [](Session& target) { target.flush_stream(); });
+}
 
 Result<void> Server::Impl::open() {
   if (options_.io_threads < 1 || options_.max_connections < 1 || options_.max_header_bytes < 1) {
@@ -582,6 +776,9 @@ ServerCounters Server::Impl::counters() const noexcept {
   c.responses_4xx = responses_4xx.load();
   c.responses_5xx = responses_5xx.load();
   c.handler_exceptions = handler_exceptions.load();
+  c.streams_opened = streams_opened.load();
+  c.streams_active = streams_active.load();
+  c.streams_overflowed = streams_overflowed.load();
   return c;
 }
 

@@ -59,6 +59,7 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/devices/{id}", {K::role, Role::viewer}},
       {"GET /api/v1/devices/{id}/series", {K::role, Role::viewer}},
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
+      {"GET /api/v1/events", {K::role, Role::viewer}},
   };
   return table;
 }
@@ -108,6 +109,7 @@ class RouteAccess : public ::testing::Test {
                                                           .pki_dir = dir_ / "pki",
                                                           .gateway_status = [] { return std::string("{}"); },
                                                           .now_ms = system_now_ms},
+                                    .live = live_,
                                     .web_root = {},  // the dashboard's files are public: not walked here
                                 });
   }
@@ -165,6 +167,7 @@ class RouteAccess : public ::testing::Test {
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<SessionGuard> guard_;
   BlockingWork work_{1, 64};
+  LiveFeed live_;
   http::Router router_;
   std::map<Role, std::string> passwords_;
   std::map<Role, Session> sessions_;

@@ -5,7 +5,9 @@
 // `indent` as for nlohmann::json::dump: -1 compact, n >= 0 pretty with n spaces. Text that is not
 // valid UTF-8 (a firmware string, say) is replaced, never a reason to fail.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kelvin/fleet/device_view.hpp"
@@ -23,5 +25,13 @@ std::string devices_json(const std::vector<DeviceView>& views, int indent = -1);
 // A query's answer: {"device", "quantity", "unit", "from", "from_ms", "to", "to_ms", "step",
 // "step_ms", "resolution", "buckets": [{"start", "start_ms", "min", "mean", "max", "count"}]}.
 std::string series_json(const store::Query& query, const store::QueryResult& result, int indent = -1);
+
+// The data of the gateway's live events (docs/api.md, "Live events"), one line each:
+// a reading as in "last_reading", with "device": {"device", "seq", "ts", "ts_ms", <quantities>};
+std::string live_reading_json(std::string_view device_id, const proto::Reading& reading);
+// a status the device reported: {"device", "state", "firmware", "dropped", "at", "at_ms"};
+std::string live_status_json(std::string_view device_id, const store::DeviceStatus& status);
+// the stream's first event: {"device": the device followed, or null for the whole fleet}.
+std::string live_ready_json(std::optional<std::string_view> device_id);
 
 }  // namespace kelvin::fleet

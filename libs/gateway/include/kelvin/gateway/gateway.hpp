@@ -18,6 +18,7 @@
 #include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/gateway/shared_store.hpp"
@@ -46,6 +47,7 @@ struct HttpSettings {
   bool enabled = true;
   http::ServerOptions server;          // bind 0.0.0.0, port 8443, the limits and timeouts
   accounts::AccountsOptions accounts;  // session timeouts (accounts.db is in the state dir)
+  LiveFeedOptions live;                // GET /api/v1/events: streams, their bounds
   // The web dashboard's files (web/dist), served at "/" (static_files.hpp); empty: none.
   std::filesystem::path web_root = "/usr/share/kelvin/web";
 };
@@ -139,6 +141,8 @@ class Gateway {
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
   std::unique_ptr<SessionGuard> session_guard_;
   std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work
+  // GET /api/v1/events (with [http] enabled only); destroyed after the ingest, whose listener it is.
+  std::unique_ptr<LiveFeed> live_feed_;
   // The fleet's read routes (fleet_routes.hpp): a store connection of their own, and a thread of
   // their own, so a long series query never delays a sign-in, nor a burst of sign-ins the dashboard.
   std::unique_ptr<SharedStore> api_store_;

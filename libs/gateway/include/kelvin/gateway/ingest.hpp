@@ -52,7 +52,7 @@ struct IngestCounters {
   std::uint64_t ack_failures = 0;
   std::uint64_t status_updates = 0;
   std::uint64_t status_rejected = 0;
-  std::uint64_t status_ignored = 0;  // retained statuses of devices the store does not know
+  std::uint64_t status_ignored = 0;  // retained statuses of unknown devices that may not connect
   std::uint64_t ignored_topics = 0;
   std::uint64_t refused_while_stopping = 0;  // messages that arrived after stop() began
   std::uint64_t refused_while_full = 0;      // submit_telemetry()/submit_status() calls refused: the store was behind
@@ -75,7 +75,12 @@ using AckSink = std::function<bool(std::string_view device_id, std::uint64_t con
 // Told of every commit that held this gateway's own data (readings, rejections, floors), on the
 // commit thread after the commit and the acks: the peers' notice (peer_sync.hpp) is built here.
 using CommitListener = std::function<void(const store::IngestBatch& batch, const store::CommitSummary& summary)>;
+// Told of every device status recorded, on the commit thread right after recording it. Must not
+// block.
+using StatusListener = std::function<void(std::string_view device_id, const store::DeviceStatus& status)>;
 using WallClock = std::function<std::int64_t()>;  // Unix milliseconds
+// Whether `device_id` holds a certificate it may connect with now (valid or not yet valid).
+using DeviceMayConnect = std::function<bool(std::string_view device_id)>;
 
 // What became of telemetry handed to Ingest::submit_telemetry().
 struct TelemetryOutcome {
@@ -131,8 +136,9 @@ class Ingest {
 
   // Thread-safe. Handles devices/{id}/telemetry and devices/{id}/status; other topics are counted
   // and ignored. Blocks while max_waiting_readings readings wait for the store. `retained` marks a
-  // status the broker kept from earlier: for a device the store does not know (removed with
-  // `kelvinctl device remove --purge`) it is ignored instead of bringing the device back.
+  // status the broker kept from earlier: for a device the store does not know it is recorded only
+  // when the device may still connect (set_device_may_connect); one removed with `kelvinctl device
+  // remove --purge` does not come back.
   void handle_message(std::string_view topic, std::string_view payload, bool retained = false);
 
   // Thread-safe, never blocks: telemetry that does not come through the broker (HTTPS). The
@@ -154,8 +160,15 @@ class Ingest {
   // Thread-safe, never blocks for long. Seqs other gateways sharing the broker consumed: committed
   // with the next batch, so the acks move over them and resends of them are not stored here.
   void add_consumed_elsewhere(std::vector<store::ConsumedRange> ranges);
-  // Set before start(); called after each commit of this gateway's own data.
-  void set_commit_listener(CommitListener listener);
+  // Before start(): called after each commit of this gateway's own data, in the order added.
+  void add_commit_listener(CommitListener listener);
+  // Before start(): called after each status recorded.
+  void add_status_listener(StatusListener listener);
+  // Set before start(); asked on the commit thread about a retained status of a device the store
+  // does not know. Such a status is what a device that connected before this gateway subscribed
+  // left, or what a purged device left behind: only the first still holds a usable certificate.
+  // Without a check every such status is ignored.
+  void set_device_may_connect(DeviceMayConnect check);
 
   IngestCounters counters() const;
 
@@ -205,7 +218,9 @@ class Ingest {
   std::condition_variable work_ready_;   // commit thread waits for work
   std::condition_variable space_ready_;  // network thread waits for room
   store::IngestBatch waiting_;
-  CommitListener commit_listener_;
+  std::vector<CommitListener> commit_listeners_;
+  std::vector<StatusListener> status_listeners_;
+  DeviceMayConnect device_may_connect_;
   std::vector<StatusUpdate> waiting_statuses_;
   std::vector<PendingCompletion> waiting_completions_;
   std::chrono::steady_clock::time_point first_waiting_since_;

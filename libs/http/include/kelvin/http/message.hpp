@@ -2,9 +2,11 @@
 // What a request handler sees and answers, free of Boost types: the server (server.hpp) turns
 // Beast's messages into these and back, so handlers and the router can be tested without a socket.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +53,23 @@ Response json_response(int status, std::string json_body);
 // snake_case name clients may branch on; `message` is for people.
 Response error_response(int status, std::string_view code, std::string_view message);
 
+// The writing end of a streamed response, such as Server-Sent Events: its head went out with
+// "Transfer-Encoding: chunked" and each send() becomes one chunk of the body, in order. Shared by
+// the handler's side (which may hold it on any thread) and the connection. The connection closes
+// it when the client goes away or sends anything more, when the server stops, when a chunk cannot
+// be written within the server's request_timeout, and when a send() would leave more than the
+// stream's bound waiting to be written: a slow reader is cut off instead of growing the buffer.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Thread-safe, never blocks. Queues `data` as the next chunk (empty data is ignored). False, with
+  // nothing queued, when the stream is closed or this send() closed it for passing the bound.
+  virtual bool send(std::string data) = 0;
+  // Ends the body (after what is queued) and closes the connection. Thread-safe, idempotent.
+  virtual void close() = 0;
+  virtual bool is_open() const = 0;
+};
+
 // How a handler answers: exactly once, from any thread, now or later. The server hands each
 // request a Responder bound to its connection; calling it queues the response on that
 // connection's strand, so the handler never touches the connection itself. Move-only. A Responder
@@ -59,16 +78,25 @@ Response error_response(int status, std::string_view code, std::string_view mess
 class Responder {
  public:
   using Deliver = std::function<void(Response)>;
+  // Sends `head` (its body ignored) as the start of a streamed response and returns the stream,
+  // which holds at most `max_buffered_bytes` unwritten; nullptr when the connection is gone.
+  using OpenStream = std::function<std::shared_ptr<ResponseStream>(Response head, std::size_t max_buffered_bytes)>;
 
-  // `deliver` receives the one response; it must be callable from any thread.
-  explicit Responder(Deliver deliver) : deliver_(std::move(deliver)) {}
-  Responder(Responder&& other) noexcept : deliver_(std::exchange(other.deliver_, nullptr)) {}
+  // `deliver` receives the one response; it must be callable from any thread. Without
+  // `open_stream` (a Responder made for a test), stream() answers 500 and returns nullptr.
+  explicit Responder(Deliver deliver, OpenStream open_stream = nullptr)
+      : deliver_(std::move(deliver)), open_stream_(std::move(open_stream)) {}
+  Responder(Responder&& other) noexcept
+      : deliver_(std::exchange(other.deliver_, nullptr)), open_stream_(std::exchange(other.open_stream_, nullptr)) {}
   Responder& operator=(Responder&& other) noexcept;
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
   ~Responder();
 
   void operator()(Response response);
+  // Answers with a streamed response instead (see ResponseStream): this is the Responder's one
+  // answer. nullptr when the connection is gone or this Responder was used already.
+  std::shared_ptr<ResponseStream> stream(Response head, std::size_t max_buffered_bytes);
   // Whether this Responder still has to be called.
   bool pending() const noexcept { return static_cast<bool>(deliver_); }
 
@@ -76,6 +104,7 @@ class Responder {
   void answer_unanswered() noexcept;
 
   Deliver deliver_;
+  OpenStream open_stream_;
 };
 
 // A request handler. It may answer before returning or keep the Responder for later. An exception

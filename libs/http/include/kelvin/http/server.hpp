@@ -18,6 +18,10 @@
 //                 handler works (its own job), nothing else is read meanwhile.
 //   response      written within request_timeout; then the next request, or close.
 //   idle          between requests at most idle_timeout, then the connection is closed.
+//   stream        a handler that answers with Responder::stream keeps the connection for as long
+//                 as it sends: each chunk written within request_timeout, the stream's buffer
+//                 bound, no idle timeout (the producer sends keep-alives); it ends with the
+//                 connection (message.hpp, ResponseStream).
 // Every response carries response_headers().
 
 #include <chrono>
@@ -70,6 +74,9 @@ struct ServerCounters {
   std::uint64_t responses_4xx = 0;
   std::uint64_t responses_5xx = 0;
   std::uint64_t handler_exceptions = 0;  // handlers that threw (each answered 500 unless answered)
+  std::uint64_t streams_opened = 0;      // streamed responses begun (Responder::stream)
+  std::uint64_t streams_active = 0;      // streamed responses still being written
+  std::uint64_t streams_overflowed = 0;  // closed because the client read too slowly (the stream's bound)
 };
 
 class Server {

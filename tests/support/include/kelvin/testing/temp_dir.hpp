@@ -1,7 +1,9 @@
 #pragma once
-// A fresh directory under $TMPDIR (mode 0700), removed with everything in it on destruction.
+// A fresh directory under $TMPDIR (mode 0700), removed with everything in it on destruction, and
+// reading what programs under test wrote into it.
 
 #include <filesystem>
+#include <string>
 
 namespace kelvin::testing {
 
@@ -17,5 +19,8 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The text of a file, "" if it does not exist.
+std::string read_text(const std::filesystem::path& file);
 
 }  // namespace kelvin::testing

@@ -1,0 +1,123 @@
+#pragma once
+// Live updates for the dashboard (GET /api/v1/events, docs/api.md "Live events"): what the ingest
+// commits — every newly stored reading and every recorded device status — as Server-Sent Events
+// to the streams subscribed.
+//
+// What a subscriber gets, every flush_interval:
+//   - one device's subscriber: each newly stored reading of that device, in commit order;
+//   - a fleet subscriber: the latest reading (by ts) of each device that stored one in the
+//     interval: what a fleet table shows, so thousands of devices do not flood a browser;
+//   - both: every status of the devices they follow.
+// Events (one line of JSON each, data shapes in kelvin/fleet/fleet_json.hpp):
+//   event: ready     at once: the stream is live ({"device": id or null})
+//   event: reading   {"device","seq","ts","ts_ms","temperature","humidity"}
+//   event: status    {"device","state","firmware","dropped","at","at_ms"}
+//   event: gap       {"skipped": n}: readings were left out (the queue was full); reload
+//   ": keep-alive"   a comment after keepalive_interval of silence
+//
+// Bounds, so neither the ingest nor the gateway's memory depends on how many watch or how fast
+// they read:
+//   - the commit thread pays one atomic load per commit while nobody subscribes; otherwise it
+//     copies the readings someone follows into the feed's queue (at most max_queued_readings
+//     between two flushes; more are skipped and counted, and the subscribers get a `gap`) and
+//     returns. Formatting and sending happen on the feed's own thread.
+//   - at most max_subscribers streams; subscribe() refuses more.
+//   - each stream holds at most max_buffered_bytes unwritten (http::ResponseStream): a slower
+//     reader is cut off, and the browser's EventSource reconnects and reloads.
+//   - every recheck_interval each subscriber's StillAllowed is asked (its session is still
+//     valid); a stream whose session ended is closed.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kelvin/http/message.hpp"
+#include "kelvin/store/types.hpp"
+
+namespace kelvin::gateway {
+
+struct LiveFeedOptions {
+  std::size_t max_subscribers = 64;
+  std::size_t max_buffered_bytes = 256 * 1024;  // per stream
+  std::size_t max_queued_readings = 50'000;     // between two flushes, over all followed devices
+  std::chrono::milliseconds flush_interval{250};
+  std::chrono::milliseconds keepalive_interval{15'000};
+  std::chrono::milliseconds recheck_interval{60'000};
+  // The `retry:` the streams announce: how long an EventSource waits before reconnecting.
+  std::chrono::milliseconds client_retry{3'000};
+};
+
+struct LiveFeedCounters {
+  std::uint64_t subscribers = 0;              // now
+  std::uint64_t subscriptions = 0;            // ever accepted
+  std::uint64_t subscriptions_refused = 0;    // max_subscribers reached
+  std::uint64_t events_sent = 0;              // reading and status events queued on streams
+  std::uint64_t readings_skipped = 0;         // left out: the queue was full
+  std::uint64_t streams_closed_signed_out = 0;  // their session ended
+};
+
+class LiveFeed {
+ public:
+  // Asked on the feed's thread every recheck_interval: false closes the stream. May block briefly.
+  using StillAllowed = std::function<bool()>;
+
+  explicit LiveFeed(LiveFeedOptions options = {});
+  ~LiveFeed();  // stop()
+  LiveFeed(const LiveFeed&) = delete;
+  LiveFeed& operator=(const LiveFeed&) = delete;
+
+  void start();
+  // Closes every stream and ends the thread. Idempotent.
+  void stop();
+
+  // The ingest's listeners (Ingest::add_commit_listener, add_status_listener): commit thread.
+  void on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary);
+  void on_status(std::string_view device_id, const store::DeviceStatus& status);
+
+  // Any thread. Follows one device, or the whole fleet without `device_id`; sends `ready` at once.
+  // False, with the stream left as it was, when max_subscribers follow already or the feed stopped.
+  bool subscribe(std::shared_ptr<http::ResponseStream> stream, std::optional<std::string> device_id,
+                 StillAllowed still_allowed);
+  bool has_room() const;
+
+  LiveFeedCounters counters() const;
+  const LiveFeedOptions& options() const { return options_; }
+
+ private:
+  struct Subscriber;
+  struct Pending;
+  void run();
+  // One flush: the queue's readings and statuses to every subscriber, keep-alives, rechecks.
+  void flush(std::chrono::steady_clock::time_point now);
+  void close_all();
+
+  const LiveFeedOptions options_;
+  std::atomic<std::size_t> subscriber_count_{0};
+
+  // Guards the queue (pending_), the followed devices and the subscriber list.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::unique_ptr<Pending> pending_;
+  // Devices someone follows alone, with how many follow each; whether someone follows the fleet.
+  std::unordered_map<std::string, std::size_t> followed_devices_;
+  std::size_t fleet_followers_ = 0;
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;
+  LiveFeedCounters counters_;
+  std::thread thread_;
+};
+
+}  // namespace kelvin::gateway

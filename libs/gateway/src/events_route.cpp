@@ -1,0 +1,62 @@
+#include "kelvin/gateway/events_route.hpp"
+
+#include <array>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "kelvin/core/identity.hpp"
+#include "kelvin/gateway/query_parameters.hpp"
+#include "kelvin/gateway/session_guard.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+constexpr std::array<std::string_view, 1> kEventParameters = {"device"};
+
+// Whether the session whose cookie opened the stream is still valid.
+LiveFeed::StillAllowed session_still_valid(accounts::Accounts& accounts, const http::Request& request) {
+  const auto cookie = session_cookie(request);
+  if (!cookie) return [] { return false; };
+  return [&accounts, token = std::string(*cookie)] {
+    auto session = accounts.session(token);
+    // A database that cannot answer now ends nothing: the next check asks again.
+    return !session.ok() || session->has_value();
+  };
+}
+
+void stream_events(LiveFeed& feed, accounts::Accounts& accounts, http::Request request, http::Responder respond) {
+  auto parameters = read_query_parameters(request.query, kEventParameters);
+  if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
+  std::optional<std::string> device_id;
+  if (auto device = parameter(std::get<QueryParameters>(parameters), "device")) {
+    if (auto valid = validate_device_id(*device); !valid) {
+      return respond(http::error_response(400, "invalid_device_id", valid.error().message));
+    }
+    device_id = std::string(*device);
+  }
+  if (!feed.has_room()) {
+    auto busy = http::error_response(503, "busy", "the gateway serves as many live streams as it takes; try again soon");
+    busy.headers.emplace_back("Retry-After", "10");
+    return respond(std::move(busy));
+  }
+  http::Response head;
+  head.content_type = "text/event-stream; charset=utf-8";
+  head.headers.emplace_back("Cache-Control", "no-store");
+  auto still_allowed = session_still_valid(accounts, request);
+  auto stream = respond.stream(std::move(head), feed.options().max_buffered_bytes);
+  if (!stream) return;  // the connection is gone
+  // Full since has_room(): the stream just opened ends at once, and the browser retries.
+  if (!feed.subscribe(stream, std::move(device_id), std::move(still_allowed))) stream->close();
+}
+
+}  // namespace
+
+void add_events_route(http::Router& router, const RouteGuard& guard, LiveFeed& feed, accounts::Accounts& accounts) {
+  router.get("/api/v1/events", guard.user(Role::viewer, [&feed, &accounts](Principal, http::Request request,
+                                                                          http::Responder respond) {
+               stream_events(feed, accounts, std::move(request), std::move(respond));
+             }));
+}
+
+}  // namespace kelvin::gateway

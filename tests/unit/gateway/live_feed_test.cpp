@@ -1,0 +1,298 @@
+// LiveFeed (live_feed.hpp) with streams that record what they are sent: who gets which events,
+// the coalescing for fleet followers, the bounds, keep-alives and the session recheck. flush() runs
+// on the feed's thread every few milliseconds here; the tests wait for what it sends.
+
+#include "kelvin/gateway/live_feed.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "kelvin/testing/background_process.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+using testing::wait_until;
+
+constexpr std::int64_t kT0 = 1'796'000'000'000;
+
+class RecordingStream final : public http::ResponseStream {
+ public:
+  explicit RecordingStream(std::size_t refuse_after_bytes = SIZE_MAX) : refuse_after_bytes_(refuse_after_bytes) {}
+
+  bool send(std::string data) override {
+    std::lock_guard lock(mutex_);
+    if (!open_) return false;
+    if (text_.size() + data.size() > refuse_after_bytes_) {
+      open_ = false;  // as the server does for a reader past its bound
+      return false;
+    }
+    text_ += data;
+    return true;
+  }
+  void close() override {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+    closed_by_feed_ = true;
+  }
+  bool is_open() const override {
+    std::lock_guard lock(mutex_);
+    return open_;
+  }
+
+  void client_went_away() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  std::string text() const {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+  bool closed_by_feed() const {
+    std::lock_guard lock(mutex_);
+    return closed_by_feed_;
+  }
+  // The data of every event named `name`, parsed.
+  std::vector<nlohmann::json> events(const std::string& name) const {
+    std::vector<nlohmann::json> out;
+    const std::string text_now = text();
+    const std::string marker = "event: " + name + "\ndata: ";
+    for (auto at = text_now.find(marker); at != std::string::npos; at = text_now.find(marker, at + 1)) {
+      const auto begin = at + marker.size();
+      out.push_back(nlohmann::json::parse(text_now.substr(begin, text_now.find('\n', begin) - begin)));
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string text_;
+  bool open_ = true;
+  bool closed_by_feed_ = false;
+  std::size_t refuse_after_bytes_;
+};
+
+store::DeviceReading reading(const std::string& device, std::uint64_t seq, std::int64_t ts_ms, double temperature) {
+  store::DeviceReading item{device, {}};
+  item.reading.seq = seq;
+  item.reading.ts_ms = ts_ms;
+  item.reading.set(proto::Quantity::temperature, temperature);
+  return item;
+}
+
+// A commit that newly stored every reading of `batch` (one run per device from its lowest to its
+// highest seq), except the seqs in `duplicates`.
+struct Commit {
+  store::IngestBatch batch;
+  store::CommitSummary summary;
+};
+
+Commit commit_of(std::vector<store::DeviceReading> readings, std::vector<std::uint64_t> duplicates = {}) {
+  Commit out;
+  out.batch.readings = std::move(readings);
+  for (const auto& item : out.batch.readings) {
+    if (std::find(duplicates.begin(), duplicates.end(), item.reading.seq) != duplicates.end()) continue;
+    auto ack = std::find_if(out.summary.acks.begin(), out.summary.acks.end(),
+                            [&](const store::DeviceAck& a) { return a.device_id == item.device_id; });
+    if (ack == out.summary.acks.end()) {
+      out.summary.acks.push_back({item.device_id, 0, {}});
+      ack = std::prev(out.summary.acks.end());
+    }
+    ack->stored.push_back({item.reading.seq, item.reading.seq});
+  }
+  return out;
+}
+
+class LiveFeedTest : public ::testing::Test {
+ protected:
+  LiveFeedOptions fast() {
+    LiveFeedOptions options;
+    options.flush_interval = 5ms;
+    options.keepalive_interval = 1h;
+    options.recheck_interval = 1h;
+    return options;
+  }
+
+  void start(LiveFeedOptions options) {
+    feed_.emplace(options);
+    feed_->start();
+  }
+
+  std::shared_ptr<RecordingStream> subscribe(std::optional<std::string> device,
+                                             LiveFeed::StillAllowed still_allowed = [] { return true; }) {
+    auto stream = std::make_shared<RecordingStream>();
+    EXPECT_TRUE(feed_->subscribe(stream, std::move(device), std::move(still_allowed)));
+    return stream;
+  }
+
+  void commit(const Commit& c) { feed_->on_commit(c.batch, c.summary); }
+
+  std::optional<LiveFeed> feed_;
+};
+
+TEST_F(LiveFeedTest, AStreamStartsWithItsRetryAndAReadyEvent) {
+  start(fast());
+  auto fleet = subscribe(std::nullopt);
+  auto one = subscribe("sensor-01");
+  EXPECT_EQ(fleet->text().rfind("retry: 3000\n\n", 0), 0u) << fleet->text();
+  ASSERT_EQ(fleet->events("ready").size(), 1u);
+  EXPECT_TRUE(fleet->events("ready")[0]["device"].is_null());
+  ASSERT_EQ(one->events("ready").size(), 1u);
+  EXPECT_EQ(one->events("ready")[0]["device"], "sensor-01");
+  EXPECT_EQ(feed_->counters().subscribers, 2u);
+}
+
+TEST_F(LiveFeedTest, ADeviceFollowerGetsEachNewReadingOfItsDeviceOnly) {
+  start(fast());
+  auto one = subscribe("sensor-01");
+  commit(commit_of({reading("sensor-01", 1, kT0, 20.5), reading("sensor-02", 1, kT0, 30.0),
+                    reading("sensor-01", 2, kT0 + 1000, 21.0)}));
+  ASSERT_TRUE(wait_until([&] { return one->events("reading").size() == 2; }, 5s)) << one->text();
+  const auto events = one->events("reading");
+  EXPECT_EQ(events[0]["device"], "sensor-01");
+  EXPECT_EQ(events[0]["seq"], 1);
+  EXPECT_EQ(events[0]["temperature"], 20.5);
+  EXPECT_EQ(events[0]["ts_ms"], kT0);
+  EXPECT_EQ(events[1]["seq"], 2);
+  EXPECT_THAT(one->text(), Not(HasSubstr("sensor-02")));
+}
+
+TEST_F(LiveFeedTest, ReadingsAlreadyStoredBeforeAreNotSentAgain) {
+  start(fast());
+  auto one = subscribe("sensor-01");
+  commit(commit_of({reading("sensor-01", 1, kT0, 20.0), reading("sensor-01", 2, kT0 + 1000, 21.0)}, {1}));
+  ASSERT_TRUE(wait_until([&] { return one->events("reading").size() == 1; }, 5s));
+  std::this_thread::sleep_for(50ms);  // ten flushes: nothing more comes
+  ASSERT_EQ(one->events("reading").size(), 1u);
+  EXPECT_EQ(one->events("reading")[0]["seq"], 2);
+}
+
+TEST_F(LiveFeedTest, AFleetFollowerGetsTheLatestReadingOfEachDevicePerFlush) {
+  LiveFeedOptions options = fast();
+  options.flush_interval = 200ms;
+  start(options);
+  auto fleet = subscribe(std::nullopt);
+  // One commit with three readings of one device, the newest in the middle (a resend came last).
+  commit(commit_of({reading("sensor-01", 1, kT0, 20.0), reading("sensor-01", 3, kT0 + 2000, 22.0),
+                    reading("sensor-01", 2, kT0 + 1000, 21.0), reading("sensor-02", 1, kT0, 30.0)}));
+  ASSERT_TRUE(wait_until([&] { return fleet->events("reading").size() >= 2; }, 5s));
+  std::this_thread::sleep_for(300ms);
+  const auto events = fleet->events("reading");
+  ASSERT_EQ(events.size(), 2u) << fleet->text();
+  for (const auto& event : events) {
+    if (event["device"] == "sensor-01") {
+      EXPECT_EQ(event["seq"], 3);
+    } else {
+      EXPECT_EQ(event["device"], "sensor-02");
+    }
+  }
+}
+
+TEST_F(LiveFeedTest, StatusesReachTheFleetAndTheDevicesFollowersButNoOneElse) {
+  start(fast());
+  auto fleet = subscribe(std::nullopt);
+  auto one = subscribe("sensor-01");
+  auto two = subscribe("sensor-02");
+  feed_->on_status("sensor-01", store::DeviceStatus{"offline", "1.4.2", 3, kT0});
+  ASSERT_TRUE(wait_until([&] { return one->events("status").size() == 1 && fleet->events("status").size() == 1; }, 5s));
+  const auto status = one->events("status")[0];
+  EXPECT_EQ(status["device"], "sensor-01");
+  EXPECT_EQ(status["state"], "offline");
+  EXPECT_EQ(status["firmware"], "1.4.2");
+  EXPECT_EQ(status["dropped"], 3);
+  EXPECT_EQ(status["at_ms"], kT0);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(two->events("status").empty());
+}
+
+TEST_F(LiveFeedTest, NothingIsQueuedWhileNobodyFollows) {
+  start(fast());
+  commit(commit_of({reading("sensor-01", 1, kT0, 20.0)}));
+  std::this_thread::sleep_for(20ms);
+  auto one = subscribe("sensor-01");  // comes after the commit: must not see it
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(one->events("reading").empty()) << one->text();
+  EXPECT_EQ(feed_->counters().events_sent, 0u);
+}
+
+TEST_F(LiveFeedTest, PastTheQueueBoundReadingsAreSkippedCountedAndAGapIsSent) {
+  LiveFeedOptions options = fast();
+  options.flush_interval = 300ms;
+  options.max_queued_readings = 3;
+  start(options);
+  auto one = subscribe("sensor-01");
+  std::vector<store::DeviceReading> many;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) many.push_back(reading("sensor-01", seq, kT0 + static_cast<std::int64_t>(seq), 20.0));
+  commit(commit_of(many));
+  ASSERT_TRUE(wait_until([&] { return !one->events("gap").empty(); }, 5s));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(one->events("gap")[0]["skipped"], 2);
+  EXPECT_EQ(one->events("reading").size(), 3u);
+  EXPECT_EQ(feed_->counters().readings_skipped, 2u);
+}
+
+TEST_F(LiveFeedTest, ASilentStreamGetsKeepAliveComments) {
+  LiveFeedOptions options = fast();
+  options.keepalive_interval = 20ms;
+  start(options);
+  auto one = subscribe("sensor-01");
+  EXPECT_TRUE(wait_until([&] { return one->text().find(": keep-alive\n\n") != std::string::npos; }, 5s));
+}
+
+TEST_F(LiveFeedTest, AStreamWhoseSessionEndedIsClosedAndCounted) {
+  LiveFeedOptions options = fast();
+  options.recheck_interval = 20ms;
+  start(options);
+  std::atomic<bool> signed_in{true};
+  auto one = subscribe("sensor-01", [&] { return signed_in.load(); });
+  std::this_thread::sleep_for(60ms);
+  EXPECT_TRUE(one->is_open());
+  signed_in = false;
+  ASSERT_TRUE(wait_until([&] { return one->closed_by_feed(); }, 5s));
+  EXPECT_TRUE(wait_until([&] { return feed_->counters().subscribers == 0; }, 5s));
+  EXPECT_EQ(feed_->counters().streams_closed_signed_out, 1u);
+}
+
+TEST_F(LiveFeedTest, StreamsThatEndedAreDroppedAndTheirDevicesNoLongerQueued) {
+  start(fast());
+  auto one = subscribe("sensor-01");
+  auto slow = std::make_shared<RecordingStream>(200);  // refuses anything past 200 bytes
+  ASSERT_TRUE(feed_->subscribe(slow, "sensor-02", [] { return true; }));
+  one->client_went_away();
+  std::vector<store::DeviceReading> many;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) many.push_back(reading("sensor-02", seq, kT0 + static_cast<std::int64_t>(seq), 20.0));
+  commit(commit_of(many));
+  ASSERT_TRUE(wait_until([&] { return feed_->counters().subscribers == 0; }, 5s));
+  EXPECT_FALSE(slow->is_open());
+}
+
+TEST_F(LiveFeedTest, SubscribersPastTheLimitAreRefusedAndStopClosesEveryStream) {
+  LiveFeedOptions options = fast();
+  options.max_subscribers = 2;
+  start(options);
+  auto a = subscribe(std::nullopt);
+  auto b = subscribe("sensor-01");
+  EXPECT_FALSE(feed_->has_room());
+  auto c = std::make_shared<RecordingStream>();
+  EXPECT_FALSE(feed_->subscribe(c, std::nullopt, [] { return true; }));
+  EXPECT_TRUE(c->text().empty());
+  EXPECT_EQ(feed_->counters().subscriptions_refused, 1u);
+  feed_->stop();
+  EXPECT_TRUE(a->closed_by_feed());
+  EXPECT_TRUE(b->closed_by_feed());
+  EXPECT_FALSE(feed_->subscribe(std::make_shared<RecordingStream>(), std::nullopt, [] { return true; }));
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
