@@ -6,6 +6,10 @@
 //   #/enrol               set up a second factor (forced while must_enrol_second_factor)
 //   #/fleet               every device (the default)
 //   #/devices/<id>?range= one device: facts and charts (range 1h, 24h, 7d)
+//   #/gateway             the gateway's statistics
+//   #/account             one's own account: change the password
+//   #/users               users and the security setting (admins; others see why not)
+//   #/audit               the audit log (admins; others see why not)
 
 import { api, ApiError, onSessionProblem, setCsrfToken } from './api';
 import { h, replace } from './dom';
@@ -17,7 +21,7 @@ export interface Page {
 }
 
 export interface Route {
-  name: 'signin' | 'enrol' | 'fleet' | 'device';
+  name: 'signin' | 'enrol' | 'fleet' | 'device' | 'gateway' | 'account' | 'users' | 'audit';
   deviceId?: string;
   params: URLSearchParams;
 }
@@ -37,6 +41,8 @@ export interface AppContext {
 
 export type PageFactory = (context: AppContext) => Page;
 
+const SIMPLE_ROUTES = new Set(['gateway', 'account', 'users', 'audit']);
+
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#\/?/, '');
   const question = text.indexOf('?');
@@ -45,6 +51,7 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'signin') return { name: 'signin', params };
   if (parts[0] === 'enrol') return { name: 'enrol', params };
+  if (parts.length === 1 && SIMPLE_ROUTES.has(parts[0])) return { name: parts[0] as Route['name'], params };
   if (parts[0] === 'devices' && parts.length === 2) {
     let deviceId = parts[1];
     try {
@@ -165,10 +172,13 @@ export class App implements AppContext {
       replace(this.header);
       return;
     }
+    const link = (name: Route['name'], label: string) =>
+      h('a', { href: `#/${name}`, 'aria-current': this.route.name === name ? 'page' : null }, label);
+    const admin = session.role === 'admin';
     const nav = session.must_enrol_second_factor
       ? null
       : h('nav', { class: 'app-nav', 'aria-label': 'Main' },
-          h('a', { href: '#/fleet', 'aria-current': this.route.name === 'fleet' ? 'page' : null }, 'Fleet'));
+          link('fleet', 'Fleet'), link('gateway', 'Gateway'), admin && link('users', 'Users'), admin && link('audit', 'Audit'));
     const enrol =
       !session.second_factor_enrolled && !session.must_enrol_second_factor
         ? h('a', { href: '#/enrol', class: 'header-link' }, 'Set up a second factor')
@@ -179,7 +189,12 @@ export class App implements AppContext {
       nav,
       h('div', { class: 'header-user' },
         enrol,
-        h('span', { class: 'user', 'data-testid': 'user' }, session.user),
+        session.must_enrol_second_factor
+          ? h('span', { class: 'user', 'data-testid': 'user' }, session.user)
+          : h('a', {
+              href: '#/account', class: 'user', 'data-testid': 'user', title: 'Your account and password',
+              'aria-label': `${session.user}: your account`, 'aria-current': this.route.name === 'account' ? 'page' : null,
+            }, session.user),
         h('span', { class: 'role', 'data-testid': 'role' }, session.role),
         h('button', { type: 'button', class: 'secondary', onclick: () => void this.signOut() }, 'Sign out'),
       ),

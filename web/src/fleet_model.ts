@@ -2,7 +2,7 @@
 // own (test/model.test.mjs sorts and filters 10,000 devices). Sort keys are computed once per
 // refresh of the device list, not per comparison.
 
-import type { Device } from './types';
+import type { Device, LiveReading, LiveStatus } from './types';
 
 export type SortKey = 'id' | 'state' | 'temperature' | 'humidity' | 'age' | 'firmware' | 'certificate';
 
@@ -86,4 +86,29 @@ export function visibleIds(rows: FleetRow[], filter: string, order: SortOrder): 
     return collator.compare(a.id, b.id);
   });
   return shown.map((row) => row.id);
+}
+
+// The device as the list would show it once `reading` was stored: a reading older than the one
+// shown (a resend arriving late) changes only when the device was last seen.
+export function withLiveReading(device: Device, reading: LiveReading): Device {
+  const { device: _id, ...last } = reading;
+  const shown = device.last_reading;
+  const newer = !shown || reading.ts_ms >= shown.ts_ms;
+  return {
+    ...device,
+    state: device.state === 'never seen' ? 'unknown' : device.state,
+    last_reading: newer ? last : shown,
+    last_seen_ms: Math.max(device.last_seen_ms ?? 0, Date.now()),
+  };
+}
+
+// The device as the list would show it once `status` was recorded (its state is the reported one).
+export function withLiveStatus(device: Device, status: LiveStatus): Device {
+  return {
+    ...device,
+    state: status.state,
+    firmware: status.firmware,
+    dropped: status.dropped,
+    last_seen_ms: Math.max(device.last_seen_ms ?? 0, status.at_ms),
+  };
 }

@@ -76,3 +76,31 @@ export function summariseCertificate(
 export function groupSecret(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
 }
+
+// A time in the browser's time zone, to the second: "2026-11-22 11:49:32".
+export function formatLocalDateTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${formatLocalTime(ms)}:${pad(d.getSeconds())}`;
+}
+
+// A duration as precisely as matters, as kelvinctl status prints it: "23 ms", "1.2 s", "53 s",
+// "12 min", "5 h", "3 d"; "–" without one.
+export function formatDuration(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 120_000) return `${Math.floor(ms / 1000)} s`;
+  if (ms < 2 * 3_600_000) return `${Math.floor(ms / 60_000)} min`;
+  if (ms < 2 * 86_400_000) return `${Math.floor(ms / 3_600_000)} h`;
+  return `${Math.floor(ms / 86_400_000)} d`;
+}
+
+// A rate per second from two readings of a counter `elapsedMs` apart: "2.5/s", "120/s"; "" when it
+// cannot be told (no earlier reading, a counter that went down: the gateway restarted).
+export function formatRate(previous: number | null | undefined, current: number | null | undefined, elapsedMs: number): string {
+  if (typeof previous !== 'number' || typeof current !== 'number' || !(elapsedMs > 0) || current < previous) return '';
+  const perSecond = ((current - previous) * 1000) / elapsedMs;
+  return `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US')}/s`;
+}

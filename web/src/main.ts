@@ -3,10 +3,14 @@
 import './styles.css';
 
 import { App } from './app';
+import { accountPage } from './pages/account';
+import { auditPage } from './pages/audit';
 import { devicePage } from './pages/device';
 import { enrolPage } from './pages/enrol';
 import { fleetPage } from './pages/fleet';
+import { gatewayPage } from './pages/gateway';
 import { signInPage } from './pages/signin';
+import { usersPage } from './pages/users';
 
 const header = document.getElementById('app-header');
 const main = document.getElementById('app-main');
@@ -17,5 +21,9 @@ const app = new App(header, main, {
   enrol: enrolPage,
   fleet: fleetPage,
   device: devicePage,
+  gateway: gatewayPage,
+  account: accountPage,
+  users: usersPage,
+  audit: auditPage,
 });
 void app.start();

@@ -60,3 +60,61 @@ export function sessionEndedMessage(error: ApiError): string {
     ? 'Your session has ended (30 minutes without activity, or 12 hours after signing in). Sign in again.'
     : 'You are not signed in.';
 }
+
+// The admin-only pages (users, audit) for anyone else: the gateway answers 403 forbidden.
+export function adminOnlyMessage(user: string | undefined, role: string | undefined): string {
+  const who = user && role ? ` You are signed in as ${user}, with the role ${role}.` : '';
+  return `This page needs the admin role.${who}`;
+}
+
+// What the users page does to a user, for the messages below.
+export type UserAction = 'add' | 'role' | 'password' | 'second_factor' | 'remove';
+
+export interface UserActionContext {
+  name: string;
+  // The user's role as the page last saw it: tells a refused role change's two reasons apart.
+  currentRole?: string;
+  newRole?: string;
+}
+
+// A refused change on the users page, said in place. The 409 conflict has one reason per action
+// (docs/api.md): the last admin, a role the user has already, no second factor to reset.
+export function userActionMessage(action: UserAction, error: unknown, context: UserActionContext): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  const { name } = context;
+  switch (error.code) {
+    case 'user_exists':
+      return `There is a user named ${name} already. Choose another name.`;
+    case 'user_not_found':
+      return `There is no user ${name} any more: someone removed it meanwhile. The list is up to date now.`;
+    case 'invalid_request':
+      if (action === 'add') {
+        return `"${name}" cannot be a user name: use 1 to 64 characters of a–z, 0–9, ".", "_" and "-", starting with a lowercase letter.`;
+      }
+      return `The gateway refused this: ${error.message}`;
+    case 'conflict':
+      if (action === 'second_factor') return `${name} has no second factor: there is nothing to reset.`;
+      if (action === 'role' && context.currentRole === context.newRole) return `${name} has the role ${context.newRole} already.`;
+      if (action === 'role' && context.currentRole !== 'admin') {
+        return `${name} has the role ${context.newRole} already (changed meanwhile). The list is up to date now.`;
+      }
+      return `${name} is the last admin: there must always be one. Make another user admin first.`;
+    case 'forbidden':
+      return 'Your role does not allow this any more: this needs the admin role.';
+    default:
+      return generalMessage(error);
+  }
+}
+
+// Changing one's own password (POST /api/v1/session/password).
+export function passwordChangeMessage(error: unknown): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  switch (error.code) {
+    case 'bad_credentials':
+      return 'The current password is wrong. Nothing changed.';
+    case 'invalid_request':
+      return `The new password is not allowed: ${error.message.replace(/; nothing changed$/, '')}. Nothing changed.`;
+    default:
+      return generalMessage(error);
+  }
+}

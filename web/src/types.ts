@@ -49,6 +49,20 @@ export interface DeviceList {
   devices: Device[];
 }
 
+// GET /api/v1/events: a reading as it was stored, and a status as a device reported it.
+export interface LiveReading extends LastReading {
+  device: string;
+}
+
+export interface LiveStatus {
+  device: string;
+  state: string;
+  firmware: string | null;
+  dropped: number;
+  at: string;
+  at_ms: number;
+}
+
 export type Quantity = 'temperature' | 'humidity';
 
 export interface Bucket {
@@ -75,4 +89,67 @@ export interface Series {
 export interface TotpEnrolment {
   secret: string;
   uri: string;
+}
+
+// One element of GET /api/v1/users. The API keeps no time of the last sign-in (the audit log has
+// the sign-ins).
+export interface User {
+  name: string;
+  role: Role;
+  second_factor_enrolled: boolean;
+  recovery_codes_left?: number;
+  created?: string;
+  created_ms?: number;
+  password_changed?: string;
+  password_changed_ms?: number;
+}
+
+export interface UserList {
+  users: User[];
+}
+
+// POST /api/v1/users (201): the generated password, shown once.
+export interface AddedUser {
+  name: string;
+  role: Role;
+  password: string;
+}
+
+// POST /api/v1/users/{name}/password: a new generated password, shown once.
+export interface PasswordReset {
+  name: string;
+  password: string;
+}
+
+// GET and PUT /api/v1/settings/security
+export interface SecuritySettings {
+  require_second_factor: boolean;
+}
+
+// One element of GET /api/v1/audit (oldest first, paged with after and limit).
+export interface AuditEntry {
+  id: number;
+  at?: string;
+  at_ms: number;
+  actor: string;
+  address: string;
+  action: string;
+  target: string;
+  result: 'ok' | 'failed' | 'denied' | string;
+  detail: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+}
+
+// GET /api/v1/gateway/status: gateway-stats.json (docs/gateway.md, "Statistics"). Counters are
+// since the gateway started; the objects are there only when that part runs.
+export interface GatewayStatus {
+  time_ms: number;
+  rejected?: Record<string, number>;
+  export?: Record<string, number | boolean | string | null>;
+  http?: Record<string, number>;
+  peers?: Record<string, number | boolean>;
+  [key: string]: unknown;
 }

@@ -1,7 +1,7 @@
 // The dashboard end to end: the real kelvin-gateway (tests/integration/installation.cpp's kind of
 // installation, support/installation.mjs) serving web/dist, and Debian's Chromium driven by
 // playwright-core trusting the installation's CA (support/browser.mjs). A person's path through it:
-// a wrong password, signing in, the fleet, a device's charts, live updates, 1,000 devices, signing
+// a wrong password, signing in, the fleet, a device's charts, live events, 1,000 devices, signing
 // out, a second factor enrolled and used, and the lock-out after too many failures. No page may
 // throw or break the Content-Security-Policy.
 //
@@ -223,15 +223,47 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     assert.equal(await page.getAttribute('button[data-range="1h"]', 'aria-pressed'), 'true');
   });
 
-  step('the fleet refreshes by itself', async () => {
+  step('a stored reading arrives live on the fleet and in the device\'s live tail', async () => {
     await page.click('a.back');
     await page.waitForSelector('tr[data-device=sensor-01]');
-    await install.postReadings(sensor1, [{ seq: 31, ts: Date.now(), temperature: 30.5, humidity: 61 }]);
-    await page.waitForFunction(
-      () => document.querySelector('tr[data-device=sensor-01] td:nth-of-type(2)')?.textContent === '30.5 °C',
-      null,
-      { timeout: 20_000 },
+    await page.waitForFunction(() => document.querySelector('[data-testid=fleet-status]')?.textContent === 'Live');
+    // From now on the list is not fetched again for a minute: what changes comes as an event.
+    const listRequests = [];
+    const onRequest = (request) => {
+      if (new URL(request.url()).pathname === '/api/v1/devices') listRequests.push(request.url());
+    };
+    page.on('request', onRequest);
+    try {
+      await install.postReadings(sensor1, [{ seq: 31, ts: Date.now(), temperature: 30.5, humidity: 61 }]);
+      await page.waitForFunction(
+        () => document.querySelector('tr[data-device=sensor-01] td:nth-of-type(2)')?.textContent === '30.5 °C',
+      );
+      assert.deepEqual(listRequests, [], 'the row changed because the list was fetched, not by a live event');
+    } finally {
+      page.off('request', onRequest);
+    }
+
+    await page.click('a[href="#/devices/sensor-01"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-state]')?.textContent === 'Live');
+    assert.equal(await page.isVisible('[data-testid=tail-empty]'), true);
+    await install.postReadings(sensor1, [
+      { seq: 32, ts: Date.now() - 1000, temperature: 31.25, humidity: 62 },
+      { seq: 33, ts: Date.now(), temperature: 31.5, humidity: 63 },
+    ]);
+    await page.waitForSelector('[data-testid=live-tail] tr[data-seq="33"]');
+    assert.deepEqual(
+      await page.locator('[data-testid=live-tail] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.seq)),
+      ['33', '32'],
     );
+    assert.deepEqual(
+      (await page.locator('[data-testid=live-tail] tr[data-seq="33"] td').allTextContents()).slice(1),
+      ['33', '31.5 °C', '63 %RH'],
+    );
+    assert.equal(await page.isHidden('[data-testid=tail-empty]'), true);
+    // The facts follow shortly after (fetched again once the readings are in the store).
+    await page.waitForFunction(() => /Readings stored33/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
+    await page.click('a.back');
+    await page.waitForSelector('tr[data-device=sensor-01]');
   });
 
   // What keeps it fast is asserted (only a window of rows is in the document); the times are

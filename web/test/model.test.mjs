@@ -103,6 +103,36 @@ describe('fleet model', () => {
   });
 });
 
+describe('live events applied to a device', () => {
+  const device = {
+    id: 'sensor-01', state: 'never seen', firmware: null, dropped: null, last_seen_ms: null,
+    last_reading: null, certificate: { state: 'valid', serial: 'AB', expires: '2030-01-01T00:00:00Z' },
+  };
+  const reading = (seq, tsMs, temperature) =>
+    ({ device: 'sensor-01', seq, ts: new Date(tsMs).toISOString(), ts_ms: tsMs, temperature, humidity: 40 });
+
+  test('a newer reading becomes the last one; an older one (a resend) does not', () => {
+    const first = model.withLiveReading(device, reading(2, 2_000_000, 21.5));
+    assert.deepEqual(first.last_reading, { seq: 2, ts: new Date(2_000_000).toISOString(), ts_ms: 2_000_000, temperature: 21.5, humidity: 40 });
+    assert.equal(first.state, 'unknown', 'a device that sent a reading has been seen');
+    assert.ok(first.last_seen_ms > 0);
+    const resend = model.withLiveReading(first, reading(1, 1_000_000, 19));
+    assert.equal(resend.last_reading.seq, 2);
+    assert.equal(model.fleetRow(resend).keys.temperature, 21.5);
+    assert.equal(device.last_reading, null, 'the device given is not changed');
+  });
+
+  test('a status sets the state, firmware and drops, and keeps the state of a reading after it', () => {
+    const online = model.withLiveStatus(device, { device: 'sensor-01', state: 'online', firmware: '1.4.2', dropped: 3, at: '', at_ms: 5_000 });
+    assert.equal(online.state, 'online');
+    assert.equal(online.firmware, '1.4.2');
+    assert.equal(online.dropped, 3);
+    assert.equal(online.last_seen_ms, 5_000);
+    assert.equal(model.withLiveReading(online, reading(1, 6_000, 20)).state, 'online');
+    assert.equal(model.fleetRow(online).search, 'sensor-01 online 1.4.2');
+  });
+});
+
 describe('format', () => {
   test('ages', () => {
     assert.equal(format.formatAge(null, NOW), '');

@@ -1,5 +1,8 @@
 // The fleet: every device of GET /api/v1/devices in one table, sortable by column, with a text
-// filter, refreshed every few seconds.
+// filter, kept current by the live events (live.ts): each device's latest reading and status are
+// applied to its row as they come. The whole list is fetched again when the feed (re)connects or
+// reports a gap, every minute while it is live (devices added or removed), and every few seconds
+// while it is not.
 //
 // Built for 1,000 devices and more:
 //   - each device's row is built once and kept (by id); a refresh only rewrites the cells whose
@@ -14,12 +17,24 @@
 import { api } from '../api';
 import { type AppContext, deviceHash, type Page } from '../app';
 import { h, replace, setText } from '../dom';
-import { type FleetRow, fleetRow, type SortKey, type SortOrder, visibleIds } from '../fleet_model';
+import {
+  type FleetRow,
+  fleetRow,
+  type SortKey,
+  type SortOrder,
+  visibleIds,
+  withLiveReading,
+  withLiveStatus,
+} from '../fleet_model';
 import { formatAge, formatHumidity, formatTemperature, summariseCertificate } from '../format';
+import { followLive } from '../live';
 import { generalMessage } from '../messages';
 import type { Device, DeviceList } from '../types';
 
-export const FLEET_REFRESH_MS = 5000;
+export const FLEET_REFRESH_MS = 5000; // while the live feed is not connected
+export const FLEET_REFRESH_LIVE_MS = 60_000;
+// Live events arriving together re-sort the table once.
+const REORDER_DELAY_MS = 250;
 // Rows rendered above and below the visible ones, so a quick scroll does not show the spacer.
 const OVERSCAN_ROWS = 20;
 // Until a row has been measured.
@@ -95,6 +110,7 @@ function fillRow(row: RowView, device: Device, nowMs: number): void {
 
 export function fleetPage(context: AppContext): Page {
   const rows = new Map<string, RowView>();
+  const deviceById = new Map<string, Device>();
   const models = new Map<string, FleetRow>();
   let shownIds: string[] = [];
   let loaded = false;
@@ -102,6 +118,10 @@ export function fleetPage(context: AppContext): Page {
   let failure: string | null = null;
   let timer: number | undefined;
   let ticker: number | undefined;
+  let reorder: number | undefined;
+  let fetching = false;
+  let fetchAgain = false;
+  let live = false;
   let disposed = false;
 
   const filter = h('input', {
@@ -223,12 +243,14 @@ export function fleetPage(context: AppContext): Page {
         rows.set(device.id, row);
       }
       fillRow(row, device, now);
+      deviceById.set(device.id, device);
       models.set(device.id, fleetRow(device));
     }
     for (const id of [...rows.keys()]) {
       if (!seen.has(id)) {
         rows.get(id)?.tr.remove();
         rows.delete(id);
+        deviceById.delete(id);
         models.delete(id);
       }
     }
@@ -236,14 +258,46 @@ export function fleetPage(context: AppContext): Page {
     applyOrder();
   }
 
+  // A live event about a device the table shows; one it does not show yet is fetched with the list.
+  function applyLive(id: string, change: (device: Device) => Device): void {
+    const device = deviceById.get(id);
+    const row = rows.get(id);
+    if (!device || !row) {
+      void refresh();
+      return;
+    }
+    const changed = change(device);
+    deviceById.set(id, changed);
+    fillRow(row, changed, Date.now());
+    models.set(id, fleetRow(changed));
+    if (reorder === undefined) {
+      reorder = window.setTimeout(() => {
+        reorder = undefined;
+        applyOrder();
+      }, REORDER_DELAY_MS);
+    }
+  }
+
   function renderStatus(): void {
     const age = updatedAt ? formatAge(updatedAt, Date.now()) : '';
-    const text = failure ? `Refresh failed: ${failure}` : updatedAt ? `Updated ${age}` : 'Loading…';
+    const text = failure
+      ? `Refresh failed: ${failure}`
+      : live
+        ? 'Live'
+        : updatedAt
+          ? `Updated ${age}`
+          : 'Loading…';
     setText(status, text);
     setClass(status, failure ? 'status error' : 'status');
   }
 
+  // One list request at a time: asked for while one is on its way, it runs once more after it.
   async function refresh(): Promise<void> {
+    if (fetching) {
+      fetchAgain = true;
+      return;
+    }
+    fetching = true;
     window.clearTimeout(timer);
     try {
       const answer = await api<DeviceList>('GET', '/api/v1/devices');
@@ -254,9 +308,16 @@ export function fleetPage(context: AppContext): Page {
     } catch (error) {
       if (disposed) return;
       failure = generalMessage(error);
+    } finally {
+      fetching = false;
     }
     renderStatus();
-    if (!document.hidden) timer = window.setTimeout(() => void refresh(), FLEET_REFRESH_MS);
+    if (fetchAgain) {
+      fetchAgain = false;
+      void refresh();
+    } else if (!document.hidden) {
+      timer = window.setTimeout(() => void refresh(), live ? FLEET_REFRESH_LIVE_MS : FLEET_REFRESH_MS);
+    }
   }
 
   const onVisibility = () => {
@@ -269,11 +330,23 @@ export function fleetPage(context: AppContext): Page {
   renderSortHeaders();
   renderStatus();
   void refresh();
+  // Its `ready` fetches the list again: what changed between that fetch and the stream is not lost.
+  const feed = followLive(null, {
+    reading: (reading) => applyLive(reading.device, (device) => withLiveReading(device, reading)),
+    status: (status) => applyLive(status.device, (device) => withLiveStatus(device, status)),
+    resync: () => void refresh(),
+    connection: (connected) => {
+      live = connected;
+      renderStatus();
+    },
+  });
 
   return {
     dispose() {
       disposed = true;
+      feed.close();
       window.clearTimeout(timer);
+      window.clearTimeout(reorder);
       window.clearInterval(ticker);
       document.removeEventListener('visibilitychange', onVisibility);
       window.removeEventListener('scroll', onScroll);

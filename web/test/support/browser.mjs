@@ -13,7 +13,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { repoDir } from './installation.mjs';
+
 export const chromiumPath = process.env.KELVIN_CHROMIUM ?? '/usr/bin/chromium';
+
+// Where the browser tests leave their screenshots: KELVIN_WEB_ARTIFACTS (under ctest,
+// tests/e2e/run_web_tests sets it to web-test-artifacts in the build directory), else
+// build/web-test-artifacts of the checkout.
+export const artifactDir = process.env.KELVIN_WEB_ARTIFACTS ?? path.join(repoDir, 'build', 'web-test-artifacts');
+
+// Saves a full-page screenshot as <artifactDir>/<name>.png and returns its path.
+export async function screenshot(page, name) {
+  await mkdir(artifactDir, { recursive: true });
+  const file = path.join(artifactDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
 
 function run(program, args) {
   const result = spawnSync(program, args, { encoding: 'utf8', timeout: 30_000 });

@@ -1,0 +1,301 @@
+// The pure logic of the users, audit, gateway and account pages: the users table's model
+// (src/users_model.ts), the audit log's rows, filter and newest-first reading (src/audit_model.ts,
+// against an in-memory log that answers like GET /api/v1/audit), the gateway status in sections
+// (src/gateway_model.ts), the new formatting (src/format.ts) and the messages for refused changes
+// (src/messages.ts). Bundled for Node with esbuild (support/bundle.mjs).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { loadSources } from './support/bundle.mjs';
+
+// Local times below are Berlin's; Node reads TZ when a date is first formatted.
+process.env.TZ = 'Europe/Berlin';
+
+let m;
+let bundle;
+
+before(async () => {
+  bundle = await loadSources(['api', 'format', 'messages', 'users_model', 'audit_model', 'gateway_model']);
+  m = bundle.module;
+});
+
+after(async () => {
+  await bundle?.remove();
+});
+
+const T = Date.parse('2026-11-22T10:49:32Z'); // 11:49:32 in Berlin
+
+describe('format', () => {
+  test('local date and time to the second, in the browser time zone', () => {
+    assert.equal(m.formatLocalDateTime(T), '2026-11-22 11:49:32');
+    assert.equal(m.formatLocalDateTime(Date.parse('2026-07-01T22:05:09Z')), '2026-07-02 00:05:09');
+    assert.equal(m.formatLocalDateTime(null), '–');
+    assert.equal(m.formatLocalDateTime(Number.NaN), '–');
+  });
+
+  test('durations as precisely as matters', () => {
+    assert.equal(m.formatDuration(23), '23 ms');
+    assert.equal(m.formatDuration(1234), '1.2 s');
+    assert.equal(m.formatDuration(53_900), '53 s');
+    assert.equal(m.formatDuration(12 * 60_000 + 5000), '12 min');
+    assert.equal(m.formatDuration(5 * 3_600_000), '5 h');
+    assert.equal(m.formatDuration(3 * 86_400_000), '3 d');
+    assert.equal(m.formatDuration(-1), '–');
+    assert.equal(m.formatDuration(undefined), '–');
+  });
+
+  test('rates from two readings of a counter', () => {
+    assert.equal(m.formatRate(100, 110, 4000), '2.5/s');
+    assert.equal(m.formatRate(0, 6000, 5000), '1,200/s');
+    assert.equal(m.formatRate(null, 10, 5000), '');
+    assert.equal(m.formatRate(10, 5, 5000), '', 'a counter that went down: the gateway restarted');
+    assert.equal(m.formatRate(10, 20, 0), '');
+  });
+});
+
+describe('users table', () => {
+  const users = [
+    { name: 'vera', role: 'viewer', second_factor_enrolled: false, recovery_codes_left: 0, created_ms: T, password_changed_ms: T + 60_000 },
+    { name: 'admin', role: 'admin', second_factor_enrolled: true, recovery_codes_left: 10, created_ms: T - 86_400_000, password_changed_ms: T },
+    { name: 'olaf', role: 'operator', second_factor_enrolled: true, recovery_codes_left: 1, created_ms: T, password_changed_ms: T },
+    { name: 'anna', role: 'admin', second_factor_enrolled: true, recovery_codes_left: 0, created_ms: T, password_changed_ms: T },
+  ];
+
+  test('rows by name, with the signed-in user marked and the dates in local time', () => {
+    const rows = m.userRows(users, 'olaf');
+    assert.deepEqual(rows.map((r) => r.name), ['admin', 'anna', 'olaf', 'vera']);
+    assert.deepEqual(rows.map((r) => r.isMe), [false, false, true, false]);
+    const vera = rows[3];
+    assert.equal(vera.role, 'viewer');
+    assert.equal(vera.created, '2026-11-22 11:49:32');
+    assert.equal(vera.passwordChanged, '2026-11-22 11:50:32');
+  });
+
+  test('second factor: yes with the recovery codes left, flagged when few or none', () => {
+    const byName = Object.fromEntries(m.userRows(users, '').map((r) => [r.name, r]));
+    assert.deepEqual([byName.admin.secondFactor, byName.admin.secondFactorLevel], ['yes, 10 recovery codes left', 'ok']);
+    assert.deepEqual([byName.olaf.secondFactor, byName.olaf.secondFactorLevel], ['yes, 1 recovery code left', 'warn']);
+    assert.deepEqual([byName.anna.secondFactor, byName.anna.secondFactorLevel], ['yes, no recovery codes left', 'warn']);
+    assert.deepEqual([byName.vera.secondFactor, byName.vera.secondFactorLevel], ['no', 'none']);
+  });
+
+  test('who lacks a second factor, said as a short list', () => {
+    assert.deepEqual(m.usersWithoutSecondFactor(users), ['vera']);
+    assert.equal(m.listNames([]), '');
+    assert.equal(m.listNames(['vera']), 'vera');
+    assert.equal(m.listNames(['vera', 'olaf', 'anna']), 'vera, olaf and anna');
+    assert.equal(m.listNames(['a', 'b', 'c', 'd', 'e', 'f', 'g'], 5), 'a, b, c, d, e and 2 others');
+  });
+});
+
+describe('messages for refused changes', () => {
+  const error = (status, code, message = '') => new m.ApiError(status, code, message);
+
+  test('each 409 says its own reason', () => {
+    assert.equal(m.userActionMessage('remove', error(409, 'conflict'), { name: 'admin' }),
+      'admin is the last admin: there must always be one. Make another user admin first.');
+    assert.match(m.userActionMessage('role', error(409, 'conflict'), { name: 'admin', currentRole: 'admin', newRole: 'viewer' }),
+      /admin is the last admin/);
+    assert.match(m.userActionMessage('role', error(409, 'conflict'), { name: 'vera', currentRole: 'viewer', newRole: 'operator' }),
+      /vera has the role operator already/);
+    assert.equal(m.userActionMessage('second_factor', error(409, 'conflict'), { name: 'vera' }),
+      'vera has no second factor: there is nothing to reset.');
+  });
+
+  test('adding: a taken name, a malformed name', () => {
+    assert.equal(m.userActionMessage('add', error(409, 'user_exists'), { name: 'vera' }),
+      'There is a user named vera already. Choose another name.');
+    assert.match(m.userActionMessage('add', error(400, 'invalid_request', 'a user name is ...'), { name: 'Vera Lynn' }),
+      /^"Vera Lynn" cannot be a user name: use 1 to 64 characters/);
+    assert.match(m.userActionMessage('remove', error(404, 'user_not_found'), { name: 'vera' }), /no user vera any more/);
+    assert.match(m.userActionMessage('add', error(0, 'network'), { name: 'vera' }), /cannot be reached/);
+  });
+
+  test('the admin-only notice and the password change', () => {
+    assert.equal(m.adminOnlyMessage('vera', 'viewer'),
+      'This page needs the admin role. You are signed in as vera, with the role viewer.');
+    assert.equal(m.passwordChangeMessage(error(403, 'bad_credentials')), 'The current password is wrong. Nothing changed.');
+    assert.equal(m.passwordChangeMessage(error(400, 'invalid_request', 'a password must be at least 12 characters long')),
+      'The new password is not allowed: a password must be at least 12 characters long. Nothing changed.');
+  });
+});
+
+// An audit log in memory answering like GET /api/v1/audit: ids 1..n (minus `gaps`), oldest first,
+// after an id, at most `limit`. Counts the requests.
+function memoryLog(n, gaps = new Set()) {
+  const entries = [];
+  for (let id = 1; id <= n; id++) {
+    if (gaps.has(id)) continue;
+    entries.push({ id, at_ms: T + id * 1000, actor: id % 3 ? 'admin' : 'kelvinctl', address: '192.0.2.10', action: id % 2 ? 'login' : 'user_role', target: 'vera', result: id % 5 ? 'ok' : 'denied', detail: `entry ${id}` });
+  }
+  const log = {
+    requests: 0,
+    entries,
+    fetch: async (after, limit) => {
+      log.requests++;
+      assert.ok(Number.isInteger(after) && after >= 0, `after=${after}`);
+      assert.ok(Number.isInteger(limit) && limit >= 1 && limit <= 1000, `limit=${limit}`);
+      return entries.filter((e) => e.id > after).slice(0, limit);
+    },
+  };
+  return log;
+}
+
+describe('audit log', () => {
+  test('rows read as actions, results flagged, times local', () => {
+    const row = m.auditRow({ id: 7, at: '2026-11-22T10:49:32Z', at_ms: T, actor: 'admin', address: '192.0.2.10', action: 'user_role', target: 'vera', result: 'ok', detail: 'viewer -> operator' });
+    assert.equal(row.when, '2026-11-22 11:49:32');
+    assert.equal(row.what, 'Role changed');
+    assert.equal(row.resultLevel, 'ok');
+    assert.equal(m.auditRow({ ...row, action: 'login', result: 'failed', at_ms: T }).resultLevel, 'bad');
+    assert.equal(m.auditRow({ ...row, action: 'permission_denied', result: 'denied', at_ms: T }).what, 'Refused: role too low');
+    assert.equal(m.auditRow({ ...row, action: 'something_new', at_ms: T }).what, 'something_new', 'an action of a later gateway as it is');
+    for (const action of ['login', 'logout', 'permission_denied', 'password_change', 'password_set', 'totp_enrol_begin', 'totp_enrol', 'totp_reset', 'user_add', 'user_remove', 'user_role', 'setting']) {
+      assert.ok(m.AUDIT_ACTIONS[action], `docs/api.md's action ${action} has a label`);
+    }
+  });
+
+  test('the filter: every word anywhere, and the result', () => {
+    const rows = memoryLog(20).entries.map(m.auditRow);
+    assert.equal(m.filterAudit(rows, '', '').length, 20);
+    assert.deepEqual(m.filterAudit(rows, '', 'denied').map((r) => r.id), [5, 10, 15, 20]);
+    assert.deepEqual(m.filterAudit(rows, '', 'problems').map((r) => r.id), [5, 10, 15, 20]);
+    assert.deepEqual(m.filterAudit(rows, 'ADMIN role changed', '').map((r) => r.id), [2, 4, 8, 10, 14, 16, 20]);
+    assert.deepEqual(m.filterAudit(rows, 'sign-in KELVINCTL', 'ok').map((r) => r.id), [3, 9]);
+    assert.deepEqual(m.filterAudit(rows, 'entry 17', '').map((r) => r.id), [17]);
+    assert.deepEqual(m.filterAudit(rows, 'nothing like it', ''), []);
+  });
+
+  test('the newest id, found with single-entry requests', async () => {
+    for (const n of [1, 2, 3, 7, 200, 201, 1000, 1023, 1024, 1025, 12_345]) {
+      const log = memoryLog(n);
+      assert.equal(await m.newestAuditId(log.fetch, 0), n, `n=${n}`);
+      assert.equal(await m.newestAuditId(log.fetch, Math.min(n, 200)), n, `n=${n}, known 200`);
+    }
+    assert.equal(await m.newestAuditId(memoryLog(0).fetch, 0), 0);
+    const big = memoryLog(100_000);
+    await m.newestAuditId(big.fetch, 200);
+    assert.ok(big.requests < 40, `${big.requests} requests for 100,000 entries`);
+  });
+
+  test('a short log takes one request and is read whole', async () => {
+    const source = memoryLog(150);
+    const log = new m.AuditLog(source.fetch);
+    await log.loadNewest();
+    assert.equal(source.requests, 1);
+    assert.equal(log.size, 150);
+    assert.equal(log.hasOlder, false);
+    assert.deepEqual(log.entries().slice(0, 3).map((e) => e.id), [150, 149, 148]);
+  });
+
+  test('a long log: the newest page first, older pages on demand, newer entries on refresh', async () => {
+    const source = memoryLog(1234, new Set([1000, 1001, 1100]));
+    const log = new m.AuditLog(source.fetch, 200);
+    await log.loadNewest();
+    const ids = log.entries().map((e) => e.id);
+    assert.equal(ids[0], 1234);
+    assert.equal(ids.at(-1), 1035);
+    assert.ok(ids.every((id, i) => i === 0 || id < ids[i - 1]), 'newest first');
+    assert.equal(log.hasOlder, true);
+    await log.loadOlder(); // ids 835..1034, without the two gaps
+    assert.equal(log.size, 200 + 200 - 2 - 1);
+    assert.equal(log.entries().at(-1).id, 835);
+    while (log.hasOlder) await log.loadOlder();
+    assert.equal(log.size, 1234 - 3);
+    assert.deepEqual(log.entries().map((e) => e.id), source.entries.map((e) => e.id).reverse(), 'every entry once');
+
+    // Entries written since: a refresh reads them all, in pages of up to 1,000.
+    for (let id = 1235; id <= 3500; id++) source.entries.push({ ...source.entries[0], id });
+    assert.equal(await log.loadNewer(), 3500 - 1234);
+    assert.equal(log.entries()[0].id, 3500);
+    assert.equal(await log.loadNewer(), 0);
+  });
+});
+
+// What GET /api/v1/gateway/status answered in a test installation (trimmed), with a rejection.
+const STATUS = {
+  time_ms: T, connected: 1, broker_restarts: 0, broker_pid: 6913, messages: 3, readings_accepted: 31,
+  readings_stored: 31, duplicates: 0, readings_given_up: 0, rejected_total: 3, commits: 2, commit_failures: 0,
+  acks_published: 2, ack_failures: 0, status_updates: 1, status_rejected: 0, status_ignored: 0, ignored_topics: 0,
+  refused_while_full: 0, latency_p50_ms: 23, latency_p99_ms: 1400, arrival_latency_p50_ms: 20,
+  arrival_latency_p99_ms: 35, commit_duration_p50_ms: 3, commit_duration_p99_ms: 9, session_takeovers: 0,
+  rejected: { malformed_json: 0, out_of_range: 2, timestamp_too_old: 1, invalid_seq: 0 },
+  http: { port: 8443, requests: 97, responses_2xx: 95, responses_3xx: 0, responses_4xx: 2, responses_5xx: 0, connections_accepted: 12, connections_active: 2, connections_refused: 0, handshake_failures: 0, timeouts: 0, handler_exceptions: 0 },
+};
+
+function statOf(sections, key) {
+  for (const section of sections) {
+    const stat = section.stats.find((s) => s.key === key);
+    if (stat) return stat;
+  }
+  return undefined;
+}
+
+describe('gateway status', () => {
+  test('sections with their values, rejections by reason, most first', () => {
+    const sections = m.gatewaySections(STATUS, null);
+    assert.deepEqual(sections.map((s) => s.id), ['broker', 'ingest', 'latency', 'rejected', 'export', 'http', 'other']);
+    assert.deepEqual(statOf(sections, 'connected'), { key: 'connected', label: 'Connection', value: 'connected', level: 'ok' });
+    assert.equal(statOf(sections, 'broker_pid').value, 'running, pid 6913');
+    assert.equal(statOf(sections, 'readings_stored').value, '31');
+    assert.equal(statOf(sections, 'readings_stored').note, undefined, 'no rate without an earlier answer');
+    assert.equal(statOf(sections, 'rejected_total').level, 'warn');
+    const latency = statOf(sections, 'latency_p50_ms');
+    assert.equal(latency.value, '23 ms median');
+    assert.equal(latency.note, '99 % within 1.4 s');
+    const rejected = sections.find((s) => s.id === 'rejected');
+    assert.deepEqual(rejected.stats.map((s) => [s.key, s.label, s.value]),
+      [['rejected.out_of_range', 'out of range', '2'], ['rejected.timestamp_too_old', 'timestamp too old', '1']]);
+    assert.equal(statOf(sections, 'http.port').value, '8443');
+    assert.equal(statOf(sections, 'http.requests').value, '97');
+    const export_ = sections.find((s) => s.id === 'export');
+    assert.deepEqual(export_.stats, []);
+    assert.match(export_.note, /^Not configured/);
+    // Counters no section names are listed anyway.
+    assert.deepEqual(sections.find((s) => s.id === 'other').stats.map((s) => s.key), ['ignored_topics', 'session_takeovers']);
+  });
+
+  test('nothing rejected; rates from the answer before', () => {
+    const now = { ...STATUS, time_ms: T + 5000, readings_stored: 41, rejected_total: 0, rejected: { out_of_range: 0 }, http: { ...STATUS.http, requests: 107 } };
+    const sections = m.gatewaySections(now, STATUS);
+    assert.equal(statOf(sections, 'readings_stored').note, '2.0/s');
+    assert.equal(statOf(sections, 'http.requests').note, '2.0/s');
+    assert.deepEqual(sections.find((s) => s.id === 'rejected').stats, []);
+    assert.equal(sections.find((s) => s.id === 'rejected').note, 'None since the gateway started.');
+    assert.deepEqual(m.attention(sections), { level: 'ok', items: [] });
+  });
+
+  test('the export: backlog and lag, flagged when it lags or retries', () => {
+    const exporting = {
+      ...STATUS,
+      export: { readings_exported: 1200, points_rejected: 0, readings_expired: 0, statuses_exported: 4, writes: 30, write_failures: 2, cursor: 5, backlog_readings: 340, lag_s: 95.5, retrying: true, last_error: 'http: 503 Service Unavailable' },
+    };
+    const sections = m.gatewaySections(exporting, null);
+    assert.deepEqual(statOf(sections, 'export.retrying'), { key: 'export.retrying', label: 'State', value: 'retrying', level: 'bad' });
+    assert.equal(statOf(sections, 'export.backlog_readings').value, '340');
+    assert.equal(statOf(sections, 'export.lag_s').value, '95 s');
+    assert.equal(statOf(sections, 'export.lag_s').level, 'warn');
+    assert.equal(statOf(sections, 'export.writes').note, '2 failed');
+    assert.equal(statOf(sections, 'export.last_error').value, 'http: 503 Service Unavailable');
+    const worst = m.attention(sections);
+    assert.equal(worst.level, 'bad');
+    assert.equal(worst.items[0], 'InfluxDB export: State retrying');
+    assert.ok(worst.items.includes('Ingest: Rejected 3'));
+    assert.ok(!worst.items.some((item) => item.startsWith('Rejected readings by reason')), 'rejections said once');
+  });
+
+  test('a broker that is away, a peer group, and old statistics', () => {
+    const sections = m.gatewaySections({ ...STATUS, connected: 0, broker_restarts: 2, broker_pid: 0, peers: { ready: false, online: 1, notices_sent: 3 } }, null);
+    assert.equal(statOf(sections, 'connected').level, 'bad');
+    assert.equal(statOf(sections, 'broker_restarts').level, 'warn');
+    assert.equal(statOf(sections, 'broker_pid').value, 'none (an external broker)');
+    assert.equal(statOf(sections, 'peers.ready').value, 'not yet');
+    assert.equal(statOf(sections, 'peers.online').value, '1');
+    assert.equal(m.attention(sections).items[0], 'Broker: Connection not connected');
+    assert.deepEqual(m.statusTaken(STATUS, T + 2000), { text: 'Statistics taken at 2026-11-22 11:49:32', stale: false });
+    const old = m.statusTaken(STATUS, T + 95_000);
+    assert.equal(old.stale, true);
+    assert.match(old.text, /^Statistics taken 95 s ago .*stopped updating them/);
+  });
+});
