@@ -23,7 +23,8 @@ rule(OpenSSL "^openssl/" "^libs/(crypto|pki|influx)/" "libs/crypto, libs/pki and
 rule(libmosquitto "^(mosquitto[a-z_]*|mqtt_protocol)\\.h$" "^libs/mqtt/" "libs/mqtt")
 rule(SQLite "^sqlite3(ext)?\\.h$" "^libs/store/" "libs/store")
 rule(libsodium "^sodium(\\.h|/)" "^libs/crypto/" "libs/crypto")
-rule(libcurl "^curl/" "^(libs/influx|ports/linux/src)/" "libs/influx and ports/linux/src (the agent's HTTPS client)")
+rule(libcurl "^curl/" "^(libs/curl/src|libs/influx|ports/linux/src)/"
+  "libs/curl/src, libs/influx and ports/linux/src (the agent's HTTPS client)")
 rule(zlib "^(zlib|zconf)\\.h$" "^libs/influx/" "libs/influx")
 rule(nlohmann_json "^nlohmann/" "^(libs/[^/]+/src|ports/[^/]+/src|apps)/"
   "implementation files (libs/*/src, ports/*/src, apps/), never a library's public header")

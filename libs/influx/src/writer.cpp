@@ -4,40 +4,17 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <mutex>
 #include <system_error>
 #include <utility>
 
 #include "kelvin/crypto/tls_policy.hpp"
+#include "kelvin/curl/curl_support.hpp"
 #include "kelvin/influx/gzip.hpp"
 #include "server_message.hpp"
 #include "write_url.hpp"
 
 namespace kelvin::influx {
 namespace {
-
-// InfluxDB's error answers are short; a larger body (a proxy's HTML page) is read but not kept.
-constexpr std::size_t kMaxResponseBytes = 64u << 10;
-
-// curl_global_init is not thread-safe and must run once per process; cleanup is left to process
-// exit because writers may outlive any owner we could tie it to.
-Result<void> ensure_curl_initialised() {
-  static std::once_flag once;
-  static CURLcode status = CURLE_OK;
-  std::call_once(once, [] { status = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (status != CURLE_OK) {
-    return make_error(Errc::io, std::string("cannot initialise libcurl: ") + curl_easy_strerror(status));
-  }
-  return {};
-}
-
-size_t collect_body(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  const size_t bytes = size * count;
-  const size_t room = kMaxResponseBytes - std::min(body->size(), kMaxResponseBytes);
-  body->append(data, std::min(bytes, room));
-  return bytes;  // consume everything, so the connection stays usable for the next write
-}
 
 WriteStatus status_for_http(long code) {
   if (code >= 200 && code < 300) return WriteStatus::written;
@@ -165,7 +142,7 @@ Result<void> Writer::Impl::configure(bool loopback_http) {
   set(curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count())));
   set(curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L));
   set(curl_easy_setopt(curl, CURLOPT_USERAGENT, "kelvin-influx-writer"));
-  set(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &collect_body));
+  set(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &curl::keep_body));
   set(curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response));
   set(curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer));
   if (options.credentials) {
@@ -182,7 +159,7 @@ Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Writer::~Writer() = default;
 
 Result<std::unique_ptr<Writer>> Writer::create(WriterOptions options) {
-  if (auto ready = ensure_curl_initialised(); !ready) return std::move(ready).error();
+  if (auto ready = curl::ensure_initialised(); !ready) return std::move(ready).error();
   auto target = detail::write_target(options.url, options.database, options.retention_policy);
   if (!target) return std::move(target).error();
   if (options.timeout.count() <= 0) {

@@ -6,37 +6,15 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
-#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
 #include "kelvin/crypto/tls_policy.hpp"
+#include "kelvin/curl/curl_support.hpp"
 
 namespace kelvin::linux_port {
 namespace {
-
-constexpr std::size_t kMaxAnswerBytes = 64u << 10;
-
-// curl_global_init is not thread-safe and must run once per process; cleanup is left to process
-// exit (libs/influx's writer shares the process-wide state in programs that link both).
-Result<void> ensure_curl_initialised() {
-  static std::once_flag once;
-  static CURLcode status = CURLE_OK;
-  std::call_once(once, [] { status = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (status != CURLE_OK) {
-    return make_error(Errc::io, std::string("cannot initialise libcurl: ") + curl_easy_strerror(status));
-  }
-  return {};
-}
-
-size_t collect_body(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  const size_t bytes = size * count;
-  const size_t room = kMaxAnswerBytes - std::min(body->size(), kMaxAnswerBytes);
-  body->append(data, std::min(bytes, room));
-  return bytes;  // consume everything, so the connection stays usable for the next request
-}
 
 bool field_named(std::string_view line, std::string_view name) {
   if (line.size() <= name.size() || line[name.size()] != ':') return false;
@@ -173,7 +151,7 @@ Result<void> HttpsClient::Impl::configure() {
   set(curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L));
   set(curl_easy_setopt(easy, CURLOPT_USERAGENT, "kelvin-agent"));
   set(curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers));
-  set(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &collect_body));
+  set(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &curl::keep_body));
   set(curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer_body));
   set(curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &collect_header));
   set(curl_easy_setopt(easy, CURLOPT_HEADERDATA, &retry_after_s));
@@ -193,7 +171,7 @@ Result<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions opti
   if (auto r = check_file(options.ca_file, "CA file"); !r) return std::move(r).error();
   if (auto r = check_file(options.cert_file, "certificate file"); !r) return std::move(r).error();
   if (auto r = check_file(options.key_file, "key file"); !r) return std::move(r).error();
-  if (auto ready = ensure_curl_initialised(); !ready) return std::move(ready).error();
+  if (auto ready = curl::ensure_initialised(); !ready) return std::move(ready).error();
 
   auto impl = std::make_unique<Impl>();
   // An IPv6 address goes in brackets.
