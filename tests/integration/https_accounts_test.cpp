@@ -162,7 +162,23 @@ TEST_F(HttpsAccounts, StateChangesNeedTheCsrfTokenAndRolesAreEnforced) {
   auto health = vera.request("GET", "/api/v1/health");
   EXPECT_EQ(health.status, 200);
 
-  // The admin sees the refusal in the audit log.
+  // The admin sees the refusal in the audit log, the newest entry first when asked so, and pages
+  // back from there without gaps or repeats.
+  auto newest = admin.request("GET", "/api/v1/audit?before=end&limit=2");
+  ASSERT_EQ(newest.status, 200) << newest.raw;
+  ASSERT_EQ(newest.body["entries"].size(), 2u) << newest.body.dump(2);
+  const std::int64_t top = newest.body["entries"][0]["id"];
+  EXPECT_EQ(newest.body["entries"][1]["id"], top - 1);
+  auto back = admin.request("GET", "/api/v1/audit?before=" + std::to_string(top - 1) + "&limit=1000");
+  ASSERT_EQ(back.status, 200) << back.raw;
+  ASSERT_EQ(back.body["entries"].size(), static_cast<std::size_t>(top - 2));
+  EXPECT_EQ(back.body["entries"][0]["id"], top - 2);
+  EXPECT_EQ(back.body["entries"].back()["id"], 1);
+  for (const char* bad : {"before=end&after=0", "before=0", "before=x", "before=end&limit=0"}) {
+    auto refused = admin.request("GET", std::string("/api/v1/audit?") + bad);
+    EXPECT_EQ(refused.status, 400) << bad << ": " << refused.raw;
+    EXPECT_EQ(refused.body["error"]["code"], "invalid_request") << bad;
+  }
   auto audit = admin.request("GET", "/api/v1/audit?limit=1000");
   ASSERT_EQ(audit.status, 200) << audit.raw;
   bool denial = false;

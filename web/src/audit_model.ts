@@ -1,11 +1,10 @@
 // The audit page's model, apart from the DOM so it can be tested on its own
 // (test/pages_model.test.mjs): how each entry reads, the filter, and reading the log newest first.
 //
-// GET /api/v1/audit answers entries oldest first, after an entry id, at most 1,000 at a time, and
-// has no "newest first" nor a total. Ids grow by one per entry and entries are never deleted, so
-// the page finds the newest id by asking for single entries (after = 1, 2, 4, ... then halving the
-// gap: about 2·log2(n) small requests, only when the log is longer than one page) and then reads
-// backwards a page at a time by id. A log of a few hundred entries takes one request.
+// GET /api/v1/audit answers at most 1,000 entries at a time: newest first before an entry id
+// (`before=end`: the newest of all), or oldest first after one. The page reads the newest page,
+// older pages before the oldest it has, and on refresh what came after the newest it has: one
+// request each, whatever the log's length.
 
 import { formatLocalDateTime } from './format';
 import type { AuditEntry } from './types';
@@ -82,48 +81,27 @@ export function filterAudit(rows: AuditRow[], text: string, result: ResultFilter
   );
 }
 
-// GET /api/v1/audit?after=&limit=: the entries with an id above `after`, oldest first.
-export type AuditFetch = (after: number, limit: number) => Promise<AuditEntry[]>;
+// GET /api/v1/audit with these parameters: entries before an id (or the newest: 'end'), newest
+// first; or after one, oldest first.
+export type AuditQuery = { before: number | 'end'; limit: number } | { after: number; limit: number };
+export type AuditFetch = (query: AuditQuery) => Promise<AuditEntry[]>;
 
 export const AUDIT_PAGE = 200;
 const MAX_LIMIT = 1000; // the API's largest page
 
-// The id of the newest entry (0 for an empty log), knowing that the entry `known` exists (0: nothing
-// known). Only asks "is there an entry after this id?", one entry at a time.
-export async function newestAuditId(fetchPage: AuditFetch, known: number): Promise<number> {
-  const above = async (after: number) => (await fetchPage(after, 1)).length > 0;
-  let low = known - 1; // above(low) holds: the entry `known` exists
-  if (known <= 0) {
-    if (!(await above(0))) return 0;
-    low = 0;
-  }
-  let high = Math.max(1, known * 2);
-  while (await above(high)) {
-    low = high;
-    high *= 2;
-  }
-  // above(low), not above(high): the newest id is in (low, high].
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    if (await above(middle)) low = middle;
-    else high = middle;
-  }
-  return high;
-}
-
 // The log as far as it has been read, newest first; reads older pages and newer entries on demand.
 export class AuditLog {
   private readonly byId = new Map<number, AuditEntry>();
-  // Every entry with an id above `floor` has been read (up to the newest when it was last asked).
-  private floor = 0;
-  private newest = 0;
+  private oldest = 0; // the smallest id read (0: none)
+  private newest = 0; // the largest id read (0: none)
+  private older = false; // the last page read backwards was full: there may be more before it
   private sorted: AuditEntry[] | null = null;
 
   constructor(private readonly fetchPage: AuditFetch, private readonly pageSize = AUDIT_PAGE) {}
 
-  // Entries are in the log before the oldest read.
+  // Entries may be in the log before the oldest read.
   get hasOlder(): boolean {
-    return this.floor > 0;
+    return this.older;
   }
 
   get size(): number {
@@ -141,39 +119,37 @@ export class AuditLog {
       if (typeof entry?.id !== 'number') continue;
       this.byId.set(entry.id, entry);
       if (entry.id > this.newest) this.newest = entry.id;
+      if (this.oldest === 0 || entry.id < this.oldest) this.oldest = entry.id;
     }
     this.sorted = null;
   }
 
-  // Reads the newest page: one request when the whole log fits in it.
+  // Reads the newest page again, forgetting what was read.
   async loadNewest(): Promise<void> {
+    const page = await this.fetchPage({ before: 'end', limit: this.pageSize });
     this.byId.clear();
-    this.sorted = null;
+    this.oldest = 0;
     this.newest = 0;
-    const first = await this.fetchPage(0, this.pageSize);
-    if (first.length < this.pageSize) {
-      this.add(first);
-      this.floor = 0;
-      return;
-    }
-    const newest = await newestAuditId(this.fetchPage, first[first.length - 1].id);
-    this.floor = Math.max(0, newest - this.pageSize);
-    this.add(await this.fetchPage(this.floor, this.pageSize));
+    this.add(page);
+    this.older = page.length >= this.pageSize;
   }
 
   // Reads the page before the oldest entry read so far.
   async loadOlder(): Promise<void> {
-    if (!this.hasOlder) return;
-    const after = Math.max(0, this.floor - this.pageSize);
-    this.add(await this.fetchPage(after, this.floor - after));
-    this.floor = after;
+    if (!this.older || this.oldest <= 1) {
+      this.older = false;
+      return;
+    }
+    const page = await this.fetchPage({ before: this.oldest, limit: this.pageSize });
+    this.add(page);
+    this.older = page.length >= this.pageSize;
   }
 
   // Reads every entry written since the newest one read; returns how many came.
   async loadNewer(): Promise<number> {
     const before = this.byId.size;
     for (;;) {
-      const page = await this.fetchPage(this.newest, MAX_LIMIT);
+      const page = await this.fetchPage({ after: this.newest, limit: MAX_LIMIT });
       this.add(page);
       if (page.length < MAX_LIMIT) break;
     }

@@ -145,6 +145,11 @@ Result<std::vector<store::AuditEntry>> Accounts::audit_entries(std::int64_t afte
   return db_.audit_entries(after_id, limit);
 }
 
+Result<std::vector<store::AuditEntry>> Accounts::audit_entries_before(std::int64_t before_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return db_.audit_entries_before(before_id, limit);
+}
+
 Result<std::optional<std::string>> Accounts::create_first_admin() {
   {
     std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -293,20 +294,51 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
              }));
 }
 
+// GET /api/v1/audit's page: entries after an id, oldest first, or before one, newest first.
+struct AuditPage {
+  bool newest_first = false;
+  std::int64_t id = 0;
+  std::size_t limit = 100;
+};
+
+std::optional<AuditPage> read_audit_page(const QueryParameters& parameters) {
+  const auto limit = integer_parameter(parameters, "limit", 100);
+  if (!limit || *limit == 0 || static_cast<std::size_t>(*limit) > kMaxAuditPage) return std::nullopt;
+  AuditPage page{.limit = static_cast<std::size_t>(*limit)};
+  if (const auto before = parameter(parameters, "before")) {
+    if (parameter(parameters, "after")) return std::nullopt;
+    page.newest_first = true;
+    if (*before == "end") {
+      page.id = std::numeric_limits<std::int64_t>::max();
+      return page;
+    }
+    const auto id = integer_parameter(parameters, "before", 0);
+    if (!id || *id < 1) return std::nullopt;
+    page.id = *id;
+    return page;
+  }
+  const auto after = integer_parameter(parameters, "after", 0);
+  if (!after) return std::nullopt;
+  page.id = *after;
+  return page;
+}
+
 void add_security_routes(http::Router& router, const SessionGuard& guard, Accounts& accounts) {
   router.get("/api/v1/audit",
              guard.user(Role::admin, [&accounts](Principal, http::Request request, http::Responder respond) {
-               static constexpr std::string_view kAllowed[] = {"after", "limit"};
-               auto parameters = read_query_parameters(request.query, kAllowed);
-               if (auto* refusal = std::get_if<http::Response>(&parameters)) return respond(std::move(*refusal));
-               const auto after = integer_parameter(std::get<QueryParameters>(parameters), "after", 0);
-               const auto limit = integer_parameter(std::get<QueryParameters>(parameters), "limit", 100);
-               if (!after || !limit || *limit == 0 || static_cast<std::size_t>(*limit) > kMaxAuditPage) {
+               static constexpr std::string_view kAllowed[] = {"after", "before", "limit"};
+               auto read = read_query_parameters(request.query, kAllowed);
+               if (auto* refusal = std::get_if<http::Response>(&read)) return respond(std::move(*refusal));
+               const auto& parameters = std::get<QueryParameters>(read);
+               const auto page = read_audit_page(parameters);
+               if (!page) {
                  return respond(http::error_response(
                      400, "invalid_request",
-                     "after is an entry id (0 for the start), limit 1 to " + std::to_string(kMaxAuditPage)));
+                     "after is an entry id (0 for the start) or before one (end for the newest), not both; limit 1 "
+                     "to " + std::to_string(kMaxAuditPage)));
                }
-               auto entries = accounts.audit_entries(*after, static_cast<std::size_t>(*limit));
+               auto entries = page->newest_first ? accounts.audit_entries_before(page->id, page->limit)
+                                                 : accounts.audit_entries(page->id, page->limit);
                if (!entries) return respond(failure(entries.error()));
                json list = json::array();
                for (const auto& entry : *entries) {

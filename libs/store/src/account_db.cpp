@@ -467,11 +467,14 @@ Result<std::int64_t> AccountDb::append_audit(const AuditEntry& entry) {
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db()));
 }
 
-Result<std::vector<AuditEntry>> AccountDb::audit_entries(std::int64_t after_id, std::size_t limit) {
-  if (!impl_) return closed();
-  auto query = impl_->statement(
-      "SELECT id, at_ms, actor, address, action, target, result, detail FROM audit WHERE id > ? ORDER BY id LIMIT ?",
-      after_id, static_cast<std::int64_t>(limit));
+namespace {
+
+constexpr const char* kAuditColumns = "SELECT id, at_ms, actor, address, action, target, result, detail FROM audit ";
+
+// The audit entries `sql` (kAuditColumns, then a condition on one id and a LIMIT) selects.
+Result<std::vector<AuditEntry>> audit_rows(AccountDb::Impl& impl, const std::string& sql, std::int64_t id,
+                                           std::size_t limit) {
+  auto query = impl.statement(sql, id, static_cast<std::int64_t>(limit));
   if (!query) return std::move(query).error();
   std::vector<AuditEntry> out;
   for (;;) {
@@ -482,6 +485,18 @@ Result<std::vector<AuditEntry>> AccountDb::audit_entries(std::int64_t after_id, 
                              query->column_text(3), query->column_text(4), query->column_text(5), query->column_text(6),
                              query->column_text(7)});
   }
+}
+
+}  // namespace
+
+Result<std::vector<AuditEntry>> AccountDb::audit_entries(std::int64_t after_id, std::size_t limit) {
+  if (!impl_) return closed();
+  return audit_rows(*impl_, std::string(kAuditColumns) + "WHERE id > ? ORDER BY id LIMIT ?", after_id, limit);
+}
+
+Result<std::vector<AuditEntry>> AccountDb::audit_entries_before(std::int64_t before_id, std::size_t limit) {
+  if (!impl_) return closed();
+  return audit_rows(*impl_, std::string(kAuditColumns) + "WHERE id < ? ORDER BY id DESC LIMIT ?", before_id, limit);
 }
 
 }  // namespace kelvin::store

@@ -1,6 +1,8 @@
 #include "kelvin/store/account_db.hpp"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -45,6 +47,14 @@ TEST(AccountDb, TheAuditLogCannotBeRewrittenOrTruncated) {
   EXPECT_EQ((*entries)[0].result, "failed");
   EXPECT_EQ(db->audit_entries(1, 10)->size(), 1u);
   EXPECT_EQ(db->audit_entries(0, 1)->size(), 1u);
+  // Newest first, before an id.
+  auto newest = db->audit_entries_before(std::numeric_limits<std::int64_t>::max(), 1);
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ((*newest)[0].id, 2);
+  auto older = db->audit_entries_before(2, 10);
+  ASSERT_EQ(older->size(), 1u);
+  EXPECT_EQ((*older)[0].id, 1);
+  EXPECT_TRUE(db->audit_entries_before(1, 10)->empty());
 }
 
 }  // namespace

@@ -41,8 +41,9 @@ function buildRow(row: AuditRow): HTMLTableRowElement {
 export function auditPage(context: AppContext): Page {
   let disposed = false;
   let busy = false;
-  const log = new AuditLog(async (after, limit) => {
-    const answer = await api<AuditPage>('GET', `/api/v1/audit?after=${after}&limit=${limit}`);
+  const log = new AuditLog(async (query) => {
+    const parameters = new URLSearchParams(Object.entries(query).map(([name, value]) => [name, String(value)]));
+    const answer = await api<AuditPage>('GET', `/api/v1/audit?${parameters}`);
     return Array.isArray(answer?.entries) ? answer.entries : [];
   });
   const models = new Map<number, AuditRow>();

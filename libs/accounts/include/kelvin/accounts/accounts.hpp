@@ -145,7 +145,9 @@ class Accounts {
   // from being an error (callers treat it like any database failure).
   Result<void> audit(const Actor& actor, std::string_view action, std::string_view target, std::string_view result,
                      std::string_view detail = {});
+  // Oldest first after an entry id, or newest first before one (INT64_MAX: from the newest).
   Result<std::vector<store::AuditEntry>> audit_entries(std::int64_t after_id, std::size_t limit);
+  Result<std::vector<store::AuditEntry>> audit_entries_before(std::int64_t before_id, std::size_t limit);
 
   // Ends sessions past their timeouts (they are refused anyway; this keeps the file small).
   Result<std::size_t> remove_expired_sessions();

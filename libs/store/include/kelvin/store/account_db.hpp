@@ -113,6 +113,8 @@ class AccountDb {
   Result<std::int64_t> append_audit(const AuditEntry& entry);  // the entry's id
   // Up to `limit` entries with id > after_id, oldest first.
   Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_id, std::size_t limit);
+  // Up to `limit` entries with id < before_id, newest first (INT64_MAX: the newest of all).
+  Result<std::vector<AuditEntry>> audit_entries_before(std::int64_t before_id, std::size_t limit);
 
   class Impl;
 
