@@ -710,6 +710,9 @@ void Server::Impl::on_accept(const error_code& ec, tcp::socket socket) {
   }
   close_on_exec(socket.native_handle());
   error_code ignored;
+  // Responses are written whole (or as one chunk per flush): Nagle's algorithm would only hold
+  // their last segment back until the client's delayed ACK, 40 ms and more per answer.
+  socket.set_option(tcp::no_delay(true), ignored);
   std::string peer = socket.remote_endpoint(ignored).address().to_string();
   std::shared_ptr<Session> session;
   {
