@@ -25,7 +25,9 @@ LiveFeed::StillAllowed session_still_valid(accounts::Accounts& accounts, const h
   };
 }
 
-void stream_events(LiveFeed& feed, accounts::Accounts& accounts, http::Request request, http::Responder respond) {
+// `owner`: the session's id, which the feed limits to LiveFeedOptions::max_per_owner streams.
+void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string owner, http::Request request,
+                   http::Responder respond) {
   auto parameters = read_query_parameters(request.query, kEventParameters);
   if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
   std::optional<std::string> device_id;
@@ -35,10 +37,21 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, http::Request r
     }
     device_id = std::string(*device);
   }
-  if (!feed.has_room()) {
-    auto busy = http::error_response(503, "busy", "the gateway serves as many live streams as it takes; try again soon");
-    busy.headers.emplace_back("Retry-After", "10");
-    return respond(std::move(busy));
+  switch (feed.admission(owner)) {
+    case LiveFeed::Admission::admitted:
+      break;
+    case LiveFeed::Admission::owner_full:
+      return respond(http::error_response(
+          429, "too_many_streams",
+          "this session has " + std::to_string(feed.options().max_per_owner) +
+              " live streams open already; close a dashboard tab or page first"));
+    case LiveFeed::Admission::feed_full:
+    case LiveFeed::Admission::stopped: {
+      auto busy =
+          http::error_response(503, "busy", "the gateway serves as many live streams as it takes; try again soon");
+      busy.headers.emplace_back("Retry-After", "10");
+      return respond(std::move(busy));
+    }
   }
   http::Response head;
   head.content_type = "text/event-stream; charset=utf-8";
@@ -46,16 +59,19 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, http::Request r
   auto still_allowed = session_still_valid(accounts, request);
   auto stream = respond.stream(std::move(head), feed.options().max_buffered_bytes);
   if (!stream) return;  // the connection is gone
-  // Full since has_room(): the stream just opened ends at once, and the browser retries.
-  if (!feed.subscribe(stream, std::move(device_id), std::move(still_allowed))) stream->close();
+  // Taken since admission(): the stream just opened ends at once, and the browser retries.
+  if (feed.subscribe(stream, std::move(device_id), std::move(owner), std::move(still_allowed)) !=
+      LiveFeed::Admission::admitted) {
+    stream->close();
+  }
 }
 
 }  // namespace
 
 void add_events_route(http::Router& router, const RouteGuard& guard, LiveFeed& feed, accounts::Accounts& accounts) {
-  router.get("/api/v1/events", guard.user(Role::viewer, [&feed, &accounts](Principal, http::Request request,
+  router.get("/api/v1/events", guard.user(Role::viewer, [&feed, &accounts](Principal principal, http::Request request,
                                                                           http::Responder respond) {
-               stream_events(feed, accounts, std::move(request), std::move(respond));
+               stream_events(feed, accounts, std::move(principal.session_id), std::move(request), std::move(respond));
              }));
 }
 

@@ -42,6 +42,7 @@ bool in_runs(const std::vector<store::SeqRun>& runs, std::uint64_t seq) {
 struct LiveFeed::Subscriber {
   std::shared_ptr<http::ResponseStream> stream;
   std::optional<std::string> device_id;  // nullopt: the whole fleet
+  std::string owner;
   StillAllowed still_allowed;
   SteadyClock::time_point last_sent;
   SteadyClock::time_point last_checked;
@@ -116,33 +117,44 @@ void LiveFeed::on_status(std::string_view device_id, const store::DeviceStatus& 
   }
 }
 
-bool LiveFeed::has_room() const {
+LiveFeed::Admission LiveFeed::admission(std::string_view owner) const {
   std::lock_guard lock(mutex_);
-  return !stopping_ && subscribers_.size() < options_.max_subscribers;
+  return admission_locked(owner);
 }
 
-bool LiveFeed::subscribe(std::shared_ptr<http::ResponseStream> stream, std::optional<std::string> device_id,
-                         StillAllowed still_allowed) {
+LiveFeed::Admission LiveFeed::admission_locked(std::string_view owner) const {
+  if (stopping_) return Admission::stopped;
+  if (subscribers_.size() >= options_.max_subscribers) return Admission::feed_full;
+  const auto owned = streams_by_owner_.find(std::string(owner));
+  if (owned != streams_by_owner_.end() && owned->second >= options_.max_per_owner) return Admission::owner_full;
+  return Admission::admitted;
+}
+
+LiveFeed::Admission LiveFeed::subscribe(std::shared_ptr<http::ResponseStream> stream,
+                                        std::optional<std::string> device_id, std::string owner,
+                                        StillAllowed still_allowed) {
   const auto now = SteadyClock::now();
   std::lock_guard lock(mutex_);
-  if (stopping_ || subscribers_.size() >= options_.max_subscribers) {
+  if (const Admission refused = admission_locked(owner); refused != Admission::admitted) {
     ++counters_.subscriptions_refused;
-    return false;
+    return refused;
   }
   std::string hello = "retry: " + std::to_string(options_.client_retry.count()) + "\n\n" +
                       event("ready", fleet::live_ready_json(device_id ? std::optional<std::string_view>(*device_id)
                                                                       : std::nullopt));
-  if (!stream->send(std::move(hello))) return false;  // the client is gone already
+  // The client is gone already: nothing is kept, and the caller's stream is closed anyway.
+  if (!stream->send(std::move(hello))) return Admission::admitted;
   if (device_id) {
     ++followed_devices_[*device_id];
   } else {
     ++fleet_followers_;
   }
+  ++streams_by_owner_[owner];
   subscribers_.push_back(std::make_shared<Subscriber>(
-      Subscriber{std::move(stream), std::move(device_id), std::move(still_allowed), now, now}));
+      Subscriber{std::move(stream), std::move(device_id), std::move(owner), std::move(still_allowed), now, now}));
   ++counters_.subscriptions;
   subscriber_count_.store(subscribers_.size());
-  return true;
+  return Admission::admitted;
 }
 
 LiveFeedCounters LiveFeed::counters() const {
@@ -232,6 +244,8 @@ void LiveFeed::flush(SteadyClock::time_point now) {
     } else {
       --fleet_followers_;
     }
+    auto owned = streams_by_owner_.find(subscriber->owner);
+    if (owned != streams_by_owner_.end() && --owned->second == 0) streams_by_owner_.erase(owned);
     return true;
   });
   subscriber_count_.store(subscribers_.size());
@@ -243,6 +257,7 @@ void LiveFeed::close_all() {
     std::lock_guard lock(mutex_);
     subscribers.swap(subscribers_);
     followed_devices_.clear();
+    streams_by_owner_.clear();
     fleet_followers_ = 0;
     subscriber_count_.store(0);
   }

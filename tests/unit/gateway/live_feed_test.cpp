@@ -129,10 +129,13 @@ class LiveFeedTest : public ::testing::Test {
     feed_->start();
   }
 
+  // A stream of owner `owner` (a session) following `device`, or the fleet.
   std::shared_ptr<RecordingStream> subscribe(std::optional<std::string> device,
-                                             LiveFeed::StillAllowed still_allowed = [] { return true; }) {
+                                             LiveFeed::StillAllowed still_allowed = [] { return true; },
+                                             const std::string& owner = "session-1") {
     auto stream = std::make_shared<RecordingStream>();
-    EXPECT_TRUE(feed_->subscribe(stream, std::move(device), std::move(still_allowed)));
+    EXPECT_EQ(feed_->subscribe(stream, std::move(device), owner, std::move(still_allowed)),
+              LiveFeed::Admission::admitted);
     return stream;
   }
 
@@ -268,7 +271,7 @@ TEST_F(LiveFeedTest, StreamsThatEndedAreDroppedAndTheirDevicesNoLongerQueued) {
   start(fast());
   auto one = subscribe("sensor-01");
   auto slow = std::make_shared<RecordingStream>(200);  // refuses anything past 200 bytes
-  ASSERT_TRUE(feed_->subscribe(slow, "sensor-02", [] { return true; }));
+  ASSERT_EQ(feed_->subscribe(slow, "sensor-02", "session-2", [] { return true; }), LiveFeed::Admission::admitted);
   one->client_went_away();
   std::vector<store::DeviceReading> many;
   for (std::uint64_t seq = 1; seq <= 10; ++seq) many.push_back(reading("sensor-02", seq, kT0 + static_cast<std::int64_t>(seq), 20.0));
@@ -281,17 +284,32 @@ TEST_F(LiveFeedTest, SubscribersPastTheLimitAreRefusedAndStopClosesEveryStream) 
   LiveFeedOptions options = fast();
   options.max_subscribers = 2;
   start(options);
-  auto a = subscribe(std::nullopt);
-  auto b = subscribe("sensor-01");
-  EXPECT_FALSE(feed_->has_room());
+  auto a = subscribe(std::nullopt, [] { return true; }, "session-1");
+  auto b = subscribe("sensor-01", [] { return true; }, "session-2");
+  EXPECT_EQ(feed_->admission("session-3"), LiveFeed::Admission::feed_full);
   auto c = std::make_shared<RecordingStream>();
-  EXPECT_FALSE(feed_->subscribe(c, std::nullopt, [] { return true; }));
+  EXPECT_EQ(feed_->subscribe(c, std::nullopt, "session-3", [] { return true; }), LiveFeed::Admission::feed_full);
   EXPECT_TRUE(c->text().empty());
   EXPECT_EQ(feed_->counters().subscriptions_refused, 1u);
   feed_->stop();
   EXPECT_TRUE(a->closed_by_feed());
   EXPECT_TRUE(b->closed_by_feed());
-  EXPECT_FALSE(feed_->subscribe(std::make_shared<RecordingStream>(), std::nullopt, [] { return true; }));
+  EXPECT_EQ(feed_->subscribe(std::make_shared<RecordingStream>(), std::nullopt, "session-1", [] { return true; }),
+            LiveFeed::Admission::stopped);
+}
+
+TEST_F(LiveFeedTest, OneOwnerCannotTakeEveryPlaceAndGetsItsPlacesBackWhenItsStreamsEnd) {
+  LiveFeedOptions options = fast();
+  options.max_per_owner = 2;
+  start(options);
+  auto first = subscribe(std::nullopt, [] { return true; }, "greedy");
+  auto second = subscribe("sensor-01", [] { return true; }, "greedy");
+  EXPECT_EQ(feed_->admission("greedy"), LiveFeed::Admission::owner_full);
+  EXPECT_EQ(feed_->subscribe(std::make_shared<RecordingStream>(), std::nullopt, "greedy", [] { return true; }),
+            LiveFeed::Admission::owner_full);
+  EXPECT_EQ(feed_->admission("someone-else"), LiveFeed::Admission::admitted);
+  first->client_went_away();
+  ASSERT_TRUE(wait_until([&] { return feed_->admission("greedy") == LiveFeed::Admission::admitted; }, 5s));
 }
 
 }  // namespace

@@ -21,7 +21,8 @@
 //     copies the readings someone follows into the feed's queue (at most max_queued_readings
 //     between two flushes; more are skipped and counted, and the subscribers get a `gap`) and
 //     returns. Formatting and sending happen on the feed's own thread.
-//   - at most max_subscribers streams; subscribe() refuses more.
+//   - at most max_subscribers streams, and at most max_per_owner of one owner (a session: one
+//     signed-in person cannot take every place); subscribe() refuses more.
 //   - each stream holds at most max_buffered_bytes unwritten (http::ResponseStream): a slower
 //     reader is cut off, and the browser's EventSource reconnects and reloads.
 //   - every recheck_interval each subscriber's StillAllowed is asked (its session is still
@@ -50,6 +51,7 @@ namespace kelvin::gateway {
 
 struct LiveFeedOptions {
   std::size_t max_subscribers = 64;
+  std::size_t max_per_owner = 8;
   std::size_t max_buffered_bytes = 256 * 1024;  // per stream
   std::size_t max_queued_readings = 50'000;     // between two flushes, over all followed devices
   std::chrono::milliseconds flush_interval{250};
@@ -62,7 +64,7 @@ struct LiveFeedOptions {
 struct LiveFeedCounters {
   std::uint64_t subscribers = 0;              // now
   std::uint64_t subscriptions = 0;            // ever accepted
-  std::uint64_t subscriptions_refused = 0;    // max_subscribers reached
+  std::uint64_t subscriptions_refused = 0;    // max_subscribers or max_per_owner reached
   std::uint64_t events_sent = 0;              // reading and status events queued on streams
   std::uint64_t readings_skipped = 0;         // left out: the queue was full
   std::uint64_t streams_closed_signed_out = 0;  // their session ended
@@ -86,11 +88,15 @@ class LiveFeed {
   void on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary);
   void on_status(std::string_view device_id, const store::DeviceStatus& status);
 
-  // Any thread. Follows one device, or the whole fleet without `device_id`; sends `ready` at once.
-  // False, with the stream left as it was, when max_subscribers follow already or the feed stopped.
-  bool subscribe(std::shared_ptr<http::ResponseStream> stream, std::optional<std::string> device_id,
-                 StillAllowed still_allowed);
-  bool has_room() const;
+  enum class Admission { admitted, feed_full, owner_full, stopped };
+
+  // Any thread. Follows one device, or the whole fleet without `device_id`, for `owner` (who opened
+  // the stream: a session id); sends `ready` at once. Anything but `admitted` leaves the stream as
+  // it was.
+  Admission subscribe(std::shared_ptr<http::ResponseStream> stream, std::optional<std::string> device_id,
+                      std::string owner, StillAllowed still_allowed);
+  // What subscribe() would answer `owner` now.
+  Admission admission(std::string_view owner) const;
 
   LiveFeedCounters counters() const;
   const LiveFeedOptions& options() const { return options_; }
@@ -102,6 +108,7 @@ class LiveFeed {
   // One flush: the queue's readings and statuses to every subscriber, keep-alives, rechecks.
   void flush(std::chrono::steady_clock::time_point now);
   void close_all();
+  Admission admission_locked(std::string_view owner) const;  // mutex_ held
 
   const LiveFeedOptions options_;
   std::atomic<std::size_t> subscriber_count_{0};
@@ -115,6 +122,7 @@ class LiveFeed {
   // Devices someone follows alone, with how many follow each; whether someone follows the fleet.
   std::unordered_map<std::string, std::size_t> followed_devices_;
   std::size_t fleet_followers_ = 0;
+  std::unordered_map<std::string, std::size_t> streams_by_owner_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;
   LiveFeedCounters counters_;
   std::thread thread_;
