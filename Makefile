@@ -11,10 +11,12 @@
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
 #   make bench-fleet   1,000 to 10,000 devices with their own TLS connections: CPU, RSS, reconnect storm
 #   make bench-store   commits/s and CPU of the store alone (batches of 1,000 readings from 100 devices)
+#   make bench-query   a dashboard query (one device, a year, ~1,000 points) in the store, through the
+#               HTTPS API and in InfluxDB, over a year of one-minute readings from 100 devices
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store clean
+.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store bench-query clean
 
 all: build
 
@@ -81,6 +83,9 @@ bench-fleet: release
 
 bench-store: release
 	@build/release/bin/store_bench
+
+bench-query: release
+	@bench/query/run
 
 clean:
 	rm -rf build .demo web/dist
