@@ -25,6 +25,7 @@ export interface Certificate {
   state: 'valid' | 'not_yet_valid' | 'expired' | 'revoked' | 'none' | string;
   serial: string | null;
   expires: string | null;
+  expires_ms?: number | null;
 }
 
 // One element of GET /api/v1/devices, and GET /api/v1/devices/{id} (with rejected_by_reason).
@@ -33,6 +34,7 @@ export interface Device {
   state: 'online' | 'offline' | 'unknown' | 'never seen' | string;
   registered?: boolean;
   registered_at?: string | null;
+  registered_at_ms?: number | null;
   last_seen?: string | null;
   last_seen_ms?: number | null;
   last_reading?: LastReading | null;

@@ -32,10 +32,11 @@ json reading_json(const std::optional<proto::Reading>& reading) {
 }
 
 json certificate_json(const DeviceView& view) {
-  json out = {{"state", certificate_state(view)}, {"serial", nullptr}, {"expires", nullptr}};
+  json out = {{"state", certificate_state(view)}, {"serial", nullptr}, {"expires", nullptr}, {"expires_ms", nullptr}};
   if (view.certificate) {
     out["serial"] = view.certificate->record.serial;
     out["expires"] = format_utc_timestamp(view.certificate->record.not_after);
+    out["expires_ms"] = static_cast<std::int64_t>(view.certificate->record.not_after) * 1000;
   }
   return out;
 }
@@ -49,6 +50,7 @@ json device_object(const DeviceView& view) {
               {"state", device_state(view)},
               {"registered", registered},
               {"registered_at", registered ? json(format_utc_ms(info.registered_ms)) : json(nullptr)},
+              {"registered_at_ms", registered ? json(info.registered_ms) : json(nullptr)},
               {"last_seen", time_or_null(info.last_seen_ms)},
               {"last_seen_ms", or_null(info.last_seen_ms)},
               {"last_reading", reading_json(info.last_reading)},

@@ -18,21 +18,24 @@ TEST(FleetJson, AStoredDeviceWithItsCertificate) {
   DeviceView view{"alpha", stored_device("alpha"), device_certificate("alpha", "0A1B"), std::nullopt};
   EXPECT_EQ(json::parse(device_json(view)), json::parse(R"({
     "id": "alpha", "state": "online", "registered": true, "registered_at": "2026-11-22T09:59:00Z",
+    "registered_at_ms": 1795341540000,
     "last_seen": "2026-11-22T10:00:05Z", "last_seen_ms": 1795341605000,
     "last_reading": {"seq": 6, "ts": "2026-11-22T10:00:04Z", "ts_ms": 1795341604000,
                      "temperature": 21.5, "humidity": null},
     "firmware": "1.2.0", "acked_seq": 6, "readings_stored": 5, "rejected": 1, "dropped": 3,
-    "certificate": {"state": "valid", "serial": "0A1B", "expires": "2028-11-22T10:00:00Z"}
+    "certificate": {"state": "valid", "serial": "0A1B", "expires": "2028-11-22T10:00:00Z",
+                    "expires_ms": 1858500000000}
   })"));
 }
 
 TEST(FleetJson, ADeviceKnownOnlyFromItsCertificateHasEveryKeyAsNullOrZero) {
   DeviceView view{"bravo", std::nullopt, device_certificate("bravo", "02"), std::nullopt};
   EXPECT_EQ(json::parse(device_json(view)), json::parse(R"({
-    "id": "bravo", "state": "never seen", "registered": false, "registered_at": null,
+    "id": "bravo", "state": "never seen", "registered": false, "registered_at": null, "registered_at_ms": null,
     "last_seen": null, "last_seen_ms": null, "last_reading": null, "firmware": null,
     "acked_seq": 0, "readings_stored": 0, "rejected": 0, "dropped": null,
-    "certificate": {"state": "valid", "serial": "02", "expires": "2028-11-22T10:00:00Z"}
+    "certificate": {"state": "valid", "serial": "02", "expires": "2028-11-22T10:00:00Z",
+                    "expires_ms": 1858500000000}
   })"));
 }
 
@@ -47,7 +50,7 @@ TEST(FleetJson, NoCertificateAndNoStatus) {
   EXPECT_TRUE(out["firmware"].is_null());
   EXPECT_TRUE(out["dropped"].is_null());
   EXPECT_TRUE(out["last_reading"].is_null());
-  EXPECT_EQ(out["certificate"], json::parse(R"({"state":"none","serial":null,"expires":null})"));
+  EXPECT_EQ(out["certificate"], json::parse(R"({"state":"none","serial":null,"expires":null,"expires_ms":null})"));
   EXPECT_FALSE(out.contains("rejected_by_reason")) << "only when gathered";
 }
 

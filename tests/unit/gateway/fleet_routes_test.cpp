@@ -223,11 +223,13 @@ TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
 
   json alpha = json::parse(R"({
     "id": "alpha", "state": "online", "registered": true, "registered_at": "2027-01-15T05:59:00Z",
+    "registered_at_ms": 1799992740000,
     "last_seen": "2027-01-15T07:02:00Z", "last_seen_ms": 1799996520000,
     "last_reading": {"seq": 60, "ts": "2027-01-15T06:59:00Z", "ts_ms": 1799996340000,
                      "temperature": 20.0, "humidity": 40.0},
     "firmware": "1.4.2", "acked_seq": 63, "readings_stored": 60, "rejected": 3, "dropped": 2,
-    "certificate": {"state": "valid", "serial": "?", "expires": "2029-01-14T07:00:00Z"}
+    "certificate": {"state": "valid", "serial": "?", "expires": "2029-01-14T07:00:00Z",
+                    "expires_ms": 1863068400000}
   })");
   alpha["certificate"]["serial"] = alpha_serial_;
   EXPECT_EQ(devices[0], alpha);
