@@ -9,22 +9,16 @@
 // build/debug/bin); ctest runs it as web_dashboard_test (tests/e2e/CMakeLists.txt).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser } from './support/browser.mjs';
+import { stepsWithGatewayLog, totp } from './support/steps.mjs';
 import { distDir, Installation } from './support/installation.mjs';
 
 const built = existsSync(path.join(distDir, 'index.html'));
 const UI_TIMEOUT = 30_000; // generous: ctest runs other suites (ASan builds) beside this one
-
-function totp(secret) {
-  const result = spawnSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' });
-  assert.equal(result.status, 0, `oathtool: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 // The number of canvas pixels of roughly this colour: proof uPlot drew the series.
 function countPixels(page, selector, [r, g, b]) {
@@ -90,16 +84,7 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
   });
 
   // A test whose failure carries the end of the gateway's output.
-  function step(name, body) {
-    test(name, async () => {
-      try {
-        await body();
-      } catch (error) {
-        error.message += `\n${install?.log().slice(-6000) ?? ''}`;
-        throw error;
-      }
-    });
-  }
+  const step = stepsWithGatewayLog(() => install);
 
   async function submitSignIn() {
     const answered = page.waitForResponse(

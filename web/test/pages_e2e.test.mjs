@@ -12,23 +12,17 @@
 // ctest's web_dashboard_test runs it with the others.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, screenshot } from './support/browser.mjs';
+import { stepsWithGatewayLog, totp } from './support/steps.mjs';
 import { distDir, Installation, waitFor } from './support/installation.mjs';
 
 const built = existsSync(path.join(distDir, 'index.html'));
 const UI_TIMEOUT = 30_000;
 const GENERATED_PASSWORD = /^[a-z0-9]{5}(-[a-z0-9]{5}){3}$/;
-
-function totp(secret) {
-  const result = spawnSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' });
-  assert.equal(result.status, 0, `oathtool: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 describe('users, audit, gateway and account pages in Chromium against kelvin-gateway', { skip: built ? false : 'web/dist is not built: run `make web`' }, () => {
   let install;
@@ -75,16 +69,8 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await install?.remove();
   });
 
-  function step(name, body) {
-    test(name, async () => {
-      try {
-        await body();
-      } catch (error) {
-        error.message += `\n${install?.log().slice(-6000) ?? ''}`;
-        throw error;
-      }
-    });
-  }
+  // A test whose failure carries the end of the gateway's output.
+  const step = stepsWithGatewayLog(() => install);
 
   async function signIn(page, user, password) {
     await page.waitForSelector('#signin-user');

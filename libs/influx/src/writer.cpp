@@ -36,25 +36,9 @@ WriteStatus status_for_http(long code) {
 }
 
 WriteStatus status_for_transport(CURLcode code) {
-  switch (code) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      return WriteStatus::tls_failure;
-    default:
-      // Refused, reset, DNS, timeout, and failures of our own (out of memory): try again later.
-      return WriteStatus::unavailable;
-  }
+  if (curl::is_tls_failure(code)) return WriteStatus::tls_failure;
+  // Refused, reset, DNS, timeout, and failures of our own (out of memory): try again later.
+  return WriteStatus::unavailable;
 }
 
 }  // namespace

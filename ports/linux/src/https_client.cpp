@@ -49,28 +49,11 @@ size_t collect_header(char* data, size_t size, size_t count, void* user) {
 }
 
 Errc errc_for(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return Errc::timed_out;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      return Errc::crypto;
-    default:
-      // Refused, reset, DNS, a TLS 1.3 alert read after the handshake (a revoked certificate
-      // shows as a receive error there: the message says which).
-      return Errc::io;
-  }
+  if (code == CURLE_OPERATION_TIMEDOUT) return Errc::timed_out;
+  if (curl::is_tls_failure(code)) return Errc::crypto;
+  // Refused, reset, DNS, a TLS 1.3 alert read after the handshake (a revoked certificate shows as
+  // a receive error there: the message says which).
+  return Errc::io;
 }
 
 Result<void> check_file(const std::filesystem::path& file, std::string_view what) {

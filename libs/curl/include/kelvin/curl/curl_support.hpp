@@ -24,4 +24,10 @@ inline constexpr std::size_t kMaxKeptBodyBytes = 64 * 1024;
 // kMaxKeptBodyBytes in all and consumes everything.
 std::size_t keep_body(char* data, std::size_t size, std::size_t count, void* body);
 
+// Whether a libcurl result code (a CURLcode) says TLS failed: the peer's certificate did not
+// verify, the handshake or the suites failed, or a TLS file or engine could not be used. Such a
+// failure repeats until someone changes a certificate or a setting; other failures (refused,
+// reset, DNS, timeout) may pass by themselves.
+bool is_tls_failure(int curl_code);
+
 }  // namespace kelvin::curl
