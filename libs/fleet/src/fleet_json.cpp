@@ -1,5 +1,6 @@
 #include "kelvin/fleet/fleet_json.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "kelvin/core/time_arguments.hpp"
@@ -121,6 +122,30 @@ std::string series_json(const store::Query& query, const store::QueryResult& res
                     {"to_ms", query.to_ms},         {"step", format_step(query.step_ms)},
                     {"step_ms", query.step_ms},     {"resolution", store::to_string(result.resolution)},
                     {"buckets", std::move(buckets)}};
+  return dump(out, indent);
+}
+
+std::string fleet_series_json(const store::FleetHoursQuery& query, const std::vector<store::DeviceBuckets>& fleet,
+                              int indent) {
+  constexpr std::int64_t kHourMs = 3'600'000;
+  const auto& quantity = proto::info(query.quantity);
+  const auto hours = static_cast<std::size_t>((query.to_ms - query.from_ms) / kHourMs);
+  json devices = json::array();
+  for (const auto& device : fleet) {
+    json means(hours, nullptr);
+    for (const auto& bucket : device.buckets) {
+      const std::int64_t hour = (bucket.start_ms - query.from_ms) / kHourMs;
+      if (hour >= 0 && static_cast<std::size_t>(hour) < hours) {
+        means[static_cast<std::size_t>(hour)] = std::round(bucket.mean * 100.0) / 100.0;
+      }
+    }
+    devices.push_back({{"id", device.device_id}, {"mean", std::move(means)}});
+  }
+  const json out = {{"quantity", quantity.name},       {"unit", quantity.unit},
+                    {"from", format_utc_ms(query.from_ms)}, {"from_ms", query.from_ms},
+                    {"to", format_utc_ms(query.to_ms)},     {"to_ms", query.to_ms},
+                    {"step", format_step(kHourMs)},         {"step_ms", kHourMs},
+                    {"devices", std::move(devices)}};
   return dump(out, indent);
 }
 

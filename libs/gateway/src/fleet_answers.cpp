@@ -116,6 +116,18 @@ http::Response series_answer(const FleetSources& sources, const store::Query& qu
   return http::json_response(200, fleet::series_json(query, stored->result));
 }
 
+http::Response fleet_series_answer(const FleetSources& sources, const store::FleetHoursQuery& query) {
+  auto fleet = sources.store.with([&query](store::Store& store) { return store.fleet_hours(query); });
+  if (!fleet) {
+    // read_fleet_series_request keeps the range within the store's limits, so this is not expected.
+    if (fleet.error().code == Errc::invalid_argument) {
+      return http::error_response(400, "invalid_range", fleet.error().message);
+    }
+    return store_failure(fleet.error());
+  }
+  return http::json_response(200, fleet::fleet_series_json(query, *fleet));
+}
+
 http::Response gateway_status_answer(const FleetSources& sources) {
   std::string status = sources.gateway_status();
   if (status.empty()) {

@@ -17,6 +17,8 @@ http::Response devices_answer(const FleetSources& sources);
 http::Response device_answer(const FleetSources& sources, const std::string& device_id);
 // 200 with the buckets; 404 device_not_found. `query` passed read_series_request.
 http::Response series_answer(const FleetSources& sources, const store::Query& query);
+// 200 with every device's hourly means; 400 invalid_range if the store refuses the range.
+http::Response fleet_series_answer(const FleetSources& sources, const store::FleetHoursQuery& query);
 // 200 with the gateway's statistics; 503 unavailable when it has none yet.
 http::Response gateway_status_answer(const FleetSources& sources);
 

@@ -57,6 +57,17 @@ void show_series(const Sources& sources, http::Request request, http::Responder 
       [sources, query = std::get<store::Query>(std::move(query))] { return series_answer(*sources, query); });
 }
 
+void show_fleet_series(const Sources& sources, http::Request request, http::Responder respond) {
+  auto parameters = read_query_parameters(request.query, kFleetSeriesParameters);
+  if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
+  auto query = read_fleet_series_request(std::get<QueryParameters>(parameters), sources->now_ms());
+  if (auto* refused = std::get_if<http::Response>(&query)) return respond(std::move(*refused));
+  answer_blocking(sources->run_blocking, std::move(respond),
+                  [sources, query = std::get<store::FleetHoursQuery>(query)] {
+                    return fleet_series_answer(*sources, query);
+                  });
+}
+
 void show_gateway_status(const Sources& sources, http::Request request, http::Responder respond) {
   if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
   answer_blocking(sources->run_blocking, std::move(respond), [sources] { return gateway_status_answer(*sources); });
@@ -77,6 +88,7 @@ void add_fleet_routes(http::Router& router, const RouteGuard& guard, FleetSource
   router.get("/api/v1/devices", viewer_route(guard, shared, list_devices));
   router.get("/api/v1/devices/{id}", viewer_route(guard, shared, show_device));
   router.get("/api/v1/devices/{id}/series", viewer_route(guard, shared, show_series));
+  router.get("/api/v1/fleet/series", viewer_route(guard, shared, show_fleet_series));
   router.get("/api/v1/gateway/status", viewer_route(guard, shared, show_gateway_status));
 }
 

@@ -23,8 +23,8 @@ http::Response refuse(std::string_view code, const std::string& message) {
   return http::error_response(400, code, message);
 }
 
-// Only decimal digits, as a number that fits: anything else is not a number of milliseconds.
-std::optional<std::int64_t> milliseconds(std::string_view text) {
+// Only decimal digits, as a number that fits (milliseconds, hours): anything else is not a whole number.
+std::optional<std::int64_t> whole_number(std::string_view text) {
   std::int64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || text.front() == '-' || error != std::errc() || end != text.data() + text.size()) {
@@ -34,7 +34,7 @@ std::optional<std::int64_t> milliseconds(std::string_view text) {
 }
 
 std::optional<std::int64_t> read_time(std::string_view text, std::int64_t now_ms) {
-  std::optional<std::int64_t> ms = milliseconds(text);
+  std::optional<std::int64_t> ms = whole_number(text);
   if (!ms) {
     auto parsed = parse_time_argument(text, now_ms);
     if (parsed) ms = *parsed;
@@ -44,9 +44,20 @@ std::optional<std::int64_t> read_time(std::string_view text, std::int64_t now_ms
 }
 
 std::optional<std::int64_t> read_step(std::string_view text) {
-  if (auto ms = milliseconds(text)) return *ms > 0 ? ms : std::nullopt;
+  if (auto ms = whole_number(text)) return *ms > 0 ? ms : std::nullopt;
   auto parsed = parse_step(text);
   return parsed ? std::optional<std::int64_t>(*parsed) : std::nullopt;
+}
+
+// The required quantity parameter, or the 400 answer.
+std::variant<proto::Quantity, http::Response> read_quantity(const QueryParameters& parameters) {
+  auto name = parameter(parameters, "quantity");
+  if (!name) return refuse("missing_parameter", "quantity is required: temperature or humidity");
+  auto quantity = proto::parse_quantity(*name);
+  if (!quantity) {
+    return refuse("invalid_quantity", "quantity '" + std::string(*name) + "' is not known: use temperature or humidity");
+  }
+  return *quantity;
 }
 
 }  // namespace
@@ -56,14 +67,9 @@ std::variant<store::Query, http::Response> read_series_request(std::string_view 
   store::Query query;
   query.device_id = std::string(device_id);
 
-  auto quantity_name = parameter(parameters, "quantity");
-  if (!quantity_name) return refuse("missing_parameter", "quantity is required: temperature or humidity");
-  auto quantity = proto::parse_quantity(*quantity_name);
-  if (!quantity) {
-    return refuse("invalid_quantity",
-                  "quantity '" + std::string(*quantity_name) + "' is not known: use temperature or humidity");
-  }
-  query.quantity = *quantity;
+  auto quantity = read_quantity(parameters);
+  if (auto* refused = std::get_if<http::Response>(&quantity)) return std::move(*refused);
+  query.quantity = std::get<proto::Quantity>(quantity);
 
   auto from_text = parameter(parameters, "from");
   if (!from_text) return refuse("missing_parameter", std::string("from is required: ") + kTimeForms);
@@ -95,6 +101,29 @@ std::variant<store::Query, http::Response> read_series_request(std::string_view 
                                          std::to_string(points) + " buckets, more than the " +
                                          std::to_string(kMaxSeriesPoints) + " an answer may hold; use a larger step");
   }
+  return query;
+}
+
+std::variant<store::FleetHoursQuery, http::Response> read_fleet_series_request(const QueryParameters& parameters,
+                                                                              std::int64_t now_ms) {
+  constexpr std::int64_t kHourMs = 3'600'000;
+  constexpr std::int64_t kMaxHours = store::kMaxFleetHoursSpanMs / kHourMs;
+  store::FleetHoursQuery query;
+  auto quantity = read_quantity(parameters);
+  if (auto* refused = std::get_if<http::Response>(&quantity)) return std::move(*refused);
+  query.quantity = std::get<proto::Quantity>(quantity);
+
+  std::int64_t hours = kDefaultFleetSeriesHours;
+  if (auto hours_text = parameter(parameters, "hours")) {
+    auto given = whole_number(*hours_text);
+    if (!given || *given < 1 || *given > kMaxHours) {
+      return refuse("invalid_hours", "hours '" + std::string(*hours_text) + "' is not a whole number from 1 to " +
+                                         std::to_string(kMaxHours));
+    }
+    hours = *given;
+  }
+  query.to_ms = (now_ms / kHourMs + 1) * kHourMs;
+  query.from_ms = query.to_ms - hours * kHourMs;
   return query;
 }
 

@@ -47,7 +47,52 @@ class BucketBuilder {
   std::vector<Bucket> buckets_;
 };
 
+// A rollup row's statistics: min, max, sum, count, last_ts_ms, last_seq, last_value in that order
+// from column `first` of the current row.
+BucketStats rollup_stats(sqlite::Statement& row, int first) {
+  BucketStats stats;
+  stats.min = row.column_double(first);
+  stats.max = row.column_double(first + 1);
+  stats.sum = row.column_double(first + 2);
+  stats.count = sqlite::from_sql_unsigned(row.column_int64(first + 3));
+  stats.last_ts_ms = row.column_int64(first + 4);
+  stats.last_seq = sqlite::from_sql_unsigned(row.column_int64(first + 5));
+  stats.last_value = row.column_double(first + 6);
+  return stats;
+}
+
+Result<void> check_fleet_hours(const FleetHoursQuery& query) {
+  if (query.from_ms % kHourMs != 0 || query.to_ms % kHourMs != 0) {
+    return make_error(Errc::invalid_argument, "a fleet query's range must start and end on whole hours");
+  }
+  if (query.from_ms >= query.to_ms) return make_error(Errc::invalid_argument, "a fleet query's range is empty");
+  if (query.to_ms - query.from_ms > kMaxFleetHoursSpanMs) {
+    return make_error(Errc::invalid_argument, "a fleet query spans at most 31 days");
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::vector<DeviceBuckets>> Store::Impl::fleet_hours(const FleetHoursQuery& query) {
+  if (auto valid = check_fleet_hours(query); !valid) return std::move(valid).error();
+  std::vector<DeviceBuckets> fleet;
+  auto& select = statements_.fleet_rollups_in_range;
+  StatementReset reset(select);
+  select.bind(1, proto::info(query.quantity).name);
+  select.bind(2, kHourMs);
+  select.bind(3, query.from_ms);
+  select.bind(4, query.to_ms);
+  for (;;) {
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    std::string device_id = select.column_text(0);
+    if (fleet.empty() || fleet.back().device_id != device_id) fleet.push_back({std::move(device_id), {}});
+    fleet.back().buckets.push_back(rollup_stats(select, 2).to_bucket(select.column_int64(1)));
+  }
+  return fleet;
+}
 
 Result<QueryResult> Store::Impl::query(const Query& query) {
   if (auto id = validate_device_id(query.device_id); !id) return std::move(id).error();
@@ -85,15 +130,7 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
       auto row = select.step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      BucketStats stats;
-      stats.min = select.column_double(1);
-      stats.max = select.column_double(2);
-      stats.sum = select.column_double(3);
-      stats.count = sqlite::from_sql_unsigned(select.column_int64(4));
-      stats.last_ts_ms = select.column_int64(5);
-      stats.last_seq = sqlite::from_sql_unsigned(select.column_int64(6));
-      stats.last_value = select.column_double(7);
-      builder.add(select.column_int64(0), stats);
+      builder.add(select.column_int64(0), rollup_stats(select, 1));
     }
   } else {
     auto& select = statements_.readings_in_time_range;

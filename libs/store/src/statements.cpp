@@ -88,6 +88,15 @@ constexpr StatementText kStatements[] = {
      "SELECT bucket_start_ms, min_value, max_value, value_sum, value_count, last_ts_ms, last_seq, last_value"
      " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4"
      " ORDER BY bucket_start_ms"},
+    // One quantity's rollups of one width for every device: a scan of the (small) series table,
+    // then one range of the rollups' primary key per series. Sorted by device name, then time.
+    {&Statements::fleet_rollups_in_range,
+     "SELECT devices.name, rollups.bucket_start_ms, rollups.min_value, rollups.max_value, rollups.value_sum,"
+     " rollups.value_count, rollups.last_ts_ms, rollups.last_seq, rollups.last_value"
+     " FROM series JOIN devices ON devices.id = series.device"
+     " JOIN rollups ON rollups.series = series.id AND rollups.width_ms = ?2"
+     " AND rollups.bucket_start_ms >= ?3 AND rollups.bucket_start_ms < ?4"
+     " WHERE series.quantity = ?1 ORDER BY devices.name, rollups.bucket_start_ms"},
     {&Statements::horizons_select, "SELECT resolution, horizon_ms FROM retention_horizons"},
 
     // ---- Retention and purge: each DELETE removes at most ?LIMIT rows, so it is short ----

@@ -45,6 +45,7 @@ struct Statements {
   sqlite::Statement series_by_name;
   sqlite::Statement readings_in_time_range;  // ts_ms, seq, then the values from kTimeRangeFirstValue
   sqlite::Statement rollups_in_range;
+  sqlite::Statement fleet_rollups_in_range;
   sqlite::Statement horizons_select;
 
   // Retention and purge.

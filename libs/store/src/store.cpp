@@ -94,6 +94,11 @@ Result<QueryResult> Store::query(const Query& query) {
   return impl_->query(query);
 }
 
+Result<std::vector<DeviceBuckets>> Store::fleet_hours(const FleetHoursQuery& query) {
+  if (!impl_) return closed_store();
+  return impl_->fleet_hours(query);
+}
+
 Result<RetentionReport> Store::apply_retention(std::int64_t now_ms) {
   if (!impl_) return closed_store();
   return impl_->apply_retention(now_ms);

@@ -38,6 +38,7 @@ class Store::Impl {
   Result<std::uint64_t> acked_seq(std::string_view device_id);
   Result<std::vector<DeviceConsumption>> consumption();
   Result<QueryResult> query(const Query& query);
+  Result<std::vector<DeviceBuckets>> fleet_hours(const FleetHoursQuery& query);
   Result<RetentionReport> apply_retention(std::int64_t now_ms);
   Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kelvin/fleet/device_view.hpp"
@@ -207,7 +208,7 @@ class FleetRoutesTest : public ::testing::Test {
 
 TEST_F(FleetRoutesTest, EveryRouteIsAViewerRoute) {
   routes();
-  EXPECT_EQ(guard_.minimums, std::vector<Role>(4, Role::viewer));
+  EXPECT_EQ(guard_.minimums, std::vector<Role>(5, Role::viewer));
 }
 
 TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
@@ -368,6 +369,62 @@ TEST_F(FleetRoutesTest, BadSeriesParametersAreRefusedWithTheirCodes) {
   EXPECT_EQ(jobs_, 0) << "refused on the I/O thread, before any store work";
 }
 
+TEST_F(FleetRoutesTest, TheFleetSeriesHasEveryDevicesHourlyMeans) {
+  add_fleet();
+  // Now is 08:00:00Z: the default 24 hours end with the hour in progress, 08:00-09:00.
+  auto response = call(routes(), "/api/v1/fleet/series?quantity=temperature");
+  ASSERT_EQ(response.status, 200) << response.body;
+  const json fleet = body_of(response);
+  EXPECT_EQ(fleet["quantity"], "temperature");
+  EXPECT_EQ(fleet["unit"], "°C");
+  EXPECT_EQ(fleet["to_ms"], kNowMs + 3'600'000);
+  EXPECT_EQ(fleet["from_ms"], kNowMs + 3'600'000 - 24 * 3'600'000LL);
+  EXPECT_EQ(fleet["from"], "2027-01-14T09:00:00Z");
+  EXPECT_EQ(fleet["step"], "1h");
+  EXPECT_EQ(fleet["step_ms"], 3'600'000);
+  ASSERT_EQ(fleet["devices"].size(), 2u) << "bravo never sent anything: " << fleet["devices"];
+  // alpha's 60 readings and charlie's one are all in 06:00-07:00, the 22nd of the 24 hours.
+  for (const auto& [index, id, mean] : {std::tuple{0u, "alpha", 20.45}, std::tuple{1u, "charlie", 18.0}}) {
+    const json& device = fleet["devices"][index];
+    EXPECT_EQ(device["id"], id);
+    ASSERT_EQ(device["mean"].size(), 24u) << id;
+    for (std::size_t hour = 0; hour < 24; ++hour) {
+      if (hour == 21) {
+        EXPECT_EQ(device["mean"][hour].get<double>(), mean) << id << ": rounded to two decimals";
+      } else {
+        EXPECT_TRUE(device["mean"][hour].is_null()) << id << " hour " << hour;
+      }
+    }
+  }
+
+  // The last two hours (07:00-09:00) hold no temperature; humidity only alpha sent.
+  EXPECT_EQ(body_of(call(routes(), "/api/v1/fleet/series?quantity=temperature&hours=2"))["devices"], json::array());
+  const json humidity = body_of(call(routes(), "/api/v1/fleet/series?quantity=humidity&hours=3"));
+  ASSERT_EQ(humidity["devices"].size(), 1u);
+  EXPECT_EQ(humidity["devices"][0]["mean"], json::parse("[40.0, null, null]"));
+}
+
+TEST_F(FleetRoutesTest, BadFleetSeriesParametersAreRefusedWithTheirCodes) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "missing_parameter"},
+      {"?hours=24", "missing_parameter"},
+      {"?quantity=pressure", "invalid_quantity"},
+      {"?quantity=temperature&hours=0", "invalid_hours"},
+      {"?quantity=temperature&hours=745", "invalid_hours"},
+      {"?quantity=temperature&hours=-3", "invalid_hours"},
+      {"?quantity=temperature&hours=1d", "invalid_hours"},
+      {"?quantity=temperature&from=-1h", "unknown_parameter"},
+      {"?quantity=temperature&quantity=humidity", "duplicate_parameter"},
+  };
+  for (const auto& [query, code] : cases) {
+    auto response = call(routes(), "/api/v1/fleet/series" + query);
+    EXPECT_EQ(response.status, 400) << query << ": " << response.body;
+    EXPECT_EQ(error_code(response), code) << query << ": " << response.body;
+  }
+  EXPECT_EQ(jobs_, 0) << "refused on the I/O thread, before any store work";
+  EXPECT_EQ(call(routes(), "/api/v1/fleet/series?quantity=humidity&hours=744").status, 200) << "a month fits";
+}
+
 TEST_F(FleetRoutesTest, TheMostPointsAnAnswerMayHold) {
   add_fleet();
   // 10,000 one-minute buckets fit, 10,001 do not.
@@ -435,9 +492,10 @@ TEST_F(FleetRoutesTest, ARefusingGuardLetsNoRequestReachAHandler) {
   RefusingGuard refusing;
   http::Router router;
   add_fleet_routes(router, refusing, sources());
-  EXPECT_EQ(refusing.handlers.size(), 4u) << "every route went through the guard";
+  EXPECT_EQ(refusing.handlers.size(), 5u) << "every route went through the guard";
   for (const char* target : {"/api/v1/devices", "/api/v1/devices/alpha",
-                             "/api/v1/devices/alpha/series?quantity=humidity&from=-1h", "/api/v1/gateway/status"}) {
+                             "/api/v1/devices/alpha/series?quantity=humidity&from=-1h",
+                             "/api/v1/fleet/series?quantity=temperature", "/api/v1/gateway/status"}) {
     auto response = call(router, target);
     EXPECT_EQ(response.status, 401) << target;
     EXPECT_EQ(error_code(response), "not_signed_in") << target;
@@ -495,6 +553,14 @@ TEST_F(FleetRoutesTest, AThousandDevices) {
       timed("fleet::device_views", [&] { return fleet::device_views(std::move(*devices), certificates, false); });
   auto body = timed("fleet::devices_json", [&] { return fleet::devices_json(views); });
   EXPECT_EQ(views.size(), static_cast<std::size_t>(kDevices));
+
+  const auto fleet_start = std::chrono::steady_clock::now();
+  auto fleet = call(routes(), "/api/v1/fleet/series?quantity=temperature");
+  const auto fleet_elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fleet_start);
+  ASSERT_EQ(fleet.status, 200);
+  EXPECT_EQ(body_of(fleet)["devices"].size(), static_cast<std::size_t>(kDevices));
+  std::cout << "[ timing ] GET /api/v1/fleet/series, " << kDevices << " devices: " << fleet_elapsed.count() << " ms, "
+            << fleet.body.size() << " bytes\n";
 
   const auto start = std::chrono::steady_clock::now();
   auto one = call(routes(), "/api/v1/devices/sensor-0500");

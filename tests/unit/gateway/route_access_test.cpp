@@ -58,6 +58,7 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/devices", {K::role, Role::viewer}},
       {"GET /api/v1/devices/{id}", {K::role, Role::viewer}},
       {"GET /api/v1/devices/{id}/series", {K::role, Role::viewer}},
+      {"GET /api/v1/fleet/series", {K::role, Role::viewer}},
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
       {"GET /api/v1/events", {K::role, Role::viewer}},
   };

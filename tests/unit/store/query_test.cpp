@@ -303,6 +303,57 @@ TEST_F(QueryTest, FallsBackToAFinerResolutionWhenRetentionThinnedTheCoarseOne) {
             Resolution::raw);
 }
 
+// The fleet's hour buckets are each device's own hourly query, read in one pass.
+TEST_F(QueryTest, FleetHoursAreEachDevicesHourlyBuckets) {
+  // bravo: a reading every 10 minutes for 5 hours from kT0 - 2 h (the range starts at kT0);
+  // alpha: every 7 minutes for 3 hours from kT0 + 1 h, then a gap, then one reading at kT0 + 5 h;
+  // charlie: humidity only; delta: temperature, but only before the range.
+  commit_ok(store(), batch_of("bravo", sequence(1, 30, kT0 - 2 * kHour, 10 * kMinute)), kT0);
+  auto alpha = sequence(1, 26, kT0 + kHour, 7 * kMinute);
+  alpha.push_back(reading(27, kT0 + 5 * kHour + 5 * kMinute, -3.5));
+  commit_ok(store(), batch_of("alpha", alpha), kT0);
+  commit_ok(store(), batch_of("charlie", {reading(1, kT0 + kHour, std::nullopt, 55.0)}), kT0);
+  commit_ok(store(), batch_of("delta", sequence(1, 3, kT0 - 3 * kHour, kMinute)), kT0);
+
+  const FleetHoursQuery fleet_query{kTemperature, kT0, kT0 + 6 * kHour};
+  auto fleet = store().fleet_hours(fleet_query);
+  ASSERT_TRUE(fleet.ok()) << fleet.error().message;
+  ASSERT_EQ(fleet->size(), 2u) << "charlie has no temperature, delta none in the range";
+  EXPECT_EQ((*fleet)[0].device_id, "alpha");
+  EXPECT_EQ((*fleet)[1].device_id, "bravo");
+  for (const auto& device : *fleet) {
+    const auto alone = run(query_of(device.device_id, kTemperature, kT0, kT0 + 6 * kHour, kHour));
+    expect_same_buckets(device.buckets, alone.buckets, device.device_id);
+  }
+  ASSERT_EQ((*fleet)[0].buckets.size(), 4u) << "hours 1, 2, 3 and 5";
+  EXPECT_EQ((*fleet)[0].buckets.back().start_ms, kT0 + 5 * kHour);
+  EXPECT_EQ((*fleet)[0].buckets.back().mean, -3.5);
+  ASSERT_EQ((*fleet)[1].buckets.size(), 3u) << "hours 0, 1 and 2";
+  EXPECT_EQ((*fleet)[1].buckets.front().count, 6u);
+
+  auto humidity = store().fleet_hours({kHumidity, kT0, kT0 + 6 * kHour});
+  ASSERT_TRUE(humidity.ok()) << humidity.error().message;
+  ASSERT_EQ(humidity->size(), 1u);
+  EXPECT_EQ((*humidity)[0].device_id, "charlie");
+  EXPECT_EQ((*humidity)[0].buckets.at(0).mean, 55.0);
+}
+
+TEST_F(QueryTest, AFleetQueryMustCoverWholeHoursAndAtMostAMonth) {
+  for (const auto& [query, why] : std::vector<std::pair<FleetHoursQuery, std::string>>{
+           {{kTemperature, kT0 + kMinute, kT0 + kHour}, "start not on an hour"},
+           {{kTemperature, kT0, kT0 + kHour + 1}, "end not on an hour"},
+           {{kTemperature, kT0, kT0}, "empty"},
+           {{kTemperature, kT0 + kHour, kT0}, "reversed"},
+           {{kTemperature, kT0, kT0 + kMaxFleetHoursSpanMs + kHour}, "longer than a month"}}) {
+    auto result = store().fleet_hours(query);
+    ASSERT_FALSE(result.ok()) << why;
+    EXPECT_EQ(result.error().code, Errc::invalid_argument) << why;
+  }
+  auto longest = store().fleet_hours({kTemperature, kT0, kT0 + kMaxFleetHoursSpanMs});
+  ASSERT_TRUE(longest.ok()) << longest.error().message;
+  EXPECT_TRUE(longest->empty()) << "an empty store has no device";
+}
+
 TEST(AggregateNames, RoundTripAndSelectTheirStatistic) {
   for (Aggregate aggregate : {Aggregate::mean, Aggregate::min, Aggregate::max, Aggregate::count, Aggregate::last}) {
     EXPECT_EQ(parse_aggregate(to_string(aggregate)), aggregate);

@@ -27,6 +27,12 @@ std::string devices_json(const std::vector<DeviceView>& views, int indent = -1);
 // "step_ms", "resolution", "buckets": [{"start", "start_ms", "min", "mean", "max", "count"}]}.
 std::string series_json(const store::Query& query, const store::QueryResult& result, int indent = -1);
 
+// Every device's hourly means (GET /api/v1/fleet/series): {"quantity", "unit", "from", "from_ms",
+// "to", "to_ms", "step", "step_ms", "devices": [{"id", "mean": [one per hour of the range, rounded
+// to two decimals, null for an hour without readings]}]}, devices in the order given.
+std::string fleet_series_json(const store::FleetHoursQuery& query, const std::vector<store::DeviceBuckets>& fleet,
+                              int indent = -1);
+
 // The data of the gateway's live events (docs/api.md, "Live events"), one line each:
 // a reading as in "last_reading", with "device": {"device", "seq", "ts", "ts_ms", <quantities>};
 std::string live_reading_json(std::string_view device_id, const proto::Reading& reading);

@@ -8,6 +8,8 @@
 //                                     device_not_found, 400 invalid_device_id
 //   GET /api/v1/devices/{id}/series   one quantity in time buckets (series_request.hpp for the
 //                                     parameters and their 400 codes); 404 device_not_found
+//   GET /api/v1/fleet/series          every device's hourly means of one quantity (sparklines;
+//                                     series_request.hpp for the parameters)
 //   GET /api/v1/gateway/status        the gateway's statistics (the facts of gateway-stats.json);
 //                                     503 unavailable before it has any
 //

@@ -1,5 +1,7 @@
 #pragma once
-// The parameters of GET /api/v1/devices/{id}/series read into a store query (docs/api.md):
+// The parameters of the series routes read into store queries (docs/api.md).
+//
+// GET /api/v1/devices/{id}/series:
 //
 //   quantity  required: temperature or humidity
 //   from      required: Unix milliseconds, ISO 8601 UTC ("2026-11-22T10:00:00Z", "2026-11-22T10:00Z",
@@ -33,5 +35,19 @@ inline constexpr std::array<std::string_view, 4> kSeriesParameters = {"quantity"
 // not before to) or too_many_points. `now_ms` resolves "now" and relative times.
 std::variant<store::Query, http::Response> read_series_request(std::string_view device_id,
                                                                const QueryParameters& parameters, std::int64_t now_ms);
+
+// GET /api/v1/fleet/series: every device's hourly means of one quantity, for sparklines.
+//
+//   quantity  required: temperature or humidity
+//   hours     how many hours back, 1 to 744 (31 days); default 24
+//
+// The range ends at the end of the current hour (so the hour in progress is its last bucket) and
+// starts `hours` hours before.
+inline constexpr std::array<std::string_view, 2> kFleetSeriesParameters = {"quantity", "hours"};
+inline constexpr std::int64_t kDefaultFleetSeriesHours = 24;
+
+// The query, or the 400 answer: missing_parameter, invalid_quantity, invalid_hours.
+std::variant<store::FleetHoursQuery, http::Response> read_fleet_series_request(const QueryParameters& parameters,
+                                                                              std::int64_t now_ms);
 
 }  // namespace kelvin::gateway

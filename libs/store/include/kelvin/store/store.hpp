@@ -57,6 +57,12 @@ class Store {
   // never reported gives no buckets. Errc::invalid_argument for a malformed query.
   Result<QueryResult> query(const Query& query);
 
+  // Every device's hour buckets of one quantity (FleetHoursQuery), sorted by device id; devices
+  // with no reading of it in the range are left out. Hour rollups are kept longest (hour_days), so
+  // retention rarely thins this. Errc::invalid_argument for a range that is not whole hours, is
+  // empty or spans more than kMaxFleetHoursSpanMs.
+  Result<std::vector<DeviceBuckets>> fleet_hours(const FleetHoursQuery& query);
+
   // Deletes readings (raw values) and rejection records older than raw_days, minute rollups older than
   // minute_days and hour rollups older than hour_days (whole buckets ending at or before the
   // cutoff), in chunks of at most 10,000 rows per statement so other writers are not blocked for

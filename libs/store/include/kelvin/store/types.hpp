@@ -168,6 +168,21 @@ struct QueryResult {
   std::vector<Bucket> buckets;  // only non-empty buckets, ascending by start_ms
 };
 
+// One quantity of every device over [from_ms, to_ms) in hour buckets, read from the hour rollups
+// in one pass: a fleet overview's sparklines. Both ends must be whole hours (multiples of 3,600,000
+// ms since the epoch) with from_ms < to_ms, spanning at most kMaxFleetHoursSpanMs.
+struct FleetHoursQuery {
+  proto::Quantity quantity = proto::Quantity::temperature;
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+};
+inline constexpr std::int64_t kMaxFleetHoursSpanMs = 31LL * 86'400'000;
+
+struct DeviceBuckets {
+  std::string device_id;
+  std::vector<Bucket> buckets;  // non-empty hour buckets, ascending by start_ms
+};
+
 // ---- Devices -------------------------------------------------------------------------------------
 
 // The last status a device published (devices/{id}/status).
