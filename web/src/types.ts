@@ -88,6 +88,16 @@ export interface Series {
 }
 
 // POST /api/v1/session/totp
+// GET /api/v1/fleet/series: every device's hourly means of one quantity, oldest first.
+export interface FleetSeries {
+  quantity: Quantity;
+  unit: string;
+  from_ms: number;
+  to_ms: number;
+  step_ms: number;
+  devices: { id: string; mean: (number | null)[] }[];
+}
+
 export interface TotpEnrolment {
   secret: string;
   uri: string;

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser } from './support/browser.mjs';
+import { launchBrowser, screenshot } from './support/browser.mjs';
 import { stepsWithGatewayLog, totp } from './support/steps.mjs';
 import { distDir, Installation } from './support/installation.mjs';
 
@@ -145,14 +145,28 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     assert.equal(page.url(), `${install.origin}/#/fleet`);
     const row1 = page.locator('tr[data-device=sensor-01]');
     assert.deepEqual(
-      (await row1.locator('th, td').allTextContents()).slice(0, 4),
-      ['sensor-01', 'unknown', '22.9 °C', '55 %RH'],
+      (await row1.locator('th, td').allTextContents()).slice(0, 5),
+      ['sensor-01', 'unknown', '22.9 °C', '', '55 %RH'],
     );
-    assert.match(await row1.locator('td').nth(3).textContent(), /just now|s ago/);
-    assert.match(await row1.locator('td').nth(5).textContent(), /^valid, \d+ d left$/);
+    assert.match(await row1.locator('td').nth(4).textContent(), /just now|s ago/);
+    assert.match(await row1.locator('td').nth(6).textContent(), /^valid, \d+ d left$/);
     const row2 = page.locator('tr[data-device=sensor-02]');
-    assert.deepEqual((await row2.locator('th, td').allTextContents()).slice(0, 5),
-      ['sensor-02', 'never seen', '–', '–', 'never']);
+    assert.deepEqual((await row2.locator('th, td').allTextContents()).slice(0, 6),
+      ['sensor-02', 'never seen', '–', '–', '–', 'never']);
+
+    // The sparkline: a point (a line or a dot) for each hour of the last 24 with a mean, as the
+    // API answers them; sensor-02 sent nothing and has none.
+    const trend = row1.locator('td.trend svg.sparkline');
+    await trend.waitFor();
+    assert.match(await trend.getAttribute('aria-label'), /^Temperature, last 24 hours \(\d+ with readings\): /);
+    const points = (await trend.locator('path').getAttribute('d')).match(/[ML]/g).length;
+    const means = await page.evaluate(async () => {
+      const answer = await (await fetch('/api/v1/fleet/series?quantity=temperature&hours=24')).json();
+      return answer.devices.find((device) => device.id === 'sensor-01').mean.filter((mean) => mean !== null).length;
+    });
+    assert.ok(means >= 1, 'sensor-01 has readings this hour');
+    assert.equal(points, means);
+    await screenshot(page, 'fleet');
     assert.equal(await page.textContent('[data-testid=fleet-count]'), '2 devices');
 
     // Filter, then sort by temperature both ways (a device without one stays last).
@@ -200,6 +214,7 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
       );
     }
     assert.ok((await countPixels(page, '[data-testid=chart-temperature]', TEMPERATURE_RGB)) > 100);
+    await screenshot(page, 'device-charts');
 
     // A reload keeps the session (GET /api/v1/session gives the CSRF token again) and the range.
     await page.reload();
@@ -299,6 +314,7 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
       const temperatures = () =>
         page.locator('tbody tr[data-device] td:nth-of-type(2)').allTextContents();
       assert.equal((await temperatures())[0], '0.0 °C');
+      await screenshot(page, 'fleet-1000-devices');
       await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
       await page.waitForFunction(() => {
         const cells = document.querySelectorAll('tbody tr[data-device] td:nth-of-type(2)');

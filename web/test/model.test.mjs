@@ -1,5 +1,5 @@
-// The dashboard's pure logic (src/fleet_model.ts, src/format.ts, chartData of src/chart.ts is
-// covered by the browser test): sorting, filtering and formatting, and how long sorting and
+// The dashboard's pure logic (src/fleet_model.ts, src/format.ts, the geometry of
+// src/sparkline.ts; chartData of src/chart.ts is covered by the browser test): sorting, filtering and formatting, and how long sorting and
 // filtering 10,000 devices takes (printed). The TypeScript is bundled with esbuild for Node.
 
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { webDir } from './support/installation.mjs';
 
 let model;
 let format;
+let sparkline;
 let tmp;
 
 before(async () => {
@@ -33,6 +34,7 @@ before(async () => {
   };
   model = await load('fleet_model');
   format = await load('format');
+  sparkline = await load('sparkline');
 });
 
 after(async () => {
@@ -163,5 +165,35 @@ describe('format', () => {
     assert.equal(soon.level, 'warn');
     assert.equal(format.summariseCertificate({ state: 'revoked', expires: iso(NOW) }, NOW).level, 'bad');
     assert.equal(format.summariseCertificate({ state: 'expired', expires: iso(NOW - day) }, NOW).text, 'expired');
+  });
+});
+
+describe('sparkline', () => {
+  // Path data as [command, x, y] steps ('h0' as ['h']).
+  const steps = (path) => [...path.matchAll(/([MLh])([-\d.]*)\s?([-\d.]*)/g)].map(([, c, x, y]) => (c === 'h' ? ['h'] : [c, Number(x), Number(y)]));
+
+  test('spans the box: the oldest hour at the left, the newest at the right, the minimum at the bottom', () => {
+    const shape = sparkline.sparklineShape([10, 20, 15]);
+    assert.deepEqual({ min: shape.min, max: shape.max, last: shape.last, hours: shape.hours }, { min: 10, max: 20, last: 15, hours: 3 });
+    const [first, middle, last] = steps(shape.path);
+    assert.deepEqual(first, ['M', 0, sparkline.SPARKLINE_HEIGHT - 3]);
+    assert.deepEqual(middle, ['L', sparkline.SPARKLINE_WIDTH / 2, 3]);
+    assert.deepEqual(last, ['L', sparkline.SPARKLINE_WIDTH, sparkline.SPARKLINE_HEIGHT / 2]);
+  });
+
+  test('an hour without readings breaks the line; a lone hour is a dot', () => {
+    const shape = sparkline.sparklineShape([1, 2, null, 3, null, null, 2]);
+    assert.deepEqual(steps(shape.path).map((step) => step[0]), ['M', 'L', 'M', 'h', 'M', 'h']);
+    assert.equal(shape.hours, 4);
+    assert.equal(shape.last, 2);
+  });
+
+  test('a steady value is a level line in the middle; nothing to draw is null', () => {
+    const flat = steps(sparkline.sparklineShape([null, 21.5, 21.5]).path);
+    assert.deepEqual(flat.map((step) => step[2]), [sparkline.SPARKLINE_HEIGHT / 2, sparkline.SPARKLINE_HEIGHT / 2]);
+    assert.deepEqual(steps(sparkline.sparklineShape([7]).path), [['M', sparkline.SPARKLINE_WIDTH / 2, sparkline.SPARKLINE_HEIGHT / 2], ['h']]);
+    assert.equal(sparkline.sparklineShape([]), null);
+    assert.equal(sparkline.sparklineShape([null, null]), null);
+    assert.equal(sparkline.sparklineShape([Number.NaN, 'x', undefined]), null, 'not numbers: nothing');
   });
 });

@@ -2,7 +2,8 @@
 // filter, kept current by the live events (live.ts): each device's latest reading and status are
 // applied to its row as they come. The whole list is fetched again when the feed (re)connects or
 // reports a gap, every minute while it is live (devices added or removed), and every few seconds
-// while it is not.
+// while it is not. Each row has a sparkline of the device's temperature over the last 24 hours
+// (hourly means of GET /api/v1/fleet/series, fetched with the list but at most once a minute).
 //
 // Built for 1,000 devices and more:
 //   - each device's row is built once and kept (by id); a refresh only rewrites the cells whose
@@ -29,10 +30,14 @@ import {
 import { formatAge, formatHumidity, formatTemperature, summariseCertificate } from '../format';
 import { followLive } from '../live';
 import { generalMessage } from '../messages';
-import type { Device, DeviceList } from '../types';
+import { sparklineShape, sparklineSvg } from '../sparkline';
+import type { Device, DeviceList, FleetSeries } from '../types';
 
 export const FLEET_REFRESH_MS = 5000; // while the live feed is not connected
 export const FLEET_REFRESH_LIVE_MS = 60_000;
+// The sparklines' hourly means change slowly: fetched with the list, but not more often than this.
+const TREND_REFRESH_MS = 60_000;
+const TREND_HOURS = 24;
 // Live events arriving together re-sort the table once.
 const REORDER_DELAY_MS = 250;
 // Rows rendered above and below the visible ones, so a quick scroll does not show the spacer.
@@ -44,7 +49,7 @@ const DEFAULT_ROW_HEIGHT = 36;
 const view: { filter: string; order: SortOrder } = { filter: '', order: { key: 'id', descending: false } };
 
 interface Column {
-  key: SortKey;
+  key: SortKey | 'trend'; // the trend (sparkline) column is not sortable
   title: string;
   numeric?: boolean;
 }
@@ -53,6 +58,7 @@ const COLUMNS: Column[] = [
   { key: 'id', title: 'Device' },
   { key: 'state', title: 'State' },
   { key: 'temperature', title: 'Temperature', numeric: true },
+  { key: 'trend', title: `Last ${TREND_HOURS} h` },
   { key: 'humidity', title: 'Humidity', numeric: true },
   { key: 'age', title: 'Last reading' },
   { key: 'firmware', title: 'Firmware' },
@@ -64,6 +70,8 @@ interface RowView {
   link: HTMLAnchorElement;
   state: HTMLSpanElement;
   temperature: HTMLTableCellElement;
+  trend: HTMLTableCellElement;
+  trendKey: string; // the means the trend cell shows, as JSON: redrawn only when they change
   humidity: HTMLTableCellElement;
   age: HTMLTableCellElement;
   firmware: HTMLTableCellElement;
@@ -82,14 +90,32 @@ function buildRow(id: string): RowView {
   const link = h('a', { href: deviceHash(id) }, id);
   const state = h('span', { class: 'badge' });
   const temperature = h('td', { class: 'num' });
+  const trend = h('td', { class: 'trend' }, '–');
   const humidity = h('td', { class: 'num' });
   const age = h('td', {});
   const firmware = h('td', {});
   const certificate = h('span', {});
   const tr = h('tr', { 'data-device': id },
-    h('th', { scope: 'row' }, link), h('td', {}, state), temperature, humidity, age, firmware,
+    h('th', { scope: 'row' }, link), h('td', {}, state), temperature, trend, humidity, age, firmware,
     h('td', {}, certificate));
-  return { tr, link, state, temperature, humidity, age, firmware, certificate };
+  return { tr, link, state, temperature, trend, trendKey: '', humidity, age, firmware, certificate };
+}
+
+// Draws the device's hourly means (none: a dash), unless the cell already shows them.
+function fillTrend(row: RowView, means: (number | null)[] | undefined): void {
+  const key = means ? JSON.stringify(means) : '';
+  if (key === row.trendKey) return;
+  row.trendKey = key;
+  const shape = means ? sparklineShape(means) : null;
+  if (!shape) {
+    row.trend.replaceChildren('–');
+    return;
+  }
+  const label =
+    `Temperature, last ${TREND_HOURS} hours (${shape.hours} with readings): ` +
+    `${formatTemperature(shape.min)} to ${formatTemperature(shape.max)}, latest ${formatTemperature(shape.last)}`;
+  row.trend.replaceChildren(sparklineSvg(shape, label));
+  setTitle(row.trend, label);
 }
 
 function fillRow(row: RowView, device: Device, nowMs: number): void {
@@ -112,6 +138,8 @@ export function fleetPage(context: AppContext): Page {
   const rows = new Map<string, RowView>();
   const deviceById = new Map<string, Device>();
   const models = new Map<string, FleetRow>();
+  let trends = new Map<string, (number | null)[]>();
+  let trendsAt = 0; // when the sparklines were last fetched (Date.now()); 0: never
   let shownIds: string[] = [];
   let loaded = false;
   let updatedAt = 0;
@@ -133,9 +161,14 @@ export function fleetPage(context: AppContext): Page {
   const headers = new Map<SortKey, HTMLTableCellElement>();
   const headRow = h('tr', {});
   for (const column of COLUMNS) {
-    const button = h('button', { type: 'button', class: 'sort', onclick: () => sortBy(column.key) }, column.title);
-    const th = h('th', { scope: 'col', 'data-key': column.key, class: column.numeric ? 'num' : null }, button);
-    headers.set(column.key, th);
+    const key = column.key;
+    if (key === 'trend') {
+      headRow.append(h('th', { scope: 'col', 'data-key': key, class: 'plain' }, column.title));
+      continue;
+    }
+    const button = h('button', { type: 'button', class: 'sort', onclick: () => sortBy(key) }, column.title);
+    const th = h('th', { scope: 'col', 'data-key': key, class: column.numeric ? 'num' : null }, button);
+    headers.set(key, th);
     headRow.append(th);
   }
   const tbody = h('tbody', {});
@@ -243,6 +276,7 @@ export function fleetPage(context: AppContext): Page {
         rows.set(device.id, row);
       }
       fillRow(row, device, now);
+      fillTrend(row, trends.get(device.id));
       deviceById.set(device.id, device);
       models.set(device.id, fleetRow(device));
     }
@@ -291,6 +325,21 @@ export function fleetPage(context: AppContext): Page {
     setClass(status, failure ? 'status error' : 'status');
   }
 
+  // The sparklines, when they are older than TREND_REFRESH_MS. They are secondary: a failure
+  // leaves the ones shown and is tried again with the next refresh of the list.
+  async function refreshTrends(): Promise<void> {
+    if (Date.now() - trendsAt < TREND_REFRESH_MS) return;
+    trendsAt = Date.now();
+    try {
+      const answer = await api<FleetSeries>('GET', `/api/v1/fleet/series?quantity=temperature&hours=${TREND_HOURS}`);
+      if (disposed || !Array.isArray(answer?.devices)) return;
+      trends = new Map(answer.devices.map((device) => [device.id, device.mean]));
+      for (const [id, row] of rows) fillTrend(row, trends.get(id));
+    } catch {
+      trendsAt = 0;
+    }
+  }
+
   // One list request at a time: asked for while one is on its way, it runs once more after it.
   async function refresh(): Promise<void> {
     if (fetching) {
@@ -299,6 +348,7 @@ export function fleetPage(context: AppContext): Page {
     }
     fetching = true;
     window.clearTimeout(timer);
+    void refreshTrends();
     try {
       const answer = await api<DeviceList>('GET', '/api/v1/devices');
       if (disposed) return;
