@@ -7,30 +7,14 @@
 #include <variant>
 
 #include "fleet_answers.hpp"
-#include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/gateway/series_request.hpp"
+#include "route_checks.hpp"
 
 namespace kelvin::gateway {
 namespace {
 
 using Sources = std::shared_ptr<const FleetSources>;
-
-// The {id} of the path if it is a device id, else the 400 answer.
-std::variant<std::string, http::Response> device_id_of(const http::Request& request) {
-  const std::string id(request.param("id"));
-  if (auto valid = validate_device_id(id); !valid) {
-    return http::error_response(400, "invalid_device_id", valid.error().message);
-  }
-  return id;
-}
-
-// Routes without parameters refuse any: a client that sends one expects it to mean something.
-std::optional<http::Response> refuse_parameters(const http::Request& request) {
-  auto parameters = read_query_parameters(request.query, {});
-  if (auto* refused = std::get_if<http::Response>(&parameters)) return std::move(*refused);
-  return std::nullopt;
-}
 
 void list_devices(const Sources& sources, http::Request request, http::Responder respond) {
   if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));

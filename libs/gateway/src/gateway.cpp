@@ -254,6 +254,19 @@ Result<void> Gateway::start_http() {
                                                   },
                                               .now_ms = system_now_ms,
                                           },
+                                      .device_actions =
+                                          DeviceActionSources{
+                                              .run_blocking = post_to(*api_reads_),
+                                              .pki_dir = settings_.pki_dir,
+                                              .ca_passphrase = settings_.ca_passphrase,
+                                              .open_store =
+                                                  [this] {
+                                                    return store::Store::open(store_path(settings_.state_dir),
+                                                                              settings_.store);
+                                                  },
+                                              .accounts = *accounts_,
+                                              .now_ms = system_now_ms,
+                                          },
                                       .live = *live_feed_,
                                       .web_root = settings_.http.web_root,
                                   });

@@ -1,6 +1,6 @@
 // The fleet's read routes (GET /api/v1/devices, /devices/{id}, /devices/{id}/series,
-// /gateway/status) through a Router, with a real store and a real PKI in a temp dir, the real
-// BlockingWork, and fake RouteGuards: one that admits with a fixed principal, one that refuses.
+// /fleet/series, /gateway/status) through a Router, with a real store and a real PKI in a temp dir,
+// the real BlockingWork, and fake RouteGuards (fake_guards.hpp).
 
 #include "kelvin/gateway/fleet_routes.hpp"
 
@@ -22,6 +22,7 @@
 #include "kelvin/http/target.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/store/store.hpp"
+#include "fake_guards.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -34,30 +35,8 @@ constexpr std::int64_t kNowMs = kNow * 1000LL;
 constexpr std::int64_t kT0 = kNowMs - 2 * 3'600'000;  // 06:00:00Z, readings start here
 constexpr std::int64_t kMinute = 60'000;
 
-// Admits every request as one viewer, and remembers the minimum role of each route it guards.
-class AdmittingGuard final : public RouteGuard {
- public:
-  http::Handler user(Role minimum, UserHandler handler) const override {
-    minimums.push_back(minimum);
-    return [handler = std::move(handler)](http::Request request, http::Responder respond) {
-      handler(Principal{"vera", Role::viewer, "session-1"}, std::move(request), std::move(respond));
-    };
-  }
-  mutable std::vector<Role> minimums;
-};
-
-// Refuses every request, as the real guard does without a session; keeps the handler and never
-// calls it.
-class RefusingGuard final : public RouteGuard {
- public:
-  http::Handler user(Role, UserHandler handler) const override {
-    handlers.push_back(std::move(handler));
-    return [](http::Request, http::Responder respond) {
-      respond(http::error_response(401, "not_signed_in", "the fake guard refuses"));
-    };
-  }
-  mutable std::vector<UserHandler> handlers;
-};
+using fakes::AdmittingGuard;
+using fakes::RefusingGuard;
 
 proto::Reading reading(std::uint64_t seq, std::int64_t ts_ms, double temperature, std::optional<double> humidity) {
   proto::Reading r;

@@ -59,6 +59,8 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/devices/{id}", {K::role, Role::viewer}},
       {"GET /api/v1/devices/{id}/series", {K::role, Role::viewer}},
       {"GET /api/v1/fleet/series", {K::role, Role::viewer}},
+      {"POST /api/v1/devices/{id}/revoke", {K::role, Role::operator_}},
+      {"DELETE /api/v1/devices/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
       {"GET /api/v1/events", {K::role, Role::viewer}},
   };
@@ -110,6 +112,16 @@ class RouteAccess : public ::testing::Test {
                                                           .pki_dir = dir_ / "pki",
                                                           .gateway_status = [] { return std::string("{}"); },
                                                           .now_ms = system_now_ms},
+                                    .device_actions =
+                                        DeviceActionSources{.run_blocking = post,
+                                                            .pki_dir = dir_ / "pki",
+                                                            .ca_passphrase = std::nullopt,
+                                                            .open_store =
+                                                                [this] {
+                                                                  return store::Store::open(dir_ / "telemetry.db");
+                                                                },
+                                                            .accounts = *accounts_,
+                                                            .now_ms = system_now_ms},
                                     .live = live_,
                                     .web_root = {},  // the dashboard's files are public: not walked here
                                 });

@@ -6,6 +6,7 @@
 
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
+#include "kelvin/gateway/device_routes.hpp"
 #include "kelvin/gateway/fleet_routes.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
@@ -21,6 +22,7 @@ struct GatewayRouteServices {
   const SessionGuard& guard;         // who may call the user routes
   BlockingExecutor password_checks;  // where Argon2id runs (a BlockingWork of its own)
   FleetSources fleet;                // the fleet's read routes
+  DeviceActionSources device_actions;  // operators revoking and removing devices
   LiveFeed& live;                    // GET /api/v1/events
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.
