@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   user_remove: 'User removed',
   user_role: 'Role changed',
   setting: 'Setting changed',
+  device_revoke: 'Device revoked',
+  device_remove: 'Device removed',
 };
 
 export const AUDIT_RESULTS: Record<string, string> = {

@@ -118,3 +118,26 @@ export function passwordChangeMessage(error: unknown): string {
       return generalMessage(error);
   }
 }
+
+export type DeviceAction = 'revoke' | 'remove';
+
+// A refused revocation or removal on a device's page (docs/api.md), said in place.
+export function deviceActionMessage(action: DeviceAction, error: unknown, id: string): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  switch (error.code) {
+    case 'nothing_to_revoke':
+      return `${id}'s certificates are revoked or expired already: there is nothing to revoke.`;
+    case 'device_not_found':
+      return action === 'revoke'
+        ? `${id} has no certificate: there is nothing to revoke.`
+        : `${id} is removed already, or was never known to this gateway.`;
+    case 'ca_key_unavailable':
+      return `The gateway cannot sign with the CA key: it is encrypted and the gateway was not given its passphrase. Run kelvinctl device ${action} ${id} on the gateway's host.`;
+    case 'device_action_failed':
+      return 'The gateway could not change its certificate authority or store; its log says why. Trying again finishes what was begun.';
+    case 'forbidden':
+      return 'Your role does not allow this any more: it needs the operator role.';
+    default:
+      return generalMessage(error);
+  }
+}

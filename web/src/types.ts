@@ -98,6 +98,23 @@ export interface FleetSeries {
   devices: { id: string; mean: (number | null)[] }[];
 }
 
+// POST /api/v1/devices/{id}/revoke and DELETE /api/v1/devices/{id}.
+export interface RevokedCertificate {
+  serial: string;
+  expires: string;
+  expires_ms: number;
+}
+
+export interface DeviceRevocation {
+  device: string;
+  revoked: RevokedCertificate[];
+}
+
+export interface DeviceRemoval extends DeviceRevocation {
+  registration_removed: boolean;
+  readings_kept: number;
+}
+
 export interface TotpEnrolment {
   secret: string;
   uri: string;

@@ -45,13 +45,14 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
   let browser;
   let page;
   let sensor1;
+  let sensor2;
   const pageErrors = [];
   const cspMessages = [];
 
   before(async () => {
     install = await Installation.create();
     sensor1 = install.issueDevice('sensor-01');
-    install.issueDevice('sensor-02');
+    sensor2 = install.issueDevice('sensor-02');
     await install.startGateway();
     // Half an hour of sensor-01, a reading a minute; sensor-02 has a certificate and nothing else.
     const now = Date.now();
@@ -264,6 +265,55 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     await page.waitForFunction(() => /Readings stored33/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
     await page.click('a.back');
     await page.waitForSelector('tr[data-device=sensor-01]');
+  });
+
+  step('an operator revokes a device, then removes it; the gateway refuses its certificate', async () => {
+    // sensor-02 sends a reading first: a device with data stays listed when it is removed (one that
+    // only ever had a certificate is gone once it is revoked).
+    assert.equal((await install.postReadings(sensor2, [{ seq: 1, ts: Date.now(), temperature: 19.5, humidity: 48 }])).seq, 1);
+    await page.click('a[href="#/devices/sensor-02"]');
+    await page.waitForSelector('[data-testid=device-actions]');
+    await page.waitForFunction(() => /Certificatevalid/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
+
+    // Cancel first: nothing happens.
+    await page.click('[data-testid=device-revoke]');
+    await page.click('.confirm button.secondary');
+    assert.equal(await page.isVisible('[data-testid=device-revoke]'), true);
+
+    await page.click('[data-testid=device-revoke]');
+    await page.click('.confirm button.danger');
+    const message = page.locator('[data-testid=device-action-message]');
+    await page.waitForFunction(() => /^Revoked sensor-02's certificate \(serial [0-9A-F]+\)/.test(
+      document.querySelector('[data-testid=device-action-message]')?.textContent ?? ''));
+    assert.equal(await message.getAttribute('class'), 'message success');
+    await page.waitForFunction(() => /Certificaterevoked/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
+    // The gateway refuses the certificate in the TLS handshake once it has loaded the new CRL (a
+    // public route, so nothing is stored while it still takes it).
+    const deadline = Date.now() + 10_000;
+    let refused = false;
+    while (!refused && Date.now() < deadline) {
+      refused = await install.request('GET', '/api/v1/health', { device: sensor2 }).then(() => false, () => true);
+      if (!refused) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(refused, 'the gateway still takes the revoked certificate of sensor-02 after 10 s');
+
+    // Revoking again is refused with the reason, in place.
+    await page.click('[data-testid=device-revoke]');
+    await page.click('.confirm button.danger');
+    await page.waitForFunction(() => document.querySelector('[data-testid=device-action-message]')?.className === 'message error');
+    assert.equal(await message.textContent(), "sensor-02's certificates are revoked or expired already: there is nothing to revoke.");
+
+    await page.click('[data-testid=device-remove]');
+    await page.click('.confirm button.danger');
+    await page.waitForFunction(() => document.querySelector('[data-testid=device-action-message]')?.textContent ===
+      'Removed sensor-02: kept its 1 stored reading.');
+    await screenshot(page, 'device-removed');
+    await page.click('a.back');
+    await page.waitForSelector('tr[data-device=sensor-02]');
+    assert.equal(await page.textContent('tr[data-device=sensor-02] .cert'), 'revoked');
+    const audited = await page.evaluate(async () =>
+      (await (await fetch('/api/v1/audit?before=end&limit=3')).json()).entries.map((e) => `${e.actor} ${e.action} ${e.target} ${e.result}`));
+    assert.deepEqual(audited, ['admin device_remove sensor-02 ok', 'admin device_revoke sensor-02 denied', 'admin device_revoke sensor-02 ok']);
   });
 
   // What keeps it fast is asserted (only a window of rows is in the document); the times are

@@ -193,6 +193,12 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await screenshot(viewer, 'viewer-refused-audit');
     await viewer.click('main a[href="#/fleet"]');
     await viewer.waitForSelector('tr[data-device=sensor-01]');
+    // A device's page offers a viewer nothing to change.
+    await viewer.click('a[href="#/devices/sensor-01"]');
+    await viewer.waitForSelector('[data-testid=device-facts] dt');
+    assert.equal(await viewer.locator('[data-testid=device-actions]').count(), 0);
+    await viewer.click('a.back');
+    await viewer.waitForSelector('tr[data-device=sensor-01]');
     await viewer.click('.app-nav a[href="#/gateway"]');
     await viewer.waitForSelector('[data-stat=connected]');
     assert.equal(await viewer.textContent('[data-stat=connected] .value'), 'connected');

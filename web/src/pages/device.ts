@@ -1,5 +1,6 @@
 // One device: its facts (GET /api/v1/devices/{id}), its temperature and humidity over 1 h to a year
-// (GET /api/v1/devices/{id}/series), and a live tail of its newest readings (live.ts). A live
+// (GET /api/v1/devices/{id}/series), a live tail of its newest readings (live.ts), and for
+// operators revoking or removing it (device_actions.ts). A live
 // reading adds to the tail at once and has the facts and charts fetched again shortly after (the
 // store computes the buckets); without live events, they are fetched every few seconds.
 
@@ -18,6 +19,7 @@ import {
 import { followLive } from '../live';
 import { generalMessage } from '../messages';
 import type { Device, LiveReading, Quantity, Series } from '../types';
+import { deviceActions } from './device_actions';
 
 export const DEVICE_REFRESH_MS = 10_000; // while the live feed is not connected
 export const DEVICE_REFRESH_LIVE_MS = 60_000;
@@ -77,6 +79,8 @@ export function devicePage(context: AppContext): Page {
       { title: 'Humidity', color: '#0369a1', band: 'rgba(3, 105, 161, 0.18)', decimals: 0 }, 'chart-humidity'),
   };
 
+  const actions = deviceActions(context, id, () => void refresh());
+
   replace(context.main,
     h('section', { class: 'device-page' },
       h('p', {}, h('a', { href: '#/fleet', class: 'back' }, '← Fleet')),
@@ -88,6 +92,7 @@ export function devicePage(context: AppContext): Page {
       h('div', { class: 'charts' }, charts.temperature.element, charts.humidity.element),
       h('div', { class: 'toolbar' }, h('h2', {}, 'Live tail'), liveState),
       tail,
+      actions?.element,
     ));
 
   function choose(key: string): void {
