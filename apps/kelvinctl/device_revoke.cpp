@@ -10,6 +10,7 @@
 #include "gateway_stats.hpp"
 #include "kelvin/core/time_arguments.hpp"
 #include "kelvin/fleet/device_removal.hpp"
+#include "user_accounts.hpp"
 
 namespace kelvin::ctl {
 namespace {
@@ -32,6 +33,21 @@ void report_revoked(const std::vector<pki::IssuedCertificate>& revoked, const pk
   }
 }
 
+// Writes the change to the audit log, where the dashboard's revocations and removals are too. An
+// installation whose gateway never started has no accounts database yet: nothing to write to.
+// A failure to write is reported, but the change is done and the command succeeds.
+void audit(const DeviceOptions& options, std::string_view action, const std::string& detail) {
+  auto warn = [](const Error& error) {
+    std::cerr << "kelvinctl: warning: could not write the audit log entry (" << error.message << ")\n";
+  };
+  auto accounts = open_existing_accounts(options.state);
+  if (!accounts) return warn(accounts.error());
+  if (!*accounts) return;
+  if (auto written = (*accounts)->audit(kelvinctl_actor(), action, options.device_id, "ok", detail); !written) {
+    warn(written.error());
+  }
+}
+
 }  // namespace
 
 int run_device_revoke(const DeviceOptions& options) {
@@ -47,6 +63,7 @@ int run_device_revoke(const DeviceOptions& options) {
     return report_failure(revoked.error(), pki_dir);
   }
   report_revoked(*revoked, *ca, options);
+  audit(options, "device_revoke", fleet::revoked_serials_detail(*revoked));
   return 0;
 }
 
@@ -75,6 +92,10 @@ int run_device_remove(const DeviceOptions& options) {
   }
 
   const auto& stored = removal->stored;
+  const std::uint64_t readings = stored ? stored->readings_stored : 0;
+  audit(options, "device_remove",
+        fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(readings) +
+            (removal->purged ? " stored readings deleted (--purge)" : " stored readings kept"));
   if (!stored) {
     std::cout << "Device " << id << " had no registration or data in the store; nothing more to remove.\n";
   } else if (removal->purged) {

@@ -12,12 +12,14 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "installation.hpp"
+#include "kelvin/accounts/accounts.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/linux_port/agent_config.hpp"
 
@@ -378,6 +380,17 @@ TEST_F(KelvinctlDevice, RevokeDropsTheLiveSessionAndTheDeviceCannotReconnect) {
   EXPECT_EQ(entry(list_json(), "sensor-02")["certificate"]["state"], "revoked");
   EXPECT_THAT(line_starting(ctl({"device", "list"}).out, "sensor-02 "), ::testing::EndsWith(" revoked"));
   expect_one_line_failure(ctl({"device", "revoke", "sensor-02"}), 1, "revoking twice");
+
+  // In the audit log, beside the dashboard's changes (the gateway created the database).
+  auto accounts = kelvin::accounts::Accounts::open(install_.state_dir() / "accounts.db");
+  ASSERT_TRUE(accounts.ok()) << accounts.error().message;
+  auto entries = (*accounts)->audit_entries_before(std::numeric_limits<std::int64_t>::max(), 1);
+  ASSERT_TRUE(entries.ok() && entries->size() == 1u);
+  EXPECT_EQ((*entries)[0].actor, "kelvinctl");
+  EXPECT_EQ((*entries)[0].action, "device_revoke");
+  EXPECT_EQ((*entries)[0].target, "sensor-02");
+  EXPECT_EQ((*entries)[0].result, "ok");
+  EXPECT_THAT((*entries)[0].detail, ::testing::StartsWith("serials "));
 }
 
 TEST_F(KelvinctlDevice, RemovePurgeDeletesThatDevicesDataAndNothingElse) {

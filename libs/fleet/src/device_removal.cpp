@@ -57,4 +57,10 @@ Result<DeviceRemoval> remove_device(pki::CertificateAuthority& ca, store::Store*
   return removal;
 }
 
+std::string revoked_serials_detail(const std::vector<pki::IssuedCertificate>& revoked) {
+  std::string serials;
+  for (const auto& record : revoked) serials += (serials.empty() ? "" : ",") + record.serial;
+  return serials.empty() ? "none usable" : "serials " + serials;
+}
+
 }  // namespace kelvin::fleet

@@ -30,12 +30,6 @@ json certificates_json(const std::vector<pki::IssuedCertificate>& certificates) 
   return out;
 }
 
-std::string serials_of(const std::vector<pki::IssuedCertificate>& certificates) {
-  std::string serials;
-  for (const auto& record : certificates) serials += (serials.empty() ? "" : ",") + record.serial;
-  return serials.empty() ? "none usable" : "serials " + serials;
-}
-
 // A failure of the CA or the store as the client sees it; the details go to the log only.
 http::Response failure_answer(const std::string& device_id, const Error& error) {
   switch (error.code) {
@@ -77,8 +71,8 @@ http::Response revoke_answer(const DeviceActionSources& sources, const std::stri
     audit(sources, actor, "device_revoke", device_id, "denied", revoked.error().message);
     return failure_answer(device_id, revoked.error());
   }
-  audit(sources, actor, "device_revoke", device_id, "ok", serials_of(*revoked));
-  spdlog::info("https: {} revoked device {} ({})", actor.name, device_id, serials_of(*revoked));
+  audit(sources, actor, "device_revoke", device_id, "ok", fleet::revoked_serials_detail(*revoked));
+  spdlog::info("https: {} revoked device {} ({})", actor.name, device_id, fleet::revoked_serials_detail(*revoked));
   return http::json_response(200, json{{"device", device_id}, {"revoked", certificates_json(*revoked)}}.dump());
 }
 
@@ -95,8 +89,8 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::uint64_t kept = removal->stored ? removal->stored->readings_stored : 0;
   audit(sources, actor, "device_remove", device_id, "ok",
-        serials_of(removal->revoked) + "; " + std::to_string(kept) + " stored readings kept");
-  spdlog::info("https: {} removed device {} ({})", actor.name, device_id, serials_of(removal->revoked));
+        fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(kept) + " stored readings kept");
+  spdlog::info("https: {} removed device {} ({})", actor.name, device_id, fleet::revoked_serials_detail(removal->revoked));
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
                                        {"registration_removed", removal->stored && removal->stored->registered_ms != 0},

@@ -7,6 +7,7 @@
 
 #include <ctime>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,5 +40,8 @@ struct DeviceRemoval {
 // revoked: removing again finishes the job).
 Result<DeviceRemoval> remove_device(pki::CertificateAuthority& ca, store::Store* store, std::string_view device_id,
                                     bool purge, std::time_t now);
+
+// The audit log's detail for a revocation: "serials A,B", or "none usable" when nothing was revoked.
+std::string revoked_serials_detail(const std::vector<pki::IssuedCertificate>& revoked);
 
 }  // namespace kelvin::fleet
