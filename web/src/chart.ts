@@ -5,6 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+import { isolatedPoints } from './chart_points';
 import { h, replace } from './dom';
 import type { Series } from './types';
 
@@ -84,6 +85,14 @@ export class TimeChart {
           stroke: this.look.color,
           width: 2,
           value: (_u, v) => (v == null ? '–' : v.toFixed(decimals)),
+          // Every point where uPlot shows them; else the lone ones, which no line would show.
+          points: {
+            filter: (u, seriesIndex, show) => {
+              if (show) return null;
+              const lone = isolatedPoints(u.data[seriesIndex] as (number | null)[]);
+              return lone.length ? lone : null;
+            },
+          },
         },
         { label: 'max', stroke: this.look.band, width: 1, value: (_u, v) => (v == null ? '–' : v.toFixed(decimals)) },
       ],

@@ -274,6 +274,20 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     await page.click('a[href="#/devices/sensor-02"]');
     await page.waitForSelector('[data-testid=device-actions]');
     await page.waitForFunction(() => /Certificatevalid/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
+    // Its one reading is a lone bucket in 24 h: drawn as a dot, with no line to show it.
+    await page.waitForFunction(() => document.querySelectorAll('.chart .u-over').length === 2);
+    await page.waitForFunction(
+      ({ rgb }) => {
+        const canvas = document.querySelector('[data-testid=chart-temperature] canvas');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (Math.abs(data[i] - rgb[0]) < 40 && Math.abs(data[i + 1] - rgb[1]) < 40 && Math.abs(data[i + 2] - rgb[2]) < 40 && data[i + 3] > 200) n++;
+        }
+        return n >= 4;
+      },
+      { rgb: TEMPERATURE_RGB },
+    );
 
     // Cancel first: nothing happens.
     await page.click('[data-testid=device-revoke]');

@@ -1,5 +1,5 @@
 // The dashboard's pure logic (src/fleet_model.ts, src/format.ts, the geometry of
-// src/sparkline.ts; chartData of src/chart.ts is covered by the browser test): sorting, filtering and formatting, and how long sorting and
+// src/sparkline.ts, the chart's lone points of src/chart_points.ts; chartData of src/chart.ts is covered by the browser test): sorting, filtering and formatting, and how long sorting and
 // filtering 10,000 devices takes (printed). The TypeScript is bundled with esbuild for Node.
 
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { webDir } from './support/installation.mjs';
 let model;
 let format;
 let sparkline;
+let chartPoints;
 let tmp;
 
 before(async () => {
@@ -35,6 +36,7 @@ before(async () => {
   model = await load('fleet_model');
   format = await load('format');
   sparkline = await load('sparkline');
+  chartPoints = await load('chart_points');
 });
 
 after(async () => {
@@ -195,5 +197,15 @@ describe('sparkline', () => {
     assert.equal(sparkline.sparklineShape([]), null);
     assert.equal(sparkline.sparklineShape([null, null]), null);
     assert.equal(sparkline.sparklineShape([Number.NaN, 'x', undefined]), null, 'not numbers: nothing');
+  });
+});
+
+describe('chart points', () => {
+  test('a value with no neighbour is drawn as a dot; one on a line is not', () => {
+    assert.deepEqual(chartPoints.isolatedPoints([null, 20, null, 21, 22, null, undefined, 23]), [1, 7]);
+    assert.deepEqual(chartPoints.isolatedPoints([5]), [0]);
+    assert.deepEqual(chartPoints.isolatedPoints([5, 6]), []);
+    assert.deepEqual(chartPoints.isolatedPoints([null, null]), []);
+    assert.deepEqual(chartPoints.isolatedPoints([]), []);
   });
 });
