@@ -108,6 +108,10 @@ http::Handler operator_route(const RouteGuard& guard, const Sources& sources, Ac
     auto id = device_id_of(request);
     if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
     if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+    // Nothing in a body would be read (no purge, say): better refused than silently ignored.
+    if (!request.body.empty()) {
+      return respond(http::error_response(400, "invalid_request", "this route takes no request body"));
+    }
     answer_blocking(sources->run_blocking, std::move(respond),
                     [sources, action, id = std::get<std::string>(std::move(id)),
                      actor = accounts::Actor{principal.user, request.peer_address}] {

@@ -28,13 +28,15 @@ using nlohmann::json;
 constexpr std::time_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 constexpr std::int64_t kNowMs = kNow * 1000LL;
 
-http::Response call(const http::Router& router, const std::string& method, const std::string& target) {
+http::Response call(const http::Router& router, const std::string& method, const std::string& target,
+                    const std::string& body = "") {
   auto parsed = http::parse_target(target);
   EXPECT_TRUE(parsed.ok()) << target;
   http::Request request;
   request.method = method;
   request.target = target;
   request.peer_address = "192.0.2.7";
+  request.body = body;
   if (parsed) {
     request.path = parsed->path;
     request.segments = parsed->segments;
@@ -270,6 +272,9 @@ TEST_F(DeviceRoutesTest, BadRequestsAreRefusedBeforeAnyWork) {
     EXPECT_EQ(response.status, 400) << target << ": " << response.body;
     EXPECT_EQ(error_code(response), code) << target;
   }
+  auto with_body = call(routes(), "DELETE", "/api/v1/devices/alpha", R"({"purge":true})");
+  EXPECT_EQ(with_body.status, 400) << with_body.body;
+  EXPECT_EQ(error_code(with_body), "invalid_request");
   EXPECT_EQ(jobs_, 0);
   EXPECT_EQ(certificate_states("alpha"), std::vector<std::string>{"valid"});
   EXPECT_TRUE(audit().empty());
