@@ -308,10 +308,32 @@ TEST_F(HttpsServer, UnknownPathIs404AndWrongMethodIs405WithAllowBothWithSecurity
   const CommandResult wrong = curl({"-D", "-", "-X", "POST", url("/api/v1/health")});
   ASSERT_EQ(wrong.exit_code, 0) << describe(wrong);
   EXPECT_THAT(wrong.out, HasSubstr("HTTP/1.1 405 Method Not Allowed\r\n"));
-  EXPECT_THAT(wrong.out, HasSubstr("Allow: GET\r\n"));
+  EXPECT_THAT(wrong.out, HasSubstr("Allow: GET, HEAD\r\n"));
   EXPECT_THAT(wrong.out, HasSubstr(R"("code":"method_not_allowed")"));
   EXPECT_THAT(wrong.out, HasSubstr("Strict-Transport-Security: max-age=31536000\r\n"));
   EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.responses_4xx == 2; }));
+}
+
+TEST_F(HttpsServer, HeadIsAnsweredAsGetWithoutTheBody) {
+  start();
+  const CommandResult get = curl({"-D", "-", url("/api/v1/health")});
+  ASSERT_EQ(get.exit_code, 0) << describe(get);
+  EXPECT_THAT(get.out, HasSubstr("Content-Length: 15\r\n"));
+  // curl -I sends HEAD and reads no body; the raw exchange shows that none came.
+  const CommandResult head = curl({"-I", url("/api/v1/health")});
+  ASSERT_EQ(head.exit_code, 0) << describe(head);
+  EXPECT_THAT(head.out, HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(head.out, HasSubstr("Content-Length: 15\r\n"));
+  EXPECT_THAT(head.out, HasSubstr("Content-Type: application/json\r\n"));
+  const CommandResult raw = raw_exchange("HEAD /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n" +
+                                         health_request("close"));
+  EXPECT_EQ(count_of(raw.out, "HTTP/1.1 200 OK\r\n"), 2u) << describe(raw);
+  EXPECT_EQ(count_of(raw.out, R"({"status":"ok"})"), 1u) << "the HEAD answer carried a body: " << raw.out;
+  // A stream's HEAD is its head alone: no stream is opened.
+  const CommandResult stream_head = curl({"-I", url("/stream")});
+  ASSERT_EQ(stream_head.exit_code, 0) << describe(stream_head);
+  EXPECT_THAT(stream_head.out, HasSubstr("Content-Type: text/event-stream\r\n"));
+  EXPECT_EQ(counters().streams_opened, 0u);
 }
 
 TEST_F(HttpsServer, KeepAliveServesSeveralRequestsOnOneConnection) {

@@ -88,6 +88,8 @@ void Router::handle(Request request, Responder responder) const {
     responder(error_response(404, "not_found", "no such resource: " + request.path));
     return;
   }
+  // The server answers HEAD wherever GET is routed (server.cpp).
+  if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allowed.push_back("HEAD");
   std::sort(allowed.begin(), allowed.end());
   std::string allow;
   for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;

@@ -328,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_request() {
     state_ = State::reading;
     parser_.emplace();
+    head_only_ = false;  // refusals before dispatch_request send their body (and close)
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(options().max_body_bytes);
@@ -399,10 +400,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void dispatch_request(bhttp::request<bhttp::string_body> message) {
     keep_alive_ = message.keep_alive();
+    // HEAD is GET without the body (RFC 9110, 9.3.2): routed and answered as GET, and only the head
+    // of the answer is sent (write_response, on_stream_start). Handlers never see HEAD.
+    head_only_ = message.method() == bhttp::verb::head;
     auto target = parse_target(message.target());
     if (!target) return refuse(400, "bad_request", target.error().message);
     Request request;
-    request.method = std::string(message.method_string());
+    request.method = head_only_ ? "GET" : std::string(message.method_string());
     request.target = std::string(message.target());
     request.path = std::move(target->path);
     request.segments = std::move(target->segments);
@@ -454,6 +458,12 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(!close_after_write_);
     response_.body() = std::move(response.body);
     response_.prepare_payload();
+    if (head_only_) {
+      // The GET answer's Content-Length, without its body.
+      const auto length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
     count_status(response.status);
     state_ = State::writing;
     tcp().expires_after(options().request_timeout);
@@ -488,6 +498,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     self_while_handling_.reset();
+    if (head_only_) {
+      // A HEAD of a stream: its head alone, and no stream.
+      channel->mark_closed();
+      head.body.clear();
+      return write_response(std::move(head), true);
+    }
     channel_ = std::move(channel);
     ++server_.streams_opened;
     ++server_.streams_active;
@@ -601,6 +617,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_stream_ = false;
   State state_ = State::handshaking;
   bool keep_alive_ = false;
+  bool head_only_ = false;  // the request being answered is a HEAD
   bool close_after_write_ = false;
   std::shared_ptr<Session> self_while_handling_;
 };

@@ -31,7 +31,8 @@ class Router {
   // Answers through the matching route's handler with request.path_params filled in; 404
   // "not_found" when no pattern matches the path (a GET goes to the fallback_get handler instead,
   // when there is one), 405 "method_not_allowed" with an Allow header (the methods of every
-  // matching pattern) when patterns match but not with this method.
+  // matching pattern, and HEAD with GET: the server answers HEAD as GET) when patterns match but
+  // not with this method.
   // Exceptions from the handler propagate (the server catches them).
   void handle(Request request, Responder responder) const;
 
