@@ -59,8 +59,17 @@ using namespace std::chrono_literals;
 // A TCP connection to 127.0.0.1:port that never speaks TLS; closed on destruction.
 class RawConnection {
  public:
-  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // Connects to 127.0.0.1:`port` from the loopback address `from` (any of 127.0.0.0/8 is this
+  // host: distinct ones play distinct clients).
+  explicit RawConnection(int port, const char* from = "127.0.0.1") : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     if (fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, from, &source.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd_);
+      throw std::runtime_error(std::string("cannot bind to ") + from);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -593,8 +602,9 @@ TEST_F(HttpsServer, FiveHundredIdleConnectionsDoNotKeepAClientWaitingAndAreDropp
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
   };
   const auto alone = timed_curl();
+  // From two addresses: one alone may hold at most max_connections_per_address (256).
   std::vector<std::unique_ptr<RawConnection>> idle;
-  for (int i = 0; i < 500; ++i) idle.push_back(std::make_unique<RawConnection>(port()));
+  for (int i = 0; i < 500; ++i) idle.push_back(std::make_unique<RawConnection>(port(), i % 2 ? "127.0.0.2" : "127.0.0.3"));
   ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_accepted == 1 + 500; }))
       << counters().connections_accepted;
   const auto beside_idle = timed_curl();
@@ -641,6 +651,27 @@ TEST_F(HttpsServer, ConnectionsPastTheCapAreClosedAtOnceAndCounted) {
   held.pop_back();
   ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 2; }));
   EXPECT_EQ(curl({url("/api/v1/health")}).out, R"({"status":"ok"})");
+}
+
+TEST_F(HttpsServer, OneAddressCannotTakeEveryPlace) {
+  ServerOptions o = options();
+  o.max_connections_per_address = 3;
+  o.handshake_timeout = 60s;  // the held connections never handshake; they must outlast the test
+  start(o);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(port(), "127.0.0.2"));
+  ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 3; }));
+  RawConnection fourth(port(), "127.0.0.2");
+  EXPECT_TRUE(fourth.closed_by_server(5s));
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.connections_refused_per_address == 1; }));
+  EXPECT_EQ(counters().connections_refused, 1u);
+  // Another address is served meanwhile; and the first gets a place again when one of its leaves.
+  EXPECT_EQ(curl({url("/api/v1/health")}).out, R"({"status":"ok"})");
+  held.pop_back();
+  ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 2; }));
+  RawConnection again(port(), "127.0.0.2");
+  EXPECT_FALSE(again.closed_by_server(1s)) << "a place freed by the address was not given back to it";
+  EXPECT_EQ(counters().connections_refused, 1u);
 }
 
 // ---- streamed responses (live events) ----------------------------------------------------------

@@ -63,6 +63,7 @@ std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c, c
       {"port", port},
       {"connections_accepted", c.connections_accepted},
       {"connections_refused", c.connections_refused},
+      {"connections_refused_per_address", c.connections_refused_per_address},
       {"connections_active", c.connections_active},
       {"handshake_failures", c.handshake_failures},
       {"timeouts", c.timeouts},

@@ -51,6 +51,8 @@ HttpSettings read_http(config::TableReader& table) {
   server.idle_timeout =
       std::chrono::milliseconds(table.integer("idle_timeout_ms", server.idle_timeout.count(), 100, 3'600'000));
   server.max_connections = table.integer("max_connections", server.max_connections, 1, 100'000);
+  server.max_connections_per_address =
+      table.integer("max_connections_per_address", server.max_connections_per_address, 1, 100'000);
   server.io_threads = table.integer("io_threads", server.io_threads, 1, 64);
   settings.live.max_subscribers = table.integer("max_live_streams", settings.live.max_subscribers, 1, 10'000);
   // "" serves no dashboard (the API only); a relative path is relative to the config file.

@@ -163,7 +163,8 @@ class Server::Impl {
   bool stopping() const noexcept { return stopping_.load(); }
   // Whether reload_tls() replaced `tls` (a connection's context) since that connection began.
   bool tls_reloaded_since(const std::shared_ptr<ssl::context>& tls) { return current_tls() != tls; }
-  void session_ended(Session* session);
+  // Called by a session's destructor with the address it was accepted from.
+  void session_ended(Session* session, const std::string& peer_address);
   void log(LogLevel level, std::string_view message) const {
     if (!options_.log) return;
     try {
@@ -173,7 +174,7 @@ class Server::Impl {
     }
   }
 
-  std::atomic<std::uint64_t> accepted{0}, refused{0}, handshake_failures{0}, timeouts{0}, requests{0}, responses_2xx{0},
+  std::atomic<std::uint64_t> accepted{0}, refused{0}, refused_per_address{0}, handshake_failures{0}, timeouts{0}, requests{0}, responses_2xx{0},
       responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0}, streams_opened{0},
       streams_active{0}, streams_overflowed{0};
 
@@ -199,6 +200,7 @@ class Server::Impl {
   mutable std::mutex sessions_mutex_;
   std::condition_variable sessions_changed_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::size_t> sessions_per_address_;  // under sessions_mutex_ too
 
   // Declared after everything a Session's destructor touches: the io_context's destruction
   // destroys the sessions its pending handlers still own.
@@ -223,7 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     if (channel_) end_stream();
-    server_.session_ended(this);
+    server_.session_ended(this, peer_address_);
   }
 
   const net::any_io_executor& executor() const { return executor_; }
@@ -657,7 +659,8 @@ void StreamChannel::close() {
 }
 
 Result<void> Server::Impl::open() {
-  if (options_.io_threads < 1 || options_.max_connections < 1 || options_.max_header_bytes < 1) {
+  if (options_.io_threads < 1 || options_.max_connections < 1 || options_.max_connections_per_address < 1 ||
+      options_.max_header_bytes < 1) {
     return make_error(Errc::invalid_argument, "the HTTPS server needs at least one I/O thread and connection");
   }
   auto tls = make_tls_context(options_);
@@ -738,11 +741,15 @@ void Server::Impl::on_accept(const error_code& ec, tcp::socket socket) {
       socket.close(ignored);
       return;
     }
-    if (sessions_.size() >= options_.max_connections) {
+    std::size_t& from_peer = sessions_per_address_[peer];
+    if (sessions_.size() >= options_.max_connections || from_peer >= options_.max_connections_per_address) {
       ++refused;
+      if (from_peer >= options_.max_connections_per_address) ++refused_per_address;
+      if (from_peer == 0) sessions_per_address_.erase(peer);
       socket.close(ignored);
     } else {
       ++accepted;
+      ++from_peer;
       session = std::make_shared<Session>(*this, std::move(socket), current_tls(), std::move(peer));
       sessions_.emplace(session.get(), session);
     }
@@ -764,9 +771,12 @@ Result<void> Server::Impl::reload_tls() {
   return {};
 }
 
-void Server::Impl::session_ended(Session* session) {
+void Server::Impl::session_ended(Session* session, const std::string& peer_address) {
   std::lock_guard lock(sessions_mutex_);
   sessions_.erase(session);
+  if (auto found = sessions_per_address_.find(peer_address); found != sessions_per_address_.end()) {
+    if (--found->second == 0) sessions_per_address_.erase(found);
+  }
   sessions_changed_.notify_all();
 }
 
@@ -784,6 +794,7 @@ ServerCounters Server::Impl::counters() const noexcept {
   ServerCounters c;
   c.connections_accepted = accepted.load();
   c.connections_refused = refused.load();
+  c.connections_refused_per_address = refused_per_address.load();
   {
     std::lock_guard lock(sessions_mutex_);
     c.connections_active = sessions_.size();

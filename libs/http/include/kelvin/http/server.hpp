@@ -5,7 +5,9 @@
 // message.hpp's types only. docs/gateway.md, "HTTPS server", is the user's view of it.
 //
 // Per connection, in order, each step bounded:
-//   accept        past max_connections the connection is closed at once (connections_refused)
+//   accept        past max_connections, or past max_connections_per_address from the client's
+//                 address, the connection is closed at once (connections_refused; the second
+//                 also connections_refused_per_address)
 //   handshake     handshake_timeout; a failure or timeout closes it (handshake_failures, timeouts)
 //   request       request_timeout for the header and body together, from the first byte (from
 //                 the handshake for the first request), so a client that trickles bytes is
@@ -55,6 +57,9 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{15'000};  // header + body; also the response's write
   std::chrono::milliseconds idle_timeout{60'000};     // between requests on a kept-alive connection
   std::size_t max_connections = 1024;                 // open at once, any state
+  // Open at once from one client address: one host cannot take every place. Devices behind one
+  // NAT share an address, so it is generous.
+  std::size_t max_connections_per_address = 256;
   int io_threads = 1;
   // stop(): how long requests in flight may take to be answered before connections are cut.
   std::chrono::milliseconds stop_grace{5'000};
@@ -64,7 +69,8 @@ struct ServerOptions {
 // A consistent-enough snapshot (each field read atomically on its own).
 struct ServerCounters {
   std::uint64_t connections_accepted = 0;  // taken on (not counting refused ones)
-  std::uint64_t connections_refused = 0;   // closed at once: max_connections reached
+  std::uint64_t connections_refused = 0;   // closed at once: max_connections reached, or the address's
+  std::uint64_t connections_refused_per_address = 0;  // of those: max_connections_per_address reached
   std::uint64_t connections_active = 0;    // open now
   std::uint64_t handshake_failures = 0;    // TLS handshakes that failed (not timed out)
   std::uint64_t timeouts = 0;              // connections closed by a timeout (handshake, request, write)
