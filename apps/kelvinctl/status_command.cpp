@@ -77,6 +77,10 @@ int run_status(const StateOptions& options) {
     std::cout << "warning: kelvin-gateway seems not to be running (it rewrites this file every second); "
                  "these are its last numbers\n";
   }
+  if (const auto version = s.counters.find("version"); version != s.counters.end() && version->is_string()) {
+    std::cout << "  gateway            kelvin-gateway " << version->get<std::string>() << ", up "
+              << format_age(stats->written_ms - s.integer("started_ms")) << "\n";
+  }
   std::cout << "  broker connection  " << (s.count("connected") == 1 ? "connected" : "NOT connected") << "\n"
             << "  broker restarts    " << s.count("broker_restarts") << "\n"
             << "  readings stored    " << s.count("readings_stored") << "\n"

@@ -64,7 +64,7 @@ function percentiles(status: Bag, prefix: string, label: string): Stat {
 
 // The keys the sections show; the rest are listed under "Other counters".
 const SHOWN = new Set([
-  'time_ms', 'connected', 'broker_restarts', 'broker_pid', 'messages', 'readings_accepted', 'readings_stored',
+  'time_ms', 'version', 'started_ms', 'connected', 'broker_restarts', 'broker_pid', 'messages', 'readings_accepted', 'readings_stored',
   'duplicates', 'readings_given_up', 'rejected_total', 'commits', 'commit_failures', 'acks_published',
   'ack_failures', 'status_updates', 'status_rejected', 'status_ignored', 'refused_while_full', 'latency_p50_ms',
   'latency_p99_ms', 'arrival_latency_p50_ms', 'arrival_latency_p99_ms', 'commit_duration_p50_ms',
@@ -77,6 +77,21 @@ export function gatewaySections(status: GatewayStatus, previous: GatewayStatus |
   const p = previous as Bag | null;
   const elapsed = previous ? status.time_ms - previous.time_ms : 0;
   const sections: Section[] = [];
+
+  const started = number(s, 'started_ms');
+  sections.push({
+    id: 'gateway',
+    title: 'Gateway',
+    stats: [
+      { key: 'version', label: 'Version', value: typeof s.version === 'string' ? `kelvin-gateway ${s.version}` : '–' },
+      {
+        key: 'started_ms',
+        label: 'Running since',
+        value: started === null ? '–' : formatLocalDateTime(started),
+        note: started === null ? undefined : `up ${formatDuration(status.time_ms - started)}`,
+      },
+    ],
+  });
 
   const connected = number(s, 'connected') === 1;
   const pid = number(s, 'broker_pid');

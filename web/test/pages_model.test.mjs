@@ -213,7 +213,7 @@ describe('audit log', () => {
 
 // What GET /api/v1/gateway/status answered in a test installation (trimmed), with a rejection.
 const STATUS = {
-  time_ms: T, connected: 1, broker_restarts: 0, broker_pid: 6913, messages: 3, readings_accepted: 31,
+  time_ms: T, version: '0.1.0', started_ms: T - 3 * 3_600_000 - 60_000, connected: 1, broker_restarts: 0, broker_pid: 6913, messages: 3, readings_accepted: 31,
   readings_stored: 31, duplicates: 0, readings_given_up: 0, rejected_total: 3, commits: 2, commit_failures: 0,
   acks_published: 2, ack_failures: 0, status_updates: 1, status_rejected: 0, status_ignored: 0, ignored_topics: 0,
   refused_while_full: 0, latency_p50_ms: 23, latency_p99_ms: 1400, arrival_latency_p50_ms: 20,
@@ -233,7 +233,10 @@ function statOf(sections, key) {
 describe('gateway status', () => {
   test('sections with their values, rejections by reason, most first', () => {
     const sections = m.gatewaySections(STATUS, null);
-    assert.deepEqual(sections.map((s) => s.id), ['broker', 'ingest', 'latency', 'rejected', 'export', 'http', 'other']);
+    assert.deepEqual(sections.map((s) => s.id), ['gateway', 'broker', 'ingest', 'latency', 'rejected', 'export', 'http', 'other']);
+    assert.equal(statOf(sections, 'version').value, 'kelvin-gateway 0.1.0');
+    assert.equal(statOf(sections, 'started_ms').value, m.formatLocalDateTime(T - 3 * 3_600_000 - 60_000));
+    assert.equal(statOf(sections, 'started_ms').note, 'up 3 h');
     assert.deepEqual(statOf(sections, 'connected'), { key: 'connected', label: 'Connection', value: 'connected', level: 'ok' });
     assert.equal(statOf(sections, 'broker_pid').value, 'running, pid 6913');
     assert.equal(statOf(sections, 'readings_stored').value, '31');

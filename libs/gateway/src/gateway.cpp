@@ -112,6 +112,7 @@ Gateway::~Gateway() {
 }
 
 Result<void> Gateway::start() {
+  started_ms_ = system_now_ms();
   if (auto r = files::ensure_private_dir(settings_.state_dir); !r) return r;
   auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
   if (!store) return std::move(store).error();
@@ -616,6 +617,8 @@ std::string Gateway::stats_json() const {
     json += name;
     json += "\":" + std::to_string(value);
   };
+  json += ",\"version\":\"" KELVIN_VERSION "\"";  // digits and dots: nothing to escape
+  field("started_ms", started_ms_);
   field("connected", connected_.load() ? 1 : 0);
   field("broker_restarts", broker_ ? broker_->restarts() : 0);
   field("broker_pid", broker_ ? broker_->broker_pid().value_or(0) : 0);

@@ -177,6 +177,7 @@ class Gateway {
   RateLimitedLog connection_log_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
+  std::int64_t started_ms_ = 0;  // when start() began (Unix ms); set before any thread reads it
   std::thread housekeeping_;
 };
 
