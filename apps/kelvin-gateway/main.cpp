@@ -12,7 +12,8 @@
 #include "kelvin/gateway/gateway_config.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"kelvin-gateway: broker, ingest and store of a kelvin installation"};
+  CLI::App app{"kelvin-gateway " KELVIN_VERSION ": broker, ingest and store of a kelvin installation"};
+  app.set_version_flag("--version", "kelvin-gateway " KELVIN_VERSION);
   std::string config_file = "/etc/kelvin/gateway.toml";
   app.add_option("-c,--config", config_file, "Configuration file (TOML)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
