@@ -6,7 +6,8 @@
 #   make web    the web dashboard: npm ci (when web/package-lock.json changed), type check and bundle
 #               into web/dist (when web/src changed) (docs/dashboard.md); `make build`, `release`,
 #               `test` and `demo` do it too
-#   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling
+#   make bench-ingest  readings/s, latency and CPU of the ingest against the broker's own ceiling, and
+#               of devices posting over HTTPS against the same devices over MQTT (MODES=https: only that)
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
 #   make bench-fleet   1,000 to 10,000 devices with their own TLS connections: CPU, RSS, reconnect storm

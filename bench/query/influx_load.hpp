@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "https_client.hpp"
+#include "common/https_client.hpp"
 #include "kelvin/core/result.hpp"
 #include "kelvin/influx/credentials.hpp"
 
