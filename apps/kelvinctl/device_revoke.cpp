@@ -57,8 +57,8 @@ int run_device_revoke(const DeviceOptions& options) {
   auto revoked = fleet::revoke_device(*ca, options.device_id, std::time(nullptr));
   if (!revoked) {
     if (revoked.error().code == Errc::not_found || revoked.error().code == Errc::conflict) {
-      return report_failure(make_error(Errc::conflict, revoked.error().message +
-                                                           " (kelvinctl pki list shows every certificate)"));
+      return report_failure(
+          make_error(Errc::conflict, revoked.error().message + " (kelvinctl pki list shows every certificate)"));
     }
     return report_failure(revoked.error(), pki_dir);
   }
@@ -81,7 +81,8 @@ int run_device_remove(const DeviceOptions& options) {
     if (removal.error().code == Errc::not_found) {
       return report_failure(make_error(Errc::not_found, removal.error().message + " (store " +
                                                             options.state.store_file().string() + ", PKI " +
-                                                            pki_dir.string() + "); kelvinctl device list --all "
+                                                            pki_dir.string() +
+                                                            "); kelvinctl device list --all "
                                                             "shows the devices"));
     }
     return report_failure(removal.error(), options.state.state_dir);

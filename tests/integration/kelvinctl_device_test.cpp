@@ -524,7 +524,8 @@ TEST_F(KelvinctlDevice, StatusSummarisesTheRunningGatewaysStatistics) {
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_THAT(r.out, HasSubstr("broker connection  connected"));
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("gateway            kelvin-gateway [0-9]+\\.[0-9]+\\.[0-9]+, up [0-9.]+ (s|min)\n")))
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("gateway            kelvin-gateway [0-9]+\\.[0-9]+\\.[0-9]+, up [0-9.]+ (s|min)\n")))
       << r.out;
   EXPECT_THAT(r.out, HasSubstr("readings stored    1\n"));
   EXPECT_THAT(r.out, HasSubstr("rejected           2: malformed_json 1, out_of_range 1\n"));

@@ -15,8 +15,8 @@ Result<std::vector<pki::IssuedCertificate>> revoke_device(pki::CertificateAuthor
   auto revoked = pki::revoke_device_certificates(ca, id, now);
   if (!revoked) return std::move(revoked).error();
   if (revoked->empty()) {
-    return make_error(Errc::conflict, "nothing to revoke for device '" + id +
-                                          "': its certificates are already revoked or expired");
+    return make_error(Errc::conflict,
+                      "nothing to revoke for device '" + id + "': its certificates are already revoked or expired");
   }
   return revoked;
 }

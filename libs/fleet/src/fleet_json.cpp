@@ -141,10 +141,14 @@ std::string fleet_series_json(const store::FleetHoursQuery& query, const std::ve
     }
     devices.push_back({{"id", device.device_id}, {"mean", std::move(means)}});
   }
-  const json out = {{"quantity", quantity.name},       {"unit", quantity.unit},
-                    {"from", format_utc_ms(query.from_ms)}, {"from_ms", query.from_ms},
-                    {"to", format_utc_ms(query.to_ms)},     {"to_ms", query.to_ms},
-                    {"step", format_step(kHourMs)},         {"step_ms", kHourMs},
+  const json out = {{"quantity", quantity.name},
+                    {"unit", quantity.unit},
+                    {"from", format_utc_ms(query.from_ms)},
+                    {"from_ms", query.from_ms},
+                    {"to", format_utc_ms(query.to_ms)},
+                    {"to_ms", query.to_ms},
+                    {"step", format_step(kHourMs)},
+                    {"step_ms", kHourMs},
                     {"devices", std::move(devices)}};
   return dump(out, indent);
 }

@@ -90,7 +90,8 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
   const std::uint64_t kept = removal->stored ? removal->stored->readings_stored : 0;
   audit(sources, actor, "device_remove", device_id, "ok",
         fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(kept) + " stored readings kept");
-  spdlog::info("https: {} removed device {} ({})", actor.name, device_id, fleet::revoked_serials_detail(removal->revoked));
+  spdlog::info("https: {} removed device {} ({})", actor.name, device_id,
+               fleet::revoked_serials_detail(removal->revoked));
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
                                        {"registration_removed", removal->stored && removal->stored->registered_ms != 0},
@@ -103,21 +104,20 @@ using Action = http::Response (*)(const DeviceActionSources&, const std::string&
 // An operator route that checks the id and the (absent) parameters on the I/O thread, then runs
 // `action` through the executor.
 http::Handler operator_route(const RouteGuard& guard, const Sources& sources, Action action) {
-  return guard.user(Role::operator_, [sources, action](Principal principal, http::Request request,
-                                                       http::Responder respond) {
-    auto id = device_id_of(request);
-    if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
-    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-    // Nothing in a body would be read (no purge, say): better refused than silently ignored.
-    if (!request.body.empty()) {
-      return respond(http::error_response(400, "invalid_request", "this route takes no request body"));
-    }
-    answer_blocking(sources->run_blocking, std::move(respond),
-                    [sources, action, id = std::get<std::string>(std::move(id)),
-                     actor = accounts::Actor{principal.user, request.peer_address}] {
-                      return action(*sources, id, actor);
-                    });
-  });
+  return guard.user(
+      Role::operator_, [sources, action](Principal principal, http::Request request, http::Responder respond) {
+        auto id = device_id_of(request);
+        if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+        if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+        // Nothing in a body would be read (no purge, say): better refused than silently ignored.
+        if (!request.body.empty()) {
+          return respond(http::error_response(400, "invalid_request", "this route takes no request body"));
+        }
+        answer_blocking(
+            sources->run_blocking, std::move(respond),
+            [sources, action, id = std::get<std::string>(std::move(id)),
+             actor = accounts::Actor{principal.user, request.peer_address}] { return action(*sources, id, actor); });
+      });
 }
 
 }  // namespace

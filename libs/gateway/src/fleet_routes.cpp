@@ -46,10 +46,9 @@ void show_fleet_series(const Sources& sources, http::Request request, http::Resp
   if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
   auto query = read_fleet_series_request(std::get<QueryParameters>(parameters), sources->now_ms());
   if (auto* refused = std::get_if<http::Response>(&query)) return respond(std::move(*refused));
-  answer_blocking(sources->run_blocking, std::move(respond),
-                  [sources, query = std::get<store::FleetHoursQuery>(query)] {
-                    return fleet_series_answer(*sources, query);
-                  });
+  answer_blocking(
+      sources->run_blocking, std::move(respond),
+      [sources, query = std::get<store::FleetHoursQuery>(query)] { return fleet_series_answer(*sources, query); });
 }
 
 void show_gateway_status(const Sources& sources, http::Request request, http::Responder respond) {

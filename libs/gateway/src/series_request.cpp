@@ -55,7 +55,8 @@ std::variant<proto::Quantity, http::Response> read_quantity(const QueryParameter
   if (!name) return refuse("missing_parameter", "quantity is required: temperature or humidity");
   auto quantity = proto::parse_quantity(*name);
   if (!quantity) {
-    return refuse("invalid_quantity", "quantity '" + std::string(*name) + "' is not known: use temperature or humidity");
+    return refuse("invalid_quantity",
+                  "quantity '" + std::string(*name) + "' is not known: use temperature or humidity");
   }
   return *quantity;
 }
@@ -105,7 +106,7 @@ std::variant<store::Query, http::Response> read_series_request(std::string_view 
 }
 
 std::variant<store::FleetHoursQuery, http::Response> read_fleet_series_request(const QueryParameters& parameters,
-                                                                              std::int64_t now_ms) {
+                                                                               std::int64_t now_ms) {
   constexpr std::int64_t kHourMs = 3'600'000;
   constexpr std::int64_t kMaxHours = store::kMaxFleetHoursSpanMs / kHourMs;
   store::FleetHoursQuery query;

@@ -7,16 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include "fake_guards.hpp"
+#include "route_test_support.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
-#include "kelvin/http/target.hpp"
 #include "kelvin/pki/device_certificates.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
@@ -29,37 +27,12 @@ constexpr std::time_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 constexpr std::int64_t kNowMs = kNow * 1000LL;
 
 http::Response call(const http::Router& router, const std::string& method, const std::string& target,
-                    const std::string& body = "") {
-  auto parsed = http::parse_target(target);
-  EXPECT_TRUE(parsed.ok()) << target;
-  http::Request request;
-  request.method = method;
-  request.target = target;
-  request.peer_address = "192.0.2.7";
-  request.body = body;
-  if (parsed) {
-    request.path = parsed->path;
-    request.segments = parsed->segments;
-    request.query = parsed->query;
-  }
-  auto answer = std::make_shared<std::promise<http::Response>>();
-  auto future = answer->get_future();
-  router.handle(std::move(request),
-                http::Responder([answer](http::Response response) { answer->set_value(std::move(response)); }));
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    ADD_FAILURE() << "no answer to " << method << " " << target;
-    return http::error_response(599, "no_answer", "");
-  }
-  return future.get();
+                    std::string body = "") {
+  return fakes::route_call(router, fakes::route_request(method, target, std::move(body), "192.0.2.7"));
 }
 
-json body_of(const http::Response& response) {
-  auto parsed = json::parse(response.body, nullptr, false);
-  EXPECT_FALSE(parsed.is_discarded()) << response.body;
-  return parsed;
-}
-
-std::string error_code(const http::Response& response) { return body_of(response)["error"]["code"]; }
+using fakes::body_of;
+using fakes::error_code;
 
 class DeviceRoutesTest : public ::testing::Test {
  protected:
@@ -216,8 +189,8 @@ TEST_F(DeviceRoutesTest, RemovingRevokesAndForgetsTheRegistrationButKeepsTheRead
   EXPECT_EQ((*device)->registered_ms, 0) << "no longer registered";
   EXPECT_EQ((*device)->readings_stored, 3u) << "its readings stay";
   EXPECT_EQ(audit().back().action, "device_remove");
-  EXPECT_EQ(audit().back().detail, "serials " + body["revoked"][0]["serial"].get<std::string>() +
-                                       "; 3 stored readings kept");
+  EXPECT_EQ(audit().back().detail,
+            "serials " + body["revoked"][0]["serial"].get<std::string>() + "; 3 stored readings kept");
 
   // Removing it again changes nothing and says so; the data is still there.
   auto again = call(routes(), "DELETE", "/api/v1/devices/alpha");
@@ -251,8 +224,8 @@ class DeviceRoutesWithAnEncryptedCaKeyTest : public DeviceRoutesTest {
 
 TEST_F(DeviceRoutesWithAnEncryptedCaKeyTest, WithoutThePassphraseNothingChanges) {
   const std::string serial = issue("alpha");
-  for (const auto& [method, target] : {std::pair{"POST", "/api/v1/devices/alpha/revoke"},
-                                       std::pair{"DELETE", "/api/v1/devices/alpha"}}) {
+  for (const auto& [method, target] :
+       {std::pair{"POST", "/api/v1/devices/alpha/revoke"}, std::pair{"DELETE", "/api/v1/devices/alpha"}}) {
     auto response = call(routes(), method, target);
     EXPECT_EQ(response.status, 503) << target << ": " << response.body;
     EXPECT_EQ(error_code(response), "ca_key_unavailable") << target;

@@ -1,13 +1,12 @@
 // The fleet's read routes (GET /api/v1/devices, /devices/{id}, /devices/{id}/series,
 // /fleet/series, /gateway/status) through a Router, with a real store and a real PKI in a temp dir,
-// the real BlockingWork, and fake RouteGuards (fake_guards.hpp).
+// the real BlockingWork, and fake RouteGuards (route_test_support.hpp).
 
 #include "kelvin/gateway/fleet_routes.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,13 +15,12 @@
 #include <tuple>
 #include <vector>
 
+#include "route_test_support.hpp"
 #include "kelvin/fleet/device_view.hpp"
 #include "kelvin/fleet/fleet_json.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
-#include "kelvin/http/target.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/store/store.hpp"
-#include "fake_guards.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -36,6 +34,8 @@ constexpr std::int64_t kT0 = kNowMs - 2 * 3'600'000;  // 06:00:00Z, readings sta
 constexpr std::int64_t kMinute = 60'000;
 
 using fakes::AdmittingGuard;
+using fakes::body_of;
+using fakes::error_code;
 using fakes::RefusingGuard;
 
 proto::Reading reading(std::uint64_t seq, std::int64_t ts_ms, double temperature, std::optional<double> humidity) {
@@ -47,41 +47,9 @@ proto::Reading reading(std::uint64_t seq, std::int64_t ts_ms, double temperature
   return r;
 }
 
-http::Request get_request(std::string_view target) {
-  auto parsed = http::parse_target(target);
-  EXPECT_TRUE(parsed.ok()) << target;
-  http::Request request;
-  request.method = "GET";
-  request.target = std::string(target);
-  if (parsed) {
-    request.path = parsed->path;
-    request.segments = parsed->segments;
-    request.query = parsed->query;
-  }
-  return request;
-}
-
-// The response the router gives, from whichever thread answers; a 599 if none comes in time.
+// GET `target`, answered.
 http::Response call(const http::Router& router, std::string_view target) {
-  auto answer = std::make_shared<std::promise<http::Response>>();
-  auto future = answer->get_future();
-  router.handle(get_request(target),
-                http::Responder([answer](http::Response response) { answer->set_value(std::move(response)); }));
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    ADD_FAILURE() << "no answer to " << target;
-    return http::error_response(599, "no_answer", "");
-  }
-  return future.get();
-}
-
-json body_of(const http::Response& response) {
-  auto parsed = json::parse(response.body, nullptr, false);
-  EXPECT_FALSE(parsed.is_discarded()) << response.body;
-  return parsed;
-}
-
-std::string error_code(const http::Response& response) {
-  return body_of(response)["error"]["code"].get<std::string>();
+  return fakes::route_call(router, fakes::route_request("GET", std::string(target)));
 }
 
 class FleetRoutesTest : public ::testing::Test {
@@ -472,9 +440,9 @@ TEST_F(FleetRoutesTest, ARefusingGuardLetsNoRequestReachAHandler) {
   http::Router router;
   add_fleet_routes(router, refusing, sources());
   EXPECT_EQ(refusing.handlers.size(), 5u) << "every route went through the guard";
-  for (const char* target : {"/api/v1/devices", "/api/v1/devices/alpha",
-                             "/api/v1/devices/alpha/series?quantity=humidity&from=-1h",
-                             "/api/v1/fleet/series?quantity=temperature", "/api/v1/gateway/status"}) {
+  for (const char* target :
+       {"/api/v1/devices", "/api/v1/devices/alpha", "/api/v1/devices/alpha/series?quantity=humidity&from=-1h",
+        "/api/v1/fleet/series?quantity=temperature", "/api/v1/gateway/status"}) {
     auto response = call(router, target);
     EXPECT_EQ(response.status, 401) << target;
     EXPECT_EQ(error_code(response), "not_signed_in") << target;

@@ -102,29 +102,27 @@ class RouteAccess : public ::testing::Test {
       sessions_[role] = sign_in(role);
     }
     auto post = [this](std::function<void()> job) { return work_.post(std::move(job)); };
-    add_gateway_routes(router_, GatewayRouteServices{
-                                    .ingest = *ingest_,
-                                    .accounts = *accounts_,
-                                    .guard = *guard_,
-                                    .password_checks = post,
-                                    .fleet = FleetSources{.run_blocking = post,
-                                                          .store = *shared_,
-                                                          .pki_dir = dir_ / "pki",
-                                                          .gateway_status = [] { return std::string("{}"); },
-                                                          .now_ms = system_now_ms},
-                                    .device_actions =
-                                        DeviceActionSources{.run_blocking = post,
-                                                            .pki_dir = dir_ / "pki",
-                                                            .ca_passphrase = std::nullopt,
-                                                            .open_store =
-                                                                [this] {
-                                                                  return store::Store::open(dir_ / "telemetry.db");
-                                                                },
-                                                            .accounts = *accounts_,
-                                                            .now_ms = system_now_ms},
-                                    .live = live_,
-                                    .web_root = {},  // the dashboard's files are public: not walked here
-                                });
+    add_gateway_routes(
+        router_, GatewayRouteServices{
+                     .ingest = *ingest_,
+                     .accounts = *accounts_,
+                     .guard = *guard_,
+                     .password_checks = post,
+                     .fleet = FleetSources{.run_blocking = post,
+                                           .store = *shared_,
+                                           .pki_dir = dir_ / "pki",
+                                           .gateway_status = [] { return std::string("{}"); },
+                                           .now_ms = system_now_ms},
+                     .device_actions =
+                         DeviceActionSources{.run_blocking = post,
+                                             .pki_dir = dir_ / "pki",
+                                             .ca_passphrase = std::nullopt,
+                                             .open_store = [this] { return store::Store::open(dir_ / "telemetry.db"); },
+                                             .accounts = *accounts_,
+                                             .now_ms = system_now_ms},
+                     .live = live_,
+                     .web_root = {},  // the dashboard's files are public: not walked here
+                 });
   }
 
   void TearDown() override {

@@ -41,8 +41,8 @@ struct DeviceActionSources {
   // A connection of its own to the gateway's store for the removal's write (Store::open), opened
   // for each removal: they are rare, and the API's shared connection is for reads.
   std::function<Result<store::Store>()> open_store;
-  accounts::Accounts& accounts;              // the audit log
-  std::function<std::int64_t()> now_ms;      // the wall clock in Unix milliseconds
+  accounts::Accounts& accounts;          // the audit log
+  std::function<std::int64_t()> now_ms;  // the wall clock in Unix milliseconds
 };
 
 void add_device_routes(http::Router& router, const RouteGuard& guard, DeviceActionSources sources);

@@ -17,13 +17,13 @@ namespace kelvin::gateway {
 
 // What the routes need; everything must outlive the router's use.
 struct GatewayRouteServices {
-  Ingest& ingest;                    // telemetry over HTTPS
-  accounts::Accounts& accounts;      // sign-in, users, audit
-  const SessionGuard& guard;         // who may call the user routes
-  BlockingExecutor password_checks;  // where Argon2id runs (a BlockingWork of its own)
-  FleetSources fleet;                // the fleet's read routes
+  Ingest& ingest;                      // telemetry over HTTPS
+  accounts::Accounts& accounts;        // sign-in, users, audit
+  const SessionGuard& guard;           // who may call the user routes
+  BlockingExecutor password_checks;    // where Argon2id runs (a BlockingWork of its own)
+  FleetSources fleet;                  // the fleet's read routes
   DeviceActionSources device_actions;  // operators revoking and removing devices
-  LiveFeed& live;                    // GET /api/v1/events
+  LiveFeed& live;                      // GET /api/v1/events
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.
   std::filesystem::path web_root;

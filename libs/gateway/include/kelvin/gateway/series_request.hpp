@@ -48,6 +48,6 @@ inline constexpr std::int64_t kDefaultFleetSeriesHours = 24;
 
 // The query, or the 400 answer: missing_parameter, invalid_quantity, invalid_hours.
 std::variant<store::FleetHoursQuery, http::Response> read_fleet_series_request(const QueryParameters& parameters,
-                                                                              std::int64_t now_ms);
+                                                                               std::int64_t now_ms);
 
 }  // namespace kelvin::gateway

@@ -68,13 +68,13 @@ struct ServerOptions {
 
 // A consistent-enough snapshot (each field read atomically on its own).
 struct ServerCounters {
-  std::uint64_t connections_accepted = 0;  // taken on (not counting refused ones)
-  std::uint64_t connections_refused = 0;   // closed at once: max_connections reached, or the address's
+  std::uint64_t connections_accepted = 0;             // taken on (not counting refused ones)
+  std::uint64_t connections_refused = 0;              // closed at once: max_connections reached, or the address's
   std::uint64_t connections_refused_per_address = 0;  // of those: max_connections_per_address reached
-  std::uint64_t connections_active = 0;    // open now
-  std::uint64_t handshake_failures = 0;    // TLS handshakes that failed (not timed out)
-  std::uint64_t timeouts = 0;              // connections closed by a timeout (handshake, request, write)
-  std::uint64_t requests = 0;              // requests read completely or refused with a status
+  std::uint64_t connections_active = 0;               // open now
+  std::uint64_t handshake_failures = 0;               // TLS handshakes that failed (not timed out)
+  std::uint64_t timeouts = 0;                         // connections closed by a timeout (handshake, request, write)
+  std::uint64_t requests = 0;                         // requests read completely or refused with a status
   std::uint64_t responses_2xx = 0;
   std::uint64_t responses_3xx = 0;
   std::uint64_t responses_4xx = 0;
