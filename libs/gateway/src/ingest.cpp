@@ -124,6 +124,7 @@ void Ingest::handle_telemetry(std::string_view device_id, std::string_view paylo
     return;
   }
   take_decoded_locked(device_id, decoded, now_ms);
+  if (!heard_over_mqtt_.contains(device_id)) heard_over_mqtt_.emplace(device_id);
 }
 
 void Ingest::submit_telemetry(std::string_view device_id, std::string_view payload, TelemetryCompletion done) {
@@ -218,6 +219,7 @@ void Ingest::handle_status(std::string_view device_id, std::string_view payload,
   if (was_idle) first_waiting_since_ = SteadyClock::now();
   waiting_statuses_.push_back(
       {std::string(device_id), stored_status(*report, now_ms), report->oldest_seq, retained, nullptr});
+  if (!heard_over_mqtt_.contains(device_id)) heard_over_mqtt_.emplace(device_id);
   if (was_idle) work_ready_.notify_one();
 }
 
@@ -334,6 +336,15 @@ bool Ingest::record_status(const StatusUpdate& update) {
 
 // Runs on the commit thread without the lock. A failed commit is retried with the same batch until
 // it succeeds: nothing is acknowledged that is not stored, and nothing handed over is dropped.
+std::set<std::string_view> Ingest::answered_only_over_https(const std::vector<PendingCompletion>& completions) const {
+  std::set<std::string_view> devices;
+  std::lock_guard lock(mutex_);
+  for (const auto& completion : completions) {
+    if (!heard_over_mqtt_.contains(completion.device_id)) devices.insert(completion.device_id);
+  }
+  return devices;
+}
+
 void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
                     std::vector<PendingCompletion>& completions) {
   for (auto& update : statuses) {
@@ -368,7 +379,11 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       through = std::max(through, range.last_seq);
     }
   }
-  auto ack_is_ours = [&](const store::DeviceAck& ack) {
+  // A device that only ever spoke HTTPS gets its ack in the answers: an MQTT ack would go to a
+  // topic nobody listens on, and hold those answers back while it is published.
+  const std::set<std::string_view> answered_over_https = answered_only_over_https(completions);
+  auto publishes_mqtt_ack = [&](const store::DeviceAck& ack) {
+    if (answered_over_https.contains(ack.device_id)) return false;
     if (peer_through.empty() || own_devices.contains(ack.device_id)) return true;
     auto peer = peer_through.find(ack.device_id);
     return peer == peer_through.end() || ack.contiguous_seq > peer->second;
@@ -391,7 +406,7 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       const std::int64_t committed_ms = clock_();
       std::uint64_t published = 0, failed = 0;
       for (const auto& ack : summary->acks) {
-        if (!ack_is_ours(ack)) continue;
+        if (!publishes_mqtt_ack(ack)) continue;
         (ack_sink_(ack.device_id, ack.contiguous_seq) ? published : failed) += 1;
       }
       if (own_data) {

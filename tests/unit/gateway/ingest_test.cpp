@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -270,9 +271,28 @@ TEST_F(IngestTest, SubmittedTelemetryIsToldItsAckOnlyAfterTheCommit) {
   EXPECT_EQ(told.outcome.acked_seq, 3u);
   EXPECT_TRUE(told.outcome.rejected.empty());
   EXPECT_GE(told.stored_when_told, 3u) << "told before the readings were committed";
-  // The device's ack goes out on MQTT as well, for a device that also listens there.
-  ASSERT_FALSE(acks_.acks().empty());
-  EXPECT_EQ(acks_.acks().back().seq, 3u);
+  // The answer carries the ack: none is published on MQTT, where nobody waits for it.
+  EXPECT_TRUE(acks_.acks().empty());
+}
+
+// In one commit: a device heard over MQTT, one over HTTPS, one over both. Only those ever heard
+// over MQTT get their ack published there; every HTTPS request gets it in its answer.
+TEST_F(IngestTest, AcksArePublishedOnMqttOnlyForDevicesHeardOverMqtt) {
+  options_.batch_max_delay = 300ms;  // all of it in one batch
+  SubmittedTelemetry submitted(db_);
+  make_ingest();
+  ingest_->submit_telemetry("over-https", batch_of({reading(1), reading(2)}), submitted.completion("over-https"));
+  ingest_->handle_message("devices/over-mqtt/telemetry", reading(1));
+  ingest_->submit_telemetry("over-both", batch_of({reading(1)}), submitted.completion("over-both"));
+  ingest_->handle_message("devices/over-both/telemetry", reading(2));
+  ingest_->handle_message("devices/status-over-mqtt/status", R"({"state":"online","fw":"1.0.0"})");
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 2; }));
+  for (const auto& told : submitted.told()) EXPECT_EQ(told.outcome.acked_seq, 2u);
+  ASSERT_TRUE(eventually([&] { return acks_.acks().size() >= 2; }));
+  std::map<std::string, std::uint64_t> published;
+  for (const auto& ack : acks_.acks()) published[ack.device_id] = ack.seq;
+  EXPECT_EQ(published, (std::map<std::string, std::uint64_t>{{"over-both", 2}, {"over-mqtt", 1}}));
+  EXPECT_EQ(ingest_->counters().commits, 1u) << "the test meant one batch";
 }
 
 TEST_F(IngestTest, SubmittedTelemetryNamesRefusedReadingsAndAPayloadRefusedWhole) {

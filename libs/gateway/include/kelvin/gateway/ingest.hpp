@@ -14,7 +14,9 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_set>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -207,6 +209,9 @@ class Ingest {
   void commit_loop();
   void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
               std::vector<PendingCompletion>& completions);
+  // The devices of `completions` (HTTPS requests) never heard over MQTT since the start: their ack
+  // is in their answers, and none is published on devices/{id}/ack, where nobody listens for it.
+  std::set<std::string_view> answered_only_over_https(const std::vector<PendingCompletion>& completions) const;
 
   store::Store& store_;
   AckSink ack_sink_;
@@ -223,6 +228,14 @@ class Ingest {
   DeviceMayConnect device_may_connect_;
   std::vector<StatusUpdate> waiting_statuses_;
   std::vector<PendingCompletion> waiting_completions_;
+  // Every device whose telemetry or status came over MQTT since the start (at most the fleet: the
+  // broker lets a device publish only under its own id). A device that uses both transports keeps
+  // getting its acks on MQTT too.
+  struct IdHash {
+    using is_transparent = void;  // looked up by string_view, without a copy per message
+    std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_set<std::string, IdHash, std::equal_to<>> heard_over_mqtt_;
   std::chrono::steady_clock::time_point first_waiting_since_;
   bool stopping_ = false;
   IngestCounters counters_;
