@@ -109,6 +109,7 @@ function fillTrend(row: RowView, means: (number | null)[] | undefined): void {
   const shape = means ? sparklineShape(means) : null;
   if (!shape) {
     row.trend.replaceChildren('–');
+    setTitle(row.trend, '');
     return;
   }
   const label =
