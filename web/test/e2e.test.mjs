@@ -440,7 +440,9 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     assert.match(await page.textContent('[data-testid=signin-message]'), /6-digit code/);
     await page.fill('#signin-code', '000000' === code ? '111111' : '000000');
     assert.equal(await submitSignIn(), 401);
-    assert.match(await page.textContent('[data-testid=signin-message]'), /wrong or was used already/);
+    // The page shows the refusal once it has read the answer, a moment after it arrived.
+    await page.waitForFunction(() =>
+      /wrong or was used already/.test(document.querySelector('[data-testid=signin-message]')?.textContent ?? ''));
     await page.fill('#signin-code', recovery[0]);
     assert.equal(await submitSignIn(), 200);
     await page.waitForSelector('tr[data-device=sensor-01]');
@@ -454,6 +456,8 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
       status = await signIn('olaf', `wrong password ${attempt}`);
     }
     assert.equal(status, 429);
+    await page.waitForFunction(() =>
+      /^Too many failed sign-ins/.test(document.querySelector('[data-testid=signin-message]')?.textContent ?? ''));
     const message = await page.textContent('[data-testid=signin-message]');
     assert.match(message, /^Too many failed sign-ins\. Try again in \d+ s\.$/);
     assert.equal(await page.isDisabled('form.signin button[type=submit]'), true);
