@@ -71,8 +71,9 @@ http::Response revoke_answer(const DeviceActionSources& sources, const std::stri
     audit(sources, actor, "device_revoke", device_id, "denied", revoked.error().message);
     return failure_answer(device_id, revoked.error());
   }
-  audit(sources, actor, "device_revoke", device_id, "ok", fleet::revoked_serials_detail(*revoked));
-  spdlog::info("https: {} revoked device {} ({})", actor.name, device_id, fleet::revoked_serials_detail(*revoked));
+  const std::string serials = fleet::revoked_serials_detail(*revoked);
+  audit(sources, actor, "device_revoke", device_id, "ok", serials);
+  spdlog::info("https: {} revoked device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id}, {"revoked", certificates_json(*revoked)}}.dump());
 }
 
@@ -88,10 +89,10 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
     return failure_answer(device_id, removal.error());
   }
   const std::uint64_t kept = removal->stored ? removal->stored->readings_stored : 0;
+  const std::string serials = fleet::revoked_serials_detail(removal->revoked);
   audit(sources, actor, "device_remove", device_id, "ok",
-        fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(kept) + " stored readings kept");
-  spdlog::info("https: {} removed device {} ({})", actor.name, device_id,
-               fleet::revoked_serials_detail(removal->revoked));
+        serials + "; " + std::to_string(kept) + " stored readings kept");
+  spdlog::info("https: {} removed device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
                                        {"registration_removed", removal->stored && removal->stored->registered_ms != 0},
