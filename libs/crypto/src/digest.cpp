@@ -7,14 +7,9 @@
 #include <stdexcept>
 
 namespace kelvin::crypto {
+namespace {
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  // Fails only when OpenSSL cannot allocate; a missing digest must not look like an empty one.
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed (out of memory)");
-  }
+std::string to_hex(const unsigned char* digest, unsigned int length) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(2 * length);
@@ -23,6 +18,46 @@ std::string sha256_hex(std::string_view data) {
     hex += kDigits[digest[i] & 0x0f];
   }
   return hex;
+}
+
+// OpenSSL's digests fail only when they cannot allocate; a missing digest must not look like an
+// empty one.
+[[noreturn]] void digest_failed() {
+  throw std::runtime_error("SHA-256 failed (out of memory)");
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) digest_failed();
+  return to_hex(digest, length);
+}
+
+struct Sha256::Context {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+};
+
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  if (!context_->md || EVP_DigestInit_ex(context_->md.get(), EVP_sha256(), nullptr) != 1) digest_failed();
+}
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view data) {
+  if (EVP_DigestUpdate(context_->md.get(), data.data(), data.size()) != 1) digest_failed();
+}
+
+std::string Sha256::finish_hex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context_->md.get(), digest, &length) != 1 ||
+      EVP_DigestInit_ex(context_->md.get(), EVP_sha256(), nullptr) != 1) {
+    digest_failed();
+  }
+  return to_hex(digest, length);
 }
 
 std::array<std::uint8_t, 20> hmac_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message) {

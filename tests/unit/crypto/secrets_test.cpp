@@ -45,6 +45,22 @@ TEST(Digest, Sha256MatchesTheStandardVectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Digest, Sha256InPiecesEqualsTheWholeAndStartsOverAfterFinishing) {
+  // FIPS 180-2's two-block vector, given in pieces of every size from 1 to its length.
+  const std::string message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  const std::string expected = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+  for (std::size_t piece = 1; piece <= message.size(); ++piece) {
+    Sha256 digest;
+    for (std::size_t at = 0; at < message.size(); at += piece) digest.update(std::string_view(message).substr(at, piece));
+    EXPECT_EQ(digest.finish_hex(), expected) << piece;
+  }
+  Sha256 reused;
+  reused.update("junk");
+  (void)reused.finish_hex();
+  reused.update("abc");
+  EXPECT_EQ(reused.finish_hex(), sha256_hex("abc"));
+}
+
 TEST(Digest, HmacSha1MatchesRfc2202) {
   // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
   const std::string key = "Jefe", data = "what do ya want for nothing?";

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,22 @@ namespace kelvin::crypto {
 
 // SHA-256 of `data` as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view data);
+
+// SHA-256 of data that arrives in pieces (a firmware image read or downloaded in chunks).
+class Sha256 {
+ public:
+  Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+  ~Sha256();
+  void update(std::string_view data);
+  // The digest of everything given so far, as 64 lowercase hex digits; the object then starts over.
+  std::string finish_hex();
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+};
 
 // HMAC-SHA1 (RFC 2104) of `message` under `key`: what HOTP/TOTP authenticator apps compute.
 std::array<std::uint8_t, 20> hmac_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message);
