@@ -22,9 +22,13 @@ std::optional<std::string> pki_dir_from_environment();
 // Adds --passphrase-file FILE to `command`, stored in `passphrase_file`.
 void add_passphrase_option(CLI::App* command, std::string& passphrase_file);
 
-// The CA passphrase comes from a 0600 file (`passphrase_file`, when not empty) or the environment,
-// never from the command line (where every user could read it in the process list). nullopt when
-// neither is given: the CA key is then expected to be unencrypted.
+// A key's passphrase comes from a 0600 file (`passphrase_file`, when not empty) or the environment
+// variable `environment_variable`, never from the command line (where every user could read it in
+// the process list). nullopt when neither is given: the key is then expected to be unencrypted.
+Result<std::optional<std::string>> read_key_passphrase(const std::string& passphrase_file,
+                                                       const char* environment_variable);
+
+// read_key_passphrase for the CA key ($KELVIN_CA_PASSPHRASE).
 Result<std::optional<std::string>> read_ca_passphrase(const std::string& passphrase_file);
 
 // Opens the CA in `dir` with the passphrase from read_ca_passphrase (needed only to sign).

@@ -1,5 +1,5 @@
 // kelvinctl: the administrator's command line (PKI, device registry, queries, gateway status,
-// dashboard users; releases later).
+// dashboard users, firmware releases).
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include "device_command.hpp"
 #include "pki_command.hpp"
 #include "query_command.hpp"
+#include "release_command.hpp"
 #include "status_command.hpp"
 #include "user_command.hpp"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   kelvin::ctl::add_query_command(app, exit_code);
   kelvin::ctl::add_status_command(app, exit_code);
   kelvin::ctl::add_user_command(app, exit_code);
+  kelvin::ctl::add_release_command(app, exit_code);
 
   try {
     app.parse(argc, argv);
