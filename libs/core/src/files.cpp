@@ -62,14 +62,42 @@ Result<void> write_all(int fd, std::string_view content, const fs::path& path) {
   return {};
 }
 
-Result<void> fsync_directory(const fs::path& dir) {
+}  // namespace
+
+Result<void> sync_directory(const fs::path& dir) {
   FdGuard fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return error_from_errno("cannot open directory", dir);
   if (::fsync(fd.get()) != 0) return error_from_errno("cannot sync directory", dir);
   return {};
 }
 
-}  // namespace
+Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t mode) {
+  FdGuard in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return error_from_errno("cannot open", from);
+  // O_EXCL: never writes through an existing file or a symlink planted in its place.
+  FdGuard out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (out.get() < 0) return error_from_errno("cannot create", to);
+  auto fail = [&](Error e) -> Result<void> {
+    ::unlink(to.c_str());
+    return e;
+  };
+  if (::fchmod(out.get(), mode) != 0) return fail(error_from_errno("cannot set permissions of", to));
+  std::string buffer(64 * 1024, '\0');
+  for (;;) {
+    const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(error_from_errno("cannot read", from));
+    }
+    if (n == 0) break;
+    if (auto w = write_all(out.get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), to); !w) {
+      return fail(std::move(w).error());
+    }
+  }
+  if (::fsync(out.get()) != 0) return fail(error_from_errno("cannot sync", to));
+  if (!out.close()) return fail(error_from_errno("cannot close", to));
+  return {};
+}
 
 Error error_from_errno(std::string_view what, const fs::path& path) {
   int err = errno;
@@ -117,7 +145,7 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view content, m
   if (::fsync(fd.get()) != 0) return fail(error_from_errno("cannot sync", tmp_path));
   if (!fd.close()) return fail(error_from_errno("cannot close", tmp_path));
   if (::rename(tmp_path.c_str(), path.c_str()) != 0) return fail(error_from_errno("cannot replace", path));
-  return fsync_directory(path.parent_path());
+  return sync_directory(path.parent_path());
 }
 
 Result<void> append_durably(const fs::path& path, std::string_view content, mode_t mode) {
@@ -127,7 +155,7 @@ Result<void> append_durably(const fs::path& path, std::string_view content, mode
   if (auto w = write_all(fd.get(), content, path); !w) return w;
   if (::fsync(fd.get()) != 0) return error_from_errno("cannot sync", path);
   if (!fd.close()) return error_from_errno("cannot close", path);
-  return existed ? Result<void>{} : fsync_directory(path.parent_path());
+  return existed ? Result<void>{} : sync_directory(path.parent_path());
 }
 
 Result<void> truncate_durably(const fs::path& path, std::size_t size) {

@@ -32,15 +32,6 @@ std::optional<std::uint32_t> take_version_part(std::string_view& text) {
   return static_cast<std::uint32_t>(value);
 }
 
-bool is_valid_product(std::string_view product) {
-  if (product.empty() || product.size() > kMaxProductBytes) return false;
-  auto allowed = [](char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '-'; };
-  for (char c : product) {
-    if (!allowed(c)) return false;
-  }
-  return is_digit(product[0]) || (product[0] >= 'a' && product[0] <= 'z');
-}
-
 bool is_valid_sha256(std::string_view hex) {
   if (hex.size() != 64) return false;
   for (char c : hex) {
@@ -113,6 +104,15 @@ bool read_member(JsonReader& in, Member member, ReleaseManifest& manifest, std::
 
 }  // namespace
 
+bool is_valid_product_name(std::string_view product) noexcept {
+  if (product.empty() || product.size() > kMaxProductBytes) return false;
+  auto allowed = [](char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '-'; };
+  for (char c : product) {
+    if (!allowed(c)) return false;
+  }
+  return is_digit(product[0]) || (product[0] >= 'a' && product[0] <= 'z');
+}
+
 std::string FirmwareVersion::to_string() const {
   std::string out;
   append_json_number(major, out);
@@ -147,7 +147,7 @@ Result<FirmwareVersion> parse_firmware_version(std::string_view text) {
 }
 
 Result<void> validate_release_manifest(const ReleaseManifest& manifest) {
-  if (!is_valid_product(manifest.product)) {
+  if (!is_valid_product_name(manifest.product)) {
     return invalid("product must be 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
   }
   if (manifest.size == 0 || manifest.size > kMaxImageBytes) {

@@ -60,6 +60,31 @@ class ScopedUmask {
   mode_t old_;
 };
 
+// ---- copy_file_durably -------------------------------------------------------------------------
+
+TEST(CopyFileDurably, CopiesEveryByteWithExactModeAndNeverOverwrites) {
+  TempDir dir;
+  std::string content;
+  for (int i = 0; i < 200'000; ++i) content += static_cast<char>(i % 253);
+  put_file(dir / "from", content, 0600);
+  ScopedUmask umask(077);
+  ASSERT_TRUE(kelvin::files::copy_file_durably(dir / "from", dir / "to", 0644).ok());
+  EXPECT_EQ(slurp(dir / "to"), content);
+  EXPECT_EQ(mode_of(dir / "to"), 0644u);
+
+  put_file(dir / "other", "other", 0600);
+  auto again = kelvin::files::copy_file_durably(dir / "other", dir / "to", 0644);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, kelvin::Errc::already_exists);
+  EXPECT_EQ(slurp(dir / "to"), content);
+
+  fs::create_symlink(dir / "planted-target", dir / "link");
+  EXPECT_FALSE(kelvin::files::copy_file_durably(dir / "other", dir / "link", 0644).ok());
+  EXPECT_FALSE(fs::exists(dir / "planted-target"));
+  EXPECT_EQ(kelvin::files::copy_file_durably(dir / "missing", dir / "new", 0644).error().code, kelvin::Errc::not_found);
+  EXPECT_FALSE(fs::exists(dir / "new"));
+}
+
 // ---- write_file_atomic -------------------------------------------------------------------------
 
 TEST(WriteFileAtomic, CreatesPrivateFileWithExactMode) {

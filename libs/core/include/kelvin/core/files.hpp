@@ -26,6 +26,14 @@ Result<void> ensure_private_dir(const std::filesystem::path& dir);
 // `path` holds either the old or the new content, never a mix.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode);
 
+// Copies `from` to `to`, which must not exist yet (Errc::already_exists), created with `mode`;
+// the copy is fsynced before returning (its directory entry is not: see sync_directory). A failed
+// copy leaves no `to` behind.
+Result<void> copy_file_durably(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode);
+
+// fsyncs a directory, making the entries created, renamed or removed in it durable.
+Result<void> sync_directory(const std::filesystem::path& dir);
+
 // Appends `content` to `path` (created with `mode` if missing) and fsyncs before returning.
 Result<void> append_durably(const std::filesystem::path& path, std::string_view content, mode_t mode);
 

@@ -52,6 +52,9 @@ struct ReleaseManifest {
   std::string notes;                   // UTF-8, at most kMaxReleaseNotesBytes; may be empty
 };
 
+// A product name by the rule above (also what makes it safe as a directory name).
+bool is_valid_product_name(std::string_view product) noexcept;
+
 // Errc::invalid_argument when a field breaks the rules above; the message names the field.
 Result<void> validate_release_manifest(const ReleaseManifest& manifest);
 

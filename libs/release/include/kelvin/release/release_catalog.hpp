@@ -1,0 +1,65 @@
+#pragma once
+// The releases a gateway holds (docs/ota.md, "Publishing"): one directory per release,
+//   <releases dir>/<product>/<version>/image      the firmware image, exactly as signed
+//   <releases dir>/<product>/<version>/manifest   its signed envelope, the bytes as published
+// A release appears whole or not at all: it is assembled in a ".incoming-…" directory beside the
+// products, checked there (signature, then the copy's size and SHA-256), and renamed into place.
+// Several processes may use one catalog (kelvinctl publishes while kelvin-gateway serves): the
+// rename is the only step others can see. A published release is never changed or replaced.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/proto/release_manifest.hpp"
+#include "kelvin/release/release_keys.hpp"
+
+namespace kelvin::release {
+
+struct PublishedRelease {
+  proto::ReleaseManifest manifest;
+  std::filesystem::path directory;
+  std::filesystem::path image() const { return directory / "image"; }
+  std::filesystem::path manifest_file() const { return directory / "manifest"; }
+};
+
+struct PublishOutcome {
+  PublishedRelease release;
+  bool already_published = false;  // the same release (same image) was there: nothing changed
+};
+
+class ReleaseCatalog {
+ public:
+  // `dir` need not exist until the first publish, which creates it 0700.
+  ReleaseCatalog(std::filesystem::path dir, PinnedReleaseKey key) : dir_(std::move(dir)), key_(std::move(key)) {}
+
+  // Adds the release `envelope_text` describes, with the image from `image`. Refused, with
+  // nothing changed: Errc::bad_credentials when the envelope is not signed by the catalog's key,
+  // Errc::invalid_argument when it is malformed, Errc::corrupt when the image is not the one the
+  // manifest describes, Errc::conflict when another image was published as the same product and
+  // version. Publishing the same release again succeeds with already_published.
+  Result<PublishOutcome> publish(const std::filesystem::path& image, std::string_view envelope_text) const;
+
+  // Every release whose manifest opens with the key and whose image has the manifest's size,
+  // sorted by product, then version (newest last). What does not qualify is skipped and described
+  // in `problems` (when given): a catalog with one damaged release still serves the others.
+  Result<std::vector<PublishedRelease>> list(std::vector<std::string>* problems = nullptr) const;
+
+  // One release, checked as list() checks it; nullopt when there is none of that product and
+  // version, Errc::corrupt when it is there but does not qualify.
+  Result<std::optional<PublishedRelease>> find(std::string_view product, const proto::FirmwareVersion& version) const;
+
+  const PinnedReleaseKey& key() const noexcept { return key_; }
+  const std::filesystem::path& directory() const noexcept { return dir_; }
+
+ private:
+  Result<PublishedRelease> load(const std::filesystem::path& release_dir) const;
+
+  std::filesystem::path dir_;
+  PinnedReleaseKey key_;
+};
+
+}  // namespace kelvin::release

@@ -1,0 +1,150 @@
+#include "kelvin/release/release_catalog.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+#include <tuple>
+
+#include "kelvin/core/files.hpp"
+#include "kelvin/crypto/random.hpp"
+#include "kelvin/proto/signed_envelope.hpp"
+#include "kelvin/release/release_image.hpp"
+
+namespace kelvin::release {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kIncomingPrefix = ".incoming-";
+
+// Removes a half-assembled release directory; best effort (what is left is ignored by list()).
+void discard(const fs::path& dir) {
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+Result<proto::ReleaseManifest> read_manifest(const fs::path& file, const PinnedReleaseKey& key) {
+  auto text = files::read_file(file, proto::kMaxEnvelopeBytes);
+  if (!text) return std::move(text).error();
+  return proto::open_release_envelope(*text, key);
+}
+
+}  // namespace
+
+Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const {
+  const std::string where = release_dir.string();
+  auto manifest = read_manifest(release_dir / "manifest", key_);
+  if (!manifest) return make_error(Errc::corrupt, where + ": " + manifest.error().message);
+  if (manifest->product != release_dir.parent_path().filename().string() ||
+      manifest->version.to_string() != release_dir.filename().string()) {
+    return make_error(Errc::corrupt, where + ": the manifest is for " + manifest->product + " " +
+                                         manifest->version.to_string() + ", not this directory's release");
+  }
+  std::error_code error;
+  const auto size = fs::file_size(release_dir / "image", error);
+  if (error || size != manifest->size) {
+    return make_error(Errc::corrupt, where + ": the image is missing or not the manifest's " +
+                                         std::to_string(manifest->size) + " bytes");
+  }
+  return PublishedRelease{std::move(*manifest), release_dir};
+}
+
+Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::string_view envelope_text) const {
+  auto manifest = proto::open_release_envelope(envelope_text, key_);
+  if (!manifest) return std::move(manifest).error();
+  const fs::path product_dir = dir_ / manifest->product;
+  const fs::path destination = product_dir / manifest->version.to_string();
+
+  // What is there already decides before anything is copied.
+  auto existing = find(manifest->product, manifest->version);
+  if (!existing) return std::move(existing).error();
+  if (*existing) {
+    if ((*existing)->manifest.sha256 != manifest->sha256) {
+      return make_error(Errc::conflict, manifest->product + " " + manifest->version.to_string() +
+                                            " is published already with another image (sha256 " +
+                                            (*existing)->manifest.sha256 + "); a release is never replaced: "
+                                            "sign the new image as a new version");
+    }
+    return PublishOutcome{std::move(**existing), true};
+  }
+
+  if (auto made = files::ensure_private_dir(dir_); !made) return std::move(made).error();
+  auto suffix = crypto::random_hex(8);
+  if (!suffix) return std::move(suffix).error();
+  const fs::path incoming = dir_ / (std::string(kIncomingPrefix) + *suffix);
+  if (auto made = files::ensure_private_dir(incoming); !made) return std::move(made).error();
+  // The copy is what gets checked: the source may change after it was measured.
+  auto fail = [&](Error error) -> Result<PublishOutcome> {
+    discard(incoming);
+    return error;
+  };
+  if (auto copied = files::copy_file_durably(image, incoming / "image", files::kPublicFileMode); !copied) {
+    return fail(std::move(copied).error());
+  }
+  if (auto matches = check_image(incoming / "image", *manifest); !matches) {
+    auto error = std::move(matches).error();
+    error.message = "refused: " + error.message;
+    return fail(std::move(error));
+  }
+  if (auto written = files::write_file_atomic(incoming / "manifest", envelope_text, files::kPublicFileMode); !written) {
+    return fail(std::move(written).error());
+  }
+  if (auto made = files::ensure_private_dir(product_dir); !made) return fail(std::move(made).error());
+  // rename(2) of a directory onto an existing non-empty one fails: a concurrent publisher of the
+  // same release wins, and this one reports what is there.
+  if (std::rename(incoming.c_str(), destination.c_str()) != 0) {
+    const int error = errno;
+    discard(incoming);
+    if (error == EEXIST || error == ENOTEMPTY) return publish(image, envelope_text);
+    return make_error(Errc::io, "cannot move the release into " + destination.string() + ": " +
+                                    std::generic_category().message(error));
+  }
+  if (auto synced = files::sync_directory(product_dir); !synced) return std::move(synced).error();
+  if (auto synced = files::sync_directory(dir_); !synced) return std::move(synced).error();
+  return PublishOutcome{PublishedRelease{std::move(*manifest), destination}, false};
+}
+
+Result<std::vector<PublishedRelease>> ReleaseCatalog::list(std::vector<std::string>* problems) const {
+  std::vector<PublishedRelease> releases;
+  std::error_code error;
+  if (!fs::exists(dir_, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + dir_.string() + ": " + error.message());
+    return releases;
+  }
+  for (fs::directory_iterator products(dir_, error), end; !error && products != end; products.increment(error)) {
+    const auto name = products->path().filename().string();
+    if (name.starts_with('.') || !products->is_directory(error)) continue;
+    for (fs::directory_iterator versions(products->path(), error); !error && versions != end;
+         versions.increment(error)) {
+      auto release = load(versions->path());
+      if (release) {
+        releases.push_back(std::move(*release));
+      } else if (problems != nullptr) {
+        problems->push_back(release.error().message);
+      }
+    }
+  }
+  if (error) return make_error(Errc::io, "cannot read " + dir_.string() + ": " + error.message());
+  std::sort(releases.begin(), releases.end(), [](const PublishedRelease& a, const PublishedRelease& b) {
+    return std::tie(a.manifest.product, a.manifest.version) < std::tie(b.manifest.product, b.manifest.version);
+  });
+  return releases;
+}
+
+Result<std::optional<PublishedRelease>> ReleaseCatalog::find(std::string_view product,
+                                                             const proto::FirmwareVersion& version) const {
+  // A product name that is not one (a path, "..") is never looked up on disk.
+  if (!proto::is_valid_product_name(product)) return std::optional<PublishedRelease>();
+  const fs::path release_dir = dir_ / std::string(product) / version.to_string();
+  std::error_code error;
+  if (!fs::exists(release_dir, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + release_dir.string() + ": " + error.message());
+    return std::optional<PublishedRelease>();
+  }
+  auto release = load(release_dir);
+  if (!release) return std::move(release).error();
+  return std::optional<PublishedRelease>(std::move(*release));
+}
+
+}  // namespace kelvin::release

@@ -1,0 +1,145 @@
+#include "kelvin/release/release_catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "kelvin/release/release_image.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::release {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Names of what is in `dir`, hidden ones included.
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir, ignored)) names.push_back(entry.path().filename().string());
+  return names;
+}
+
+class ReleaseCatalogTest : public ::testing::Test {
+ protected:
+  ReleaseCatalogTest() {
+    keys_ = *create_release_key_pair(dir_ / "keys", std::nullopt);
+    other_keys_ = *create_release_key_pair(dir_ / "other", std::nullopt);
+  }
+
+  // The image and signed manifest of `product` `version` with `content`, signed by `key_file`.
+  std::pair<fs::path, std::string> release(const std::string& product, proto::FirmwareVersion version,
+                                           const std::string& content, const fs::path& key_file) {
+    const fs::path image = dir_ / (product + "-" + version.to_string() + "-" + std::to_string(content.size()) + ".bin");
+    write(image, content);
+    auto facts = measure_image(image);
+    EXPECT_TRUE(facts.ok());
+    proto::ReleaseManifest manifest;
+    manifest.product = product;
+    manifest.version = version;
+    manifest.security_version = 1;
+    manifest.size = facts->size;
+    manifest.sha256 = facts->sha256;
+    manifest.created = "2026-12-04T21:00:00Z";
+    auto envelope = sign_release(manifest, *load_release_signing_key(key_file, std::nullopt));
+    EXPECT_TRUE(envelope.ok());
+    return {image, *envelope};
+  }
+  std::pair<fs::path, std::string> release(const std::string& product, proto::FirmwareVersion version,
+                                           const std::string& content) {
+    return release(product, version, content, keys_.private_key);
+  }
+
+  ReleaseCatalog catalog() const { return ReleaseCatalog(dir_ / "releases", *load_release_public_key(keys_.public_key)); }
+
+  testing::TempDir dir_;
+  ReleaseKeyFiles keys_;
+  ReleaseKeyFiles other_keys_;
+};
+
+TEST_F(ReleaseCatalogTest, PublishesAndListsReleasesInVersionOrder) {
+  auto [image_a, manifest_a] = release("thermo", {1, 10, 0}, std::string(5000, 'a'));
+  auto [image_b, manifest_b] = release("thermo", {1, 9, 0}, std::string(4000, 'b'));
+  auto published = catalog().publish(image_a, manifest_a);
+  ASSERT_TRUE(published.ok()) << published.error().message;
+  EXPECT_FALSE(published->already_published);
+  EXPECT_EQ(published->release.directory, dir_ / "releases/thermo/1.10.0");
+  EXPECT_EQ(testing::read_text(published->release.image()), std::string(5000, 'a'));
+  EXPECT_EQ(testing::read_text(published->release.manifest_file()), manifest_a);
+  ASSERT_TRUE(catalog().publish(image_b, manifest_b).ok());
+
+  auto listed = catalog().list();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].manifest.version, (proto::FirmwareVersion{1, 9, 0}));
+  EXPECT_EQ((*listed)[1].manifest.version, (proto::FirmwareVersion{1, 10, 0}));
+  EXPECT_EQ(entries(dir_ / "releases"), std::vector<std::string>{"thermo"});  // no leftovers
+
+  auto found = catalog().find("thermo", {1, 9, 0});
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->manifest.size, 4000u);
+  EXPECT_FALSE(catalog().find("thermo", {2, 0, 0})->has_value());
+  EXPECT_FALSE(catalog().find("..", {1, 9, 0})->has_value());
+  EXPECT_FALSE(catalog().find("thermo/../thermo", {1, 9, 0})->has_value());
+}
+
+TEST_F(ReleaseCatalogTest, TheSameReleaseAgainChangesNothingAnotherImageAsTheSameVersionIsRefused) {
+  auto [image, manifest] = release("thermo", {2, 0, 0}, std::string(3000, 'x'));
+  ASSERT_TRUE(catalog().publish(image, manifest).ok());
+  auto again = catalog().publish(image, manifest);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->already_published);
+
+  auto [other_image, other_manifest] = release("thermo", {2, 0, 0}, std::string(3001, 'y'));
+  auto conflict = catalog().publish(other_image, other_manifest);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, Errc::conflict);
+  EXPECT_EQ(testing::read_text(dir_ / "releases/thermo/2.0.0/image"), std::string(3000, 'x'));
+}
+
+TEST_F(ReleaseCatalogTest, RefusesForeignSignaturesAndImagesThatAreNotTheManifests) {
+  auto [image, manifest] = release("thermo", {3, 0, 0}, std::string(2000, 'z'), other_keys_.private_key);
+  auto foreign = catalog().publish(image, manifest);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, Errc::bad_credentials);
+  EXPECT_FALSE(fs::exists(dir_ / "releases"));
+
+  auto [good_image, good_manifest] = release("thermo", {3, 0, 0}, std::string(2000, 'z'));
+  write(good_image, std::string(1999, 'z') + "Z");
+  auto altered = catalog().publish(good_image, good_manifest);
+  ASSERT_FALSE(altered.ok());
+  EXPECT_EQ(altered.error().code, Errc::corrupt);
+  EXPECT_TRUE(entries(dir_ / "releases").empty()) << "the half-assembled release is gone";
+
+  write(good_image, std::string(2001, 'z'));
+  EXPECT_EQ(catalog().publish(good_image, good_manifest).error().code, Errc::corrupt);
+  EXPECT_EQ(catalog().publish(good_image, "{}").error().code, Errc::invalid_argument);
+  EXPECT_TRUE(catalog().list()->empty());
+}
+
+TEST_F(ReleaseCatalogTest, ADamagedReleaseIsSkippedAndNamedWhileTheOthersServe) {
+  auto [image_a, manifest_a] = release("thermo", {1, 0, 0}, std::string(100, 'a'));
+  auto [image_b, manifest_b] = release("thermo", {1, 1, 0}, std::string(100, 'b'));
+  ASSERT_TRUE(catalog().publish(image_a, manifest_a).ok());
+  ASSERT_TRUE(catalog().publish(image_b, manifest_b).ok());
+  write(dir_ / "releases/thermo/1.0.0/image", std::string(99, 'a'));  // truncated on disk
+  // A manifest moved to another version's directory: signed, but not this release.
+  fs::create_directories(dir_ / "releases/thermo/9.9.9");
+  fs::copy_file(dir_ / "releases/thermo/1.1.0/manifest", dir_ / "releases/thermo/9.9.9/manifest");
+  fs::copy_file(dir_ / "releases/thermo/1.1.0/image", dir_ / "releases/thermo/9.9.9/image");
+
+  std::vector<std::string> problems;
+  auto listed = catalog().list(&problems);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].manifest.version, (proto::FirmwareVersion{1, 1, 0}));
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(catalog().find("thermo", {1, 0, 0}).error().code, Errc::corrupt);
+}
+
+}  // namespace
+}  // namespace kelvin::release
