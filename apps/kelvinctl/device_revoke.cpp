@@ -33,21 +33,6 @@ void report_revoked(const std::vector<pki::IssuedCertificate>& revoked, const pk
   }
 }
 
-// Writes the change to the audit log, where the dashboard's revocations and removals are too. An
-// installation whose gateway never started has no accounts database yet: nothing to write to.
-// A failure to write is reported, but the change is done and the command succeeds.
-void audit(const DeviceOptions& options, std::string_view action, const std::string& detail) {
-  auto warn = [](const Error& error) {
-    std::cerr << "kelvinctl: warning: could not write the audit log entry (" << error.message << ")\n";
-  };
-  auto accounts = open_existing_accounts(options.state);
-  if (!accounts) return warn(accounts.error());
-  if (!*accounts) return;
-  if (auto written = (*accounts)->audit(kelvinctl_actor(), action, options.device_id, "ok", detail); !written) {
-    warn(written.error());
-  }
-}
-
 }  // namespace
 
 int run_device_revoke(const DeviceOptions& options) {
@@ -63,7 +48,7 @@ int run_device_revoke(const DeviceOptions& options) {
     return report_failure(revoked.error(), pki_dir);
   }
   report_revoked(*revoked, *ca, options);
-  audit(options, "device_revoke", fleet::revoked_serials_detail(*revoked));
+  audit_host_action(options.state, "device_revoke", options.device_id, fleet::revoked_serials_detail(*revoked));
   return 0;
 }
 
@@ -94,7 +79,7 @@ int run_device_remove(const DeviceOptions& options) {
 
   const auto& stored = removal->stored;
   const std::uint64_t readings = stored ? stored->readings_stored : 0;
-  audit(options, "device_remove",
+  audit_host_action(options.state, "device_remove", options.device_id,
         fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(readings) +
             (removal->purged ? " stored readings deleted (--purge)" : " stored readings kept"));
   if (!stored) {

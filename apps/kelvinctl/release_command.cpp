@@ -10,9 +10,14 @@
 #include "failure.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
+#include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
+#include "kelvin/release/release_catalog.hpp"
 #include "kelvin/release/release_image.hpp"
 #include "kelvin/release/release_keys.hpp"
+#include "state_options.hpp"
+#include "text_table.hpp"
+#include "user_accounts.hpp"
 
 namespace kelvin::ctl {
 namespace {
@@ -20,6 +25,7 @@ namespace {
 constexpr const char* kReleasePassphraseEnv = "KELVIN_RELEASE_PASSPHRASE";
 
 struct ReleaseOptions {
+  StateOptions state;  // trust, publish, list: the gateway's state dir
   std::string passphrase_file;
   // keygen
   std::string dir = ".";
@@ -36,6 +42,12 @@ struct ReleaseOptions {
   std::string manifest;
   std::string public_key = release::kPublicKeyFile;
   std::string verify_image;
+  // trust
+  std::string trusted_key;
+  bool replace = false;
+  // publish
+  std::string publish_image;
+  std::string publish_manifest;
 };
 
 int run_keygen(const ReleaseOptions& options) {
@@ -112,6 +124,114 @@ int run_verify(const ReleaseOptions& options) {
   return 0;
 }
 
+// The gateway's trusted release key, with a hint when none was given yet.
+Result<release::PinnedReleaseKey> load_trusted_key(const StateOptions& state) {
+  const auto file = gateway::release_public_key_path(state.state_dir);
+  auto exists = file_exists(file);
+  if (!exists) return std::move(exists).error();
+  if (!*exists) {
+    return make_error(Errc::not_found, "no release key is trusted in " + state.state_dir +
+                                           " yet: give the gateway the public key with kelvinctl release trust "
+                                           "release.pub");
+  }
+  return release::load_release_public_key(file);
+}
+
+int run_trust(const ReleaseOptions& options) {
+  if (auto dir = require_state_dir(options.state); !dir) return report_failure(dir.error());
+  auto key = release::load_release_public_key(options.trusted_key);
+  if (!key) return report_failure(key.error());
+  const auto file = gateway::release_public_key_path(options.state.state_dir);
+  auto exists = file_exists(file);
+  if (!exists) return report_failure(exists.error());
+  if (*exists) {
+    auto current = release::load_release_public_key(file);
+    if (current && current->public_key().raw() == key->public_key().raw()) {
+      std::cout << "Release key " << key->key_id() << " is trusted already.\n";
+      return 0;
+    }
+    if (!options.replace) {
+      return report_failure(make_error(
+          Errc::already_exists,
+          file.string() + " holds another release key" + (current ? " (" + std::string(current->key_id()) + ")" : "") +
+              ": the gateway would refuse every release signed by it, and devices keep the key they pinned "
+              "(--replace if you mean it)"));
+    }
+  }
+  auto pem = key->public_key().to_pem();
+  if (!pem) return report_failure(pem.error());
+  if (auto written = files::write_file_atomic(file, *pem, files::kPublicFileMode); !written) {
+    return report_failure(written.error());
+  }
+  if (auto handed = hand_to_state_dir_owner(options.state, file); !handed) return report_failure(handed.error());
+  audit_host_action(options.state, "release_key_trust", key->key_id(), *exists ? "replaced" : "");
+  std::cout << "The gateway in " << options.state.state_dir << " now accepts releases signed by release key "
+            << key->key_id() << ".\n";
+  return 0;
+}
+
+// Gives what a publish created to the state dir's owner (the gateway's account), when run as root.
+Result<void> hand_release_to_state_dir_owner(const StateOptions& state, const release::PublishedRelease& release) {
+  const auto releases = gateway::releases_path(state.state_dir);
+  for (const auto& path : {releases, release.directory.parent_path(), release.directory, release.image(),
+                           release.manifest_file()}) {
+    if (auto handed = hand_to_state_dir_owner(state, path); !handed) return handed;
+  }
+  return {};
+}
+
+int run_publish(const ReleaseOptions& options) {
+  if (auto dir = require_state_dir(options.state); !dir) return report_failure(dir.error());
+  auto key = load_trusted_key(options.state);
+  if (!key) return report_failure(key.error());
+  auto envelope = files::read_file(options.publish_manifest, proto::kMaxEnvelopeBytes);
+  if (!envelope) return report_failure(envelope.error());
+  release::ReleaseCatalog catalog(gateway::releases_path(options.state.state_dir), std::move(*key));
+  auto outcome = catalog.publish(options.publish_image, *envelope);
+  if (!outcome) return report_failure(outcome.error());
+  const auto& manifest = outcome->release.manifest;
+  const std::string name = manifest.product + " " + manifest.version.to_string();
+  if (outcome->already_published) {
+    std::cout << name << " is published already (the same image); nothing changed.\n";
+    return 0;
+  }
+  if (auto handed = hand_release_to_state_dir_owner(options.state, outcome->release); !handed) {
+    return report_failure(handed.error());
+  }
+  audit_host_action(options.state, "release_publish", name,
+                    "sha256 " + manifest.sha256 + ", security version " + std::to_string(manifest.security_version));
+  std::cout << "Published " << name << " (security version " << manifest.security_version << ", " << manifest.size
+            << " bytes) in " << outcome->release.directory.string() << "\n";
+  return 0;
+}
+
+int run_list(const ReleaseOptions& options) {
+  auto key = load_trusted_key(options.state);
+  if (!key) return report_failure(key.error());
+  release::ReleaseCatalog catalog(gateway::releases_path(options.state.state_dir), std::move(*key));
+  std::vector<std::string> problems;
+  auto releases = catalog.list(&problems);
+  if (!releases) return report_failure(releases.error());
+  for (const auto& problem : problems) std::cerr << "kelvinctl: warning: skipped " << problem << "\n";
+  if (releases->empty()) {
+    std::cout << "No releases published.\n";
+    return 0;
+  }
+  TextTable table({{"PRODUCT"},
+                   {"VERSION"},
+                   {"SECURITY", Align::right},
+                   {"BYTES", Align::right},
+                   {"CREATED"},
+                   {"SHA256"}});
+  for (const auto& published : *releases) {
+    const auto& m = published.manifest;
+    table.add_row({m.product, m.version.to_string(), std::to_string(m.security_version), std::to_string(m.size),
+                   m.created, m.sha256.substr(0, 16)});
+  }
+  table.print(std::cout);
+  return 0;
+}
+
 void add_passphrase_file_option(CLI::App* command, std::string& passphrase_file) {
   command->add_option("--passphrase-file", passphrase_file,
                       "File (mode 0600) holding the release key's passphrase; or set " +
@@ -155,6 +275,26 @@ void add_release_command(CLI::App& app, int& exit_code) {
   verify->add_option("--public-key", options->public_key, "The release public key")->capture_default_str();
   verify->add_option("--image", options->verify_image, "The image the manifest should describe");
   verify->callback(run(run_verify));
+
+  // The gateway's side: these work on its state dir.
+  CLI::App* trust = release->add_subcommand(
+      "trust", "Make the gateway accept releases signed by this release public key (<state dir>/release.pub)");
+  trust->add_option("public_key", options->trusted_key, "The release public key (release.pub)")->required();
+  trust->add_flag("--replace", options->replace, "Replace another trusted key (releases signed by it are refused)");
+  add_state_options(trust, options->state, /*with_pki=*/false);
+
+  CLI::App* publish = release->add_subcommand(
+      "publish", "Add a signed release to the gateway, after checking the signature and the image");
+  publish->add_option("image", options->publish_image, "The firmware image")->required()->check(CLI::ExistingFile);
+  publish->add_option("manifest", options->publish_manifest, "Its signed manifest (from kelvinctl release sign)")
+      ->required();
+  add_state_options(publish, options->state, /*with_pki=*/false);
+
+  CLI::App* list = release->add_subcommand("list", "List the releases the gateway holds");
+  add_state_options(list, options->state, /*with_pki=*/false);
+  trust->callback(run(run_trust));
+  publish->callback(run(run_publish));
+  list->callback(run(run_list));
 }
 
 }  // namespace kelvin::ctl

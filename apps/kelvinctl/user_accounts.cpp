@@ -1,11 +1,25 @@
 #include "user_accounts.hpp"
 
+#include <iostream>
 #include <utility>
 
 namespace kelvin::ctl {
 
 accounts::Actor kelvinctl_actor() {
   return accounts::Actor{"kelvinctl", "local"};
+}
+
+void audit_host_action(const StateOptions& options, std::string_view action, std::string_view target,
+                       const std::string& detail) {
+  auto warn = [](const Error& error) {
+    std::cerr << "kelvinctl: warning: could not write the audit log entry (" << error.message << ")\n";
+  };
+  auto accounts = open_existing_accounts(options);
+  if (!accounts) return warn(accounts.error());
+  if (!*accounts) return;
+  if (auto written = (*accounts)->audit(kelvinctl_actor(), action, target, "ok", detail); !written) {
+    warn(written.error());
+  }
 }
 
 Result<std::unique_ptr<accounts::Accounts>> open_existing_accounts(const StateOptions& options) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/core/result.hpp"
@@ -15,6 +16,13 @@ namespace kelvin::ctl {
 
 // kelvinctl in the audit log: the host's administrator, not a dashboard user.
 accounts::Actor kelvinctl_actor();
+
+// Writes an action taken on the host (`kelvinctl device revoke`, `release publish`, ...) to the
+// audit log, where the dashboard's actions are too, with kelvinctl_actor() and the result "ok".
+// An installation whose gateway never started has no accounts database yet: nothing to write to.
+// A failure to write is reported on stderr as a warning; the action stands.
+void audit_host_action(const StateOptions& options, std::string_view action, std::string_view target,
+                       const std::string& detail);
 
 // The accounts database, or nullptr when the file does not exist (no user was ever made).
 Result<std::unique_ptr<accounts::Accounts>> open_existing_accounts(const StateOptions& options);

@@ -170,6 +170,53 @@ TEST_F(KelvinctlReleaseTest, AnEncryptedKeySignsOnlyWithItsPassphrase) {
   EXPECT_EQ(signed_.exit_code, 0) << describe(signed_);
 }
 
+TEST_F(KelvinctlReleaseTest, TheGatewayTakesOnlyReleasesSignedByTheKeyItTrusts) {
+  const std::string state = (dir_ / "state").string();
+  fs::create_directories(state);
+  ASSERT_EQ(sign().exit_code, 0);
+  const std::vector<std::string> publish{"release", "publish", image_.string(), manifest_.string(), "--state-dir",
+                                         state};
+  expect_one_line_failure(kelvinctl(publish), "publish before trust", "kelvinctl release trust");
+
+  auto trusted = kelvinctl({"release", "trust", (dir_ / "keys/release.pub").string(), "--state-dir", state});
+  ASSERT_EQ(trusted.exit_code, 0) << describe(trusted);
+  auto published = kelvinctl(publish);
+  ASSERT_EQ(published.exit_code, 0) << describe(published);
+  EXPECT_THAT(published.out, HasSubstr("Published thermo-linux 1.2.0"));
+  EXPECT_EQ(read_text(dir_ / "state/releases/thermo-linux/1.2.0/image"), read_text(image_));
+  EXPECT_THAT(kelvinctl(publish).out, HasSubstr("published already"));
+  auto listed = kelvinctl({"release", "list", "--state-dir", state});
+  ASSERT_EQ(listed.exit_code, 0) << describe(listed);
+  EXPECT_THAT(listed.out, HasSubstr("thermo-linux  1.2.0"));
+
+  // Signed by another key: refused, and the gateway's key stays unless replaced on purpose.
+  ASSERT_EQ(kelvinctl({"release", "keygen", "--dir", (dir_ / "other").string()}).exit_code, 0);
+  ASSERT_EQ(kelvinctl({"release", "sign", image_.string(), "--version", "1.3.0", "--security-version", "2",
+                       "--product", "thermo-linux", "--key", (dir_ / "other/release.key").string(), "--out",
+                       (dir_ / "foreign.manifest").string()})
+                .exit_code,
+            0);
+  expect_one_line_failure(kelvinctl({"release", "publish", image_.string(), (dir_ / "foreign.manifest").string(),
+                                     "--state-dir", state}),
+                          "foreign signature", "not signed by the release key");
+  expect_one_line_failure(kelvinctl({"release", "trust", (dir_ / "other/release.pub").string(), "--state-dir", state}),
+                          "trusting another key", "--replace");
+
+  // Another image as the same version, and an image that is not the manifest's.
+  write(dir_ / "changed.bin", read_text(image_) + "!");
+  expect_one_line_failure(
+      kelvinctl({"release", "publish", (dir_ / "changed.bin").string(), manifest_.string(), "--state-dir", state}),
+      "not the manifest's image", "longer than the manifest's");
+  ASSERT_EQ(kelvinctl({"release", "sign", (dir_ / "changed.bin").string(), "--version", "1.2.0", "--security-version",
+                       "2", "--product", "thermo-linux", "--key", (dir_ / "keys/release.key").string()})
+                .exit_code,
+            0);
+  expect_one_line_failure(kelvinctl({"release", "publish", (dir_ / "changed.bin").string(),
+                                     (dir_ / "changed.bin.manifest").string(), "--state-dir", state}),
+                          "same version, other image", "never replaced");
+  EXPECT_EQ(read_text(dir_ / "state/releases/thermo-linux/1.2.0/image"), read_text(image_));
+}
+
 TEST_F(KelvinctlReleaseTest, BadArgumentsAreUsageErrors) {
   auto bad_version = kelvinctl({"release", "sign", image_.string(), "--version", "1.2", "--security-version", "1",
                                 "--product", "thermo-linux", "--key", (dir_ / "keys/release.key").string()});

@@ -66,6 +66,12 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
                                             (*existing)->manifest.sha256 + "); a release is never replaced: "
                                             "sign the new image as a new version");
     }
+    // The same manifest: "already published" only if this is also the same image.
+    if (auto matches = check_image(image, *manifest); !matches) {
+      auto error = std::move(matches).error();
+      error.message = "refused: " + error.message;
+      return error;
+    }
     return PublishOutcome{std::move(**existing), true};
   }
 

@@ -94,6 +94,10 @@ TEST_F(ReleaseCatalogTest, TheSameReleaseAgainChangesNothingAnotherImageAsTheSam
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_TRUE(again->already_published);
 
+  // Its manifest with another file is not the same release.
+  write(dir_ / "impostor.bin", std::string(3000, 'X'));
+  EXPECT_EQ(catalog().publish(dir_ / "impostor.bin", manifest).error().code, Errc::corrupt);
+
   auto [other_image, other_manifest] = release("thermo", {2, 0, 0}, std::string(3001, 'y'));
   auto conflict = catalog().publish(other_image, other_manifest);
   ASSERT_FALSE(conflict.ok());

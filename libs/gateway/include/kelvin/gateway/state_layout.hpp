@@ -14,6 +14,12 @@ inline std::filesystem::path accounts_path(const std::filesystem::path& state_di
 inline std::filesystem::path stats_path(const std::filesystem::path& state_dir) {
   return state_dir / "gateway-stats.json";
 }
+// The installation's release public key (docs/ota.md): the gateway accepts only releases it signed.
+inline std::filesystem::path release_public_key_path(const std::filesystem::path& state_dir) {
+  return state_dir / "release.pub";
+}
+// Published firmware releases (kelvin/release/release_catalog.hpp).
+inline std::filesystem::path releases_path(const std::filesystem::path& state_dir) { return state_dir / "releases"; }
 inline std::filesystem::path broker_state_path(const std::filesystem::path& state_dir) { return state_dir / "broker"; }
 
 }  // namespace kelvin::gateway
