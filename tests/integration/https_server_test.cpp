@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iostream>
@@ -28,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "kelvin/http/file_response.hpp"
 #include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
@@ -139,6 +141,11 @@ class HttpsServer : public ::testing::Test {
       respond(kelvin::http::json_response(200, nlohmann::json{{"bytes", request.body.size()}}.dump()));
     });
     router_.get("/throws", [](const Request&, Responder) { throw std::runtime_error("handler failure"); });
+    router_.get("/file", [this](const Request& request, Responder respond) {
+      const auto size = fs::file_size(served_file());
+      respond(kelvin::http::file_response(served_file(), size, request.header("Range"), "application/octet-stream",
+                                          "\"v1\""));
+    });
     router_.get("/stream", [this](const Request&, Responder respond) {
       Response head;
       head.content_type = "text/event-stream";
@@ -162,6 +169,7 @@ class HttpsServer : public ::testing::Test {
   }
 
   fs::path pki_dir() const { return dir_ / "pki"; }
+  fs::path served_file() const { return dir_ / "served.bin"; }
   kelvin::pki::PkiPaths paths() const { return kelvin::pki::PkiPaths(pki_dir()); }
   fs::path ca_file() const { return paths().ca_certificate(); }
 
@@ -343,6 +351,43 @@ TEST_F(HttpsServer, HeadIsAnsweredAsGetWithoutTheBody) {
   ASSERT_EQ(stream_head.exit_code, 0) << describe(stream_head);
   EXPECT_THAT(stream_head.out, HasSubstr("Content-Type: text/event-stream\r\n"));
   EXPECT_EQ(counters().streams_opened, 0u);
+}
+
+// A file answer (Response::file) is read from disk as it is sent: whole, or the one range asked
+// for, as curl resumes a download (--continue-at) and asks for ranges (--range).
+TEST_F(HttpsServer, AFileIsServedWholeOrByTheRangeAskedFor) {
+  std::string content;
+  for (int i = 0; i < 300'000; ++i) content += static_cast<char>('a' + i % 26);  // several 64 KiB reads
+  std::ofstream(served_file(), std::ios::binary) << content;
+  start();
+  const fs::path out = dir_ / "downloaded.bin";
+  const CommandResult whole = curl({"-D", "-", "-o", out.string(), url("/file")});
+  ASSERT_EQ(whole.exit_code, 0) << describe(whole);
+  EXPECT_THAT(whole.out, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(whole.out, HasSubstr("Accept-Ranges: bytes"));
+  EXPECT_THAT(whole.out, HasSubstr("ETag: \"v1\""));
+  EXPECT_EQ(kelvin::testing::read_text(out), content);
+
+  // A download cut off after 100,000 bytes, resumed.
+  std::ofstream(out, std::ios::binary | std::ios::trunc) << content.substr(0, 100'000);
+  const CommandResult resumed = curl({"-D", "-", "--continue-at", "-", "-o", out.string(), url("/file")});
+  ASSERT_EQ(resumed.exit_code, 0) << describe(resumed);
+  EXPECT_THAT(resumed.out, HasSubstr("HTTP/1.1 206"));
+  EXPECT_THAT(resumed.out, HasSubstr("Content-Range: bytes 100000-299999/300000"));
+  EXPECT_EQ(kelvin::testing::read_text(out), content);
+
+  const CommandResult middle = curl({"--range", "70000-70009", url("/file")});
+  EXPECT_EQ(middle.out, content.substr(70'000, 10));
+  const CommandResult past = curl({"-D", "-", "--range", "300000-", url("/file")});
+  EXPECT_THAT(past.out, HasSubstr("HTTP/1.1 416"));
+  EXPECT_THAT(past.out, HasSubstr("Content-Range: bytes */300000"));
+  const CommandResult head = curl({"-I", url("/file")});
+  EXPECT_THAT(head.out, HasSubstr("Content-Length: 300000"));
+
+  // The connection survives a file answer: the next request on it is served.
+  const CommandResult twice = curl({"-v", "-o", "/dev/null", url("/file"), "-o", "/dev/null", url("/api/v1/health")});
+  EXPECT_THAT(twice.err, HasSubstr("Re-using existing connection")) << twice.err;
+  EXPECT_EQ(counters().connections_accepted, 6u) << "one connection per curl run";
 }
 
 TEST_F(HttpsServer, KeepAliveServesSeveralRequestsOnOneConnection) {

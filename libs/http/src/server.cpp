@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "kelvin/crypto/tls_server.hpp"
+#include "file_slice_body.hpp"
 #include "kelvin/http/response_headers.hpp"
 #include "kelvin/http/target.hpp"
 
@@ -453,6 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response = error_response(500, "internal", "the server could not answer this request");
     }
     close_after_write_ = close || server_.stopping();
+    if (response.file && !head_only_) return write_file_response(std::move(response));
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(response.status));
@@ -462,7 +464,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.prepare_payload();
     if (head_only_) {
       // The GET answer's Content-Length, without its body.
-      const auto length = response_.body().size();
+      const auto length = response.file ? response.file->length : response_.body().size();
       response_.body().clear();
       response_.content_length(length);
     }
@@ -471,6 +473,30 @@ class Session : public std::enable_shared_from_this<Session> {
     tcp().expires_after(options().request_timeout);
     bhttp::async_write(stream_, response_,
                        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+  }
+
+  // A response whose body is a FileSlice, read from the file as the connection takes it.
+  void write_file_response(Response response) {
+    const FileSlice slice = std::move(*response.file);
+    const int fd = ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      server_.log(LogLevel::error, "https: cannot open " + slice.path.string() + " to answer with it");
+      return write_response(error_response(500, "internal", "the server could not read what it was to send"), true);
+    }
+    file_response_ = {};
+    file_response_.version(11);
+    file_response_.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response_headers(response)) file_response_.insert(name, value);
+    file_response_.keep_alive(!close_after_write_);
+    file_response_.body() = FileSliceBody::value_type(fd, slice.offset, slice.length);
+    file_response_.prepare_payload();
+    count_status(response.status);
+    state_ = State::writing;
+    tcp().expires_after(options().request_timeout);
+    bhttp::async_write(stream_, file_response_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+      self->file_response_.body() = {};  // closes the file now, not at the next answer
+      self->on_write(ec);
+    });
   }
 
   void count_status(int status) {
@@ -610,6 +636,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
+  bhttp::response<FileSliceBody> file_response_;  // an answer from a file (Response::file)
   bhttp::response<bhttp::empty_body> interim_;  // 100 Continue
   // A streamed response (State::streaming): its head, the chunk being written, its channel.
   bhttp::response<bhttp::empty_body> stream_head_;

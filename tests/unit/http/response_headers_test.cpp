@@ -45,7 +45,7 @@ TEST(ResponseHeaders, ErrorsAndOtherTypesGetSecurityHeadersToo) {
   const auto headers = headers_of(text);
   expect_security_headers(headers);
   EXPECT_EQ(headers.count("Cache-Control"), 0u) << "no-store is for JSON";
-  EXPECT_THAT(headers_of(Response{200, "application/json; charset=utf-8", {}, ""}),
+  EXPECT_THAT(headers_of(Response{200, "application/json; charset=utf-8", {}, "", std::nullopt}),
               Contains(Pair("Cache-Control", "no-store")));
 }
 

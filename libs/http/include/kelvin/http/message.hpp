@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,11 +41,21 @@ struct Request {
   std::string_view param(std::string_view name) const;
 };
 
+// A body the server reads from a file while it writes it, instead of one held in memory (firmware
+// images): `length` bytes from `offset`. The server opens the file when it starts the answer (a
+// file it cannot open then is answered 500) and closes the connection should the file end early.
+struct FileSlice {
+  std::filesystem::path path;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";  // "" for a body-less response
   Headers headers;  // extra headers; the server adds the security headers (response_headers.hpp)
   std::string body;
+  std::optional<FileSlice> file;  // when set, the body (and `body` is ignored)
 };
 
 // A JSON response (the body must already be JSON).
