@@ -270,6 +270,11 @@ Result<void> Gateway::start_http() {
                                               .now_ms = system_now_ms,
                                           },
                                       .live = *live_feed_,
+                                      .releases =
+                                          ReleaseSources{
+                                              .run_blocking = post_to(*api_reads_),
+                                              .state_dir = settings_.state_dir,
+                                          },
                                       .web_root = settings_.http.web_root,
                                   });
   live_feed_->start();

@@ -4,6 +4,7 @@
 #include "kelvin/gateway/api_routes.hpp"
 #include "kelvin/gateway/device_routes.hpp"
 #include "kelvin/gateway/events_route.hpp"
+#include "kelvin/gateway/release_routes.hpp"
 #include "kelvin/gateway/static_files.hpp"
 #include "kelvin/gateway/telemetry_route.hpp"
 
@@ -16,6 +17,7 @@ void add_gateway_routes(http::Router& router, GatewayRouteServices services) {
   add_fleet_routes(router, services.guard, std::move(services.fleet));
   add_device_routes(router, services.guard, std::move(services.device_actions));
   add_events_route(router, services.guard, services.live, services.accounts);
+  add_release_routes(router, services.guard, std::move(services.releases));
   if (!services.web_root.empty()) add_static_routes(router, StaticFilesOptions{.root = services.web_root});
 }
 

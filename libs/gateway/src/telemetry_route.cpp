@@ -6,6 +6,7 @@
 
 #include "kelvin/core/identity.hpp"
 #include "kelvin/http/response_headers.hpp"
+#include "route_checks.hpp"
 
 namespace kelvin::gateway {
 
@@ -25,39 +26,19 @@ std::string dump(const nlohmann::json& json) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// How the refusals of one device route word what the route is for.
-struct RouteWords {
-  std::string_view act;         // "post telemetry"
-  std::string_view only;        // "only devices post telemetry"
-  std::string_view own;         // "a device posts only its own telemetry"
-  std::string_view media_type;  // "telemetry is sent as application/json"
-};
-
-constexpr RouteWords kTelemetryWords{"post telemetry", "only devices post telemetry",
-                                     "a device posts only its own telemetry", "telemetry is sent as application/json"};
-constexpr RouteWords kStatusWords{"put the status", "only devices report a status",
-                                  "a device reports only its own status", "a status is sent as application/json"};
+constexpr DeviceRouteWords kTelemetryWords{"post telemetry", "only devices post telemetry",
+                                           "a device posts only its own telemetry"};
+constexpr DeviceRouteWords kStatusWords{"put the status", "only devices report a status",
+                                        "a device reports only its own status"};
 
 // The checks both device routes make before anything is decoded: the connection's client
 // certificate is the device {id}'s, and the body is JSON.
-std::optional<http::Response> refuse_device_client(const http::Request& request, const RouteWords& words) {
-  if (!request.client_common_name) {
-    return http::error_response(401, "client_certificate_required",
-                                std::string(words.act) + " over a connection with the device's client certificate");
-  }
-  const std::string& common_name = *request.client_common_name;
-  if (!validate_device_id(common_name)) {
-    return http::error_response(
-        403, "not_a_device",
-        "the client certificate ('" + common_name + "') is not a device's: " + std::string(words.only));
-  }
-  if (common_name != request.param("id")) {
-    return http::error_response(403, "device_mismatch",
-                                "the client certificate is device '" + common_name + "'s: " + std::string(words.own));
-  }
+std::optional<http::Response> refuse_device_client(const http::Request& request, const DeviceRouteWords& words,
+                                                   std::string_view media_type_rule) {
+  if (auto refused = refuse_unless_device(request, words)) return refused;
   auto content_type = request.header("Content-Type");
   if (!content_type || !is_json_media_type(*content_type)) {
-    return http::error_response(415, "unsupported_media_type", words.media_type);
+    return http::error_response(415, "unsupported_media_type", media_type_rule);
   }
   return std::nullopt;
 }
@@ -72,11 +53,11 @@ http::Response unavailable_response(std::string_view what) {
 }  // namespace
 
 std::optional<http::Response> refuse_telemetry_poster(const http::Request& request) {
-  return refuse_device_client(request, kTelemetryWords);
+  return refuse_device_client(request, kTelemetryWords, "telemetry is sent as application/json");
 }
 
 std::optional<http::Response> refuse_status_writer(const http::Request& request) {
-  return refuse_device_client(request, kStatusWords);
+  return refuse_device_client(request, kStatusWords, "a status is sent as application/json");
 }
 
 http::Response telemetry_response(const TelemetryOutcome& outcome) {

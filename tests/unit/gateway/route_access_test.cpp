@@ -63,6 +63,9 @@ const std::map<std::string, Access>& expected_access() {
       {"DELETE /api/v1/devices/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
       {"GET /api/v1/events", {K::role, Role::viewer}},
+      {"GET /api/v1/releases", {K::role, Role::viewer}},
+      {"GET /api/v1/devices/{id}/releases/{product}/{version}/manifest", {K::device}},
+      {"GET /api/v1/devices/{id}/releases/{product}/{version}/image", {K::device}},
   };
   return table;
 }
@@ -121,6 +124,7 @@ class RouteAccess : public ::testing::Test {
                                              .accounts = *accounts_,
                                              .now_ms = system_now_ms},
                      .live = live_,
+                     .releases = ReleaseSources{.run_blocking = post, .state_dir = dir_.path()},
                      .web_root = {},  // the dashboard's files are public: not walked here
                  });
   }
@@ -138,8 +142,10 @@ class RouteAccess : public ::testing::Test {
   }
 
   http::Response call(const std::string& method, const std::string& pattern, const Caller& caller) {
-    const std::string path = std::regex_replace(std::regex_replace(pattern, std::regex("\\{id\\}"), "sensor-01"),
-                                                std::regex("\\{name\\}"), "nobody");
+    std::string path = std::regex_replace(pattern, std::regex("\\{id\\}"), "sensor-01");
+    path = std::regex_replace(path, std::regex("\\{name\\}"), "nobody");
+    path = std::regex_replace(path, std::regex("\\{product\\}"), "thermo");
+    path = std::regex_replace(path, std::regex("\\{version\\}"), "1.0.0");
     auto target = http::parse_target(path);
     EXPECT_TRUE(target.ok()) << path;
     http::Request request;

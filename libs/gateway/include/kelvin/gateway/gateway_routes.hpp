@@ -10,6 +10,7 @@
 #include "kelvin/gateway/fleet_routes.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
+#include "kelvin/gateway/release_routes.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/http/router.hpp"
 
@@ -24,6 +25,7 @@ struct GatewayRouteServices {
   FleetSources fleet;                  // the fleet's read routes
   DeviceActionSources device_actions;  // operators revoking and removing devices
   LiveFeed& live;                      // GET /api/v1/events
+  ReleaseSources releases;             // firmware releases: the list, devices' downloads
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.
   std::filesystem::path web_root;

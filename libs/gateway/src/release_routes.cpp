@@ -1,0 +1,155 @@
+#include "kelvin/gateway/release_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kelvin/core/files.hpp"
+#include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/http/file_response.hpp"
+#include "kelvin/release/release_catalog.hpp"
+#include "route_checks.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using nlohmann::json;
+using Sources = std::shared_ptr<const ReleaseSources>;
+
+constexpr DeviceRouteWords kDownloadWords{"download a release", "only devices download releases",
+                                          "a device downloads under its own id"};
+
+http::Response catalog_error(const Error& error) {
+  spdlog::error("https: reading the releases failed: {}", error.message);
+  return http::error_response(500, "release_catalog_error",
+                              "the gateway could not read its releases; its log says why");
+}
+
+// The catalog with the trusted key; nullopt when no key is trusted yet.
+Result<std::optional<release::ReleaseCatalog>> open_catalog(const ReleaseSources& sources) {
+  const auto key_file = release_public_key_path(sources.state_dir);
+  std::error_code error;
+  if (!std::filesystem::exists(key_file, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + key_file.string() + ": " + error.message());
+    return std::optional<release::ReleaseCatalog>();
+  }
+  auto key = release::load_release_public_key(key_file);
+  if (!key) return std::move(key).error();
+  return std::optional<release::ReleaseCatalog>(
+      release::ReleaseCatalog(releases_path(sources.state_dir), std::move(*key)));
+}
+
+json release_json(const proto::ReleaseManifest& m) {
+  return {{"product", m.product},   {"version", m.version.to_string()}, {"security_version", m.security_version},
+          {"size", m.size},         {"sha256", m.sha256},               {"created", m.created},
+          {"notes", m.notes}};
+}
+
+http::Response list_answer(const ReleaseSources& sources) {
+  auto catalog = open_catalog(sources);
+  if (!catalog) return catalog_error(catalog.error());
+  json answer{{"release_key", nullptr}, {"releases", json::array()}};
+  if (!*catalog) return http::json_response(200, answer.dump());
+  answer["release_key"] = std::string((*catalog)->key().key_id());
+  std::vector<std::string> problems;
+  auto releases = (*catalog)->list(&problems);
+  if (!releases) return catalog_error(releases.error());
+  for (const auto& problem : problems) spdlog::warn("https: a release is not served: {}", problem);
+  for (const auto& published : *releases) answer["releases"].push_back(release_json(published.manifest));
+  return http::json_response(200, answer.dump());
+}
+
+struct ReleaseName {
+  std::string product;
+  proto::FirmwareVersion version;
+};
+
+// The {product} and {version} of the path; a name no release can have is answered like an
+// unknown release.
+std::variant<ReleaseName, http::Response> release_name_of(const http::Request& request) {
+  const std::string product(request.param("product"));
+  auto version = proto::parse_firmware_version(request.param("version"));
+  if (!proto::is_valid_product_name(product) || !version) {
+    return http::error_response(404, "release_not_found", "no release has that product name and version");
+  }
+  return ReleaseName{product, *version};
+}
+
+// The published release, or the answer that says why there is none.
+std::variant<release::PublishedRelease, http::Response> find_release(const ReleaseSources& sources,
+                                                                     const ReleaseName& name) {
+  auto catalog = open_catalog(sources);
+  if (!catalog) return catalog_error(catalog.error());
+  if (!*catalog) {
+    return http::error_response(503, "release_key_missing",
+                                "the gateway trusts no release key yet (kelvinctl release trust)");
+  }
+  auto found = (*catalog)->find(name.product, name.version);
+  if (!found) {
+    if (found.error().code != Errc::corrupt) return catalog_error(found.error());
+    spdlog::warn("https: a release is not served: {}", found.error().message);
+  }
+  if (!found || !*found) {
+    return http::error_response(404, "release_not_found",
+                                "the gateway holds no release " + name.product + " " + name.version.to_string());
+  }
+  return std::move(**found);
+}
+
+http::Response manifest_answer(const ReleaseSources& sources, const ReleaseName& name) {
+  auto found = find_release(sources, name);
+  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+  const auto& release = std::get<release::PublishedRelease>(found);
+  auto text = files::read_file(release.manifest_file(), proto::kMaxEnvelopeBytes);
+  if (!text) return catalog_error(text.error());
+  return http::json_response(200, std::move(*text));
+}
+
+http::Response image_answer(const ReleaseSources& sources, const ReleaseName& name,
+                            const std::optional<std::string>& range) {
+  auto found = find_release(sources, name);
+  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+  const auto& release = std::get<release::PublishedRelease>(found);
+  return http::file_response(release.image(), release.manifest.size, range, "application/octet-stream",
+                             "\"" + release.manifest.sha256 + "\"");
+}
+
+using DeviceAnswer = http::Response (*)(const ReleaseSources&, const ReleaseName&, const std::optional<std::string>&);
+
+http::Handler device_route(const Sources& sources, DeviceAnswer answer) {
+  return [sources, answer](http::Request request, http::Responder respond) {
+    if (auto refused = refuse_unless_device(request, kDownloadWords)) return respond(std::move(*refused));
+    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+    auto name = release_name_of(request);
+    if (auto* refused = std::get_if<http::Response>(&name)) return respond(std::move(*refused));
+    std::optional<std::string> range;
+    if (auto header = request.header("Range")) range = std::string(*header);
+    answer_blocking(sources->run_blocking, std::move(respond),
+                    [sources, answer, name = std::get<ReleaseName>(std::move(name)), range] {
+                      return answer(*sources, name, range);
+                    });
+  };
+}
+
+}  // namespace
+
+void add_release_routes(http::Router& router, const RouteGuard& guard, ReleaseSources sources) {
+  const auto shared = std::make_shared<const ReleaseSources>(std::move(sources));
+  router.get("/api/v1/releases", guard.user(Role::viewer, [shared](Principal, http::Request request,
+                                                                   http::Responder respond) {
+    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+    answer_blocking(shared->run_blocking, std::move(respond), [shared] { return list_answer(*shared); });
+  }));
+  router.get("/api/v1/devices/{id}/releases/{product}/{version}/manifest",
+             device_route(shared, [](const ReleaseSources& s, const ReleaseName& name, const std::optional<std::string>&) {
+               return manifest_answer(s, name);
+             }));
+  router.get("/api/v1/devices/{id}/releases/{product}/{version}/image", device_route(shared, image_answer));
+}
+
+}  // namespace kelvin::gateway
