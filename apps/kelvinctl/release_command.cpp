@@ -173,8 +173,8 @@ int run_trust(const ReleaseOptions& options) {
 // Gives what a publish created to the state dir's owner (the gateway's account), when run as root.
 Result<void> hand_release_to_state_dir_owner(const StateOptions& state, const release::PublishedRelease& release) {
   const auto releases = gateway::releases_path(state.state_dir);
-  for (const auto& path : {releases, release.directory.parent_path(), release.directory, release.image(),
-                           release.manifest_file()}) {
+  for (const auto& path :
+       {releases, release.directory.parent_path(), release.directory, release.image(), release.manifest_file()}) {
     if (auto handed = hand_to_state_dir_owner(state, path); !handed) return handed;
   }
   return {};
@@ -217,12 +217,8 @@ int run_list(const ReleaseOptions& options) {
     std::cout << "No releases published.\n";
     return 0;
   }
-  TextTable table({{"PRODUCT"},
-                   {"VERSION"},
-                   {"SECURITY", Align::right},
-                   {"BYTES", Align::right},
-                   {"CREATED"},
-                   {"SHA256"}});
+  TextTable table(
+      {{"PRODUCT"}, {"VERSION"}, {"SECURITY", Align::right}, {"BYTES", Align::right}, {"CREATED"}, {"SHA256"}});
   for (const auto& published : *releases) {
     const auto& m = published.manifest;
     table.add_row({m.product, m.version.to_string(), std::to_string(m.security_version), std::to_string(m.size),
@@ -233,9 +229,9 @@ int run_list(const ReleaseOptions& options) {
 }
 
 void add_passphrase_file_option(CLI::App* command, std::string& passphrase_file) {
-  command->add_option("--passphrase-file", passphrase_file,
-                      "File (mode 0600) holding the release key's passphrase; or set " +
-                          std::string(kReleasePassphraseEnv));
+  command->add_option(
+      "--passphrase-file", passphrase_file,
+      "File (mode 0600) holding the release key's passphrase; or set " + std::string(kReleasePassphraseEnv));
 }
 
 }  // namespace
@@ -260,8 +256,7 @@ void add_release_command(CLI::App& app, int& exit_code) {
   sign->add_option("--security-version", options->security_version,
                    "Its security version: devices never install a release below the highest they accepted")
       ->required();
-  sign->add_option("--product", options->product, "The product it is for (devices refuse other products)")
-      ->required();
+  sign->add_option("--product", options->product, "The product it is for (devices refuse other products)")->required();
   sign->add_option("--notes", options->notes, "Release notes shown to operators");
   sign->add_option("--key", options->key, "The release private key")->capture_default_str();
   sign->add_option("--out", options->out, "Manifest to write (default: IMAGE.manifest)");

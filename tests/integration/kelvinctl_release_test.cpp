@@ -66,9 +66,19 @@ class KelvinctlReleaseTest : public ::testing::Test {
   }
 
   CommandResult sign(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"release", "sign", image_.string(), "--version", "1.2.0", "--security-version", "2",
-                                  "--product", "thermo-linux", "--notes", "fixes the \"stuck\" sensor",
-                                  "--key", (dir_ / "keys/release.key").string()};
+    std::vector<std::string> args{"release",
+                                  "sign",
+                                  image_.string(),
+                                  "--version",
+                                  "1.2.0",
+                                  "--security-version",
+                                  "2",
+                                  "--product",
+                                  "thermo-linux",
+                                  "--notes",
+                                  "fixes the \"stuck\" sensor",
+                                  "--key",
+                                  (dir_ / "keys/release.key").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return kelvinctl(args);
   }
@@ -123,8 +133,8 @@ TEST_F(KelvinctlReleaseTest, TheOpensslCommandLineVerifiesTheSignature) {
   const auto signature = kelvin::base64_decode(envelope.at("signatures").at(0).at("sig").get<std::string>());
   ASSERT_TRUE(payload && signature);
   EXPECT_THAT(*payload, StartsWith(R"({"product":"thermo-linux","version":"1.2.0","security_version":2,)"));
-  write(dir_ / "pae", "DSSEv1 " + std::to_string(type.size()) + " " + type + " " + std::to_string(payload->size()) +
-                          " " + *payload);
+  write(dir_ / "pae",
+        "DSSEv1 " + std::to_string(type.size()) + " " + type + " " + std::to_string(payload->size()) + " " + *payload);
   write(dir_ / "sig", *signature);
   auto checked = run_command({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (dir_ / "keys/release.pub").string(),
                               "-rawin", "-in", (dir_ / "pae").string(), "-sigfile", (dir_ / "sig").string()});
@@ -147,19 +157,27 @@ TEST_F(KelvinctlReleaseTest, RefusesAnotherKeyATamperedManifestAndAnotherImage) 
                           "does not verify");
 
   write(dir_ / "other.bin", "another image");
-  expect_one_line_failure(verify(manifest_, (dir_ / "keys/release.pub").string(), dir_ / "other.bin"),
-                          "another image", "shorter than the manifest's 150000 bytes");
+  expect_one_line_failure(verify(manifest_, (dir_ / "keys/release.pub").string(), dir_ / "other.bin"), "another image",
+                          "shorter than the manifest's 150000 bytes");
 }
 
 TEST_F(KelvinctlReleaseTest, AnEncryptedKeySignsOnlyWithItsPassphrase) {
   write(dir_ / "passphrase", "a long release passphrase\n");
   ASSERT_EQ(::chmod((dir_ / "passphrase").c_str(), 0600), 0);
-  auto made = kelvinctl({"release", "keygen", "--dir", (dir_ / "locked").string(), "--passphrase-file",
-                         (dir_ / "passphrase").string()});
+  auto made = kelvinctl(
+      {"release", "keygen", "--dir", (dir_ / "locked").string(), "--passphrase-file", (dir_ / "passphrase").string()});
   ASSERT_EQ(made.exit_code, 0) << describe(made);
   EXPECT_THAT(made.out, HasSubstr("encrypted with your passphrase"));
-  const std::vector<std::string> sign_args{"release", "sign", image_.string(), "--version", "2.0.0",
-                                           "--security-version", "3", "--product", "thermo-linux", "--key",
+  const std::vector<std::string> sign_args{"release",
+                                           "sign",
+                                           image_.string(),
+                                           "--version",
+                                           "2.0.0",
+                                           "--security-version",
+                                           "3",
+                                           "--product",
+                                           "thermo-linux",
+                                           "--key",
                                            (dir_ / "locked/release.key").string()};
   expect_one_line_failure(kelvinctl(sign_args), "no passphrase", "no passphrase was given");
   CommandOptions with_env;
@@ -174,8 +192,8 @@ TEST_F(KelvinctlReleaseTest, TheGatewayTakesOnlyReleasesSignedByTheKeyItTrusts) 
   const std::string state = (dir_ / "state").string();
   fs::create_directories(state);
   ASSERT_EQ(sign().exit_code, 0);
-  const std::vector<std::string> publish{"release", "publish", image_.string(), manifest_.string(), "--state-dir",
-                                         state};
+  const std::vector<std::string> publish{"release",          "publish",     image_.string(),
+                                         manifest_.string(), "--state-dir", state};
   expect_one_line_failure(kelvinctl(publish), "publish before trust", "kelvinctl release trust");
 
   auto trusted = kelvinctl({"release", "trust", (dir_ / "keys/release.pub").string(), "--state-dir", state});
@@ -191,14 +209,14 @@ TEST_F(KelvinctlReleaseTest, TheGatewayTakesOnlyReleasesSignedByTheKeyItTrusts) 
 
   // Signed by another key: refused, and the gateway's key stays unless replaced on purpose.
   ASSERT_EQ(kelvinctl({"release", "keygen", "--dir", (dir_ / "other").string()}).exit_code, 0);
-  ASSERT_EQ(kelvinctl({"release", "sign", image_.string(), "--version", "1.3.0", "--security-version", "2",
-                       "--product", "thermo-linux", "--key", (dir_ / "other/release.key").string(), "--out",
+  ASSERT_EQ(kelvinctl({"release", "sign", image_.string(), "--version", "1.3.0", "--security-version", "2", "--product",
+                       "thermo-linux", "--key", (dir_ / "other/release.key").string(), "--out",
                        (dir_ / "foreign.manifest").string()})
                 .exit_code,
             0);
-  expect_one_line_failure(kelvinctl({"release", "publish", image_.string(), (dir_ / "foreign.manifest").string(),
-                                     "--state-dir", state}),
-                          "foreign signature", "not signed by the release key");
+  expect_one_line_failure(
+      kelvinctl({"release", "publish", image_.string(), (dir_ / "foreign.manifest").string(), "--state-dir", state}),
+      "foreign signature", "not signed by the release key");
   expect_one_line_failure(kelvinctl({"release", "trust", (dir_ / "other/release.pub").string(), "--state-dir", state}),
                           "trusting another key", "--replace");
 

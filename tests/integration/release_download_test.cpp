@@ -21,8 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using kelvin::testing::Browser;
 using kelvin::testing::CommandResult;
-using kelvin::testing::DeviceFiles;
 using kelvin::testing::describe;
+using kelvin::testing::DeviceFiles;
 using kelvin::testing::Installation;
 using kelvin::testing::read_text;
 using kelvin::testing::run_command;
@@ -61,16 +61,21 @@ class ReleaseDownload : public ::testing::Test {
   }
   void trust_and_publish() {
     release_cli({"trust", (keys() / "release.pub").string(), "--state-dir", install_.state_dir().string()});
-    release_cli({"publish", image_file().string(), manifest_file().string(), "--state-dir",
-                 install_.state_dir().string()});
+    release_cli(
+        {"publish", image_file().string(), manifest_file().string(), "--state-dir", install_.state_dir().string()});
   }
 
   // curl as `device` (its certificate) for /api/v1/devices/<as_id><path>, the body into `out`;
   // prints the response's head.
   CommandResult fetch(const DeviceFiles& device, const std::string& as_id, const std::string& path, const fs::path& out,
                       const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{"curl", "-sS", "--max-time", "30", "-D", "-", "--cacert", device.ca.string(),
-                                  "--cert", device.cert.string(), "--key", device.key.string(), "-o", out.string()};
+    std::vector<std::string> argv{"curl",       "-sS",
+                                  "--max-time", "30",
+                                  "-D",         "-",
+                                  "--cacert",   device.ca.string(),
+                                  "--cert",     device.cert.string(),
+                                  "--key",      device.key.string(),
+                                  "-o",         out.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(kelvin::testing::gateway_url(*port_, "/api/v1/devices/" + as_id + path));
     return run_command(argv);
@@ -96,8 +101,8 @@ TEST_F(ReleaseDownload, ADeviceFetchesTheManifestAsSignedAndTheImageWholeOrResum
   // What the device decides on the bytes it received, with the key it pinned.
   auto pinned = kelvin::release::load_release_public_key(keys() / "release.pub");
   ASSERT_TRUE(pinned.ok());
-  auto decision = kelvin::device::check_offered_release(
-      read_text(manifest), *pinned, {"thermo-linux", {1, 0, 0}, 0, image_.size()});
+  auto decision = kelvin::device::check_offered_release(read_text(manifest), *pinned,
+                                                        {"thermo-linux", {1, 0, 0}, 0, image_.size()});
   ASSERT_TRUE(decision.accepted.has_value()) << decision.detail;
 
   const fs::path image = install_.root() / "fetched.bin";

@@ -51,9 +51,8 @@ ReleaseDecision check_offered_release(std::string_view envelope_text, const prot
   }
   if (manifest.security_version < running.highest_security_version) {
     return refused(ReleaseRefusal::security_version_too_low,
-                   "the release's security version " + std::to_string(manifest.security_version) +
-                       " is below " + std::to_string(running.highest_security_version) +
-                       ", the highest this device has accepted");
+                   "the release's security version " + std::to_string(manifest.security_version) + " is below " +
+                       std::to_string(running.highest_security_version) + ", the highest this device has accepted");
   }
   if (manifest.size > running.slot_bytes) {
     return refused(ReleaseRefusal::too_large, "the image of " + std::to_string(manifest.size) +

@@ -45,8 +45,12 @@ Result<std::optional<release::ReleaseCatalog>> open_catalog(const ReleaseSources
 }
 
 json release_json(const proto::ReleaseManifest& m) {
-  return {{"product", m.product},   {"version", m.version.to_string()}, {"security_version", m.security_version},
-          {"size", m.size},         {"sha256", m.sha256},               {"created", m.created},
+  return {{"product", m.product},
+          {"version", m.version.to_string()},
+          {"security_version", m.security_version},
+          {"size", m.size},
+          {"sha256", m.sha256},
+          {"created", m.created},
           {"notes", m.notes}};
 }
 
@@ -140,15 +144,14 @@ http::Handler device_route(const Sources& sources, DeviceAnswer answer) {
 
 void add_release_routes(http::Router& router, const RouteGuard& guard, ReleaseSources sources) {
   const auto shared = std::make_shared<const ReleaseSources>(std::move(sources));
-  router.get("/api/v1/releases", guard.user(Role::viewer, [shared](Principal, http::Request request,
-                                                                   http::Responder respond) {
-    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-    answer_blocking(shared->run_blocking, std::move(respond), [shared] { return list_answer(*shared); });
-  }));
-  router.get("/api/v1/devices/{id}/releases/{product}/{version}/manifest",
-             device_route(shared, [](const ReleaseSources& s, const ReleaseName& name, const std::optional<std::string>&) {
-               return manifest_answer(s, name);
+  router.get("/api/v1/releases",
+             guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               answer_blocking(shared->run_blocking, std::move(respond), [shared] { return list_answer(*shared); });
              }));
+  router.get("/api/v1/devices/{id}/releases/{product}/{version}/manifest",
+             device_route(shared, [](const ReleaseSources& s, const ReleaseName& name,
+                                     const std::optional<std::string>&) { return manifest_answer(s, name); }));
   router.get("/api/v1/devices/{id}/releases/{product}/{version}/image", device_route(shared, image_answer));
 }
 

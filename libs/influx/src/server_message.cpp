@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "kelvin/core/utf8.hpp"
+
 namespace kelvin::influx::detail {
 namespace {
 
@@ -10,24 +12,6 @@ void skip_blanks(std::string_view& text) {
   while (!text.empty() &&
          (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n')) {
     text.remove_prefix(1);
-  }
-}
-
-void append_utf8(std::string& out, std::uint32_t code_point) {
-  if (code_point < 0x80) {
-    out.push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (code_point >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else if (code_point < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (code_point >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (code_point >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
   }
 }
 
@@ -93,7 +77,7 @@ std::optional<std::string> json_string(std::string_view& text) {
           }
         }
         if (code_point >= 0xd800 && code_point < 0xe000) code_point = 0xfffd;  // a lone surrogate
-        append_utf8(out, code_point);
+        append_utf8(code_point, out);
         break;
       }
       default:

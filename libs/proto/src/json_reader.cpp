@@ -7,26 +7,12 @@
 namespace kelvin::proto {
 namespace {
 
-void append_utf8(std::uint32_t code, std::string& out) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | code >> 6);
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | code >> 12);
-    out += static_cast<char>(0x80 | (code >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | code >> 18);
-    out += static_cast<char>(0x80 | (code >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (code >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
+bool is_high_surrogate(std::uint32_t code) {
+  return code >= 0xD800 && code <= 0xDBFF;
 }
-
-bool is_high_surrogate(std::uint32_t code) { return code >= 0xD800 && code <= 0xDBFF; }
-bool is_low_surrogate(std::uint32_t code) { return code >= 0xDC00 && code <= 0xDFFF; }
+bool is_low_surrogate(std::uint32_t code) {
+  return code >= 0xDC00 && code <= 0xDFFF;
+}
 
 }  // namespace
 
@@ -57,8 +43,12 @@ bool JsonReader::open(char c) noexcept {
   return true;
 }
 
-bool JsonReader::begin_object() { return open('{'); }
-bool JsonReader::begin_array() { return open('['); }
+bool JsonReader::begin_object() {
+  return open('{');
+}
+bool JsonReader::begin_array() {
+  return open('[');
+}
 
 bool JsonReader::next_in_level(char close) noexcept {
   if (failed_ || depth_ == 0) return fail();
@@ -79,7 +69,9 @@ bool JsonReader::next_member(std::string& key) {
   return read_string(key) && expect(':');
 }
 
-bool JsonReader::next_element() { return next_in_level(']'); }
+bool JsonReader::next_element() {
+  return next_in_level(']');
+}
 
 bool JsonReader::read_hex4(std::uint32_t& out) noexcept {
   if (text_.size() - pos_ < 4) return fail();

@@ -15,8 +15,12 @@ Error invalid(std::string message) {
   return make_error(Errc::invalid_argument, "release manifest: " + std::move(message));
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_lower_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f');
+}
 
 // One version part at the front of `text` (consumed): digits, no leading zero, at most kMaxVersionPart.
 std::optional<std::uint32_t> take_version_part(std::string_view& text) {
@@ -67,8 +71,9 @@ struct MemberName {
   std::string_view name;
 };
 constexpr MemberName kMemberNames[] = {
-    {kProduct, "product"}, {kVersion, "version"}, {kSecurityVersion, "security_version"}, {kSize, "size"},
-    {kSha256, "sha256"},   {kCreated, "created"}, {kNotes, "notes"},
+    {kProduct, "product"}, {kVersion, "version"}, {kSecurityVersion, "security_version"},
+    {kSize, "size"},       {kSha256, "sha256"},   {kCreated, "created"},
+    {kNotes, "notes"},
 };
 
 std::optional<Member> member_named(std::string_view name) {
@@ -195,7 +200,8 @@ Result<ReleaseManifest> decode_release_manifest(std::string_view payload) {
     if (!member) return invalid("unknown member \"" + key.substr(0, 40) + "\"");
     if (seen & *member) return invalid("member \"" + key + "\" given twice");
     seen |= *member;
-    if (!read_member(in, *member, manifest, version_text)) return invalid("\"" + key + "\" has the wrong type or value");
+    if (!read_member(in, *member, manifest, version_text))
+      return invalid("\"" + key + "\" has the wrong type or value");
   }
   if (!in.finish()) return invalid("not well-formed JSON");
   for (const auto& known : kMemberNames) {

@@ -63,7 +63,8 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
     if ((*existing)->manifest.sha256 != manifest->sha256) {
       return make_error(Errc::conflict, manifest->product + " " + manifest->version.to_string() +
                                             " is published already with another image (sha256 " +
-                                            (*existing)->manifest.sha256 + "); a release is never replaced: "
+                                            (*existing)->manifest.sha256 +
+                                            "); a release is never replaced: "
                                             "sign the new image as a new version");
     }
     // The same manifest: "already published" only if this is also the same image.

@@ -13,8 +13,9 @@ Result<ReleaseKeyFiles> create_release_key_pair(const std::filesystem::path& dir
     std::error_code ignored;  // not there is "not found", not an error; other errors show when writing
     if (std::filesystem::exists(std::filesystem::symlink_status(path, ignored))) {
       return make_error(Errc::already_exists,
-                        path.string() + " already exists; a new release key would strand every device that pinned "
-                                        "the old one, so it is never replaced (move it away first if you mean it)");
+                        path.string() +
+                            " already exists; a new release key would strand every device that pinned "
+                            "the old one, so it is never replaced (move it away first if you mean it)");
     }
   }
   if (auto made = files::ensure_private_dir(dir); !made) return std::move(made).error();

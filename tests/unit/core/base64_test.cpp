@@ -30,8 +30,8 @@ TEST(Base64Test, DecodesWhatItEncodesForEveryByte) {
 }
 
 TEST(Base64Test, RefusesAnythingButCanonicalPaddedStandardBase64) {
-  for (const char* text : {"Zg", "Zg=", "Zm9", "Z===", "====", "Zg==Zg==", "Zm9v\n", " Zm9v", "Zm-_", "Zm9v!A==",
-                           "Zh==" /* bits in the padding */, "Zm9=" /* likewise */, "Z=9v", "Zm\0v"}) {
+  for (const char* text : {"Zg", "Zg=", "Zm9", "Z===", "====", "Zg==Zg==", "Zm9v\n", " Zm9v", "Zm-_",
+                           "Zm9v!A==", "Zh==" /* bits in the padding */, "Zm9=" /* likewise */, "Z=9v", "Zm\0v"}) {
     EXPECT_FALSE(base64_decode(text).has_value()) << text;
   }
   EXPECT_FALSE(base64_decode(std::string("Zm\0v", 4)).has_value());

@@ -24,5 +24,21 @@ TEST(Utf8, AcceptsWellFormedAndRefusesMalformedSequences) {
   EXPECT_FALSE(is_valid_utf8("\xFF"));
 }
 
+TEST(Utf8, AppendsEachCodePointAsItsEncodingAtEveryLengthBoundary) {
+  struct Case {
+    std::uint32_t code_point;
+    const char* encoded;
+  };
+  for (const Case& c : {Case{0x24, "\x24"}, Case{0x7F, "\x7F"}, Case{0x80, "\xC2\x80"}, Case{0xE9, "\xC3\xA9"},
+                        Case{0x7FF, "\xDF\xBF"}, Case{0x800, "\xE0\xA0\x80"}, Case{0x20AC, "\xE2\x82\xAC"},
+                        Case{0xFFFD, "\xEF\xBF\xBD"}, Case{0x10000, "\xF0\x90\x80\x80"},
+                        Case{0x1F600, "\xF0\x9F\x98\x80"}, Case{0x10FFFF, "\xF4\x8F\xBF\xBF"}}) {
+    std::string out = "x";
+    append_utf8(c.code_point, out);
+    EXPECT_EQ(out, std::string("x") + c.encoded) << c.code_point;
+    EXPECT_TRUE(is_valid_utf8(out)) << c.code_point;
+  }
+}
+
 }  // namespace
 }  // namespace kelvin

@@ -124,14 +124,14 @@ TEST(Ed25519Test, InteroperatesWithTheOpensslCommandLine) {
   write(dir / "message", "DSSEv1 3 abc 5 hello");
   write(dir / "kelvin.sig", *key->sign("DSSEv1 3 abc 5 hello"));
 
-  auto verified = testing::run_command({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (dir / "release.pub").string(),
-                                        "-rawin", "-in", (dir / "message").string(), "-sigfile",
-                                        (dir / "kelvin.sig").string()});
+  auto verified =
+      testing::run_command({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (dir / "release.pub").string(),
+                            "-rawin", "-in", (dir / "message").string(), "-sigfile", (dir / "kelvin.sig").string()});
   EXPECT_EQ(verified.exit_code, 0) << testing::describe(verified);
 
-  auto signed_by_openssl = testing::run_command({"openssl", "pkeyutl", "-sign", "-inkey", (dir / "release.key").string(),
-                                                 "-rawin", "-in", (dir / "message").string(), "-out",
-                                                 (dir / "openssl.sig").string()});
+  auto signed_by_openssl =
+      testing::run_command({"openssl", "pkeyutl", "-sign", "-inkey", (dir / "release.key").string(), "-rawin", "-in",
+                            (dir / "message").string(), "-out", (dir / "openssl.sig").string()});
   ASSERT_EQ(signed_by_openssl.exit_code, 0) << testing::describe(signed_by_openssl);
   const std::string openssl_signature = testing::read_text(dir / "openssl.sig");
   EXPECT_TRUE(key->public_key().verify("DSSEv1 3 abc 5 hello", openssl_signature));

@@ -71,8 +71,14 @@ TEST_F(ReleaseCheckTest, RefusesEachBadOfferWithItsReason) {
   };
   const Case cases[] = {
       {"another product", changed([](auto& m) { m.product = "thermo-esp32"; }), ReleaseRefusal::other_product},
-      {"the same version", changed([](auto& m) { m.version = {1, 4, 0}; }), ReleaseRefusal::not_newer},
-      {"a downgrade", changed([](auto& m) { m.version = {1, 3, 9}; }), ReleaseRefusal::not_newer},
+      {"the same version", changed([](auto& m) {
+         m.version = {1, 4, 0};
+       }),
+       ReleaseRefusal::not_newer},
+      {"a downgrade", changed([](auto& m) {
+         m.version = {1, 3, 9};
+       }),
+       ReleaseRefusal::not_newer},
       {"a lower security version", changed([](auto& m) { m.security_version = 2; }),
        ReleaseRefusal::security_version_too_low},
       {"too large for the slot", changed([&](auto& m) { m.size = running_.slot_bytes + 1; }),

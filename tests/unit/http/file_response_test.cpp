@@ -29,8 +29,8 @@ TEST(ParseRange, ReadsTheThreeFormsOfOneByteRange) {
 }
 
 TEST(ParseRange, IgnoresWhatItNeedNotServeAndRefusesRangesPastTheEnd) {
-  for (const char* ignored : {"", "bytes", "bytes=", "items=0-1", "bytes=5-1", "bytes=a-1", "bytes=0-1,5-6",
-                              "bytes=-", "bytes= 0-1", "bytes=0-1 ", "bytes=+1-2", "bytes=18446744073709551616-"}) {
+  for (const char* ignored : {"", "bytes", "bytes=", "items=0-1", "bytes=5-1", "bytes=a-1", "bytes=0-1,5-6", "bytes=-",
+                              "bytes= 0-1", "bytes=0-1 ", "bytes=+1-2", "bytes=18446744073709551616-"}) {
     EXPECT_EQ(parse_range(std::string_view(ignored), 1000).kind, Kind::whole) << ignored;
   }
   EXPECT_EQ(parse_range(std::nullopt, 1000).kind, Kind::whole);
@@ -51,7 +51,8 @@ TEST(FileResponse, AnswersTheRangeWithItsHeaders) {
   EXPECT_EQ(part.file->offset, 10u);
   EXPECT_EQ(part.file->length, 10u);
   bool content_range = false;
-  for (const auto& [name, value] : part.headers) content_range |= name == "Content-Range" && value == "bytes 10-19/1000";
+  for (const auto& [name, value] : part.headers)
+    content_range |= name == "Content-Range" && value == "bytes 10-19/1000";
   EXPECT_TRUE(content_range);
   auto past = file_response("/f", 1000, "bytes=1000-", "application/octet-stream", "");
   EXPECT_EQ(past.status, 416);

@@ -118,7 +118,12 @@ TEST(ReleaseManifestTest, RefusesMalformedJsonAndWrongTypes) {
     return text;
   };
   for (const std::string& bad : {
-           std::string(), std::string("[]"), std::string("null"), good + "x", good + "{}", good.substr(0, good.size() - 1),
+           std::string(),
+           std::string("[]"),
+           std::string("null"),
+           good + "x",
+           good + "{}",
+           good.substr(0, good.size() - 1),
            replaced(R"("security_version":3)", R"("security_version":"3")"),
            replaced(R"("security_version":3)", R"("security_version":-3)"),
            replaced(R"("security_version":3)", R"("security_version":3.0)"),

@@ -39,7 +39,8 @@ SignedEnvelope signed_by(const FakeKey& key, std::string payload, std::string_vi
   SignedEnvelope envelope;
   envelope.payload_type = std::string(type);
   envelope.payload = std::move(payload);
-  envelope.signatures.push_back({std::string(key.key_id()), key.sign(pre_authentication_encoding(type, envelope.payload))});
+  envelope.signatures.push_back(
+      {std::string(key.key_id()), key.sign(pre_authentication_encoding(type, envelope.payload))});
   return envelope;
 }
 
@@ -64,7 +65,8 @@ TEST(SignedEnvelopeTest, RoundTrips) {
 
 TEST(SignedEnvelopeTest, OpensAManifestSignedByTheKey) {
   FakeKey key("k1");
-  auto manifest = open_release_envelope(encode_envelope(signed_by(key, encode_release_manifest(sample_manifest()))), key);
+  auto manifest =
+      open_release_envelope(encode_envelope(signed_by(key, encode_release_manifest(sample_manifest()))), key);
   ASSERT_TRUE(manifest.ok()) << manifest.error().message;
   EXPECT_EQ(manifest->product, "thermo");
   EXPECT_EQ(manifest->version, (FirmwareVersion{2, 0, 0}));
@@ -110,8 +112,7 @@ TEST(SignedEnvelopeTest, AcceptsTheKeysSignatureAmongOthers) {
   FakeKey key("k1");
   FakeKey other("k2");
   SignedEnvelope envelope = signed_by(other, encode_release_manifest(sample_manifest()));
-  envelope.signatures.push_back(
-      {"k1", key.sign(pre_authentication_encoding(envelope.payload_type, envelope.payload))});
+  envelope.signatures.push_back({"k1", key.sign(pre_authentication_encoding(envelope.payload_type, envelope.payload))});
   EXPECT_TRUE(open_release_envelope(encode_envelope(envelope), key).ok());
 }
 
@@ -135,7 +136,8 @@ TEST(SignedEnvelopeTest, RefusesMalformedEnvelopes) {
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":[{"keyid":"k","sig":"c w=="}]})"),
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":[{"keyid":"k"}]})"),
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":[{"keyid":"k","sig":"cw==","x":1}]})"),
-           std::string(R"({"payloadType":"t","payload":"eA==","payload":"eQ==","signatures":[{"keyid":"k","sig":"cw=="}]})"),
+           std::string(
+               R"({"payloadType":"t","payload":"eA==","payload":"eQ==","signatures":[{"keyid":"k","sig":"cw=="}]})"),
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":{"keyid":"k","sig":"cw=="}})"),
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":[{"keyid":"k","sig":"cw=="}],"extra":0})"),
            std::string(R"({"payloadType":"t","payload":"eA==","signatures":[{"keyid":")") + std::string(65, 'k') +

@@ -54,7 +54,9 @@ class ReleaseCatalogTest : public ::testing::Test {
     return release(product, version, content, keys_.private_key);
   }
 
-  ReleaseCatalog catalog() const { return ReleaseCatalog(dir_ / "releases", *load_release_public_key(keys_.public_key)); }
+  ReleaseCatalog catalog() const {
+    return ReleaseCatalog(dir_ / "releases", *load_release_public_key(keys_.public_key));
+  }
 
   testing::TempDir dir_;
   ReleaseKeyFiles keys_;

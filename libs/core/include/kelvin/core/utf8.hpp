@@ -1,10 +1,16 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace kelvin {
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;
+
+// Appends `code_point` encoded as UTF-8 (1 to 4 bytes). Precondition: at most U+10FFFF and not a
+// surrogate (U+D800-U+DFFF): callers decoding \u escapes pair or refuse surrogates first.
+void append_utf8(std::uint32_t code_point, std::string& out);
 
 }  // namespace kelvin

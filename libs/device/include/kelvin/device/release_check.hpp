@@ -37,7 +37,7 @@ struct RunningFirmware {
 };
 
 struct ReleaseDecision {
-  std::optional<proto::ReleaseManifest> accepted;  // set when the release may be installed
+  std::optional<proto::ReleaseManifest> accepted;      // set when the release may be installed
   ReleaseRefusal refusal = ReleaseRefusal::malformed;  // otherwise, why not
   std::string detail;                                  // for people: what exactly was wrong
 };
