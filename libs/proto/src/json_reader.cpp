@@ -180,4 +180,12 @@ bool JsonReader::finish() {
   return pos_ == text_.size() || fail();
 }
 
+std::string printable_excerpt(std::string_view text, std::size_t limit) {
+  std::string out(text.substr(0, limit));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
 }  // namespace kelvin::proto

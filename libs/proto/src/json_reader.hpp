@@ -56,4 +56,8 @@ class JsonReader {
   bool first_in_level_[kMaxDepth] = {};
 };
 
+// Text from a payload quoted in an error message: at most `limit` bytes, anything but printable
+// ASCII shown as '?', so a hostile payload cannot put line breaks or terminal controls into logs.
+std::string printable_excerpt(std::string_view text, std::size_t limit);
+
 }  // namespace kelvin::proto

@@ -142,7 +142,7 @@ Result<FirmwareVersion> parse_firmware_version(std::string_view text) {
   }
   if (!parts[0] || !parts[1] || !parts[2] || !rest.empty()) {
     return make_error(Errc::invalid_argument,
-                      "version \"" + std::string(text.substr(0, 40)) +
+                      "version \"" + printable_excerpt(text, 40) +
                           "\" is not MAJOR.MINOR.PATCH (numbers without leading zeros, at most 999999999 each)");
   }
   version.major = *parts[0];
@@ -197,7 +197,7 @@ Result<ReleaseManifest> decode_release_manifest(std::string_view payload) {
   if (!in.begin_object()) return invalid("not a JSON object");
   while (in.next_member(key)) {
     auto member = member_named(key);
-    if (!member) return invalid("unknown member \"" + key.substr(0, 40) + "\"");
+    if (!member) return invalid("unknown member \"" + printable_excerpt(key, 40) + "\"");
     if (seen & *member) return invalid("member \"" + key + "\" given twice");
     seen |= *member;
     if (!read_member(in, *member, manifest, version_text))

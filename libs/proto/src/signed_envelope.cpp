@@ -41,7 +41,7 @@ Result<EnvelopeSignature> read_signature(JsonReader& in) {
       have_sig = true;
       if (!read_base64(in, signature.signature)) return invalid("a signature's \"sig\" is not canonical base64");
     } else {
-      return invalid("a signature has the unknown member \"" + key.substr(0, 40) + "\"");
+      return invalid("a signature has the unknown member \"" + printable_excerpt(key, 40) + "\"");
     }
   }
   if (in.failed()) return invalid("not well-formed JSON");
@@ -110,7 +110,7 @@ Result<SignedEnvelope> decode_envelope(std::string_view text) {
         envelope.signatures.push_back(std::move(*signature));
       }
     } else {
-      return invalid("unknown member \"" + key.substr(0, 40) + "\"");
+      return invalid("unknown member \"" + printable_excerpt(key, 40) + "\"");
     }
   }
   if (!in.finish()) return invalid("not well-formed JSON");
@@ -125,7 +125,7 @@ Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, co
   auto envelope = decode_envelope(envelope_text);
   if (!envelope) return std::move(envelope).error();
   if (envelope->payload_type != kReleaseManifestType) {
-    return invalid("the payload is \"" + envelope->payload_type.substr(0, 80) + "\", not a release manifest");
+    return invalid("the payload is \"" + printable_excerpt(envelope->payload_type, 80) + "\", not a release manifest");
   }
   const std::string signed_bytes = pre_authentication_encoding(envelope->payload_type, envelope->payload);
   bool by_this_key = false;
@@ -142,7 +142,8 @@ Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, co
     std::string message = by_this_key ? "the release's signature by key " + std::string(key.key_id()) +
                                             " does not verify: the manifest or the signature was altered"
                                       : "the release is not signed by the release key " + std::string(key.key_id()) +
-                                            " (signed by key " + envelope->signatures.front().key_id + ")";
+                                            " (signed by key " +
+                                            printable_excerpt(envelope->signatures.front().key_id, 64) + ")";
     return make_error(Errc::bad_credentials, std::move(message));
   }
   return decode_release_manifest(envelope->payload);

@@ -108,6 +108,16 @@ TEST(SignedEnvelopeTest, RefusesAnotherKeyAnAlteredPayloadAndAnotherType) {
   EXPECT_EQ(relabel.error().code, Errc::bad_credentials);
 }
 
+TEST(SignedEnvelopeTest, TextFromAHostileEnvelopeIsQuotedWithoutControlCharacters) {
+  FakeKey key("k1");
+  FakeKey other("k2\n\x1b[31mforged log line");
+  auto refused = open_release_envelope(encode_envelope(signed_by(other, "x")), key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.find('\n'), std::string::npos) << refused.error().message;
+  EXPECT_EQ(refused.error().message.find('\x1b'), std::string::npos);
+  EXPECT_NE(refused.error().message.find("k2??[31mforged"), std::string::npos) << refused.error().message;
+}
+
 TEST(SignedEnvelopeTest, AcceptsTheKeysSignatureAmongOthers) {
   FakeKey key("k1");
   FakeKey other("k2");
