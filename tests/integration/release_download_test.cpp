@@ -145,6 +145,17 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
   ASSERT_EQ(listed.body["releases"].size(), 1u) << listed.body.dump();
   EXPECT_EQ(listed.body["releases"][0]["version"], "1.1.0");
   EXPECT_EQ(listed.body["releases"][0]["size"], 400'000);
+
+  // kelvinctl's trust and publish are in the audit log beside the dashboard's actions.
+  auto audit = admin.request("GET", "/api/v1/audit?before=end&limit=50");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  std::vector<std::string> host_actions;
+  for (const auto& entry : audit.body["entries"]) {
+    if (entry["actor"] == "kelvinctl")
+      host_actions.push_back(entry["action"].get<std::string>() + " " + entry["target"].get<std::string>());
+  }
+  EXPECT_THAT(host_actions, ::testing::UnorderedElementsAre("release_key_trust " + std::string(pinned->key_id()),
+                                                            "release_publish thermo-linux 1.1.0"));
 }
 
 }  // namespace
