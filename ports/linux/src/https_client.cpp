@@ -182,15 +182,24 @@ Result<void> HttpsClient::start(HttpsRequest request) {
   c.retry_after_s.reset();
   c.error_buffer[0] = '\0';
   CURLcode rc = curl_easy_setopt(c.easy, CURLOPT_URL, c.url.c_str());
-  // POSTFIELDS is not copied: c.request outlives the transfer. With CUSTOMREQUEST the same body
-  // goes with PUT.
-  if (rc == CURLE_OK) rc = curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.request.body.data());
-  if (rc == CURLE_OK) {
-    rc = curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.request.body.size()));
+  if (c.request.method == "GET") {
+    // HTTPGET undoes a previous request's POSTFIELDS; RANGE (not copied either) asks for bytes.
+    if (rc == CURLE_OK) rc = curl_easy_setopt(c.easy, CURLOPT_HTTPGET, 1L);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(c.easy, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  } else {
+    // POSTFIELDS is not copied: c.request outlives the transfer. With CUSTOMREQUEST the same body
+    // goes with PUT.
+    if (rc == CURLE_OK) rc = curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.request.body.data());
+    if (rc == CURLE_OK) {
+      rc = curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.request.body.size()));
+    }
+    if (rc == CURLE_OK) {
+      rc = curl_easy_setopt(c.easy, CURLOPT_CUSTOMREQUEST,
+                            c.request.method == "POST" ? nullptr : c.request.method.c_str());
+    }
   }
   if (rc == CURLE_OK) {
-    rc = curl_easy_setopt(c.easy, CURLOPT_CUSTOMREQUEST,
-                          c.request.method == "POST" ? nullptr : c.request.method.c_str());
+    rc = curl_easy_setopt(c.easy, CURLOPT_RANGE, c.request.range.empty() ? nullptr : c.request.range.c_str());
   }
   if (rc != CURLE_OK) return make_error(Errc::io, std::string("cannot set up the request: ") + curl_easy_strerror(rc));
   if (CURLMcode added = curl_multi_add_handle(c.multi, c.easy); added != CURLM_OK) {

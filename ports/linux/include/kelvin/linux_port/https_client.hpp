@@ -22,14 +22,16 @@
 namespace kelvin::linux_port {
 
 struct HttpsRequest {
-  std::string method;  // "POST", "PUT"
+  std::string method;  // "POST", "PUT", "GET"
   std::string path;    // from the root, e.g. "/api/v1/devices/sensor-01/telemetry"
-  std::string body;    // sent as application/json
+  std::string body;    // sent as application/json (not with GET)
+  std::string range = {};  // GET only: "first-last" asks for those bytes (Range: bytes=first-last); "" all
 };
 
 struct HttpsAnswer {
   long status = 0;   // the HTTP status code
-  std::string body;  // its first 64 KiB (the gateway's answers are far smaller)
+  std::string body;  // its first 64 KiB (curl::kMaxKeptBodyBytes; the gateway's answers are smaller, images are
+                     // fetched in ranges of that size)
   // A Retry-After in seconds, when the answer carried one in that form (not as a date).
   std::optional<std::int64_t> retry_after_s;
 };
