@@ -7,6 +7,7 @@
 //   #/fleet               every device (the default)
 //   #/devices/<id>?range= one device: facts and charts (range 1h, 24h, 7d)
 //   #/gateway             the gateway's statistics
+//   #/releases            the firmware releases the gateway holds
 //   #/account             one's own account: change the password
 //   #/users               users and the security setting (admins; others see why not)
 //   #/audit               the audit log (admins; others see why not)
@@ -21,7 +22,7 @@ export interface Page {
 }
 
 export interface Route {
-  name: 'signin' | 'enrol' | 'fleet' | 'device' | 'gateway' | 'account' | 'users' | 'audit';
+  name: 'signin' | 'enrol' | 'fleet' | 'device' | 'gateway' | 'releases' | 'account' | 'users' | 'audit';
   deviceId?: string;
   params: URLSearchParams;
 }
@@ -41,7 +42,7 @@ export interface AppContext {
 
 export type PageFactory = (context: AppContext) => Page;
 
-const SIMPLE_ROUTES = new Set(['gateway', 'account', 'users', 'audit']);
+const SIMPLE_ROUTES = new Set(['gateway', 'releases', 'account', 'users', 'audit']);
 
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#\/?/, '');
@@ -178,7 +179,8 @@ export class App implements AppContext {
     const nav = session.must_enrol_second_factor
       ? null
       : h('nav', { class: 'app-nav', 'aria-label': 'Main' },
-          link('fleet', 'Fleet'), link('gateway', 'Gateway'), admin && link('users', 'Users'), admin && link('audit', 'Audit'));
+          link('fleet', 'Fleet'), link('gateway', 'Gateway'), link('releases', 'Releases'),
+          admin && link('users', 'Users'), admin && link('audit', 'Audit'));
     const enrol =
       !session.second_factor_enrolled && !session.must_enrol_second_factor
         ? h('a', { href: '#/enrol', class: 'header-link' }, 'Set up a second factor')

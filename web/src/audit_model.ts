@@ -25,6 +25,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   setting: 'Setting changed',
   device_revoke: 'Device revoked',
   device_remove: 'Device removed',
+  release_key_trust: 'Release key trusted',
+  release_publish: 'Release published',
 };
 
 export const AUDIT_RESULTS: Record<string, string> = {

@@ -9,6 +9,7 @@ import { devicePage } from './pages/device';
 import { enrolPage } from './pages/enrol';
 import { fleetPage } from './pages/fleet';
 import { gatewayPage } from './pages/gateway';
+import { releasesPage } from './pages/releases';
 import { signInPage } from './pages/signin';
 import { usersPage } from './pages/users';
 
@@ -22,6 +23,7 @@ const app = new App(header, main, {
   fleet: fleetPage,
   device: devicePage,
   gateway: gatewayPage,
+  releases: releasesPage,
   account: accountPage,
   users: usersPage,
   audit: auditPage,

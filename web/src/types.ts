@@ -182,3 +182,19 @@ export interface GatewayStatus {
   peers?: Record<string, number | boolean>;
   [key: string]: unknown;
 }
+
+// GET /api/v1/releases (docs/api.md, "Releases"; docs/ota.md).
+export interface ReleaseSummary {
+  product: string;
+  version: string;
+  security_version: number;
+  size: number;
+  sha256: string;
+  created: string; // UTC, YYYY-MM-DDTHH:MM:SSZ
+  notes: string;
+}
+
+export interface ReleasesAnswer {
+  release_key: string | null; // the trusted release key's id; null: none trusted yet
+  releases: ReleaseSummary[];
+}

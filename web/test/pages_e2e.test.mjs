@@ -13,6 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -61,6 +62,15 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await install.postReadings(sensor, Array.from({ length: 11 }, (_, i) => ({
       seq: i + 1, ts: now - (10 - i) * 60_000, temperature: i === 10 ? 500 : 20 + i / 10, humidity: 45,
     })));
+    // A firmware release, signed and published as docs/ota.md says: the releases page must list it.
+    const keys = path.join(install.root, 'release-keys');
+    const image = path.join(install.root, 'thermo-1.1.0.bin');
+    await writeFile(image, Buffer.alloc(300_000, 7));
+    install.kelvinctl(['release', 'keygen', '--dir', keys]);
+    install.kelvinctl(['release', 'sign', image, '--version', '1.1.0', '--security-version', '2', '--product',
+      'thermo-linux', '--notes', 'Fixes the stuck sensor', '--key', path.join(keys, 'release.key')]);
+    install.kelvinctl(['release', 'trust', path.join(keys, 'release.pub'), '--state-dir', install.stateDir]);
+    install.kelvinctl(['release', 'publish', image, `${image}.manifest`, '--state-dir', install.stateDir]);
     admin = await newPage();
   });
 
@@ -101,7 +111,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await admin.goto(`${install.origin}/`);
     assert.equal(await signIn(admin, 'admin', install.adminPassword), 200);
     await admin.waitForSelector('tr[data-device=sensor-01]');
-    assert.deepEqual(await navLinks(admin), ['Fleet', 'Gateway', 'Users', 'Audit']);
+    assert.deepEqual(await navLinks(admin), ['Fleet', 'Gateway', 'Releases', 'Users', 'Audit']);
     // From the first link of the page (the brand), Tab to the Users link, then Enter.
     await admin.focus('a.brand');
     let focused = '';
@@ -180,7 +190,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.equal(await signIn(viewer, 'vera', veraPassword), 200);
     await viewer.waitForSelector('tr[data-device=sensor-01]');
     assert.equal(await viewer.textContent('[data-testid=role]'), 'viewer');
-    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Gateway']);
+    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Gateway', 'Releases']);
     for (const [route, title] of [['users', 'Users'], ['audit', 'Audit log']]) {
       await viewer.goto(`${install.origin}/#/${route}`);
       const notice = viewer.locator('[data-testid=admin-only]');
@@ -202,6 +212,18 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await viewer.click('.app-nav a[href="#/gateway"]');
     await viewer.waitForSelector('[data-stat=connected]');
     assert.equal(await viewer.textContent('[data-stat=connected] .value'), 'connected');
+  });
+
+  step('the releases page lists the published release for any signed-in user', async () => {
+    await viewer.click('.app-nav a[href="#/releases"]');
+    const row = viewer.locator('tr[data-release="thermo-linux/1.1.0"]');
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 4), ['thermo-linux', '1.1.0', '2', '293.0 KiB']);
+    assert.equal(cells[6], 'Fixes the stuck sensor');
+    assert.match(await viewer.textContent('[data-testid=release-key]'), /^Releases signed by release key [0-9a-f]{16}$/);
+    assert.equal(await viewer.isHidden('[data-testid=releases-empty]'), true);
+    await screenshot(viewer, 'releases');
   });
 
   step('the viewer changes their own password on the account page', async () => {

@@ -1,7 +1,7 @@
 // The pure logic of the users, audit, gateway and account pages: the users table's model
 // (src/users_model.ts), the audit log's rows, filter and newest-first reading (src/audit_model.ts,
 // against an in-memory log that answers like GET /api/v1/audit), the gateway status in sections
-// (src/gateway_model.ts), the new formatting (src/format.ts) and the messages for refused changes
+// (src/gateway_model.ts), the releases' order and sizes (src/releases_model.ts), the new formatting (src/format.ts) and the messages for refused changes
 // (src/messages.ts). Bundled for Node with esbuild (support/bundle.mjs).
 
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ let m;
 let bundle;
 
 before(async () => {
-  bundle = await loadSources(['api', 'format', 'messages', 'users_model', 'audit_model', 'gateway_model']);
+  bundle = await loadSources(['api', 'format', 'messages', 'users_model', 'audit_model', 'gateway_model', 'releases_model']);
   m = bundle.module;
 });
 
@@ -298,5 +298,22 @@ describe('gateway status', () => {
     const old = m.statusTaken(STATUS, T + 95_000);
     assert.equal(old.stale, true);
     assert.match(old.text, /^Statistics taken 95 s ago .*stopped updating them/);
+  });
+});
+
+describe('releases_model', () => {
+  const release = (product, version) => ({ product, version, security_version: 0, size: 1, sha256: '', created: '', notes: '' });
+
+  test('releases sort by product, then newest version first, numerically', () => {
+    const sorted = [release('thermo', '1.9.0'), release('alpha', '0.1.0'), release('thermo', '1.10.0'),
+      release('thermo', '1.9.12')].sort(m.releaseOrder);
+    assert.deepEqual(sorted.map((r) => `${r.product} ${r.version}`),
+      ['alpha 0.1.0', 'thermo 1.10.0', 'thermo 1.9.12', 'thermo 1.9.0']);
+  });
+
+  test('sizes read in bytes, KiB or MiB', () => {
+    assert.equal(m.formatBytes(512), '512 B');
+    assert.equal(m.formatBytes(300_000), '293.0 KiB');
+    assert.equal(m.formatBytes(2 * 1024 * 1024), '2.0 MiB');
   });
 });
