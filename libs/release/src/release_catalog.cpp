@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <system_error>
 #include <tuple>
@@ -22,6 +23,22 @@ constexpr std::string_view kIncomingPrefix = ".incoming-";
 void discard(const fs::path& dir) {
   std::error_code ignored;
   fs::remove_all(dir, ignored);
+}
+
+// A publish that crashed leaves its .incoming- directory behind; one older than this is nobody's
+// work in progress any more (copying and checking an image takes seconds).
+constexpr auto kStaleIncomingAge = std::chrono::hours(1);
+
+// Removes .incoming- directories older than kStaleIncomingAge; best effort.
+void discard_stale_incoming(const fs::path& dir) {
+  const auto now = fs::file_time_type::clock::now();
+  std::error_code error;
+  for (fs::directory_iterator entry(dir, error), end; !error && entry != end; entry.increment(error)) {
+    if (!entry->path().filename().string().starts_with(kIncomingPrefix)) continue;
+    std::error_code time_error;
+    const auto written = fs::last_write_time(entry->path(), time_error);
+    if (!time_error && now - written > kStaleIncomingAge) discard(entry->path());
+  }
 }
 
 Result<proto::ReleaseManifest> read_manifest(const fs::path& file, const PinnedReleaseKey& key) {
@@ -77,6 +94,7 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
   }
 
   if (auto made = files::ensure_private_dir(dir_); !made) return std::move(made).error();
+  discard_stale_incoming(dir_);
   auto suffix = crypto::random_hex(8);
   if (!suffix) return std::move(suffix).error();
   const fs::path incoming = dir_ / (std::string(kIncomingPrefix) + *suffix);

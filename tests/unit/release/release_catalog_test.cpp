@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "kelvin/release/release_image.hpp"
@@ -125,6 +126,19 @@ TEST_F(ReleaseCatalogTest, RefusesForeignSignaturesAndImagesThatAreNotTheManifes
   EXPECT_EQ(catalog().publish(good_image, good_manifest).error().code, Errc::corrupt);
   EXPECT_EQ(catalog().publish(good_image, "{}").error().code, Errc::invalid_argument);
   EXPECT_TRUE(catalog().list()->empty());
+}
+
+TEST_F(ReleaseCatalogTest, APublishRemovesWhatAnOldCrashedPublishLeftButNotWorkInProgress) {
+  fs::create_directories(dir_ / "releases/.incoming-0123456789abcdef");
+  write(dir_ / "releases/.incoming-0123456789abcdef/image", "half an image");
+  fs::last_write_time(dir_ / "releases/.incoming-0123456789abcdef",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  fs::create_directories(dir_ / "releases/.incoming-fedcba9876543210");  // another publish, now
+  EXPECT_TRUE(catalog().list()->empty()) << "leftovers are never listed";
+  auto [image, manifest] = release("thermo", {1, 0, 0}, std::string(100, 'a'));
+  ASSERT_TRUE(catalog().publish(image, manifest).ok());
+  EXPECT_FALSE(fs::exists(dir_ / "releases/.incoming-0123456789abcdef"));
+  EXPECT_TRUE(fs::exists(dir_ / "releases/.incoming-fedcba9876543210"));
 }
 
 TEST_F(ReleaseCatalogTest, ADamagedReleaseIsSkippedAndNamedWhileTheOthersServe) {

@@ -5,7 +5,9 @@
 // A release appears whole or not at all: it is assembled in a ".incoming-…" directory beside the
 // products, checked there (signature, then the copy's size and SHA-256), and renamed into place.
 // Several processes may use one catalog (kelvinctl publishes while kelvin-gateway serves): the
-// rename is the only step others can see. A published release is never changed or replaced.
+// rename is the only step others can see. A published release is never changed or replaced. An
+// .incoming- directory a crashed publish left behind is ignored, and removed by a later publish
+// once it is an hour old.
 
 #include <filesystem>
 #include <optional>
