@@ -46,6 +46,15 @@ class HttpsClientTest : public ::testing::Test {
     router_.add("PUT", "/echo", [](http::Request request, http::Responder respond) {
       respond(http::json_response(201, nlohmann::json{{"method", request.method}, {"body", request.body}}.dump()));
     });
+    // What a GET brought: its method, its Range header, and whether a body came with it.
+    router_.get("/seen", [](http::Request request, http::Responder respond) {
+      respond(http::json_response(
+          206, nlohmann::json{{"method", request.method},
+                              {"range", std::string(request.header("Range").value_or(""))},
+                              {"body_bytes", request.body.size()},
+                              {"content_length", std::string(request.header("Content-Length").value_or(""))}}
+                   .dump()));
+    });
     router_.add("POST", "/busy", [](http::Request, http::Responder respond) {
       http::Response response = http::error_response(503, "unavailable", "later");
       response.headers.emplace_back("Retry-After", "7");
@@ -174,6 +183,31 @@ TEST_F(HttpsClientTest, SendsTheBodyAsJsonWithTheDeviceCertificateAndReturnsTheA
   // Every answer on one kept-alive connection.
   EXPECT_EQ(server_->counters().connections_accepted, 1u);
   EXPECT_FALSE(c->busy());
+}
+
+// Images are fetched in ranges (release_installer.hpp): a GET sends no body and its Range, and the
+// POST after it on the same connection is a POST with its body again.
+TEST_F(HttpsClientTest, AGetAsksForItsRangeWithoutABodyAndThePostAfterItIsAPost) {
+  start_server();
+  auto c = client();
+  ASSERT_TRUE(c);
+  auto got = exchange(*c, {"GET", "/seen", "", "65536-131071"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->status, 206);
+  auto seen = nlohmann::json::parse(got->body);
+  EXPECT_EQ(seen["method"], "GET");
+  EXPECT_EQ(seen["range"], "bytes=65536-131071");
+  EXPECT_EQ(seen["body_bytes"], 0);
+  EXPECT_EQ(seen["content_length"], "") << "a GET carries no body at all";
+
+  auto posted = exchange(*c, {"POST", "/echo", R"({"seq":2})"});
+  ASSERT_TRUE(posted.ok()) << posted.error().message;
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["method"], "POST");
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["body"], R"({"seq":2})");
+  auto plain = exchange(*c, {"GET", "/seen", "", ""});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(nlohmann::json::parse(plain->body)["range"], "") << "a range is asked for once, not kept";
+  EXPECT_EQ(server_->counters().connections_accepted, 1u);
 }
 
 TEST_F(HttpsClientTest, PollWaitsNoLongerThanItIsToldAndTheAnswerComesWhenReady) {
