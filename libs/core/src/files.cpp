@@ -71,7 +71,7 @@ Result<void> sync_directory(const fs::path& dir) {
   return {};
 }
 
-Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t mode) {
+Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t mode, std::uint64_t max_bytes) {
   FdGuard in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return error_from_errno("cannot open", from);
   // O_EXCL: never writes through an existing file or a symlink planted in its place.
@@ -83,6 +83,7 @@ Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t 
   };
   if (::fchmod(out.get(), mode) != 0) return fail(error_from_errno("cannot set permissions of", to));
   std::string buffer(64 * 1024, '\0');
+  std::uint64_t copied = 0;
   for (;;) {
     const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
     if (n < 0) {
@@ -90,6 +91,11 @@ Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t 
       return fail(error_from_errno("cannot read", from));
     }
     if (n == 0) break;
+    if (static_cast<std::uint64_t>(n) > max_bytes - copied) {
+      return fail(make_error(Errc::invalid_argument,
+                             from.string() + " is longer than " + std::to_string(max_bytes) + " bytes"));
+    }
+    copied += static_cast<std::uint64_t>(n);
     if (auto w = write_all(out.get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), to); !w) {
       return fail(std::move(w).error());
     }

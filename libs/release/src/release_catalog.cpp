@@ -70,6 +70,7 @@ Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const
 Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::string_view envelope_text) const {
   auto manifest = proto::open_release_envelope(envelope_text, key_);
   if (!manifest) return std::move(manifest).error();
+  if (auto regular = require_regular_file(image); !regular) return std::move(regular).error();
   const fs::path product_dir = dir_ / manifest->product;
   const fs::path destination = product_dir / manifest->version.to_string();
 
@@ -104,7 +105,13 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
     discard(incoming);
     return error;
   };
-  if (auto copied = files::copy_file_durably(image, incoming / "image", files::kPublicFileMode); !copied) {
+  // At most one byte past the signed size is copied: enough to tell the image is longer.
+  if (auto copied = files::copy_file_durably(image, incoming / "image", files::kPublicFileMode, manifest->size + 1);
+      !copied) {
+    if (copied.error().code == Errc::invalid_argument) {
+      return fail(make_error(Errc::corrupt, "refused: the image " + image.string() + " is longer than the manifest's " +
+                                                std::to_string(manifest->size) + " bytes"));
+    }
     return fail(std::move(copied).error());
   }
   if (auto matches = check_image(incoming / "image", *manifest); !matches) {

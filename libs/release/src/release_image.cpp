@@ -38,7 +38,20 @@ Result<ImageFacts> digest_prefix(const std::filesystem::path& image, std::uint64
 
 }  // namespace
 
+Result<void> require_regular_file(const std::filesystem::path& image) {
+  std::error_code error;
+  const auto status = std::filesystem::status(image, error);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return make_error(Errc::not_found, "the image " + image.string() + " does not exist");
+  }
+  if (error || status.type() != std::filesystem::file_type::regular) {
+    return make_error(Errc::invalid_argument, "the image " + image.string() + " is not a regular file");
+  }
+  return {};
+}
+
 Result<ImageFacts> measure_image(const std::filesystem::path& image) {
+  if (auto regular = require_regular_file(image); !regular) return std::move(regular).error();
   auto facts = digest_prefix(image, proto::kMaxImageBytes);
   if (!facts) return facts;
   if (facts->size == 0) return make_error(Errc::invalid_argument, "the image " + image.string() + " is empty");

@@ -85,6 +85,19 @@ TEST(CopyFileDurably, CopiesEveryByteWithExactModeAndNeverOverwrites) {
   EXPECT_FALSE(fs::exists(dir / "new"));
 }
 
+TEST(CopyFileDurably, StopsAtItsLimitSoAnEndlessSourceCannotFillTheDisk) {
+  TempDir dir;
+  put_file(dir / "from", std::string(100, 'x'), 0600);
+  ASSERT_TRUE(kelvin::files::copy_file_durably(dir / "from", dir / "exact", 0600, 100).ok());
+  auto longer = kelvin::files::copy_file_durably(dir / "from", dir / "short", 0600, 99);
+  ASSERT_FALSE(longer.ok());
+  EXPECT_EQ(longer.error().code, kelvin::Errc::invalid_argument);
+  EXPECT_FALSE(fs::exists(dir / "short")) << "a refused copy leaves nothing";
+  auto endless = kelvin::files::copy_file_durably("/dev/zero", dir / "zeros", 0600, 1 << 20);
+  ASSERT_FALSE(endless.ok());
+  EXPECT_FALSE(fs::exists(dir / "zeros"));
+}
+
 // ---- write_file_atomic -------------------------------------------------------------------------
 
 TEST(WriteFileAtomic, CreatesPrivateFileWithExactMode) {

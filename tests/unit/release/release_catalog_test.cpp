@@ -125,6 +125,9 @@ TEST_F(ReleaseCatalogTest, RefusesForeignSignaturesAndImagesThatAreNotTheManifes
   write(good_image, std::string(2001, 'z'));
   EXPECT_EQ(catalog().publish(good_image, good_manifest).error().code, Errc::corrupt);
   EXPECT_EQ(catalog().publish(good_image, "{}").error().code, Errc::invalid_argument);
+  // Not a file at all: refused before a byte is copied (publishing /dev/zero once filled the disk).
+  EXPECT_EQ(catalog().publish("/dev/zero", good_manifest).error().code, Errc::invalid_argument);
+  EXPECT_EQ(catalog().publish(dir_.path(), good_manifest).error().code, Errc::invalid_argument);
   EXPECT_TRUE(catalog().list()->empty());
 }
 

@@ -44,6 +44,7 @@ TEST(ReleaseImageTest, MeasuresSizeAndHashAcrossChunks) {
   write(dir / "empty.bin", "");
   EXPECT_EQ(measure_image(dir / "empty.bin").error().code, Errc::invalid_argument);
   EXPECT_EQ(measure_image(dir / "missing.bin").error().code, Errc::not_found);
+  EXPECT_EQ(measure_image("/dev/zero").error().code, Errc::invalid_argument);
 }
 
 TEST(ReleaseImageTest, ChecksAnImageAgainstItsManifest) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -28,8 +29,10 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 
 // Copies `from` to `to`, which must not exist yet (Errc::already_exists), created with `mode`;
 // the copy is fsynced before returning (its directory entry is not: see sync_directory). A failed
-// copy leaves no `to` behind.
-Result<void> copy_file_durably(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode);
+// copy leaves no `to` behind. `from` longer than `max_bytes` is Errc::invalid_argument once that
+// much was read, so an endless source (a device file, a growing file) cannot fill the disk.
+Result<void> copy_file_durably(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode,
+                               std::uint64_t max_bytes = UINT64_MAX);
 
 // fsyncs a directory, making the entries created, renamed or removed in it durable.
 Result<void> sync_directory(const std::filesystem::path& dir);

@@ -17,8 +17,12 @@ struct ImageFacts {
   std::string sha256;  // 64 lowercase hex digits
 };
 
-// Reads the whole file once. Errc::invalid_argument for an empty file or one larger than
-// proto::kMaxImageBytes, Errc::not_found / Errc::io when it cannot be read.
+// Errc::invalid_argument unless `image` is a regular file (a device file or a pipe is never an
+// image: /dev/zero would never end), Errc::not_found when there is none.
+Result<void> require_regular_file(const std::filesystem::path& image);
+
+// Reads the whole file once. Errc::invalid_argument for anything but a regular file, an empty
+// file or one larger than proto::kMaxImageBytes, Errc::not_found / Errc::io when it cannot be read.
 Result<ImageFacts> measure_image(const std::filesystem::path& image);
 
 // Whether `image` is the one `manifest` describes: Errc::corrupt naming the difference (size
