@@ -41,17 +41,13 @@ void discard_stale_incoming(const fs::path& dir) {
   }
 }
 
-Result<proto::ReleaseManifest> read_manifest(const fs::path& file, const PinnedReleaseKey& key) {
-  auto text = files::read_file(file, proto::kMaxEnvelopeBytes);
-  if (!text) return std::move(text).error();
-  return proto::open_release_envelope(*text, key);
-}
-
 }  // namespace
 
 Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const {
   const std::string where = release_dir.string();
-  auto manifest = read_manifest(release_dir / "manifest", key_);
+  auto envelope = files::read_file(release_dir / "manifest", proto::kMaxEnvelopeBytes);
+  if (!envelope) return make_error(Errc::corrupt, where + ": " + envelope.error().message);
+  auto manifest = proto::open_release_envelope(*envelope, key_);
   if (!manifest) return make_error(Errc::corrupt, where + ": " + manifest.error().message);
   if (manifest->product != release_dir.parent_path().filename().string() ||
       manifest->version.to_string() != release_dir.filename().string()) {
@@ -64,7 +60,7 @@ Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const
     return make_error(Errc::corrupt, where + ": the image is missing or not the manifest's " +
                                          std::to_string(manifest->size) + " bytes");
   }
-  return PublishedRelease{std::move(*manifest), release_dir};
+  return PublishedRelease{std::move(*manifest), std::move(*envelope), release_dir};
 }
 
 Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::string_view envelope_text) const {
@@ -134,7 +130,7 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
   }
   if (auto synced = files::sync_directory(product_dir); !synced) return std::move(synced).error();
   if (auto synced = files::sync_directory(dir_); !synced) return std::move(synced).error();
-  return PublishOutcome{PublishedRelease{std::move(*manifest), destination}, false};
+  return PublishOutcome{PublishedRelease{std::move(*manifest), std::string(envelope_text), destination}, false};
 }
 
 Result<std::vector<PublishedRelease>> ReleaseCatalog::list(std::vector<std::string>* problems) const {

@@ -23,6 +23,7 @@ namespace kelvin::release {
 
 struct PublishedRelease {
   proto::ReleaseManifest manifest;
+  std::string envelope;  // the signed manifest's bytes, as published and as verified
   std::filesystem::path directory;
   std::filesystem::path image() const { return directory / "image"; }
   std::filesystem::path manifest_file() const { return directory / "manifest"; }
