@@ -124,17 +124,17 @@ int run_verify(const ReleaseOptions& options) {
   return 0;
 }
 
-// The gateway's trusted release key, with a hint when none was given yet.
-Result<release::PinnedReleaseKey> load_trusted_key(const StateOptions& state) {
-  const auto file = gateway::release_public_key_path(state.state_dir);
-  auto exists = file_exists(file);
-  if (!exists) return std::move(exists).error();
-  if (!*exists) {
+// The gateway's catalog with its trusted key, with a hint when no key was given yet.
+Result<release::ReleaseCatalog> open_catalog(const StateOptions& state) {
+  auto catalog = release::ReleaseCatalog::open(gateway::releases_path(state.state_dir),
+                                               gateway::release_public_key_path(state.state_dir));
+  if (!catalog) return std::move(catalog).error();
+  if (!*catalog) {
     return make_error(Errc::not_found, "no release key is trusted in " + state.state_dir +
                                            " yet: give the gateway the public key with kelvinctl release trust "
                                            "release.pub");
   }
-  return release::load_release_public_key(file);
+  return std::move(**catalog);
 }
 
 int run_trust(const ReleaseOptions& options) {
@@ -182,12 +182,11 @@ Result<void> hand_release_to_state_dir_owner(const StateOptions& state, const re
 
 int run_publish(const ReleaseOptions& options) {
   if (auto dir = require_state_dir(options.state); !dir) return report_failure(dir.error());
-  auto key = load_trusted_key(options.state);
-  if (!key) return report_failure(key.error());
+  auto catalog = open_catalog(options.state);
+  if (!catalog) return report_failure(catalog.error());
   auto envelope = files::read_file(options.publish_manifest, proto::kMaxEnvelopeBytes);
   if (!envelope) return report_failure(envelope.error());
-  release::ReleaseCatalog catalog(gateway::releases_path(options.state.state_dir), std::move(*key));
-  auto outcome = catalog.publish(options.publish_image, *envelope);
+  auto outcome = catalog->publish(options.publish_image, *envelope);
   if (!outcome) return report_failure(outcome.error());
   const auto& manifest = outcome->release.manifest;
   const std::string name = manifest.product + " " + manifest.version.to_string();
@@ -206,11 +205,10 @@ int run_publish(const ReleaseOptions& options) {
 }
 
 int run_list(const ReleaseOptions& options) {
-  auto key = load_trusted_key(options.state);
-  if (!key) return report_failure(key.error());
-  release::ReleaseCatalog catalog(gateway::releases_path(options.state.state_dir), std::move(*key));
+  auto catalog = open_catalog(options.state);
+  if (!catalog) return report_failure(catalog.error());
   std::vector<std::string> problems;
-  auto releases = catalog.list(&problems);
+  auto releases = catalog->list(&problems);
   if (!releases) return report_failure(releases.error());
   for (const auto& problem : problems) std::cerr << "kelvinctl: warning: skipped " << problem << "\n";
   if (releases->empty()) {

@@ -311,7 +311,7 @@ class HttpsStatusRoute : public ::testing::Test {
     sensor1_ = install_.issue_device("sensor-01");
     sensor2_ = install_.issue_device("sensor-02");
     install_.start_gateway();
-    ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
+    ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
   }
   void TearDown() override {
     if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();

@@ -45,7 +45,7 @@ class HttpsAccounts : public ::testing::Test {
  protected:
   void SetUp() override {
     install_.start_gateway();
-    ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
+    ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
     admin_password_ = kelvin::testing::first_admin_password(install_.gateway_log());
     ASSERT_FALSE(admin_password_.empty()) << install_.gateway_log();
   }

@@ -127,6 +127,12 @@ std::optional<int> Installation::http_port() const {
   return s["http"]["port"].get<int>();
 }
 
+std::optional<int> Installation::await_http_port() const {
+  std::optional<int> port;
+  wait_until([&] { return (port = http_port()).has_value(); }, std::chrono::seconds(10));
+  return port;
+}
+
 // The arguments every Mosquitto client program needs to connect as `files` (QoS 1).
 std::vector<std::string> Installation::client_args(const char* program, const DeviceFiles& files) const {
   return {

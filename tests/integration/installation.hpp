@@ -62,6 +62,8 @@ class Installation {
   // The HTTPS server's port (the config asks for an ephemeral one), from gateway-stats.json;
   // nullopt before the statistics show it.
   std::optional<int> http_port() const;
+  // http_port() once the statistics show it, waiting up to 10 s; nullopt if they never do.
+  std::optional<int> await_http_port() const;
 
   // mosquitto_pub as `files` (QoS 1) on localhost:port(); returns its result.
   CommandResult publish(const DeviceFiles& files, const std::string& topic, const std::string& payload,

@@ -60,7 +60,7 @@ class LiveEvents : public ::testing::Test {
   void start(const std::vector<std::string>& http_settings = {}) {
     for (const auto& line : http_settings) install_.add_http_setting(line);
     install_.start_gateway();
-    ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
+    ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
     admin_password_ = kelvin::testing::first_admin_password(install_.gateway_log());
     ASSERT_FALSE(admin_password_.empty()) << install_.gateway_log();
   }

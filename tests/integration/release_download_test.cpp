@@ -39,7 +39,7 @@ class ReleaseDownload : public ::testing::Test {
     sensor1_ = install_.issue_device("sensor-01");
     sensor2_ = install_.issue_device("sensor-02");
     install_.start_gateway();
-    ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
+    ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
     for (int i = 0; i < 400'000; ++i) image_ += static_cast<char>(i * 31 % 256);
     std::ofstream(image_file(), std::ios::binary) << image_;
     release_cli({"keygen", "--dir", keys().string()});

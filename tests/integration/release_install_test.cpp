@@ -68,7 +68,7 @@ class ReleaseInstall : public ::testing::Test {
   void SetUp() override {
     device_ = install_.issue_device("sensor-01");
     install_.start_gateway();
-    ASSERT_TRUE(wait_until([&] { return (port_ = install_.http_port()).has_value(); }, 10s));
+    ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
     for (int i = 0; i < 300'000; ++i) image_ += static_cast<char>(i * 13 % 251);
     std::ofstream(image_file(), std::ios::binary) << image_;
     install_.kelvinctl({"release", "keygen", "--dir", keys().string()});

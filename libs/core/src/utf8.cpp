@@ -54,4 +54,24 @@ void append_utf8(std::uint32_t code_point, std::string& out) {
   }
 }
 
+std::optional<std::uint32_t> parse_hex4(std::string_view text) noexcept {
+  if (text.size() < 4) return std::nullopt;
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const char c = text[i];
+    std::uint32_t digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<std::uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<std::uint32_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      digit = static_cast<std::uint32_t>(c - 'A' + 10);
+    } else {
+      return std::nullopt;
+    }
+    value = value << 4 | digit;
+  }
+  return value;
+}
+
 }  // namespace kelvin

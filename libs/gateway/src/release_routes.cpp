@@ -31,16 +31,7 @@ http::Response catalog_error(const Error& error) {
 
 // The catalog with the trusted key; nullopt when no key is trusted yet.
 Result<std::optional<release::ReleaseCatalog>> open_catalog(const ReleaseSources& sources) {
-  const auto key_file = release_public_key_path(sources.state_dir);
-  std::error_code error;
-  if (!std::filesystem::exists(key_file, error)) {
-    if (error) return make_error(Errc::io, "cannot inspect " + key_file.string() + ": " + error.message());
-    return std::optional<release::ReleaseCatalog>();
-  }
-  auto key = release::load_release_public_key(key_file);
-  if (!key) return std::move(key).error();
-  return std::optional<release::ReleaseCatalog>(
-      release::ReleaseCatalog(releases_path(sources.state_dir), std::move(*key)));
+  return release::ReleaseCatalog::open(releases_path(sources.state_dir), release_public_key_path(sources.state_dir));
 }
 
 json release_json(const proto::ReleaseManifest& m) {

@@ -456,10 +456,7 @@ class Session : public std::enable_shared_from_this<Session> {
     close_after_write_ = close || server_.stopping();
     if (response.file && !head_only_) return write_file_response(std::move(response));
     response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(response.status));
-    for (const auto& [name, value] : response_headers(response)) response_.insert(name, value);
-    response_.keep_alive(!close_after_write_);
+    start_head(response_, response);
     response_.body() = std::move(response.body);
     response_.prepare_payload();
     if (head_only_) {
@@ -468,9 +465,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.body().clear();
       response_.content_length(length);
     }
-    count_status(response.status);
-    state_ = State::writing;
-    tcp().expires_after(options().request_timeout);
+    start_writing(response.status);
     bhttp::async_write(stream_, response_,
                        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
   }
@@ -484,19 +479,31 @@ class Session : public std::enable_shared_from_this<Session> {
       return write_response(error_response(500, "internal", "the server could not read what it was to send"), true);
     }
     file_response_ = {};
-    file_response_.version(11);
-    file_response_.result(static_cast<unsigned>(response.status));
-    for (const auto& [name, value] : response_headers(response)) file_response_.insert(name, value);
-    file_response_.keep_alive(!close_after_write_);
+    start_head(file_response_, response);
     file_response_.body() = FileSliceBody::value_type(fd, slice.offset, slice.length);
     file_response_.prepare_payload();
-    count_status(response.status);
-    state_ = State::writing;
-    tcp().expires_after(options().request_timeout);
+    start_writing(response.status);
     bhttp::async_write(stream_, file_response_, [self = shared_from_this()](const error_code& ec, std::size_t) {
       self->file_response_.body() = {};  // closes the file now, not at the next answer
       self->on_write(ec);
     });
+  }
+
+  // The head every answer shares: HTTP/1.1, the status, the handler's and the security headers,
+  // and whether the connection stays open.
+  template <class Body>
+  void start_head(bhttp::response<Body>& message, const Response& response) const {
+    message.version(11);
+    message.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response_headers(response)) message.insert(name, value);
+    message.keep_alive(!close_after_write_);
+  }
+
+  // Counts the answer and gives its write the request timeout.
+  void start_writing(int status) {
+    count_status(status);
+    state_ = State::writing;
+    tcp().expires_after(options().request_timeout);
   }
 
   void count_status(int status) {

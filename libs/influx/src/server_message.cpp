@@ -15,24 +15,10 @@ void skip_blanks(std::string_view& text) {
   }
 }
 
+// The \uXXXX code unit at the front of `text` (consumed); nullopt if there is none.
 std::optional<std::uint32_t> hex4(std::string_view& text) {
-  if (text.size() < 4) return std::nullopt;
-  std::uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) {
-    const char c = text[static_cast<std::size_t>(i)];
-    std::uint32_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint32_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint32_t>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      digit = static_cast<std::uint32_t>(c - 'A' + 10);
-    } else {
-      return std::nullopt;
-    }
-    value = value * 16 + digit;
-  }
-  text.remove_prefix(4);
+  auto value = parse_hex4(text);
+  if (value) text.remove_prefix(4);
   return value;
 }
 

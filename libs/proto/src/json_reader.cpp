@@ -74,22 +74,10 @@ bool JsonReader::next_element() {
 }
 
 bool JsonReader::read_hex4(std::uint32_t& out) noexcept {
-  if (text_.size() - pos_ < 4) return fail();
-  out = 0;
-  for (int i = 0; i < 4; ++i) {
-    const char c = text_[pos_++];
-    std::uint32_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint32_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint32_t>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      digit = static_cast<std::uint32_t>(c - 'A' + 10);
-    } else {
-      return fail();
-    }
-    out = out << 4 | digit;
-  }
+  auto code = parse_hex4(text_.substr(pos_));
+  if (!code) return fail();
+  pos_ += 4;
+  out = *code;
   return true;
 }
 

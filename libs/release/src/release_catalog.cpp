@@ -43,6 +43,17 @@ void discard_stale_incoming(const fs::path& dir) {
 
 }  // namespace
 
+Result<std::optional<ReleaseCatalog>> ReleaseCatalog::open(fs::path dir, const fs::path& key_file) {
+  std::error_code error;
+  if (!fs::exists(key_file, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + key_file.string() + ": " + error.message());
+    return std::optional<ReleaseCatalog>();
+  }
+  auto key = load_release_public_key(key_file);
+  if (!key) return std::move(key).error();
+  return std::optional<ReleaseCatalog>(ReleaseCatalog(std::move(dir), std::move(*key)));
+}
+
 Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const {
   const std::string where = release_dir.string();
   auto envelope = files::read_file(release_dir / "manifest", proto::kMaxEnvelopeBytes);

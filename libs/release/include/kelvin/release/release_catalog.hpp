@@ -39,6 +39,10 @@ class ReleaseCatalog {
   // `dir` need not exist until the first publish, which creates it 0700.
   ReleaseCatalog(std::filesystem::path dir, PinnedReleaseKey key) : dir_(std::move(dir)), key_(std::move(key)) {}
 
+  // The catalog in `dir` with the key in `key_file` (load_release_public_key); nullopt when
+  // `key_file` does not exist (no key trusted yet), an error when it cannot be read or is no key.
+  static Result<std::optional<ReleaseCatalog>> open(std::filesystem::path dir, const std::filesystem::path& key_file);
+
   // Adds the release `envelope_text` describes, with the image from `image`. Refused, with
   // nothing changed: Errc::bad_credentials when the envelope is not signed by the catalog's key,
   // Errc::invalid_argument when it is malformed, Errc::corrupt when the image is not the one the
