@@ -12,6 +12,7 @@
 #include "kelvin/core/identity.hpp"
 #include "kelvin/linux_port/iio_source.hpp"
 #include "kelvin/linux_port/w1_source.hpp"
+#include "kelvin/proto/release_manifest.hpp"
 
 namespace kelvin::linux_port {
 namespace fs = std::filesystem;
@@ -120,6 +121,27 @@ HttpsSettings read_https(config::TableReader& https, const std::string& device_i
   return settings;
 }
 
+UpdateSettings read_update(config::TableReader& update, const AgentConfig& config) {
+  UpdateSettings settings;
+  settings.enabled = true;
+  settings.product = update.required_string("product");
+  if (!settings.product.empty() && !proto::is_valid_product_name(settings.product)) {
+    update.add_issue("product", "must be 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
+  }
+  settings.release_key = update.path("release_key", "release.pub");
+  settings.dir = update.path("dir", "update");
+  const bool https = config.transport == TransportKind::https;
+  settings.host = update.string("host", https ? config.https.host : config.broker.host);
+  settings.port = update.integer("port", https ? config.https.port : settings.port, 1, 65'535);
+  settings.check_interval_s = update.integer("check_interval_s", settings.check_interval_s, 0, 604'800);
+  if (settings.check_interval_s != 0 && settings.check_interval_s < 10) {
+    update.add_issue("check_interval_s", "must be 0 (MQTT notices only) or at least 10 seconds");
+  }
+  settings.trial_timeout_s = update.integer("trial_timeout_s", settings.trial_timeout_s, 10, 86'400);
+  settings.trial_attempts = update.integer("trial_attempts", settings.trial_attempts, 1, 10);
+  return settings;
+}
+
 }  // namespace
 
 const char* to_string(TransportKind transport) noexcept {
@@ -182,6 +204,9 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
   config.outbox.dir = outbox.path("dir", "outbox");
   config.outbox.capacity = outbox.integer("capacity", config.outbox.capacity, 1, 1'000'000);
 
+  config::TableReader update = root.table("update");
+  if (update.present()) config.update = read_update(update, config);
+
   for (auto& sensor : root.tables("sensor")) config.sensors.push_back(read_sensor(sensor));
   if (config.sensors.empty()) {
     document->add_issue("sensor", "at least one [[sensor]] is required (type = \"hwmon\" reads the SoC temperature)");
@@ -193,6 +218,7 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
   } else {
     check_tls_files(broker, config.broker);
   }
+  if (config.update.enabled) check_readable_file(update, "release_key", config.update.release_key);
 
   if (auto done = document->finish(); !done) return std::move(done).error();
   return config;

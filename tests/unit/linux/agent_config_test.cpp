@@ -319,11 +319,24 @@ TEST_F(AgentConfigTest, AnUnknownTransportIsRefusedWithTheChoices) {
               HasSubstr("agent.toml:1:13: transport: must be one of \"mqtt\", \"https\""));
 }
 
+// The example with the commented block that starts with "# <table>" (up to the next blank line)
+// enabled.
+std::string with_commented_table_enabled(const std::string& example, const std::string& table) {
+  std::istringstream lines(example);
+  std::string text;
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line == "# " + table) in_table = true;
+    if (line.empty()) in_table = false;
+    if (in_table && line.rfind("# ", 0) == 0) line.erase(0, 2);
+    text += line + "\n";
+  }
+  return text;
+}
+
 TEST_F(AgentConfigTest, TheExamplesHttpsTableLoadsWhenChosen) {
   // transport = "https", the commented [https] block enabled, [broker] (up to the blank line) gone.
-  const std::regex commented_https_line(
-      "# (\\[https\\]|host =|port =|ca_file =|cert_file =|key_file =|timeout_s =)(.*)");
-  std::istringstream example(example_text());
+  std::istringstream example(with_commented_table_enabled(example_text(), "[https]"));
   std::string text;
   bool in_broker = false;
   for (std::string line; std::getline(example, line);) {
@@ -332,12 +345,7 @@ TEST_F(AgentConfigTest, TheExamplesHttpsTableLoadsWhenChosen) {
       in_broker = !line.empty();
       continue;
     }
-    std::smatch match;
-    if (line == "transport = \"mqtt\"") {
-      line = "transport = \"https\"";
-    } else if (std::regex_match(line, match, commented_https_line)) {
-      line = match[1].str() + match[2].str();
-    }
+    if (line == "transport = \"mqtt\"") line = "transport = \"https\"";
     text += line + "\n";
   }
   auto config = load(text);
@@ -347,6 +355,71 @@ TEST_F(AgentConfigTest, TheExamplesHttpsTableLoadsWhenChosen) {
   EXPECT_EQ(config->https.port, 8443);
   EXPECT_EQ(config->https.key_file, dir_ / "sensor-01.key");
   EXPECT_EQ(config->https.timeout_s, 30u);
+}
+
+TEST_F(AgentConfigTest, UpdatesAreOffWithoutTheirTable) {
+  auto config = load(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->update.enabled);
+}
+
+TEST_F(AgentConfigTest, TheUpdateTableGetsItsDefaultsFromTheTransport) {
+  write(dir_ / "release.pub", "PUB\n", 0644);
+  auto mqtt = load(kMinimal + "[update]\nproduct = \"thermo-linux\"\n");
+  ASSERT_TRUE(mqtt.ok()) << mqtt.error().message;
+  EXPECT_TRUE(mqtt->update.enabled);
+  EXPECT_EQ(mqtt->update.product, "thermo-linux");
+  EXPECT_EQ(mqtt->update.release_key, dir_ / "release.pub");
+  EXPECT_EQ(mqtt->update.dir, dir_ / "update");
+  EXPECT_EQ(mqtt->update.host, "gateway.local") << "the broker's host";
+  EXPECT_EQ(mqtt->update.port, 8443);
+  EXPECT_EQ(mqtt->update.check_interval_s, 3600u);
+  EXPECT_EQ(mqtt->update.trial_timeout_s, 300u);
+  EXPECT_EQ(mqtt->update.trial_attempts, 3u);
+
+  auto https = load(
+      "device_id = \"sensor-01\"\ntransport = \"https\"\n"
+      "[https]\nhost = \"gw.example\"\nport = 9443\n"
+      "[update]\nproduct = \"p\"\n"
+      "[[sensor]]\ntype = \"hwmon\"\n");
+  ASSERT_TRUE(https.ok()) << https.error().message;
+  EXPECT_EQ(https->update.host, "gw.example");
+  EXPECT_EQ(https->update.port, 9443);
+}
+
+TEST_F(AgentConfigTest, EveryUpdateSettingIsRead) {
+  write(dir_ / "keys.pem", "PUB\n", 0644);
+  auto config = load(kMinimal +
+                     "[update]\nproduct = \"p\"\nrelease_key = \"keys.pem\"\ndir = \"/var/lib/x\"\nhost = \"h\"\n"
+                     "port = 1443\ncheck_interval_s = 0\ntrial_timeout_s = 60\ntrial_attempts = 1\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->update.release_key, dir_ / "keys.pem");
+  EXPECT_EQ(config->update.dir, fs::path("/var/lib/x"));
+  EXPECT_EQ(config->update.host, "h");
+  EXPECT_EQ(config->update.port, 1443);
+  EXPECT_EQ(config->update.check_interval_s, 0u);
+  EXPECT_EQ(config->update.trial_timeout_s, 60u);
+  EXPECT_EQ(config->update.trial_attempts, 1u);
+}
+
+TEST_F(AgentConfigTest, TheExamplesUpdateTableLoadsWhenEnabled) {
+  write(dir_ / "release.pub", "PUB\n", 0644);
+  auto config = load(with_commented_table_enabled(example_text(), "[update]"));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->update.enabled);
+  EXPECT_EQ(config->update.product, "thermo-linux");
+  EXPECT_EQ(config->update.host, "gateway.local");
+}
+
+TEST_F(AgentConfigTest, TheUpdateTableNeedsAProductAKeyAndSaneTimes) {
+  const std::string message =
+      problems(kMinimal + "[update]\ncheck_interval_s = 5\ntrial_timeout_s = 1\ntrial_attempts = 0\n");
+  EXPECT_THAT(message, HasSubstr("update.product: required key is missing"));
+  EXPECT_THAT(message, HasSubstr("update.check_interval_s: must be 0 (MQTT notices only) or at least 10 seconds"));
+  EXPECT_THAT(message, HasSubstr("update.trial_timeout_s: must be between 10 and 86400"));
+  EXPECT_THAT(message, HasSubstr("update.trial_attempts: must be between 1 and 10"));
+  EXPECT_THAT(message, HasSubstr("update.release_key: cannot use " + (dir_ / "release.pub").string()));
+  EXPECT_THAT(problems(kMinimal + "[update]\nproduct = \"Thermo Linux\"\n"), HasSubstr("update.product: must be"));
 }
 
 }  // namespace

@@ -43,6 +43,23 @@ struct OutboxSettings {
   std::size_t capacity = 100'000;  // readings kept until acknowledged (1..1,000,000); oldest dropped beyond
 };
 
+// Firmware updates (docs/ota.md, "The agent's updates"); on when the [update] table is present.
+// They need the boot step: the agent runs under `kelvin-agent boot`, which starts the slot the
+// boot record names.
+struct UpdateSettings {
+  bool enabled = false;
+  std::string product;                // required: the product this firmware is (release manifests name it)
+  std::filesystem::path release_key;  // the pinned release public key (PEM); default "release.pub"
+  std::filesystem::path dir;          // slots and boot record; default "update" next to the config file
+  // The gateway's HTTPS server, where releases are fetched, with the transport's TLS files.
+  // Defaults: [https]'s host and port with transport = "https", else [broker]'s host and 8443.
+  std::string host;
+  std::uint16_t port = 8443;
+  std::uint32_t check_interval_s = 3600;  // asking the gateway for an update; 0: MQTT notices only
+  std::uint32_t trial_timeout_s = 300;    // a new image must confirm itself within this, 10..86400
+  std::uint32_t trial_attempts = 3;       // starts a new image gets before it is rolled back, 1..10
+};
+
 enum class SensorType { hwmon, iio, w1, sim };
 
 struct SensorSettings {
@@ -61,6 +78,7 @@ struct AgentConfig {
   BrokerSettings broker;  // read with transport = "mqtt" (the [broker] table is refused otherwise)
   HttpsSettings https;    // read with transport = "https" (the [https] table is refused otherwise)
   OutboxSettings outbox;
+  UpdateSettings update;
   std::vector<SensorSettings> sensors;  // at least one, in the order they are merged
 };
 
