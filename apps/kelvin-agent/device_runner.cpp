@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "kelvin/proto/topics.hpp"
+
 namespace kelvin::agent {
 
 // The session's publishes go straight to libmosquitto's queue (QoS 1).
@@ -35,6 +37,8 @@ DeviceRunner::DeviceRunner(DeviceRunnerOptions options, device::Outbox& outbox, 
   random_ = std::make_unique<device::SplitMix64Source>(seed);
   transport_ = std::make_unique<Transport>(*this);
   session_ = std::make_unique<device::Session>(options_.session, outbox_, *transport_, *random_);
+  ota_topic_ = proto::device_topic(options_.session.device_id, proto::DeviceTopic::ota);
+  ota_status_topic_ = proto::device_topic(options_.session.device_id, proto::DeviceTopic::ota_status);
 }
 
 DeviceRunner::~DeviceRunner() = default;
@@ -45,6 +49,9 @@ Result<void> DeviceRunner::prepare() {
   const std::string& id = options_.session.device_id;
   callbacks.on_connected = [this, id] {
     if (auto r = client_->subscribe(session_->ack_topic(), 1); !r) spdlog::warn("{}: {}", id, r.error().message);
+    if (options_.updates) {
+      if (auto r = client_->subscribe(ota_topic_, 1); !r) spdlog::warn("{}: {}", id, r.error().message);
+    }
     spdlog::info("{}: connected to {}:{}", id, options_.mqtt.host, options_.mqtt.port);
     session_->on_connected(monotonic_ms());
   };
@@ -60,6 +67,10 @@ Result<void> DeviceRunner::prepare() {
     session_->on_disconnected(monotonic_ms());
   };
   callbacks.on_message = [this](const mqtt::Message& message) {
+    if (options_.updates && message.topic == ota_topic_) {
+      options_.updates->notice_received(message.payload);
+      return;
+    }
     session_->on_message(message.topic, message.payload, monotonic_ms());
   };
   // libmosquitto reports only errors and warnings here, e.g. why a TLS handshake failed.
@@ -113,6 +124,7 @@ std::int64_t DeviceRunner::tick(std::int64_t now) {
     session_->poll(now);
     next_poll_ms_ = now + options_.poll_interval_ms;
   }
+  if (options_.updates) serve_updates();
   // Keepalive and the connect deadline need the client serviced at least once a second.
   if (socket_open_) {
     if (auto r = client_->process(false, false); !r) connection_failed(r.error(), now);
@@ -122,8 +134,16 @@ std::int64_t DeviceRunner::tick(std::int64_t now) {
   return wake;
 }
 
+void DeviceRunner::serve_updates() {
+  options_.updates->observe(session_->connected(), outbox_.acked_seq());
+  if (!socket_open_ || !session_->connected()) return;  // the statuses wait for the connection
+  for (const std::string& status : options_.updates->statuses_to_publish()) {
+    (void)client_->publish(ota_status_topic_, status, 1, false);
+  }
+}
+
 void DeviceRunner::run(const std::atomic<bool>& stop) {
-  while (!stop.load()) {
+  while (!stop.load() && !(options_.updates && options_.updates->restart_wanted())) {
     const std::int64_t now = monotonic_ms();
     const std::int64_t wake = tick(now);
     service_connection(now, std::min<std::int64_t>(wake - now, 100));

@@ -18,6 +18,7 @@
 #include "kelvin/device/session.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "reading_scheduler.hpp"
+#include "update_agent.hpp"
 
 namespace kelvin::agent {
 
@@ -35,6 +36,9 @@ struct DeviceRunnerOptions {
   std::int64_t poll_interval_ms = 200;
   std::int64_t flush_timeout_ms = 5'000;  // at stop: how long to wait for the last acks
   std::uint64_t random_seed = 0;          // 0: seeded from the device id and the time
+  // Firmware updates (kelvin-agent run with [update]): the runner hands it the notices on
+  // devices/{id}/ota, its health, and publishes its statuses; it stops when an update is staged.
+  UpdateAgent* updates = nullptr;
 };
 
 class DeviceRunner {
@@ -44,7 +48,7 @@ class DeviceRunner {
 
   // Creates the MQTT client (TLS files are checked here).
   Result<void> prepare();
-  // Runs until `stop` becomes true, then flushes: waits up to flush_timeout_ms for the
+  // Runs until `stop` becomes true (or an update was staged), then flushes: waits up to flush_timeout_ms for the
   // outstanding acks, publishes the offline status and disconnects cleanly.
   void run(const std::atomic<bool>& stop);
 
@@ -72,6 +76,7 @@ class DeviceRunner {
   void service_connection(std::int64_t now_mono_ms, std::int64_t wait_ms);
   void connection_failed(const Error& error, std::int64_t now_mono_ms);
   void flush_and_disconnect();
+  void serve_updates();
 
   DeviceRunnerOptions options_;
   device::Outbox& outbox_;
@@ -80,6 +85,8 @@ class DeviceRunner {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<device::Session> session_;
   std::unique_ptr<mqtt::Client> client_;
+  std::string ota_topic_;         // devices/{id}/ota
+  std::string ota_status_topic_;  // devices/{id}/ota/status
   bool socket_open_ = false;  // TCP/TLS up (CONNACK may still be pending)
   bool started_ = false;
   std::int64_t next_poll_ms_ = 0;

@@ -55,6 +55,7 @@ std::int64_t HttpsDeviceRunner::tick(std::int64_t now) {
     next_poll_ms_ = now + options_.poll_interval_ms;
   }
   const std::int64_t link_due = link_->step(now);
+  if (options_.updates) options_.updates->observe(session_->connected(), outbox_.acked_seq());
   return std::min({next_poll_ms_, link_due, readings_.next_due_ms()});
 }
 
@@ -74,7 +75,7 @@ bool HttpsDeviceRunner::flushed() const {
 void HttpsDeviceRunner::run(const std::atomic<bool>& stop) {
   next_poll_ms_ = monotonic_ms();
   spdlog::info("{}: sending over HTTPS to {}", options_.session.device_id, client_->base_url());
-  while (!stop.load()) {
+  while (!stop.load() && !(options_.updates && options_.updates->restart_wanted())) {
     const std::int64_t now = monotonic_ms();
     wait(now, tick(now));
   }

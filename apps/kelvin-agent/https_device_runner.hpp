@@ -14,6 +14,7 @@
 #include "kelvin/linux_port/https_client.hpp"
 #include "kelvin/linux_port/https_link.hpp"
 #include "reading_scheduler.hpp"
+#include "update_agent.hpp"
 
 namespace kelvin::agent {
 
@@ -25,6 +26,9 @@ struct HttpsRunnerOptions {
   std::int64_t flush_timeout_ms = 5'000;    // at stop: how long to wait for the last acks
   std::int64_t offline_timeout_ms = 2'000;  // at stop: how long the offline status may take
   std::uint64_t random_seed = 0;            // 0: seeded from the device id and the time
+  // Firmware updates: the runner tells it its health (it sends its statuses itself over HTTPS) and
+  // stops when an update is staged.
+  UpdateAgent* updates = nullptr;
 };
 
 class HttpsDeviceRunner {
@@ -34,7 +38,7 @@ class HttpsDeviceRunner {
 
   // Creates the HTTPS client (the TLS files are checked here; nothing connects yet).
   Result<void> prepare();
-  // Runs until `stop` becomes true, then flushes: waits up to flush_timeout_ms for the outstanding
+  // Runs until `stop` becomes true (or an update was staged), then flushes: waits up to flush_timeout_ms for the outstanding
   // acks and tells the gateway the device is offline. Precondition: prepare() succeeded.
   void run(const std::atomic<bool>& stop);
 

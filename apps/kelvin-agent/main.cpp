@@ -1,6 +1,9 @@
 // kelvin-agent: the Linux device program.
 //   kelvin-agent run --config agent.toml          one device with real (or simulated) sensors,
 //                                                  over MQTT or HTTPS (the config's transport)
+//   kelvin-agent boot --config agent.toml         the boot step of a device with firmware updates:
+//                                                  starts and supervises the slot the boot record
+//                                                  names (boot_step.hpp; run by systemd)
 //   kelvin-agent simulate --devices N ...          N simulated devices, each with its own TLS
 //                                                  connection and certificate, for demo and load
 //                                                  (MQTT only)
@@ -14,9 +17,11 @@
 #include <cstdio>
 #include <thread>
 
+#include "boot_step.hpp"
 #include "device_fleet.hpp"
 #include "device_runner.hpp"
 #include "https_device_runner.hpp"
+#include "update_agent.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/device/memory_outbox_journal.hpp"
 #include "kelvin/device/simulated_sensor.hpp"
@@ -51,6 +56,46 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// The update agent of this start, or null: updates off ([update] missing, or not started by the
+// boot step). Fails only a trial start: an image that cannot update itself any further must not
+// confirm itself, so the boot step rolls it back.
+Result<std::unique_ptr<agent::UpdateAgent>> start_updates(const linux_port::AgentConfig& config,
+                                                          const device::Outbox& outbox) {
+  if (!config.update.enabled) return std::unique_ptr<agent::UpdateAgent>();
+  const char* slot = std::getenv(agent::kBootSlotVariable);
+  if (!slot) {
+    spdlog::warn("{}: [update] is set, but updates need the boot step: run kelvin-agent boot --config {}",
+                 config.device_id, config.source.string());
+    return std::unique_ptr<agent::UpdateAgent>();
+  }
+  const char* trial = std::getenv(agent::kBootTrialVariable);
+  agent::UpdateAgentOptions options;
+  options.device_id = config.device_id;
+  options.settings = config.update;
+  const bool https = config.transport == linux_port::TransportKind::https;
+  options.https.host = config.update.host;
+  options.https.port = config.update.port;
+  options.https.ca_file = https ? config.https.ca_file : config.broker.ca_file;
+  options.https.cert_file = https ? config.https.cert_file : config.broker.cert_file;
+  options.https.key_file = https ? config.https.key_file : config.broker.key_file;
+  options.running_version = *proto::parse_firmware_version(KELVIN_VERSION);
+  options.running_slot = std::string_view(slot) == "b" ? device::Slot::b : device::Slot::a;
+  options.trial = trial && std::string_view(trial) == "1";
+  options.statuses_over_https = https;
+  options.acked_seq_at_start = outbox.acked_seq();
+  const bool on_trial = options.trial;
+  auto updates = agent::UpdateAgent::start(std::move(options));
+  if (updates) {
+    spdlog::info("{}: {} {} in slot {}{}; updates from {}:{}", config.device_id, config.update.product, KELVIN_VERSION,
+                 slot, on_trial ? " on trial: it confirms itself once connected with a reading acknowledged" : "",
+                 config.update.host, config.update.port);
+    return updates;
+  }
+  if (on_trial) return std::move(updates).error();
+  spdlog::error("{}: updates are off: {}", config.device_id, updates.error().message);
+  return std::unique_ptr<agent::UpdateAgent>();
+}
+
 int run_device(const fs::path& config_file) {
   auto config = linux_port::load_agent_config(config_file);
   if (!config) return fail(config.error().message);
@@ -79,6 +124,9 @@ int run_device(const fs::path& config_file) {
     return reading.values;
   };
 
+  auto updates = start_updates(*config, outbox);
+  if (!updates) return fail(updates.error().message);
+
   std::uint64_t readings_taken = 0;
   if (config->transport == linux_port::TransportKind::https) {
     agent::HttpsRunnerOptions options;
@@ -91,6 +139,7 @@ int run_device(const fs::path& config_file) {
     options.https.key_file = config->https.key_file;
     options.https.request_timeout = std::chrono::seconds(config->https.timeout_s);
     options.https.connect_timeout = std::min<std::chrono::milliseconds>(options.https.request_timeout, 10s);
+    options.updates = updates->get();
     agent::HttpsDeviceRunner runner(std::move(options), outbox, std::move(read_sensors));
     if (auto r = runner.prepare(); !r) return fail(r.error().message);
     install_signal_handlers();
@@ -105,6 +154,7 @@ int run_device(const fs::path& config_file) {
     options.mqtt.port = config->broker.port;
     options.mqtt.keepalive_s = static_cast<int>(config->broker.keepalive_s);
     options.mqtt.tls = {config->broker.ca_file, config->broker.cert_file, config->broker.key_file};
+    options.updates = updates->get();
     agent::DeviceRunner runner(std::move(options), outbox, std::move(read_sensors));
     if (auto r = runner.prepare(); !r) return fail(r.error().message);
     install_signal_handlers();
@@ -114,7 +164,29 @@ int run_device(const fs::path& config_file) {
   if (auto r = journal->sync(); !r) spdlog::error("{}: {}", config->device_id, r.error().message);
   spdlog::info("{}: stopped; {} readings taken, {} unacknowledged kept in the outbox for the next start",
                config->device_id, readings_taken, outbox.pending_count());
+  if (*updates && (*updates)->restart_wanted()) return agent::kRestartIntoStagedImage;
   return 0;
+}
+
+int run_boot(const fs::path& config_file) {
+  auto config = linux_port::load_agent_config(config_file);
+  if (!config) return fail(config.error().message);
+  std::error_code error;
+  agent::BootStepOptions options;
+  options.config_file = fs::absolute(config_file, error);
+  options.factory_program = fs::read_symlink("/proc/self/exe", error);
+  if (error) return fail("cannot find this program's own file: " + error.message());
+  options.factory_version = *proto::parse_firmware_version(KELVIN_VERSION);
+  if (config->update.enabled) {
+    options.update_dir = config->update.dir;
+    options.trial_timeout = std::chrono::seconds(config->update.trial_timeout_s);
+  } else {
+    options.update_dir = config_file.parent_path() / "update";
+    spdlog::info("{}: updates are off (no [update] in {}); supervising the installed agent", config->device_id,
+                 config_file.string());
+  }
+  install_signal_handlers();
+  return agent::run_boot_step(options, g_stop);
 }
 
 struct SimulateOptions {
@@ -279,6 +351,9 @@ int main(int argc, char** argv) {
   fs::path config_file = "/etc/kelvin/agent.toml";
   auto* run = app.add_subcommand("run", "Run one device from its config file");
   run->add_option("-c,--config", config_file, "Configuration file (TOML)")->capture_default_str();
+  auto* boot = app.add_subcommand(
+      "boot", "Start the firmware slot the boot record names and supervise it (devices with updates; systemd runs it)");
+  boot->add_option("-c,--config", config_file, "Configuration file (TOML)")->capture_default_str();
 
   SimulateOptions sim;
   auto* simulate = app.add_subcommand("simulate", "Run N simulated devices, each with its own certificate");
@@ -324,5 +399,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) return run_device(config_file);
+  if (boot->parsed()) return run_boot(config_file);
   return run_simulation(sim);
 }

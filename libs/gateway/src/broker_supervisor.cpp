@@ -64,7 +64,7 @@ Result<void> BrokerSupervisor::spawn_and_wait_ready() {
   auto deadline = Clock::now() + options_.ready_timeout;
   while (!listener_accepts(options_.broker)) {
     if (auto ended = child->poll_exit()) {
-      return make_error(Errc::io, "mosquitto " + *ended + " at start (its messages are above; config: " +
+      return make_error(Errc::io, "mosquitto " + ended->description + " at start (its messages are above; config: " +
                                       broker_config_path(options_.broker).string() + ")");
     }
     if (Clock::now() > deadline) {
@@ -130,7 +130,7 @@ void BrokerSupervisor::watch() {
         if (now - started_at >= options_.healthy_after) delay = options_.restart_delay_min;
         restart_pending = true;
         restart_at = now + delay;
-        spdlog::warn("broker: mosquitto {}; restarting in {} ms", *ended, delay.count());
+        spdlog::warn("broker: mosquitto {}; restarting in {} ms", ended->description, delay.count());
         delay = std::min(delay * 2, options_.restart_delay_max);
         continue;
       }

@@ -8,6 +8,7 @@
 #include "kelvin/core/files.hpp"
 
 namespace kelvin::linux_port {
+namespace fs = std::filesystem;
 namespace {
 
 using nlohmann::json;
@@ -121,6 +122,18 @@ Result<void> save_boot_record(const std::filesystem::path& file, const device::B
       {"last_outcome_version", record.last_outcome_version.to_string()},
   };
   return files::write_file_atomic(file, doc.dump() + "\n", files::kPrivateFileMode);
+}
+
+fs::path boot_record_path(const fs::path& update_dir) {
+  return update_dir / "boot.json";
+}
+
+fs::path slot_path(const fs::path& update_dir, device::Slot slot) {
+  return update_dir / "slots" / device::to_string(slot);
+}
+
+fs::path slot_image_path(const fs::path& update_dir, device::Slot slot) {
+  return slot_path(update_dir, slot) / "image";
 }
 
 }  // namespace kelvin::linux_port

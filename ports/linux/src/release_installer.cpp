@@ -103,6 +103,10 @@ ReleaseInstaller::ReleaseInstaller(HttpsChannel& channel, const proto::ReleaseKe
 Result<HttpsAnswer> ReleaseInstaller::exchange(HttpsRequest request) {
   if (auto started = channel_.start(std::move(request)); !started) return std::move(started).error();
   for (;;) {
+    if (stop_ && stop_->load()) {
+      channel_.abandon();
+      return make_error(Errc::timed_out, "stopped before the gateway answered");
+    }
     if (auto done = channel_.poll(1000)) return std::move(*done);
   }
 }
@@ -116,7 +120,7 @@ Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) 
 
   device::BootRecord fresh;
   fresh.confirmed_version = request.running_version;
-  const fs::path boot_file = dir_ / "boot.json";
+  const fs::path boot_file = boot_record_path(dir_);
   auto record = load_boot_record(boot_file, fresh);
   if (!record) return std::move(record).error();
 
@@ -137,7 +141,7 @@ Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) 
   }
 
   const device::Slot slot = device::other_slot(record->confirmed);
-  const fs::path slot_dir = dir_ / "slots" / device::to_string(slot);
+  const fs::path slot_dir = slot_path(dir_, slot);
   if (auto made = files::ensure_private_dir(slot_dir); !made) return std::move(made).error();
   const fs::path partial = slot_dir / "download.partial";
   const fs::path partial_manifest = slot_dir / "download.manifest";
@@ -196,12 +200,12 @@ Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) 
   if (auto written = files::write_file_atomic(slot_dir / "manifest", envelope, files::kPrivateFileMode); !written) {
     return std::move(written).error();
   }
-  if (::rename(partial.c_str(), (slot_dir / "image").c_str()) != 0) {
-    return files::error_from_errno("cannot move the image into", slot_dir / "image");
+  if (::rename(partial.c_str(), slot_image_path(dir_, slot).c_str()) != 0) {
+    return files::error_from_errno("cannot move the image into", slot_image_path(dir_, slot));
   }
   fs::remove(partial_manifest, error);
   if (auto synced = files::sync_directory(slot_dir); !synced) return std::move(synced).error();
-  const device::BootRecord staged = device::stage_trial(*record, manifest.version, manifest.security_version);
+  const device::BootRecord staged = device::stage_trial(*record, manifest.version, manifest.security_version, request.trial_attempts);
   if (auto saved = save_boot_record(boot_file, staged); !saved) return std::move(saved).error();
   outcome.staged = slot;
   outcome.detail = manifest.product + " " + manifest.version.to_string() + " staged in slot " + device::to_string(slot);

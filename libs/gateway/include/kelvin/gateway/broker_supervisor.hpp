@@ -15,7 +15,7 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_config.hpp"
-#include "kelvin/gateway/child_process.hpp"
+#include "kelvin/core/child_process.hpp"
 
 namespace kelvin::gateway {
 

@@ -18,6 +18,7 @@
 // A crash at any point leaves the confirmed slot and the boot record as they were, or the new
 // release staged.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -42,6 +43,7 @@ struct InstallRequest {
   std::string running_product;  // what this device runs, for the decision
   proto::FirmwareVersion running_version;
   std::uint64_t slot_bytes = 256ull << 20;  // the largest image a slot takes
+  std::uint32_t trial_attempts = device::kDefaultTrialAttempts;  // starts the staged image gets
 };
 
 struct InstallOutcome {
@@ -64,6 +66,10 @@ class ReleaseInstaller {
   // (the message says which); otherwise the outcome, staged or refused.
   Result<InstallOutcome> install(const InstallRequest& request);
 
+  // An install in progress gives up (Errc::timed_out, "stopped") soon after `flag` becomes true:
+  // at the next poll of its request, within a second. What it downloaded stays to be resumed.
+  void stop_when(const std::atomic<bool>& flag) { stop_ = &flag; }
+
  private:
   Result<HttpsAnswer> exchange(HttpsRequest request);
 
@@ -71,6 +77,7 @@ class ReleaseInstaller {
   const proto::ReleaseKey& pinned_;
   std::filesystem::path dir_;
   std::function<void(int)> progress_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace kelvin::linux_port
