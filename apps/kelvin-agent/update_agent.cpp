@@ -125,6 +125,7 @@ void UpdateAgent::report_last_outcome() {
   if (!record || record->last_outcome == device::TrialOutcome::none) return;
   const proto::UpdateNotice release{0, options_.settings.product, record->last_outcome_version};
   if (record->last_outcome == device::TrialOutcome::rolled_back) {
+    rolled_back_ = release;
     spdlog::warn("{}: {} did not confirm itself and was rolled back; running {}", options_.device_id,
                  release.version.to_string(), options_.running_version.to_string());
     report(release, proto::UpdateState::rolled_back, 0, "not_confirmed",
@@ -263,6 +264,9 @@ void UpdateAgent::run_worker() {
     }
     if (!notice && unfinished && now >= retry_at) notice = unfinished;
     if (!notice || notice == answered) continue;
+    // The gateway's notice may still offer the release this start rolled back from (it clears it
+    // once the report arrives): installing it again would only fail again.
+    if (rolled_back_ && notice->product == rolled_back_->product && notice->version == rolled_back_->version) continue;
     // A trial image installs nothing before it confirmed itself: a failing trial must roll back to
     // the image that was good, not to a third one.
     if (options_.trial && !confirmed_flag_.load()) continue;
