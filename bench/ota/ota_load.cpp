@@ -4,17 +4,17 @@
 // kelvin-gateway or anything else serving the same bytes at the same path (nginx, in the run).
 //
 // A round starts every device's download at once and ends when the last download ended. A
-// download is one GET of the whole image, or with --range-kib N a GET of N KiB after another on the
-// same connection (Range: bytes=…, 206 each), as kelvin-agent fetches an image (64 KiB pieces,
-// kelvin/linux_port/release_installer.hpp). Round 1 opens the connections (TCP, the TLS handshake with the client
-// certificate), later rounds reuse them (keep-alive), so round 1 shows what a fleet that was idle costs and the others
-// the transfer alone. Per download: its completion time (from starting the request to the last
-// byte, the connection's setup included in round 1), and afterwards, with the clock stopped, its
-// size and SHA-256 against the image's. A 503 answer (the gateway's "busy") is asked again after
-// its Retry-After of 1 s, at most kMaxBusyRetries times per download; the completion time
-// then spans every attempt, and the round counts the busy answers. Any other status, a transport
-// error, or a body that is not the image is a failed download. (kelvin-agent itself gives an
-// update up on a 503 and tries again at its next check.)
+// download is one GET of the whole image, or with --range-kib N a GET of N KiB after another on
+// the same connection (Range: bytes=…, 206 each), as kelvin-agent fetches an image (64 KiB pieces,
+// kelvin/linux_port/release_installer.hpp). Round 1 opens the connections (TCP, the TLS handshake
+// with the client certificate), later rounds reuse them (keep-alive): round 1 shows what a fleet
+// that was idle costs, the others the transfer alone. Per download: its completion time (from
+// starting its first request to the last byte, the connection's setup included in round 1), and
+// afterwards, with the clock stopped, its size and SHA-256 against the image's. A 503 answer (the
+// gateway's "busy") is asked again after its Retry-After of 1 s, at most kMaxBusyRetries times per
+// download; the completion time then spans every attempt, and the round counts the busy answers.
+// Any other status, a transport error, or a body that is not the image is a failed download.
+// (kelvin-agent itself gives an update up on a 503 and tries again at its next check.)
 //
 // Every client connects from a loopback address of its own (127.0.1.1 onwards), as devices of a
 // fleet do: the gateway limits the connections of one client address
@@ -36,7 +36,6 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -292,7 +291,9 @@ int main(int argc, char** argv) {
       }
       device->body = std::string();  // the memory back before the next round
     }
-    const double wall = ok + failed > 0 ? std::chrono::duration<double>(total.last_end - total.first_start).count() : 0;
+    const double wall = total.last_end > total.first_start
+                            ? std::chrono::duration<double>(total.last_end - total.first_start).count()
+                            : 0;
     const std::uint64_t new_connections = connections - connections_before;
     connections_before = connections;
     std::printf(
