@@ -14,10 +14,12 @@
 #   make bench-store   commits/s and CPU of the store alone (batches of 1,000 readings from 100 devices)
 #   make bench-query   a dashboard query (one device, a year, ~1,000 points) in the store, through the
 #               HTTPS API and in InfluxDB, over a year of one-minute readings from 100 devices
+#   make bench-ota     500 devices downloading a 2 MiB firmware image at once over mutual TLS from the
+#               gateway, against Debian's nginx serving the same file (installs nginx-light for it)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store bench-query clean
+.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store bench-query bench-ota clean
 
 all: build
 
@@ -87,6 +89,9 @@ bench-store: release
 
 bench-query: release
 	@bench/query/run
+
+bench-ota: release
+	@bench/ota/run
 
 clean:
 	rm -rf build .demo web/dist

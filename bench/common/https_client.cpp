@@ -55,6 +55,10 @@ HttpsClient::HttpsClient(HttpsClientOptions options)
     curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.certificate_file->c_str());
     curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.key_file->c_str());
   }
+  if (options_.local_address) {
+    // "host!": an address to bind to, never an interface name to look up.
+    curl_easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + *options_.local_address).c_str());
+  }
   if (!options_.keep_alive) {
     curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_SESSIONID_CACHE, 0L);
@@ -64,11 +68,15 @@ HttpsClient::HttpsClient(HttpsClientOptions options)
 HttpsClient::~HttpsClient() = default;
 
 HttpsAnswer HttpsClient::get(const std::string& target) {
-  if (handle_->curl != nullptr) {
-    curl_easy_setopt(handle_->curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(handle_->curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
-  }
+  prepare_get();
   return perform(target);
+}
+
+void HttpsClient::prepare_get(const std::string& range) {
+  if (handle_->curl == nullptr) return;
+  curl_easy_setopt(handle_->curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(handle_->curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+  curl_easy_setopt(handle_->curl, CURLOPT_RANGE, range.empty() ? nullptr : range.c_str());  // libcurl copies it
 }
 
 HttpsAnswer HttpsClient::post(const std::string& target, const std::string& content_type, const std::string& body) {
@@ -80,6 +88,7 @@ void HttpsClient::prepare_post(const std::string& content_type, const std::strin
   if (handle_->curl == nullptr) return;
   curl_slist_free_all(handle_->post_headers);
   handle_->post_headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
+  curl_easy_setopt(handle_->curl, CURLOPT_RANGE, static_cast<const char*>(nullptr));  // a GET's, if any
   curl_easy_setopt(handle_->curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   curl_easy_setopt(handle_->curl, CURLOPT_COPYPOSTFIELDS, body.c_str());
   curl_easy_setopt(handle_->curl, CURLOPT_HTTPHEADER, handle_->post_headers);

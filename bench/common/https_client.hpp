@@ -8,8 +8,8 @@
 // is pinned to 127.0.0.1: nothing else is ever contacted.
 //
 // A client is used either on its own (get, post: one blocking request) or, for many clients at
-// once on one thread, through an HttpsClientGroup (prepare_post, then the group's start and
-// wait_for_answers). Neither is thread-safe: a client and its group belong to one thread.
+// once on one thread, through an HttpsClientGroup (prepare_get or prepare_post, then the group's
+// start and wait_for_answers). Neither is thread-safe: a client and its group belong to one thread.
 
 #include <chrono>
 #include <cstdint>
@@ -37,6 +37,10 @@ struct HttpsClientOptions {
   // handshake (no session resumption either), as a device that keeps nothing between readings.
   bool keep_alive = true;
   long timeout_seconds = 300;  // a request's, connection included
+  // The loopback address the client connects from (any of 127.0.0.0/8), or the kernel's choice
+  // (127.0.0.1). Many clients on one host look like many devices to a server that limits
+  // connections per client address (the gateway's [http] max_connections_per_address).
+  std::optional<std::string> local_address;
 };
 
 struct HttpsAnswer {
@@ -60,6 +64,9 @@ class HttpsClient {
   // `content_type` such as "application/json" or "application/x-www-form-urlencoded".
   HttpsAnswer post(const std::string& target, const std::string& content_type, const std::string& body);
 
+  // Sets up a GET (no body, no extra headers) for an HttpsClientGroup to start; with `range`
+  // ("first-last", bytes, inclusive) a Range request for those bytes.
+  void prepare_get(const std::string& range = "");
   // Sets up a POST for an HttpsClientGroup to start (the body is copied).
   void prepare_post(const std::string& content_type, const std::string& body);
 
@@ -98,7 +105,7 @@ class HttpsClientGroup {
   HttpsClientGroup(const HttpsClientGroup&) = delete;
   HttpsClientGroup& operator=(const HttpsClientGroup&) = delete;
 
-  // Starts the request `client` prepared (prepare_post) on `target`. Until wait_for_answers
+  // Starts the request `client` prepared (prepare_get, prepare_post) on `target`. Until wait_for_answers
   // returned its answer, the client must not be used otherwise, and must outlive the group's
   // use of it. False when the request could not be started (nothing is in flight then).
   bool start(HttpsClient& client, const std::string& target);

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "common/percentile.hpp"
 #include "kelvin/core/time_arguments.hpp"
 #include "kelvin/store/store.hpp"
 
@@ -241,14 +242,6 @@ struct Series {
     (first_for_device ? first_ms : again_ms).push_back(seconds * 1000.0);
   }
 };
-
-// Nearest rank: the smallest value with at least p of the values at or below it.
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return NAN;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
-}
 
 struct RangeFigures {
   RangeSpec range;

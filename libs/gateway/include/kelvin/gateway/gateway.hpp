@@ -147,6 +147,7 @@ class Gateway {
   // their own, so a long series query never delays a sign-in, nor a burst of sign-ins the dashboard.
   std::unique_ptr<SharedStore> api_store_;
   std::unique_ptr<BlockingWork> api_reads_;
+  std::unique_ptr<BlockingWork> release_reads_;  // devices' release lookups (release_routes.hpp)
   // What write_stats wrote last (housekeeping thread), for GET /api/v1/gateway/status. A leaf.
   mutable std::mutex latest_stats_mutex_;
   mutable std::string latest_stats_;
