@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -134,8 +135,11 @@ class OtaUpdate : public ::testing::Test {
     ASSERT_EQ(published.exit_code, 0) << kelvin::testing::describe(published);
   }
 
-  bool status_seen(const std::string& state, const std::string& version) const {
-    const std::string text = read_text(statuses_file());
+  // Whether the device reported `state` for `version` (in what it reported after byte `from` of
+  // the statuses file).
+  bool status_seen(const std::string& state, const std::string& version, std::size_t from = 0) const {
+    const std::string all = read_text(statuses_file());
+    const std::string text = from < all.size() ? all.substr(from) : std::string();
     std::size_t at = 0;
     while ((at = text.find(R"("state":")" + state + "\"", at)) != std::string::npos) {
       const auto line_start = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at);
@@ -238,6 +242,89 @@ TEST_F(OtaUpdate, AnOlderReleaseIsRefusedAndReported) {
   EXPECT_THAT(read_text(statuses_file()), HasSubstr(R"("reason":"not_newer")"));
   EXPECT_FALSE(fs::exists(kelvin::linux_port::slot_image_path(update_dir(), kelvin::device::Slot::b)));
   EXPECT_EQ(running_firmware(), kV1);
+  EXPECT_EQ(boot_->stop(SIGTERM, 30s), 0);
+}
+
+// Whether a process whose command line mentions `needle` is still alive (a killed boot step's
+// program, which dies with it by SIGKILL, may take a moment to be gone).
+bool process_running_with(const std::string& needle) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    std::string state = read_text(entry.path() / "stat");
+    const auto close = state.rfind(')');
+    const bool zombie = close != std::string::npos && close + 2 < state.size() && state[close + 2] == 'Z';
+    if (!zombie && cmdline.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Power loss: the device (boot step and agent) SIGKILLed at seeded random moments while it takes
+// the update: connecting, fetching the manifest, downloading, checking, staging, starting the trial,
+// confirming. After every kill the device's disk must name a good program to start: the boot
+// record loads, and the slot it chooses (and the confirmed one) holds v1 or the complete v2. A
+// device that finished the update is put back on v1 (its update directory removed) so later kills
+// land in the update again. At the end the device runs undisturbed and must run v2 or v1.
+//
+// The v2 image here is a 2 MiB launcher of the v2 build (a shell script that execs
+// kelvin-agent-next, padded), so that 50 trials fit the suite's time: a download of 32 ranges in
+// about a second, where the real 70 MB debug build takes tens of seconds.
+TEST_F(OtaUpdate, KilledAtRandomPointsTheDeviceAlwaysHasAGoodVersionToStartAndResumesItsDownload) {
+  std::string launcher = "#!/bin/sh\nexec '" + project_binary("kelvin-agent-next") + "' \"$@\"\n";
+  while (launcher.size() < (2u << 20)) launcher += "# padding: a firmware image is megabytes, not a line\n";
+  const fs::path image = install_->root() / "launcher-v2";
+  std::ofstream(image, std::ios::binary) << launcher;
+  ::chmod(image.c_str(), 0755);
+  publish_release(image, "thermo-kill", kV2);
+  make_device("ota-kill", "thermo-kill", /*trial_timeout_s=*/30, /*trial_attempts=*/3);
+  offer("thermo-kill", kV2);
+  const std::string config = (device_dir() / "agent.toml").string();
+
+  std::mt19937 random(20261205);
+  std::uniform_int_distribution<int> kill_after_ms(0, 1500);
+  int finished = 0, staged_seen = 0, partial_seen = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    start_device();
+    std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms(random)));
+    boot_->stop(SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return !process_running_with(config); }, 10s)) << "the agent outlived its boot step";
+
+    auto record = kelvin::linux_port::load_boot_record(kelvin::linux_port::boot_record_path(update_dir()),
+                                                       kelvin::device::BootRecord{});
+    ASSERT_TRUE(record.ok()) << "trial " << trial << ": " << record.error().message;
+    const auto choice = kelvin::device::choose_boot_slot(*record);
+    for (const auto slot : {choice.slot, record->confirmed}) {
+      const fs::path program = kelvin::linux_port::slot_image_path(update_dir(), slot);
+      if (slot == kelvin::device::Slot::a && !fs::exists(program)) continue;  // the installed v1
+      ASSERT_TRUE(fs::exists(program)) << "trial " << trial << ": slot " << to_string(slot) << " has no program";
+      ASSERT_EQ(read_text(program), launcher) << "trial " << trial << ": slot " << to_string(slot) << " is not v2";
+    }
+    if (fs::exists(update_dir() / "slots/b/download.partial")) ++partial_seen;
+    if (record->trial) ++staged_seen;
+    if (record->confirmed == kelvin::device::Slot::b) {
+      ++finished;
+      fs::remove_all(update_dir());  // back to v1, for the next kills to land in an update again
+    }
+  }
+  std::cerr << "kills: " << partial_seen << " left a partial download, " << staged_seen << " a staged trial, "
+            << finished << " a finished update\n";
+  EXPECT_GT(partial_seen, 0) << "no kill landed in a download";
+  EXPECT_THAT(boot_->log(), HasSubstr("download resumed after"));
+
+  // Undisturbed, the device ends on a good version: v2 confirmed, or v1 after a rollback.
+  const std::size_t reported_before = read_text(statuses_file()).size();
+  start_device();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return status_seen("confirmed", kV2, reported_before) || status_seen("rolled_back", kV2, reported_before);
+      },
+      60s));
+  const auto record = boot_record();
+  EXPECT_FALSE(record.trial.has_value());
+  EXPECT_TRUE(wait_until([&] { return running_firmware() == record.confirmed_version.to_string(); }, 30s))
+      << "running " << running_firmware() << ", confirmed " << record.confirmed_version.to_string();
   EXPECT_EQ(boot_->stop(SIGTERM, 30s), 0);
 }
 
