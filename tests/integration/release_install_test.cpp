@@ -63,6 +63,28 @@ class CutAfter final : public HttpsChannel {
   bool cut_ = false;
 };
 
+// A gateway that streams past the image's end: every image answer gets bytes appended, as a
+// server would that sends more than the manifest's size.
+class StreamsPastTheEnd final : public HttpsChannel {
+ public:
+  explicit StreamsPastTheEnd(HttpsChannel& inner) : inner_(inner) {}
+  kelvin::Result<void> start(HttpsRequest request) override {
+    image_ = request.path.ends_with("/image");
+    return inner_.start(std::move(request));
+  }
+  bool busy() const override { return inner_.busy(); }
+  std::optional<kelvin::Result<HttpsAnswer>> poll(std::int64_t wait_ms) override {
+    auto answer = inner_.poll(wait_ms);
+    if (answer && answer->ok() && image_) (*answer)->body += "MORE BYTES THAN SIGNED";
+    return answer;
+  }
+  void abandon() override { inner_.abandon(); }
+
+ private:
+  HttpsChannel& inner_;
+  bool image_ = false;
+};
+
 class ReleaseInstall : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -231,6 +253,15 @@ TEST_F(ReleaseInstall, AnImageAlteredOnTheGatewayIsRefusedAfterTheDownloadAndNot
   EXPECT_FALSE(outcome->staged.has_value());
   expect_untouched();
   EXPECT_FALSE(fs::exists(device_dir() / "slots/b/download.partial")) << "a wrong image is not kept to resume";
+}
+
+TEST_F(ReleaseInstall, AGatewayStreamingPastTheSignedSizeIsRefusedAndNothingIsStaged) {
+  StreamsPastTheEnd endless(*client_);
+  auto outcome = install(request(), &endless);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->download_refused, DownloadRefusal::too_long) << outcome->detail;
+  EXPECT_FALSE(outcome->staged.has_value());
+  expect_untouched();
 }
 
 }  // namespace
