@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ca_access.hpp"
@@ -15,6 +16,7 @@
 #include "kelvin/release/release_catalog.hpp"
 #include "kelvin/release/release_image.hpp"
 #include "kelvin/release/release_keys.hpp"
+#include "progress_bar.hpp"
 #include "state_options.hpp"
 #include "text_table.hpp"
 #include "user_accounts.hpp"
@@ -186,7 +188,12 @@ int run_publish(const ReleaseOptions& options) {
   if (!catalog) return report_failure(catalog.error());
   auto envelope = files::read_file(options.publish_manifest, proto::kMaxEnvelopeBytes);
   if (!envelope) return report_failure(envelope.error());
-  auto outcome = catalog->publish(options.publish_image, *envelope);
+  std::optional<ProgressBar> bar;
+  auto outcome = catalog->publish(options.publish_image, *envelope, [&](std::uint64_t done, std::uint64_t total) {
+    if (!bar) bar.emplace("publishing " + std::filesystem::path(options.publish_image).filename().string());
+    bar->update(done, total);
+  });
+  bar.reset();  // ends its line before the result
   if (!outcome) return report_failure(outcome.error());
   const auto& manifest = outcome->release.manifest;
   const std::string name = manifest.product + " " + manifest.version.to_string();

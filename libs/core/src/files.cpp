@@ -71,7 +71,8 @@ Result<void> sync_directory(const fs::path& dir) {
   return {};
 }
 
-Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t mode, std::uint64_t max_bytes) {
+Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t mode, std::uint64_t max_bytes,
+                               const std::function<void(std::uint64_t)>& progress) {
   FdGuard in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return error_from_errno("cannot open", from);
   // O_EXCL: never writes through an existing file or a symlink planted in its place.
@@ -99,6 +100,7 @@ Result<void> copy_file_durably(const fs::path& from, const fs::path& to, mode_t 
     if (auto w = write_all(out.get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), to); !w) {
       return fail(std::move(w).error());
     }
+    if (progress) progress(copied);
   }
   if (::fsync(out.get()) != 0) return fail(error_from_errno("cannot sync", to));
   if (!out.close()) return fail(error_from_errno("cannot close", to));

@@ -74,7 +74,9 @@ Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const
   return PublishedRelease{std::move(*manifest), std::move(*envelope), release_dir};
 }
 
-Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::string_view envelope_text) const {
+Result<PublishOutcome> ReleaseCatalog::publish(
+    const fs::path& image, std::string_view envelope_text,
+    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) const {
   auto manifest = proto::open_release_envelope(envelope_text, key_);
   if (!manifest) return std::move(manifest).error();
   if (auto regular = require_regular_file(image); !regular) return std::move(regular).error();
@@ -113,7 +115,11 @@ Result<PublishOutcome> ReleaseCatalog::publish(const fs::path& image, std::strin
     return error;
   };
   // At most one byte past the signed size is copied: enough to tell the image is longer.
-  if (auto copied = files::copy_file_durably(image, incoming / "image", files::kPublicFileMode, manifest->size + 1);
+  auto copy_progress = [&](std::uint64_t copied) {
+    if (progress) progress(std::min(copied, manifest->size), manifest->size);
+  };
+  if (auto copied =
+          files::copy_file_durably(image, incoming / "image", files::kPublicFileMode, manifest->size + 1, copy_progress);
       !copied) {
     if (copied.error().code == Errc::invalid_argument) {
       return fail(make_error(Errc::corrupt, "refused: the image " + image.string() + " is longer than the manifest's " +

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,10 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 // the copy is fsynced before returning (its directory entry is not: see sync_directory). A failed
 // copy leaves no `to` behind. `from` longer than `max_bytes` is Errc::invalid_argument once that
 // much was read, so an endless source (a device file, a growing file) cannot fill the disk.
+// `progress` (optional) hears the bytes copied so far after every 64 KiB written.
 Result<void> copy_file_durably(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode,
-                               std::uint64_t max_bytes = UINT64_MAX);
+                               std::uint64_t max_bytes = UINT64_MAX,
+                               const std::function<void(std::uint64_t copied)>& progress = {});
 
 // fsyncs a directory, making the entries created, renamed or removed in it durable.
 Result<void> sync_directory(const std::filesystem::path& dir);

@@ -10,6 +10,7 @@
 // once it is an hour old.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,8 +48,10 @@ class ReleaseCatalog {
   // nothing changed: Errc::bad_credentials when the envelope is not signed by the catalog's key,
   // Errc::invalid_argument when it is malformed, Errc::corrupt when the image is not the one the
   // manifest describes, Errc::conflict when another image was published as the same product and
-  // version. Publishing the same release again succeeds with already_published.
-  Result<PublishOutcome> publish(const std::filesystem::path& image, std::string_view envelope_text) const;
+  // version. Publishing the same release again succeeds with already_published. `progress`
+  // (optional) hears how many of the image's bytes were copied, of how many, as the copy goes.
+  Result<PublishOutcome> publish(const std::filesystem::path& image, std::string_view envelope_text,
+                                 const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {}) const;
 
   // Every release whose manifest opens with the key and whose image has the manifest's size,
   // sorted by product, then version (newest last). What does not qualify is skipped and described
