@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 // Sleeps up to `duration`, waking early when `stop` is set.
 void sleep_unless_stopped(std::chrono::milliseconds duration, const std::atomic<bool>& stop) {
   const auto until = Clock::now() + duration;
-  while (!stop.load() && Clock::now() < until) std::this_thread::sleep_for(std::min<Clock::duration>(50ms, until - Clock::now()));
+  while (!stop.load() && Clock::now() < until)
+    std::this_thread::sleep_for(std::min<Clock::duration>(50ms, until - Clock::now()));
 }
 
 // The program of `slot`: its downloaded image, or the installed agent for slot a before any update
@@ -68,7 +69,8 @@ Start next_start(const BootStepOptions& options) {
   auto program = program_of(options, choice.slot);
   if (!program) {
     spdlog::error("boot: slot {} has no program ({} is missing); starting the installed agent",
-                  device::to_string(choice.slot), linux_port::slot_image_path(options.update_dir, choice.slot).string());
+                  device::to_string(choice.slot),
+                  linux_port::slot_image_path(options.update_dir, choice.slot).string());
     return {device::Slot::a, false, options.factory_program};
   }
   return {choice.slot, choice.trial, *program};

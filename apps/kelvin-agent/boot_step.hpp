@@ -32,12 +32,12 @@ inline constexpr const char* kBootSlotVariable = "KELVIN_BOOT_SLOT";
 inline constexpr const char* kBootTrialVariable = "KELVIN_BOOT_TRIAL";
 
 struct BootStepOptions {
-  std::filesystem::path config_file;  // given to the program: `run --config <file>`
-  std::filesystem::path update_dir;   // boot.json and slots/ (agent.toml [update] dir)
-  std::filesystem::path factory_program;     // slot a's program until an update replaces it
-  proto::FirmwareVersion factory_version;    // its version (a fresh boot record's)
+  std::filesystem::path config_file;       // given to the program: `run --config <file>`
+  std::filesystem::path update_dir;        // boot.json and slots/ (agent.toml [update] dir)
+  std::filesystem::path factory_program;   // slot a's program until an update replaces it
+  proto::FirmwareVersion factory_version;  // its version (a fresh boot record's)
   std::chrono::milliseconds trial_timeout{300'000};
-  std::chrono::milliseconds restart_delay{1'000};      // the first delay after a failing program
+  std::chrono::milliseconds restart_delay{1'000};       // the first delay after a failing program
   std::chrono::milliseconds max_restart_delay{30'000};  // the delay stops growing here
   std::chrono::milliseconds stop_grace{10'000};         // SIGTERM to SIGKILL at stop or trial timeout
 };

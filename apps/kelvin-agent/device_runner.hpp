@@ -87,7 +87,7 @@ class DeviceRunner {
   std::unique_ptr<mqtt::Client> client_;
   std::string ota_topic_;         // devices/{id}/ota
   std::string ota_status_topic_;  // devices/{id}/ota/status
-  bool socket_open_ = false;  // TCP/TLS up (CONNACK may still be pending)
+  bool socket_open_ = false;      // TCP/TLS up (CONNACK may still be pending)
   bool started_ = false;
   std::int64_t next_poll_ms_ = 0;
 };

@@ -38,8 +38,8 @@ class HttpsDeviceRunner {
 
   // Creates the HTTPS client (the TLS files are checked here; nothing connects yet).
   Result<void> prepare();
-  // Runs until `stop` becomes true (or an update was staged), then flushes: waits up to flush_timeout_ms for the outstanding
-  // acks and tells the gateway the device is offline. Precondition: prepare() succeeded.
+  // Runs until `stop` becomes true (or an update was staged), then flushes: waits up to flush_timeout_ms for the
+  // outstanding acks and tells the gateway the device is offline. Precondition: prepare() succeeded.
   void run(const std::atomic<bool>& stop);
 
   const RunnerCounters& counters() const { return readings_.counters(); }

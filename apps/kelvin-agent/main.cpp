@@ -21,7 +21,6 @@
 #include "device_fleet.hpp"
 #include "device_runner.hpp"
 #include "https_device_runner.hpp"
-#include "update_agent.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/device/memory_outbox_journal.hpp"
 #include "kelvin/device/simulated_sensor.hpp"
@@ -29,6 +28,7 @@
 #include "kelvin/linux_port/file_outbox_journal.hpp"
 #include "kelvin/linux_port/sensor_factory.hpp"
 #include "kelvin/linux_port/sensor_set.hpp"
+#include "update_agent.hpp"
 
 namespace {
 

@@ -99,8 +99,8 @@ std::vector<std::string> UpdateAgent::statuses_to_publish() {
   return out;
 }
 
-void UpdateAgent::report(const proto::UpdateNotice& release, proto::UpdateState state, int percent,
-                         std::string reason, std::string detail) {
+void UpdateAgent::report(const proto::UpdateNotice& release, proto::UpdateState state, int percent, std::string reason,
+                         std::string detail) {
   proto::UpdateStatus status;
   status.rollout = release.rollout;
   status.product = release.product;
@@ -212,24 +212,24 @@ bool UpdateAgent::install(const proto::UpdateNotice& notice) {
   auto outcome = installer.install(request);
   if (!outcome) {
     if (!stopping_.load()) {
-      spdlog::warn("{}: the update to {} stopped: {}; it resumes later", options_.device_id,
-                   notice.version.to_string(), outcome.error().message);
+      spdlog::warn("{}: the update to {} stopped: {}; it resumes later", options_.device_id, notice.version.to_string(),
+                   outcome.error().message);
     }
     return false;
   }
   if (outcome->staged) {
     spdlog::info("{}: {}{}; restarting into it", options_.device_id, outcome->detail,
-                 outcome->resumed_from > 0 ? " (download resumed after " + std::to_string(outcome->resumed_from) +
-                                                 " bytes)"
-                                           : std::string());
+                 outcome->resumed_from > 0
+                     ? " (download resumed after " + std::to_string(outcome->resumed_from) + " bytes)"
+                     : std::string());
     report(notice, proto::UpdateState::installed, 100, {}, outcome->detail);
     if (options_.statuses_over_https) post_statuses();
     restart_wanted_.store(true);
     return true;
   }
-  const char* reason = outcome->refused ? device::to_string(*outcome->refused)
-                                        : device::to_string(outcome->download_refused.value_or(
-                                              device::DownloadRefusal::incomplete));
+  const char* reason = outcome->refused
+                           ? device::to_string(*outcome->refused)
+                           : device::to_string(outcome->download_refused.value_or(device::DownloadRefusal::incomplete));
   spdlog::warn("{}: update to {} {} refused ({}): {}; {} keeps running", options_.device_id, notice.product,
                notice.version.to_string(), reason, outcome->detail, options_.running_version.to_string());
   report(notice, proto::UpdateState::failed, last_reported < 0 ? 0 : last_reported, reason, outcome->detail);

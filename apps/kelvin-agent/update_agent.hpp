@@ -87,7 +87,7 @@ class UpdateAgent {
   UpdateAgentOptions options_;
   std::unique_ptr<proto::ReleaseKey> pinned_;
   std::unique_ptr<linux_port::HttpsClient> client_;  // the worker's only
-  std::optional<proto::UpdateNotice> rolled_back_;  // the release this start rolled back from (rollout 0)
+  std::optional<proto::UpdateNotice> rolled_back_;   // the release this start rolled back from (rollout 0)
   bool confirmed_ = false;                           // runner thread: the trial is over
   std::atomic<bool> confirmed_flag_{false};          // the same, for the worker
 

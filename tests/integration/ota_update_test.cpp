@@ -68,8 +68,10 @@ class OtaUpdate : public ::testing::Test {
 
   void TearDown() override {
     if (!HasFailure()) return;
-    std::cerr << "---- device log ----\n" << (boot_ ? boot_->log() : std::string()) << "---- statuses ----\n"
-              << read_text(statuses_file()) << "---- gateway log ----\n" << install_->gateway_log();
+    std::cerr << "---- device log ----\n"
+              << (boot_ ? boot_->log() : std::string()) << "---- statuses ----\n"
+              << read_text(statuses_file()) << "---- gateway log ----\n"
+              << install_->gateway_log();
   }
 
   static fs::path keys() { return install_->root() / "keys"; }
@@ -121,17 +123,17 @@ class OtaUpdate : public ::testing::Test {
   }
 
   void start_device() {
-    boot_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{project_binary("kelvin-agent"), "boot", "--config",
-                                 (device_dir() / "agent.toml").string()},
-        device_dir() / "device.log");
+    boot_ =
+        std::make_unique<BackgroundProcess>(std::vector<std::string>{project_binary("kelvin-agent"), "boot", "--config",
+                                                                     (device_dir() / "agent.toml").string()},
+                                            device_dir() / "device.log");
   }
 
   // The gateway's notice, as the gateway's identity publishes it (retained).
   void offer(const std::string& product, const std::string& version) {
-    auto published = install_->publish(
-        service_files(kNotifier), "devices/" + device_ + "/ota",
-        R"({"rollout":1,"product":")" + product + R"(","version":")" + version + R"("})", {"-r"});
+    auto published =
+        install_->publish(service_files(kNotifier), "devices/" + device_ + "/ota",
+                          R"({"rollout":1,"product":")" + product + R"(","version":")" + version + R"("})", {"-r"});
     ASSERT_EQ(published.exit_code, 0) << kelvin::testing::describe(published);
   }
 

@@ -10,6 +10,17 @@ Error invalid_notice(std::string message) {
   return make_error(Errc::invalid_argument, "update notice: " + std::move(message));
 }
 
+// `{"rollout":…,"product":…,"version":…` — how both messages begin (the object left open).
+std::string release_members(std::uint64_t rollout, const std::string& product, const FirmwareVersion& version) {
+  std::string out = R"({"rollout":)";
+  append_json_number(rollout, out);
+  out += R"(,"product":)";
+  append_json_string(product, out);
+  out += R"(,"version":)";
+  append_json_string(version.to_string(), out);
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(UpdateState state) noexcept {
@@ -29,14 +40,7 @@ const char* to_string(UpdateState state) noexcept {
 }
 
 std::string encode_update_notice(const UpdateNotice& notice) {
-  std::string out = R"({"rollout":)";
-  append_json_number(notice.rollout, out);
-  out += R"(,"product":)";
-  append_json_string(notice.product, out);
-  out += R"(,"version":)";
-  append_json_string(notice.version.to_string(), out);
-  out += '}';
-  return out;
+  return release_members(notice.rollout, notice.product, notice.version) + '}';
 }
 
 Result<UpdateNotice> decode_update_notice(std::string_view json) {
@@ -46,8 +50,10 @@ Result<UpdateNotice> decode_update_notice(std::string_view json) {
   bool has_rollout = false, has_product = false, has_version = false;
   if (!in.begin_object()) return invalid_notice("not a JSON object");
   while (in.next_member(key)) {
-    bool* seen = key == "rollout" ? &has_rollout : key == "product" ? &has_product : key == "version" ? &has_version
-                                                                                                      : nullptr;
+    bool* seen = key == "rollout"   ? &has_rollout
+                 : key == "product" ? &has_product
+                 : key == "version" ? &has_version
+                                    : nullptr;
     if (!seen) return invalid_notice("unknown member \"" + printable_excerpt(key, 40) + "\"");
     if (*seen) return invalid_notice("member \"" + key + "\" appears twice");
     *seen = true;
@@ -68,12 +74,7 @@ Result<UpdateNotice> decode_update_notice(std::string_view json) {
 }
 
 std::string encode_update_status(const UpdateStatus& status) {
-  std::string out = R"({"rollout":)";
-  append_json_number(status.rollout, out);
-  out += R"(,"product":)";
-  append_json_string(status.product, out);
-  out += R"(,"version":)";
-  append_json_string(status.version.to_string(), out);
+  std::string out = release_members(status.rollout, status.product, status.version);
   out += R"(,"state":)";
   append_json_string(to_string(status.state), out);
   out += R"(,"percent":)";

@@ -53,9 +53,10 @@ TEST(UpdateStatusTest, EncodesEveryMember) {
   status.reason = "hash_mismatch";
   status.detail = "the image's SHA-256 is not the manifest's";
   status.running_version = {1, 0, 0};
-  EXPECT_EQ(encode_update_status(status),
-            R"({"rollout":3,"product":"thermo-linux","version":"1.1.0","state":"failed","percent":40,)"
-            R"("reason":"hash_mismatch","detail":"the image's SHA-256 is not the manifest's","running_version":"1.0.0"})");
+  EXPECT_EQ(
+      encode_update_status(status),
+      R"({"rollout":3,"product":"thermo-linux","version":"1.1.0","state":"failed","percent":40,)"
+      R"("reason":"hash_mismatch","detail":"the image's SHA-256 is not the manifest's","running_version":"1.0.0"})");
 }
 
 TEST(UpdateStatusTest, KeepsPercentInRangeAndDetailShortAndPrintable) {

@@ -23,7 +23,7 @@ struct SpawnOptions {
 
 // How a child ended.
 struct ChildExit {
-  std::string description;  // "exited with status 1", "killed by signal 9"
+  std::string description;    // "exited with status 1", "killed by signal 9"
   std::optional<int> status;  // the exit status when it exited (not killed)
 };
 

@@ -49,9 +49,9 @@ struct UpdateStatus {
   std::string product;        // the release the status is about
   FirmwareVersion version;
   UpdateState state = UpdateState::downloading;
-  int percent = 0;       // 0..100
-  std::string reason;    // with failed: a short code (release_check.hpp, image_download.hpp refusals)
-  std::string detail;    // for people; at most kMaxUpdateDetailBytes are sent
+  int percent = 0;     // 0..100
+  std::string reason;  // with failed: a short code (release_check.hpp, image_download.hpp refusals)
+  std::string detail;  // for people; at most kMaxUpdateDetailBytes are sent
   FirmwareVersion running_version;
 };
 
