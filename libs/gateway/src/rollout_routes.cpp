@@ -256,7 +256,8 @@ http::Response command_answer(Shared& shared, std::int64_t id, RolloutCommand co
     auto devices = db.devices(id);
     if (!devices) return db_error(devices.error());
     audit(sources, actor, action, target, "ok", changed->product + " " + changed->version);
-    spdlog::info("https: {} {}d rollout {}", actor.name, rollout::to_string(command), id);
+    spdlog::info("https: {} {} rollout {}", actor.name,
+                 command == RolloutCommand::abort ? "aborted" : std::string(rollout::to_string(command)) + "d", id);
     sources.engine.wake();
     return http::json_response(200, dump(rollout_json(summarise(std::move(*changed), *devices))));
   });
