@@ -4,12 +4,14 @@
 // certificate, statuses over MQTT (mosquitto_pub) and HTTPS (curl), the update check, the waves
 // advancing, a failure halting the rollout by itself, kelvinctl resuming it, a device already
 // running the version confirmed without a notice, an abort withdrawing a notice, the audit log,
-// and the refusals: a viewer starting one, a device reporting for another, malformed statuses.
+// a gateway restart the engine goes on from, and the refusals: a viewer starting one, a device
+// reporting for another, malformed statuses.
 // One gateway for the whole file (CI's time budget): the steps build on each other.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -53,7 +55,8 @@ class Rollout : public ::testing::Test {
     install_.kelvinctl({"release", "publish", (install_.root() / "thermo.bin").string(),
                         (install_.root() / "thermo.bin.manifest").string(), "--state-dir", state()});
     admin_ = std::make_unique<Browser>(install_, *port_, install_.root() / "admin.jar");
-    ASSERT_EQ(admin_->sign_in("admin", kelvin::testing::first_admin_password(install_.gateway_log())).status, 200);
+    admin_password_ = kelvin::testing::first_admin_password(install_.gateway_log());
+    ASSERT_EQ(admin_->sign_in("admin", admin_password_).status, 200);
   }
 
   void TearDown() override {
@@ -114,6 +117,7 @@ class Rollout : public ::testing::Test {
   std::map<std::string, DeviceFiles> devices_;
   std::optional<int> port_;
   std::unique_ptr<Browser> admin_;
+  std::string admin_password_;
   int reads_ = 0;
 };
 
@@ -231,6 +235,15 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
   await_rollout(second, device_is("sensor-02", "notified"));
   EXPECT_THAT(retained_notice("sensor-02"), HasSubstr("\"rollout\":" + std::to_string(second)));
   EXPECT_EQ(device("sensor-02", "GET", "/update").status, 200);
+
+  // The gateway restarts: its engine goes on from rollouts.db (the abort below is its work).
+  install_.stop_gateway(SIGTERM);
+  install_.start_gateway();
+  ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
+  admin_ = std::make_unique<Browser>(install_, *port_, install_.root() / "admin.jar");
+  ASSERT_EQ(admin_->sign_in("admin", admin_password_).status, 200);
+  EXPECT_EQ(device("sensor-02", "GET", "/update").status, 200);
+  EXPECT_THAT(retained_notice("sensor-02"), HasSubstr("\"rollout\":" + std::to_string(second)));
   install_.kelvinctl({"rollout", "abort", std::to_string(second), "--state-dir", state()});
   EXPECT_TRUE(wait_until([&] { return retained_notice("sensor-02").empty(); }, 10s));
   EXPECT_EQ(device("sensor-02", "GET", "/update").status, 204);
