@@ -15,10 +15,11 @@ Error refused(const std::string& why) {
   return make_error(Errc::invalid_argument, why);
 }
 
+// At most 64 characters, as the device side sends it (proto::encode_update_status).
 bool is_reason_code(std::string_view reason) {
-  if (reason.size() > 32) return false;
+  if (reason.size() > 64) return false;
   for (char c : reason) {
-    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
   }
   return true;
 }
@@ -86,7 +87,7 @@ Result<DeviceReport> decode_report(std::string_view payload) {
       has_state = true;
     } else if (name == "reason") {
       report.reason = value.get<std::string>();
-      if (!is_reason_code(report.reason)) return refused("\"reason\" must be a short code of a-z and _");
+      if (!is_reason_code(report.reason)) return refused("\"reason\" must be a short code of a-z, 0-9, _ and -");
     } else if (name == "detail") {
       report.detail = value.get<std::string>();
       if (report.detail.size() > kMaxReportDetailBytes) {

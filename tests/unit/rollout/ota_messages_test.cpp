@@ -29,6 +29,17 @@ TEST(OtaMessages, AFullReportDecodes) {
   auto minimal = decode_report(R"({"product":"thermo-linux","version":"1.1.0","state":"rolled_back"})");
   ASSERT_TRUE(minimal.ok()) << minimal.error().message;
   EXPECT_EQ(minimal->rollout, 0) << "absent: the device does not know it";
+
+  // What the device side's encoder sends (proto::encode_update_status): every member, reasons up
+  // to 64 characters.
+  const std::string reason(64, 'x');
+  auto sent = decode_report(R"({"rollout":0,"product":"thermo-linux","version":"1.1.0","state":"failed","percent":0,)"
+                            R"("reason":")" +
+                            reason + R"(","detail":"","running_version":"1.0.0"})");
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->reason, reason);
+  EXPECT_TRUE(
+      decode_report(R"({"product":"thermo-linux","version":"1.1.0","state":"failed","reason":"tls-error_2"})").ok());
 }
 
 TEST(OtaMessages, AnythingElseIsRefused) {
@@ -60,6 +71,9 @@ TEST(OtaMessages, AnythingElseIsRefused) {
   const std::string long_detail =
       R"({"product":"thermo-linux","version":"1.1.0","state":"failed","detail":")" + std::string(2000, 'x') + "\"}";
   EXPECT_FALSE(decode_report(long_detail).ok());
+  EXPECT_FALSE(decode_report(R"({"product":"thermo-linux","version":"1.1.0","state":"failed","reason":")" +
+                             std::string(65, 'x') + "\"}")
+                   .ok());
   EXPECT_FALSE(decode_report(std::string(5000, ' ') + "{}").ok()) << "too large";
 }
 

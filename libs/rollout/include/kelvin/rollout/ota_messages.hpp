@@ -28,7 +28,7 @@ std::string encode_notice(std::int64_t rollout, std::string_view product, std::s
 // A status report, decoded strictly: one JSON object of at most kMaxReportBytes with only the
 // members above, each of its type; product, version and state required; state one of downloading,
 // installed, confirmed, failed, rolled_back; percent 0..100; rollout >= 0; reason a short code of
-// a-z and _ (at most 32); detail valid UTF-8 text of at most kMaxReportDetailBytes; running_version
+// a-z, 0-9, _ and - (at most 64); detail valid UTF-8 text of at most kMaxReportDetailBytes; running_version
 // at most 32 characters. Errc::invalid_argument with the first problem otherwise.
 Result<DeviceReport> decode_report(std::string_view payload);
 
