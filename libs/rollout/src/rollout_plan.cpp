@@ -182,7 +182,9 @@ bool apply_report(RolloutDeviceRecord& entry, const DeviceReport& report, std::i
     default:
       break;
   }
-  entry.reason = report.state == DeviceRolloutState::failed ? report.reason : std::string();
+  // A failed device says why (bad_signature, ...); so does a rolled-back one (not_confirmed).
+  const bool says_why = report.state == DeviceRolloutState::failed || report.state == DeviceRolloutState::rolled_back;
+  entry.reason = says_why ? report.reason : std::string();
   entry.detail = report.detail;
   return is_terminal(entry.state);
 }

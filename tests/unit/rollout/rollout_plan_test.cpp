@@ -250,6 +250,15 @@ TEST_F(Tick, ReportsMatchTheDevicesEntryByIdOrByProductAndVersion) {
   EXPECT_EQ(entry("d1").reason, "bad_signature");
   EXPECT_EQ(entry("d1").detail, "key 1234");
   EXPECT_FALSE(report_matches(rollout_, entry("d1"), r)) << "a device's part, once over, stays over";
+  entry("d1").state = DS::installed;
+  r.state = DS::rolled_back;
+  r.reason = "not_confirmed";
+  EXPECT_TRUE(apply_report(entry("d1"), r, now_));
+  EXPECT_EQ(entry("d1").reason, "not_confirmed") << "a rolled-back device says why too";
+  r.state = DS::confirmed;
+  entry("d1").state = DS::installed;
+  apply_report(entry("d1"), r, now_);
+  EXPECT_EQ(entry("d1").reason, "") << "only failures carry a reason";
 
   rollout_.state = RolloutState::halted;
   r.state = DS::confirmed;

@@ -57,7 +57,7 @@ struct RolloutDeviceRecord {
   int wave = 1;
   DeviceRolloutState state = DeviceRolloutState::pending;
   int percent = 0;       // downloading: how much of the image the device has, 0..100
-  std::string reason{};  // failed: the device's short code (bad_signature, hash_mismatch, ...)
+  std::string reason{};  // failed, rolled_back: the device's short code (bad_signature, not_confirmed, ...)
   std::string detail{};  // failed, rolled_back, confirmed: free text from the device or the gateway
   std::int64_t updated_ms = 0;
 };
