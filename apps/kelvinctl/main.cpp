@@ -1,5 +1,5 @@
 // kelvinctl: the administrator's command line (PKI, device registry, queries, gateway status,
-// dashboard users, firmware releases).
+// dashboard users, firmware releases and rollouts).
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -8,6 +8,7 @@
 #include "pki_command.hpp"
 #include "query_command.hpp"
 #include "release_command.hpp"
+#include "rollout_command.hpp"
 #include "status_command.hpp"
 #include "user_command.hpp"
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   kelvin::ctl::add_status_command(app, exit_code);
   kelvin::ctl::add_user_command(app, exit_code);
   kelvin::ctl::add_release_command(app, exit_code);
+  kelvin::ctl::add_rollout_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

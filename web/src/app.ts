@@ -8,6 +8,8 @@
 //   #/devices/<id>?range= one device: facts and charts (range 1h, 24h, 7d)
 //   #/gateway             the gateway's statistics
 //   #/releases            the firmware releases the gateway holds
+//   #/rollouts            firmware rollouts (operators start and command them)
+//   #/rollouts/<id>       one rollout: every device's state
 //   #/account             one's own account: change the password
 //   #/users               users and the security setting (admins; others see why not)
 //   #/audit               the audit log (admins; others see why not)
@@ -22,8 +24,9 @@ export interface Page {
 }
 
 export interface Route {
-  name: 'signin' | 'enrol' | 'fleet' | 'device' | 'gateway' | 'releases' | 'account' | 'users' | 'audit';
+  name: 'signin' | 'enrol' | 'fleet' | 'device' | 'gateway' | 'releases' | 'rollouts' | 'rollout' | 'account' | 'users' | 'audit';
   deviceId?: string;
+  rolloutId?: number;
   params: URLSearchParams;
 }
 
@@ -42,7 +45,7 @@ export interface AppContext {
 
 export type PageFactory = (context: AppContext) => Page;
 
-const SIMPLE_ROUTES = new Set(['gateway', 'releases', 'account', 'users', 'audit']);
+const SIMPLE_ROUTES = new Set(['gateway', 'releases', 'rollouts', 'account', 'users', 'audit']);
 
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#\/?/, '');
@@ -53,6 +56,9 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'signin') return { name: 'signin', params };
   if (parts[0] === 'enrol') return { name: 'enrol', params };
   if (parts.length === 1 && SIMPLE_ROUTES.has(parts[0])) return { name: parts[0] as Route['name'], params };
+  if (parts[0] === 'rollouts' && parts.length === 2 && /^[1-9][0-9]*$/.test(parts[1])) {
+    return { name: 'rollout', rolloutId: Number(parts[1]), params };
+  }
   if (parts[0] === 'devices' && parts.length === 2) {
     let deviceId = parts[1];
     try {
@@ -174,12 +180,15 @@ export class App implements AppContext {
       return;
     }
     const link = (name: Route['name'], label: string) =>
-      h('a', { href: `#/${name}`, 'aria-current': this.route.name === name ? 'page' : null }, label);
+      h('a', {
+        href: `#/${name}`,
+        'aria-current': this.route.name === name || (name === 'rollouts' && this.route.name === 'rollout') ? 'page' : null,
+      }, label);
     const admin = session.role === 'admin';
     const nav = session.must_enrol_second_factor
       ? null
       : h('nav', { class: 'app-nav', 'aria-label': 'Main' },
-          link('fleet', 'Fleet'), link('gateway', 'Gateway'), link('releases', 'Releases'),
+          link('fleet', 'Fleet'), link('gateway', 'Gateway'), link('releases', 'Releases'), link('rollouts', 'Rollouts'),
           admin && link('users', 'Users'), admin && link('audit', 'Audit'));
     const enrol =
       !session.second_factor_enrolled && !session.must_enrol_second_factor

@@ -27,6 +27,12 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   device_remove: 'Device removed',
   release_key_trust: 'Release key trusted',
   release_publish: 'Release published',
+  rollout_start: 'Rollout started',
+  rollout_pause: 'Rollout paused',
+  rollout_resume: 'Rollout resumed',
+  rollout_abort: 'Rollout aborted',
+  rollout_halted: 'Rollout halted: too many failures',
+  rollout_completed: 'Rollout completed',
 };
 
 export const AUDIT_RESULTS: Record<string, string> = {

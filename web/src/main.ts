@@ -10,6 +10,7 @@ import { enrolPage } from './pages/enrol';
 import { fleetPage } from './pages/fleet';
 import { gatewayPage } from './pages/gateway';
 import { releasesPage } from './pages/releases';
+import { rolloutPage, rolloutsPage } from './pages/rollouts';
 import { signInPage } from './pages/signin';
 import { usersPage } from './pages/users';
 
@@ -24,6 +25,8 @@ const app = new App(header, main, {
   device: devicePage,
   gateway: gatewayPage,
   releases: releasesPage,
+  rollouts: rolloutsPage,
+  rollout: rolloutPage,
   account: accountPage,
   users: usersPage,
   audit: auditPage,

@@ -198,3 +198,44 @@ export interface ReleasesAnswer {
   release_key: string | null; // the trusted release key's id; null: none trusted yet
   releases: ReleaseSummary[];
 }
+
+// GET /api/v1/rollouts and /api/v1/rollouts/{id} (docs/api.md, "Rollouts"; docs/ota.md).
+export type RolloutState = 'running' | 'paused' | 'halted' | 'aborted' | 'completed';
+export type DeviceRolloutState =
+  | 'pending' | 'notified' | 'downloading' | 'installed' | 'confirmed' | 'failed' | 'rolled_back';
+
+export interface RolloutSummary {
+  id: number;
+  product: string;
+  version: string;
+  state: RolloutState;
+  waves: number[]; // cumulative percentages of the devices
+  current_wave: number; // waves started so far
+  max_failure_percent: number;
+  created_by: string;
+  device_count: number;
+  counts: Record<DeviceRolloutState, number>;
+  created: string;
+  created_ms: number;
+  updated: string;
+  updated_ms: number;
+}
+
+export interface RolloutDevice {
+  device: string;
+  wave: number;
+  state: DeviceRolloutState;
+  percent: number;
+  reason: string;
+  detail: string;
+  updated: string;
+  updated_ms: number;
+}
+
+export interface RolloutDetail extends RolloutSummary {
+  devices: RolloutDevice[];
+}
+
+export interface RolloutsAnswer {
+  rollouts: RolloutSummary[];
+}

@@ -10,7 +10,7 @@ export const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 // What each role may, as docs/users.md says it.
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: 'reads the fleet, its data and the gateway status',
-  operator: 'a viewer who also manages devices',
+  operator: 'a viewer who also manages devices and firmware rollouts',
   admin: 'an operator who also manages users and security settings and reads the audit log',
 };
 

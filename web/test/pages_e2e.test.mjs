@@ -5,7 +5,9 @@
 // message, and changes their own password; the admin changes the viewer's role, resets the password
 // and the second factor, removes the user, sees each refusal in place (the last admin), requires a
 // second factor for everyone, and finds all of it in the audit log; the gateway page shows the
-// gateway's own counters and follows them. Screenshots go to the artifact directory
+// gateway's own counters and follows them; the admin starts a rollout of the published release on
+// the rollouts page, the device's progress shows, the viewer follows it without controls, and the
+// admin pauses and aborts it. Screenshots go to the artifact directory
 // (support/browser.mjs). No page may throw or break the Content-Security-Policy.
 //
 // Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR, oathtool);
@@ -111,7 +113,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await admin.goto(`${install.origin}/`);
     assert.equal(await signIn(admin, 'admin', install.adminPassword), 200);
     await admin.waitForSelector('tr[data-device=sensor-01]');
-    assert.deepEqual(await navLinks(admin), ['Fleet', 'Gateway', 'Releases', 'Users', 'Audit']);
+    assert.deepEqual(await navLinks(admin), ['Fleet', 'Gateway', 'Releases', 'Rollouts', 'Users', 'Audit']);
     // From the first link of the page (the brand), Tab to the Users link, then Enter.
     await admin.focus('a.brand');
     let focused = '';
@@ -190,7 +192,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.equal(await signIn(viewer, 'vera', veraPassword), 200);
     await viewer.waitForSelector('tr[data-device=sensor-01]');
     assert.equal(await viewer.textContent('[data-testid=role]'), 'viewer');
-    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Gateway', 'Releases']);
+    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Gateway', 'Releases', 'Rollouts']);
     for (const [route, title] of [['users', 'Users'], ['audit', 'Audit log']]) {
       await viewer.goto(`${install.origin}/#/${route}`);
       const notice = viewer.locator('[data-testid=admin-only]');
@@ -224,6 +226,58 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.match(await viewer.textContent('[data-testid=release-key]'), /^Releases signed by release key [0-9a-f]{16}$/);
     assert.equal(await viewer.isHidden('[data-testid=releases-empty]'), true);
     await screenshot(viewer, 'releases');
+  });
+
+  step('the admin starts a rollout of the release on the rollouts page; the viewer follows it; pause and abort', async () => {
+    await admin.click('.app-nav a[href="#/rollouts"]');
+    await admin.waitForSelector('[data-testid=rollouts-empty]:not([hidden])');
+    await admin.waitForFunction(() => document.querySelector('#rollout-release option')?.value === 'thermo-linux 1.1.0');
+    await admin.check('#rollout-some');
+    await admin.fill('#rollout-devices', 'sensor-01');
+    await admin.fill('#rollout-waves', '25, 5, 100');
+    await admin.click('[data-testid=rollout-start]');
+    assert.match(await admin.textContent('[data-testid=rollout-start-message]'), /larger than the one before/);
+    assert.equal(await admin.getAttribute('#rollout-waves', 'aria-invalid'), 'true');
+    await admin.fill('#rollout-waves', '100');
+    await admin.click('[data-testid=rollout-start]');
+    await admin.waitForURL(/#\/rollouts\/\d+$/);
+    const id = admin.url().split('/').pop();
+    // The gateway notifies the device at once; its report of the download shows within a refresh.
+    await admin.waitForSelector('tr[data-device=sensor-01][data-state=notified]');
+    const report = await install.request('POST', '/api/v1/devices/sensor-01/ota/status', {
+      device: sensor,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ rollout: Number(id), product: 'thermo-linux', version: '1.1.0', state: 'downloading', percent: 40 }),
+    });
+    assert.equal(report.status, 204, report.body);
+    await admin.waitForSelector('tr[data-device=sensor-01][data-state=downloading] progress[value="40"]');
+    assert.match(await admin.textContent('[data-testid=rollout-facts]'), /StateRunning/);
+    await screenshot(admin, 'rollout');
+
+    // The viewer sees it listed with its progress bar, but neither the start form nor the controls.
+    await viewer.click('.app-nav a[href="#/rollouts"]');
+    const row = viewer.locator(`tr[data-rollout="${id}"]`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /thermo-linux 1\.1\.0Running/);
+    assert.equal(await row.locator('[data-testid=rollout-progress]').getAttribute('aria-label'), '0 of 1 confirmed, 1 under way');
+    assert.equal(await viewer.locator('[data-testid=rollout-start]').count(), 0);
+    await screenshot(viewer, 'rollouts');
+    await row.locator('a').click();
+    await viewer.waitForSelector('tr[data-device=sensor-01]');
+    assert.equal(await viewer.locator('[data-testid=rollout-controls] button').count(), 0);
+
+    // The admin pauses it, then aborts it after confirming: the device's update check finds nothing.
+    await admin.click('[data-testid=rollout-pause]');
+    await admin.waitForFunction(() => document.querySelector('[data-testid=rollout-state]')?.textContent === 'Paused');
+    await admin.click('[data-testid=rollout-abort]');
+    await admin.locator('.confirm').getByRole('button', { name: `Abort #${id}` }).click();
+    await admin.waitForFunction(() => document.querySelector('[data-testid=rollout-state]')?.textContent === 'Aborted');
+    assert.equal(await admin.locator('[data-testid=rollout-controls] button').count(), 0);
+    const update = await install.request('GET', '/api/v1/devices/sensor-01/update', { device: sensor });
+    assert.equal(update.status, 204, update.body);
+    // Back where the next steps expect the admin.
+    await admin.click('.app-nav a[href="#/users"]');
+    await admin.waitForSelector('tr[data-user=vera]');
   });
 
   step('the viewer changes their own password on the account page', async () => {
@@ -418,11 +472,15 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       ['user_remove', 'admin', 'admin', 'denied'],
       ['setting', 'admin', 'require_second_factor', 'ok', 'true'],
       ['setting', 'kelvinctl', 'require_second_factor', 'ok', 'false'],
+      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device in waves 100, halting above 20 % failures'],
+      ['rollout_pause', 'admin', 'rollout 1', 'ok'],
+      ['rollout_abort', 'admin', 'rollout 1', 'ok'],
     ];
     for (const want of expected) assert.ok(has(...want), `the audit page lists ${want.join(' ')}`);
     const added = has('user_add', 'admin', 'vera', 'ok');
     assert.equal(added.cells[2], '127.0.0.1');
     assert.equal(added.cells[3], 'User added');
+    assert.equal(has('rollout_start', 'admin', 'rollout 1', 'ok').cells[3], 'Rollout started');
     // Times in the browser's time zone: the text is the <time>'s instant, formatted locally.
     const times = await admin.locator('[data-testid=audit-table] time').evaluateAll((list) =>
       list.slice(0, 5).map((t) => {

@@ -1,7 +1,7 @@
 // The pure logic of the users, audit, gateway and account pages: the users table's model
 // (src/users_model.ts), the audit log's rows, filter and newest-first reading (src/audit_model.ts,
 // against an in-memory log that answers like GET /api/v1/audit), the gateway status in sections
-// (src/gateway_model.ts), the releases' order and sizes (src/releases_model.ts), the new formatting (src/format.ts) and the messages for refused changes
+// (src/gateway_model.ts), the releases' order and sizes (src/releases_model.ts), the rollouts' progress bars, states, commands and start form (src/rollouts_model.ts), the new formatting (src/format.ts) and the messages for refused changes
 // (src/messages.ts). Bundled for Node with esbuild (support/bundle.mjs).
 
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ let m;
 let bundle;
 
 before(async () => {
-  bundle = await loadSources(['api', 'format', 'messages', 'users_model', 'audit_model', 'gateway_model', 'releases_model']);
+  bundle = await loadSources(['api', 'format', 'messages', 'users_model', 'audit_model', 'gateway_model', 'releases_model', 'rollouts_model']);
   m = bundle.module;
 });
 
@@ -315,5 +315,53 @@ describe('releases_model', () => {
     assert.equal(m.formatBytes(512), '512 B');
     assert.equal(m.formatBytes(300_000), '293.0 KiB');
     assert.equal(m.formatBytes(2 * 1024 * 1024), '2.0 MiB');
+  });
+});
+
+describe('rollouts_model', () => {
+  const counts = (c) => ({ pending: 0, notified: 0, downloading: 0, installed: 0, confirmed: 0, failed: 0, rolled_back: 0, ...c });
+
+  test('the progress bar: confirmed, failed (with rolled back), under way and waiting, in percent', () => {
+    const r = { device_count: 8, counts: counts({ confirmed: 4, failed: 1, rolled_back: 1, downloading: 1, pending: 1 }) };
+    assert.deepEqual(m.progressSegments(r), { confirmed: 50, failed: 25, active: 12.5, pending: 12.5 });
+    assert.equal(m.progressText(r), '4 of 8 confirmed, 2 failed, 1 under way, 1 waiting');
+    assert.deepEqual(m.progressSegments({ device_count: 0, counts: counts({}) }), { confirmed: 0, failed: 0, active: 0, pending: 0 });
+    assert.equal(m.progressText({ device_count: 3, counts: counts({ confirmed: 3 }) }), '3 of 3 confirmed');
+  });
+
+  test('states and waves in words', () => {
+    assert.equal(m.ROLLOUT_STATES.halted, 'Halted: too many failures');
+    assert.equal(m.DEVICE_STATES.rolled_back, 'Rolled back');
+    assert.equal(m.waveText({ waves: [5, 25, 100], current_wave: 2 }), 'Wave 2 of 3 (25 %)');
+    assert.equal(m.waveText({ waves: [5, 25, 100], current_wave: 0 }), 'Not started');
+    assert.equal(m.AUDIT_ACTIONS.rollout_halted, 'Rollout halted: too many failures');
+    assert.equal(m.AUDIT_ACTIONS.rollout_start, 'Rollout started');
+  });
+
+  test('commands by state, for operators and admins only', () => {
+    assert.deepEqual(m.allowedCommands('running', 'operator'), ['pause', 'abort']);
+    assert.deepEqual(m.allowedCommands('paused', 'admin'), ['resume', 'abort']);
+    assert.deepEqual(m.allowedCommands('halted', 'operator'), ['resume', 'abort']);
+    assert.deepEqual(m.allowedCommands('completed', 'admin'), []);
+    assert.deepEqual(m.allowedCommands('aborted', 'admin'), []);
+    assert.deepEqual(m.allowedCommands('running', 'viewer'), []);
+    assert.equal(m.isActive('halted'), true);
+    assert.equal(m.isActive('completed'), false);
+  });
+
+  test('the start form: waves and device lists', () => {
+    assert.deepEqual(m.parseWaves('5, 25, 100'), [5, 25, 100]);
+    assert.deepEqual(m.parseWaves('100'), [100]);
+    assert.match(m.parseWaves(''), /percentages/);
+    assert.match(m.parseWaves('25, 5, 100'), /larger than the one before/);
+    assert.match(m.parseWaves('5, 25'), /last wave must be 100/);
+    assert.match(m.parseWaves('5, 2.5, 100'), /whole percentage/);
+    assert.match(m.parseWaves('0, 100'), /whole percentage/);
+    assert.deepEqual(m.parseDeviceList(' sensor-01, sensor-02\nsensor-01  sensor-03 '), ['sensor-01', 'sensor-02', 'sensor-03']);
+    assert.deepEqual(m.parseDeviceList(''), []);
+  });
+
+  test('newest first', () => {
+    assert.deepEqual([{ id: 1 }, { id: 3 }, { id: 2 }].sort(m.rolloutOrder).map((r) => r.id), [3, 2, 1]);
   });
 });

@@ -57,6 +57,19 @@ std::string export_stats_json(const ExporterStats& stats) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The "rollouts" object of gateway-stats.json.
+std::string rollout_stats_json(const RolloutEngineCounters& c) {
+  return nlohmann::json{{"reports_applied", c.reports_applied},
+                        {"reports_refused", c.reports_refused},
+                        {"reports_unmatched", c.reports_unmatched},
+                        {"reports_dropped", c.reports_dropped},
+                        {"notices_published", c.notices_published},
+                        {"notices_cleared", c.notices_cleared},
+                        {"publish_failures", c.publish_failures},
+                        {"database_failures", c.database_failures}}
+      .dump();
+}
+
 // The "http" object of gateway-stats.json.
 std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c, const LiveFeedCounters& live) {
   nlohmann::json json = {
@@ -149,6 +162,7 @@ Result<void> Gateway::start() {
     });
   }
   ingest_->start();
+  if (auto r = create_rollout_engine(); !r) return r;
   if (settings_.influx) {
     if (auto r = start_exporter(); !r) return r;
   }
@@ -156,8 +170,41 @@ Result<void> Gateway::start() {
     if (auto r = start_http(); !r) return r;
   }
   if (auto r = start_client(); !r) return r;
+  if (auto r = rollouts_->start(); !r) return r;
   housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
+}
+
+Result<void> Gateway::create_rollout_engine() {
+  auto store = store::Store::open(store_path(settings_.state_dir), settings_.store);
+  if (!store) return make_error(store.error().code, "rollouts: " + store.error().message);
+  rollout_store_.emplace(std::move(*store));
+  rollouts_ = std::make_unique<RolloutEngine>(
+      rollouts_path(settings_.state_dir),
+      [this](const std::string& topic, const std::string& payload) {
+        return connected_.load() && client_->publish(topic, payload, 1, true).ok();
+      },
+      [this](std::string_view device) -> std::optional<std::string> {
+        auto info = rollout_store_->device(device);
+        if (!info || !*info || !(*info)->status || (*info)->status->firmware.empty()) return std::nullopt;
+        return (*info)->status->firmware;
+      },
+      [this](std::string_view action, std::string_view target, std::string_view detail) {
+        if (!accounts_) return;  // [http] disabled: no accounts database, the log has it
+        if (auto written = accounts_->audit(accounts::Actor{"gateway", "local"}, action, target, "ok", detail);
+            !written) {
+          spdlog::error("rollouts: writing the audit entry {} {} failed: {}", action, target, written.error().message);
+        }
+      });
+  return {};
+}
+
+bool Gateway::take_ota_status(const mqtt::Message& message) {
+  auto parsed = proto::parse_device_topic(message.topic);
+  if (!parsed || parsed->topic != proto::DeviceTopic::ota_status) return false;
+  // An empty message is a retained one being deleted: nothing to report.
+  if (!message.payload.empty()) rollouts_->submit_report(parsed->device_id, message.payload);
+  return true;
 }
 
 Result<void> Gateway::start_broker() {
@@ -282,6 +329,15 @@ Result<void> Gateway::start_http() {
                                               .run_blocking = post_to(*release_reads_),
                                               .state_dir = settings_.state_dir,
                                           },
+                                      .rollouts =
+                                          RolloutSources{
+                                              .run_blocking = post_to(*api_reads_),
+                                              .state_dir = settings_.state_dir,
+                                              .store = *api_store_,
+                                              .accounts = *accounts_,
+                                              .engine = *rollouts_,
+                                              .now_ms = system_now_ms,
+                                          },
                                       .web_root = settings_.http.web_root,
                                   });
   live_feed_->start();
@@ -356,6 +412,9 @@ Result<void> Gateway::start_client() {
         spdlog::error("ingest: {}", r.error().message);
       }
     };
+    // Devices' update reports; and the notices are published again (retained: harmless).
+    subscribe("devices/+/ota/status", false);
+    rollouts_->republish();
     if (!peer_sync_) {
       subscribe(proto::kAllTelemetryFilter, true);
       subscribe("devices/+/status", false);
@@ -386,6 +445,7 @@ Result<void> Gateway::start_client() {
   };
   callbacks.on_message = [this](const mqtt::Message& message) {
     if (drop_retained_telemetry(message)) return;
+    if (take_ota_status(message)) return;
     if (peer_sync_) {
       if (peer_sync_->handle_message(message.topic, message.payload, message.retain,
                                      std::chrono::steady_clock::now())) {
@@ -542,6 +602,8 @@ void Gateway::stop() {
   if (blocking_work_) blocking_work_->stop();
   if (api_reads_) api_reads_->stop();
   if (release_reads_) release_reads_->stop();
+  // After the routes that hand it reports; before the client its notices go through.
+  if (rollouts_) rollouts_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
@@ -673,6 +735,7 @@ std::string Gateway::stats_json() const {
   }
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
+  if (rollouts_) json += ",\"rollouts\":" + rollout_stats_json(rollouts_->counters());
   if (http_) json += ",\"http\":" + http_stats_json(http_->port(), http_->counters(), live_feed_->counters());
   if (peer_sync_) {
     const PeerSyncCounters p = peer_sync_->counters();

@@ -4,6 +4,7 @@
 
 #include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
+#include "kelvin/http/response_headers.hpp"
 
 namespace kelvin::gateway {
 
@@ -29,6 +30,14 @@ std::optional<http::Response> refuse_unless_device(const http::Request& request,
   if (common_name != request.param("id")) {
     return http::error_response(403, "device_mismatch",
                                 "the client certificate is device '" + common_name + "'s: " + std::string(words.own));
+  }
+  return std::nullopt;
+}
+
+std::optional<http::Response> refuse_unless_json(const http::Request& request, std::string_view rule) {
+  auto content_type = request.header("Content-Type");
+  if (!content_type || !http::is_json_media_type(*content_type)) {
+    return http::error_response(415, "unsupported_media_type", rule);
   }
   return std::nullopt;
 }

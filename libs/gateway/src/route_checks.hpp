@@ -26,6 +26,10 @@ struct DeviceRouteWords {
 // (a service's or the gateway's own), 403 device_mismatch (another device's).
 std::optional<http::Response> refuse_unless_device(const http::Request& request, const DeviceRouteWords& words);
 
+// 415 unsupported_media_type (saying `rule`, "a status is sent as application/json") unless the
+// request's Content-Type is application/json; else nullopt.
+std::optional<http::Response> refuse_unless_json(const http::Request& request, std::string_view rule);
+
 // For routes without parameters: the 400 answer when the request has any (a client that sends one
 // expects it to mean something), else nullopt.
 std::optional<http::Response> refuse_parameters(const http::Request& request);

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "sqlite.hpp"
+#include "small_db.hpp"
 
 namespace kelvin::store {
 namespace {
@@ -62,102 +62,23 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
+using sqlite::optional_text;
 using sqlite::Statement;
 
-void bind_all(Statement&, int) {}
-template <class First, class... Rest>
-void bind_all(Statement& statement, int index, First&& first, Rest&&... rest) {
-  if constexpr (std::is_same_v<std::decay_t<First>, std::nullopt_t>) {
-    statement.bind_null(index);
-  } else if constexpr (std::is_convertible_v<First, std::string_view>) {
-    statement.bind(index, std::string_view(first));
-  } else if constexpr (std::is_same_v<std::decay_t<First>, std::optional<std::string>>) {
-    if (first) {
-      statement.bind(index, std::string_view(*first));
-    } else {
-      statement.bind_null(index);
-    }
-  } else {
-    statement.bind(index, static_cast<std::int64_t>(first));
-  }
-  bind_all(statement, index + 1, std::forward<Rest>(rest)...);
-}
-
-std::optional<std::string> optional_text(const Statement& statement, int index) {
-  if (statement.column_is_null(index)) return std::nullopt;
-  return statement.column_text(index);
-}
+constexpr sqlite::SmallDbSchema kSchema{
+    .application_id = kApplicationId, .version = kSchemaVersion, .sql = kSchemaSql, .what = "accounts database"};
 
 }  // namespace
 
-class AccountDb::Impl {
+class AccountDb::Impl : public sqlite::SmallDb {
  public:
-  explicit Impl(sqlite::DatabasePtr db) : db_(std::move(db)) {}
-
-  sqlite3* db() const { return db_.get(); }
-
-  // Prepares `sql` with `args` bound, ready to step.
-  template <class... Args>
-  Result<Statement> statement(std::string_view sql, Args&&... args) {
-    auto prepared = Statement::prepare(db_.get(), sql);
-    if (!prepared) return std::move(prepared).error();
-    bind_all(*prepared, 1, std::forward<Args>(args)...);
-    return prepared;
-  }
-
-  // Runs a statement without rows; returns the rows it changed.
-  template <class... Args>
-  Result<std::int64_t> change(std::string_view sql, Args&&... args) {
-    auto prepared = statement(sql, std::forward<Args>(args)...);
-    if (!prepared) return std::move(prepared).error();
-    if (auto ran = prepared->run(); !ran) return std::move(ran).error();
-    return prepared->changes();
-  }
-
- private:
-  sqlite::DatabasePtr db_;
+  using SmallDb::SmallDb;
 };
 
 namespace {
 
 Error closed() {
   return make_error(Errc::invalid_argument, "accounts database used after it was moved from");
-}
-
-Result<std::int64_t> pragma_integer(sqlite3* db, const char* sql) {
-  auto statement = Statement::prepare(db, sql);
-  if (!statement) return std::move(statement).error();
-  auto row = statement->step();
-  if (!row) return std::move(row).error();
-  return *row ? statement->column_int64(0) : 0;
-}
-
-Result<void> ensure_schema(sqlite3* db, const std::filesystem::path& db_file) {
-  auto application_id = pragma_integer(db, "PRAGMA application_id");
-  if (!application_id) return std::move(application_id).error();
-  auto version = pragma_integer(db, "PRAGMA user_version");
-  if (!version) return std::move(version).error();
-  auto objects = pragma_integer(db, "SELECT count(*) FROM sqlite_schema");
-  if (!objects) return std::move(objects).error();
-  if (*application_id == 0 && *objects == 0) {
-    auto transaction = sqlite::Transaction::begin(db);
-    if (!transaction) return std::move(transaction).error();
-    const std::string sql = std::string(kSchemaSql) + "PRAGMA application_id = " + std::to_string(kApplicationId) +
-                            "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
-    if (auto created = sqlite::exec(db, sql.c_str(), "cannot create the accounts database " + db_file.string());
-        !created) {
-      return created;
-    }
-    return transaction->commit();
-  }
-  if (*application_id != kApplicationId) {
-    return make_error(Errc::corrupt, db_file.string() + " is not kelvin's accounts database");
-  }
-  if (*version > kSchemaVersion) {
-    return make_error(Errc::conflict, db_file.string() + " was written by a newer kelvin (accounts schema " +
-                                          std::to_string(*version) + "); upgrade kelvin");
-  }
-  return {};
 }
 
 UserRecord read_user(const Statement& row) {
@@ -185,20 +106,9 @@ Error unknown_user(std::string_view name) {
 }  // namespace
 
 Result<AccountDb> AccountDb::open(const std::filesystem::path& db_file, int busy_timeout_ms) {
-  auto opened = sqlite::open_private_database(db_file, busy_timeout_ms, "accounts database");
-  if (!opened) return std::move(opened).error();
-  sqlite::DatabasePtr db = std::move(*opened);
-  // WAL so a reader (a session lookup) never waits for kelvinctl's write; FULL because a removed
-  // user or a used TOTP step must stay so after a power cut.
-  if (auto configured = sqlite::exec(db.get(),
-                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                     " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;",
-                                     "cannot configure the accounts database " + db_file.string());
-      !configured) {
-    return std::move(configured).error();
-  }
-  if (auto schema = ensure_schema(db.get(), db_file); !schema) return std::move(schema).error();
-  return AccountDb(std::make_unique<Impl>(std::move(db)));
+  auto db = sqlite::open_small_db(db_file, busy_timeout_ms, kSchema);
+  if (!db) return std::move(db).error();
+  return AccountDb(std::make_unique<Impl>(std::move(*db)));
 }
 
 AccountDb::AccountDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -243,7 +153,7 @@ Result<std::vector<UserRecord>> AccountDb::users() {
 
 Result<std::size_t> AccountDb::count_users() {
   if (!impl_) return closed();
-  auto count = pragma_integer(impl_->db(), "SELECT count(*) FROM users");
+  auto count = sqlite::query_integer(impl_->db(), "SELECT count(*) FROM users");
   if (!count) return std::move(count).error();
   return static_cast<std::size_t>(*count);
 }

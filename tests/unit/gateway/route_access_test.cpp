@@ -66,6 +66,14 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/releases", {K::role, Role::viewer}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/manifest", {K::device}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/image", {K::device}},
+      {"GET /api/v1/rollouts", {K::role, Role::viewer}},
+      {"POST /api/v1/rollouts", {K::role, Role::operator_}},
+      {"GET /api/v1/rollouts/{id}", {K::role, Role::viewer}},
+      {"POST /api/v1/rollouts/{id}/pause", {K::role, Role::operator_}},
+      {"POST /api/v1/rollouts/{id}/resume", {K::role, Role::operator_}},
+      {"POST /api/v1/rollouts/{id}/abort", {K::role, Role::operator_}},
+      {"GET /api/v1/devices/{id}/update", {K::device}},
+      {"POST /api/v1/devices/{id}/ota/status", {K::device}},
   };
   return table;
 }
@@ -125,6 +133,12 @@ class RouteAccess : public ::testing::Test {
                                              .now_ms = system_now_ms},
                      .live = live_,
                      .releases = ReleaseSources{.run_blocking = post, .state_dir = dir_.path()},
+                     .rollouts = RolloutSources{.run_blocking = post,
+                                                .state_dir = dir_.path(),
+                                                .store = *shared_,
+                                                .accounts = *accounts_,
+                                                .engine = engine_,
+                                                .now_ms = system_now_ms},
                      .web_root = {},  // the dashboard's files are public: not walked here
                  });
   }
@@ -185,6 +199,9 @@ class RouteAccess : public ::testing::Test {
   std::unique_ptr<SessionGuard> guard_;
   BlockingWork work_{1, 64};
   LiveFeed live_;
+  // Not started: the routes hand it reports, which wait in its queue.
+  RolloutEngine engine_{dir_ / "rollouts.db", [](const std::string&, const std::string&) { return true; }, nullptr,
+                        [](std::string_view, std::string_view, std::string_view) {}};
   http::Router router_;
   std::map<Role, std::string> passwords_;
   std::map<Role, Session> sessions_;

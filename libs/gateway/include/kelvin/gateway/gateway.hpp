@@ -20,6 +20,7 @@
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
+#include "kelvin/gateway/rollout_engine.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/gateway/shared_store.hpp"
 #include "kelvin/gateway/state_layout.hpp"
@@ -106,6 +107,11 @@ class Gateway {
   Result<void> start_exporter();
   Result<void> start_peer_sync();
   Result<void> start_http();
+  // The rollout engine (rollout_engine.hpp), created before the HTTPS routes that hand it devices'
+  // reports and started once the MQTT client exists.
+  Result<void> create_rollout_engine();
+  // devices/{id}/ota/status goes to the rollout engine: true when `message` was one.
+  bool take_ota_status(const mqtt::Message& message);
   // Housekeeping: a changed CRL or server certificate is loaded for new HTTPS connections (the
   // broker is restarted for it by its supervisor instead).
   void reload_http_tls_if_changed();
@@ -137,7 +143,11 @@ class Gateway {
   std::unique_ptr<mqtt::Client> client_;
   std::unique_ptr<influx::Writer> influx_writer_;
   std::unique_ptr<InfluxExporter> exporter_;
-  std::unique_ptr<PeerSync> peer_sync_;           // with a share_group only
+  std::unique_ptr<PeerSync> peer_sync_;  // with a share_group only
+  // Firmware rollouts: the engine, and its own store connection for the firmware devices report
+  // (used on the engine's thread only).
+  std::optional<store::Store> rollout_store_;
+  std::unique_ptr<RolloutEngine> rollouts_;
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
   std::unique_ptr<SessionGuard> session_guard_;
   std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work

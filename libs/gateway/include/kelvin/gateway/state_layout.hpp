@@ -11,6 +11,10 @@ inline std::filesystem::path store_path(const std::filesystem::path& state_dir) 
 inline std::filesystem::path accounts_path(const std::filesystem::path& state_dir) {
   return state_dir / "accounts.db";
 }
+// Firmware rollouts and every device's state in them (kelvin/store/rollout_db.hpp).
+inline std::filesystem::path rollouts_path(const std::filesystem::path& state_dir) {
+  return state_dir / "rollouts.db";
+}
 inline std::filesystem::path stats_path(const std::filesystem::path& state_dir) {
   return state_dir / "gateway-stats.json";
 }
