@@ -61,11 +61,13 @@ Result<void> DeviceRunner::prepare() {
     session_->on_disconnected(monotonic_ms());
   };
   callbacks.on_disconnected = [this, id](int rc, std::string_view reason) {
+    unacknowledged_statuses_.clear();  // QoS 1 state of a clean session: sent again by no one
     if (!socket_open_) return;
     socket_open_ = false;
     if (rc != 0) spdlog::warn("{}: disconnected ({})", id, reason);
     session_->on_disconnected(monotonic_ms());
   };
+  callbacks.on_published = [this](int mid) { unacknowledged_statuses_.erase(mid); };
   callbacks.on_message = [this](const mqtt::Message& message) {
     if (options_.updates && message.topic == ota_topic_) {
       options_.updates->notice_received(message.payload);
@@ -138,7 +140,12 @@ void DeviceRunner::serve_updates() {
   options_.updates->observe(session_->connected(), outbox_.acked_seq());
   if (!socket_open_ || !session_->connected()) return;  // the statuses wait for the connection
   for (const std::string& status : options_.updates->statuses_to_publish()) {
-    (void)client_->publish(ota_status_topic_, status, 1, false);
+    auto published = client_->publish(ota_status_topic_, status, 1, false);
+    if (published) {
+      unacknowledged_statuses_.insert(*published);
+    } else {
+      spdlog::warn("{}: update status not sent: {}", options_.session.device_id, published.error().message);
+    }
   }
 }
 
@@ -156,7 +163,10 @@ void DeviceRunner::stop_taking_readings() {
 }
 
 bool DeviceRunner::flushed() const {
-  return !readings_.send_waiting() && (outbox_.pending_count() == 0 || !socket_open_);
+  // An update status waits behind the readings in flight (the broker's receive maximum): it is
+  // delivered only once acknowledged, and the DISCONNECT would drop it from the queue.
+  return !readings_.send_waiting() &&
+         ((outbox_.pending_count() == 0 && unacknowledged_statuses_.empty()) || !socket_open_);
 }
 
 void DeviceRunner::flush_and_disconnect() {
@@ -174,9 +184,15 @@ void DeviceRunner::flush_and_disconnect() {
 void DeviceRunner::say_offline_and_disconnect() {
   if (!socket_open_) return;
   // A clean DISCONNECT suppresses the last will, so the device says it is offline itself.
-  // Both packets are normally written at once; the waits below only cover a full socket buffer.
-  (void)client_->publish(session_->status_topic(), device::Session::last_will_json(), 1, true);
-  for (int i = 0; i < 5 && socket_open_ && client_->wants_write(); ++i) service_connection(monotonic_ms(), 20);
+  // It may wait behind readings in flight (the broker's receive maximum): up to a second for its
+  // acknowledgement, or the DISCONNECT would drop it from the queue.
+  auto offline = client_->publish(session_->status_topic(), device::Session::last_will_json(), 1, true);
+  if (offline) unacknowledged_statuses_.insert(*offline);
+  for (int i = 0;
+       i < 50 && socket_open_ && (client_->wants_write() || (offline && unacknowledged_statuses_.count(*offline)));
+       ++i) {
+    service_connection(monotonic_ms(), 20);
+  }
   client_->disconnect();
   for (int i = 0; i < 5 && socket_open_ && client_->wants_write(); ++i) service_connection(monotonic_ms(), 20);
   socket_open_ = false;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "kelvin/device/outbox.hpp"
@@ -85,9 +86,10 @@ class DeviceRunner {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<device::Session> session_;
   std::unique_ptr<mqtt::Client> client_;
-  std::string ota_topic_;         // devices/{id}/ota
-  std::string ota_status_topic_;  // devices/{id}/ota/status
-  bool socket_open_ = false;      // TCP/TLS up (CONNACK may still be pending)
+  std::string ota_topic_;                  // devices/{id}/ota
+  std::string ota_status_topic_;           // devices/{id}/ota/status
+  std::set<int> unacknowledged_statuses_;  // update statuses published, not acknowledged yet
+  bool socket_open_ = false;               // TCP/TLS up (CONNACK may still be pending)
   bool started_ = false;
   std::int64_t next_poll_ms_ = 0;
 };

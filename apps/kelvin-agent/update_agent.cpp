@@ -167,6 +167,12 @@ void UpdateAgent::post_statuses() {
   for (std::string& status : take_statuses()) {
     auto answer = exchange({"POST", path, status});
     if (answer && answer->status / 100 == 2) continue;
+    if (answer && answer->status / 100 == 4 && answer->status != 408 && answer->status != 429) {
+      // Refused for what it is: sending it again would only hold up the statuses behind it.
+      spdlog::warn("{}: update status refused by the gateway (HTTP {}): {}", options_.device_id, answer->status,
+                   answer->body.substr(0, 200));
+      continue;
+    }
     spdlog::warn("{}: update status not delivered ({}); sent again later", options_.device_id,
                  answer ? "HTTP " + std::to_string(answer->status) : answer.error().message);
     std::lock_guard lock(mutex_);

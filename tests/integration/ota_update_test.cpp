@@ -129,7 +129,25 @@ class OtaUpdate : public ::testing::Test {
                                             device_dir() / "device.log");
   }
 
-  // The gateway's notice, as the gateway's identity publishes it (retained).
+  // A rollout of the release to this device alone, started on the gateway's host; returns its
+  // `kelvinctl rollout status` after `state` shows up in it (or the deadline passed).
+  std::string roll_out(const std::string& product, const std::string& version) {
+    auto started = install_->kelvinctl({"rollout", "start", product, version, "--devices", device_, "--waves", "100",
+                                        "--state-dir", install_->state_dir().string()});
+    const auto at = started.out.find("Started rollout ");
+    EXPECT_NE(at, std::string::npos) << started.out;
+    rollout_id_ = std::stoi(started.out.substr(at + 16));
+    return started.out;
+  }
+
+  std::string rollout_status() const {
+    return install_
+        ->kelvinctl({"rollout", "status", std::to_string(rollout_id_), "--state-dir", install_->state_dir().string()})
+        .out;
+  }
+
+  // A notice published without a rollout, as the gateway's identity would (retained): for the
+  // tests that need the device offered a release again and again.
   void offer(const std::string& product, const std::string& version) {
     auto published =
         install_->publish(service_files(kNotifier), "devices/" + device_ + "/ota",
@@ -173,6 +191,7 @@ class OtaUpdate : public ::testing::Test {
   DeviceFiles files_;
   std::unique_ptr<BackgroundProcess> watcher_;
   std::unique_ptr<BackgroundProcess> boot_;
+  int rollout_id_ = 0;
 };
 
 Installation* OtaUpdate::install_ = nullptr;
@@ -183,9 +202,11 @@ TEST_F(OtaUpdate, V1UpdatesToV2WhichConfirmsItselfAndRuns) {
   make_device("ota-good", "thermo-good");
   start_device();
   ASSERT_TRUE(wait_until([&] { return running_firmware() == kV1; }, 30s)) << "v1 never reported itself";
-  offer("thermo-good", kV2);
+  roll_out("thermo-good", kV2);
 
   ASSERT_TRUE(wait_until([&] { return status_seen("confirmed", kV2); }, 120s)) << "v2 never confirmed itself";
+  EXPECT_TRUE(wait_until([&] { return rollout_status().find("completed") != std::string::npos; }, 30s))
+      << rollout_status();
   EXPECT_TRUE(status_seen("downloading", kV2));
   EXPECT_TRUE(status_seen("installed", kV2));
   EXPECT_TRUE(wait_until([&] { return running_firmware() == kV2; }, 30s)) << running_firmware();
@@ -204,9 +225,12 @@ TEST_F(OtaUpdate, AV2ThatExitsAtStartIsRolledBackByTheDevice) {
   make_device("ota-exits", "thermo-exits");
   start_device();
   ASSERT_TRUE(wait_until([&] { return running_firmware() == kV1; }, 30s));
-  offer("thermo-exits", kV2);
+  roll_out("thermo-exits", kV2);
 
   ASSERT_TRUE(wait_until([&] { return status_seen("rolled_back", kV2); }, 60s)) << "no rollback reported";
+  // One device of one: above the default threshold (20 %), the rollout halts by itself.
+  EXPECT_TRUE(wait_until([&] { return rollout_status().find("halted") != std::string::npos; }, 30s))
+      << rollout_status();
   EXPECT_TRUE(status_seen("installed", kV2));
   EXPECT_EQ(running_firmware(), kV1);
   const auto record = boot_record();
@@ -224,9 +248,11 @@ TEST_F(OtaUpdate, AV2ThatNeverConnectsIsStoppedAtItsTimeLimitAndRolledBack) {
   make_device("ota-hangs", "thermo-hangs", /*trial_timeout_s=*/10, /*trial_attempts=*/1);
   start_device();
   ASSERT_TRUE(wait_until([&] { return running_firmware() == kV1; }, 30s));
-  offer("thermo-hangs", kV2);
+  roll_out("thermo-hangs", kV2);
 
   ASSERT_TRUE(wait_until([&] { return status_seen("rolled_back", kV2); }, 60s)) << "no rollback reported";
+  EXPECT_TRUE(wait_until([&] { return rollout_status().find("halted") != std::string::npos; }, 30s))
+      << rollout_status();
   EXPECT_THAT(boot_->log(), HasSubstr("did not confirm itself within 10 s"));
   EXPECT_EQ(running_firmware(), kV1);
   EXPECT_EQ(boot_record().confirmed, kelvin::device::Slot::a);

@@ -108,6 +108,7 @@ Result<void> Client::configure() {
   mosquitto_connect_callback_set(handle_, &Client::handle_connect);
   mosquitto_disconnect_callback_set(handle_, &Client::handle_disconnect);
   mosquitto_message_callback_set(handle_, &Client::handle_message);
+  mosquitto_publish_callback_set(handle_, &Client::handle_publish);
   mosquitto_subscribe_callback_set(handle_, &Client::handle_subscribe);
   forward_library_log(true);
 
@@ -408,6 +409,12 @@ void Client::handle_message(mosquitto*, void* self, const mosquitto_message* mes
         message->retain};
     client.callbacks_.on_message(view);
   });
+}
+
+void Client::handle_publish(mosquitto*, void* self, int mid) {
+  auto& client = *static_cast<Client*>(self);
+  if (!client.callbacks_.on_published) return;
+  client.guard("publish", [&] { client.callbacks_.on_published(mid); });
 }
 
 void Client::handle_subscribe(mosquitto*, void* self, int mid, int count, const int* granted) {

@@ -1,10 +1,12 @@
 #include "kelvin/rollout/ota_messages.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
 #include "kelvin/proto/release_manifest.hpp"
+#include "kelvin/proto/update_messages.hpp"
 
 namespace kelvin::rollout {
 namespace {
@@ -45,8 +47,11 @@ json parse_strict(std::string_view payload) {
 }  // namespace
 
 std::string encode_notice(std::int64_t rollout, std::string_view product, std::string_view version) {
-  // In the contract's order, byte for byte what docs/protocol.md shows.
-  return nlohmann::ordered_json{{"rollout", rollout}, {"product", product}, {"version", version}}.dump();
+  // The devices' own encoding (proto/update_messages.hpp). A rollout's version was checked when it
+  // was started, so it parses.
+  auto parsed = proto::parse_firmware_version(version);
+  return proto::encode_update_notice({static_cast<std::uint64_t>(std::max<std::int64_t>(rollout, 0)),
+                                      std::string(product), parsed ? *parsed : proto::FirmwareVersion{}});
 }
 
 Result<DeviceReport> decode_report(std::string_view payload) {

@@ -99,6 +99,8 @@ struct Callbacks {
   std::function<void(std::string_view reason)> on_refused;
   std::function<void(int rc, std::string_view reason)> on_disconnected;
   std::function<void(const Message&)> on_message;
+  // A QoS 1 publish (the id publish() returned) was acknowledged by the broker (PUBACK).
+  std::function<void(int mid)> on_published;
   // The broker refused a subscription in its SUBACK (reason: MQTT's code, 0x80 or a v5 code >=
   // 0x80): the connection stays up but nothing arrives for `filter`. An ACL that lacks a rule is
   // the usual cause.
@@ -155,6 +157,7 @@ class Client {
   static void handle_connect(mosquitto*, void* self, int rc);
   static void handle_disconnect(mosquitto*, void* self, int rc);
   static void handle_message(mosquitto*, void* self, const mosquitto_message* message);
+  static void handle_publish(mosquitto*, void* self, int mid);
   static void handle_subscribe(mosquitto*, void* self, int mid, int count, const int* granted);
   static void handle_log(mosquitto*, void* self, int level, const char* line);
   // Runs a callback; an exception is caught, counted and reported instead of unwinding into C.
