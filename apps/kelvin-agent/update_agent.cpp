@@ -150,22 +150,11 @@ void UpdateAgent::outcome_sent() {
   }
 }
 
-Result<linux_port::HttpsAnswer> UpdateAgent::exchange(linux_port::HttpsRequest request) {
-  if (auto started = client_->start(std::move(request)); !started) return std::move(started).error();
-  for (;;) {
-    if (stopping_.load()) {
-      client_->abandon();
-      return make_error(Errc::timed_out, "stopped before the gateway answered");
-    }
-    if (auto done = client_->poll(500)) return std::move(*done);
-  }
-}
-
 // Over HTTPS the worker sends the statuses itself; what cannot be sent now waits for the next turn.
 void UpdateAgent::post_statuses() {
   const std::string path = "/api/v1/devices/" + options_.device_id + "/ota/status";
   for (std::string& status : take_statuses()) {
-    auto answer = exchange({"POST", path, status});
+    auto answer = linux_port::exchange(*client_, {"POST", path, status}, &stopping_);
     if (answer && answer->status / 100 == 2) continue;
     if (answer && answer->status / 100 == 4 && answer->status != 408 && answer->status != 429) {
       // Refused for what it is: sending it again would only hold up the statuses behind it.
@@ -183,7 +172,8 @@ void UpdateAgent::post_statuses() {
 }
 
 void UpdateAgent::check_gateway() {
-  auto answer = exchange({"GET", "/api/v1/devices/" + options_.device_id + "/update", ""});
+  auto answer =
+      linux_port::exchange(*client_, {"GET", "/api/v1/devices/" + options_.device_id + "/update", ""}, &stopping_);
   if (!answer) {
     spdlog::warn("{}: update check: {}", options_.device_id, answer.error().message);
     return;

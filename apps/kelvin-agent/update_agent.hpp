@@ -82,7 +82,6 @@ class UpdateAgent {
   void report_last_outcome();
   void outcome_sent();
   std::vector<std::string> take_statuses();
-  Result<linux_port::HttpsAnswer> exchange(linux_port::HttpsRequest request);
 
   UpdateAgentOptions options_;
   std::unique_ptr<proto::ReleaseKey> pinned_;

@@ -42,16 +42,8 @@ std::filesystem::path rollouts_file(const StateOptions& state) {
 
 // rollouts.db, created if missing (and then handed to the state dir's owner, the gateway's account).
 Result<store::RolloutDb> open_or_create_db(const StateOptions& state) {
-  if (auto dir = require_state_dir(state); !dir) return std::move(dir).error();
-  const auto file = rollouts_file(state);
-  auto existed = file_exists(file);
-  if (!existed) return std::move(existed).error();
-  auto db = store::RolloutDb::open(file);
-  if (!db) return std::move(db).error();
-  if (!*existed) {
-    if (auto handed = hand_to_state_dir_owner(state, file); !handed) return std::move(handed).error();
-  }
-  return db;
+  return open_or_create_owned(state, rollouts_file(state),
+                              [](const std::filesystem::path& file) { return store::RolloutDb::open(file); });
 }
 
 // rollouts.db if it exists: reading commands leave no file behind.

@@ -44,6 +44,23 @@ Result<void> require_state_dir(const StateOptions& options);
 // the owner is another account (the gateway's service account), so the gateway can open it.
 Result<void> hand_to_state_dir_owner(const StateOptions& options, const std::filesystem::path& file);
 
+// A database file of the state dir (accounts.db, rollouts.db) opened with `open(file)`, which
+// creates it when missing; a file created here is handed to the state dir's owner. Errc::not_found
+// when the state dir does not exist (require_state_dir).
+template <class Open>
+auto open_or_create_owned(const StateOptions& options, const std::filesystem::path& file, Open open)
+    -> decltype(open(file)) {
+  if (auto dir = require_state_dir(options); !dir) return std::move(dir).error();
+  auto existed = file_exists(file);
+  if (!existed) return std::move(existed).error();
+  auto opened = open(file);
+  if (!opened) return opened;
+  if (!*existed) {
+    if (auto handed = hand_to_state_dir_owner(options, file); !handed) return std::move(handed).error();
+  }
+  return opened;
+}
+
 // The gateway's store, if it exists: nullopt when <state_dir>/telemetry.db does not (the gateway
 // never ran with this state dir). Never creates it, so reading commands leave no traces.
 Result<std::optional<store::Store>> open_existing_store(const StateOptions& options);

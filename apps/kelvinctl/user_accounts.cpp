@@ -31,16 +31,8 @@ Result<std::unique_ptr<accounts::Accounts>> open_existing_accounts(const StateOp
 }
 
 Result<std::unique_ptr<accounts::Accounts>> open_or_create_accounts(const StateOptions& options) {
-  if (auto dir = require_state_dir(options); !dir) return std::move(dir).error();
-  const auto file = options.accounts_file();
-  auto existed = file_exists(file);
-  if (!existed) return std::move(existed).error();
-  auto opened = accounts::Accounts::open(file);
-  if (!opened) return std::move(opened).error();
-  if (!*existed) {
-    if (auto handed = hand_to_state_dir_owner(options, file); !handed) return std::move(handed).error();
-  }
-  return opened;
+  return open_or_create_owned(options, options.accounts_file(),
+                              [](const std::filesystem::path& file) { return accounts::Accounts::open(file); });
 }
 
 Result<UserAccess> open_user(const StateOptions& options, const std::string& name) {

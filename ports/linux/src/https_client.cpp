@@ -249,4 +249,15 @@ void HttpsClient::abandon() {
   c.finish_running();
 }
 
+Result<HttpsAnswer> exchange(HttpsChannel& channel, HttpsRequest request, const std::atomic<bool>* stop) {
+  if (auto started = channel.start(std::move(request)); !started) return std::move(started).error();
+  for (;;) {
+    if (stop && stop->load()) {
+      channel.abandon();
+      return make_error(Errc::timed_out, "stopped before the gateway answered");
+    }
+    if (auto done = channel.poll(500)) return std::move(*done);
+  }
+}
+
 }  // namespace kelvin::linux_port

@@ -100,20 +100,9 @@ ReleaseInstaller::ReleaseInstaller(HttpsChannel& channel, const proto::ReleaseKe
                                    std::function<void(int)> progress)
     : channel_(channel), pinned_(pinned), dir_(std::move(dir)), progress_(std::move(progress)) {}
 
-Result<HttpsAnswer> ReleaseInstaller::exchange(HttpsRequest request) {
-  if (auto started = channel_.start(std::move(request)); !started) return std::move(started).error();
-  for (;;) {
-    if (stop_ && stop_->load()) {
-      channel_.abandon();
-      return make_error(Errc::timed_out, "stopped before the gateway answered");
-    }
-    if (auto done = channel_.poll(1000)) return std::move(*done);
-  }
-}
-
 Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) {
   InstallOutcome outcome;
-  auto fetched = exchange({"GET", release_path(request, "manifest"), "", ""});
+  auto fetched = exchange(channel_, {"GET", release_path(request, "manifest"), "", ""}, stop_);
   if (!fetched) return std::move(fetched).error();
   if (fetched->status != 200) return gateway_refused("fetching the manifest", *fetched);
   const std::string envelope = std::move(fetched->body);
@@ -174,8 +163,9 @@ Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) 
   while (!download.complete()) {
     const std::uint64_t first = download.received();
     const std::uint64_t last = std::min(first + kImageRangeBytes, manifest.size) - 1;
-    auto piece =
-        exchange({"GET", release_path(request, "image"), "", std::to_string(first) + "-" + std::to_string(last)});
+    auto piece = exchange(
+        channel_, {"GET", release_path(request, "image"), "", std::to_string(first) + "-" + std::to_string(last)},
+        stop_);
     if (!piece) return std::move(piece).error();
     if (piece->status != 206 && !(piece->status == 200 && first == 0)) {
       return gateway_refused("fetching the image", *piece);
@@ -205,7 +195,8 @@ Result<InstallOutcome> ReleaseInstaller::install(const InstallRequest& request) 
   }
   fs::remove(partial_manifest, error);
   if (auto synced = files::sync_directory(slot_dir); !synced) return std::move(synced).error();
-  const device::BootRecord staged = device::stage_trial(*record, manifest.version, manifest.security_version, request.trial_attempts);
+  const device::BootRecord staged =
+      device::stage_trial(*record, manifest.version, manifest.security_version, request.trial_attempts);
   if (auto saved = save_boot_record(boot_file, staged); !saved) return std::move(saved).error();
   outcome.staged = slot;
   outcome.detail = manifest.product + " " + manifest.version.to_string() + " staged in slot " + device::to_string(slot);

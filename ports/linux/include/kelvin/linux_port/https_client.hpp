@@ -10,6 +10,7 @@
 // its headers stay in the .cpp. No proxy is used, whatever the environment says: the device talks
 // to its gateway directly, as over MQTT.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -54,6 +55,11 @@ class HttpsChannel {
   // Drops the request in progress, if any, and its connection.
   virtual void abandon() = 0;
 };
+
+// Runs `request` on `channel` to its end (the channel's timeouts bound it). When `stop` is given,
+// gives up within half a second of it becoming true: the request is abandoned and the answer is
+// Errc::timed_out, "stopped before the gateway answered".
+Result<HttpsAnswer> exchange(HttpsChannel& channel, HttpsRequest request, const std::atomic<bool>* stop = nullptr);
 
 struct HttpsClientOptions {
   std::string host;  // must match the server's certificate (a DNS name or an IP address)

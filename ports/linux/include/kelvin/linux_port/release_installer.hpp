@@ -71,8 +71,6 @@ class ReleaseInstaller {
   void stop_when(const std::atomic<bool>& flag) { stop_ = &flag; }
 
  private:
-  Result<HttpsAnswer> exchange(HttpsRequest request);
-
   HttpsChannel& channel_;
   const proto::ReleaseKey& pinned_;
   std::filesystem::path dir_;
