@@ -140,6 +140,30 @@ class HttpsServer : public ::testing::Test {
     router_.add("POST", "/echo", [](const Request& request, Responder respond) {
       respond(kelvin::http::json_response(200, nlohmann::json{{"bytes", request.body.size()}}.dump()));
     });
+    // An upload: bodies go to a file in uploads() under upload_limit_, unless X-Refuse is sent.
+    // The handler answers with what it found in the file: its size, mode and whether it holds
+    // upload_expected_.
+    fs::create_directories(uploads());
+    router_.add(
+        "POST", "/upload/{name}",
+        [this](const Request& request, Responder respond) {
+          nlohmann::json body = {{"name", request.param("name")}, {"in_memory", request.body.size()}};
+          if (request.body_file) {
+            const auto& path = request.body_file->path();
+            std::ifstream in(path, std::ios::binary);
+            const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            body["bytes"] = bytes.size();
+            body["same"] = bytes == upload_expected_;
+            body["in_uploads"] = path.parent_path() == uploads();
+            body["mode"] = static_cast<int>(fs::status(path).permissions() & fs::perms::all);
+          }
+          respond(kelvin::http::json_response(200, body.dump()));
+        },
+        [this](const Request& head) -> kelvin::http::BodyAdmission {
+          if (head.header("X-Refuse")) return kelvin::http::error_response(403, "refused", "refused from the head");
+          if (head.param("name") == "memory") return kelvin::http::BodyInMemory{};
+          return kelvin::http::BodyToFile{uploads(), upload_limit_, upload_timeout_};
+        });
     router_.get("/throws", [](const Request&, Responder) { throw std::runtime_error("handler failure"); });
     router_.get("/file", [this](const Request& request, Responder respond) {
       const auto size = fs::file_size(served_file());
@@ -170,6 +194,10 @@ class HttpsServer : public ::testing::Test {
 
   fs::path pki_dir() const { return dir_ / "pki"; }
   fs::path served_file() const { return dir_ / "served.bin"; }
+  fs::path uploads() const { return dir_ / "uploads"; }
+  std::size_t files_in_uploads() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(uploads()), fs::directory_iterator()));
+  }
   kelvin::pki::PkiPaths paths() const { return kelvin::pki::PkiPaths(pki_dir()); }
   fs::path ca_file() const { return paths().ca_certificate(); }
 
@@ -181,6 +209,7 @@ class HttpsServer : public ::testing::Test {
     o.private_key_file = paths().identity_key(kelvin::pki::CertificateKind::server, "server");
     o.client_ca_file = paths().ca_certificate();
     o.client_crl_file = paths().crl();
+    o.admit_body = [this](const Request& head) { return router_.admit_body(head); };
     o.log = [this](kelvin::http::LogLevel, std::string_view line) {
       std::lock_guard lock(log_mutex_);
       log_ += std::string(line) + "\n";
@@ -267,6 +296,9 @@ class HttpsServer : public ::testing::Test {
 
   TempDir dir_;
   std::optional<kelvin::pki::CertificateAuthority> ca_;
+  std::string upload_expected_;
+  std::uint64_t upload_limit_ = 8 << 20;
+  std::chrono::milliseconds upload_timeout_{20'000};
   Router router_;
   ParkedResponder parked_;
   StreamHolder streamed_;
@@ -342,8 +374,8 @@ TEST_F(HttpsServer, HeadIsAnsweredAsGetWithoutTheBody) {
   EXPECT_THAT(head.out, HasSubstr("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(head.out, HasSubstr("Content-Length: 15\r\n"));
   EXPECT_THAT(head.out, HasSubstr("Content-Type: application/json\r\n"));
-  const CommandResult raw = raw_exchange("HEAD /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n" +
-                                         health_request("close"));
+  const CommandResult raw = raw_exchange(
+      "HEAD /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n" + health_request("close"));
   EXPECT_EQ(count_of(raw.out, "HTTP/1.1 200 OK\r\n"), 2u) << describe(raw);
   EXPECT_EQ(count_of(raw.out, R"({"status":"ok"})"), 1u) << "the HEAD answer carried a body: " << raw.out;
   // A stream's HEAD is its head alone: no stream is opened.
@@ -613,6 +645,78 @@ TEST_F(HttpsServer, MalformedRequestsAndDangerousTargetsAre400) {
   EXPECT_EQ(counters().responses_4xx, requests.size() + 1);
 }
 
+// ---- bodies written to a file (uploads) --------------------------------------------------------
+
+TEST_F(HttpsServer, AnUploadLargerThanTheBodyLimitIsWrittenToAPrivateFileAndRemovedAfterTheHandler) {
+  start();  // max_body_bytes: 1 MiB
+  upload_expected_.resize(3 << 20);
+  for (std::size_t i = 0; i < upload_expected_.size(); ++i) upload_expected_[i] = static_cast<char>(i * 7 + i / 4096);
+  const fs::path source = dir_ / "upload.bin";
+  std::ofstream(source, std::ios::binary) << upload_expected_;
+  const CommandResult r = curl({"-X", "POST", "--data-binary", "@" + source.string(), url("/upload/image")});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto answer = nlohmann::json::parse(r.out);
+  EXPECT_EQ(answer["bytes"], upload_expected_.size()) << r.out;
+  EXPECT_EQ(answer["same"], true) << r.out;
+  EXPECT_EQ(answer["in_uploads"], true) << r.out;
+  EXPECT_EQ(answer["mode"], 0600) << r.out;
+  EXPECT_EQ(answer["in_memory"], 0) << r.out;
+  EXPECT_EQ(answer["name"], "image") << r.out;
+  EXPECT_EQ(files_in_uploads(), 0u) << "the body's file outlived the request";
+  // The route's admission may also keep a body in memory, under max_body_bytes as any other.
+  const CommandResult memory = curl({"-X", "POST", "--data-binary", "small", url("/upload/memory")});
+  EXPECT_THAT(memory.out, HasSubstr(R"("in_memory":5)")) << describe(memory);
+  const CommandResult too_big = curl({"-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary",
+                                      "@" + source.string(), url("/upload/memory")});
+  EXPECT_EQ(too_big.out, "413") << describe(too_big);
+}
+
+TEST_F(HttpsServer, AnUploadOverItsLimitOrRefusedFromItsHeadIsAnsweredUnreadAndLeavesNoFile) {
+  upload_limit_ = 1000;
+  start();
+  // Only the heads are sent: the answers come without a body, long before any timeout.
+  const CommandResult over =
+      raw_exchange("POST /upload/image HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1001\r\n\r\n", {}, 10s);
+  EXPECT_THAT(over.out, HasSubstr("HTTP/1.1 413 Payload Too Large\r\n")) << describe(over);
+  EXPECT_THAT(over.out, HasSubstr("larger than 1000 bytes"));
+  EXPECT_THAT(over.out, HasSubstr("Connection: close\r\n"));
+  const CommandResult refused = raw_exchange(
+      "POST /upload/image HTTP/1.1\r\nHost: localhost\r\nX-Refuse: 1\r\nContent-Length: 10\r\n\r\n", {}, 10s);
+  EXPECT_THAT(refused.out, HasSubstr("HTTP/1.1 403 Forbidden\r\n")) << describe(refused);
+  EXPECT_THAT(refused.out, HasSubstr(R"("code":"refused")"));
+  EXPECT_THAT(refused.out, HasSubstr("X-Content-Type-Options: nosniff\r\n"));
+  // A chunked body is cut off at the limit as it arrives, and its file removed.
+  const CommandResult chunked =
+      raw_exchange("POST /upload/image HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n" +
+                   std::string(1001, 'x') + "\r\n0\r\n\r\n");
+  EXPECT_THAT(chunked.out, HasSubstr("HTTP/1.1 413 Payload Too Large\r\n")) << describe(chunked);
+  EXPECT_EQ(counters().timeouts, 0u);
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 0; }));
+  EXPECT_EQ(files_in_uploads(), 0u);
+}
+
+TEST_F(HttpsServer, AnUploadHasItsOwnTimeoutAndAClientThatGoesAwayMidBodyLeavesNoFile) {
+  ServerOptions o = options();
+  o.request_timeout = 1000ms;
+  upload_timeout_ = 20s;
+  start(o);
+  // 400 KB at 150 KB/s: about 2.7 s, past request_timeout but within the upload's own.
+  upload_expected_ = std::string(400'000, 'k');
+  const fs::path source = dir_ / "slow.bin";
+  std::ofstream(source, std::ios::binary) << upload_expected_;
+  const CommandResult slow =
+      curl({"-X", "POST", "--limit-rate", "150k", "--data-binary", "@" + source.string(), url("/upload/slow")});
+  EXPECT_THAT(slow.out, HasSubstr(R"("same":true)")) << describe(slow);
+  EXPECT_EQ(counters().timeouts, 0u);
+  // Half a body, then the client is gone: the partial file goes with the connection.
+  const CommandResult cut = raw_exchange(
+      "POST /upload/image HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" + std::string(5000, 'x'), {},
+      3s);
+  EXPECT_THAT(cut.out, Not(HasSubstr("HTTP/1.1"))) << describe(cut);
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.connections_active == 0; }));
+  EXPECT_EQ(files_in_uploads(), 0u);
+}
+
 // ---- timeouts and connection limits ------------------------------------------------------------
 
 TEST_F(HttpsServer, ASlowlorisClientIsDroppedAfterTheRequestTimeoutWhileOthersAreServed) {
@@ -649,7 +753,8 @@ TEST_F(HttpsServer, FiveHundredIdleConnectionsDoNotKeepAClientWaitingAndAreDropp
   const auto alone = timed_curl();
   // From two addresses: one alone may hold at most max_connections_per_address (256).
   std::vector<std::unique_ptr<RawConnection>> idle;
-  for (int i = 0; i < 500; ++i) idle.push_back(std::make_unique<RawConnection>(port(), i % 2 ? "127.0.0.2" : "127.0.0.3"));
+  for (int i = 0; i < 500; ++i)
+    idle.push_back(std::make_unique<RawConnection>(port(), i % 2 ? "127.0.0.2" : "127.0.0.3"));
   ASSERT_TRUE(eventually([](const ServerCounters& c) { return c.connections_accepted == 1 + 500; }))
       << counters().connections_accepted;
   const auto beside_idle = timed_curl();
@@ -730,11 +835,13 @@ TEST_F(HttpsServer, AStreamedResponseArrivesChunkByChunkWithSecurityHeadersAndEn
   auto stream = streamed_.wait(10s);
   ASSERT_TRUE(stream);
   ASSERT_TRUE(stream->send("data: one\n\n"));
-  ASSERT_TRUE(wait_until([&] { return kelvin::testing::read_text(output).find("data: one") != std::string::npos; }, 10s))
+  ASSERT_TRUE(
+      wait_until([&] { return kelvin::testing::read_text(output).find("data: one") != std::string::npos; }, 10s))
       << kelvin::testing::read_text(output);
   EXPECT_TRUE(client.running()) << "the response ended after its first chunk";
   ASSERT_TRUE(stream->send("data: two\n\n"));
-  ASSERT_TRUE(wait_until([&] { return kelvin::testing::read_text(output).find("data: two") != std::string::npos; }, 10s));
+  ASSERT_TRUE(
+      wait_until([&] { return kelvin::testing::read_text(output).find("data: two") != std::string::npos; }, 10s));
   EXPECT_EQ(counters().streams_active, 1u);
   stream->close();
   ASSERT_EQ(client.wait(10s), std::optional<int>(0)) << kelvin::testing::read_text(output);

@@ -158,4 +158,145 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
                                                             "release_publish thermo-linux 1.1.0"));
 }
 
+// ---- operators publishing over HTTPS (the dashboard's upload) -----------------------------------
+
+class ReleaseUpload : public ReleaseDownload {
+ protected:
+  void SetUp() override {
+    ReleaseDownload::SetUp();
+    release_cli({"trust", (keys() / "release.pub").string(), "--state-dir", install_.state_dir().string()});
+    admin_.emplace(install_, *port_, install_.root() / "admin.jar");
+    ASSERT_EQ(admin_->sign_in("admin", kelvin::testing::first_admin_password(install_.gateway_log())).status, 200);
+  }
+
+  static constexpr const char* kUploadManifest = "/api/v1/releases/thermo-linux/1.1.0/manifest";
+  static constexpr const char* kUploadImage = "/api/v1/releases/thermo-linux/1.1.0/image";
+
+  kelvin::testing::HttpsAnswer put_manifest(Browser& browser, const fs::path& manifest, bool with_csrf = true) {
+    return browser.request("PUT", kUploadManifest, std::nullopt, with_csrf,
+                           {"-H", "Content-Type: application/json", "--data-binary", "@" + manifest.string()});
+  }
+  kelvin::testing::HttpsAnswer put_image(Browser& browser, const fs::path& image) {
+    return browser.request("PUT", kUploadImage, std::nullopt, true,
+                           {"-H", "Content-Type: application/octet-stream", "--data-binary", "@" + image.string()});
+  }
+  fs::path write_file(const std::string& name, const std::string& content) {
+    const fs::path path = install_.root() / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::vector<std::string> audited(const std::string& action) {
+    auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+    EXPECT_EQ(audit.status, 200) << audit.raw;
+    std::vector<std::string> found;
+    for (const auto& entry : audit.body["entries"]) {
+      if (entry["action"] == action) {
+        found.push_back(entry["actor"].get<std::string>() + " " + entry["result"].get<std::string>());
+      }
+    }
+    return found;
+  }
+  fs::path pending_uploads() const { return install_.state_dir() / "releases" / ".uploads"; }
+
+  std::optional<Browser> admin_;
+};
+
+TEST_F(ReleaseUpload, AnOperatorPublishesTheSignedManifestThenTheImageAndDevicesFetchIt) {
+  // The image before its manifest, and a manifest without the session's CSRF token: refused.
+  auto early = put_image(*admin_, image_file());
+  EXPECT_EQ(early.status, 409) << early.raw;
+  EXPECT_EQ(early.body["error"]["code"], "manifest_missing");
+  EXPECT_EQ(put_manifest(*admin_, manifest_file(), false).status, 403);
+
+  auto manifest = put_manifest(*admin_, manifest_file());
+  ASSERT_EQ(manifest.status, 200) << manifest.raw;
+  EXPECT_EQ(manifest.body["state"], "awaiting_image");
+  EXPECT_EQ(manifest.body["size"], 400'000);
+  auto image = put_image(*admin_, image_file());
+  ASSERT_EQ(image.status, 201) << image.raw;
+  EXPECT_EQ(image.body["state"], "published");
+  EXPECT_FALSE(fs::exists(pending_uploads() / "thermo-linux" / "1.1.0")) << "the pending upload outlived its publish";
+
+  // Served to devices exactly as signed, and listed.
+  const fs::path fetched = install_.root() / "fetched.bin";
+  auto got = fetch(sensor1_, "sensor-01", kImagePath, fetched);
+  ASSERT_THAT(got.out, HasSubstr("HTTP/1.1 200")) << describe(got);
+  EXPECT_EQ(read_text(fetched), image_);
+  auto listed = admin_->request("GET", "/api/v1/releases");
+  ASSERT_EQ(listed.body["releases"].size(), 1u) << listed.raw;
+  EXPECT_EQ(listed.body["releases"][0]["version"], "1.1.0");
+
+  // The same release again: published already, nothing changes.
+  auto again = put_manifest(*admin_, manifest_file());
+  EXPECT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["state"], "published");
+  EXPECT_THAT(audited("release_publish"), ::testing::ElementsAre("admin ok"));
+}
+
+TEST_F(ReleaseUpload, AViewerCannotUploadAndForeignOrAlteredReleasesAreRefusedAndAudited) {
+  auto added = admin_->request("POST", "/api/v1/users", nlohmann::json{{"name", "vera"}, {"role", "viewer"}});
+  ASSERT_EQ(added.status, 201) << added.raw;
+  Browser vera(install_, *port_, install_.root() / "vera.jar");
+  ASSERT_EQ(vera.sign_in("vera", added.body["password"]).status, 200);
+  auto viewer_manifest = put_manifest(vera, manifest_file());
+  EXPECT_EQ(viewer_manifest.status, 403) << viewer_manifest.raw;
+  EXPECT_EQ(viewer_manifest.body["error"]["code"], "forbidden");
+  auto viewer_image = put_image(vera, image_file());
+  EXPECT_EQ(viewer_image.status, 403) << viewer_image.raw;
+
+  // Signed by another key.
+  const fs::path other_keys = install_.root() / "other-keys";
+  release_cli({"keygen", "--dir", other_keys.string()});
+  const fs::path foreign = install_.root() / "foreign.manifest";
+  release_cli({"sign", image_file().string(), "--version", "1.1.0", "--security-version", "1", "--product",
+               "thermo-linux", "--key", (other_keys / "release.key").string(), "--out", foreign.string()});
+  auto by_other_key = put_manifest(*admin_, foreign);
+  EXPECT_EQ(by_other_key.status, 422) << by_other_key.raw;
+  EXPECT_EQ(by_other_key.body["error"]["code"], "bad_signature");
+
+  // The signed bytes changed (a bigger image claimed), and not a manifest at all.
+  std::string altered = read_text(manifest_file());
+  const auto payload = altered.find("\"payload\":\"") + 11;
+  altered[payload + 20] = altered[payload + 20] == 'A' ? 'B' : 'A';
+  auto tampered = put_manifest(*admin_, write_file("altered.manifest", altered));
+  EXPECT_THAT(tampered.status, ::testing::AnyOf(400, 422)) << tampered.raw;
+  auto unsigned_json = put_manifest(*admin_, write_file("plain.json", R"({"product":"thermo-linux"})"));
+  EXPECT_EQ(unsigned_json.status, 400) << unsigned_json.raw;
+  EXPECT_EQ(unsigned_json.body["error"]["code"], "malformed_manifest");
+  // Signed for another release than the path names.
+  auto elsewhere =
+      admin_->request("PUT", "/api/v1/releases/thermo-linux/2.0.0/manifest", std::nullopt, true,
+                      {"-H", "Content-Type: application/json", "--data-binary", "@" + manifest_file().string()});
+  EXPECT_EQ(elsewhere.status, 400) << elsewhere.raw;
+  EXPECT_EQ(elsewhere.body["error"]["code"], "release_name_mismatch");
+
+  // The right manifest, then images that are not its image.
+  ASSERT_EQ(put_manifest(*admin_, manifest_file()).status, 200);
+  auto shorter = put_image(*admin_, write_file("short.bin", image_.substr(0, 1000)));
+  EXPECT_EQ(shorter.status, 400) << shorter.raw;
+  EXPECT_EQ(shorter.body["error"]["code"], "size_mismatch");
+  auto longer = put_image(*admin_, write_file("long.bin", image_ + "x"));
+  EXPECT_EQ(longer.status, 400) << longer.raw;
+  std::string flipped = image_;
+  flipped[123'456] = static_cast<char>(flipped[123'456] ^ 1);
+  auto other_bytes = put_image(*admin_, write_file("flipped.bin", flipped));
+  EXPECT_EQ(other_bytes.status, 422) << other_bytes.raw;
+  EXPECT_EQ(other_bytes.body["error"]["code"], "image_mismatch");
+
+  // Nothing was published, no body file is left, and each refusal of a signed-in operator is audited.
+  auto listed = admin_->request("GET", "/api/v1/releases");
+  EXPECT_TRUE(listed.body["releases"].empty()) << listed.raw;
+  std::size_t leftovers = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(pending_uploads())) {
+    if (entry.path().filename() != "manifest" && entry.is_regular_file()) ++leftovers;
+  }
+  EXPECT_EQ(leftovers, 0u);
+  const auto refusals = audited("release_publish");
+  EXPECT_EQ(std::count(refusals.begin(), refusals.end(), "admin refused"), 4) << ::testing::PrintToString(refusals);
+  EXPECT_THAT(audited("permission_denied"), ::testing::Contains("vera denied"));
+
+  // After all that, the real image still publishes.
+  EXPECT_EQ(put_image(*admin_, image_file()).status, 201);
+}
+
 }  // namespace

@@ -329,6 +329,13 @@ Result<void> Gateway::start_http() {
                                               .run_blocking = post_to(*release_reads_),
                                               .state_dir = settings_.state_dir,
                                           },
+                                      .release_uploads =
+                                          ReleaseUploadSources{
+                                              .run_blocking = post_to(*blocking_work_),
+                                              .state_dir = settings_.state_dir,
+                                              .accounts = *accounts_,
+                                              .max_image_bytes = settings_.http.max_release_image_bytes,
+                                          },
                                       .rollouts =
                                           RolloutSources{
                                               .run_blocking = post_to(*api_reads_),
@@ -341,6 +348,7 @@ Result<void> Gateway::start_http() {
                                       .web_root = settings_.http.web_root,
                                   });
   live_feed_->start();
+  options.admit_body = [this](const http::Request& head) { return api_routes_.admit_body(head); };
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });

@@ -55,6 +55,8 @@ HttpSettings read_http(config::TableReader& table) {
       table.integer("max_connections_per_address", server.max_connections_per_address, 1, 100'000);
   server.io_threads = table.integer("io_threads", server.io_threads, 1, 64);
   settings.live.max_subscribers = table.integer("max_live_streams", settings.live.max_subscribers, 1, 10'000);
+  settings.max_release_image_bytes =
+      table.integer("max_release_image_bytes", settings.max_release_image_bytes, 1024, std::uint64_t{16} << 30);
   // "" serves no dashboard (the API only); a relative path is relative to the config file.
   const std::string web_root = table.string("web_root", settings.web_root.string());
   settings.web_root = web_root.empty() ? std::filesystem::path() : table.resolve(web_root);

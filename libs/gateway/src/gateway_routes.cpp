@@ -18,6 +18,7 @@ void add_gateway_routes(http::Router& router, GatewayRouteServices services) {
   add_device_routes(router, services.guard, std::move(services.device_actions));
   add_events_route(router, services.guard, services.live, services.accounts);
   add_release_routes(router, services.guard, std::move(services.releases));
+  add_release_upload_routes(router, services.guard, std::move(services.release_uploads));
   add_rollout_routes(router, services.guard, std::move(services.rollouts));
   if (!services.web_root.empty()) add_static_routes(router, StaticFilesOptions{.root = services.web_root});
 }

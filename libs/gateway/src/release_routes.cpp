@@ -9,9 +9,9 @@
 #include <variant>
 #include <vector>
 
-#include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/http/file_response.hpp"
 #include "kelvin/release/release_catalog.hpp"
+#include "release_route_parts.hpp"
 #include "route_checks.hpp"
 
 namespace kelvin::gateway {
@@ -22,17 +22,6 @@ using Sources = std::shared_ptr<const ReleaseSources>;
 
 constexpr DeviceRouteWords kDownloadWords{"download a release", "only devices download releases",
                                           "a device downloads under its own id"};
-
-http::Response catalog_error(const Error& error) {
-  spdlog::error("https: reading the releases failed: {}", error.message);
-  return http::error_response(500, "release_catalog_error",
-                              "the gateway could not read its releases; its log says why");
-}
-
-// The catalog with the trusted key; nullopt when no key is trusted yet.
-Result<std::optional<release::ReleaseCatalog>> open_catalog(const ReleaseSources& sources) {
-  return release::ReleaseCatalog::open(releases_path(sources.state_dir), release_public_key_path(sources.state_dir));
-}
 
 json release_json(const proto::ReleaseManifest& m) {
   return {{"product", m.product},
@@ -45,47 +34,30 @@ json release_json(const proto::ReleaseManifest& m) {
 }
 
 http::Response list_answer(const ReleaseSources& sources) {
-  auto catalog = open_catalog(sources);
-  if (!catalog) return catalog_error(catalog.error());
+  auto catalog = open_release_catalog(sources.state_dir);
+  if (!catalog) return release_catalog_error(catalog.error());
   json answer{{"release_key", nullptr}, {"releases", json::array()}};
   if (!*catalog) return http::json_response(200, answer.dump());
   answer["release_key"] = std::string((*catalog)->key().key_id());
   std::vector<std::string> problems;
   auto releases = (*catalog)->list(&problems);
-  if (!releases) return catalog_error(releases.error());
+  if (!releases) return release_catalog_error(releases.error());
   for (const auto& problem : problems) spdlog::warn("https: a release is not served: {}", problem);
   for (const auto& published : *releases) answer["releases"].push_back(release_json(published.manifest));
   return http::json_response(200, answer.dump());
 }
 
-struct ReleaseName {
-  std::string product;
-  proto::FirmwareVersion version;
-};
-
-// The {product} and {version} of the path; a name no release can have is answered like an
-// unknown release.
-std::variant<ReleaseName, http::Response> release_name_of(const http::Request& request) {
-  const std::string product(request.param("product"));
-  auto version = proto::parse_firmware_version(request.param("version"));
-  if (!proto::is_valid_product_name(product) || !version) {
-    return http::error_response(404, "release_not_found", "no release has that product name and version");
-  }
-  return ReleaseName{product, *version};
-}
-
 // The published release, or the answer that says why there is none.
 std::variant<release::PublishedRelease, http::Response> find_release(const ReleaseSources& sources,
                                                                      const ReleaseName& name) {
-  auto catalog = open_catalog(sources);
-  if (!catalog) return catalog_error(catalog.error());
+  auto catalog = open_release_catalog(sources.state_dir);
+  if (!catalog) return release_catalog_error(catalog.error());
   if (!*catalog) {
-    return http::error_response(503, "release_key_missing",
-                                "the gateway trusts no release key yet (kelvinctl release trust)");
+    return release_key_missing();
   }
   auto found = (*catalog)->find(name.product, name.version);
   if (!found) {
-    if (found.error().code != Errc::corrupt) return catalog_error(found.error());
+    if (found.error().code != Errc::corrupt) return release_catalog_error(found.error());
     spdlog::warn("https: a release is not served: {}", found.error().message);
   }
   if (!found || !*found) {

@@ -91,34 +91,44 @@ http::Handler SessionGuard::signed_in(SessionHandler handler) const {
   };
 }
 
+std::variant<Principal, http::Response> SessionGuard::check_user(Role minimum, const http::Request& request) const {
+  auto checked = check_session(request);
+  if (auto* refusal = std::get_if<http::Response>(&checked)) return std::move(*refusal);
+  auto session = std::get<accounts::SessionView>(std::move(checked));
+  if (session.must_enrol_second_factor) {
+    return http::error_response(403, "second_factor_enrolment_required",
+                                "this installation requires a second factor: enrol one first "
+                                "(POST /api/v1/session/totp)");
+  }
+  if (session.role < minimum) {
+    const std::string route = request.method + " " + request.path;
+    if (auto logged = accounts_.audit(
+            {session.user, request.peer_address}, "permission_denied", route, "denied",
+            "role " + std::string(to_string(session.role)) + ", needs " + std::string(to_string(minimum)));
+        !logged) {
+      spdlog::error("https: cannot write the audit log: {}", logged.error().message);
+    }
+    return http::error_response(
+        403, "forbidden",
+        "this needs the " + std::string(to_string(minimum)) + " role; you are " + std::string(to_string(session.role)));
+  }
+  return Principal{session.user, session.role, session.session_id};
+}
+
+std::optional<http::Response> SessionGuard::refusal(Role minimum, const http::Request& head) const {
+  auto checked = check_user(minimum, head);
+  if (auto* refused = std::get_if<http::Response>(&checked)) return std::move(*refused);
+  return std::nullopt;
+}
+
 http::Handler SessionGuard::user(Role minimum, UserHandler handler) const {
   return [this, minimum, handler = std::move(handler)](http::Request request, http::Responder respond) {
-    auto checked = check_session(request);
-    if (auto* refusal = std::get_if<http::Response>(&checked)) {
-      respond(std::move(*refusal));
+    auto checked = check_user(minimum, request);
+    if (auto* refused = std::get_if<http::Response>(&checked)) {
+      respond(std::move(*refused));
       return;
     }
-    auto session = std::get<accounts::SessionView>(std::move(checked));
-    if (session.must_enrol_second_factor) {
-      respond(http::error_response(403, "second_factor_enrolment_required",
-                                   "this installation requires a second factor: enrol one first "
-                                   "(POST /api/v1/session/totp)"));
-      return;
-    }
-    if (session.role < minimum) {
-      const std::string route = request.method + " " + request.path;
-      if (auto logged = accounts_.audit(
-              {session.user, request.peer_address}, "permission_denied", route, "denied",
-              "role " + std::string(to_string(session.role)) + ", needs " + std::string(to_string(minimum)));
-          !logged) {
-        spdlog::error("https: cannot write the audit log: {}", logged.error().message);
-      }
-      respond(http::error_response(403, "forbidden",
-                                   "this needs the " + std::string(to_string(minimum)) + " role; you are " +
-                                       std::string(to_string(session.role))));
-      return;
-    }
-    handler(Principal{session.user, session.role, session.session_id}, std::move(request), std::move(respond));
+    handler(std::get<Principal>(std::move(checked)), std::move(request), std::move(respond));
   };
 }
 

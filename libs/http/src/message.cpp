@@ -6,6 +6,11 @@
 
 namespace kelvin::http {
 
+BodyFile::~BodyFile() {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
 std::optional<std::string_view> Request::header(std::string_view name) const {
   for (const auto& [field, value] : headers) {
     if (field_name_equals(field, name)) return std::string_view(value);

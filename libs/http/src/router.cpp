@@ -14,12 +14,16 @@ bool is_method_token(std::string_view method) {
 }  // namespace
 
 Router& Router::add(std::string method, std::string_view pattern, Handler handler) {
+  return add(std::move(method), pattern, std::move(handler), nullptr);
+}
+
+Router& Router::add(std::string method, std::string_view pattern, Handler handler, AdmitBody admit) {
   const std::string where = method + " " + std::string(pattern);
   if (!is_method_token(method)) throw std::invalid_argument("route " + where + ": the method must be upper-case");
   if (pattern.empty() || pattern.front() != '/')
     throw std::invalid_argument("route " + where + ": must start with '/'");
   if (!handler) throw std::invalid_argument("route " + where + ": no handler");
-  Route route{method, std::string(pattern), {}, std::move(handler)};
+  Route route{method, std::string(pattern), {}, std::move(handler), std::move(admit)};
   std::string_view rest = pattern.substr(1);
   while (!rest.empty()) {
     const std::size_t slash = rest.find('/');
@@ -64,20 +68,35 @@ bool Router::matches(const Route& route, const std::vector<std::string>& segment
   return true;
 }
 
-void Router::handle(Request request, Responder responder) const {
-  std::vector<std::string> allowed;
+const Router::Route* Router::find(const std::string& method, Request& request) const {
   for (const Route& route : routes_) {
-    if (!matches(route, request.segments)) continue;
-    if (route.method != request.method) {
-      if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) allowed.push_back(route.method);
-      continue;
-    }
+    if (route.method != method || !matches(route, request.segments)) continue;
     request.path_params.clear();
     for (std::size_t i = 0; i < route.segments.size(); ++i) {
       if (route.segments[i].parameter) request.path_params[route.segments[i].text] = request.segments[i];
     }
-    route.handler(std::move(request), std::move(responder));
+    return &route;
+  }
+  return nullptr;
+}
+
+BodyAdmission Router::admit_body(const Request& head) const {
+  Request with_params = head;
+  const Route* route = find(head.method, with_params);
+  if (!route || !route->admit) return BodyInMemory{};
+  return route->admit(with_params);
+}
+
+void Router::handle(Request request, Responder responder) const {
+  if (const Route* route = find(request.method, request)) {
+    route->handler(std::move(request), std::move(responder));
     return;
+  }
+  std::vector<std::string> allowed;
+  for (const Route& route : routes_) {
+    if (matches(route, request.segments) && std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
+      allowed.push_back(route.method);
+    }
   }
   if (allowed.empty() && get_fallback_ && request.method == "GET") {
     request.path_params.clear();

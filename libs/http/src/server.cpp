@@ -7,6 +7,7 @@
 #include "kelvin/http/server.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,12 +26,13 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "kelvin/crypto/tls_server.hpp"
 #include "file_slice_body.hpp"
+#include "kelvin/crypto/tls_server.hpp"
 #include "kelvin/http/response_headers.hpp"
 #include "kelvin/http/target.hpp"
 
@@ -95,6 +97,16 @@ void close_on_exec(int fd) {
   if (fd < 0) return;
   const int flags = ::fcntl(fd, F_GETFD);
   if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+// 64 random bits in hex: names a body's file (BodyToFile) so that no two requests share one.
+std::string random_file_tag() {
+  std::random_device random;
+  const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string tag(16, '0');
+  for (int i = 0; i < 16; ++i) tag[static_cast<std::size_t>(i)] = kHex[(value >> (60 - 4 * i)) & 0xf];
+  return tag;
 }
 
 bool is_http_parse_error(const error_code& ec) {
@@ -175,9 +187,9 @@ class Server::Impl {
     }
   }
 
-  std::atomic<std::uint64_t> accepted{0}, refused{0}, refused_per_address{0}, handshake_failures{0}, timeouts{0}, requests{0}, responses_2xx{0},
-      responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0}, streams_opened{0},
-      streams_active{0}, streams_overflowed{0};
+  std::atomic<std::uint64_t> accepted{0}, refused{0}, refused_per_address{0}, handshake_failures{0}, timeouts{0},
+      requests{0}, responses_2xx{0}, responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, handler_exceptions{0},
+      streams_opened{0}, streams_active{0}, streams_overflowed{0};
 
  private:
   void accept();
@@ -250,8 +262,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // From any thread: the Responder's delivery.
   static Responder::Deliver deliver_to(const std::shared_ptr<Session>& session) {
     return [weak = std::weak_ptr<Session>(session), gate = session->server_.gate()](Response response) {
-      post_to_session(gate, weak,
-                      [response = std::move(response)](Session& target) mutable { target.on_response(std::move(response)); });
+      post_to_session(gate, weak, [response = std::move(response)](Session& target) mutable {
+        target.on_response(std::move(response));
+      });
     };
   }
 
@@ -331,10 +344,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_request() {
     state_ = State::reading;
     parser_.emplace();
-    head_only_ = false;  // refusals before dispatch_request send their body (and close)
+    file_parser_.reset();
+    body_file_.reset();
+    head_ = {};
+    head_only_ = false;  // refusals before the head is read send their body (and close)
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser_->body_limit(options().max_body_bytes);
+    // The body's limit depends on the route (admit_body), known only once the head is read. Beast
+    // 1.74 treats "no limit" as a limit of zero, hence the largest number instead.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     tcp().expires_after(options().request_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
@@ -343,14 +361,52 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(const error_code& ec) {
     if (state_ == State::closed) return;
     if (ec) return on_read_error(ec);
-    // Beast refuses a Content-Length over body_limit already; this keeps the promise explicit.
-    if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
-      return on_read_error(bhttp::error::body_limit);
+    const auto& header = parser_->get();
+    keep_alive_ = header.keep_alive();
+    // HEAD is GET without the body (RFC 9110, 9.3.2): routed and answered as GET, and only the head
+    // of the answer is sent (write_response, on_stream_start). Handlers never see HEAD.
+    head_only_ = header.method() == bhttp::verb::head;
+    auto target = parse_target(header.target());
+    if (!target) {
+      ++server_.requests;
+      return refuse(400, "bad_request", target.error().message);
+    }
+    head_.method = head_only_ ? "GET" : std::string(header.method_string());
+    head_.target = std::string(header.target());
+    head_.path = std::move(target->path);
+    head_.segments = std::move(target->segments);
+    head_.query = std::move(target->query);
+    for (const auto& field : header) head_.headers.emplace_back(field.name_string(), field.value());
+    head_.peer_address = peer_address_;
+    head_.client_common_name = client_common_name_;
+
+    BodyAdmission admission = BodyInMemory{};
+    if (options().admit_body) {
+      try {
+        admission = options().admit_body(head_);
+      } catch (const std::exception& e) {
+        server_.log(LogLevel::error, "https: deciding where the body of " + head_.method + " " + head_.target +
+                                         " goes threw: " + e.what());
+        admission = error_response(500, "internal", "the server could not answer this request");
+      }
+    }
+    if (auto* refusal = std::get_if<Response>(&admission)) {
+      ++server_.requests;
+      return write_response(std::move(*refusal), true);
+    }
+    if (auto* to_file = std::get_if<BodyToFile>(&admission)) {
+      if (!begin_file_body(*to_file)) return;
+    } else {
+      body_limit_ = options().max_body_bytes;
+      // Beast would refuse a larger Content-Length only as the body arrives: refused here, unread.
+      if (auto length = parser_->content_length(); length && *length > body_limit_) {
+        return on_read_error(bhttp::error::body_limit);
+      }
+      parser_->body_limit(body_limit_);
     }
     // A client that asked to hear first (Expect: 100-continue) is told to send its body, which
-    // passed the size check; otherwise it would wait a second or so before sending it anyway.
-    const auto& header = parser_->get();
-    if (!parser_->is_done() && field_name_equals(header[bhttp::field::expect], "100-continue")) {
+    // passed the checks above; otherwise it would wait a second or so before sending it anyway.
+    if (!parser_done() && field_name_equals(header[bhttp::field::expect], "100-continue")) {
       interim_ = {bhttp::status::continue_, header.version()};
       bhttp::async_write(stream_, interim_, [self = shared_from_this()](const error_code& write_ec, std::size_t) {
         if (self->state_ == State::closed) return;
@@ -362,9 +418,38 @@ class Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
+  // The body is to go into a new file (admit_body): makes it, under a name no one else uses, and
+  // moves the parsing over to a parser that writes there. False when the request was refused.
+  bool begin_file_body(const BodyToFile& to_file) {
+    body_limit_ = to_file.max_bytes;
+    if (auto length = parser_->content_length(); length && *length > body_limit_) {
+      on_read_error(bhttp::error::body_limit);
+      return false;
+    }
+    const auto path = to_file.directory / ("upload-" + random_file_tag() + ".partial");
+    file_parser_.emplace(std::move(*parser_));
+    file_parser_->body_limit(body_limit_);
+    error_code ec;
+    file_parser_->get().body().open(path.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      server_.log(LogLevel::error, "https: cannot make the file for the body of " + head_.method + " " + head_.target +
+                                       " (" + path.string() + "): " + ec.message());
+      ++server_.requests;
+      refuse(500, "internal", "the server could not take this request's body");
+      return false;
+    }
+    ::fchmod(file_parser_->get().body().file().native_handle(), 0600);
+    body_file_ = std::make_shared<BodyFile>(path);
+    tcp().expires_after(to_file.timeout);
+    return true;
+  }
+
+  bool parser_done() const { return file_parser_ ? file_parser_->is_done() : parser_->is_done(); }
+
   void read_body() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](const error_code& read_ec, std::size_t) { self->on_body(read_ec); });
+    auto done = [self = shared_from_this()](const error_code& read_ec, std::size_t) { self->on_body(read_ec); };
+    if (file_parser_) return bhttp::async_read(stream_, buffer_, *file_parser_, std::move(done));
+    bhttp::async_read(stream_, buffer_, *parser_, std::move(done));
   }
 
   void on_read_error(const error_code& ec) {
@@ -380,7 +465,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) {
       ++server_.requests;
       return refuse(413, "body_too_large",
-                    "the request's body is larger than " + std::to_string(options().max_body_bytes) + " bytes");
+                    "the request's body is larger than " + std::to_string(body_limit_) + " bytes");
     }
     if (is_http_parse_error(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       ++server_.requests;
@@ -393,47 +478,31 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::closed) return;
     if (ec) return on_read_error(ec);
     ++server_.requests;
-    try {
-      dispatch_request(parser_->release());
-    } catch (const std::exception& e) {
-      server_.log(LogLevel::error, std::string("https: cannot handle a request: ") + e.what());
-      close_now();
+    Request request = std::move(head_);
+    if (file_parser_) {
+      file_parser_->get().body().close();
+      request.body_file = std::move(body_file_);
+    } else {
+      request.body = std::move(parser_->get().body());
     }
+    dispatch_request(std::move(request));
   }
 
-  void dispatch_request(bhttp::request<bhttp::string_body> message) {
-    keep_alive_ = message.keep_alive();
-    // HEAD is GET without the body (RFC 9110, 9.3.2): routed and answered as GET, and only the head
-    // of the answer is sent (write_response, on_stream_start). Handlers never see HEAD.
-    head_only_ = message.method() == bhttp::verb::head;
-    auto target = parse_target(message.target());
-    if (!target) return refuse(400, "bad_request", target.error().message);
-    Request request;
-    request.method = head_only_ ? "GET" : std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.path = std::move(target->path);
-    request.segments = std::move(target->segments);
-    request.query = std::move(target->query);
-    for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
-    request.body = std::move(message.body());
-    request.peer_address = peer_address_;
-    request.client_common_name = client_common_name_;
-
+  void dispatch_request(Request request) {
     state_ = State::handling;
     tcp().expires_never();  // the handler's time is its own; stop() bounds it
     auto self = shared_from_this();
     self_while_handling_ = self;
     Responder responder(deliver_to(self), open_stream_to(self));
+    const std::string what = request.method + " " + request.target;
     try {
       server_.handler()(std::move(request), std::move(responder));
     } catch (const std::exception& e) {
       ++server_.handler_exceptions;
-      server_.log(LogLevel::error, "https: the handler of " + std::string(message.method_string()) + " " +
-                                       std::string(message.target()) + " threw: " + e.what());
+      server_.log(LogLevel::error, "https: the handler of " + what + " threw: " + e.what());
     } catch (...) {
       ++server_.handler_exceptions;
-      server_.log(LogLevel::error, "https: the handler of " + std::string(message.method_string()) + " " +
-                                       std::string(message.target()) + " threw a non-standard exception");
+      server_.log(LogLevel::error, "https: the handler of " + what + " threw a non-standard exception");
     }
   }
 
@@ -554,14 +623,16 @@ class Session : public std::enable_shared_from_this<Session> {
     // The read first and without a deadline: tcp_stream's expires_after() applies only to the
     // side (read or write) that has no operation pending, so the writes below get theirs alone.
     tcp().expires_never();
-    stream_.async_read_some(buffer_.prepare(kIdleReadBytes), [self = shared_from_this()](const error_code&, std::size_t) {
-      self->close_now();  // the client closed, sent something, or the stream was closed: done
-    });
+    stream_.async_read_some(buffer_.prepare(kIdleReadBytes),
+                            [self = shared_from_this()](const error_code&, std::size_t) {
+                              self->close_now();  // the client closed, sent something, or the stream was closed: done
+                            });
     writing_stream_ = true;
     tcp().expires_after(options().request_timeout);
     head_serializer_.emplace(stream_head_);
-    bhttp::async_write_header(stream_, *head_serializer_,
-                              [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_stream_written(ec); });
+    bhttp::async_write_header(
+        stream_, *head_serializer_,
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_stream_written(ec); });
   }
 
   void on_stream_written(const error_code& ec) {
@@ -642,9 +713,15 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<std::string> client_common_name_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // The request being read: its head (from on_header) and, for a body admitted to a file, the
+  // parser that writes it there and the file, removed unless a handler gets it.
+  Request head_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  std::shared_ptr<BodyFile> body_file_;
+  std::uint64_t body_limit_ = 0;  // the body's limit for the request being read
   bhttp::response<bhttp::string_body> response_;
   bhttp::response<FileSliceBody> file_response_;  // an answer from a file (Response::file)
-  bhttp::response<bhttp::empty_body> interim_;  // 100 Continue
+  bhttp::response<bhttp::empty_body> interim_;    // 100 Continue
   // A streamed response (State::streaming): its head, the chunk being written, its channel.
   bhttp::response<bhttp::empty_body> stream_head_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;

@@ -74,33 +74,39 @@ Result<PublishedRelease> ReleaseCatalog::load(const fs::path& release_dir) const
   return PublishedRelease{std::move(*manifest), std::move(*envelope), release_dir};
 }
 
+Result<ManifestCheck> ReleaseCatalog::check_manifest(std::string_view envelope_text) const {
+  auto manifest = proto::open_release_envelope(envelope_text, key_);
+  if (!manifest) return std::move(manifest).error();
+  auto existing = find(manifest->product, manifest->version);
+  if (!existing) return std::move(existing).error();
+  if (*existing && (*existing)->manifest.sha256 != manifest->sha256) {
+    return make_error(Errc::conflict, manifest->product + " " + manifest->version.to_string() +
+                                          " is published already with another image (sha256 " +
+                                          (*existing)->manifest.sha256 +
+                                          "); a release is never replaced: "
+                                          "sign the new image as a new version");
+  }
+  return ManifestCheck{std::move(*manifest), std::move(*existing)};
+}
+
 Result<PublishOutcome> ReleaseCatalog::publish(
     const fs::path& image, std::string_view envelope_text,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) const {
-  auto manifest = proto::open_release_envelope(envelope_text, key_);
-  if (!manifest) return std::move(manifest).error();
-  if (auto regular = require_regular_file(image); !regular) return std::move(regular).error();
-  const fs::path product_dir = dir_ / manifest->product;
-  const fs::path destination = product_dir / manifest->version.to_string();
-
   // What is there already decides before anything is copied.
-  auto existing = find(manifest->product, manifest->version);
-  if (!existing) return std::move(existing).error();
-  if (*existing) {
-    if ((*existing)->manifest.sha256 != manifest->sha256) {
-      return make_error(Errc::conflict, manifest->product + " " + manifest->version.to_string() +
-                                            " is published already with another image (sha256 " +
-                                            (*existing)->manifest.sha256 +
-                                            "); a release is never replaced: "
-                                            "sign the new image as a new version");
-    }
+  auto checked = check_manifest(envelope_text);
+  if (!checked) return std::move(checked).error();
+  if (auto regular = require_regular_file(image); !regular) return std::move(regular).error();
+  proto::ReleaseManifest& manifest = checked->manifest;
+  const fs::path product_dir = dir_ / manifest.product;
+  const fs::path destination = product_dir / manifest.version.to_string();
+  if (checked->published) {
     // The same manifest: "already published" only if this is also the same image.
-    if (auto matches = check_image(image, *manifest); !matches) {
+    if (auto matches = check_image(image, manifest); !matches) {
       auto error = std::move(matches).error();
       error.message = "refused: " + error.message;
       return error;
     }
-    return PublishOutcome{std::move(**existing), true};
+    return PublishOutcome{std::move(*checked->published), true};
   }
 
   if (auto made = files::ensure_private_dir(dir_); !made) return std::move(made).error();
@@ -116,18 +122,18 @@ Result<PublishOutcome> ReleaseCatalog::publish(
   };
   // At most one byte past the signed size is copied: enough to tell the image is longer.
   auto copy_progress = [&](std::uint64_t copied) {
-    if (progress) progress(std::min(copied, manifest->size), manifest->size);
+    if (progress) progress(std::min(copied, manifest.size), manifest.size);
   };
   if (auto copied =
-          files::copy_file_durably(image, incoming / "image", files::kPublicFileMode, manifest->size + 1, copy_progress);
+          files::copy_file_durably(image, incoming / "image", files::kPublicFileMode, manifest.size + 1, copy_progress);
       !copied) {
     if (copied.error().code == Errc::invalid_argument) {
       return fail(make_error(Errc::corrupt, "refused: the image " + image.string() + " is longer than the manifest's " +
-                                                std::to_string(manifest->size) + " bytes"));
+                                                std::to_string(manifest.size) + " bytes"));
     }
     return fail(std::move(copied).error());
   }
-  if (auto matches = check_image(incoming / "image", *manifest); !matches) {
+  if (auto matches = check_image(incoming / "image", manifest); !matches) {
     auto error = std::move(matches).error();
     error.message = "refused: " + error.message;
     return fail(std::move(error));
@@ -147,7 +153,7 @@ Result<PublishOutcome> ReleaseCatalog::publish(
   }
   if (auto synced = files::sync_directory(product_dir); !synced) return std::move(synced).error();
   if (auto synced = files::sync_directory(dir_); !synced) return std::move(synced).error();
-  return PublishOutcome{PublishedRelease{std::move(*manifest), std::string(envelope_text), destination}, false};
+  return PublishOutcome{PublishedRelease{std::move(manifest), std::string(envelope_text), destination}, false};
 }
 
 Result<std::vector<PublishedRelease>> ReleaseCatalog::list(std::vector<std::string>* problems) const {

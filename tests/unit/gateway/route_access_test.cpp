@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <map>
 #include <optional>
@@ -64,6 +65,8 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
       {"GET /api/v1/events", {K::role, Role::viewer}},
       {"GET /api/v1/releases", {K::role, Role::viewer}},
+      {"PUT /api/v1/releases/{product}/{version}/manifest", {K::role, Role::operator_}},
+      {"PUT /api/v1/releases/{product}/{version}/image", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/manifest", {K::device}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/image", {K::device}},
       {"GET /api/v1/rollouts", {K::role, Role::viewer}},
@@ -133,6 +136,8 @@ class RouteAccess : public ::testing::Test {
                                              .now_ms = system_now_ms},
                      .live = live_,
                      .releases = ReleaseSources{.run_blocking = post, .state_dir = dir_.path()},
+                     .release_uploads =
+                         ReleaseUploadSources{.run_blocking = post, .state_dir = dir_.path(), .accounts = *accounts_},
                      .rollouts = RolloutSources{.run_blocking = post,
                                                 .state_dir = dir_.path(),
                                                 .store = *shared_,
@@ -177,6 +182,15 @@ class RouteAccess : public ::testing::Test {
       const Session& session = sessions_[*caller.role];
       request.headers.emplace_back("Cookie", "theme=dark; " + std::string(kSessionCookie) + "=" + session.token);
       if (caller.with_csrf) request.headers.emplace_back(std::string(kCsrfHeader), session.csrf);
+    }
+    // As the server does: the route's admission sees the head first, and may refuse it unread.
+    auto admission = router_.admit_body(request);
+    if (auto* refusal = std::get_if<http::Response>(&admission)) return std::move(*refusal);
+    if (auto* to_file = std::get_if<http::BodyToFile>(&admission)) {
+      const auto file = to_file->directory / "body";
+      std::ofstream(file) << request.body;
+      request.body.clear();
+      request.body_file = std::make_shared<http::BodyFile>(file);
     }
     std::promise<http::Response> answered;
     auto answer = answered.get_future();

@@ -31,6 +31,7 @@ class AdmittingGuard final : public RouteGuard {
       handler(principal, std::move(request), std::move(respond));
     };
   }
+  std::optional<http::Response> refusal(Role, const http::Request&) const override { return std::nullopt; }
   mutable std::vector<Role> minimums;
 
  private:
@@ -46,6 +47,9 @@ class RefusingGuard final : public RouteGuard {
     return [](http::Request, http::Responder respond) {
       respond(http::error_response(401, "not_signed_in", "the fake guard refuses"));
     };
+  }
+  std::optional<http::Response> refusal(Role, const http::Request&) const override {
+    return http::error_response(401, "not_signed_in", "the fake guard refuses");
   }
   mutable std::vector<UserHandler> handlers;
 };

@@ -78,6 +78,27 @@ TEST_F(RouterTest, ParametersAreFilledWithDecodedSegments) {
   EXPECT_EQ(route(router_, request("DELETE", "/api/v1/devices/x")).body, "\"delete id=x\"");
 }
 
+TEST_F(RouterTest, ABodyGoesWhereItsRoutesAdmissionSaysWithTheRoutesParameters) {
+  router_.add("PUT", "/api/v1/devices/{id}/upload", answer_with("upload"), [](const Request& head) -> BodyAdmission {
+    if (head.param("id") == "refused") return error_response(403, "refused", "not this one");
+    return BodyToFile{"/uploads/" + std::string(head.param("id")), 42, std::chrono::milliseconds(7)};
+  });
+  const BodyAdmission upload = router_.admit_body(request("PUT", "/api/v1/devices/d%2D1/upload"));
+  ASSERT_TRUE(std::holds_alternative<BodyToFile>(upload));
+  EXPECT_EQ(std::get<BodyToFile>(upload).directory, "/uploads/d-1");
+  EXPECT_EQ(std::get<BodyToFile>(upload).max_bytes, 42u);
+  const BodyAdmission refused = router_.admit_body(request("PUT", "/api/v1/devices/refused/upload"));
+  ASSERT_TRUE(std::holds_alternative<Response>(refused));
+  EXPECT_EQ(std::get<Response>(refused).status, 403);
+  // Routes without an admission, other methods on the path and unknown paths: in memory, and
+  // the handler (or the 404/405) answers as before.
+  EXPECT_TRUE(std::holds_alternative<BodyInMemory>(router_.admit_body(request("DELETE", "/api/v1/devices/x"))));
+  EXPECT_TRUE(std::holds_alternative<BodyInMemory>(router_.admit_body(request("POST", "/api/v1/devices/x/upload"))));
+  EXPECT_TRUE(std::holds_alternative<BodyInMemory>(router_.admit_body(request("PUT", "/nowhere"))));
+  EXPECT_EQ(route(router_, request("PUT", "/api/v1/devices/x/upload")).body, "\"upload id=x\"");
+  EXPECT_EQ(route(router_, request("POST", "/api/v1/devices/x/upload")).status, 405);
+}
+
 TEST_F(RouterTest, UnknownPathIs404NotFound) {
   for (const char* target : {"/", "/api", "/api/v1", "/api/v1/health/", "/api/v1/healthz", "/API/v1/health",
                              "/api/v1/devices", "/api/v1/devices/", "/api/v1/devices/x/series"}) {

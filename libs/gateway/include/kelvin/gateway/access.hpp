@@ -38,6 +38,10 @@ class RouteGuard {
   // certificate, or a state-changing request without the session's CSRF token) and otherwise
   // calls `handler` with the session's principal.
   virtual http::Handler user(Role minimum, UserHandler handler) const = 0;
+  // The answer user(minimum, …) would refuse a request with this head with, or nullopt when it
+  // would let it through: for refusing an upload before its body is read (http::AdmitBody). The
+  // handler's own check still runs once the body is in.
+  virtual std::optional<http::Response> refusal(Role minimum, const http::Request& head) const = 0;
 };
 
 }  // namespace kelvin::gateway

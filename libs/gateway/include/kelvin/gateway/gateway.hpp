@@ -49,6 +49,7 @@ struct HttpSettings {
   http::ServerOptions server;          // bind 0.0.0.0, port 8443, the limits and timeouts
   accounts::AccountsOptions accounts;  // session timeouts (accounts.db is in the state dir)
   LiveFeedOptions live;                // GET /api/v1/events: streams, their bounds
+  std::uint64_t max_release_image_bytes = 256ull << 20;  // the largest image operators may upload
   // The web dashboard's files (web/dist), served at "/" (static_files.hpp); empty: none.
   std::filesystem::path web_root = "/usr/share/kelvin/web";
 };

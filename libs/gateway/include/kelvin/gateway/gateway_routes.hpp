@@ -11,6 +11,7 @@
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/release_routes.hpp"
+#include "kelvin/gateway/release_upload_routes.hpp"
 #include "kelvin/gateway/rollout_routes.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/http/router.hpp"
@@ -27,6 +28,7 @@ struct GatewayRouteServices {
   DeviceActionSources device_actions;  // operators revoking and removing devices
   LiveFeed& live;                      // GET /api/v1/events
   ReleaseSources releases;             // firmware releases: the list, devices' downloads
+  ReleaseUploadSources release_uploads;  // operators publishing releases over HTTPS
   RolloutSources rollouts;             // firmware rollouts: operators' and devices' routes
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.

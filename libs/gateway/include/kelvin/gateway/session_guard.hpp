@@ -43,6 +43,7 @@ class SessionGuard final : public RouteGuard {
   explicit SessionGuard(accounts::Accounts& accounts) : accounts_(accounts) {}
 
   http::Handler user(Role minimum, UserHandler handler) const override;
+  std::optional<http::Response> refusal(Role minimum, const http::Request& head) const override;
   // Checks 1–4 only, and hands over the whole session: for the routes about one's own session and
   // account (who am I, sign out, change password, enrol a second factor), which a session that
   // still has to enrol a second factor may use.
@@ -51,6 +52,8 @@ class SessionGuard final : public RouteGuard {
  private:
   // The session, or the answer that refuses the request (checks 1–4).
   std::variant<accounts::SessionView, http::Response> check_session(const http::Request& request) const;
+  // The principal, or the answer that refuses the request (checks 1–6; a role too low is audited).
+  std::variant<Principal, http::Response> check_user(Role minimum, const http::Request& request) const;
 
   accounts::Accounts& accounts_;
 };

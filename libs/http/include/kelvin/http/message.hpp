@@ -2,6 +2,7 @@
 // What a request handler sees and answers, free of Boost types: the server (server.hpp) turns
 // Beast's messages into these and back, so handlers and the router can be tested without a socket.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -12,23 +13,41 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace kelvin::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A request's body that the server wrote to a file as it arrived instead of holding it in memory
+// (an upload: BodyToFile). The server made the file, 0600 under a name of its own, and removes it
+// when the last handle to it goes: a handler that keeps the bytes copies them elsewhere first.
+class BodyFile {
+ public:
+  explicit BodyFile(std::filesystem::path path) : path_(std::move(path)) {}
+  ~BodyFile();  // removes the file; a failure is ignored (nothing can be done about it here)
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // One request, read completely (headers and body) and with a target that passed parse_target
 // (target.hpp). Owns all its data, so a handler may move it to another thread.
 struct Request {
-  std::string method;                 // as sent, e.g. "GET" (methods are case-sensitive)
-  std::string target;                 // as sent: path and query, still percent-encoded
-  std::string path;                   // the target's path, still percent-encoded
-  std::vector<std::string> segments;  // the path's segments, percent-decoded ("/a/b%20c" → a, "b c")
-  std::string query;                  // after '?', still percent-encoded; "" when none
-  Headers headers;                    // in arrival order, names as sent
-  std::string body;
-  std::string peer_address;  // the client's IP address
+  std::string method;                         // as sent, e.g. "GET" (methods are case-sensitive)
+  std::string target;                         // as sent: path and query, still percent-encoded
+  std::string path;                           // the target's path, still percent-encoded
+  std::vector<std::string> segments;          // the path's segments, percent-decoded ("/a/b%20c" → a, "b c")
+  std::string query;                          // after '?', still percent-encoded; "" when none
+  Headers headers;                            // in arrival order, names as sent
+  std::string body;                           // empty when the body went to body_file
+  std::shared_ptr<const BodyFile> body_file;  // the body, for a request admitted with BodyToFile
+  std::string peer_address;                   // the client's IP address
   // The CN of the client certificate, when one was presented and verified (against the CA and its
   // CRL) during the handshake; nullopt for a connection without one.
   std::optional<std::string> client_common_name;
@@ -57,6 +76,23 @@ struct Response {
   std::string body;
   std::optional<FileSlice> file;  // when set, the body (and `body` is ignored)
 };
+
+// Where a request's body goes, decided from its head before any of the body is read
+// (ServerOptions::admit_body, Router::admit_body): so a large upload is written to disk as it
+// arrives instead of held in memory, and a request that would be refused anyway (no session, a
+// wrong size) is refused before its body is taken in.
+struct BodyInMemory {};  // into Request::body, under the server's max_body_bytes: every request's default
+struct BodyToFile {
+  std::filesystem::path directory;  // the file is made here (the directory must exist)
+  std::uint64_t max_bytes = 0;      // a larger Content-Length is answered 413 unread
+  // For the whole body, in place of the server's request_timeout: a large upload takes longer.
+  std::chrono::milliseconds timeout{0};
+};
+// A Response refuses the request with that answer, unread; the connection is closed after it.
+using BodyAdmission = std::variant<BodyInMemory, BodyToFile, Response>;
+// Called with the request as the handler will see it, but for its body (empty). Must not block
+// for long: it runs on an I/O thread.
+using AdmitBody = std::function<BodyAdmission(const Request& head)>;
 
 // A JSON response (the body must already be JSON).
 Response json_response(int status, std::string json_body);

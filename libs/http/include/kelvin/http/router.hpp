@@ -19,6 +19,13 @@ class Router {
   // pattern added twice: mistakes in the program, found when it starts.
   Router& add(std::string method, std::string_view pattern, Handler handler);
   Router& get(std::string_view pattern, Handler handler) { return add("GET", pattern, std::move(handler)); }
+  // A route whose requests' bodies `admit` places (message.hpp, BodyAdmission): an upload.
+  Router& add(std::string method, std::string_view pattern, Handler handler, AdmitBody admit);
+
+  // Where the body of a request with this head goes (for ServerOptions::admit_body): the
+  // matching route's AdmitBody, called with path_params filled in; BodyInMemory for a route
+  // without one and for a request no route takes (the handler answers those as usual).
+  BodyAdmission admit_body(const Request& head) const;
 
   // The handler for a GET whose path no route's pattern matches, in place of the 404: how the
   // gateway serves the dashboard's files (kelvin/gateway/static_files.hpp) beside the API without
@@ -53,7 +60,10 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
+    AdmitBody admit;  // empty: bodies in memory
   };
+  // The route for this method and these segments, with `request`'s path_params filled in.
+  const Route* find(const std::string& method, Request& request) const;
   static bool matches(const Route& route, const std::vector<std::string>& segments);
 
   std::vector<Route> routes_;

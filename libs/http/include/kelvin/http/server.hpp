@@ -11,11 +11,14 @@
 //   handshake     handshake_timeout; a failure or timeout closes it (handshake_failures, timeouts)
 //   request       request_timeout for the header and body together, from the first byte (from
 //                 the handshake for the first request), so a client that trickles bytes is
-//                 dropped (timeouts). Header over max_header_bytes → 431, a body over
-//                 max_body_bytes (Content-Length checked before the body is read) → 413,
-//                 malformed HTTP → 400, a target parse_target refuses → 400; each closes the
-//                 connection after answering. "Expect: 100-continue" is answered 100 before the
-//                 body is read.
+//                 dropped (timeouts). Header over max_header_bytes → 431, malformed HTTP → 400,
+//                 a target parse_target refuses → 400. Then admit_body, when set, decides from
+//                 the head where the body goes (message.hpp, BodyAdmission): into memory under
+//                 max_body_bytes, into a new file under the BodyToFile's size and time limits
+//                 (in place of request_timeout), or nowhere: the request is refused unread with
+//                 the Response it gave. A body over its limit → 413 (a Content-Length over it
+//                 before the body is read). Each refusal closes the connection after answering.
+//                 "Expect: 100-continue" is answered 100 once the head passed these checks.
 //   handler       called on an I/O thread with the Request and a Responder; no timeout while the
 //                 handler works (its own job), nothing else is read meanwhile.
 //   response      written within request_timeout; then the next request, or close.
@@ -64,6 +67,9 @@ struct ServerOptions {
   // stop(): how long requests in flight may take to be answered before connections are cut.
   std::chrono::milliseconds stop_grace{5'000};
   LogFunction log;  // unset: nothing is logged
+  // Where each request's body goes, from its head (see above); unset: every body into memory.
+  // Router::admit_body is meant for it.
+  AdmitBody admit_body;
 };
 
 // A consistent-enough snapshot (each field read atomically on its own).

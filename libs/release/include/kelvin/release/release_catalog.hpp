@@ -35,6 +35,12 @@ struct PublishOutcome {
   bool already_published = false;  // the same release (same image) was there: nothing changed
 };
 
+// What publishing a signed manifest would meet, known before any image is read.
+struct ManifestCheck {
+  proto::ReleaseManifest manifest;              // what the envelope signs
+  std::optional<PublishedRelease> published{};  // the same release, published already
+};
+
 class ReleaseCatalog {
  public:
   // `dir` need not exist until the first publish, which creates it 0700.
@@ -50,8 +56,15 @@ class ReleaseCatalog {
   // manifest describes, Errc::conflict when another image was published as the same product and
   // version. Publishing the same release again succeeds with already_published. `progress`
   // (optional) hears how many of the image's bytes were copied, of how many, as the copy goes.
-  Result<PublishOutcome> publish(const std::filesystem::path& image, std::string_view envelope_text,
-                                 const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {}) const;
+  Result<PublishOutcome> publish(
+      const std::filesystem::path& image, std::string_view envelope_text,
+      const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {}) const;
+
+  // The manifest `envelope_text` signs, and the release published already under its product and
+  // version if that is this one. Refused as publish() refuses: Errc::bad_credentials (not signed
+  // by the catalog's key), Errc::invalid_argument (malformed), Errc::conflict (another image was
+  // published as that product and version).
+  Result<ManifestCheck> check_manifest(std::string_view envelope_text) const;
 
   // Every release whose manifest opens with the key and whose image has the manifest's size,
   // sorted by product, then version (newest last). What does not qualify is skipped and described
