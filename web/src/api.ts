@@ -58,9 +58,18 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 export interface RequestOptions {
-  body?: unknown;
+  body?: unknown; // sent as JSON
+  raw?: { contentType: string; data: string }; // sent as it is (a signed manifest keeps its bytes)
   // Do not report 401/403 session problems to the listener (the session routes handle their own).
   quiet?: boolean;
+}
+
+// Tells the session listener about a refusal that means the session is gone, unless `quiet`.
+function reported(error: ApiError, options: RequestOptions): ApiError {
+  const sessionGone = error.status === 401 && (error.code === 'not_signed_in' || error.code === 'session_expired');
+  const mustEnrol = error.status === 403 && error.code === 'second_factor_enrolment_required';
+  if (!options.quiet && (sessionGone || mustEnrol) && sessionListener) sessionListener(error);
+  return error;
 }
 
 // Sends `method path` and returns the parsed JSON answer (undefined for 204). Throws ApiError.
@@ -70,6 +79,9 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
+  } else if (options.raw !== undefined) {
+    headers['Content-Type'] = options.raw.contentType;
+    body = options.raw.data;
   }
   if (!SAFE_METHODS.has(method) && csrfToken !== null) headers['X-CSRF-Token'] = csrfToken;
   let response: Response;
@@ -78,17 +90,50 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   } catch {
     throw new ApiError(0, 'network', 'the gateway cannot be reached');
   }
-  if (!response.ok) {
-    const error = await errorOf(response);
-    const sessionGone = error.status === 401 && (error.code === 'not_signed_in' || error.code === 'session_expired');
-    const mustEnrol = error.status === 403 && error.code === 'second_factor_enrolment_required';
-    if (!options.quiet && (sessionGone || mustEnrol) && sessionListener) sessionListener(error);
-    throw error;
-  }
+  if (!response.ok) throw reported(await errorOf(response), options);
   if (response.status === 204) return undefined as T;
   try {
     return (await response.json()) as T;
   } catch {
     throw new ApiError(response.status, 'malformed_answer', 'the gateway sent an answer that is not JSON');
   }
+}
+
+// Sends `file` as the body of `method path` (application/octet-stream) and returns the parsed
+// JSON answer; `progress` hears the bytes sent so far as they go. XMLHttpRequest, because fetch()
+// tells nothing of an upload's progress. Throws ApiError as api() does.
+export function upload<T>(method: string, path: string, file: Blob,
+  progress: (sent: number, total: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(method, path);
+    request.setRequestHeader('Accept', 'application/json');
+    request.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (csrfToken !== null) request.setRequestHeader('X-CSRF-Token', csrfToken);
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) progress(event.loaded, event.total);
+    });
+    request.addEventListener('error', () => reject(new ApiError(0, 'network', 'the gateway cannot be reached')));
+    request.addEventListener('load', () => {
+      let body: unknown;
+      try {
+        body = request.responseText === '' ? undefined : JSON.parse(request.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (request.status >= 200 && request.status < 300) {
+        if (body === undefined && request.status !== 204) {
+          reject(new ApiError(request.status, 'malformed_answer', 'the gateway sent an answer that is not JSON'));
+        } else {
+          resolve(body as T);
+        }
+        return;
+      }
+      const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      reject(reported(new ApiError(request.status,
+        error && typeof error.code === 'string' ? error.code : `http_${request.status}`,
+        error && typeof error.message === 'string' ? error.message : `the gateway answered ${request.status}`), {}));
+    });
+    request.send(file);
+  });
 }

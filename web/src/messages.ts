@@ -141,3 +141,25 @@ export function deviceActionMessage(action: DeviceAction, error: unknown, id: st
       return generalMessage(error);
   }
 }
+
+// A refused release upload (docs/api.md, "Publishing a release"), in the operator's terms.
+export function releaseUploadMessage(error: unknown): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  switch (error.code) {
+    case 'bad_signature':
+      return 'Refused: the manifest is not signed by the release key this gateway trusts. Nothing was published.';
+    case 'malformed_manifest':
+      return 'Refused: this is not a valid signed manifest. Nothing was published.';
+    case 'image_mismatch':
+      return 'Refused: the image is not the one the manifest signs (its SHA-256 differs). Nothing was published.';
+    case 'release_exists':
+      return `Refused: ${error.message}`;
+    case 'image_too_large':
+    case 'size_mismatch':
+      return `Refused: ${error.message}`;
+    case 'release_key_missing':
+      return 'The gateway trusts no release key yet: on the gateway, kelvinctl release trust release.pub.';
+    default:
+      return generalMessage(error);
+  }
+}

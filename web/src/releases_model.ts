@@ -1,4 +1,5 @@
-// The pure logic of the releases page: the order of releases and how a size reads.
+// The pure logic of the releases page: the order of releases, how a size reads, what a signed
+// manifest file names and how an upload's progress reads.
 
 import { formatCount } from './format';
 import type { ReleaseSummary } from './types';
@@ -19,4 +20,43 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${formatCount(bytes)} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+// What a signed manifest file (kelvinctl release sign's *.manifest: an envelope whose payload is
+// the manifest's JSON in base64) names: where to upload it and how large its image must be. Only
+// for addressing the upload and a check before sending megabytes: the gateway verifies the
+// signature. A string says why the file is not one.
+export interface ManifestFacts {
+  product: string;
+  version: string;
+  size: number;
+}
+
+const NOT_A_MANIFEST = 'This is not a signed manifest: kelvinctl release sign writes one (IMAGE.manifest).';
+
+export function manifestFacts(text: string): ManifestFacts | string {
+  try {
+    const envelope = JSON.parse(text) as { payload?: unknown };
+    if (typeof envelope.payload !== 'string') return NOT_A_MANIFEST;
+    const manifest = JSON.parse(atob(envelope.payload)) as { product?: unknown; version?: unknown; size?: unknown };
+    if (typeof manifest.product !== 'string' || typeof manifest.version !== 'string' || typeof manifest.size !== 'number') {
+      return NOT_A_MANIFEST;
+    }
+    return { product: manifest.product, version: manifest.version, size: manifest.size };
+  } catch {
+    return NOT_A_MANIFEST;
+  }
+}
+
+// Why an image file cannot be the manifest's, or null when its size is the signed size.
+export function imageSizeProblem(facts: ManifestFacts, imageBytes: number): string | null {
+  if (imageBytes === facts.size) return null;
+  return `This image has ${formatCount(imageBytes)} bytes; the manifest signs an image of ${formatCount(facts.size)} bytes. ` +
+    'Choose the image the manifest was signed for.';
+}
+
+// "Uploading thermo-linux 1.2.0: 45 % (1.2 MiB of 2.6 MiB)".
+export function uploadProgressText(facts: ManifestFacts, sent: number, total: number): string {
+  const percent = total > 0 ? Math.floor((sent * 100) / total) : 100;
+  return `Uploading ${facts.product} ${facts.version}: ${percent} % (${formatBytes(sent)} of ${formatBytes(total)})`;
 }

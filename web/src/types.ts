@@ -199,6 +199,15 @@ export interface ReleasesAnswer {
   releases: ReleaseSummary[];
 }
 
+// PUT /api/v1/releases/{product}/{version}/manifest and …/image (docs/api.md, "Publishing a release").
+export interface ReleaseUploadAnswer {
+  state: 'awaiting_image' | 'published';
+  product: string;
+  version: string;
+  size: number;
+  sha256: string;
+}
+
 // GET /api/v1/rollouts and /api/v1/rollouts/{id} (docs/api.md, "Rollouts"; docs/ota.md).
 export type RolloutState = 'running' | 'paused' | 'halted' | 'aborted' | 'completed';
 export type DeviceRolloutState =

@@ -55,8 +55,12 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     return page;
   }
 
+  const upload = {}; // the files the admin uploads: image, foreignManifest
+
   before(async () => {
     install = await Installation.create();
+    upload.image = path.join(install.root, 'thermo-1.2.0.bin');
+    upload.foreignManifest = path.join(install.root, 'thermo-1.2.0.foreign.manifest');
     sensor = install.issueDevice('sensor-01');
     await install.startGateway();
     const now = Date.now();
@@ -73,6 +77,15 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       'thermo-linux', '--notes', 'Fixes the stuck sensor', '--key', path.join(keys, 'release.key')]);
     install.kelvinctl(['release', 'trust', path.join(keys, 'release.pub'), '--state-dir', install.stateDir]);
     install.kelvinctl(['release', 'publish', image, `${image}.manifest`, '--state-dir', install.stateDir]);
+    // A newer release the admin publishes from the page, and the same image signed by a key the
+    // gateway does not trust.
+    await writeFile(upload.image, Buffer.alloc(2 * 1024 * 1024, 9));
+    install.kelvinctl(['release', 'sign', upload.image, '--version', '1.2.0', '--security-version', '2', '--product',
+      'thermo-linux', '--key', path.join(keys, 'release.key')]);
+    const otherKeys = path.join(install.root, 'other-keys');
+    install.kelvinctl(['release', 'keygen', '--dir', otherKeys]);
+    install.kelvinctl(['release', 'sign', upload.image, '--version', '1.2.0', '--security-version', '2', '--product',
+      'thermo-linux', '--key', path.join(otherKeys, 'release.key'), '--out', upload.foreignManifest]);
     admin = await newPage();
   });
 
@@ -225,6 +238,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.equal(cells[6], 'Fixes the stuck sensor');
     assert.match(await viewer.textContent('[data-testid=release-key]'), /^Releases signed by release key [0-9a-f]{16}$/);
     assert.equal(await viewer.isHidden('[data-testid=releases-empty]'), true);
+    assert.equal(await viewer.locator('[data-testid=release-publish]').count(), 0, 'a viewer is offered no upload');
     await screenshot(viewer, 'releases');
   });
 
@@ -276,6 +290,42 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     const update = await install.request('GET', '/api/v1/devices/sensor-01/update', { device: sensor });
     assert.equal(update.status, 204, update.body);
     // Back where the next steps expect the admin.
+    await admin.click('.app-nav a[href="#/users"]');
+    await admin.waitForSelector('tr[data-user=vera]');
+  });
+
+  step('the admin publishes a release from the releases page with a progress bar; a foreign signature is refused', async () => {
+    await admin.click('.app-nav a[href="#/releases"]');
+    await admin.waitForSelector('tr[data-release="thermo-linux/1.1.0"]');
+    await admin.setInputFiles('#release-manifest', upload.foreignManifest);
+    await admin.setInputFiles('#release-image', upload.image);
+    await admin.click('[data-testid=release-publish]');
+    await admin.waitForSelector('[data-testid=release-publish-message].error');
+    assert.equal(await admin.textContent('[data-testid=release-publish-message]'),
+      'Refused: the manifest is not signed by the release key this gateway trusts. Nothing was published.');
+    assert.equal(await admin.locator('tr[data-release="thermo-linux/1.2.0"]').count(), 0);
+
+    // The image the browser reports progress for, up to the end, then the new row.
+    const progressed = [];
+    await admin.exposeFunction('__uploadProgress', (text) => progressed.push(text));
+    await admin.evaluate(() => {
+      const status = document.querySelector('[data-testid=release-upload-status]');
+      new MutationObserver(() => window.__uploadProgress(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    await admin.setInputFiles('#release-manifest', `${upload.image}.manifest`);
+    await admin.setInputFiles('#release-image', upload.image);
+    await admin.click('[data-testid=release-publish]');
+    await admin.waitForSelector('[data-testid=release-publish-message].success');
+    assert.equal(await admin.textContent('[data-testid=release-publish-message]'), 'Published thermo-linux 1.2.0 (2.0 MiB).');
+    await admin.waitForSelector('tr[data-release="thermo-linux/1.2.0"]');
+    assert.equal(await admin.getAttribute('[data-testid=release-upload-progress]', 'value'), '100');
+    assert.equal(progressed[0], 'Uploading thermo-linux 1.2.0: 0 % (0 B of 2.0 MiB)', progressed.join('\n'));
+    assert.equal(progressed.at(-1), 'Uploading thermo-linux 1.2.0: 100 % (2.0 MiB of 2.0 MiB)', progressed.join('\n'));
+    await screenshot(admin, 'release-published');
+    // Served to the device as signed.
+    const served = await install.request('GET', '/api/v1/devices/sensor-01/releases/thermo-linux/1.2.0/image', { device: sensor });
+    assert.equal(served.status, 200);
+    assert.equal(served.body.length, 2 * 1024 * 1024);
     await admin.click('.app-nav a[href="#/users"]');
     await admin.waitForSelector('tr[data-user=vera]');
   });
@@ -475,6 +525,8 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device in waves 100, halting above 20 % failures'],
       ['rollout_pause', 'admin', 'rollout 1', 'ok'],
       ['rollout_abort', 'admin', 'rollout 1', 'ok'],
+      ['release_publish', 'admin', 'thermo-linux 1.2.0', 'refused'],
+      ['release_publish', 'admin', 'thermo-linux 1.2.0', 'ok'],
     ];
     for (const want of expected) assert.ok(has(...want), `the audit page lists ${want.join(' ')}`);
     const added = has('user_add', 'admin', 'vera', 'ok');

@@ -316,6 +316,36 @@ describe('releases_model', () => {
     assert.equal(m.formatBytes(300_000), '293.0 KiB');
     assert.equal(m.formatBytes(2 * 1024 * 1024), '2.0 MiB');
   });
+
+  const envelope = (manifest) => JSON.stringify({
+    payloadType: 'application/vnd.kelvin.release-manifest+json',
+    payload: Buffer.from(JSON.stringify(manifest)).toString('base64'),
+    signatures: [{ keyid: '820dd7250dd5f599', sig: 'AAAA' }],
+  });
+
+  test('a signed manifest file names its release and image size; anything else says what to choose', () => {
+    assert.deepEqual(m.manifestFacts(envelope({ product: 'thermo-linux', version: '1.2.0', size: 300000, sha256: 'ab' })),
+      { product: 'thermo-linux', version: '1.2.0', size: 300000 });
+    for (const text of ['', 'not json', '{}', '{"payload":"%%%"}', envelope({ product: 'thermo-linux', version: '1.2.0' }),
+      JSON.stringify({ payload: Buffer.from('[1,2]').toString('base64') })]) {
+      assert.match(m.manifestFacts(text), /^This is not a signed manifest: kelvinctl release sign writes one/, text);
+    }
+  });
+
+  test('an image whose size is not the signed size is caught before it is sent', () => {
+    const facts = { product: 'thermo-linux', version: '1.2.0', size: 300000 };
+    assert.equal(m.imageSizeProblem(facts, 300000), null);
+    assert.equal(m.imageSizeProblem(facts, 1000),
+      'This image has 1,000 bytes; the manifest signs an image of 300,000 bytes. Choose the image the manifest was signed for.');
+  });
+
+  test('an upload\'s progress reads in percent and sizes', () => {
+    const facts = { product: 'thermo-linux', version: '1.2.0', size: 2 * 1024 * 1024 };
+    assert.equal(m.uploadProgressText(facts, 0, 2 * 1024 * 1024), 'Uploading thermo-linux 1.2.0: 0 % (0 B of 2.0 MiB)');
+    assert.equal(m.uploadProgressText(facts, 1024 * 1024, 2 * 1024 * 1024),
+      'Uploading thermo-linux 1.2.0: 50 % (1.0 MiB of 2.0 MiB)');
+    assert.equal(m.uploadProgressText(facts, 0, 0), 'Uploading thermo-linux 1.2.0: 100 % (0 B of 0 B)');
+  });
 });
 
 describe('rollouts_model', () => {
