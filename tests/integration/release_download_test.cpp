@@ -158,6 +158,24 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
                                                             "release_publish thermo-linux 1.1.0"));
 }
 
+TEST_F(ReleaseDownload, AReleaseServedFromMemoryIsDroppedOnceAnotherKeyIsTrusted) {
+  trust_and_publish();
+  const fs::path out = install_.root() / "out";
+  for (int i = 0; i < 3; ++i) {  // verified once, then recalled
+    auto got = fetch(sensor1_, "sensor-01", kImagePath, out, {"-r", "0-99"});
+    ASSERT_THAT(got.out, HasSubstr("HTTP/1.1 206")) << describe(got);
+  }
+  const fs::path other_keys = install_.root() / "other-keys";
+  release_cli({"keygen", "--dir", other_keys.string()});
+  release_cli(
+      {"trust", (other_keys / "release.pub").string(), "--replace", "--state-dir", install_.state_dir().string()});
+  // The release is not signed by the key trusted now: no longer served, at the very next request.
+  auto after = fetch(sensor1_, "sensor-01", kImagePath, out, {"-r", "0-99"});
+  EXPECT_THAT(after.out, HasSubstr("HTTP/1.1 404")) << describe(after);
+  auto manifest = fetch(sensor1_, "sensor-01", kManifestPath, out);
+  EXPECT_THAT(manifest.out, HasSubstr("HTTP/1.1 404")) << describe(manifest);
+}
+
 // ---- operators publishing over HTTPS (the dashboard's upload) -----------------------------------
 
 class ReleaseUpload : public ReleaseDownload {

@@ -13,6 +13,7 @@
 #include "kelvin/release/release_catalog.hpp"
 #include "release_route_parts.hpp"
 #include "route_checks.hpp"
+#include "verified_releases.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -47,56 +48,38 @@ http::Response list_answer(const ReleaseSources& sources) {
   return http::json_response(200, answer.dump());
 }
 
-// The published release, or the answer that says why there is none.
-std::variant<release::PublishedRelease, http::Response> find_release(const ReleaseSources& sources,
-                                                                     const ReleaseName& name) {
-  auto catalog = open_release_catalog(sources.state_dir);
-  if (!catalog) return release_catalog_error(catalog.error());
-  if (!*catalog) {
-    return release_key_missing();
-  }
-  auto found = (*catalog)->find(name.product, name.version);
-  if (!found) {
-    if (found.error().code != Errc::corrupt) return release_catalog_error(found.error());
-    spdlog::warn("https: a release is not served: {}", found.error().message);
-  }
-  if (!found || !*found) {
-    return http::error_response(404, "release_not_found",
-                                "the gateway holds no release " + name.product + " " + name.version.to_string());
-  }
-  return std::move(**found);
-}
+using Release = std::shared_ptr<const release::PublishedRelease>;
 
-http::Response manifest_answer(const ReleaseSources& sources, const ReleaseName& name) {
-  auto found = find_release(sources, name);
-  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+http::Response manifest_answer(const release::PublishedRelease& release, const std::optional<std::string>&) {
   // The bytes the catalog verified, not a second read of the file.
-  return http::json_response(200, std::move(std::get<release::PublishedRelease>(found).envelope));
+  return http::json_response(200, release.envelope);
 }
 
-http::Response image_answer(const ReleaseSources& sources, const ReleaseName& name,
-                            const std::optional<std::string>& range) {
-  auto found = find_release(sources, name);
-  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
-  const auto& release = std::get<release::PublishedRelease>(found);
+http::Response image_answer(const release::PublishedRelease& release, const std::optional<std::string>& range) {
   return http::file_response(release.image(), release.manifest.size, range, "application/octet-stream",
                              "\"" + release.manifest.sha256 + "\"");
 }
 
-using DeviceAnswer = http::Response (*)(const ReleaseSources&, const ReleaseName&, const std::optional<std::string>&);
+using DeviceAnswer = http::Response (*)(const release::PublishedRelease&, const std::optional<std::string>&);
 
-http::Handler device_route(const Sources& sources, DeviceAnswer answer) {
-  return [sources, answer](http::Request request, http::Responder respond) {
+// A device's request for a release: answered at once from a release verified before
+// (VerifiedReleases::recall), else after verifying it on a blocking thread.
+http::Handler device_route(const Sources& sources, const std::shared_ptr<VerifiedReleases>& verified,
+                           DeviceAnswer answer) {
+  return [sources, verified, answer](http::Request request, http::Responder respond) {
     if (auto refused = refuse_unless_device(request, kDownloadWords)) return respond(std::move(*refused));
     if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
     auto name = release_name_of(request);
     if (auto* refused = std::get_if<http::Response>(&name)) return respond(std::move(*refused));
     std::optional<std::string> range;
     if (auto header = request.header("Range")) range = std::string(*header);
-    answer_blocking(sources->run_blocking, std::move(respond),
-                    [sources, answer, name = std::get<ReleaseName>(std::move(name)), range] {
-                      return answer(*sources, name, range);
-                    });
+    const auto& release_name = std::get<ReleaseName>(name);
+    if (Release known = verified->recall(release_name)) return respond(answer(*known, range));
+    answer_blocking(sources->run_blocking, std::move(respond), [verified, answer, release_name, range] {
+      auto found = verified->verify(release_name);
+      if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+      return answer(*std::get<Release>(found), range);
+    });
   };
 }
 
@@ -109,10 +92,10 @@ void add_release_routes(http::Router& router, const RouteGuard& guard, ReleaseSo
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
                answer_blocking(shared->run_blocking, std::move(respond), [shared] { return list_answer(*shared); });
              }));
+  const auto verified = std::make_shared<VerifiedReleases>(shared->state_dir);
   router.get("/api/v1/devices/{id}/releases/{product}/{version}/manifest",
-             device_route(shared, [](const ReleaseSources& s, const ReleaseName& name,
-                                     const std::optional<std::string>&) { return manifest_answer(s, name); }));
-  router.get("/api/v1/devices/{id}/releases/{product}/{version}/image", device_route(shared, image_answer));
+             device_route(shared, verified, manifest_answer));
+  router.get("/api/v1/devices/{id}/releases/{product}/{version}/image", device_route(shared, verified, image_answer));
 }
 
 }  // namespace kelvin::gateway
