@@ -49,8 +49,8 @@ class HttpsIngest : public ::testing::Test {
   // curl POSTs `body` to device `device`'s telemetry URL with `identity` (none: no certificate).
   HttpsAnswer post(const std::optional<DeviceFiles>& identity, const std::string& device, const std::string& body,
                    const std::string& content_type = "application/json") {
-    return kelvin::testing::device_request(install_, *port_, identity, "POST", "/api/v1/devices/" + device + "/telemetry",
-                                           body, content_type);
+    return kelvin::testing::device_request(install_, *port_, identity, "POST",
+                                           "/api/v1/devices/" + device + "/telemetry", body, content_type);
   }
 
   std::uint64_t acked(const std::string& device) {
@@ -137,6 +137,11 @@ TEST_F(HttpsIngest, OnlyTheDevicesOwnValidCertificateMayPost) {
   EXPECT_EQ(acked("sensor-02"), acked_when_refused);
   // The one with the right certificate still gets in.
   EXPECT_EQ(post(sensor1_, "sensor-01", reading_json(1, 20)).status, 200);
+  // The refusal is in the gateway's log with the address and OpenSSL's reason, once per 10 s
+  // however often the device tries.
+  const std::string log = install_.gateway_log();
+  EXPECT_THAT(log, HasSubstr("https: TLS handshake from 127.0.0.1 failed: ")) << log;
+  EXPECT_THAT(log, HasSubstr("certificate revoked")) << log;
 }
 
 }  // namespace

@@ -59,14 +59,10 @@ std::string export_stats_json(const ExporterStats& stats) {
 
 // The "rollouts" object of gateway-stats.json.
 std::string rollout_stats_json(const RolloutEngineCounters& c) {
-  return nlohmann::json{{"reports_applied", c.reports_applied},
-                        {"reports_refused", c.reports_refused},
-                        {"reports_unmatched", c.reports_unmatched},
-                        {"reports_dropped", c.reports_dropped},
-                        {"notices_published", c.notices_published},
-                        {"notices_cleared", c.notices_cleared},
-                        {"publish_failures", c.publish_failures},
-                        {"database_failures", c.database_failures}}
+  return nlohmann::json{{"reports_applied", c.reports_applied},     {"reports_refused", c.reports_refused},
+                        {"reports_unmatched", c.reports_unmatched}, {"reports_dropped", c.reports_dropped},
+                        {"notices_published", c.notices_published}, {"notices_cleared", c.notices_cleared},
+                        {"publish_failures", c.publish_failures},   {"database_failures", c.database_failures}}
       .dump();
 }
 
@@ -152,14 +148,14 @@ Result<void> Gateway::start() {
   if (settings_.http.enabled) {
     // Listens before the ingest starts (its listeners are fixed then); streams come with start_http.
     live_feed_ = std::make_unique<LiveFeed>(settings_.http.live);
-    ingest_->add_commit_listener([feed = live_feed_.get()](const store::IngestBatch& batch,
-                                                           const store::CommitSummary& summary) {
-      feed->on_commit(batch, summary);
-    });
-    ingest_->add_status_listener([feed = live_feed_.get()](std::string_view device_id,
-                                                           const store::DeviceStatus& status) {
-      feed->on_status(device_id, status);
-    });
+    ingest_->add_commit_listener(
+        [feed = live_feed_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
+          feed->on_commit(batch, summary);
+        });
+    ingest_->add_status_listener(
+        [feed = live_feed_.get()](std::string_view device_id, const store::DeviceStatus& status) {
+          feed->on_status(device_id, status);
+        });
   }
   ingest_->start();
   if (auto r = create_rollout_engine(); !r) return r;
@@ -293,62 +289,68 @@ Result<void> Gateway::start_http() {
   auto post_to = [](BlockingWork& work) {
     return [&work](std::function<void()> job) { return work.post(std::move(job)); };
   };
-  add_gateway_routes(api_routes_, GatewayRouteServices{
-                                      .ingest = *ingest_,
-                                      .accounts = *accounts_,
-                                      .guard = *session_guard_,
-                                      .password_checks = post_to(*blocking_work_),
-                                      .fleet =
-                                          FleetSources{
-                                              .run_blocking = post_to(*api_reads_),
-                                              .store = *api_store_,
-                                              .pki_dir = settings_.pki_dir,
-                                              .gateway_status =
-                                                  [this] {
-                                                    std::lock_guard lock(latest_stats_mutex_);
-                                                    return latest_stats_;
-                                                  },
-                                              .now_ms = system_now_ms,
-                                          },
-                                      .device_actions =
-                                          DeviceActionSources{
-                                              .run_blocking = post_to(*api_reads_),
-                                              .pki_dir = settings_.pki_dir,
-                                              .ca_passphrase = settings_.ca_passphrase,
-                                              .open_store =
-                                                  [this] {
-                                                    return store::Store::open(store_path(settings_.state_dir),
-                                                                              settings_.store);
-                                                  },
-                                              .accounts = *accounts_,
-                                              .now_ms = system_now_ms,
-                                          },
-                                      .live = *live_feed_,
-                                      .releases =
-                                          ReleaseSources{
-                                              .run_blocking = post_to(*release_reads_),
-                                              .state_dir = settings_.state_dir,
-                                          },
-                                      .release_uploads =
-                                          ReleaseUploadSources{
-                                              .run_blocking = post_to(*blocking_work_),
-                                              .state_dir = settings_.state_dir,
-                                              .accounts = *accounts_,
-                                              .max_image_bytes = settings_.http.max_release_image_bytes,
-                                          },
-                                      .rollouts =
-                                          RolloutSources{
-                                              .run_blocking = post_to(*api_reads_),
-                                              .state_dir = settings_.state_dir,
-                                              .store = *api_store_,
-                                              .accounts = *accounts_,
-                                              .engine = *rollouts_,
-                                              .now_ms = system_now_ms,
-                                          },
-                                      .web_root = settings_.http.web_root,
-                                  });
+  add_gateway_routes(
+      api_routes_,
+      GatewayRouteServices{
+          .ingest = *ingest_,
+          .accounts = *accounts_,
+          .guard = *session_guard_,
+          .password_checks = post_to(*blocking_work_),
+          .fleet =
+              FleetSources{
+                  .run_blocking = post_to(*api_reads_),
+                  .store = *api_store_,
+                  .pki_dir = settings_.pki_dir,
+                  .gateway_status =
+                      [this] {
+                        std::lock_guard lock(latest_stats_mutex_);
+                        return latest_stats_;
+                      },
+                  .now_ms = system_now_ms,
+              },
+          .device_actions =
+              DeviceActionSources{
+                  .run_blocking = post_to(*api_reads_),
+                  .pki_dir = settings_.pki_dir,
+                  .ca_passphrase = settings_.ca_passphrase,
+                  .open_store = [this] { return store::Store::open(store_path(settings_.state_dir), settings_.store); },
+                  .accounts = *accounts_,
+                  .now_ms = system_now_ms,
+              },
+          .live = *live_feed_,
+          .releases =
+              ReleaseSources{
+                  .run_blocking = post_to(*release_reads_),
+                  .state_dir = settings_.state_dir,
+              },
+          .release_uploads =
+              ReleaseUploadSources{
+                  .run_blocking = post_to(*blocking_work_),
+                  .state_dir = settings_.state_dir,
+                  .accounts = *accounts_,
+                  .max_image_bytes = settings_.http.max_release_image_bytes,
+              },
+          .rollouts =
+              RolloutSources{
+                  .run_blocking = post_to(*api_reads_),
+                  .state_dir = settings_.state_dir,
+                  .store = *api_store_,
+                  .accounts = *accounts_,
+                  .engine = *rollouts_,
+                  .now_ms = system_now_ms,
+              },
+          .web_root = settings_.http.web_root,
+      });
   live_feed_->start();
   options.admit_body = [this](const http::Request& head) { return api_routes_.admit_body(head); };
+  // A refused client certificate (revoked, another CA's), plain HTTP, no common cipher: one line per
+  // address and 10 s, so an address trying again and again cannot flood the log.
+  options.handshake_failed = [this](const std::string& address, const std::string& reason) {
+    if (auto suppressed = connection_log_.admit("https handshake " + address, std::chrono::steady_clock::now())) {
+      spdlog::warn("https: TLS handshake from {} failed: {}{}", address, reason,
+                   *suppressed > 0 ? fmt::format(" ({} more from it not logged)", *suppressed) : std::string());
+    }
+  };
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
     api_routes_.handle(std::move(request), std::move(respond));
   });

@@ -332,6 +332,13 @@ class Session : public std::enable_shared_from_this<Session> {
         ++server_.timeouts;
       } else if (ec != net::error::operation_aborted) {
         ++server_.handshake_failures;
+        if (options().handshake_failed) {
+          try {
+            options().handshake_failed(peer_address_, ec.message());
+          } catch (...) {
+            // A listener that throws must not take the I/O thread with it.
+          }
+        }
       }
       return close_now();
     }

@@ -8,7 +8,8 @@
 //   accept        past max_connections, or past max_connections_per_address from the client's
 //                 address, the connection is closed at once (connections_refused; the second
 //                 also connections_refused_per_address)
-//   handshake     handshake_timeout; a failure or timeout closes it (handshake_failures, timeouts)
+//   handshake     handshake_timeout; a failure or timeout closes it (handshake_failures, timeouts;
+//                 a failure is also told to handshake_failed)
 //   request       request_timeout for the header and body together, from the first byte (from
 //                 the handshake for the first request), so a client that trickles bytes is
 //                 dropped (timeouts). Header over max_header_bytes → 431, malformed HTTP → 400,
@@ -67,6 +68,10 @@ struct ServerOptions {
   // stop(): how long requests in flight may take to be answered before connections are cut.
   std::chrono::milliseconds stop_grace{5'000};
   LogFunction log;  // unset: nothing is logged
+  // Told of each TLS handshake that failed (not one that timed out): the client's address and
+  // OpenSSL's reason ("certificate revoked", "no shared cipher", "http request" for plain HTTP).
+  // Called on an I/O thread; must not block. Unset: only counted (handshake_failures).
+  std::function<void(const std::string& peer_address, const std::string& reason)> handshake_failed;
   // Where each request's body goes, from its head (see above); unset: every body into memory.
   // Router::admit_body is meant for it.
   AdmitBody admit_body;
