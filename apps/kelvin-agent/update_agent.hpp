@@ -1,18 +1,18 @@
 #pragma once
-// The running agent's side of firmware updates (docs/ota.md, "The agent's updates"), beside the
-// transport runner that delivers readings:
-//   - it learns of a release from the gateway's notice (MQTT devices/{id}/ota, handed over by the
-//     runner) and by asking GET /api/v1/devices/{id}/update every check interval;
-//   - a worker thread installs it (linux_port::ReleaseInstaller: signed manifest checked against
-//     the pinned key, image downloaded into the inactive slot, resumable, checked, staged) and
-//     then asks the agent to exit with kRestartIntoStagedImage, so the boot step starts it;
-//   - a trial image confirms itself in the boot record once the runner is connected and the
-//     gateway acknowledged a reading it took (observe());
-//   - progress and results become statuses (proto::UpdateStatus) for devices/{id}/ota/status: the
-//     MQTT runner publishes them (take_statuses()), an HTTPS agent's worker posts them to
-//     POST /api/v1/devices/{id}/ota/status. A start after a rollback reports it.
-// Thread contract: notice_received, observe, take_statuses and restart_wanted are called on the
-// runner's thread; the worker only shares the queues below, under a mutex.
+// The running agent's side of firmware updates (docs/ota.md, "The device's update"), beside the
+// transport runner that delivers readings: a worker thread that drives the portable update machine
+// (device::UpdateClient: notices, the periodic check, the checked and resumable install, the
+// statuses, the trial's self-confirmation) over the Linux ports (linux_port::HttpsUpdateGateway,
+// FileSlotStorage), and asks the agent to exit with kRestartIntoStagedImage once a release is
+// staged, so the boot step starts it.
+//
+// Statuses: an HTTPS agent's worker posts them itself (POST /api/v1/devices/{id}/ota/status); an
+// MQTT agent's runner publishes them on devices/{id}/ota/status (statuses_to_publish()), and the
+// machine hands them over only while the runner is connected, so the boot record's outcome is
+// cleared only once its status could go out.
+// Thread contract: notice_received, observe, statuses_to_publish and restart_wanted are called on
+// the runner's thread; the machine and its ports belong to the worker; they share the queues
+// below, under a mutex.
 
 #include <atomic>
 #include <condition_variable>
@@ -20,7 +20,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,8 +28,7 @@
 #include "kelvin/device/boot_control.hpp"
 #include "kelvin/linux_port/agent_config.hpp"
 #include "kelvin/linux_port/https_client.hpp"
-#include "kelvin/proto/signed_envelope.hpp"
-#include "kelvin/proto/update_messages.hpp"
+#include "kelvin/proto/release_manifest.hpp"
 
 namespace kelvin::agent {
 
@@ -47,19 +45,17 @@ struct UpdateAgentOptions {
 
 class UpdateAgent {
  public:
-  // Loads the pinned key and the boot record (queueing the report of a trial's outcome), creates
-  // the HTTPS client and starts the worker.
+  // Loads the pinned key, creates the HTTPS client and the machine, and starts the worker.
   static Result<std::unique_ptr<UpdateAgent>> start(UpdateAgentOptions options);
-  ~UpdateAgent();  // stops the worker: an install in progress gives up within about a second
+  ~UpdateAgent();  // stops the worker: an exchange in progress gives up within about a second
 
   UpdateAgent(const UpdateAgent&) = delete;
   UpdateAgent& operator=(const UpdateAgent&) = delete;
 
-  // A notice's payload (devices/{id}/ota); an empty one (the gateway cleared it) is ignored, a
-  // malformed one logged and dropped.
+  // A notice's payload (devices/{id}/ota), for the machine (update_client.hpp says what it does
+  // with an empty or malformed one).
   void notice_received(std::string_view payload);
-  // The runner's state at each turn: a trial image confirms itself the first time it is connected
-  // with an ack above acked_seq_at_start.
+  // The runner's state at each turn: the trial's rule, and whether MQTT statuses can go out.
   void observe(bool connected, std::uint64_t acked_seq);
   // The statuses waiting for MQTT, oldest first (the queue is emptied); call it when they can be
   // published at once (connected).
@@ -67,36 +63,24 @@ class UpdateAgent {
   // A release was staged: stop the runner and exit with kRestartIntoStagedImage.
   bool restart_wanted() const { return restart_wanted_.load(); }
 
- private:
-  UpdateAgent(UpdateAgentOptions options, std::unique_ptr<proto::ReleaseKey> pinned,
-              std::unique_ptr<linux_port::HttpsClient> client);
+  struct Machine;  // the machine and its ports, the worker's
 
+ private:
+  explicit UpdateAgent(UpdateAgentOptions options);
   void run_worker();
-  void check_gateway();
-  // True when the notice got its answer (staged, or refused: not worth trying again); false when
-  // the install stopped early (gateway unreachable, stopping) and should resume later.
-  bool install(const proto::UpdateNotice& notice);
-  void post_statuses();
-  void report(const proto::UpdateNotice& release, proto::UpdateState state, int percent = 0, std::string reason = {},
-              std::string detail = {});
-  void report_last_outcome();
-  void outcome_sent();
-  std::vector<std::string> take_statuses();
 
   UpdateAgentOptions options_;
-  std::unique_ptr<proto::ReleaseKey> pinned_;
-  std::unique_ptr<linux_port::HttpsClient> client_;  // the worker's only
-  std::optional<proto::UpdateNotice> rolled_back_;   // the release this start rolled back from (rollout 0)
-  bool confirmed_ = false;                           // runner thread: the trial is over
-  std::atomic<bool> confirmed_flag_{false};          // the same, for the worker
+  std::unique_ptr<Machine> machine_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::optional<proto::UpdateNotice> notice_;  // the latest notice not handled yet
-  std::deque<std::string> statuses_;           // encoded, oldest first
+  std::vector<std::string> notices_;       // payloads not given to the machine yet
+  std::deque<std::string> mqtt_statuses_;  // handed over by the machine, for the runner to publish
+  bool link_changed_ = false;
+  bool connected_ = false;  // the runner's latest observation
+  std::uint64_t acked_seq_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> restart_wanted_{false};
-  std::atomic<bool> outcome_unsent_{false};  // the boot record's last outcome is queued, not sent
   std::thread worker_;
 };
 

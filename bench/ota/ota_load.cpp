@@ -6,7 +6,7 @@
 // A round starts every device's download at once and ends when the last download ended. A
 // download is one GET of the whole image, or with --range-kib N a GET of N KiB after another on
 // the same connection (Range: bytes=…, 206 each), as kelvin-agent fetches an image (64 KiB pieces,
-// kelvin/linux_port/release_installer.hpp). Round 1 opens the connections (TCP, the TLS handshake
+// kelvin/device/update_client.hpp, kUpdateRangeBytes). Round 1 opens the connections (TCP, the TLS handshake
 // with the client certificate), later rounds reuse them (keep-alive): round 1 shows what a fleet
 // that was idle costs, the others the transfer alone. Per download: its completion time (from
 // starting its first request to the last byte, the connection's setup included in round 1), and

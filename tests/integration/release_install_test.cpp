@@ -1,8 +1,10 @@
-// The Linux agent's release installer (ports/linux release_installer.hpp) against the real
-// kelvin-gateway, through the agent's own HTTPS client: a release published with kelvinctl is
-// fetched, decided on, downloaded in ranges into the inactive slot, checked and staged; an
-// interrupted download resumes; every refusal leaves the device's slots and boot record as they
-// were.
+// The device's update machine (libs/device update_client.hpp) over the Linux port's ports
+// (ports/linux update_gateway.hpp, slot_files.hpp) against the real kelvin-gateway, through the
+// agent's own HTTPS client: a release published with kelvinctl is fetched, decided on, downloaded
+// in ranges into the inactive slot, checked and staged; an interrupted download resumes; every
+// refusal is reported to the gateway (a failed status with its reason, posted on the device's
+// status route and recorded by the rollout that offered it) and leaves the device's slots and boot
+// record as they were.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,26 +17,28 @@
 
 #include "https_client.hpp"
 #include "installation.hpp"
+#include "kelvin/device/update_client.hpp"
 #include "kelvin/linux_port/boot_record_file.hpp"
 #include "kelvin/linux_port/https_client.hpp"
-#include "kelvin/linux_port/release_installer.hpp"
+#include "kelvin/linux_port/slot_files.hpp"
+#include "kelvin/linux_port/update_gateway.hpp"
 #include "kelvin/release/release_keys.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using kelvin::device::DownloadRefusal;
-using kelvin::device::ReleaseRefusal;
 using kelvin::device::Slot;
+using kelvin::device::UpdateClient;
+using kelvin::device::UpdateClientConfig;
+using kelvin::device::UpdatePhase;
 using kelvin::linux_port::HttpsAnswer;
 using kelvin::linux_port::HttpsChannel;
 using kelvin::linux_port::HttpsRequest;
-using kelvin::linux_port::InstallRequest;
-using kelvin::linux_port::ReleaseInstaller;
 using kelvin::testing::DeviceFiles;
 using kelvin::testing::Installation;
 using kelvin::testing::read_text;
 using kelvin::testing::wait_until;
+using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 // Passes requests to the real client until `image_requests_left` image ranges went through, then
@@ -85,6 +89,66 @@ class StreamsPastTheEnd final : public HttpsChannel {
   bool image_ = false;
 };
 
+// Asks for another product's manifest than the notice names: the gateway then answers, validly
+// signed, the manifest of another device's product, as a replay would deliver it.
+class ReplaysAnotherProduct final : public HttpsChannel {
+ public:
+  ReplaysAnotherProduct(HttpsChannel& inner, std::string from, std::string to)
+      : inner_(inner), from_(std::move(from)), to_(std::move(to)) {}
+  kelvin::Result<void> start(HttpsRequest request) override {
+    if (request.path.ends_with("/manifest")) {
+      request.path.replace(request.path.find("/" + from_ + "/"), from_.size() + 2, "/" + to_ + "/");
+    }
+    return inner_.start(std::move(request));
+  }
+  bool busy() const override { return inner_.busy(); }
+  std::optional<kelvin::Result<HttpsAnswer>> poll(std::int64_t wait_ms) override { return inner_.poll(wait_ms); }
+  void abandon() override { inner_.abandon(); }
+
+ private:
+  HttpsChannel& inner_;
+  std::string from_, to_;
+};
+
+// What the device reported: each status posted to the gateway's route over the same channel, kept
+// once the gateway took it.
+class PostedStatuses final : public kelvin::device::UpdateStatusSink {
+ public:
+  explicit PostedStatuses(kelvin::device::UpdateStatusSink& gateway) : gateway_(gateway) {}
+  kelvin::device::StatusDeliveryAnswer deliver(std::string_view status) override {
+    auto answer = gateway_.deliver(status);
+    if (answer.delivery == kelvin::device::StatusDelivery::delivered) posted.emplace_back(status);
+    return answer;
+  }
+  std::vector<std::string> posted;
+
+ private:
+  kelvin::device::UpdateStatusSink& gateway_;
+};
+
+class LogLines final : public kelvin::device::UpdateLog {
+ public:
+  void write(kelvin::device::UpdateLogLevel, std::string_view line) override { text += std::string(line) + "\n"; }
+  std::string text;
+};
+
+struct UpdateRun {
+  UpdatePhase phase = UpdatePhase::idle;
+  std::vector<std::string> statuses;  // as posted, oldest first
+  std::string log;
+
+  bool staged() const { return phase == UpdatePhase::restart_wanted; }
+  // The failed status's reason, "" when there is none.
+  std::string failed_reason() const {
+    for (const auto& status : statuses) {
+      if (status.find(R"("state":"failed")") == std::string::npos) continue;
+      const auto at = status.find(R"("reason":")") + 10;
+      return status.substr(at, status.find('"', at) - at);
+    }
+    return {};
+  }
+};
+
 class ReleaseInstall : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -100,10 +164,22 @@ class ReleaseInstall : public ::testing::Test {
         {"release", "trust", (keys() / "release.pub").string(), "--state-dir", install_.state_dir().string()});
     install_.kelvinctl({"release", "publish", image_file().string(), (image_file().string() + ".manifest"),
                         "--state-dir", install_.state_dir().string()});
+    // The same image released for another product: what a replay of another device's manifest serves.
+    const std::string esp32_manifest = (install_.root() / "thermo-esp32-1.1.0.manifest").string();
+    install_.kelvinctl({"release", "sign", image_file().string(), "--version", "1.1.0", "--security-version", "2",
+                        "--product", "thermo-esp32", "--key", (keys() / "release.key").string(), "--out",
+                        esp32_manifest});
+    install_.kelvinctl(
+        {"release", "publish", image_file().string(), esp32_manifest, "--state-dir", install_.state_dir().string()});
     auto client = kelvin::linux_port::HttpsClient::create(
         {"localhost", static_cast<std::uint16_t>(*port_), device_.ca, device_.cert, device_.key});
     ASSERT_TRUE(client.ok()) << client.error().message;
     client_ = std::move(*client);
+    // The device says it is online (running 1.0.0), so the gateway knows it for its rollouts.
+    auto online = kelvin::linux_port::exchange(
+        *client_, {"PUT", "/api/v1/devices/sensor-01/status", R"({"state":"online","fw":"1.0.0","dropped":0})"});
+    ASSERT_TRUE(online.ok()) << online.error().message;
+    ASSERT_EQ(online->status, 200) << online->body;
     auto pinned = kelvin::release::load_release_public_key(keys() / "release.pub");
     ASSERT_TRUE(pinned.ok());
     pinned_.emplace(std::move(*pinned));
@@ -117,22 +193,68 @@ class ReleaseInstall : public ::testing::Test {
   fs::path image_file() const { return install_.root() / "thermo-1.1.0.bin"; }
   fs::path device_dir() const { return install_.root() / "device"; }
 
-  InstallRequest request() const {
-    InstallRequest r;
-    r.device_id = "sensor-01";
-    r.product = "thermo-linux";
-    r.version = {1, 1, 0};
-    r.running_product = "thermo-linux";
-    r.running_version = {1, 0, 0};
-    r.slot_bytes = 1'000'000;
-    return r;
+  UpdateClientConfig config() const {
+    UpdateClientConfig c;
+    c.product = "thermo-linux";
+    c.running_version = {1, 0, 0};
+    c.slot_bytes = 1'000'000;
+    c.check_interval_ms = 0;
+    return c;
   }
 
-  kelvin::Result<kelvin::linux_port::InstallOutcome> install(const InstallRequest& r, HttpsChannel* channel = nullptr,
-                                                             const kelvin::proto::ReleaseKey* key = nullptr) {
-    ReleaseInstaller installer(channel ? *channel : *client_, key ? *key : *pinned_, device_dir(),
-                               [this](int percent) { percents_.push_back(percent); });
-    return installer.install(r);
+  // A rollout of thermo-linux 1.1.0 to this device, started on the gateway's host: it records what
+  // the device reports. Returns once the gateway notified the device.
+  void start_rollout() {
+    // The previous one ends (a completed one is over already: the device confirmed it runs it).
+    if (rollout_id_ > 0 && rollout_status().find("1.1.0, completed") == std::string::npos) {
+      install_.kelvinctl(
+          {"rollout", "abort", std::to_string(rollout_id_), "--state-dir", install_.state_dir().string()});
+    }
+    auto started = install_.kelvinctl({"rollout", "start", "thermo-linux", "1.1.0", "--devices", "sensor-01", "--waves",
+                                       "100", "--state-dir", install_.state_dir().string()});
+    const auto at = started.out.find("Started rollout ");
+    ASSERT_NE(at, std::string::npos) << started.out << started.err;
+    rollout_id_ = std::stoi(started.out.substr(at + 16));
+    ASSERT_TRUE(wait_until([&] { return rollout_status().find("notified") != std::string::npos; }, 15s))
+        << rollout_status();
+  }
+
+  std::string rollout_status() {
+    return install_
+        .kelvinctl({"rollout", "status", std::to_string(rollout_id_), "--state-dir", install_.state_dir().string()})
+        .out;
+  }
+
+  // The device offered thermo-linux 1.1.0 by the rollout, its machine stepped until it rests.
+  UpdateRun update(const UpdateClientConfig& c, HttpsChannel* channel = nullptr,
+                   const kelvin::proto::ReleaseKey* key = nullptr) {
+    kelvin::linux_port::HttpsUpdateGateway gateway("sensor-01", channel ? *channel : *client_);
+    kelvin::linux_port::FileSlotStorage slots(device_dir());
+    auto hasher = kelvin::linux_port::make_sha256_image_hasher();
+    PostedStatuses statuses(gateway);
+    LogLines log;
+    UpdateClient machine(c, key ? *key : *pinned_, {gateway, slots, statuses, *hasher, log});
+    machine.offer({static_cast<std::uint64_t>(rollout_id_), "thermo-linux", {1, 1, 0}});
+    std::int64_t now = 0;
+    for (int steps = 0; steps < 1000; ++steps) {
+      machine.step(now);
+      if (machine.phase() == UpdatePhase::idle || machine.restart_wanted()) break;
+    }
+    return {machine.phase(), std::move(statuses.posted), std::move(log.text)};
+  }
+
+  // The refusal reported end to end: the device posted failed with `reason`, and the gateway's
+  // rollout recorded it for the device.
+  void expect_reported(const UpdateRun& run, const std::string& reason) {
+    EXPECT_FALSE(run.staged()) << run.log;
+    EXPECT_EQ(run.failed_reason(), reason) << run.log;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const std::string status = rollout_status();
+          return status.find("failed") != std::string::npos && status.find(reason) != std::string::npos;
+        },
+        15s))
+        << rollout_status();
   }
 
   // The device as it was before: no boot record, no image in either slot.
@@ -148,13 +270,13 @@ class ReleaseInstall : public ::testing::Test {
   std::string image_;
   std::unique_ptr<kelvin::linux_port::HttpsClient> client_;
   std::optional<kelvin::release::PinnedReleaseKey> pinned_;
-  std::vector<int> percents_;
+  int rollout_id_ = 0;
 };
 
 TEST_F(ReleaseInstall, ANewerReleaseIsDownloadedCheckedAndStagedInTheOtherSlot) {
-  auto outcome = install(request());
-  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
-  ASSERT_EQ(outcome->staged, Slot::b) << outcome->detail;
+  start_rollout();
+  const UpdateRun run = update(config());
+  ASSERT_TRUE(run.staged()) << run.log;
   EXPECT_EQ(read_text(device_dir() / "slots/b/image"), image_);
   struct stat info {};
   ASSERT_EQ(::stat((device_dir() / "slots/b/image").c_str(), &info), 0);
@@ -169,98 +291,104 @@ TEST_F(ReleaseInstall, ANewerReleaseIsDownloadedCheckedAndStagedInTheOtherSlot) 
   EXPECT_EQ(record->trial_security_version, 2u);
   EXPECT_EQ(record->confirmed, Slot::a);
   EXPECT_EQ(record->confirmed_version, (kelvin::proto::FirmwareVersion{1, 0, 0}));
-  ASSERT_FALSE(percents_.empty());
-  EXPECT_EQ(percents_.front(), 0);
-  EXPECT_EQ(percents_.back(), 100);
+  ASSERT_FALSE(run.statuses.empty());
+  EXPECT_THAT(run.statuses.front(), HasSubstr(R"("state":"downloading","percent":0)"));
+  EXPECT_THAT(run.statuses.back(), HasSubstr(R"("state":"installed","percent":100)"));
+  EXPECT_TRUE(wait_until([&] { return rollout_status().find("installed") != std::string::npos; }, 15s))
+      << rollout_status();
 }
 
 TEST_F(ReleaseInstall, AnInterruptedDownloadResumesWhereItStopped) {
+  start_rollout();
   CutAfter cut(*client_, 2);  // two 64 KiB ranges, then the connection is cut
-  auto first = install(request(), &cut);
-  ASSERT_FALSE(first.ok());
-  EXPECT_THAT(first.error().message, ::testing::HasSubstr("connection cut"));
-  EXPECT_EQ(fs::file_size(device_dir() / "slots/b/download.partial"), 2 * kelvin::linux_port::kImageRangeBytes);
+  const UpdateRun first = update(config(), &cut);
+  EXPECT_FALSE(first.staged());
+  EXPECT_THAT(first.log, HasSubstr("connection cut"));
+  EXPECT_EQ(first.failed_reason(), "") << "a cut is no refusal";
+  EXPECT_EQ(fs::file_size(device_dir() / "slots/b/download.partial"), 2 * kelvin::device::kUpdateRangeBytes);
   EXPECT_FALSE(fs::exists(device_dir() / "boot.json"));
 
-  auto second = install(request());
-  ASSERT_TRUE(second.ok()) << second.error().message;
-  EXPECT_EQ(second->resumed_from, 2 * kelvin::linux_port::kImageRangeBytes);
-  ASSERT_EQ(second->staged, Slot::b) << second->detail;
+  const UpdateRun second = update(config());
+  ASSERT_TRUE(second.staged()) << second.log;
+  EXPECT_THAT(second.log, HasSubstr("download resumed after " + std::to_string(2 * kelvin::device::kUpdateRangeBytes)));
   EXPECT_EQ(read_text(device_dir() / "slots/b/image"), image_);
 }
 
-TEST_F(ReleaseInstall, RefusalsBeforeTheDownloadLeaveTheDeviceAsItWas) {
+TEST_F(ReleaseInstall, RefusalsBeforeTheDownloadAreReportedAndLeaveTheDeviceAsItWas) {
   struct Case {
     const char* what;
-    InstallRequest request;
-    ReleaseRefusal expected;
+    UpdateClientConfig config;
+    const char* reason;
   };
   auto changed = [this](auto change) {
-    InstallRequest r = request();
-    change(r);
-    return r;
+    UpdateClientConfig c = config();
+    change(c);
+    return c;
   };
   const Case cases[] = {
-      {"another product", changed([](InstallRequest& r) { r.running_product = "thermo-esp32"; }),
-       ReleaseRefusal::other_product},
-      {"a downgrade", changed([](InstallRequest& r) {
-         r.running_version = {1, 2, 0};
+      {"another product", changed([](UpdateClientConfig& c) { c.product = "thermo-esp32"; }), "other_product"},
+      {"a downgrade", changed([](UpdateClientConfig& c) {
+         c.running_version = {1, 2, 0};
        }),
-       ReleaseRefusal::not_newer},
-      {"the running version", changed([](InstallRequest& r) {
-         r.running_version = {1, 1, 0};
+       "not_newer"},
+      {"the running version's manifest", changed([](UpdateClientConfig& c) {
+         c.running_version = {1, 1, 0};
        }),
-       ReleaseRefusal::not_newer},
-      {"too large for the slot", changed([](InstallRequest& r) { r.slot_bytes = 299'999; }), ReleaseRefusal::too_large},
+       ""},
+      {"too large for the slot", changed([](UpdateClientConfig& c) { c.slot_bytes = 299'999; }), "too_large"},
   };
   for (const auto& c : cases) {
-    auto outcome = install(c.request);
-    ASSERT_TRUE(outcome.ok()) << c.what << ": " << outcome.error().message;
-    EXPECT_EQ(outcome->refused, c.expected) << c.what << ": " << outcome->detail;
-    EXPECT_FALSE(outcome->staged.has_value()) << c.what;
+    SCOPED_TRACE(c.what);
+    start_rollout();
+    const UpdateRun run = update(c.config);
+    if (std::string(c.reason).empty()) {
+      // Offered the version it runs, the device says it runs it, without fetching anything.
+      ASSERT_FALSE(run.statuses.empty());
+      EXPECT_THAT(run.statuses.back(), HasSubstr(R"("state":"confirmed")"));
+      continue;
+    }
+    expect_reported(run, c.reason);
   }
   // A device that pinned another key refuses what this gateway serves.
   auto other = kelvin::release::create_release_key_pair(install_.root() / "other-keys", std::nullopt);
   ASSERT_TRUE(other.ok());
   auto other_key = kelvin::release::load_release_public_key(other->public_key);
-  auto foreign = install(request(), nullptr, &*other_key);
-  ASSERT_TRUE(foreign.ok());
-  EXPECT_EQ(foreign->refused, ReleaseRefusal::bad_signature) << foreign->detail;
+  start_rollout();
+  expect_reported(update(config(), nullptr, &*other_key), "bad_signature");
+  // A manifest of another device's product, validly signed, answered for this one's.
+  start_rollout();
+  ReplaysAnotherProduct replay(*client_, "thermo-linux", "thermo-esp32");
+  expect_reported(update(config(), &replay), "other_product");
   // A security version below the highest the device accepted.
   kelvin::device::BootRecord record;
   record.confirmed_version = {1, 0, 0};
   record.highest_security_version = 3;
   fs::create_directories(device_dir());
   ASSERT_TRUE(kelvin::linux_port::save_boot_record(device_dir() / "boot.json", record).ok());
-  auto lower = install(request());
-  ASSERT_TRUE(lower.ok());
-  EXPECT_EQ(lower->refused, ReleaseRefusal::security_version_too_low) << lower->detail;
+  start_rollout();
+  expect_reported(update(config()), "security_version_too_low");
   EXPECT_EQ(*kelvin::linux_port::load_boot_record(device_dir() / "boot.json", {}), record);
   fs::remove(device_dir() / "boot.json");
   expect_untouched();
 }
 
-TEST_F(ReleaseInstall, AnImageAlteredOnTheGatewayIsRefusedAfterTheDownloadAndNotStaged) {
+TEST_F(ReleaseInstall, AnImageAlteredOnTheGatewayIsRefusedReportedAndNotStaged) {
   // Someone with the gateway's disk flips a byte of the published image (its size unchanged, so
   // the gateway still serves it): the device's own hash check is what stops it.
   const fs::path published = install_.state_dir() / "releases/thermo-linux/1.1.0/image";
   std::string altered = image_;
   altered[123'456] ^= 0x40;
   std::ofstream(published, std::ios::binary | std::ios::trunc) << altered;
-  auto outcome = install(request());
-  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
-  EXPECT_EQ(outcome->download_refused, DownloadRefusal::hash_mismatch) << outcome->detail;
-  EXPECT_FALSE(outcome->staged.has_value());
+  start_rollout();
+  expect_reported(update(config()), "hash_mismatch");
   expect_untouched();
   EXPECT_FALSE(fs::exists(device_dir() / "slots/b/download.partial")) << "a wrong image is not kept to resume";
 }
 
-TEST_F(ReleaseInstall, AGatewayStreamingPastTheSignedSizeIsRefusedAndNothingIsStaged) {
+TEST_F(ReleaseInstall, AGatewayStreamingPastTheSignedSizeIsRefusedReportedAndNothingIsStaged) {
   StreamsPastTheEnd endless(*client_);
-  auto outcome = install(request(), &endless);
-  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
-  EXPECT_EQ(outcome->download_refused, DownloadRefusal::too_long) << outcome->detail;
-  EXPECT_FALSE(outcome->staged.has_value());
+  start_rollout();
+  expect_reported(update(config(), &endless), "too_long");
   expect_untouched();
 }
 

@@ -6,19 +6,10 @@
 #include <string>
 
 #include "kelvin/crypto/digest.hpp"
+#include "kelvin/linux_port/slot_files.hpp"
 
 namespace kelvin::device {
 namespace {
-
-// The platform's SHA-256 (libs/crypto), as the Linux port supplies it.
-class Sha256Hasher : public ImageHasher {
- public:
-  void update(std::string_view bytes) override { digest_.update(bytes); }
-  std::string finish_hex() override { return digest_.finish_hex(); }
-
- private:
-  crypto::Sha256 digest_;
-};
 
 // A slot in memory that can be told to fail.
 class MemorySlot : public SlotWriter {
@@ -57,7 +48,8 @@ proto::ReleaseManifest manifest_of(const std::string& image) {
 
 TEST(ImageDownloadTest, PiecesInOrderMakeTheImageWhichIsCheckedAndSynced) {
   const std::string image = image_bytes();
-  Sha256Hasher hasher;
+  auto sha256 = linux_port::make_sha256_image_hasher();  // the platform's, as the Linux port supplies it
+  ImageHasher& hasher = *sha256;
   MemorySlot slot;
   ImageDownload download(manifest_of(image), hasher, slot);
   for (std::size_t at = 0; at < image.size(); at += 4096) {
@@ -72,7 +64,8 @@ TEST(ImageDownloadTest, PiecesInOrderMakeTheImageWhichIsCheckedAndSynced) {
 
 TEST(ImageDownloadTest, AResumedDownloadContinuesAfterTheBytesAlreadyInTheSlot) {
   const std::string image = image_bytes();
-  Sha256Hasher hasher;
+  auto sha256 = linux_port::make_sha256_image_hasher();  // the platform's, as the Linux port supplies it
+  ImageHasher& hasher = *sha256;
   MemorySlot slot;
   slot.content = image.substr(0, 6000);  // from before the interruption
   hasher.update(slot.content);           // read back by the port
@@ -87,7 +80,8 @@ TEST(ImageDownloadTest, AResumedDownloadContinuesAfterTheBytesAlreadyInTheSlot) 
 
 TEST(ImageDownloadTest, NothingPastTheSignedSizeEverReachesTheSlot) {
   const std::string image = image_bytes();
-  Sha256Hasher hasher;
+  auto sha256 = linux_port::make_sha256_image_hasher();  // the platform's, as the Linux port supplies it
+  ImageHasher& hasher = *sha256;
   MemorySlot slot;
   ImageDownload download(manifest_of(image), hasher, slot);
   ASSERT_EQ(download.accept(0, image.substr(0, 9000)), std::nullopt);
@@ -102,7 +96,8 @@ TEST(ImageDownloadTest, AnImageThatIsNotTheManifestsIsRefusedAtTheEnd) {
   std::string image = image_bytes();
   const auto manifest = manifest_of(image);
   image[5000] ^= 1;
-  Sha256Hasher hasher;
+  auto sha256 = linux_port::make_sha256_image_hasher();  // the platform's, as the Linux port supplies it
+  ImageHasher& hasher = *sha256;
   MemorySlot slot;
   ImageDownload download(manifest, hasher, slot);
   ASSERT_EQ(download.accept(0, image), std::nullopt);
@@ -112,7 +107,8 @@ TEST(ImageDownloadTest, AnImageThatIsNotTheManifestsIsRefusedAtTheEnd) {
 
 TEST(ImageDownloadTest, SlotFailuresAreRefusals) {
   const std::string image = image_bytes();
-  Sha256Hasher hasher;
+  auto sha256 = linux_port::make_sha256_image_hasher();  // the platform's, as the Linux port supplies it
+  ImageHasher& hasher = *sha256;
   MemorySlot slot;
   slot.fail_writes = true;
   ImageDownload download(manifest_of(image), hasher, slot);

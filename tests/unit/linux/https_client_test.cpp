@@ -185,7 +185,7 @@ TEST_F(HttpsClientTest, SendsTheBodyAsJsonWithTheDeviceCertificateAndReturnsTheA
   EXPECT_FALSE(c->busy());
 }
 
-// Images are fetched in ranges (release_installer.hpp): a GET sends no body and its Range, and the
+// Images are fetched in ranges (update_gateway.hpp): a GET sends no body and its Range, and the
 // POST after it on the same connection is a POST with its body again.
 TEST_F(HttpsClientTest, AGetAsksForItsRangeWithoutABodyAndThePostAfterItIsAPost) {
   start_server();

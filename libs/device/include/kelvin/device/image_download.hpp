@@ -25,6 +25,8 @@ class ImageHasher {
   virtual void update(std::string_view bytes) = 0;
   // The SHA-256 of everything given, 64 lowercase hex digits.
   virtual std::string finish_hex() = 0;
+  // Forgets everything given: the next image starts.
+  virtual void reset() = 0;
 };
 
 class SlotWriter {

@@ -24,7 +24,7 @@ Result<device::BootRecord> load_boot_record(const std::filesystem::path& file, c
 // Replaces `file` atomically with `record` (mode 0600).
 Result<void> save_boot_record(const std::filesystem::path& file, const device::BootRecord& record);
 
-// The update directory's layout (agent.toml [update] dir; release_installer.hpp lists its files).
+// The update directory's layout (agent.toml [update] dir; slot_files.hpp lists its files).
 std::filesystem::path boot_record_path(const std::filesystem::path& update_dir);
 std::filesystem::path slot_path(const std::filesystem::path& update_dir, device::Slot slot);
 std::filesystem::path slot_image_path(const std::filesystem::path& update_dir, device::Slot slot);
