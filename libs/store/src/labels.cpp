@@ -31,6 +31,17 @@ Result<void> check_label_count(std::string_view device_id, std::size_t count) {
                                                 std::to_string(kMaxLabelsPerDevice));
 }
 
+// Steps `select` (bound and reset by the caller) to its end: the first column of every row.
+Result<std::vector<std::string>> first_texts(sqlite::Statement& select) {
+  std::vector<std::string> texts;
+  for (;;) {
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return texts;
+    texts.push_back(select.column_text(0));
+  }
+}
+
 Error unknown_device(std::string_view device_id) {
   return make_error(Errc::not_found, "device '" + std::string(device_id) +
                                          "' is not in the gateway's store: register it with kelvinctl device add, "
@@ -40,16 +51,10 @@ Error unknown_device(std::string_view device_id) {
 }  // namespace
 
 Result<std::vector<std::string>> Store::Impl::labels_of(std::int64_t device_row) {
-  std::vector<std::string> labels;
   auto& select = statements_.labels_of_device;
   StatementReset reset(select);
   select.bind(1, device_row);
-  for (;;) {
-    auto row = select.step();
-    if (!row) return std::move(row).error();
-    if (!*row) return labels;
-    labels.push_back(select.column_text(0));
-  }
+  return first_texts(select);
 }
 
 Result<std::map<std::int64_t, std::vector<std::string>>> Store::Impl::labels_by_device() {
@@ -180,16 +185,10 @@ Result<std::vector<std::string>> Store::Impl::set_device_labels(std::string_view
 
 Result<std::vector<std::string>> Store::Impl::devices_with_label(std::string_view label) {
   if (auto valid = validate_label(label); !valid) return std::move(valid).error();
-  std::vector<std::string> devices;
   auto& select = statements_.devices_with_label;
   StatementReset reset(select);
   select.bind(1, label);
-  for (;;) {
-    auto row = select.step();
-    if (!row) return std::move(row).error();
-    if (!*row) return devices;
-    devices.push_back(select.column_text(0));
-  }
+  return first_texts(select);
 }
 
 }  // namespace kelvin::store

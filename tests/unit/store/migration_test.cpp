@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <variant>
@@ -720,13 +721,20 @@ void write_version_2(const fs::path& path, const std::string& extra_sql = {}) {
   raw.exec(kVersion2Marks);
 }
 
+// Each query's rows, in order.
+std::vector<Rows> rows_of_each(const fs::path& path, std::initializer_list<const char*> queries) {
+  std::vector<Rows> dumps;
+  for (const char* query : queries) dumps.push_back(rows_of(path, query));
+  return dumps;
+}
+
 // Every table a version 2 file has, whole, but devices by its version 2 columns.
 std::vector<Rows> dump_version_2_tables(const fs::path& path) {
   std::vector<Rows> dumps = dump_untouched_tables(path);
-  for (const char* query :
-       {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
-        "SELECT * FROM counters ORDER BY name", "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"}) {
-    dumps.push_back(rows_of(path, query));
+  for (auto& rows : rows_of_each(path, {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
+                                        "SELECT * FROM counters ORDER BY name",
+                                        "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"})) {
+    dumps.push_back(std::move(rows));
   }
   return dumps;
 }
@@ -976,16 +984,12 @@ void write_version_4(const fs::path& path) {
 
 // Every row of every table a version 4 file has, every column.
 std::vector<Rows> dump_version_4_tables(const fs::path& path) {
-  std::vector<Rows> dumps;
-  for (const char* query :
-       {"SELECT * FROM devices ORDER BY id", "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
-        "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
-        "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
-        "SELECT * FROM export_cursors ORDER BY exporter", "SELECT * FROM counters ORDER BY name",
-        "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"}) {
-    dumps.push_back(rows_of(path, query));
-  }
-  return dumps;
+  return rows_of_each(
+      path, {"SELECT * FROM devices ORDER BY id", "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
+             "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
+             "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
+             "SELECT * FROM export_cursors ORDER BY exporter", "SELECT * FROM counters ORDER BY name",
+             "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"});
 }
 
 TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
