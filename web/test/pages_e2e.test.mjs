@@ -479,7 +479,8 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       ['user_remove', 'admin', 'admin', 'denied'],
       ['setting', 'admin', 'require_second_factor', 'ok', 'true'],
       ['setting', 'kelvinctl', 'require_second_factor', 'ok', 'false'],
-      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device in waves 100, halting above 20 % failures'],
+      ['device_label', 'kelvinctl', 'sensor-01', 'ok', 'added greenhouse; now greenhouse'],
+      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device labelled greenhouse in waves 100, halting above 20 % failures'],
       ['rollout_pause', 'admin', 'rollout 1', 'ok'],
       ['rollout_abort', 'admin', 'rollout 1', 'ok'],
     ];
