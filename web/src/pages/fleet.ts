@@ -160,7 +160,7 @@ export function fleetPage(context: AppContext): Page {
   let disposed = false;
 
   const filter = h('input', {
-    type: 'search', id: 'fleet-filter', placeholder: 'Filter by id, state, firmware or label:NAME', value: view.filter,
+    type: 'search', id: 'fleet-filter', placeholder: 'Filter: id, state, firmware, label', value: view.filter,
     autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Filter devices',
   });
   const count = h('span', { class: 'count', 'data-testid': 'fleet-count' });
