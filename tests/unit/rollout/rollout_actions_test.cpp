@@ -73,8 +73,12 @@ class RolloutActionsTest : public ::testing::Test {
   }
 
   Ids devices_of(std::int64_t id) {
+    auto devices = db_->devices(id);
+    EXPECT_TRUE(devices.ok());
     Ids ids;
-    for (const auto& device : *db_->devices(id)) ids.push_back(device.device);
+    if (devices) {
+      for (const auto& device : *devices) ids.push_back(device.device);
+    }
     return ids;
   }
 
@@ -134,7 +138,8 @@ TEST_F(RolloutActionsTest, RefusalsSayWhichKind) {
   EXPECT_EQ(nobody.error().code, Errc::not_found);
   EXPECT_NE(nobody.error().message.find("no device carries the label 'east'"), std::string::npos);
 
-  for (const std::string& bad : {"Greenhouse", "a b", ".x", std::string(65, 'x')}) {
+  for (const std::string& bad :
+       {std::string("Greenhouse"), std::string("a b"), std::string(".x"), std::string(65, 'x')}) {
     auto malformed = start(request(bad), &refusal);
     ASSERT_FALSE(malformed.ok()) << bad;
     EXPECT_EQ(refusal, StartRefusal::invalid_label) << bad;
