@@ -10,4 +10,7 @@ namespace kelvin::ctl {
 // device command can ever touch the gateway's own identity.
 CLI::Validator device_id_check();
 
+// A device label (docs/registry.md, "Labels"): 1 to 64 characters of a-z, 0-9, '.', '_', '-'.
+CLI::Validator label_check();
+
 }  // namespace kelvin::ctl

@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <iostream>
+#include <set>
 
 #include "ca_access.hpp"
 #include "device_actions.hpp"
@@ -57,7 +58,7 @@ int run_device_add(const DeviceOptions& options) {
   auto store = open_or_create_store(options.state);
   if (!store) return report_failure(store.error(), options.state.state_dir);
 
-  if (auto registered = store->register_device(id, wall_clock_ms()); !registered) {
+  if (auto registered = store->register_device(id, wall_clock_ms(), options.labels); !registered) {
     if (registered.error().code == Errc::already_exists) {
       return report_failure(
           make_error(Errc::already_exists, "device '" + id +
@@ -84,6 +85,10 @@ int run_device_add(const DeviceOptions& options) {
 
   std::cout << "Registered device " << id << " and issued its certificate (serial " << issued->record.serial
             << ", valid until " << format_utc_date(issued->record.not_after) << ")\n";
+  if (!options.labels.empty()) {
+    const std::set<std::string> labels(options.labels.begin(), options.labels.end());
+    std::cout << "Labels: " << labels_text({labels.begin(), labels.end()}) << "\n";
+  }
   BundleContents contents{
       id, broker_host, options.broker_port, ca->paths().ca_certificate(), issued->certificate_path, issued->key_path};
   auto written = write_bundle(bundle_dir, contents);

@@ -29,7 +29,7 @@ CLI::Validator broker_host_check() {
 
 void add_device_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<DeviceOptions>();
-  CLI::App* device = app.add_subcommand("device", "The device registry: add, list, revoke, remove");
+  CLI::App* device = app.add_subcommand("device", "The device registry: add, list, label, revoke, remove");
   device->require_subcommand(1);
   device->fallthrough();  // --state-dir and friends may follow the subcommand
   add_state_options(device, options->state, /*with_pki=*/true);
@@ -57,12 +57,30 @@ void add_device_command(CLI::App& app, int& exit_code) {
   add->add_option("--days", options->validity_days, "Certificate validity in days")
       ->check(CLI::Range(1, pki::kCaValidityDays))
       ->capture_default_str();
+  add->add_option("--label", options->labels, "Give the device this label (repeat, or comma-separated, for more)")
+      ->check(label_check())
+      ->delimiter(',')
+      ->allow_extra_args(false);
   add->callback(run(run_device_add));
 
   CLI::App* list = device->add_subcommand("list", "List every device the store or the PKI knows");
   list->add_flag("--json", options->json, "Print a JSON array instead of a table (keys: see docs/registry.md)");
   list->add_flag("--all", options->all, "Also list removed devices (not in the store, certificates revoked)");
+  list->add_option("--label", options->label, "Only the devices carrying this label")->check(label_check());
   list->callback(run(run_device_list));
+
+  CLI::App* label =
+      device->add_subcommand("label", "Add labels to a device or remove them (without options: show its labels)");
+  add_id(label);
+  label->add_option("--add", options->add_labels, "Add this label (repeat, or comma-separated, for more)")
+      ->check(label_check())
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  label->add_option("--remove", options->remove_labels, "Remove this label (repeat, or comma-separated, for more)")
+      ->check(label_check())
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  label->callback(run(run_device_label));
 
   CLI::App* revoke = device->add_subcommand(
       "revoke", "Revoke a device's certificates; a running gateway drops its session within about a second");

@@ -44,6 +44,13 @@ std::string reading_cell(const std::optional<proto::Reading>& reading) {
   return text + "at " + format_utc_ms(reading->ts_ms);
 }
 
+// "greenhouse,west": commas without spaces keep the table's columns apart.
+std::string labels_cell(const std::vector<std::string>& labels) {
+  std::string text;
+  for (const auto& label : labels) text += (text.empty() ? "" : ",") + label;
+  return text;
+}
+
 void print_table(const std::vector<fleet::DeviceView>& views) {
   TextTable table({{"ID"},
                    {"STATE"},
@@ -53,7 +60,8 @@ void print_table(const std::vector<fleet::DeviceView>& views) {
                    {"ACKED SEQ", Align::right},
                    {"STORED", Align::right},
                    {"DROPPED", Align::right},
-                   {"CERT EXPIRES"}});
+                   {"CERT EXPIRES"},
+                   {"LABELS"}});
   for (const auto& view : views) {
     const store::DeviceInfo empty;
     const store::DeviceInfo& info = view.stored ? *view.stored : empty;
@@ -61,7 +69,8 @@ void print_table(const std::vector<fleet::DeviceView>& views) {
                    reading_cell(info.last_reading),
                    info.status && !info.status->firmware.empty() ? info.status->firmware : "-",
                    std::to_string(info.acked_seq), std::to_string(info.readings_stored),
-                   info.status ? std::to_string(info.status->dropped_total) : "-", certificate_cell(view)});
+                   info.status ? std::to_string(info.status->dropped_total) : "-", certificate_cell(view),
+                   info.labels.empty() ? "-" : labels_cell(info.labels)});
   }
   table.print(std::cout);
 }
@@ -81,10 +90,13 @@ int run_device_list(const DeviceOptions& options) {
     if (!devices) return report_failure(devices.error(), options.state.state_dir);
     stored = std::move(*devices);
   }
-  const auto views = fleet::device_views(std::move(stored), ca->list(std::time(nullptr)), options.all);
+  auto views = fleet::device_views(std::move(stored), ca->list(std::time(nullptr)), options.all);
+  if (!options.label.empty()) views = fleet::carrying_label(std::move(views), options.label);
 
   if (options.json) {
     std::cout << fleet::devices_json(views, 2) << "\n";
+  } else if (views.empty() && !options.label.empty()) {
+    std::cout << "No device carries the label " << options.label << "\n";
   } else if (views.empty()) {
     std::cout << "No devices yet: add one with kelvinctl device add ID\n";
   } else {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
 #include "failure.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/gateway/state_layout.hpp"
@@ -25,6 +26,7 @@ struct RolloutOptions {
   std::string version;
   bool all = false;
   std::vector<std::string> devices;
+  std::string label;
   std::vector<int> waves = rollout::kDefaultWaves;
   int max_failure_percent = rollout::kDefaultMaxFailurePercent;
   // status, pause, resume, abort
@@ -84,22 +86,23 @@ int run_start(const RolloutOptions& options) {
   if (!catalog) return report_failure(catalog.error());
   auto store = open_existing_store(options.state);
   if (!store) return report_failure(store.error(), options.state.state_dir);
-  std::vector<std::string> known;
-  if (*store) {
-    auto ids = rollout::known_devices(**store);
-    if (!ids) return report_failure(ids.error());
-    known = std::move(*ids);
-  }
-  auto db = open_or_create_db(options.state);
-  if (!db) return report_failure(db.error(), options.state.state_dir);
   rollout::StartRequest request{.product = options.product,
                                 .version = options.version,
                                 .all = options.all,
                                 .devices = options.devices,
+                                .label = options.label,
                                 .waves = options.waves,
                                 .max_failure_percent = options.max_failure_percent,
                                 .created_by = "kelvinctl"};
-  auto started = rollout::start_rollout(*db, *catalog, known, request, now_ms());
+  rollout::Candidates candidates;
+  if (*store) {
+    auto read = rollout::candidates_for(**store, request);
+    if (!read) return report_failure(read.error());
+    candidates = std::move(*read);
+  }
+  auto db = open_or_create_db(options.state);
+  if (!db) return report_failure(db.error(), options.state.state_dir);
+  auto started = rollout::start_rollout(*db, *catalog, candidates, request, now_ms());
   if (!started) return report_failure(started.error());
   auto devices = db->devices(started->id);
   if (!devices) return report_failure(devices.error());
@@ -160,8 +163,9 @@ int run_status(const RolloutOptions& options) {
   for (const auto& d : loaded->devices) ++summary.counts[static_cast<std::size_t>(d.state)];
   std::cout << "Rollout " << r.id << ": " << r.product << " " << r.version << ", " << store::to_string(r.state)
             << "\n  waves " << waves_text(r) << " (started " << r.current_wave << " of " << r.waves.size()
-            << "), halts above " << r.max_failure_percent << " % failures\n  started " << when(r.created_ms) << " by "
-            << r.created_by << ", changed " << when(r.updated_ms) << "\n  " << counts_text(summary) << "\n\n";
+            << "), halts above " << r.max_failure_percent << " % failures\n  target " << rollout::describe_target(r)
+            << "\n  started " << when(r.created_ms) << " by " << r.created_by << ", changed " << when(r.updated_ms)
+            << "\n  " << counts_text(summary) << "\n\n";
   TextTable table(
       {{"DEVICE"}, {"WAVE", Align::right}, {"STATE"}, {"%", Align::right}, {"UPDATED"}, {"REASON"}, {"DETAIL"}});
   for (const auto& d : loaded->devices) {
@@ -202,7 +206,12 @@ void add_rollout_command(CLI::App& app, int& exit_code) {
   auto* all = start->add_flag("--all", options->all, "Every device the gateway knows");
   auto* devices =
       start->add_option("--devices", options->devices, "These devices (comma-separated ids)")->delimiter(',');
-  all->excludes(devices);
+  auto* label = start
+                    ->add_option("--label", options->label,
+                                 "The devices carrying this label now (later labelling does not add devices)")
+                    ->check(label_check());
+  all->excludes(devices, label);
+  devices->excludes(label);
   start
       ->add_option("--waves", options->waves,
                    "Cumulative percentages of the devices per wave, ending at 100 (comma-separated)")
@@ -214,9 +223,9 @@ void add_rollout_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   add_state_options(start, options->state, /*with_pki=*/false);
   start->callback([&exit_code, options] {
-    if (!options->all && options->devices.empty()) {
-      exit_code =
-          report_usage_error("name the devices with --devices a,b or take them all with --all", "rollout start");
+    if (!options->all && options->devices.empty() && options->label.empty()) {
+      exit_code = report_usage_error(
+          "name the devices with --devices a,b, a label with --label L, or take them all with --all", "rollout start");
       return;
     }
     exit_code = run_start(*options);

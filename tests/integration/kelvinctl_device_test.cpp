@@ -312,9 +312,9 @@ TEST_F(KelvinctlDevice, ListShowsWhatDevicesDidAndWhetherTheyMayConnect) {
   const std::string expires = R"((\d{4}-\d{2}-\d{2}))";
   const std::string seen = R"((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z))";
   const std::regex row1("sensor-01 +online +" + seen + " +21\\.50 °C 40\\.2 %RH at " + iso(ts) +
-                        " +1\\.4\\.2 +1 +1 +3 +" + expires);
+                        " +1\\.4\\.2 +1 +1 +3 +" + expires + " +-");
   EXPECT_TRUE(std::regex_match(line_starting(r.out, "sensor-01 "), row1)) << r.out;
-  const std::regex never_seen(R"(sensor-0[23] +never seen +- +- +- +0 +0 +- +)" + expires);
+  const std::regex never_seen(R"(sensor-0[23] +never seen +- +- +- +0 +0 +- +)" + expires + " +-");
   EXPECT_TRUE(std::regex_match(line_starting(r.out, "sensor-02 "), never_seen)) << r.out;
   EXPECT_TRUE(std::regex_match(line_starting(r.out, "sensor-03 "), never_seen)) << r.out;
   EXPECT_EQ(line_starting(r.out, "svc-gateway"), "") << "services are not devices";
@@ -378,7 +378,7 @@ TEST_F(KelvinctlDevice, RevokeDropsTheLiveSessionAndTheDeviceCannotReconnect) {
   EXPECT_EQ(acked("sensor-02"), 0u);
 
   EXPECT_EQ(entry(list_json(), "sensor-02")["certificate"]["state"], "revoked");
-  EXPECT_THAT(line_starting(ctl({"device", "list"}).out, "sensor-02 "), ::testing::EndsWith(" revoked"));
+  EXPECT_THAT(line_starting(ctl({"device", "list"}).out, "sensor-02 "), ::testing::ContainsRegex(" revoked +-$"));
   expect_one_line_failure(ctl({"device", "revoke", "sensor-02"}), 1, "revoking twice");
 
   // In the audit log, beside the dashboard's changes (the gateway created the database).
@@ -544,6 +544,63 @@ TEST_F(KelvinctlDevice, StatusSummarisesTheRunningGatewaysStatistics) {
   EXPECT_THAT(stale.out, HasSubstr("kelvin-gateway seems not to be running"));
 }
 
+TEST_F(KelvinctlDevice, LabelsAreGivenAtRegistrationChangedAndListed) {
+  const auto bundle = [this](const std::string& id) { return (install_.root() / (id + "-bundle")).string(); };
+  auto added =
+      ctl({"device", "add", "sensor-01", "--out", bundle("sensor-01"), "--label", "west", "--label", "greenhouse"});
+  ASSERT_EQ(added.exit_code, 0) << describe(added);
+  EXPECT_THAT(added.out, HasSubstr("Labels: greenhouse, west"));
+  ASSERT_EQ(ctl({"device", "add", "sensor-02", "--out", bundle("sensor-02"), "--label", "greenhouse,east"}).exit_code,
+            0);
+  ASSERT_EQ(ctl({"device", "add", "sensor-03", "--out", bundle("sensor-03")}).exit_code, 0);
+
+  auto changed = ctl({"device", "label", "sensor-03", "--add", "greenhouse", "--add", "north"});
+  ASSERT_EQ(changed.exit_code, 0) << describe(changed);
+  EXPECT_EQ(changed.out, "Device sensor-03 now carries the labels: greenhouse, north\n");
+  changed = ctl({"device", "label", "sensor-01", "--remove", "greenhouse", "--add", "south"});
+  ASSERT_EQ(changed.exit_code, 0) << describe(changed);
+  EXPECT_EQ(changed.out, "Device sensor-01 now carries the labels: south, west\n");
+  auto shown = ctl({"device", "label", "sensor-02"});
+  ASSERT_EQ(shown.exit_code, 0) << describe(shown);
+  EXPECT_EQ(shown.out, "Device sensor-02 carries the labels: east, greenhouse\n");
+
+  const auto list = list_json();
+  EXPECT_EQ(entry(list, "sensor-01")["labels"], nlohmann::json({"south", "west"}));
+  EXPECT_EQ(entry(list, "sensor-03")["labels"], nlohmann::json({"greenhouse", "north"}));
+  auto table = ctl({"device", "list"});
+  ASSERT_EQ(table.exit_code, 0) << describe(table);
+  EXPECT_THAT(line_starting(table.out, "ID "), HasSubstr("LABELS"));
+  EXPECT_THAT(line_starting(table.out, "sensor-02 "), HasSubstr("east,greenhouse"));
+  auto filtered = ctl({"device", "list", "--label", "greenhouse", "--json"});
+  ASSERT_EQ(filtered.exit_code, 0) << describe(filtered);
+  std::vector<std::string> ids;
+  for (const auto& device : nlohmann::json::parse(filtered.out)) ids.push_back(device["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"sensor-02", "sensor-03"}));
+  EXPECT_THAT(ctl({"device", "list", "--label", "nowhere"}).out, HasSubstr("No device carries the label nowhere"));
+  EXPECT_EQ(install_.open_store().device("sensor-01").value()->labels, (std::vector<std::string>{"south", "west"}));
+
+  // Removing a device takes its labels with its registration.
+  ASSERT_EQ(ctl({"device", "remove", "sensor-03"}).exit_code, 0);
+  auto after = ctl({"device", "list", "--label", "north", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(after.out), nlohmann::json::array());
+
+  // Refusals: one line each, nothing changed.
+  expect_one_line_failure(ctl({"device", "label", "sensor-01", "--add", "South"}), 2, "a malformed label");
+  expect_one_line_failure(ctl({"device", "label", "sensor-01", "--add", "x", "--remove", "x"}), 2, "added and removed");
+  expect_one_line_failure(ctl({"device", "add", "sensor-04", "--out", bundle("sensor-04"), "--label", "a b"}), 2,
+                          "add with a malformed label");
+  expect_one_line_failure(ctl({"device", "list", "--label", "-x"}), 2, "list a malformed label");
+  expect_one_line_failure(ctl({"device", "label", "nobody", "--add", "x"}), 1, "label an unknown device");
+  std::vector<std::string> too_many = {"device", "label", "sensor-01"};
+  for (int i = 0; i < 31; ++i) {
+    too_many.push_back("--add");
+    too_many.push_back("l" + std::to_string(i));
+  }
+  expect_one_line_failure(ctl(too_many), 1, "33 labels");
+  EXPECT_EQ(install_.open_store().device("sensor-01").value()->labels, (std::vector<std::string>{"south", "west"}));
+  EXPECT_FALSE(fs::exists(bundle("sensor-04")));
+}
+
 TEST_F(KelvinctlDevice, EveryErrorIsOneLineWithTheRightExitStatus) {
   const std::string out = (install_.root() / "bundle").string();
   struct Case {
@@ -563,6 +620,8 @@ TEST_F(KelvinctlDevice, EveryErrorIsOneLineWithTheRightExitStatus) {
            {{"device", "revoke", "svc-gateway"}, 2},
            {{"device", "remove", "-x"}, 2},
            {{"device", "list", "extra"}, 2},
+           {{"device", "label", "sensor-01", "--add", "UPPER"}, 2},
+           {{"device", "label", "Sensor-01"}, 2},
            {{"query", "sensor-01", "--from", "2026-13-01T00:00:00Z"}, 2},
            {{"query", "sensor-01", "--from", "yesterday"}, 2},
            {{"query", "sensor-01", "--from", "now", "--to", "-1h"}, 2},

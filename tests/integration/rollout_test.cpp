@@ -3,7 +3,8 @@
 // waves started over HTTPS, the retained notice seen by the device with mosquitto_sub and its own
 // certificate, statuses over MQTT (mosquitto_pub) and HTTPS (curl), the update check, the waves
 // advancing, a failure halting the rollout by itself, kelvinctl resuming it, a device already
-// running the version confirmed without a notice, an abort withdrawing a notice, the audit log,
+// running the version confirmed without a notice, an abort withdrawing a notice, a rollout to the
+// devices carrying a label, the audit log,
 // a gateway restart the engine goes on from, and the refusals: a viewer starting one, a device
 // reporting for another, malformed statuses.
 // One gateway for the whole file (CI's time budget): the steps build on each other.
@@ -251,13 +252,51 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
   EXPECT_EQ(again.status, 409) << again.raw;
   EXPECT_EQ(again.body["error"]["code"], "rollout_state");
 
+  // A rollout to a label: exactly the devices carrying it when it starts (labelled over HTTPS and
+  // with kelvinctl), its target recorded and shown; labelling another device later adds nothing.
+  auto labelled = admin_->request("PUT", "/api/v1/devices/sensor-01/labels", json{{"labels", {"greenhouse"}}});
+  ASSERT_EQ(labelled.status, 200) << labelled.raw;
+  EXPECT_EQ(install_.kelvinctl({"device", "label", "sensor-03", "--add", "greenhouse,west", "--state-dir", state()})
+                .exit_code,
+            0);
+  auto bad_label = admin_->request("POST", "/api/v1/rollouts",
+                                   json{{"product", "thermo-linux"}, {"version", "1.1.0"}, {"label", "Greenhouse"}});
+  EXPECT_EQ(bad_label.status, 400) << bad_label.raw;
+  EXPECT_EQ(bad_label.body["error"]["code"], "invalid_label");
+  auto nobody = admin_->request("POST", "/api/v1/rollouts",
+                                json{{"product", "thermo-linux"}, {"version", "1.1.0"}, {"label", "east"}});
+  EXPECT_EQ(nobody.status, 404) << nobody.raw;
+  EXPECT_EQ(nobody.body["error"]["code"], "label_not_found");
+  auto both =
+      admin_->request("POST", "/api/v1/rollouts",
+                      json{{"product", "thermo-linux"}, {"version", "1.1.0"}, {"label", "west"}, {"all", true}});
+  EXPECT_EQ(both.status, 400) << both.raw;
+  EXPECT_EQ(both.body["error"]["code"], "invalid_request");
+  auto to_label = admin_->request(
+      "POST", "/api/v1/rollouts",
+      json{{"product", "thermo-linux"}, {"version", "1.1.0"}, {"label", "greenhouse"}, {"waves", {100}}});
+  ASSERT_EQ(to_label.status, 201) << to_label.raw;
+  const std::int64_t third = to_label.body["id"];
+  EXPECT_EQ(to_label.body["target"], (json{{"kind", "label"}, {"label", "greenhouse"}}));
+  EXPECT_EQ(to_label.body["device_count"], 2);
+  ASSERT_EQ(admin_->request("PUT", "/api/v1/devices/sensor-02/labels", json{{"labels", {"greenhouse"}}}).status, 200);
+  r = await_rollout(third, device_is("sensor-01", "notified"));
+  std::vector<std::string> in_rollout;
+  for (const auto& d : r["devices"]) in_rollout.push_back(d["device"]);
+  EXPECT_THAT(in_rollout, ::testing::UnorderedElementsAre("sensor-01", "sensor-03"));
+  EXPECT_EQ(r["target"]["label"], "greenhouse");
+  auto shown = install_.kelvinctl({"rollout", "status", std::to_string(third), "--state-dir", state()});
+  EXPECT_THAT(shown.out, HasSubstr("target label greenhouse"));
+  EXPECT_EQ(admin_->request("GET", "/api/v1/rollouts/" + std::to_string(second)).body["target"]["kind"], "devices");
+  install_.kelvinctl({"rollout", "abort", std::to_string(third), "--state-dir", state()});
+
   // Every step in the audit log, with who did it.
   auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
   ASSERT_EQ(audit.status, 200) << audit.raw;
   std::vector<std::string> actions;
   for (const auto& entry : audit.body["entries"]) {
     const std::string action = entry["action"];
-    if (action.rfind("rollout_", 0) == 0 || action == "permission_denied") {
+    if (action.rfind("rollout_", 0) == 0 || action == "permission_denied" || action == "device_label") {
       actions.push_back(entry["actor"].get<std::string>() + " " + action + " " + entry["result"].get<std::string>());
     }
   }
@@ -271,6 +310,8 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
                            "kelvinctl rollout_start ok",
                            "kelvinctl rollout_abort ok",
                            "admin rollout_abort denied",
+                           "admin device_label ok",
+                           "kelvinctl device_label ok",
                        }));
 }
 

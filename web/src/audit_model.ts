@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   setting: 'Setting changed',
   device_revoke: 'Device revoked',
   device_remove: 'Device removed',
+  device_label: 'Device labels changed',
   release_key_trust: 'Release key trusted',
   release_publish: 'Release published',
   rollout_start: 'Rollout started',

@@ -4,7 +4,7 @@
 
 import type { Device, LiveReading, LiveStatus } from './types';
 
-export type SortKey = 'id' | 'state' | 'temperature' | 'humidity' | 'age' | 'firmware' | 'certificate';
+export type SortKey = 'id' | 'state' | 'temperature' | 'humidity' | 'age' | 'firmware' | 'certificate' | 'labels';
 
 export interface SortOrder {
   key: SortKey;
@@ -13,7 +13,8 @@ export interface SortOrder {
 
 export interface FleetRow {
   id: string;
-  search: string; // lower-case text the filter looks in: id, state, firmware
+  search: string; // lower-case text the filter looks in: id, state, firmware, labels
+  labels: string[]; // the device's labels, for `label:NAME` in the filter
   keys: Record<SortKey, string | number | null>; // null sorts last in either direction
 }
 
@@ -29,9 +30,11 @@ export function fleetRow(device: Device): FleetRow {
   const expires = device.certificate?.expires ? Date.parse(device.certificate.expires) : Number.NaN;
   const certificateState = device.certificate?.state ?? 'none';
   const ts = finite(reading?.ts_ms);
+  const labels = device.labels ?? [];
   return {
     id: device.id,
-    search: `${device.id} ${device.state} ${device.firmware ?? ''}`.toLowerCase(),
+    search: [device.id, device.state, device.firmware ?? '', ...labels].join(' ').toLowerCase(),
+    labels,
     keys: {
       id: device.id,
       state: STATE_ORDER[device.state] ?? 4,
@@ -49,6 +52,7 @@ export function fleetRow(device: Device): FleetRow {
           : certificateState === 'none'
             ? null
             : Number.NEGATIVE_INFINITY,
+      labels: labels.length ? labels.join(',') : null,
     },
   };
 }
@@ -60,9 +64,13 @@ function compareKeys(a: string | number | null, b: string | number | null): numb
   return collator.compare(String(a), String(b));
 }
 
-// Every word of `filter` (case-insensitive) must occur in a row's id, state or firmware.
+const LABEL_WORD = 'label:';
+
+// Every word of `filter` (case-insensitive) must occur in a row's id, state, firmware or labels;
+// a word `label:NAME` matches only a device carrying the label NAME, whole.
 export function matches(row: FleetRow, words: string[]): boolean {
-  return words.every((word) => row.search.includes(word));
+  return words.every((word) =>
+    word.startsWith(LABEL_WORD) ? row.labels.includes(word.slice(LABEL_WORD.length)) : row.search.includes(word));
 }
 
 export function filterWords(filter: string): string[] {

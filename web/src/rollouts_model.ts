@@ -1,8 +1,9 @@
 // The pure logic of the rollouts pages, apart from the DOM so it can be tested on its own
 // (test/pages_model.test.mjs): how a rollout's progress is drawn, what each state reads as, which
-// commands an operator has in which state, and reading the start form's fields.
+// commands an operator has in which state, how a rollout's devices were chosen, and reading the
+// start form's fields.
 
-import type { DeviceRolloutState, RolloutState, RolloutSummary } from './types';
+import type { DeviceRolloutState, RolloutState, RolloutSummary, RolloutTarget } from './types';
 
 export const ROLLOUT_STATES: Record<RolloutState, string> = {
   running: 'Running',
@@ -104,6 +105,44 @@ export function parseDeviceList(text: string): string[] {
   const seen = new Set<string>();
   for (const id of text.split(/[\s,]+/).filter(Boolean)) seen.add(id);
   return [...seen];
+}
+
+// A device label (docs/registry.md, "Labels"): 1 to 64 of a-z, 0-9, '.', '_', '-', starting with
+// a letter or digit. The gateway checks again.
+export function isLabel(text: string): boolean {
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(text);
+}
+
+// "Devices labelled greenhouse": how the rollout's devices were chosen, for its page.
+export function targetText(target: RolloutTarget | null | undefined): string {
+  switch (target?.kind) {
+    case 'all':
+      return 'Every device the gateway knew';
+    case 'devices':
+      return 'Listed devices';
+    case 'label':
+      return `Devices labelled ${target.label} when it started`;
+    default:
+      return 'Not recorded';
+  }
+}
+
+export type TargetChoice = 'all' | 'some' | 'label';
+
+// The start form's choice of devices as the members of the request's body, or why not.
+export function startTarget(choice: TargetChoice, devicesText: string, labelText: string):
+  { all: true } | { devices: string[] } | { label: string } | string {
+  if (choice === 'all') return { all: true };
+  if (choice === 'some') {
+    const ids = parseDeviceList(devicesText);
+    return ids.length ? { devices: ids } : 'Name the devices, or choose every device.';
+  }
+  const label = labelText.trim();
+  if (!label) return 'Name the label whose devices get the release.';
+  if (!isLabel(label)) {
+    return 'A label is 1 to 64 lowercase letters, digits, dots, dashes and underscores, starting with a letter or digit.';
+  }
+  return { label };
 }
 
 // Newest first, as the API answers; kept here so a page that merges answers sorts the same way.

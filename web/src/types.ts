@@ -44,6 +44,7 @@ export interface Device {
   rejected?: number;
   dropped?: number | null;
   certificate?: Certificate | null;
+  labels?: string[]; // sorted; docs/registry.md, "Labels"
   rejected_by_reason?: Record<string, number>;
 }
 
@@ -213,6 +214,9 @@ export type RolloutState = 'running' | 'paused' | 'halted' | 'aborted' | 'comple
 export type DeviceRolloutState =
   | 'pending' | 'notified' | 'downloading' | 'installed' | 'confirmed' | 'failed' | 'rolled_back';
 
+// How a rollout's devices were chosen; null for a rollout started before the gateway recorded it.
+export type RolloutTarget = { kind: 'all' } | { kind: 'devices' } | { kind: 'label'; label: string };
+
 export interface RolloutSummary {
   id: number;
   product: string;
@@ -221,6 +225,7 @@ export interface RolloutSummary {
   waves: number[]; // cumulative percentages of the devices
   current_wave: number; // waves started so far
   max_failure_percent: number;
+  target?: RolloutTarget | null;
   created_by: string;
   device_count: number;
   counts: Record<DeviceRolloutState, number>;

@@ -89,6 +89,24 @@ describe('fleet model', () => {
     assert.deepEqual(ids('nothing'), []);
   });
 
+  test('finds devices by their labels, and label:NAME only by a whole label', () => {
+    const rows = [
+      { ...device('sensor-1'), labels: ['greenhouse', 'west'] },
+      { ...device('sensor-2'), labels: ['greenhouse-2'] },
+      device('sensor-3'),
+    ].map(model.fleetRow);
+    const ids = (filter) => model.visibleIds(rows, filter, { key: 'id', descending: false });
+    assert.deepEqual(ids('greenhouse'), ['sensor-1', 'sensor-2']);
+    assert.deepEqual(ids('label:greenhouse'), ['sensor-1']);
+    assert.deepEqual(ids('label:GREENHOUSE-2'), ['sensor-2']);
+    assert.deepEqual(ids('label:green'), []);
+    assert.deepEqual(ids('label:west sensor-1'), ['sensor-1']);
+    for (const descending of [false, true]) {
+      const byLabels = model.visibleIds(rows, '', { key: 'labels', descending });
+      assert.equal(byLabels.at(-1), 'sensor-3', 'no labels sorts last');
+    }
+  });
+
   // Timing is printed, not asserted (docs/development.md: timing figures belong to benchmarks).
   test('sorts and filters 10,000 devices, printing how long it took', () => {
     const devices = [];

@@ -86,6 +86,8 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     install.kelvinctl(['release', 'keygen', '--dir', otherKeys]);
     install.kelvinctl(['release', 'sign', upload.image, '--version', '1.2.0', '--security-version', '2', '--product',
       'thermo-linux', '--key', path.join(otherKeys, 'release.key'), '--out', upload.foreignManifest]);
+    // A label, as docs/registry.md gives it: the rollout below goes to the devices carrying it.
+    install.kelvinctl(['device', 'label', 'sensor-01', '--add', 'greenhouse', '--state-dir', install.stateDir]);
     admin = await newPage();
   });
 
@@ -242,12 +244,16 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await screenshot(viewer, 'releases');
   });
 
-  step('the admin starts a rollout of the release on the rollouts page; the viewer follows it; pause and abort', async () => {
+  step('the admin starts a rollout of the release to a label on the rollouts page; the viewer follows it; pause and abort', async () => {
     await admin.click('.app-nav a[href="#/rollouts"]');
     await admin.waitForSelector('[data-testid=rollouts-empty]:not([hidden])');
     await admin.waitForFunction(() => document.querySelector('#rollout-release option')?.value === 'thermo-linux 1.1.0');
-    await admin.check('#rollout-some');
-    await admin.fill('#rollout-devices', 'sensor-01');
+    // Typing a label chooses "those labelled"; the label's grammar is checked before sending.
+    await admin.fill('#rollout-label', 'Greenhouse');
+    assert.equal(await admin.isChecked('#rollout-labelled'), true);
+    await admin.click('[data-testid=rollout-start]');
+    assert.match(await admin.textContent('[data-testid=rollout-start-message]'), /1 to 64 lowercase/);
+    await admin.fill('#rollout-label', 'greenhouse');
     await admin.fill('#rollout-waves', '25, 5, 100');
     await admin.click('[data-testid=rollout-start]');
     assert.match(await admin.textContent('[data-testid=rollout-start-message]'), /larger than the one before/);
@@ -266,6 +272,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.equal(report.status, 204, report.body);
     await admin.waitForSelector('tr[data-device=sensor-01][data-state=downloading] progress[value="40"]');
     assert.match(await admin.textContent('[data-testid=rollout-facts]'), /StateRunning/);
+    assert.equal(await admin.textContent('[data-testid=rollout-target]'), 'Devices labelled greenhouse when it started');
     await screenshot(admin, 'rollout');
 
     // The viewer sees it listed with its progress bar, but neither the start form nor the controls.
@@ -522,7 +529,8 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       ['user_remove', 'admin', 'admin', 'denied'],
       ['setting', 'admin', 'require_second_factor', 'ok', 'true'],
       ['setting', 'kelvinctl', 'require_second_factor', 'ok', 'false'],
-      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device in waves 100, halting above 20 % failures'],
+      ['device_label', 'kelvinctl', 'sensor-01', 'ok', 'added greenhouse; now greenhouse'],
+      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device labelled greenhouse in waves 100, halting above 20 % failures'],
       ['rollout_pause', 'admin', 'rollout 1', 'ok'],
       ['rollout_abort', 'admin', 'rollout 1', 'ok'],
       ['release_publish', 'admin', 'thermo-linux 1.2.0', 'refused'],

@@ -158,7 +158,7 @@ describe('audit log', () => {
     assert.equal(m.auditRow({ ...row, action: 'login', result: 'failed', at_ms: T }).resultLevel, 'bad');
     assert.equal(m.auditRow({ ...row, action: 'permission_denied', result: 'denied', at_ms: T }).what, 'Refused: role too low');
     assert.equal(m.auditRow({ ...row, action: 'something_new', at_ms: T }).what, 'something_new', 'an action of a later gateway as it is');
-    for (const action of ['login', 'logout', 'permission_denied', 'password_change', 'password_set', 'totp_enrol_begin', 'totp_enrol', 'totp_reset', 'user_add', 'user_remove', 'user_role', 'setting']) {
+    for (const action of ['login', 'logout', 'permission_denied', 'password_change', 'password_set', 'totp_enrol_begin', 'totp_enrol', 'totp_reset', 'user_add', 'user_remove', 'user_role', 'setting', 'device_label']) {
       assert.ok(m.AUDIT_ACTIONS[action], `docs/api.md's action ${action} has a label`);
     }
   });
@@ -393,5 +393,27 @@ describe('rollouts_model', () => {
 
   test('newest first', () => {
     assert.deepEqual([{ id: 1 }, { id: 3 }, { id: 2 }].sort(m.rolloutOrder).map((r) => r.id), [3, 2, 1]);
+  });
+
+  test('the start form chooses every device, a list or a label', () => {
+    assert.deepEqual(m.startTarget('all', 'ignored', 'ignored'), { all: true });
+    assert.deepEqual(m.startTarget('some', 'sensor-01, sensor-02', ''), { devices: ['sensor-01', 'sensor-02'] });
+    assert.match(m.startTarget('some', ' ', ''), /Name the devices/);
+    assert.deepEqual(m.startTarget('label', '', ' greenhouse '), { label: 'greenhouse' });
+    assert.match(m.startTarget('label', '', ''), /Name the label/);
+    for (const bad of ['Greenhouse', 'a b', '.x', '-x', 'x'.repeat(65), 'a,b']) {
+      assert.match(m.startTarget('label', '', bad), /1 to 64 lowercase/, bad);
+      assert.equal(m.isLabel(bad), false, bad);
+    }
+    assert.equal(m.isLabel('x'.repeat(64)), true);
+    assert.equal(m.isLabel('eu.west_2-a'), true);
+  });
+
+  test('how a rollout chose its devices', () => {
+    assert.equal(m.targetText({ kind: 'label', label: 'greenhouse' }), 'Devices labelled greenhouse when it started');
+    assert.equal(m.targetText({ kind: 'all' }), 'Every device the gateway knew');
+    assert.equal(m.targetText({ kind: 'devices' }), 'Listed devices');
+    assert.equal(m.targetText(null), 'Not recorded');
+    assert.equal(m.targetText(undefined), 'Not recorded');
   });
 });

@@ -18,6 +18,12 @@ std::string quoted_for_message(std::string_view id) {
 }
 
 constexpr const char* kGrammar = "1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit";
+constexpr const char* kLabelGrammar =
+    "a label is 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
+
+bool is_label_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
 
 }  // namespace
 
@@ -48,6 +54,22 @@ Result<void> validate_service_name(std::string_view name) {
   if (!name.starts_with(kServicePrefix) || name.size() == kServicePrefix.size()) {
     return make_error(Errc::invalid_argument, "invalid service name " + quoted_for_message(name) +
                                                   ": service names start with 'svc-' (e.g. svc-gateway)");
+  }
+  return {};
+}
+
+bool is_well_formed_label(std::string_view label) noexcept {
+  if (label.empty() || label.size() > kMaxLabelLength) return false;
+  if (label.front() == '.' || label.front() == '_' || label.front() == '-') return false;
+  for (char c : label) {
+    if (!is_label_char(c)) return false;
+  }
+  return true;
+}
+
+Result<void> validate_label(std::string_view label) {
+  if (!is_well_formed_label(label)) {
+    return make_error(Errc::invalid_argument, "invalid label " + quoted_for_message(label) + ": " + kLabelGrammar);
   }
   return {};
 }

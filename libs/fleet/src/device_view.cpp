@@ -1,5 +1,6 @@
 #include "kelvin/fleet/device_view.hpp"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -50,6 +51,13 @@ std::vector<DeviceView> device_views(std::vector<store::DeviceInfo> stored,
     if (is_removed(view) && !include_removed) continue;
     views.push_back(std::move(view));
   }
+  return views;
+}
+
+std::vector<DeviceView> carrying_label(std::vector<DeviceView> views, std::string_view label) {
+  std::erase_if(views, [label](const DeviceView& view) {
+    return !view.stored || !std::binary_search(view.stored->labels.begin(), view.stored->labels.end(), label);
+  });
   return views;
 }
 

@@ -60,7 +60,8 @@ json device_object(const DeviceView& view) {
               {"readings_stored", info.readings_stored},
               {"rejected", info.rejected_total},
               {"dropped", info.status ? json(info.status->dropped_total) : json(nullptr)},
-              {"certificate", certificate_json(view)}};
+              {"certificate", certificate_json(view)},
+              {"labels", info.labels}};
   if (view.rejections_by_reason) {
     json by_reason = json::object();
     for (const auto& count : *view.rejections_by_reason) by_reason[count.reason] = count.count;

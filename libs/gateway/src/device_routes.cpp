@@ -5,11 +5,13 @@
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "kelvin/core/identity.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/fleet/device_removal.hpp"
 #include "route_checks.hpp"
@@ -44,7 +46,7 @@ http::Response failure_answer(const std::string& device_id, const Error& error) 
                                   "not given KELVIN_CA_PASSPHRASE): run kelvinctl device revoke or remove on the "
                                   "gateway's host");
     default:
-      spdlog::error("https: taking device {} out failed: {}", device_id, error.message);
+      spdlog::error("https: changing device {} failed: {}", device_id, error.message);
       return http::error_response(500, "device_action_failed",
                                   "the gateway could not change its certificate authority or store; its log says why");
   }
@@ -100,6 +102,56 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
                                       .dump());
 }
 
+std::string joined(const std::vector<std::string>& labels) {
+  std::string text;
+  for (const auto& label : labels) text += (text.empty() ? "" : ", ") + label;
+  return text.empty() ? "none" : text;
+}
+
+// The labels of a PUT .../labels body ({"labels":["a","b"]}), checked, or the 400 answer.
+std::variant<std::vector<std::string>, http::Response> labels_of(const http::Request& request) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return http::error_response(400, "malformed_json", "the body must be one JSON object");
+  }
+  const auto invalid = http::error_response(
+      400, "invalid_request", "the body is {\"labels\": [a list of labels]}, e.g. {\"labels\":[\"greenhouse\"]}");
+  if (body.size() != 1 || !body.contains("labels") || !body["labels"].is_array()) return invalid;
+  std::set<std::string> labels;
+  for (const auto& label : body["labels"]) {
+    if (!label.is_string()) return invalid;
+    const auto& text = label.get_ref<const std::string&>();
+    if (auto valid = validate_label(text); !valid)
+      return http::error_response(400, "invalid_label", valid.error().message);
+    labels.insert(text);
+  }
+  if (labels.size() > kMaxLabelsPerDevice) {
+    return http::error_response(400, "too_many_labels",
+                                "a device carries at most " + std::to_string(kMaxLabelsPerDevice) + " labels");
+  }
+  return std::vector<std::string>(labels.begin(), labels.end());
+}
+
+http::Response labels_answer(const DeviceActionSources& sources, const std::string& device_id,
+                             const std::vector<std::string>& labels, const accounts::Actor& actor) {
+  auto store = sources.open_store();
+  if (!store) return failure_answer(device_id, store.error());
+  auto before = store->device(device_id);
+  if (!before) return failure_answer(device_id, before.error());
+  auto set = store->set_device_labels(device_id, labels);
+  if (!set) {
+    audit(sources, actor, "device_label", device_id, "denied", set.error().message);
+    if (set.error().code == Errc::invalid_argument) {
+      return http::error_response(400, "invalid_label", set.error().message);
+    }
+    return failure_answer(device_id, set.error());
+  }
+  const std::string was = *before ? joined((*before)->labels) : "none";
+  audit(sources, actor, "device_label", device_id, "ok", "labels " + joined(*set) + " (were " + was + ")");
+  spdlog::info("https: {} set the labels of {}: {}", actor.name, device_id, joined(*set));
+  return http::json_response(200, json{{"device", device_id}, {"labels", *set}}.dump());
+}
+
 using Action = http::Response (*)(const DeviceActionSources&, const std::string&, const accounts::Actor&);
 
 // An operator route that checks the id and the (absent) parameters on the I/O thread, then runs
@@ -121,12 +173,34 @@ http::Handler operator_route(const RouteGuard& guard, const Sources& sources, Ac
       });
 }
 
+// PUT /api/v1/devices/{id}/labels: the id, parameters and body checked on the I/O thread, the
+// store's write through the executor.
+http::Handler labels_route(const RouteGuard& guard, const Sources& sources) {
+  return guard.user(Role::operator_, [sources](Principal principal, http::Request request, http::Responder respond) {
+    auto id = device_id_of(request);
+    if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+    if (auto refused = refuse_unless_json(request, "labels are sent as application/json")) {
+      return respond(std::move(*refused));
+    }
+    auto labels = labels_of(request);
+    if (auto* refused = std::get_if<http::Response>(&labels)) return respond(std::move(*refused));
+    answer_blocking(sources->run_blocking, std::move(respond),
+                    [sources, id = std::get<std::string>(std::move(id)),
+                     labels = std::get<std::vector<std::string>>(std::move(labels)),
+                     actor = accounts::Actor{principal.user, request.peer_address}] {
+                      return labels_answer(*sources, id, labels, actor);
+                    });
+  });
+}
+
 }  // namespace
 
 void add_device_routes(http::Router& router, const RouteGuard& guard, DeviceActionSources sources) {
   const auto shared = std::make_shared<const DeviceActionSources>(std::move(sources));
   router.add("POST", "/api/v1/devices/{id}/revoke", operator_route(guard, shared, revoke_answer));
   router.add("DELETE", "/api/v1/devices/{id}", operator_route(guard, shared, remove_answer));
+  router.add("PUT", "/api/v1/devices/{id}/labels", labels_route(guard, shared));
 }
 
 }  // namespace kelvin::gateway

@@ -57,12 +57,13 @@ struct StoredSeries {
 
 }  // namespace
 
-http::Response devices_answer(const FleetSources& sources) {
+http::Response devices_answer(const FleetSources& sources, const std::optional<std::string>& label) {
   auto devices = sources.store.with([](store::Store& store) { return store.list_devices(); });
   if (!devices) return store_failure(devices.error());
   auto certificates = certificates_now(sources);
   if (!certificates) return pki_failure(certificates.error());
-  const auto views = fleet::device_views(std::move(*devices), *certificates, kIncludeRemoved);
+  auto views = fleet::device_views(std::move(*devices), *certificates, kIncludeRemoved);
+  if (label) views = fleet::carrying_label(std::move(views), *label);
   return http::json_response(200, "{\"devices\":" + fleet::devices_json(views) + "}");
 }
 

@@ -3,6 +3,7 @@
 // its checks. Each of these reads the store, the PKI's index or the gateway's statistics and may
 // take milliseconds or more: they run through the BlockingExecutor, never on an I/O thread.
 
+#include <optional>
 #include <string>
 
 #include "kelvin/gateway/fleet_routes.hpp"
@@ -11,8 +12,8 @@
 
 namespace kelvin::gateway {
 
-// 200 {"devices":[...]}.
-http::Response devices_answer(const FleetSources& sources);
+// 200 {"devices":[...]}: every device, or (`label`, well-formed) those carrying it.
+http::Response devices_answer(const FleetSources& sources, const std::optional<std::string>& label = std::nullopt);
 // 200 with the device and its rejections by reason; 404 device_not_found. `device_id` is well-formed.
 http::Response device_answer(const FleetSources& sources, const std::string& device_id);
 // 200 with the buckets; 404 device_not_found. `query` passed read_series_request.

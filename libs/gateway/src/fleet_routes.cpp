@@ -1,5 +1,6 @@
 #include "kelvin/gateway/fleet_routes.hpp"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -7,6 +8,7 @@
 #include <variant>
 
 #include "fleet_answers.hpp"
+#include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/gateway/series_request.hpp"
 #include "route_checks.hpp"
@@ -16,9 +18,22 @@ namespace {
 
 using Sources = std::shared_ptr<const FleetSources>;
 
+constexpr std::array<std::string_view, 1> kDevicesParameters = {"label"};
+
+// GET /api/v1/devices[?label=L]: every device, or those carrying the label.
 void list_devices(const Sources& sources, http::Request request, http::Responder respond) {
-  if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-  answer_blocking(sources->run_blocking, std::move(respond), [sources] { return devices_answer(*sources); });
+  auto parameters = read_query_parameters(request.query, kDevicesParameters);
+  if (auto* refused = std::get_if<http::Response>(&parameters)) return respond(std::move(*refused));
+  std::optional<std::string> label;
+  if (const auto found = std::get<QueryParameters>(parameters).find("label");
+      found != std::get<QueryParameters>(parameters).end()) {
+    if (auto valid = validate_label(found->second); !valid) {
+      return respond(http::error_response(400, "invalid_label", valid.error().message));
+    }
+    label = found->second;
+  }
+  answer_blocking(sources->run_blocking, std::move(respond),
+                  [sources, label = std::move(label)] { return devices_answer(*sources, label); });
 }
 
 void show_device(const Sources& sources, http::Request request, http::Responder respond) {

@@ -68,6 +68,15 @@ void add_time(json& out, const char* name, std::int64_t ms) {
   out[std::string(name) + "_ms"] = ms;
 }
 
+// {"kind":"all"}, {"kind":"devices"}, {"kind":"label","label":"greenhouse"}, or null for a
+// rollout started before kelvin recorded how its devices were chosen.
+json target_json(const RolloutRecord& r) {
+  if (r.target == store::RolloutTarget::unrecorded) return nullptr;
+  json out{{"kind", store::to_string(r.target)}};
+  if (r.target == store::RolloutTarget::label) out["label"] = r.target_label;
+  return out;
+}
+
 json rollout_json(const store::RolloutSummary& summary) {
   const RolloutRecord& r = summary.rollout;
   json counts = json::object();
@@ -83,6 +92,7 @@ json rollout_json(const store::RolloutSummary& summary) {
            {"waves", r.waves},
            {"current_wave", r.current_wave},
            {"max_failure_percent", r.max_failure_percent},
+           {"target", target_json(r)},
            {"created_by", r.created_by},
            {"device_count", total},
            {"counts", std::move(counts)}};
@@ -172,6 +182,9 @@ std::variant<rollout::StartRequest, http::Response> start_request_of(const http:
         start.devices.push_back(device.get<std::string>());
       }
       if (start.devices.empty()) return invalid("\"devices\" names no device");
+    } else if (name == "label" && value.is_string()) {
+      start.label = value.get<std::string>();
+      if (start.label.empty()) return http::error_response(400, "invalid_label", "\"label\" is empty");
     } else if (name == "waves" && value.is_array()) {
       start.waves.clear();
       for (const auto& wave : value) {
@@ -187,7 +200,7 @@ std::variant<rollout::StartRequest, http::Response> start_request_of(const http:
     } else {
       return invalid("\"" + name +
                      "\" is not a member of a rollout, or not of its type: give \"product\", \"version\" (strings), "
-                     "\"devices\" (a list of ids) or \"all\": true, and optionally \"waves\" and "
+                     "\"devices\" (a list of ids), \"label\" or \"all\": true, and optionally \"waves\" and "
                      "\"max_failure_percent\"");
     }
   }
@@ -199,6 +212,10 @@ http::Response start_refusal(rollout::StartRefusal refusal, const Error& error) 
   switch (refusal) {
     case rollout::StartRefusal::invalid_request:
       return http::error_response(400, "invalid_request", error.message);
+    case rollout::StartRefusal::invalid_label:
+      return http::error_response(400, "invalid_label", error.message);
+    case rollout::StartRefusal::label_not_found:
+      return http::error_response(404, "label_not_found", error.message);
     case rollout::StartRefusal::release_key_missing:
       return http::error_response(503, "release_key_missing", error.message);
     case rollout::StartRefusal::release_not_found:
@@ -215,15 +232,16 @@ http::Response start_refusal(rollout::StartRefusal refusal, const Error& error) 
 
 http::Response start_answer(Shared& shared, const rollout::StartRequest& request, const accounts::Actor& actor) {
   const RolloutSources& sources = shared.sources;
-  auto known = sources.store.with([](store::Store& store) { return rollout::known_devices(store); });
-  if (!known) return db_error(known.error());
+  auto candidates =
+      sources.store.with([&request](store::Store& store) { return rollout::candidates_for(store, request); });
+  if (!candidates) return db_error(candidates.error());
   auto catalog =
       release::ReleaseCatalog::open(releases_path(sources.state_dir), release_public_key_path(sources.state_dir));
   if (!catalog) return db_error(catalog.error());
   const std::string what = request.product + " " + request.version;
   return with_db(shared, [&](store::RolloutDb& db) {
     rollout::StartRefusal refusal = rollout::StartRefusal::failed;
-    auto started = rollout::start_rollout(db, *catalog, *known, request, sources.now_ms(), &refusal);
+    auto started = rollout::start_rollout(db, *catalog, *candidates, request, sources.now_ms(), &refusal);
     if (!started) {
       if (refusal != rollout::StartRefusal::failed) {
         audit(sources, actor, "rollout_start", what, "denied", started.error().message);

@@ -3,30 +3,44 @@
 #include <algorithm>
 #include <set>
 
+#include "kelvin/core/identity.hpp"
+
 namespace kelvin::rollout {
 
-Result<std::vector<std::string>> known_devices(store::Store& store) {
+Result<Candidates> candidates_for(store::Store& store, const StartRequest& request) {
   auto devices = store.list_devices();
   if (!devices) return std::move(devices).error();
-  std::vector<std::string> ids;
-  ids.reserve(devices->size());
-  for (const auto& device : *devices) ids.push_back(device.device_id);
-  std::sort(ids.begin(), ids.end());
-  return ids;
+  Candidates candidates;
+  candidates.known.reserve(devices->size());
+  for (const auto& device : *devices) {
+    candidates.known.push_back(device.device_id);
+    if (std::binary_search(device.labels.begin(), device.labels.end(), request.label)) {
+      candidates.labelled.push_back(device.device_id);
+    }
+  }
+  std::sort(candidates.known.begin(), candidates.known.end());
+  std::sort(candidates.labelled.begin(), candidates.labelled.end());
+  return candidates;
 }
 
 namespace {
 
 Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::optional<release::ReleaseCatalog>& catalog,
-                                            const std::vector<std::string>& known, const StartRequest& request,
+                                            const Candidates& candidates, const StartRequest& request,
                                             std::int64_t now_ms, StartRefusal& refusal) {
   refusal = StartRefusal::invalid_request;
   if (auto waves = check_waves(request.waves); !waves) return std::move(waves).error();
   if (request.max_failure_percent < 0 || request.max_failure_percent > 100) {
     return make_error(Errc::invalid_argument, "the failure threshold is a percentage from 0 to 100");
   }
-  if (request.all == !request.devices.empty()) {
-    return make_error(Errc::invalid_argument, "name the devices, or all of them, not both and not neither");
+  const bool by_label = !request.label.empty();
+  if (int(request.all) + int(!request.devices.empty()) + int(by_label) != 1) {
+    return make_error(Errc::invalid_argument, "choose the devices one way: all of them, a list, or a label");
+  }
+  if (by_label) {
+    refusal = StartRefusal::invalid_label;
+    if (auto valid = validate_label(request.label); !valid) return std::move(valid).error();
+    refusal = StartRefusal::invalid_request;
   }
   auto version = proto::parse_firmware_version(request.version);
   if (!proto::is_valid_product_name(request.product) || !version) {
@@ -44,8 +58,14 @@ Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::opt
     return make_error(Errc::not_found, "the gateway holds no release " + request.product + " " + request.version +
                                            " (kelvinctl release publish)");
   }
+  if (by_label && candidates.labelled.empty()) {
+    refusal = StartRefusal::label_not_found;
+    return make_error(Errc::not_found, "no device carries the label '" + request.label +
+                                           "' (kelvinctl device label ID --add " + request.label + ")");
+  }
   refusal = StartRefusal::invalid_request;
-  std::vector<std::string> targets = request.all ? known : request.devices;
+  const std::vector<std::string>& known = candidates.known;
+  std::vector<std::string> targets = request.all ? known : by_label ? candidates.labelled : request.devices;
   if (targets.empty()) return make_error(Errc::invalid_argument, "the gateway knows no devices to update");
   std::set<std::string> seen;
   for (const auto& device : targets) {
@@ -65,6 +85,10 @@ Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::opt
       .created_by = request.created_by,
       .created_ms = now_ms,
       .updated_ms = now_ms,
+      .target = request.all ? store::RolloutTarget::all
+                : by_label  ? store::RolloutTarget::label
+                            : store::RolloutTarget::devices,
+      .target_label = request.label,
   };
   const std::vector<int> waves = assign_waves(targets.size(), request.waves);
   std::vector<RolloutDeviceRecord> devices;
@@ -84,10 +108,10 @@ Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::opt
 }  // namespace
 
 Result<store::RolloutRecord> start_rollout(store::RolloutDb& db, const std::optional<release::ReleaseCatalog>& catalog,
-                                           const std::vector<std::string>& known, const StartRequest& request,
+                                           const Candidates& candidates, const StartRequest& request,
                                            std::int64_t now_ms, StartRefusal* refusal) {
   StartRefusal kind = StartRefusal::failed;
-  auto started = create_rollout(db, catalog, known, request, now_ms, kind);
+  auto started = create_rollout(db, catalog, candidates, request, now_ms, kind);
   if (!started && refusal) *refusal = kind;
   return started;
 }
@@ -112,9 +136,25 @@ Result<store::RolloutRecord> command_rollout(store::RolloutDb& db, std::int64_t 
 std::string describe_start(const store::RolloutRecord& rollout, std::size_t devices) {
   std::string waves;
   for (int wave : rollout.waves) waves += (waves.empty() ? "" : ",") + std::to_string(wave);
+  const std::string labelled =
+      rollout.target == store::RolloutTarget::label ? " labelled " + rollout.target_label : std::string();
   return rollout.product + " " + rollout.version + " to " + std::to_string(devices) +
-         (devices == 1 ? " device" : " devices") + " in waves " + waves + ", halting above " +
+         (devices == 1 ? " device" : " devices") + labelled + " in waves " + waves + ", halting above " +
          std::to_string(rollout.max_failure_percent) + " % failures";
+}
+
+std::string describe_target(const store::RolloutRecord& rollout) {
+  switch (rollout.target) {
+    case store::RolloutTarget::all:
+      return "all devices";
+    case store::RolloutTarget::devices:
+      return "listed devices";
+    case store::RolloutTarget::label:
+      return "label " + rollout.target_label;
+    case store::RolloutTarget::unrecorded:
+      break;
+  }
+  return "not recorded";
 }
 
 }  // namespace kelvin::rollout

@@ -1,4 +1,4 @@
-// The device registry: registration, status, listing and removal.
+// The device registry: status, listing and removal (registration and labels: labels.cpp).
 
 #include <limits>
 #include <string>
@@ -50,19 +50,6 @@ Result<std::vector<SeriesRow>> series_rows_of(sqlite::Statement& select, std::in
 
 }  // namespace
 
-Result<void> Store::Impl::register_device(std::string_view device_id, std::int64_t now_ms) {
-  if (auto id = validate_device_id(device_id); !id) return id;
-  auto& upsert = statements_.device_register;
-  StatementReset reset(upsert);
-  upsert.bind(1, device_id);
-  upsert.bind(2, now_ms);
-  if (auto done = upsert.run(); !done) return done;
-  if (upsert.changes() == 0) {
-    return make_error(Errc::already_exists, "device '" + std::string(device_id) + "' is already registered");
-  }
-  return {};
-}
-
 Result<void> Store::Impl::record_status(std::string_view device_id, const DeviceStatus& status) {
   if (auto id = validate_device_id(device_id); !id) return id;
   if (status.dropped_total > sqlite::kMaxSqlInteger) {
@@ -80,6 +67,8 @@ Result<void> Store::Impl::record_status(std::string_view device_id, const Device
 }
 
 Result<std::vector<DeviceInfo>> Store::Impl::list_devices() {
+  auto labels = labels_by_device();
+  if (!labels) return std::move(labels).error();
   std::vector<DeviceInfo> devices;
   auto& select = statements_.devices_list;
   StatementReset reset(select);
@@ -89,6 +78,9 @@ Result<std::vector<DeviceInfo>> Store::Impl::list_devices() {
     if (!*row) return devices;
     auto info = device_from_row(select);
     if (!info) return std::move(info).error();
+    if (auto found = labels->find(select.column_int64(kRowId)); found != labels->end()) {
+      info->labels = std::move(found->second);
+    }
     devices.push_back(std::move(*info));
   }
 }
@@ -103,6 +95,9 @@ Result<std::optional<DeviceInfo>> Store::Impl::device(std::string_view device_id
   if (!*row) return std::optional<DeviceInfo>();
   auto info = device_from_row(select);
   if (!info) return std::move(info).error();
+  auto labels = labels_of(select.column_int64(kRowId));
+  if (!labels) return std::move(labels).error();
+  info->labels = std::move(*labels);
   return std::optional<DeviceInfo>(std::move(*info));
 }
 
@@ -187,11 +182,15 @@ Result<void> Store::Impl::remove_device(std::string_view device_id, bool purge_d
       has_data = select.column_int64(0) != 0;
     }
     // Without data the row would only be an empty name in the list; with data it must stay,
-    // because it holds the ack that keeps resends duplicates.
+    // because it holds the ack that keeps resends duplicates. Its labels go with the registration
+    // (deleting the row takes them along).
     auto& change = has_data ? statements_.device_forget : statements_.device_delete;
     StatementReset reset(change);
     change.bind(1, device_row);
     if (auto done = change.run(); !done) return done;
+    if (has_data) {
+      if (auto cleared = write_labels(device_row, {}); !cleared) return cleared;
+    }
     return transaction->commit();
   }
 

@@ -2,7 +2,9 @@
 
 #include "kelvin/store/rollout_db.hpp"
 
+#include <array>
 #include <charconv>
+#include <optional>
 #include <utility>
 
 #include "small_db.hpp"
@@ -12,7 +14,7 @@ namespace {
 
 // "KLVR": tells kelvin's rollouts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5652;
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 
 // The partial unique index is the last word on "one active rollout per product": two processes
 // starting one at once cannot both succeed.
@@ -49,8 +51,22 @@ CREATE TABLE rollout_devices (
 CREATE INDEX rollout_devices_by_device ON rollout_devices (device);
 )sql";
 
-constexpr sqlite::SmallDbSchema kSchema{
-    .application_id = kApplicationId, .version = kSchemaVersion, .sql = kSchemaSql, .what = "rollouts database"};
+// Version 2: what the rollout was started for (docs/ota.md, "Rollouts"): 'all' devices, a list of
+// 'devices', or the devices carrying a 'label' (target_label) when it started. A rollout of a
+// version 1 file keeps NULL: how its devices were chosen was not recorded.
+constexpr sqlite::SmallDbMigration kMigrations[] = {
+    {.from_version = 1,
+     .sql = "ALTER TABLE rollouts ADD COLUMN target TEXT CHECK (target IN ('all', 'devices', 'label'));"
+            " ALTER TABLE rollouts ADD COLUMN target_label TEXT"
+            " CHECK ((target = 'label') = (target_label IS NOT NULL));",
+     .doing = "adding rollouts.target and target_label"},
+};
+
+constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
+                                        .version = kSchemaVersion,
+                                        .sql = kSchemaSql,
+                                        .what = "rollouts database",
+                                        .migrations = kMigrations};
 
 constexpr std::array<std::string_view, kRolloutStateCount> kRolloutStateNames{"running", "paused", "halted", "aborted",
                                                                               "completed"};
@@ -82,9 +98,23 @@ std::vector<int> parse_waves_text(std::string_view text) {
   return out;
 }
 
+constexpr std::array<std::string_view, 4> kTargetNames{"", "all", "devices", "label"};
+
+std::optional<std::string> target_text(RolloutTarget target) {
+  if (target == RolloutTarget::unrecorded) return std::nullopt;
+  return std::string(to_string(target));
+}
+
+RolloutTarget parse_target(std::string_view name) {
+  for (std::size_t i = 1; i < kTargetNames.size(); ++i) {
+    if (kTargetNames[i] == name) return static_cast<RolloutTarget>(i);
+  }
+  return RolloutTarget::unrecorded;
+}
+
 constexpr const char* kRolloutColumns =
     "SELECT id, product, version, state, waves, max_failure_percent, current_wave, failures_accepted,"
-    " notices_cleared, created_by, created_ms, updated_ms FROM rollouts ";
+    " notices_cleared, created_by, created_ms, updated_ms, target, target_label FROM rollouts ";
 
 RolloutRecord read_rollout(const Statement& row) {
   RolloutRecord r;
@@ -100,6 +130,8 @@ RolloutRecord read_rollout(const Statement& row) {
   r.created_by = row.column_text(9);
   r.created_ms = row.column_int64(10);
   r.updated_ms = row.column_int64(11);
+  r.target = row.column_is_null(12) ? RolloutTarget::unrecorded : parse_target(row.column_text(12));
+  r.target_label = row.column_is_null(13) ? std::string() : row.column_text(13);
   return r;
 }
 
@@ -111,6 +143,10 @@ Error closed() {
 
 std::string_view to_string(RolloutState state) noexcept {
   return kRolloutStateNames[static_cast<std::size_t>(state)];
+}
+
+std::string_view to_string(RolloutTarget target) noexcept {
+  return kTargetNames[static_cast<std::size_t>(target)];
 }
 
 std::string_view to_string(DeviceRolloutState state) noexcept {
@@ -192,12 +228,17 @@ Result<std::int64_t> RolloutDb::create(const RolloutRecord& rollout, const std::
                                           " is still active: abort it, or let it complete, before starting another");
   }
   existing->reset();
+  if ((rollout.target == RolloutTarget::label) == rollout.target_label.empty()) {
+    return make_error(Errc::invalid_argument, "a rollout to a label names the label, and only such a rollout does");
+  }
   auto added = impl_->change(
       "INSERT INTO rollouts (product, version, state, waves, max_failure_percent, current_wave, failures_accepted,"
-      " notices_cleared, created_by, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      " notices_cleared, created_by, created_ms, updated_ms, target, target_label)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       rollout.product, rollout.version, to_string(rollout.state), waves_text(rollout.waves),
       rollout.max_failure_percent, rollout.current_wave, rollout.failures_accepted, rollout.notices_cleared ? 1 : 0,
-      rollout.created_by, rollout.created_ms, rollout.updated_ms);
+      rollout.created_by, rollout.created_ms, rollout.updated_ms, target_text(rollout.target),
+      rollout.target == RolloutTarget::label ? std::optional<std::string>(rollout.target_label) : std::nullopt);
   if (!added) return std::move(added).error();
   const std::int64_t id = sqlite3_last_insert_rowid(impl_->db());
   for (const auto& device : devices) {

@@ -8,7 +8,7 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 4.
+// Schema, version 5.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
@@ -50,6 +50,11 @@ namespace {
 // counters   Named store-wide counters; 'export_position' is the last position handed out.
 // retention_horizons  Per resolution ('raw', 'minute', 'hour'), the time from which retention has
 //            deleted nothing; the query planner uses it to pick a resolution that covers a range.
+// device_labels  The labels an operator gave a device (docs/registry.md, "Labels"), one row each,
+//            keyed by (device, label) so a device's labels are one range scan; device_labels_by_label
+//            finds the devices carrying a label (a rollout to a label). The CHECK repeats the
+//            grammar of kelvin/core/identity.hpp as the last word; the limit per device is the
+//            code's (devices.cpp). A device row's deletion takes its labels with it.
 //
 // STRICT tables make SQLite enforce the column types; WITHOUT ROWID stores the tables keyed by
 // their natural primary key (one b-tree instead of two).
@@ -59,7 +64,8 @@ namespace {
 // why a new store, too, gets claimed_floor through ALTER TABLE (SQLite appends the column to the
 // stored CREATE TABLE text, which a fresh CREATE TABLE with the column would not reproduce), and
 // why a new store is created as version 3 and then migrated: the migration to version 4 on empty
-// tables costs nothing and leaves exactly the schema an upgraded file has.
+// tables costs nothing and leaves exactly the schema an upgraded file has. Version 5 only adds
+// objects, created by the same statements in a new store and in an upgraded one.
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -187,6 +193,17 @@ CREATE TABLE readings (
 constexpr const char* kReadingsBySeqSql = "CREATE UNIQUE INDEX readings_by_seq ON readings (device, seq);";
 constexpr const char* kReadingsByTimeVersion4Sql = "CREATE INDEX readings_by_time ON readings (device, ts_ms, seq);";
 
+// Version 5: device labels (see the top of this file).
+constexpr const char* kDeviceLabelsSql = R"sql(
+CREATE TABLE device_labels (
+  device INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  label  TEXT NOT NULL CHECK (length(label) BETWEEN 1 AND 64 AND label NOT GLOB '*[^a-z0-9._-]*'
+                              AND substr(label, 1, 1) GLOB '[a-z0-9]'),
+  PRIMARY KEY (device, label)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX device_labels_by_label ON device_labels (label);
+)sql";
+
 // Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
 // committed_ms, and no export_cursors, counters or consumed_elsewhere.
 constexpr std::int64_t kReleasedVersion1 = 1;
@@ -194,6 +211,8 @@ constexpr std::int64_t kReleasedVersion1 = 1;
 constexpr std::int64_t kVersion2 = 2;
 // Version 3: readings' values in `samples`, a row per value (kelvin up to the one-row readings).
 constexpr std::int64_t kVersion3 = 3;
+// Version 4: one row per reading, no device labels (kelvin up to device labels).
+constexpr std::int64_t kVersion4 = 4;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -252,14 +271,16 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
 
 Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what);
 
-// A new store: version 3's objects, then the migration to version 4 (see the top of this file).
+// A new store: version 3's objects, then the migrations to versions 4 and 5 (see the top of this
+// file).
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
        {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
         kCountersTableSql, kSeedExportPositionSql, kConsumedElsewhereTableSql, kDevicesClaimedFloorSql}) {
     if (auto created = sqlite::exec(db, sql, what); !created) return created;
   }
-  return migrate_readings_to_version_4(db, what);
+  if (auto migrated = migrate_readings_to_version_4(db, what); !migrated) return migrated;
+  return sqlite::exec(db, kDeviceLabelsSql, what);
 }
 
 // `what`: the error message's context; SQLite's own message follows it.
@@ -427,6 +448,11 @@ Result<void> migrate_version_3(sqlite3* db, const std::filesystem::path& db_file
   return migrate_readings_to_version_4(db, upgrade_context(db_file, kVersion3));
 }
 
+// Version 4 to 5: device_labels, empty (no device carries a label yet). Nothing else changes.
+Result<void> migrate_version_4(sqlite3* db, const std::filesystem::path& db_file) {
+  return sqlite::exec(db, kDeviceLabelsSql, upgrade_context(db_file, kVersion4) + ": creating device_labels");
+}
+
 // From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
 // failure leaves the file as it was once the transaction rolls back.
 Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
@@ -440,6 +466,10 @@ Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int
   }
   if (version == kVersion3) {
     if (auto migrated = migrate_version_3(db, db_file); !migrated) return migrated;
+    version = kVersion4;
+  }
+  if (version == kVersion4) {
+    if (auto migrated = migrate_version_4(db, db_file); !migrated) return migrated;
   }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   return sqlite::exec(db, version_sql.c_str(),

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -17,18 +18,31 @@
 
 namespace kelvin::store::sqlite {
 
-// Who a small database is: its SQLite application id, schema version and creating SQL, and its
-// name in errors ("accounts database").
+// One step of a small database's schema, from `from_version` to the next: its SQL and, for
+// errors, what it does ("adding rollouts.target").
+struct SmallDbMigration {
+  std::int64_t from_version = 0;
+  const char* sql = "";
+  std::string_view doing{};
+};
+
+// Who a small database is: its SQLite application id, schema version, its name in errors
+// ("accounts database"), and how its schema is made: `sql` creates the schema of the first
+// version that has `migrations` after it (in order, each from the version the one before left),
+// up to `version`. A new file runs `sql` and every migration, so a new file's schema is exactly an
+// upgraded one's.
 struct SmallDbSchema {
   std::int64_t application_id = 0;
   std::int64_t version = 0;
   const char* sql = "";
   std::string_view what;
+  std::span<const SmallDbMigration> migrations{};
 };
 
 // Opens (creating 0600) `db_file` in WAL mode with synchronous=FULL and foreign keys, and creates
-// the schema in an empty file. Errc::corrupt for a file that is not this database, Errc::conflict
-// for a newer schema.
+// the schema in an empty file or upgrades an older one, in one transaction under the write lock (a
+// failed step leaves the file as it was, and the error names the file and the step). Errc::corrupt
+// for a file that is not this database, Errc::conflict for a newer schema.
 Result<DatabasePtr> open_small_db(const std::filesystem::path& db_file, int busy_timeout_ms,
                                   const SmallDbSchema& schema);
 

@@ -161,6 +161,18 @@ constexpr StatementText kStatements[] = {
      " status_dropped_total = NULL, status_at_ms = NULL WHERE id = ?1"},
     {&Statements::device_delete, "DELETE FROM devices WHERE id = ?1"},
 
+    // ---- Labels ----
+    {&Statements::device_row_by_name, "SELECT id FROM devices WHERE name = ?1"},
+    // Range scans of device_labels' primary key (device, label), so already in label order.
+    {&Statements::labels_of_device, "SELECT label FROM device_labels WHERE device = ?1 ORDER BY label"},
+    {&Statements::labels_all, "SELECT device, label FROM device_labels ORDER BY device, label"},
+    {&Statements::labels_clear, "DELETE FROM device_labels WHERE device = ?1"},
+    {&Statements::label_insert, "INSERT INTO device_labels (device, label) VALUES (?1, ?2)"},
+    // A range scan of device_labels_by_label.
+    {&Statements::devices_with_label,
+     "SELECT devices.name FROM device_labels JOIN devices ON devices.id = device_labels.device"
+     " WHERE device_labels.label = ?1 ORDER BY devices.name"},
+
     // ---- Export log ----
     // The next readings after a position: a range scan of the table itself.
     {&Statements::export_batch,

@@ -69,6 +69,14 @@ struct Statements {
   sqlite::Statement device_forget;
   sqlite::Statement device_delete;
 
+  // Labels.
+  sqlite::Statement device_row_by_name;
+  sqlite::Statement labels_of_device;
+  sqlite::Statement labels_all;
+  sqlite::Statement labels_clear;
+  sqlite::Statement label_insert;
+  sqlite::Statement devices_with_label;
+
   // Export log.
   sqlite::Statement export_batch;
   sqlite::Statement export_oldest_after;

@@ -104,9 +104,28 @@ Result<RetentionReport> Store::apply_retention(std::int64_t now_ms) {
   return impl_->apply_retention(now_ms);
 }
 
-Result<void> Store::register_device(std::string_view device_id, std::int64_t now_ms) {
+Result<void> Store::register_device(std::string_view device_id, std::int64_t now_ms,
+                                    const std::vector<std::string>& labels) {
   if (!impl_) return closed_store();
-  return impl_->register_device(device_id, now_ms);
+  return impl_->register_device(device_id, now_ms, labels);
+}
+
+Result<std::vector<std::string>> Store::change_device_labels(std::string_view device_id,
+                                                             const std::vector<std::string>& add,
+                                                             const std::vector<std::string>& remove) {
+  if (!impl_) return closed_store();
+  return impl_->change_device_labels(device_id, add, remove);
+}
+
+Result<std::vector<std::string>> Store::set_device_labels(std::string_view device_id,
+                                                          const std::vector<std::string>& labels) {
+  if (!impl_) return closed_store();
+  return impl_->set_device_labels(device_id, labels);
+}
+
+Result<std::vector<std::string>> Store::devices_with_label(std::string_view label) {
+  if (!impl_) return closed_store();
+  return impl_->devices_with_label(label);
 }
 
 Result<void> Store::record_status(std::string_view device_id, const DeviceStatus& status) {

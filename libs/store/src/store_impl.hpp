@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "kelvin/store/store.hpp"
 #include "query_plan.hpp"
@@ -40,7 +41,12 @@ class Store::Impl {
   Result<QueryResult> query(const Query& query);
   Result<std::vector<DeviceBuckets>> fleet_hours(const FleetHoursQuery& query);
   Result<RetentionReport> apply_retention(std::int64_t now_ms);
-  Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
+  Result<void> register_device(std::string_view device_id, std::int64_t now_ms, const std::vector<std::string>& labels);
+  Result<std::vector<std::string>> change_device_labels(std::string_view device_id, const std::vector<std::string>& add,
+                                                        const std::vector<std::string>& remove);
+  Result<std::vector<std::string>> set_device_labels(std::string_view device_id,
+                                                     const std::vector<std::string>& labels);
+  Result<std::vector<std::string>> devices_with_label(std::string_view label);
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
   Result<std::vector<DeviceInfo>> list_devices();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
@@ -87,6 +93,13 @@ class Store::Impl {
 
   // ---- devices.cpp ----
   Result<DeviceInfo> device_from_row(sqlite::Statement& row);
+  // ---- labels.cpp ----
+  // The labels of the device with row id `device_row`, sorted.
+  Result<std::vector<std::string>> labels_of(std::int64_t device_row);
+  // Every device's labels by row id, sorted: one scan of device_labels for a whole listing.
+  Result<std::map<std::int64_t, std::vector<std::string>>> labels_by_device();
+  // Inside the caller's transaction: the device's labels become `labels` (checked, each once).
+  Result<void> write_labels(std::int64_t device_row, const std::vector<std::string>& labels);
   Result<std::optional<proto::Reading>> last_reading_of(std::int64_t device_row);
 
   // Members are destroyed in reverse order: statements are finalized before the connection closes.

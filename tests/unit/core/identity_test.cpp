@@ -109,5 +109,26 @@ TEST(ServiceName, MustAlsoBeWellFormed) {
   }
 }
 
+TEST(Label, AcceptsTheGrammar) {
+  for (const std::string& label : std::vector<std::string>{"a", "0", "greenhouse", "site-3", "eu.west_2", "v1.2.3",
+                                                           "a.", std::string(kMaxLabelLength, 'z')}) {
+    EXPECT_TRUE(is_well_formed_label(label)) << label;
+    EXPECT_TRUE(validate_label(label).ok()) << label;
+  }
+}
+
+TEST(Label, RefusesEverythingElseSayingWhy) {
+  for (const std::string& label :
+       std::vector<std::string>{"", "Greenhouse", ".hidden", "-x", "_x", "a b", "a/b", "a,b", "a+b", "a#",
+                                "caf\xc3\xa9", "a\n", std::string(kMaxLabelLength + 1, 'z')}) {
+    EXPECT_FALSE(is_well_formed_label(label)) << label;
+    auto refused = validate_label(label);
+    ASSERT_FALSE(refused.ok()) << label;
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+    EXPECT_NE(refused.error().message.find("1 to 64 characters"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(refused.error().message.find('\n'), std::string::npos) << "echoed input stays on one line";
+  }
+}
+
 }  // namespace
 }  // namespace kelvin

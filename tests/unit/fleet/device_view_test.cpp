@@ -37,6 +37,19 @@ TEST(DeviceViews, EveryDeviceOfEitherSourceOnceSortedById) {
   EXPECT_EQ(views[2].certificate->record.serial, "02");
 }
 
+TEST(DeviceViews, CarryingALabelKeepsExactlyTheDevicesWithIt) {
+  store::DeviceInfo alpha = stored_device("alpha");
+  alpha.labels = {"greenhouse", "west"};
+  store::DeviceInfo bravo = stored_device("bravo");
+  bravo.labels = {"greenhouse-2"};
+  store::DeviceInfo delta = stored_device("delta");
+  delta.labels = {"greenhouse"};
+  auto views = device_views({alpha, bravo, delta}, {device_certificate("charlie", "02")}, false);
+  EXPECT_EQ(ids_of(carrying_label(views, "greenhouse")), (std::vector<std::string>{"alpha", "delta"}));
+  EXPECT_EQ(ids_of(carrying_label(views, "west")), std::vector<std::string>{"alpha"});
+  EXPECT_TRUE(carrying_label(views, "green").empty()) << "a label matches whole";
+}
+
 TEST(DeviceViews, TheUsableCertificateSumsUpARenewedDevice) {
   const std::vector<pki::CertificateStatus> certificates = {
       device_certificate("alpha", "01"),

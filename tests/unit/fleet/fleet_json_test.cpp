@@ -15,7 +15,9 @@ using namespace kelvin::fleet::testing;
 using nlohmann::json;
 
 TEST(FleetJson, AStoredDeviceWithItsCertificate) {
-  DeviceView view{"alpha", stored_device("alpha"), device_certificate("alpha", "0A1B"), std::nullopt};
+  store::DeviceInfo info = stored_device("alpha");
+  info.labels = {"greenhouse", "west"};
+  DeviceView view{"alpha", info, device_certificate("alpha", "0A1B"), std::nullopt};
   EXPECT_EQ(json::parse(device_json(view)), json::parse(R"({
     "id": "alpha", "state": "online", "registered": true, "registered_at": "2026-11-22T09:59:00Z",
     "registered_at_ms": 1795341540000,
@@ -24,7 +26,8 @@ TEST(FleetJson, AStoredDeviceWithItsCertificate) {
                      "temperature": 21.5, "humidity": null},
     "firmware": "1.2.0", "acked_seq": 6, "readings_stored": 5, "rejected": 1, "dropped": 3,
     "certificate": {"state": "valid", "serial": "0A1B", "expires": "2028-11-22T10:00:00Z",
-                    "expires_ms": 1858500000000}
+                    "expires_ms": 1858500000000},
+    "labels": ["greenhouse", "west"]
   })"));
 }
 
@@ -35,7 +38,8 @@ TEST(FleetJson, ADeviceKnownOnlyFromItsCertificateHasEveryKeyAsNullOrZero) {
     "last_seen": null, "last_seen_ms": null, "last_reading": null, "firmware": null,
     "acked_seq": 0, "readings_stored": 0, "rejected": 0, "dropped": null,
     "certificate": {"state": "valid", "serial": "02", "expires": "2028-11-22T10:00:00Z",
-                    "expires_ms": 1858500000000}
+                    "expires_ms": 1858500000000},
+    "labels": []
   })"));
 }
 

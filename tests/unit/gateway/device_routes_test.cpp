@@ -1,6 +1,7 @@
-// Operators revoking and removing devices over HTTPS (POST /api/v1/devices/{id}/revoke,
-// DELETE /api/v1/devices/{id}) through a Router, with a real CA, store and accounts database in a
-// temp dir, the real BlockingWork, and a fake guard (the roles are route_access_test's).
+// Operators revoking, removing and labelling devices over HTTPS (POST /api/v1/devices/{id}/revoke,
+// DELETE /api/v1/devices/{id}, PUT /api/v1/devices/{id}/labels) through a Router, with a real CA,
+// store and accounts database in a temp dir, the real BlockingWork, and a fake guard (the roles
+// are route_access_test's).
 
 #include "kelvin/gateway/device_routes.hpp"
 
@@ -12,11 +13,12 @@
 #include <optional>
 #include <string>
 
-#include "route_test_support.hpp"
 #include "kelvin/core/files.hpp"
+#include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/pki/device_certificates.hpp"
 #include "kelvin/testing/temp_dir.hpp"
+#include "route_test_support.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -114,9 +116,9 @@ class DeviceRoutesTest : public ::testing::Test {
   bool routed_ = false;
 };
 
-TEST_F(DeviceRoutesTest, BothRoutesAreForOperators) {
+TEST_F(DeviceRoutesTest, EveryRouteIsForOperators) {
   routes();
-  EXPECT_EQ(guard_.minimums, std::vector<Role>(2, Role::operator_));
+  EXPECT_EQ(guard_.minimums, std::vector<Role>(3, Role::operator_));
 }
 
 TEST_F(DeviceRoutesTest, RevokingRefusesTheCertificatesAndIsAudited) {
@@ -251,6 +253,80 @@ TEST_F(DeviceRoutesTest, BadRequestsAreRefusedBeforeAnyWork) {
   EXPECT_EQ(jobs_, 0);
   EXPECT_EQ(certificate_states("alpha"), std::vector<std::string>{"valid"});
   EXPECT_TRUE(audit().empty());
+}
+
+http::Response put_labels(http::Router& router, const std::string& target, std::string body) {
+  auto request = fakes::route_request("PUT", target, std::move(body), "192.0.2.7");
+  request.headers.emplace_back("Content-Type", "application/json");
+  return fakes::route_call(router, std::move(request));
+}
+
+TEST_F(DeviceRoutesTest, LabelsAreReplacedAndAudited) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->register_device("alpha", kNowMs, {"old"}).ok());
+  }
+  auto set = put_labels(routes(), "/api/v1/devices/alpha/labels", R"({"labels":["west","greenhouse","west"]})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(body_of(set), (json{{"device", "alpha"}, {"labels", {"greenhouse", "west"}}}));
+  EXPECT_EQ(open_store()->device("alpha").value()->labels, (std::vector<std::string>{"greenhouse", "west"}));
+  auto cleared = put_labels(routes(), "/api/v1/devices/alpha/labels", R"({"labels":[]})");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_TRUE(open_store()->device("alpha").value()->labels.empty());
+
+  const auto entries = audit();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].actor, "otto");
+  EXPECT_EQ(entries[0].action, "device_label");
+  EXPECT_EQ(entries[0].target, "alpha");
+  EXPECT_EQ(entries[0].result, "ok");
+  EXPECT_EQ(entries[0].detail, "labels greenhouse, west (were old)");
+  EXPECT_EQ(entries[1].detail, "labels none (were greenhouse, west)");
+}
+
+TEST_F(DeviceRoutesTest, BadLabelsAreRefusedWithAStableCodeAndChangeNothing) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->register_device("alpha", kNowMs, {"old"}).ok());
+  }
+  std::string too_many = R"({"labels":[)";
+  for (std::size_t i = 0; i <= kMaxLabelsPerDevice; ++i) too_many += (i ? ",\"l" : "\"l") + std::to_string(i) + "\"";
+  too_many += "]}";
+  for (const auto& [body, code] : {std::pair<std::string, std::string>{R"({"labels":["Greenhouse"]})", "invalid_label"},
+                                   {R"({"labels":["ok","a b"]})", "invalid_label"},
+                                   {R"({"labels":[""]})", "invalid_label"},
+                                   {R"({"labels":["x.", ".x"]})", "invalid_label"},
+                                   {too_many, "too_many_labels"},
+                                   {R"({"labels":"greenhouse"})", "invalid_request"},
+                                   {R"({"labels":[1]})", "invalid_request"},
+                                   {R"({"labels":[],"add":["x"]})", "invalid_request"},
+                                   {R"({})", "invalid_request"},
+                                   {R"(["greenhouse"])", "malformed_json"},
+                                   {R"({"labels":)", "malformed_json"}}) {
+    auto refused = put_labels(routes(), "/api/v1/devices/alpha/labels", body);
+    EXPECT_EQ(refused.status, 400) << body << ": " << refused.body;
+    EXPECT_EQ(error_code(refused), code) << body;
+  }
+  auto bad_id = put_labels(routes(), "/api/v1/devices/Alpha/labels", R"({"labels":[]})");
+  EXPECT_EQ(error_code(bad_id), "invalid_device_id");
+  auto parameter = put_labels(routes(), "/api/v1/devices/alpha/labels?add=x", R"({"labels":[]})");
+  EXPECT_EQ(error_code(parameter), "unknown_parameter");
+  auto not_json = call(routes(), "PUT", "/api/v1/devices/alpha/labels", R"({"labels":[]})");
+  EXPECT_EQ(not_json.status, 415) << not_json.body;
+  EXPECT_EQ(jobs_, 0);
+  EXPECT_EQ(open_store()->device("alpha").value()->labels, std::vector<std::string>{"old"});
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(DeviceRoutesTest, LabellingADeviceTheStoreDoesNotKnowIsNotFound) {
+  issue("alpha");  // a certificate only: never connected, never registered
+  auto refused = put_labels(routes(), "/api/v1/devices/alpha/labels", R"({"labels":["greenhouse"]})");
+  EXPECT_EQ(refused.status, 404) << refused.body;
+  EXPECT_EQ(error_code(refused), "device_not_found");
+  ASSERT_EQ(audit().size(), 1u);
+  EXPECT_EQ(audit()[0].result, "denied");
 }
 
 }  // namespace

@@ -15,13 +15,13 @@
 #include <tuple>
 #include <vector>
 
-#include "route_test_support.hpp"
 #include "kelvin/fleet/device_view.hpp"
 #include "kelvin/fleet/fleet_json.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/store/store.hpp"
 #include "kelvin/testing/temp_dir.hpp"
+#include "route_test_support.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -177,7 +177,8 @@ TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
                      "temperature": 20.0, "humidity": 40.0},
     "firmware": "1.4.2", "acked_seq": 63, "readings_stored": 60, "rejected": 3, "dropped": 2,
     "certificate": {"state": "valid", "serial": "?", "expires": "2029-01-14T07:00:00Z",
-                    "expires_ms": 1863068400000}
+                    "expires_ms": 1863068400000},
+    "labels": []
   })");
   alpha["certificate"]["serial"] = alpha_serial_;
   EXPECT_EQ(devices[0], alpha);
@@ -191,6 +192,37 @@ TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
   EXPECT_EQ(devices[2]["certificate"]["state"], "none");
   EXPECT_EQ(devices[3]["certificate"]["state"], "revoked");
   EXPECT_FALSE(devices[0].contains("rejected_by_reason")) << "only for one device";
+}
+
+TEST_F(FleetRoutesTest, LabelsAreShownAndFilterTheList) {
+  add_fleet();
+  ASSERT_TRUE(writer().change_device_labels("alpha", {"greenhouse", "west"}, {}).ok());
+  ASSERT_TRUE(writer().change_device_labels("charlie", {"greenhouse"}, {}).ok());
+  const json all = body_of(call(routes(), "/api/v1/devices"))["devices"];
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0]["labels"], json({"greenhouse", "west"}));
+  EXPECT_EQ(all[1]["labels"], json::array()) << "bravo, known from its certificate only";
+
+  auto filtered = call(routes(), "/api/v1/devices?label=greenhouse");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  const json greenhouse = body_of(filtered)["devices"];
+  std::vector<std::string> ids;
+  for (const auto& device : greenhouse) ids.push_back(device["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"alpha", "charlie"}));
+  EXPECT_EQ(body_of(call(routes(), "/api/v1/devices?label=nobody"))["devices"], json::array());
+
+  auto detail = body_of(call(routes(), "/api/v1/devices/charlie"));
+  EXPECT_EQ(detail["labels"], json({"greenhouse"}));
+
+  for (const auto& [target, code] :
+       {std::pair{"/api/v1/devices?label=Greenhouse", "invalid_label"},
+        std::pair{"/api/v1/devices?label=", "invalid_label"}, std::pair{"/api/v1/devices?label=a%20b", "invalid_label"},
+        std::pair{"/api/v1/devices?label=a&label=b", "duplicate_parameter"},
+        std::pair{"/api/v1/devices?labels=a", "unknown_parameter"}}) {
+    auto refused = call(routes(), target);
+    EXPECT_EQ(refused.status, 400) << target << ": " << refused.body;
+    EXPECT_EQ(error_code(refused), code) << target;
+  }
 }
 
 TEST_F(FleetRoutesTest, ANewCertificateShowsAtOnce) {

@@ -62,6 +62,7 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/fleet/series", {K::role, Role::viewer}},
       {"POST /api/v1/devices/{id}/revoke", {K::role, Role::operator_}},
       {"DELETE /api/v1/devices/{id}", {K::role, Role::operator_}},
+      {"PUT /api/v1/devices/{id}/labels", {K::role, Role::operator_}},
       {"GET /api/v1/gateway/status", {K::role, Role::viewer}},
       {"GET /api/v1/events", {K::role, Role::viewer}},
       {"GET /api/v1/releases", {K::role, Role::viewer}},

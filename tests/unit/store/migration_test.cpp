@@ -1,12 +1,14 @@
 // Upgrading stores written by earlier versions: the released schema version 1 (kelvin up to
 // 72cbb5b), development builds that wrote the export log under version 1, version 2 (before
-// devices.claimed_floor), version 3 (values in `samples`), and what stays refused.
+// devices.claimed_floor), version 3 (values in `samples`), version 4 (before device labels), and
+// what stays refused.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <variant>
@@ -185,16 +187,6 @@ Rows rows_of(const fs::path& path, const std::string& sql) {
   return rows;
 }
 
-// The result code of running `sql` on a connection with foreign keys on (for constraint checks).
-int exec_code(const fs::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  sqlite3_close_v2(db);
-  return rc;
-}
-
 Rows schema_of(const fs::path& path) {
   return rows_of(path, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
 }
@@ -352,7 +344,7 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
@@ -542,15 +534,15 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 5");
+    raw.exec("PRAGMA user_version = 6");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 5"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 6"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -579,7 +571,7 @@ TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -729,13 +721,20 @@ void write_version_2(const fs::path& path, const std::string& extra_sql = {}) {
   raw.exec(kVersion2Marks);
 }
 
+// Each query's rows, in order.
+std::vector<Rows> rows_of_each(const fs::path& path, std::initializer_list<const char*> queries) {
+  std::vector<Rows> dumps;
+  for (const char* query : queries) dumps.push_back(rows_of(path, query));
+  return dumps;
+}
+
 // Every table a version 2 file has, whole, but devices by its version 2 columns.
 std::vector<Rows> dump_version_2_tables(const fs::path& path) {
   std::vector<Rows> dumps = dump_untouched_tables(path);
-  for (const char* query :
-       {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
-        "SELECT * FROM counters ORDER BY name", "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"}) {
-    dumps.push_back(rows_of(path, query));
+  for (auto& rows : rows_of_each(path, {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
+                                        "SELECT * FROM counters ORDER BY name",
+                                        "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"})) {
+    dumps.push_back(std::move(rows));
   }
   return dumps;
 }
@@ -749,7 +748,7 @@ TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
 
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_version_2_tables(path), before);
   EXPECT_EQ(
@@ -819,7 +818,7 @@ TEST(StoreMigration, FreshStoreHasClaimedFloor) {
   const fs::path path = tmp / "store.db";
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(rows_of(path,
                     "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
                     " WHERE name = 'claimed_floor'"),
@@ -865,7 +864,7 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     EXPECT_EQ(batch.readings[0].position, 7u) << "the counter is kept, not recomputed from the rows";
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   auto after = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(after.size(), 6u);
   after.erase(after.begin() + 5);  // sensor-3's new reading: device 3, after devices 1 and 2
@@ -932,7 +931,7 @@ TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(values_of(path), values);
   EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
   const Value none;
@@ -969,6 +968,74 @@ TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
   }
   // Every value and reading identity with its export position, among the rest.
   expect_failed_upgrade_changes_nothing(path, 3, "renaming readings", dump_version_2_tables);
+}
+
+// ---- Version 4: no device labels ----
+
+// A version 4 file: the version 3 file upgraded, then without what version 5 added (device_labels
+// and its index, nothing else: a fresh store's schema is checked against the upgraded one's below),
+// with registered devices, an unregistered one holding a claim, and readings above a gap.
+void write_version_4(const fs::path& path) {
+  write_version_3(path);
+  ASSERT_TRUE(opens(path));
+  RawDatabase raw(path);
+  raw.exec("DROP TABLE device_labels; PRAGMA user_version = 4;");
+}
+
+// Every row of every table a version 4 file has, every column.
+std::vector<Rows> dump_version_4_tables(const fs::path& path) {
+  return rows_of_each(
+      path, {"SELECT * FROM devices ORDER BY id", "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
+             "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
+             "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
+             "SELECT * FROM export_cursors ORDER BY exporter", "SELECT * FROM counters ORDER BY name",
+             "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"});
+}
+
+TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_4(path);
+  const auto before = dump_version_4_tables(path);
+  ASSERT_EQ(before[0].size(), 3u) << "three devices";
+  ASSERT_EQ(before[2].size(), 7u) << "seven readings";
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto devices = store.list_devices();
+    ASSERT_TRUE(devices.ok()) << devices.error().message;
+    ASSERT_EQ(devices->size(), 3u);
+    for (const auto& device : *devices) EXPECT_TRUE(device.labels.empty()) << device.device_id;
+    // Labels work on the upgraded store, on a registered device and on one only seen.
+    ASSERT_TRUE(store.change_device_labels("sensor-a", {"greenhouse"}, {}).ok());
+    ASSERT_TRUE(store.change_device_labels("sensor-b", {"greenhouse", "west"}, {}).ok());
+    auto greenhouse = store.devices_with_label("greenhouse");
+    ASSERT_TRUE(greenhouse.ok());
+    EXPECT_EQ(*greenhouse, (std::vector<std::string>{"sensor-a", "sensor-b"}));
+  }
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(dump_version_4_tables(path), before) << "labelling changes no other row";
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM device_labels"), 3);
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion4LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_4(path);
+  {
+    // Not quite version 4: a table is in the way.
+    RawDatabase raw(path);
+    raw.exec("CREATE TABLE device_labels (x INTEGER);");
+  }
+  expect_failed_upgrade_changes_nothing(path, 4, "creating device_labels", dump_version_4_tables);
 }
 
 }  // namespace

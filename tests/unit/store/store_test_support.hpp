@@ -140,6 +140,16 @@ class RawDatabase {
 };
 
 // A fresh store in a temp dir, reopened with other options on demand.
+// The result code of running `sql` on a connection with foreign keys on (for constraint checks).
+inline int exec_code(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close_v2(db);
+  return rc;
+}
+
 class StoreFixture : public ::testing::Test {
  protected:
   void SetUp() override { reopen(StoreOptions{}); }

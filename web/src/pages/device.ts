@@ -121,6 +121,7 @@ export function devicePage(context: AppContext): Page {
         device.certificate?.expires ? ` — expires ${formatLocalTime(Date.parse(device.certificate.expires))}` : '',
         device.certificate?.serial ? `, serial ${device.certificate.serial}` : ''),
       ...fact('Registered', device.registered ? `yes, ${formatLocalTime(Date.parse(device.registered_at ?? ''))}` : 'no'),
+      ...fact('Labels', device.labels?.length ? device.labels.join(', ') : 'none'),
       ...fact('Readings stored', formatCount(device.readings_stored)),
       ...fact('Acknowledged up to', `seq ${formatCount(device.acked_seq)}`),
       ...fact('Rejected', formatCount(device.rejected),

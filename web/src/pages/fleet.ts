@@ -63,6 +63,7 @@ const COLUMNS: Column[] = [
   { key: 'age', title: 'Last reading' },
   { key: 'firmware', title: 'Firmware' },
   { key: 'certificate', title: 'Certificate' },
+  { key: 'labels', title: 'Labels' },
 ];
 
 interface RowView {
@@ -76,6 +77,7 @@ interface RowView {
   age: HTMLTableCellElement;
   firmware: HTMLTableCellElement;
   certificate: HTMLSpanElement;
+  labels: HTMLTableCellElement;
 }
 
 function setClass(element: Element, className: string): void {
@@ -95,10 +97,11 @@ function buildRow(id: string): RowView {
   const age = h('td', {});
   const firmware = h('td', {});
   const certificate = h('span', {});
+  const labels = h('td', { class: 'labels' });
   const tr = h('tr', { 'data-device': id },
     h('th', { scope: 'row' }, link), h('td', {}, state), temperature, trend, humidity, age, firmware,
-    h('td', {}, certificate));
-  return { tr, link, state, temperature, trend, trendKey: '', humidity, age, firmware, certificate };
+    h('td', {}, certificate), labels);
+  return { tr, link, state, temperature, trend, trendKey: '', humidity, age, firmware, certificate, labels };
 }
 
 // Draws the device's hourly means (none: a dash), unless the cell already shows them.
@@ -133,6 +136,9 @@ function fillRow(row: RowView, device: Device, nowMs: number): void {
   setClass(row.certificate, `cert cert-${certificate.level}`);
   setTitle(row.certificate,
     device.certificate?.serial ? `serial ${device.certificate.serial}, expires ${device.certificate.expires}` : '');
+  const labels = (device.labels ?? []).join(', ');
+  setText(row.labels, labels || '–');
+  setTitle(row.labels, labels);
 }
 
 export function fleetPage(context: AppContext): Page {
@@ -154,7 +160,7 @@ export function fleetPage(context: AppContext): Page {
   let disposed = false;
 
   const filter = h('input', {
-    type: 'search', id: 'fleet-filter', placeholder: 'Filter by id, state or firmware', value: view.filter,
+    type: 'search', id: 'fleet-filter', placeholder: 'Filter: id, state, firmware, label', value: view.filter,
     autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Filter devices',
   });
   const count = h('span', { class: 'count', 'data-testid': 'fleet-count' });

@@ -11,7 +11,7 @@ import { formatLocalDateTime } from '../format';
 import { generalMessage } from '../messages';
 import { releaseOrder } from '../releases_model';
 import {
-  allowedCommands, DEVICE_STATES, parseDeviceList, parseWaves, progressSegments, progressText, ROLLOUT_STATES,
+  allowedCommands, DEVICE_STATES, parseWaves, progressSegments, progressText, ROLLOUT_STATES, startTarget, targetText,
   type RolloutCommand, waveText,
 } from '../rollouts_model';
 import type { ReleasesAnswer, RolloutDetail, RolloutDevice, RolloutsAnswer, RolloutSummary } from '../types';
@@ -82,6 +82,9 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
   const some = h('input', { type: 'radio', name: 'rollout-targets', id: 'rollout-some', value: 'some' });
   const devices = h('input', { id: 'rollout-devices', type: 'text', placeholder: 'sensor-01, sensor-02', autocomplete: 'off',
     'data-testid': 'rollout-devices' });
+  const labelled = h('input', { type: 'radio', name: 'rollout-targets', id: 'rollout-labelled', value: 'label' });
+  const label = h('input', { id: 'rollout-label', type: 'text', placeholder: 'greenhouse', autocomplete: 'off',
+    spellcheck: 'false', 'aria-label': 'Label', 'data-testid': 'rollout-label' });
   const waves = h('input', { id: 'rollout-waves', type: 'text', value: '5, 25, 100', 'data-testid': 'rollout-waves' });
   const threshold = h('input', { id: 'rollout-threshold', type: 'number', min: '0', max: '100', value: '20',
     'data-testid': 'rollout-threshold' });
@@ -93,6 +96,7 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
     message.hidden = false;
   };
   devices.addEventListener('input', () => { some.checked = true; });
+  label.addEventListener('input', () => { labelled.checked = true; });
 
   void (async () => {
     try {
@@ -114,7 +118,9 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
     h('div', { class: 'field' }, h('label', { for: 'rollout-release' }, 'Release'), release),
     h('fieldset', { class: 'field' }, h('legend', {}, 'Devices'),
       h('label', { for: 'rollout-all' }, all, ' every device the gateway knows'),
-      h('label', { for: 'rollout-some' }, some, ' these:'), devices),
+      h('label', { for: 'rollout-some' }, some, ' these:'), devices,
+      h('label', { for: 'rollout-labelled' }, labelled, ' those labelled:'), label,
+      h('span', { class: 'hint' }, 'The devices carrying the label when the rollout starts; labelling one later does not add it.')),
     h('div', { class: 'field' }, h('label', { for: 'rollout-waves' }, 'Waves (cumulative % of the devices)'), waves,
       h('span', { class: 'hint' }, 'The next wave starts once every device of the started ones is done.')),
     h('div', { class: 'field' }, h('label', { for: 'rollout-threshold' }, 'Halt above this % of failures'), threshold),
@@ -132,13 +138,9 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
     const [product, version] = release.value.split(' ');
     const body: Record<string, unknown> = { product, version, waves: parsedWaves,
       max_failure_percent: Number(threshold.value) };
-    if (some.checked) {
-      const ids = parseDeviceList(devices.value);
-      if (ids.length === 0) return say('Name the devices, or choose every device.', 'error');
-      body.devices = ids;
-    } else {
-      body.all = true;
-    }
+    const target = startTarget(some.checked ? 'some' : labelled.checked ? 'label' : 'all', devices.value, label.value);
+    if (typeof target === 'string') return say(target, 'error');
+    Object.assign(body, target);
     submit.disabled = true;
     void (async () => {
       try {
@@ -270,6 +272,7 @@ export function rolloutPage(context: AppContext): Page {
       replace(facts,
         h('dt', {}, 'State'), h('dd', { 'data-testid': 'rollout-state' }, ROLLOUT_STATES[rollout.state]),
         h('dt', {}, 'Waves'), h('dd', {}, `${rollout.waves.join(' %, ')} % \u2013 ${waveText(rollout)}`),
+        h('dt', {}, 'Devices'), h('dd', { 'data-testid': 'rollout-target' }, targetText(rollout.target)),
         h('dt', {}, 'Halts above'), h('dd', {}, `${rollout.max_failure_percent} % failures`),
         h('dt', {}, 'Started'), h('dd', {}, `${formatLocalDateTime(rollout.created_ms)} by ${rollout.created_by}`),
         h('dt', {}, 'Progress'), h('dd', {}, progressText(rollout)));

@@ -24,4 +24,17 @@ Result<void> validate_device_id(std::string_view id);
 // A service name: well-formed and starting with `svc-` (e.g. `svc-gateway`).
 Result<void> validate_service_name(std::string_view name);
 
+// Device labels (docs/registry.md, "Labels"): short names an operator gives devices to address
+// them as a group (a rollout to a label). A label is 1..64 characters of lowercase letters,
+// digits, '.', '_' and '-', starting with a letter or digit: safe in a URL query, a shell, a
+// file name and a log line without quoting. A device carries at most kMaxLabelsPerDevice.
+inline constexpr std::size_t kMaxLabelLength = 64;
+inline constexpr std::size_t kMaxLabelsPerDevice = 32;
+
+// True when `label` matches ^[a-z0-9][a-z0-9._-]{0,63}$.
+bool is_well_formed_label(std::string_view label) noexcept;
+
+// Errc::invalid_argument, naming the label and the grammar, unless is_well_formed_label.
+Result<void> validate_label(std::string_view label);
+
 }  // namespace kelvin

@@ -35,6 +35,10 @@ std::string_view certificate_state(const DeviceView& view);
 std::vector<DeviceView> device_views(std::vector<store::DeviceInfo> stored,
                                      const std::vector<pki::CertificateStatus>& certificates, bool include_removed);
 
+// The views of the devices carrying `label`, in the order given (a device only the PKI knows
+// carries none).
+std::vector<DeviceView> carrying_label(std::vector<DeviceView> views, std::string_view label);
+
 // The view of one device by the same rule: nullopt when neither source knows it, or when it was
 // removed and not `include_removed`. So a device is found here exactly when device_views lists it.
 std::optional<DeviceView> device_view(std::string_view id, std::optional<store::DeviceInfo> stored,

@@ -17,7 +17,7 @@ namespace kelvin::fleet {
 
 // {"id", "state", "registered", "registered_at", "registered_at_ms", "last_seen", "last_seen_ms",
 //  "last_reading", "firmware", "acked_seq", "readings_stored", "rejected", "dropped", "certificate"
-//  ({"state", "serial", "expires", "expires_ms"})}, and
+//  ({"state", "serial", "expires", "expires_ms"}), "labels" (sorted; [] for none)}, and
 // "rejected_by_reason" ({reason: count}) when the view has it.
 std::string device_json(const DeviceView& view, int indent = -1);
 // An array of device_json objects, in the order given.

@@ -6,6 +6,8 @@
 //   POST   /api/v1/devices/{id}/revoke   operator: revoke the device's usable certificates
 //   DELETE /api/v1/devices/{id}          operator: revoke them and remove the device's registration
 //                                        and status; its readings stay
+//   PUT    /api/v1/devices/{id}/labels   operator: replace the device's labels ({"labels":[...]}),
+//                                        as `kelvinctl device label` changes them
 //
 // Deleting a device's readings (`kelvinctl device remove --purge`) is not offered here: it cannot
 // be undone, so it stays with whoever administers the gateway's host.
@@ -15,8 +17,9 @@
 // and change nothing. The gateway notices the new CRL within about a second: its broker drops the
 // device's session and refuses it, and its HTTPS server refuses the certificate.
 //
-// Every attempt that reaches the CA, done or refused, is written to the audit log (device_revoke,
-// device_remove). The work runs through the BlockingExecutor (signing and the store's write).
+// Every attempt that reaches the CA or the store, done or refused, is written to the audit log
+// (device_revoke, device_remove, device_label). The work runs through the BlockingExecutor
+// (signing and the store's write).
 
 #include <cstdint>
 #include <filesystem>
@@ -38,8 +41,8 @@ struct DeviceActionSources {
   BlockingExecutor run_blocking;
   std::filesystem::path pki_dir;
   std::optional<std::string> ca_passphrase;  // as kelvin-gateway was given it; nullopt: none
-  // A connection of its own to the gateway's store for the removal's write (Store::open), opened
-  // for each removal: they are rare, and the API's shared connection is for reads.
+  // A connection of its own to the gateway's store for a removal's or a labelling's write
+  // (Store::open), opened for each: they are rare, and the API's shared connection is for reads.
   std::function<Result<store::Store>()> open_store;
   accounts::Accounts& accounts;          // the audit log
   std::function<std::int64_t()> now_ms;  // the wall clock in Unix milliseconds

@@ -3,7 +3,8 @@
 // dashboard and for scripts. Every route is a user route for the viewer role and up (access.hpp):
 //
 //   GET /api/v1/devices               {"devices":[...]}: every device the store or the PKI knows
-//                                     (removed ones left out), sorted by id
+//                                     (removed ones left out), sorted by id; ?label=L: those
+//                                     carrying L (400 invalid_label)
 //   GET /api/v1/devices/{id}          one device, with its rejections by reason; 404
 //                                     device_not_found, 400 invalid_device_id
 //   GET /api/v1/devices/{id}/series   one quantity in time buckets (series_request.hpp for the

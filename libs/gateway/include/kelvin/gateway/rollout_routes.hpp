@@ -2,7 +2,8 @@
 // Firmware rollouts over HTTPS (docs/api.md, "Rollouts"; docs/ota.md, "Rollouts"):
 //
 //   GET  /api/v1/rollouts                          viewer: every rollout, newest first, with counts
-//   POST /api/v1/rollouts                          operator: start one (201 with it)
+//   POST /api/v1/rollouts                          operator: start one (201 with it) for all
+//                                                  devices, a list, or a label's devices
 //   GET  /api/v1/rollouts/{id}                     viewer: one rollout and every device's state
 //   POST /api/v1/rollouts/{id}/pause|resume|abort  operator
 //   GET  /api/v1/devices/{id}/update               device {id}: 200 the notice of the release it

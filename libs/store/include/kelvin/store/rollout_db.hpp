@@ -30,8 +30,14 @@ inline constexpr std::size_t kRolloutStateCount = 5;
 enum class DeviceRolloutState { pending, notified, downloading, installed, confirmed, failed, rolled_back };
 inline constexpr std::size_t kDeviceRolloutStateCount = 7;
 
-// The names the API, kelvinctl and the database use ("rolled_back").
+// How a rollout's devices were chosen when it started: every device the gateway knew, a list, or
+// the devices carrying a label then (a snapshot: labelling a device later does not add it).
+// `unrecorded`: a rollout started before kelvin recorded this.
+enum class RolloutTarget { unrecorded, all, devices, label };
+
+// The names the API, kelvinctl and the database use ("rolled_back"); "" for unrecorded.
 std::string_view to_string(RolloutState state) noexcept;
+std::string_view to_string(RolloutTarget target) noexcept;
 std::string_view to_string(DeviceRolloutState state) noexcept;
 std::optional<RolloutState> parse_rollout_state(std::string_view name) noexcept;
 std::optional<DeviceRolloutState> parse_device_rollout_state(std::string_view name) noexcept;
@@ -50,6 +56,8 @@ struct RolloutRecord {
   std::string created_by{};      // a user, or "kelvinctl"
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;  // the last change of the rollout's own state
+  RolloutTarget target = RolloutTarget::unrecorded;
+  std::string target_label{};  // target label: the label; empty otherwise
 };
 
 struct RolloutDeviceRecord {
@@ -81,7 +89,8 @@ class RolloutDb {
   ~RolloutDb();
 
   // Adds `rollout` (its id is assigned) with its devices; returns the id. Errc::conflict when the
-  // product has an active rollout already (checked in the same transaction, and by a unique index).
+  // product has an active rollout already (checked in the same transaction, and by a unique index);
+  // Errc::invalid_argument for a target label without a label, or a label on another target.
   Result<std::int64_t> create(const RolloutRecord& rollout, const std::vector<RolloutDeviceRecord>& devices);
 
   // Newest first, with the counts; `unfinished_only`: the active ones and aborted ones whose

@@ -69,9 +69,31 @@ class Store {
   // long. Acks are untouched: a resend of a deleted reading is still a duplicate.
   Result<RetentionReport> apply_retention(std::int64_t now_ms);
 
-  // Registers a device explicitly. Errc::already_exists if it is registered; a device known only
-  // from telemetry or status becomes registered.
-  Result<void> register_device(std::string_view device_id, std::int64_t now_ms);
+  // Registers a device explicitly, with `labels` (kelvin/core/identity.hpp's grammar, at most
+  // kMaxLabelsPerDevice; a label given twice counts once), in one transaction: registered with all
+  // of them or not at all. Errc::already_exists if it is registered; a device known only from
+  // telemetry or status becomes registered (keeping the labels it has). Errc::invalid_argument for
+  // a malformed label or too many.
+  Result<void> register_device(std::string_view device_id, std::int64_t now_ms,
+                               const std::vector<std::string>& labels = {});
+
+  // ---- Labels (docs/registry.md, "Labels") ----
+  // A device the store knows (registered, or seen) carries zero or more labels. Each change is one
+  // transaction and returns the device's labels after it, sorted; a refused change changes
+  // nothing. Errc::invalid_argument for a malformed label (the message names it) and when the
+  // device would carry more than kMaxLabelsPerDevice, Errc::not_found for a device the store does
+  // not know.
+
+  // Adds `add` and takes `remove` away. Adding a label the device carries, or removing one it does
+  // not, changes nothing; a label in both lists is Errc::invalid_argument.
+  Result<std::vector<std::string>> change_device_labels(std::string_view device_id, const std::vector<std::string>& add,
+                                                        const std::vector<std::string>& remove);
+  // Replaces the device's labels with `labels` (empty: none).
+  Result<std::vector<std::string>> set_device_labels(std::string_view device_id,
+                                                     const std::vector<std::string>& labels);
+  // The ids of the devices carrying `label`, sorted; empty when none does. Errc::invalid_argument
+  // for a malformed label.
+  Result<std::vector<std::string>> devices_with_label(std::string_view label);
 
   // Replaces the device's status (creating an unregistered device if unknown) and updates its
   // last_seen_ms to status.at_ms if that is later.
@@ -86,7 +108,7 @@ class Store {
   // every rejection ever. Costs a scan of the device's records, so ask for one device at a time.
   Result<std::vector<RejectionCount>> rejections_by_reason(std::string_view device_id);
 
-  // Without purge: forgets registration and status but keeps readings, rollups, rejections and the
+  // Without purge: forgets registration, labels and status but keeps readings, rollups, rejections and the
   // ack (the device stays listed, unregistered, if it has any data; otherwise it disappears).
   // With purge: deletes the device and everything stored for it, including its ack — a device that
   // sends again afterwards starts from ack 0. Errc::not_found if the device is unknown.

@@ -202,6 +202,7 @@ struct DeviceInfo {
   std::uint64_t readings_stored = 0;           // ever stored (retention does not decrease it)
   std::uint64_t rejected_total = 0;            // rejected seqs ever recorded
   std::optional<DeviceStatus> status;
+  std::vector<std::string> labels{};  // the labels an operator gave it (docs/registry.md), sorted
 };
 
 // How many of a device's rejection records the store keeps carry one reason (a RejectReason's
