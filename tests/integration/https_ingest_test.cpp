@@ -141,7 +141,7 @@ TEST_F(HttpsIngest, OnlyTheDevicesOwnValidCertificateMayPost) {
   // however often the device tries.
   const std::string log = install_.gateway_log();
   EXPECT_THAT(log, HasSubstr("https: TLS handshake from 127.0.0.1 failed: ")) << log;
-  EXPECT_THAT(log, HasSubstr("certificate revoked")) << log;
+  EXPECT_THAT(log, HasSubstr("certificate verify failed: certificate revoked")) << log;
 }
 
 }  // namespace

@@ -85,4 +85,11 @@ std::optional<std::string> verified_peer_common_name(const SSL* ssl) {
   return common_name;
 }
 
+std::string peer_verification_failure(const SSL* ssl) {
+  if (ssl == nullptr) return {};
+  const long result = SSL_get_verify_result(ssl);
+  if (result == X509_V_OK) return {};
+  return X509_verify_cert_error_string(result);
+}
+
 }  // namespace kelvin::crypto

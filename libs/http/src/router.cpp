@@ -81,9 +81,14 @@ const Router::Route* Router::find(const std::string& method, Request& request) c
 }
 
 BodyAdmission Router::admit_body(const Request& head) const {
+  // Most requests have no admission of their own: the head is copied (for its path_params) only
+  // for a route that has one.
+  const auto route = std::find_if(routes_.begin(), routes_.end(), [&](const Route& candidate) {
+    return candidate.method == head.method && matches(candidate, head.segments);
+  });
+  if (route == routes_.end() || !route->admit) return BodyInMemory{};
   Request with_params = head;
-  const Route* route = find(head.method, with_params);
-  if (!route || !route->admit) return BodyInMemory{};
+  find(head.method, with_params);
   return route->admit(with_params);
 }
 

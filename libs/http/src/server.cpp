@@ -334,7 +334,11 @@ class Session : public std::enable_shared_from_this<Session> {
         ++server_.handshake_failures;
         if (options().handshake_failed) {
           try {
-            options().handshake_failed(peer_address_, ec.message());
+            std::string reason = ec.message();
+            if (auto why = crypto::peer_verification_failure(stream_.native_handle()); !why.empty()) {
+              reason += ": " + why;
+            }
+            options().handshake_failed(peer_address_, reason);
           } catch (...) {
             // A listener that throws must not take the I/O thread with it.
           }

@@ -69,7 +69,8 @@ struct ServerOptions {
   std::chrono::milliseconds stop_grace{5'000};
   LogFunction log;  // unset: nothing is logged
   // Told of each TLS handshake that failed (not one that timed out): the client's address and
-  // OpenSSL's reason ("certificate revoked", "no shared cipher", "http request" for plain HTTP).
+  // OpenSSL's reason ("certificate verify failed: certificate revoked", "no shared
+  // cipher", "http request" for plain HTTP).
   // Called on an I/O thread; must not block. Unset: only counted (handshake_failures).
   std::function<void(const std::string& peer_address, const std::string& reason)> handshake_failed;
   // Where each request's body goes, from its head (see above); unset: every body into memory.
