@@ -68,32 +68,33 @@ bool Router::matches(const Route& route, const std::vector<std::string>& segment
   return true;
 }
 
-const Router::Route* Router::find(const std::string& method, Request& request) const {
+const Router::Route* Router::find(const std::string& method, const std::vector<std::string>& segments) const {
   for (const Route& route : routes_) {
-    if (route.method != method || !matches(route, request.segments)) continue;
-    request.path_params.clear();
-    for (std::size_t i = 0; i < route.segments.size(); ++i) {
-      if (route.segments[i].parameter) request.path_params[route.segments[i].text] = request.segments[i];
-    }
-    return &route;
+    if (route.method == method && matches(route, segments)) return &route;
   }
   return nullptr;
+}
+
+void Router::fill_params(const Route& route, Request& request) {
+  request.path_params.clear();
+  for (std::size_t i = 0; i < route.segments.size(); ++i) {
+    if (route.segments[i].parameter) request.path_params[route.segments[i].text] = request.segments[i];
+  }
 }
 
 BodyAdmission Router::admit_body(const Request& head) const {
   // Most requests have no admission of their own: the head is copied (for its path_params) only
   // for a route that has one.
-  const auto route = std::find_if(routes_.begin(), routes_.end(), [&](const Route& candidate) {
-    return candidate.method == head.method && matches(candidate, head.segments);
-  });
-  if (route == routes_.end() || !route->admit) return BodyInMemory{};
+  const Route* route = find(head.method, head.segments);
+  if (route == nullptr || !route->admit) return BodyInMemory{};
   Request with_params = head;
-  find(head.method, with_params);
+  fill_params(*route, with_params);
   return route->admit(with_params);
 }
 
 void Router::handle(Request request, Responder responder) const {
-  if (const Route* route = find(request.method, request)) {
+  if (const Route* route = find(request.method, request.segments)) {
+    fill_params(*route, request);
     route->handler(std::move(request), std::move(responder));
     return;
   }

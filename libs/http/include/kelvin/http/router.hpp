@@ -62,8 +62,10 @@ class Router {
     Handler handler;
     AdmitBody admit;  // empty: bodies in memory
   };
-  // The route for this method and these segments, with `request`'s path_params filled in.
-  const Route* find(const std::string& method, Request& request) const;
+  // The first route for this method whose pattern matches these segments; nullptr when none.
+  const Route* find(const std::string& method, const std::vector<std::string>& segments) const;
+  // `request`'s path_params: the values of `route`'s {param} segments.
+  static void fill_params(const Route& route, Request& request);
   static bool matches(const Route& route, const std::vector<std::string>& segments);
 
   std::vector<Route> routes_;
