@@ -86,7 +86,7 @@ struct UpdateAgent::Machine {
         update(machine_config(agent.options_), *pinned,
                {gateway, slots,
                 agent.options_.statuses_over_https ? static_cast<device::UpdateStatusSink&>(gateway) : mqtt_statuses,
-                *hasher, log}) {}
+                *hasher, log, clock}) {}
 
   std::unique_ptr<proto::ReleaseKey> pinned;
   std::unique_ptr<linux_port::HttpsClient> https;
@@ -95,6 +95,7 @@ struct UpdateAgent::Machine {
   std::unique_ptr<device::ImageHasher> hasher;
   MqttStatusHandover mqtt_statuses;
   AgentUpdateLog log;
+  linux_port::SystemWallClock clock;
   device::UpdateClient update;
 };
 
@@ -140,6 +141,11 @@ void UpdateAgent::observe(bool connected, std::uint64_t acked_seq) {
   wake_.notify_all();
 }
 
+std::string UpdateAgent::release_check() {
+  std::lock_guard lock(mutex_);
+  return release_check_;
+}
+
 std::vector<std::string> UpdateAgent::statuses_to_publish() {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out(std::make_move_iterator(mqtt_statuses_.begin()),
@@ -171,6 +177,8 @@ void UpdateAgent::run_worker() {
     if (link_changed) machine.link_observed(connected, acked_seq);
     due = machine.step(monotonic_ms());
     if (machine.restart_wanted()) restart_wanted_.store(true);
+    std::lock_guard lock(mutex_);
+    release_check_ = machine.release_check();
   }
 }
 

@@ -10,7 +10,7 @@
 // MQTT agent's runner publishes them on devices/{id}/ota/status (statuses_to_publish()), and the
 // machine hands them over only while the runner is connected, so the boot record's outcome is
 // cleared only once its status could go out.
-// Thread contract: notice_received, observe, statuses_to_publish and restart_wanted are called on
+// Thread contract: notice_received, observe, statuses_to_publish, release_check and restart_wanted are called on
 // the runner's thread; the machine and its ports belong to the worker; they share the queues
 // below, under a mutex.
 
@@ -60,6 +60,8 @@ class UpdateAgent {
   // The statuses waiting for MQTT, oldest first (the queue is emptied); call it when they can be
   // published at once (connected).
   std::vector<std::string> statuses_to_publish();
+  // The release timestamp's verdict for the device's status (device::UpdateClient::release_check).
+  std::string release_check();
   // A release was staged: stop the runner and exit with kRestartIntoStagedImage.
   bool restart_wanted() const { return restart_wanted_.load(); }
 
@@ -77,7 +79,8 @@ class UpdateAgent {
   std::vector<std::string> notices_;       // payloads not given to the machine yet
   std::deque<std::string> mqtt_statuses_;  // handed over by the machine, for the runner to publish
   bool link_changed_ = false;
-  bool connected_ = false;  // the runner's latest observation
+  bool connected_ = false;     // the runner's latest observation
+  std::string release_check_;  // the machine's, after its latest step
   std::uint64_t acked_seq_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> restart_wanted_{false};

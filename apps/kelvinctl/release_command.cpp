@@ -11,6 +11,7 @@
 #include "failure.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
+#include "kelvin/core/utc_time.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 #include "kelvin/release/release_catalog.hpp"
@@ -25,6 +26,10 @@ namespace kelvin::ctl {
 namespace {
 
 constexpr const char* kReleasePassphraseEnv = "KELVIN_RELEASE_PASSPHRASE";
+// A month: a gateway that withholds releases is noticed by its devices within it, and whoever
+// holds the offline key signs a new timestamp once a month (the dashboard warns a week ahead).
+constexpr int kDefaultTimestampValidDays = 30;
+constexpr int kMaxTimestampValidDays = static_cast<int>(proto::kMaxTimestampValiditySeconds / 86'400);
 
 struct ReleaseOptions {
   StateOptions state;  // trust, publish, list: the gateway's state dir
@@ -50,6 +55,9 @@ struct ReleaseOptions {
   // publish
   std::string publish_image;
   std::string publish_manifest;
+  // timestamp (manifest, key, out, force above), publish-timestamp
+  int valid_days = kDefaultTimestampValidDays;
+  std::string publish_timestamp;
 };
 
 int run_keygen(const ReleaseOptions& options) {
@@ -123,6 +131,50 @@ int run_verify(const ReleaseOptions& options) {
     }
     std::cout << "image             " << options.verify_image << " matches\n";
   }
+  return 0;
+}
+
+// Signs the statement that the release `options.manifest` signs is its product's newest, valid
+// for `options.valid_days`. The manifest must carry this key's signature: a timestamp vouches for
+// a release the same key released.
+int run_timestamp(const ReleaseOptions& options) {
+  if (options.valid_days < 1 || options.valid_days > kMaxTimestampValidDays) {
+    return report_usage_error("--valid-days must be from 1 to " + std::to_string(kMaxTimestampValidDays),
+                              "release timestamp");
+  }
+  auto passphrase = read_key_passphrase(options.passphrase_file, kReleasePassphraseEnv);
+  if (!passphrase) return report_failure(passphrase.error());
+  auto key = release::load_release_signing_key(options.key, *passphrase);
+  if (!key) return report_failure(key.error());
+  auto text = files::read_file(options.manifest, proto::kMaxEnvelopeBytes);
+  if (!text) return report_failure(text.error());
+  const release::PinnedReleaseKey own_key(key->public_key());
+  auto manifest = proto::open_release_envelope(*text, own_key);
+  if (!manifest) return report_failure(manifest.error());
+
+  proto::ReleaseTimestamp stamp;
+  stamp.product = manifest->product;
+  stamp.version = manifest->version;
+  stamp.security_version = manifest->security_version;
+  stamp.issued = static_cast<std::int64_t>(std::time(nullptr));
+  stamp.expires = stamp.issued + std::int64_t{options.valid_days} * 86'400;
+  auto envelope = release::sign_release_timestamp(stamp, *key);
+  if (!envelope) return report_failure(envelope.error());
+
+  const std::filesystem::path out = options.out.empty() ? stamp.product + ".timestamp" : options.out;
+  std::error_code ignored;
+  if (!options.force && std::filesystem::exists(out, ignored)) {
+    return report_failure(make_error(Errc::already_exists, out.string() + " already exists (--force replaces it)"));
+  }
+  if (auto written = files::write_file_atomic(out, *envelope, files::kPublicFileMode); !written) {
+    return report_failure(written.error());
+  }
+  std::cout << "Signed the timestamp: " << stamp.product << " " << stamp.version.to_string()
+            << " is the newest release (security version " << stamp.security_version << "), valid until "
+            << format_utc_seconds(stamp.expires) << ", with release key " << key->public_key().key_id() << "\n"
+            << "  timestamp " << out.string() << "\n"
+            << "Publish it on the gateway (kelvinctl release publish-timestamp), and sign a new one before it "
+               "expires: devices that see only an expired one report it.\n";
   return 0;
 }
 
@@ -211,6 +263,62 @@ int run_publish(const ReleaseOptions& options) {
   return 0;
 }
 
+int run_publish_timestamp(const ReleaseOptions& options) {
+  if (auto dir = require_state_dir(options.state); !dir) return report_failure(dir.error());
+  auto catalog = open_catalog(options.state);
+  if (!catalog) return report_failure(catalog.error());
+  auto envelope = files::read_file(options.publish_timestamp, proto::kMaxEnvelopeBytes);
+  if (!envelope) return report_failure(envelope.error());
+  auto outcome = catalog->publish_timestamp(*envelope, static_cast<std::int64_t>(std::time(nullptr)));
+  if (!outcome) return report_failure(outcome.error());
+  const auto& stamp = outcome->timestamp.timestamp;
+  const std::string name = stamp.product + " " + stamp.version.to_string();
+  if (outcome->already_published) {
+    std::cout << "This timestamp of " << stamp.product << " is published already; nothing changed.\n";
+    return 0;
+  }
+  const auto releases = gateway::releases_path(options.state.state_dir);
+  for (const auto& path : {releases, releases / ".timestamps", releases / ".timestamps" / stamp.product}) {
+    if (auto handed = hand_to_state_dir_owner(options.state, path); !handed) return report_failure(handed.error());
+  }
+  audit_host_action(options.state, "release_timestamp", stamp.product,
+                    "names " + name + ", issued " + format_utc_seconds(stamp.issued) + ", expires " +
+                        format_utc_seconds(stamp.expires));
+  std::cout << "Published the timestamp of " << stamp.product << ": " << name << " is the newest release, until "
+            << format_utc_seconds(stamp.expires) << "\n";
+  return 0;
+}
+
+// "2027-01-04T08:00:00Z (in 29 days)", or "... (EXPIRED)".
+std::string expiry_text(std::int64_t expires, std::int64_t now) {
+  const std::string at = format_utc_seconds(expires);
+  if (expires <= now) return at + " (EXPIRED)";
+  return at + " (in " + std::to_string((expires - now) / 86'400) + " days)";
+}
+
+// The products' timestamps under the releases table: what each names and until when.
+void print_timestamps(const release::ReleaseCatalog& catalog, const std::vector<release::PublishedRelease>& releases) {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::vector<std::string> products;
+  for (const auto& published : releases) {
+    if (products.empty() || products.back() != published.manifest.product)
+      products.push_back(published.manifest.product);
+  }
+  std::cout << "\nRelease timestamps (what devices are told is newest):\n";
+  for (const auto& product : products) {
+    auto stamp = catalog.timestamp(product);
+    if (!stamp) {
+      std::cout << "  " << product << ": unreadable: " << stamp.error().message << "\n";
+    } else if (!*stamp) {
+      std::cout << "  " << product << ": none published: its devices report timestamp_missing\n";
+    } else {
+      const auto& t = (*stamp)->timestamp;
+      std::cout << "  " << product << ": names " << t.version.to_string() << ", expires " << expiry_text(t.expires, now)
+                << "\n";
+    }
+  }
+}
+
 int run_list(const ReleaseOptions& options) {
   auto catalog = open_catalog(options.state);
   if (!catalog) return report_failure(catalog.error());
@@ -230,6 +338,7 @@ int run_list(const ReleaseOptions& options) {
                    m.created, m.sha256.substr(0, 16)});
   }
   table.print(std::cout);
+  print_timestamps(*catalog, *releases);
   return 0;
 }
 
@@ -276,6 +385,18 @@ void add_release_command(CLI::App& app, int& exit_code) {
   verify->add_option("--image", options->verify_image, "The image the manifest should describe");
   verify->callback(run(run_verify));
 
+  CLI::App* timestamp = release->add_subcommand(
+      "timestamp",
+      "Sign the statement that a release is its product's newest, valid for some days (devices notice "
+      "a gateway that withholds releases by it)");
+  timestamp->add_option("manifest", options->manifest, "The newest release's signed manifest")->required();
+  timestamp->add_option("--valid-days", options->valid_days, "Days until it expires (1-366)")->capture_default_str();
+  timestamp->add_option("--key", options->key, "The release private key")->capture_default_str();
+  timestamp->add_option("--out", options->out, "Timestamp to write (default: PRODUCT.timestamp)");
+  timestamp->add_flag("--force", options->force, "Replace an existing file");
+  add_passphrase_file_option(timestamp, options->passphrase_file);
+  timestamp->callback(run(run_timestamp));
+
   // The gateway's side: these work on its state dir.
   CLI::App* trust = release->add_subcommand(
       "trust", "Make the gateway accept releases signed by this release public key (<state dir>/release.pub)");
@@ -290,7 +411,13 @@ void add_release_command(CLI::App& app, int& exit_code) {
       ->required();
   add_state_options(publish, options->state, /*with_pki=*/false);
 
-  CLI::App* list = release->add_subcommand("list", "List the releases the gateway holds");
+  CLI::App* publish_timestamp = release->add_subcommand(
+      "publish-timestamp", "Give the gateway a product's new release timestamp, after checking its signature");
+  publish_timestamp->add_option("timestamp", options->publish_timestamp, "The signed timestamp")->required();
+  add_state_options(publish_timestamp, options->state, /*with_pki=*/false);
+  publish_timestamp->callback(run(run_publish_timestamp));
+
+  CLI::App* list = release->add_subcommand("list", "List the releases the gateway holds and their timestamps");
   add_state_options(list, options->state, /*with_pki=*/false);
   trust->callback(run(run_trust));
   publish->callback(run(run_publish));

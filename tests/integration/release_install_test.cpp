@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "kelvin/linux_port/https_client.hpp"
 #include "kelvin/linux_port/slot_files.hpp"
 #include "kelvin/linux_port/update_gateway.hpp"
+#include "kelvin/release/release_image.hpp"
 #include "kelvin/release/release_keys.hpp"
 
 namespace {
@@ -233,7 +235,8 @@ class ReleaseInstall : public ::testing::Test {
     auto hasher = kelvin::linux_port::make_sha256_image_hasher();
     PostedStatuses statuses(gateway);
     LogLines log;
-    UpdateClient machine(c, key ? *key : *pinned_, {gateway, slots, statuses, *hasher, log});
+    kelvin::linux_port::SystemWallClock clock;
+    UpdateClient machine(c, key ? *key : *pinned_, {gateway, slots, statuses, *hasher, log, clock});
     machine.offer({static_cast<std::uint64_t>(rollout_id_), "thermo-linux", {1, 1, 0}});
     std::int64_t now = 0;
     for (int steps = 0; steps < 1000; ++steps) {
@@ -393,3 +396,53 @@ TEST_F(ReleaseInstall, AGatewayStreamingPastTheSignedSizeIsRefusedReportedAndNot
 }
 
 }  // namespace
+
+// Freeze: the device judges the release timestamp the gateway serves, over the real HTTPS route.
+// kelvinctl signs and publishes a current one; a statement that has expired since is then put in
+// the catalog's place for it (as a gateway nobody gives new ones would hold it).
+TEST_F(ReleaseInstall, TheReleaseTimestampTheGatewayServesIsJudgedByTheDevice) {
+  auto judge = [&] {
+    kelvin::linux_port::HttpsUpdateGateway gateway("sensor-01", *client_);
+    kelvin::linux_port::FileSlotStorage slots(device_dir());
+    auto hasher = kelvin::linux_port::make_sha256_image_hasher();
+    PostedStatuses statuses(gateway);
+    LogLines log;
+    kelvin::linux_port::SystemWallClock clock;
+    UpdateClientConfig c = config();
+    c.check_interval_ms = 60'000;
+    UpdateClient machine(c, *pinned_, {gateway, slots, statuses, *hasher, log, clock});
+    machine.step(0);
+    machine.step(c.first_check_after_ms);  // the check
+    machine.step(c.first_check_after_ms);  // the timestamp
+    return std::string(machine.release_check()) + " | " + log.text;
+  };
+  EXPECT_THAT(judge(), ::testing::StartsWith("timestamp_missing | "));
+
+  const std::string stamp_file = (install_.root() / "thermo-linux.timestamp").string();
+  install_.kelvinctl({"release", "timestamp", image_file().string() + ".manifest", "--key",
+                      (keys() / "release.key").string(), "--out", stamp_file, "--valid-days", "7"});
+  auto published =
+      install_.kelvinctl({"release", "publish-timestamp", stamp_file, "--state-dir", install_.state_dir().string()});
+  EXPECT_THAT(published.out, HasSubstr("thermo-linux 1.1.0 is the newest release"));
+  EXPECT_THAT(judge(), ::testing::StartsWith("current | "));
+
+  auto key = kelvin::release::load_release_signing_key(keys() / "release.key", std::nullopt);
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  kelvin::proto::ReleaseTimestamp expired;
+  expired.product = "thermo-linux";
+  expired.version = {1, 1, 0};
+  expired.security_version = 2;
+  expired.expires = static_cast<std::int64_t>(std::time(nullptr)) - 60;
+  expired.issued = expired.expires - 86'400;
+  auto envelope = kelvin::release::sign_release_timestamp(expired, *key);
+  ASSERT_TRUE(envelope.ok());
+  const fs::path served = install_.state_dir() / "releases" / ".timestamps" / "thermo-linux";
+  ASSERT_TRUE(fs::exists(served));
+  std::ofstream(served, std::ios::trunc) << *envelope;
+  // The device saw a later statement before: this older one is a rollback before it is expired.
+  EXPECT_THAT(judge(), ::testing::StartsWith("timestamp_rolled_back | "));
+  fs::remove(device_dir() / "newest-timestamp");
+  const std::string verdict = judge();
+  EXPECT_THAT(verdict, ::testing::StartsWith("timestamp_expired | "));
+  EXPECT_THAT(verdict, HasSubstr("this device cannot tell whether its gateway withholds releases"));
+}

@@ -75,6 +75,9 @@ std::int64_t UpdateClient::step(std::int64_t now_ms) {
     if (config_.check_interval_ms > 0 && now_ms >= next_check_ms_) {
       next_check_ms_ = now_ms + config_.check_interval_ms;
       check_gateway();
+      timestamp_due_ = config_.check_timestamps;
+    } else if (std::exchange(timestamp_due_, false)) {
+      check_timestamp();
     }
     std::optional<proto::UpdateNotice> notice = std::exchange(offered_, std::nullopt);
     if (!notice && unfinished_ && now_ms >= retry_at_ms_) notice = unfinished_;
@@ -91,7 +94,7 @@ std::int64_t UpdateClient::next_step_at(std::int64_t now_ms) const {
   std::int64_t at = now_ms + config_.retry_after_failure_ms;
   if (!statuses_.empty()) at = std::min(at, std::max(status_retry_at_ms_, now_ms));
   if (phase_ == UpdatePhase::restart_wanted) return at;
-  if (offered_) return now_ms;
+  if (offered_ || timestamp_due_) return now_ms;
   if (config_.check_interval_ms > 0) at = std::min(at, next_check_ms_);
   if (unfinished_) at = std::min(at, retry_at_ms_);
   if (config_.trial && !trial_over_) at = std::min(at, now_ms + 1'000);
@@ -176,6 +179,53 @@ void UpdateClient::check_gateway() {
     return;
   }
   notice_received(*answer);
+}
+
+std::int64_t UpdateClient::newest_timestamp_seen() {
+  if (newest_issued_seen_) return *newest_issued_seen_;
+  auto remembered = ports_.slots.load_newest_timestamp();
+  if (!remembered) {
+    // Not remembered for this judgement; loading is tried again at the next one.
+    ports_.log.write(UpdateLogLevel::error,
+                     "cannot read the newest release timestamp seen: " + remembered.error().message);
+    return 0;
+  }
+  newest_issued_seen_ = 0;
+  if (remembered->empty()) return 0;
+  auto opened = proto::open_release_timestamp(*remembered, pinned_);
+  if (!opened) {
+    ports_.log.write(UpdateLogLevel::error,
+                     "the newest release timestamp seen does not open: " + opened.error().message);
+    return 0;
+  }
+  newest_issued_seen_ = opened->issued;
+  return opened->issued;
+}
+
+// The timestamp's verdict becomes release_check(); a statement newer than any seen is remembered
+// first, so a restart does not forget it.
+void UpdateClient::check_timestamp() {
+  auto served = ports_.server.fetch_timestamp(config_.product);
+  if (!served) {
+    ports_.log.write(UpdateLogLevel::warn, "release timestamp check: " + served.error().message);
+    return;
+  }
+  const std::int64_t seen = newest_timestamp_seen();
+  TimestampCheck check = check_release_timestamp(*served, pinned_, config_.product, ports_.clock.utc_seconds(), seen);
+  if (check.timestamp && check.timestamp->issued > seen) {
+    if (auto saved = ports_.slots.save_newest_timestamp(*served); saved) {
+      newest_issued_seen_ = check.timestamp->issued;
+    } else {
+      ports_.log.write(UpdateLogLevel::error, "cannot keep the newest release timestamp: " + saved.error().message);
+    }
+  }
+  const std::string code = to_string(check.verdict);
+  if (code == release_check_) return;
+  release_check_ = code;
+  const bool current = check.verdict == TimestampVerdict::current;
+  ports_.log.write(current ? UpdateLogLevel::info : UpdateLogLevel::warn,
+                   "release timestamp: " + code + ": " + check.detail +
+                       (current ? std::string() : "; this device cannot tell whether its gateway withholds releases"));
 }
 
 void UpdateClient::consider(const proto::UpdateNotice& notice) {

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "kelvin/core/utc_time.hpp"
 #include "kelvin/http/file_response.hpp"
 #include "kelvin/release/release_catalog.hpp"
 #include "release_route_parts.hpp"
@@ -34,10 +35,37 @@ json release_json(const proto::ReleaseManifest& m) {
           {"notes", m.notes}};
 }
 
+json timestamp_json(const proto::ReleaseTimestamp& t) {
+  return {{"product", t.product},
+          {"version", t.version.to_string()},
+          {"security_version", t.security_version},
+          {"issued", format_utc_seconds(t.issued)},
+          {"expires", format_utc_seconds(t.expires)}};
+}
+
+// Each product's release timestamp, for the products that have releases; an unreadable one is
+// left out and logged.
+json timestamps_json(const release::ReleaseCatalog& catalog, const std::vector<release::PublishedRelease>& releases) {
+  json out = json::array();
+  std::string last_product;
+  for (const auto& published : releases) {
+    const std::string& product = published.manifest.product;
+    if (product == last_product) continue;
+    last_product = product;
+    auto stamp = catalog.timestamp(product);
+    if (!stamp) {
+      spdlog::warn("https: the release timestamp of {} is not served: {}", product, stamp.error().message);
+    } else if (*stamp) {
+      out.push_back(timestamp_json((*stamp)->timestamp));
+    }
+  }
+  return out;
+}
+
 http::Response list_answer(const ReleaseSources& sources) {
   auto catalog = open_release_catalog(sources.state_dir);
   if (!catalog) return release_catalog_error(catalog.error());
-  json answer{{"release_key", nullptr}, {"releases", json::array()}};
+  json answer{{"release_key", nullptr}, {"releases", json::array()}, {"timestamps", json::array()}};
   if (!*catalog) return http::json_response(200, answer.dump());
   answer["release_key"] = std::string((*catalog)->key().key_id());
   std::vector<std::string> problems;
@@ -45,7 +73,21 @@ http::Response list_answer(const ReleaseSources& sources) {
   if (!releases) return release_catalog_error(releases.error());
   for (const auto& problem : problems) spdlog::warn("https: a release is not served: {}", problem);
   for (const auto& published : *releases) answer["releases"].push_back(release_json(published.manifest));
+  answer["timestamps"] = timestamps_json(**catalog, *releases);
   return http::json_response(200, answer.dump());
+}
+
+// A device's request for its product's release timestamp: the signed bytes as published.
+http::Response timestamp_answer(const ReleaseSources& sources, const std::string& product) {
+  auto catalog = open_release_catalog(sources.state_dir);
+  if (!catalog) return release_catalog_error(catalog.error());
+  if (!*catalog) return release_key_missing();
+  auto stamp = (*catalog)->timestamp(product);
+  if (!stamp) return release_catalog_error(stamp.error());
+  if (!*stamp) {
+    return http::error_response(404, "timestamp_not_found", "no release timestamp is published for this product");
+  }
+  return http::json_response(200, (*stamp)->envelope);
 }
 
 using Release = std::shared_ptr<const release::PublishedRelease>;
@@ -96,6 +138,14 @@ void add_release_routes(http::Router& router, const RouteGuard& guard, ReleaseSo
   router.get("/api/v1/devices/{id}/releases/{product}/{version}/manifest",
              device_route(shared, verified, manifest_answer));
   router.get("/api/v1/devices/{id}/releases/{product}/{version}/image", device_route(shared, verified, image_answer));
+  router.get(
+      "/api/v1/devices/{id}/releases/{product}/timestamp", [shared](http::Request request, http::Responder respond) {
+        if (auto refused = refuse_unless_device(request, kDownloadWords)) return respond(std::move(*refused));
+        if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+        answer_blocking(
+            shared->run_blocking, std::move(respond),
+            [shared, product = std::string(request.param("product"))] { return timestamp_answer(*shared, product); });
+      });
 }
 
 }  // namespace kelvin::gateway

@@ -121,11 +121,13 @@ Result<SignedEnvelope> decode_envelope(std::string_view text) {
   return envelope;
 }
 
-Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, const ReleaseKey& key) {
+Result<std::string> open_signed_payload(std::string_view envelope_text, std::string_view payload_type,
+                                        std::string_view what, const ReleaseKey& key) {
   auto envelope = decode_envelope(envelope_text);
   if (!envelope) return std::move(envelope).error();
-  if (envelope->payload_type != kReleaseManifestType) {
-    return invalid("the payload is \"" + printable_excerpt(envelope->payload_type, 80) + "\", not a release manifest");
+  if (envelope->payload_type != payload_type) {
+    return invalid("the payload is \"" + printable_excerpt(envelope->payload_type, 80) + "\", not a " +
+                   std::string(what));
   }
   const std::string signed_bytes = pre_authentication_encoding(envelope->payload_type, envelope->payload);
   bool by_this_key = false;
@@ -139,14 +141,26 @@ Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, co
     }
   }
   if (!verified) {
-    std::string message = by_this_key ? "the release's signature by key " + std::string(key.key_id()) +
-                                            " does not verify: the manifest or the signature was altered"
-                                      : "the release is not signed by the release key " + std::string(key.key_id()) +
-                                            " (signed by key " +
-                                            printable_excerpt(envelope->signatures.front().key_id, 64) + ")";
+    std::string message =
+        by_this_key ? "the " + std::string(what) + "'s signature by key " + std::string(key.key_id()) +
+                          " does not verify: the " + std::string(what) + " or the signature was altered"
+                    : "the " + std::string(what) + " is not signed by the release key " + std::string(key.key_id()) +
+                          " (signed by key " + printable_excerpt(envelope->signatures.front().key_id, 64) + ")";
     return make_error(Errc::bad_credentials, std::move(message));
   }
-  return decode_release_manifest(envelope->payload);
+  return std::move(envelope->payload);
+}
+
+Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, const ReleaseKey& key) {
+  auto payload = open_signed_payload(envelope_text, kReleaseManifestType, "release manifest", key);
+  if (!payload) return std::move(payload).error();
+  return decode_release_manifest(*payload);
+}
+
+Result<ReleaseTimestamp> open_release_timestamp(std::string_view envelope_text, const ReleaseKey& key) {
+  auto payload = open_signed_payload(envelope_text, kReleaseTimestampType, "release timestamp", key);
+  if (!payload) return std::move(payload).error();
+  return decode_release_timestamp(*payload);
 }
 
 }  // namespace kelvin::proto

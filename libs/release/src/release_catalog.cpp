@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "kelvin/core/files.hpp"
+#include "kelvin/core/utc_time.hpp"
 #include "kelvin/crypto/random.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 #include "kelvin/release/release_image.hpp"
@@ -196,6 +197,74 @@ Result<std::optional<PublishedRelease>> ReleaseCatalog::find(std::string_view pr
   auto release = load(release_dir);
   if (!release) return std::move(release).error();
   return std::optional<PublishedRelease>(std::move(*release));
+}
+
+fs::path ReleaseCatalog::timestamp_file(std::string_view product) const {
+  return dir_ / ".timestamps" / std::string(product);
+}
+
+Result<std::optional<PublishedTimestamp>> ReleaseCatalog::timestamp(std::string_view product) const {
+  if (!proto::is_valid_product_name(product)) return std::optional<PublishedTimestamp>();
+  const fs::path file = timestamp_file(product);
+  std::error_code error;
+  if (!fs::exists(file, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + file.string() + ": " + error.message());
+    return std::optional<PublishedTimestamp>();
+  }
+  auto envelope = files::read_file(file, proto::kMaxEnvelopeBytes);
+  if (!envelope) return make_error(Errc::corrupt, file.string() + ": " + envelope.error().message);
+  auto opened = proto::open_release_timestamp(*envelope, key_);
+  if (!opened) return make_error(Errc::corrupt, file.string() + ": " + opened.error().message);
+  if (opened->product != product) {
+    return make_error(Errc::corrupt, file.string() + ": the timestamp is for " + opened->product);
+  }
+  return std::optional<PublishedTimestamp>(PublishedTimestamp{std::move(*opened), std::move(*envelope)});
+}
+
+Result<TimestampOutcome> ReleaseCatalog::publish_timestamp(std::string_view envelope_text,
+                                                           std::int64_t now_seconds) const {
+  auto opened = proto::open_release_timestamp(envelope_text, key_);
+  if (!opened) return std::move(opened).error();
+  const proto::ReleaseTimestamp& stamp = *opened;
+  const std::string named = stamp.product + " " + stamp.version.to_string();
+  if (stamp.expires <= now_seconds) {
+    return make_error(Errc::invalid_argument,
+                      "the timestamp expired at " + format_utc_seconds(stamp.expires) + ": sign a new one");
+  }
+  auto release = find(stamp.product, stamp.version);
+  if (!release) return std::move(release).error();
+  if (!*release) {
+    return make_error(Errc::not_found, "the timestamp names " + named +
+                                           ", which is not published here: publish "
+                                           "the release first");
+  }
+  auto releases = list();
+  if (!releases) return std::move(releases).error();
+  for (const auto& other : *releases) {
+    if (other.manifest.product == stamp.product && other.manifest.version > stamp.version) {
+      return make_error(Errc::conflict, "the timestamp names " + named + ", but " + stamp.product + " " +
+                                            other.manifest.version.to_string() +
+                                            " is published: sign a timestamp for the newest release");
+    }
+  }
+  auto current = timestamp(stamp.product);
+  if (!current) return std::move(current).error();
+  if (*current && (*current)->envelope == envelope_text) {
+    return TimestampOutcome{std::move(**current), true};
+  }
+  if (*current && (*current)->timestamp.issued >= stamp.issued) {
+    return make_error(Errc::conflict,
+                      "the timestamp published for " + stamp.product + " was issued at " +
+                          format_utc_seconds((*current)->timestamp.issued) + ", this one at " +
+                          format_utc_seconds(stamp.issued) +
+                          ": devices refuse a timestamp older than one they saw, so it never goes back");
+  }
+  const fs::path file = timestamp_file(stamp.product);
+  if (auto made = files::ensure_private_dir(file.parent_path()); !made) return std::move(made).error();
+  if (auto written = files::write_file_atomic(file, envelope_text, files::kPublicFileMode); !written) {
+    return std::move(written).error();
+  }
+  return TimestampOutcome{PublishedTimestamp{std::move(*opened), std::string(envelope_text)}, false};
 }
 
 }  // namespace kelvin::release

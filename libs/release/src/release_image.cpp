@@ -77,15 +77,30 @@ Result<void> check_image(const std::filesystem::path& image, const proto::Releas
   return {};
 }
 
-Result<std::string> sign_release(const proto::ReleaseManifest& manifest, const crypto::Ed25519PrivateKey& key) {
-  if (auto valid = proto::validate_release_manifest(manifest); !valid) return std::move(valid).error();
+namespace {
+
+Result<std::string> sign_payload(std::string_view payload_type, std::string payload,
+                                 const crypto::Ed25519PrivateKey& key) {
   proto::SignedEnvelope envelope;
-  envelope.payload_type = std::string(proto::kReleaseManifestType);
-  envelope.payload = proto::encode_release_manifest(manifest);
+  envelope.payload_type = std::string(payload_type);
+  envelope.payload = std::move(payload);
   auto signature = key.sign(proto::pre_authentication_encoding(envelope.payload_type, envelope.payload));
   if (!signature) return std::move(signature).error();
   envelope.signatures.push_back({key.public_key().key_id(), std::move(*signature)});
   return proto::encode_envelope(envelope);
+}
+
+}  // namespace
+
+Result<std::string> sign_release(const proto::ReleaseManifest& manifest, const crypto::Ed25519PrivateKey& key) {
+  if (auto valid = proto::validate_release_manifest(manifest); !valid) return std::move(valid).error();
+  return sign_payload(proto::kReleaseManifestType, proto::encode_release_manifest(manifest), key);
+}
+
+Result<std::string> sign_release_timestamp(const proto::ReleaseTimestamp& timestamp,
+                                           const crypto::Ed25519PrivateKey& key) {
+  if (auto valid = proto::validate_release_timestamp(timestamp); !valid) return std::move(valid).error();
+  return sign_payload(proto::kReleaseTimestampType, proto::encode_release_timestamp(timestamp), key);
 }
 
 }  // namespace kelvin::release

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <utility>
 
 #include "kelvin/core/files.hpp"
@@ -136,6 +137,25 @@ void FileSlotStorage::discard_download(device::Slot slot) {
   close_download();
   std::error_code error;
   fs::remove(partial_image(dir_, slot), error);
+}
+
+Result<std::string> FileSlotStorage::load_newest_timestamp() {
+  const fs::path file = dir_ / "newest-timestamp";
+  std::error_code error;
+  if (!fs::exists(file, error)) {
+    if (error) return make_error(Errc::io, "cannot inspect " + file.string() + ": " + error.message());
+    return std::string();
+  }
+  return files::read_file(file, proto::kMaxEnvelopeBytes);
+}
+
+Result<void> FileSlotStorage::save_newest_timestamp(std::string_view envelope) {
+  if (auto made = files::ensure_private_dir(dir_); !made) return made;
+  return files::write_file_atomic(dir_ / "newest-timestamp", envelope, files::kPrivateFileMode);
+}
+
+std::optional<std::int64_t> SystemWallClock::utc_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
 }
 
 std::unique_ptr<device::ImageHasher> make_sha256_image_hasher() {

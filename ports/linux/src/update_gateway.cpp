@@ -49,6 +49,15 @@ Result<std::string> HttpsUpdateGateway::fetch_offer() {
   return std::move(answer->body);
 }
 
+Result<std::string> HttpsUpdateGateway::fetch_timestamp(std::string_view product) {
+  auto answer =
+      exchange(channel_, {"GET", device_path_ + "/releases/" + std::string(product) + "/timestamp", ""}, stop_);
+  if (!answer) return std::move(answer).error();
+  if (answer->status == 404) return std::string();
+  if (answer->status != 200) return gateway_refused("fetching the release timestamp", *answer);
+  return std::move(answer->body);
+}
+
 device::StatusDeliveryAnswer HttpsUpdateGateway::deliver(std::string_view encoded_status) {
   auto answer = exchange(channel_, {"POST", device_path_ + "/ota/status", std::string(encoded_status)}, stop_);
   if (!answer) return {device::StatusDelivery::later, answer.error().message};

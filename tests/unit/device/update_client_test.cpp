@@ -69,11 +69,19 @@ class FakeServer final : public UpdateServer {
     return offer_answer;
   }
 
+  Result<std::string> fetch_timestamp(std::string_view product) override {
+    timestamp_requests.emplace_back(product);
+    if (unreachable) return make_error(Errc::io, "connection refused (test)");
+    return timestamp_answer;
+  }
+
   std::map<std::string, Served> releases;
   std::vector<std::string> manifest_requests;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   int offer_requests = 0;
   std::string offer_answer;
+  std::vector<std::string> timestamp_requests;
+  std::string timestamp_answer;  // "" answers 404: none published
   bool unreachable = false;
   int cut_after_ranges = -1;              // fail every range request after this many (-1: never)
   std::string extra_bytes_per_range;      // appended to every range answer: a server sending more than asked
@@ -138,9 +146,15 @@ class MemorySlots final : public SlotStorage {
     slots[slot].download.clear();
     slots[slot].download_envelope.clear();
   }
+  Result<std::string> load_newest_timestamp() override { return newest_timestamp; }
+  Result<void> save_newest_timestamp(std::string_view envelope) override {
+    newest_timestamp = envelope;
+    return {};
+  }
 
   std::optional<BootRecord> record;
   std::map<Slot, SlotContent> slots;
+  std::string newest_timestamp;
   int record_writes = 0;
   int syncs = 0;
   bool unreadable_record = false;
@@ -175,7 +189,14 @@ class RecordingLog final : public UpdateLog {
   std::vector<std::string> lines;
 };
 
+class SettableClock final : public WallClock {
+ public:
+  std::optional<std::int64_t> utc_seconds() override { return now; }
+  std::optional<std::int64_t> now;
+};
+
 constexpr std::uint64_t kRange = 1000;
+constexpr std::int64_t kDay = 86'400;
 
 // Public: the refusal table's arrangements reach into it.
 class UpdateClientTest : public ::testing::Test {
@@ -221,9 +242,32 @@ class UpdateClientTest : public ::testing::Test {
 
   UpdateClient& client() {
     if (!client_) {
-      client_.emplace(config_, pinned_, UpdatePorts{server_, slots_, sink_, *hasher_, log_});
+      client_.emplace(config_, pinned_, UpdatePorts{server_, slots_, sink_, *hasher_, log_, clock_});
     }
     return *client_;
+  }
+
+  // A release timestamp of `product` naming 1.1.0, issued `issued` and valid for `days`.
+  std::string timestamp(std::int64_t issued, std::int64_t days = 30, std::string product = "thermo-linux",
+                        const crypto::Ed25519PrivateKey* by = nullptr) const {
+    proto::ReleaseTimestamp t;
+    t.product = std::move(product);
+    t.version = {1, 1, 0};
+    t.security_version = 2;
+    t.issued = issued;
+    t.expires = issued + days * kDay;
+    auto envelope = release::sign_release_timestamp(t, by != nullptr ? *by : key_);
+    EXPECT_TRUE(envelope.ok());
+    return envelope.ok() ? *envelope : std::string();
+  }
+
+  // One periodic check and the step after it, which judges the timestamp; the verdict's code.
+  std::string_view check_timestamp_now() {
+    client().step(now_);  // a new client begins: its first check is due first_check_after_ms later
+    now_ += config_.check_interval_ms + config_.first_check_after_ms;
+    client().step(now_);
+    client().step(now_);
+    return client().release_check();
   }
 
   static proto::UpdateNotice notice(FirmwareVersion version = {1, 1, 0}, std::string product = "thermo-linux") {
@@ -285,9 +329,11 @@ class UpdateClientTest : public ::testing::Test {
   RecordingSink sink_;
   std::unique_ptr<ImageHasher> hasher_ = linux_port::make_sha256_image_hasher();
   RecordingLog log_;
+  SettableClock clock_;
   UpdateClientConfig config_;
   std::optional<UpdateClient> client_;
   std::int64_t now_ = 1'000'000;
+  static constexpr std::int64_t kToday = 1'796'457'600;  // 2026-12-05T08:00:00Z
 };
 
 TEST_F(UpdateClientTest, ANoticeIsDownloadedInRangesStagedAndAsksForARestart) {
@@ -636,6 +682,75 @@ TEST_F(UpdateClientTest, StatusesWaitForTheSinkAndAMalformedNoticeIsDropped) {
   client().step(now_ + 1'000);
   EXPECT_EQ(client().statuses_waiting(), 0u);
   EXPECT_EQ(statuses_with(R"("reason":"not_newer")").size(), 1u);
+}
+
+TEST_F(UpdateClientTest, TheReleaseTimestampIsJudgedTheStepAfterEachCheck) {
+  config_.check_interval_ms = 60'000;
+  clock_.now = kToday;
+  server_.timestamp_answer = timestamp(kToday - kDay);
+  client().step(now_);
+  EXPECT_EQ(client().release_check(), "") << "no verdict before the first check";
+  now_ += 5'000;
+  const std::int64_t next = client().step(now_);
+  EXPECT_EQ(server_.offer_requests, 1);
+  EXPECT_TRUE(server_.timestamp_requests.empty()) << "one exchange with the gateway per step";
+  EXPECT_EQ(next, now_) << "the timestamp is due at once";
+  client().step(now_);
+  EXPECT_THAT(server_.timestamp_requests, ::testing::ElementsAre("thermo-linux"));
+  EXPECT_EQ(client().release_check(), "current");
+  EXPECT_EQ(slots_.newest_timestamp, server_.timestamp_answer) << "the newest statement seen is kept";
+
+  clock_.now = kToday + 29 * kDay;  // past the expiry of a statement issued yesterday for 30 days
+  EXPECT_EQ(check_timestamp_now(), "timestamp_expired");
+  EXPECT_THAT(log_.all(), HasSubstr("release timestamp: timestamp_expired: the release timestamp issued "
+                                    "2026-12-04T08:00:00Z (naming 1.1.0, expiring 2027-01-03T08:00:00Z) has expired; "
+                                    "this device cannot tell whether its gateway withholds releases"));
+
+  server_.timestamp_answer = timestamp(kToday + 28 * kDay);  // a new one, signed offline and published
+  EXPECT_EQ(check_timestamp_now(), "current");
+
+  server_.timestamp_answer = timestamp(kToday - kDay, 60);  // the old one again, not expired yet
+  EXPECT_EQ(check_timestamp_now(), "timestamp_rolled_back");
+
+  server_.timestamp_answer = "";
+  EXPECT_EQ(check_timestamp_now(), "timestamp_missing");
+  server_.timestamp_answer = timestamp(kToday + 29 * kDay, 30, "thermo-linux", &other_key_);
+  EXPECT_EQ(check_timestamp_now(), "timestamp_invalid");
+  server_.timestamp_answer = timestamp(kToday + 29 * kDay, 30, "other-product");
+  EXPECT_EQ(check_timestamp_now(), "timestamp_invalid");
+  server_.timestamp_answer = sign(manifest_for(image_), key_);  // a manifest is no timestamp
+  EXPECT_EQ(check_timestamp_now(), "timestamp_invalid");
+  EXPECT_EQ(slots_.newest_timestamp, timestamp(kToday + 28 * kDay)) << "only a newer valid statement is kept";
+
+  server_.unreachable = true;
+  EXPECT_EQ(check_timestamp_now(), "timestamp_invalid") << "no answer changes no verdict";
+  EXPECT_THAT(log_.all(), HasSubstr("release timestamp check: connection refused"));
+}
+
+TEST_F(UpdateClientTest, TheNewestTimestampSeenOutlivesARestartAndTheClockMayBeUnknown) {
+  config_.check_interval_ms = 60'000;
+  clock_.now = kToday;
+  server_.timestamp_answer = timestamp(kToday - kDay);
+  EXPECT_EQ(check_timestamp_now(), "current");
+
+  client_.reset();  // a restart: the gateway now serves a statement older than the one seen
+  server_.timestamp_answer = timestamp(kToday - 2 * kDay);
+  EXPECT_EQ(check_timestamp_now(), "timestamp_rolled_back");
+
+  client_.reset();
+  clock_.now.reset();  // a board that has not synced its clock yet
+  server_.timestamp_answer = timestamp(kToday);
+  EXPECT_EQ(check_timestamp_now(), "clock_unknown");
+  EXPECT_EQ(slots_.newest_timestamp, server_.timestamp_answer) << "a newer statement is kept whatever the clock";
+}
+
+TEST_F(UpdateClientTest, TimestampsAreNotFetchedWhenTheDeviceDoesNotCheckThem) {
+  config_.check_interval_ms = 60'000;
+  config_.check_timestamps = false;
+  EXPECT_EQ(check_timestamp_now(), "");
+  EXPECT_EQ(check_timestamp_now(), "");
+  EXPECT_EQ(server_.offer_requests, 2);
+  EXPECT_TRUE(server_.timestamp_requests.empty());
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ const std::map<std::string, Access>& expected_access() {
       {"PUT /api/v1/releases/{product}/{version}/manifest", {K::role, Role::operator_}},
       {"PUT /api/v1/releases/{product}/{version}/image", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/manifest", {K::device}},
+      {"GET /api/v1/devices/{id}/releases/{product}/timestamp", {K::device}},
       {"GET /api/v1/devices/{id}/releases/{product}/{version}/image", {K::device}},
       {"GET /api/v1/rollouts", {K::role, Role::viewer}},
       {"POST /api/v1/rollouts", {K::role, Role::operator_}},

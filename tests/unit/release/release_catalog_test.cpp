@@ -164,5 +164,59 @@ TEST_F(ReleaseCatalogTest, ADamagedReleaseIsSkippedAndNamedWhileTheOthersServe) 
   EXPECT_EQ(catalog().find("thermo", {1, 0, 0}).error().code, Errc::corrupt);
 }
 
+// A product's timestamp: published only when signed, current, naming a published release that is
+// the newest, and never replaced by an older statement; it stays out of the release list.
+TEST_F(ReleaseCatalogTest, ATimestampIsPublishedOnlyWhenItTellsTheTruthAndNeverGoesBack) {
+  constexpr std::int64_t kNow = 1'796'457'600;  // 2026-12-05T08:00:00Z
+  auto stamp = [&](proto::FirmwareVersion version, std::int64_t issued, const fs::path& key_file) {
+    proto::ReleaseTimestamp t;
+    t.product = "thermo";
+    t.version = version;
+    t.security_version = 1;
+    t.issued = issued;
+    t.expires = issued + 30 * 86'400;
+    return *sign_release_timestamp(t, *load_release_signing_key(key_file, std::nullopt));
+  };
+  auto refusal = [&](const std::string& envelope) {
+    auto outcome = catalog().publish_timestamp(envelope, kNow);
+    return outcome ? std::string("published") : std::string(to_string(outcome.error().code));
+  };
+  auto [image_a, manifest_a] = release("thermo", {1, 1, 0}, std::string(3000, 'a'));
+  EXPECT_EQ(refusal(stamp({1, 1, 0}, kNow, keys_.private_key)), "not found") << "the release is not published";
+  ASSERT_TRUE(catalog().publish(image_a, manifest_a).ok());
+  EXPECT_EQ(refusal(stamp({1, 1, 0}, kNow, other_keys_.private_key)), "bad credentials");
+  EXPECT_EQ(refusal(stamp({1, 1, 0}, kNow - 31 * 86'400, keys_.private_key)), "invalid argument") << "expired";
+  EXPECT_EQ(refusal("{}"), "invalid argument");
+
+  const std::string first = stamp({1, 1, 0}, kNow - 86'400, keys_.private_key);
+  EXPECT_EQ(refusal(first), "published");
+  auto again = catalog().publish_timestamp(first, kNow);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already_published);
+  EXPECT_EQ(refusal(stamp({1, 1, 0}, kNow - 2 * 86'400, keys_.private_key)), "conflict") << "older than published";
+
+  auto [image_b, manifest_b] = release("thermo", {1, 2, 0}, std::string(3000, 'b'));
+  ASSERT_TRUE(catalog().publish(image_b, manifest_b).ok());
+  EXPECT_EQ(refusal(stamp({1, 1, 0}, kNow, keys_.private_key)), "conflict") << "1.2.0 is newer than what it names";
+  const std::string second = stamp({1, 2, 0}, kNow, keys_.private_key);
+  EXPECT_EQ(refusal(second), "published");
+
+  auto served = catalog().timestamp("thermo");
+  ASSERT_TRUE(served.ok());
+  ASSERT_TRUE(served->has_value());
+  EXPECT_EQ((*served)->envelope, second);
+  EXPECT_EQ((*served)->timestamp.version, (proto::FirmwareVersion{1, 2, 0}));
+  EXPECT_EQ(testing::read_text(dir_ / "releases/.timestamps/thermo"), second);
+  EXPECT_FALSE(catalog().timestamp("other")->has_value());
+  std::vector<std::string> problems;
+  EXPECT_EQ(catalog().list(&problems)->size(), 2u);
+  EXPECT_TRUE(problems.empty());
+
+  write(dir_ / "releases/.timestamps/thermo", "damaged");
+  auto damaged = catalog().timestamp("thermo");
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.error().code, Errc::corrupt);
+}
+
 }  // namespace
 }  // namespace kelvin::release

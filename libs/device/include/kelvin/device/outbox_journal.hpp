@@ -17,9 +17,9 @@ namespace kelvin::device {
 
 // What a journal replays at start-up.
 struct OutboxSnapshot {
-  std::uint64_t next_seq = 1;       // the seq the next reading gets (seq 0 is never used)
-  std::uint64_t acked_seq = 0;      // highest contiguous seq the gateway acknowledged
-  std::uint64_t dropped_total = 0;  // readings dropped because the outbox was full, ever
+  std::uint64_t next_seq = 1;           // the seq the next reading gets (seq 0 is never used)
+  std::uint64_t acked_seq = 0;          // highest contiguous seq the gateway acknowledged
+  std::uint64_t dropped_total = 0;      // readings dropped because the outbox was full, ever
   std::vector<proto::Reading> pending;  // not yet acknowledged, ascending seq, all > acked_seq
 };
 

@@ -27,6 +27,11 @@
 // and, at the first step after a start, how the last trial ended (rolled_back with not_confirmed,
 // or confirmed); the boot record keeps that outcome until its status was delivered.
 //
+// Release timestamps (timestamp_check.hpp): the step after each periodic check fetches the
+// product's timestamp and judges it; release_check() gives the verdict's code for the device's
+// status ("" before the first one). The newest statement seen is kept (SlotStorage), so a
+// statement older than it is noticed after a restart too. A verdict only informs: installs go on.
+//
 // Rules kept across offers: a release refused or installed is not tried again for the same notice;
 // the release this start rolled back from is never installed again by it; a trial image installs
 // nothing before it confirmed itself (a failing trial rolls back to the image that was good), and
@@ -41,6 +46,7 @@
 #include "kelvin/device/boot_control.hpp"
 #include "kelvin/device/image_download.hpp"
 #include "kelvin/device/release_check.hpp"
+#include "kelvin/device/timestamp_check.hpp"
 #include "kelvin/device/update_ports.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 #include "kelvin/proto/update_messages.hpp"
@@ -64,6 +70,7 @@ struct UpdateClientConfig {
   std::int64_t status_retry_ms = 5'000;                  // statuses the sink could not take yet
   std::uint64_t range_bytes = kUpdateRangeBytes;         // per image request
   std::size_t max_waiting_statuses = 32;                 // beyond, the oldest waiting is dropped
+  bool check_timestamps = true;                          // judge the release timestamp after each check
 };
 
 // Where the machine stands, for callers that show or test it.
@@ -85,6 +92,7 @@ struct UpdatePorts {
   UpdateStatusSink& statuses;
   ImageHasher& hasher;  // SHA-256; reset() before each image
   UpdateLog& log;
+  WallClock& clock;
 };
 
 class UpdateClient {
@@ -107,6 +115,8 @@ class UpdateClient {
   bool restart_wanted() const noexcept { return phase_ == UpdatePhase::restart_wanted; }
   UpdatePhase phase() const noexcept { return phase_; }
   std::size_t statuses_waiting() const noexcept { return statuses_.size(); }
+  // The last release timestamp verdict's code (to_string(TimestampVerdict)); "" before the first.
+  std::string_view release_check() const noexcept { return release_check_; }
 
  private:
   struct Install {
@@ -122,6 +132,8 @@ class UpdateClient {
   void confirm_if_healthy();
   void deliver_statuses(std::int64_t now_ms);
   void check_gateway();
+  void check_timestamp();
+  std::int64_t newest_timestamp_seen();
   void consider(const proto::UpdateNotice& notice);
   void advance_install(std::int64_t now_ms);
   void fetch_and_decide(std::int64_t now_ms);
@@ -153,6 +165,9 @@ class UpdateClient {
   std::optional<proto::UpdateNotice> rolled_back_;  // the release this start rolled back from
   std::int64_t retry_at_ms_ = 0;
   std::int64_t next_check_ms_ = 0;
+  bool timestamp_due_ = false;                      // the step after a check judges the timestamp
+  std::optional<std::int64_t> newest_issued_seen_;  // loaded at the first judgement
+  std::string release_check_;
 
   bool connected_ = false;
   std::uint64_t acked_seq_ = 0;

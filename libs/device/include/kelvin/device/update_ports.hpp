@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +38,18 @@ class UpdateServer {
   // What the gateway wants this device to run: the update notice's JSON (200), or "" when there is
   // nothing to do (204).
   virtual Result<std::string> fetch_offer() = 0;
+  // The signed release timestamp of `product` (200), the bytes as published, or "" when the
+  // gateway has none (404).
+  virtual Result<std::string> fetch_timestamp(std::string_view product) = 0;
+};
+
+// The device's time of day, for the expiry of release timestamps (timestamp_check.hpp).
+class WallClock {
+ public:
+  virtual ~WallClock() = default;
+  // Seconds since 1970, UTC; nullopt while the device has no time it trusts (a microcontroller
+  // before its first time sync).
+  virtual std::optional<std::int64_t> utc_seconds() = 0;
 };
 
 enum class StatusDelivery : std::uint8_t {
@@ -87,6 +100,12 @@ class SlotStorage : public SlotWriter {
   virtual Result<void> install_download(Slot slot) = 0;
   // Drops `slot`'s download: a refused image is not worth resuming.
   virtual void discard_download(Slot slot) = 0;
+
+  // The newest release timestamp the device saw (its signed envelope), "" when it saw none: kept
+  // apart from the boot record, whose format an older image must still read after a rollback.
+  virtual Result<std::string> load_newest_timestamp() = 0;
+  // Replaces it atomically.
+  virtual Result<void> save_newest_timestamp(std::string_view envelope) = 0;
 };
 
 enum class UpdateLogLevel : std::uint8_t { info, warn, error };

@@ -17,6 +17,7 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/proto/release_manifest.hpp"
+#include "kelvin/proto/release_timestamp.hpp"
 
 namespace kelvin::proto {
 
@@ -56,11 +57,19 @@ class ReleaseKey {
   virtual bool verify(std::string_view message, std::string_view signature) const = 0;
 };
 
-// The manifest inside `envelope_text` when the envelope is well formed, of the manifest type, and
-// carries a signature by `key` that verifies over its PAE; the manifest's own rules are checked
-// after the signature. Errc::bad_credentials when no signature by `key` verifies (the message
-// says whether it was signed by another key or the signature is wrong), Errc::invalid_argument for
-// a malformed envelope or manifest or another payload type.
+// The payload inside `envelope_text` when the envelope is well formed, of `payload_type`, and
+// carries a signature by `key` that verifies over its PAE. Errc::bad_credentials when no signature
+// by `key` verifies (the message says whether it was signed by another key or the signature is
+// wrong), Errc::invalid_argument for a malformed envelope or another payload type. `what` names
+// the payload in messages ("release manifest").
+Result<std::string> open_signed_payload(std::string_view envelope_text, std::string_view payload_type,
+                                        std::string_view what, const ReleaseKey& key);
+
+// The manifest inside a signed envelope (open_signed_payload with kReleaseManifestType); the
+// manifest's own rules are checked after the signature, Errc::invalid_argument when broken.
 Result<ReleaseManifest> open_release_envelope(std::string_view envelope_text, const ReleaseKey& key);
+
+// The release timestamp inside a signed envelope (kReleaseTimestampType), checked likewise.
+Result<ReleaseTimestamp> open_release_timestamp(std::string_view envelope_text, const ReleaseKey& key);
 
 }  // namespace kelvin::proto

@@ -8,6 +8,9 @@
 // rename is the only step others can see. A published release is never changed or replaced. An
 // .incoming- directory a crashed publish left behind is ignored, and removed by a later publish
 // once it is an hour old.
+//
+// Beside the releases, the newest release timestamp of each product (docs/ota.md, "Freeze"):
+//   <releases dir>/.timestamps/<product>          its signed envelope, replaced atomically
 
 #include <filesystem>
 #include <functional>
@@ -18,6 +21,7 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/proto/release_manifest.hpp"
+#include "kelvin/proto/release_timestamp.hpp"
 #include "kelvin/release/release_keys.hpp"
 
 namespace kelvin::release {
@@ -39,6 +43,16 @@ struct PublishOutcome {
 struct ManifestCheck {
   proto::ReleaseManifest manifest;              // what the envelope signs
   std::optional<PublishedRelease> published{};  // the same release, published already
+};
+
+struct PublishedTimestamp {
+  proto::ReleaseTimestamp timestamp;
+  std::string envelope;  // the bytes as published and as verified
+};
+
+struct TimestampOutcome {
+  PublishedTimestamp timestamp;
+  bool already_published = false;  // the same statement was there: nothing changed
 };
 
 class ReleaseCatalog {
@@ -75,11 +89,24 @@ class ReleaseCatalog {
   // version, Errc::corrupt when it is there but does not qualify.
   Result<std::optional<PublishedRelease>> find(std::string_view product, const proto::FirmwareVersion& version) const;
 
+  // Makes `envelope_text` the product's release timestamp. Refused, with nothing changed:
+  // Errc::bad_credentials (not signed by the catalog's key), Errc::invalid_argument (malformed, or
+  // expired at `now_seconds`), Errc::not_found (the release it names is not published),
+  // Errc::conflict (a newer release of the product is published, or the product's timestamp
+  // now was issued later: a statement never goes back). The same statement again succeeds with
+  // already_published.
+  Result<TimestampOutcome> publish_timestamp(std::string_view envelope_text, std::int64_t now_seconds) const;
+
+  // The product's release timestamp; nullopt when none was published, Errc::corrupt when the
+  // file is there but does not open with the key.
+  Result<std::optional<PublishedTimestamp>> timestamp(std::string_view product) const;
+
   const PinnedReleaseKey& key() const noexcept { return key_; }
   const std::filesystem::path& directory() const noexcept { return dir_; }
 
  private:
   Result<PublishedRelease> load(const std::filesystem::path& release_dir) const;
+  std::filesystem::path timestamp_file(std::string_view product) const;
 
   std::filesystem::path dir_;
   PinnedReleaseKey key_;

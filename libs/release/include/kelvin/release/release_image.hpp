@@ -1,6 +1,7 @@
 #pragma once
 // A firmware image file measured and signed (docs/ota.md): what `kelvinctl release sign` writes
-// and what the gateway checks before it stores a release.
+// and what the gateway checks before it stores a release; and the release timestamps `kelvinctl
+// release timestamp` signs.
 
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "kelvin/core/result.hpp"
 #include "kelvin/crypto/ed25519.hpp"
 #include "kelvin/proto/release_manifest.hpp"
+#include "kelvin/proto/release_timestamp.hpp"
 
 namespace kelvin::release {
 
@@ -32,5 +34,9 @@ Result<void> check_image(const std::filesystem::path& image, const proto::Releas
 // The signed envelope (proto/signed_envelope.hpp) of `manifest`, ready to be written to a file.
 // Errc::invalid_argument when the manifest breaks its rules.
 Result<std::string> sign_release(const proto::ReleaseManifest& manifest, const crypto::Ed25519PrivateKey& key);
+
+// The signed envelope of `timestamp`. Errc::invalid_argument when it breaks its rules.
+Result<std::string> sign_release_timestamp(const proto::ReleaseTimestamp& timestamp,
+                                           const crypto::Ed25519PrivateKey& key);
 
 }  // namespace kelvin::release

@@ -23,9 +23,9 @@
 namespace kelvin::linux_port {
 
 struct HttpsRequest {
-  std::string method;  // "POST", "PUT", "GET"
-  std::string path;    // from the root, e.g. "/api/v1/devices/sensor-01/telemetry"
-  std::string body;    // sent as application/json (not with GET)
+  std::string method;      // "POST", "PUT", "GET"
+  std::string path;        // from the root, e.g. "/api/v1/devices/sensor-01/telemetry"
+  std::string body;        // sent as application/json (not with GET)
   std::string range = {};  // GET only: "first-last" asks for those bytes (Range: bytes=first-last); "" all
 };
 

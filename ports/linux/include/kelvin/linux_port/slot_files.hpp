@@ -6,6 +6,7 @@
 //   slots/<a|b>/manifest
 //   slots/<a|b>/download.partial  a download in progress and the manifest it is for; a later
 //   slots/<a|b>/download.manifest install of the same release resumes after the bytes it holds
+//   newest-timestamp              the newest release timestamp seen (its signed envelope)
 //
 // Every step that matters is durable before the next: download.manifest is written atomically
 // before its image's first byte, the partial image is synced (device::ImageDownload::finish)
@@ -37,6 +38,8 @@ class FileSlotStorage final : public device::SlotStorage {
   bool sync() override;
   Result<void> install_download(device::Slot slot) override;
   void discard_download(device::Slot slot) override;
+  Result<std::string> load_newest_timestamp() override;
+  Result<void> save_newest_timestamp(std::string_view envelope) override;
 
  private:
   void close_download();
@@ -44,6 +47,12 @@ class FileSlotStorage final : public device::SlotStorage {
   std::filesystem::path dir_;
   int download_fd_ = -1;  // the download opened last
   std::filesystem::path download_file_;
+};
+
+// The system clock, trusted as set (NTP keeps a Linux board's clock).
+class SystemWallClock final : public device::WallClock {
+ public:
+  std::optional<std::int64_t> utc_seconds() override;
 };
 
 // The image hash the update checks (SHA-256, libs/crypto).

@@ -4,8 +4,8 @@
 //   72 01 4b 46 7f ff 0e 10 57 t=23125
 // Line 1: the 9 scratchpad bytes, the CRC the driver computed and whether it matched. Line 2: the
 // same bytes and the driver's temperature in millidegrees. We decode the bytes ourselves and
-// check the CRC ourselves (kelvin/device/ds18b20.hpp), so a driver variant that words line 1 differently cannot slip a bad
-// read through; t= is derived from the same bytes and is not needed.
+// check the CRC ourselves (kelvin/device/ds18b20.hpp), so a driver variant that words line 1 differently cannot slip a
+// bad read through; t= is derived from the same bytes and is not needed.
 
 #include <array>
 #include <cstdint>
