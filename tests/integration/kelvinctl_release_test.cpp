@@ -235,6 +235,39 @@ TEST_F(KelvinctlReleaseTest, TheGatewayTakesOnlyReleasesSignedByTheKeyItTrusts) 
   EXPECT_EQ(read_text(dir_ / "state/releases/thermo-linux/1.2.0/image"), read_text(image_));
 }
 
+// A release timestamp: signed offline for the manifest of a release the same key signed, published
+// on the gateway only for a published release, shown by list with its expiry.
+TEST_F(KelvinctlReleaseTest, ATimestampIsSignedForAReleaseOfTheKeyAndPublishedBesideIt) {
+  const std::string state = (dir_ / "state").string();
+  fs::create_directories(state);
+  ASSERT_EQ(sign().exit_code, 0);
+  const std::string stamp = (dir_ / "thermo.timestamp").string();
+  const std::vector<std::string> sign_stamp{
+      "release", "timestamp", manifest_.string(), "--key", (dir_ / "keys/release.key").string(), "--out", stamp};
+  auto signed_stamp = kelvinctl(sign_stamp);
+  ASSERT_EQ(signed_stamp.exit_code, 0) << describe(signed_stamp);
+  EXPECT_THAT(signed_stamp.out, HasSubstr("thermo-linux 1.2.0 is the newest release (security version 2)"));
+  expect_one_line_failure(kelvinctl(sign_stamp), "no overwrite", "already exists (--force replaces it)");
+  ASSERT_EQ(kelvinctl({"release", "keygen", "--dir", (dir_ / "other").string()}).exit_code, 0);
+  expect_one_line_failure(kelvinctl({"release", "timestamp", manifest_.string(), "--key",
+                                     (dir_ / "other/release.key").string(), "--out", (dir_ / "x").string()}),
+                          "a manifest of another key", "not signed by the release key");
+  auto too_long = kelvinctl({"release", "timestamp", manifest_.string(), "--key", (dir_ / "keys/release.key").string(),
+                             "--valid-days", "400", "--force", "--out", stamp});
+  EXPECT_EQ(too_long.exit_code, 2) << describe(too_long);
+
+  ASSERT_EQ(kelvinctl({"release", "trust", (dir_ / "keys/release.pub").string(), "--state-dir", state}).exit_code, 0);
+  const std::vector<std::string> publish_stamp{"release", "publish-timestamp", stamp, "--state-dir", state};
+  expect_one_line_failure(kelvinctl(publish_stamp), "before its release", "publish the release first");
+  ASSERT_EQ(kelvinctl({"release", "publish", image_.string(), manifest_.string(), "--state-dir", state}).exit_code, 0);
+  auto published = kelvinctl(publish_stamp);
+  ASSERT_EQ(published.exit_code, 0) << describe(published);
+  EXPECT_EQ(read_text(dir_ / "state/releases/.timestamps/thermo-linux"), read_text(stamp));
+  EXPECT_THAT(kelvinctl(publish_stamp).out, HasSubstr("published already"));
+  auto listed = kelvinctl({"release", "list", "--state-dir", state});
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex("thermo-linux: names 1.2.0, expires [0-9T:Z-]+ \\(in 29 days\\)"));
+}
+
 TEST_F(KelvinctlReleaseTest, BadArgumentsAreUsageErrors) {
   auto bad_version = kelvinctl({"release", "sign", image_.string(), "--version", "1.2", "--security-version", "1",
                                 "--product", "thermo-linux", "--key", (dir_ / "keys/release.key").string()});

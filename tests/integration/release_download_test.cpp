@@ -134,6 +134,20 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
                                               std::string("/api/v1/devices/sensor-01") + kImagePath, "");
   EXPECT_EQ(none.status, 401) << none.raw;
 
+  // The product's release timestamp, as kelvinctl signed and published it, to devices with curl.
+  const fs::path stamp = install_.root() / "thermo.timestamp";
+  release_cli(
+      {"timestamp", manifest_file().string(), "--key", (keys() / "release.key").string(), "--out", stamp.string()});
+  auto unpublished = fetch(sensor1_, "sensor-01", "/releases/thermo-linux/timestamp", out);
+  EXPECT_THAT(unpublished.out, HasSubstr("HTTP/1.1 404")) << describe(unpublished);
+  EXPECT_THAT(read_text(out), HasSubstr("timestamp_not_found"));
+  release_cli({"publish-timestamp", stamp.string(), "--state-dir", install_.state_dir().string()});
+  auto served = fetch(sensor1_, "sensor-01", "/releases/thermo-linux/timestamp", out);
+  EXPECT_THAT(served.out, HasSubstr("HTTP/1.1 200")) << describe(served);
+  EXPECT_EQ(read_text(out), read_text(stamp));
+  auto not_its_own = fetch(sensor2_, "sensor-01", "/releases/thermo-linux/timestamp", out);
+  EXPECT_THAT(not_its_own.out, HasSubstr("HTTP/1.1 403")) << describe(not_its_own);
+
   // People see the list (viewer and up), never through a device's connection.
   Browser admin(install_, *port_, install_.root() / "admin.jar");
   const std::string password = kelvin::testing::first_admin_password(install_.gateway_log());
@@ -145,6 +159,11 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
   ASSERT_EQ(listed.body["releases"].size(), 1u) << listed.body.dump();
   EXPECT_EQ(listed.body["releases"][0]["version"], "1.1.0");
   EXPECT_EQ(listed.body["releases"][0]["size"], 400'000);
+  ASSERT_EQ(listed.body["timestamps"].size(), 1u) << listed.body.dump();
+  EXPECT_EQ(listed.body["timestamps"][0]["product"], "thermo-linux");
+  EXPECT_EQ(listed.body["timestamps"][0]["version"], "1.1.0");
+  EXPECT_THAT(listed.body["timestamps"][0]["expires"].get<std::string>(),
+              ::testing::MatchesRegex("20[0-9-]+T[0-9:]+Z"));
 
   // kelvinctl's trust and publish are in the audit log beside the dashboard's actions.
   auto audit = admin.request("GET", "/api/v1/audit?before=end&limit=50");
@@ -154,8 +173,9 @@ TEST_F(ReleaseDownload, OnlyTheDeviceItselfFetchesUnderItsIdAndUnknownReleasesAr
     if (entry["actor"] == "kelvinctl")
       host_actions.push_back(entry["action"].get<std::string>() + " " + entry["target"].get<std::string>());
   }
-  EXPECT_THAT(host_actions, ::testing::UnorderedElementsAre("release_key_trust " + std::string(pinned->key_id()),
-                                                            "release_publish thermo-linux 1.1.0"));
+  EXPECT_THAT(host_actions,
+              ::testing::UnorderedElementsAre("release_key_trust " + std::string(pinned->key_id()),
+                                              "release_publish thermo-linux 1.1.0", "release_timestamp thermo-linux"));
 }
 
 TEST_F(ReleaseDownload, AReleaseServedFromMemoryIsDroppedOnceAnotherKeyIsTrusted) {
