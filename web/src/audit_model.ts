@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   device_label: 'Device labels changed',
   release_key_trust: 'Release key trusted',
   release_publish: 'Release published',
+  release_timestamp: 'Release timestamp published',
   rollout_start: 'Rollout started',
   rollout_pause: 'Rollout paused',
   rollout_resume: 'Rollout resumed',

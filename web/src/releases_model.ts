@@ -1,8 +1,9 @@
 // The pure logic of the releases page: the order of releases, how a size reads, what a signed
-// manifest file names and how an upload's progress reads.
+// manifest file names, how an upload's progress reads, and what each product's release timestamp
+// says.
 
 import { formatCount } from './format';
-import type { ReleaseSummary } from './types';
+import type { ReleaseSummary, ReleaseTimestampSummary } from './types';
 
 // By product, then newest version first: versions compare by their numbers (1.10.0 before 1.9.0).
 export function releaseOrder(a: ReleaseSummary, b: ReleaseSummary): number {
@@ -59,4 +60,44 @@ export function imageSizeProblem(facts: ManifestFacts, imageBytes: number): stri
 export function uploadProgressText(facts: ManifestFacts, sent: number, total: number): string {
   const percent = total > 0 ? Math.floor((sent * 100) / total) : 100;
   return `Uploading ${facts.product} ${facts.version}: ${percent} % (${formatBytes(sent)} of ${formatBytes(total)})`;
+}
+
+// A timestamp this close to its expiry is flagged: whoever holds the release key has a week to
+// sign the next one.
+export const TIMESTAMP_WARNING_MS = 7 * 24 * 3600 * 1000;
+
+export interface TimestampLine {
+  product: string;
+  text: string;
+  warn: boolean; // missing, expired, expiring within TIMESTAMP_WARNING_MS, or naming an older release
+}
+
+const RENEW = 'Sign a new one (kelvinctl release timestamp) and publish it (kelvinctl release publish-timestamp).';
+
+// One line per product that has releases, on what its devices are told is newest: devices that
+// see no timestamp, or only an expired one, report that they cannot tell whether updates are
+// withheld. `newest` is each product's newest published version; `formatTime` renders an instant.
+export function timestampLines(releases: ReleaseSummary[], timestamps: ReleaseTimestampSummary[], nowMs: number,
+  formatTime: (ms: number) => string): TimestampLine[] {
+  const products = [...new Set(releases.map((r) => r.product))].sort();
+  return products.map((product) => {
+    const newest = releases.filter((r) => r.product === product).sort(releaseOrder)[0];
+    const stamp = timestamps.find((t) => t.product === product);
+    if (!stamp) {
+      return { product, warn: true,
+        text: `${product}: no release timestamp: its devices report timestamp_missing. Sign one for ${newest.version} (kelvinctl release timestamp) and publish it (kelvinctl release publish-timestamp).` };
+    }
+    const expiresMs = Date.parse(stamp.expires);
+    const names = `${product}: the timestamp names ${stamp.version}`;
+    if (expiresMs <= nowMs) {
+      return { product, warn: true, text: `${names} and expired ${formatTime(expiresMs)}: its devices report timestamp_expired. ${RENEW}` };
+    }
+    if (stamp.version !== newest.version) {
+      return { product, warn: true, text: `${names}, but ${newest.version} is published (expires ${formatTime(expiresMs)}). ${RENEW}` };
+    }
+    const days = Math.floor((expiresMs - nowMs) / (24 * 3600 * 1000));
+    const warn = expiresMs - nowMs < TIMESTAMP_WARNING_MS;
+    return { product, warn,
+      text: `${names}, expires ${formatTime(expiresMs)} (in ${formatCount(days)} ${days === 1 ? 'day' : 'days'}).${warn ? ` ${RENEW}` : ''}` };
+  });
 }

@@ -195,9 +195,19 @@ export interface ReleaseSummary {
   notes: string;
 }
 
+// A product's release timestamp (docs/ota.md, "Freeze: release timestamps").
+export interface ReleaseTimestampSummary {
+  product: string;
+  version: string; // the release it names as the newest
+  security_version: number;
+  issued: string; // UTC, YYYY-MM-DDTHH:MM:SSZ
+  expires: string;
+}
+
 export interface ReleasesAnswer {
   release_key: string | null; // the trusted release key's id; null: none trusted yet
   releases: ReleaseSummary[];
+  timestamps: ReleaseTimestampSummary[]; // one per product that has releases and a timestamp
 }
 
 // PUT /api/v1/releases/{product}/{version}/manifest and …/image (docs/api.md, "Publishing a release").

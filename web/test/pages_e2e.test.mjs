@@ -55,7 +55,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     return page;
   }
 
-  const upload = {}; // the files the admin uploads: image, foreignManifest
+  const upload = {}; // the files the admin uploads: image, foreignManifest; keys: the release key's directory
 
   before(async () => {
     install = await Installation.create();
@@ -70,6 +70,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     })));
     // A firmware release, signed and published as docs/ota.md says: the releases page must list it.
     const keys = path.join(install.root, 'release-keys');
+    upload.keys = keys;
     const image = path.join(install.root, 'thermo-1.1.0.bin');
     await writeFile(image, Buffer.alloc(300_000, 7));
     install.kelvinctl(['release', 'keygen', '--dir', keys]);
@@ -241,6 +242,9 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.match(await viewer.textContent('[data-testid=release-key]'), /^Releases signed by release key [0-9a-f]{16}$/);
     assert.equal(await viewer.isHidden('[data-testid=releases-empty]'), true);
     assert.equal(await viewer.locator('[data-testid=release-publish]').count(), 0, 'a viewer is offered no upload');
+    const noStamp = viewer.locator('[data-testid=release-timestamps] li[data-product=thermo-linux]');
+    assert.match(await noStamp.textContent(), /^thermo-linux: no release timestamp: its devices report timestamp_missing/);
+    assert.equal(await noStamp.getAttribute('class'), 'warn');
     await screenshot(viewer, 'releases');
   });
 
@@ -333,6 +337,16 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     const served = await install.request('GET', '/api/v1/devices/sensor-01/releases/thermo-linux/1.2.0/image', { device: sensor });
     assert.equal(served.status, 200);
     assert.equal(served.body.length, 2 * 1024 * 1024);
+    // The release timestamp for it, signed offline and published on the gateway: shown current.
+    const stamp = path.join(install.root, 'thermo-linux.timestamp');
+    install.kelvinctl(['release', 'timestamp', `${upload.image}.manifest`, '--key', path.join(upload.keys, 'release.key'), '--out', stamp]);
+    install.kelvinctl(['release', 'publish-timestamp', stamp, '--state-dir', install.stateDir]);
+    await admin.click('.app-nav a[href="#/users"]');
+    await admin.waitForSelector('tr[data-user=vera]');
+    await admin.click('.app-nav a[href="#/releases"]');
+    await admin.waitForFunction(() => /names 1\.2\.0, expires .* \(in 29 days\)\.$/.test(
+      document.querySelector('[data-testid=release-timestamps] li[data-product=thermo-linux]')?.textContent ?? ''));
+    assert.equal(await admin.getAttribute('[data-testid=release-timestamps] li[data-product=thermo-linux]', 'class'), '');
     await admin.click('.app-nav a[href="#/users"]');
     await admin.waitForSelector('tr[data-user=vera]');
   });

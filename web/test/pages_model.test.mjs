@@ -317,6 +317,26 @@ describe('releases_model', () => {
     assert.equal(m.formatBytes(2 * 1024 * 1024), '2.0 MiB');
   });
 
+  test('each product with releases gets a line on its release timestamp, flagged when it needs a new one', () => {
+    const day = 24 * 3600 * 1000;
+    const now = Date.parse('2026-12-05T08:00:00Z');
+    const stamp = (product, version, expires) => ({ product, version, security_version: 1, issued: '2026-12-01T00:00:00Z', expires });
+    const at = (ms) => new Date(ms).toISOString();
+    const lines = m.timestampLines(
+      [release('thermo', '1.9.0'), release('thermo', '1.10.0'), release('alpha', '0.1.0'), release('beta', '2.0.0'),
+        release('gamma', '1.0.0'), release('delta', '1.0.0')],
+      [stamp('thermo', '1.10.0', at(now + 20 * day)), stamp('beta', '2.0.0', at(now - 1000)),
+        stamp('gamma', '0.9.0', at(now + 20 * day)), stamp('delta', '1.0.0', at(now + 3 * day))],
+      now, at);
+    assert.deepEqual(lines.map((l) => [l.product, l.warn]),
+      [['alpha', true], ['beta', true], ['delta', true], ['gamma', true], ['thermo', false]]);
+    assert.equal(lines[4].text, 'thermo: the timestamp names 1.10.0, expires 2026-12-25T08:00:00.000Z (in 20 days).');
+    assert.match(lines[0].text, /^alpha: no release timestamp: its devices report timestamp_missing\. Sign one for 0\.1\.0/);
+    assert.match(lines[1].text, /^beta: the timestamp names 2\.0\.0 and expired .*report timestamp_expired\. Sign a new one/);
+    assert.match(lines[2].text, /^delta: .*\(in 3 days\)\. Sign a new one/);
+    assert.match(lines[3].text, /^gamma: the timestamp names 0\.9\.0, but 1\.0\.0 is published/);
+  });
+
   const envelope = (manifest) => JSON.stringify({
     payloadType: 'application/vnd.kelvin.release-manifest+json',
     payload: Buffer.from(JSON.stringify(manifest)).toString('base64'),

@@ -1,6 +1,7 @@
 // The firmware releases the gateway holds (any signed-in user): GET /api/v1/releases, the trusted
 // release key's id and one row per release, newest version first within a product, times in the
-// browser's zone. Operators and admins also publish here: a signed manifest and its image (signed
+// browser's zone, and each product's release timestamp (flagged when missing, expired, expiring
+// within a week or naming an older release). Operators and admins also publish here: a signed manifest and its image (signed
 // offline with kelvinctl release sign), uploaded with a progress bar (PUT …/manifest, then
 // PUT …/image: docs/api.md, "Publishing a release"); on the gateway's host kelvinctl release
 // publish does the same.
@@ -10,7 +11,7 @@ import type { AppContext, Page } from '../app';
 import { h, replace, setText } from '../dom';
 import { formatCount, formatLocalDateTime } from '../format';
 import { generalMessage, releaseUploadMessage } from '../messages';
-import { formatBytes, imageSizeProblem, manifestFacts, releaseOrder, uploadProgressText } from '../releases_model';
+import { formatBytes, imageSizeProblem, manifestFacts, releaseOrder, timestampLines, uploadProgressText } from '../releases_model';
 import type { ReleasesAnswer, ReleaseSummary, ReleaseUploadAnswer } from '../types';
 
 const COLUMNS = ['Product', 'Version', 'Security version', 'Size', 'Created', 'SHA-256', 'Notes'];
@@ -101,6 +102,12 @@ export function releasesPage(context: AppContext): Page {
     h('caption', { class: 'visually-hidden' }, 'Firmware releases'),
     h('thead', {}, h('tr', {}, ...COLUMNS.map((title) => h('th', { scope: 'col' }, title)))),
     body);
+  const stampList = h('ul', { class: 'timestamps', 'data-testid': 'release-timestamps' });
+  const stamps = h('section', { class: 'release-timestamps', hidden: true },
+    h('h2', {}, 'Release timestamps'),
+    h('p', { class: 'muted' },
+      'What devices are told is the newest release, signed with the release key and valid until it expires: a device shown none, or only an expired one, reports that it cannot tell whether its gateway withholds updates.'),
+    stampList);
 
   const operator = context.session?.role === 'operator' || context.session?.role === 'admin';
   const load = async () => {
@@ -114,6 +121,10 @@ export function releasesPage(context: AppContext): Page {
       replace(body, ...releases.map(buildRow));
       table.hidden = releases.length === 0;
       empty.hidden = releases.length > 0;
+      const lines = timestampLines(releases, answer.timestamps ?? [], Date.now(), formatLocalDateTime);
+      replace(stampList, ...lines.map((line) =>
+        h('li', { class: line.warn ? 'warn' : '', 'data-product': line.product }, line.text)));
+      stamps.hidden = lines.length === 0;
       setText(empty, answer.release_key
         ? 'No releases published yet. Sign one with kelvinctl release sign, then publish it here (operators) or on the gateway with kelvinctl release publish IMAGE MANIFEST.'
         : 'On the gateway: kelvinctl release trust release.pub, then publish releases here or with kelvinctl release publish IMAGE MANIFEST.');
@@ -131,6 +142,7 @@ export function releasesPage(context: AppContext): Page {
       message,
       empty,
       table,
+      stamps,
       operator ? publishForm(() => { if (!disposed) void load(); }) : null));
   void load();
 
