@@ -9,6 +9,7 @@
 
 #include "arguments.hpp"
 #include "failure.hpp"
+#include "kelvin/core/time_arguments.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/rollout/rollout_actions.hpp"
@@ -29,6 +30,7 @@ struct RolloutOptions {
   std::string label;
   std::vector<int> waves = rollout::kDefaultWaves;
   int max_failure_percent = rollout::kDefaultMaxFailurePercent;
+  std::string device_timeout = "1d";  // a step ("12h", "2d") or "none"
   // status, pause, resume, abort
   std::int64_t id = 0;
 };
@@ -93,7 +95,13 @@ int run_start(const RolloutOptions& options) {
                                 .label = options.label,
                                 .waves = options.waves,
                                 .max_failure_percent = options.max_failure_percent,
+                                .device_timeout_ms = 0,
                                 .created_by = "kelvinctl"};
+  if (options.device_timeout != "none") {
+    auto timeout = parse_step(options.device_timeout);
+    if (!timeout) return report_usage_error("--device-timeout: " + timeout.error().message, "rollout start");
+    request.device_timeout_ms = *timeout;
+  }
   rollout::Candidates candidates;
   if (*store) {
     auto read = rollout::candidates_for(**store, request);
@@ -163,9 +171,9 @@ int run_status(const RolloutOptions& options) {
   for (const auto& d : loaded->devices) ++summary.counts[static_cast<std::size_t>(d.state)];
   std::cout << "Rollout " << r.id << ": " << r.product << " " << r.version << ", " << store::to_string(r.state)
             << "\n  waves " << waves_text(r) << " (started " << r.current_wave << " of " << r.waves.size()
-            << "), halts above " << r.max_failure_percent << " % failures\n  target " << rollout::describe_target(r)
-            << "\n  started " << when(r.created_ms) << " by " << r.created_by << ", changed " << when(r.updated_ms)
-            << "\n  " << counts_text(summary) << "\n\n";
+            << "), halts above " << r.max_failure_percent << " % failures" << rollout::device_timeout_text(r)
+            << "\n  target " << rollout::describe_target(r) << "\n  started " << when(r.created_ms) << " by "
+            << r.created_by << ", changed " << when(r.updated_ms) << "\n  " << counts_text(summary) << "\n\n";
   TextTable table(
       {{"DEVICE"}, {"WAVE", Align::right}, {"STATE"}, {"%", Align::right}, {"UPDATED"}, {"REASON"}, {"DETAIL"}});
   for (const auto& d : loaded->devices) {
@@ -220,6 +228,10 @@ void add_rollout_command(CLI::App& app, int& exit_code) {
   start
       ->add_option("--max-failure-percent", options->max_failure_percent,
                    "Halt when more than this percent of the started waves' devices failed or rolled back")
+      ->capture_default_str();
+  start
+      ->add_option("--device-timeout", options->device_timeout,
+                   "A device that reports nothing for this long fails as timed_out (1m to 30d, e.g. 12h), or none")
       ->capture_default_str();
   add_state_options(start, options->state, /*with_pki=*/false);
   start->callback([&exit_code, options] {

@@ -149,3 +149,11 @@ export function startTarget(choice: TargetChoice, devicesText: string, labelText
 export function rolloutOrder(a: RolloutSummary, b: RolloutSummary): number {
   return b.id - a.id;
 }
+
+// What a rollout does with a device that stays silent (device_timeout_s; 0: nothing).
+export function deviceTimeoutText(seconds: number | undefined): string {
+  if (!seconds) return 'may stay silent: only an operator ends their part';
+  const hours = seconds / 3600;
+  const span = Number.isInteger(hours) ? `${hours} h` : `${Math.round(seconds / 60)} min`;
+  return `fail as timed_out after ${span} without a report`;
+}

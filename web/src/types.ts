@@ -235,6 +235,7 @@ export interface RolloutSummary {
   waves: number[]; // cumulative percentages of the devices
   current_wave: number; // waves started so far
   max_failure_percent: number;
+  device_timeout_s?: number; // a device silent this long fails as timed_out; 0: no limit
   target?: RolloutTarget | null;
   created_by: string;
   device_count: number;

@@ -263,6 +263,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.match(await admin.textContent('[data-testid=rollout-start-message]'), /larger than the one before/);
     assert.equal(await admin.getAttribute('#rollout-waves', 'aria-invalid'), 'true');
     await admin.fill('#rollout-waves', '100');
+    await admin.fill('#rollout-timeout', '6');
     await admin.click('[data-testid=rollout-start]');
     await admin.waitForURL(/#\/rollouts\/\d+$/);
     const id = admin.url().split('/').pop();
@@ -277,6 +278,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await admin.waitForSelector('tr[data-device=sensor-01][data-state=downloading] progress[value="40"]');
     assert.match(await admin.textContent('[data-testid=rollout-facts]'), /StateRunning/);
     assert.equal(await admin.textContent('[data-testid=rollout-target]'), 'Devices labelled greenhouse when it started');
+    assert.equal(await admin.textContent('[data-testid=rollout-timeout-text]'), 'fail as timed_out after 6 h without a report');
     await screenshot(admin, 'rollout');
 
     // The viewer sees it listed with its progress bar, but neither the start form nor the controls.
@@ -544,7 +546,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
       ['setting', 'admin', 'require_second_factor', 'ok', 'true'],
       ['setting', 'kelvinctl', 'require_second_factor', 'ok', 'false'],
       ['device_label', 'kelvinctl', 'sensor-01', 'ok', 'added greenhouse; now greenhouse'],
-      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device labelled greenhouse in waves 100, halting above 20 % failures'],
+      ['rollout_start', 'admin', 'rollout 1', 'ok', 'thermo-linux 1.1.0 to 1 device labelled greenhouse in waves 100, halting above 20 % failures, a device silent for 6h fails'],
       ['rollout_pause', 'admin', 'rollout 1', 'ok'],
       ['rollout_abort', 'admin', 'rollout 1', 'ok'],
       ['release_publish', 'admin', 'thermo-linux 1.2.0', 'refused'],

@@ -369,6 +369,13 @@ describe('releases_model', () => {
 });
 
 describe('rollouts_model', () => {
+  test('a rollout says what happens to a device that stays silent', () => {
+    assert.equal(m.deviceTimeoutText(86400), 'fail as timed_out after 24 h without a report');
+    assert.equal(m.deviceTimeoutText(90), 'fail as timed_out after 2 min without a report');
+    assert.equal(m.deviceTimeoutText(0), 'may stay silent: only an operator ends their part');
+    assert.equal(m.deviceTimeoutText(undefined), 'may stay silent: only an operator ends their part');
+  });
+
   const counts = (c) => ({ pending: 0, notified: 0, downloading: 0, installed: 0, confirmed: 0, failed: 0, rolled_back: 0, ...c });
 
   test('the progress bar: confirmed, failed (with rolled back), under way and waiting, in percent', () => {

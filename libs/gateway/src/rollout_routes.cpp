@@ -92,6 +92,7 @@ json rollout_json(const store::RolloutSummary& summary) {
            {"waves", r.waves},
            {"current_wave", r.current_wave},
            {"max_failure_percent", r.max_failure_percent},
+           {"device_timeout_s", r.device_timeout_ms / 1000},
            {"target", target_json(r)},
            {"created_by", r.created_by},
            {"device_count", total},
@@ -197,11 +198,18 @@ std::variant<rollout::StartRequest, http::Response> start_request_of(const http:
       const auto percent = value.get<std::int64_t>();
       if (percent < 0 || percent > 100) return invalid("\"max_failure_percent\" must be from 0 to 100");
       start.max_failure_percent = static_cast<int>(percent);
+    } else if (name == "device_timeout_s" && value.is_number_integer()) {
+      const auto seconds = value.get<std::int64_t>();
+      constexpr std::int64_t kMin = rollout::kMinDeviceTimeoutMs / 1000, kMax = rollout::kMaxDeviceTimeoutMs / 1000;
+      if (seconds != 0 && (seconds < kMin || seconds > kMax)) {
+        return invalid("\"device_timeout_s\" must be 0 (none) or from 60 to 2592000 (30 days)");
+      }
+      start.device_timeout_ms = seconds * 1000;
     } else {
       return invalid("\"" + name +
                      "\" is not a member of a rollout, or not of its type: give \"product\", \"version\" (strings), "
-                     "\"devices\" (a list of ids), \"label\" or \"all\": true, and optionally \"waves\" and "
-                     "\"max_failure_percent\"");
+                     "\"devices\" (a list of ids), \"label\" or \"all\": true, and optionally \"waves\", "
+                     "\"max_failure_percent\" and \"device_timeout_s\"");
     }
   }
   if (start.product.empty() || start.version.empty()) return invalid("\"product\" and \"version\" are required");

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "kelvin/core/identity.hpp"
+#include "kelvin/core/time_arguments.hpp"
 
 namespace kelvin::rollout {
 
@@ -32,6 +33,11 @@ Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::opt
   if (auto waves = check_waves(request.waves); !waves) return std::move(waves).error();
   if (request.max_failure_percent < 0 || request.max_failure_percent > 100) {
     return make_error(Errc::invalid_argument, "the failure threshold is a percentage from 0 to 100");
+  }
+  if (request.device_timeout_ms != 0 &&
+      (request.device_timeout_ms < kMinDeviceTimeoutMs || request.device_timeout_ms > kMaxDeviceTimeoutMs)) {
+    return make_error(Errc::invalid_argument,
+                      "a device's time limit is from a minute to 30 days (or none: devices may stay silent)");
   }
   const bool by_label = !request.label.empty();
   if (int(request.all) + int(!request.devices.empty()) + int(by_label) != 1) {
@@ -89,6 +95,7 @@ Result<store::RolloutRecord> create_rollout(store::RolloutDb& db, const std::opt
                 : by_label  ? store::RolloutTarget::label
                             : store::RolloutTarget::devices,
       .target_label = request.label,
+      .device_timeout_ms = request.device_timeout_ms,
   };
   const std::vector<int> waves = assign_waves(targets.size(), request.waves);
   std::vector<RolloutDeviceRecord> devices;
@@ -140,7 +147,12 @@ std::string describe_start(const store::RolloutRecord& rollout, std::size_t devi
       rollout.target == store::RolloutTarget::label ? " labelled " + rollout.target_label : std::string();
   return rollout.product + " " + rollout.version + " to " + std::to_string(devices) +
          (devices == 1 ? " device" : " devices") + labelled + " in waves " + waves + ", halting above " +
-         std::to_string(rollout.max_failure_percent) + " % failures";
+         std::to_string(rollout.max_failure_percent) + " % failures" + device_timeout_text(rollout);
+}
+
+std::string device_timeout_text(const store::RolloutRecord& rollout) {
+  if (rollout.device_timeout_ms <= 0) return ", devices may stay silent";
+  return ", a device silent for " + format_step(rollout.device_timeout_ms) + " fails";
 }
 
 std::string describe_target(const store::RolloutRecord& rollout) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kelvin/core/time_arguments.hpp"
+
 namespace kelvin::rollout {
 namespace {
 
@@ -20,6 +22,25 @@ bool started_waves_over(const RolloutRecord& rollout, const std::vector<RolloutD
   return std::all_of(devices.begin(), devices.end(), [&](const RolloutDeviceRecord& d) {
     return d.wave > rollout.current_wave || is_terminal(d.state);
   });
+}
+
+// Devices of the started waves whose part is under way and that reported nothing for
+// device_timeout_ms fail as timed_out; the clock starts at the device's last change, or at the
+// rollout's last change of state when that is later (a resume gives every device its full time).
+void time_out_silent_devices(const RolloutRecord& rollout, std::vector<RolloutDeviceRecord>& devices,
+                             std::int64_t now_ms, TickPlan& plan) {
+  if (rollout.device_timeout_ms <= 0) return;
+  for (auto& d : devices) {
+    if (d.wave > rollout.current_wave || d.state == DeviceRolloutState::pending || is_terminal(d.state)) continue;
+    if (now_ms - std::max(d.updated_ms, rollout.updated_ms) < rollout.device_timeout_ms) continue;
+    d.detail = "no report from the device for " + format_step(rollout.device_timeout_ms) + " (it was " +
+               std::string(store::to_string(d.state)) + ")";
+    d.state = DeviceRolloutState::failed;
+    d.reason = "timed_out";
+    d.updated_ms = now_ms;
+    plan.changed.push_back(d);
+    plan.clear.push_back(d.device);
+  }
 }
 
 }  // namespace
@@ -77,17 +98,18 @@ TickPlan plan_tick(const RolloutRecord& rollout, const std::vector<RolloutDevice
     return plan;
   }
   if (rollout.state != RolloutState::running) return plan;
-  if (over_threshold(rollout, devices)) {
+  std::vector<RolloutDeviceRecord> current = devices;
+  time_out_silent_devices(rollout, current, now_ms, plan);
+  if (over_threshold(rollout, current)) {
     next.state = RolloutState::halted;
     next.updated_ms = now_ms;
     plan.rollout_changed = true;
     plan.audit_action = "rollout_halted";
-    plan.audit_detail = std::to_string(failures(devices)) + " of " + std::to_string(started_devices(rollout, devices)) +
+    plan.audit_detail = std::to_string(failures(current)) + " of " + std::to_string(started_devices(rollout, current)) +
                         " devices in the started waves failed or rolled back (threshold " +
                         std::to_string(rollout.max_failure_percent) + " %)";
     return plan;
   }
-  std::vector<RolloutDeviceRecord> current = devices;
   const int wave_count = static_cast<int>(rollout.waves.size());
   while (started_waves_over(next, current)) {
     if (next.current_wave >= wave_count) {

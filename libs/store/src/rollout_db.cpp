@@ -14,7 +14,7 @@ namespace {
 
 // "KLVR": tells kelvin's rollouts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5652;
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 
 // The partial unique index is the last word on "one active rollout per product": two processes
 // starting one at once cannot both succeed.
@@ -60,6 +60,11 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
             " ALTER TABLE rollouts ADD COLUMN target_label TEXT"
             " CHECK ((target = 'label') = (target_label IS NOT NULL));",
      .doing = "adding rollouts.target and target_label"},
+    // Version 3: how long a device may stay silent before it fails (0: no limit).
+    {.from_version = 2,
+     .sql = "ALTER TABLE rollouts ADD COLUMN device_timeout_ms INTEGER NOT NULL DEFAULT 0"
+            " CHECK (device_timeout_ms >= 0);",
+     .doing = "adding rollouts.device_timeout_ms"},
 };
 
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
@@ -114,7 +119,7 @@ RolloutTarget parse_target(std::string_view name) {
 
 constexpr const char* kRolloutColumns =
     "SELECT id, product, version, state, waves, max_failure_percent, current_wave, failures_accepted,"
-    " notices_cleared, created_by, created_ms, updated_ms, target, target_label FROM rollouts ";
+    " notices_cleared, created_by, created_ms, updated_ms, target, target_label, device_timeout_ms FROM rollouts ";
 
 RolloutRecord read_rollout(const Statement& row) {
   RolloutRecord r;
@@ -132,6 +137,7 @@ RolloutRecord read_rollout(const Statement& row) {
   r.updated_ms = row.column_int64(11);
   r.target = row.column_is_null(12) ? RolloutTarget::unrecorded : parse_target(row.column_text(12));
   r.target_label = row.column_is_null(13) ? std::string() : row.column_text(13);
+  r.device_timeout_ms = row.column_int64(14);
   return r;
 }
 
@@ -233,12 +239,13 @@ Result<std::int64_t> RolloutDb::create(const RolloutRecord& rollout, const std::
   }
   auto added = impl_->change(
       "INSERT INTO rollouts (product, version, state, waves, max_failure_percent, current_wave, failures_accepted,"
-      " notices_cleared, created_by, created_ms, updated_ms, target, target_label)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      " notices_cleared, created_by, created_ms, updated_ms, target, target_label, device_timeout_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       rollout.product, rollout.version, to_string(rollout.state), waves_text(rollout.waves),
       rollout.max_failure_percent, rollout.current_wave, rollout.failures_accepted, rollout.notices_cleared ? 1 : 0,
       rollout.created_by, rollout.created_ms, rollout.updated_ms, target_text(rollout.target),
-      rollout.target == RolloutTarget::label ? std::optional<std::string>(rollout.target_label) : std::nullopt);
+      rollout.target == RolloutTarget::label ? std::optional<std::string>(rollout.target_label) : std::nullopt,
+      rollout.device_timeout_ms);
   if (!added) return std::move(added).error();
   const std::int64_t id = sqlite3_last_insert_rowid(impl_->db());
   for (const auto& device : devices) {

@@ -107,7 +107,8 @@ TEST_F(RolloutActionsTest, ALabelSelectsExactlyTheDevicesCarryingItWhenTheRollou
   EXPECT_EQ(devices[0].wave, 1);
   EXPECT_EQ(devices[1].wave, 2) << "by id, in the waves asked for";
   EXPECT_EQ(describe_start(*started, devices.size()),
-            "thermo 1.1.0 to 2 devices labelled greenhouse in waves 50,100, halting above 20 % failures");
+            "thermo 1.1.0 to 2 devices labelled greenhouse in waves 50,100, halting above 20 % failures, a device "
+            "silent for 1d fails");
   EXPECT_EQ(describe_target(**db_->rollout(started->id)), "label greenhouse");
 
   // A snapshot: labelling another device, or taking the label away, changes nothing in it.

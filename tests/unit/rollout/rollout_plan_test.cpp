@@ -224,6 +224,50 @@ TEST_F(Tick, ADeviceAlreadyRunningTheVersionIsConfirmedWithoutANotice) {
   EXPECT_EQ(rollout_.current_wave, 3);
 }
 
+// A device that stays silent cannot hold its wave for ever: it fails as timed_out once its time is
+// up, its notice is cleared, the threshold counts it, and the next wave goes on without it.
+TEST_F(Tick, ADeviceSilentForItsTimeLimitFailsAndTheWaveGoesOn) {
+  make(10, {20, 100}, 50);  // wave 1: d1, d2
+  rollout_.device_timeout_ms = 3'600'000;
+  tick();
+  ASSERT_THAT(in_state(DS::notified), ElementsAre("d1", "d2"));
+  ASSERT_TRUE(report("d1", DS::confirmed));
+  now_ += 3'600'000 - 2'000;
+  EXPECT_TRUE(tick().changed.empty()) << "not yet: d2 has a second left";
+  ASSERT_TRUE(report("d2", DS::downloading));  // a report restarts its clock
+  now_ += 3'600'000 - 1'000;
+  TickPlan quiet = tick();
+  EXPECT_THAT(quiet.clear, ElementsAre("d2"));
+  EXPECT_EQ(entry("d2").state, DS::failed);
+  EXPECT_EQ(entry("d2").reason, "timed_out");
+  EXPECT_EQ(entry("d2").detail, "no report from the device for 1h (it was downloading)");
+  EXPECT_EQ(rollout_.current_wave, 2) << "1 failure of 2 is not over 50 %: wave 2 starts";
+  EXPECT_THAT(quiet.notify, ElementsAre("d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10"));
+}
+
+TEST_F(Tick, SilentDevicesCountTowardsTheThresholdAndAPauseStopsTheirClocks) {
+  make(4, {50, 100}, 20);  // wave 1: d1, d2
+  rollout_.device_timeout_ms = 60'000;
+  tick();
+  rollout_ = *apply_command(rollout_, devices_, RolloutCommand::pause, now_);
+  now_ += 600'000;
+  EXPECT_TRUE(tick().changed.empty()) << "paused: nobody times out";
+  rollout_ = *apply_command(rollout_, devices_, RolloutCommand::resume, now_);
+  now_ += 30'000;
+  EXPECT_TRUE(tick().changed.empty()) << "a resume gives every device its full time again";
+  now_ += 30'000;
+  TickPlan halted = tick();
+  EXPECT_THAT(in_state(DS::failed), ElementsAre("d1", "d2"));
+  EXPECT_EQ(rollout_.state, RolloutState::halted);
+  EXPECT_EQ(halted.audit_detail, "2 of 2 devices in the started waves failed or rolled back (threshold 20 %)");
+
+  make(2, {100});
+  rollout_.device_timeout_ms = 0;  // no limit: a rollout started before there was one
+  tick();
+  now_ += 365LL * 24 * 3'600'000;
+  EXPECT_TRUE(tick().changed.empty());
+}
+
 TEST_F(Tick, ReportsMatchTheDevicesEntryByIdOrByProductAndVersion) {
   make(3);
   tick();

@@ -280,6 +280,7 @@ TEST(RolloutDbUpgrade, Version1KeepsEveryRolloutAndDeviceAndRecordsTargetsFromTh
     ASSERT_TRUE(halted.ok() && halted->has_value());
     EXPECT_EQ((*halted)->target, RolloutTarget::unrecorded) << "how its devices were chosen was never recorded";
     EXPECT_EQ((*halted)->failures_accepted, 1);
+    EXPECT_EQ((*halted)->device_timeout_ms, 0) << "no time limit for devices of a rollout started before there was one";
     EXPECT_EQ((*db->devices(2))[0].reason, "hash_mismatch");
     RolloutRecord next = thermo("1.3.0");
     next.target = RolloutTarget::label;
@@ -293,7 +294,7 @@ TEST(RolloutDbUpgrade, Version1KeepsEveryRolloutAndDeviceAndRecordsTargetsFromTh
     EXPECT_EQ((*db->rollout(*created))->target_label, "greenhouse");
   }
 
-  EXPECT_EQ(raw_rows(path, "PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(raw_rows(path, "PRAGMA user_version"), std::vector<std::string>{"3"});
   auto rollouts_after = raw_rows(path, kVersion1Rollouts);
   ASSERT_EQ(rollouts_after.size(), 3u);
   rollouts_after.pop_back();

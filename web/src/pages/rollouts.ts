@@ -11,7 +11,7 @@ import { formatLocalDateTime } from '../format';
 import { generalMessage } from '../messages';
 import { releaseOrder } from '../releases_model';
 import {
-  allowedCommands, DEVICE_STATES, parseWaves, progressSegments, progressText, ROLLOUT_STATES, startTarget, targetText,
+  allowedCommands, DEVICE_STATES, deviceTimeoutText, parseWaves, progressSegments, progressText, ROLLOUT_STATES, startTarget, targetText,
   type RolloutCommand, waveText,
 } from '../rollouts_model';
 import type { ReleasesAnswer, RolloutDetail, RolloutDevice, RolloutsAnswer, RolloutSummary } from '../types';
@@ -88,6 +88,8 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
   const waves = h('input', { id: 'rollout-waves', type: 'text', value: '5, 25, 100', 'data-testid': 'rollout-waves' });
   const threshold = h('input', { id: 'rollout-threshold', type: 'number', min: '0', max: '100', value: '20',
     'data-testid': 'rollout-threshold' });
+  const timeout = h('input', { id: 'rollout-timeout', type: 'number', min: '0', max: '720', step: '1', value: '24',
+    'data-testid': 'rollout-timeout' });
   const message = h('p', { class: 'message', role: 'alert', hidden: true, 'data-testid': 'rollout-start-message' });
   const submit = h('button', { type: 'submit', 'data-testid': 'rollout-start' }, 'Start rollout');
   const say = (text: string, level: 'error' | 'success') => {
@@ -124,6 +126,8 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
     h('div', { class: 'field' }, h('label', { for: 'rollout-waves' }, 'Waves (cumulative % of the devices)'), waves,
       h('span', { class: 'hint' }, 'The next wave starts once every device of the started ones is done.')),
     h('div', { class: 'field' }, h('label', { for: 'rollout-threshold' }, 'Halt above this % of failures'), threshold),
+    h('div', { class: 'field' }, h('label', { for: 'rollout-timeout' }, 'A silent device fails after (hours)'), timeout,
+      h('span', { class: 'hint' }, 'A device that reports nothing this long counts as failed, so it cannot hold its wave; 0: never.')),
     h('div', { class: 'actions' }, submit),
     message);
   form.addEventListener('submit', (event) => {
@@ -137,7 +141,7 @@ function startForm(started: (rollout: RolloutSummary) => void): HTMLElement {
     waves.removeAttribute('aria-invalid');
     const [product, version] = release.value.split(' ');
     const body: Record<string, unknown> = { product, version, waves: parsedWaves,
-      max_failure_percent: Number(threshold.value) };
+      max_failure_percent: Number(threshold.value), device_timeout_s: Math.round(Number(timeout.value) * 3600) };
     const target = startTarget(some.checked ? 'some' : labelled.checked ? 'label' : 'all', devices.value, label.value);
     if (typeof target === 'string') return say(target, 'error');
     Object.assign(body, target);
@@ -274,6 +278,7 @@ export function rolloutPage(context: AppContext): Page {
         h('dt', {}, 'Waves'), h('dd', {}, `${rollout.waves.join(' %, ')} % \u2013 ${waveText(rollout)}`),
         h('dt', {}, 'Devices'), h('dd', { 'data-testid': 'rollout-target' }, targetText(rollout.target)),
         h('dt', {}, 'Halts above'), h('dd', {}, `${rollout.max_failure_percent} % failures`),
+        h('dt', {}, 'Silent devices'), h('dd', { 'data-testid': 'rollout-timeout-text' }, deviceTimeoutText(rollout.device_timeout_s)),
         h('dt', {}, 'Started'), h('dd', {}, `${formatLocalDateTime(rollout.created_ms)} by ${rollout.created_by}`),
         h('dt', {}, 'Progress'), h('dd', {}, progressText(rollout)));
       replace(bar, progressBar(rollout));

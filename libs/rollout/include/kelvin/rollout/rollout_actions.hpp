@@ -26,7 +26,8 @@ struct StartRequest {
   std::string label{};                 // or the devices carrying this label when the rollout starts
   std::vector<int> waves = kDefaultWaves;
   int max_failure_percent = kDefaultMaxFailurePercent;
-  std::string created_by{};  // a user, or "kelvinctl"
+  std::int64_t device_timeout_ms = kDefaultDeviceTimeoutMs;  // 0: none; else kMin…kMaxDeviceTimeoutMs
+  std::string created_by{};                                  // a user, or "kelvinctl"
 };
 
 // What a start chooses its devices from, read from the gateway's store just before.
@@ -54,7 +55,7 @@ enum class StartRefusal {
 // Checks `request` and creates the rollout, running, with its devices in waves (in the order
 // given; all and label: by id) and its target recorded. The devices of a label are those carrying
 // it now (`candidates.labelled`): a snapshot, which labelling a device later does not change.
-// Refusals: Errc::invalid_argument (waves, threshold 0..100, no devices, not exactly one of all,
+// Refusals: Errc::invalid_argument (waves, threshold 0..100, device time limit, no devices, not exactly one of all,
 // devices and label, a device twice, a malformed label), Errc::not_found (no release key trusted,
 // the release is not published, a device is unknown, no device carries the label: the message
 // names it), Errc::conflict (the product has an active rollout); `refusal`, when given, is set to
@@ -73,9 +74,13 @@ std::string describe_target(const store::RolloutRecord& rollout);
 Result<store::RolloutRecord> command_rollout(store::RolloutDb& db, std::int64_t id, RolloutCommand command,
                                              std::int64_t now_ms);
 
-// "thermo-linux 1.1.0 to 3 devices in waves 5,25,100, halting above 20 % failures" (with
+// "thermo-linux 1.1.0 to 3 devices in waves 5,25,100, halting above 20 % failures, a device silent
+// for 1d fails" (with
 // "labelled greenhouse" after the devices of a rollout to a label): what the audit log says about
 // a start.
 std::string describe_start(const store::RolloutRecord& rollout, std::size_t devices);
+
+// ", a device silent for 1d fails", or ", devices may stay silent" without a limit.
+std::string device_timeout_text(const store::RolloutRecord& rollout);
 
 }  // namespace kelvin::rollout

@@ -26,6 +26,11 @@ using store::RolloutState;
 inline const std::vector<int> kDefaultWaves{5, 25, 100};
 inline constexpr int kDefaultMaxFailurePercent = 20;
 inline constexpr std::size_t kMaxWaves = 10;
+// A device of a started wave that reports nothing for this long fails as timed_out, so a device
+// that is off or gone cannot hold its wave for ever: a day, time for one that is off overnight.
+inline constexpr std::int64_t kDefaultDeviceTimeoutMs = 24 * 3600 * 1000;
+inline constexpr std::int64_t kMinDeviceTimeoutMs = 60 * 1000;
+inline constexpr std::int64_t kMaxDeviceTimeoutMs = 30 * kDefaultDeviceTimeoutMs;
 
 // Errc::invalid_argument unless `waves` are 1..10 cumulative percentages, each 1..100, strictly
 // increasing and ending at 100.
@@ -61,6 +66,9 @@ using RunningVersion = std::function<std::optional<std::string>(std::string_view
 // One tick of `rollout` at `now_ms`:
 // - an aborted rollout whose notices are not cleared yet: clear the notices of its devices that
 //   are not terminal (and say so once);
+// - in a running rollout, a device of a started wave that is notified, downloading or installed
+//   and reported nothing for device_timeout_ms (when set) since its last change, or since the
+//   rollout's last change of state if later, fails as "timed_out" and its notice is cleared;
 // - a running rollout over the threshold halts (no new notices);
 // - a running rollout starts wave 1 at once, and the next wave once every device of the started
 //   waves is terminal; a device due to be notified that already runs the version is confirmed at

@@ -58,6 +58,9 @@ struct RolloutRecord {
   std::int64_t updated_ms = 0;  // the last change of the rollout's own state
   RolloutTarget target = RolloutTarget::unrecorded;
   std::string target_label{};  // target label: the label; empty otherwise
+  // A device that reports nothing for this long fails (rollout_plan.hpp); 0: no limit (also the
+  // rollouts started before kelvin had one).
+  std::int64_t device_timeout_ms = 0;
 };
 
 struct RolloutDeviceRecord {
