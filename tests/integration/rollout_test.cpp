@@ -140,6 +140,11 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
                                  json{{"product", "thermo-linux"}, {"version", "9.9.9"}, {"all", true}});
   EXPECT_EQ(unknown.status, 404) << unknown.raw;
   EXPECT_EQ(unknown.body["error"]["code"], "release_not_found");
+  json too_short = start;
+  too_short["device_timeout_s"] = 30;
+  auto short_refused = admin_->request("POST", "/api/v1/rollouts", too_short);
+  EXPECT_EQ(short_refused.status, 400) << short_refused.raw;
+  EXPECT_THAT(short_refused.body["error"]["message"].get<std::string>(), HasSubstr("device_timeout_s"));
 
   // Started: wave 1 (sensor-01) is notified at once, retained, as the device reads it.
   auto started = admin_->request("POST", "/api/v1/rollouts", start);
@@ -151,6 +156,7 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
       << retained_notice("sensor-01");
   json r = await_rollout(id, device_is("sensor-01", "notified"));
   EXPECT_EQ(r["state"], "running");
+  EXPECT_EQ(r["device_timeout_s"], 86'400) << "a day unless said";
   EXPECT_EQ(r["current_wave"], 1);
   EXPECT_EQ(device_entry(r, "sensor-02")["state"], "pending");
 
@@ -227,12 +233,15 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
 
   // A second rollout, started and aborted with kelvinctl: the notice is withdrawn.
   install_.kelvinctl({"rollout", "start", "thermo-linux", "1.1.0", "--devices", "sensor-02", "--waves", "100",
-                      "--state-dir", state()});
+                      "--device-timeout", "90m", "--state-dir", state()});
   auto list = admin_->request("GET", "/api/v1/rollouts");
   ASSERT_EQ(list.status, 200) << list.raw;
   ASSERT_EQ(list.body["rollouts"].size(), 2u);
   const std::int64_t second = list.body["rollouts"][0]["id"];
   EXPECT_EQ(list.body["rollouts"][0]["created_by"], "kelvinctl");
+  EXPECT_EQ(list.body["rollouts"][0]["device_timeout_s"], 5400);
+  EXPECT_THAT(install_.kelvinctl({"rollout", "status", std::to_string(second), "--state-dir", state()}).out,
+              HasSubstr("halts above 20 % failures, a device silent for 90m fails"));
   await_rollout(second, device_is("sensor-02", "notified"));
   EXPECT_THAT(retained_notice("sensor-02"), HasSubstr("\"rollout\":" + std::to_string(second)));
   EXPECT_EQ(device("sensor-02", "GET", "/update").status, 200);
