@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway_metrics.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
@@ -13,6 +14,7 @@
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/proto/topics.hpp"
+#include "gateway_metrics.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -285,6 +287,18 @@ Result<void> Gateway::start_http() {
   // together got 400-600 busy answers a round), and what it can hold is bounded by max_connections.
   release_reads_ = std::make_unique<BlockingWork>(1, options.max_connections);
 
+  std::string metrics_token;
+  if (!settings_.metrics_token_file.empty()) {
+    auto token = files::read_secret_file(settings_.metrics_token_file);
+    if (!token) return make_error(token.error().code, "[metrics] token_file: " + token.error().message);
+    if (token->size() < 32) {
+      return make_error(Errc::invalid_argument, "[metrics] token_file: the scrape token in " +
+                                                    settings_.metrics_token_file.string() +
+                                                    " is shorter than 32 characters (openssl rand -hex 32 makes one)");
+    }
+    metrics_token = std::move(*token);
+  }
+
   http_tls_fingerprint_ = http_tls_fingerprint(pki);
   auto post_to = [](BlockingWork& work) {
     return [&work](std::function<void()> job) { return work.post(std::move(job)); };
@@ -338,6 +352,12 @@ Result<void> Gateway::start_http() {
                   .accounts = *accounts_,
                   .engine = *rollouts_,
                   .now_ms = system_now_ms,
+              },
+          .metrics =
+              MetricsSources{
+                  .run_blocking = post_to(*api_reads_),
+                  .token = std::move(metrics_token),
+                  .text = [this](std::uint64_t auth_failures) { return metrics_text(auth_failures); },
               },
           .web_root = settings_.http.web_root,
       });
@@ -759,6 +779,21 @@ std::string Gateway::stats_json() const {
   }
   json += "}";
   return json;
+}
+
+std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
+  GatewayMetricsSnapshot snapshot{
+      .started_ms = started_ms_,
+      .broker_connected = connected_.load(),
+      .broker_restarts = broker_ ? static_cast<std::uint64_t>(broker_->restarts()) : 0,
+      .ingest = ingest_->counters(),
+      .metrics_auth_failures = auth_failures,
+  };
+  if (exporter_) snapshot.export_stats = exporter_->stats();
+  if (rollouts_) snapshot.rollouts = rollouts_->counters();
+  if (http_) snapshot.http = http_->counters();
+  if (live_feed_) snapshot.live = live_feed_->counters();
+  return format_gateway_metrics(snapshot);
 }
 
 }  // namespace kelvin::gateway

@@ -129,6 +129,14 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   config::TableReader http_table = root.table("http");
   s.http = read_http(http_table);
 
+  // [metrics]: the scrape token is read from its own 0600 file at start, never from this file.
+  config::TableReader metrics = root.table("metrics");
+  if (metrics.contains("token")) {
+    (void)metrics.optional_string("token");
+    metrics.add_issue("token", "the scrape token does not belong in the config file; use token_file (mode 0600)");
+  }
+  if (metrics.contains("token_file")) s.metrics_token_file = metrics.path("token_file", {});
+
   config::TableReader exports = root.table("export");
   if (config::TableReader influx = exports.table("influxdb"); influx.present()) s.influx = read_influx_export(influx);
 

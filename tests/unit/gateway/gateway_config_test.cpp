@@ -89,6 +89,18 @@ TEST_F(GatewayConfigTest, CredentialsInTheFileAreRefusedWithoutEchoingThem) {
   EXPECT_THAT(message, Not(HasSubstr("unknown key")));
 }
 
+// [metrics] (docs/metrics.md): off unless a token file is named; the token itself never in the file.
+TEST_F(GatewayConfigTest, MetricsNeedATokenFileAndRefuseATokenInTheFile) {
+  EXPECT_TRUE(load("")->metrics_token_file.empty());
+  auto enabled = load("[metrics]\ntoken_file = \"/etc/kelvin/metrics.token\"\n");
+  ASSERT_TRUE(enabled.ok()) << enabled.error().message;
+  EXPECT_EQ(enabled->metrics_token_file, "/etc/kelvin/metrics.token");
+  auto in_file = load("[metrics]\ntoken = \"0123456789abcdef0123456789abcdef\"\n");
+  ASSERT_FALSE(in_file.ok());
+  EXPECT_THAT(in_file.error().message, HasSubstr("token_file (mode 0600)"));
+  EXPECT_THAT(in_file.error().message, Not(HasSubstr("0123456789abcdef")));
+}
+
 TEST_F(GatewayConfigTest, EveryExportMistakeIsReportedAtOnce) {
   auto settings = load(
       "[export.influxdb]\n"

@@ -30,6 +30,7 @@ struct Access {
     device,     // the device {id}'s client certificate only
     signed_in,  // any session
     role,       // a session with at least `minimum`
+    scraper,    // the metrics scrape token only: no device, session or nobody
   };
   Kind kind;
   Role minimum = Role::viewer;
@@ -39,6 +40,7 @@ const std::map<std::string, Access>& expected_access() {
   using K = Access::Kind;
   static const std::map<std::string, Access> table = {
       {"GET /api/v1/health", {K::everyone}},
+      {"GET /metrics", {K::scraper}},
       {"POST /api/v1/devices/{id}/telemetry", {K::device}},
       {"PUT /api/v1/devices/{id}/status", {K::device}},
       {"POST /api/v1/session", {K::people}},
@@ -146,6 +148,9 @@ class RouteAccess : public ::testing::Test {
                                                 .accounts = *accounts_,
                                                 .engine = engine_,
                                                 .now_ms = system_now_ms},
+                     .metrics = MetricsSources{.run_blocking = post,
+                                               .token = std::string(40, 't'),
+                                               .text = [](std::uint64_t) { return std::string("# metrics\n"); }},
                      .web_root = {},  // the dashboard's files are public: not walked here
                  });
   }
@@ -278,6 +283,9 @@ TEST_F(RouteAccess, EveryRouteAnswersEveryCallerAsItsAccessSays) {
           } else {
             EXPECT_TRUE(refused(response)) << response.body;
           }
+          break;
+        case K::scraper:
+          EXPECT_EQ(response.status, 401) << response.body;
           break;
         case K::signed_in:
         case K::role:

@@ -13,9 +13,9 @@
 #include <string>
 #include <thread>
 
+#include "kelvin/core/child_process.hpp"
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_config.hpp"
-#include "kelvin/core/child_process.hpp"
 
 namespace kelvin::gateway {
 

@@ -46,9 +46,9 @@ struct InfluxExportSettings {
 // from pki_dir; `server`'s file fields are filled in at start.
 struct HttpSettings {
   bool enabled = true;
-  http::ServerOptions server;          // bind 0.0.0.0, port 8443, the limits and timeouts
-  accounts::AccountsOptions accounts;  // session timeouts (accounts.db is in the state dir)
-  LiveFeedOptions live;                // GET /api/v1/events: streams, their bounds
+  http::ServerOptions server;                            // bind 0.0.0.0, port 8443, the limits and timeouts
+  accounts::AccountsOptions accounts;                    // session timeouts (accounts.db is in the state dir)
+  LiveFeedOptions live;                                  // GET /api/v1/events: streams, their bounds
   std::uint64_t max_release_image_bytes = 256ull << 20;  // the largest image operators may upload
   // The web dashboard's files (web/dist), served at "/" (static_files.hpp); empty: none.
   std::filesystem::path web_root = "/usr/share/kelvin/web";
@@ -75,6 +75,9 @@ struct GatewaySettings {
   std::chrono::milliseconds crl_check_interval{3'600'000};
   std::optional<InfluxExportSettings> influx;  // unset: no export
   HttpSettings http;
+  // GET /metrics answers a scraper presenting the token this file holds (0600; docs/metrics.md);
+  // empty: metrics are not enabled.
+  std::filesystem::path metrics_token_file;
   // Several gateways on one broker (docs/scaling.md). Non-empty: the ingest takes telemetry as a
   // member of the shared subscription $share/<share_group>/devices/+/telemetry (MQTT v5) and
   // synchronises what it consumed with the other members (peer_sync.hpp).
@@ -136,6 +139,8 @@ class Gateway {
   void write_stats() const;
   // The object of gateway-stats.json, from the services' counters now.
   std::string stats_json() const;
+  // GET /metrics's text (gateway_metrics.hpp); `auth_failures` the route's refused scrapes.
+  std::string metrics_text(std::uint64_t auth_failures) const;
 
   GatewaySettings settings_;
   std::optional<store::Store> store_;

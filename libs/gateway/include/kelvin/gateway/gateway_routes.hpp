@@ -10,6 +10,7 @@
 #include "kelvin/gateway/fleet_routes.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
+#include "kelvin/gateway/metrics_route.hpp"
 #include "kelvin/gateway/release_routes.hpp"
 #include "kelvin/gateway/release_upload_routes.hpp"
 #include "kelvin/gateway/rollout_routes.hpp"
@@ -20,16 +21,17 @@ namespace kelvin::gateway {
 
 // What the routes need; everything must outlive the router's use.
 struct GatewayRouteServices {
-  Ingest& ingest;                      // telemetry over HTTPS
-  accounts::Accounts& accounts;        // sign-in, users, audit
-  const SessionGuard& guard;           // who may call the user routes
-  BlockingExecutor password_checks;    // where Argon2id runs (a BlockingWork of its own)
-  FleetSources fleet;                  // the fleet's read routes
-  DeviceActionSources device_actions;  // operators revoking and removing devices
-  LiveFeed& live;                      // GET /api/v1/events
-  ReleaseSources releases;             // firmware releases: the list, devices' downloads
+  Ingest& ingest;                        // telemetry over HTTPS
+  accounts::Accounts& accounts;          // sign-in, users, audit
+  const SessionGuard& guard;             // who may call the user routes
+  BlockingExecutor password_checks;      // where Argon2id runs (a BlockingWork of its own)
+  FleetSources fleet;                    // the fleet's read routes
+  DeviceActionSources device_actions;    // operators revoking and removing devices
+  LiveFeed& live;                        // GET /api/v1/events
+  ReleaseSources releases;               // firmware releases: the list, devices' downloads
   ReleaseUploadSources release_uploads;  // operators publishing releases over HTTPS
-  RolloutSources rollouts;             // firmware rollouts: operators' and devices' routes
+  RolloutSources rollouts;               // firmware rollouts: operators' and devices' routes
+  MetricsSources metrics;                // GET /metrics for a scraper with the token
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.
   std::filesystem::path web_root;

@@ -16,9 +16,9 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "kelvin/gateway/latency_histogram.hpp"

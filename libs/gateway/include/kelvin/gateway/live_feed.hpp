@@ -64,11 +64,11 @@ struct LiveFeedOptions {
 };
 
 struct LiveFeedCounters {
-  std::uint64_t subscribers = 0;              // now
-  std::uint64_t subscriptions = 0;            // ever accepted
-  std::uint64_t subscriptions_refused = 0;    // max_subscribers or max_per_owner reached
-  std::uint64_t events_sent = 0;              // reading and status events queued on streams
-  std::uint64_t readings_skipped = 0;         // left out: the queue was full
+  std::uint64_t subscribers = 0;                // now
+  std::uint64_t subscriptions = 0;              // ever accepted
+  std::uint64_t subscriptions_refused = 0;      // max_subscribers or max_per_owner reached
+  std::uint64_t events_sent = 0;                // reading and status events queued on streams
+  std::uint64_t readings_skipped = 0;           // left out: the queue was full
   std::uint64_t streams_closed_signed_out = 0;  // their session ended
 };
 

@@ -6,7 +6,9 @@
 
 namespace kelvin::gateway {
 
-inline std::filesystem::path store_path(const std::filesystem::path& state_dir) { return state_dir / "telemetry.db"; }
+inline std::filesystem::path store_path(const std::filesystem::path& state_dir) {
+  return state_dir / "telemetry.db";
+}
 // Users, sessions, the second factors and the audit log (kelvin/accounts/accounts.hpp).
 inline std::filesystem::path accounts_path(const std::filesystem::path& state_dir) {
   return state_dir / "accounts.db";
@@ -23,7 +25,11 @@ inline std::filesystem::path release_public_key_path(const std::filesystem::path
   return state_dir / "release.pub";
 }
 // Published firmware releases (kelvin/release/release_catalog.hpp).
-inline std::filesystem::path releases_path(const std::filesystem::path& state_dir) { return state_dir / "releases"; }
-inline std::filesystem::path broker_state_path(const std::filesystem::path& state_dir) { return state_dir / "broker"; }
+inline std::filesystem::path releases_path(const std::filesystem::path& state_dir) {
+  return state_dir / "releases";
+}
+inline std::filesystem::path broker_state_path(const std::filesystem::path& state_dir) {
+  return state_dir / "broker";
+}
 
 }  // namespace kelvin::gateway

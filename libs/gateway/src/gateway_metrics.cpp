@@ -1,0 +1,109 @@
+#include "gateway_metrics.hpp"
+
+#include "kelvin/gateway/prometheus_text.hpp"
+#include "kelvin/proto/telemetry_codec.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using Type = PrometheusText::Type;
+
+double seconds(std::int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
+
+void ingest_metrics(const IngestCounters& c, PrometheusText& out) {
+  out.counter("kelvin_mqtt_messages_total", "Telemetry and status messages the gateway took from the broker.",
+              c.messages);
+  out.counter("kelvin_readings_accepted_total", "Readings that passed validation.", c.readings_accepted);
+  out.counter("kelvin_readings_stored_total", "Readings committed to the store as new rows.", c.readings_stored);
+  out.counter("kelvin_readings_duplicate_total", "Resent readings that were stored already.", c.duplicates);
+  out.counter("kelvin_readings_given_up_total",
+              "Readings that never arrived, given up once their device no longer held them.", c.readings_given_up);
+  out.family("kelvin_readings_rejected_total", Type::counter, "Readings rejected, by reason.");
+  for (std::size_t i = 0; i < c.rejected.size(); ++i) {
+    out.sample(c.rejected[i], {{"reason", std::string(proto::to_string(static_cast<proto::RejectReason>(i)))}});
+  }
+  out.counter("kelvin_store_commits_total", "Ingest batches committed to the store.", c.commits);
+  out.counter("kelvin_store_commit_failures_total", "Ingest batches the store failed to commit (retried).",
+              c.commit_failures);
+  out.counter("kelvin_acks_published_total", "Acknowledgements published to devices.", c.acks_published);
+  out.counter("kelvin_ack_failures_total", "Acknowledgements that could not be published.", c.ack_failures);
+  out.counter("kelvin_device_statuses_total", "Device status messages recorded.", c.status_updates);
+  out.counter("kelvin_device_statuses_rejected_total", "Device status messages rejected as malformed.",
+              c.status_rejected);
+  out.counter("kelvin_ingest_refused_full_total", "Messages refused because the store was behind.",
+              c.refused_while_full);
+  // Percentiles the ingest keeps over its recent window (latency_histogram.hpp), as gauges: they
+  // are not a Prometheus summary (no sum or count), so no "quantile" label.
+  out.gauge("kelvin_reading_commit_latency_p50_seconds",
+            "Median time from a reading's timestamp to its commit, over the recent window.",
+            seconds(c.latency_p50_ms));
+  out.gauge("kelvin_reading_commit_latency_p99_seconds",
+            "99th percentile of the time from a reading's timestamp to its commit, over the recent window.",
+            seconds(c.latency_p99_ms));
+  out.gauge("kelvin_store_commit_duration_p99_seconds",
+            "99th percentile of how long one commit of the store took, over the recent window.",
+            seconds(c.commit_duration_p99_ms));
+}
+
+void export_metrics(const ExporterStats& e, PrometheusText& out) {
+  out.counter("kelvin_export_readings_total", "Readings InfluxDB accepted.", e.readings_exported);
+  out.counter("kelvin_export_points_rejected_total", "Readings InfluxDB refused as bad data (skipped).",
+              e.points_rejected);
+  out.counter("kelvin_export_writes_total", "HTTP writes to InfluxDB attempted.", e.writes);
+  out.counter("kelvin_export_write_failures_total", "Writes to InfluxDB that failed and are retried.",
+              e.write_failures);
+  out.gauge("kelvin_export_backlog_readings", "Readings stored but not yet exported.",
+            static_cast<double>(e.backlog_readings));
+  out.gauge("kelvin_export_lag_seconds", "How long the oldest unexported reading has waited.", e.lag_s);
+}
+
+void rollout_metrics(const RolloutEngineCounters& r, PrometheusText& out) {
+  out.counter("kelvin_ota_reports_applied_total", "Device update reports applied to rollouts.", r.reports_applied);
+  out.family("kelvin_ota_reports_ignored_total", Type::counter, "Device update reports not applied, by why.");
+  out.sample(r.reports_refused, {{"why", "malformed"}});
+  out.sample(r.reports_unmatched, {{"why", "unmatched"}});
+  out.sample(r.reports_dropped, {{"why", "queue_full"}});
+  out.counter("kelvin_ota_notices_published_total", "Update notices published to devices.", r.notices_published);
+}
+
+void http_metrics(const http::ServerCounters& h, const std::optional<LiveFeedCounters>& live,
+                  std::uint64_t auth_failures, PrometheusText& out) {
+  out.counter("kelvin_http_connections_total", "HTTPS connections taken on.", h.connections_accepted);
+  out.counter("kelvin_http_connections_refused_total", "HTTPS connections closed at once: too many.",
+              h.connections_refused);
+  out.gauge("kelvin_http_connections", "HTTPS connections open now.", static_cast<double>(h.connections_active));
+  out.counter("kelvin_http_tls_handshake_failures_total",
+              "TLS handshakes that failed: no, a revoked or a foreign client certificate, or not TLS.",
+              h.handshake_failures);
+  out.counter("kelvin_http_timeouts_total", "HTTPS connections closed by a timeout.", h.timeouts);
+  out.family("kelvin_http_responses_total", Type::counter, "HTTPS responses, by status class.");
+  out.sample(h.responses_2xx, {{"code", "2xx"}});
+  out.sample(h.responses_3xx, {{"code", "3xx"}});
+  out.sample(h.responses_4xx, {{"code", "4xx"}});
+  out.sample(h.responses_5xx, {{"code", "5xx"}});
+  if (live) {
+    out.gauge("kelvin_live_streams", "Live event streams open now.", static_cast<double>(live->subscribers));
+  }
+  out.counter("kelvin_metrics_scrapes_refused_total", "Scrapes of /metrics refused for a missing or wrong token.",
+              auth_failures);
+}
+
+}  // namespace
+
+std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
+  PrometheusText out;
+  out.family("kelvin_build_info", Type::gauge, "The gateway's version, as a label; always 1.");
+  out.sample(1.0, {{"version", KELVIN_VERSION}});
+  out.gauge("kelvin_start_time_seconds", "When the gateway started, in seconds since 1970.", seconds(s.started_ms));
+  out.gauge("kelvin_broker_up", "1 while the gateway is connected to the MQTT broker.", s.broker_connected ? 1 : 0);
+  out.counter("kelvin_broker_restarts_total", "Restarts of the managed broker.", s.broker_restarts);
+  ingest_metrics(s.ingest, out);
+  if (s.export_stats) export_metrics(*s.export_stats, out);
+  if (s.rollouts) rollout_metrics(*s.rollouts, out);
+  if (s.http) http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
+  return out.text();
+}
+
+}  // namespace kelvin::gateway

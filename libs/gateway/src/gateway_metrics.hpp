@@ -1,0 +1,31 @@
+#pragma once
+// The gateway's metrics (docs/metrics.md) as Prometheus text, from a snapshot of its counters: the
+// same facts gateway-stats.json gives, named and typed by Prometheus's conventions.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kelvin/gateway/influx_exporter.hpp"
+#include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/live_feed.hpp"
+#include "kelvin/gateway/rollout_engine.hpp"
+#include "kelvin/http/server.hpp"
+
+namespace kelvin::gateway {
+
+struct GatewayMetricsSnapshot {
+  std::int64_t started_ms = 0;
+  bool broker_connected = false;
+  std::uint64_t broker_restarts = 0;
+  IngestCounters ingest{};
+  std::optional<ExporterStats> export_stats{};      // with [export.influxdb]
+  std::optional<RolloutEngineCounters> rollouts{};  // with the HTTPS server
+  std::optional<http::ServerCounters> http{};
+  std::optional<LiveFeedCounters> live{};
+  std::uint64_t metrics_auth_failures = 0;
+};
+
+std::string format_gateway_metrics(const GatewayMetricsSnapshot& snapshot);
+
+}  // namespace kelvin::gateway

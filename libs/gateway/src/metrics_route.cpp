@@ -1,0 +1,61 @@
+#include "kelvin/gateway/metrics_route.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "kelvin/gateway/prometheus_text.hpp"
+#include "kelvin/gateway/rate_limited_log.hpp"
+#include "route_checks.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+// Compares in time that depends on the lengths only, so the answer's timing does not tell how
+// much of a guess was right.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differences = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) differences |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return differences == 0;
+}
+
+struct Shared {
+  explicit Shared(MetricsSources s) : sources(std::move(s)) {}
+  MetricsSources sources;
+  std::atomic<std::uint64_t> auth_failures{0};
+  RateLimitedLog refusals_log{std::chrono::seconds(60)};
+};
+
+}  // namespace
+
+void add_metrics_route(http::Router& router, MetricsSources sources) {
+  auto shared = std::make_shared<Shared>(std::move(sources));
+  router.get("/metrics", [shared](http::Request request, http::Responder respond) {
+    if (shared->sources.token.empty()) {
+      return respond(http::error_response(
+          404, "metrics_disabled", "the gateway's metrics are not enabled: set [metrics] token_file in gateway.toml"));
+    }
+    if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+    const auto header = request.header("Authorization");
+    const std::string_view presented = header && header->starts_with("Bearer ") ? header->substr(7) : "";
+    if (!same_secret(presented, shared->sources.token)) {
+      const std::uint64_t failures = ++shared->auth_failures;
+      if (shared->refusals_log.admit(request.peer_address, std::chrono::steady_clock::now())) {
+        spdlog::warn("https: a /metrics scrape from {} was refused: {} ({} refused in all)", request.peer_address,
+                     header ? "wrong scrape token" : "no scrape token", failures);
+      }
+      http::Response refused = http::error_response(401, "metrics_token_invalid",
+                                                    "scraping the metrics takes the scrape token as a Bearer token");
+      refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kelvin metrics\"");
+      return respond(std::move(refused));
+    }
+    answer_blocking(shared->sources.run_blocking, std::move(respond), [shared] {
+      http::Response response;
+      response.status = 200;
+      response.content_type = std::string(kPrometheusContentType);
+      response.body = shared->sources.text(shared->auth_failures.load());
+      return response;
+    });
+  });
+}
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,167 @@
+// The gateway's /metrics (docs/metrics.md) on the real gateway: refused without the scrape token
+// (curl), the text checked by Prometheus's own promtool, its counters following what the gateway
+// did (a reading published with mosquitto_pub, a reading rejected), and a real Prometheus server
+// (Debian's) scraping it over HTTPS with the token file; a token file others can read stops the
+// gateway at start.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "installation.hpp"
+#include "kelvin/testing/background_process.hpp"
+#include "kelvin/testing/process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kelvin::testing::CommandResult;
+using kelvin::testing::describe;
+using kelvin::testing::DeviceFiles;
+using kelvin::testing::Installation;
+using kelvin::testing::run_command;
+using kelvin::testing::wait_until;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const std::string kToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Metrics : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    device_ = install_.issue_device("sensor-01");
+    std::ofstream(token_file()) << kToken << "\n";
+    fs::permissions(token_file(), fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream(install_.config_file(), std::ios::app)
+        << "\n[metrics]\ntoken_file = \"" << token_file().string() << "\"\n";
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
+  }
+
+  fs::path token_file() const { return install_.root() / "metrics.token"; }
+
+  void start() {
+    install_.start_gateway();
+    auto port = install_.await_http_port();
+    ASSERT_TRUE(port.has_value());
+    port_ = *port;
+  }
+
+  // curl GET /metrics with `headers`; the response's head and body.
+  CommandResult scrape(const std::vector<std::string>& headers = {}) {
+    std::vector<std::string> argv{"curl", "-sS", "--max-time", "20", "-i", "--cacert", install_.pki_dir() / "ca.crt"};
+    for (const auto& header : headers) {
+      argv.push_back("-H");
+      argv.push_back(header);
+    }
+    argv.push_back("https://localhost:" + std::to_string(port_) + "/metrics");
+    return run_command(argv);
+  }
+
+  static std::string body_of(const CommandResult& response) {
+    const auto at = response.out.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : response.out.substr(at + 4);
+  }
+
+  Installation install_;
+  DeviceFiles device_;
+  int port_ = 0;
+};
+
+TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
+  start();
+  auto none = scrape();
+  EXPECT_THAT(none.out, HasSubstr("HTTP/1.1 401")) << describe(none);
+  EXPECT_THAT(none.out, HasSubstr("WWW-Authenticate: Bearer"));
+  EXPECT_THAT(none.out, HasSubstr("metrics_token_invalid"));
+  auto wrong = scrape({"Authorization: Bearer " + std::string(64, 'x')});
+  EXPECT_THAT(wrong.out, HasSubstr("HTTP/1.1 401")) << describe(wrong);
+  auto as_basic = scrape({"Authorization: Basic " + kToken});
+  EXPECT_THAT(as_basic.out, HasSubstr("HTTP/1.1 401")) << describe(as_basic);
+
+  // One reading stored and one rejected (out of range), through the broker as a device sends them.
+  const std::string ts = std::to_string(now_ms());
+  ASSERT_EQ(install_
+                .publish(device_, "devices/sensor-01/telemetry",
+                         R"({"seq":1,"ts":)" + ts + R"(,"values":{"temperature":21.5,"humidity":40}})")
+                .exit_code,
+            0);
+  ASSERT_EQ(install_
+                .publish(device_, "devices/sensor-01/telemetry",
+                         R"({"seq":2,"ts":)" + ts + R"(,"values":{"temperature":500,"humidity":40}})")
+                .exit_code,
+            0);
+  std::string text;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        text = body_of(scrape({"Authorization: Bearer " + kToken}));
+        return text.find("kelvin_readings_stored_total 1\n") != std::string::npos &&
+               text.find("kelvin_readings_rejected_total{reason=\"out_of_range\"} 1\n") != std::string::npos;
+      },
+      20s))
+      << text;
+  auto ok = scrape({"Authorization: Bearer " + kToken});
+  EXPECT_THAT(ok.out, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(ok.out, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+  EXPECT_THAT(text, HasSubstr("# TYPE kelvin_readings_stored_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_broker_up 1\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_metrics_scrapes_refused_total 3\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_build_info\\{version=\"[0-9.]+\"\\} 1\n"));
+
+  const fs::path saved = install_.root() / "metrics.txt";
+  std::ofstream(saved) << text;
+  auto checked = run_command({"sh", "-c", "promtool check metrics < " + saved.string()});
+  EXPECT_EQ(checked.exit_code, 0) << describe(checked) << text;
+  EXPECT_EQ(checked.err + checked.out, "") << "promtool's lint found nothing to say";
+}
+
+TEST_F(Metrics, APrometheusServerScrapesTheGatewayWithTheTokenFile) {
+  start();
+  const int prometheus_port = kelvin::testing::free_tcp_port();
+  const fs::path config = install_.root() / "prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                        << "scrape_configs:\n  - job_name: kelvin\n    scheme: https\n"
+                        << "    tls_config:\n      ca_file: " << (install_.pki_dir() / "ca.crt").string() << "\n"
+                        << "    authorization:\n      type: Bearer\n      credentials_file: " << token_file().string()
+                        << "\n    static_configs:\n      - targets: ['localhost:" << port_ << "']\n";
+  kelvin::testing::BackgroundProcess prometheus(
+      {"prometheus", "--config.file=" + config.string(),
+       "--storage.tsdb.path=" + (install_.root() / "prometheus-data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+      install_.root() / "prometheus.log");
+  const std::string query = "http://127.0.0.1:" + std::to_string(prometheus_port) + "/api/v1/query";
+  CommandResult answer;
+  const bool scraped = wait_until(
+      [&] {
+        answer = run_command({"curl", "-sS", "--max-time", "5", "-G", query, "--data-urlencode",
+                              "query=kelvin_broker_up{job=\"kelvin\"} and on() up{job=\"kelvin\"} == 1"});
+        return answer.out.find("\"kelvin_broker_up\"") != std::string::npos;
+      },
+      60s);
+  EXPECT_TRUE(scraped) << describe(answer) << prometheus.log();
+  EXPECT_THAT(answer.out, HasSubstr("\"value\":[")) << answer.out;
+}
+
+TEST_F(Metrics, ATokenFileOthersCanReadStopsTheGatewayAtStart) {
+  fs::permissions(token_file(), fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  auto started = run_command({"timeout", "30", kelvin::testing::project_binary("kelvin-gateway"), "--config",
+                              install_.config_file().string()});
+  EXPECT_NE(started.exit_code, 0) << describe(started);
+  EXPECT_NE(started.exit_code, 124) << "it did not stop by itself";
+  EXPECT_THAT(started.err + started.out, HasSubstr("[metrics] token_file")) << describe(started);
+}
+
+}  // namespace
