@@ -113,6 +113,20 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
       },
       20s))
       << text;
+  EXPECT_THAT(text, HasSubstr("kelvin_devices{status=\"unreported\"} 1\n")) << "registered, no status yet";
+  ASSERT_EQ(install_
+                .publish(device_, "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0","dropped":0})",
+                         {"-r"})
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        text = body_of(scrape({"Authorization: Bearer " + kToken}));
+        return text.find("kelvin_devices{status=\"online\"} 1\n") != std::string::npos;
+      },
+      20s))
+      << text;
+  EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_store_size_bytes [1-9][0-9]+\n"));
   auto ok = scrape({"Authorization: Bearer " + kToken});
   EXPECT_THAT(ok.out, HasSubstr("HTTP/1.1 200"));
   EXPECT_THAT(ok.out, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8"));

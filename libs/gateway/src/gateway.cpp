@@ -14,7 +14,6 @@
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/proto/topics.hpp"
-#include "gateway_metrics.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -793,6 +792,30 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   if (rollouts_) snapshot.rollouts = rollouts_->counters();
   if (http_) snapshot.http = http_->counters();
   if (live_feed_) snapshot.live = live_feed_->counters();
+  snapshot.devices = api_store_->with([](store::Store& store) -> std::optional<DeviceStateCounts> {
+    auto devices = store.list_devices();
+    if (!devices) {
+      spdlog::warn("metrics: cannot count the devices: {}", devices.error().message);
+      return std::nullopt;
+    }
+    DeviceStateCounts counts;
+    for (const auto& device : *devices) {
+      if (!device.status) {
+        ++counts.unreported;
+      } else if (device.status->state == "online") {
+        ++counts.online;
+      } else {
+        ++counts.offline;
+      }
+    }
+    return counts;
+  });
+  const std::filesystem::path store_file = store_path(settings_.state_dir);
+  for (const auto& file : {store_file, std::filesystem::path(store_file.string() + "-wal")}) {
+    std::error_code ignored;
+    const auto size = std::filesystem::file_size(file, ignored);
+    if (!ignored) snapshot.store_bytes += size;
+  }
   return format_gateway_metrics(snapshot);
 }
 

@@ -37,8 +37,7 @@ void ingest_metrics(const IngestCounters& c, PrometheusText& out) {
   // Percentiles the ingest keeps over its recent window (latency_histogram.hpp), as gauges: they
   // are not a Prometheus summary (no sum or count), so no "quantile" label.
   out.gauge("kelvin_reading_commit_latency_p50_seconds",
-            "Median time from a reading's timestamp to its commit, over the recent window.",
-            seconds(c.latency_p50_ms));
+            "Median time from a reading's timestamp to its commit, over the recent window.", seconds(c.latency_p50_ms));
   out.gauge("kelvin_reading_commit_latency_p99_seconds",
             "99th percentile of the time from a reading's timestamp to its commit, over the recent window.",
             seconds(c.latency_p99_ms));
@@ -99,6 +98,14 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   out.gauge("kelvin_start_time_seconds", "When the gateway started, in seconds since 1970.", seconds(s.started_ms));
   out.gauge("kelvin_broker_up", "1 while the gateway is connected to the MQTT broker.", s.broker_connected ? 1 : 0);
   out.counter("kelvin_broker_restarts_total", "Restarts of the managed broker.", s.broker_restarts);
+  if (s.devices) {
+    out.family("kelvin_devices", Type::gauge, "Devices the store knows, by their last status.");
+    out.sample(s.devices->online, {{"status", "online"}});
+    out.sample(s.devices->offline, {{"status", "offline"}});
+    out.sample(s.devices->unreported, {{"status", "unreported"}});
+  }
+  out.gauge("kelvin_store_size_bytes", "The store's database file and its write-ahead log.",
+            static_cast<double>(s.store_bytes));
   ingest_metrics(s.ingest, out);
   if (s.export_stats) export_metrics(*s.export_stats, out);
   if (s.rollouts) rollout_metrics(*s.rollouts, out);

@@ -14,6 +14,13 @@
 
 namespace kelvin::gateway {
 
+// The devices the store knows, by their last status.
+struct DeviceStateCounts {
+  std::uint64_t online = 0;
+  std::uint64_t offline = 0;     // their last status was the last will, or "offline"
+  std::uint64_t unreported = 0;  // no status yet (registered, or seen only through readings)
+};
+
 struct GatewayMetricsSnapshot {
   std::int64_t started_ms = 0;
   bool broker_connected = false;
@@ -24,6 +31,8 @@ struct GatewayMetricsSnapshot {
   std::optional<http::ServerCounters> http{};
   std::optional<LiveFeedCounters> live{};
   std::uint64_t metrics_auth_failures = 0;
+  std::optional<DeviceStateCounts> devices{};  // nullopt when the store could not be read
+  std::uint64_t store_bytes = 0;               // the store's database file and its write-ahead log
 };
 
 std::string format_gateway_metrics(const GatewayMetricsSnapshot& snapshot);
