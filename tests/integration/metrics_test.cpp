@@ -114,11 +114,10 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
       20s))
       << text;
   EXPECT_THAT(text, HasSubstr("kelvin_devices{status=\"unreported\"} 1\n")) << "registered, no status yet";
-  ASSERT_EQ(install_
-                .publish(device_, "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0","dropped":0})",
-                         {"-r"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      install_.publish(device_, "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0","dropped":0})", {"-r"})
+          .exit_code,
+      0);
   ASSERT_TRUE(wait_until(
       [&] {
         text = body_of(scrape({"Authorization: Bearer " + kToken}));
@@ -133,6 +132,9 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, HasSubstr("# TYPE kelvin_readings_stored_total counter\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_broker_up 1\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_metrics_scrapes_refused_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_http_requests_total{method=\"GET\",route=\"/metrics\",code=\"4xx\"} 3\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex(
+                        "kelvin_http_requests_total\\{method=\"GET\",route=\"/metrics\",code=\"2xx\"\\} [1-9]"));
   EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_build_info\\{version=\"[0-9.]+\"\\} 1\n"));
 
   const fs::path saved = install_.root() / "metrics.txt";

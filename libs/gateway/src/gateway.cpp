@@ -792,6 +792,8 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   if (rollouts_) snapshot.rollouts = rollouts_->counters();
   if (http_) snapshot.http = http_->counters();
   if (live_feed_) snapshot.live = live_feed_->counters();
+  snapshot.routes = api_routes_.route_uses();
+  snapshot.unrouted = api_routes_.unrouted();
   snapshot.devices = api_store_->with([](store::Store& store) -> std::optional<DeviceStateCounts> {
     auto devices = store.list_devices();
     if (!devices) {

@@ -67,6 +67,20 @@ void rollout_metrics(const RolloutEngineCounters& r, PrometheusText& out) {
   out.counter("kelvin_ota_notices_published_total", "Update notices published to devices.", r.notices_published);
 }
 
+// Each route's answers by status class; the classes a route never answered are left out.
+void route_metrics(const std::vector<http::Router::RouteUse>& routes, std::uint64_t unrouted, PrometheusText& out) {
+  static constexpr const char* kClasses[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  out.family("kelvin_http_requests_total", Type::counter,
+             "HTTPS requests answered by a route, by method, route pattern and status class.");
+  for (const auto& route : routes) {
+    for (std::size_t i = 1; i < route.responses.size(); ++i) {
+      if (route.responses[i] == 0) continue;
+      out.sample(route.responses[i], {{"method", route.method}, {"route", route.pattern}, {"code", kClasses[i]}});
+    }
+  }
+  out.counter("kelvin_http_requests_unrouted_total", "HTTPS requests no route took (404 or 405).", unrouted);
+}
+
 void http_metrics(const http::ServerCounters& h, const std::optional<LiveFeedCounters>& live,
                   std::uint64_t auth_failures, PrometheusText& out) {
   out.counter("kelvin_http_connections_total", "HTTPS connections taken on.", h.connections_accepted);
@@ -109,7 +123,10 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   ingest_metrics(s.ingest, out);
   if (s.export_stats) export_metrics(*s.export_stats, out);
   if (s.rollouts) rollout_metrics(*s.rollouts, out);
-  if (s.http) http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
+  if (s.http) {
+    http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
+    route_metrics(s.routes, s.unrouted, out);
+  }
   return out.text();
 }
 

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/rollout_engine.hpp"
+#include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
 
 namespace kelvin::gateway {
@@ -31,8 +33,10 @@ struct GatewayMetricsSnapshot {
   std::optional<http::ServerCounters> http{};
   std::optional<LiveFeedCounters> live{};
   std::uint64_t metrics_auth_failures = 0;
-  std::optional<DeviceStateCounts> devices{};  // nullopt when the store could not be read
-  std::uint64_t store_bytes = 0;               // the store's database file and its write-ahead log
+  std::optional<DeviceStateCounts> devices{};    // nullopt when the store could not be read
+  std::uint64_t store_bytes = 0;                 // the store's database file and its write-ahead log
+  std::vector<http::Router::RouteUse> routes{};  // the HTTPS routes' answers
+  std::uint64_t unrouted = 0;                    // requests no route took
 };
 
 std::string format_gateway_metrics(const GatewayMetricsSnapshot& snapshot);

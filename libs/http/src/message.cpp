@@ -66,6 +66,21 @@ std::shared_ptr<ResponseStream> Responder::stream(Response head, std::size_t max
   return open(std::move(head), max_buffered_bytes);
 }
 
+void Responder::observe(std::function<void(int status)> observer) {
+  if (deliver_) {
+    deliver_ = [inner = std::move(deliver_), observer](Response response) {
+      observer(response.status);
+      inner(std::move(response));
+    };
+  }
+  if (open_stream_) {
+    open_stream_ = [inner = std::move(open_stream_), observer](Response head, std::size_t max_buffered_bytes) {
+      observer(head.status);
+      return inner(std::move(head), max_buffered_bytes);
+    };
+  }
+}
+
 void Responder::answer_unanswered() noexcept {
   Deliver deliver = std::exchange(deliver_, nullptr);
   if (!deliver) return;

@@ -95,6 +95,9 @@ BodyAdmission Router::admit_body(const Request& head) const {
 void Router::handle(Request request, Responder responder) const {
   if (const Route* route = find(request.method, request.segments)) {
     fill_params(*route, request);
+    responder.observe([responses = route->responses](int status) {
+      if (status >= 100 && status < 600) ++(*responses)[static_cast<std::size_t>(status / 100)];
+    });
     route->handler(std::move(request), std::move(responder));
     return;
   }
@@ -109,6 +112,7 @@ void Router::handle(Request request, Responder responder) const {
     get_fallback_(std::move(request), std::move(responder));
     return;
   }
+  ++*unrouted_;
   if (allowed.empty()) {
     responder(error_response(404, "not_found", "no such resource: " + request.path));
     return;
@@ -122,6 +126,17 @@ void Router::handle(Request request, Responder responder) const {
       error_response(405, "method_not_allowed", request.method + " is not allowed here; allowed: " + allow);
   response.headers.emplace_back("Allow", allow);
   responder(std::move(response));
+}
+
+std::vector<Router::RouteUse> Router::route_uses() const {
+  std::vector<RouteUse> uses;
+  uses.reserve(routes_.size());
+  for (const auto& route : routes_) {
+    RouteUse use{route.method, route.pattern, {}};
+    for (std::size_t i = 0; i < use.responses.size(); ++i) use.responses[i] = (*route.responses)[i].load();
+    uses.push_back(std::move(use));
+  }
+  return uses;
 }
 
 std::vector<Router::RouteName> Router::routes() const {

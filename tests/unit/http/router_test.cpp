@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -97,6 +99,25 @@ TEST_F(RouterTest, ABodyGoesWhereItsRoutesAdmissionSaysWithTheRoutesParameters) 
   EXPECT_TRUE(std::holds_alternative<BodyInMemory>(router_.admit_body(request("PUT", "/nowhere"))));
   EXPECT_EQ(route(router_, request("PUT", "/api/v1/devices/x/upload")).body, "\"upload id=x\"");
   EXPECT_EQ(route(router_, request("POST", "/api/v1/devices/x/upload")).status, 405);
+}
+
+// Each route counts its answers by status class, a dropped Responder's 500 included; requests no
+// route takes are counted apart.
+TEST_F(RouterTest, EachRouteCountsItsAnswersByStatusClass) {
+  router_.get("/api/v1/forgets", [](const Request&, Responder) {});  // answers nothing: 500
+  route(router_, request("GET", "/api/v1/devices/a"));
+  route(router_, request("GET", "/api/v1/devices/b"));
+  route(router_, request("DELETE", "/api/v1/devices/a"));
+  route(router_, request("GET", "/api/v1/forgets"));
+  route(router_, request("GET", "/nowhere"));
+  route(router_, request("PUT", "/api/v1/devices/a"));
+  std::map<std::string, std::array<std::uint64_t, 6>> by_route;
+  for (const auto& use : router_.route_uses()) by_route[use.method + " " + use.pattern] = use.responses;
+  EXPECT_EQ(by_route["GET /api/v1/devices/{id}"], (std::array<std::uint64_t, 6>{0, 0, 2, 0, 0, 0}));
+  EXPECT_EQ(by_route["DELETE /api/v1/devices/{id}"], (std::array<std::uint64_t, 6>{0, 0, 1, 0, 0, 0}));
+  EXPECT_EQ(by_route["GET /api/v1/forgets"], (std::array<std::uint64_t, 6>{0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(by_route["GET /api/v1/health"], (std::array<std::uint64_t, 6>{}));
+  EXPECT_EQ(router_.unrouted(), 2u) << "the 404 and the 405";
 }
 
 TEST_F(RouterTest, UnknownPathIs404NotFound) {

@@ -146,6 +146,10 @@ class Responder {
   std::shared_ptr<ResponseStream> stream(Response head, std::size_t max_buffered_bytes);
   // Whether this Responder still has to be called.
   bool pending() const noexcept { return static_cast<bool>(deliver_); }
+  // `observer` hears the status of the one answer (a streamed one's head, or the 500 of a
+  // Responder dropped unanswered) just before it goes out, on the thread that answers: for
+  // counting. Call before handing the Responder on.
+  void observe(std::function<void(int status)> observer);
 
  private:
   void answer_unanswered() noexcept;

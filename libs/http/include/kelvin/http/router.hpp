@@ -3,6 +3,10 @@
 // "{name}" matching any one non-empty segment: "/api/v1/devices/{id}". Matching compares the
 // request's decoded segments (parse_target), so "/api/v1/devices/a%2Db" reaches {id} = "a-b".
 
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +54,17 @@ class Router {
   // Every route added, in order: for tests that must cover all of them.
   std::vector<RouteName> routes() const;
 
+  // How a route was answered since it was added: responses by status class (index 1 for 1xx …
+  // 5 for 5xx; 0 is unused). `unrouted` counts requests no route took (404, 405; the fallback's
+  // answers are not counted).
+  struct RouteUse {
+    std::string method;
+    std::string pattern;
+    std::array<std::uint64_t, 6> responses{};
+  };
+  std::vector<RouteUse> route_uses() const;
+  std::uint64_t unrouted() const noexcept { return unrouted_->load(); }
+
  private:
   struct Segment {
     std::string text;  // the literal, or the parameter's name
@@ -61,6 +76,9 @@ class Router {
     std::vector<Segment> segments;
     Handler handler;
     AdmitBody admit;  // empty: bodies in memory
+    // Shared with the answers' observers, which may outlive a move of routes_.
+    std::shared_ptr<std::array<std::atomic<std::uint64_t>, 6>> responses =
+        std::make_shared<std::array<std::atomic<std::uint64_t>, 6>>();
   };
   // The first route for this method whose pattern matches these segments; nullptr when none.
   const Route* find(const std::string& method, const std::vector<std::string>& segments) const;
@@ -70,6 +88,7 @@ class Router {
 
   std::vector<Route> routes_;
   Handler get_fallback_;  // empty: none
+  std::shared_ptr<std::atomic<std::uint64_t>> unrouted_ = std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 }  // namespace kelvin::http
