@@ -56,8 +56,39 @@ class JsonReader {
   bool first_in_level_[kMaxDepth] = {};
 };
 
+// Reads `text` as one JSON object whose members are exactly `names`, each once, in any order:
+// `read(in, i)` reads the value of the member names[i] and returns whether it had that member's
+// type and value. Returns "" when the object was so, else the problem in one line ("unknown member
+// "x"", "member "x" given twice", ""x" has the wrong type or value", "member "x" is missing", "not
+// a JSON object", "not well-formed JSON"). At most 32 names.
+template <std::size_t N, class ReadMember>
+std::string read_exact_members(std::string_view text, const std::string_view (&names)[N], ReadMember&& read);
+
 // Text from a payload quoted in an error message: at most `limit` bytes, anything but printable
 // ASCII shown as '?', so a hostile payload cannot put line breaks or terminal controls into logs.
 std::string printable_excerpt(std::string_view text, std::size_t limit);
+
+template <std::size_t N, class ReadMember>
+std::string read_exact_members(std::string_view text, const std::string_view (&names)[N], ReadMember&& read) {
+  static_assert(N <= 32, "a member set is a 32-bit mask");
+  std::uint32_t seen = 0;
+  JsonReader in(text);
+  std::string key;
+  if (!in.begin_object()) return "not a JSON object";
+  while (in.next_member(key)) {
+    std::size_t index = 0;
+    while (index < N && names[index] != key) ++index;
+    if (index == N) return "unknown member \"" + printable_excerpt(key, 40) + "\"";
+    const std::uint32_t bit = std::uint32_t{1} << index;
+    if (seen & bit) return "member \"" + key + "\" given twice";
+    seen |= bit;
+    if (!read(in, index)) return "\"" + key + "\" has the wrong type or value";
+  }
+  if (!in.finish()) return "not well-formed JSON";
+  for (std::size_t index = 0; index < N; ++index) {
+    if (!(seen & (std::uint32_t{1} << index))) return "member \"" + std::string(names[index]) + "\" is missing";
+  }
+  return {};
+}
 
 }  // namespace kelvin::proto

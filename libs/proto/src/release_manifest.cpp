@@ -57,34 +57,13 @@ bool is_valid_created(std::string_view text) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
 }
 
-enum Member : unsigned {
-  kProduct = 1u << 0,
-  kVersion = 1u << 1,
-  kSecurityVersion = 1u << 2,
-  kSize = 1u << 3,
-  kSha256 = 1u << 4,
-  kCreated = 1u << 5,
-  kNotes = 1u << 6,
-};
-struct MemberName {
-  Member member;
-  std::string_view name;
-};
-constexpr MemberName kMemberNames[] = {
-    {kProduct, "product"}, {kVersion, "version"}, {kSecurityVersion, "security_version"},
-    {kSize, "size"},       {kSha256, "sha256"},   {kCreated, "created"},
-    {kNotes, "notes"},
-};
-
-std::optional<Member> member_named(std::string_view name) {
-  for (const auto& known : kMemberNames) {
-    if (known.name == name) return known.member;
-  }
-  return std::nullopt;
-}
+// The members in the order of `Member`: read_exact_members hands read_member their index.
+enum Member : std::size_t { kProduct, kVersion, kSecurityVersion, kSize, kSha256, kCreated, kNotes };
+constexpr std::string_view kMemberNames[] = {"product", "version", "security_version", "size", "sha256",
+                                             "created", "notes"};
 
 // Reads one member's value into `manifest`; false when the value is not of the member's JSON type.
-bool read_member(JsonReader& in, Member member, ReleaseManifest& manifest, std::string& version_text) {
+bool read_member(JsonReader& in, std::size_t member, ReleaseManifest& manifest, std::string& version_text) {
   std::uint64_t number = 0;
   switch (member) {
     case kProduct:
@@ -191,22 +170,10 @@ Result<ReleaseManifest> decode_release_manifest(std::string_view payload) {
   }
   ReleaseManifest manifest;
   std::string version_text;
-  unsigned seen = 0;
-  JsonReader in(payload);
-  std::string key;
-  if (!in.begin_object()) return invalid("not a JSON object");
-  while (in.next_member(key)) {
-    auto member = member_named(key);
-    if (!member) return invalid("unknown member \"" + printable_excerpt(key, 40) + "\"");
-    if (seen & *member) return invalid("member \"" + key + "\" given twice");
-    seen |= *member;
-    if (!read_member(in, *member, manifest, version_text))
-      return invalid("\"" + key + "\" has the wrong type or value");
-  }
-  if (!in.finish()) return invalid("not well-formed JSON");
-  for (const auto& known : kMemberNames) {
-    if (!(seen & known.member)) return invalid("member \"" + std::string(known.name) + "\" is missing");
-  }
+  const std::string problem = read_exact_members(payload, kMemberNames, [&](JsonReader& in, std::size_t member) {
+    return read_member(in, member, manifest, version_text);
+  });
+  if (!problem.empty()) return invalid(problem);
   auto version = parse_firmware_version(version_text);
   if (!version) return invalid(version.error().message);
   manifest.version = *version;

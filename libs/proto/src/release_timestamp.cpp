@@ -13,29 +13,9 @@ Error invalid(std::string message) {
   return make_error(Errc::invalid_argument, "release timestamp: " + std::move(message));
 }
 
-enum Member : unsigned {
-  kProduct = 1u << 0,
-  kVersion = 1u << 1,
-  kSecurityVersion = 1u << 2,
-  kIssued = 1u << 3,
-  kExpires = 1u << 4,
-};
-struct MemberName {
-  Member member;
-  std::string_view name;
-};
-constexpr MemberName kMemberNames[] = {{kProduct, "product"},
-                                       {kVersion, "version"},
-                                       {kSecurityVersion, "security_version"},
-                                       {kIssued, "issued"},
-                                       {kExpires, "expires"}};
-
-std::optional<Member> member_named(std::string_view name) {
-  for (const auto& known : kMemberNames) {
-    if (known.name == name) return known.member;
-  }
-  return std::nullopt;
-}
+// The members in the order of `Member`: read_exact_members hands read_member their index.
+enum Member : std::size_t { kProduct, kVersion, kSecurityVersion, kIssued, kExpires };
+constexpr std::string_view kMemberNames[] = {"product", "version", "security_version", "issued", "expires"};
 
 bool read_time(JsonReader& in, std::int64_t& seconds) {
   std::string text;
@@ -47,7 +27,7 @@ bool read_time(JsonReader& in, std::int64_t& seconds) {
 }
 
 // Reads one member's value into `timestamp`; false when it is not of the member's type or shape.
-bool read_member(JsonReader& in, Member member, ReleaseTimestamp& timestamp, std::string& version_text) {
+bool read_member(JsonReader& in, std::size_t member, ReleaseTimestamp& timestamp, std::string& version_text) {
   std::uint64_t number = 0;
   switch (member) {
     case kProduct:
@@ -104,23 +84,10 @@ Result<ReleaseTimestamp> decode_release_timestamp(std::string_view payload) {
   }
   ReleaseTimestamp timestamp;
   std::string version_text;
-  unsigned seen = 0;
-  JsonReader in(payload);
-  std::string key;
-  if (!in.begin_object()) return invalid("not a JSON object");
-  while (in.next_member(key)) {
-    auto member = member_named(key);
-    if (!member) return invalid("unknown member \"" + printable_excerpt(key, 40) + "\"");
-    if (seen & *member) return invalid("member \"" + key + "\" given twice");
-    seen |= *member;
-    if (!read_member(in, *member, timestamp, version_text)) {
-      return invalid("\"" + key + "\" has the wrong type or value");
-    }
-  }
-  if (!in.finish()) return invalid("not well-formed JSON");
-  for (const auto& known : kMemberNames) {
-    if (!(seen & known.member)) return invalid("member \"" + std::string(known.name) + "\" is missing");
-  }
+  const std::string problem = read_exact_members(payload, kMemberNames, [&](JsonReader& in, std::size_t member) {
+    return read_member(in, member, timestamp, version_text);
+  });
+  if (!problem.empty()) return invalid(problem);
   auto version = parse_firmware_version(version_text);
   if (!version) return invalid(version.error().message);
   timestamp.version = *version;

@@ -4,25 +4,12 @@
 
 #include <string>
 
+#include "fake_release_key.hpp"
 #include "kelvin/core/utc_time.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 
 namespace kelvin::proto {
 namespace {
-
-// As in signed_envelope_test: a signature is "sig(<key id>):" and the message.
-class FakeKey : public ReleaseKey {
- public:
-  explicit FakeKey(std::string id) : id_(std::move(id)) {}
-  std::string_view key_id() const override { return id_; }
-  bool verify(std::string_view message, std::string_view signature) const override {
-    return signature == sign(message);
-  }
-  std::string sign(std::string_view message) const { return "sig(" + id_ + "):" + std::string(message); }
-
- private:
-  std::string id_;
-};
 
 ReleaseTimestamp sample() {
   ReleaseTimestamp timestamp;

@@ -4,25 +4,11 @@
 
 #include <string>
 
+#include "fake_release_key.hpp"
 #include "kelvin/core/base64.hpp"
 
 namespace kelvin::proto {
 namespace {
-
-// A stand-in for the platform's Ed25519 (tested in crypto_test and release_test): a signature is
-// "sig(<key id>):" followed by the message, which is enough to tell what was signed, by whom.
-class FakeKey : public ReleaseKey {
- public:
-  explicit FakeKey(std::string id) : id_(std::move(id)) {}
-  std::string_view key_id() const override { return id_; }
-  bool verify(std::string_view message, std::string_view signature) const override {
-    return signature == sign(message);
-  }
-  std::string sign(std::string_view message) const { return "sig(" + id_ + "):" + std::string(message); }
-
- private:
-  std::string id_;
-};
 
 ReleaseManifest sample_manifest() {
   ReleaseManifest manifest;
