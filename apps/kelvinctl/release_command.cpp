@@ -74,6 +74,16 @@ int run_keygen(const ReleaseOptions& options) {
   return 0;
 }
 
+// A signed envelope written to `out` (0644: it is public), atomically; an existing file only with
+// `force`.
+Result<void> write_signed_file(const std::filesystem::path& out, std::string_view envelope, bool force) {
+  std::error_code ignored;
+  if (!force && std::filesystem::exists(out, ignored)) {
+    return make_error(Errc::already_exists, out.string() + " already exists (--force replaces it)");
+  }
+  return files::write_file_atomic(out, envelope, files::kPublicFileMode);
+}
+
 int run_sign(const ReleaseOptions& options) {
   auto version = proto::parse_firmware_version(options.version);
   if (!version) return report_usage_error(version.error().message, "release sign");
@@ -96,11 +106,7 @@ int run_sign(const ReleaseOptions& options) {
   if (!envelope) return report_failure(envelope.error());
 
   const std::filesystem::path out = options.out.empty() ? options.image + ".manifest" : options.out;
-  std::error_code ignored;
-  if (!options.force && std::filesystem::exists(out, ignored)) {
-    return report_failure(make_error(Errc::already_exists, out.string() + " already exists (--force replaces it)"));
-  }
-  if (auto written = files::write_file_atomic(out, *envelope, files::kPublicFileMode); !written) {
+  if (auto written = write_signed_file(out, *envelope, options.force); !written) {
     return report_failure(written.error());
   }
   std::cout << "Signed " << manifest.product << " " << manifest.version.to_string() << " (security version "
@@ -162,11 +168,7 @@ int run_timestamp(const ReleaseOptions& options) {
   if (!envelope) return report_failure(envelope.error());
 
   const std::filesystem::path out = options.out.empty() ? stamp.product + ".timestamp" : options.out;
-  std::error_code ignored;
-  if (!options.force && std::filesystem::exists(out, ignored)) {
-    return report_failure(make_error(Errc::already_exists, out.string() + " already exists (--force replaces it)"));
-  }
-  if (auto written = files::write_file_atomic(out, *envelope, files::kPublicFileMode); !written) {
+  if (auto written = write_signed_file(out, *envelope, options.force); !written) {
     return report_failure(written.error());
   }
   std::cout << "Signed the timestamp: " << stamp.product << " " << stamp.version.to_string()
