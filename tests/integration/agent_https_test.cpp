@@ -342,12 +342,14 @@ TEST_F(HttpsStatusRoute, OnlyTheDevicesOwnCertificateMayPutItsStatus) {
   EXPECT_EQ(none.body["error"]["code"], "client_certificate_required");
 
   // The barrier: the device's own status is recorded, and the refused ones were not.
-  auto own = put(sensor1_, "sensor-01", R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
+  auto own = put(sensor1_, "sensor-01",
+                 R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_missing"})");
   ASSERT_EQ(own.status, 200) << own.raw;
   EXPECT_EQ(own.body, nlohmann::json::parse(R"({"seq":0})"));
   auto status = recorded("sensor-01");
   ASSERT_TRUE(status.has_value()) << "answered before the status was recorded";
   EXPECT_EQ(status->firmware, "1.2.0");
+  EXPECT_EQ(status->release_check, "timestamp_missing");
   EXPECT_TRUE(wait_until([&] { return install_.stats().value("status_updates", 0) == 1; }, 10s))
       << install_.stats().dump();
 }

@@ -339,10 +339,11 @@ TEST_F(Gateway, KilledBrokerIsRestartedAndServesAgain) {
 }
 
 TEST_F(Gateway, StatusMessagesAreRecordedAndTheLastWillMarksTheDeviceOffline) {
-  ASSERT_EQ(
-      install_.publish(sensor1_, "devices/sensor-01/status", R"({"state":"online","fw":"1.4.2","dropped":3})", {"-r"})
-          .exit_code,
-      0);
+  ASSERT_EQ(install_
+                .publish(sensor1_, "devices/sensor-01/status",
+                         R"({"state":"online","fw":"1.4.2","dropped":3,"release_check":"timestamp_expired"})", {"-r"})
+                .exit_code,
+            0);
   ASSERT_TRUE(wait_until(
       [&] {
         auto device = install_.open_store().device("sensor-01");
@@ -352,8 +353,21 @@ TEST_F(Gateway, StatusMessagesAreRecordedAndTheLastWillMarksTheDeviceOffline) {
   auto device = *install_.open_store().device("sensor-01");
   EXPECT_EQ(device->status->state, "online");
   EXPECT_EQ(device->status->dropped_total, 3u);
+  EXPECT_EQ(device->status->release_check, "timestamp_expired");
   ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", "not json").exit_code, 0);
   EXPECT_TRUE(wait_until([&] { return stat("status_rejected") == 1; }, 10s));
+
+  // The last will's payload: offline, with the firmware and the release check kept.
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/status", R"({"state":"offline"})", {"-r"}).exit_code, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto offline = install_.open_store().device("sensor-01");
+        return offline.ok() && offline->has_value() && (*offline)->status && (*offline)->status->state == "offline";
+      },
+      10s));
+  device = *install_.open_store().device("sensor-01");
+  EXPECT_EQ(device->status->firmware, "1.4.2");
+  EXPECT_EQ(device->status->release_check, "timestamp_expired");
 }
 
 TEST_F(Gateway, PurgedDeviceStaysGoneWhenTheBrokerRedeliversItsRetainedStatus) {
@@ -374,10 +388,9 @@ TEST_F(Gateway, PurgedDeviceStaysGoneWhenTheBrokerRedeliversItsRetainedStatus) {
 // new, or the ingest subscribed after the device published) is not mistaken for a purged one: it
 // holds a valid certificate, so its retained status is recorded.
 TEST_F(Gateway, RetainedStatusOfADeviceTheStoreDoesNotKnowYetIsRecorded) {
-  ASSERT_EQ(install_.publish(sensor2_, "devices/sensor-02/status", R"({"state":"online","fw":"2.0.1"})",
-                             {"-r"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      install_.publish(sensor2_, "devices/sensor-02/status", R"({"state":"online","fw":"2.0.1"})", {"-r"}).exit_code,
+      0);
   ASSERT_TRUE(wait_until([&] { return stat("status_updates") == 1; }, 10s));
   install_.stop_gateway(SIGTERM);
   for (const char* suffix : {"", "-wal", "-shm"}) {

@@ -110,13 +110,15 @@ export function withLiveReading(device: Device, reading: LiveReading): Device {
   };
 }
 
-// The device as the list would show it once `status` was recorded (its state is the reported one).
+// The device as the list would show it once `status` was recorded (its state is the reported one;
+// a status without a release check, such as the last will, keeps the one shown, as the store does).
 export function withLiveStatus(device: Device, status: LiveStatus): Device {
   return {
     ...device,
     state: status.state,
     firmware: status.firmware,
     dropped: status.dropped,
+    release_check: status.release_check ?? device.release_check,
     last_seen_ms: Math.max(device.last_seen_ms ?? 0, status.at_ms),
   };
 }

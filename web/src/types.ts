@@ -43,6 +43,7 @@ export interface Device {
   readings_stored?: number;
   rejected?: number;
   dropped?: number | null;
+  release_check?: string | null; // the verdict of its release timestamp check; null: never reported
   certificate?: Certificate | null;
   labels?: string[]; // sorted; docs/registry.md, "Labels"
   rejected_by_reason?: Record<string, number>;
@@ -62,6 +63,7 @@ export interface LiveStatus {
   state: string;
   firmware: string | null;
   dropped: number;
+  release_check?: string | null; // null when the status carried none
   at: string;
   at_ms: number;
 }

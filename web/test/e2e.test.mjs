@@ -1,9 +1,9 @@
 // The dashboard end to end: the real kelvin-gateway (tests/integration/installation.cpp's kind of
 // installation, support/installation.mjs) serving web/dist, and Debian's Chromium driven by
 // playwright-core trusting the installation's CA (support/browser.mjs). A person's path through it:
-// a wrong password, signing in, the fleet, a device's charts, live events, 1,000 devices, signing
-// out, a second factor enrolled and used, and the lock-out after too many failures. No page may
-// throw or break the Content-Security-Policy.
+// a wrong password, signing in, the fleet, a device's charts, live events, a device's release check,
+// 1,000 devices, signing out, a second factor enrolled and used, and the lock-out after too many
+// failures. No page may throw or break the Content-Security-Policy.
 //
 // Needs web/dist (make web) and the built kelvin-gateway and kelvinctl (KELVIN_BIN_DIR, default
 // build/debug/bin); ctest runs it as web_dashboard_test (tests/e2e/CMakeLists.txt).
@@ -265,6 +265,43 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     await page.waitForFunction(() => /Readings stored33/.test(document.querySelector('[data-testid=device-facts]')?.textContent ?? ''));
     await page.click('a.back');
     await page.waitForSelector('tr[data-device=sensor-01]');
+  });
+
+  step("a device's release check shows beside its firmware and in words on its page", async () => {
+    const putStatus = async (status) => {
+      const answer = await install.request('PUT', '/api/v1/devices/sensor-01/status', {
+        device: sensor1,
+        body: JSON.stringify({ state: 'online', fw: '1.4.2', dropped: 0, ...status }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      assert.equal(answer.status, 200, answer.body);
+    };
+    const expired = 'The newest release timestamp this gateway serves has expired: the device cannot tell whether ' +
+      'updates are withheld. Sign a new timestamp (kelvinctl release timestamp) and publish it.';
+    await page.waitForFunction(() => document.querySelector('[data-testid=fleet-status]')?.textContent === 'Live');
+    const mark = page.locator('tr[data-device=sensor-01] .release-mark');
+    assert.equal(await mark.isHidden(), true, 'no verdict reported yet');
+    await putStatus({ release_check: 'timestamp_expired' });
+    await mark.waitFor({ state: 'visible' });
+    assert.equal(await mark.getAttribute('title'), expired);
+    assert.equal(await page.textContent('tr[data-device=sensor-01] td:nth-of-type(6)'), '⚠1.4.2');
+
+    await page.click('a[href="#/devices/sensor-01"]');
+    const check = page.locator('[data-testid=release-check]');
+    await page.waitForFunction((text) => document.querySelector('[data-testid=release-check]')?.textContent === text, expired);
+    assert.equal(await check.getAttribute('class'), 'release-check release-warn');
+    assert.match(await page.textContent('[data-testid=device-facts]'), /Release information/);
+    await screenshot(page, 'device-release-check');
+    // A status without a verdict keeps the last one; a new verdict replaces it.
+    await putStatus({});
+    await putStatus({ release_check: 'current' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=release-check]')?.textContent === 'current (signed timestamp checked)');
+    assert.equal(await check.getAttribute('class'), 'release-check release-ok');
+    await page.click('a.back');
+    await page.waitForSelector('tr[data-device=sensor-01]');
+    await page.waitForFunction(() => document.querySelector('tr[data-device=sensor-01] .release-mark')?.hidden === true);
+    assert.equal(await page.textContent('tr[data-device=sensor-01] td:nth-of-type(6)'), '1.4.2');
   });
 
   step('an operator revokes a device, then removes it; the gateway refuses its certificate', async () => {

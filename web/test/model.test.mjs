@@ -1,4 +1,4 @@
-// The dashboard's pure logic (src/fleet_model.ts, src/format.ts, the geometry of
+// The dashboard's pure logic (src/fleet_model.ts, src/format.ts, src/release_check.ts, the geometry of
 // src/sparkline.ts, the chart's lone points of src/chart_points.ts; chartData of src/chart.ts is covered by the browser test): sorting, filtering and formatting, and how long sorting and
 // filtering 10,000 devices takes (printed). The TypeScript is bundled with esbuild for Node.
 
@@ -17,6 +17,7 @@ let model;
 let format;
 let sparkline;
 let chartPoints;
+let releaseCheck;
 let tmp;
 
 before(async () => {
@@ -37,6 +38,7 @@ before(async () => {
   format = await load('format');
   sparkline = await load('sparkline');
   chartPoints = await load('chart_points');
+  releaseCheck = await load('release_check');
 });
 
 after(async () => {
@@ -153,6 +155,16 @@ describe('live events applied to a device', () => {
     assert.equal(model.withLiveReading(online, reading(1, 6_000, 20)).state, 'online');
     assert.equal(model.fleetRow(online).search, 'sensor-01 online 1.4.2');
   });
+
+  test('a status with a release check sets it; one without (the last will) keeps the one shown', () => {
+    const status = { device: 'sensor-01', state: 'online', firmware: '1.4.2', dropped: 0, at: '', at_ms: 5_000 };
+    const expired = model.withLiveStatus(device, { ...status, release_check: 'timestamp_expired' });
+    assert.equal(expired.release_check, 'timestamp_expired');
+    const offline = model.withLiveStatus(expired, { ...status, state: 'offline', firmware: null, release_check: null });
+    assert.equal(offline.release_check, 'timestamp_expired');
+    assert.equal(model.withLiveStatus(offline, status).release_check, 'timestamp_expired', 'from an older gateway');
+    assert.equal(model.withLiveStatus(offline, { ...status, release_check: 'current' }).release_check, 'current');
+  });
 });
 
 describe('format', () => {
@@ -185,6 +197,40 @@ describe('format', () => {
     assert.equal(soon.level, 'warn');
     assert.equal(format.summariseCertificate({ state: 'revoked', expires: iso(NOW) }, NOW).level, 'bad');
     assert.equal(format.summariseCertificate({ state: 'expired', expires: iso(NOW - day) }, NOW).text, 'expired');
+  });
+});
+
+describe('release check', () => {
+  test('current is said in words; not reported is neither good nor bad', () => {
+    assert.deepEqual(releaseCheck.summariseReleaseCheck('current'), { text: 'current (signed timestamp checked)', level: 'ok' });
+    for (const missing of [null, undefined, '']) {
+      assert.deepEqual(releaseCheck.summariseReleaseCheck(missing), { text: 'not reported', level: 'none' });
+    }
+  });
+
+  test('every other code the protocol lists is a warning sentence that says what to do', () => {
+    const expired = releaseCheck.summariseReleaseCheck('timestamp_expired');
+    assert.equal(expired.level, 'warn');
+    assert.equal(expired.text,
+      'The newest release timestamp this gateway serves has expired: the device cannot tell whether updates are withheld. ' +
+      'Sign a new timestamp (kelvinctl release timestamp) and publish it.');
+    const texts = new Set();
+    for (const code of ['timestamp_expired', 'timestamp_rolled_back', 'timestamp_missing', 'timestamp_invalid', 'clock_unknown']) {
+      const summary = releaseCheck.summariseReleaseCheck(code);
+      assert.equal(summary.level, 'warn', code);
+      assert.match(summary.text, /^[A-Z].{40,}\.$/, `${code}: a sentence, not the code`);
+      texts.add(summary.text);
+    }
+    assert.equal(texts.size, 5, 'each code its own sentence');
+    assert.match(releaseCheck.summariseReleaseCheck('timestamp_rolled_back').text, /older than one the device saw before/);
+    assert.match(releaseCheck.summariseReleaseCheck('timestamp_missing').text, /serves no release timestamp/);
+    assert.match(releaseCheck.summariseReleaseCheck('timestamp_invalid').text, /not signed by the release key/);
+    assert.match(releaseCheck.summariseReleaseCheck('clock_unknown').text, /no trustworthy time/);
+  });
+
+  test('a code this dashboard does not know is shown as the code, as a warning', () => {
+    assert.deepEqual(releaseCheck.summariseReleaseCheck('some_future_code'), { text: 'some_future_code', level: 'warn' });
+    assert.deepEqual(releaseCheck.summariseReleaseCheck('constructor'), { text: 'constructor', level: 'warn' });
   });
 });
 

@@ -79,6 +79,14 @@ void Session::poll(std::int64_t now_ms) {
   pump(now_ms);
 }
 
+void Session::set_release_check(std::string_view code) {
+  if (proto::is_valid_release_check(code)) {
+    release_check_.assign(code);
+  } else {
+    release_check_.clear();
+  }
+}
+
 std::size_t Session::in_flight() const {
   return outbox_.pending_count_through(std::max(sent_up_to_, outbox_.acked_seq()));
 }
@@ -99,12 +107,16 @@ bool Session::publish_status_if_due(std::int64_t now_ms) {
   // again at once.
   const std::uint64_t first_uncovered = std::max({status_oldest_seq_, highest_sent_ + 1, outbox_.acked_seq() + 1});
   const bool gap_uncovered = first_uncovered < oldest;
-  if (!first && !gap_uncovered &&
+  const bool verdict_changed = release_check_ != status_release_check_;
+  if (!first && !gap_uncovered && !verdict_changed &&
       (dropped == status_dropped_ || now_ms - status_at_ms_ < config_.status_min_interval_ms)) {
     return true;
   }
-  const proto::StatusReport status{
-      .online = true, .firmware = config_.fw_version, .dropped = dropped, .oldest_seq = oldest};
+  const proto::StatusReport status{.online = true,
+                                   .firmware = config_.fw_version,
+                                   .dropped = dropped,
+                                   .oldest_seq = oldest,
+                                   .release_check = release_check_};
   if (!transport_.publish(status_topic_, proto::encode_status(status), true)) {
     ++counters_.publish_refusals;
     return !first;
@@ -113,6 +125,7 @@ bool Session::publish_status_if_due(std::int64_t now_ms) {
   status_at_ms_ = now_ms;
   status_dropped_ = dropped;
   status_oldest_seq_ = oldest;
+  status_release_check_ = release_check_;
   ++counters_.status_published;
   return true;
 }

@@ -47,6 +47,7 @@ json device_object(const DeviceView& view) {
   const store::DeviceInfo& info = view.stored ? *view.stored : never_stored;
   const bool registered = info.registered_ms != 0;
   const bool has_firmware = info.status && !info.status->firmware.empty();
+  const bool has_release_check = info.status && !info.status->release_check.empty();
   json out = {{"id", view.id},
               {"state", device_state(view)},
               {"registered", registered},
@@ -60,6 +61,7 @@ json device_object(const DeviceView& view) {
               {"readings_stored", info.readings_stored},
               {"rejected", info.rejected_total},
               {"dropped", info.status ? json(info.status->dropped_total) : json(nullptr)},
+              {"release_check", has_release_check ? json(info.status->release_check) : json(nullptr)},
               {"certificate", certificate_json(view)},
               {"labels", info.labels}};
   if (view.rejections_by_reason) {
@@ -87,6 +89,7 @@ std::string live_status_json(std::string_view device_id, const store::DeviceStat
                {"state", status.state},
                {"firmware", status.firmware.empty() ? json(nullptr) : json(status.firmware)},
                {"dropped", status.dropped_total},
+               {"release_check", status.release_check.empty() ? json(nullptr) : json(status.release_check)},
                {"at", format_utc_ms(status.at_ms)},
                {"at_ms", status.at_ms}},
               -1);

@@ -44,8 +44,14 @@ std::function<void(std::optional<std::uint64_t>)> tell_with_ack(Outcome outcome,
   };
 }
 
+// What the store records of a decoded status. An empty firmware or release check (not reported)
+// keeps the one the store holds (Store::record_status).
 store::DeviceStatus stored_status(const proto::StatusReport& report, std::int64_t now_ms) {
-  return store::DeviceStatus{report.online ? "online" : "offline", report.firmware, report.dropped, now_ms};
+  return store::DeviceStatus{.state = report.online ? "online" : "offline",
+                             .firmware = report.firmware,
+                             .dropped_total = report.dropped,
+                             .at_ms = now_ms,
+                             .release_check = report.release_check};
 }
 
 }  // namespace

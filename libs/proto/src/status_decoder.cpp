@@ -39,6 +39,13 @@ Result<StatusReport> decode_status(std::string_view payload) {
     }
     report.oldest_seq = oldest->get<std::uint64_t>();
   }
+  if (auto check = json.find("release_check"); check != json.end()) {
+    if (!check->is_string() || !is_valid_release_check(check->get_ref<const std::string&>())) {
+      return invalid("'release_check' must be 1 to " + std::to_string(kMaxReleaseCheckBytes) +
+                     " characters of a-z and '_'");
+    }
+    report.release_check = check->get<std::string>();
+  }
   return report;
 }
 

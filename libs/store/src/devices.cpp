@@ -6,6 +6,7 @@
 
 #include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
+#include "kelvin/proto/status.hpp"
 #include "reading_values.hpp"
 #include "store_impl.hpp"
 
@@ -29,6 +30,7 @@ enum DeviceColumn : int {
   kStatusFirmware,
   kStatusDroppedTotal,
   kStatusAtMs,
+  kStatusReleaseCheck,
 };
 
 struct SeriesRow {
@@ -56,6 +58,10 @@ Result<void> Store::Impl::record_status(std::string_view device_id, const Device
     return make_error(Errc::invalid_argument,
                       "status of device '" + std::string(device_id) + "': dropped_total is out of range");
   }
+  if (!status.release_check.empty() && !proto::is_valid_release_check(status.release_check)) {
+    return make_error(Errc::invalid_argument,
+                      "status of device '" + std::string(device_id) + "': release_check is not a code");
+  }
   auto& upsert = statements_.status_upsert;
   StatementReset reset(upsert);
   upsert.bind(1, device_id);
@@ -63,6 +69,11 @@ Result<void> Store::Impl::record_status(std::string_view device_id, const Device
   upsert.bind(3, std::string_view(status.firmware));
   upsert.bind(4, sqlite::to_sql(status.dropped_total));
   upsert.bind(5, status.at_ms);
+  if (status.release_check.empty()) {
+    upsert.bind_null(6);
+  } else {
+    upsert.bind(6, std::string_view(status.release_check));
+  }
   return upsert.run();
 }
 
@@ -129,6 +140,7 @@ Result<DeviceInfo> Store::Impl::device_from_row(sqlite::Statement& row) {
     status.firmware = row.column_text(kStatusFirmware);
     status.dropped_total = sqlite::from_sql_unsigned(row.column_int64(kStatusDroppedTotal));
     status.at_ms = row.column_int64(kStatusAtMs);
+    if (!row.column_is_null(kStatusReleaseCheck)) status.release_check = row.column_text(kStatusReleaseCheck);
     info.status = std::move(status);
   }
   auto last = last_reading_of(row.column_int64(kRowId));

@@ -8,7 +8,7 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 5.
+// Schema, version 6.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
@@ -21,7 +21,10 @@ namespace {
 //            nothing below it"; 0: none), capped at 2^63-1: seqs below it that never arrived are
 //            given up, but only up to the highest seq consumed, so a claim cannot give up seqs
 //            the device never sent, and a claim that arrives before the readings it concerns
-//            takes effect when they arrive (ingest.cpp). It only grows.
+//            takes effect when they arrive (ingest.cpp). It only grows. status_release_check is
+//            the verdict of the device's release timestamp check from its last status that carried
+//            one (docs/protocol.md, "Status"), NULL until then; the CHECK repeats the code grammar
+//            of kelvin/proto/status.hpp.
 // series     One row per (device, quantity); quantity is the protocol name ("temperature"). The
 //            key of a quantity's rollups.
 // readings   Every stored reading, one row with one REAL column per quantity (NULL: the reading
@@ -65,7 +68,8 @@ namespace {
 // stored CREATE TABLE text, which a fresh CREATE TABLE with the column would not reproduce), and
 // why a new store is created as version 3 and then migrated: the migration to version 4 on empty
 // tables costs nothing and leaves exactly the schema an upgraded file has. Version 5 only adds
-// objects, created by the same statements in a new store and in an upgraded one.
+// objects, created by the same statements in a new store and in an upgraded one; version 6 adds
+// devices.status_release_check with the same ALTER TABLE in both.
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -204,6 +208,12 @@ CREATE TABLE device_labels (
 CREATE INDEX device_labels_by_label ON device_labels (label);
 )sql";
 
+// Version 6: the device's release check verdict (see the top of this file). Nullable, so existing
+// rows need no default: every existing device has reported none.
+constexpr const char* kDevicesReleaseCheckSql =
+    "ALTER TABLE devices ADD COLUMN status_release_check TEXT"
+    " CHECK (length(status_release_check) BETWEEN 1 AND 40 AND status_release_check NOT GLOB '*[^a-z_]*');";
+
 // Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
 // committed_ms, and no export_cursors, counters or consumed_elsewhere.
 constexpr std::int64_t kReleasedVersion1 = 1;
@@ -213,6 +223,8 @@ constexpr std::int64_t kVersion2 = 2;
 constexpr std::int64_t kVersion3 = 3;
 // Version 4: one row per reading, no device labels (kelvin up to device labels).
 constexpr std::int64_t kVersion4 = 4;
+// Version 5: device labels, no release check verdict (kelvin up to the release check's status).
+constexpr std::int64_t kVersion5 = 5;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -271,8 +283,8 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
 
 Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what);
 
-// A new store: version 3's objects, then the migrations to versions 4 and 5 (see the top of this
-// file).
+// A new store: version 3's objects, then the migrations to versions 4, 5 and 6 (see the top of
+// this file).
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
        {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
@@ -280,7 +292,8 @@ Result<void> create_schema(sqlite3* db, const std::string& what) {
     if (auto created = sqlite::exec(db, sql, what); !created) return created;
   }
   if (auto migrated = migrate_readings_to_version_4(db, what); !migrated) return migrated;
-  return sqlite::exec(db, kDeviceLabelsSql, what);
+  if (auto created = sqlite::exec(db, kDeviceLabelsSql, what); !created) return created;
+  return sqlite::exec(db, kDevicesReleaseCheckSql, what);
 }
 
 // `what`: the error message's context; SQLite's own message follows it.
@@ -453,6 +466,13 @@ Result<void> migrate_version_4(sqlite3* db, const std::filesystem::path& db_file
   return sqlite::exec(db, kDeviceLabelsSql, upgrade_context(db_file, kVersion4) + ": creating device_labels");
 }
 
+// Version 5 to 6: devices.status_release_check, NULL for every device (none has reported a
+// verdict). Nothing else changes.
+Result<void> migrate_version_5(sqlite3* db, const std::filesystem::path& db_file) {
+  return sqlite::exec(db, kDevicesReleaseCheckSql,
+                      upgrade_context(db_file, kVersion5) + ": adding devices.status_release_check");
+}
+
 // From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
 // failure leaves the file as it was once the transaction rolls back.
 Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
@@ -470,6 +490,10 @@ Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int
   }
   if (version == kVersion4) {
     if (auto migrated = migrate_version_4(db, db_file); !migrated) return migrated;
+    version = kVersion5;
+  }
+  if (version == kVersion5) {
+    if (auto migrated = migrate_version_5(db, db_file); !migrated) return migrated;
   }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   return sqlite::exec(db, version_sql.c_str(),

@@ -22,10 +22,11 @@ namespace kelvin::store {
 //   4  one `readings` row per reading with a column per quantity, its rowid the export position;
 //      `samples` (a row per value) is gone.
 //   5  device_labels: the labels an operator gave each device.
+//   6  devices.status_release_check: the verdict of the device's release timestamp check.
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 5;
+inline constexpr std::int32_t kSchemaVersion = 6;
 
-// Creates the schema in an empty database; upgrades a version 1, 2, 3 or 4 store to the current
+// Creates the schema in an empty database; upgrades a version 1, 2, 3, 4 or 5 store to the current
 // version, in one transaction under the write lock (rebuilding `readings`, which takes time and
 // disk space in proportion to it: about 5 s per million readings on the development machine); or
 // checks that an existing store is of the current version. Logs nothing; errors: Errc::corrupt for

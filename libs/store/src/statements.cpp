@@ -126,24 +126,29 @@ constexpr StatementText kStatements[] = {
     {&Statements::device_register,
      "INSERT INTO devices (name, registered_ms) VALUES (?1, ?2)"
      " ON CONFLICT (name) DO UPDATE SET registered_ms = excluded.registered_ms WHERE registered_ms IS NULL"},
+    // ?6 is the release check, NULL when the status has none.
     {&Statements::status_upsert,
-     "INSERT INTO devices (name, status_state, status_firmware, status_dropped_total, status_at_ms, last_seen_ms)"
-     " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET"
-     // The last will ({"state":"offline"}) carries only the state: firmware and drop count stay
-     // as the device last reported them.
+     "INSERT INTO devices (name, status_state, status_firmware, status_dropped_total, status_at_ms, last_seen_ms,"
+     " status_release_check) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (name) DO UPDATE SET"
+     // The last will ({"state":"offline"}) carries only the state: firmware, drop count and release
+     // check stay as the device last reported them. A status without firmware or release check
+     // (a device that has not checked yet since it started) keeps the last one reported too.
      " status_state = excluded.status_state,"
      " status_firmware = CASE WHEN excluded.status_firmware = '' THEN status_firmware"
      "                        ELSE excluded.status_firmware END,"
      " status_dropped_total = CASE WHEN excluded.status_state = 'offline' THEN status_dropped_total"
      "                             ELSE excluded.status_dropped_total END,"
+     " status_release_check = coalesce(excluded.status_release_check, status_release_check),"
      " status_at_ms = excluded.status_at_ms,"
      " last_seen_ms = max(coalesce(last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms)"},
     {&Statements::devices_list,
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
-     " status_state, status_firmware, status_dropped_total, status_at_ms FROM devices ORDER BY name"},
+     " status_state, status_firmware, status_dropped_total, status_at_ms, status_release_check"
+     " FROM devices ORDER BY name"},
     {&Statements::device_by_name,
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
-     " status_state, status_firmware, status_dropped_total, status_at_ms FROM devices WHERE name = ?1"},
+     " status_state, status_firmware, status_dropped_total, status_at_ms, status_release_check"
+     " FROM devices WHERE name = ?1"},
     {&Statements::series_of_device, "SELECT id, quantity FROM series WHERE device = ?1 ORDER BY id"},
     {&Statements::device_latest_reading,
      "SELECT ts_ms, seq, temperature, humidity FROM readings"
@@ -158,7 +163,7 @@ constexpr StatementText kStatements[] = {
      " OR EXISTS (SELECT 1 FROM rejected WHERE device = ?1) FROM devices WHERE id = ?1"},
     {&Statements::device_forget,
      "UPDATE devices SET registered_ms = NULL, status_state = NULL, status_firmware = NULL,"
-     " status_dropped_total = NULL, status_at_ms = NULL WHERE id = ?1"},
+     " status_dropped_total = NULL, status_at_ms = NULL, status_release_check = NULL WHERE id = ?1"},
     {&Statements::device_delete, "DELETE FROM devices WHERE id = ?1"},
 
     // ---- Labels ----

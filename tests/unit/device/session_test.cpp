@@ -490,6 +490,90 @@ TEST(Session, AStatusMadeStaleByDropsOfUnsentReadingsGoesAgainAtOnce) {
   EXPECT_EQ(flatten(d.transport.take_batches()), range(5, 6));
 }
 
+// The release check's verdict: a changed one goes out at the next pump, whatever the interval;
+// an unchanged one publishes nothing.
+TEST(Session, AChangedReleaseCheckIsPublishedAtOnceAndAnUnchangedOneNotAgain) {
+  Device d;
+  d.session.on_connected(d.now);
+  ASSERT_EQ(d.transport.status_payloads().size(), 1U);
+  EXPECT_EQ(d.transport.status_payloads()[0], R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})")
+      << "no verdict yet: the member is left out";
+
+  d.session.set_release_check("current");
+  EXPECT_EQ(d.transport.status_payloads().size(), 1U) << "set_release_check publishes nothing itself";
+  d.session.poll(d.now + 1);  // well within status_min_interval_ms of the first status
+  ASSERT_EQ(d.transport.status_payloads().size(), 2U);
+  EXPECT_EQ(d.transport.status_payloads()[1],
+            R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1,"release_check":"current"})");
+  EXPECT_TRUE(d.transport.published.back().retain);
+
+  d.session.set_release_check("current");
+  d.session.poll(d.now + 2);
+  d.add(1);
+  d.session.poll(d.now + 600'000);
+  EXPECT_EQ(d.transport.status_payloads().size(), 2U) << "an unchanged verdict is not published again";
+  EXPECT_EQ(d.session.counters().status_published, 2U);
+
+  d.session.set_release_check("timestamp_expired");
+  d.add(1);  // a reading pumps too; the status goes before it
+  ASSERT_EQ(d.transport.status_payloads().size(), 3U);
+  EXPECT_EQ(d.transport.status_payloads()[2],
+            R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_expired"})");
+  EXPECT_EQ(d.transport.published.back().topic, kTelemetry);
+
+  // Back and forth before a pump: what the last status carried is what counts.
+  d.session.set_release_check("current");
+  d.session.set_release_check("timestamp_expired");
+  d.session.poll(d.now + 600'001);
+  EXPECT_EQ(d.transport.status_payloads().size(), 3U);
+}
+
+TEST(Session, TheReleaseCheckIsCarriedByEveryLaterStatus) {
+  Device d(config(), /*capacity=*/2);
+  d.session.set_release_check("clock_unknown");
+  d.session.on_connected(d.now);
+  ASSERT_EQ(d.transport.status_payloads().size(), 1U);
+  EXPECT_EQ(d.transport.status_payloads()[0],
+            R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1,"release_check":"clock_unknown"})");
+  d.add(3);  // one drop: the next status, a minute on, carries the same verdict
+  d.session.poll(d.now + 60'000);
+  ASSERT_EQ(d.transport.status_payloads().size(), 2U);
+  EXPECT_EQ(d.transport.status_payloads()[1],
+            R"({"state":"online","fw":"1.2.0","dropped":1,"oldest_seq":2,"release_check":"clock_unknown"})");
+  // And every connection's first status.
+  d.session.on_disconnected(d.now + 61'000);
+  d.session.on_connected(d.now + 62'000);
+  ASSERT_EQ(d.transport.status_payloads().size(), 3U);
+  EXPECT_EQ(d.transport.status_payloads()[2], d.transport.status_payloads()[1]);
+}
+
+TEST(Session, ARefusedReleaseCheckStatusIsRetried) {
+  Device d;
+  d.session.on_connected(d.now);
+  d.transport.refused_topic = kStatus;
+  d.session.set_release_check("timestamp_rolled_back");
+  d.session.poll(d.now + 1);
+  EXPECT_EQ(d.transport.status_payloads().size(), 1U);
+  d.transport.refused_topic.clear();
+  d.session.poll(d.now + 2);
+  ASSERT_EQ(d.transport.status_payloads().size(), 2U);
+  EXPECT_NE(d.transport.status_payloads()[1].find(R"("release_check":"timestamp_rolled_back")"), std::string::npos);
+}
+
+TEST(Session, AnEmptyOrInvalidReleaseCheckIsNotReported) {
+  Device d;
+  d.session.set_release_check("current");
+  d.session.on_connected(d.now);
+  d.session.set_release_check("Not-A-Code");
+  EXPECT_EQ(d.session.release_check(), "");
+  d.session.poll(d.now + 1);
+  ASSERT_EQ(d.transport.status_payloads().size(), 2U) << "the verdict went: that is a change too";
+  EXPECT_EQ(d.transport.status_payloads()[1], R"({"state":"online","fw":"1.2.0","dropped":0,"oldest_seq":1})");
+  d.session.set_release_check("");
+  d.session.poll(d.now + 2);
+  EXPECT_EQ(d.transport.status_payloads().size(), 2U);
+}
+
 TEST(Session, DroppedReadingsInFlightLeaveTheWindow) {
   auto c = config();
   c.max_in_flight_readings = 4;

@@ -17,6 +17,7 @@ using nlohmann::json;
 TEST(FleetJson, AStoredDeviceWithItsCertificate) {
   store::DeviceInfo info = stored_device("alpha");
   info.labels = {"greenhouse", "west"};
+  info.status->release_check = "timestamp_expired";
   DeviceView view{"alpha", info, device_certificate("alpha", "0A1B"), std::nullopt};
   EXPECT_EQ(json::parse(device_json(view)), json::parse(R"({
     "id": "alpha", "state": "online", "registered": true, "registered_at": "2026-11-22T09:59:00Z",
@@ -25,6 +26,7 @@ TEST(FleetJson, AStoredDeviceWithItsCertificate) {
     "last_reading": {"seq": 6, "ts": "2026-11-22T10:00:04Z", "ts_ms": 1795341604000,
                      "temperature": 21.5, "humidity": null},
     "firmware": "1.2.0", "acked_seq": 6, "readings_stored": 5, "rejected": 1, "dropped": 3,
+    "release_check": "timestamp_expired",
     "certificate": {"state": "valid", "serial": "0A1B", "expires": "2028-11-22T10:00:00Z",
                     "expires_ms": 1858500000000},
     "labels": ["greenhouse", "west"]
@@ -36,7 +38,7 @@ TEST(FleetJson, ADeviceKnownOnlyFromItsCertificateHasEveryKeyAsNullOrZero) {
   EXPECT_EQ(json::parse(device_json(view)), json::parse(R"({
     "id": "bravo", "state": "never seen", "registered": false, "registered_at": null, "registered_at_ms": null,
     "last_seen": null, "last_seen_ms": null, "last_reading": null, "firmware": null,
-    "acked_seq": 0, "readings_stored": 0, "rejected": 0, "dropped": null,
+    "acked_seq": 0, "readings_stored": 0, "rejected": 0, "dropped": null, "release_check": null,
     "certificate": {"state": "valid", "serial": "02", "expires": "2028-11-22T10:00:00Z",
                     "expires_ms": 1858500000000},
     "labels": []
@@ -53,9 +55,25 @@ TEST(FleetJson, NoCertificateAndNoStatus) {
   EXPECT_EQ(out["registered"], false);
   EXPECT_TRUE(out["firmware"].is_null());
   EXPECT_TRUE(out["dropped"].is_null());
+  ASSERT_TRUE(out.contains("release_check"));
+  EXPECT_TRUE(out["release_check"].is_null());
   EXPECT_TRUE(out["last_reading"].is_null());
   EXPECT_EQ(out["certificate"], json::parse(R"({"state":"none","serial":null,"expires":null,"expires_ms":null})"));
   EXPECT_FALSE(out.contains("rejected_by_reason")) << "only when gathered";
+}
+
+TEST(FleetJson, AStatusWithoutAReleaseCheckShowsNull) {
+  auto out = json::parse(device_json(DeviceView{"alpha", stored_device("alpha"), std::nullopt, std::nullopt}));
+  EXPECT_EQ(out["firmware"], "1.2.0");
+  ASSERT_TRUE(out.contains("release_check"));
+  EXPECT_TRUE(out["release_check"].is_null()) << "never reported";
+}
+
+TEST(FleetJson, ALiveStatusCarriesItsReleaseCheckOrNull) {
+  store::DeviceStatus status{"online", "1.2.0", 3, kT0};
+  EXPECT_TRUE(json::parse(live_status_json("alpha", status))["release_check"].is_null());
+  status.release_check = "current";
+  EXPECT_EQ(json::parse(live_status_json("alpha", status))["release_check"], "current");
 }
 
 TEST(FleetJson, RejectionsByReasonWhenGathered) {

@@ -137,7 +137,13 @@ class FleetRoutesTest : public ::testing::Test {
     batch.rejected.push_back({"alpha", 62, proto::RejectReason::out_of_range, kT0 + 61 * kMinute});
     batch.rejected.push_back({"alpha", 63, proto::RejectReason::no_values, kT0 + 61 * kMinute});
     commit(batch, kT0 + 61 * kMinute);
-    ASSERT_TRUE(writer().record_status("alpha", store::DeviceStatus{"online", "1.4.2", 2, kT0 + 62 * kMinute}).ok());
+    ASSERT_TRUE(writer()
+                    .record_status("alpha", store::DeviceStatus{.state = "online",
+                                                                .firmware = "1.4.2",
+                                                                .dropped_total = 2,
+                                                                .at_ms = kT0 + 62 * kMinute,
+                                                                .release_check = "timestamp_expired"})
+                    .ok());
   }
 
   kelvin::testing::TempDir tmp_;
@@ -176,6 +182,7 @@ TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
     "last_reading": {"seq": 60, "ts": "2027-01-15T06:59:00Z", "ts_ms": 1799996340000,
                      "temperature": 20.0, "humidity": 40.0},
     "firmware": "1.4.2", "acked_seq": 63, "readings_stored": 60, "rejected": 3, "dropped": 2,
+    "release_check": "timestamp_expired",
     "certificate": {"state": "valid", "serial": "?", "expires": "2029-01-14T07:00:00Z",
                     "expires_ms": 1863068400000},
     "labels": []
@@ -183,6 +190,7 @@ TEST_F(FleetRoutesTest, TheListShowsWhatTheStoreAndThePkiSay) {
   alpha["certificate"]["serial"] = alpha_serial_;
   EXPECT_EQ(devices[0], alpha);
   EXPECT_EQ(devices[1]["state"], "never seen");
+  EXPECT_TRUE(devices[1]["release_check"].is_null()) << "never reported";
   EXPECT_EQ(devices[1]["certificate"]["state"], "valid");
   EXPECT_TRUE(devices[1]["last_reading"].is_null());
   EXPECT_EQ(devices[2]["state"], "unknown");
@@ -241,12 +249,14 @@ TEST_F(FleetRoutesTest, OneDeviceWithItsRejectionsByReason) {
   ASSERT_EQ(response.status, 200) << response.body;
   json device = body_of(response);
   EXPECT_EQ(device["rejected_by_reason"], json::parse(R"({"no_values":1,"out_of_range":2})"));
+  EXPECT_EQ(device["release_check"], "timestamp_expired");
   device.erase("rejected_by_reason");
   EXPECT_EQ(device, list["devices"][0]) << "the same facts as in the list";
 
   auto bravo = call(routes(), "/api/v1/devices/bravo");
   ASSERT_EQ(bravo.status, 200) << bravo.body;
   EXPECT_EQ(body_of(bravo)["state"], "never seen");
+  EXPECT_TRUE(body_of(bravo)["release_check"].is_null());
   EXPECT_EQ(body_of(bravo)["rejected_by_reason"], json::object());
 }
 

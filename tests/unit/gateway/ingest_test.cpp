@@ -421,6 +421,49 @@ TEST_F(IngestTest, ASubmittedStatusIsRecordedAndToldTheAckAfterTheCommitItsFloor
   EXPECT_EQ(acks_.acks().back().seq, 7u);
 }
 
+// The release check's verdict, over MQTT and over HTTPS: recorded as reported, kept by the last
+// will and by a status without one.
+TEST_F(IngestTest, AStatusRecordsItsReleaseCheckAndTheLastWillKeepsIt) {
+  SubmittedStatuses submitted(db_);
+  make_ingest();
+  auto observer = store::Store::open(db_);  // a connection of the test's own
+  ASSERT_TRUE(observer.ok()) << observer.error().message;
+  auto release_check_of = [&](std::string_view device) -> std::optional<std::string> {
+    auto status = recorded_status(*observer, device);
+    return status ? std::optional<std::string>(status->release_check) : std::nullopt;
+  };
+
+  ingest_->handle_message("devices/d1/status",
+                          R"({"state":"online","fw":"2.1.0","release_check":"timestamp_expired"})");
+  ASSERT_TRUE(eventually([&] { return release_check_of("d1") == "timestamp_expired"; }));
+  ingest_->handle_message("devices/d1/status", R"({"state":"offline"})");
+  ASSERT_TRUE(eventually([&] {
+    auto status = recorded_status(*observer, "d1");
+    return status && status->state == "offline";
+  }));
+  EXPECT_EQ(release_check_of("d1"), "timestamp_expired") << "the last will keeps it";
+
+  ingest_->submit_status("d2", R"({"state":"online","fw":"2.1.0","oldest_seq":1,"release_check":"clock_unknown"})",
+                         submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_EQ(submitted.told()[0].outcome.status, StatusOutcome::Status::recorded);
+  EXPECT_EQ(release_check_of("d2"), "clock_unknown");
+  ingest_->submit_status("d2", R"({"state":"online","fw":"2.1.0","oldest_seq":1})", submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 2; }));
+  EXPECT_EQ(release_check_of("d2"), "clock_unknown") << "a status without one keeps it";
+  ingest_->submit_status("d2", R"({"state":"online","fw":"2.1.0","release_check":"current"})",
+                         submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 3; }));
+  EXPECT_EQ(release_check_of("d2"), "current");
+  ingest_->submit_status("d2", R"({"state":"online","fw":"2.1.0","release_check":"Not A Code"})",
+                         submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 4; }));
+  EXPECT_EQ(submitted.told()[3].outcome.status, StatusOutcome::Status::refused);
+  EXPECT_NE(submitted.told()[3].outcome.refusal.find("release_check"), std::string::npos)
+      << submitted.told()[3].outcome.refusal;
+  EXPECT_EQ(release_check_of("d2"), "current");
+}
+
 TEST_F(IngestTest, ASubmittedStatusWithoutOldestSeqIsToldTheStoresAck) {
   SubmittedStatuses submitted(db_);
   make_ingest();

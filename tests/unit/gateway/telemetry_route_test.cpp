@@ -184,7 +184,8 @@ TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
     request.method = "PUT";
     request.target = request.path = "/api/v1/devices/d1/status";
     request.segments = {"api", "v1", "devices", "d1", "status"};
-    request.body = R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1})";
+    request.body =
+        R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_rolled_back"})";
     std::promise<http::Response> answered;
     router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
     auto future = answered.get_future();
@@ -197,7 +198,41 @@ TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
     ASSERT_TRUE(device.ok() && device->has_value());
     ASSERT_TRUE((*device)->status.has_value());
     EXPECT_EQ((*device)->status->firmware, "1.0");
+    EXPECT_EQ((*device)->status->release_check, "timestamp_rolled_back");
   }
+}
+
+// The release check is one of the status's members: one that is not a code has the whole status
+// refused, like any malformed member, and nothing of it recorded.
+TEST(StatusRoute, RefusesAStatusWhoseReleaseCheckIsNotACode) {
+  kelvin::testing::TempDir dir;
+  auto store = store::Store::open(dir / "telemetry.db");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
+  ingest.start();
+  http::Router router;
+  add_telemetry_route(router, ingest);
+  auto put = [&](std::string body) {
+    http::Request request = post_from("d1");
+    request.method = "PUT";
+    request.target = request.path = "/api/v1/devices/d1/status";
+    request.segments = {"api", "v1", "devices", "d1", "status"};
+    request.body = std::move(body);
+    std::promise<http::Response> answered;
+    router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
+    auto future = answered.get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  };
+  for (const char* check : {R"("Timestamp-Expired")", R"("")", "17"}) {
+    const auto response = put(std::string(R"({"state":"online","fw":"1.0","release_check":)") + check + "}");
+    EXPECT_EQ(response.status, 400) << check << ": " << response.body;
+    EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "invalid_status") << check;
+  }
+  ingest.stop();
+  auto device = store->device("d1");
+  ASSERT_TRUE(device.ok());
+  EXPECT_TRUE(!device->has_value() || !(*device)->status.has_value()) << "a refused status was recorded";
 }
 
 }  // namespace

@@ -250,5 +250,76 @@ TEST_F(DevicesTest, LastWillKeepsTheFirmwareAndDropCountLastReported) {
   EXPECT_EQ((*store().device("sensor-1"))->status->dropped_total, 0u);
 }
 
+DeviceStatus online_with_check(std::string firmware, std::string release_check, std::int64_t at_ms) {
+  return DeviceStatus{.state = "online",
+                      .firmware = std::move(firmware),
+                      .dropped_total = 0,
+                      .at_ms = at_ms,
+                      .release_check = std::move(release_check)};
+}
+
+TEST_F(DevicesTest, TheReleaseCheckIsRecordedAndReadBackInTheListAndAlone) {
+  ASSERT_TRUE(store().register_device("never-checked", kT0).ok());
+  ASSERT_TRUE(store().record_status("no-check", DeviceStatus{"online", "1.0.0", 0, kT0}).ok());
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "timestamp_expired", kT0)).ok());
+  EXPECT_EQ(info("sensor-1")->status->release_check, "timestamp_expired");
+  EXPECT_EQ(info("no-check")->status->release_check, "") << "a status without one: never reported";
+  EXPECT_FALSE(info("never-checked")->status.has_value());
+
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "current", kT0 + kMinute)).ok());
+  auto devices = store().list_devices();
+  ASSERT_TRUE(devices.ok()) << devices.error().message;
+  ASSERT_EQ(devices->size(), 3u);
+  EXPECT_EQ((*devices)[2].device_id, "sensor-1");
+  ASSERT_TRUE((*devices)[2].status.has_value());
+  EXPECT_EQ((*devices)[2].status->release_check, "current") << "the latest code replaces the one before";
+  EXPECT_EQ((*devices)[1].status->release_check, "");
+
+  // Any valid code is kept, known or not: devices may add codes later.
+  ASSERT_TRUE(
+      store().record_status("sensor-1", online_with_check("2.1.0", "some_future_code", kT0 + 2 * kMinute)).ok());
+  EXPECT_EQ(info("sensor-1")->status->release_check, "some_future_code");
+  RawDatabase raw(path());
+  EXPECT_EQ(raw.text("SELECT status_release_check FROM devices WHERE name = 'sensor-1'"), "some_future_code");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE status_release_check IS NULL"), 2);
+}
+
+TEST_F(DevicesTest, TheLastWillAndAStatusWithoutAReleaseCheckKeepTheOneLastReported) {
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "timestamp_rolled_back", kT0)).ok());
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"offline", "", 0, kT0 + kMinute}).ok());
+  auto after_will = info("sensor-1");
+  ASSERT_TRUE(after_will.has_value() && after_will->status.has_value());
+  EXPECT_EQ(after_will->status->state, "offline");
+  EXPECT_EQ(after_will->status->release_check, "timestamp_rolled_back");
+  EXPECT_EQ(after_will->status->firmware, "2.1.0");
+  // Back online, before its first check since it started: the verdict stays until a new one comes.
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "2.1.0", 0, kT0 + 2 * kMinute}).ok());
+  EXPECT_EQ(info("sensor-1")->status->release_check, "timestamp_rolled_back");
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "current", kT0 + 3 * kMinute)).ok());
+  EXPECT_EQ(info("sensor-1")->status->release_check, "current");
+}
+
+TEST_F(DevicesTest, AReleaseCheckThatIsNotACodeIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "current", kT0)).ok());
+  for (const std::string& code : {std::string("Current"), std::string("time-stamp"), std::string(41, 'a')}) {
+    auto refused = store().record_status("sensor-1", online_with_check("2.2.0", code, kT0 + kMinute));
+    ASSERT_FALSE(refused.ok()) << code;
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument) << code;
+  }
+  EXPECT_EQ(info("sensor-1")->status->release_check, "current");
+  EXPECT_EQ(info("sensor-1")->status->firmware, "2.1.0");
+  // The database's CHECK is the last word, should the code ever let one through.
+  EXPECT_EQ(exec_code(path(), "UPDATE devices SET status_release_check = 'Bad-Code'") & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_code(path(), "UPDATE devices SET status_release_check = ''") & 0xff, SQLITE_CONSTRAINT);
+}
+
+TEST_F(DevicesTest, RemoveWithoutPurgeForgetsTheReleaseCheck) {
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  ASSERT_TRUE(store().record_status("sensor-1", online_with_check("2.1.0", "timestamp_invalid", kT0)).ok());
+  ASSERT_TRUE(store().remove_device("sensor-1", false).ok());
+  ASSERT_TRUE(store().record_status("sensor-1", DeviceStatus{"online", "2.1.0", 0, kT0 + kMinute}).ok());
+  EXPECT_EQ(info("sensor-1")->status->release_check, "") << "a removed device's verdict does not come back";
+}
+
 }  // namespace
 }  // namespace kelvin::store

@@ -1,7 +1,7 @@
 // Upgrading stores written by earlier versions: the released schema version 1 (kelvin up to
 // 72cbb5b), development builds that wrote the export log under version 1, version 2 (before
-// devices.claimed_floor), version 3 (values in `samples`), version 4 (before device labels), and
-// what stays refused.
+// devices.claimed_floor), version 3 (values in `samples`), version 4 (before device labels),
+// version 5 (before devices' release check verdicts), and what stays refused.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -344,7 +344,7 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
@@ -534,15 +534,15 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 6");
+    raw.exec("PRAGMA user_version = 7");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 6"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 7"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -571,7 +571,7 @@ TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -748,7 +748,7 @@ TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
 
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_version_2_tables(path), before);
   EXPECT_EQ(
@@ -818,7 +818,7 @@ TEST(StoreMigration, FreshStoreHasClaimedFloor) {
   const fs::path path = tmp / "store.db";
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(rows_of(path,
                     "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
                     " WHERE name = 'claimed_floor'"),
@@ -864,7 +864,7 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     EXPECT_EQ(batch.readings[0].position, 7u) << "the counter is kept, not recomputed from the rows";
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   auto after = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(after.size(), 6u);
   after.erase(after.begin() + 5);  // sensor-3's new reading: device 3, after devices 1 and 2
@@ -931,7 +931,7 @@ TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(values_of(path), values);
   EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
   const Value none;
@@ -972,20 +972,28 @@ TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
 
 // ---- Version 4: no device labels ----
 
-// A version 4 file: the version 3 file upgraded, then without what version 5 added (device_labels
-// and its index, nothing else: a fresh store's schema is checked against the upgraded one's below),
-// with registered devices, an unregistered one holding a claim, and readings above a gap.
+// A version 4 file: the version 3 file upgraded, then without what versions 5 and 6 added
+// (device_labels and its index, devices.status_release_check, nothing else: a fresh store's schema
+// is checked against the upgraded one's below), with registered devices, an unregistered one
+// holding a claim, and readings above a gap.
 void write_version_4(const fs::path& path) {
   write_version_3(path);
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  raw.exec("DROP TABLE device_labels; PRAGMA user_version = 4;");
+  raw.exec(
+      "ALTER TABLE devices DROP COLUMN status_release_check; DROP TABLE device_labels;"
+      " PRAGMA user_version = 4;");
 }
 
-// Every row of every table a version 4 file has, every column.
+// devices by the columns of versions 3 to 5 (version 6 adds one, checked on its own).
+constexpr const char* kDevicesVersion5Columns =
+    "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total, status_state,"
+    " status_firmware, status_dropped_total, status_at_ms, claimed_floor FROM devices ORDER BY id";
+
+// Every row of every table a version 4 file has, every column (devices: those it has).
 std::vector<Rows> dump_version_4_tables(const fs::path& path) {
   return rows_of_each(
-      path, {"SELECT * FROM devices ORDER BY id", "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
+      path, {kDevicesVersion5Columns, "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
              "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
              "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
              "SELECT * FROM export_cursors ORDER BY exporter", "SELECT * FROM counters ORDER BY name",
@@ -1017,7 +1025,7 @@ TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_EQ(dump_version_4_tables(path), before) << "labelling changes no other row";
   EXPECT_EQ(raw.integer("SELECT count(*) FROM device_labels"), 3);
   EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
@@ -1036,6 +1044,96 @@ TEST(StoreMigration, FailedUpgradeFromVersion4LeavesTheFileAsItWas) {
     raw.exec("CREATE TABLE device_labels (x INTEGER);");
   }
   expect_failed_upgrade_changes_nothing(path, 4, "creating device_labels", dump_version_4_tables);
+}
+
+// ---- Version 5: no release check verdicts ----
+
+// A version 5 file: the version 4 file upgraded, then without what version 6 added
+// (devices.status_release_check, nothing else), with labels, statuses (sensor-b online, sensor-a
+// offline), a device registered only, and readings above a gap.
+void write_version_5(const fs::path& path) {
+  write_version_4(path);
+  ASSERT_TRUE(opens(path));
+  RawDatabase raw(path);
+  raw.exec(
+      "INSERT INTO device_labels VALUES (1, 'greenhouse'), (1, 'west'), (2, 'greenhouse');"
+      " ALTER TABLE devices DROP COLUMN status_release_check; PRAGMA user_version = 5;");
+}
+
+// Every row of every table a version 5 file has, every column (devices: those it has).
+std::vector<Rows> dump_version_5_tables(const fs::path& path) {
+  std::vector<Rows> dumps = dump_version_4_tables(path);
+  dumps.push_back(rows_of(path, "SELECT * FROM device_labels ORDER BY device, label"));
+  return dumps;
+}
+
+TEST(StoreMigration, Version5KeepsEveryRowAndNoDeviceHasReportedAReleaseCheck) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_5(path);
+  const auto before = dump_version_5_tables(path);
+  ASSERT_EQ(before[0].size(), 3u) << "three devices";
+  ASSERT_EQ(before.back().size(), 3u) << "three labels";
+
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    auto devices = store.list_devices();
+    ASSERT_TRUE(devices.ok()) << devices.error().message;
+    ASSERT_EQ(devices->size(), 3u);
+    for (const auto& device : *devices) {
+      if (device.status) {
+        EXPECT_EQ(device.status->release_check, "") << device.device_id;
+      }
+    }
+    EXPECT_EQ((*devices)[1].device_id, "sensor-b");
+    ASSERT_TRUE((*devices)[1].status.has_value());
+    EXPECT_EQ((*devices)[1].status->firmware, "1.2.0") << "the rest of the status is kept";
+    EXPECT_EQ((*devices)[1].labels, (std::vector<std::string>{"greenhouse", "west"}));
+  }
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(dump_version_5_tables(path), before);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE status_release_check IS NOT NULL"), 0);
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+
+  // The upgraded store records verdicts; the last will keeps them.
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    const DeviceStatus checked{.state = "online",
+                               .firmware = "1.2.0",
+                               .dropped_total = 0,
+                               .at_ms = kT0 + kHour,
+                               .release_check = "timestamp_expired"};
+    ASSERT_TRUE(store.record_status("sensor-b", checked).ok());
+    ASSERT_TRUE(store.record_status("sensor-b", DeviceStatus{"offline", "", 0, kT0 + 2 * kHour}).ok());
+    auto b = store.device("sensor-b");
+    ASSERT_TRUE(b.ok() && b->has_value() && (*b)->status.has_value());
+    EXPECT_EQ((*b)->status->state, "offline");
+    EXPECT_EQ((*b)->status->release_check, "timestamp_expired");
+  }
+  const auto schema = schema_of(path);
+  ASSERT_TRUE(opens(path));
+  EXPECT_EQ(schema_of(path), schema) << "opening the upgraded store again changes nothing";
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion5LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_5(path);
+  {
+    // Not quite version 5: devices already has a column of that name.
+    RawDatabase raw(path);
+    raw.exec("ALTER TABLE devices ADD COLUMN status_release_check INTEGER;");
+  }
+  expect_failed_upgrade_changes_nothing(path, 5, "status_release_check", dump_version_5_tables);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// One device: its facts (GET /api/v1/devices/{id}), its temperature and humidity over 1 h to a year
+// One device: its facts (GET /api/v1/devices/{id}; its release check in words: release_check.ts), its temperature and humidity over 1 h to a year
 // (GET /api/v1/devices/{id}/series), a live tail of its newest readings (live.ts), and for
 // operators revoking or removing it (device_actions.ts). A live
 // reading adds to the tail at once and has the facts and charts fetched again shortly after (the
@@ -18,6 +18,7 @@ import {
 } from '../format';
 import { followLive } from '../live';
 import { generalMessage } from '../messages';
+import { summariseReleaseCheck } from '../release_check';
 import type { Device, LiveReading, Quantity, Series } from '../types';
 import { deviceActions } from './device_actions';
 
@@ -111,12 +112,15 @@ export function devicePage(context: AppContext): Page {
     badge.className = `badge state-${device.state.replace(/\s+/g, '-')}`;
     const certificate = summariseCertificate(device.certificate, now);
     const reasons = Object.entries(device.rejected_by_reason ?? {});
+    const releaseCheck = summariseReleaseCheck(device.release_check);
     replace(facts,
       ...fact('Last reading', reading
         ? `${formatTemperature(reading.temperature)}, ${formatHumidity(reading.humidity)} — ${formatAge(reading.ts_ms, now)} (${formatLocalTime(reading.ts_ms)})`
         : 'none yet'),
       ...fact('Last seen', device.last_seen_ms ? `${formatAge(device.last_seen_ms, now)} (${formatLocalTime(device.last_seen_ms)})` : 'never'),
       ...fact('Firmware', device.firmware ?? '–'),
+      ...fact('Release information', h('span',
+        { class: `release-check release-${releaseCheck.level}`, 'data-testid': 'release-check' }, releaseCheck.text)),
       ...fact('Certificate', h('span', { class: `cert cert-${certificate.level}` }, certificate.text),
         device.certificate?.expires ? ` — expires ${formatLocalTime(Date.parse(device.certificate.expires))}` : '',
         device.certificate?.serial ? `, serial ${device.certificate.serial}` : ''),

@@ -4,6 +4,8 @@
 // reports a gap, every minute while it is live (devices added or removed), and every few seconds
 // while it is not. Each row has a sparkline of the device's temperature over the last 24 hours
 // (hourly means of GET /api/v1/fleet/series, fetched with the list but at most once a minute).
+// A device whose release check (release_check.ts) is reported and not `current` has a marker
+// beside its firmware, its title saying what is wrong and what to do.
 //
 // Built for 1,000 devices and more:
 //   - each device's row is built once and kept (by id); a refresh only rewrites the cells whose
@@ -30,6 +32,7 @@ import {
 import { formatAge, formatHumidity, formatTemperature, summariseCertificate } from '../format';
 import { followLive } from '../live';
 import { generalMessage } from '../messages';
+import { summariseReleaseCheck } from '../release_check';
 import { sparklineShape, sparklineSvg } from '../sparkline';
 import type { Device, DeviceList, FleetSeries } from '../types';
 
@@ -75,7 +78,8 @@ interface RowView {
   trendKey: string; // the means the trend cell shows, as JSON: redrawn only when they change
   humidity: HTMLTableCellElement;
   age: HTMLTableCellElement;
-  firmware: HTMLTableCellElement;
+  firmware: HTMLSpanElement;
+  releaseMark: HTMLSpanElement; // beside the firmware: a release check that is not `current`
   certificate: HTMLSpanElement;
   labels: HTMLTableCellElement;
 }
@@ -95,13 +99,29 @@ function buildRow(id: string): RowView {
   const trend = h('td', { class: 'trend' }, '–');
   const humidity = h('td', { class: 'num' });
   const age = h('td', {});
-  const firmware = h('td', {});
+  const firmware = h('span', {});
+  const releaseMark = h('span', { class: 'release-mark', role: 'img', hidden: true });
   const certificate = h('span', {});
   const labels = h('td', { class: 'labels' });
   const tr = h('tr', { 'data-device': id },
-    h('th', { scope: 'row' }, link), h('td', {}, state), temperature, trend, humidity, age, firmware,
-    h('td', {}, certificate), labels);
-  return { tr, link, state, temperature, trend, trendKey: '', humidity, age, firmware, certificate, labels };
+    h('th', { scope: 'row' }, link), h('td', {}, state), temperature, trend, humidity, age,
+    h('td', {}, releaseMark, firmware), h('td', {}, certificate), labels);
+  return { tr, link, state, temperature, trend, trendKey: '', humidity, age, firmware, releaseMark, certificate, labels };
+}
+
+// The marker shows the release check's sentence (title and accessible name) when it warns; empty
+// and hidden otherwise, so the cell's text is the firmware alone.
+function fillReleaseMark(mark: HTMLSpanElement, code: string | null | undefined): void {
+  const summary = summariseReleaseCheck(code);
+  const warn = summary.level === 'warn';
+  if (mark.hidden === warn) mark.hidden = !warn;
+  setText(mark, warn ? '⚠' : '');
+  setTitle(mark, warn ? summary.text : '');
+  const label = warn ? `Release information: ${summary.text}` : null;
+  if (mark.getAttribute('aria-label') !== label) {
+    if (label === null) mark.removeAttribute('aria-label');
+    else mark.setAttribute('aria-label', label);
+  }
 }
 
 // Draws the device's hourly means (none: a dash), unless the cell already shows them.
@@ -131,6 +151,7 @@ function fillRow(row: RowView, device: Device, nowMs: number): void {
   setText(row.age, reading ? formatAge(reading.ts_ms, nowMs) : 'never');
   setTitle(row.age, reading ? `${reading.ts} (seq ${reading.seq})` : '');
   setText(row.firmware, device.firmware ?? '–');
+  fillReleaseMark(row.releaseMark, device.release_check);
   const certificate = summariseCertificate(device.certificate, nowMs);
   setText(row.certificate, certificate.text);
   setClass(row.certificate, `cert cert-${certificate.level}`);

@@ -16,7 +16,8 @@
 //   The backoff resets only when the connection had lasted stable_connection_ms.
 // - Status: republished when dropped_total changed, at most once per status_min_interval_ms; at
 //   once when readings dropped since the last status were never sent (its oldest_seq no longer
-//   covers the gap they leave, and the gateway's ack would wait there).
+//   covers the gap they leave, and the gateway's ack would wait there); and at once when the
+//   release check's verdict (set_release_check) differs from the one the last status carried.
 // - A publish the transport refuses is retried from poll(); nothing is lost.
 //
 // Times are milliseconds from a monotonic clock (any epoch): a wall clock that jumps would delay
@@ -82,6 +83,16 @@ class Session {
   void on_reading_added(std::int64_t now_ms);
   void poll(std::int64_t now_ms);
 
+  // The verdict of the device's latest check of the gateway's signed release timestamp
+  // (docs/protocol.md, "Status": "current", "timestamp_expired", ...), carried by every status
+  // from now on. When it differs from what the last published status carried, the status goes
+  // again at the next pump (poll, a reading, an ack), without waiting for status_min_interval_ms:
+  // a gateway withholding updates should show at once. Nothing is published from here. An empty
+  // or invalid code (proto::is_valid_release_check) counts as not reported: the status leaves the
+  // member out.
+  void set_release_check(std::string_view code);
+  const std::string& release_check() const { return release_check_; }
+
   bool connected() const { return connected_; }
   // When the port should try to connect next (0 before the first attempt: at once).
   std::int64_t reconnect_at_ms() const { return reconnect_at_ms_; }
@@ -123,6 +134,8 @@ class Session {
   std::int64_t status_at_ms_ = 0;
   std::uint64_t status_dropped_ = 0;     // dropped_total in the last published status
   std::uint64_t status_oldest_seq_ = 0;  // oldest_seq in the last published status
+  std::string release_check_;            // the latest verdict; empty: not reported
+  std::string status_release_check_;     // the verdict in the last published status
   SessionCounters counters_;
 };
 

@@ -16,8 +16,9 @@
 namespace kelvin::fleet {
 
 // {"id", "state", "registered", "registered_at", "registered_at_ms", "last_seen", "last_seen_ms",
-//  "last_reading", "firmware", "acked_seq", "readings_stored", "rejected", "dropped", "certificate"
-//  ({"state", "serial", "expires", "expires_ms"}), "labels" (sorted; [] for none)}, and
+//  "last_reading", "firmware", "acked_seq", "readings_stored", "rejected", "dropped",
+//  "release_check" (the code from the last status that carried one; null: never reported),
+//  "certificate" ({"state", "serial", "expires", "expires_ms"}), "labels" (sorted; [] for none)}, and
 // "rejected_by_reason" ({reason: count}) when the view has it.
 std::string device_json(const DeviceView& view, int indent = -1);
 // An array of device_json objects, in the order given.
@@ -36,7 +37,8 @@ std::string fleet_series_json(const store::FleetHoursQuery& query, const std::ve
 // The data of the gateway's live events (docs/api.md, "Live events"), one line each:
 // a reading as in "last_reading", with "device": {"device", "seq", "ts", "ts_ms", <quantities>};
 std::string live_reading_json(std::string_view device_id, const proto::Reading& reading);
-// a status the device reported: {"device", "state", "firmware", "dropped", "at", "at_ms"};
+// a status the device reported: {"device", "state", "firmware", "dropped", "release_check", "at",
+// "at_ms"} ("firmware" and "release_check" null when the status did not carry them);
 std::string live_status_json(std::string_view device_id, const store::DeviceStatus& status);
 // the stream's first event: {"device": the device followed, or null for the whole fleet}.
 std::string live_ready_json(std::optional<std::string_view> device_id);

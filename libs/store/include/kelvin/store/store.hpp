@@ -97,7 +97,9 @@ class Store {
 
   // Replaces the device's status (creating an unregistered device if unknown) and updates its
   // last_seen_ms to status.at_ms if that is later.
-  // An offline status (the last will) keeps the firmware and drop count last reported.
+  // An offline status (the last will) keeps the firmware and drop count last reported; a status
+  // without firmware or release check (empty) keeps the one last reported. Errc::invalid_argument
+  // for a release check that is not a code (proto::is_valid_release_check).
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
 
   // Every known device, sorted by id.

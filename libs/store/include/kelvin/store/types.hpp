@@ -191,6 +191,9 @@ struct DeviceStatus {
   std::string firmware;
   std::uint64_t dropped_total = 0;  // readings the device's outbox dropped when full
   std::int64_t at_ms = 0;           // when the gateway received it
+  // The verdict of the device's release timestamp check (docs/protocol.md, "Status"): a code of
+  // 1 to 40 characters of a-z and '_', any such code; empty when never reported.
+  std::string release_check{};
 };
 
 struct DeviceInfo {
