@@ -138,6 +138,7 @@ std::int64_t DeviceRunner::tick(std::int64_t now) {
 
 void DeviceRunner::serve_updates() {
   options_.updates->observe(session_->connected(), outbox_.acked_seq());
+  session_->set_release_check(options_.updates->release_check());
   if (!socket_open_ || !session_->connected()) return;  // the statuses wait for the connection
   for (const std::string& status : options_.updates->statuses_to_publish()) {
     auto published = client_->publish(ota_status_topic_, status, 1, false);

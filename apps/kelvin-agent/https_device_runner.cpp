@@ -55,7 +55,10 @@ std::int64_t HttpsDeviceRunner::tick(std::int64_t now) {
     next_poll_ms_ = now + options_.poll_interval_ms;
   }
   const std::int64_t link_due = link_->step(now);
-  if (options_.updates) options_.updates->observe(session_->connected(), outbox_.acked_seq());
+  if (options_.updates) {
+    options_.updates->observe(session_->connected(), outbox_.acked_seq());
+    session_->set_release_check(options_.updates->release_check());
+  }
   return std::min({next_poll_ms_, link_due, readings_.next_due_ms()});
 }
 

@@ -99,8 +99,8 @@ class OtaUpdate : public ::testing::Test {
   }
 
   // A device `id` of `product`, provisioned, configured for updates, watched on its status topic.
-  void make_device(const std::string& id, const std::string& product, int trial_timeout_s = 60,
-                   int trial_attempts = 3) {
+  void make_device(const std::string& id, const std::string& product, int trial_timeout_s = 60, int trial_attempts = 3,
+                   int check_interval_s = 0) {
     device_ = id;
     files_ = install_->issue_device(id);
     fs::create_directories(device_dir());
@@ -110,7 +110,7 @@ class OtaUpdate : public ::testing::Test {
         << "ca_file = \"" << files_.ca.string() << "\"\ncert_file = \"" << files_.cert.string() << "\"\n"
         << "key_file = \"" << files_.key.string() << "\"\nkeepalive_s = 5\n"
         << "[update]\nproduct = \"" << product << "\"\nrelease_key = \"" << (keys() / "release.pub").string()
-        << "\"\nhost = \"localhost\"\nport = " << http_port_ << "\ncheck_interval_s = 0\n"
+        << "\"\nhost = \"localhost\"\nport = " << http_port_ << "\ncheck_interval_s = " << check_interval_s << "\n"
         << "trial_timeout_s = " << trial_timeout_s << "\ntrial_attempts = " << trial_attempts << "\n"
         << "[[sensor]]\ntype = \"sim\"\n";
     watcher_ = install_->subscribe(service_files(kObserver), "devices/" + id + "/ota/status", statuses_file(), {"-v"});
@@ -179,6 +179,13 @@ class OtaUpdate : public ::testing::Test {
     return (*device)->status->firmware;
   }
 
+  // The release check the device last reported in its status, as the gateway stored it.
+  std::string release_check() const {
+    auto device = install_->open_store().device(device_);
+    if (!device.ok() || !device->has_value() || !(*device)->status) return {};
+    return (*device)->status->release_check;
+  }
+
   kelvin::device::BootRecord boot_record() const {
     auto record = kelvin::linux_port::load_boot_record(kelvin::linux_port::boot_record_path(update_dir()), {});
     EXPECT_TRUE(record.ok()) << record.error().message;
@@ -217,6 +224,25 @@ TEST_F(OtaUpdate, V1UpdatesToV2WhichConfirmsItselfAndRuns) {
   EXPECT_EQ(read_text(kelvin::linux_port::slot_image_path(update_dir(), kelvin::device::Slot::b)),
             read_text(project_binary("kelvin-agent-next")));
   EXPECT_THAT(boot_->log(), HasSubstr("starting slot b on trial"));
+  EXPECT_EQ(boot_->stop(SIGTERM, 30s), 0);
+}
+
+// Freeze: the running agent judges its product's release timestamp after each update check and
+// says so in its status, which the gateway stores; a timestamp taken away is noticed at the next.
+TEST_F(OtaUpdate, TheDeviceReportsWhatItMakesOfTheReleaseTimestampInItsStatus) {
+  publish_release(project_binary("kelvin-agent-next"), "thermo-stamp", kV2);
+  const fs::path stamp = install_->root() / "thermo-stamp.timestamp";
+  install_->kelvinctl({"release", "timestamp", (install_->root() / ("thermo-stamp-" + kV2 + ".manifest")).string(),
+                       "--key", (keys() / "release.key").string(), "--out", stamp.string()});
+  install_->kelvinctl({"release", "publish-timestamp", stamp.string(), "--state-dir", install_->state_dir().string()});
+  make_device("ota-stamp", "thermo-stamp", 60, 3, /*check_interval_s=*/10);
+  start_device();
+  EXPECT_TRUE(wait_until([&] { return release_check() == "current"; }, 40s)) << release_check() << boot_->log();
+  EXPECT_EQ(running_firmware(), kV1) << "a timestamp naming a newer release installs nothing by itself";
+
+  fs::remove(install_->state_dir() / "releases" / ".timestamps" / "thermo-stamp");
+  EXPECT_TRUE(wait_until([&] { return release_check() == "timestamp_missing"; }, 40s)) << release_check();
+  EXPECT_THAT(boot_->log(), HasSubstr("release timestamp: timestamp_missing"));
   EXPECT_EQ(boot_->stop(SIGTERM, 30s), 0);
 }
 

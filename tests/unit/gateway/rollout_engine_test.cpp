@@ -104,6 +104,11 @@ class RolloutEngineTest : public ::testing::Test {
   std::optional<store::RolloutDb> db_;
   FakeBroker broker_;
   std::map<std::string, std::string> firmware_;  // set before start()
+  std::size_t audit_entries() {
+    std::lock_guard lock(audit_mutex_);
+    return audited_.size();
+  }
+
   std::mutex audit_mutex_;
   std::vector<std::string> audited_;
   RolloutEngine engine_{
@@ -140,6 +145,8 @@ TEST_F(RolloutEngineTest, NotifiesWavesAppliesReportsAndHaltsByItself) {
   ASSERT_TRUE(wait_until([&] { return rollout_state(id) == RolloutState::halted; }, 5s));
   EXPECT_EQ(broker_.retained("devices/d3/ota"), "");
   EXPECT_EQ(broker_.retained("devices/d4/ota"), notice(id)) << "devices already notified go on";
+  // The engine audits right after it saved the change: wait for the entry, not only the state.
+  ASSERT_TRUE(wait_until([&] { return audit_entries() > 0; }, 5s));
   std::lock_guard lock(audit_mutex_);
   EXPECT_THAT(audited_, ::testing::ElementsAre("rollout_halted rollout " + std::to_string(id)));
 }
@@ -166,6 +173,7 @@ TEST_F(RolloutEngineTest, ADeviceOnTheVersionIsConfirmedAndTheRolloutCompletes) 
   ASSERT_TRUE(wait_until([&] { return rollout_state(id) == RolloutState::completed; }, 5s));
   EXPECT_EQ(state_of(id, "d1"), DeviceRolloutState::confirmed);
   EXPECT_EQ(broker_.publications(), 0u) << "no notice for a device that has it";
+  ASSERT_TRUE(wait_until([&] { return audit_entries() > 0; }, 5s));
   std::lock_guard lock(audit_mutex_);
   EXPECT_THAT(audited_, ::testing::ElementsAre("rollout_completed rollout " + std::to_string(id)));
 }
