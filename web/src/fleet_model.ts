@@ -110,14 +110,16 @@ export function withLiveReading(device: Device, reading: LiveReading): Device {
   };
 }
 
-// The device as the list would show it once `status` was recorded (its state is the reported one;
-// a status without a release check, such as the last will, keeps the one shown, as the store does).
+// The device as the list would show it once `status` was recorded (its state is the reported one).
+// What a status does not carry stays as shown, as the store keeps it: the last will carries no
+// firmware, drop count or release check (its event says firmware null and dropped 0).
 export function withLiveStatus(device: Device, status: LiveStatus): Device {
+  const lastWill = status.state === 'offline';
   return {
     ...device,
     state: status.state,
-    firmware: status.firmware,
-    dropped: status.dropped,
+    firmware: status.firmware ?? device.firmware,
+    dropped: lastWill ? device.dropped : status.dropped,
     release_check: status.release_check ?? device.release_check,
     last_seen_ms: Math.max(device.last_seen_ms ?? 0, status.at_ms),
   };

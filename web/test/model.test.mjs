@@ -156,12 +156,16 @@ describe('live events applied to a device', () => {
     assert.equal(model.fleetRow(online).search, 'sensor-01 online 1.4.2');
   });
 
-  test('a status with a release check sets it; one without (the last will) keeps the one shown', () => {
+  test('a status with a release check sets it; the last will keeps the release check, firmware and drops shown', () => {
     const status = { device: 'sensor-01', state: 'online', firmware: '1.4.2', dropped: 0, at: '', at_ms: 5_000 };
     const expired = model.withLiveStatus(device, { ...status, release_check: 'timestamp_expired' });
     assert.equal(expired.release_check, 'timestamp_expired');
-    const offline = model.withLiveStatus(expired, { ...status, state: 'offline', firmware: null, release_check: null });
+    const offline = model.withLiveStatus({ ...expired, dropped: 7 },
+      { ...status, state: 'offline', firmware: null, dropped: 0, release_check: null });
     assert.equal(offline.release_check, 'timestamp_expired');
+    assert.equal(offline.state, 'offline');
+    assert.equal(offline.firmware, '1.4.2', 'the last will carries no firmware: the one shown stays');
+    assert.equal(offline.dropped, 7, 'nor a drop count');
     assert.equal(model.withLiveStatus(offline, status).release_check, 'timestamp_expired', 'from an older gateway');
     assert.equal(model.withLiveStatus(offline, { ...status, release_check: 'current' }).release_check, 'current');
   });
