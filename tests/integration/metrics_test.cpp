@@ -92,6 +92,13 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   auto as_basic = scrape({"Authorization: Basic " + kToken});
   EXPECT_THAT(as_basic.out, HasSubstr("HTTP/1.1 401")) << describe(as_basic);
 
+  // A wrong password, as someone guessing would send it.
+  auto guess = run_command({"curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                            install_.pki_dir() / "ca.crt", "-H", "Content-Type: application/json", "--data",
+                            R"({"user":"admin","password":"not the password"})",
+                            "https://localhost:" + std::to_string(port_) + "/api/v1/session"});
+  EXPECT_EQ(guess.out, "401") << describe(guess);
+
   // One reading stored and one rejected (out of range), through the broker as a device sends them.
   const std::string ts = std::to_string(now_ms());
   ASSERT_EQ(install_
@@ -132,6 +139,8 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, HasSubstr("# TYPE kelvin_readings_stored_total counter\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_broker_up 1\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_metrics_scrapes_refused_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_signins_total{result=\"bad_credentials\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_signins_total{result=\"ok\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_http_requests_total{method=\"GET\",route=\"/metrics\",code=\"4xx\"} 3\n"));
   EXPECT_THAT(text, ::testing::ContainsRegex(
                         "kelvin_http_requests_total\\{method=\"GET\",route=\"/metrics\",code=\"2xx\"\\} [1-9]"));

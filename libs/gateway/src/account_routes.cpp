@@ -143,40 +143,45 @@ std::optional<std::int64_t> integer_parameter(const QueryParameters& parameters,
 }
 
 void add_session_routes(http::Router& router, const SessionGuard& guard, Accounts& accounts,
-                        const BlockingExecutor& run_blocking) {
-  router.add("POST", "/api/v1/session", [&accounts, run_blocking](http::Request request, http::Responder respond) {
-    if (request.client_common_name) {
-      respond(http::error_response(403, "device_not_allowed", "devices do not sign in: they use their certificate"));
-      return;
-    }
-    auto body = json_body(request);
-    if (auto* refusal = std::get_if<http::Response>(&body)) {
-      respond(std::move(*refusal));
-      return;
-    }
-    const json& fields = std::get<json>(body);
-    auto user = string_member(fields, "user");
-    auto password = string_member(fields, "password");
-    if (!user) return respond(missing("user", "the user name"));
-    if (!password) return respond(missing("password", "the password"));
-    const std::string code = string_member(fields, "code").value_or("");
-    const std::string previous(session_cookie(request).value_or(""));
-    answer_blocking(run_blocking, std::move(respond),
-                    [&accounts, user = std::move(*user), password = std::move(*password), code, previous,
-                     address = request.peer_address]() -> http::Response {
-                      auto outcome = accounts.sign_in(user, password, code, address);
-                      if (!outcome) return failure(outcome.error());
-                      if (auto* refused = std::get_if<accounts::SignInRefused>(&*outcome)) {
-                        return sign_in_refused(*refused);
-                      }
-                      auto& signed_in = std::get<accounts::SignedIn>(*outcome);
-                      // A new session at every sign-in; one the browser still held is ended (no fixation).
-                      if (!previous.empty()) (void)accounts.sign_out(previous, {user, address});
-                      http::Response response = json_answer(200, session_json(signed_in.session));
-                      response.headers.emplace_back("Set-Cookie", session_cookie_header(signed_in.token));
-                      return response;
-                    });
-  });
+                        const BlockingExecutor& run_blocking, SignInCounters& sign_ins) {
+  router.add(
+      "POST", "/api/v1/session", [&accounts, run_blocking, &sign_ins](http::Request request, http::Responder respond) {
+        if (request.client_common_name) {
+          respond(
+              http::error_response(403, "device_not_allowed", "devices do not sign in: they use their certificate"));
+          return;
+        }
+        auto body = json_body(request);
+        if (auto* refusal = std::get_if<http::Response>(&body)) {
+          respond(std::move(*refusal));
+          return;
+        }
+        const json& fields = std::get<json>(body);
+        auto user = string_member(fields, "user");
+        auto password = string_member(fields, "password");
+        if (!user) return respond(missing("user", "the user name"));
+        if (!password) return respond(missing("password", "the password"));
+        const std::string code = string_member(fields, "code").value_or("");
+        const std::string previous(session_cookie(request).value_or(""));
+        answer_blocking(run_blocking, std::move(respond),
+                        [&accounts, &sign_ins, user = std::move(*user), password = std::move(*password), code, previous,
+                         address = request.peer_address]() -> http::Response {
+                          auto outcome = accounts.sign_in(user, password, code, address);
+                          if (!outcome) return failure(outcome.error());
+                          if (auto* refused = std::get_if<accounts::SignInRefused>(&*outcome)) {
+                            const auto reason = static_cast<std::size_t>(refused->reason);
+                            if (reason < sign_ins.refused.size()) ++sign_ins.refused[reason];
+                            return sign_in_refused(*refused);
+                          }
+                          ++sign_ins.signed_in;
+                          auto& signed_in = std::get<accounts::SignedIn>(*outcome);
+                          // A new session at every sign-in; one the browser still held is ended (no fixation).
+                          if (!previous.empty()) (void)accounts.sign_out(previous, {user, address});
+                          http::Response response = json_answer(200, session_json(signed_in.session));
+                          response.headers.emplace_back("Set-Cookie", session_cookie_header(signed_in.token));
+                          return response;
+                        });
+      });
 
   router.get("/api/v1/session", guard.signed_in([](SessionView session, http::Request, http::Responder respond) {
     respond(json_answer(200, session_json(session)));
@@ -335,7 +340,8 @@ void add_security_routes(http::Router& router, const SessionGuard& guard, Accoun
                  return respond(http::error_response(
                      400, "invalid_request",
                      "after is an entry id (0 for the start) or before one (end for the newest), not both; limit 1 "
-                     "to " + std::to_string(kMaxAuditPage)));
+                     "to " +
+                         std::to_string(kMaxAuditPage)));
                }
                auto entries = page->newest_first ? accounts.audit_entries_before(page->id, page->limit)
                                                  : accounts.audit_entries(page->id, page->limit);
@@ -379,8 +385,8 @@ void add_security_routes(http::Router& router, const SessionGuard& guard, Accoun
 }  // namespace
 
 void add_account_routes(http::Router& router, const SessionGuard& guard, accounts::Accounts& accounts,
-                        BlockingExecutor run_blocking) {
-  add_session_routes(router, guard, accounts, run_blocking);
+                        BlockingExecutor run_blocking, SignInCounters& sign_ins) {
+  add_session_routes(router, guard, accounts, run_blocking, sign_ins);
   add_user_routes(router, guard, accounts, run_blocking);
   add_security_routes(router, guard, accounts);
 }

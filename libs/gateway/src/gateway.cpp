@@ -309,6 +309,7 @@ Result<void> Gateway::start_http() {
           .accounts = *accounts_,
           .guard = *session_guard_,
           .password_checks = post_to(*blocking_work_),
+          .sign_ins = sign_ins_,
           .fleet =
               FleetSources{
                   .run_blocking = post_to(*api_reads_),
@@ -788,6 +789,8 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
       .ingest = ingest_->counters(),
       .metrics_auth_failures = auth_failures,
   };
+  snapshot.sign_ins_ok = sign_ins_.signed_in.load();
+  for (std::size_t i = 0; i < sign_ins_.refused.size(); ++i) snapshot.sign_ins_refused[i] = sign_ins_.refused[i].load();
   if (exporter_) snapshot.export_stats = exporter_->stats();
   if (rollouts_) snapshot.rollouts = rollouts_->counters();
   if (http_) snapshot.http = http_->counters();

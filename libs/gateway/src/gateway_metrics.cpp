@@ -1,5 +1,6 @@
 #include "gateway_metrics.hpp"
 
+#include "kelvin/accounts/accounts.hpp"
 #include "kelvin/gateway/prometheus_text.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 
@@ -125,6 +126,13 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   if (s.rollouts) rollout_metrics(*s.rollouts, out);
   if (s.http) {
     http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
+    out.family("kelvin_signins_total", Type::counter,
+               "Sign-ins to the dashboard and API, by result: ok, or why they were refused.");
+    out.sample(s.sign_ins_ok, {{"result", "ok"}});
+    for (std::size_t i = 0; i < s.sign_ins_refused.size(); ++i) {
+      out.sample(s.sign_ins_refused[i],
+                 {{"result", std::string(accounts::to_string(static_cast<accounts::SignInRefusal>(i)))}});
+    }
     route_metrics(s.routes, s.unrouted, out);
   }
   return out.text();

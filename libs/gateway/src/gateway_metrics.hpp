@@ -2,6 +2,7 @@
 // The gateway's metrics (docs/metrics.md) as Prometheus text, from a snapshot of its counters: the
 // same facts gateway-stats.json gives, named and typed by Prometheus's conventions.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,10 +34,12 @@ struct GatewayMetricsSnapshot {
   std::optional<http::ServerCounters> http{};
   std::optional<LiveFeedCounters> live{};
   std::uint64_t metrics_auth_failures = 0;
-  std::optional<DeviceStateCounts> devices{};    // nullopt when the store could not be read
-  std::uint64_t store_bytes = 0;                 // the store's database file and its write-ahead log
-  std::vector<http::Router::RouteUse> routes{};  // the HTTPS routes' answers
-  std::uint64_t unrouted = 0;                    // requests no route took
+  std::optional<DeviceStateCounts> devices{};       // nullopt when the store could not be read
+  std::uint64_t store_bytes = 0;                    // the store's database file and its write-ahead log
+  std::uint64_t sign_ins_ok = 0;                    // people signed in
+  std::array<std::uint64_t, 4> sign_ins_refused{};  // by accounts::SignInRefusal
+  std::vector<http::Router::RouteUse> routes{};     // the HTTPS routes' answers
+  std::uint64_t unrouted = 0;                       // requests no route took
 };
 
 std::string format_gateway_metrics(const GatewayMetricsSnapshot& snapshot);

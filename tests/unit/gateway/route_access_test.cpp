@@ -126,6 +126,7 @@ class RouteAccess : public ::testing::Test {
                      .accounts = *accounts_,
                      .guard = *guard_,
                      .password_checks = post,
+                     .sign_ins = sign_ins_,
                      .fleet = FleetSources{.run_blocking = post,
                                            .store = *shared_,
                                            .pki_dir = dir_ / "pki",
@@ -223,6 +224,7 @@ class RouteAccess : public ::testing::Test {
   // Not started: the routes hand it reports, which wait in its queue.
   RolloutEngine engine_{dir_ / "rollouts.db", [](const std::string&, const std::string&) { return true; }, nullptr,
                         [](std::string_view, std::string_view, std::string_view) {}};
+  SignInCounters sign_ins_;
   http::Router router_;
   std::map<Role, std::string> passwords_;
   std::map<Role, Session> sessions_;

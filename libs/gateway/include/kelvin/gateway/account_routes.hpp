@@ -20,6 +20,9 @@
 // Requests with a body take application/json only (415 otherwise): a cross-site form cannot send
 // it, which is also what protects the sign-in, the one state-changing route without a session.
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 
 #include "kelvin/accounts/accounts.hpp"
@@ -29,9 +32,17 @@
 
 namespace kelvin::gateway {
 
-// `accounts` and `guard` must outlive the router's use. `run_blocking` takes the password checks
-// (Argon2id: 0.1–0.5 s and 64 MiB each).
+// How sign-ins (POST /api/v1/session) ended, for the gateway's metrics: thread-safe counters.
+struct SignInCounters {
+  std::atomic<std::uint64_t> signed_in{0};
+  // By accounts::SignInRefusal (bad_credentials, second_factor_required, bad_second_factor,
+  // too_many_attempts).
+  std::array<std::atomic<std::uint64_t>, 4> refused{};
+};
+
+// `accounts`, `guard` and `sign_ins` must outlive the router's use. `run_blocking` takes the
+// password checks (Argon2id: 0.1–0.5 s and 64 MiB each).
 void add_account_routes(http::Router& router, const SessionGuard& guard, accounts::Accounts& accounts,
-                        BlockingExecutor run_blocking);
+                        BlockingExecutor run_blocking, SignInCounters& sign_ins);
 
 }  // namespace kelvin::gateway

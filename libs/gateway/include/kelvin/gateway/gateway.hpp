@@ -13,6 +13,7 @@
 
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/core/result.hpp"
+#include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
@@ -165,6 +166,7 @@ class Gateway {
   std::unique_ptr<BlockingWork> api_reads_;
   std::unique_ptr<BlockingWork> release_reads_;  // devices' release lookups (release_routes.hpp)
   // What write_stats wrote last (housekeeping thread), for GET /api/v1/gateway/status. A leaf.
+  SignInCounters sign_ins_;  // the HTTPS sign-ins' outcomes, for the metrics
   mutable std::mutex latest_stats_mutex_;
   mutable std::string latest_stats_;
   std::optional<std::string> first_admin_password_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "kelvin/accounts/accounts.hpp"
+#include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/gateway/device_routes.hpp"
 #include "kelvin/gateway/fleet_routes.hpp"
@@ -25,6 +26,7 @@ struct GatewayRouteServices {
   accounts::Accounts& accounts;          // sign-in, users, audit
   const SessionGuard& guard;             // who may call the user routes
   BlockingExecutor password_checks;      // where Argon2id runs (a BlockingWork of its own)
+  SignInCounters& sign_ins;              // how sign-ins ended, for the metrics
   FleetSources fleet;                    // the fleet's read routes
   DeviceActionSources device_actions;    // operators revoking and removing devices
   LiveFeed& live;                        // GET /api/v1/events
