@@ -169,6 +169,20 @@ TEST(StatusRoute, UnavailableAsksForARetry) {
   EXPECT_TRUE(retry_after);
 }
 
+// PUT /api/v1/devices/d1/status with `body` as device d1, through `router`; the answer.
+http::Response put_status_of_d1(const http::Router& router, std::string body) {
+  http::Request request = post_from("d1");
+  request.method = "PUT";
+  request.target = request.path = "/api/v1/devices/d1/status";
+  request.segments = {"api", "v1", "devices", "d1", "status"};
+  request.body = std::move(body);
+  std::promise<http::Response> answered;
+  router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
+  auto future = answered.get_future();
+  EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  return future.get();
+}
+
 // Both device routes come from the one call the gateway makes.
 TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
   kelvin::testing::TempDir dir;
@@ -180,17 +194,8 @@ TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
     http::Router router;
     add_telemetry_route(router, ingest);
 
-    http::Request request = post_from("d1");
-    request.method = "PUT";
-    request.target = request.path = "/api/v1/devices/d1/status";
-    request.segments = {"api", "v1", "devices", "d1", "status"};
-    request.body =
-        R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_rolled_back"})";
-    std::promise<http::Response> answered;
-    router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
-    auto future = answered.get_future();
-    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    const auto response = future.get();
+    const auto response = put_status_of_d1(
+        router, R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_rolled_back"})");
     EXPECT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json::parse(R"({"seq":0})"));
     ingest.stop();
@@ -212,20 +217,9 @@ TEST(StatusRoute, RefusesAStatusWhoseReleaseCheckIsNotACode) {
   ingest.start();
   http::Router router;
   add_telemetry_route(router, ingest);
-  auto put = [&](std::string body) {
-    http::Request request = post_from("d1");
-    request.method = "PUT";
-    request.target = request.path = "/api/v1/devices/d1/status";
-    request.segments = {"api", "v1", "devices", "d1", "status"};
-    request.body = std::move(body);
-    std::promise<http::Response> answered;
-    router.handle(std::move(request), http::Responder([&](http::Response r) { answered.set_value(std::move(r)); }));
-    auto future = answered.get_future();
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    return future.get();
-  };
   for (const char* check : {R"("Timestamp-Expired")", R"("")", "17"}) {
-    const auto response = put(std::string(R"({"state":"online","fw":"1.0","release_check":)") + check + "}");
+    const auto response =
+        put_status_of_d1(router, std::string(R"({"state":"online","fw":"1.0","release_check":)") + check + "}");
     EXPECT_EQ(response.status, 400) << check << ": " << response.body;
     EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "invalid_status") << check;
   }
