@@ -8,7 +8,8 @@
 namespace kelvin::gateway {
 namespace {
 
-bool is_name(std::string_view name, bool colon_allowed) {
+// Checked only by assertions: names and labels are the gateway's own constants.
+[[maybe_unused]] bool is_name(std::string_view name, bool colon_allowed) {
   auto first = [&](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_allowed && c == ':');
   };
