@@ -11,7 +11,7 @@
 #   make bench-export  points/s and CPU of the InfluxDB export against InfluxDB's own ceiling
 #   make bench-scale-out  readings/s of one gateway against one and two gateways in a share group
 #   make bench-fleet   1,000 to 10,000 devices with their own TLS connections: CPU, RSS, reconnect storm
-#   make bench-store   commits/s and CPU of the store alone (batches of 1,000 readings from 100 devices)
+#   make bench-store   commits/s and CPU of the store alone (batches from devices that coalesce, and from a fleet of single-reading devices)
 #   make bench-query   a dashboard query (one device, a year, ~1,000 points) in the store, through the
 #               HTTPS API and in InfluxDB, over a year of one-minute readings from 100 devices
 #   make bench-ota     500 devices downloading a 2 MiB firmware image at once over mutual TLS from the

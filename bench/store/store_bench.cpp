@@ -1,18 +1,23 @@
-// Commit throughput and CPU of the store: batches of 1000 readings (temperature and humidity) from 100
-// devices, 10 consecutive seqs per device per batch, the shape the gateway's ingest produces
-// under load. Reports readings/s for new data and for a full resend (all duplicates), and the
-// time of a year-long hourly query served from rollups.
+// Commit throughput and CPU of the store, for two shapes of ingest batch:
+//   batched  1000 readings (temperature and humidity) from 100 devices, 10 consecutive seqs per
+//            device per batch: what the ingest commits when devices coalesce readings;
+//   fleet    50 readings from 50 of 200 devices, one reading each, the devices taking turns: what
+//            the ingest commits at 10,000 single-reading messages/s with a commit every 5 ms, where
+//            every reading is a device of its own in its commit.
+// Reports readings/s and CPU for new data and for a full resend (all duplicates), and the time of
+// a year-long hourly query served from rollups.
 //
 // Usage: store_bench [directory] [batches]   (directory defaults to $TMPDIR or /tmp; the
 // database is created there and removed afterwards — put it on the disk you want to measure,
-// because every commit fsyncs).
+// because every commit fsyncs). Each shape commits the same number of readings: `batches`
+// batches of the batched shape (default 200).
 
 #include <stdlib.h>
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,36 +29,110 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using kelvin::store::IngestBatch;
 
-constexpr int kDevices = 100;
-constexpr int kReadingsPerDevice = 10;  // per batch
+struct Shape {
+  const char* name;
+  int devices;              // in the fleet
+  int devices_per_batch;    // taking turns: batch b holds devices b*n .. b*n+n-1 (mod devices)
+  int readings_per_device;  // consecutive seqs per device per batch
+};
+constexpr Shape kBatched{"batched", 100, 100, 10};
+constexpr Shape kFleet{"fleet", 200, 50, 1};
+
 constexpr std::int64_t kT0 = 1'735'689'600'000;
 constexpr std::int64_t kInterval = 10'000;  // a reading every 10 s per device
 
 std::string device_name(int index) {
-  char name[16];
-  std::snprintf(name, sizeof name, "bench-%03d", index);
+  char name[24];
+  std::snprintf(name, sizeof name, "bench-%04d", index);
   return name;
 }
 
-IngestBatch make_batch(int batch_index, const std::vector<std::string>& devices) {
-  IngestBatch batch;
-  batch.readings.reserve(static_cast<std::size_t>(kDevices * kReadingsPerDevice));
-  for (int d = 0; d < kDevices; ++d) {
-    for (int i = 0; i < kReadingsPerDevice; ++i) {
-      const int n = batch_index * kReadingsPerDevice + i;  // 0-based reading number of this device
-      kelvin::proto::Reading reading;
-      reading.seq = static_cast<std::uint64_t>(n) + 1;
-      reading.ts_ms = kT0 + static_cast<std::int64_t>(n) * kInterval + d;
-      reading.set(kelvin::proto::Quantity::temperature, 20.0 + static_cast<double>((n + d) % 100) / 10.0);
-      reading.set(kelvin::proto::Quantity::humidity, 40.0 + static_cast<double>((n * 7 + d) % 300) / 10.0);
-      batch.readings.push_back({devices[static_cast<std::size_t>(d)], reading});
+int readings_per_batch(const Shape& shape) {
+  return shape.devices_per_batch * shape.readings_per_device;
+}
+
+// The batches of one shape, `readings` readings in all, in the order the ingest would commit them.
+std::vector<IngestBatch> make_batches(const Shape& shape, int readings) {
+  std::vector<IngestBatch> batches;
+  std::vector<int> taken(static_cast<std::size_t>(shape.devices), 0);  // readings so far per device
+  for (int b = 0; b * readings_per_batch(shape) < readings; ++b) {
+    IngestBatch batch;
+    batch.readings.reserve(static_cast<std::size_t>(readings_per_batch(shape)));
+    for (int k = 0; k < shape.devices_per_batch; ++k) {
+      const int d = (b * shape.devices_per_batch + k) % shape.devices;
+      for (int i = 0; i < shape.readings_per_device; ++i) {
+        const int n = taken[static_cast<std::size_t>(d)]++;  // 0-based reading number of this device
+        kelvin::proto::Reading reading;
+        reading.seq = static_cast<std::uint64_t>(n) + 1;
+        reading.ts_ms = kT0 + static_cast<std::int64_t>(n) * kInterval + d;
+        reading.set(kelvin::proto::Quantity::temperature, 20.0 + static_cast<double>((n + d) % 100) / 10.0);
+        reading.set(kelvin::proto::Quantity::humidity, 40.0 + static_cast<double>((n * 7 + d) % 300) / 10.0);
+        batch.readings.push_back({device_name(d), reading});
+      }
     }
+    batches.push_back(std::move(batch));
   }
-  return batch;
+  return batches;
 }
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Commits every batch of `shape` into a new store in `dir`, then all of them again (duplicates),
+// then queries a year of one device. Returns 0, or 1 after printing what failed.
+int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings) {
+  const auto prepared = make_batches(shape, readings);
+  const std::int64_t now = kT0 + static_cast<std::int64_t>(readings) * kInterval;
+  auto store = kelvin::store::Store::open(dir / (std::string(shape.name) + ".db"));
+  if (!store) {
+    std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  auto pass = [&](const char* label) {
+    std::size_t stored = 0;
+    std::size_t duplicates = 0;
+    const auto start = Clock::now();
+    const std::clock_t cpu_start = std::clock();
+    for (const auto& batch : prepared) {
+      auto summary = store->commit(batch, now);
+      if (!summary) {
+        std::fprintf(stderr, "commit: %s\n", summary.error().message.c_str());
+        return false;
+      }
+      stored += summary->stored;
+      duplicates += summary->duplicates;
+    }
+    const double elapsed = seconds_since(start);
+    const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+    const double total = static_cast<double>(prepared.size()) * readings_per_batch(shape);
+    std::printf(
+        "%-8s %-7s %zu batches x %d readings (%d devices each): %.2f s, %.0f readings/s, %.2f ms/commit,"
+        " %.2f s CPU per 100k (stored %zu, duplicates %zu)\n",
+        shape.name, label, prepared.size(), readings_per_batch(shape), shape.devices_per_batch, elapsed,
+        total / elapsed, elapsed * 1000.0 / static_cast<double>(prepared.size()), cpu * 100000.0 / total, stored,
+        duplicates);
+    return true;
+  };
+  if (!pass("new") || !pass("resend")) return 1;
+
+  kelvin::store::Query query;
+  query.device_id = device_name(0);
+  query.quantity = kelvin::proto::Quantity::temperature;
+  query.from_ms = kT0;
+  query.to_ms = kT0 + 365LL * 86'400'000;
+  query.step_ms = 3'600'000;
+  const auto start = Clock::now();
+  auto result = store->query(query);
+  const double elapsed = seconds_since(start);
+  if (!result) {
+    std::fprintf(stderr, "query: %s\n", result.error().message.c_str());
+    return 1;
+  }
+  std::printf("%-8s query   one device, a year at 1 h (%s): %zu buckets in %.2f ms\n", shape.name,
+              std::string(kelvin::store::to_string(result->resolution)).c_str(), result->buckets.size(),
+              elapsed * 1000.0);
+  return 0;
 }
 
 }  // namespace
@@ -71,69 +150,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::filesystem::path dir = pattern;
-
-  int status = 0;
-  {
-    auto store = kelvin::store::Store::open(dir / "store.db");
-    if (!store) {
-      std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
-      std::filesystem::remove_all(dir);
-      return 1;
-    }
-    std::vector<std::string> devices;
-    for (int d = 0; d < kDevices; ++d) devices.push_back(device_name(d));
-    std::vector<IngestBatch> prepared;
-    prepared.reserve(static_cast<std::size_t>(batches));
-    for (int b = 0; b < batches; ++b) prepared.push_back(make_batch(b, devices));
-    const std::int64_t now = kT0 + static_cast<std::int64_t>(batches * kReadingsPerDevice) * kInterval;
-
-    auto run = [&](const char* label) {
-      std::size_t stored = 0;
-      std::size_t duplicates = 0;
-      const auto start = Clock::now();
-      const std::clock_t cpu_start = std::clock();
-      for (const auto& batch : prepared) {
-        auto summary = store->commit(batch, now);
-        if (!summary) {
-          std::fprintf(stderr, "commit: %s\n", summary.error().message.c_str());
-          status = 1;
-          return;
-        }
-        stored += summary->stored;
-        duplicates += summary->duplicates;
-      }
-      const double elapsed = seconds_since(start);
-      const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-      const double readings = static_cast<double>(prepared.size()) * kDevices * kReadingsPerDevice;
-      std::printf(
-          "%-10s %d batches x %d readings: %.2f s, %.0f readings/s, %.1f ms/commit, %.2f s CPU per 100k"
-          " (stored %zu, duplicates %zu)\n",
-          label, batches, kDevices * kReadingsPerDevice, elapsed, readings / elapsed,
-          elapsed * 1000.0 / static_cast<double>(batches), cpu * 100000.0 / readings, stored, duplicates);
-    };
-    run("new");
-    if (status == 0) run("resend");
-
-    if (status == 0) {
-      kelvin::store::Query query;
-      query.device_id = devices[0];
-      query.quantity = kelvin::proto::Quantity::temperature;
-      query.from_ms = kT0;
-      query.to_ms = kT0 + 365LL * 86'400'000;
-      query.step_ms = 3'600'000;
-      const auto start = Clock::now();
-      auto result = store->query(query);
-      const double elapsed = seconds_since(start);
-      if (!result) {
-        std::fprintf(stderr, "query: %s\n", result.error().message.c_str());
-        status = 1;
-      } else {
-        std::printf("query      one device, a year at 1 h (%s): %zu buckets in %.2f ms\n",
-                    std::string(kelvin::store::to_string(result->resolution)).c_str(), result->buckets.size(),
-                    elapsed * 1000.0);
-      }
-    }
-  }
+  const int readings = batches * readings_per_batch(kBatched);
+  int status = run_shape(kBatched, dir, readings);
+  if (status == 0) status = run_shape(kFleet, dir, readings);
   std::filesystem::remove_all(dir);
   return status;
 }

@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "kelvin/core/files.hpp"
+#include "wal_write_combining.hpp"
 
 namespace kelvin::store::sqlite {
 
@@ -56,7 +57,7 @@ Result<DatabasePtr> open_private_database(const std::filesystem::path& db_file, 
   if (auto created = create_private_file(db_file, what); !created) return std::move(created).error();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                           nullptr);
+                           wal_write_combining_vfs());
   DatabasePtr db(raw);  // closed on every path, also when open itself failed
   if (rc != SQLITE_OK) return sqlite_error(db.get(), rc, "cannot open " + std::string(what) + " " + db_file.string());
   if (sqlite3_db_readonly(db.get(), "main") == 1) {
