@@ -12,4 +12,37 @@ bool has_buffered_tls_input(void* ssl) noexcept {
   return ssl != nullptr && SSL_has_pending(static_cast<const SSL*>(ssl)) == 1;
 }
 
+bool enable_tls_write_buffer(void* ssl_ptr, int capacity) noexcept {
+  auto* ssl = static_cast<SSL*>(ssl_ptr);
+  if (ssl == nullptr || capacity <= 0) return false;
+  BIO* socket = SSL_get_wbio(ssl);  // below OpenSSL's own handshake buffer, if one is in place
+  if (socket == nullptr) return false;
+  if (BIO_method_type(socket) == BIO_TYPE_BUFFER) return true;
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (buffer == nullptr) return false;
+  if (BIO_set_write_buffer_size(buffer, capacity) != 1 || BIO_up_ref(socket) != 1) {
+    BIO_free(buffer);
+    return false;
+  }
+  // The chain holds its own reference to the socket BIO; SSL_set0_wbio drops the SSL's old one
+  // (the read side keeps its own) and keeps OpenSSL's handshake buffer on top of the new chain.
+  BIO_push(buffer, socket);
+  SSL_set0_wbio(ssl, buffer);
+  return true;
+}
+
+TlsFlush flush_tls_output(void* ssl_ptr) noexcept {
+  auto* ssl = static_cast<SSL*>(ssl_ptr);
+  BIO* out = ssl != nullptr ? SSL_get_wbio(ssl) : nullptr;
+  if (out == nullptr || BIO_wpending(out) == 0) return TlsFlush::done;
+  if (BIO_flush(out) == 1) return TlsFlush::done;
+  return BIO_should_retry(out) ? TlsFlush::would_block : TlsFlush::failed;
+}
+
+bool has_pending_tls_output(void* ssl_ptr) noexcept {
+  auto* ssl = static_cast<SSL*>(ssl_ptr);
+  BIO* out = ssl != nullptr ? SSL_get_wbio(ssl) : nullptr;
+  return out != nullptr && BIO_wpending(out) > 0;
+}
+
 }  // namespace kelvin::crypto

@@ -4,6 +4,7 @@
 #include <mqtt_protocol.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +20,10 @@
 
 namespace kelvin::mqtt {
 namespace {
+
+// Outgoing TLS records gather here during one pass of the loop (Client::process). 64 KiB holds a
+// PUBACK and an ack for several hundred single-reading messages; a fuller buffer is written at once.
+constexpr int kTlsWriteBufferBytes = 64 * 1024;
 
 // libmosquitto needs one process-wide init; cleanup is left to process exit because clients may
 // outlive any owner we could tie it to.
@@ -155,7 +160,11 @@ int Client::open_connection(bool first_attempt) {
   awaiting_connack_ = rc == MOSQ_ERR_SUCCESS;
   opened_at_ = std::chrono::steady_clock::now();
   // The TLS object exists once the TCP connection does; the handshake is still to come.
-  if (rc == MOSQ_ERR_SUCCESS) crypto::enable_tls_read_ahead(mosquitto_ssl_get(handle_));
+  if (rc == MOSQ_ERR_SUCCESS) {
+    crypto::enable_tls_read_ahead(mosquitto_ssl_get(handle_));
+    // libmosquitto writes every packet with its own write(); process() flushes them together.
+    crypto::enable_tls_write_buffer(mosquitto_ssl_get(handle_), kTlsWriteBufferBytes);
+  }
   return rc;
 }
 
@@ -188,7 +197,7 @@ int Client::socket() const {
 }
 
 bool Client::wants_write() const {
-  return mosquitto_want_write(handle_);
+  return mosquitto_want_write(handle_) || crypto::has_pending_tls_output(mosquitto_ssl_get(handle_));
 }
 
 bool Client::has_buffered_input() const {
@@ -217,6 +226,12 @@ Result<void> Client::process(bool readable, bool writable) {
   // Keepalive: sends PINGREQ when due and drops a connection whose PINGRESP never came.
   if (const int rc = mosquitto_loop_misc(handle_); rc != MOSQ_ERR_SUCCESS) {
     return mosquitto_failure("MQTT connection", rc);
+  }
+  // Everything this pass wrote (PUBACKs, publishes, the handshake's continuation) in one write().
+  // What the socket does not take now waits for POLLOUT (wants_write). A broken socket is shut
+  // down, so that libmosquitto's next read finds the connection lost and reports it as usual.
+  if (crypto::flush_tls_output(mosquitto_ssl_get(handle_)) == crypto::TlsFlush::failed && socket() >= 0) {
+    ::shutdown(socket(), SHUT_RDWR);
   }
   // libmosquitto 2.0 treats a socket error during the TLS handshake as "try again" and would spin
   // on the dead socket until the process ends; the deadline turns that into an ordinary failure.
@@ -277,6 +292,8 @@ void Client::run_network_thread() {
       std::uint64_t signals = 0;
       (void)!::read(wake_fd_, &signals, sizeof signals);
     }
+    // Before process() writes the queue: a publish queued after this signals again.
+    wake_signalled_.store(false);
     const auto woke = std::chrono::steady_clock::now();
     const bool readable = (watched[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
     // A lost connection has already been reported through the disconnect callback by libmosquitto;
@@ -338,7 +355,7 @@ Result<int> Client::publish(std::string_view topic, std::string_view payload, in
 }
 
 void Client::wake_network_thread() {
-  if (wake_fd_ < 0) return;
+  if (wake_fd_ < 0 || wake_signalled_.exchange(true)) return;
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
 }

@@ -186,6 +186,10 @@ class Client {
   bool background_ = false;
   std::atomic<bool> background_stop_{false};
   int wake_fd_ = -1;  // eventfd: publish() from another thread wakes the network thread's poll()
+  // Set by the publish that signalled wake_fd_, cleared by the network thread before it writes
+  // what is queued: the publishes in between need no signal of their own (one per wake, not one
+  // per ack of a commit).
+  std::atomic<bool> wake_signalled_{false};
   std::thread network_thread_;
 };
 
