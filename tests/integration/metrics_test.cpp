@@ -145,6 +145,12 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, ::testing::ContainsRegex(
                         "kelvin_http_requests_total\\{method=\"GET\",route=\"/metrics\",code=\"2xx\"\\} [1-9]"));
   EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_build_info\\{version=\"[0-9.]+\"\\} 1\n"));
+  // The stored reading is the one reading committed (the rejected one is not a reading of a batch),
+  // within the minute the test allows, in a batch of one.
+  EXPECT_THAT(text, HasSubstr("kelvin_reading_commit_latency_seconds_count 1\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_reading_commit_latency_seconds_bucket{le=\"60\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_ingest_batch_readings_bucket{le=\"1\"} 1\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_store_commit_duration_seconds_count [1-9]"));
 
   const fs::path saved = install_.root() / "metrics.txt";
   std::ofstream(saved) << text;

@@ -787,6 +787,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
       .broker_connected = connected_.load(),
       .broker_restarts = broker_ ? static_cast<std::uint64_t>(broker_->restarts()) : 0,
       .ingest = ingest_->counters(),
+      .ingest_histograms = ingest_->histograms(),
       .metrics_auth_failures = auth_failures,
   };
   snapshot.sign_ins_ok = sign_ins_.signed_in.load();

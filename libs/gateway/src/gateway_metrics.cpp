@@ -47,6 +47,15 @@ void ingest_metrics(const IngestCounters& c, PrometheusText& out) {
             seconds(c.commit_duration_p99_ms));
 }
 
+void ingest_histograms(const IngestHistograms& h, PrometheusText& out) {
+  out.histogram("kelvin_reading_commit_latency_seconds",
+                "Time from a reading's timestamp to the commit of its batch, for every reading committed.",
+                h.reading_commit_latency_s);
+  out.histogram("kelvin_store_commit_duration_seconds", "How long each commit of the store took.", h.commit_duration_s);
+  out.histogram("kelvin_ingest_batch_readings", "Readings per committed batch that held readings, duplicates included.",
+                h.batch_readings);
+}
+
 void export_metrics(const ExporterStats& e, PrometheusText& out) {
   out.counter("kelvin_export_readings_total", "Readings InfluxDB accepted.", e.readings_exported);
   out.counter("kelvin_export_points_rejected_total", "Readings InfluxDB refused as bad data (skipped).",
@@ -122,6 +131,7 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   out.gauge("kelvin_store_size_bytes", "The store's database file and its write-ahead log.",
             static_cast<double>(s.store_bytes));
   ingest_metrics(s.ingest, out);
+  ingest_histograms(s.ingest_histograms, out);
   if (s.export_stats) export_metrics(*s.export_stats, out);
   if (s.rollouts) rollout_metrics(*s.rollouts, out);
   if (s.http) {

@@ -29,6 +29,7 @@ struct GatewayMetricsSnapshot {
   bool broker_connected = false;
   std::uint64_t broker_restarts = 0;
   IngestCounters ingest{};
+  IngestHistograms ingest_histograms{};
   std::optional<ExporterStats> export_stats{};      // with [export.influxdb]
   std::optional<RolloutEngineCounters> rollouts{};  // with the HTTPS server
   std::optional<http::ServerCounters> http{};

@@ -103,6 +103,11 @@ IngestCounters Ingest::counters() const {
   return out;
 }
 
+IngestHistograms Ingest::histograms() const {
+  std::lock_guard lock(mutex_);
+  return histograms_;
+}
+
 void Ingest::handle_message(std::string_view topic, std::string_view payload, bool retained) {
   const std::int64_t now_ms = clock_();
   auto parsed = proto::parse_device_topic(topic);
@@ -428,8 +433,15 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       counters_.duplicates_kept += summary->duplicates_kept;
       counters_.acks_published += published;
       counters_.ack_failures += failed;
-      for (const auto& reading : batch.readings) latency_.record(committed_ms - reading.reading.ts_ms, ended);
+      for (const auto& reading : batch.readings) {
+        const std::int64_t latency_ms = committed_ms - reading.reading.ts_ms;
+        latency_.record(latency_ms, ended);
+        // A device clock ahead of the gateway's gives a negative latency: counted as none.
+        histograms_.reading_commit_latency_s.observe(static_cast<double>(std::max<std::int64_t>(latency_ms, 0)) / 1e3);
+      }
       commit_duration_.record(std::chrono::duration_cast<std::chrono::milliseconds>(ended - began).count(), ended);
+      histograms_.commit_duration_s.observe(std::chrono::duration<double>(ended - began).count());
+      if (!batch.readings.empty()) histograms_.batch_readings.observe(static_cast<double>(batch.readings.size()));
       complete(completions, &*summary);
       return;
     }

@@ -32,7 +32,34 @@ void append_escaped(std::string_view text, bool quote_too, std::string& out) {
   }
 }
 
+// A sample value or bucket bound: shortest round-trip form, or NaN, +Inf, -Inf.
+std::string number_text(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[32];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, error == std::errc() ? end : buffer);
+}
+
 }  // namespace
+
+PrometheusHistogram::PrometheusHistogram(std::vector<double> upper_bounds)
+    : upper_bounds_(std::move(upper_bounds)), in_bucket_(upper_bounds_.size(), 0) {
+  assert(std::is_sorted(upper_bounds_.begin(), upper_bounds_.end()));
+}
+
+void PrometheusHistogram::observe(double value) {
+  const auto bucket = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value);
+  if (bucket != upper_bounds_.end()) ++in_bucket_[static_cast<std::size_t>(bucket - upper_bounds_.begin())];
+  ++count_;
+  sum_ += value;
+}
+
+std::uint64_t PrometheusHistogram::count_at_or_below(std::size_t i) const {
+  std::uint64_t total = 0;
+  for (std::size_t b = 0; b <= i && b < in_bucket_.size(); ++b) total += in_bucket_[b];
+  return total;
+}
 
 void PrometheusText::family(std::string_view name, Type type, std::string_view help) {
   assert(is_name(name, true));
@@ -46,11 +73,12 @@ void PrometheusText::family(std::string_view name, Type type, std::string_view h
   append_escaped(help, false, text_);
   text_ += "\n# TYPE ";
   text_ += name;
-  text_ += type == Type::counter ? " counter\n" : " gauge\n";
+  text_ += type == Type::counter ? " counter\n" : type == Type::gauge ? " gauge\n" : " histogram\n";
 }
 
-void PrometheusText::sample_prefix(const MetricLabels& labels) {
+void PrometheusText::sample_prefix(const MetricLabels& labels, std::string_view suffix) {
   text_ += current_;
+  text_ += suffix;
   if (labels.empty()) {
     text_ += ' ';
     return;
@@ -69,15 +97,7 @@ void PrometheusText::sample_prefix(const MetricLabels& labels) {
 
 void PrometheusText::sample(double value, const MetricLabels& labels) {
   sample_prefix(labels);
-  if (std::isnan(value)) {
-    text_ += "NaN";
-  } else if (std::isinf(value)) {
-    text_ += value > 0 ? "+Inf" : "-Inf";
-  } else {
-    char buffer[32];
-    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
-    text_.append(buffer, error == std::errc() ? end : buffer);
-  }
+  text_ += number_text(value);
   text_ += '\n';
 }
 
@@ -95,6 +115,26 @@ void PrometheusText::counter(std::string_view name, std::string_view help, std::
 void PrometheusText::gauge(std::string_view name, std::string_view help, double value) {
   family(name, Type::gauge, help);
   sample(value);
+}
+
+void PrometheusText::histogram(std::string_view name, std::string_view help, const PrometheusHistogram& histogram) {
+  assert(!name.ends_with("_total") && !name.ends_with("_bucket") && !name.ends_with("_count") &&
+         !name.ends_with("_sum"));
+  family(name, Type::histogram, help);
+  for (std::size_t i = 0; i < histogram.upper_bounds().size(); ++i) {
+    sample_prefix({{"le", number_text(histogram.upper_bounds()[i])}}, "_bucket");
+    text_ += std::to_string(histogram.count_at_or_below(i));
+    text_ += '\n';
+  }
+  sample_prefix({{"le", "+Inf"}}, "_bucket");
+  text_ += std::to_string(histogram.count());
+  text_ += '\n';
+  sample_prefix({}, "_sum");
+  text_ += number_text(histogram.sum());
+  text_ += '\n';
+  sample_prefix({}, "_count");
+  text_ += std::to_string(histogram.count());
+  text_ += '\n';
 }
 
 }  // namespace kelvin::gateway

@@ -51,8 +51,7 @@ TEST(Digest, Sha256InPiecesEqualsTheWholeAndStartsOverAfterFinishing) {
   const std::string expected = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
   for (std::size_t piece = 1; piece <= message.size(); ++piece) {
     Sha256 digest;
-    for (std::size_t at = 0; at < message.size(); at += piece)
-      digest.update(std::string_view(message).substr(at, piece));
+    for (std::size_t at = 0; at < message.size(); at += piece) digest.update(std::string_view(message).substr(at, piece));
     EXPECT_EQ(digest.finish_hex(), expected) << piece;
   }
   Sha256 reused;

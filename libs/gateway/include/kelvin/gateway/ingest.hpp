@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kelvin/gateway/latency_histogram.hpp"
+#include "kelvin/gateway/prometheus_text.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 #include "kelvin/store/store.hpp"
@@ -70,6 +71,18 @@ struct IngestCounters {
   std::int64_t arrival_latency_p99_ms = 0;
   std::int64_t commit_duration_p50_ms = 0;
   std::int64_t commit_duration_p99_ms = 0;
+};
+
+// The ingest's distributions since it started, as /metrics exposes them (docs/metrics.md). The
+// bounds are fixed: a histogram's buckets must not change while Prometheus scrapes it.
+struct IngestHistograms {
+  // A reading's timestamp → the commit of its batch, for every reading of a committed batch.
+  PrometheusHistogram reading_commit_latency_s{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}};
+  // How long each successful commit of the store took.
+  PrometheusHistogram commit_duration_s{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}};
+  // Readings per committed batch that held any (duplicates included; a batch of only statuses or
+  // rejections is not counted).
+  PrometheusHistogram batch_readings{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}};
 };
 
 // Publishes {"seq":N} on devices/{id}/ack; returns false when it could not be queued.
@@ -173,6 +186,7 @@ class Ingest {
   void set_device_may_connect(DeviceMayConnect check);
 
   IngestCounters counters() const;
+  IngestHistograms histograms() const;
 
  private:
   // Told the device's ack after a commit, or nullopt when nothing it waited for was committed
@@ -243,6 +257,7 @@ class Ingest {
   mutable RecentLatency latency_;          // reading ts → commit
   mutable RecentLatency arrival_latency_;  // reading ts → handle_telemetry
   mutable RecentLatency commit_duration_;  // store::Store::commit, per successful commit
+  IngestHistograms histograms_;
   std::thread committer_;
 };
 

@@ -17,9 +17,32 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 
 using MetricLabels = std::vector<std::pair<std::string_view, std::string>>;
 
+// Observations against fixed upper bounds, kept as a Prometheus histogram exposes them: how many
+// were at or below each bound, their sum and their count, since the process started. Not
+// thread-safe: its owner's lock guards it.
+class PrometheusHistogram {
+ public:
+  // Precondition: `upper_bounds` ascending and finite (+Inf is implied).
+  explicit PrometheusHistogram(std::vector<double> upper_bounds);
+
+  void observe(double value);
+
+  const std::vector<double>& upper_bounds() const noexcept { return upper_bounds_; }
+  // Observations at or below upper_bounds()[i] (cumulative, as Prometheus's `le` buckets).
+  std::uint64_t count_at_or_below(std::size_t i) const;
+  std::uint64_t count() const noexcept { return count_; }
+  double sum() const noexcept { return sum_; }
+
+ private:
+  std::vector<double> upper_bounds_;
+  std::vector<std::uint64_t> in_bucket_;  // observations above the previous bound, at or below this one
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
 class PrometheusText {
  public:
-  enum class Type { counter, gauge };
+  enum class Type { counter, gauge, histogram };
 
   // Starts a family. Precondition: `name` matches [a-zA-Z_:][a-zA-Z0-9_:]*, was not started
   // before, and ends in _total for a counter (checked in debug builds by assert).
@@ -32,11 +55,14 @@ class PrometheusText {
   // A family of one sample, for the common case.
   void counter(std::string_view name, std::string_view help, std::uint64_t value);
   void gauge(std::string_view name, std::string_view help, double value);
+  // A histogram family: name_bucket{le="..."} for each bound and +Inf, name_sum, name_count.
+  void histogram(std::string_view name, std::string_view help, const PrometheusHistogram& histogram);
 
   const std::string& text() const noexcept { return text_; }
 
  private:
-  void sample_prefix(const MetricLabels& labels);
+  // The family's name with `suffix` ("_bucket" ...), then its labels.
+  void sample_prefix(const MetricLabels& labels, std::string_view suffix = {});
 
   std::string text_;
   std::string current_;  // the family started last
