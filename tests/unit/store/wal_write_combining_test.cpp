@@ -48,6 +48,8 @@ std::int64_t single_integer(sqlite3* db, const std::string& sql) {
   return row && *row ? statement->column_int64(0) : -1;
 }
 
+constexpr const char* kCreateTable = "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)";
+
 // Rows `first`..`first + count - 1` in one transaction; each row is 1 KiB, so a transaction of a
 // thousand rows is larger than the VFS's buffer and is written in several flushes.
 int insert_rows(sqlite3* db, int first, int count) {
@@ -83,7 +85,7 @@ TEST_P(EveryCommitIsSeenWhole, ByAnotherConnection) {
   auto writer = open_database(tmp.path() / "a.db", GetParam());
   auto reader = open_database(tmp.path() / "a.db", GetParam());
   ASSERT_TRUE(writer && reader);
-  ASSERT_EQ(exec(writer.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)"), SQLITE_OK);
+  ASSERT_EQ(exec(writer.get(), kCreateTable), SQLITE_OK);
   // Small and large transactions, and checkpoints in between (the WAL is reused from its start).
   ASSERT_EQ(exec(writer.get(), "PRAGMA wal_autocheckpoint = 500"), SQLITE_OK);
   int rows = 0;
@@ -133,7 +135,7 @@ TEST(WalWriteCombining, ACommitTheDiskRefusesFailsAndTheNextOneSucceedsOnceThere
   const auto file = tmp.path() / "a.db";
   auto db = open_database(file, "FULL");
   ASSERT_TRUE(db);
-  ASSERT_EQ(exec(db.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)"), SQLITE_OK);
+  ASSERT_EQ(exec(db.get(), kCreateTable), SQLITE_OK);
   ASSERT_EQ(exec(db.get(), "PRAGMA wal_autocheckpoint = 0"), SQLITE_OK);
   ASSERT_EQ(insert_rows(db.get(), 1, 100), SQLITE_OK);
   const auto wal_size = std::filesystem::file_size(file.string() + "-wal");
@@ -160,7 +162,7 @@ TEST(WalWriteCombining, AProcessKilledMidCommitLeavesEveryFinishedCommitAndAnInt
   {
     auto db = open_database(file, "FULL");
     ASSERT_TRUE(db);
-    ASSERT_EQ(exec(db.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)"), SQLITE_OK);
+    ASSERT_EQ(exec(db.get(), kCreateTable), SQLITE_OK);
   }
   int finished[2];
   ASSERT_EQ(::pipe(finished), 0);
