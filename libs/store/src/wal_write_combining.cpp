@@ -184,7 +184,10 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
   if (self->failed != SQLITE_OK) return self->failed;
   const auto size = static_cast<std::size_t>(amount);
   const bool consecutive = offset == self->pending_offset + static_cast<sqlite3_int64>(self->pending.size());
-  if (!self->pending.empty() && (!consecutive || self->pending.size() + size > kBufferCapacity)) {
+  // Writes reach the file in the order SQLite made them: what is pending goes before anything that
+  // is not appended to it.
+  const bool appended = consecutive && size <= kMaxWrite && self->pending.size() + size <= kBufferCapacity;
+  if (!self->pending.empty() && !appended) {
     if (const int rc = flush(self); rc != SQLITE_OK) return rc;
   }
   if (size > kMaxWrite) return real_methods(self).xWrite(self->real, data, amount, offset);
