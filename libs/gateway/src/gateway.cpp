@@ -799,20 +799,14 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   snapshot.routes = api_routes_.route_uses();
   snapshot.unrouted = api_routes_.unrouted();
   snapshot.devices = api_store_->with([](store::Store& store) -> std::optional<DeviceStateCounts> {
-    auto devices = store.list_devices();
-    if (!devices) {
-      spdlog::warn("metrics: cannot count the devices: {}", devices.error().message);
+    auto by_state = store.count_devices_by_status();
+    if (!by_state) {
+      spdlog::warn("metrics: cannot count the devices: {}", by_state.error().message);
       return std::nullopt;
     }
     DeviceStateCounts counts;
-    for (const auto& device : *devices) {
-      if (!device.status) {
-        ++counts.unreported;
-      } else if (device.status->state == "online") {
-        ++counts.online;
-      } else {
-        ++counts.offline;
-      }
+    for (const auto& [state, devices] : *by_state) {
+      (state.empty() ? counts.unreported : state == "online" ? counts.online : counts.offline) += devices;
     }
     return counts;
   });

@@ -96,6 +96,18 @@ Result<std::vector<DeviceInfo>> Store::Impl::list_devices() {
   }
 }
 
+Result<std::vector<StatusStateCount>> Store::Impl::count_devices_by_status() {
+  std::vector<StatusStateCount> counts;
+  auto& select = statements_.devices_by_status_state;
+  StatementReset reset(select);
+  for (;;) {
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return counts;
+    counts.push_back(StatusStateCount{select.column_text(0), sqlite::from_sql_unsigned(select.column_int64(1))});
+  }
+}
+
 Result<std::optional<DeviceInfo>> Store::Impl::device(std::string_view device_id) {
   if (auto id = validate_device_id(device_id); !id) return std::move(id).error();
   auto& select = statements_.device_by_name;

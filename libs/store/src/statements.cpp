@@ -145,6 +145,8 @@ constexpr StatementText kStatements[] = {
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
      " status_state, status_firmware, status_dropped_total, status_at_ms, status_release_check"
      " FROM devices ORDER BY name"},
+    {&Statements::devices_by_status_state,
+     "SELECT coalesce(status_state, ''), count(*) FROM devices GROUP BY 1 ORDER BY 1"},
     {&Statements::device_by_name,
      "SELECT id, name, registered_ms, watermark, last_seen_ms, readings_stored, rejected_total,"
      " status_state, status_firmware, status_dropped_total, status_at_ms, status_release_check"

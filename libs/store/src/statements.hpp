@@ -61,6 +61,7 @@ struct Statements {
   sqlite::Statement device_register;
   sqlite::Statement status_upsert;
   sqlite::Statement devices_list;
+  sqlite::Statement devices_by_status_state;
   sqlite::Statement device_by_name;
   sqlite::Statement series_of_device;
   sqlite::Statement device_latest_reading;

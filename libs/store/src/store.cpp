@@ -138,6 +138,11 @@ Result<std::vector<DeviceInfo>> Store::list_devices() {
   return impl_->list_devices();
 }
 
+Result<std::vector<StatusStateCount>> Store::count_devices_by_status() {
+  if (!impl_) return closed_store();
+  return impl_->count_devices_by_status();
+}
+
 Result<std::optional<DeviceInfo>> Store::device(std::string_view device_id) {
   if (!impl_) return closed_store();
   return impl_->device(device_id);

@@ -49,6 +49,7 @@ class Store::Impl {
   Result<std::vector<std::string>> devices_with_label(std::string_view label);
   Result<void> record_status(std::string_view device_id, const DeviceStatus& status);
   Result<std::vector<DeviceInfo>> list_devices();
+  Result<std::vector<StatusStateCount>> count_devices_by_status();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
   Result<std::vector<RejectionCount>> rejections_by_reason(std::string_view device_id);
   Result<void> remove_device(std::string_view device_id, bool purge_data);

@@ -114,6 +114,30 @@ TEST_F(DevicesTest, ListShowsEveryDeviceSortedWithItsState) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TEST_F(DevicesTest, DevicesAreCountedByTheStateOfTheirLastStatus) {
+  auto none = store().count_devices_by_status();
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->empty());
+
+  ASSERT_TRUE(store().register_device("never-reported", kT0).ok());
+  commit_ok(store(), batch_of("only-readings", {reading(1, kT0, 21.0)}), kT0);
+  ASSERT_TRUE(store().record_status("up-1", DeviceStatus{"online", "1.0.0", 0, kT0}).ok());
+  ASSERT_TRUE(store().record_status("up-2", DeviceStatus{"online", "1.0.0", 0, kT0}).ok());
+  // Online first, then its last will: the last status counts.
+  ASSERT_TRUE(store().record_status("gone", DeviceStatus{"online", "1.0.0", 0, kT0}).ok());
+  ASSERT_TRUE(store().record_status("gone", DeviceStatus{"offline", "", 0, kT0 + kMinute}).ok());
+
+  auto counts = store().count_devices_by_status();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  ASSERT_EQ(counts->size(), 3u);
+  EXPECT_EQ((*counts)[0].state, "");
+  EXPECT_EQ((*counts)[0].devices, 2u);
+  EXPECT_EQ((*counts)[1].state, "offline");
+  EXPECT_EQ((*counts)[1].devices, 1u);
+  EXPECT_EQ((*counts)[2].state, "online");
+  EXPECT_EQ((*counts)[2].devices, 2u);
+}
+
 TEST_F(DevicesTest, LastSeenIsTheLatestArrivalOfAnything) {
   commit_ok(store(), batch_of("sensor-1", sequence(1, 1, kT0)), kT0 + 10 * kSecond);
   EXPECT_EQ(info("sensor-1")->last_seen_ms, kT0 + 10 * kSecond);

@@ -104,6 +104,9 @@ class Store {
 
   // Every known device, sorted by id.
   Result<std::vector<DeviceInfo>> list_devices();
+  // The known devices counted by their last status's state, sorted by state ("" first: never
+  // reported). One pass over the devices table, without what list_devices gathers per device.
+  Result<std::vector<StatusStateCount>> count_devices_by_status();
   Result<std::optional<DeviceInfo>> device(std::string_view device_id);
   // The device's rejection records by reason, sorted by reason name; empty for an unknown device.
   // Only the records retention keeps (RetentionPolicy::raw_days): DeviceInfo::rejected_total counts

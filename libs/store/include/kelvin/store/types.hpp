@@ -196,6 +196,13 @@ struct DeviceStatus {
   std::string release_check{};
 };
 
+// How many known devices last reported `state` ("online", "offline", ...); an empty state counts
+// the devices that never reported a status.
+struct StatusStateCount {
+  std::string state;
+  std::uint64_t devices = 0;
+};
+
 struct DeviceInfo {
   std::string device_id;
   std::int64_t registered_ms = 0;              // 0 if never registered explicitly (seen first via telemetry)
