@@ -1,7 +1,7 @@
 // The write buffer below a TLS connection (tls_connection.hpp), on a real TLS 1.2+ connection over a
 // socket pair, the client verifying the server's certificate: the handshake completes through the
-// buffer, small writes stay in it until the flush and then arrive whole, and a socket that takes no
-// more leaves the rest pending until the peer reads.
+// buffer, small writes stay in it until the flush and then arrive whole, a socket that takes no
+// more leaves the rest pending until the peer reads, and freeing the connection writes what is left.
 
 #include "kelvin/crypto/tls_connection.hpp"
 
@@ -165,6 +165,19 @@ TEST_F(TlsWriteBufferTest, WhatTheSocketDoesNotTakeStaysPendingUntilThePeerReads
   EXPECT_EQ(received, sent);
 }
 
+// libmosquitto writes a DISCONNECT, then frees the TLS object and closes the socket in one call.
+TEST_F(TlsWriteBufferTest, WhatIsBufferedWhenTheConnectionIsFreedStillReachesThePeer) {
+  ASSERT_TRUE(enable_tls_write_buffer(client_.get(), 64 * 1024));
+  ASSERT_TRUE(handshake());
+  (void)server_reads();
+  const std::string last_words = "DISCONNECT";
+  ASSERT_EQ(SSL_write(client_.get(), last_words.data(), static_cast<int>(last_words.size())),
+            static_cast<int>(last_words.size()));
+  ASSERT_TRUE(has_pending_tls_output(client_.get()));
+  client_.reset();  // no flush_tls_output: freeing must write it
+  EXPECT_EQ(server_reads(), last_words);
+}
+
 TEST_F(TlsWriteBufferTest, AFlushToAClosedPeerFails) {
   ASSERT_TRUE(enable_tls_write_buffer(client_.get(), 64 * 1024));
   ASSERT_TRUE(handshake());
@@ -175,6 +188,7 @@ TEST_F(TlsWriteBufferTest, AFlushToAClosedPeerFails) {
   // The write to the closed peer must fail with EPIPE, not end the test by SIGPIPE.
   const auto previous = ::signal(SIGPIPE, SIG_IGN);
   EXPECT_EQ(flush_tls_output(client_.get()), TlsFlush::failed);
+  client_.reset();  // tries once more to write what is left, to the same closed peer
   ::signal(SIGPIPE, previous);
 }
 

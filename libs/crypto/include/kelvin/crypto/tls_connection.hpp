@@ -17,7 +17,9 @@ bool has_buffered_tls_input(void* ssl) noexcept;
 // many small writes (a PUBACK and an ack per single-reading message) collect there and reach the
 // socket in one write() at flush_tls_output, or earlier when the buffer fills. The caller must
 // then flush after each pass of writes and wait for the socket to be writable while
-// has_pending_tls_output() says so. False when the buffer could not be set up (nothing changed).
+// has_pending_tls_output() says so. What the buffer still holds when the TLS object is freed is
+// written to the socket first (libmosquitto frees it right after writing a DISCONNECT). False
+// when the buffer could not be set up (nothing changed).
 bool enable_tls_write_buffer(void* ssl, int capacity) noexcept;
 
 enum class TlsFlush {
