@@ -20,10 +20,12 @@
 
 #include "kelvin/testing/temp_dir.hpp"
 #include "sqlite.hpp"
+#include "store_test_support.hpp"
 
 namespace kelvin::store::sqlite {
 namespace {
 
+using kelvin::store::testing::RawDatabase;
 using kelvin::testing::TempDir;
 
 DatabasePtr open_database(const std::filesystem::path& file, const char* synchronous) {
@@ -39,16 +41,14 @@ int exec(sqlite3* db, const std::string& sql) {
   return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
 }
 
-std::int64_t single_integer(sqlite3* db, const std::string& sql) {
-  auto statement = Statement::prepare(db, sql);
-  EXPECT_TRUE(statement) << statement.error().message;
-  if (!statement) return -1;
-  auto row = statement->step();
-  EXPECT_TRUE(row && *row) << sql;
-  return row && *row ? statement->column_int64(0) : -1;
+// A new database through the VFS, with the table the tests fill.
+DatabasePtr create_database(const std::filesystem::path& file, const char* synchronous = "FULL") {
+  auto db = open_database(file, synchronous);
+  if (db) {
+    EXPECT_EQ(exec(db.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)"), SQLITE_OK);
+  }
+  return db;
 }
-
-constexpr const char* kCreateTable = "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)";
 
 // Rows `first`..`first + count - 1` in one transaction; each row is 1 KiB, so a transaction of a
 // thousand rows is larger than the VFS's buffer and is written in several flushes.
@@ -56,13 +56,6 @@ int insert_rows(sqlite3* db, int first, int count) {
   return exec(db, "WITH RECURSIVE n(v) AS (SELECT " + std::to_string(first) +
                       " UNION ALL SELECT v + 1 FROM n WHERE v < " + std::to_string(first + count - 1) +
                       ") INSERT INTO t (id, payload) SELECT v, randomblob(1024) FROM n");
-}
-
-std::string integrity(sqlite3* db) {
-  auto statement = Statement::prepare(db, "PRAGMA integrity_check");
-  if (!statement) return statement.error().message;
-  auto row = statement->step();
-  return row && *row ? statement->column_text(0) : "no answer";
 }
 
 TEST(WalWriteCombining, TheStoresDatabasesAreOpenedThroughIt) {
@@ -77,15 +70,15 @@ TEST(WalWriteCombining, TheStoresDatabasesAreOpenedThroughIt) {
 }
 
 // Without a sync per commit the buffer is still full when SQLite publishes the commit in the WAL
-// index; the reader would then read frames that are not in the file yet.
+// index; the reader (a plain connection: what it sees is what the files hold) would then read
+// frames that are not in the file yet.
 class EveryCommitIsSeenWhole : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(EveryCommitIsSeenWhole, ByAnotherConnection) {
   TempDir tmp;
-  auto writer = open_database(tmp.path() / "a.db", GetParam());
-  auto reader = open_database(tmp.path() / "a.db", GetParam());
-  ASSERT_TRUE(writer && reader);
-  ASSERT_EQ(exec(writer.get(), kCreateTable), SQLITE_OK);
+  auto writer = create_database(tmp.path() / "a.db", GetParam());
+  ASSERT_TRUE(writer);
+  RawDatabase reader(tmp.path() / "a.db");
   // Small and large transactions, and checkpoints in between (the WAL is reused from its start).
   ASSERT_EQ(exec(writer.get(), "PRAGMA wal_autocheckpoint = 500"), SQLITE_OK);
   int rows = 0;
@@ -93,17 +86,14 @@ TEST_P(EveryCommitIsSeenWhole, ByAnotherConnection) {
     const int count = round % 4 == 0 ? 1'500 : 1 + round * 7;
     ASSERT_EQ(insert_rows(writer.get(), rows + 1, count), SQLITE_OK) << sqlite3_errmsg(writer.get());
     rows += count;
-    ASSERT_EQ(single_integer(reader.get(), "SELECT count(*) FROM t WHERE length(payload) = 1024"), rows)
-        << "round " << round;
-    ASSERT_EQ(single_integer(reader.get(), "SELECT max(id) FROM t"), rows);
+    ASSERT_EQ(reader.integer("SELECT count(*) FROM t WHERE length(payload) = 1024"), rows) << "round " << round;
+    ASSERT_EQ(reader.integer("SELECT max(id) FROM t"), rows);
   }
-  EXPECT_EQ(integrity(reader.get()), "ok");
+  EXPECT_EQ(reader.text("PRAGMA integrity_check"), "ok");
   writer.reset();
-  reader.reset();
-  auto reopened = open_database(tmp.path() / "a.db", GetParam());
-  ASSERT_TRUE(reopened);
-  EXPECT_EQ(single_integer(reopened.get(), "SELECT count(*) FROM t"), rows);
-  EXPECT_EQ(integrity(reopened.get()), "ok");
+  RawDatabase reopened(tmp.path() / "a.db");
+  EXPECT_EQ(reopened.integer("SELECT count(*) FROM t"), rows);
+  EXPECT_EQ(reopened.text("PRAGMA integrity_check"), "ok");
 }
 
 INSTANTIATE_TEST_SUITE_P(Synchronous, EveryCommitIsSeenWhole, ::testing::Values("FULL", "NORMAL", "OFF"));
@@ -133,9 +123,8 @@ class FileSizeLimit {
 TEST(WalWriteCombining, ACommitTheDiskRefusesFailsAndTheNextOneSucceedsOnceThereIsRoom) {
   TempDir tmp;
   const auto file = tmp.path() / "a.db";
-  auto db = open_database(file, "FULL");
+  auto db = create_database(file);
   ASSERT_TRUE(db);
-  ASSERT_EQ(exec(db.get(), kCreateTable), SQLITE_OK);
   ASSERT_EQ(exec(db.get(), "PRAGMA wal_autocheckpoint = 0"), SQLITE_OK);
   ASSERT_EQ(insert_rows(db.get(), 1, 100), SQLITE_OK);
   const auto wal_size = std::filesystem::file_size(file.string() + "-wal");
@@ -146,24 +135,19 @@ TEST(WalWriteCombining, ACommitTheDiskRefusesFailsAndTheNextOneSucceedsOnceThere
     EXPECT_NE(rc, SQLITE_OK);
     EXPECT_TRUE((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) << rc << " " << sqlite3_errmsg(db.get());
   }
-  EXPECT_EQ(single_integer(db.get(), "SELECT count(*) FROM t"), 100);
+  EXPECT_EQ(RawDatabase(file).integer("SELECT count(*) FROM t"), 100);
   ASSERT_EQ(insert_rows(db.get(), 101, 2'000), SQLITE_OK) << sqlite3_errmsg(db.get());
-  EXPECT_EQ(single_integer(db.get(), "SELECT count(*) FROM t"), 2'100);
+  EXPECT_EQ(RawDatabase(file).integer("SELECT count(*) FROM t"), 2'100);
   db.reset();
-  auto reopened = open_database(file, "FULL");
-  ASSERT_TRUE(reopened);
-  EXPECT_EQ(single_integer(reopened.get(), "SELECT count(*) FROM t"), 2'100);
-  EXPECT_EQ(integrity(reopened.get()), "ok");
+  RawDatabase reopened(file);
+  EXPECT_EQ(reopened.integer("SELECT count(*) FROM t"), 2'100);
+  EXPECT_EQ(reopened.text("PRAGMA integrity_check"), "ok");
 }
 
 TEST(WalWriteCombining, AProcessKilledMidCommitLeavesEveryFinishedCommitAndAnIntactDatabase) {
   TempDir tmp;
   const auto file = tmp.path() / "a.db";
-  {
-    auto db = open_database(file, "FULL");
-    ASSERT_TRUE(db);
-    ASSERT_EQ(exec(db.get(), kCreateTable), SQLITE_OK);
-  }
+  ASSERT_TRUE(create_database(file));
   int finished[2];
   ASSERT_EQ(::pipe(finished), 0);
   const pid_t child = ::fork();
@@ -180,11 +164,8 @@ TEST(WalWriteCombining, AProcessKilledMidCommitLeavesEveryFinishedCommitAndAnInt
   }
   ::close(finished[1]);
   int last_reported = 0;
-  for (int reports = 0; reports < 20;) {
-    int total = 0;
-    ASSERT_EQ(::read(finished[0], &total, sizeof total), static_cast<ssize_t>(sizeof total));
-    last_reported = total;
-    ++reports;
+  for (int reports = 0; reports < 20; ++reports) {
+    ASSERT_EQ(::read(finished[0], &last_reported, sizeof last_reported), static_cast<ssize_t>(sizeof last_reported));
   }
   ::kill(child, SIGKILL);
   int status = 0;
@@ -194,14 +175,13 @@ TEST(WalWriteCombining, AProcessKilledMidCommitLeavesEveryFinishedCommitAndAnInt
   ::close(finished[0]);
   ASSERT_TRUE(WIFSIGNALED(status));
 
-  auto db = open_database(file, "FULL");
-  ASSERT_TRUE(db);
-  const auto rows = single_integer(db.get(), "SELECT count(*) FROM t");
+  RawDatabase db(file);
+  const auto rows = db.integer("SELECT count(*) FROM t");
   // Every reported commit is there; the one in progress is there whole or not at all.
   EXPECT_TRUE(rows == last_reported || rows == last_reported + 300)
       << rows << " rows, " << last_reported << " reported";
-  EXPECT_EQ(single_integer(db.get(), "SELECT max(id) FROM t"), rows);
-  EXPECT_EQ(integrity(db.get()), "ok");
+  EXPECT_EQ(db.integer("SELECT max(id) FROM t"), rows);
+  EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
