@@ -244,8 +244,10 @@ TEST_F(AgentHttps, AnAgentStartedBeforeTheGatewayBacksOffThenDeliversEverything)
   install_.start_gateway();
   expect_progress(40, "the gateway came up");
   const auto outbox = stop_agent();
-  // Readings taken while the gateway was away went too: the first ones are stored.
-  ASSERT_GT(outbox.next_seq - 1, 40u);
+  // The agent may stop with exactly the 40 readings acknowledged. Those include the ones taken
+  // while the gateway was away (at one per 0.1 s over the 1.4 s or more before it started), and
+  // the check below finds every seq from 1 stored once.
+  ASSERT_GE(outbox.next_seq - 1, 40u);
   expect_everything_stored_once(outbox);
 }
 
