@@ -5,7 +5,9 @@
 //            the ingest commits at 10,000 single-reading messages/s with a commit every 5 ms, where
 //            every reading is a device of its own in its commit.
 // Reports readings/s and CPU for new data and for a full resend (all duplicates), and the time of
-// a year-long hourly query served from rollups.
+// a year-long hourly query served from rollups. Each shape runs twice, in separate stores: with the
+// rollups folded in every commit (fold interval 0, "-0") and with the default interval of a second ("-1s"), the
+// commits' clock advancing by the shape's commit interval; the ratio is the folding's effect.
 //
 // Usage: store_bench [directory] [batches]   (directory defaults to $TMPDIR or /tmp; the
 // database is created there and removed afterwards — put it on the disk you want to measure,
@@ -31,12 +33,13 @@ using kelvin::store::IngestBatch;
 
 struct Shape {
   const char* name;
-  int devices;              // in the fleet
-  int devices_per_batch;    // taking turns: batch b holds devices b*n .. b*n+n-1 (mod devices)
-  int readings_per_device;  // consecutive seqs per device per batch
+  int devices;                      // in the fleet
+  int devices_per_batch;            // taking turns: batch b holds devices b*n .. b*n+n-1 (mod devices)
+  int readings_per_device;          // consecutive seqs per device per batch
+  std::int64_t commit_interval_ms;  // between the commits' clock readings
 };
-constexpr Shape kBatched{"batched", 100, 100, 10};
-constexpr Shape kFleet{"fleet", 200, 50, 1};
+constexpr Shape kBatched{"batched", 100, 100, 10, 10};  // 100,000 readings/s
+constexpr Shape kFleet{"fleet", 200, 50, 1, 5};         // 10,000 readings/s
 
 constexpr std::int64_t kT0 = 1'735'689'600'000;
 constexpr std::int64_t kInterval = 10'000;  // a reading every 10 s per device
@@ -81,10 +84,13 @@ double seconds_since(Clock::time_point start) {
 
 // Commits every batch of `shape` into a new store in `dir`, then all of them again (duplicates),
 // then queries a year of one device. Returns 0, or 1 after printing what failed.
-int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings) {
+int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings, std::int64_t fold_interval_ms) {
   const auto prepared = make_batches(shape, readings);
-  const std::int64_t now = kT0 + static_cast<std::int64_t>(readings) * kInterval;
-  auto store = kelvin::store::Store::open(dir / (std::string(shape.name) + ".db"));
+  std::int64_t now = kT0 + static_cast<std::int64_t>(readings) * kInterval;
+  kelvin::store::StoreOptions options;
+  options.rollup_fold_interval_ms = fold_interval_ms;
+  const std::string name = std::string(shape.name) + (fold_interval_ms == 0 ? "-0" : "-1s");
+  auto store = kelvin::store::Store::open(dir / (name + ".db"), options);
   if (!store) {
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
     return 1;
@@ -95,6 +101,7 @@ int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings
     const auto start = Clock::now();
     const std::clock_t cpu_start = std::clock();
     for (const auto& batch : prepared) {
+      now += shape.commit_interval_ms;
       auto summary = store->commit(batch, now);
       if (!summary) {
         std::fprintf(stderr, "commit: %s\n", summary.error().message.c_str());
@@ -107,9 +114,9 @@ int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings
     const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     const double total = static_cast<double>(prepared.size()) * readings_per_batch(shape);
     std::printf(
-        "%-8s %-7s %zu batches x %d readings (%d devices each): %.2f s, %.0f readings/s, %.2f ms/commit,"
+        "%-10s %-7s %zu batches x %d readings (%d devices each): %.2f s, %.0f readings/s, %.2f ms/commit,"
         " %.2f s CPU per 100k (stored %zu, duplicates %zu)\n",
-        shape.name, label, prepared.size(), readings_per_batch(shape), shape.devices_per_batch, elapsed,
+        name.c_str(), label, prepared.size(), readings_per_batch(shape), shape.devices_per_batch, elapsed,
         total / elapsed, elapsed * 1000.0 / static_cast<double>(prepared.size()), cpu * 100000.0 / total, stored,
         duplicates);
     return true;
@@ -129,7 +136,7 @@ int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings
     std::fprintf(stderr, "query: %s\n", result.error().message.c_str());
     return 1;
   }
-  std::printf("%-8s query   one device, a year at 1 h (%s): %zu buckets in %.2f ms\n", shape.name,
+  std::printf("%-10s query   one device, a year at 1 h (%s): %zu buckets in %.2f ms\n", name.c_str(),
               std::string(kelvin::store::to_string(result->resolution)).c_str(), result->buckets.size(),
               elapsed * 1000.0);
   return 0;
@@ -151,8 +158,12 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path dir = pattern;
   const int readings = batches * readings_per_batch(kBatched);
-  int status = run_shape(kBatched, dir, readings);
-  if (status == 0) status = run_shape(kFleet, dir, readings);
+  int status = 0;
+  for (const Shape& shape : {kBatched, kFleet}) {
+    for (std::int64_t fold_interval_ms : {std::int64_t{0}, std::int64_t{1000}}) {
+      if (status == 0) status = run_shape(shape, dir, readings, fold_interval_ms);
+    }
+  }
   std::filesystem::remove_all(dir);
   return status;
 }

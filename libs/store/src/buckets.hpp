@@ -15,6 +15,9 @@ inline constexpr std::int64_t kMinuteMs = 60'000;
 inline constexpr std::int64_t kHourMs = 3'600'000;
 inline constexpr std::int64_t kDayMs = 86'400'000;
 
+// The widths the store keeps rollups of (the CHECK on rollups.width_ms in schema.cpp).
+inline constexpr std::int64_t kRollupWidthsMs[] = {kMinuteMs, kHourMs};
+
 // The bucket width of a rollup resolution; nullopt for raw (no buckets of its own).
 std::optional<std::int64_t> rollup_width_ms(Resolution resolution) noexcept;
 

@@ -1,4 +1,4 @@
-// Ingest: idempotent storage of a batch, rollup maintenance and the ack watermark.
+// Ingest: idempotent storage of a batch and the ack watermark; the rollups follow (rollups.cpp).
 //
 // Watermark method. Per device the database holds the watermark W (devices.watermark) and the
 // consumed seqs above it (rows of `readings` and `rejected` with seq > W, and ranges in
@@ -30,7 +30,6 @@
 #include <string>
 #include <vector>
 
-#include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
 #include "reading_values.hpp"
 #include "store_impl.hpp"
@@ -64,13 +63,6 @@ bool is_representable(const ConsumedSeq& consumed) {
   return seq_is_representable(consumed.seq) && time_is_representable(consumed.at_ms);
 }
 
-struct RollupKey {
-  std::int64_t series = 0;
-  std::int64_t width_ms = 0;
-  std::int64_t bucket_start_ms = 0;
-  auto operator<=>(const RollupKey&) const = default;
-};
-
 // What one commit does to one device.
 struct TouchedDevice {
   std::string_view device_id;
@@ -79,8 +71,6 @@ struct TouchedDevice {
   std::uint64_t rejected = 0;
   std::vector<std::uint64_t> stored_now;  // the seqs this commit stored, for DeviceAck::stored
 };
-
-constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
 
 // Counts add up without wrapping: a saturated count still says "at least this many".
 std::size_t saturating_add(std::size_t total, std::uint64_t more) {
@@ -163,7 +153,6 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
   }
 
   // Readings next, so a seq that is both stored and rejected in one batch ends up stored.
-  std::map<RollupKey, BucketStats> rollups;
   auto last_position = last_export_position();
   if (!last_position) return std::move(last_position).error();
   const std::int64_t first_position = *last_position + 1;
@@ -192,16 +181,11 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     bind_values(insert, 6, reading);
     if (auto done = insert.run(); !done) return std::move(done).error();
 
+    // The series exists from the reading's commit on (queries find the device's data through
+    // it); its rollups follow when the readings are folded (rollups.cpp).
     for (const auto& quantity : proto::kQuantities) {
-      auto value = reading.value(quantity.quantity);
-      if (!value) continue;
-      auto series = series_of(progress.row_id, quantity.quantity);
-      if (!series) return std::move(series).error();
-      for (std::int64_t width : kRollupWidths) {
-        // ts_ms is within [0, kMaxTimestampMs] (is_representable): aligning cannot overflow.
-        RollupKey key{*series, width, align_down(reading.ts_ms, width).value_or(0)};
-        rollups[key].add(reading.ts_ms, reading.seq, *value);
-      }
+      if (!reading.value(quantity.quantity)) continue;
+      if (auto series = series_of(progress.row_id, quantity.quantity); !series) return std::move(series).error();
     }
     progress.pending.insert(reading.seq);
     device.stored_now.push_back(reading.seq);
@@ -244,28 +228,16 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     progress.claimed_floor = std::max(progress.claimed_floor, claim);
   }
 
-  // One upsert per (series, width, bucket) of the batch, not one per sample.
-  for (const auto& [key, stats] : rollups) {
-    auto& upsert = statements_.rollup_upsert;
-    StatementReset reset_upsert(upsert);
-    upsert.bind(1, key.series);
-    upsert.bind(2, key.width_ms);
-    upsert.bind(3, key.bucket_start_ms);
-    upsert.bind(4, stats.min);
-    upsert.bind(5, stats.max);
-    upsert.bind(6, stats.sum);
-    upsert.bind(7, sqlite::to_sql(stats.count));
-    upsert.bind(8, stats.last_ts_ms);
-    upsert.bind(9, sqlite::to_sql(stats.last_seq));
-    upsert.bind(10, stats.last_value);
-    if (auto done = upsert.run(); !done) return std::move(done).error();
-  }
-
   if (*last_position >= first_position) {
     auto& update = statements_.export_position_update;
     StatementReset reset_update(update);
     update.bind(1, *last_position);
     if (auto done = update.run(); !done) return std::move(done).error();
+  }
+  auto fold = fold_due(now_ms, *last_position);
+  if (!fold) return std::move(fold).error();
+  if (*fold) {
+    if (auto folded = fold_rollups(); !folded) return std::move(folded).error();
   }
 
   summary.acks.reserve(touched.size());
@@ -307,6 +279,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
   }
 
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  if (*fold) last_fold_ms_ = now_ms;
   return summary;
 }
 

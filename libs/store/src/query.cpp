@@ -1,8 +1,11 @@
 // Queries: validation and resolution choice (query_plan.cpp), then one range scan of either the
 // device's readings (the quantity's column) or a rollup width, folded into step-aligned buckets
-// with the same BucketStats.
+// with the same BucketStats. A rollup answer adds the readings not folded into the rollups yet
+// (rollups.cpp), read in the same read transaction.
 
+#include <map>
 #include <string>
+#include <utility>
 
 #include "buckets.hpp"
 #include "kelvin/core/identity.hpp"
@@ -76,7 +79,28 @@ Result<void> check_fleet_hours(const FleetHoursQuery& query) {
 
 Result<std::vector<DeviceBuckets>> Store::Impl::fleet_hours(const FleetHoursQuery& query) {
   if (auto valid = check_fleet_hours(query); !valid) return std::move(valid).error();
+  auto snapshot = sqlite::Transaction::begin_read(db_.get());
+  if (!snapshot) return std::move(snapshot).error();
+
+  // The unrolled buckets by device name, the order of the rollup rows.
+  auto unrolled = unrolled_buckets(std::nullopt, query.quantity, kHourMs, query.from_ms, query.to_ms);
+  if (!unrolled) return std::move(unrolled).error();
+  std::map<std::pair<std::string, std::int64_t>, BucketStats> pending;
+  for (const auto& [key, stats] : *unrolled) {
+    auto& select = statements_.device_name_by_row;
+    StatementReset reset(select);
+    select.bind(1, key.first);
+    auto row = select.step();
+    if (!row) return std::move(row).error();
+    if (*row) pending.emplace(std::make_pair(select.column_text(0), key.second), stats);
+  }
+
   std::vector<DeviceBuckets> fleet;
+  auto append = [&fleet](const std::string& device_id, std::int64_t start_ms, const BucketStats& stats) {
+    if (fleet.empty() || fleet.back().device_id != device_id) fleet.push_back({device_id, {}});
+    fleet.back().buckets.push_back(stats.to_bucket(start_ms));
+  };
+  auto next_pending = pending.begin();
   auto& select = statements_.fleet_rollups_in_range;
   StatementReset reset(select);
   select.bind(1, proto::info(query.quantity).name);
@@ -87,9 +111,16 @@ Result<std::vector<DeviceBuckets>> Store::Impl::fleet_hours(const FleetHoursQuer
     auto row = select.step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    std::string device_id = select.column_text(0);
-    if (fleet.empty() || fleet.back().device_id != device_id) fleet.push_back({std::move(device_id), {}});
-    fleet.back().buckets.push_back(rollup_stats(select, 2).to_bucket(select.column_int64(1)));
+    const auto key = std::make_pair(select.column_text(0), select.column_int64(1));
+    for (; next_pending != pending.end() && next_pending->first < key; ++next_pending) {
+      append(next_pending->first.first, next_pending->first.second, next_pending->second);
+    }
+    BucketStats stats = rollup_stats(select, 2);
+    if (next_pending != pending.end() && next_pending->first == key) stats.merge((next_pending++)->second);
+    append(key.first, key.second, stats);
+  }
+  for (; next_pending != pending.end(); ++next_pending) {
+    append(next_pending->first.first, next_pending->first.second, next_pending->second);
   }
   return fleet;
 }
@@ -103,6 +134,8 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
 
   QueryResult result;
   result.resolution = plan->resolution;
+  auto snapshot = sqlite::Transaction::begin_read(db_.get());
+  if (!snapshot) return std::move(snapshot).error();
 
   std::int64_t series = 0;
   std::int64_t device_row = 0;
@@ -120,6 +153,10 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
 
   BucketBuilder builder(query.step_ms);
   if (auto width = rollup_width_ms(plan->resolution)) {
+    // One device's unrolled buckets, in time order like the rollup rows they are merged into.
+    auto unrolled = unrolled_buckets(device_row, query.quantity, *width, plan->start_ms, plan->end_ms);
+    if (!unrolled) return std::move(unrolled).error();
+    auto next_pending = unrolled->begin();
     auto& select = statements_.rollups_in_range;
     StatementReset reset(select);
     select.bind(1, series);
@@ -130,8 +167,18 @@ Result<QueryResult> Store::Impl::query(const Query& query) {
       auto row = select.step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      builder.add(select.column_int64(0), rollup_stats(select, 1));
+      const std::int64_t start_ms = select.column_int64(0);
+      for (; next_pending != unrolled->end() && next_pending->first.second < start_ms; ++next_pending) {
+        builder.add(next_pending->first.second, next_pending->second);
+      }
+      BucketStats stats = rollup_stats(select, 1);
+      if (next_pending != unrolled->end() && next_pending->first.second == start_ms) {
+        stats.merge((next_pending++)->second);
+      }
+      builder.add(start_ms, stats);
     }
+    for (; next_pending != unrolled->end(); ++next_pending)
+      builder.add(next_pending->first.second, next_pending->second);
   } else {
     auto& select = statements_.readings_in_time_range;
     StatementReset reset(select);

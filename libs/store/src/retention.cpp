@@ -6,7 +6,8 @@
 // may avoid data that is still there, but never trusts data that is already half gone.
 // Watermarks are never touched, and `readings` / `rejected` rows above a watermark are kept
 // whatever their age, because they are what lets the watermark advance when a gap fills; of such
-// a reading only the values go.
+// a reading only the values go. A reading the rollups do not hold yet (rollups.cpp) stays until
+// they do.
 
 #include <string>
 #include <vector>
@@ -80,6 +81,9 @@ Result<RetentionReport> Store::Impl::apply_retention(std::int64_t now_ms) {
   {
     auto transaction = sqlite::Transaction::begin(db_.get());
     if (!transaction) return std::move(transaction).error();
+    // Readings go only once the rollups hold them (statements.cpp): fold what is there now, so
+    // only readings committed while retention runs wait for the next run.
+    if (auto folded = fold_rollups(); !folded) return std::move(folded).error();
     for (const auto& [resolution, horizon] : horizons) {
       if (!horizon) continue;
       auto& raise = statements_.horizon_raise;

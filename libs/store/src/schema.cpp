@@ -8,7 +8,7 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 6.
+// Schema, version 7.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
@@ -40,8 +40,10 @@ namespace {
 //            happened. One row and two index entries per reading: version 3 wrote five b-tree
 //            entries (a readings row, two indexes, a samples row per quantity).
 // rollups    Per series, per bucket width (60000 = minute, 3600000 = hour) and aligned bucket
-//            start: min, max, sum, count and the last value by (ts, seq). Written in the same
-//            transaction as the readings, from values aggregated in memory per bucket first.
+//            start: min, max, sum, count and the last value by (ts, seq), of every reading with
+//            export_position <= counters.rollup_position. The readings after it are folded in by a
+//            later commit (rollups.cpp), at most a second or 20,000 readings later; queries add
+//            them meanwhile, so an answer is the same before and after the fold.
 // rejected   Readings rejected although their seq was valid: the seq is consumed (it advances the
 //            ack) and a later reading with that seq is not stored.
 // consumed_elsewhere  Seq ranges of a device that a peer gateway sharing the broker reported
@@ -50,7 +52,8 @@ namespace {
 //            duplicate. Rows at or below the watermark are redundant and may be deleted.
 // export_cursors  Per exporter (e.g. 'influxdb'), the export_position up to which every reading
 //            has been delivered to it.
-// counters   Named store-wide counters; 'export_position' is the last position handed out.
+// counters   Named store-wide counters; 'export_position' is the last position handed out;
+//            'rollup_position' the last one folded into the rollups (never above export_position).
 // retention_horizons  Per resolution ('raw', 'minute', 'hour'), the time from which retention has
 //            deleted nothing; the query planner uses it to pick a resolution that covers a range.
 // device_labels  The labels an operator gave a device (docs/registry.md, "Labels"), one row each,
@@ -69,7 +72,8 @@ namespace {
 // why a new store is created as version 3 and then migrated: the migration to version 4 on empty
 // tables costs nothing and leaves exactly the schema an upgraded file has. Version 5 only adds
 // objects, created by the same statements in a new store and in an upgraded one; version 6 adds
-// devices.status_release_check with the same ALTER TABLE in both.
+// devices.status_release_check with the same ALTER TABLE in both; version 7 adds a counter, set by
+// the same statement in both.
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -167,6 +171,11 @@ constexpr const char* kSeedExportPositionSql =
     "INSERT OR IGNORE INTO counters (name, value)"
     " SELECT 'export_position', coalesce(max(export_position), 0) FROM readings;";
 
+// Version 7: every reading committed so far is in the rollups (earlier versions wrote them in
+// the reading's own commit), so the rollups cover everything up to the last export position.
+constexpr const char* kSeedRollupPositionSql =
+    "INSERT INTO counters (name, value) SELECT 'rollup_position', value FROM counters WHERE name = 'export_position';";
+
 constexpr const char* kConsumedElsewhereTableSql = R"sql(
 CREATE TABLE consumed_elsewhere (
   device    INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
@@ -225,6 +234,8 @@ constexpr std::int64_t kVersion3 = 3;
 constexpr std::int64_t kVersion4 = 4;
 // Version 5: device labels, no release check verdict (kelvin up to the release check's status).
 constexpr std::int64_t kVersion5 = 5;
+// Version 6: rollups written in the readings' own commit (kelvin up to the folded rollups).
+constexpr std::int64_t kVersion6 = 6;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -283,7 +294,7 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
 
 Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what);
 
-// A new store: version 3's objects, then the migrations to versions 4, 5 and 6 (see the top of
+// A new store: version 3's objects, then the migrations to versions 4, 5, 6 and 7 (see the top of
 // this file).
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
@@ -293,7 +304,8 @@ Result<void> create_schema(sqlite3* db, const std::string& what) {
   }
   if (auto migrated = migrate_readings_to_version_4(db, what); !migrated) return migrated;
   if (auto created = sqlite::exec(db, kDeviceLabelsSql, what); !created) return created;
-  return sqlite::exec(db, kDevicesReleaseCheckSql, what);
+  if (auto created = sqlite::exec(db, kDevicesReleaseCheckSql, what); !created) return created;
+  return sqlite::exec(db, kSeedRollupPositionSql, what);
 }
 
 // `what`: the error message's context; SQLite's own message follows it.
@@ -473,6 +485,13 @@ Result<void> migrate_version_5(sqlite3* db, const std::filesystem::path& db_file
                       upgrade_context(db_file, kVersion5) + ": adding devices.status_release_check");
 }
 
+// Version 6 to 7: counters.rollup_position at the last export position, as a version 6 store's
+// rollups hold every reading. Nothing else changes.
+Result<void> migrate_version_6(sqlite3* db, const std::filesystem::path& db_file) {
+  return sqlite::exec(db, kSeedRollupPositionSql,
+                      upgrade_context(db_file, kVersion6) + ": setting the rollup_position counter");
+}
+
 // From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
 // failure leaves the file as it was once the transaction rolls back.
 Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
@@ -494,6 +513,10 @@ Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int
   }
   if (version == kVersion5) {
     if (auto migrated = migrate_version_5(db, db_file); !migrated) return migrated;
+    version = kVersion6;
+  }
+  if (version == kVersion6) {
+    if (auto migrated = migrate_version_6(db, db_file); !migrated) return migrated;
   }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   return sqlite::exec(db, version_sql.c_str(),

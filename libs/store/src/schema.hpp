@@ -23,10 +23,12 @@ namespace kelvin::store {
 //      `samples` (a row per value) is gone.
 //   5  device_labels: the labels an operator gave each device.
 //   6  devices.status_release_check: the verdict of the device's release timestamp check.
+//   7  counters.rollup_position: rollups are folded from the readings after their commit, and
+//      cover the readings up to that position (an older build would leave the rest out).
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 6;
+inline constexpr std::int32_t kSchemaVersion = 7;
 
-// Creates the schema in an empty database; upgrades a version 1, 2, 3, 4 or 5 store to the current
+// Creates the schema in an empty database; upgrades a version 1, 2, 3, 4, 5 or 6 store to the current
 // version, in one transaction under the write lock (rebuilding `readings`, which takes time and
 // disk space in proportion to it: about 5 s per million readings on the development machine); or
 // checks that an existing store is of the current version. Logs nothing; errors: Errc::corrupt for

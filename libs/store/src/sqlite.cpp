@@ -171,6 +171,12 @@ Result<Transaction> Transaction::begin(sqlite3* db) {
   return Transaction(db);
 }
 
+Result<Transaction> Transaction::begin_read(sqlite3* db) {
+  auto begun = exec(db, "BEGIN", "cannot begin a read transaction");
+  if (!begun) return std::move(begun).error();
+  return Transaction(db);
+}
+
 Transaction::~Transaction() {
   // A failed statement may already have rolled the transaction back (e.g. SQLITE_FULL); only
   // roll back what is still open.

@@ -92,12 +92,14 @@ class StatementReset {
 // Executes SQL text without results (DDL, PRAGMAs, BEGIN/COMMIT). Not for hot paths.
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what);
 
-// A write transaction: BEGIN IMMEDIATE takes the write lock up front, so a busy database fails at
-// the start (after busy_timeout) rather than half-way. Rolled back on destruction unless
-// committed.
+// A transaction, rolled back on destruction unless committed. A write transaction's BEGIN
+// IMMEDIATE takes the write lock up front, so a busy database fails at the start (after
+// busy_timeout) rather than half-way.
 class Transaction {
  public:
   static Result<Transaction> begin(sqlite3* db);
+  // A read transaction (BEGIN): every read inside it sees the database as of its first read.
+  static Result<Transaction> begin_read(sqlite3* db);
   Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;

@@ -30,6 +30,15 @@ constexpr StatementText kStatements[] = {
      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
     {&Statements::export_position_select, "SELECT value FROM counters WHERE name = 'export_position'"},
     {&Statements::export_position_update, "UPDATE counters SET value = ?1 WHERE name = 'export_position'"},
+    // ---- Rollups folded from the readings after their commit (rollups.cpp) ----
+    {&Statements::rollup_position_select, "SELECT value FROM counters WHERE name = 'rollup_position'"},
+    {&Statements::rollup_position_update, "UPDATE counters SET value = ?1 WHERE name = 'rollup_position'"},
+    // The readings after the rollup position: one range of the table's rowid, the newest rows.
+    // The unary + keeps SQLite from scanning the device's index instead (all of its readings).
+    {&Statements::unrolled_readings,
+     "SELECT device, seq, ts_ms, temperature, humidity FROM readings WHERE export_position > ?1"
+     " AND (?2 IS NULL OR +device = ?2) ORDER BY export_position"},
+    {&Statements::device_name_by_row, "SELECT name FROM devices WHERE id = ?1"},
     {&Statements::rejected_insert, "INSERT INTO rejected (device, seq, reason, at_ms) VALUES (?1, ?2, ?3, ?4)"},
     // Merges a batch's statistics of one bucket into the stored ones. SET expressions all see the
     // row as it was before the update, so the three "last" columns switch together.
@@ -110,13 +119,17 @@ constexpr StatementText kStatements[] = {
      " FROM rollups WHERE series = ?1 AND width_ms = ?2 AND bucket_start_ms <= ?3 ORDER BY bucket_start_ms LIMIT ?4)"},
     // Rows go only at or below the watermark: rows above it are what advances it later, so of
     // those only the values go.
+    // Neither touches a reading the rollups do not hold yet (it goes once they do); the unary +
+    // keeps the device's time index, not a scan of every position up to the rollups'.
     {&Statements::readings_delete_chunk,
      "DELETE FROM readings WHERE export_position IN (SELECT export_position FROM readings"
-     " WHERE device = ?1 AND ts_ms < ?2 AND seq <= ?3 LIMIT ?4)"},
+     " WHERE device = ?1 AND ts_ms < ?2 AND seq <= ?3"
+     " AND +export_position <= (SELECT value FROM counters WHERE name = 'rollup_position') LIMIT ?4)"},
     {&Statements::reading_values_clear_chunk,
      "UPDATE readings SET temperature = NULL, humidity = NULL WHERE export_position IN (SELECT export_position"
      " FROM readings WHERE device = ?1 AND ts_ms < ?2 AND seq > ?3"
-     " AND (temperature IS NOT NULL OR humidity IS NOT NULL) LIMIT ?4)"},
+     " AND (temperature IS NOT NULL OR humidity IS NOT NULL)"
+     " AND +export_position <= (SELECT value FROM counters WHERE name = 'rollup_position') LIMIT ?4)"},
     {&Statements::rejected_delete_chunk,
      "DELETE FROM rejected WHERE (device, seq) IN (SELECT device, seq FROM rejected"
      " WHERE device = ?1 AND at_ms < ?2 AND seq <= ?3 LIMIT ?4)"},

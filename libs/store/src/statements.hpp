@@ -11,6 +11,8 @@ namespace kelvin::store {
 
 // The column of readings_in_time_range where a reading's values begin (reading_values.hpp).
 inline constexpr int kTimeRangeFirstValue = 2;
+// The column of unrolled_readings where a reading's values begin.
+inline constexpr int kUnrolledFirstValue = 3;
 
 struct Statements {
   // Connection state.
@@ -27,6 +29,11 @@ struct Statements {
   sqlite::Statement export_position_update;
   sqlite::Statement rejected_insert;
   sqlite::Statement rollup_upsert;
+  // Rollups folded after the commit (rollups.cpp).
+  sqlite::Statement rollup_position_select;
+  sqlite::Statement rollup_position_update;
+  sqlite::Statement unrolled_readings;  // device, seq, ts_ms, then the values from kUnrolledFirstValue
+  sqlite::Statement device_name_by_row;
   sqlite::Statement device_after_commit;
   sqlite::Statement watermark_by_name;
   sqlite::Statement elsewhere_pending;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "buckets.hpp"
 #include "kelvin/store/store.hpp"
 #include "query_plan.hpp"
 #include "seq_intervals.hpp"
@@ -29,6 +30,10 @@ struct DeviceProgress {
   SeqIntervals pending;             // consumed seqs above the watermark (readings, rejected, elsewhere)
   bool elsewhere_rows = false;      // consumed_elsewhere may hold rows for this device: prune them
 };
+
+// What the readings after the rollup position add to the rollups of one width, per (device row,
+// bucket start), in that order (rollups.cpp).
+using UnrolledBuckets = std::map<std::pair<std::int64_t, std::int64_t>, BucketStats>;
 
 class Store::Impl {
  public:
@@ -69,6 +74,20 @@ class Store::Impl {
   // Records [first, last] as consumed elsewhere (the part above the watermark); returns how many
   // seqs were not consumed before.
   Result<std::uint64_t> record_elsewhere(DeviceProgress& progress, std::uint64_t first, std::uint64_t last);
+
+  // ---- rollups.cpp ----
+  // counters.rollup_position: the rollups hold every reading up to it.
+  Result<std::int64_t> rollup_position();
+  // Whether a commit at now_ms whose last export position is `last_position` folds.
+  Result<bool> fold_due(std::int64_t now_ms, std::int64_t last_position);
+  // Folds the readings after the rollup position into the rollups and moves the position to the
+  // last export position, inside the caller's write transaction.
+  Result<void> fold_rollups();
+  // What the readings after the rollup position add to the rollups of `quantity` at `width_ms`,
+  // of buckets starting in [start_ms, end_ms), of one device row or of every device (nullopt).
+  // Inside the caller's read transaction, so the rollups it is added to are of the same moment.
+  Result<UnrolledBuckets> unrolled_buckets(std::optional<std::int64_t> device_row, proto::Quantity quantity,
+                                           std::int64_t width_ms, std::int64_t start_ms, std::int64_t end_ms);
 
   // ---- withdraw.cpp ----
   // Deletes this store's copies of the device's readings with seq in [first, last] (the rollups of
@@ -112,6 +131,7 @@ class Store::Impl {
   std::map<std::string, DeviceProgress, std::less<>> progress_;
   std::map<std::pair<std::int64_t, proto::Quantity>, std::int64_t> series_ids_;
   std::int64_t data_version_ = 0;
+  std::optional<std::int64_t> last_fold_ms_;  // the commit time of this connection's last fold
 };
 
 // Rows per DELETE statement in retention and purge: small enough that a concurrent commit waits

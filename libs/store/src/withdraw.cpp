@@ -17,8 +17,6 @@ namespace {
 
 using sqlite::StatementReset;
 
-constexpr std::int64_t kRollupWidths[] = {kMinuteMs, kHourMs};
-
 }  // namespace
 
 Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std::uint64_t first, std::uint64_t last,
@@ -42,6 +40,9 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
     }
   }
   if (copies.empty()) return {};
+  // The buckets are recomputed from the readings below: the rollups must hold all of them first,
+  // or a later fold would add the unrolled ones a second time.
+  if (auto folded = fold_rollups(); !folded) return folded;
 
   struct Series {
     std::int64_t id;
@@ -77,7 +78,8 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
     remove.bind(2, sqlite::to_sql(copy.seq));
     if (auto done = remove.run(); !done) return std::move(done).error();
     for (std::size_t index = 0; index < series.size(); ++index) {
-      for (std::int64_t width : kRollupWidths) buckets.emplace(index, width, align_down(copy.ts_ms, width).value_or(0));
+      for (std::int64_t width : kRollupWidthsMs)
+        buckets.emplace(index, width, align_down(copy.ts_ms, width).value_or(0));
     }
     ++withdrawn;
     ++summary.withdrawn;

@@ -344,7 +344,7 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
@@ -534,15 +534,15 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 7");
+    raw.exec("PRAGMA user_version = 8");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 7"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 8"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 8);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -571,7 +571,7 @@ TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -728,12 +728,15 @@ std::vector<Rows> rows_of_each(const fs::path& path, std::initializer_list<const
   return dumps;
 }
 
+// The counters of a file before version 7 (which adds rollup_position, checked on its own).
+constexpr const char* kCountersBeforeVersion7 = "SELECT * FROM counters WHERE name <> 'rollup_position' ORDER BY name";
+
 // Every table a version 2 file has, whole, but devices by its version 2 columns.
 std::vector<Rows> dump_version_2_tables(const fs::path& path) {
   std::vector<Rows> dumps = dump_untouched_tables(path);
-  for (auto& rows : rows_of_each(path, {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
-                                        "SELECT * FROM counters ORDER BY name",
-                                        "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"})) {
+  for (auto& rows :
+       rows_of_each(path, {kReadingsWithPositions, "SELECT * FROM export_cursors ORDER BY exporter",
+                           kCountersBeforeVersion7, "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"})) {
     dumps.push_back(std::move(rows));
   }
   return dumps;
@@ -748,7 +751,7 @@ TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
 
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_version_2_tables(path), before);
   EXPECT_EQ(
@@ -818,7 +821,7 @@ TEST(StoreMigration, FreshStoreHasClaimedFloor) {
   const fs::path path = tmp / "store.db";
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(rows_of(path,
                     "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
                     " WHERE name = 'claimed_floor'"),
@@ -864,7 +867,7 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     EXPECT_EQ(batch.readings[0].position, 7u) << "the counter is kept, not recomputed from the rows";
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   auto after = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(after.size(), 6u);
   after.erase(after.begin() + 5);  // sensor-3's new reading: device 3, after devices 1 and 2
@@ -931,7 +934,7 @@ TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(values_of(path), values);
   EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
   const Value none;
@@ -972,17 +975,17 @@ TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
 
 // ---- Version 4: no device labels ----
 
-// A version 4 file: the version 3 file upgraded, then without what versions 5 and 6 added
-// (device_labels and its index, devices.status_release_check, nothing else: a fresh store's schema
-// is checked against the upgraded one's below), with registered devices, an unregistered one
-// holding a claim, and readings above a gap.
+// A version 4 file: the version 3 file upgraded, then without what versions 5, 6 and 7 added
+// (device_labels and its index, devices.status_release_check, counters.rollup_position, nothing else: a fresh store's
+// schema is checked against the upgraded one's below), with registered devices, an unregistered one holding a claim,
+// and readings above a gap.
 void write_version_4(const fs::path& path) {
   write_version_3(path);
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
   raw.exec(
       "ALTER TABLE devices DROP COLUMN status_release_check; DROP TABLE device_labels;"
-      " PRAGMA user_version = 4;");
+      " DELETE FROM counters WHERE name = 'rollup_position'; PRAGMA user_version = 4;");
 }
 
 // devices by the columns of versions 3 to 5 (version 6 adds one, checked on its own).
@@ -996,7 +999,7 @@ std::vector<Rows> dump_version_4_tables(const fs::path& path) {
       path, {kDevicesVersion5Columns, "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
              "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
              "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
-             "SELECT * FROM export_cursors ORDER BY exporter", "SELECT * FROM counters ORDER BY name",
+             "SELECT * FROM export_cursors ORDER BY exporter", kCountersBeforeVersion7,
              "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"});
 }
 
@@ -1025,7 +1028,7 @@ TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(dump_version_4_tables(path), before) << "labelling changes no other row";
   EXPECT_EQ(raw.integer("SELECT count(*) FROM device_labels"), 3);
   EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
@@ -1048,16 +1051,17 @@ TEST(StoreMigration, FailedUpgradeFromVersion4LeavesTheFileAsItWas) {
 
 // ---- Version 5: no release check verdicts ----
 
-// A version 5 file: the version 4 file upgraded, then without what version 6 added
-// (devices.status_release_check, nothing else), with labels, statuses (sensor-b online, sensor-a
-// offline), a device registered only, and readings above a gap.
+// A version 5 file: the version 4 file upgraded, then without what versions 6 and 7 added
+// (devices.status_release_check, counters.rollup_position, nothing else), with labels, statuses (sensor-b online,
+// sensor-a offline), a device registered only, and readings above a gap.
 void write_version_5(const fs::path& path) {
   write_version_4(path);
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
   raw.exec(
       "INSERT INTO device_labels VALUES (1, 'greenhouse'), (1, 'west'), (2, 'greenhouse');"
-      " ALTER TABLE devices DROP COLUMN status_release_check; PRAGMA user_version = 5;");
+      " ALTER TABLE devices DROP COLUMN status_release_check; DELETE FROM counters WHERE name = 'rollup_position';"
+      " PRAGMA user_version = 5;");
 }
 
 // Every row of every table a version 5 file has, every column (devices: those it has).
@@ -1094,7 +1098,7 @@ TEST(StoreMigration, Version5KeepsEveryRowAndNoDeviceHasReportedAReleaseCheck) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(dump_version_5_tables(path), before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE status_release_check IS NOT NULL"), 0);
   EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
@@ -1134,6 +1138,76 @@ TEST(StoreMigration, FailedUpgradeFromVersion5LeavesTheFileAsItWas) {
     raw.exec("ALTER TABLE devices ADD COLUMN status_release_check INTEGER;");
   }
   expect_failed_upgrade_changes_nothing(path, 5, "status_release_check", dump_version_5_tables);
+}
+
+// ---- Version 6: rollups written in the readings' own commit ----
+
+// A version 6 file: the version 5 file upgraded, then without what version 7 added
+// (counters.rollup_position, nothing else). Its rollups hold every reading, as version 6 wrote them.
+void write_version_6(const fs::path& path) {
+  write_version_5(path);
+  ASSERT_TRUE(opens(path));
+  RawDatabase raw(path);
+  raw.exec("DELETE FROM counters WHERE name = 'rollup_position'; PRAGMA user_version = 6;");
+}
+
+std::vector<Rows> dump_version_6_tables(const fs::path& path) {
+  std::vector<Rows> dumps = dump_version_5_tables(path);
+  dumps.push_back(rows_of(path, "SELECT id, status_release_check FROM devices ORDER BY id"));
+  return dumps;
+}
+
+TEST(StoreMigration, Version6KeepsEveryRowAndItsRollupsHoldEveryReading) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_6(path);
+  const auto before = dump_version_6_tables(path);
+  ASSERT_EQ(before[3].size(), 4u) << "a minute and an hour rollup of two series";
+  const auto minute_count = [&](Store& store) -> std::uint64_t {
+    auto answer = store.query(
+        query_of("sensor-b", proto::Quantity::temperature, kT0, kT0 + kMinute, kMinute, Resolution::minute));
+    EXPECT_TRUE(answer.ok()) << answer.error().message;
+    return answer.ok() && answer->buckets.size() == 1 ? answer->buckets[0].count : 0;
+  };
+
+  const std::int64_t rolled_up = RawDatabase(path).integer(
+      "SELECT value_count FROM rollups JOIN series ON series.id = rollups.series JOIN devices ON devices.id ="
+      " series.device WHERE devices.name = 'sensor-b' AND series.quantity = 'temperature' AND width_ms = 60000"
+      " AND bucket_start_ms = 1735689600000");
+  ASSERT_GT(rolled_up, 0);
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& store = *opened;
+    // Nothing is added twice: what the rollups hold is not unrolled again.
+    EXPECT_EQ(minute_count(store), static_cast<std::uint64_t>(rolled_up));
+  }
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(dump_version_6_tables(path), before);
+  EXPECT_EQ(raw.integer("SELECT value FROM counters WHERE name = 'rollup_position'"),
+            raw.integer("SELECT value FROM counters WHERE name = 'export_position'"));
+  EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+
+  // A reading committed after the upgrade joins the bucket once.
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  commit_ok(*opened, batch_of("sensor-b", {reading(9, kT0 + 30 * kSecond, 22.0)}), kT0 + kHour);
+  EXPECT_EQ(minute_count(*opened), static_cast<std::uint64_t>(rolled_up) + 1);
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion6LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_6(path);
+  {
+    // Not quite version 6: the counter is there already.
+    RawDatabase raw(path);
+    raw.exec("INSERT INTO counters VALUES ('rollup_position', 1);");
+  }
+  expect_failed_upgrade_changes_nothing(path, 6, "rollup_position", dump_version_6_tables);
 }
 
 }  // namespace

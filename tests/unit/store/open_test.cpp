@@ -60,7 +60,7 @@ TEST(StoreOpen, UsesWalJournalAndRecordsTheSchemaVersion) {
   }
   RawDatabase raw(path);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is persistent: visible to any connection
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
 }
 
@@ -139,12 +139,12 @@ TEST(StoreOpen, NewerSchemaIsAClearConflict) {
   }
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 7");
+    raw.exec("PRAGMA user_version = 8");
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 7"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version 8"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade"), std::string::npos) << store.error().message;
 }
 

@@ -122,6 +122,9 @@ struct RetentionPolicy {
 struct StoreOptions {
   RetentionPolicy retention;
   int busy_timeout_ms = 5000;  // how long a write waits for another connection's lock
+  // How often commits fold their readings into the rollups (docs/store.md, "Rollups"); queries
+  // answer the same either way. 0 folds in every commit.
+  std::int64_t rollup_fold_interval_ms = 1000;
 };
 
 // ---- Queries -------------------------------------------------------------------------------------
