@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -98,11 +99,15 @@ int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings
   auto pass = [&](const char* label) {
     std::size_t stored = 0;
     std::size_t duplicates = 0;
+    std::vector<double> commit_ms;  // each commit's duration: a slow one delays all of its readings
+    commit_ms.reserve(prepared.size());
     const auto start = Clock::now();
     const std::clock_t cpu_start = std::clock();
     for (const auto& batch : prepared) {
       now += shape.commit_interval_ms;
+      const auto commit_start = Clock::now();
       auto summary = store->commit(batch, now);
+      commit_ms.push_back(seconds_since(commit_start) * 1000.0);
       if (!summary) {
         std::fprintf(stderr, "commit: %s\n", summary.error().message.c_str());
         return false;
@@ -110,15 +115,16 @@ int run_shape(const Shape& shape, const std::filesystem::path& dir, int readings
       stored += summary->stored;
       duplicates += summary->duplicates;
     }
+    std::sort(commit_ms.begin(), commit_ms.end());
     const double elapsed = seconds_since(start);
     const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     const double total = static_cast<double>(prepared.size()) * readings_per_batch(shape);
     std::printf(
-        "%-10s %-7s %zu batches x %d readings (%d devices each): %.2f s, %.0f readings/s, %.2f ms/commit,"
-        " %.2f s CPU per 100k (stored %zu, duplicates %zu)\n",
+        "%-10s %-7s %zu batches x %d readings (%d devices each): %.2f s, %.0f readings/s, %.2f ms/commit"
+        " (p99 %.1f, max %.1f), %.2f s CPU per 100k (stored %zu, duplicates %zu)\n",
         name.c_str(), label, prepared.size(), readings_per_batch(shape), shape.devices_per_batch, elapsed,
-        total / elapsed, elapsed * 1000.0 / static_cast<double>(prepared.size()), cpu * 100000.0 / total, stored,
-        duplicates);
+        total / elapsed, elapsed * 1000.0 / static_cast<double>(prepared.size()),
+        commit_ms[commit_ms.size() * 99 / 100], commit_ms.back(), cpu * 100000.0 / total, stored, duplicates);
     return true;
   };
   if (!pass("new") || !pass("resend")) return 1;

@@ -16,6 +16,9 @@ Result<void> validate_options(const StoreOptions& options) {
     return make_error(Errc::invalid_argument, "store retention days must be >= 0 (0 keeps forever)");
   }
   if (options.busy_timeout_ms < 0) return make_error(Errc::invalid_argument, "store busy_timeout_ms must be >= 0");
+  if (options.rollup_fold_interval_ms < 0) {
+    return make_error(Errc::invalid_argument, "store rollup_fold_interval_ms must be >= 0 (0 folds in every commit)");
+  }
   return {};
 }
 

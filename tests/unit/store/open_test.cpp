@@ -196,14 +196,20 @@ TEST(StoreOpen, ReadOnlyFileIsPermissionDenied) {
   EXPECT_THAT(outcome, HasSubstr("not writable"));
 }
 
-TEST(StoreOpen, NegativeBusyTimeoutIsRefused) {
-  TempDir tmp;
-  StoreOptions options;
-  options.busy_timeout_ms = -1;
-  auto store = Store::open(tmp / "store.db", options);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, Errc::invalid_argument);
-  EXPECT_FALSE(fs::exists(tmp / "store.db"));  // refused before touching the disk
+TEST(StoreOpen, NegativeBusyTimeoutOrFoldIntervalIsRefused) {
+  StoreOptions busy;
+  busy.busy_timeout_ms = -1;
+  StoreOptions fold;
+  fold.rollup_fold_interval_ms = -1;
+  for (const auto& [options, named] :
+       {std::pair{busy, "busy_timeout_ms"}, std::pair{fold, "rollup_fold_interval_ms"}}) {
+    TempDir tmp;
+    auto store = Store::open(tmp / "store.db", options);
+    ASSERT_FALSE(store.ok()) << named;
+    EXPECT_EQ(store.error().code, Errc::invalid_argument);
+    EXPECT_NE(store.error().message.find(named), std::string::npos) << store.error().message;
+    EXPECT_FALSE(fs::exists(tmp / "store.db"));  // refused before touching the disk
+  }
 }
 
 }  // namespace
