@@ -151,6 +151,9 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, HasSubstr("kelvin_reading_commit_latency_seconds_bucket{le=\"60\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_ingest_batch_readings_bucket{le=\"1\"} 1\n"));
   EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_store_commit_duration_seconds_count [1-9]"));
+  // No rollout yet: every state is there, at 0 (rollout_engine_test counts real ones).
+  EXPECT_THAT(text, HasSubstr("kelvin_ota_rollouts{state=\"halted\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("kelvin_ota_rollout_devices{state=\"rolled_back\"} 0\n"));
 
   const fs::path saved = install_.root() / "metrics.txt";
   std::ofstream(saved) << text;

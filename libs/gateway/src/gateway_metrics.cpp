@@ -75,6 +75,16 @@ void rollout_metrics(const RolloutEngineCounters& r, PrometheusText& out) {
   out.sample(r.reports_unmatched, {{"why", "unmatched"}});
   out.sample(r.reports_dropped, {{"why", "queue_full"}});
   out.counter("kelvin_ota_notices_published_total", "Update notices published to devices.", r.notices_published);
+  out.family("kelvin_ota_rollouts", Type::gauge, "Active rollouts, by state.");
+  for (store::RolloutState state :
+       {store::RolloutState::running, store::RolloutState::paused, store::RolloutState::halted}) {
+    out.sample(r.active_rollouts[static_cast<std::size_t>(state)], {{"state", std::string(store::to_string(state))}});
+  }
+  out.family("kelvin_ota_rollout_devices", Type::gauge, "The devices of active rollouts, by their update state.");
+  for (std::size_t i = 0; i < r.active_rollout_devices.size(); ++i) {
+    const auto state = static_cast<store::DeviceRolloutState>(i);
+    out.sample(r.active_rollout_devices[i], {{"state", std::string(store::to_string(state))}});
+  }
 }
 
 // Each route's answers by status class; the classes a route never answered are left out.

@@ -214,6 +214,22 @@ void RolloutEngine::tick() {
     }
   }
   for (const auto& summary : *unfinished) advance(summary.rollout.id, matched[summary.rollout.id]);
+  count_active();
+}
+
+void RolloutEngine::count_active() {
+  auto unfinished = db_->rollouts(/*unfinished_only=*/true);
+  if (!unfinished) return count_database_failure(unfinished.error());
+  std::array<std::uint64_t, store::kRolloutStateCount> rollouts{};
+  std::array<std::uint64_t, store::kDeviceRolloutStateCount> devices{};
+  for (const auto& summary : *unfinished) {
+    if (!store::is_active(summary.rollout.state)) continue;
+    ++rollouts[static_cast<std::size_t>(summary.rollout.state)];
+    for (std::size_t state = 0; state < devices.size(); ++state) devices[state] += summary.counts[state];
+  }
+  std::lock_guard lock(mutex_);
+  counters_.active_rollouts = rollouts;
+  counters_.active_rollout_devices = devices;
 }
 
 void RolloutEngine::advance(std::int64_t id, const std::vector<QueuedReport>& reports) {

@@ -151,6 +151,33 @@ TEST_F(RolloutEngineTest, NotifiesWavesAppliesReportsAndHaltsByItself) {
   EXPECT_THAT(audited_, ::testing::ElementsAre("rollout_halted rollout " + std::to_string(id)));
 }
 
+TEST_F(RolloutEngineTest, TheGaugesCountActiveRolloutsAndTheirDevicesByState) {
+  ASSERT_TRUE(engine_.start().ok());
+  const std::int64_t id = create("thermo", {"d1", "d2", "d3", "d4"}, {50, 100});
+  auto devices_in = [&](DeviceRolloutState state) {
+    return engine_.counters().active_rollout_devices[static_cast<std::size_t>(state)];
+  };
+  auto rollouts_in = [&](RolloutState state) {
+    return engine_.counters().active_rollouts[static_cast<std::size_t>(state)];
+  };
+  ASSERT_TRUE(wait_until([&] { return devices_in(DeviceRolloutState::notified) == 2; }, 5s));
+  EXPECT_EQ(devices_in(DeviceRolloutState::pending), 2u) << "wave 2 waits";
+  EXPECT_EQ(rollouts_in(RolloutState::running), 1u);
+
+  // d1 fails: 1 of 2 started is past 20 %, so the rollout halts, and a halted rollout is active.
+  EXPECT_EQ(engine_.submit_report("d1", report("failed")), RolloutEngine::Submitted::queued);
+  ASSERT_TRUE(wait_until([&] { return rollouts_in(RolloutState::halted) == 1; }, 5s));
+  EXPECT_EQ(rollouts_in(RolloutState::running), 0u);
+  EXPECT_EQ(devices_in(DeviceRolloutState::failed), 1u);
+  EXPECT_EQ(devices_in(DeviceRolloutState::notified), 1u);
+
+  // Aborted, it is no longer active: it leaves the gauges.
+  ASSERT_TRUE(rollout::command_rollout(*db_, id, rollout::RolloutCommand::abort, 5).ok());
+  engine_.wake();
+  ASSERT_TRUE(wait_until([&] { return rollouts_in(RolloutState::halted) == 0; }, 5s));
+  EXPECT_EQ(devices_in(DeviceRolloutState::failed), 0u);
+}
+
 TEST_F(RolloutEngineTest, RefusedAndUnexpectedReportsAreCountedAndChangeNothing) {
   ASSERT_TRUE(engine_.start().ok());
   const std::int64_t id = create("thermo", {"d1"}, {100});

@@ -15,6 +15,7 @@
 // broker it publishes every active notice again (the broker keeps retained messages, so this is
 // harmless), and a notice that could not be published or cleared is tried again at the next tick.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -49,6 +50,11 @@ struct RolloutEngineCounters {
   std::uint64_t notices_cleared = 0;
   std::uint64_t publish_failures = 0;
   std::uint64_t database_failures = 0;
+  // Gauges, as the engine's last tick left rollouts.db (at most `interval` old): the active
+  // rollouts (running, paused, halted) by state, and their devices by state. Indexed by
+  // store::RolloutState and store::DeviceRolloutState.
+  std::array<std::uint64_t, store::kRolloutStateCount> active_rollouts{};
+  std::array<std::uint64_t, store::kDeviceRolloutStateCount> active_rollout_devices{};
 };
 
 // Publishes `payload` retained with QoS 1 on `topic` ("" clears it); false when it could not be
@@ -93,6 +99,8 @@ class RolloutEngine {
   // another process changed the rollout meanwhile.
   void advance(std::int64_t id, const std::vector<QueuedReport>& reports);
   void publish_notice(const store::RolloutRecord& record, const std::string& device);
+  // Reads the active rollouts' counts into the counters' gauges.
+  void count_active();
   void clear_notice(const std::string& device);
   void republish_active();
   void count_database_failure(const Error& error);
