@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "audit_command.hpp"
 #include "device_command.hpp"
 #include "pki_command.hpp"
 #include "query_command.hpp"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   kelvin::ctl::add_user_command(app, exit_code);
   kelvin::ctl::add_release_command(app, exit_code);
   kelvin::ctl::add_rollout_command(app, exit_code);
+  kelvin::ctl::add_audit_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -447,6 +447,62 @@ TEST_F(KelvinctlUser, EveryChangeIsInTheAuditLogAsKelvinctl) {
   }
 }
 
+// `kelvinctl audit export` (docs/api.md): more than one page of entries, one of them with a
+// newline, a quote and a byte that is not UTF-8 in its detail, as the gateway's own log has them.
+TEST_F(KelvinctlUser, AuditExportWritesEveryEntryAsOneJsonLineOldestFirst) {
+  add_user("alice", "admin");
+  const kelvin::accounts::Actor gateway{"gateway", "local"};
+  for (int i = 0; i < 1005; ++i) {
+    const std::string detail = i == 500 ? "line one\nline \"two\" \xff" : "detail " + std::to_string(i);
+    ASSERT_TRUE(accounts().audit(gateway, "setting", "target-" + std::to_string(i), "ok", detail).ok());
+  }
+  auto everything = ctl({"audit", "export"});
+  ASSERT_EQ(everything.exit_code, 0) << describe(everything);
+  EXPECT_EQ(everything.err, "") << "stdout holds the lines, nothing else is said";
+  std::vector<std::string> lines;
+  std::istringstream stream(everything.out);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1006u);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto entry = nlohmann::ordered_json::parse(lines[i], nullptr, false);
+    ASSERT_TRUE(entry.is_object()) << lines[i];
+    EXPECT_EQ(entry.value("id", 0), static_cast<int>(i) + 1) << "oldest first, every entry once";
+    std::vector<std::string> keys;
+    for (const auto& item : entry.items()) keys.push_back(item.key());
+    EXPECT_THAT(
+        keys, ::testing::ElementsAre("id", "at", "at_ms", "actor", "address", "action", "target", "result", "detail"));
+  }
+  EXPECT_THAT(lines[0], HasSubstr(R"("actor":"kelvinctl","address":"local","action":"user_add","target":"alice")"));
+  auto odd = nlohmann::json::parse(lines[501]);
+  EXPECT_EQ(odd["detail"], "line one\nline \"two\" \xEF\xBF\xBD") << "escaped; the stray byte replaced";
+  EXPECT_EQ(odd["actor"], "gateway");
+
+  auto after = ctl({"audit", "export", "--after", "1000"});
+  ASSERT_EQ(after.exit_code, 0) << describe(after);
+  EXPECT_EQ(after.out, lines[1000] + "\n" + lines[1001] + "\n" + lines[1002] + "\n" + lines[1003] + "\n" + lines[1004] +
+                           "\n" + lines[1005] + "\n");
+
+  // To a file: only its owner reads it, and an earlier export is never overwritten.
+  const fs::path file = dir_ / "audit.jsonl";
+  auto saved = ctl({"audit", "export", "--output", file.string()});
+  ASSERT_EQ(saved.exit_code, 0) << describe(saved);
+  EXPECT_EQ(saved.err, "exported 1006 audit log entries (ids 1 to 1006) to " + file.string() + "\n");
+  EXPECT_EQ(kelvin::testing::read_text(file), everything.out);
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  auto again = ctl({"audit", "export", "--output", file.string()});
+  expect_one_line_failure(again, 1, "an existing file");
+  EXPECT_THAT(again.err, HasSubstr("never overwrites"));
+  EXPECT_EQ(kelvin::testing::read_text(file), everything.out);
+
+  expect_one_line_failure(ctl({"audit", "export", "--after", "-1"}), 2, "a negative id");
+  CommandOptions elsewhere;
+  elsewhere.env.emplace("KELVIN_STATE_DIR", (dir_ / "no-gateway-here").string());
+  fs::create_directories(dir_ / "no-gateway-here");
+  auto none = run_command({project_binary("kelvinctl"), "audit", "export"}, elsewhere);
+  expect_one_line_failure(none, 1, "no accounts database");
+  EXPECT_THAT(none.err, HasSubstr("no audit log"));
+}
+
 TEST_F(KelvinctlUser, AnUnknownUserIsAOneLineFailure) {
   // No accounts database yet: said so, and not created by asking.
   for (const std::vector<std::string>& args :

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kelvin/accounts/audit_json.hpp"
 #include "kelvin/core/time_arguments.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/http/response_headers.hpp"
@@ -346,19 +347,12 @@ void add_security_routes(http::Router& router, const SessionGuard& guard, Accoun
                auto entries = page->newest_first ? accounts.audit_entries_before(page->id, page->limit)
                                                  : accounts.audit_entries(page->id, page->limit);
                if (!entries) return respond(failure(entries.error()));
-               json list = json::array();
-               for (const auto& entry : *entries) {
-                 list.push_back({{"id", entry.id},
-                                 {"at", format_utc_ms(entry.at_ms)},
-                                 {"at_ms", entry.at_ms},
-                                 {"actor", entry.actor},
-                                 {"address", entry.address},
-                                 {"action", entry.action},
-                                 {"target", entry.target},
-                                 {"result", entry.result},
-                                 {"detail", entry.detail}});
+               std::string body = "{\"entries\":[";
+               for (std::size_t i = 0; i < entries->size(); ++i) {
+                 if (i > 0) body += ',';
+                 body += accounts::audit_entry_json((*entries)[i]);
                }
-               respond(json_answer(200, {{"entries", std::move(list)}}));
+               respond(http::json_response(200, body + "]}"));
              }));
 
   router.get("/api/v1/settings/security",
