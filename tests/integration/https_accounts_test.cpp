@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -257,6 +258,78 @@ TEST_F(HttpsAccounts, ARequiredSecondFactorConfinesASessionWithoutOneToEnrolment
             200);
   EXPECT_EQ(olga.request("GET", "/api/v1/session").body["must_enrol_second_factor"], false);
   EXPECT_EQ(olga.request("GET", "/api/v1/audit").body["error"]["code"], "forbidden");  // operator, not admin
+}
+
+// The session token a browser holds, from its cookie jar ("" if none).
+std::string session_token(const std::filesystem::path& jar) {
+  std::istringstream lines(kelvin::testing::read_text(jar));
+  for (std::string line; std::getline(lines, line);) {
+    const auto at = line.find("\t__Host-kelvin-session\t");
+    if (at != std::string::npos) return line.substr(at + std::string("\t__Host-kelvin-session\t").size());
+  }
+  return {};
+}
+
+// Every secret a scenario of people's access handles — passwords (the first admin's, a generated
+// one, one a user chose, a wrong guess), session tokens, CSRF tokens, the TOTP secret, codes and
+// recovery codes — is looked for in everything the gateway logged (its own lines and its managed
+// broker's) and in the audit log. Only the first admin's password appears, once: the first start
+// prints it, as it must.
+TEST_F(HttpsAccounts, NoLogHoldsAPasswordATokenOrASecondFactorSecret) {
+  auto admin = browser("admin");
+  ASSERT_EQ(admin.sign_in("admin", "a wrong guess 7Qx!").status, 401);
+  ASSERT_EQ(admin.sign_in("admin", admin_password_).status, 200);
+  const std::string first_token = session_token(admin.cookie_jar());
+  const std::string first_csrf = admin.csrf;
+  auto begun = admin.request("POST", "/api/v1/session/totp");
+  ASSERT_EQ(begun.status, 200) << begun.raw;
+  const std::string totp_secret = begun.body["secret"];
+  const std::string confirm_code = oathtool_code(totp_secret);
+  auto confirmed = admin.request("POST", "/api/v1/session/totp/confirm", nlohmann::json{{"code", confirm_code}});
+  ASSERT_EQ(confirmed.status, 200) << confirmed.raw;
+  const std::vector<std::string> recovery = confirmed.body["recovery_codes"];
+  ASSERT_EQ(admin.request("POST", "/api/v1/session/totp/confirm", nlohmann::json{{"code", "123456"}}).status / 100, 4);
+
+  auto created = admin.request("POST", "/api/v1/users", nlohmann::json{{"name", "olga"}, {"role", "operator"}});
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string generated = created.body["password"];
+  auto olga = browser("olga");
+  ASSERT_EQ(olga.sign_in("olga", generated).status, 200);
+  const std::string chosen = "olga's own passphrase 2026";
+  ASSERT_EQ(
+      olga.request("POST", "/api/v1/session/password", nlohmann::json{{"current", generated}, {"new", chosen}}).status,
+      204);
+  auto again = browser("again");
+  ASSERT_EQ(again.sign_in("admin", admin_password_, recovery[3]).status, 200);
+  ASSERT_EQ(again.request("DELETE", "/api/v1/session").status, 204);
+
+  auto audit = admin.request("GET", "/api/v1/audit?after=0&limit=1000");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  ASSERT_GE(audit.body["entries"].size(), 8u) << audit.raw;
+  const std::string audit_text = audit.body.dump();
+  const std::string log = install_.gateway_log();
+  ASSERT_THAT(log, HasSubstr("running"));
+
+  std::vector<std::pair<std::string, std::string>> secrets{{"a wrong password", "a wrong guess 7Qx!"},
+                                                           {"a generated password", generated},
+                                                           {"a chosen password", chosen},
+                                                           {"a session token", first_token},
+                                                           {"a session token", session_token(olga.cookie_jar())},
+                                                           {"a CSRF token", first_csrf},
+                                                           {"a CSRF token", olga.csrf},
+                                                           {"the TOTP secret", totp_secret},
+                                                           {"a TOTP code", confirm_code}};
+  for (const auto& code : recovery) secrets.emplace_back("a recovery code", code);
+  for (const auto& [what, secret] : secrets) {
+    ASSERT_GE(secret.size(), 6u) << what << " was not captured";
+    EXPECT_EQ(log.find(secret), std::string::npos) << what << " is in the gateway's log";
+    EXPECT_EQ(audit_text.find(secret), std::string::npos) << what << " is in the audit log";
+  }
+  EXPECT_EQ(audit_text.find(admin_password_), std::string::npos) << "the admin's password is in the audit log";
+  const auto printed = log.find(admin_password_);
+  ASSERT_NE(printed, std::string::npos);
+  EXPECT_EQ(log.find(admin_password_, printed + 1), std::string::npos) << "the admin's password is logged again";
+  EXPECT_EQ(log.find("PRIVATE KEY"), std::string::npos);
 }
 
 TEST_F(HttpsAccounts, ADeviceCertificateCannotUseTheUserApi) {
