@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -60,15 +61,25 @@ class Metrics : public ::testing::Test {
     port_ = *port;
   }
 
-  // curl GET /metrics with `headers`; the response's head and body.
-  CommandResult scrape(const std::vector<std::string>& headers = {}) {
+  // curl GET /metrics with `headers` (and a client certificate when `identity` is given); the
+  // response's head and body.
+  CommandResult scrape(const std::vector<std::string>& headers = {},
+                       const std::optional<DeviceFiles>& identity = std::nullopt) {
     std::vector<std::string> argv{"curl", "-sS", "--max-time", "20", "-i", "--cacert", install_.pki_dir() / "ca.crt"};
+    if (identity) {
+      argv.insert(argv.end(), {"--cert", identity->cert.string(), "--key", identity->key.string()});
+    }
     for (const auto& header : headers) {
       argv.push_back("-H");
       argv.push_back(header);
     }
     argv.push_back("https://localhost:" + std::to_string(port_) + "/metrics");
     return run_command(argv);
+  }
+
+  DeviceFiles service_files(const std::string& name) const {
+    const fs::path dir = install_.pki_dir() / "services" / name;
+    return {install_.pki_dir() / "ca.crt", dir / (name + ".crt"), dir / (name + ".key")};
   }
 
   static std::string body_of(const CommandResult& response) {
@@ -187,6 +198,33 @@ TEST_F(Metrics, APrometheusServerScrapesTheGatewayWithTheTokenFile) {
       60s);
   EXPECT_TRUE(scraped) << describe(answer) << prometheus.log();
   EXPECT_THAT(answer.out, HasSubstr("\"value\":[")) << answer.out;
+}
+
+// A scraper may present a service certificate from the installation's CA instead of the token, if
+// its service is listed; no other certificate opens the metrics, the gateway's own included.
+TEST_F(Metrics, AListedServiceCertificateReadsThemAndNoOtherCertificateDoes) {
+  auto service = [&](const std::string& name) {
+    EXPECT_EQ(install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "service", name}).exit_code, 0);
+    return service_files(name);
+  };
+  const DeviceFiles prometheus = service("svc-prometheus");
+  const DeviceFiles other = service("svc-other");
+  std::ofstream(install_.config_file(), std::ios::app) << "clients = [\"svc-prometheus\"]\n";  // in [metrics]
+  start();
+
+  auto listed = scrape({}, prometheus);
+  EXPECT_THAT(listed.out, HasSubstr("HTTP/1.1 200")) << describe(listed);
+  EXPECT_THAT(body_of(listed), HasSubstr("kelvin_broker_up 1\n"));
+  for (const auto& [who, identity] : {std::pair<std::string, DeviceFiles>{"an unlisted service", other},
+                                      {"a device", device_},
+                                      {"the gateway's own service", service_files("svc-gateway")}}) {
+    auto refused = scrape({}, identity);
+    EXPECT_THAT(refused.out, HasSubstr("HTTP/1.1 401")) << who << "\n" << describe(refused);
+    EXPECT_THAT(refused.out, HasSubstr("metrics_token_invalid")) << who;
+  }
+  // The token still works alongside, with or without a certificate.
+  EXPECT_THAT(scrape({"Authorization: Bearer " + kToken}, other).out, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(install_.gateway_log(), HasSubstr("svc-other is not in [metrics] clients"));
 }
 
 TEST_F(Metrics, ATokenFileOthersCanReadStopsTheGatewayAtStart) {

@@ -357,6 +357,7 @@ Result<void> Gateway::start_http() {
               MetricsSources{
                   .run_blocking = post_to(*api_reads_),
                   .token = std::move(metrics_token),
+                  .clients = settings_.metrics_clients,
                   .text = [this](std::uint64_t auth_failures) { return metrics_text(auth_failures); },
               },
           .web_root = settings_.http.web_root,

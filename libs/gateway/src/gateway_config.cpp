@@ -136,6 +136,11 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
     metrics.add_issue("token", "the scrape token does not belong in the config file; use token_file (mode 0600)");
   }
   if (metrics.contains("token_file")) s.metrics_token_file = metrics.path("token_file", {});
+  // A device's certificate can never be one of these: device ids may not start with svc-.
+  s.metrics_clients = metrics.strings("clients", {});
+  for (const auto& client : s.metrics_clients) {
+    if (auto valid = validate_service_name(client); !valid) metrics.add_issue("clients", valid.error().message);
+  }
 
   config::TableReader exports = root.table("export");
   if (config::TableReader influx = exports.table("influxdb"); influx.present()) s.influx = read_influx_export(influx);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "kelvin/gateway/prometheus_text.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
 #include "route_checks.hpp"
@@ -30,21 +32,31 @@ struct Shared {
 void add_metrics_route(http::Router& router, MetricsSources sources) {
   auto shared = std::make_shared<Shared>(std::move(sources));
   router.get("/metrics", [shared](http::Request request, http::Responder respond) {
-    if (shared->sources.token.empty()) {
-      return respond(http::error_response(
-          404, "metrics_disabled", "the gateway's metrics are not enabled: set [metrics] token_file in gateway.toml"));
+    const MetricsSources& allowed = shared->sources;
+    if (allowed.token.empty() && allowed.clients.empty()) {
+      return respond(http::error_response(404, "metrics_disabled",
+                                          "the gateway's metrics are not enabled: set [metrics] token_file or clients "
+                                          "in gateway.toml"));
     }
     if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
     const auto header = request.header("Authorization");
     const std::string_view presented = header && header->starts_with("Bearer ") ? header->substr(7) : "";
-    if (!same_secret(presented, shared->sources.token)) {
+    const bool listed_client =
+        request.client_common_name &&
+        std::find(allowed.clients.begin(), allowed.clients.end(), *request.client_common_name) != allowed.clients.end();
+    const bool token_holder = !allowed.token.empty() && same_secret(presented, allowed.token);
+    if (!listed_client && !token_holder) {
       const std::uint64_t failures = ++shared->auth_failures;
       if (shared->refusals_log.admit(request.peer_address, std::chrono::steady_clock::now())) {
-        spdlog::warn("https: a /metrics scrape from {} was refused: {} ({} refused in all)", request.peer_address,
-                     header ? "wrong scrape token" : "no scrape token", failures);
+        spdlog::warn(
+            "https: a /metrics scrape from {} was refused: {}{} ({} refused in all)", request.peer_address,
+            header ? "wrong scrape token" : "no scrape token",
+            request.client_common_name ? ", and " + *request.client_common_name + " is not in [metrics] clients" : "",
+            failures);
       }
       http::Response refused = http::error_response(401, "metrics_token_invalid",
-                                                    "scraping the metrics takes the scrape token as a Bearer token");
+                                                    "scraping the metrics takes the scrape token as a Bearer token, or "
+                                                    "a service certificate in [metrics] clients");
       refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kelvin metrics\"");
       return respond(std::move(refused));
     }

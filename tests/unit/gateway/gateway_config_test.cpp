@@ -101,6 +101,18 @@ TEST_F(GatewayConfigTest, MetricsNeedATokenFileAndRefuseATokenInTheFile) {
   EXPECT_THAT(in_file.error().message, Not(HasSubstr("0123456789abcdef")));
 }
 
+// [metrics] clients: services only, so no device's certificate can ever be listed.
+TEST_F(GatewayConfigTest, MetricsClientsAreServiceNames) {
+  EXPECT_TRUE(load("")->metrics_clients.empty());
+  auto listed = load("[metrics]\nclients = [\"svc-prometheus\", \"svc-vmagent\"]\n");
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->metrics_clients, (std::vector<std::string>{"svc-prometheus", "svc-vmagent"}));
+  auto device = load("[metrics]\nclients = [\"sensor-01\"]\n");
+  ASSERT_FALSE(device.ok());
+  EXPECT_THAT(device.error().message, HasSubstr("clients"));
+  EXPECT_THAT(device.error().message, HasSubstr("svc-"));
+}
+
 TEST_F(GatewayConfigTest, EveryExportMistakeIsReportedAtOnce) {
   auto settings = load(
       "[export.influxdb]\n"

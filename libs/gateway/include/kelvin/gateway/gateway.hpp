@@ -79,6 +79,9 @@ struct GatewaySettings {
   // GET /metrics answers a scraper presenting the token this file holds (0600; docs/metrics.md);
   // empty: metrics are not enabled.
   std::filesystem::path metrics_token_file;
+  // GET /metrics also answers these services (svc-NAME) presenting their client certificate from
+  // the installation's CA; empty: only the token opens it.
+  std::vector<std::string> metrics_clients{};
   // Several gateways on one broker (docs/scaling.md). Non-empty: the ingest takes telemetry as a
   // member of the shared subscription $share/<share_group>/devices/+/telemetry (MQTT v5) and
   // synchronises what it consumed with the other members (peer_sync.hpp).

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/http/router.hpp"
@@ -17,7 +18,9 @@ namespace kelvin::gateway {
 
 struct MetricsSources {
   BlockingExecutor run_blocking;  // where the text is made (it takes the gateway's locks briefly)
-  std::string token;              // the scrape token; "" when metrics are not enabled
+  std::string token;              // the scrape token; "" when only clients (or nobody) may scrape
+  // Services whose verified client certificate (its CN) opens the metrics without the token.
+  std::vector<std::string> clients{};
   // The metrics as Prometheus text; `auth_failures` is the route's count of refused scrapes.
   std::function<std::string(std::uint64_t auth_failures)> text;
 };
