@@ -219,7 +219,8 @@ Result<void> Store::Impl::remove_device(std::string_view device_id, bool purge_d
   }
 
   // Purge: bulk data goes in chunks first, then the row, whose deletion cascades to whatever a
-  // concurrent commit added meanwhile.
+  // concurrent commit added meanwhile and to the readings the rollups do not hold yet (the chunks
+  // leave those, as retention does: rollups.cpp).
   auto series = series_rows_of(statements_.series_of_device, device_row);
   if (!series) return std::move(series).error();
   for (const SeriesRow& one : *series) {
