@@ -63,6 +63,20 @@ Result<void> for_each_unrolled(sqlite::Statement& select, Visit visit) {
 
 }  // namespace
 
+void bind_rollup_row(sqlite::Statement& statement, std::int64_t series, std::int64_t width_ms,
+                     std::int64_t bucket_start_ms, const BucketStats& stats) {
+  statement.bind(1, series);
+  statement.bind(2, width_ms);
+  statement.bind(3, bucket_start_ms);
+  statement.bind(4, stats.min);
+  statement.bind(5, stats.max);
+  statement.bind(6, stats.sum);
+  statement.bind(7, sqlite::to_sql(stats.count));
+  statement.bind(8, stats.last_ts_ms);
+  statement.bind(9, sqlite::to_sql(stats.last_seq));
+  statement.bind(10, stats.last_value);
+}
+
 Result<std::int64_t> Store::Impl::rollup_position() {
   auto& select = statements_.rollup_position_select;
   StatementReset reset(select);
@@ -115,16 +129,7 @@ Result<void> Store::Impl::fold_rollups() {
   for (const auto& [key, stats] : rollups) {
     auto& upsert = statements_.rollup_upsert;
     StatementReset reset_upsert(upsert);
-    upsert.bind(1, key.series);
-    upsert.bind(2, key.width_ms);
-    upsert.bind(3, key.bucket_start_ms);
-    upsert.bind(4, stats.min);
-    upsert.bind(5, stats.max);
-    upsert.bind(6, stats.sum);
-    upsert.bind(7, sqlite::to_sql(stats.count));
-    upsert.bind(8, stats.last_ts_ms);
-    upsert.bind(9, sqlite::to_sql(stats.last_seq));
-    upsert.bind(10, stats.last_value);
+    bind_rollup_row(upsert, key.series, key.width_ms, key.bucket_start_ms, stats);
     if (auto done = upsert.run(); !done) return std::move(done).error();
   }
   auto& update = statements_.rollup_position_update;

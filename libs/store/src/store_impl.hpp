@@ -31,6 +31,11 @@ struct DeviceProgress {
   bool elsewhere_rows = false;      // consumed_elsewhere may hold rows for this device: prune them
 };
 
+// Binds a rollup row to ?1..?10 in the order of rollup_upsert and rollup_replace (statements.cpp):
+// series, width, bucket start, then the statistics.
+void bind_rollup_row(sqlite::Statement& statement, std::int64_t series, std::int64_t width_ms,
+                     std::int64_t bucket_start_ms, const BucketStats& stats);
+
 // What the readings after the rollup position add to the rollups of one width, per (device row,
 // bucket start), in that order (rollups.cpp).
 using UnrolledBuckets = std::map<std::pair<std::int64_t, std::int64_t>, BucketStats>;

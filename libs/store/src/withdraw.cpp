@@ -116,16 +116,7 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
     }
     auto& replace = statements_.rollup_replace;
     StatementReset reset(replace);
-    replace.bind(1, id);
-    replace.bind(2, width);
-    replace.bind(3, start);
-    replace.bind(4, stats.min);
-    replace.bind(5, stats.max);
-    replace.bind(6, stats.sum);
-    replace.bind(7, sqlite::to_sql(stats.count));
-    replace.bind(8, stats.last_ts_ms);
-    replace.bind(9, sqlite::to_sql(stats.last_seq));
-    replace.bind(10, stats.last_value);
+    bind_rollup_row(replace, id, width, start, stats);
     if (auto done = replace.run(); !done) return std::move(done).error();
   }
 

@@ -27,21 +27,6 @@ class QueryTest : public StoreFixture {
   }
 };
 
-void expect_same_buckets(const std::vector<Bucket>& actual, const std::vector<Bucket>& expected,
-                         const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    SCOPED_TRACE(what + ", bucket " + std::to_string(i));
-    EXPECT_EQ(actual[i].start_ms, expected[i].start_ms);
-    EXPECT_EQ(actual[i].count, expected[i].count);
-    EXPECT_EQ(actual[i].min, expected[i].min);
-    EXPECT_EQ(actual[i].max, expected[i].max);
-    EXPECT_EQ(actual[i].last, expected[i].last);
-    // Sums are added in a different order (per batch, then per bucket): equal up to rounding.
-    EXPECT_NEAR(actual[i].mean, expected[i].mean, 1e-9);
-  }
-}
-
 TEST_F(QueryTest, ResolutionFollowsTheStep) {
   commit_ok(store(), batch_of("sensor-1", sequence(1, 10, kT0)), kT0);
   auto resolution_for = [&](std::int64_t step) {

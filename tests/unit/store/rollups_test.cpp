@@ -43,19 +43,6 @@ class RollupsTest : public StoreFixture {
   }
 };
 
-void expect_same(const std::vector<Bucket>& actual, const std::vector<Bucket>& expected, const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    SCOPED_TRACE(what + ", bucket " + std::to_string(i));
-    EXPECT_EQ(actual[i].start_ms, expected[i].start_ms);
-    EXPECT_EQ(actual[i].count, expected[i].count);
-    EXPECT_EQ(actual[i].min, expected[i].min);
-    EXPECT_EQ(actual[i].max, expected[i].max);
-    EXPECT_EQ(actual[i].last, expected[i].last);
-    EXPECT_NEAR(actual[i].mean, expected[i].mean, 1e-9);
-  }
-}
-
 TEST_F(RollupsTest, AnswersAreTheSameBeforeAndAfterTheFold) {
   // The first commit folds; the next ones, within a second of it, do not. Readings span two hours
   // and two devices, so rolled-up and unrolled readings share buckets.
@@ -71,22 +58,22 @@ TEST_F(RollupsTest, AnswersAreTheSameBeforeAndAfterTheFold) {
   const auto minutes = buckets(Resolution::minute, kMinute);
   const auto hours = buckets(Resolution::hour, kHour);
   const auto fleet_before = fleet();
-  expect_same(minutes, raw_minutes, "minute rollups before the fold");
-  expect_same(hours, raw_hours, "hour rollups before the fold");
+  expect_same_buckets(minutes, raw_minutes, "minute rollups before the fold");
+  expect_same_buckets(hours, raw_hours, "hour rollups before the fold");
   ASSERT_EQ(fleet_before.size(), 2u);
-  expect_same(fleet_before[0].buckets, raw_hours, "the fleet's sensor-1 before the fold");
-  expect_same(fleet_before[1].buckets, buckets(Resolution::raw, kHour, "sensor-2"), "the fleet's sensor-2");
+  expect_same_buckets(fleet_before[0].buckets, raw_hours, "the fleet's sensor-1 before the fold");
+  expect_same_buckets(fleet_before[1].buckets, buckets(Resolution::raw, kHour, "sensor-2"), "the fleet's sensor-2");
 
   // A second later the next commit folds everything, its own readings included.
   commit_ok(store(), batch_of("sensor-2", sequence(6, 6, kT0 + 95 * kMinute)), kT0 + 1'020);
   EXPECT_EQ(unrolled(), 0);
   EXPECT_EQ(rolled_up(kMinute), 96);
   EXPECT_EQ(rolled_up(kHour), 96);
-  expect_same(buckets(Resolution::minute, kMinute), minutes, "minute rollups after the fold");
-  expect_same(buckets(Resolution::hour, kHour), hours, "hour rollups after the fold");
+  expect_same_buckets(buckets(Resolution::minute, kMinute), minutes, "minute rollups after the fold");
+  expect_same_buckets(buckets(Resolution::hour, kHour), hours, "hour rollups after the fold");
   const auto fleet_after = fleet();
   ASSERT_EQ(fleet_after.size(), 2u);
-  expect_same(fleet_after[0].buckets, fleet_before[0].buckets, "the fleet's sensor-1 after the fold");
+  expect_same_buckets(fleet_after[0].buckets, fleet_before[0].buckets, "the fleet's sensor-1 after the fold");
   EXPECT_EQ(fleet_after[1].buckets.back().count, fleet_before[1].buckets.back().count + 1);
 }
 
@@ -100,7 +87,7 @@ TEST_F(RollupsTest, ReadingsNotFoldedWhenTheStoreClosesAreFoldedByTheNextCommitA
 
   // Nothing is held in memory: another connection, as after a crash, answers the same and folds.
   reopen(StoreOptions{});
-  expect_same(buckets(Resolution::hour, kHour), hours, "after reopening");
+  expect_same_buckets(buckets(Resolution::hour, kHour), hours, "after reopening");
   commit_ok(store(), batch_of("sensor-1", sequence(21, 21, kT0 + 30 * kSecond)), kT0 + 20);
   EXPECT_EQ(unrolled(), 0);
   EXPECT_EQ(rolled_up(kHour), 21);
@@ -137,7 +124,7 @@ TEST_F(RollupsTest, AWithdrawalAmongUnfoldedReadingsCountsEachRemainingReadingOn
   const auto minutes = buckets(Resolution::minute, kMinute);
   ASSERT_EQ(minutes.size(), 1u);
   EXPECT_EQ(minutes[0].count, 8u);
-  expect_same(minutes, buckets(Resolution::raw, kMinute), "minute rollups after the withdrawal");
+  expect_same_buckets(minutes, buckets(Resolution::raw, kMinute), "minute rollups after the withdrawal");
   EXPECT_EQ(rolled_up(kMinute), 8);
 }
 

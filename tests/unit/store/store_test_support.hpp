@@ -84,6 +84,22 @@ inline Query query_of(const std::string& device_id, proto::Quantity quantity, st
   return q;
 }
 
+// The same buckets, field by field; `what` names the comparison in a failure.
+inline void expect_same_buckets(const std::vector<Bucket>& actual, const std::vector<Bucket>& expected,
+                                const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    SCOPED_TRACE(what + ", bucket " + std::to_string(i));
+    EXPECT_EQ(actual[i].start_ms, expected[i].start_ms);
+    EXPECT_EQ(actual[i].count, expected[i].count);
+    EXPECT_EQ(actual[i].min, expected[i].min);
+    EXPECT_EQ(actual[i].max, expected[i].max);
+    EXPECT_EQ(actual[i].last, expected[i].last);
+    // Sums may be added in a different order (per batch, then per bucket): equal up to rounding.
+    EXPECT_NEAR(actual[i].mean, expected[i].mean, 1e-9);
+  }
+}
+
 // A second connection to the database file, for looking behind the API (and for tampering).
 class RawDatabase {
  public:
