@@ -162,6 +162,25 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, HasSubstr("kelvin_reading_commit_latency_seconds_bucket{le=\"60\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_ingest_batch_readings_bucket{le=\"1\"} 1\n"));
   EXPECT_THAT(text, ::testing::ContainsRegex("kelvin_store_commit_duration_seconds_count [1-9]"));
+  // The installation's certificates as openssl reads them: the one device's, the CA's (the only
+  // ones of their kinds) and the CRL's next update; the state dir's free space.
+  const auto openssl_time = [](const std::string& command) {
+    auto read = run_command({"sh", "-c", "date -u -d \"$(" + command + " | cut -d= -f2)\" +%s"});
+    EXPECT_EQ(read.exit_code, 0) << describe(read);
+    return std::stod(read.out);
+  };
+  // A sample's value (not its HELP or TYPE line, which start with '#'); -1 when it is missing.
+  const auto value_of = [&](const std::string& sample) {
+    const auto at = text.find("\n" + sample + " ");
+    return at == std::string::npos ? -1.0 : std::strtod(text.c_str() + at + sample.size() + 2, nullptr);
+  };
+  EXPECT_EQ(value_of("kelvin_certificate_earliest_expiry_timestamp_seconds{kind=\"device\"}"),
+            openssl_time("openssl x509 -enddate -noout -in " + device_.cert.string()));
+  EXPECT_EQ(value_of("kelvin_certificate_earliest_expiry_timestamp_seconds{kind=\"ca\"}"),
+            openssl_time("openssl x509 -enddate -noout -in " + (install_.pki_dir() / "ca.crt").string()));
+  EXPECT_EQ(value_of("kelvin_crl_next_update_timestamp_seconds"),
+            openssl_time("openssl crl -nextupdate -noout -in " + (install_.pki_dir() / "crl.pem").string()));
+  EXPECT_GT(value_of("kelvin_state_filesystem_free_bytes"), 0.0);
   // No rollout yet: every state is there, at 0 (rollout_engine_test counts real ones).
   EXPECT_THAT(text, HasSubstr("kelvin_ota_rollouts{state=\"halted\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_ota_rollout_devices{state=\"rolled_back\"} 0\n"));

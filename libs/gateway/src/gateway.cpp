@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <nlohmann/json.hpp>
 
@@ -811,6 +812,11 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
     }
     return counts;
   });
+  struct statvfs filesystem {};
+  if (::statvfs(settings_.state_dir.c_str(), &filesystem) == 0) {
+    snapshot.state_free_bytes = static_cast<std::uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
+  }
+  snapshot.certificates = read_certificate_health(settings_.pki_dir);
   const std::filesystem::path store_file = store_path(settings_.state_dir);
   for (const auto& file : {store_file, std::filesystem::path(store_file.string() + "-wal")}) {
     std::error_code ignored;

@@ -2,6 +2,7 @@
 
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/gateway/prometheus_text.hpp"
+#include "kelvin/pki/certificate_kind.hpp"
 #include "kelvin/proto/telemetry_codec.hpp"
 
 namespace kelvin::gateway {
@@ -87,6 +88,21 @@ void rollout_metrics(const RolloutEngineCounters& r, PrometheusText& out) {
   }
 }
 
+void certificate_metrics(const CertificateHealth& c, PrometheusText& out) {
+  out.family("kelvin_certificate_earliest_expiry_timestamp_seconds", Type::gauge,
+             "The earliest expiry among the installation's certificates in use, by kind, in seconds since 1970.");
+  for (std::size_t i = 0; i < c.earliest_expiry.size(); ++i) {
+    if (!c.earliest_expiry[i]) continue;
+    out.sample(static_cast<double>(*c.earliest_expiry[i]),
+               {{"kind", std::string(pki::to_string(static_cast<pki::CertificateKind>(i)))}});
+  }
+  if (c.crl_next_update) {
+    out.gauge("kelvin_crl_next_update_timestamp_seconds",
+              "When the certificate revocation list expires unless renewed, in seconds since 1970.",
+              static_cast<double>(*c.crl_next_update));
+  }
+}
+
 // Each route's answers by status class; the classes a route never answered are left out.
 void route_metrics(const std::vector<http::Router::RouteUse>& routes, std::uint64_t unrouted, PrometheusText& out) {
   static constexpr const char* kClasses[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -140,6 +156,12 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   }
   out.gauge("kelvin_store_size_bytes", "The store's database file and its write-ahead log.",
             static_cast<double>(s.store_bytes));
+  if (s.state_free_bytes) {
+    out.gauge("kelvin_state_filesystem_free_bytes",
+              "Bytes the gateway may still write on the filesystem of its state dir (the store, its databases).",
+              static_cast<double>(*s.state_free_bytes));
+  }
+  certificate_metrics(s.certificates, out);
   ingest_metrics(s.ingest, out);
   ingest_histograms(s.ingest_histograms, out);
   if (s.export_stats) export_metrics(*s.export_stats, out);

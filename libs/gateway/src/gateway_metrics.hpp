@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "certificate_health.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
@@ -37,6 +38,8 @@ struct GatewayMetricsSnapshot {
   std::uint64_t metrics_auth_failures = 0;
   std::optional<DeviceStateCounts> devices{};       // nullopt when the store could not be read
   std::uint64_t store_bytes = 0;                    // the store's database file and its write-ahead log
+  std::optional<std::uint64_t> state_free_bytes{};  // free to the gateway on the state dir's filesystem
+  CertificateHealth certificates{};
   std::uint64_t sign_ins_ok = 0;                    // people signed in
   std::array<std::uint64_t, 4> sign_ins_refused{};  // by accounts::SignInRefusal
   std::vector<http::Router::RouteUse> routes{};     // the HTTPS routes' answers
