@@ -82,7 +82,9 @@ Result<RetentionReport> Store::Impl::apply_retention(std::int64_t now_ms) {
     auto transaction = sqlite::Transaction::begin(db_.get());
     if (!transaction) return std::move(transaction).error();
     // Readings go only once the rollups hold them (statements.cpp): fold what is there now, so
-    // only readings committed while retention runs wait for the next run.
+    // only readings committed while retention runs wait for the next run. The fold looks series
+    // up in the cache, which another connection's purge may have made stale.
+    if (auto fresh = forget_if_changed(); !fresh) return std::move(fresh).error();
     if (auto folded = fold_rollups(); !folded) return std::move(folded).error();
     for (const auto& [resolution, horizon] : horizons) {
       if (!horizon) continue;
