@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <ios>
 #include <random>
 #include <string>
 #include <vector>
@@ -300,14 +301,21 @@ TEST_F(OtaUpdate, AnOlderReleaseIsRefusedAndReported) {
 }
 
 // Whether a process whose command line mentions `needle` is still alive (a killed boot step's
-// program, which dies with it by SIGKILL, may take a moment to be gone).
+// program, which dies with it by SIGKILL, may take a moment to be gone). A process that exits while
+// its /proc files are read makes the read fail (ESRCH, which libstdc++ throws): it is not running.
 bool process_running_with(const std::string& needle) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
+    std::string cmdline;
+    std::string state;
+    try {
+      cmdline = read_text(entry.path() / "cmdline");
+      state = read_text(entry.path() / "stat");
+    } catch (const std::ios_base::failure&) {
+      continue;
+    }
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    std::string state = read_text(entry.path() / "stat");
     const auto close = state.rfind(')');
     const bool zombie = close != std::string::npos && close + 2 < state.size() && state[close + 2] == 'Z';
     if (!zombie && cmdline.find(needle) != std::string::npos) return true;
