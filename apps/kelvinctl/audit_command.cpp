@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include "failure.hpp"
 #include "kelvin/accounts/audit_json.hpp"
+#include "kelvin/core/files.hpp"
 #include "state_options.hpp"
 #include "user_accounts.hpp"
 
@@ -38,10 +38,10 @@ class Sink {
     if (file.empty()) return std::unique_ptr<Sink>(new Sink(STDOUT_FILENO, {}));
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-      const int error = errno;
-      return make_error(error == EACCES ? Errc::permission_denied : Errc::io,
-                        "cannot create " + file.string() + ": " + std::strerror(error) +
-                            (error == EEXIST ? " (an export never overwrites a file: name a new one)" : ""));
+      const bool exists = errno == EEXIST;
+      Error error = files::error_from_errno("cannot create", file);
+      if (exists) error.message += " (an export never overwrites a file: name a new one)";
+      return error;
     }
     return std::unique_ptr<Sink>(new Sink(fd, file));
   }
@@ -56,16 +56,14 @@ class Sink {
     for (std::size_t done = 0; done < text.size();) {
       const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return make_error(Errc::io, "cannot write " + name() + ": " + std::strerror(errno));
+      if (n < 0) return files::error_from_errno("cannot write", name());
       done += static_cast<std::size_t>(n);
     }
     return {};
   }
   // The file is complete once it is on disk; stdout needs nothing.
   Result<void> finish() {
-    if (!file_.empty() && ::fsync(fd_) != 0) {
-      return make_error(Errc::io, "cannot write " + name() + ": " + std::strerror(errno));
-    }
+    if (!file_.empty() && ::fsync(fd_) != 0) return files::error_from_errno("cannot write", name());
     complete_ = true;
     return {};
   }

@@ -82,17 +82,24 @@ Result<std::vector<DeviceBuckets>> Store::Impl::fleet_hours(const FleetHoursQuer
   auto snapshot = sqlite::Transaction::begin_read(db_.get());
   if (!snapshot) return std::move(snapshot).error();
 
-  // The unrolled buckets by device name, the order of the rollup rows.
+  // The unrolled buckets by device name, the order of the rollup rows. The keys come sorted by
+  // device row, so each device's name is looked up once.
   auto unrolled = unrolled_buckets(std::nullopt, query.quantity, kHourMs, query.from_ms, query.to_ms);
   if (!unrolled) return std::move(unrolled).error();
   std::map<std::pair<std::string, std::int64_t>, BucketStats> pending;
+  std::optional<std::int64_t> named_row;
+  std::optional<std::string> name;  // nullopt: the device row is gone
   for (const auto& [key, stats] : *unrolled) {
-    auto& select = statements_.device_name_by_row;
-    StatementReset reset(select);
-    select.bind(1, key.first);
-    auto row = select.step();
-    if (!row) return std::move(row).error();
-    if (*row) pending.emplace(std::make_pair(select.column_text(0), key.second), stats);
+    if (named_row != key.first) {
+      auto& select = statements_.device_name_by_row;
+      StatementReset reset(select);
+      select.bind(1, key.first);
+      auto row = select.step();
+      if (!row) return std::move(row).error();
+      named_row = key.first;
+      name = *row ? std::optional<std::string>(select.column_text(0)) : std::nullopt;
+    }
+    if (name) pending.emplace(std::make_pair(*name, key.second), stats);
   }
 
   std::vector<DeviceBuckets> fleet;
