@@ -35,6 +35,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   rollout_abort: 'Rollout aborted',
   rollout_halted: 'Rollout halted: too many failures',
   rollout_completed: 'Rollout completed',
+  alert_acknowledge: 'Alert acknowledged',
 };
 
 export const AUDIT_RESULTS: Record<string, string> = {

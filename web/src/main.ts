@@ -4,6 +4,7 @@ import './styles.css';
 
 import { App } from './app';
 import { accountPage } from './pages/account';
+import { alertsPage } from './pages/alerts';
 import { auditPage } from './pages/audit';
 import { devicePage } from './pages/device';
 import { enrolPage } from './pages/enrol';
@@ -23,6 +24,7 @@ const app = new App(header, main, {
   enrol: enrolPage,
   fleet: fleetPage,
   device: devicePage,
+  alerts: alertsPage,
   gateway: gatewayPage,
   releases: releasesPage,
   rollouts: rolloutsPage,

@@ -266,3 +266,29 @@ export interface RolloutDetail extends RolloutSummary {
 export interface RolloutsAnswer {
   rollouts: RolloutSummary[];
 }
+
+// GET /api/v1/alerts and POST /api/v1/alerts/{id}/acknowledge (docs/api.md, "Alerts"; docs/alerts.md).
+export type AlertKind = 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog';
+
+export interface Alert {
+  id: number;
+  rule: string;
+  kind: AlertKind | string;
+  subject: string; // a device, a certificate's common name, or "gateway"
+  state: 'firing' | 'resolved';
+  value: number | null;
+  summary: string;
+  resolution: string; // resolved: why; "" while firing
+  acknowledged_by: string | null;
+  started: string;
+  started_ms: number;
+  ended: string | null;
+  ended_ms: number | null;
+  acknowledged: string | null;
+  acknowledged_ms: number | null;
+}
+
+export interface AlertsAnswer {
+  alerts: Alert[]; // newest (largest id) first
+  next_before: number | null; // a full page: ask again with before = this
+}

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, screenshot } from './support/browser.mjs';
+import { launchBrowser, screenshot, watchPage } from './support/browser.mjs';
 import { stepsWithGatewayLog, totp } from './support/steps.mjs';
 import { distDir, Installation } from './support/installation.mjs';
 
@@ -66,17 +66,7 @@ describe('the dashboard in Chromium against kelvin-gateway', { skip: built ? fal
     assert.equal(ack.seq, 30);
     browser = await launchBrowser(install.caFile);
     page = await browser.context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    await page.addInitScript(() => {
-      window.__cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (e) =>
-        window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-      );
-    });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    page.on('console', (message) => {
-      if (/content security policy/i.test(message.text())) cspMessages.push(message.text());
-    });
+    await watchPage(page, { pageErrors, cspMessages, timeout: UI_TIMEOUT });
   });
 
   after(async () => {

@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, screenshot } from './support/browser.mjs';
+import { launchBrowser, screenshot, watchPage } from './support/browser.mjs';
 import { stepsWithGatewayLog, totp } from './support/steps.mjs';
 import { distDir, Installation, waitFor } from './support/installation.mjs';
 
@@ -41,17 +41,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     const browser = await launchBrowser(install.caFile);
     browsers.push(browser);
     const page = await browser.context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    await page.addInitScript(() => {
-      window.__cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (e) =>
-        window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-      );
-    });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    page.on('console', (message) => {
-      if (/content security policy/i.test(message.text())) cspMessages.push(message.text());
-    });
+    await watchPage(page, { pageErrors, cspMessages, timeout: UI_TIMEOUT });
     return page;
   }
 
@@ -129,7 +119,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     await admin.goto(`${install.origin}/`);
     assert.equal(await signIn(admin, 'admin', install.adminPassword), 200);
     await admin.waitForSelector('tr[data-device=sensor-01]');
-    assert.deepEqual(await navLinks(admin), ['Fleet', 'Gateway', 'Releases', 'Rollouts', 'Users', 'Audit']);
+    assert.deepEqual(await navLinks(admin), ['Fleet', 'Alerts', 'Gateway', 'Releases', 'Rollouts', 'Users', 'Audit']);
     // From the first link of the page (the brand), Tab to the Users link, then Enter.
     await admin.focus('a.brand');
     let focused = '';
@@ -208,7 +198,7 @@ describe('users, audit, gateway and account pages in Chromium against kelvin-gat
     assert.equal(await signIn(viewer, 'vera', veraPassword), 200);
     await viewer.waitForSelector('tr[data-device=sensor-01]');
     assert.equal(await viewer.textContent('[data-testid=role]'), 'viewer');
-    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Gateway', 'Releases', 'Rollouts']);
+    assert.deepEqual(await navLinks(viewer), ['Fleet', 'Alerts', 'Gateway', 'Releases', 'Rollouts']);
     for (const [route, title] of [['users', 'Users'], ['audit', 'Audit log']]) {
       await viewer.goto(`${install.origin}/#/${route}`);
       const notice = viewer.locator('[data-testid=admin-only]');

@@ -158,7 +158,7 @@ describe('audit log', () => {
     assert.equal(m.auditRow({ ...row, action: 'login', result: 'failed', at_ms: T }).resultLevel, 'bad');
     assert.equal(m.auditRow({ ...row, action: 'permission_denied', result: 'denied', at_ms: T }).what, 'Refused: role too low');
     assert.equal(m.auditRow({ ...row, action: 'something_new', at_ms: T }).what, 'something_new', 'an action of a later gateway as it is');
-    for (const action of ['login', 'logout', 'permission_denied', 'password_change', 'password_set', 'totp_enrol_begin', 'totp_enrol', 'totp_reset', 'user_add', 'user_remove', 'user_role', 'setting', 'device_label']) {
+    for (const action of ['login', 'logout', 'permission_denied', 'password_change', 'password_set', 'totp_enrol_begin', 'totp_enrol', 'totp_reset', 'user_add', 'user_remove', 'user_role', 'setting', 'device_label', 'alert_acknowledge']) {
       assert.ok(m.AUDIT_ACTIONS[action], `docs/api.md's action ${action} has a label`);
     }
   });

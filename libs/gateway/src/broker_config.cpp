@@ -78,6 +78,11 @@ std::string render_broker_acl(const BrokerSettings& s) {
     out += "topic write devices/+/ota\n";
     out += "topic write kelvin/gateways/" + gateway + "/#\n";
     out += "topic read kelvin/gateways/+/#\n";
+    out += "topic write alerts/#\n";
+  }
+  for (const auto& reader : s.alert_readers) {
+    out += "\nuser " + reader + "\n";
+    out += "topic read alerts/#\n";
   }
   return out;
 }

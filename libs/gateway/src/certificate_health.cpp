@@ -17,26 +17,40 @@ namespace kelvin::gateway {
 static_assert(static_cast<std::size_t>(pki::CertificateKind::device) + 1 ==
               std::tuple_size_v<decltype(CertificateHealth::earliest_expiry)>);
 
+Result<std::vector<CertificateInUse>> certificates_in_use(const std::filesystem::path& pki_dir) {
+  auto index = pki::CertificateIndex::load(pki::PkiPaths(pki_dir).index());
+  if (!index) return std::move(index).error();
+  // The journal lists certificates in the order they were issued: the last one per name wins.
+  std::map<std::pair<pki::CertificateKind, std::string>, const pki::IssuedCertificate*> last_issued;
+  for (const auto& certificate : index->certificates()) {
+    last_issued[{certificate.kind, certificate.common_name}] = &certificate;
+  }
+  std::vector<CertificateInUse> in_use;
+  for (const auto& [name, certificate] : last_issued) {
+    if (certificate->revoked_at) continue;
+    in_use.push_back({.kind = name.first, .common_name = name.second, .not_after = certificate->not_after});
+  }
+  return in_use;
+}
+
+Result<std::time_t> read_crl_next_update(const std::filesystem::path& pki_dir) {
+  const std::filesystem::path crl_file = pki::PkiPaths(pki_dir).crl();
+  auto crl = files::read_file(crl_file);
+  if (!crl) return std::move(crl).error();
+  return crypto::crl_next_update(*crl, crl_file.string());
+}
+
 CertificateHealth read_certificate_health(const std::filesystem::path& pki_dir) {
   CertificateHealth health;
-  const pki::PkiPaths paths(pki_dir);
-  if (auto index = pki::CertificateIndex::load(paths.index()); index) {
-    // The journal lists certificates in the order they were issued: the last one per name wins.
-    std::map<std::pair<pki::CertificateKind, std::string>, const pki::IssuedCertificate*> in_use;
-    for (const auto& certificate : index->certificates()) {
-      in_use[{certificate.kind, certificate.common_name}] = &certificate;
-    }
-    for (const auto& [name, certificate] : in_use) {
-      if (certificate->revoked_at) continue;
-      auto& earliest = health.earliest_expiry[static_cast<std::size_t>(name.first)];
-      earliest = earliest ? std::min(*earliest, certificate->not_after) : certificate->not_after;
+  if (auto in_use = certificates_in_use(pki_dir); in_use) {
+    for (const auto& certificate : *in_use) {
+      auto& earliest = health.earliest_expiry[static_cast<std::size_t>(certificate.kind)];
+      earliest = earliest ? std::min(*earliest, certificate.not_after) : certificate.not_after;
     }
   } else {
-    spdlog::warn("metrics: cannot read the certificate index: {}", index.error().message);
+    spdlog::warn("metrics: cannot read the certificate index: {}", in_use.error().message);
   }
-  auto crl = files::read_file(paths.crl());
-  auto next_update = crl ? crypto::crl_next_update(*crl, paths.crl().string()) : Result<std::time_t>(crl.error());
-  if (next_update) {
+  if (auto next_update = read_crl_next_update(pki_dir); next_update) {
     health.crl_next_update = *next_update;
   } else {
     spdlog::warn("metrics: cannot read the CRL: {}", next_update.error().message);

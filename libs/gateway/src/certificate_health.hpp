@@ -1,15 +1,29 @@
 #pragma once
-// What the gateway's metrics say about the installation's certificates (docs/metrics.md), read from
-// the PKI directory at each scrape: for each kind of certificate, the earliest expiry among those
-// in use, and when the CRL must be renewed by. A Prometheus alert on "expires within 30 days" needs
-// nothing more.
+// The installation's certificates as the gateway's metrics (docs/metrics.md) and alerts
+// (docs/alerts.md) see them, read from the PKI directory each time: the certificates in use, for
+// each kind the earliest expiry among them, and when the CRL must be renewed by.
 
 #include <array>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+#include "kelvin/pki/certificate_kind.hpp"
 
 namespace kelvin::gateway {
+
+// A certificate in use: the last one issued to its name, unless it is revoked.
+struct CertificateInUse {
+  pki::CertificateKind kind = pki::CertificateKind::device;
+  std::string common_name{};
+  std::time_t not_after = 0;
+};
+
+// Every certificate in use, from <pki_dir>/index.log, by kind and name.
+Result<std::vector<CertificateInUse>> certificates_in_use(const std::filesystem::path& pki_dir);
 
 struct CertificateHealth {
   // By pki::CertificateKind (ca, server, service, device): the earliest notAfter, in Unix seconds,
@@ -18,6 +32,9 @@ struct CertificateHealth {
   std::array<std::optional<std::time_t>, 4> earliest_expiry{};
   std::optional<std::time_t> crl_next_update{};  // nullopt when the CRL cannot be read
 };
+
+// When the CRL in <pki_dir>/crl.pem must be renewed by.
+Result<std::time_t> read_crl_next_update(const std::filesystem::path& pki_dir);
 
 // Reads <pki_dir>/index.log and crl.pem. What cannot be read is left nullopt and logged (as a
 // warning: a scrape goes on with the rest).

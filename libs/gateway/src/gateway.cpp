@@ -3,10 +3,10 @@
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <nlohmann/json.hpp>
 
+#include "certificate_health.hpp"
 #include "gateway_metrics.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
@@ -159,6 +159,7 @@ Result<void> Gateway::start() {
           feed->on_status(device_id, status);
         });
   }
+  create_alert_engine();
   ingest_->start();
   if (auto r = create_rollout_engine(); !r) return r;
   if (settings_.influx) {
@@ -169,8 +170,73 @@ Result<void> Gateway::start() {
   }
   if (auto r = start_client(); !r) return r;
   if (auto r = rollouts_->start(); !r) return r;
+  if (auto r = alerts_->start(); !r) return r;
   housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
+}
+
+void Gateway::create_alert_engine() {
+  AlertFactSources sources{
+      .certificates = [pki_dir = settings_.pki_dir]() -> std::optional<std::vector<alerts::CertificateFacts>> {
+        auto in_use = certificates_in_use(pki_dir);
+        if (!in_use) {
+          spdlog::warn("alerts: cannot read the certificate index: {}", in_use.error().message);
+          return std::nullopt;
+        }
+        std::vector<alerts::CertificateFacts> facts;
+        for (const auto& certificate : *in_use) {
+          facts.push_back({.name = certificate.common_name,
+                           .kind = std::string(pki::to_string(certificate.kind)),
+                           .not_after_ms = static_cast<std::int64_t>(certificate.not_after) * 1000});
+        }
+        return facts;
+      },
+      // exporter_ is set before the engine starts and reset only after it stopped.
+      .gateway =
+          [this] {
+            alerts::GatewayFacts facts;
+            if (auto free_bytes = state_free_bytes()) facts.free_bytes = *free_bytes;
+            if (exporter_) facts.export_backlog = exporter_->stats().backlog_readings;
+            if (auto next_update = read_crl_next_update(settings_.pki_dir)) {
+              facts.crl_next_update_ms = static_cast<std::int64_t>(*next_update) * 1000;
+            }
+            return facts;
+          },
+      // http_ and ingest_ are set before the engine starts and reset only after it stopped.
+      .event_counts =
+          [this] {
+            alerts::EventCounts counts{};
+            const auto ingest = ingest_->counters();
+            counts[static_cast<std::size_t>(alerts::GatewayEvent::rejected_readings)] =
+                ingest.rejected_total + ingest.status_rejected;
+            if (http_) {
+              std::uint64_t refused = 0;
+              for (const auto& count : sign_ins_.refused) refused += count.load();
+              counts[static_cast<std::size_t>(alerts::GatewayEvent::failed_sign_ins)] = refused;
+              counts[static_cast<std::size_t>(alerts::GatewayEvent::https_handshake_failures)] =
+                  http_->counters().handshake_failures;
+            }
+            return counts;
+          },
+  };
+  alerts_ = std::make_unique<AlertEngine>(
+      alerts_path(settings_.state_dir), store_path(settings_.state_dir), settings_.store, std::move(sources),
+      // client_ is set before the engine starts: a publication waits for it to be connected.
+      [this](const std::string& topic, const std::string& payload) {
+        return connected_.load() && client_->publish(topic, payload, 1, true).ok();
+      },
+      settings_.alerts);
+  ingest_->add_commit_listener(
+      [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
+        engine->on_commit(batch, summary);
+      });
+}
+
+std::optional<std::uint64_t> Gateway::state_free_bytes() const {
+  std::error_code error;
+  const auto space = std::filesystem::space(settings_.state_dir, error);
+  if (error) return std::nullopt;
+  return space.available;
 }
 
 Result<void> Gateway::create_rollout_engine() {
@@ -222,6 +288,7 @@ Result<void> Gateway::start_broker() {
   broker.state_dir = broker_state_path(settings_.state_dir);
   broker.gateway_identity = settings_.service_identity;
   broker.peer_gateway_identities = settings_.peer_gateways;
+  broker.alert_readers = settings_.alert_readers;
   broker.max_packet_bytes =
       std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
@@ -354,6 +421,13 @@ Result<void> Gateway::start_http() {
                   .engine = *rollouts_,
                   .now_ms = system_now_ms,
               },
+          .alerts =
+              AlertSources{
+                  .run_blocking = post_to(*api_reads_),
+                  .db_file = alerts_path(settings_.state_dir),
+                  .accounts = *accounts_,
+                  .now_ms = system_now_ms,
+              },
           .metrics =
               MetricsSources{
                   .run_blocking = post_to(*api_reads_),
@@ -447,6 +521,7 @@ Result<void> Gateway::start_client() {
     // Devices' update reports; and the notices are published again (retained: harmless).
     subscribe("devices/+/ota/status", false);
     rollouts_->republish();
+    alerts_->republish();
     if (!peer_sync_) {
       subscribe(proto::kAllTelemetryFilter, true);
       subscribe("devices/+/status", false);
@@ -636,6 +711,7 @@ void Gateway::stop() {
   if (release_reads_) release_reads_->stop();
   // After the routes that hand it reports; before the client its notices go through.
   if (rollouts_) rollouts_->stop();
+  if (alerts_) alerts_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
   if (peer_sync_ && client_ && connected_.load()) {
@@ -796,6 +872,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   for (std::size_t i = 0; i < sign_ins_.refused.size(); ++i) snapshot.sign_ins_refused[i] = sign_ins_.refused[i].load();
   if (exporter_) snapshot.export_stats = exporter_->stats();
   if (rollouts_) snapshot.rollouts = rollouts_->counters();
+  if (alerts_) snapshot.alerts = alerts_->counters();
   if (http_) snapshot.http = http_->counters();
   if (live_feed_) snapshot.live = live_feed_->counters();
   snapshot.routes = api_routes_.route_uses();
@@ -812,10 +889,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
     }
     return counts;
   });
-  struct statvfs filesystem {};
-  if (::statvfs(settings_.state_dir.c_str(), &filesystem) == 0) {
-    snapshot.state_free_bytes = static_cast<std::uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
-  }
+  if (auto free_bytes = state_free_bytes()) snapshot.state_free_bytes = *free_bytes;
   snapshot.certificates = read_certificate_health(settings_.pki_dir);
   const std::filesystem::path store_file = store_path(settings_.state_dir);
   for (const auto& file : {store_file, std::filesystem::path(store_file.string() + "-wal")}) {

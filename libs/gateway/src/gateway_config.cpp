@@ -1,6 +1,7 @@
 #include "kelvin/gateway/gateway_config.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "kelvin/config/config_document.hpp"
 #include "kelvin/core/identity.hpp"
@@ -67,6 +68,98 @@ HttpSettings read_http(config::TableReader& table) {
       table.integer("session_max_hours", accounts.session_absolute_ms / 3'600'000, 1, 30 * 24) *
       std::int64_t{3'600'000};
   return settings;
+}
+
+// A rule's devices: a list of device ids, a label, or neither (every device).
+alerts::DeviceScope read_device_scope(config::TableReader& table) {
+  alerts::DeviceScope scope;
+  scope.devices = table.strings("devices", {});
+  for (const auto& device : scope.devices) {
+    if (auto valid = validate_device_id(device); !valid) table.add_issue("devices", valid.error().message);
+  }
+  scope.label = table.string("label", "");
+  if (!scope.label.empty()) {
+    if (auto valid = validate_label(scope.label); !valid) table.add_issue("label", valid.error().message);
+  }
+  if (!scope.devices.empty() && !scope.label.empty()) table.add_issue("label", "give devices or a label, not both");
+  return scope;
+}
+
+// A level of `rule` from `fire_key` and `clear_key` (which defaults to the fire level: no hysteresis).
+void read_level(config::TableReader& table, alerts::AlertRule& rule, bool above, std::string_view fire_key,
+                std::string_view clear_key, double fallback, double min, double max) {
+  rule.level.above = above;
+  rule.level.fire_at = table.number(fire_key, fallback, min, max);
+  rule.level.clear_at = table.number(clear_key, rule.level.fire_at, min, max);
+  if (!rule.level.is_consistent()) {
+    table.add_issue(clear_key, std::string("must be ") + (above ? "at or below " : "at or above ") +
+                                   std::string(fire_key) + " (the level where the alert resolves)");
+  }
+}
+
+// One [[alerts.rule]]: the keys its kind takes; any other key is reported as unknown.
+alerts::AlertRule read_alert_rule(config::TableReader& table) {
+  alerts::AlertRule rule;
+  rule.name = table.required_string("name");
+  if (!rule.name.empty() && !alerts::is_valid_rule_name(rule.name)) {
+    table.add_issue("name", "must be 1 to 64 characters of a-z, 0-9, '_' and '-'");
+  }
+  const std::string kind = table.required_one_of("kind", {"threshold", "device_offline", "certificate_expiry",
+                                                          "crl_expiry", "disk_space", "export_backlog", "event_rate"});
+  rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
+  rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
+  switch (rule.kind) {
+    case alerts::RuleKind::threshold: {
+      rule.scope = read_device_scope(table);
+      const std::string quantity = table.required_one_of("quantity", {"temperature", "humidity"});
+      rule.quantity = proto::parse_quantity(quantity).value_or(proto::Quantity::temperature);
+      const bool above = table.contains("above");
+      if (above == table.contains("below")) table.add_issue("give exactly one of above and below");
+      read_level(table, rule, above, above ? "above" : "below", "clear", 0, -1e9, 1e9);
+      break;
+    }
+    case alerts::RuleKind::device_offline:
+      rule.scope = read_device_scope(table);
+      rule.silent_ms = table.integer("silent_for_s", std::int64_t{600}, 10, 30 * 86'400) * 1000;
+      break;
+    case alerts::RuleKind::certificate_expiry:
+      read_level(table, rule, false, "within_days", "clear_days", 30, 1, 3650);
+      break;
+    case alerts::RuleKind::crl_expiry:
+      read_level(table, rule, false, "within_hours", "clear_hours", 24, 1, 8760);
+      break;
+    case alerts::RuleKind::disk_space:
+      read_level(table, rule, false, "below_bytes", "clear_bytes", 1024.0 * 1024 * 1024, 0, 1e18);
+      break;
+    case alerts::RuleKind::export_backlog:
+      read_level(table, rule, true, "above_readings", "clear_readings", 1'000'000, 1, 1e15);
+      break;
+    case alerts::RuleKind::event_rate: {
+      const std::string event =
+          table.required_one_of("event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures"});
+      rule.event = alerts::parse_gateway_event(event).value_or(alerts::GatewayEvent::failed_sign_ins);
+      read_level(table, rule, true, "above_per_minute", "clear_per_minute", 30, 0, 1e9);
+      break;
+    }
+  }
+  return rule;
+}
+
+// [alerts]: the default rules (alerts::default_rules, unless default_rules = false), replaced by
+// name or joined by the [[alerts.rule]] tables.
+AlertEngineOptions read_alerts(config::TableReader& table) {
+  AlertEngineOptions options;
+  options.interval = std::chrono::seconds(table.integer("interval_s", std::int64_t{10}, 1, 3600));
+  options.history_days = table.integer("history_days", options.history_days, 1, 36'500);
+  if (!table.boolean("default_rules", true)) options.rules.clear();
+  std::set<std::string, std::less<>> configured;
+  for (config::TableReader rule_table : table.tables("rule")) {
+    alerts::AlertRule rule = read_alert_rule(rule_table);
+    if (!configured.insert(rule.name).second) rule_table.add_issue("name", "another rule has this name");
+    std::erase_if(options.rules, [&](const alerts::AlertRule& known) { return known.name == rule.name; });
+    options.rules.push_back(std::move(rule));
+  }
+  return options;
 }
 
 }  // namespace
@@ -140,6 +233,15 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   s.metrics_clients = metrics.strings("clients", {});
   for (const auto& client : s.metrics_clients) {
     if (auto valid = validate_service_name(client); !valid) metrics.add_issue("clients", valid.error().message);
+  }
+
+  config::TableReader alerts_table = root.table("alerts");
+  s.alerts = read_alerts(alerts_table);
+  // A device's certificate can never be one of these: device ids may not start with svc-.
+  s.alert_readers = alerts_table.strings("mqtt_readers", {});
+  for (const auto& reader : s.alert_readers) {
+    if (auto valid = validate_service_name(reader); !valid)
+      alerts_table.add_issue("mqtt_readers", valid.error().message);
   }
 
   config::TableReader exports = root.table("export");

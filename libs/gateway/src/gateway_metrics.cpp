@@ -88,6 +88,18 @@ void rollout_metrics(const RolloutEngineCounters& r, PrometheusText& out) {
   }
 }
 
+void alert_metrics(const AlertEngineCounters& a, PrometheusText& out) {
+  out.family("kelvin_alerts_firing", Type::gauge, "Alerts firing now, by rule (every rule, 0 when none fires).");
+  for (const auto& [rule, firing] : a.firing) out.sample(firing, {{"rule", rule}});
+  out.counter("kelvin_alerts_fired_total", "Alerts that started firing.", a.fired);
+  out.counter("kelvin_alerts_resolved_total", "Alerts resolved.", a.resolved);
+  out.counter("kelvin_alert_database_failures_total",
+              "Alert evaluations or transitions that failed on a database (retried at the next evaluation).",
+              a.database_failures);
+  out.counter("kelvin_alert_publish_failures_total",
+              "Retained alert messages that could not be published to the broker (tried again).", a.publish_failures);
+}
+
 void certificate_metrics(const CertificateHealth& c, PrometheusText& out) {
   out.family("kelvin_certificate_earliest_expiry_timestamp_seconds", Type::gauge,
              "The earliest expiry among the installation's certificates in use, by kind, in seconds since 1970.");
@@ -166,6 +178,7 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   ingest_histograms(s.ingest_histograms, out);
   if (s.export_stats) export_metrics(*s.export_stats, out);
   if (s.rollouts) rollout_metrics(*s.rollouts, out);
+  if (s.alerts) alert_metrics(*s.alerts, out);
   if (s.http) {
     http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
     out.family("kelvin_signins_total", Type::counter,

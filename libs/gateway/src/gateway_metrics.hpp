@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "certificate_health.hpp"
+#include "kelvin/gateway/alert_engine.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
@@ -33,6 +34,7 @@ struct GatewayMetricsSnapshot {
   IngestHistograms ingest_histograms{};
   std::optional<ExporterStats> export_stats{};      // with [export.influxdb]
   std::optional<RolloutEngineCounters> rollouts{};  // with the HTTPS server
+  std::optional<AlertEngineCounters> alerts{};
   std::optional<http::ServerCounters> http{};
   std::optional<LiveFeedCounters> live{};
   std::uint64_t metrics_auth_failures = 0;

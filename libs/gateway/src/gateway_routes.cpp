@@ -20,6 +20,7 @@ void add_gateway_routes(http::Router& router, GatewayRouteServices services) {
   add_release_routes(router, services.guard, std::move(services.releases));
   add_release_upload_routes(router, services.guard, std::move(services.release_uploads));
   add_rollout_routes(router, services.guard, std::move(services.rollouts));
+  add_alert_routes(router, services.guard, std::move(services.alerts));
   add_metrics_route(router, std::move(services.metrics));
   if (!services.web_root.empty()) add_static_routes(router, StaticFilesOptions{.root = services.web_root});
 }

@@ -32,11 +32,6 @@ struct Events {
   }
 };
 
-// Whether `seq` lies in one of the runs a commit newly stored.
-bool in_runs(const std::vector<store::SeqRun>& runs, std::uint64_t seq) {
-  return std::any_of(runs.begin(), runs.end(), [seq](const store::SeqRun& run) { return seq >= run.first && seq <= run.last; });
-}
-
 }  // namespace
 
 struct LiveFeed::Subscriber {
@@ -91,7 +86,7 @@ void LiveFeed::on_commit(const store::IngestBatch& batch, const store::CommitSum
   std::lock_guard lock(mutex_);
   for (const auto& item : batch.readings) {
     const auto runs = stored.find(item.device_id);
-    if (runs == stored.end() || !in_runs(*runs->second, item.reading.seq)) continue;  // not new
+    if (runs == stored.end() || !store::in_runs(*runs->second, item.reading.seq)) continue;  // not new
     if (fleet_followers_ > 0) {
       auto [latest, inserted] = pending_->latest.try_emplace(item.device_id, item.reading);
       if (!inserted && item.reading.ts_ms >= latest->second.ts_ms) latest->second = item.reading;
@@ -139,9 +134,9 @@ LiveFeed::Admission LiveFeed::subscribe(std::shared_ptr<http::ResponseStream> st
     ++counters_.subscriptions_refused;
     return refused;
   }
-  std::string hello = "retry: " + std::to_string(options_.client_retry.count()) + "\n\n" +
-                      event("ready", fleet::live_ready_json(device_id ? std::optional<std::string_view>(*device_id)
-                                                                      : std::nullopt));
+  std::string hello =
+      "retry: " + std::to_string(options_.client_retry.count()) + "\n\n" +
+      event("ready", fleet::live_ready_json(device_id ? std::optional<std::string_view>(*device_id) : std::nullopt));
   // The client is gone already: nothing is kept, and the caller's stream is closed anyway.
   if (!stream->send(std::move(hello))) return Admission::admitted;
   if (device_id) {
@@ -185,11 +180,12 @@ void LiveFeed::flush(SteadyClock::time_point now) {
   }
   // Format each event once.
   std::unordered_map<std::string, Events> by_device;  // readings and statuses of followed devices
-  Events fleet;                                        // latest readings and every status
+  Events fleet;                                       // latest readings and every status
   for (const auto& item : pending->readings) {
     by_device[item.device_id].add("reading", fleet::live_reading_json(item.device_id, item.reading));
   }
-  for (const auto& [device_id, reading] : pending->latest) fleet.add("reading", fleet::live_reading_json(device_id, reading));
+  for (const auto& [device_id, reading] : pending->latest)
+    fleet.add("reading", fleet::live_reading_json(device_id, reading));
   for (const auto& [device_id, status] : pending->statuses) {
     const std::string data = fleet::live_status_json(device_id, status);
     by_device[device_id].add("status", data);

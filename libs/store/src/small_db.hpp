@@ -51,7 +51,8 @@ Result<std::int64_t> query_integer(sqlite3* db, const char* sql);
 
 inline void bind_all(Statement&, int) {}
 // Binds `first`, `rest...` from `index` on: text (anything convertible to string_view), optional
-// text (NULL when empty), std::nullopt (NULL), or an integer.
+// text (NULL when empty), std::nullopt (NULL), an integer, a double or an optional double (NULL
+// when empty).
 template <class First, class... Rest>
 void bind_all(Statement& statement, int index, First&& first, Rest&&... rest) {
   if constexpr (std::is_same_v<std::decay_t<First>, std::nullopt_t>) {
@@ -64,7 +65,16 @@ void bind_all(Statement& statement, int index, First&& first, Rest&&... rest) {
     } else {
       statement.bind_null(index);
     }
+  } else if constexpr (std::is_same_v<std::decay_t<First>, std::optional<double>>) {
+    if (first) {
+      statement.bind(index, *first);
+    } else {
+      statement.bind_null(index);
+    }
+  } else if constexpr (std::is_floating_point_v<std::decay_t<First>>) {
+    statement.bind(index, static_cast<double>(first));
   } else {
+    static_assert(std::is_integral_v<std::decay_t<First>>, "bind_all binds text, integers and doubles");
     statement.bind(index, static_cast<std::int64_t>(first));
   }
   bind_all(statement, index + 1, std::forward<Rest>(rest)...);

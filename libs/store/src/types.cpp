@@ -1,5 +1,6 @@
 #include "kelvin/store/types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -21,6 +22,11 @@ constexpr std::array<std::pair<Resolution, std::string_view>, 3> kResolutionName
 }};
 
 }  // namespace
+
+bool in_runs(const std::vector<SeqRun>& runs, std::uint64_t seq) noexcept {
+  return std::any_of(runs.begin(), runs.end(),
+                     [seq](const SeqRun& run) { return seq >= run.first && seq <= run.last; });
+}
 
 std::string_view to_string(Aggregate aggregate) noexcept {
   for (const auto& [value, name] : kAggregateNames) {

@@ -64,6 +64,20 @@ TEST(BrokerConfig, AclConfinesDevicesToTheirOwnTopics) {
   EXPECT_EQ(acl.find("pattern read devices/+"), std::string::npos);
   EXPECT_EQ(acl.find("pattern read devices/#"), std::string::npos);
   EXPECT_EQ(acl.find("topic readwrite"), std::string::npos);
+  EXPECT_EQ(acl.find("read alerts/"), std::string::npos) << "no reader of alerts unless configured";
+}
+
+TEST(BrokerConfig, OnlyTheListedServicesReadTheAlertsAndOnlyGatewaysWriteThem) {
+  BrokerSettings with_readers = settings();
+  with_readers.alert_readers = {"svc-homeassistant"};
+  const std::string acl = render_broker_acl(with_readers);
+  const auto reader = acl.find("\nuser svc-homeassistant\ntopic read alerts/#\n");
+  EXPECT_NE(reader, std::string::npos) << acl;
+  const auto gateway = acl.find("\nuser svc-gateway\n");
+  ASSERT_NE(gateway, std::string::npos) << acl;
+  const auto gateway_write = acl.find("topic write alerts/#", gateway);
+  EXPECT_LT(gateway_write, reader) << "the gateway's own section grants the write" << acl;
+  EXPECT_EQ(acl.find("pattern read alerts"), std::string::npos) << "devices never read alerts";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "kelvin/testing/temp_dir.hpp"
@@ -216,6 +217,68 @@ TEST_F(GatewayConfigTest, ShareGroupAndPeerGatewaysAreChecked) {
   EXPECT_THAT(bad.error().message, HasSubstr("'svc-gateway' must be another gateway's service name"));
   EXPECT_THAT(bad.error().message, HasSubstr("'Sensor 1'"));
   EXPECT_THAT(bad.error().message, HasSubstr("share_group"));
+}
+
+// [alerts] (docs/alerts.md): the default rules, replaced by name or joined by configured ones.
+TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->alerts.interval, std::chrono::seconds(10));
+  std::vector<std::string> names;
+  for (const auto& rule : defaults->alerts.rules) names.push_back(rule.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("device_offline", "certificate_expiry", "crl_expiry", "disk_space",
+                                            "export_backlog", "sign_in_attack"));
+
+  auto configured = load(
+      "[alerts]\ninterval_s = 2\n"
+      "[[alerts.rule]]\nname = \"device_offline\"\nkind = \"device_offline\"\nsilent_for_s = 60\nlabel = \"freezer\"\n"
+      "[[alerts.rule]]\nname = \"dry\"\nkind = \"threshold\"\nquantity = \"humidity\"\nbelow = 20\nclear = 25\n"
+      "for_s = 30\ndevices = [\"sensor-01\"]\n"
+      "[[alerts.rule]]\nname = \"probing\"\nkind = \"event_rate\"\nevent = \"https_handshake_failures\"\n"
+      "above_per_minute = 100\n");
+  ASSERT_TRUE(configured.ok()) << configured.error().message;
+  const auto& rules = configured->alerts.rules;
+  ASSERT_EQ(rules.size(), 8u);
+  EXPECT_EQ(configured->alerts.interval, std::chrono::seconds(2));
+  const auto offline =
+      std::find_if(rules.begin(), rules.end(), [](const auto& r) { return r.name == "device_offline"; });
+  ASSERT_NE(offline, rules.end());
+  EXPECT_EQ(offline->silent_ms, 60'000);
+  EXPECT_EQ(offline->scope.label, "freezer");
+  const auto& probing = rules.back();
+  EXPECT_EQ(probing.kind, alerts::RuleKind::event_rate);
+  EXPECT_EQ(probing.event, alerts::GatewayEvent::https_handshake_failures);
+  EXPECT_DOUBLE_EQ(probing.level.fire_at, 100);
+  EXPECT_DOUBLE_EQ(probing.level.clear_at, 100);
+  const auto& dry = rules[rules.size() - 2];
+  EXPECT_EQ(dry.name, "dry");
+  EXPECT_EQ(dry.kind, alerts::RuleKind::threshold);
+  EXPECT_EQ(dry.quantity, proto::Quantity::humidity);
+  EXPECT_FALSE(dry.level.above);
+  EXPECT_DOUBLE_EQ(dry.level.fire_at, 20);
+  EXPECT_DOUBLE_EQ(dry.level.clear_at, 25);
+  EXPECT_EQ(dry.for_ms, 30'000);
+  EXPECT_EQ(dry.scope.devices, std::vector<std::string>{"sensor-01"});
+
+  auto only = load("[alerts]\ndefault_rules = false\n[[alerts.rule]]\nname = \"disk\"\nkind = \"disk_space\"\n");
+  ASSERT_TRUE(only.ok()) << only.error().message;
+  ASSERT_EQ(only->alerts.rules.size(), 1u);
+  EXPECT_DOUBLE_EQ(only->alerts.rules[0].level.fire_at, 1024.0 * 1024 * 1024);
+}
+
+TEST_F(GatewayConfigTest, EveryMistakeInAnAlertRuleIsReported) {
+  auto settings = load(
+      "[[alerts.rule]]\nname = \"Warm\"\nkind = \"threshold\"\nquantity = \"temperature\"\nabove = 30\nbelow = 0\n"
+      "[[alerts.rule]]\nname = \"cold\"\nkind = \"threshold\"\nquantity = \"pressure\"\nbelow = 0\nclear = -1\n"
+      "[[alerts.rule]]\nname = \"cold\"\nkind = \"device_offline\"\nabove = 3\ndevices = [\"bad id\"]\n"
+      "[[alerts.rule]]\nname = \"x\"\nkind = \"smoke\"\n");
+  ASSERT_FALSE(settings.ok());
+  const std::string& message = settings.error().message;
+  for (const char* expected :
+       {"name: must be 1 to 64 characters", "give exactly one of above and below", "quantity",
+        "clear: must be at or above below", "another rule has this name", "above: unknown key", "devices", "kind"}) {
+    EXPECT_THAT(message, HasSubstr(expected)) << message;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ import type { AppContext, Page } from '../app';
 import { h, replace, setText } from '../dom';
 import { formatLocalDateTime } from '../format';
 import { generalMessage } from '../messages';
+import { poll } from '../poll';
 import { releaseOrder } from '../releases_model';
 import {
   allowedCommands, DEVICE_STATES, deviceTimeoutText, parseWaves, progressSegments, progressText, ROLLOUT_STATES, startTarget, targetText,
@@ -18,30 +19,6 @@ import type { ReleasesAnswer, RolloutDetail, RolloutDevice, RolloutsAnswer, Roll
 import { confirmStep } from '../widgets';
 
 const REFRESH_MS = 3000;
-
-// Runs `load` now and every REFRESH_MS while the tab is shown; returns how to stop.
-function poll(load: () => Promise<void>): () => void {
-  let timer: number | undefined;
-  let stopped = false;
-  const next = () => {
-    if (!stopped && !document.hidden) timer = window.setTimeout(() => void run(), REFRESH_MS);
-  };
-  const run = async () => {
-    window.clearTimeout(timer);
-    await load();
-    next();
-  };
-  const visible = () => {
-    if (!document.hidden) void run();
-  };
-  document.addEventListener('visibilitychange', visible);
-  void run();
-  return () => {
-    stopped = true;
-    window.clearTimeout(timer);
-    document.removeEventListener('visibilitychange', visible);
-  };
-}
 
 // The rollout's bar: confirmed, failed, under way and waiting, as parts of its width.
 function progressBar(rollout: RolloutSummary): HTMLElement {
@@ -191,7 +168,7 @@ export function rolloutsPage(context: AppContext): Page {
       h('div', { class: 'toolbar' }, h('h1', {}, 'Rollouts'), status),
       message, empty, table,
       operator ? startForm((rollout) => context.navigate(`#/rollouts/${rollout.id}`)) : null));
-  const stop = poll(load);
+  const stop = poll(load, REFRESH_MS);
   return { dispose: stop };
 }
 
@@ -294,6 +271,6 @@ export function rolloutPage(context: AppContext): Page {
       h('p', {}, h('a', { href: '#/rollouts' }, '\u2190 All rollouts')),
       h('div', { class: 'toolbar' }, title, status),
       message, facts, bar, controls, table));
-  const stop = poll(load);
+  const stop = poll(load, REFRESH_MS);
   return { dispose: stop };
 }

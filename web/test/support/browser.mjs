@@ -78,3 +78,21 @@ export async function launchBrowser(caFile) {
     },
   };
 }
+
+// Makes `page` record what a test must find empty at its end: uncaught page errors into
+// `pageErrors`, Content-Security-Policy violations into `window.__cspViolations` (read in the page)
+// and the console's CSP messages into `cspMessages`; sets its default timeout to `timeout` ms.
+export async function watchPage(page, { pageErrors, cspMessages, timeout }) {
+  page.setDefaultTimeout(timeout);
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
+  });
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) cspMessages.push(message.text());
+  });
+  return page;
+}

@@ -46,9 +46,10 @@ export async function freeTcpPort() {
 }
 
 export class Installation {
-  static async create() {
+  // `config`: TOML appended to gateway.toml, e.g. an [alerts] table with its rules.
+  static async create({ config = '' } = {}) {
     const installation = new Installation(await mkdtemp(path.join(os.tmpdir(), 'kelvin-web-e2e-')));
-    await installation.init();
+    await installation.init({ config });
     return installation;
   }
 
@@ -63,7 +64,7 @@ export class Installation {
     this.stderr = '';
   }
 
-  async init() {
+  async init({ config = '' } = {}) {
     await mkdir(this.stateDir, { recursive: true });
     await chmod(this.stateDir, 0o700);
     this.kelvinctl(['pki', '--dir', this.pkiDir, 'init']);
@@ -81,6 +82,7 @@ export class Installation {
         'bind = "127.0.0.1"',
         `port = ${this.brokerPort}`,
         'host = "localhost"',
+        config,
         '',
       ].join('\n'),
     );

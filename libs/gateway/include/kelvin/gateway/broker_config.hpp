@@ -20,6 +20,8 @@ struct BrokerSettings {
   std::string gateway_identity = "svc-gateway";
   // Further gateways sharing this broker (docs/scaling.md): the same rights as gateway_identity.
   std::vector<std::string> peer_gateway_identities;
+  // Services that may read the alerts' retained messages (alerts/#; docs/alerts.md, "MQTT").
+  std::vector<std::string> alert_readers;
   // Larger than the protocol's 16 KiB so that an oversized telemetry payload reaches the gateway
   // and is rejected there with a counted reason, instead of vanishing inside the broker.
   std::size_t max_packet_bytes = 256 * 1024;

@@ -14,6 +14,7 @@
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/account_routes.hpp"
+#include "kelvin/gateway/alert_engine.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
@@ -88,6 +89,10 @@ struct GatewaySettings {
   std::string share_group;
   // managed only: the service identities of the other gateways that connect to this broker.
   std::vector<std::string> peer_gateways;
+  AlertEngineOptions alerts{};  // [alerts] (docs/alerts.md): the rules and how often they are evaluated
+  // managed only: services that may read the alerts' retained messages on alerts/# (the gateway
+  // publishes them in either mode; with an external broker its ACL decides).
+  std::vector<std::string> alert_readers{};
 };
 
 class Gateway {
@@ -118,6 +123,11 @@ class Gateway {
   // The rollout engine (rollout_engine.hpp), created before the HTTPS routes that hand it devices'
   // reports and started once the MQTT client exists.
   Result<void> create_rollout_engine();
+  // The alert engine (alert_engine.hpp), listening to the ingest's commits: created before the
+  // ingest starts, started last (its facts read the exporter).
+  void create_alert_engine();
+  // Free space for the state directory's files (metrics, alerts); nullopt when it cannot be asked.
+  std::optional<std::uint64_t> state_free_bytes() const;
   // devices/{id}/ota/status goes to the rollout engine: true when `message` was one.
   bool take_ota_status(const mqtt::Message& message);
   // Housekeeping: a changed CRL or server certificate is loaded for new HTTPS connections (the
@@ -158,6 +168,7 @@ class Gateway {
   // (used on the engine's thread only).
   std::optional<store::Store> rollout_store_;
   std::unique_ptr<RolloutEngine> rollouts_;
+  std::unique_ptr<AlertEngine> alerts_;
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
   std::unique_ptr<SessionGuard> session_guard_;
   std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work

@@ -6,6 +6,7 @@
 
 #include "kelvin/accounts/accounts.hpp"
 #include "kelvin/gateway/account_routes.hpp"
+#include "kelvin/gateway/alert_routes.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/gateway/device_routes.hpp"
 #include "kelvin/gateway/fleet_routes.hpp"
@@ -33,6 +34,7 @@ struct GatewayRouteServices {
   ReleaseSources releases;               // firmware releases: the list, devices' downloads
   ReleaseUploadSources release_uploads;  // operators publishing releases over HTTPS
   RolloutSources rollouts;               // firmware rollouts: operators' and devices' routes
+  AlertSources alerts;                   // the alerts: listing, acknowledging
   MetricsSources metrics;                // GET /metrics for a scraper with the token
   // The web dashboard's files, served for every GET no API route takes (static_files.hpp,
   // docs/dashboard.md); empty: none.

@@ -31,6 +31,7 @@
 
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
+#include "kelvin/gateway/retained_publisher.hpp"
 #include "kelvin/rollout/rollout_plan.hpp"
 #include "kelvin/store/rollout_db.hpp"
 
@@ -57,9 +58,6 @@ struct RolloutEngineCounters {
   std::array<std::uint64_t, store::kDeviceRolloutStateCount> active_rollout_devices{};
 };
 
-// Publishes `payload` retained with QoS 1 on `topic` ("" clears it); false when it could not be
-// queued (not connected).
-using RetainedPublisher = std::function<bool(const std::string& topic, const std::string& payload)>;
 // Writes an audit entry with the actor "gateway".
 using GatewayAudit = std::function<void(std::string_view action, std::string_view target, std::string_view detail)>;
 

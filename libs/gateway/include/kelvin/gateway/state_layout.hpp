@@ -17,6 +17,10 @@ inline std::filesystem::path accounts_path(const std::filesystem::path& state_di
 inline std::filesystem::path rollouts_path(const std::filesystem::path& state_dir) {
   return state_dir / "rollouts.db";
 }
+// Every alert raised, firing or resolved (kelvin/store/alert_db.hpp).
+inline std::filesystem::path alerts_path(const std::filesystem::path& state_dir) {
+  return state_dir / "alerts.db";
+}
 inline std::filesystem::path stats_path(const std::filesystem::path& state_dir) {
   return state_dir / "gateway-stats.json";
 }

@@ -78,6 +78,8 @@ struct SeqRun {
   std::uint64_t last = 0;
   bool operator==(const SeqRun&) const = default;
 };
+// Whether `seq` lies in one of `runs` (e.g. what a commit newly stored: DeviceAck::stored).
+bool in_runs(const std::vector<SeqRun>& runs, std::uint64_t seq) noexcept;
 
 struct DeviceAck {
   std::string device_id;

@@ -1,0 +1,151 @@
+#include "kelvin/alerts/alert_conditions.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+namespace kelvin::alerts {
+namespace {
+
+constexpr double kMsPerDay = 86'400'000.0;
+constexpr double kMsPerHour = 3'600'000.0;
+constexpr double kBytesPerMiB = 1024.0 * 1024.0;
+
+// A number for people: at most one decimal, none when whole ("30", "31.2").
+std::string number(double value) {
+  char text[64];
+  const double rounded = std::round(value * 10.0) / 10.0;
+  std::snprintf(text, sizeof text, rounded == std::floor(rounded) ? "%.0f" : "%.1f", rounded);
+  return text;
+}
+
+// How a level judges `value`, with a summary for people: what was measured (`shown`, `value` divided
+// by `scale`, in `unit`) and the level that decided the verdict.
+Observation judge(const Level& level, double value, std::string subject, std::string_view what, double shown,
+                  double scale, std::string_view unit) {
+  Observation observation{.subject = std::move(subject), .value = value};
+  const std::string said = std::string(what) + " " + number(shown) + std::string(unit);
+  const auto as_shown = [&](double level_value) { return number(level_value / scale) + std::string(unit); };
+  if (level.breached(value)) {
+    observation.verdict = Verdict::breach;
+    observation.summary = said + (level.above ? " (fires above " : " (fires below ") + as_shown(level.fire_at) + ")";
+  } else {
+    observation.verdict = level.cleared(value) ? Verdict::clear : Verdict::hold;
+    observation.summary =
+        said + (level.above ? " (clears at or below " : " (clears at or above ") + as_shown(level.clear_at) + ")";
+  }
+  return observation;
+}
+
+std::string_view event_words(GatewayEvent event) {
+  switch (event) {
+    case GatewayEvent::failed_sign_ins:
+      return "failed sign-ins";
+    case GatewayEvent::rejected_readings:
+      return "rejected readings and statuses";
+    case GatewayEvent::https_handshake_failures:
+      return "refused HTTPS handshakes";
+  }
+  return "events";
+}
+
+void observe_threshold(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  const proto::QuantityInfo& quantity = proto::info(rule.quantity);
+  const std::string unit = " " + std::string(quantity.unit);
+  for (const DeviceFacts& device : facts.devices) {
+    if (!rule.scope.includes(device.id, device.labels)) continue;
+    const auto& window = device.window[static_cast<std::size_t>(rule.quantity)];
+    if (!window) {
+      out.push_back({.subject = device.id, .verdict = Verdict::unknown});
+      continue;
+    }
+    // The reading furthest on the firing side speaks for the window: a spike between evaluations
+    // is not missed, and the alert clears only when every reading is back.
+    const double value = rule.level.above ? window->max : window->min;
+    out.push_back(judge(rule.level, value, device.id, quantity.name, value, 1.0, unit));
+  }
+}
+
+void observe_offline(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  for (const DeviceFacts& device : facts.devices) {
+    if (!rule.scope.includes(device.id, device.labels)) continue;
+    const std::int64_t since = device.last_seen_ms.value_or(device.known_since_ms);
+    const double silent_s = static_cast<double>(facts.now_ms - since) / 1000.0;
+    Observation observation{.subject = device.id, .value = silent_s};
+    if (device.last_will) {
+      observation.verdict = Verdict::breach;
+      observation.summary = "offline: its last will arrived " + number(silent_s) + " s ago";
+    } else if (facts.now_ms - since >= rule.silent_ms) {
+      observation.verdict = Verdict::breach;
+      observation.summary = "nothing received for " + number(silent_s) + " s";
+    } else {
+      observation.verdict = Verdict::clear;
+      observation.summary = "heard from " + number(silent_s) + " s ago";
+    }
+    out.push_back(std::move(observation));
+  }
+}
+
+void observe_certificates(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  for (const CertificateFacts& certificate : *facts.certificates) {
+    const double days_left = static_cast<double>(certificate.not_after_ms - facts.now_ms) / kMsPerDay;
+    out.push_back(judge(rule.level, days_left, certificate.name, certificate.kind + " certificate expires in",
+                        days_left, 1.0, " days"));
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Facts& facts) {
+  std::vector<Observation> out;
+  const GatewayFacts& gateway = facts.gateway;
+  const std::string subject(kGatewaySubject);
+  switch (rule.kind) {
+    case RuleKind::threshold:
+      observe_threshold(rule, facts, out);
+      break;
+    case RuleKind::device_offline:
+      observe_offline(rule, facts, out);
+      break;
+    case RuleKind::certificate_expiry:
+      if (!facts.certificates) return std::nullopt;
+      observe_certificates(rule, facts, out);
+      break;
+    case RuleKind::crl_expiry:
+      if (!gateway.crl_next_update_ms) {
+        out.push_back({.subject = subject, .verdict = Verdict::unknown});
+      } else {
+        const double hours_left = static_cast<double>(*gateway.crl_next_update_ms - facts.now_ms) / kMsPerHour;
+        out.push_back(judge(rule.level, hours_left, subject, "the CRL's next update is due in", hours_left, 1.0, " h"));
+      }
+      break;
+    case RuleKind::disk_space:
+      if (!gateway.free_bytes) {
+        out.push_back({.subject = subject, .verdict = Verdict::unknown});
+      } else {
+        const auto free_bytes = static_cast<double>(*gateway.free_bytes);
+        out.push_back(
+            judge(rule.level, free_bytes, subject, "free space", free_bytes / kBytesPerMiB, kBytesPerMiB, " MiB"));
+      }
+      break;
+    case RuleKind::event_rate: {
+      const auto& rate = gateway.events_per_minute[static_cast<std::size_t>(rule.event)];
+      if (!rate) {
+        out.push_back({.subject = subject, .verdict = Verdict::unknown});
+      } else {
+        out.push_back(judge(rule.level, *rate, subject, event_words(rule.event), *rate, 1.0, " per minute"));
+      }
+      break;
+    }
+    case RuleKind::export_backlog:
+      // No exporter: nothing can pile up, so nothing is observed and nothing fires.
+      if (gateway.export_backlog) {
+        const auto backlog = static_cast<double>(*gateway.export_backlog);
+        out.push_back(judge(rule.level, backlog, subject, "export backlog", backlog, 1.0, " readings"));
+      }
+      break;
+  }
+  return out;
+}
+
+}  // namespace kelvin::alerts

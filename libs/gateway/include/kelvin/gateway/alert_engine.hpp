@@ -1,0 +1,141 @@
+#pragma once
+// The gateway's alerts (docs/alerts.md): every `interval` the engine gathers what the rules need
+// (the devices from the store, the readings committed since its last look, the certificates in
+// use, the gateway's free space and export backlog), evaluates the rules (libs/alerts), and writes
+// each transition to alerts.db: an alert that fires is recorded once, and resolved once.
+//
+// Threads: one thread of its own owns the engine's connections (alerts.db and the telemetry store)
+// and does every evaluation and write. The readings come from the ingest's commit listener
+// (on_commit, the commit thread), which only folds them into per-device extremes under a leaf mutex:
+// the ingest never waits for the engine.
+//
+// Each alert's latest state is also published retained on alerts/{rule}/{subject} (the alert's
+// JSON, as the API gives it) for integrations the broker's ACL lets read it. A publication that
+// fails (not connected) is tried again at each evaluation, and at each (re)connection the newest
+// alert of every rule and subject is published again, so the broker ends up with every alert's
+// latest state whatever was missed.
+//
+// After a restart the engine reads the firing alerts back from alerts.db, so an alert that still
+// holds is not raised again, and one whose condition ended meanwhile resolves at the first
+// evaluation (one whose rule was removed from the configuration, at once).
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kelvin/alerts/alert_conditions.hpp"
+#include "kelvin/alerts/alert_rule.hpp"
+#include "kelvin/alerts/alert_tracker.hpp"
+#include "kelvin/alerts/event_rates.hpp"
+#include "kelvin/core/result.hpp"
+#include "kelvin/gateway/rate_limited_log.hpp"
+#include "kelvin/gateway/retained_publisher.hpp"
+#include "kelvin/store/alert_db.hpp"
+#include "kelvin/store/store.hpp"
+
+namespace kelvin::gateway {
+
+struct AlertEngineOptions {
+  std::vector<alerts::AlertRule> rules = alerts::default_rules();
+  std::chrono::milliseconds interval{10'000};  // between evaluations
+  int history_days = 90;                       // resolved alerts older than this are forgotten
+};
+
+struct AlertEngineCounters {
+  std::map<std::string, std::uint64_t> firing{};  // by rule (every rule), as the last evaluation left them
+  std::uint64_t fired = 0;
+  std::uint64_t resolved = 0;
+  std::uint64_t evaluations = 0;
+  std::uint64_t database_failures = 0;  // a transition or a read of the facts that failed
+  std::uint64_t publish_failures = 0;   // retained alert messages that could not be queued (tried again)
+};
+
+// What the engine asks of the rest of the gateway at each evaluation, on its own thread: the
+// certificates in use and the gateway's own figures (free space, export backlog, the CRL, the
+// counters of refusals).
+struct AlertFactSources {
+  std::function<std::optional<std::vector<alerts::CertificateFacts>>()> certificates{};  // nullopt: unreadable
+  std::function<alerts::GatewayFacts()> gateway{};      // without the events' rates, which the engine keeps
+  std::function<alerts::EventCounts()> event_counts{};  // the counters of refusals, since the start
+};
+
+class AlertEngine {
+ public:
+  // `publish` may be empty: no MQTT publication.
+  AlertEngine(std::filesystem::path alerts_db, std::filesystem::path store_file, store::StoreOptions store_options,
+              AlertFactSources sources, RetainedPublisher publish, AlertEngineOptions options,
+              std::function<std::int64_t()> clock = nullptr);
+  ~AlertEngine();  // stop()s
+  AlertEngine(const AlertEngine&) = delete;
+  AlertEngine& operator=(const AlertEngine&) = delete;
+
+  // Opens alerts.db (creating it) and the store, reads the firing alerts back, and starts the
+  // thread, whose first evaluation is at once.
+  Result<void> start();
+  void stop();  // idempotent
+
+  // The ingest's commit listener (commit thread): the newly stored readings join their device's
+  // window until the next evaluation.
+  void on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary);
+
+  // Thread-safe: publish every alert's latest state again, at once (the gateway connected).
+  void republish();
+
+  AlertEngineCounters counters() const;
+
+  // alerts/{rule}/{subject}; characters MQTT gives a meaning in a topic level ('/', '+', '#') or
+  // forbids (NUL) in the subject become '_'.
+  static std::string topic(const std::string& rule, const std::string& subject);
+
+ private:
+  using Windows =
+      std::map<std::string, std::array<std::optional<alerts::Extremes>, proto::kQuantityCount>, std::less<>>;
+
+  void run();
+  void evaluate();
+  // The facts of this evaluation; nullopt when the store could not be read.
+  std::optional<alerts::Facts> gather(Windows windows);
+  void record(const alerts::Transition& transition);
+  // Publishes `alert`'s state; false (remembered, tried again at the next evaluation) when it
+  // could not be queued.
+  bool publish(const store::AlertRecord& alert);
+  void publish_pending(bool everything);
+  void forget_old_alerts(std::int64_t now_ms);
+  void count_database_failure(const Error& error);
+
+  const std::filesystem::path alerts_db_file_;
+  const std::filesystem::path store_file_;
+  const store::StoreOptions store_options_;
+  const AlertFactSources sources_;
+  const RetainedPublisher publish_;
+  const AlertEngineOptions options_;
+  const std::function<std::int64_t()> clock_;
+
+  mutable std::mutex mutex_;  // guards the members below it; a leaf
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool republish_ = true;  // every alert's state is published at the first evaluation
+  Windows windows_;        // readings since the last evaluation
+  AlertEngineCounters counters_;
+
+  // The engine's thread only.
+  std::optional<store::AlertDb> db_{};
+  std::optional<store::Store> store_{};
+  alerts::AlertTracker tracker_;
+  alerts::EventRates event_rates_;
+  std::map<std::pair<std::string, std::string>, std::int64_t> firing_ids_;   // (rule, subject) → alert id
+  std::map<std::pair<std::string, std::string>, std::int64_t> unpublished_;  // (rule, subject) → alert id
+  std::int64_t last_forget_ms_ = 0;
+  RateLimitedLog log_;
+  std::thread thread_;
+};
+
+}  // namespace kelvin::gateway

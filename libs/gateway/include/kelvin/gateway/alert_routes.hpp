@@ -1,0 +1,34 @@
+#pragma once
+// Alerts over HTTPS (docs/api.md, "Alerts"; docs/alerts.md):
+//
+//   GET  /api/v1/alerts                    viewer: alerts newest first; ?state=firing|resolved,
+//                                          ?subject=ID, ?before=ID (the next page), ?limit=1..1000
+//   POST /api/v1/alerts/{id}/acknowledge   operator: marks it seen (200 with the alert), once:
+//                                          409 when it was acknowledged already
+//
+// The alert engine (alert_engine.hpp) is the only writer of firing and resolving; these routes read
+// alerts.db and acknowledge on a connection of their own, through the BlockingExecutor. Every
+// acknowledgement, done or refused, is written to the audit log (alert_acknowledge).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+#include "kelvin/accounts/accounts.hpp"
+#include "kelvin/gateway/access.hpp"
+#include "kelvin/gateway/blocking_answer.hpp"
+#include "kelvin/http/router.hpp"
+
+namespace kelvin::gateway {
+
+// Everything must stay usable until the executor's threads are done (fleet_routes.hpp).
+struct AlertSources {
+  BlockingExecutor run_blocking;
+  std::filesystem::path db_file;  // alerts.db (state_layout.hpp)
+  accounts::Accounts& accounts;   // the audit log
+  std::function<std::int64_t()> now_ms;
+};
+
+void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSources sources);
+
+}  // namespace kelvin::gateway

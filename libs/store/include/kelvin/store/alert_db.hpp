@@ -1,0 +1,100 @@
+#pragma once
+// Alerts (docs/alerts.md): every alert the gateway raised, firing or resolved, in its own SQLite
+// file (alerts.db, mode 0600, next to the telemetry store). Persistence only: which condition fires
+// or resolves an alert is libs/alerts'; the gateway's alert engine is the only writer of
+// transitions, the HTTPS routes acknowledge and read.
+//
+// An alert is one episode of one rule's condition on one subject (a device, a certificate's name,
+// or "gateway"): it starts firing and, later, is resolved; a new episode is a new alert. At most
+// one alert per (rule, subject) is firing at a time, enforced by a partial unique index, so a
+// restart, a second engine or a retried write can never raise the same alert twice.
+//
+// Expected failures return Result; nothing throws. One connection: use from one thread at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kelvin/core/result.hpp"
+
+namespace kelvin::store {
+
+enum class AlertState { firing, resolved };
+
+// "firing", "resolved": the names the API and the database use.
+std::string_view to_string(AlertState state) noexcept;
+std::optional<AlertState> parse_alert_state(std::string_view name) noexcept;
+
+struct AlertRecord {
+  std::int64_t id = 0;    // assigned by fire(), increasing
+  std::string rule{};     // the rule's name from the configuration
+  std::string kind{};     // the rule's kind ("threshold", "device_offline", ...)
+  std::string subject{};  // a device id, a certificate's name, or "gateway"
+  AlertState state = AlertState::firing;
+  std::int64_t started_ms = 0;
+  std::optional<std::int64_t> ended_ms{};  // resolved: when
+  // The observed value that fired it (a temperature, seconds of silence, days left, bytes free);
+  // nullopt for a condition without one.
+  std::optional<double> value{};
+  std::string summary{};          // one line for people: "temperature 31.2 °C above 30 for 60 s"
+  std::string resolution{};       // resolved: why ("condition cleared", "rule removed", "subject gone")
+  std::string acknowledged_by{};  // a user; empty while unacknowledged
+  std::optional<std::int64_t> acknowledged_ms{};
+};
+
+// Which alerts list() returns, newest first (by id).
+struct AlertQuery {
+  std::optional<AlertState> state{};        // nullopt: both
+  std::optional<std::string> subject{};     // only this subject's
+  std::optional<std::int64_t> before_id{};  // only ids below this (the next page)
+  std::size_t limit = 100;                  // at most this many; 1..1000
+};
+
+class AlertDb {
+ public:
+  // Opens or creates `db_file` (0600). Errc::corrupt for a file that is not kelvin's alerts
+  // database, Errc::conflict for a newer schema, io/permission_denied when it cannot be opened.
+  static Result<AlertDb> open(const std::filesystem::path& db_file, int busy_timeout_ms = 5000);
+  AlertDb(AlertDb&&) noexcept;
+  AlertDb& operator=(AlertDb&&) noexcept;
+  ~AlertDb();
+
+  // Records a new firing alert (`alert.state`, `ended_ms`, `resolution` and the acknowledgement are
+  // ignored) and returns it with its id. When (rule, subject) already has a firing alert, that one
+  // is returned unchanged instead: a firing alert is never duplicated.
+  Result<AlertRecord> fire(const AlertRecord& alert);
+
+  // Resolves a firing alert at `ended_ms` with `resolution`. false when `id` is not firing.
+  Result<bool> resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution);
+
+  // An operator's acknowledgement (firing or resolved); the first one stays. false when unknown or
+  // already acknowledged.
+  Result<bool> acknowledge(std::int64_t id, std::string_view user, std::int64_t at_ms);
+
+  Result<std::vector<AlertRecord>> list(const AlertQuery& query = {});
+  Result<std::vector<AlertRecord>> firing();  // every firing alert, oldest first
+  // The newest alert of every (rule, subject), firing or resolved, oldest first: the state each
+  // one's retained MQTT message should show.
+  Result<std::vector<AlertRecord>> latest_per_subject();
+  Result<std::optional<AlertRecord>> alert(std::int64_t id);
+  // How many alerts are firing per rule, sorted by rule name.
+  Result<std::vector<std::pair<std::string, std::uint64_t>>> firing_by_rule();
+
+  // Retention: deletes resolved alerts that ended before `ended_before_ms`; returns how many.
+  // Firing alerts are never deleted.
+  Result<std::uint64_t> forget_resolved(std::int64_t ended_before_ms);
+
+  class Impl;
+
+ private:
+  explicit AlertDb(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kelvin::store

@@ -1,0 +1,256 @@
+// AlertDb: kelvin's alerts database (alert_db.hpp) on the shared small-database layer.
+
+#include "kelvin/store/alert_db.hpp"
+
+#include <array>
+#include <cmath>
+#include <optional>
+#include <utility>
+
+#include "small_db.hpp"
+
+namespace kelvin::store {
+namespace {
+
+// "KLVA": tells kelvin's alerts database from any other SQLite file.
+constexpr std::int64_t kApplicationId = 0x4B4C5641;
+constexpr std::int64_t kSchemaVersion = 1;
+
+// The partial unique index is the last word on "at most one firing alert per rule and subject":
+// two engines, or a retried write, cannot both raise it. The CHECKs keep a row's state and its
+// end, and an acknowledgement's user and time, together whoever writes the file. firing_alerts
+// keeps firing() and list() of the firing ones from scanning every resolved alert kept.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE alerts (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  rule            TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+  started_ms      INTEGER NOT NULL,
+  ended_ms        INTEGER,
+  value           REAL,
+  summary         TEXT NOT NULL,
+  resolution      TEXT NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_ms INTEGER,
+  CHECK ((state = 'resolved') = (ended_ms IS NOT NULL)),
+  CHECK ((acknowledged_by = '') = (acknowledged_ms IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX one_firing_alert_per_rule_and_subject ON alerts (rule, subject) WHERE state = 'firing';
+CREATE INDEX alerts_by_subject ON alerts (subject, id);
+CREATE INDEX firing_alerts ON alerts (id) WHERE state = 'firing';
+CREATE INDEX resolved_alerts_by_end ON alerts (ended_ms) WHERE state = 'resolved';
+)sql";
+
+constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
+                                        .version = kSchemaVersion,
+                                        .sql = kSchemaSql,
+                                        .what = "alerts database",
+                                        .migrations = {}};
+
+constexpr std::array<std::string_view, 2> kAlertStateNames{"firing", "resolved"};
+
+using sqlite::Statement;
+
+constexpr const char* kAlertColumns =
+    "SELECT id, rule, kind, subject, state, started_ms, ended_ms, value, summary, resolution, acknowledged_by,"
+    " acknowledged_ms FROM alerts ";
+
+AlertRecord read_alert(const Statement& row) {
+  AlertRecord a;
+  a.id = row.column_int64(0);
+  a.rule = row.column_text(1);
+  a.kind = row.column_text(2);
+  a.subject = row.column_text(3);
+  a.state = parse_alert_state(row.column_text(4)).value_or(AlertState::resolved);  // the schema checks it
+  a.started_ms = row.column_int64(5);
+  a.ended_ms = row.column_optional_int64(6);
+  if (!row.column_is_null(7)) a.value = row.column_double(7);
+  a.summary = row.column_text(8);
+  a.resolution = row.column_text(9);
+  a.acknowledged_by = row.column_text(10);
+  a.acknowledged_ms = row.column_optional_int64(11);
+  return a;
+}
+
+// SQLite stores a NaN as NULL without a word, and an infinity is no observation either.
+Result<void> check_value(std::optional<double> value) {
+  if (value && !std::isfinite(*value)) {
+    return make_error(Errc::invalid_argument, "an alert's value must be a finite number");
+  }
+  return {};
+}
+
+Error closed() {
+  return make_error(Errc::invalid_argument, "alerts database used after it was moved from");
+}
+
+}  // namespace
+
+std::string_view to_string(AlertState state) noexcept {
+  return kAlertStateNames[static_cast<std::size_t>(state)];
+}
+
+std::optional<AlertState> parse_alert_state(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kAlertStateNames.size(); ++i) {
+    if (kAlertStateNames[i] == name) return static_cast<AlertState>(i);
+  }
+  return std::nullopt;
+}
+
+class AlertDb::Impl : public sqlite::SmallDb {
+ public:
+  using SmallDb::SmallDb;
+
+  // Every row `query` returns, in its order.
+  static Result<std::vector<AlertRecord>> read_rows(Statement& query) {
+    std::vector<AlertRecord> out;
+    for (;;) {
+      auto row = query.step();
+      if (!row) return std::move(row).error();
+      if (!*row) return out;
+      out.push_back(read_alert(query));
+    }
+  }
+
+  template <class... Args>
+  Result<std::vector<AlertRecord>> alert_rows(std::string_view condition, Args&&... args) {
+    auto query = statement(std::string(kAlertColumns) + std::string(condition), std::forward<Args>(args)...);
+    if (!query) return std::move(query).error();
+    return read_rows(*query);
+  }
+};
+
+Result<AlertDb> AlertDb::open(const std::filesystem::path& db_file, int busy_timeout_ms) {
+  auto db = sqlite::open_small_db(db_file, busy_timeout_ms, kSchema);
+  if (!db) return std::move(db).error();
+  return AlertDb(std::make_unique<Impl>(std::move(*db)));
+}
+
+AlertDb::AlertDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AlertDb::AlertDb(AlertDb&&) noexcept = default;
+AlertDb& AlertDb::operator=(AlertDb&&) noexcept = default;
+AlertDb::~AlertDb() = default;
+
+Result<AlertRecord> AlertDb::fire(const AlertRecord& alert) {
+  if (!impl_) return closed();
+  if (auto checked = check_value(alert.value); !checked) return std::move(checked).error();
+  // Under the write lock, so another connection's fire() of the same (rule, subject) either came
+  // before (and is returned) or waits for this one.
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto existing = impl_->alert_rows("WHERE rule = ? AND subject = ? AND state = 'firing'", alert.rule, alert.subject);
+  if (!existing) return std::move(existing).error();
+  if (!existing->empty()) {
+    if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+    return std::move(existing->front());
+  }
+  auto added = impl_->change(
+      "INSERT INTO alerts (value, rule, kind, subject, state, started_ms, summary, resolution, acknowledged_by)"
+      " VALUES (?, ?, ?, ?, 'firing', ?, ?, '', '')",
+      alert.value, alert.rule, alert.kind, alert.subject, alert.started_ms, alert.summary);
+  if (!added) return std::move(added).error();
+  AlertRecord fired{.id = sqlite3_last_insert_rowid(impl_->db()),
+                    .rule = alert.rule,
+                    .kind = alert.kind,
+                    .subject = alert.subject,
+                    .state = AlertState::firing,
+                    .started_ms = alert.started_ms,
+                    .ended_ms = std::nullopt,
+                    .value = alert.value,
+                    .summary = alert.summary,
+                    .resolution = {},
+                    .acknowledged_by = {},
+                    .acknowledged_ms = std::nullopt};
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return fired;
+}
+
+Result<bool> AlertDb::resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution) {
+  if (!impl_) return closed();
+  auto resolved = impl_->change(
+      "UPDATE alerts SET state = 'resolved', ended_ms = ?, resolution = ? WHERE id = ? AND state = 'firing'", ended_ms,
+      resolution, id);
+  if (!resolved) return std::move(resolved).error();
+  return *resolved > 0;
+}
+
+Result<bool> AlertDb::acknowledge(std::int64_t id, std::string_view user, std::int64_t at_ms) {
+  if (!impl_) return closed();
+  // The empty user is what "unacknowledged" is stored as.
+  if (user.empty()) return make_error(Errc::invalid_argument, "an acknowledgement names its user");
+  auto acknowledged =
+      impl_->change("UPDATE alerts SET acknowledged_by = ?, acknowledged_ms = ? WHERE id = ? AND acknowledged_by = ''",
+                    user, at_ms, id);
+  if (!acknowledged) return std::move(acknowledged).error();
+  return *acknowledged > 0;
+}
+
+Result<std::vector<AlertRecord>> AlertDb::list(const AlertQuery& query) {
+  if (!impl_) return closed();
+  if (query.limit == 0 || query.limit > 1000) {
+    return make_error(Errc::invalid_argument,
+                      "an alerts page has 1 to 1000 alerts, not " + std::to_string(query.limit));
+  }
+  std::string sql = kAlertColumns;
+  bool first = true;
+  const auto where = [&](const char* condition) {
+    sql += first ? "WHERE " : " AND ";
+    sql += condition;
+    first = false;
+  };
+  if (query.state) where("state = ?");
+  if (query.subject) where("subject = ?");
+  if (query.before_id) where("id < ?");
+  sql += " ORDER BY id DESC LIMIT ?";
+
+  auto statement = impl_->statement(sql);
+  if (!statement) return std::move(statement).error();
+  int index = 1;
+  if (query.state) statement->bind(index++, to_string(*query.state));
+  if (query.subject) statement->bind(index++, std::string_view(*query.subject));
+  if (query.before_id) statement->bind(index++, *query.before_id);
+  statement->bind(index, static_cast<std::int64_t>(query.limit));
+  return Impl::read_rows(*statement);
+}
+
+Result<std::vector<AlertRecord>> AlertDb::firing() {
+  if (!impl_) return closed();
+  return impl_->alert_rows("WHERE state = 'firing' ORDER BY id");
+}
+
+Result<std::vector<AlertRecord>> AlertDb::latest_per_subject() {
+  if (!impl_) return closed();
+  return impl_->alert_rows("WHERE id IN (SELECT max(id) FROM alerts GROUP BY rule, subject) ORDER BY id");
+}
+
+Result<std::optional<AlertRecord>> AlertDb::alert(std::int64_t id) {
+  if (!impl_) return closed();
+  auto rows = impl_->alert_rows("WHERE id = ?", id);
+  if (!rows) return std::move(rows).error();
+  if (rows->empty()) return std::optional<AlertRecord>();
+  return std::optional<AlertRecord>(std::move(rows->front()));
+}
+
+Result<std::vector<std::pair<std::string, std::uint64_t>>> AlertDb::firing_by_rule() {
+  if (!impl_) return closed();
+  auto query = impl_->statement("SELECT rule, count(*) FROM alerts WHERE state = 'firing' GROUP BY rule ORDER BY rule");
+  if (!query) return std::move(query).error();
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return out;
+    out.emplace_back(query->column_text(0), sqlite::from_sql_unsigned(query->column_int64(1)));
+  }
+}
+
+Result<std::uint64_t> AlertDb::forget_resolved(std::int64_t ended_before_ms) {
+  if (!impl_) return closed();
+  auto deleted = impl_->change("DELETE FROM alerts WHERE state = 'resolved' AND ended_ms < ?", ended_before_ms);
+  if (!deleted) return std::move(deleted).error();
+  return sqlite::from_sql_unsigned(*deleted);
+}
+
+}  // namespace kelvin::store

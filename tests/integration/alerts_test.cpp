@@ -1,0 +1,306 @@
+// Alerts on the real gateway (docs/alerts.md): readings published with mosquitto_pub drive a
+// threshold rule to fire once and resolve past its clear level; a device killed with its last will
+// pending (mosquitto_sub with --will-*, SIGKILLed) and a device gone silent raise offline alerts; a
+// firing alert survives a gateway restart without firing twice, resolves when its rule is removed,
+// and operators acknowledge it once over HTTPS (curl), as the audit log shows.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "https_client.hpp"
+#include "installation.hpp"
+#include "kelvin/testing/background_process.hpp"
+#include "kelvin/testing/process.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kelvin::testing::Browser;
+using kelvin::testing::DeviceFiles;
+using kelvin::testing::HttpsAnswer;
+using kelvin::testing::Installation;
+using kelvin::testing::wait_until;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+// Evaluated every second; the threshold watches sensor-01 only; a device is offline after 10 s of
+// silence (replacing the default rule of the same name); more than 3 failed sign-ins a minute are
+// an attack. svc-homeassistant may read the alerts' retained messages.
+constexpr const char* kAlertRules = R"(
+[alerts]
+interval_s = 1
+mqtt_readers = ["svc-homeassistant"]
+
+[[alerts.rule]]
+name = "freezer_warm"
+kind = "threshold"
+quantity = "temperature"
+above = -15.0
+clear = -17.0
+devices = ["sensor-01"]
+
+[[alerts.rule]]
+name = "device_offline"
+kind = "device_offline"
+silent_for_s = 10
+
+[[alerts.rule]]
+name = "guessing"
+kind = "event_rate"
+event = "failed_sign_ins"
+above_per_minute = 3
+)";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Alerts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* id : {"sensor-01", "sensor-02"}) devices_[id] = install_.issue_device(id);
+    install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "service", "svc-homeassistant"});
+    const fs::path service = install_.pki_dir() / "services" / "svc-homeassistant";
+    reader_ = {install_.pki_dir() / "ca.crt", service / "svc-homeassistant.crt", service / "svc-homeassistant.key"};
+    std::ofstream(install_.config_file(), std::ios::app) << kAlertRules;
+    start();
+    admin_password_ = kelvin::testing::first_admin_password(install_.gateway_log());
+    sign_in_admin("admin.jar");
+  }
+
+  // A new browser for the admin (the gateway's sessions end with it).
+  void sign_in_admin(const std::string& jar) {
+    admin_ = std::make_unique<Browser>(install_, *port_, install_.root() / jar);
+    ASSERT_EQ(admin_->sign_in("admin", admin_password_).status, 200);
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- gateway log ----\n" << install_.gateway_log();
+  }
+
+  void start() {
+    install_.start_gateway();
+    port_ = install_.await_http_port();
+    ASSERT_TRUE(port_.has_value());
+  }
+
+  void publish_temperature(const std::string& device, double temperature) {
+    const std::string payload = R"({"seq":)" + std::to_string(++seqs_[device]) + R"(,"ts":)" +
+                                std::to_string(now_ms()) + R"(,"values":{"temperature":)" +
+                                std::to_string(temperature) + "}}";
+    ASSERT_EQ(install_.publish(devices_.at(device), "devices/" + device + "/telemetry", payload).exit_code, 0);
+  }
+
+  json alerts(const std::string& query = "") {
+    auto answer = admin_->request("GET", "/api/v1/alerts" + query);
+    EXPECT_EQ(answer.status, 200) << answer.raw;
+    return answer.body["alerts"];
+  }
+
+  // The alerts of `rule` on `subject`, newest first.
+  json alerts_of(const std::string& rule, const std::string& subject) {
+    json out = json::array();
+    for (const auto& alert : alerts("?subject=" + subject)) {
+      if (alert["rule"] == rule) out.push_back(alert);
+    }
+    return out;
+  }
+
+  // Waits up to `timeout` until the newest alert of (rule, subject) is in `state`; returns it.
+  json await_alert(const std::string& rule, const std::string& subject, const std::string& state,
+                   std::chrono::milliseconds timeout = 15s) {
+    json newest;
+    wait_until(
+        [&] {
+          const json found = alerts_of(rule, subject);
+          newest = found.empty() ? json() : found[0];
+          return !found.empty() && found[0]["state"] == state;
+        },
+        timeout);
+    return newest;
+  }
+
+  // The retained message on `topic` as `who` reads it with mosquitto_sub (a new subscription gets it
+  // at once); "" when none arrives within 2 s.
+  std::string retained(const DeviceFiles& who, const std::string& topic) {
+    const fs::path out = install_.root() / ("retained-" + std::to_string(++reads_));
+    auto sub = install_.subscribe(who, topic, out, {"--retained-only", "-C", "1", "-W", "2"});
+    sub->wait(10s);
+    const std::string text = kelvin::testing::read_text(out);
+    return text.rfind(topic + " ", 0) == 0 ? text.substr(topic.size() + 1) : "";
+  }
+
+  Installation install_;
+  DeviceFiles reader_;
+  int reads_ = 0;
+  std::map<std::string, DeviceFiles> devices_;
+  std::map<std::string, int> seqs_;
+  std::optional<int> port_;
+  std::unique_ptr<Browser> admin_;
+  std::string admin_password_;
+};
+
+TEST_F(Alerts, AThresholdFiresOnceHoldsBetweenItsLevelsAndResolvesPastTheClearLevel) {
+  publish_temperature("sensor-01", -20);
+  publish_temperature("sensor-02", 30);  // not watched by the rule
+  publish_temperature("sensor-01", -10.5);
+  const json fired = await_alert("freezer_warm", "sensor-01", "firing");
+  ASSERT_EQ(fired["state"], "firing") << alerts().dump(2);
+  EXPECT_EQ(fired["kind"], "threshold");
+  EXPECT_DOUBLE_EQ(fired["value"].get<double>(), -10.5);
+  EXPECT_EQ(fired["summary"], "temperature -10.5 °C (fires above -15 °C)");
+  EXPECT_TRUE(fired["ended"].is_null());
+  EXPECT_TRUE(fired["acknowledged_by"].is_null());
+  EXPECT_TRUE(alerts_of("freezer_warm", "sensor-02").empty()) << "sensor-02 is not in the rule's devices";
+  // Integrations read it retained over MQTT, if the ACL lets them: a device may not.
+  const json retained_firing = json::parse(retained(reader_, "alerts/freezer_warm/sensor-01"), nullptr, false);
+  EXPECT_EQ(retained_firing["state"], "firing") << retained_firing;
+  EXPECT_EQ(retained_firing["id"], fired["id"]);
+  EXPECT_EQ(retained(devices_.at("sensor-02"), "alerts/freezer_warm/sensor-01"), "");
+
+  // Between the levels, and above again: the same alert goes on, no second one.
+  publish_temperature("sensor-01", -16);
+  publish_temperature("sensor-01", -12);
+  std::this_thread::sleep_for(2500ms);  // more than two evaluations
+  json episodes = alerts_of("freezer_warm", "sensor-01");
+  ASSERT_EQ(episodes.size(), 1u) << episodes.dump(2);
+  EXPECT_EQ(episodes[0]["state"], "firing");
+
+  publish_temperature("sensor-01", -18);
+  const json resolved = await_alert("freezer_warm", "sensor-01", "resolved");
+  ASSERT_EQ(resolved["state"], "resolved") << alerts().dump(2);
+  EXPECT_EQ(resolved["id"], fired["id"]);
+  EXPECT_THAT(resolved["resolution"].get<std::string>(), HasSubstr("condition cleared"));
+  EXPECT_GE(resolved["ended_ms"].get<std::int64_t>(), resolved["started_ms"].get<std::int64_t>());
+  EXPECT_EQ(alerts("?state=firing&subject=sensor-01").size(), 0u);
+  json retained_resolved;
+  wait_until(
+      [&] {
+        retained_resolved = json::parse(retained(reader_, "alerts/freezer_warm/sensor-01"), nullptr, false);
+        return retained_resolved.is_object() && retained_resolved["state"] == "resolved";
+      },
+      10s);
+  EXPECT_EQ(retained_resolved["state"], "resolved") << retained_resolved;
+  EXPECT_THAT(install_.gateway_log(), HasSubstr("alert freezer_warm firing for sensor-01"));
+}
+
+TEST_F(Alerts, ABurstOfFailedSignInsIsAnAttackOnTheGateway) {
+  EXPECT_TRUE(alerts_of("guessing", "gateway").empty());
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Browser guesser(install_, *port_, install_.root() / "guesser.jar");
+    EXPECT_EQ(guesser.sign_in("admin", "guess-" + std::to_string(attempt)).status, 401);
+  }
+  const json attack = await_alert("guessing", "gateway", "firing");
+  ASSERT_EQ(attack["state"], "firing") << alerts().dump(2);
+  EXPECT_EQ(attack["kind"], "event_rate");
+  EXPECT_EQ(attack["summary"], "failed sign-ins 4 per minute (fires above 3 per minute)");
+}
+
+TEST_F(Alerts, ADeviceKilledWithItsLastWillAndADeviceGoneSilentAreOffline) {
+  // sensor-02 connects as a device does, with its last will, and is killed without a DISCONNECT.
+  auto connected =
+      install_.subscribe(devices_.at("sensor-02"), "devices/sensor-02/ack", install_.root() / "sensor-02.out",
+                         {"--will-topic", "devices/sensor-02/status", "--will-payload", R"({"state":"offline"})",
+                          "--will-retain", "--will-qos", "1"});
+  ASSERT_EQ(install_.publish(devices_.at("sensor-01"), "devices/sensor-01/status", R"({"state":"online","fw":"1.0.0"})")
+                .exit_code,
+            0);
+  publish_temperature("sensor-01", -20);
+  std::this_thread::sleep_for(1s);  // the subscription is up before the kill
+  connected->stop(SIGKILL);
+  const json will = await_alert("device_offline", "sensor-02", "firing");
+  ASSERT_EQ(will["state"], "firing") << alerts().dump(2);
+  EXPECT_THAT(will["summary"].get<std::string>(), HasSubstr("last will"));
+
+  // sensor-01 sent a status and a reading, then nothing: offline after 10 s of silence.
+  const json silent = await_alert("device_offline", "sensor-01", "firing", 20s);
+  ASSERT_EQ(silent["state"], "firing") << alerts().dump(2);
+  EXPECT_THAT(silent["summary"].get<std::string>(), HasSubstr("nothing received for"));
+  EXPECT_GE(silent["value"].get<double>(), 10.0);
+
+  // Both come back: their alerts resolve.
+  ASSERT_EQ(
+      install_
+          .publish(devices_.at("sensor-02"), "devices/sensor-02/status", R"({"state":"online","fw":"1.0.0"})", {"-r"})
+          .exit_code,
+      0);
+  publish_temperature("sensor-01", -20);
+  EXPECT_EQ(await_alert("device_offline", "sensor-02", "resolved")["state"], "resolved");
+  EXPECT_EQ(await_alert("device_offline", "sensor-01", "resolved")["state"], "resolved");
+}
+
+TEST_F(Alerts, AFiringAlertOutlivesARestartResolvesWhenItsRuleGoesAndIsAcknowledgedOnce) {
+  publish_temperature("sensor-01", -5);
+  const json fired = await_alert("freezer_warm", "sensor-01", "firing");
+  ASSERT_EQ(fired["state"], "firing") << alerts().dump(2);
+  const std::string id = std::to_string(fired["id"].get<std::int64_t>());
+
+  // Operators acknowledge; viewers may only look.
+  auto added = admin_->request("POST", "/api/v1/users", json{{"name", "vera"}, {"role", "viewer"}});
+  ASSERT_EQ(added.status, 201) << added.raw;
+  Browser vera(install_, *port_, install_.root() / "vera.jar");
+  ASSERT_EQ(vera.sign_in("vera", added.body["password"]).status, 200);
+  EXPECT_EQ(vera.request("GET", "/api/v1/alerts").status, 200);
+  EXPECT_EQ(vera.request("POST", "/api/v1/alerts/" + id + "/acknowledge").status, 403);
+  auto acknowledged = admin_->request("POST", "/api/v1/alerts/" + id + "/acknowledge");
+  ASSERT_EQ(acknowledged.status, 200) << acknowledged.raw;
+  EXPECT_EQ(acknowledged.body["acknowledged_by"], "admin");
+  auto again = admin_->request("POST", "/api/v1/alerts/" + id + "/acknowledge");
+  EXPECT_EQ(again.status, 409) << again.raw;
+  EXPECT_EQ(again.body["error"]["code"], "alert_acknowledged") << again.raw;
+  EXPECT_EQ(admin_->request("POST", "/api/v1/alerts/999999/acknowledge").status, 404);
+  EXPECT_EQ(admin_->request("POST", "/api/v1/alerts/x1/acknowledge").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?state=burning").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?limit=0").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?colour=red").status, 400);
+
+  // A restart: the alert is read back, still fires, and is not raised again.
+  install_.stop_gateway(SIGTERM);
+  start();
+  sign_in_admin("admin2.jar");
+  publish_temperature("sensor-01", -4);
+  std::this_thread::sleep_for(2500ms);
+  json episodes = alerts_of("freezer_warm", "sensor-01");
+  ASSERT_EQ(episodes.size(), 1u) << episodes.dump(2);
+  EXPECT_EQ(episodes[0]["state"], "firing");
+  EXPECT_EQ(episodes[0]["acknowledged_by"], "admin");
+
+  // The rule is taken out of the configuration: its alert resolves at the next start.
+  install_.stop_gateway(SIGTERM);
+  std::string config = kelvin::testing::read_text(install_.config_file());
+  config = config.substr(0, config.find("[[alerts.rule]]\nname = \"freezer_warm\""));
+  std::ofstream(install_.config_file(), std::ios::trunc) << config;
+  start();
+  sign_in_admin("admin3.jar");
+  const json removed = await_alert("freezer_warm", "sensor-01", "resolved");
+  ASSERT_EQ(removed["state"], "resolved") << alerts().dump(2);
+  EXPECT_EQ(removed["resolution"], "rule removed");
+
+  // The acknowledgements, done and refused, are in the audit log.
+  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  std::vector<std::string> actions;
+  for (const auto& entry : audit.body["entries"]) {
+    if (entry["action"] == "alert_acknowledge" || entry["action"] == "permission_denied") {
+      actions.push_back(entry["actor"].get<std::string>() + " " + entry["action"].get<std::string>() + " " +
+                        entry["result"].get<std::string>());
+    }
+  }
+  EXPECT_THAT(actions, ::testing::IsSupersetOf({"vera permission_denied denied", "admin alert_acknowledge ok",
+                                                "admin alert_acknowledge denied"}));
+}
+
+}  // namespace

@@ -1,0 +1,179 @@
+// Each kind of alert condition (kelvin/alerts/alert_conditions.hpp) judged on made-up facts: the
+// verdicts on both sides of a level and between its fire and clear levels, device scopes, silence
+// and last wills, certificates and the gateway's own conditions.
+
+#include "kelvin/alerts/alert_conditions.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kelvin::alerts {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000'000;
+
+DeviceFacts device_with_temperatures(std::string id, double min, double max, std::vector<std::string> labels = {}) {
+  DeviceFacts device{.id = std::move(id), .labels = std::move(labels), .last_seen_ms = kNow};
+  device.window[static_cast<std::size_t>(proto::Quantity::temperature)] = Extremes{.min = min, .max = max};
+  return device;
+}
+
+AlertRule freezer_warm() {
+  return AlertRule{.name = "freezer_warm",
+                   .kind = RuleKind::threshold,
+                   .quantity = proto::Quantity::temperature,
+                   .level = {.above = true, .fire_at = -15, .clear_at = -17}};
+}
+
+TEST(AlertConditions, AThresholdJudgesTheWindowsReadingFurthestOnTheFiringSide) {
+  Facts facts{
+      .now_ms = kNow,
+      .devices = {device_with_temperatures("warm", -20, -14.5), device_with_temperatures("band", -19, -16),
+                  device_with_temperatures("cold", -22, -17), DeviceFacts{.id = "quiet", .last_seen_ms = kNow}}};
+  const auto seen = *observe(freezer_warm(), facts);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].subject, "warm");
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_DOUBLE_EQ(*seen[0].value, -14.5);
+  EXPECT_EQ(seen[0].summary, "temperature -14.5 °C (fires above -15 °C)");
+  EXPECT_EQ(seen[1].verdict, Verdict::hold) << "between the clear and the fire level";
+  EXPECT_EQ(seen[2].verdict, Verdict::clear) << "at the clear level counts as cleared";
+  EXPECT_EQ(seen[3].verdict, Verdict::unknown) << "no reading in the window";
+  EXPECT_FALSE(seen[3].value);
+}
+
+TEST(AlertConditions, ABelowThresholdJudgesTheLowestReading) {
+  AlertRule dry{.name = "dry",
+                .kind = RuleKind::threshold,
+                .quantity = proto::Quantity::humidity,
+                .level = {.above = false, .fire_at = 20, .clear_at = 25}};
+  DeviceFacts device{.id = "d1"};
+  device.window[static_cast<std::size_t>(proto::Quantity::humidity)] = Extremes{.min = 19.5, .max = 40};
+  const auto seen = *observe(dry, Facts{.now_ms = kNow, .devices = {device}});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "humidity 19.5 %RH (fires below 20 %RH)");
+}
+
+TEST(AlertConditions, AScopeOfDevicesOrALabelLimitsWhoIsWatched) {
+  Facts facts{.now_ms = kNow,
+              .devices = {device_with_temperatures("a", 0, 0, {"freezer"}), device_with_temperatures("b", 0, 0),
+                          device_with_temperatures("c", 0, 0, {"freezer", "shop"})}};
+  AlertRule labelled = freezer_warm();
+  labelled.scope.label = "freezer";
+  auto seen = *observe(labelled, facts);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].subject, "a");
+  EXPECT_EQ(seen[1].subject, "c");
+  AlertRule listed = freezer_warm();
+  listed.scope.devices = {"b"};
+  seen = *observe(listed, facts);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].subject, "b");
+  EXPECT_EQ(observe(freezer_warm(), facts)->size(), 3u) << "no scope: every device";
+}
+
+TEST(AlertConditions, ADeviceIsOfflineByItsLastWillOrBySilence) {
+  AlertRule offline{.name = "offline", .kind = RuleKind::device_offline, .silent_ms = 600'000};
+  Facts facts{.now_ms = kNow,
+              .devices = {DeviceFacts{.id = "will", .last_seen_ms = kNow - 1000, .last_will = true},
+                          DeviceFacts{.id = "silent", .last_seen_ms = kNow - 600'000},
+                          DeviceFacts{.id = "talking", .last_seen_ms = kNow - 599'000},
+                          DeviceFacts{.id = "never", .known_since_ms = kNow - 700'000}}};
+  const auto seen = *observe(offline, facts);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "offline: its last will arrived 1 s ago");
+  EXPECT_EQ(seen[1].verdict, Verdict::breach);
+  EXPECT_EQ(seen[1].summary, "nothing received for 600 s");
+  EXPECT_EQ(seen[2].verdict, Verdict::clear);
+  EXPECT_EQ(seen[3].verdict, Verdict::breach) << "a device that never sent anything is silent since it was known";
+  EXPECT_DOUBLE_EQ(*seen[3].value, 700);
+}
+
+TEST(AlertConditions, CertificatesAreJudgedByTheDaysTheyHaveLeft) {
+  AlertRule expiry{
+      .name = "expiry", .kind = RuleKind::certificate_expiry, .level = {.above = false, .fire_at = 30, .clear_at = 30}};
+  constexpr std::int64_t kDay = 86'400'000;
+  Facts facts{.now_ms = kNow,
+              .certificates = std::vector<CertificateFacts>{
+                  {.name = "d1", .kind = "device", .not_after_ms = kNow + 12 * kDay + kDay / 2},
+                  {.name = "gw.example", .kind = "server", .not_after_ms = kNow + 400 * kDay},
+                  {.name = "old", .kind = "device", .not_after_ms = kNow - kDay}}};
+  EXPECT_FALSE(observe(expiry, Facts{.now_ms = kNow})) << "certificates unknown: nothing to say";
+  const auto seen = *observe(expiry, facts);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "device certificate expires in 12.5 days (fires below 30 days)");
+  EXPECT_EQ(seen[1].verdict, Verdict::clear);
+  EXPECT_EQ(seen[2].verdict, Verdict::breach) << "an expired certificate in use";
+}
+
+TEST(AlertConditions, TheGatewaysOwnConditionsHaveTheGatewayAsSubject) {
+  constexpr double kMiB = 1024.0 * 1024.0;
+  AlertRule disk{.name = "disk",
+                 .kind = RuleKind::disk_space,
+                 .level = {.above = false, .fire_at = 100 * kMiB, .clear_at = 120 * kMiB}};
+  Facts facts{.now_ms = kNow, .gateway = {.free_bytes = static_cast<std::uint64_t>(64 * kMiB)}};
+  auto seen = *observe(disk, facts);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].subject, "gateway");
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "free space 64 MiB (fires below 100 MiB)");
+  facts.gateway.free_bytes = static_cast<std::uint64_t>(110 * kMiB);
+  seen = *observe(disk, facts);
+  EXPECT_EQ(seen[0].verdict, Verdict::hold);
+  EXPECT_EQ(seen[0].summary, "free space 110 MiB (clears at or above 120 MiB)");
+  facts.gateway.free_bytes.reset();
+  EXPECT_EQ((*observe(disk, facts))[0].verdict, Verdict::unknown) << "the file system could not be asked";
+
+  AlertRule backlog{
+      .name = "backlog", .kind = RuleKind::export_backlog, .level = {.above = true, .fire_at = 1000, .clear_at = 10}};
+  EXPECT_TRUE(observe(backlog, Facts{.now_ms = kNow})->empty()) << "no exporter: nothing to watch";
+  seen = *observe(backlog, Facts{.now_ms = kNow, .gateway = {.export_backlog = 1001}});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+
+  AlertRule crl{.name = "crl", .kind = RuleKind::crl_expiry, .level = {.above = false, .fire_at = 24, .clear_at = 24}};
+  seen = *observe(crl, Facts{.now_ms = kNow, .gateway = {.crl_next_update_ms = kNow + 5 * 3'600'000}});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "the CRL's next update is due in 5 h (fires below 24 h)");
+}
+
+TEST(AlertConditions, AnEventRateIsJudgedPerMinute) {
+  AlertRule attack{.name = "attack",
+                   .kind = RuleKind::event_rate,
+                   .level = {.above = true, .fire_at = 30, .clear_at = 5},
+                   .event = GatewayEvent::failed_sign_ins};
+  Facts facts{.now_ms = kNow};
+  auto seen = *observe(attack, facts);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].verdict, Verdict::unknown) << "no rate yet";
+  facts.gateway.events_per_minute[static_cast<std::size_t>(GatewayEvent::failed_sign_ins)] = 42;
+  seen = *observe(attack, facts);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "failed sign-ins 42 per minute (fires above 30 per minute)");
+  facts.gateway.events_per_minute[static_cast<std::size_t>(GatewayEvent::failed_sign_ins)] = 10;
+  EXPECT_EQ((*observe(attack, facts))[0].verdict, Verdict::hold);
+}
+
+TEST(AlertConditions, RuleNamesAndKindsHaveOneSpelling) {
+  EXPECT_TRUE(is_valid_rule_name("freezer-warm_2"));
+  EXPECT_FALSE(is_valid_rule_name(""));
+  EXPECT_FALSE(is_valid_rule_name("Freezer"));
+  EXPECT_FALSE(is_valid_rule_name("a/b"));
+  EXPECT_FALSE(is_valid_rule_name(std::string(65, 'a')));
+  for (const auto& rule : default_rules()) {
+    EXPECT_TRUE(is_valid_rule_name(rule.name));
+    EXPECT_EQ(parse_rule_kind(to_string(rule.kind)), rule.kind);
+    EXPECT_TRUE(rule.level.is_consistent()) << rule.name;
+  }
+  EXPECT_FALSE(parse_rule_kind("thresholds"));
+  for (std::size_t i = 0; i < kGatewayEventCount; ++i) {
+    const auto event = static_cast<GatewayEvent>(i);
+    EXPECT_EQ(parse_gateway_event(to_string(event)), event);
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::alerts

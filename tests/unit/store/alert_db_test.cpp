@@ -1,0 +1,348 @@
+// alerts.db (kelvin/store/alert_db.hpp): created private, refusing other files, one firing alert
+// per rule and subject across connections, resolving and acknowledging once, values as doubles,
+// listing with filters and pages, counts by rule, retention, and the invariants the file itself
+// enforces.
+
+#include "kelvin/store/alert_db.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <string>
+
+#include "kelvin/store/rollout_db.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::store {
+namespace {
+
+AlertRecord alert(std::string rule, std::string subject, std::int64_t started_ms = 1000,
+                  std::optional<double> value = 31.25, std::string summary = "temperature 31.25 above 30") {
+  return AlertRecord{.rule = std::move(rule),
+                     .kind = "threshold",
+                     .subject = std::move(subject),
+                     .started_ms = started_ms,
+                     .value = value,
+                     .summary = std::move(summary)};
+}
+
+std::vector<std::int64_t> ids(const std::vector<AlertRecord>& alerts) {
+  std::vector<std::int64_t> out;
+  for (const auto& a : alerts) out.push_back(a.id);
+  return out;
+}
+
+// Runs `sql` on `path` with sqlite3 itself; "" on success, else SQLite's message.
+std::string raw_exec(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open(path.c_str(), &db);
+  char* message = nullptr;
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  std::string error = rc == SQLITE_OK ? "" : (message ? message : sqlite3_errmsg(db));
+  sqlite3_free(message);
+  sqlite3_close_v2(db);
+  return error;
+}
+
+// The first column of the first row of `sql` on `path` as text ("NULL" for NULL, "" for no row).
+std::string raw_value(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  } else if (sqlite3_step(statement) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(statement, 0);
+    out = text ? std::string(reinterpret_cast<const char*>(text)) : std::string("NULL");
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close_v2(db);
+  return out;
+}
+
+class AlertDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = AlertDb::open(path_);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(*db));
+  }
+
+  std::int64_t fire(const AlertRecord& a) {
+    auto fired = db_->fire(a);
+    EXPECT_TRUE(fired.ok()) << fired.error().message;
+    return fired.ok() ? fired->id : 0;
+  }
+
+  AlertRecord read(std::int64_t id) {
+    auto found = db_->alert(id);
+    EXPECT_TRUE(found.ok() && found->has_value()) << "alert " << id;
+    return found.ok() && found->has_value() ? **found : AlertRecord{};
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path path_ = dir_ / "alerts.db";
+  std::optional<AlertDb> db_;
+};
+
+TEST_F(AlertDbTest, IsCreatedPrivateAndRefusesOtherFiles) {
+  struct stat info {};
+  ASSERT_EQ(::stat(path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+
+  ASSERT_TRUE(RolloutDb::open(dir_ / "rollouts.db").ok());
+  auto rollouts = AlertDb::open(dir_ / "rollouts.db");
+  ASSERT_FALSE(rollouts.ok());
+  EXPECT_EQ(rollouts.error().code, Errc::corrupt);
+  auto alerts_as_rollouts = RolloutDb::open(path_);
+  ASSERT_FALSE(alerts_as_rollouts.ok());
+  EXPECT_EQ(alerts_as_rollouts.error().code, Errc::corrupt);
+
+  const auto text_file = dir_ / "notes.txt";
+  const std::string text(2048, 'x');
+  std::ofstream(text_file) << text;
+  auto not_sqlite = AlertDb::open(text_file);
+  ASSERT_FALSE(not_sqlite.ok());
+  EXPECT_EQ(not_sqlite.error().code, Errc::corrupt) << not_sqlite.error().message;
+  EXPECT_EQ(kelvin::testing::read_text(text_file), text) << "left as it was";
+
+  EXPECT_TRUE(AlertDb::open(path_).ok()) << "reopening its own file";
+  EXPECT_EQ(raw_value(path_, "PRAGMA application_id"), std::to_string(0x4B4C5641));
+  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "1");
+}
+
+TEST_F(AlertDbTest, FiringTwiceReturnsTheFirstAlertAlsoThroughAnotherConnection) {
+  auto first = db_->fire(alert("hot", "d1", 1000));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_GT(first->id, 0);
+  EXPECT_EQ(first->state, AlertState::firing);
+  EXPECT_EQ(first->ended_ms, std::nullopt);
+  EXPECT_EQ(first->resolution, "");
+  EXPECT_EQ(first->acknowledged_by, "");
+  EXPECT_EQ(first->acknowledged_ms, std::nullopt);
+  EXPECT_EQ(first->rule, "hot");
+  EXPECT_EQ(first->kind, "threshold");
+  EXPECT_EQ(first->subject, "d1");
+
+  const std::int64_t other_subject = fire(alert("hot", "d2", 1100));
+  const std::int64_t other_rule = fire(alert("cold", "d1", 1200));
+  EXPECT_GT(other_subject, first->id);
+  EXPECT_GT(other_rule, other_subject);
+
+  auto again = db_->fire(alert("hot", "d1", 5000, 40.0, "temperature 40 above 30"));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->started_ms, 1000);
+  EXPECT_EQ(again->summary, "temperature 31.25 above 30");
+  EXPECT_EQ(again->value, 31.25);
+
+  // A second engine, or the same one after a restart, on its own connection.
+  auto second = AlertDb::open(path_);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  auto through_second = second->fire(alert("hot", "d1", 6000, 50.0, "temperature 50 above 30"));
+  ASSERT_TRUE(through_second.ok()) << through_second.error().message;
+  EXPECT_EQ(through_second->id, first->id);
+  EXPECT_EQ(through_second->started_ms, 1000);
+  EXPECT_EQ(through_second->summary, "temperature 31.25 above 30");
+  auto new_on_second = second->fire(alert("hot", "d3", 7000));
+  ASSERT_TRUE(new_on_second.ok());
+  EXPECT_GT(new_on_second->id, other_rule);
+  EXPECT_EQ(read(new_on_second->id).subject, "d3") << "seen by the first connection";
+
+  auto firing = db_->firing();
+  ASSERT_TRUE(firing.ok());
+  EXPECT_EQ(ids(*firing), (std::vector<std::int64_t>{first->id, other_subject, other_rule, new_on_second->id}))
+      << "each once, oldest first";
+}
+
+TEST_F(AlertDbTest, AResolvedAlertStaysResolvedAndFiringAgainStartsANewOne) {
+  const std::int64_t id = fire(alert("hot", "d1", 1000));
+  auto resolved = db_->resolve(id, 5000, "condition cleared");
+  ASSERT_TRUE(resolved.ok()) << resolved.error().message;
+  EXPECT_TRUE(*resolved);
+  AlertRecord r = read(id);
+  EXPECT_EQ(r.state, AlertState::resolved);
+  EXPECT_EQ(r.ended_ms, 5000);
+  EXPECT_EQ(r.resolution, "condition cleared");
+  EXPECT_EQ(r.started_ms, 1000);
+
+  EXPECT_FALSE(*db_->resolve(id, 6000, "rule removed")) << "already resolved";
+  EXPECT_FALSE(*db_->resolve(999, 6000, "rule removed")) << "unknown";
+  r = read(id);
+  EXPECT_EQ(r.ended_ms, 5000);
+  EXPECT_EQ(r.resolution, "condition cleared");
+  EXPECT_EQ(r.value, 31.25);
+  EXPECT_EQ(r.summary, "temperature 31.25 above 30");
+
+  auto next = db_->fire(alert("hot", "d1", 8000, 32.5, "temperature 32.5 above 30"));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_GT(next->id, id) << "a new episode";
+  EXPECT_EQ(next->started_ms, 8000);
+  EXPECT_EQ(read(id).state, AlertState::resolved);
+
+  // The newest of each (rule, subject): what its retained MQTT message shows.
+  const std::int64_t other = fire(alert("cold", "d2", 9000));
+  auto latest = db_->latest_per_subject();
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0].id, next->id);
+  EXPECT_EQ((*latest)[0].state, AlertState::firing);
+  EXPECT_EQ((*latest)[1].id, other);
+}
+
+TEST_F(AlertDbTest, TheValueIsADoubleOrNullAndNeverANaN) {
+  const std::int64_t with_value = fire(alert("hot", "d1", 1000, 31.25));
+  const std::int64_t without = fire(alert("last_will", "d1", 1000, std::nullopt, "d1 went away"));
+  EXPECT_EQ(read(with_value).value, 31.25);
+  EXPECT_EQ(read(without).value, std::nullopt);
+  EXPECT_EQ(raw_value(path_, "SELECT typeof(value) FROM alerts WHERE id = " + std::to_string(with_value)), "real");
+  EXPECT_EQ(raw_value(path_, "SELECT typeof(value) FROM alerts WHERE id = " + std::to_string(without)), "null");
+
+  EXPECT_EQ(read(fire(alert("cold", "d1", 1000, -0.001))).value, -0.001);
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto refused = db_->fire(alert("hot", "d2", 1000, nan));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_EQ(raw_value(path_, "SELECT count(*) FROM alerts WHERE subject = 'd2'"), "0");
+  auto infinite = db_->fire(alert("hot", "d3", 1000, std::numeric_limits<double>::infinity()));
+  ASSERT_FALSE(infinite.ok());
+  EXPECT_EQ(infinite.error().code, Errc::invalid_argument);
+}
+
+TEST_F(AlertDbTest, TheFirstAcknowledgementStays) {
+  const std::int64_t id = fire(alert("hot", "d1"));
+  auto first = db_->acknowledge(id, "ann", 2000);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*db_->acknowledge(id, "bob", 3000));
+  AlertRecord r = read(id);
+  EXPECT_EQ(r.acknowledged_by, "ann");
+  EXPECT_EQ(r.acknowledged_ms, 2000);
+  EXPECT_EQ(r.state, AlertState::firing) << "acknowledging does not resolve";
+  EXPECT_FALSE(*db_->acknowledge(999, "ann", 2000));
+  auto nobody = db_->acknowledge(id, "", 2000);
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.error().code, Errc::invalid_argument);
+
+  const std::int64_t resolved = fire(alert("hot", "d2"));
+  ASSERT_TRUE(*db_->resolve(resolved, 4000, "condition cleared"));
+  EXPECT_TRUE(*db_->acknowledge(resolved, "bob", 5000)) << "a resolved alert can be acknowledged";
+  EXPECT_EQ(read(resolved).acknowledged_by, "bob");
+  ASSERT_TRUE(*db_->resolve(id, 6000, "condition cleared"));
+  EXPECT_EQ(read(id).acknowledged_by, "ann") << "resolving keeps the acknowledgement";
+}
+
+TEST_F(AlertDbTest, ListsNewestFirstByStateSubjectAndPage) {
+  const std::int64_t a = fire(alert("hot", "d1"));
+  const std::int64_t b = fire(alert("hot", "d2"));
+  const std::int64_t c = fire(alert("cold", "d1"));
+  const std::int64_t d = fire(alert("offline", "d3"));
+  const std::int64_t e = fire(alert("offline", "d1"));
+  ASSERT_TRUE(*db_->resolve(a, 2000, "condition cleared"));
+  ASSERT_TRUE(*db_->resolve(d, 2000, "condition cleared"));
+
+  EXPECT_EQ(ids(*db_->list()), (std::vector<std::int64_t>{e, d, c, b, a}));
+  EXPECT_EQ(ids(*db_->list({.state = AlertState::firing})), (std::vector<std::int64_t>{e, c, b}));
+  EXPECT_EQ(ids(*db_->list({.state = AlertState::resolved})), (std::vector<std::int64_t>{d, a}));
+  EXPECT_EQ(ids(*db_->list({.subject = "d1"})), (std::vector<std::int64_t>{e, c, a}));
+  EXPECT_EQ(ids(*db_->list({.state = AlertState::firing, .subject = "d1"})), (std::vector<std::int64_t>{e, c}));
+  EXPECT_TRUE(db_->list({.subject = "d9"})->empty());
+
+  // Paging: each page starts below the last id of the one before.
+  auto page1 = db_->list({.limit = 2});
+  ASSERT_TRUE(page1.ok());
+  EXPECT_EQ(ids(*page1), (std::vector<std::int64_t>{e, d}));
+  auto page2 = db_->list({.before_id = page1->back().id, .limit = 2});
+  EXPECT_EQ(ids(*page2), (std::vector<std::int64_t>{c, b}));
+  auto page3 = db_->list({.before_id = page2->back().id, .limit = 2});
+  EXPECT_EQ(ids(*page3), (std::vector<std::int64_t>{a}));
+  EXPECT_TRUE(db_->list({.before_id = a, .limit = 2})->empty());
+  EXPECT_EQ(ids(*db_->list({.subject = "d1", .before_id = e, .limit = 1})), (std::vector<std::int64_t>{c}));
+
+  const AlertRecord listed = db_->list({.subject = "d3"})->front();
+  EXPECT_EQ(listed.rule, "offline");
+  EXPECT_EQ(listed.state, AlertState::resolved);
+  EXPECT_EQ(listed.ended_ms, 2000);
+
+  for (std::size_t limit : {std::size_t{0}, std::size_t{1001}}) {
+    auto refused = db_->list({.limit = limit});
+    ASSERT_FALSE(refused.ok()) << limit;
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  }
+  EXPECT_EQ(db_->list({.limit = 1000})->size(), 5u);
+  EXPECT_EQ(db_->list({.limit = 1})->size(), 1u);
+}
+
+TEST_F(AlertDbTest, CountsFiringByRuleAndForgetsOnlyResolvedAlertsEndedBeforeTheCutoff) {
+  const std::int64_t old_resolved = fire(alert("hot", "d1", 100));
+  const std::int64_t at_cutoff = fire(alert("hot", "d2", 100));
+  const std::int64_t new_resolved = fire(alert("hot", "d3", 100));
+  const std::int64_t old_firing = fire(alert("offline", "d1", 100));
+  fire(alert("offline", "d2", 200));
+  fire(alert("cold", "d1", 300));
+  ASSERT_TRUE(*db_->resolve(old_resolved, 1000, "condition cleared"));
+  ASSERT_TRUE(*db_->resolve(at_cutoff, 5000, "condition cleared"));
+  ASSERT_TRUE(*db_->resolve(new_resolved, 9000, "condition cleared"));
+
+  auto counts = db_->firing_by_rule();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ(*counts, (std::vector<std::pair<std::string, std::uint64_t>>{{"cold", 1}, {"offline", 2}}))
+      << "hot has none firing";
+
+  auto forgotten = db_->forget_resolved(5000);
+  ASSERT_TRUE(forgotten.ok()) << forgotten.error().message;
+  EXPECT_EQ(*forgotten, 1u);
+  EXPECT_FALSE(db_->alert(old_resolved)->has_value());
+  EXPECT_TRUE(db_->alert(at_cutoff)->has_value()) << "ended at the cutoff, not before it";
+  EXPECT_TRUE(db_->alert(new_resolved)->has_value());
+  EXPECT_TRUE(db_->alert(old_firing)->has_value());
+
+  auto all = db_->forget_resolved(std::numeric_limits<std::int64_t>::max());
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, 2u);
+  EXPECT_EQ(db_->list()->size(), 3u) << "firing alerts are never forgotten, however old";
+  EXPECT_EQ(db_->firing()->size(), 3u);
+  EXPECT_EQ(*db_->forget_resolved(std::numeric_limits<std::int64_t>::max()), 0u);
+}
+
+TEST_F(AlertDbTest, TheFileItselfKeepsTheInvariants) {
+  fire(alert("hot", "d1"));
+  const std::string columns =
+      "INSERT INTO alerts (rule, kind, subject, state, started_ms, ended_ms, value, summary, resolution,"
+      " acknowledged_by, acknowledged_ms) VALUES ";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd2', 'resolved', 1, NULL, NULL, '', '', '', NULL)"), "")
+      << "resolved without an end";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd2', 'firing', 1, 5, NULL, '', '', '', NULL)"), "")
+      << "firing with an end";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd2', 'silenced', 1, NULL, NULL, '', '', '', NULL)"), "")
+      << "an unknown state";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd1', 'firing', 1, NULL, NULL, '', '', '', NULL)"), "")
+      << "a second firing alert of hot on d1";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd2', 'firing', 1, NULL, NULL, '', '', 'ann', NULL)"), "")
+      << "an acknowledgement without its time";
+  EXPECT_NE(raw_exec(path_, columns + "('hot', 'threshold', 'd2', 'firing', 1, NULL, 'warm', '', '', '', NULL)"), "")
+      << "a value that is not a number (STRICT)";
+  EXPECT_EQ(raw_exec(path_, columns + "('hot', 'threshold', 'd1', 'resolved', 1, 5, NULL, '', '', '', NULL)"), "")
+      << "any number of resolved ones";
+  EXPECT_EQ(db_->list()->size(), 2u);
+}
+
+TEST(AlertDbMoved, AMovedFromDatabaseFailsInsteadOfCrashing) {
+  testing::TempDir dir;
+  auto db = AlertDb::open(dir / "alerts.db");
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  AlertDb moved = std::move(*db);
+  EXPECT_TRUE(moved.firing().ok());
+  auto used = db->firing();  // NOLINT(bugprone-use-after-move): what this test is about
+  ASSERT_FALSE(used.ok());
+  EXPECT_EQ(used.error().code, Errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace kelvin::store

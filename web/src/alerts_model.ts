@@ -1,0 +1,297 @@
+// The alerts page's and badge's model, apart from the DOM so it can be tested on its own
+// (test/alerts_model.test.mjs): what each alert reads as, which subjects are devices, who may
+// acknowledge what, durations, the badge's count and label, the refusals of an acknowledgement, and
+// reading the alerts — every firing one, the resolved ones newest first a page at a time
+// (GET /api/v1/alerts, docs/api.md "Alerts").
+
+import { ApiError } from './api';
+import { formatLocalDateTime } from './format';
+import { generalMessage } from './messages';
+import type { Alert, AlertsAnswer } from './types';
+
+// docs/alerts.md, "Rules": every kind the gateway has.
+export const ALERT_KINDS: Record<string, string> = {
+  threshold: 'threshold',
+  device_offline: 'device offline',
+  certificate_expiry: 'certificate expiry',
+  crl_expiry: 'CRL expiry',
+  disk_space: 'disk space',
+  export_backlog: 'export backlog',
+};
+
+export function kindText(kind: string): string {
+  return ALERT_KINDS[kind] ?? kind;
+}
+
+// The kinds whose subject is a device id (docs/alerts.md). A certificate_expiry alert's subject is
+// a certificate's common name: a device's, or the CA's, the server's or a service's; the API does
+// not say which, so it is not linked.
+const DEVICE_KINDS = new Set(['threshold', 'device_offline']);
+
+export function subjectIsDevice(alert: Pick<Alert, 'kind' | 'subject'>): boolean {
+  return DEVICE_KINDS.has(alert.kind) && alert.subject !== '';
+}
+
+// Operators and admins may acknowledge an alert, firing or resolved, once (the gateway decides
+// again: 409 alert_acknowledged, 403 forbidden).
+export function canAcknowledge(alert: Pick<Alert, 'acknowledged_by'>, role: string | undefined): boolean {
+  return (role === 'operator' || role === 'admin') && (alert.acknowledged_by === null || alert.acknowledged_by === undefined);
+}
+
+// How long an alert fired: "less than a minute", "12 min", "2 h 5 min", "3 d 4 h"; "–" without one.
+export function durationText(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '–';
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+}
+
+// Firing alerts: the unacknowledged ones first (they want a person), then the newest first.
+export function firingOrder(a: Alert, b: Alert): number {
+  const acknowledged = Number(a.acknowledged_by !== null) - Number(b.acknowledged_by !== null);
+  return acknowledged || b.id - a.id;
+}
+
+// Resolved alerts newest first (the largest id: the latest start), as the API pages them.
+export function historyOrder(a: Alert, b: Alert): number {
+  return b.id - a.id;
+}
+
+// Splits alerts into firing and resolved, each once and in its order. An id given twice (read while
+// it resolved) counts as resolved: an alert only ever goes from firing to resolved.
+export function partitionAlerts(alerts: Alert[]): { firing: Alert[]; resolved: Alert[] } {
+  const byId = new Map<number, Alert>();
+  for (const alert of alerts) {
+    if (typeof alert?.id !== 'number') continue;
+    const known = byId.get(alert.id);
+    if (!known || alert.state === 'resolved' || known.state !== 'resolved') byId.set(alert.id, alert);
+  }
+  const all = [...byId.values()];
+  return {
+    firing: all.filter((a) => a.state !== 'resolved').sort(firingOrder),
+    resolved: all.filter((a) => a.state === 'resolved').sort(historyOrder),
+  };
+}
+
+// One alert as the page shows it.
+export interface AlertRow {
+  id: number;
+  rule: string;
+  kind: string; // in words
+  kindName: string; // as the API names it
+  subject: string;
+  device: string | null; // the subject, when it is a device (linked to its page)
+  summary: string;
+  firing: boolean;
+  started: string; // local, to the second
+  startedIso: string;
+  ended: string; // local; '' while firing
+  endedIso: string;
+  duration: string; // firing: "for 12 min" (until now); resolved: "12 min"
+  resolution: string;
+  acknowledgedBy: string | null;
+  acknowledged: string; // "by olaf, 2026-12-05 18:41:30"; '' until acknowledged
+  acknowledgedAt: string; // local, to the second; '' until acknowledged
+  acknowledgedIso: string;
+  canAcknowledge: boolean;
+}
+
+function iso(text: string | null | undefined, ms: number | null | undefined): string {
+  if (text) return text;
+  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : '';
+}
+
+export function alertRow(alert: Alert, nowMs: number, role: string | undefined): AlertRow {
+  const firing = alert.state !== 'resolved';
+  const lasted = (firing ? nowMs : alert.ended_ms ?? Number.NaN) - alert.started_ms;
+  return {
+    id: alert.id,
+    rule: alert.rule,
+    kind: kindText(alert.kind),
+    kindName: alert.kind,
+    subject: alert.subject,
+    device: subjectIsDevice(alert) ? alert.subject : null,
+    summary: alert.summary,
+    firing,
+    started: formatLocalDateTime(alert.started_ms),
+    startedIso: iso(alert.started, alert.started_ms),
+    ended: firing ? '' : formatLocalDateTime(alert.ended_ms),
+    endedIso: firing ? '' : iso(alert.ended, alert.ended_ms),
+    duration: firing ? `for ${durationText(Math.max(0, lasted))}` : durationText(lasted),
+    resolution: alert.resolution ?? '',
+    acknowledgedBy: alert.acknowledged_by ?? null,
+    acknowledged: alert.acknowledged_by ? `by ${alert.acknowledged_by}, ${formatLocalDateTime(alert.acknowledged_ms)}` : '',
+    acknowledgedAt: alert.acknowledged_by ? formatLocalDateTime(alert.acknowledged_ms) : '',
+    acknowledgedIso: alert.acknowledged_by ? iso(alert.acknowledged, alert.acknowledged_ms) : '',
+    canAcknowledge: canAcknowledge(alert, role),
+  };
+}
+
+// The navigation's badge: the firing alerts, how many of them nobody acknowledged, and whether the
+// gateway has more than it answered (over 1,000 firing).
+export interface FiringSummary {
+  count: number;
+  unacknowledged: number;
+  more: boolean;
+}
+
+export function firingSummary(firing: Alert[], more = false): FiringSummary {
+  const alerts = firing.filter((a) => a.state !== 'resolved');
+  return { count: alerts.length, unacknowledged: alerts.filter((a) => a.acknowledged_by === null).length, more };
+}
+
+// The badge's text: '' when nothing fires (the badge is hidden), "3", "1000+", never wider than that.
+export function badgeText(summary: FiringSummary | null): string {
+  if (!summary || summary.count === 0) return '';
+  if (summary.more || summary.count > 999) return `${Math.min(summary.count, 999)}+`;
+  return String(summary.count);
+}
+
+// What the badge says to screen readers and on hover: "3 alerts firing", with how many want a person.
+export function firingLabel(summary: FiringSummary | null): string {
+  if (!summary) return 'Alerts: the count could not be read';
+  if (summary.count === 0) return 'No alerts firing';
+  const count = `${summary.count.toLocaleString('en-US')}${summary.more ? '+' : ''}`;
+  const base = `${count} alert${summary.count === 1 && !summary.more ? '' : 's'} firing`;
+  if (summary.unacknowledged === 0) return `${base}, ${summary.count === 1 ? 'acknowledged' : 'all acknowledged'}`;
+  if (summary.unacknowledged < summary.count) return `${base}, ${summary.unacknowledged} not acknowledged`;
+  return base;
+}
+
+// The alerts page's count beside "Firing": "(3)", "(3, 1 not acknowledged)", "(2, all acknowledged)".
+export function firingCountText(summary: FiringSummary): string {
+  const count = `${summary.count.toLocaleString('en-US')}${summary.more ? '+' : ''}`;
+  if (summary.count === 0 || summary.unacknowledged === summary.count) return `(${count})`;
+  if (summary.unacknowledged === 0) return `(${count}, ${summary.count === 1 ? 'acknowledged' : 'all acknowledged'})`;
+  return `(${count}, ${summary.unacknowledged} not acknowledged)`;
+}
+
+// "freezer_warm on sensor-01": an alert in a sentence.
+export function alertName(alert: Pick<Alert, 'rule' | 'subject'>): string {
+  return `${alert.rule} on ${alert.subject}`;
+}
+
+// A refused acknowledgement, said in place. `current` is the alert as read again after the refusal
+// (a 409 names who acknowledged it only in its message, which is for people, not for branching).
+export function acknowledgeMessage(error: unknown, alert: Pick<Alert, 'id' | 'rule' | 'subject'>,
+  current: Alert | null = null): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  const name = alertName(alert);
+  switch (error.code) {
+    case 'alert_acknowledged':
+      return current?.acknowledged_by
+        ? `${name} was acknowledged already, by ${current.acknowledged_by} at ${formatLocalDateTime(current.acknowledged_ms)}.`
+        : `${name} was acknowledged already by someone else.`;
+    case 'alert_not_found':
+      return `${name} is gone: the gateway deletes resolved alerts after their history period.`;
+    case 'forbidden':
+      return 'Your role does not allow this any more: acknowledging an alert needs the operator role.';
+    default:
+      return generalMessage(error);
+  }
+}
+
+// GET /api/v1/alerts with these parameters.
+export interface AlertsQuery {
+  state: 'firing' | 'resolved';
+  before?: number;
+  limit: number;
+}
+export type AlertsFetch = (query: AlertsQuery) => Promise<AlertsAnswer>;
+
+export const HISTORY_PAGE = 50;
+const MAX_LIMIT = 1000; // the API's largest page
+
+// The alerts as far as they have been read: every firing one (up to 1,000), and the resolved ones
+// from the newest back to as far as the user paged. refresh() reads the firing ones and the resolved
+// ones as far back as read so far (one request each); loadOlder() the page before the oldest.
+export class AlertBoard {
+  private firingAlerts: Alert[] = [];
+  private firingMore = false;
+  private readonly history = new Map<number, Alert>();
+  private older = false; // the oldest page read was full: there may be more before it
+
+  constructor(private readonly fetchAlerts: AlertsFetch, private readonly pageSize = HISTORY_PAGE) {}
+
+  get hasOlder(): boolean {
+    return this.older;
+  }
+
+  // More than 1,000 alerts fire: only the newest 1,000 are shown.
+  get moreFiring(): boolean {
+    return this.firingMore;
+  }
+
+  // Firing: the unacknowledged first, then newest first.
+  firing(): Alert[] {
+    return this.firingAlerts;
+  }
+
+  // Resolved, newest first.
+  resolved(): Alert[] {
+    return [...this.history.values()].sort(historyOrder);
+  }
+
+  summary(): FiringSummary {
+    return firingSummary(this.firingAlerts, this.firingMore);
+  }
+
+  private oldestResolved(): number {
+    let oldest = 0;
+    for (const id of this.history.keys()) if (oldest === 0 || id < oldest) oldest = id;
+    return oldest;
+  }
+
+  async refresh(): Promise<void> {
+    const firing = await this.fetchAlerts({ state: 'firing', limit: MAX_LIMIT });
+    const limit = Math.min(MAX_LIMIT, Math.max(this.pageSize, this.history.size));
+    const resolved = await this.fetchAlerts({ state: 'resolved', limit });
+    const page = (resolved?.alerts ?? []).filter((a) => typeof a?.id === 'number');
+    if (resolved?.next_before === null || resolved?.next_before === undefined) {
+      // The whole history: nothing else is kept (older ones were deleted after history_days).
+      this.history.clear();
+      this.older = false;
+    } else {
+      const last = Math.min(...page.map((a) => a.id));
+      for (const id of [...this.history.keys()]) if (id >= last) this.history.delete(id);
+      // Nothing read before this page yet: the gateway says there may be more.
+      if (this.oldestResolved() === 0) this.older = true;
+    }
+    for (const alert of page) this.history.set(alert.id, alert);
+    // An alert that resolved between the two requests is resolved.
+    this.firingAlerts = partitionAlerts(firing?.alerts ?? []).firing.filter((a) => !this.history.has(a.id));
+    this.firingMore = firing?.next_before !== null && firing?.next_before !== undefined;
+  }
+
+  // Reads the page of resolved alerts before the oldest read so far.
+  async loadOlder(): Promise<void> {
+    const oldest = this.oldestResolved();
+    if (!this.older || oldest <= 1) {
+      this.older = false;
+      return;
+    }
+    const answer = await this.fetchAlerts({ state: 'resolved', before: oldest, limit: this.pageSize });
+    for (const alert of answer?.alerts ?? []) if (typeof alert?.id === 'number') this.history.set(alert.id, alert);
+    this.older = answer?.next_before !== null && answer?.next_before !== undefined;
+  }
+
+  // Takes an alert as the gateway answered it (an acknowledgement): replaces the one read before.
+  update(alert: Alert): void {
+    if (alert.state === 'resolved') {
+      this.firingAlerts = this.firingAlerts.filter((a) => a.id !== alert.id);
+      // Kept where it falls among the alerts read (not beyond the oldest page read, which would
+      // leave a gap before it).
+      if (this.history.has(alert.id) || !this.older || alert.id > this.oldestResolved()) this.history.set(alert.id, alert);
+      return;
+    }
+    this.firingAlerts = this.firingAlerts.map((a) => (a.id === alert.id ? alert : a)).sort(firingOrder);
+  }
+
+  find(id: number): Alert | null {
+    return this.firingAlerts.find((a) => a.id === id) ?? this.history.get(id) ?? null;
+  }
+}

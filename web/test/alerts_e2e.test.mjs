@@ -1,0 +1,318 @@
+// The alerts page and the header's badge end to end: the real kelvin-gateway
+// (support/installation.mjs) with one threshold rule evaluated every second, its devices posting
+// readings over HTTPS with their own certificates, and two Chromiums (support/browser.mjs): an
+// operator's and a viewer's, each with its own cookies. A reading above the level fires an alert;
+// the badge counts it, the alerts page shows it with its summary and a link to the device; the
+// viewer sees it with no Acknowledge button; the operator acknowledges one alert (by keyboard) and
+// sees who did, and is told clearly when someone else was first (the 409); a reading back within
+// the clear level resolves the alert into the history. Screenshots go to the artifact directory
+// (support/browser.mjs). No page may throw or break the Content-Security-Policy.
+//
+// Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR);
+// ctest's web_dashboard_test runs it with the others.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
+
+import { launchBrowser, screenshot, watchPage } from './support/browser.mjs';
+import { stepsWithGatewayLog } from './support/steps.mjs';
+import { distDir, Installation, waitFor } from './support/installation.mjs';
+
+const built = existsSync(path.join(distDir, 'index.html'));
+const UI_TIMEOUT = 30_000;
+// The badge reads the firing alerts every 15 s (src/app.ts), the alerts page every 5 s.
+const BADGE_TIMEOUT = 40_000;
+
+// Only this rule (no default rules: a nearly full disk on the test machine must not fire one).
+const ALERTS_CONFIG = [
+  '[alerts]',
+  'interval_s = 1',
+  'default_rules = false',
+  '[[alerts.rule]]',
+  'name = "freezer_warm"',
+  'kind = "threshold"',
+  'quantity = "temperature"',
+  'above = -15.0',
+  'clear = -17.0',
+  'devices = ["sensor-01", "sensor-02"]',
+].join('\n');
+
+describe('the alerts page and badge in Chromium against kelvin-gateway', { skip: built ? false : 'web/dist is not built: run `make web`' }, () => {
+  let install;
+  let sensor1;
+  let sensor2;
+  let olafPassword;
+  let veraPassword;
+  const browsers = [];
+  let operator; // olaf's page
+  let viewer; // vera's page, in another Chromium
+  let admin; // the admin's session, for the API
+  const pageErrors = [];
+  const cspMessages = [];
+  const seqs = new Map(); // each device's last seq
+
+  async function newPage() {
+    const browser = await launchBrowser(install.caFile);
+    browsers.push(browser);
+    const page = await browser.context.newPage();
+    await watchPage(page, { pageErrors, cspMessages, timeout: UI_TIMEOUT });
+    return page;
+  }
+
+  // The device posts one reading over HTTPS with its certificate.
+  async function publish(device, temperature) {
+    const seq = (seqs.get(device.id) ?? 0) + 1;
+    seqs.set(device.id, seq);
+    const ack = await install.postReadings(device, [{ seq, ts: Date.now(), temperature, humidity: 40 }]);
+    assert.equal(ack.seq, seq);
+  }
+
+  // A session of the installation's admin, for the API (cookie and CSRF token), as a script would.
+  async function adminSession() {
+    const answer = await install.request('POST', '/api/v1/session', {
+      body: JSON.stringify({ user: 'admin', password: install.adminPassword }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    assert.equal(answer.status, 200, answer.body);
+    const cookie = String(answer.headers['set-cookie']).split(';')[0];
+    return { cookie, csrf: JSON.parse(answer.body).csrf_token };
+  }
+
+  async function alertsOf(session, query = '') {
+    const answer = await install.request('GET', `/api/v1/alerts${query}`, { headers: { Cookie: session.cookie } });
+    assert.equal(answer.status, 200, answer.body);
+    return JSON.parse(answer.body);
+  }
+
+  before(async () => {
+    install = await Installation.create({ config: ALERTS_CONFIG });
+    sensor1 = install.issueDevice('sensor-01');
+    sensor2 = install.issueDevice('sensor-02');
+    await install.startGateway();
+    olafPassword = install.addUser('olaf', 'operator');
+    veraPassword = install.addUser('vera', 'viewer');
+    // Cold enough: nothing fires.
+    await publish(sensor1, -20);
+    await publish(sensor2, -19.5);
+    admin = await adminSession();
+    operator = await newPage();
+    viewer = await newPage();
+  });
+
+  after(async () => {
+    for (const browser of browsers) await browser.close();
+    await install?.remove();
+  });
+
+  const step = stepsWithGatewayLog(() => install);
+
+  async function signIn(page, user, password) {
+    await page.goto(`${install.origin}/`);
+    await page.waitForSelector('#signin-user');
+    await page.fill('#signin-user', user);
+    await page.fill('#signin-password', password);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/session') && r.request().method() === 'POST');
+    await page.click('form.signin button[type=submit]');
+    assert.equal((await answered).status(), 200);
+    await page.waitForSelector('tr[data-device=sensor-01]');
+  }
+
+  const badge = (page) => page.locator('[data-testid=alert-badge]');
+  const alertsLink = (page) => page.locator('.app-nav a[href="#/alerts"]');
+  const firingRow = (page, subject) => page.locator(`[data-testid=alerts-firing] tr[data-subject="${subject}"]`);
+  const historyRow = (page, subject) => page.locator(`[data-testid=alerts-history] tr[data-subject="${subject}"]`);
+  const badgeShows = (page, text) =>
+    page.waitForFunction((want) => document.querySelector('[data-testid=alert-badge]')?.textContent === want, text,
+      { timeout: BADGE_TIMEOUT });
+
+  step('with nothing firing, the header has Alerts without a badge and the page says so', async () => {
+    await signIn(operator, 'olaf', olafPassword);
+    assert.deepEqual(await operator.locator('.app-nav a').allTextContents(), ['Fleet', 'Alerts', 'Gateway', 'Releases', 'Rollouts']);
+    await alertsLink(operator).click();
+    await operator.waitForSelector('[data-testid=alerts-firing-empty]:not([hidden])');
+    // The page told the badge: none.
+    assert.equal(await badge(operator).isHidden(), true);
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), null);
+    assert.equal(await operator.textContent('[data-testid=alerts-firing-empty]'), 'Nothing is firing.');
+    assert.equal(await operator.isVisible('[data-testid=alerts-history-empty]'), true);
+    assert.equal(await alertsLink(operator).getAttribute('aria-current'), 'page');
+    assert.match(await operator.textContent('[data-testid=alerts-status]'), /^Updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    await operator.click('.app-nav a[href="#/fleet"]');
+    await operator.waitForSelector('tr[data-device=sensor-01]');
+  });
+
+  step('a reading above the level fires an alert: the badge shows 1 with its label', async () => {
+    await publish(sensor1, -10.5);
+    await badgeShows(operator, '1');
+    assert.equal(await badge(operator).isVisible(), true);
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 1 alert firing');
+    assert.equal(await badge(operator).getAttribute('title'), '1 alert firing');
+    assert.equal(await operator.getByRole('link', { name: 'Alerts, 1 alert firing' }).count(), 1);
+    await screenshot(operator, 'alerts-badge');
+  });
+
+  step('the alerts page shows the firing alert: rule, device link, summary, since when in local time, for how long', async () => {
+    await alertsLink(operator).click();
+    const row = firingRow(operator, 'sensor-01');
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells[0], 'freezer_warm threshold');
+    assert.equal(cells[1], 'sensor-01');
+    assert.equal(cells[2], 'temperature -10.5 °C (fires above -15 °C)');
+    assert.match(cells[4], /^for (less than a minute|1 min)$/);
+    assert.equal(cells[5], 'Acknowledge');
+    // Since: the <time>'s instant in the browser's time zone, to the second.
+    const [shown, local] = await row.locator('time').first().evaluate((t) => {
+      const d = new Date(t.dateTime);
+      const p = (n) => String(n).padStart(2, '0');
+      return [t.textContent, `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`];
+    });
+    assert.equal(shown, local);
+    assert.equal(await row.locator('a').getAttribute('href'), '#/devices/sensor-01');
+    assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(1)');
+    // Table headers for every column.
+    assert.deepEqual(await operator.locator('[data-testid=alerts-firing] thead th').allTextContents(),
+      ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged']);
+    assert.equal(await operator.locator('[data-testid=alerts-firing] th[scope=col]').count(), 6);
+    // The subject leads to the device's page.
+    await row.locator('a').click();
+    await operator.waitForSelector('[data-testid=device-facts] dt');
+    assert.equal(operator.url(), `${install.origin}/#/devices/sensor-01`);
+    await operator.goBack();
+    await firingRow(operator, 'sensor-01').waitFor();
+    await screenshot(operator, 'alerts-firing');
+  });
+
+  step('a second device fires too: both listed, the badge counts 2', async () => {
+    await publish(sensor2, -12);
+    await firingRow(operator, 'sensor-02').waitFor({ timeout: BADGE_TIMEOUT });
+    // The page tells the badge at once.
+    await badgeShows(operator, '2');
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 2 alerts firing');
+    const subjects = await operator.locator('[data-testid=alerts-firing] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.subject));
+    assert.deepEqual(subjects, ['sensor-02', 'sensor-01'], 'newest first');
+  });
+
+  step('the viewer sees the firing alerts and the badge, but no Acknowledge button', async () => {
+    await signIn(viewer, 'vera', veraPassword);
+    await badgeShows(viewer, '2');
+    assert.deepEqual(await viewer.locator('.app-nav a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))),
+      ['#/fleet', '#/alerts', '#/gateway', '#/releases', '#/rollouts']);
+    await alertsLink(viewer).click();
+    await firingRow(viewer, 'sensor-01').waitFor();
+    await firingRow(viewer, 'sensor-02').waitFor();
+    assert.equal(await viewer.locator('[data-testid=alert-acknowledge]').count(), 0);
+    assert.equal(await viewer.locator('button', { hasText: 'Acknowledge' }).count(), 0);
+    assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[5], 'not yet');
+    assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[2],
+      'temperature -10.5 °C (fires above -15 °C)');
+    await screenshot(viewer, 'alerts-viewer');
+  });
+
+  step('the operator acknowledges an alert by keyboard and sees who did; the badge says so', async () => {
+    const button = firingRow(operator, 'sensor-01').locator('[data-testid=alert-acknowledge]');
+    assert.equal(await button.getAttribute('aria-label'), 'Acknowledge freezer_warm on sensor-01');
+    await button.focus();
+    await operator.keyboard.press('Enter');
+    await operator.waitForSelector('[data-testid=alerts-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alerts-done]'), 'Acknowledged freezer_warm on sensor-01.');
+    const row = firingRow(operator, 'sensor-01');
+    assert.equal(await row.getAttribute('data-acknowledged'), 'true');
+    assert.match(await row.locator('[data-testid=alert-acknowledged]').textContent(),
+      /^by olaf, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    // The button went with it: the focus is on what happened, not lost.
+    assert.equal(await operator.evaluate(() => document.activeElement?.dataset.testid), 'alerts-done');
+    // The unacknowledged one first now.
+    const subjects = await operator.locator('[data-testid=alerts-firing] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.subject));
+    assert.deepEqual(subjects, ['sensor-02', 'sensor-01']);
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 2 alerts firing, 1 not acknowledged');
+    assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(2, 1 not acknowledged)');
+    await screenshot(operator, 'alerts-acknowledged');
+    // As the gateway has it; the viewer's page follows by itself.
+    const stored = (await alertsOf(admin, '?subject=sensor-01')).alerts[0];
+    assert.equal(stored.acknowledged_by, 'olaf');
+    await viewer.waitForFunction(() =>
+      /^by olaf, /.test(document.querySelector('[data-testid=alerts-firing] tr[data-subject="sensor-01"] [data-testid=alert-acknowledged]')?.textContent ?? ''));
+  });
+
+  step('someone else acknowledged it first: the 409 is said clearly, with who', async () => {
+    // Right after a reading of the page (it reads again 5 s later), the admin acknowledges the
+    // other alert through the API; the operator's page still offers the button.
+    const other = (await alertsOf(admin, '?subject=sensor-02&state=firing')).alerts[0];
+    await operator.waitForResponse((r) => r.url().includes('/api/v1/alerts?state=resolved'), { timeout: 10_000 });
+    const acknowledged = await install.request('POST', `/api/v1/alerts/${other.id}/acknowledge`, {
+      headers: { Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf },
+    });
+    assert.equal(acknowledged.status, 200, acknowledged.body);
+    const answered = operator.waitForResponse((r) => r.url().endsWith(`/api/v1/alerts/${other.id}/acknowledge`));
+    await firingRow(operator, 'sensor-02').locator('[data-testid=alert-acknowledge]').click();
+    assert.equal((await answered).status(), 409);
+    await operator.waitForSelector('[data-testid=alerts-refused]:not([hidden])');
+    assert.match(await operator.textContent('[data-testid=alerts-refused]'),
+      /^freezer_warm on sensor-02 was acknowledged already, by admin at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.$/);
+    assert.equal(await operator.getAttribute('[data-testid=alerts-refused]', 'role'), 'alert');
+    assert.match(await firingRow(operator, 'sensor-02').locator('[data-testid=alert-acknowledged]').textContent(), /^by admin, /);
+    assert.equal(await operator.locator('[data-testid=alert-acknowledge]').count(), 0);
+    // Every one acknowledged: the badge still counts them, in grey, and says so.
+    assert.equal(await badge(operator).textContent(), '2');
+    assert.match(await badge(operator).getAttribute('class'), /acknowledged/);
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 2 alerts firing, all acknowledged');
+    await screenshot(operator, 'alerts-acknowledged-already');
+  });
+
+  step('a reading back within the clear level resolves the alert into the history', async () => {
+    await publish(sensor1, -18);
+    const row = historyRow(operator, 'sensor-01');
+    await row.waitFor({ timeout: BADGE_TIMEOUT });
+    assert.equal(await firingRow(operator, 'sensor-01').count(), 0);
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells[0], 'freezer_warm threshold');
+    assert.equal(cells[1], 'sensor-01');
+    assert.equal(cells[2], 'temperature -10.5 °C (fires above -15 °C)');
+    assert.match(cells[3], /^condition cleared: temperature -18 °C \(clears at or below -17 °C\)$/);
+    assert.match(cells[4], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.match(cells[5], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.ok(cells[5] >= cells[4], `ended ${cells[5]} after started ${cells[4]}`);
+    assert.match(cells[6], /^(less than a minute|\d+ min)$/);
+    assert.match(cells[7], /^by olaf, /);
+    assert.equal(await operator.textContent('[data-testid=alerts-history-count]'), '1 resolved alert: every one the gateway keeps.');
+    assert.equal(await operator.isHidden('[data-testid=alerts-older]'), true);
+    await badgeShows(operator, '1');
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 1 alert firing, acknowledged');
+    await screenshot(operator, 'alerts-history');
+    // The viewer's badge follows by itself, on another page.
+    await viewer.click('.app-nav a[href="#/fleet"]');
+    await badgeShows(viewer, '1');
+  });
+
+  step('on a phone every alert is a block of labelled lines, nothing wider than the screen', async () => {
+    await operator.setViewportSize({ width: 375, height: 812 });
+    try {
+      const width = await operator.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `the page is ${width} px wide at 375 px`);
+      const display = await firingRow(operator, 'sensor-02').evaluate((r) => getComputedStyle(r).display);
+      assert.equal(display, 'block');
+      await screenshot(operator, 'alerts-phone');
+    } finally {
+      await operator.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  step('the audit log has the acknowledgements, done and refused', async () => {
+    const answer = await install.request('GET', '/api/v1/audit?before=end&limit=100', { headers: { Cookie: admin.cookie } });
+    assert.equal(answer.status, 200, answer.body);
+    const entries = JSON.parse(answer.body).entries.filter((e) => e.action === 'alert_acknowledge');
+    const said = entries.map((e) => `${e.actor} ${e.result}`).sort();
+    assert.deepEqual(said, ['admin ok', 'olaf denied', 'olaf ok']);
+    // Read by the stored alerts too.
+    await waitFor('the resolved alert in the API', async () => (await alertsOf(admin, '?state=resolved')).alerts.length === 1);
+  });
+
+  step('no page threw and nothing broke the Content-Security-Policy', async () => {
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(cspMessages, []);
+    for (const page of [operator, viewer]) assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  });
+});

@@ -1,0 +1,324 @@
+// The pure logic of the alerts page and the header's badge (src/alerts_model.ts): kinds in words,
+// which subjects are devices, who may acknowledge, durations, the order of firing and resolved
+// alerts, rows in local time, the badge's text and label, the refusals of an acknowledgement, and
+// reading the alerts against an in-memory gateway that answers like GET /api/v1/alerts (firing ones
+// in one request, the history newest first a page at a time, refreshed without losing the pages
+// read). Bundled for Node with esbuild (support/bundle.mjs), in the time zone Europe/Berlin.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { loadSources } from './support/bundle.mjs';
+
+process.env.TZ = 'Europe/Berlin';
+
+let m;
+let bundle;
+
+before(async () => {
+  bundle = await loadSources(['api', 'alerts_model']);
+  m = bundle.module;
+});
+
+after(async () => {
+  await bundle?.remove();
+});
+
+const T = Date.parse('2026-12-05T17:40:02Z'); // 18:40:02 in Berlin
+const MIN = 60_000;
+
+function alert(id, fields = {}) {
+  const state = fields.state ?? 'firing';
+  const ended = state === 'resolved' ? (fields.ended_ms ?? T + 10 * MIN) : null;
+  return {
+    id,
+    rule: 'freezer_warm',
+    kind: 'threshold',
+    subject: 'sensor-01',
+    state,
+    value: -10.5,
+    summary: 'temperature -10.5 °C (fires above -15 °C)',
+    resolution: state === 'resolved' ? 'condition cleared: temperature -18 °C (clears at or below -17 °C)' : '',
+    acknowledged_by: null,
+    started: new Date(T).toISOString().replace(/\.\d+Z$/, 'Z'),
+    started_ms: T,
+    ended: ended === null ? null : new Date(ended).toISOString().replace(/\.\d+Z$/, 'Z'),
+    ended_ms: ended,
+    acknowledged: null,
+    acknowledged_ms: null,
+    ...fields,
+  };
+}
+
+describe('alerts: words, subjects, roles, durations', () => {
+  test('kinds in words; an unknown kind as it is', () => {
+    assert.equal(m.kindText('threshold'), 'threshold');
+    assert.equal(m.kindText('device_offline'), 'device offline');
+    assert.equal(m.kindText('crl_expiry'), 'CRL expiry');
+    assert.equal(m.kindText('disk_space'), 'disk space');
+    assert.equal(m.kindText('rollout_halted'), 'rollout_halted');
+  });
+
+  test('the subject is a device for the device rules only', () => {
+    assert.equal(m.subjectIsDevice({ kind: 'threshold', subject: 'sensor-01' }), true);
+    assert.equal(m.subjectIsDevice({ kind: 'device_offline', subject: 'sensor-01' }), true);
+    assert.equal(m.subjectIsDevice({ kind: 'certificate_expiry', subject: 'sensor-01' }), false);
+    assert.equal(m.subjectIsDevice({ kind: 'disk_space', subject: 'gateway' }), false);
+    assert.equal(m.subjectIsDevice({ kind: 'export_backlog', subject: 'gateway' }), false);
+  });
+
+  test('operators and admins acknowledge an alert nobody acknowledged; viewers never', () => {
+    const open = alert(1);
+    const done = alert(2, { acknowledged_by: 'olaf', acknowledged_ms: T + MIN });
+    assert.equal(m.canAcknowledge(open, 'operator'), true);
+    assert.equal(m.canAcknowledge(open, 'admin'), true);
+    assert.equal(m.canAcknowledge(open, 'viewer'), false);
+    assert.equal(m.canAcknowledge(open, undefined), false);
+    assert.equal(m.canAcknowledge(done, 'admin'), false);
+    assert.equal(m.canAcknowledge(alert(3, { state: 'resolved' }), 'operator'), true, 'a resolved alert too, once');
+  });
+
+  test('durations: minutes, hours and minutes, days and hours', () => {
+    assert.equal(m.durationText(0), 'less than a minute');
+    assert.equal(m.durationText(59_999), 'less than a minute');
+    assert.equal(m.durationText(MIN), '1 min');
+    assert.equal(m.durationText(59 * MIN + 59_000), '59 min');
+    assert.equal(m.durationText(60 * MIN), '1 h');
+    assert.equal(m.durationText(125 * MIN), '2 h 5 min');
+    assert.equal(m.durationText(24 * 60 * MIN), '1 d');
+    assert.equal(m.durationText((3 * 24 + 4) * 60 * MIN + 7 * MIN), '3 d 4 h');
+    assert.equal(m.durationText(-1), '–');
+    assert.equal(m.durationText(null), '–');
+    assert.equal(m.durationText(Number.NaN), '–');
+  });
+});
+
+describe('alerts: order and rows', () => {
+  test('firing first and resolved apart; the unacknowledged firing ones first, then newest first', () => {
+    const { firing, resolved } = m.partitionAlerts([
+      alert(3, { acknowledged_by: 'olaf', acknowledged_ms: T }),
+      alert(7),
+      alert(5, { state: 'resolved' }),
+      alert(2),
+      alert(9, { state: 'resolved' }),
+      alert(8, { acknowledged_by: 'vera', acknowledged_ms: T }),
+    ]);
+    assert.deepEqual(firing.map((a) => a.id), [7, 2, 8, 3]);
+    assert.deepEqual(resolved.map((a) => a.id), [9, 5]);
+  });
+
+  test('an alert read twice, while it resolved, counts once, as resolved', () => {
+    const both = [alert(4), alert(4, { state: 'resolved' })];
+    for (const list of [both, [...both].reverse()]) {
+      const { firing, resolved } = m.partitionAlerts(list);
+      assert.deepEqual(firing, []);
+      assert.deepEqual(resolved.map((a) => [a.id, a.state]), [[4, 'resolved']]);
+    }
+  });
+
+  test('a firing row: since when in local time, for how long, not acknowledged', () => {
+    const row = m.alertRow(alert(12), T + 125 * MIN + 30_000, 'operator');
+    assert.equal(row.rule, 'freezer_warm');
+    assert.equal(row.kind, 'threshold');
+    assert.equal(row.kindName, 'threshold');
+    assert.equal(row.device, 'sensor-01');
+    assert.equal(row.summary, 'temperature -10.5 °C (fires above -15 °C)');
+    assert.equal(row.firing, true);
+    assert.equal(row.started, '2026-12-05 18:40:02');
+    assert.equal(row.startedIso, '2026-12-05T17:40:02Z');
+    assert.equal(row.duration, 'for 2 h 5 min');
+    assert.equal(row.ended, '');
+    assert.equal(row.acknowledgedBy, null);
+    assert.equal(row.acknowledged, '');
+    assert.equal(row.canAcknowledge, true);
+    assert.equal(m.alertRow(alert(12), T + 125 * MIN, 'viewer').canAcknowledge, false);
+    // A clock a little behind the gateway's: never a negative duration.
+    assert.equal(m.alertRow(alert(12), T - 5000, 'viewer').duration, 'for less than a minute');
+  });
+
+  test('a resolved row: the resolution, start, end and how long it lasted; who acknowledged it', () => {
+    const row = m.alertRow(alert(5, {
+      state: 'resolved', kind: 'disk_space', subject: 'gateway', ended_ms: T + 47 * MIN,
+      acknowledged_by: 'olaf', acknowledged_ms: T + 2 * MIN, acknowledged: '2026-12-05T17:42:02Z',
+    }), T + 600 * MIN, 'admin');
+    assert.equal(row.device, null, 'the gateway is no device');
+    assert.equal(row.kind, 'disk space');
+    assert.equal(row.firing, false);
+    assert.equal(row.resolution, 'condition cleared: temperature -18 °C (clears at or below -17 °C)');
+    assert.equal(row.started, '2026-12-05 18:40:02');
+    assert.equal(row.ended, '2026-12-05 19:27:02');
+    assert.equal(row.endedIso, '2026-12-05T18:27:02Z');
+    assert.equal(row.duration, '47 min');
+    assert.equal(row.acknowledgedBy, 'olaf');
+    assert.equal(row.acknowledged, 'by olaf, 2026-12-05 18:42:02');
+    assert.equal(row.acknowledgedAt, '2026-12-05 18:42:02');
+    assert.equal(row.acknowledgedIso, '2026-12-05T17:42:02Z');
+    assert.equal(row.canAcknowledge, false);
+  });
+});
+
+describe('alerts: the badge', () => {
+  test('the count of firing alerts, with how many nobody acknowledged', () => {
+    const summary = m.firingSummary([alert(1), alert(2, { acknowledged_by: 'olaf' }), alert(3)]);
+    assert.deepEqual(summary, { count: 3, unacknowledged: 2, more: false });
+    assert.deepEqual(m.firingSummary([]), { count: 0, unacknowledged: 0, more: false });
+    assert.deepEqual(m.firingSummary([alert(1, { state: 'resolved' })]), { count: 0, unacknowledged: 0, more: false });
+  });
+
+  test('its text: nothing when none fire, the count, capped', () => {
+    assert.equal(m.badgeText(null), '');
+    assert.equal(m.badgeText({ count: 0, unacknowledged: 0, more: false }), '');
+    assert.equal(m.badgeText({ count: 1, unacknowledged: 1, more: false }), '1');
+    assert.equal(m.badgeText({ count: 3, unacknowledged: 0, more: false }), '3');
+    assert.equal(m.badgeText({ count: 1000, unacknowledged: 1000, more: true }), '999+');
+  });
+
+  test('its label says how many fire, and whether someone acknowledged them', () => {
+    assert.equal(m.firingLabel({ count: 0, unacknowledged: 0, more: false }), 'No alerts firing');
+    assert.equal(m.firingLabel({ count: 1, unacknowledged: 1, more: false }), '1 alert firing');
+    assert.equal(m.firingLabel({ count: 3, unacknowledged: 3, more: false }), '3 alerts firing');
+    assert.equal(m.firingLabel({ count: 3, unacknowledged: 1, more: false }), '3 alerts firing, 1 not acknowledged');
+    assert.equal(m.firingLabel({ count: 1, unacknowledged: 0, more: false }), '1 alert firing, acknowledged');
+    assert.equal(m.firingLabel({ count: 2, unacknowledged: 0, more: false }), '2 alerts firing, all acknowledged');
+    assert.equal(m.firingLabel({ count: 1000, unacknowledged: 1000, more: true }), '1,000+ alerts firing');
+    assert.match(m.firingLabel(null), /could not be read/);
+  });
+
+  test('the count beside the alerts page\'s heading', () => {
+    assert.equal(m.firingCountText({ count: 0, unacknowledged: 0, more: false }), '(0)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 2, more: false }), '(2)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 1, more: false }), '(2, 1 not acknowledged)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 0, more: false }), '(2, all acknowledged)');
+    assert.equal(m.firingCountText({ count: 1, unacknowledged: 0, more: false }), '(1, acknowledged)');
+    assert.equal(m.firingCountText({ count: 1000, unacknowledged: 1000, more: true }), '(1,000+)');
+  });
+});
+
+describe('alerts: refused acknowledgements', () => {
+  const a = alert(12);
+  const refusal = (status, code, message = 'for people') => new m.ApiError(status, code, message);
+
+  test('acknowledged already: by whom and when, as read again; else without a name', () => {
+    const current = alert(12, { acknowledged_by: 'olaf', acknowledged_ms: T + 90_000 });
+    assert.equal(m.acknowledgeMessage(refusal(409, 'alert_acknowledged'), a, current),
+      'freezer_warm on sensor-01 was acknowledged already, by olaf at 2026-12-05 18:41:32.');
+    assert.equal(m.acknowledgeMessage(refusal(409, 'alert_acknowledged'), a, null),
+      'freezer_warm on sensor-01 was acknowledged already by someone else.');
+  });
+
+  test('gone, a role lowered meanwhile, and the general ones', () => {
+    assert.match(m.acknowledgeMessage(refusal(404, 'alert_not_found'), a), /^freezer_warm on sensor-01 is gone/);
+    assert.match(m.acknowledgeMessage(refusal(403, 'forbidden'), a), /needs the operator role/);
+    assert.match(m.acknowledgeMessage(refusal(0, 'network'), a), /cannot be reached/);
+    assert.match(m.acknowledgeMessage(refusal(403, 'csrf_token_invalid'), a), /Reload it/);
+    assert.match(m.acknowledgeMessage(new Error('boom'), a), /Something went wrong/);
+  });
+});
+
+// An in-memory gateway answering GET /api/v1/alerts as docs/api.md says: newest first, `before`
+// an id, a full page with next_before = its last id.
+function gateway(alerts) {
+  const requests = [];
+  const fetchAlerts = async (query) => {
+    requests.push({ ...query });
+    const matching = alerts
+      .filter((a) => a.state === query.state && (query.before === undefined || a.id < query.before))
+      .sort((a, b) => b.id - a.id);
+    const page = matching.slice(0, query.limit);
+    return { alerts: page.map((a) => ({ ...a })), next_before: page.length === query.limit ? page.at(-1).id : null };
+  };
+  return { requests, fetchAlerts };
+}
+
+describe('alerts: reading them', () => {
+  test('a short history: the firing ones and every resolved one, in two requests', async () => {
+    const api = gateway([alert(1, { state: 'resolved' }), alert(2), alert(3, { state: 'resolved' }), alert(4)]);
+    const board = new m.AlertBoard(api.fetchAlerts, 5);
+    await board.refresh();
+    assert.deepEqual(board.firing().map((a) => a.id), [4, 2]);
+    assert.deepEqual(board.resolved().map((a) => a.id), [3, 1]);
+    assert.equal(board.hasOlder, false);
+    assert.equal(board.moreFiring, false);
+    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 2, more: false });
+    assert.deepEqual(api.requests, [{ state: 'firing', limit: 1000 }, { state: 'resolved', limit: 5 }]);
+  });
+
+  test('a long history: the newest page, older pages on demand, refreshes keep what was read', async () => {
+    const alerts = Array.from({ length: 23 }, (_, i) => alert(i + 1, { state: i === 22 ? 'firing' : 'resolved' }));
+    const api = gateway(alerts);
+    const board = new m.AlertBoard(api.fetchAlerts, 10);
+    await board.refresh();
+    assert.deepEqual(board.resolved().map((a) => a.id), [22, 21, 20, 19, 18, 17, 16, 15, 14, 13]);
+    assert.equal(board.hasOlder, true);
+    await board.loadOlder();
+    assert.equal(board.resolved().length, 20);
+    assert.equal(board.hasOlder, true);
+    assert.deepEqual(api.requests.at(-1), { state: 'resolved', before: 13, limit: 10 });
+    await board.loadOlder();
+    assert.deepEqual(board.resolved().map((a) => a.id), Array.from({ length: 22 }, (_, i) => 22 - i));
+    assert.equal(board.hasOlder, false, 'the last page was not full');
+    await board.loadOlder();
+    assert.equal(api.requests.length, 4, 'nothing more to ask for');
+
+    // The firing alert resolves, a new one fires and another resolves: a refresh reads as far back
+    // as was read, in one request for each state.
+    alerts[22].state = 'resolved';
+    alerts.push(alert(24), alert(25, { state: 'resolved' }));
+    api.requests.length = 0;
+    await board.refresh();
+    assert.deepEqual(api.requests, [{ state: 'firing', limit: 1000 }, { state: 'resolved', limit: 22 }]);
+    assert.deepEqual(board.firing().map((a) => a.id), [24]);
+    assert.deepEqual(board.resolved().map((a) => a.id), Array.from({ length: 25 }, (_, i) => 25 - i).filter((id) => id !== 24));
+    assert.equal(board.hasOlder, false, 'every resolved alert is read');
+  });
+
+  test('resolved alerts deleted after their history period go from the page', async () => {
+    const alerts = [alert(1, { state: 'resolved' }), alert(2, { state: 'resolved' }), alert(3, { state: 'resolved' })];
+    const api = gateway(alerts);
+    const board = new m.AlertBoard(api.fetchAlerts, 10);
+    await board.refresh();
+    alerts.splice(0, 2);
+    await board.refresh();
+    assert.deepEqual(board.resolved().map((a) => a.id), [3]);
+  });
+
+  test('an alert that resolves between the two requests is shown once, resolved', async () => {
+    const alerts = [alert(1), alert(2)];
+    const api = gateway(alerts);
+    const fetchAlerts = async (query) => {
+      const answer = await api.fetchAlerts(query);
+      if (query.state === 'firing') alerts[0].state = 'resolved';
+      return answer;
+    };
+    const board = new m.AlertBoard(fetchAlerts, 10);
+    await board.refresh();
+    assert.deepEqual(board.firing().map((a) => a.id), [2]);
+    assert.deepEqual(board.resolved().map((a) => a.id), [1]);
+  });
+
+  test('more than 1,000 firing: flagged', async () => {
+    const api = gateway(Array.from({ length: 1001 }, (_, i) => alert(i + 1)));
+    const board = new m.AlertBoard(api.fetchAlerts, 10);
+    await board.refresh();
+    assert.equal(board.firing().length, 1000);
+    assert.equal(board.moreFiring, true);
+    assert.equal(m.badgeText(board.summary()), '999+');
+  });
+
+  test('an acknowledgement answered by the gateway replaces the alert, and its place in the order', async () => {
+    const api = gateway([alert(1), alert(2), alert(3, { state: 'resolved' })]);
+    const board = new m.AlertBoard(api.fetchAlerts, 10);
+    await board.refresh();
+    assert.deepEqual(board.firing().map((a) => a.id), [2, 1]);
+    board.update(alert(2, { acknowledged_by: 'olaf', acknowledged_ms: T }));
+    assert.deepEqual(board.firing().map((a) => [a.id, a.acknowledged_by]), [[1, null], [2, 'olaf']]);
+    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 1, more: false });
+    board.update(alert(3, { state: 'resolved', acknowledged_by: 'vera' }));
+    assert.equal(board.find(3).acknowledged_by, 'vera');
+    // Resolved meanwhile: acknowledged and resolved, gone from the firing ones.
+    board.update(alert(1, { state: 'resolved', acknowledged_by: 'olaf' }));
+    assert.deepEqual(board.firing().map((a) => a.id), [2]);
+    assert.deepEqual(board.resolved().map((a) => a.id), [3, 1]);
+    assert.equal(board.find(99), null);
+  });
+});
