@@ -2,7 +2,9 @@
 // threshold rule to fire once and resolve past its clear level; a device killed with its last will
 // pending (mosquitto_sub with --will-*, SIGKILLed) and a device gone silent raise offline alerts; a
 // firing alert survives a gateway restart without firing twice, resolves when its rule is removed,
-// and operators acknowledge it once over HTTPS (curl), as the audit log shows.
+// and operators acknowledge it once over HTTPS (curl), as the audit log shows; a real HTTPS webhook
+// receiver (Node's https) gets each transition signed (checked with openssl dgst), retried after a
+// refusal, and queued across a gateway restart while it was away.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +25,7 @@
 #include "kelvin/testing/background_process.hpp"
 #include "kelvin/testing/process.hpp"
 #include "kelvin/testing/temp_dir.hpp"
+#include "webhook_receiver.hpp"
 
 namespace {
 
@@ -142,6 +146,17 @@ class Alerts : public ::testing::Test {
     const std::string text = kelvin::testing::read_text(out);
     return text.rfind(topic + " ", 0) == 0 ? text.substr(topic.size() + 1) : "";
   }
+
+  // Points the webhook "ops" at `receiver` (gateway.toml's last lines).
+  void configure_webhook(const kelvin::testing::WebhookReceiver& receiver) {
+    std::string config = kelvin::testing::read_text(install_.config_file());
+    config = config.substr(0, config.find("\n[[alerts.webhook]]"));
+    std::ofstream(install_.config_file(), std::ios::trunc)
+        << config << "\n[[alerts.webhook]]\nname = \"ops\"\nurl = \"" << receiver.url("/hook") << "\"\nsecret_file = \""
+        << secret_file().string() << "\"\nca_file = \"" << (install_.pki_dir() / "ca.crt").string() << "\"\n";
+  }
+
+  fs::path secret_file() const { return install_.root() / "webhook.secret"; }
 
   Installation install_;
   DeviceFiles reader_;
@@ -301,6 +316,61 @@ TEST_F(Alerts, AFiringAlertOutlivesARestartResolvesWhenItsRuleGoesAndIsAcknowled
   }
   EXPECT_THAT(actions, ::testing::IsSupersetOf({"vera permission_denied denied", "admin alert_acknowledge ok",
                                                 "admin alert_acknowledge denied"}));
+}
+
+TEST_F(Alerts, EveryTransitionReachesARealWebhookSignedOnceAcrossRefusalsAndARestart) {
+  const std::string secret = "5f4dcc3b5aa765d61d8327deb882cf995f4dcc3b5aa765d61d8327deb882cf99";
+  std::ofstream(secret_file()) << secret << "\n";
+  fs::permissions(secret_file(), fs::perms::owner_read | fs::perms::owner_write);
+  // The receiver refuses the first request: the notification is sent again.
+  auto receiver = std::make_unique<kelvin::testing::WebhookReceiver>(install_, "receiver-1", 1);
+  configure_webhook(*receiver);
+  install_.stop_gateway(SIGTERM);
+  start();
+  sign_in_admin("admin-webhook.jar");  // the HTTPS port is a new one
+  publish_temperature("sensor-01", -5);
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() >= 2; }, 20s));
+  std::this_thread::sleep_for(2s);  // nothing more comes
+  auto requests = receiver->requests();
+  ASSERT_EQ(requests.size(), 2u) << "one refused, one taken";
+  const json first = requests[0];
+  const json second = requests[1];
+  EXPECT_EQ(first["body"], second["body"]) << "the same notification";
+  EXPECT_EQ(first["headers"]["x-kelvin-delivery"], second["headers"]["x-kelvin-delivery"]);
+  const json body = json::parse(second["body"].get<std::string>());
+  EXPECT_EQ(body["event"], "fired");
+  EXPECT_EQ(body["alert"]["rule"], "freezer_warm");
+  EXPECT_EQ(body["alert"]["subject"], "sensor-01");
+  EXPECT_EQ(second["method"], "POST");
+  EXPECT_EQ(second["path"], "/hook");
+  // The signature as a receiver checks it, with openssl.
+  const std::string timestamp = second["headers"]["x-kelvin-timestamp"];
+  std::ofstream(install_.root() / "signed.txt", std::ios::binary)
+      << timestamp << "." << second["body"].get<std::string>();
+  auto digest = kelvin::testing::run_command(
+      {"sh", "-c", "openssl dgst -sha256 -hmac " + secret + " < " + (install_.root() / "signed.txt").string()});
+  ASSERT_EQ(digest.exit_code, 0) << kelvin::testing::describe(digest);
+  const std::string hex = digest.out.substr(digest.out.rfind(' ') + 1, 64);
+  EXPECT_EQ(second["headers"]["x-kelvin-signature"], "sha256=" + hex);
+
+  // The receiver goes away; the alert resolves; the gateway restarts; a receiver comes back
+  // elsewhere: the queued notification arrives, once, and the firing is not sent again.
+  receiver->process().stop(SIGTERM);
+  publish_temperature("sensor-01", -20);
+  ASSERT_EQ(await_alert("freezer_warm", "sensor-01", "resolved")["state"], "resolved");
+  std::this_thread::sleep_for(1500ms);  // an attempt or two fail meanwhile
+  install_.stop_gateway(SIGTERM);
+  auto back = std::make_unique<kelvin::testing::WebhookReceiver>(install_, "receiver-2");
+  configure_webhook(*back);
+  start();
+  ASSERT_TRUE(wait_until([&] { return !back->requests().empty(); }, 20s));
+  std::this_thread::sleep_for(2s);
+  requests = back->requests();
+  ASSERT_EQ(requests.size(), 1u) << "the resolution once";
+  const json resolved = json::parse(requests[0]["body"].get<std::string>());
+  EXPECT_EQ(resolved["event"], "resolved");
+  EXPECT_EQ(resolved["alert"]["state"], "resolved");
+  EXPECT_NE(requests[0]["headers"]["x-kelvin-delivery"], first["headers"]["x-kelvin-delivery"]);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <climits>
+#include <cstddef>
 #include <stdexcept>
 
 namespace kelvin::crypto {
@@ -69,6 +71,33 @@ std::array<std::uint8_t, 20> hmac_sha1(std::span<const std::uint8_t> key, std::s
     throw std::runtime_error("HMAC-SHA1 failed (out of memory)");
   }
   return mac;
+}
+
+std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message) {
+  std::array<std::uint8_t, 32> mac{};
+  // HMAC() takes the key's length as an int. A longer key is replaced by its SHA-256, as HMAC
+  // itself does with any key longer than the hash's block (RFC 2104, section 2): same MAC.
+  std::array<std::uint8_t, 32> hashed_key{};
+  if (key.size() > static_cast<std::size_t>(INT_MAX)) {
+    if (EVP_Digest(key.data(), key.size(), hashed_key.data(), nullptr, EVP_sha256(), nullptr) != 1) digest_failed();
+    key = hashed_key;
+  }
+  // An empty span may have no data pointer; OpenSSL wants one for the key even when its length is 0.
+  static constexpr std::uint8_t kNoKey = 0;
+  const std::uint8_t* key_data = key.empty() ? &kNoKey : key.data();
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()), message.data(), message.size(), mac.data(), &length) ==
+          nullptr ||
+      length != mac.size()) {
+    throw std::runtime_error("HMAC-SHA256 failed (out of memory)");
+  }
+  return mac;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+  const auto mac = hmac_sha256({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()},
+                               {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});
+  return to_hex(mac.data(), static_cast<unsigned int>(mac.size()));
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {

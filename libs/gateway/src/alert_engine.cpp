@@ -176,7 +176,8 @@ void AlertEngine::record(const alerts::Transition& transition) {
                                               .subject = transition.subject,
                                               .started_ms = transition.at_ms,
                                               .value = transition.value,
-                                              .summary = transition.summary});
+                                              .summary = transition.summary},
+                           options_.webhooks);
     if (!fired) {
       tracker_.forget(transition.rule, transition.subject);  // fires again at the next evaluation
       return count_database_failure(fired.error());
@@ -194,7 +195,7 @@ void AlertEngine::record(const alerts::Transition& transition) {
   if (id == firing_ids_.end()) return;  // its firing was never recorded (a failed write)
   const std::string why =
       transition.summary.empty() ? transition.resolution : transition.resolution + ": " + transition.summary;
-  auto resolved = db_->resolve(id->second, transition.at_ms, why);
+  auto resolved = db_->resolve(id->second, transition.at_ms, why, options_.webhooks);
   if (!resolved) {
     tracker_.restore_firing(transition.rule, transition.subject);  // resolves again at the next evaluation
     return count_database_failure(resolved.error());

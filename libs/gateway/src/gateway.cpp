@@ -171,6 +171,10 @@ Result<void> Gateway::start() {
   if (auto r = start_client(); !r) return r;
   if (auto r = rollouts_->start(); !r) return r;
   if (auto r = alerts_->start(); !r) return r;
+  if (!settings_.webhooks.webhooks.empty()) {
+    webhooks_ = std::make_unique<WebhookSender>(alerts_path(settings_.state_dir), settings_.webhooks);
+    if (auto r = webhooks_->start(); !r) return r;
+  }
   housekeeping_ = std::thread([this] { run_housekeeping(); });
   return {};
 }
@@ -711,6 +715,7 @@ void Gateway::stop() {
   if (release_reads_) release_reads_->stop();
   // After the routes that hand it reports; before the client its notices go through.
   if (rollouts_) rollouts_->stop();
+  if (webhooks_) webhooks_->stop();
   if (alerts_) alerts_->stop();
   // A clean disconnect does not publish the last will: say "offline" ourselves, or the retained
   // presence would go on telling joining gateways to wait for this one.
@@ -873,6 +878,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   if (exporter_) snapshot.export_stats = exporter_->stats();
   if (rollouts_) snapshot.rollouts = rollouts_->counters();
   if (alerts_) snapshot.alerts = alerts_->counters();
+  if (webhooks_) snapshot.webhooks = webhooks_->counters();
   if (http_) snapshot.http = http_->counters();
   if (live_feed_) snapshot.live = live_feed_->counters();
   snapshot.routes = api_routes_.route_uses();

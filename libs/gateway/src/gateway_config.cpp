@@ -145,6 +145,30 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   return rule;
 }
 
+// One [[alerts.webhook]]: where and how alert notifications are POSTed (docs/alerts.md, "Webhooks").
+WebhookSettings read_webhook(config::TableReader& table) {
+  WebhookSettings webhook;
+  webhook.name = table.required_string("name");
+  if (!webhook.name.empty() && !alerts::is_valid_rule_name(webhook.name)) {
+    table.add_issue("name", "must be 1 to 64 characters of a-z, 0-9, '_' and '-'");
+  }
+  webhook.url = table.required_string("url");
+  if (!webhook.url.empty() && webhook.url.rfind("https://", 0) != 0) {
+    table.add_issue("url", "must be an https:// URL: notifications are never sent in the clear");
+  }
+  for (std::string_view secret : {"secret", "token"}) {
+    if (table.contains(secret)) {
+      (void)table.optional_string(secret);
+      table.add_issue(secret, "the signing secret does not belong in the config file; use secret_file (mode 0600)");
+    }
+  }
+  webhook.secret_file = table.required_path("secret_file");
+  if (table.contains("ca_file")) webhook.ca_file = table.path("ca_file", {});
+  webhook.timeout = std::chrono::seconds(table.integer("timeout_s", std::int64_t{10}, 1, 120));
+  webhook.max_attempts = table.integer("max_attempts", webhook.max_attempts, 1, 1000);
+  return webhook;
+}
+
 // [alerts]: the default rules (alerts::default_rules, unless default_rules = false), replaced by
 // name or joined by the [[alerts.rule]] tables.
 AlertEngineOptions read_alerts(config::TableReader& table) {
@@ -237,6 +261,13 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
 
   config::TableReader alerts_table = root.table("alerts");
   s.alerts = read_alerts(alerts_table);
+  std::set<std::string, std::less<>> webhook_names;
+  for (config::TableReader webhook_table : alerts_table.tables("webhook")) {
+    WebhookSettings webhook = read_webhook(webhook_table);
+    if (!webhook_names.insert(webhook.name).second) webhook_table.add_issue("name", "another webhook has this name");
+    s.alerts.webhooks.push_back(webhook.name);
+    s.webhooks.webhooks.push_back(std::move(webhook));
+  }
   // A device's certificate can never be one of these: device ids may not start with svc-.
   s.alert_readers = alerts_table.strings("mqtt_readers", {});
   for (const auto& reader : s.alert_readers) {

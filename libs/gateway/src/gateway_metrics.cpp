@@ -179,6 +179,16 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   if (s.export_stats) export_metrics(*s.export_stats, out);
   if (s.rollouts) rollout_metrics(*s.rollouts, out);
   if (s.alerts) alert_metrics(*s.alerts, out);
+  if (s.webhooks) {
+    out.family("kelvin_webhook_deliveries_total", Type::counter,
+               "Alert notifications to webhooks: delivered, failed attempts, and given up (dead).");
+    out.sample(s.webhooks->delivered, {{"result", "delivered"}});
+    out.sample(s.webhooks->failed_attempts, {{"result", "failed_attempt"}});
+    out.sample(s.webhooks->given_up, {{"result", "given_up"}});
+    out.family("kelvin_webhook_queue", Type::gauge, "Alert notifications waiting for a webhook, and dead ones kept.");
+    out.sample(s.webhooks->pending, {{"state", "pending"}});
+    out.sample(s.webhooks->dead, {{"state", "dead"}});
+  }
   if (s.http) {
     http_metrics(*s.http, s.live, s.metrics_auth_failures, out);
     out.family("kelvin_signins_total", Type::counter,

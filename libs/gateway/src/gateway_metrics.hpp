@@ -14,6 +14,7 @@
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/rollout_engine.hpp"
+#include "kelvin/gateway/webhook_sender.hpp"
 #include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
 
@@ -35,6 +36,7 @@ struct GatewayMetricsSnapshot {
   std::optional<ExporterStats> export_stats{};      // with [export.influxdb]
   std::optional<RolloutEngineCounters> rollouts{};  // with the HTTPS server
   std::optional<AlertEngineCounters> alerts{};
+  std::optional<WebhookCounters> webhooks{};  // with [[alerts.webhook]]
   std::optional<http::ServerCounters> http{};
   std::optional<LiveFeedCounters> live{};
   std::uint64_t metrics_auth_failures = 0;

@@ -16,6 +16,10 @@ namespace {
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
 constexpr std::int64_t kSchemaVersion = 1;
 
+// Deliveries are the webhooks' persistent queue: one row per (webhook, transition), written in the
+// transition's own transaction, so a transition recorded is a notification owed, whatever happens
+// to the process before it is sent. The alert's cascade takes them when retention forgets it.
+//
 // The partial unique index is the last word on "at most one firing alert per rule and subject":
 // two engines, or a retried write, cannot both raise it. The CHECKs keep a row's state and its
 // end, and an acknowledgement's user and time, together whoever writes the file. firing_alerts
@@ -41,6 +45,20 @@ CREATE UNIQUE INDEX one_firing_alert_per_rule_and_subject ON alerts (rule, subje
 CREATE INDEX alerts_by_subject ON alerts (subject, id);
 CREATE INDEX firing_alerts ON alerts (id) WHERE state = 'firing';
 CREATE INDEX resolved_alerts_by_end ON alerts (ended_ms) WHERE state = 'resolved';
+
+CREATE TABLE deliveries (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook         TEXT NOT NULL,
+  alert           INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+  event           TEXT NOT NULL CHECK (event IN ('fired', 'resolved')),
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_ms INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  created_ms      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX pending_deliveries ON deliveries (next_attempt_ms) WHERE state = 'pending';
+CREATE INDEX deliveries_by_alert ON deliveries (alert);
 )sql";
 
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
@@ -114,6 +132,19 @@ class AlertDb::Impl : public sqlite::SmallDb {
     }
   }
 
+  // A pending delivery of `event` for each of `webhooks`, due at once; inside the caller's transaction.
+  Result<void> queue_deliveries(std::int64_t alert, std::string_view event, std::int64_t at_ms,
+                                std::span<const std::string> webhooks) {
+    for (const auto& webhook : webhooks) {
+      auto added = change(
+          "INSERT INTO deliveries (webhook, alert, event, state, attempts, next_attempt_ms, last_error, created_ms)"
+          " VALUES (?, ?, ?, 'pending', 0, ?, '', ?)",
+          webhook, alert, event, at_ms, at_ms);
+      if (!added) return std::move(added).error();
+    }
+    return {};
+  }
+
   template <class... Args>
   Result<std::vector<AlertRecord>> alert_rows(std::string_view condition, Args&&... args) {
     auto query = statement(std::string(kAlertColumns) + std::string(condition), std::forward<Args>(args)...);
@@ -133,7 +164,7 @@ AlertDb::AlertDb(AlertDb&&) noexcept = default;
 AlertDb& AlertDb::operator=(AlertDb&&) noexcept = default;
 AlertDb::~AlertDb() = default;
 
-Result<AlertRecord> AlertDb::fire(const AlertRecord& alert) {
+Result<AlertRecord> AlertDb::fire(const AlertRecord& alert, std::span<const std::string> webhooks) {
   if (!impl_) return closed();
   if (auto checked = check_value(alert.value); !checked) return std::move(checked).error();
   // Under the write lock, so another connection's fire() of the same (rule, subject) either came
@@ -151,7 +182,11 @@ Result<AlertRecord> AlertDb::fire(const AlertRecord& alert) {
       " VALUES (?, ?, ?, ?, 'firing', ?, ?, '', '')",
       alert.value, alert.rule, alert.kind, alert.subject, alert.started_ms, alert.summary);
   if (!added) return std::move(added).error();
-  AlertRecord fired{.id = sqlite3_last_insert_rowid(impl_->db()),
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db());
+  if (auto queued = impl_->queue_deliveries(id, "fired", alert.started_ms, webhooks); !queued) {
+    return std::move(queued).error();
+  }
+  AlertRecord fired{.id = id,
                     .rule = alert.rule,
                     .kind = alert.kind,
                     .subject = alert.subject,
@@ -167,13 +202,90 @@ Result<AlertRecord> AlertDb::fire(const AlertRecord& alert) {
   return fired;
 }
 
-Result<bool> AlertDb::resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution) {
+Result<bool> AlertDb::resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution,
+                              std::span<const std::string> webhooks) {
   if (!impl_) return closed();
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
   auto resolved = impl_->change(
       "UPDATE alerts SET state = 'resolved', ended_ms = ?, resolution = ? WHERE id = ? AND state = 'firing'", ended_ms,
       resolution, id);
   if (!resolved) return std::move(resolved).error();
+  if (*resolved > 0) {
+    if (auto queued = impl_->queue_deliveries(id, "resolved", ended_ms, webhooks); !queued) {
+      return std::move(queued).error();
+    }
+  }
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
   return *resolved > 0;
+}
+
+Result<std::vector<Delivery>> AlertDb::due_deliveries(std::int64_t now_ms, std::size_t limit) {
+  if (!impl_) return closed();
+  auto query = impl_->statement(
+      "SELECT id, webhook, alert, event, attempts, created_ms FROM deliveries"
+      " WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?",
+      now_ms, static_cast<std::int64_t>(limit));
+  if (!query) return std::move(query).error();
+  std::vector<Delivery> due;
+  std::vector<std::int64_t> alert_ids;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    due.push_back(Delivery{.id = query->column_int64(0),
+                           .webhook = query->column_text(1),
+                           .event = query->column_text(3),
+                           .attempts = query->column_int64(4),
+                           .created_ms = query->column_int64(5)});
+    alert_ids.push_back(query->column_int64(2));
+  }
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    auto found = alert(alert_ids[i]);
+    if (!found) return std::move(found).error();
+    if (*found) due[i].alert = std::move(**found);  // the cascade keeps them together otherwise
+  }
+  return due;
+}
+
+Result<void> AlertDb::delivered(std::int64_t delivery_id, std::int64_t at_ms) {
+  if (!impl_) return closed();
+  auto changed = impl_->change(
+      "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, next_attempt_ms = ?, last_error = ''"
+      " WHERE id = ? AND state = 'pending'",
+      at_ms, delivery_id);
+  if (!changed) return std::move(changed).error();
+  return {};
+}
+
+Result<void> AlertDb::delivery_failed(std::int64_t delivery_id, std::string_view error,
+                                      std::optional<std::int64_t> next_attempt_ms) {
+  if (!impl_) return closed();
+  auto changed = next_attempt_ms
+                     ? impl_->change(
+                           "UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ?"
+                           " WHERE id = ? AND state = 'pending'",
+                           *next_attempt_ms, error, delivery_id)
+                     : impl_->change(
+                           "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = ?"
+                           " WHERE id = ? AND state = 'pending'",
+                           error, delivery_id);
+  if (!changed) return std::move(changed).error();
+  return {};
+}
+
+Result<DeliveryCounts> AlertDb::delivery_counts() {
+  if (!impl_) return closed();
+  auto query = impl_->statement("SELECT state, count(*) FROM deliveries WHERE state != 'delivered' GROUP BY state");
+  if (!query) return std::move(query).error();
+  DeliveryCounts counts;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return counts;
+    const auto count = static_cast<std::uint64_t>(query->column_int64(1));
+    (query->column_text(0) == "pending" ? counts.pending : counts.dead) = count;
+  }
 }
 
 Result<bool> AlertDb::acknowledge(std::int64_t id, std::string_view user, std::int64_t at_ms) {

@@ -75,6 +75,43 @@ TEST(Digest, HmacSha1MatchesRfc2202) {
   EXPECT_EQ(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
 
+TEST(Digest, HmacSha256MatchesRfc4231) {
+  // Test case 1: a 20-byte key of 0x0b.
+  EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  // Test case 2: a key shorter than the output.
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Test case 6: a 131-byte key of 0xaa, longer than SHA-256's 64-byte block, so hashed first.
+  const std::string long_key(131, '\xaa');
+  EXPECT_EQ(hmac_sha256_hex(long_key, "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // Test case 7: the same key with data longer than a block.
+  EXPECT_EQ(hmac_sha256_hex(long_key,
+                            "This is a test using a larger than block-size key and a larger than block-size data. "
+                            "The key needs to be hashed before being used by the HMAC algorithm."),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+TEST(Digest, HmacSha256MatchesOpensslDgst) {
+  // printf '%s' BODY | openssl dgst -sha256 -hmac 'kelvin-webhook-secret' (OpenSSL 3.0.19).
+  EXPECT_EQ(
+      hmac_sha256_hex("kelvin-webhook-secret", R"({"alert":"cpu_temperature","device":"sensor-01","value":81.5})"),
+      "62b52c69600d4dcdc2c5d87f017daa0633d7eaa82f11f2b32ce6c8f103f25c7f");
+  // printf '' | openssl dgst -sha256 -hmac '': an empty key and message are valid, also as spans
+  // without data pointers (OpenSSL's HMAC() refuses a null key).
+  const std::string empty_mac = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  EXPECT_EQ(hmac_sha256_hex("", ""), empty_mac);
+  const auto mac = hmac_sha256({}, {});
+  std::string hex;
+  for (auto byte : mac) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0x0f];
+  }
+  EXPECT_EQ(hex, empty_mac);
+}
+
 TEST(Digest, ConstantTimeEqualComparesContentAndLength) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_TRUE(constant_time_equal("", ""));

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "fake_broker.hpp"
 #include "kelvin/rollout/rollout_actions.hpp"
 #include "kelvin/testing/background_process.hpp"
 #include "kelvin/testing/temp_dir.hpp"
@@ -27,37 +28,6 @@ using namespace std::chrono_literals;
 using kelvin::testing::wait_until;
 using store::DeviceRolloutState;
 using store::RolloutState;
-
-// What the fake broker holds: the retained message of each topic, and every publication in order.
-class FakeBroker {
- public:
-  bool publish(const std::string& topic, const std::string& payload) {
-    if (refuse) return false;
-    std::lock_guard lock(mutex_);
-    log_.push_back(topic + " " + payload);
-    if (payload.empty()) {
-      retained_.erase(topic);
-    } else {
-      retained_[topic] = payload;
-    }
-    return true;
-  }
-  std::string retained(const std::string& topic) {
-    std::lock_guard lock(mutex_);
-    auto found = retained_.find(topic);
-    return found == retained_.end() ? "" : found->second;
-  }
-  std::size_t publications() {
-    std::lock_guard lock(mutex_);
-    return log_.size();
-  }
-  std::atomic<bool> refuse{false};
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::string> retained_;
-  std::vector<std::string> log_;
-};
 
 class RolloutEngineTest : public ::testing::Test {
  protected:

@@ -344,5 +344,48 @@ TEST(AlertDbMoved, AMovedFromDatabaseFailsInsteadOfCrashing) {
   EXPECT_EQ(used.error().code, Errc::invalid_argument);
 }
 
+// The webhooks' queue: a delivery per webhook is owed for each transition, written with it, never
+// twice for one transition, and taken away with its alert by retention.
+TEST_F(AlertDbTest, EachTransitionQueuesOneDeliveryPerWebhookWithItAndOnlyOnce) {
+  const std::vector<std::string> webhooks{"ops", "pager"};
+  auto fired = db_->fire(alert("hot", "d1", 1000), webhooks);
+  ASSERT_TRUE(fired.ok()) << fired.error().message;
+  auto again = db_->fire(alert("hot", "d1", 2000), webhooks);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, fired->id);
+  auto due = db_->due_deliveries(1000, 10);
+  ASSERT_TRUE(due.ok()) << due.error().message;
+  ASSERT_EQ(due->size(), 2u) << "firing twice owes nothing more";
+  EXPECT_EQ((*due)[0].webhook, "ops");
+  EXPECT_EQ((*due)[0].event, "fired");
+  EXPECT_EQ((*due)[0].alert.id, fired->id);
+  EXPECT_EQ((*due)[1].webhook, "pager");
+  EXPECT_TRUE(db_->due_deliveries(999, 10)->empty()) << "not due before the transition";
+
+  ASSERT_TRUE(db_->delivered((*due)[0].id, 1100).ok());
+  ASSERT_TRUE(db_->delivery_failed((*due)[1].id, "answered 500", 5000).ok());
+  EXPECT_TRUE(db_->due_deliveries(4999, 10)->empty());
+  due = db_->due_deliveries(5000, 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].attempts, 1);
+
+  ASSERT_TRUE(*db_->resolve(fired->id, 6000, "condition cleared", webhooks));
+  ASSERT_FALSE(*db_->resolve(fired->id, 7000, "condition cleared", webhooks)) << "resolved already";
+  due = db_->due_deliveries(7000, 10);
+  ASSERT_EQ(due->size(), 3u) << "the retried firing, and the resolution for each webhook";
+  EXPECT_EQ((*due)[1].event, "resolved");
+  EXPECT_EQ((*due)[1].alert.state, AlertState::resolved);
+  ASSERT_TRUE(db_->delivery_failed((*due)[0].id, "gone", std::nullopt).ok());
+  auto counts = db_->delivery_counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 2u);
+  EXPECT_EQ(counts->dead, 1u);
+
+  ASSERT_EQ(*db_->forget_resolved(10'000), 1u);
+  counts = db_->delivery_counts();
+  EXPECT_EQ(counts->pending, 0u) << "retention takes an alert's deliveries with it";
+  EXPECT_EQ(counts->dead, 0u);
+}
+
 }  // namespace
 }  // namespace kelvin::store

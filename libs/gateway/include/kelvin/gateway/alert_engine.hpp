@@ -47,6 +47,7 @@ struct AlertEngineOptions {
   std::vector<alerts::AlertRule> rules = alerts::default_rules();
   std::chrono::milliseconds interval{10'000};  // between evaluations
   int history_days = 90;                       // resolved alerts older than this are forgotten
+  std::vector<std::string> webhooks{};         // each transition queues a delivery to each (webhook_sender.hpp)
 };
 
 struct AlertEngineCounters {

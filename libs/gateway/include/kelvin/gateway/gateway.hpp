@@ -26,6 +26,7 @@
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/gateway/shared_store.hpp"
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/gateway/webhook_sender.hpp"
 #include "kelvin/http/router.hpp"
 #include "kelvin/http/server.hpp"
 #include "kelvin/mqtt/client.hpp"
@@ -93,6 +94,7 @@ struct GatewaySettings {
   // managed only: services that may read the alerts' retained messages on alerts/# (the gateway
   // publishes them in either mode; with an external broker its ACL decides).
   std::vector<std::string> alert_readers{};
+  WebhookSenderOptions webhooks{};  // [[alerts.webhook]]: none, no sender
 };
 
 class Gateway {
@@ -169,6 +171,7 @@ class Gateway {
   std::optional<store::Store> rollout_store_;
   std::unique_ptr<RolloutEngine> rollouts_;
   std::unique_ptr<AlertEngine> alerts_;
+  std::unique_ptr<WebhookSender> webhooks_;       // with [[alerts.webhook]] only
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only
   std::unique_ptr<SessionGuard> session_guard_;
   std::unique_ptr<BlockingWork> blocking_work_;  // password checks and other slow route work

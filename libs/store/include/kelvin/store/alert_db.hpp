@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,22 @@ struct AlertRecord {
   std::optional<std::int64_t> acknowledged_ms{};
 };
 
+// One notification owed to a webhook (docs/alerts.md, "Webhooks"): an alert's transition, kept in
+// alerts.db until it is delivered or given up.
+struct Delivery {
+  std::int64_t id = 0;  // increasing; the receiver's key against a repeat (X-Kelvin-Delivery)
+  std::string webhook{};
+  std::string event{};  // "fired", "resolved"
+  AlertRecord alert{};  // as it is now (a resolved alert's "fired" delivery shows it resolved)
+  std::int64_t attempts = 0;
+  std::int64_t created_ms = 0;
+};
+
+struct DeliveryCounts {
+  std::uint64_t pending = 0;
+  std::uint64_t dead = 0;  // given up after their attempts
+};
+
 // Which alerts list() returns, newest first (by id).
 struct AlertQuery {
   std::optional<AlertState> state{};        // nullopt: both
@@ -66,12 +83,23 @@ class AlertDb {
   ~AlertDb();
 
   // Records a new firing alert (`alert.state`, `ended_ms`, `resolution` and the acknowledgement are
-  // ignored) and returns it with its id. When (rule, subject) already has a firing alert, that one
-  // is returned unchanged instead: a firing alert is never duplicated.
-  Result<AlertRecord> fire(const AlertRecord& alert);
+  // ignored), with a pending "fired" delivery for each of `webhooks`, in one transaction, and
+  // returns it with its id. When (rule, subject) already has a firing alert, that one is returned
+  // unchanged instead, and nothing is queued: a firing alert is never duplicated.
+  Result<AlertRecord> fire(const AlertRecord& alert, std::span<const std::string> webhooks = {});
 
-  // Resolves a firing alert at `ended_ms` with `resolution`. false when `id` is not firing.
-  Result<bool> resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution);
+  // Resolves a firing alert at `ended_ms` with `resolution`, with a pending "resolved" delivery for
+  // each of `webhooks`, in one transaction. false (nothing queued) when `id` is not firing.
+  Result<bool> resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution,
+                       std::span<const std::string> webhooks = {});
+
+  // The webhooks' queue. Pending deliveries due at `now_ms`, the longest due first, at most `limit`.
+  Result<std::vector<Delivery>> due_deliveries(std::int64_t now_ms, std::size_t limit);
+  Result<void> delivered(std::int64_t delivery_id, std::int64_t at_ms);
+  // A failed attempt: tried again at `next_attempt_ms`, or, nullopt, given up (dead) for good.
+  Result<void> delivery_failed(std::int64_t delivery_id, std::string_view error,
+                               std::optional<std::int64_t> next_attempt_ms);
+  Result<DeliveryCounts> delivery_counts();
 
   // An operator's acknowledgement (firing or resolved); the first one stays. false when unknown or
   // already acknowledged.

@@ -1,0 +1,164 @@
+// The gateway's alert engine (alert_engine.hpp) on a real store and alerts.db with a fake broker:
+// readings handed over as the ingest's commit listener hands them fire an alert once and resolve
+// it, each state published retained; a publication refused while disconnected is made later and
+// everything is published again on reconnection; a restarted engine keeps its firing alert and
+// resolves the alerts of a rule no longer configured.
+
+#include "kelvin/gateway/alert_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fake_broker.hpp"
+#include "kelvin/gateway/ingest.hpp"
+#include "kelvin/testing/background_process.hpp"
+#include "kelvin/testing/temp_dir.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using kelvin::testing::wait_until;
+using nlohmann::json;
+
+constexpr const char* kTopic = "alerts/warm/d1";
+
+std::vector<alerts::AlertRule> warm_rule() {
+  return {
+      {.name = "warm", .kind = alerts::RuleKind::threshold, .level = {.above = true, .fire_at = 30, .clear_at = 28}}};
+}
+
+class AlertEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::open(dir_ / "telemetry.db");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_.emplace(std::move(*store));
+  }
+
+  std::unique_ptr<AlertEngine> start_engine(std::vector<alerts::AlertRule> rules) {
+    auto engine = std::make_unique<AlertEngine>(
+        dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, AlertFactSources{},
+        [this](const std::string& topic, const std::string& payload) { return broker_.publish(topic, payload); },
+        AlertEngineOptions{.rules = std::move(rules), .interval = 20ms});
+    auto started = engine->start();
+    EXPECT_TRUE(started.ok()) << started.error().message;
+    return engine;
+  }
+
+  // Stores a temperature reading of d1 and hands the commit to `engine`, as the ingest does.
+  void store_reading(AlertEngine& engine, double temperature) {
+    store::IngestBatch batch;
+    proto::Reading reading{.seq = ++seq_, .ts_ms = system_now_ms()};
+    reading.set(proto::Quantity::temperature, temperature);
+    batch.readings.push_back({.device_id = "d1", .reading = reading});
+    auto summary = store_->commit(batch, system_now_ms());
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    engine.on_commit(batch, *summary);
+  }
+
+  // The state of the retained alert message on kTopic; "" when there is none.
+  std::string retained_state() {
+    const json alert = json::parse(broker_.retained(kTopic), nullptr, false);
+    return alert.is_object() ? alert.value("state", "") : "";
+  }
+
+  bool await_retained_state(const std::string& state) {
+    return wait_until([&] { return retained_state() == state; }, 10s);
+  }
+
+  // Waits for `count` more evaluations of `engine`.
+  void await_evaluations(AlertEngine& engine, std::uint64_t count) {
+    const auto from = engine.counters().evaluations;
+    ASSERT_TRUE(wait_until([&] { return engine.counters().evaluations >= from + count; }, 10s));
+  }
+
+  std::vector<store::AlertRecord> alerts_in_db() {
+    auto db = store::AlertDb::open(dir_ / "alerts.db");
+    EXPECT_TRUE(db.ok());
+    auto listed = db->list();
+    EXPECT_TRUE(listed.ok());
+    return listed.ok() ? *listed : std::vector<store::AlertRecord>{};
+  }
+
+  kelvin::testing::TempDir dir_;
+  std::optional<store::Store> store_;
+  FakeBroker broker_;
+  std::uint64_t seq_ = 0;
+};
+
+TEST_F(AlertEngineTest, AReadingAboveTheLevelFiresOnceAndEachStateIsPublishedRetained) {
+  auto engine = start_engine(warm_rule());
+  store_reading(*engine, 20);
+  await_evaluations(*engine, 2);
+  EXPECT_EQ(retained_state(), "") << "nothing fired";
+  EXPECT_EQ(engine->counters().firing.at("warm"), 0u);
+
+  store_reading(*engine, 35);
+  ASSERT_TRUE(await_retained_state("firing"));
+  store_reading(*engine, 36);
+  store_reading(*engine, 29);  // between the levels
+  await_evaluations(*engine, 3);
+  auto alerts = alerts_in_db();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, store::AlertState::firing);
+  EXPECT_EQ(alerts[0].value, 35.0);
+  EXPECT_EQ(engine->counters().fired, 1u);
+  EXPECT_EQ(engine->counters().firing.at("warm"), 1u);
+
+  store_reading(*engine, 27);
+  ASSERT_TRUE(await_retained_state("resolved"));
+  alerts = alerts_in_db();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, store::AlertState::resolved);
+  EXPECT_EQ(engine->counters().resolved, 1u);
+}
+
+TEST_F(AlertEngineTest, APublicationRefusedWhileDisconnectedIsMadeLaterAndAllIsRepublishedOnReconnection) {
+  auto engine = start_engine(warm_rule());
+  broker_.refuse = true;
+  store_reading(*engine, 35);
+  ASSERT_TRUE(wait_until([&] { return engine->counters().publish_failures >= 2; }, 10s)) << "tried again";
+  EXPECT_EQ(retained_state(), "");
+  EXPECT_EQ(alerts_in_db().size(), 1u) << "recorded, whatever the broker";
+  broker_.refuse = false;
+  ASSERT_TRUE(await_retained_state("firing"));
+
+  // A broker that lost its retained messages gets every alert's state again on reconnection.
+  broker_.publish(kTopic, "");
+  await_evaluations(*engine, 2);
+  EXPECT_EQ(retained_state(), "") << "published once, not at every evaluation";
+  engine->republish();
+  EXPECT_TRUE(await_retained_state("firing"));
+}
+
+TEST_F(AlertEngineTest, ARestartKeepsTheFiringAlertAndARemovedRuleResolvesIt) {
+  auto engine = start_engine(warm_rule());
+  store_reading(*engine, 35);
+  ASSERT_TRUE(await_retained_state("firing"));
+  engine->stop();
+
+  engine = start_engine(warm_rule());
+  store_reading(*engine, 40);
+  await_evaluations(*engine, 3);
+  auto alerts = alerts_in_db();
+  ASSERT_EQ(alerts.size(), 1u) << "not raised again";
+  EXPECT_EQ(alerts[0].state, store::AlertState::firing);
+  EXPECT_EQ(engine->counters().fired, 0u);
+  EXPECT_EQ(engine->counters().firing.at("warm"), 1u) << "restored";
+  engine->stop();
+
+  engine = start_engine({});
+  ASSERT_TRUE(await_retained_state("resolved"));
+  alerts = alerts_in_db();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, store::AlertState::resolved);
+  EXPECT_EQ(alerts[0].resolution, "rule removed");
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
