@@ -185,6 +185,12 @@ TEST_F(Alerts, AThresholdFiresOnceHoldsBetweenItsLevelsAndResolvesPastTheClearLe
   EXPECT_EQ(retained_firing["state"], "firing") << retained_firing;
   EXPECT_EQ(retained_firing["id"], fired["id"]);
   EXPECT_EQ(retained(devices_.at("sensor-02"), "alerts/freezer_warm/sensor-01"), "");
+  // Nor may a device write one: a forged retained state never replaces the gateway's.
+  ASSERT_EQ(
+      install_.publish(devices_.at("sensor-01"), "alerts/freezer_warm/sensor-01", R"({"state":"resolved"})", {"-r"})
+          .exit_code,
+      0);
+  EXPECT_EQ(json::parse(retained(reader_, "alerts/freezer_warm/sensor-01"), nullptr, false)["id"], fired["id"]);
 
   // Between the levels, and above again: the same alert goes on, no second one.
   publish_temperature("sensor-01", -16);
@@ -281,6 +287,13 @@ TEST_F(Alerts, AFiringAlertOutlivesARestartResolvesWhenItsRuleGoesAndIsAcknowled
   EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?state=burning").status, 400);
   EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?limit=0").status, 400);
   EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?colour=red").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?limit=99999999999999999999999").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?before=-5").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?state=firing&state=resolved").status, 400);
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alerts?subject=a%00b").status, 400) << "no NUL in a parameter";
+  auto odd_subject = admin_->request("GET", "/api/v1/alerts?subject=%27%3B--");
+  EXPECT_EQ(odd_subject.status, 200) << odd_subject.raw;
+  EXPECT_TRUE(odd_subject.body["alerts"].empty());
 
   // A restart: the alert is read back, still fires, and is not raised again.
   install_.stop_gateway(SIGTERM);
