@@ -14,12 +14,13 @@
 #   make bench-store   commits/s and CPU of the store alone (batches from devices that coalesce, and from a fleet of single-reading devices)
 #   make bench-query   a dashboard query (one device, a year, ~1,000 points) in the store, through the
 #               HTTPS API and in InfluxDB, over a year of one-minute readings from 100 devices
+#   make bench-alerts  one evaluation of the alert rules, and a storm of transitions, for 1,000 and 10,000 devices
 #   make bench-ota     500 devices downloading a 2 MiB firmware image at once over mutual TLS from the
 #               gateway, against Debian's nginx serving the same file (installs nginx-light for it)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store bench-query bench-ota clean
+.PHONY: all deps web build test test-tsan release demo bench-ingest bench-export bench-scale-out bench-fleet bench-store bench-query bench-ota bench-alerts clean
 
 all: build
 
@@ -92,6 +93,9 @@ bench-query: release
 
 bench-ota: release
 	@bench/ota/run
+
+bench-alerts: release
+	@build/release/bin/alerts_bench
 
 clean:
 	rm -rf build .demo web/dist
