@@ -171,8 +171,7 @@ Result<void> Gateway::start() {
   if (auto r = start_client(); !r) return r;
   if (auto r = rollouts_->start(); !r) return r;
   if (auto r = alerts_->start(); !r) return r;
-  if (!settings_.webhooks.webhooks.empty()) {
-    webhooks_ = std::make_unique<WebhookSender>(alerts_path(settings_.state_dir), settings_.webhooks);
+  if (webhooks_) {
     if (auto r = webhooks_->start(); !r) return r;
   }
   housekeeping_ = std::thread([this] { run_housekeeping(); });
@@ -234,6 +233,10 @@ void Gateway::create_alert_engine() {
       [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
         engine->on_commit(batch, summary);
       });
+  // Created here, before the HTTPS server whose metrics read its counters, and started last.
+  if (!settings_.webhooks.webhooks.empty()) {
+    webhooks_ = std::make_unique<WebhookSender>(alerts_path(settings_.state_dir), settings_.webhooks);
+  }
 }
 
 std::optional<std::uint64_t> Gateway::state_free_bytes() const {

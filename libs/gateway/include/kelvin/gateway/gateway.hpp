@@ -125,8 +125,8 @@ class Gateway {
   // The rollout engine (rollout_engine.hpp), created before the HTTPS routes that hand it devices'
   // reports and started once the MQTT client exists.
   Result<void> create_rollout_engine();
-  // The alert engine (alert_engine.hpp), listening to the ingest's commits: created before the
-  // ingest starts, started last (its facts read the exporter).
+  // The alert engine (alert_engine.hpp), listening to the ingest's commits, and the webhook
+  // sender: created before the ingest starts, started last (the engine's facts read the exporter).
   void create_alert_engine();
   // Free space for the state directory's files (metrics, alerts); nullopt when it cannot be asked.
   std::optional<std::uint64_t> state_free_bytes() const;
