@@ -21,14 +21,7 @@ std::vector<Transition> AlertTracker::evaluate(std::span<const AlertRule> rules,
       ++it;
       continue;
     }
-    if (it->second.firing) {
-      out.push_back({.type = Transition::Type::resolved,
-                     .rule = it->first.first,
-                     .subject = it->first.second,
-                     .at_ms = facts.now_ms,
-                     .resolution = "rule removed"});
-    }
-    it = tracked_.erase(it);
+    it = forget(it, RuleKind::threshold, facts.now_ms, "rule removed", out);
   }
   for (const AlertRule& rule : rules) evaluate_rule(rule, facts, out);
   return out;
@@ -83,16 +76,21 @@ void AlertTracker::evaluate_rule(const AlertRule& rule, const Facts& facts, std:
       ++it;
       continue;
     }
-    if (it->second.firing) {
-      out.push_back({.type = Transition::Type::resolved,
-                     .rule = rule.name,
-                     .kind = rule.kind,
-                     .subject = it->first.second,
-                     .at_ms = facts.now_ms,
-                     .resolution = "subject gone"});
-    }
-    it = tracked_.erase(it);
+    it = forget(it, rule.kind, facts.now_ms, "subject gone", out);
   }
+}
+
+AlertTracker::TrackedMap::iterator AlertTracker::forget(TrackedMap::iterator it, RuleKind kind, std::int64_t now_ms,
+                                                        const char* resolution, std::vector<Transition>& out) {
+  if (it->second.firing) {
+    out.push_back({.type = Transition::Type::resolved,
+                   .rule = it->first.first,
+                   .kind = kind,
+                   .subject = it->first.second,
+                   .at_ms = now_ms,
+                   .resolution = resolution});
+  }
+  return tracked_.erase(it);
 }
 
 std::map<std::string, std::size_t> AlertTracker::firing_by_rule() const {

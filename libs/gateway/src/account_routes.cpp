@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -137,10 +136,7 @@ std::optional<std::int64_t> integer_parameter(const QueryParameters& parameters,
                                               std::int64_t fallback) {
   auto value = parameter(parameters, name);
   if (!value) return fallback;
-  std::int64_t parsed = 0;
-  auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), parsed);
-  if (ec != std::errc() || end != value->data() + value->size() || parsed < 0) return std::nullopt;
-  return parsed;
+  return whole_number(*value);
 }
 
 void add_session_routes(http::Router& router, const SessionGuard& guard, Accounts& accounts,

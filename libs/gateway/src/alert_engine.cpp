@@ -36,7 +36,10 @@ AlertEngine::AlertEngine(std::filesystem::path alerts_db, std::filesystem::path 
       sources_(std::move(sources)),
       publish_(std::move(publish)),
       options_(std::move(options)),
-      clock_(clock ? std::move(clock) : std::function<std::int64_t()>(system_now_ms)) {
+      clock_(clock ? std::move(clock) : std::function<std::int64_t()>(system_now_ms)),
+      judges_readings_(std::any_of(options_.rules.begin(), options_.rules.end(), [](const alerts::AlertRule& rule) {
+        return rule.kind == alerts::RuleKind::threshold;
+      })) {
   for (const auto& rule : options_.rules) counters_.firing[rule.name] = 0;
 }
 
@@ -72,7 +75,7 @@ void AlertEngine::stop() {
 }
 
 void AlertEngine::on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary) {
-  if (summary.stored == 0) return;
+  if (!judges_readings_ || summary.stored == 0) return;
   std::unordered_map<std::string_view, const std::vector<store::SeqRun>*> stored;
   for (const auto& ack : summary.acks) {
     if (!ack.stored.empty()) stored.emplace(ack.device_id, &ack.stored);

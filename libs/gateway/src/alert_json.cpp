@@ -1,22 +1,11 @@
 #include "alert_json.hpp"
 
-#include <ctime>
 #include <optional>
 #include <string>
 
-#include "kelvin/core/time_format.hpp"
+#include "json_time.hpp"
 
 namespace kelvin::gateway {
-namespace {
-
-// A time as both an RFC 3339 string and milliseconds (null when absent).
-void add_time(nlohmann::json& out, const char* name, std::optional<std::int64_t> ms) {
-  using nlohmann::json;
-  out[name] = ms ? json(format_utc_timestamp(static_cast<std::time_t>(*ms / 1000))) : json(nullptr);
-  out[std::string(name) + "_ms"] = ms ? json(*ms) : json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json alert_json(const store::AlertRecord& a) {
   using nlohmann::json;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <charconv>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -51,12 +50,10 @@ std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// A positive integer parameter or path piece, or nullopt.
+// A positive whole number (an alert's id, a limit), or nullopt.
 std::optional<std::int64_t> positive_integer(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
+  const auto value = whole_number(text);
+  return value && *value > 0 ? value : std::nullopt;
 }
 
 // GET /api/v1/alerts's parameters, or the 400 answer.

@@ -1,6 +1,7 @@
 #include "kelvin/gateway/query_parameters.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "kelvin/http/target.hpp"
 
@@ -44,6 +45,15 @@ std::optional<std::string_view> parameter(const QueryParameters& parameters, std
   auto found = parameters.find(name);
   if (found == parameters.end() || found->second.empty()) return std::nullopt;
   return std::string_view(found->second);
+}
+
+std::optional<std::int64_t> whole_number(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || text.front() == '-' || error != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 }  // namespace kelvin::gateway

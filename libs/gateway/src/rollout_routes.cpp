@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -11,7 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "kelvin/core/time_format.hpp"
+#include "json_time.hpp"
+#include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/rollout/ota_messages.hpp"
 #include "kelvin/rollout/rollout_actions.hpp"
@@ -63,11 +63,6 @@ std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void add_time(json& out, const char* name, std::int64_t ms) {
-  out[name] = format_utc_timestamp(static_cast<std::time_t>(ms / 1000));
-  out[std::string(name) + "_ms"] = ms;
-}
-
 // {"kind":"all"}, {"kind":"devices"}, {"kind":"label","label":"greenhouse"}, or null for a
 // rollout started before kelvin recorded how its devices were chosen.
 json target_json(const RolloutRecord& r) {
@@ -117,13 +112,9 @@ store::RolloutSummary summarise(RolloutRecord record, const std::vector<RolloutD
 
 // The {id} of /api/v1/rollouts/{id}, or the 400 answer.
 std::variant<std::int64_t, http::Response> rollout_id_of(const http::Request& request) {
-  const std::string_view text = request.param("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return http::error_response(400, "invalid_rollout_id", "a rollout's id is a positive integer");
-  }
-  return id;
+  const auto id = whole_number(request.param("id"));
+  if (!id || *id <= 0) return http::error_response(400, "invalid_rollout_id", "a rollout's id is a positive integer");
+  return *id;
 }
 
 http::Response not_found(std::int64_t id) {

@@ -1,6 +1,5 @@
 #include "kelvin/gateway/series_request.hpp"
 
-#include <charconv>
 #include <optional>
 #include <string>
 
@@ -21,16 +20,6 @@ constexpr const char* kStepForms =
 
 http::Response refuse(std::string_view code, const std::string& message) {
   return http::error_response(400, code, message);
-}
-
-// Only decimal digits, as a number that fits (milliseconds, hours): anything else is not a whole number.
-std::optional<std::int64_t> whole_number(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || text.front() == '-' || error != std::errc() || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 std::optional<std::int64_t> read_time(std::string_view text, std::int64_t now_ms) {

@@ -65,8 +65,7 @@ Result<void> WebhookSender::start() {
                                                     webhook.secret_file.string() +
                                                     " is shorter than 32 characters (openssl rand -hex 32 makes one)");
     }
-    secrets_[webhook.name] = std::move(*secret);
-    by_name_[webhook.name] = &webhook;
+    targets_[webhook.name] = Target{.settings = &webhook, .secret = std::move(*secret)};
   }
   auto db = store::AlertDb::open(alerts_db_file_);
   if (!db) return make_error(db.error().code, "webhooks: " + db.error().message);
@@ -122,17 +121,17 @@ void WebhookSender::send_due() {
 }
 
 void WebhookSender::send(const store::Delivery& delivery) {
-  const auto webhook = by_name_.find(delivery.webhook);
-  if (webhook == by_name_.end()) {
+  const auto target = targets_.find(delivery.webhook);
+  if (target == targets_.end()) {
     // Queued for a webhook since removed from the configuration: nobody to tell.
     (void)db_->delivery_failed(delivery.id, "the webhook is no longer configured", std::nullopt);
     std::lock_guard lock(mutex_);
     ++counters_.given_up;
     return;
   }
-  const WebhookSettings& settings = *webhook->second;
+  const WebhookSettings& settings = *target->second.settings;
   const std::int64_t now_ms = clock_();
-  const SignedDelivery signed_delivery = sign_delivery(delivery, secrets_.at(delivery.webhook), now_ms / 1000);
+  const SignedDelivery signed_delivery = sign_delivery(delivery, target->second.secret, now_ms / 1000);
   auto status = post_(settings, signed_delivery.body, signed_delivery.headers);
   if (status && *status >= 200 && *status < 300) {
     if (auto saved = db_->delivered(delivery.id, now_ms); !saved) {

@@ -52,10 +52,14 @@ class AlertTracker {
     std::int64_t pending_since_ms = 0;  // not firing: since when the condition has held
   };
   using Key = std::pair<std::string, std::string>;  // rule, subject
+  using TrackedMap = std::map<Key, Tracked>;
 
   void evaluate_rule(const AlertRule& rule, const Facts& facts, std::vector<Transition>& out);
+  // Forgets `it`, resolving it with `resolution` if it fires; returns the next entry.
+  TrackedMap::iterator forget(TrackedMap::iterator it, RuleKind kind, std::int64_t now_ms, const char* resolution,
+                              std::vector<Transition>& out);
 
-  std::map<Key, Tracked> tracked_;  // pending and firing only
+  TrackedMap tracked_;  // pending and firing only
 };
 
 }  // namespace kelvin::alerts

@@ -84,7 +84,7 @@ class AlertEngine {
   void stop();  // idempotent
 
   // The ingest's commit listener (commit thread): the newly stored readings join their device's
-  // window until the next evaluation.
+  // window until the next evaluation (only when a threshold rule will judge them).
   void on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary);
 
   // Thread-safe: publish every alert's latest state again, at once (the gateway connected).
@@ -119,6 +119,8 @@ class AlertEngine {
   const RetainedPublisher publish_;
   const AlertEngineOptions options_;
   const std::function<std::int64_t()> clock_;
+  // Whether a rule judges readings (a threshold): without one the commit listener does nothing.
+  const bool judges_readings_;
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::condition_variable wake_;

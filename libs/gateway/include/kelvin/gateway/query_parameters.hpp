@@ -2,6 +2,7 @@
 // A request's query string ("quantity=temperature&from=2026-11-22") read into named values for a
 // route, checked strictly so that a mistake is answered instead of silently ignored.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -27,5 +28,9 @@ std::variant<QueryParameters, http::Response> read_query_parameters(std::string_
 
 // The value of `name`, or nullopt when it is absent or empty ("from=" is as good as no from).
 std::optional<std::string_view> parameter(const QueryParameters& parameters, std::string_view name);
+
+// `text` as a whole number: decimal digits only (no sign, no space), fitting an int64; nullopt
+// otherwise. What ids, limits and milliseconds in paths and parameters are read with.
+std::optional<std::int64_t> whole_number(std::string_view text);
 
 }  // namespace kelvin::gateway

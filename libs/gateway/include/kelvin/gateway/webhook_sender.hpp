@@ -97,9 +97,12 @@ class WebhookSender {
   bool stopping_ = false;
   WebhookCounters counters_;
 
-  // The sender's thread only (and start()).
-  std::map<std::string, const WebhookSettings*, std::less<>> by_name_;
-  std::map<std::string, std::string, std::less<>> secrets_;
+  // The sender's thread only (and start()): each configured webhook by name, with its secret.
+  struct Target {
+    const WebhookSettings* settings = nullptr;
+    std::string secret{};
+  };
+  std::map<std::string, Target, std::less<>> targets_;
   std::optional<store::AlertDb> db_{};
   RateLimitedLog log_;
   std::thread thread_;
