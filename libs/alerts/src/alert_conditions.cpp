@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string_view>
 
 namespace kelvin::alerts {
@@ -45,6 +46,8 @@ std::string_view event_words(GatewayEvent event) {
       return "rejected readings and statuses";
     case GatewayEvent::https_handshake_failures:
       return "refused HTTPS handshakes";
+    case GatewayEvent::broker_exits:
+      return "broker exits";
   }
   return "events";
 }
@@ -94,7 +97,65 @@ void observe_certificates(const AlertRule& rule, const Facts& facts, std::vector
   }
 }
 
+// Every device in scope: a breach for one whose newest update failed, clear for the others (so an
+// alert resolves as "condition cleared" when the device is in a newer rollout or the one it failed
+// in was aborted).
+void observe_failed_updates(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  std::map<std::string_view, const FailedUpdateFacts*> failed;
+  for (const FailedUpdateFacts& update : facts.updates->failed) failed.emplace(update.device, &update);
+  for (const DeviceFacts& device : facts.devices) {
+    if (!rule.scope.includes(device.id, device.labels)) continue;
+    const auto found = failed.find(device.id);
+    if (found == failed.end()) {
+      out.push_back({.subject = device.id, .verdict = Verdict::clear, .summary = "no failed update"});
+      continue;
+    }
+    const FailedUpdateFacts& update = *found->second;
+    std::string summary = "update to " + update.release + " in rollout " + std::to_string(update.rollout) + " " +
+                          (update.outcome == "rolled_back" ? "rolled back" : "failed");
+    if (!update.reason.empty()) summary += " (" + update.reason + ")";
+    out.push_back({.subject = device.id,
+                   .verdict = Verdict::breach,
+                   .value = static_cast<double>(update.rollout),
+                   .summary = std::move(summary)});
+  }
+}
+
+void observe_rollouts(const Facts& facts, std::vector<Observation>& out) {
+  for (const RolloutFacts& rollout : facts.updates->rollouts) {
+    std::string summary = "rollout " + std::to_string(rollout.id) + " of " + rollout.release +
+                          (rollout.halted ? " halted: " : " not halted: ") + std::to_string(rollout.failures) + " of " +
+                          std::to_string(rollout.devices) + " devices failed or rolled back";
+    out.push_back({.subject = rollout_subject(rollout.id),
+                   .verdict = rollout.halted ? Verdict::breach : Verdict::clear,
+                   .value = static_cast<double>(rollout.failures),
+                   .summary = std::move(summary)});
+  }
+}
+
+// A breach while the device's dropped count grew within the rule's quiet time.
+void observe_outbox_drops(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  for (const DeviceFacts& device : facts.devices) {
+    if (!rule.scope.includes(device.id, device.labels)) continue;
+    Observation observation{.subject = device.id, .value = static_cast<double>(device.dropped_total)};
+    if (device.drops_grew_ms && facts.now_ms - *device.drops_grew_ms < rule.quiet_ms) {
+      observation.verdict = Verdict::breach;
+      observation.summary = "its outbox dropped " + std::to_string(device.drops_grew_by) + " readings " +
+                            number(static_cast<double>(facts.now_ms - *device.drops_grew_ms) / 1000.0) + " s ago (" +
+                            std::to_string(device.dropped_total) + " in all)";
+    } else {
+      observation.verdict = Verdict::clear;
+      observation.summary = "no readings dropped for " + number(static_cast<double>(rule.quiet_ms) / 1000.0) + " s";
+    }
+    out.push_back(std::move(observation));
+  }
+}
+
 }  // namespace
+
+std::string rollout_subject(std::int64_t rollout) {
+  return "rollout-" + std::to_string(rollout);
+}
 
 std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Facts& facts) {
   std::vector<Observation> out;
@@ -143,6 +204,17 @@ std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Fac
         const auto backlog = static_cast<double>(*gateway.export_backlog);
         out.push_back(judge(rule.level, backlog, subject, "export backlog", backlog, 1.0, " readings"));
       }
+      break;
+    case RuleKind::update_failed:
+      if (!facts.updates) return std::nullopt;
+      observe_failed_updates(rule, facts, out);
+      break;
+    case RuleKind::rollout_halted:
+      if (!facts.updates) return std::nullopt;
+      observe_rollouts(facts, out);
+      break;
+    case RuleKind::outbox_drops:
+      observe_outbox_drops(rule, facts, out);
       break;
   }
   return out;

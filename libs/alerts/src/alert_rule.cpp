@@ -7,7 +7,7 @@
 namespace kelvin::alerts {
 namespace {
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 7> kKindNames{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kKindNames{{
     {RuleKind::threshold, "threshold"},
     {RuleKind::device_offline, "device_offline"},
     {RuleKind::certificate_expiry, "certificate_expiry"},
@@ -15,10 +15,13 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 7> kKindNames{{
     {RuleKind::disk_space, "disk_space"},
     {RuleKind::export_backlog, "export_backlog"},
     {RuleKind::event_rate, "event_rate"},
+    {RuleKind::update_failed, "update_failed"},
+    {RuleKind::rollout_halted, "rollout_halted"},
+    {RuleKind::outbox_drops, "outbox_drops"},
 }};
 
 constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{"failed_sign_ins", "rejected_readings",
-                                                                       "https_handshake_failures"};
+                                                                       "https_handshake_failures", "broker_exits"};
 
 }  // namespace
 
@@ -79,6 +82,14 @@ std::vector<AlertRule> default_rules() {
                 .kind = RuleKind::event_rate,
                 .level = {.above = true, .fire_at = 30, .clear_at = 5},
                 .event = GatewayEvent::failed_sign_ins},
+      AlertRule{.name = "update_failed", .kind = RuleKind::update_failed},
+      AlertRule{.name = "rollout_halted", .kind = RuleKind::rollout_halted},
+      AlertRule{.name = "outbox_drops", .kind = RuleKind::outbox_drops, .quiet_ms = 3'600'000},
+      // Any exit fires; the alert resolves a minute after the last one.
+      AlertRule{.name = "broker_exits",
+                .kind = RuleKind::event_rate,
+                .level = {.above = true, .fire_at = 0, .clear_at = 0},
+                .event = GatewayEvent::broker_exits},
   };
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <unordered_map>
 #include <utility>
 
@@ -25,6 +26,12 @@ void widen(std::optional<alerts::Extremes>& extremes, double value) {
   }
 }
 
+bool watches(const std::vector<alerts::AlertRule>& rules, std::initializer_list<alerts::RuleKind> kinds) {
+  return std::any_of(rules.begin(), rules.end(), [&](const alerts::AlertRule& rule) {
+    return std::find(kinds.begin(), kinds.end(), rule.kind) != kinds.end();
+  });
+}
+
 }  // namespace
 
 AlertEngine::AlertEngine(std::filesystem::path alerts_db, std::filesystem::path store_file,
@@ -37,9 +44,8 @@ AlertEngine::AlertEngine(std::filesystem::path alerts_db, std::filesystem::path 
       publish_(std::move(publish)),
       options_(std::move(options)),
       clock_(clock ? std::move(clock) : std::function<std::int64_t()>(system_now_ms)),
-      judges_readings_(std::any_of(options_.rules.begin(), options_.rules.end(), [](const alerts::AlertRule& rule) {
-        return rule.kind == alerts::RuleKind::threshold;
-      })) {
+      judges_readings_(watches(options_.rules, {alerts::RuleKind::threshold})),
+      judges_updates_(watches(options_.rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted})) {
   for (const auto& rule : options_.rules) counters_.firing[rule.name] = 0;
 }
 
@@ -54,9 +60,11 @@ Result<void> AlertEngine::start() {
   if (!store) return make_error(store.error().code, "alerts: " + store.error().message);
   auto firing = db->firing();
   if (!firing) return make_error(firing.error().code, "alerts: " + firing.error().message);
+  const std::int64_t now_ms = clock_();
   for (const auto& alert : *firing) {
     tracker_.restore_firing(alert.rule, alert.subject);
     firing_ids_[{alert.rule, alert.subject}] = alert.id;
+    if (alert.kind == alerts::to_string(alerts::RuleKind::outbox_drops)) drops_[alert.subject].grew_ms = now_ms;
   }
   db_.emplace(std::move(*db));
   store_.emplace(std::move(*store));
@@ -163,12 +171,38 @@ std::optional<alerts::Facts> AlertEngine::gather(Windows windows) {
         .last_will = device.status && device.status->state == "offline",
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
+    out.dropped_total = device.status ? device.status->dropped_total : 0;
+    watch_drops(out, facts.now_ms);
   }
+  std::erase_if(drops_, [&](const auto& watched) { return watched.second.seen_ms != facts.now_ms; });  // gone
   if (sources_.certificates) facts.certificates = sources_.certificates();
+  if (judges_updates_ && sources_.updates) {
+    // Unreadable: the update rules judge nothing this time, and their alerts stay as they are.
+    if (auto updates = sources_.updates()) {
+      facts.updates = std::move(*updates);
+    } else {
+      count_database_failure(updates.error());
+    }
+  }
   if (sources_.gateway) facts.gateway = sources_.gateway();
   if (sources_.event_counts)
     facts.gateway.events_per_minute = event_rates_.sample(facts.now_ms, sources_.event_counts());
   return facts;
+}
+
+void AlertEngine::watch_drops(alerts::DeviceFacts& device, std::int64_t now_ms) {
+  auto watched = drops_.find(device.id);
+  if (watched == drops_.end()) watched = drops_.try_emplace(device.id).first;
+  DropWatch& watch = watched->second;
+  // A smaller count than before is a device whose outbox started over: a new baseline.
+  if (watch.total && device.dropped_total > *watch.total) {
+    watch.grew_ms = now_ms;
+    watch.grew_by = device.dropped_total - *watch.total;
+  }
+  watch.total = device.dropped_total;
+  watch.seen_ms = now_ms;
+  device.drops_grew_ms = watch.grew_ms;
+  device.drops_grew_by = watch.grew_by;
 }
 
 void AlertEngine::record(const alerts::Transition& transition) {

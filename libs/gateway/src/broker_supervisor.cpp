@@ -127,6 +127,7 @@ void BrokerSupervisor::watch() {
     if (child_) {
       if (auto ended = child_->poll_exit()) {
         child_.reset();
+        exits_.fetch_add(1);
         if (now - started_at >= options_.healthy_after) delay = options_.restart_delay_min;
         restart_pending = true;
         restart_at = now + delay;

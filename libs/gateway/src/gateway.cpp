@@ -15,6 +15,7 @@
 #include "kelvin/proto/ack.hpp"
 #include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/proto/topics.hpp"
+#include "update_facts.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -219,8 +220,12 @@ void Gateway::create_alert_engine() {
               counts[static_cast<std::size_t>(alerts::GatewayEvent::https_handshake_failures)] =
                   http_->counters().handshake_failures;
             }
+            // broker_ (managed mode only) outlives the engine.
+            if (broker_) counts[static_cast<std::size_t>(alerts::GatewayEvent::broker_exits)] = broker_->exits();
             return counts;
           },
+      .updates =
+          [reader = std::make_shared<UpdateFactsReader>(rollouts_path(settings_.state_dir))] { return reader->read(); },
   };
   alerts_ = std::make_unique<AlertEngine>(
       alerts_path(settings_.state_dir), store_path(settings_.state_dir), settings_.store, std::move(sources),

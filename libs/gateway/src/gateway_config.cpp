@@ -104,8 +104,9 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   if (!rule.name.empty() && !alerts::is_valid_rule_name(rule.name)) {
     table.add_issue("name", "must be 1 to 64 characters of a-z, 0-9, '_' and '-'");
   }
-  const std::string kind = table.required_one_of("kind", {"threshold", "device_offline", "certificate_expiry",
-                                                          "crl_expiry", "disk_space", "export_backlog", "event_rate"});
+  const std::string kind = table.required_one_of(
+      "kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog",
+               "event_rate", "update_failed", "rollout_halted", "outbox_drops"});
   rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
   rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
   switch (rule.kind) {
@@ -135,12 +136,21 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
       read_level(table, rule, true, "above_readings", "clear_readings", 1'000'000, 1, 1e15);
       break;
     case alerts::RuleKind::event_rate: {
-      const std::string event =
-          table.required_one_of("event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures"});
+      const std::string event = table.required_one_of(
+          "event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures", "broker_exits"});
       rule.event = alerts::parse_gateway_event(event).value_or(alerts::GatewayEvent::failed_sign_ins);
       read_level(table, rule, true, "above_per_minute", "clear_per_minute", 30, 0, 1e9);
       break;
     }
+    case alerts::RuleKind::update_failed:
+      rule.scope = read_device_scope(table);
+      break;
+    case alerts::RuleKind::rollout_halted:
+      break;
+    case alerts::RuleKind::outbox_drops:
+      rule.scope = read_device_scope(table);
+      rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{3600}, 10, 30 * 86'400) * 1000;
+      break;
   }
   return rule;
 }

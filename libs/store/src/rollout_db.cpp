@@ -338,6 +338,38 @@ Result<bool> RolloutDb::save(const RolloutRecord& rollout, RolloutState expected
   return true;
 }
 
+Result<std::vector<FailedUpdate>> RolloutDb::failed_updates() {
+  if (!impl_) return closed();
+  // The subquery walks rollout_devices_by_device for each failed row only.
+  auto query = impl_->statement(
+      "SELECT d.rollout, r.product, r.version, d.device, d.wave, d.state, d.percent, d.reason, d.detail, d.updated_ms"
+      " FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout"
+      " WHERE d.state IN ('failed', 'rolled_back') AND r.state != 'aborted'"
+      " AND d.rollout = (SELECT max(n.rollout) FROM rollout_devices n JOIN rollouts nr ON nr.id = n.rollout"
+      "                  WHERE n.device = d.device AND nr.state != 'aborted')"
+      " ORDER BY d.device");
+  if (!query) return std::move(query).error();
+  std::vector<FailedUpdate> out;
+  for (;;) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return out;
+    out.push_back(FailedUpdate{
+        .rollout = query->column_int64(0),
+        .product = query->column_text(1),
+        .version = query->column_text(2),
+        .device = RolloutDeviceRecord{
+            .device = query->column_text(3),
+            .wave = static_cast<int>(query->column_int64(4)),
+            .state = parse_device_rollout_state(query->column_text(5)).value_or(DeviceRolloutState::failed),
+            .percent = static_cast<int>(query->column_int64(6)),
+            .reason = query->column_text(7),
+            .detail = query->column_text(8),
+            .updated_ms = query->column_int64(9),
+        }});
+  }
+}
+
 Result<std::optional<RolloutRecord>> RolloutDb::offer_for(std::string_view device) {
   if (!impl_) return closed();
   auto query = impl_->statement(

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace kelvin::alerts {
 namespace {
 
@@ -155,6 +157,79 @@ TEST(AlertConditions, AnEventRateIsJudgedPerMinute) {
   EXPECT_EQ(seen[0].summary, "failed sign-ins 42 per minute (fires above 30 per minute)");
   facts.gateway.events_per_minute[static_cast<std::size_t>(GatewayEvent::failed_sign_ins)] = 10;
   EXPECT_EQ((*observe(attack, facts))[0].verdict, Verdict::hold);
+}
+
+TEST(AlertConditions, AFailedUpdateFiresForItsDeviceAndClearsForEveryOtherInScope) {
+  const AlertRule rule{.name = "update_failed", .kind = RuleKind::update_failed, .scope = {.label = "shop"}};
+  Facts facts{.now_ms = kNow,
+              .devices = {DeviceFacts{.id = "a", .labels = {"shop"}}, DeviceFacts{.id = "b", .labels = {"shop"}},
+                          DeviceFacts{.id = "c"}}};
+  EXPECT_FALSE(observe(rule, facts)) << "rollouts unreadable: nothing is judged";
+  facts.updates =
+      UpdateFacts{.failed = {{.device = "a",
+                              .rollout = 7,
+                              .release = "sensor-fw 1.3.0",
+                              .outcome = "rolled_back",
+                              .reason = "not_confirmed"},
+                             {.device = "c", .rollout = 7, .release = "sensor-fw 1.3.0", .outcome = "failed"}}};
+  const auto seen = *observe(rule, facts);
+  ASSERT_EQ(seen.size(), 2u) << "c is out of the rule's scope";
+  EXPECT_EQ(seen[0].subject, "a");
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "update to sensor-fw 1.3.0 in rollout 7 rolled back (not_confirmed)");
+  EXPECT_EQ(seen[1].subject, "b");
+  EXPECT_EQ(seen[1].verdict, Verdict::clear);
+  const AlertRule everyone{.name = "update_failed", .kind = RuleKind::update_failed};
+  EXPECT_EQ((*observe(everyone, facts))[2].summary, "update to sensor-fw 1.3.0 in rollout 7 failed");
+}
+
+TEST(AlertConditions, AHaltedRolloutFiresAndAnyOtherActiveOneClears) {
+  const AlertRule rule{.name = "rollout_halted", .kind = RuleKind::rollout_halted};
+  Facts facts{.now_ms = kNow};
+  EXPECT_FALSE(observe(rule, facts));
+  facts.updates =
+      UpdateFacts{.rollouts = {{.id = 3, .release = "sensor-fw 1.3.0", .halted = true, .devices = 10, .failures = 3},
+                               {.id = 4, .release = "probe-fw 2.0.0", .halted = false, .devices = 5, .failures = 0}}};
+  const auto seen = *observe(rule, facts);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].subject, "rollout-3");
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "rollout 3 of sensor-fw 1.3.0 halted: 3 of 10 devices failed or rolled back");
+  EXPECT_EQ(seen[1].subject, "rollout-4");
+  EXPECT_EQ(seen[1].verdict, Verdict::clear);
+}
+
+TEST(AlertConditions, OutboxDropsFireWhileTheCountGrewWithinTheQuietTime) {
+  const AlertRule rule{.name = "outbox_drops", .kind = RuleKind::outbox_drops, .quiet_ms = 3'600'000};
+  Facts facts{
+      .now_ms = kNow,
+      .devices = {
+          DeviceFacts{.id = "recent", .dropped_total = 37, .drops_grew_ms = kNow - 40'000, .drops_grew_by = 12},
+          DeviceFacts{.id = "long_ago", .dropped_total = 5, .drops_grew_ms = kNow - 3'600'000, .drops_grew_by = 5},
+          DeviceFacts{.id = "never", .dropped_total = 9}}};
+  const auto seen = *observe(rule, facts);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "its outbox dropped 12 readings 40 s ago (37 in all)");
+  EXPECT_DOUBLE_EQ(*seen[0].value, 37);
+  EXPECT_EQ(seen[1].verdict, Verdict::clear) << "quiet for the whole quiet time";
+  EXPECT_EQ(seen[1].summary, "no readings dropped for 3600 s");
+  EXPECT_EQ(seen[2].verdict, Verdict::clear) << "a count the gateway never saw grow";
+}
+
+TEST(AlertConditions, ABrokerExitFiresTheDefaultRuleUntilAMinuteWithoutOne) {
+  const auto rules = default_rules();
+  const auto rule =
+      std::find_if(rules.begin(), rules.end(), [](const AlertRule& r) { return r.name == "broker_exits"; });
+  ASSERT_NE(rule, rules.end());
+  Facts facts{.now_ms = kNow};
+  facts.gateway.events_per_minute[static_cast<std::size_t>(GatewayEvent::broker_exits)] = 1;
+  auto seen = *observe(*rule, facts);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "broker exits 1 per minute (fires above 0 per minute)");
+  facts.gateway.events_per_minute[static_cast<std::size_t>(GatewayEvent::broker_exits)] = 0;
+  EXPECT_EQ((*observe(*rule, facts))[0].verdict, Verdict::clear);
 }
 
 TEST(AlertConditions, RuleNamesAndKindsHaveOneSpelling) {

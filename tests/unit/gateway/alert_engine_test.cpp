@@ -2,13 +2,16 @@
 // readings handed over as the ingest's commit listener hands them fire an alert once and resolve
 // it, each state published retained; a publication refused while disconnected is made later and
 // everything is published again on reconnection; a restarted engine keeps its firing alert and
-// resolves the alerts of a rule no longer configured.
+// resolves the alerts of a rule no longer configured; a device's outbox drops and a failed update
+// fire and resolve.
 
 #include "kelvin/gateway/alert_engine.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -40,9 +43,9 @@ class AlertEngineTest : public ::testing::Test {
     store_.emplace(std::move(*store));
   }
 
-  std::unique_ptr<AlertEngine> start_engine(std::vector<alerts::AlertRule> rules) {
+  std::unique_ptr<AlertEngine> start_engine(std::vector<alerts::AlertRule> rules, AlertFactSources sources = {}) {
     auto engine = std::make_unique<AlertEngine>(
-        dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, AlertFactSources{},
+        dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, std::move(sources),
         [this](const std::string& topic, const std::string& payload) { return broker_.publish(topic, payload); },
         AlertEngineOptions{.rules = std::move(rules), .interval = 20ms});
     auto started = engine->start();
@@ -61,14 +64,26 @@ class AlertEngineTest : public ::testing::Test {
     engine.on_commit(batch, *summary);
   }
 
-  // The state of the retained alert message on kTopic; "" when there is none.
-  std::string retained_state() {
-    const json alert = json::parse(broker_.retained(kTopic), nullptr, false);
+  // Records d1's status with `dropped` readings dropped by its outbox, as the ingest does.
+  void report_drops(std::uint64_t dropped) {
+    auto recorded = store_->record_status(
+        "d1", store::DeviceStatus{
+                  .state = "online", .firmware = "1.0.0", .dropped_total = dropped, .at_ms = system_now_ms()});
+    ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  }
+
+  // The retained alert message on `topic`; null when there is none.
+  json retained(const std::string& topic = kTopic) {
+    const json alert = json::parse(broker_.retained(topic), nullptr, false);
+    return alert.is_object() ? alert : json();
+  }
+  std::string retained_state(const std::string& topic = kTopic) {
+    const json alert = retained(topic);
     return alert.is_object() ? alert.value("state", "") : "";
   }
 
-  bool await_retained_state(const std::string& state) {
-    return wait_until([&] { return retained_state() == state; }, 10s);
+  bool await_retained_state(const std::string& state, const std::string& topic = kTopic) {
+    return wait_until([&] { return retained_state(topic) == state; }, 10s);
   }
 
   // Waits for `count` more evaluations of `engine`.
@@ -158,6 +173,75 @@ TEST_F(AlertEngineTest, ARestartKeepsTheFiringAlertAndARemovedRuleResolvesIt) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].state, store::AlertState::resolved);
   EXPECT_EQ(alerts[0].resolution, "rule removed");
+}
+
+TEST_F(AlertEngineTest, ADropReportedAfterTheFirstLookFiresAndResolvesAfterTheQuietTime) {
+  const std::string topic = "alerts/outbox_drops/d1";
+  const std::vector<alerts::AlertRule> rules{
+      {.name = "outbox_drops", .kind = alerts::RuleKind::outbox_drops, .quiet_ms = 3'600'000}};
+  report_drops(5);  // dropped before the gateway watched: not news
+  auto engine = start_engine(rules);
+  await_evaluations(*engine, 2);
+  EXPECT_EQ(retained_state(topic), "");
+  report_drops(9);
+  ASSERT_TRUE(await_retained_state("firing", topic));
+  EXPECT_EQ(retained(topic).value("summary", ""), "its outbox dropped 4 readings 0 s ago (9 in all)");
+  engine->stop();
+
+  // Still firing after a restart, though the restarted engine never saw the count grow.
+  engine = start_engine(rules);
+  await_evaluations(*engine, 3);
+  EXPECT_EQ(retained_state(topic), "firing");
+  EXPECT_EQ(engine->counters().firing.at("outbox_drops"), 1u);
+  engine->stop();
+
+  auto short_quiet = rules;
+  short_quiet[0].quiet_ms = 300;
+  engine = start_engine(short_quiet);
+  ASSERT_TRUE(await_retained_state("resolved", topic));
+  EXPECT_EQ(alerts_in_db().at(0).resolution, "condition cleared: no readings dropped for 0.3 s");
+}
+
+TEST_F(AlertEngineTest, AFailedUpdateFiresAndUnreadableRolloutsChangeNothing) {
+  const std::string topic = "alerts/update_failed/d1";
+  report_drops(0);  // d1 is known
+  std::mutex mutex;
+  Result<alerts::UpdateFacts> updates = alerts::UpdateFacts{};
+  std::atomic<int> reads{0};
+  AlertFactSources sources{.updates = [&]() -> Result<alerts::UpdateFacts> {
+    std::lock_guard lock(mutex);
+    ++reads;
+    return updates;
+  }};
+  const auto set_updates = [&](Result<alerts::UpdateFacts> next) {
+    std::lock_guard lock(mutex);
+    updates = std::move(next);
+  };
+  auto engine = start_engine({{.name = "update_failed", .kind = alerts::RuleKind::update_failed}}, sources);
+  await_evaluations(*engine, 2);
+  EXPECT_EQ(retained_state(topic), "");
+  set_updates(alerts::UpdateFacts{
+      .failed = {
+          {.device = "d1", .rollout = 3, .release = "thermo 1.1.0", .outcome = "failed", .reason = "bad_signature"}}});
+  ASSERT_TRUE(await_retained_state("firing", topic));
+  EXPECT_EQ(retained(topic).value("summary", ""), "update to thermo 1.1.0 in rollout 3 failed (bad_signature)");
+
+  set_updates(make_error(Errc::io, "rollouts.db is locked"));
+  const auto failures = engine->counters().database_failures;
+  await_evaluations(*engine, 3);
+  EXPECT_GT(engine->counters().database_failures, failures);
+  EXPECT_EQ(retained_state(topic), "firing") << "nothing known: the alert stays";
+
+  set_updates(alerts::UpdateFacts{});
+  ASSERT_TRUE(await_retained_state("resolved", topic));
+  EXPECT_EQ(alerts_in_db().at(0).resolution, "condition cleared: no failed update");
+  engine->stop();
+
+  // Without a rule that watches updates, rollouts.db is never read.
+  const int before = reads.load();
+  engine = start_engine(warm_rule(), sources);
+  await_evaluations(*engine, 2);
+  EXPECT_EQ(reads.load(), before);
 }
 
 }  // namespace

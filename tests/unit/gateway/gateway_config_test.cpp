@@ -227,7 +227,8 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
   std::vector<std::string> names;
   for (const auto& rule : defaults->alerts.rules) names.push_back(rule.name);
   EXPECT_THAT(names, ::testing::ElementsAre("device_offline", "certificate_expiry", "crl_expiry", "disk_space",
-                                            "export_backlog", "sign_in_attack"));
+                                            "export_backlog", "sign_in_attack", "update_failed", "rollout_halted",
+                                            "outbox_drops", "broker_exits"));
 
   auto configured = load(
       "[alerts]\ninterval_s = 2\n"
@@ -235,22 +236,31 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
       "[[alerts.rule]]\nname = \"dry\"\nkind = \"threshold\"\nquantity = \"humidity\"\nbelow = 20\nclear = 25\n"
       "for_s = 30\ndevices = [\"sensor-01\"]\n"
       "[[alerts.rule]]\nname = \"probing\"\nkind = \"event_rate\"\nevent = \"https_handshake_failures\"\n"
-      "above_per_minute = 100\n");
+      "above_per_minute = 100\n"
+      "[[alerts.rule]]\nname = \"outbox_drops\"\nkind = \"outbox_drops\"\nquiet_for_s = 600\nlabel = \"shop\"\n"
+      "[[alerts.rule]]\nname = \"shop_updates\"\nkind = \"update_failed\"\nlabel = \"shop\"\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 8u);
+  ASSERT_EQ(rules.size(), 13u);
   EXPECT_EQ(configured->alerts.interval, std::chrono::seconds(2));
   const auto offline =
       std::find_if(rules.begin(), rules.end(), [](const auto& r) { return r.name == "device_offline"; });
   ASSERT_NE(offline, rules.end());
   EXPECT_EQ(offline->silent_ms, 60'000);
   EXPECT_EQ(offline->scope.label, "freezer");
-  const auto& probing = rules.back();
+  const auto& shop_updates = rules.back();
+  EXPECT_EQ(shop_updates.kind, alerts::RuleKind::update_failed);
+  EXPECT_EQ(shop_updates.scope.label, "shop");
+  const auto& drops = rules[rules.size() - 2];
+  EXPECT_EQ(drops.kind, alerts::RuleKind::outbox_drops);
+  EXPECT_EQ(drops.quiet_ms, 600'000);
+  EXPECT_EQ(drops.scope.label, "shop");
+  const auto& probing = rules[rules.size() - 3];
   EXPECT_EQ(probing.kind, alerts::RuleKind::event_rate);
   EXPECT_EQ(probing.event, alerts::GatewayEvent::https_handshake_failures);
   EXPECT_DOUBLE_EQ(probing.level.fire_at, 100);
   EXPECT_DOUBLE_EQ(probing.level.clear_at, 100);
-  const auto& dry = rules[rules.size() - 2];
+  const auto& dry = rules[rules.size() - 4];
   EXPECT_EQ(dry.name, "dry");
   EXPECT_EQ(dry.kind, alerts::RuleKind::threshold);
   EXPECT_EQ(dry.quantity, proto::Quantity::humidity);
@@ -271,12 +281,13 @@ TEST_F(GatewayConfigTest, EveryMistakeInAnAlertRuleIsReported) {
       "[[alerts.rule]]\nname = \"Warm\"\nkind = \"threshold\"\nquantity = \"temperature\"\nabove = 30\nbelow = 0\n"
       "[[alerts.rule]]\nname = \"cold\"\nkind = \"threshold\"\nquantity = \"pressure\"\nbelow = 0\nclear = -1\n"
       "[[alerts.rule]]\nname = \"cold\"\nkind = \"device_offline\"\nabove = 3\ndevices = [\"bad id\"]\n"
-      "[[alerts.rule]]\nname = \"x\"\nkind = \"smoke\"\n");
+      "[[alerts.rule]]\nname = \"x\"\nkind = \"smoke\"\n"
+      "[[alerts.rule]]\nname = \"halted\"\nkind = \"rollout_halted\"\nlabel = \"shop\"\n");
   ASSERT_FALSE(settings.ok());
   const std::string& message = settings.error().message;
-  for (const char* expected :
-       {"name: must be 1 to 64 characters", "give exactly one of above and below", "quantity",
-        "clear: must be at or above below", "another rule has this name", "above: unknown key", "devices", "kind"}) {
+  for (const char* expected : {"name: must be 1 to 64 characters", "give exactly one of above and below", "quantity",
+                               "clear: must be at or above below", "another rule has this name", "above: unknown key",
+                               "devices", "kind", "label: unknown key"}) {
     EXPECT_THAT(message, HasSubstr(expected)) << message;
   }
 }

@@ -1,6 +1,6 @@
 // rollouts.db (kelvin/store/rollout_db.hpp): created private, refusing other files, one active
 // rollout per product across connections, counts, the compare-and-set save, what a device is
-// offered, each rollout's target, and the upgrade of a version 1 file.
+// offered, the devices whose newest update failed, each rollout's target, and the upgrade of a version 1 file.
 
 #include "kelvin/store/rollout_db.hpp"
 
@@ -154,6 +154,44 @@ TEST_F(RolloutDbTest, ADeviceIsOfferedWhatItWasNotifiedOfInARunningOrPausedRollo
   aborted.state = RolloutState::aborted;
   ASSERT_TRUE(*db_->save(aborted, RolloutState::paused));
   EXPECT_FALSE(db_->offer_for("d1")->has_value());
+}
+
+TEST_F(RolloutDbTest, AFailedUpdateCountsInTheDevicesNewestRolloutThatWasNotAborted) {
+  const std::int64_t first = *db_->create(thermo(), two_devices());
+  RolloutRecord rollout = **db_->rollout(first);
+  ASSERT_TRUE(*db_->save(rollout, RolloutState::running,
+                         {{.device = "d1",
+                           .wave = 1,
+                           .state = DeviceRolloutState::rolled_back,
+                           .reason = "not_confirmed",
+                           .updated_ms = 2},
+                          {.device = "d2", .wave = 2, .state = DeviceRolloutState::confirmed, .updated_ms = 2}}));
+  auto failed = db_->failed_updates();
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].rollout, first);
+  EXPECT_EQ((*failed)[0].product, "thermo");
+  EXPECT_EQ((*failed)[0].version, "1.1.0");
+  EXPECT_EQ((*failed)[0].device.device, "d1");
+  EXPECT_EQ((*failed)[0].device.state, DeviceRolloutState::rolled_back);
+  EXPECT_EQ((*failed)[0].device.reason, "not_confirmed");
+
+  // The rollout completes; a newer one that includes d1 stands for it from then on.
+  rollout.state = RolloutState::completed;
+  ASSERT_TRUE(*db_->save(rollout, RolloutState::running));
+  EXPECT_EQ(db_->failed_updates()->size(), 1u) << "a completed rollout's failures stay";
+  const std::int64_t second = *db_->create(thermo("1.2.0"), {{.device = "d1", .wave = 1, .updated_ms = 3}});
+  EXPECT_TRUE(db_->failed_updates()->empty()) << "d1 is pending in rollout " << second;
+  RolloutRecord retry = **db_->rollout(second);
+  ASSERT_TRUE(*db_->save(retry, RolloutState::running,
+                         {{.device = "d1", .wave = 1, .state = DeviceRolloutState::failed, .updated_ms = 4}}));
+  ASSERT_EQ(db_->failed_updates()->size(), 1u);
+  EXPECT_EQ((*db_->failed_updates())[0].rollout, second);
+  // Aborted: the failure in the first rollout, the newest one left, counts again.
+  retry.state = RolloutState::aborted;
+  ASSERT_TRUE(*db_->save(retry, RolloutState::running));
+  ASSERT_EQ(db_->failed_updates()->size(), 1u);
+  EXPECT_EQ((*db_->failed_updates())[0].rollout, first);
 }
 
 TEST_F(RolloutDbTest, EachRolloutKeepsItsTarget) {

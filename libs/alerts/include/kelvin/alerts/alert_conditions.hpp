@@ -31,6 +31,11 @@ struct DeviceFacts {
   bool last_will = false;  // its latest status is "offline" (its last will, or it said so)
   // The readings stored since the previous evaluation, by quantity; nullopt: none.
   std::array<std::optional<Extremes>, proto::kQuantityCount> window{};
+  // The readings its outbox dropped when full, as its latest status counts them, and when the
+  // gateway last saw that count grow and by how much (nullopt: not since it started watching).
+  std::uint64_t dropped_total = 0;
+  std::optional<std::int64_t> drops_grew_ms{};
+  std::uint64_t drops_grew_by = 0;
 };
 
 struct CertificateFacts {
@@ -48,12 +53,37 @@ struct GatewayFacts {
   std::array<std::optional<double>, kGatewayEventCount> events_per_minute{};
 };
 
+// A device whose part in the newest rollout that includes it (aborted rollouts left out) failed or
+// rolled back.
+struct FailedUpdateFacts {
+  std::string device{};
+  std::int64_t rollout = 0;
+  std::string release{};  // "sensor-fw 1.3.0"
+  std::string outcome{};  // "failed", "rolled_back"
+  std::string reason{};   // the device's short code ("bad_signature", "not_confirmed"), may be empty
+};
+
+// A rollout that is running, paused or halted.
+struct RolloutFacts {
+  std::int64_t id = 0;
+  std::string release{};  // "sensor-fw 1.3.0"
+  bool halted = false;
+  std::size_t devices = 0;
+  std::size_t failures = 0;  // its devices that failed or rolled back
+};
+
+struct UpdateFacts {
+  std::vector<FailedUpdateFacts> failed{};
+  std::vector<RolloutFacts> rollouts{};
+};
+
 struct Facts {
   std::int64_t now_ms = 0;
   std::vector<DeviceFacts> devices{};
   // The ones in use: the newest per name, unrevoked; nullopt when they could not be read.
   std::optional<std::vector<CertificateFacts>> certificates{};
   GatewayFacts gateway{};
+  std::optional<UpdateFacts> updates{};  // nullopt when the rollouts could not be read
 };
 
 // What one evaluation says about one subject.
@@ -72,12 +102,16 @@ struct Observation {
 };
 
 // One observation per subject `rule` watches (every device in its scope, every certificate in use
-// (the newest per name, unrevoked), or the gateway), in the order of `facts`. A level rule says
-// breach beyond its fire level, clear within its clear level, and hold between the two. nullopt
-// when the facts the rule needs are unknown (the certificates could not be read): nothing changes.
+// (the newest per name, unrevoked), every active rollout, or the gateway), in the order of `facts`.
+// A level rule says breach beyond its fire level, clear within its clear level, and hold between
+// the two. nullopt when the facts the rule needs are unknown (the certificates or the rollouts
+// could not be read): nothing changes.
 std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Facts& facts);
 
 // The subject of the gateway's own conditions (disk space, export backlog, the CRL).
 inline constexpr std::string_view kGatewaySubject = "gateway";
+
+// The subject of a rollout's alerts: "rollout-7".
+std::string rollout_subject(std::int64_t rollout);
 
 }  // namespace kelvin::alerts

@@ -23,6 +23,9 @@ enum class RuleKind {
   disk_space,          // the free space of the gateway's state directory is low
   export_backlog,      // readings stored but not yet exported to InfluxDB pile up
   event_rate,          // a kind of refusal (failed sign-ins, rejected readings, ...) comes fast: an attack
+  update_failed,       // a device's firmware update failed or rolled back
+  rollout_halted,      // a rollout stopped itself: too many of its devices failed
+  outbox_drops,        // a device reported readings its full outbox had to drop
 };
 
 // The events an event_rate rule counts, as the gateway counts them (docs/alerts.md).
@@ -30,8 +33,9 @@ enum class GatewayEvent {
   failed_sign_ins,           // sign-ins refused (wrong password or code, too many attempts)
   rejected_readings,         // readings and statuses refused by validation
   https_handshake_failures,  // TLS handshakes refused: no, a revoked or a foreign client certificate
+  broker_exits,              // the managed broker exited without being asked to (the gateway restarts it)
 };
-inline constexpr std::size_t kGatewayEventCount = 3;
+inline constexpr std::size_t kGatewayEventCount = 4;
 std::string_view to_string(GatewayEvent event) noexcept;
 std::optional<GatewayEvent> parse_gateway_event(std::string_view name) noexcept;
 
@@ -72,19 +76,22 @@ struct AlertRule {
   // The condition must hold this long, at every evaluation, before the alert fires; 0 fires at the
   // first evaluation that sees it.
   std::int64_t for_ms = 0;
-  DeviceScope scope{};                                      // threshold, device_offline
+  DeviceScope scope{};                                      // threshold, device_offline, update_failed, outbox_drops
   proto::Quantity quantity = proto::Quantity::temperature;  // threshold
   // threshold: the quantity's value; certificate_expiry: days left; crl_expiry: hours left;
   // disk_space: bytes free; export_backlog: readings waiting; event_rate: events per minute.
   // Unused by device_offline.
   Level level{};
   std::int64_t silent_ms = 0;                          // device_offline: nothing arrived for this long
+  std::int64_t quiet_ms = 0;                           // outbox_drops: clears after this long without a drop
   GatewayEvent event = GatewayEvent::failed_sign_ins;  // event_rate: what is counted, per minute
 };
 
 // The rules a gateway watches when its configuration names none (docs/alerts.md): devices offline
 // or silent for 10 minutes, certificates expiring within 30 days, a CRL due within 24 hours, less
-// than 1 GiB free (clearing above 1.2 GiB), and more than a million readings waiting for export.
+// than 1 GiB free (clearing above 1.2 GiB), more than a million readings waiting for export, more
+// than 30 failed sign-ins a minute, a failed update, a halted rollout, readings a device's outbox
+// dropped in the last hour, and the managed broker exiting.
 std::vector<AlertRule> default_rules();
 
 }  // namespace kelvin::alerts

@@ -60,12 +60,14 @@ struct AlertEngineCounters {
 };
 
 // What the engine asks of the rest of the gateway at each evaluation, on its own thread: the
-// certificates in use and the gateway's own figures (free space, export backlog, the CRL, the
-// counters of refusals).
+// certificates in use, the gateway's own figures (free space, export backlog, the CRL, the
+// counters of refusals and broker exits), and the failed updates and active rollouts (asked only
+// when a rule watches them).
 struct AlertFactSources {
   std::function<std::optional<std::vector<alerts::CertificateFacts>>()> certificates{};  // nullopt: unreadable
   std::function<alerts::GatewayFacts()> gateway{};      // without the events' rates, which the engine keeps
-  std::function<alerts::EventCounts()> event_counts{};  // the counters of refusals, since the start
+  std::function<alerts::EventCounts()> event_counts{};  // the counters of events, since the start
+  std::function<Result<alerts::UpdateFacts>()> updates{};
 };
 
 class AlertEngine {
@@ -104,6 +106,8 @@ class AlertEngine {
   void evaluate();
   // The facts of this evaluation; nullopt when the store could not be read.
   std::optional<alerts::Facts> gather(Windows windows);
+  // Follows each device's count of dropped readings into `device` (DeviceFacts::drops_grew_ms).
+  void watch_drops(alerts::DeviceFacts& device, std::int64_t now_ms);
   void record(const alerts::Transition& transition);
   // Publishes `alert`'s state; false (remembered, tried again at the next evaluation) when it
   // could not be queued.
@@ -121,6 +125,7 @@ class AlertEngine {
   const std::function<std::int64_t()> clock_;
   // Whether a rule judges readings (a threshold): without one the commit listener does nothing.
   const bool judges_readings_;
+  const bool judges_updates_;  // whether a rule watches updates or rollouts: rollouts.db is read
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::condition_variable wake_;
@@ -137,6 +142,16 @@ class AlertEngine {
   std::map<std::pair<std::string, std::string>, std::int64_t> firing_ids_;   // (rule, subject) → alert id
   std::map<std::pair<std::string, std::string>, std::int64_t> unpublished_;  // (rule, subject) → alert id
   std::int64_t last_forget_ms_ = 0;
+  // Each device's dropped count as last seen, and its latest growth. A count first seen is taken
+  // as it is; a device whose outbox_drops alert fired before a restart counts as growing at the
+  // start, so its alert lasts the rule's quiet time unless it drops more.
+  struct DropWatch {
+    std::optional<std::uint64_t> total{};
+    std::optional<std::int64_t> grew_ms{};
+    std::uint64_t grew_by = 0;
+    std::int64_t seen_ms = 0;  // the evaluation that last listed the device
+  };
+  std::map<std::string, DropWatch, std::less<>> drops_;
   RateLimitedLog log_;
   std::thread thread_;
 };

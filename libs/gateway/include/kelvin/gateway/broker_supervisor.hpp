@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,7 +43,9 @@ class BrokerSupervisor {
   Result<void> start();
   void stop();
 
-  int restarts() const { return restarts_.load(); }
+  int restarts() const { return restarts_.load(); }  // every restart, also for a changed CRL
+  // The times the broker exited without being asked to (crashed, killed): restarted each time.
+  std::uint64_t exits() const { return exits_.load(); }
   std::optional<int> broker_pid() const;
 
  private:
@@ -58,6 +61,7 @@ class BrokerSupervisor {
   std::thread watcher_;
   bool stopping_ = false;
   std::atomic<int> restarts_{0};
+  std::atomic<std::uint64_t> exits_{0};
 };
 
 }  // namespace kelvin::gateway

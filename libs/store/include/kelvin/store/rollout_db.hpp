@@ -79,6 +79,14 @@ struct RolloutSummary {
   std::array<std::size_t, kDeviceRolloutStateCount> counts{};
 };
 
+// A device whose part in a rollout failed or rolled back.
+struct FailedUpdate {
+  std::int64_t rollout = 0;
+  std::string product{};
+  std::string version{};
+  RolloutDeviceRecord device{};
+};
+
 // A rollout that is running, paused or halted.
 bool is_active(RolloutState state) noexcept;
 
@@ -109,6 +117,10 @@ class RolloutDb {
   // an unknown id.
   Result<bool> save(const RolloutRecord& rollout, RolloutState expected,
                     const std::vector<RolloutDeviceRecord>& changed = {});
+
+  // Every device whose part in the newest rollout that includes it (aborted rollouts left out)
+  // failed or rolled back, by device id: what the gateway's update_failed alerts watch.
+  Result<std::vector<FailedUpdate>> failed_updates();
 
   // The newest running or paused rollout in which `device` is notified, downloading or installed
   // (what it should be fetching), if any.
