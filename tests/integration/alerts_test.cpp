@@ -1,6 +1,7 @@
 // Alerts on the real gateway (docs/alerts.md): readings published with mosquitto_pub drive a
 // threshold rule to fire once and resolve past its clear level; a device killed with its last will
-// pending (mosquitto_sub with --will-*, SIGKILLed) and a device gone silent raise offline alerts; a
+// pending (mosquitto_sub with --will-*, SIGKILLed) and a device gone silent raise offline alerts;
+// readings a device reports its outbox dropped and the managed broker SIGKILLed raise theirs; a
 // firing alert survives a gateway restart without firing twice, resolves when its rule is removed,
 // and operators acknowledge it once over HTTPS (curl), as the audit log shows; a real HTTPS webhook
 // receiver (Node's https) gets each transition signed (checked with openssl dgst), retried after a
@@ -137,6 +138,13 @@ class Alerts : public ::testing::Test {
     return newest;
   }
 
+  // Waits for `count` more evaluations of the alert rules.
+  void await_evaluations(int count) {
+    const auto evaluations = [&] { return install_.stats()["alerts"].value("evaluations", 0); };
+    const int from = evaluations();
+    ASSERT_TRUE(wait_until([&] { return evaluations() >= from + count; }, 15s)) << install_.stats().dump();
+  }
+
   // The retained message on `topic` as `who` reads it with mosquitto_sub (a new subscription gets it
   // at once); "" when none arrives within 2 s.
   std::string retained(const DeviceFiles& who, const std::string& topic) {
@@ -261,6 +269,33 @@ TEST_F(Alerts, ADeviceKilledWithItsLastWillAndADeviceGoneSilentAreOffline) {
   publish_temperature("sensor-01", -20);
   EXPECT_EQ(await_alert("device_offline", "sensor-02", "resolved")["state"], "resolved");
   EXPECT_EQ(await_alert("device_offline", "sensor-01", "resolved")["state"], "resolved");
+}
+
+TEST_F(Alerts, ReadingsADeviceReportsDroppedAndAKilledBrokerRaiseTheDefaultRules) {
+  // Dropped before the gateway looked: not news.
+  const auto report_dropped = [&](int dropped) {
+    ASSERT_EQ(install_
+                  .publish(devices_.at("sensor-02"), "devices/sensor-02/status",
+                           R"({"state":"online","fw":"1.0.0","dropped":)" + std::to_string(dropped) + "}")
+                  .exit_code,
+              0);
+  };
+  report_dropped(3);
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("status_updates", 0) >= 1; }, 10s));
+  await_evaluations(2);
+  EXPECT_TRUE(alerts_of("outbox_drops", "sensor-02").empty()) << alerts().dump(2);
+  report_dropped(10);
+  const json drops = await_alert("outbox_drops", "sensor-02", "firing");
+  ASSERT_EQ(drops["state"], "firing") << alerts().dump(2);
+  EXPECT_EQ(drops["summary"], "its outbox dropped 7 readings 0 s ago (10 in all)");
+
+  // The managed broker killed: the gateway restarts it, and says so.
+  const auto pid = install_.broker_pid();
+  ASSERT_TRUE(pid.has_value()) << install_.stats().dump();
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  const json exits = await_alert("broker_exits", "gateway", "firing");
+  ASSERT_EQ(exits["state"], "firing") << alerts().dump(2);
+  EXPECT_EQ(exits["summary"], "broker exits 1 per minute (fires above 0 per minute)");
 }
 
 TEST_F(Alerts, AFiringAlertOutlivesARestartResolvesWhenItsRuleGoesAndIsAcknowledgedOnce) {

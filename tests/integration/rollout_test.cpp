@@ -5,9 +5,10 @@
 // advancing, a failure halting the rollout by itself, kelvinctl resuming it, a device already
 // running the version confirmed without a notice, an abort withdrawing a notice, a rollout to the
 // devices carrying a label, the audit log,
-// a gateway restart the engine goes on from, and the refusals: a viewer starting one, a device
-// reporting for another, malformed statuses.
-// One gateway for the whole file (CI's time budget): the steps build on each other.
+// the alerts the default rules raise for the failed update and the halted rollout and resolve when
+// it resumes and the device is in a newer rollout, a gateway restart the engine goes on from, and the refusals: a
+// viewer starting one, a device reporting for another, malformed statuses. One gateway for the whole file (CI's time
+// budget): the steps build on each other.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -39,6 +40,8 @@ class Rollout : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* id : {"sensor-01", "sensor-02", "sensor-03"}) devices_[id] = install_.issue_device(id);
+    // The default alert rules, evaluated every second: update_failed and rollout_halted are watched.
+    std::ofstream(install_.config_file(), std::ios::app) << "\n[alerts]\ninterval_s = 1\n";
     install_.start_gateway();
     ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
     // The gateway's store knows the devices once they reported a status; sensor-03 runs 1.1.0 already.
@@ -89,6 +92,26 @@ class Rollout : public ::testing::Test {
         },
         10s);
     return last;
+  }
+
+  // The newest alert of `rule` on `subject` once it is in `state`, within 10 s; the newest one seen
+  // (or null) otherwise.
+  json await_alert(const std::string& rule, const std::string& subject, const std::string& state) {
+    json newest;
+    wait_until(
+        [&] {
+          newest = nullptr;
+          const auto answer = admin_->request("GET", "/api/v1/alerts?subject=" + subject);
+          for (const auto& alert : answer.body["alerts"]) {
+            if (alert["rule"] == rule) {
+              newest = alert;
+              break;
+            }
+          }
+          return newest.is_object() && newest["state"] == state;
+        },
+        10s);
+    return newest;
   }
 
   static json device_entry(const json& rollout, const std::string& id) {
@@ -219,6 +242,17 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
   EXPECT_EQ(r["counts"]["confirmed"], 1);
   EXPECT_EQ(vera.request("POST", "/api/v1/rollouts/" + std::to_string(id) + "/resume").status, 403);
 
+  // The default rules raise both: the device's failed update and the halted rollout.
+  const std::string rollout_subject = "rollout-" + std::to_string(id);
+  json alert = await_alert("update_failed", "sensor-02", "firing");
+  EXPECT_EQ(alert["state"], "firing") << alert.dump();
+  EXPECT_EQ(alert["summary"],
+            "update to thermo-linux 1.1.0 in rollout " + std::to_string(id) + " failed (hash_mismatch)");
+  alert = await_alert("rollout_halted", rollout_subject, "firing");
+  EXPECT_EQ(alert["state"], "firing") << alert.dump();
+  EXPECT_EQ(alert["summary"],
+            "rollout " + std::to_string(id) + " of thermo-linux 1.1.0 halted: 1 of 3 devices failed or rolled back");
+
   // kelvinctl resumes it (the failure accepted): wave 3's sensor-03 runs 1.1.0 already, so it is
   // confirmed without a notice and the rollout completes.
   auto status = install_.kelvinctl({"rollout", "status", std::to_string(id), "--state-dir", state()});
@@ -230,6 +264,10 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
   EXPECT_EQ(device_entry(r, "sensor-03")["state"], "confirmed");
   EXPECT_EQ(device_entry(r, "sensor-03")["detail"], "already running 1.1.0");
   EXPECT_EQ(retained_notice("sensor-03"), "");
+  // Resumed: the rollout's alert resolves; sensor-02's failed update still stands.
+  alert = await_alert("rollout_halted", rollout_subject, "resolved");
+  EXPECT_EQ(alert["state"], "resolved") << alert.dump();
+  EXPECT_EQ(await_alert("update_failed", "sensor-02", "firing")["state"], "firing");
 
   // A second rollout, started and aborted with kelvinctl: the notice is withdrawn.
   install_.kelvinctl({"rollout", "start", "thermo-linux", "1.1.0", "--devices", "sensor-02", "--waves", "100",
@@ -244,6 +282,10 @@ TEST_F(Rollout, WavesAdvanceAFailureHaltsItAndEveryStepIsAuditedAndGuarded) {
               HasSubstr("halts above 20 % failures, a device silent for 90m fails"));
   await_rollout(second, device_is("sensor-02", "notified"));
   EXPECT_THAT(retained_notice("sensor-02"), HasSubstr("\"rollout\":" + std::to_string(second)));
+  // sensor-02 is being updated again: its failed update's alert resolves.
+  alert = await_alert("update_failed", "sensor-02", "resolved");
+  EXPECT_EQ(alert["state"], "resolved") << alert.dump();
+  EXPECT_EQ(alert["resolution"], "condition cleared: no failed update");
   EXPECT_EQ(device("sensor-02", "GET", "/update").status, 200);
 
   // The gateway restarts: its engine goes on from rollouts.db (the abort below is its work).

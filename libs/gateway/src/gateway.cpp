@@ -857,6 +857,14 @@ std::string Gateway::stats_json() const {
   json += "}";
   if (exporter_) json += ",\"export\":" + export_stats_json(exporter_->stats());
   if (rollouts_) json += ",\"rollouts\":" + rollout_stats_json(rollouts_->counters());
+  if (alerts_) {
+    const AlertEngineCounters a = alerts_->counters();
+    std::uint64_t firing = 0;
+    for (const auto& [rule, count] : a.firing) firing += count;
+    json += ",\"alerts\":{\"evaluations\":" + std::to_string(a.evaluations) + ",\"firing\":" + std::to_string(firing) +
+            ",\"fired\":" + std::to_string(a.fired) + ",\"resolved\":" + std::to_string(a.resolved) +
+            ",\"database_failures\":" + std::to_string(a.database_failures) + "}";
+  }
   if (http_) json += ",\"http\":" + http_stats_json(http_->port(), http_->counters(), live_feed_->counters());
   if (peer_sync_) {
     const PeerSyncCounters p = peer_sync_->counters();
