@@ -1,13 +1,14 @@
 // The alerts page's and badge's model, apart from the DOM so it can be tested on its own
 // (test/alerts_model.test.mjs): what each alert reads as, which subjects are devices, who may
-// acknowledge what, durations, the badge's count and label, the refusals of an acknowledgement, and
-// reading the alerts — every firing one, the resolved ones newest first a page at a time
-// (GET /api/v1/alerts, docs/api.md "Alerts").
+// acknowledge, silence and lift what, durations, silences' ends and sentences, the badge's count
+// and label (silenced alerts left out), the refusals of the alert actions, and reading the alerts —
+// every firing one, the resolved ones newest first a page at a time (GET /api/v1/alerts, docs/api.md
+// "Alerts").
 
 import { ApiError } from './api';
-import { formatLocalDateTime } from './format';
+import { formatLocalDateTime, formatLocalTime } from './format';
 import { generalMessage } from './messages';
-import type { Alert, AlertsAnswer } from './types';
+import type { Alert, AlertsAnswer, Silence } from './types';
 
 // docs/alerts.md, "Rules": every kind the gateway has.
 export const ALERT_KINDS: Record<string, string> = {
@@ -32,10 +33,60 @@ export function subjectIsDevice(alert: Pick<Alert, 'kind' | 'subject'>): boolean
   return DEVICE_KINDS.has(alert.kind) && alert.subject !== '';
 }
 
+// The roles that act on alerts: acknowledge, silence, lift a silence (viewers only read them).
+function mayAct(role: string | undefined): boolean {
+  return role === 'operator' || role === 'admin';
+}
+
 // Operators and admins may acknowledge an alert, firing or resolved, once (the gateway decides
 // again: 409 alert_acknowledged, 403 forbidden).
 export function canAcknowledge(alert: Pick<Alert, 'acknowledged_by'>, role: string | undefined): boolean {
-  return (role === 'operator' || role === 'admin') && (alert.acknowledged_by === null || alert.acknowledged_by === undefined);
+  return mayAct(role) && (alert.acknowledged_by === null || alert.acknowledged_by === undefined);
+}
+
+// The silence holding back an alert's notifications, or null (also from a gateway that sends none).
+export function silenceOf(alert: Pick<Alert, 'silence'>): Silence | null {
+  return alert.silence ?? null;
+}
+
+// Operators and admins may silence a firing alert that is not silenced (its rule and subject: later
+// alerts of both too). A resolved alert notifies no more, so it is not offered.
+export function canSilence(alert: Pick<Alert, 'state' | 'silence'>, role: string | undefined): boolean {
+  return mayAct(role) && alert.state !== 'resolved' && silenceOf(alert) === null;
+}
+
+// Operators and admins may lift the silence of a silenced alert.
+export function canLift(alert: Pick<Alert, 'silence'>, role: string | undefined): boolean {
+  return mayAct(role) && silenceOf(alert) !== null;
+}
+
+const HOUR_MS = 3_600_000;
+
+// What the Silence control offers, the first the default. The gateway takes any end up to 90 days
+// ahead; these are the ones people want.
+export const SILENCE_DURATIONS: readonly { label: string; ms: number }[] = [
+  { label: '1 hour', ms: HOUR_MS },
+  { label: '8 hours', ms: 8 * HOUR_MS },
+  { label: '24 hours', ms: 24 * HOUR_MS },
+  { label: '7 days', ms: 7 * 24 * HOUR_MS },
+];
+
+// The gateway's longest comment (400 invalid_silence beyond).
+export const SILENCE_COMMENT_MAX = 200;
+
+// POST /api/v1/alerts/{id}/silence's body.
+export interface SilenceRequest {
+  until_ms: number;
+  comment?: string;
+}
+
+// The body silencing for `durationMs` from `nowMs`: until_ms in whole ms, the comment trimmed and
+// left out when empty. Throws RangeError for a duration that is not one of SILENCE_DURATIONS (a
+// select's value is text; nothing else may reach the gateway).
+export function silenceRequest(nowMs: number, durationMs: number, comment = ''): SilenceRequest {
+  if (!SILENCE_DURATIONS.some((d) => d.ms === durationMs)) throw new RangeError(`not a silence duration: ${durationMs}`);
+  const text = comment.trim();
+  return text === '' ? { until_ms: Math.round(nowMs + durationMs) } : { until_ms: Math.round(nowMs + durationMs), comment: text };
 }
 
 // How long an alert fired: "less than a minute", "12 min", "2 h 5 min", "3 d 4 h"; "–" without one.
@@ -98,6 +149,32 @@ export interface AlertRow {
   acknowledgedAt: string; // local, to the second; '' until acknowledged
   acknowledgedIso: string;
   canAcknowledge: boolean;
+  silence: SilenceView | null;
+  canSilence: boolean;
+  canLift: boolean;
+}
+
+// A silence as the page shows it.
+export interface SilenceView {
+  id: number;
+  until: string; // local, to the minute
+  untilIso: string;
+  by: string;
+  comment: string; // '' without one
+  text: string; // "Silenced until 2026-12-06 09:00 by ann: defrosting"
+}
+
+export function silenceView(silence: Silence): SilenceView {
+  const until = formatLocalTime(silence.until_ms);
+  const comment = (silence.comment ?? '').trim();
+  return {
+    id: silence.id,
+    until,
+    untilIso: iso(silence.until, silence.until_ms),
+    by: silence.created_by,
+    comment,
+    text: `Silenced until ${until} by ${silence.created_by}${comment ? `: ${comment}` : ''}`,
+  };
 }
 
 function iso(text: string | null | undefined, ms: number | null | undefined): string {
@@ -128,20 +205,31 @@ export function alertRow(alert: Alert, nowMs: number, role: string | undefined):
     acknowledgedAt: alert.acknowledged_by ? formatLocalDateTime(alert.acknowledged_ms) : '',
     acknowledgedIso: alert.acknowledged_by ? iso(alert.acknowledged, alert.acknowledged_ms) : '',
     canAcknowledge: canAcknowledge(alert, role),
+    silence: silenceOf(alert) === null ? null : silenceView(alert.silence as Silence),
+    canSilence: canSilence(alert, role),
+    canLift: canLift(alert, role),
   };
 }
 
-// The navigation's badge: the firing alerts, how many of them nobody acknowledged, and whether the
-// gateway has more than it answered (over 1,000 firing).
+// The navigation's badge: the firing alerts not silenced (a silenced one is in hand: it is not
+// counted), how many of those nobody acknowledged, how many firing ones are silenced, and whether
+// the gateway has more than it answered (over 1,000 firing).
 export interface FiringSummary {
   count: number;
   unacknowledged: number;
+  silenced: number;
   more: boolean;
 }
 
 export function firingSummary(firing: Alert[], more = false): FiringSummary {
   const alerts = firing.filter((a) => a.state !== 'resolved');
-  return { count: alerts.length, unacknowledged: alerts.filter((a) => a.acknowledged_by === null).length, more };
+  const counted = alerts.filter((a) => silenceOf(a) === null);
+  return {
+    count: counted.length,
+    unacknowledged: counted.filter((a) => a.acknowledged_by === null).length,
+    silenced: alerts.length - counted.length,
+    more,
+  };
 }
 
 // The badge's text: '' when nothing fires (the badge is hidden), "3", "1000+", never wider than that.
@@ -151,20 +239,33 @@ export function badgeText(summary: FiringSummary | null): string {
   return String(summary.count);
 }
 
-// What the badge says to screen readers and on hover: "3 alerts firing", with how many want a person.
+// What the badge says to screen readers and on hover: "3 alerts firing", with how many want a person
+// and how many more fire silenced ("…, plus 1 silenced"), since the badge's number leaves them out.
 export function firingLabel(summary: FiringSummary | null): string {
   if (!summary) return 'Alerts: the count could not be read';
-  if (summary.count === 0) return 'No alerts firing';
+  const { silenced } = summary;
+  if (summary.count === 0) return silenced ? `No alerts firing except ${silenced} silenced` : 'No alerts firing';
   const count = `${summary.count.toLocaleString('en-US')}${summary.more ? '+' : ''}`;
   const base = `${count} alert${summary.count === 1 && !summary.more ? '' : 's'} firing`;
-  if (summary.unacknowledged === 0) return `${base}, ${summary.count === 1 ? 'acknowledged' : 'all acknowledged'}`;
-  if (summary.unacknowledged < summary.count) return `${base}, ${summary.unacknowledged} not acknowledged`;
-  return base;
+  const plus = silenced ? `, plus ${silenced} silenced` : '';
+  if (summary.unacknowledged === 0) return `${base}, ${summary.count === 1 ? 'acknowledged' : 'all acknowledged'}${plus}`;
+  if (summary.unacknowledged < summary.count) return `${base}, ${summary.unacknowledged} not acknowledged${plus}`;
+  return `${base}${plus}`;
 }
 
-// The alerts page's count beside "Firing": "(3)", "(3, 1 not acknowledged)", "(2, all acknowledged)".
+// The alerts page's count beside "Firing", of every firing alert listed: "(3)", "(3, 1 not
+// acknowledged)", "(2, all acknowledged)"; with silenced ones "(3, 1 silenced, 1 not acknowledged)",
+// "(2, all silenced)" (the acknowledgements then in numbers: "acknowledged" alone would be ambiguous).
 export function firingCountText(summary: FiringSummary): string {
-  const count = `${summary.count.toLocaleString('en-US')}${summary.more ? '+' : ''}`;
+  const { silenced } = summary;
+  const total = summary.count + silenced;
+  const count = `${total.toLocaleString('en-US')}${summary.more ? '+' : ''}`;
+  if (silenced > 0) {
+    if (summary.count === 0 && !summary.more) return `(${count}, all silenced)`;
+    return summary.unacknowledged > 0
+      ? `(${count}, ${silenced} silenced, ${summary.unacknowledged} not acknowledged)`
+      : `(${count}, ${silenced} silenced)`;
+  }
   if (summary.count === 0 || summary.unacknowledged === summary.count) return `(${count})`;
   if (summary.unacknowledged === 0) return `(${count}, ${summary.count === 1 ? 'acknowledged' : 'all acknowledged'})`;
   return `(${count}, ${summary.unacknowledged} not acknowledged)`;
@@ -175,24 +276,62 @@ export function alertName(alert: Pick<Alert, 'rule' | 'subject'>): string {
   return `${alert.rule} on ${alert.subject}`;
 }
 
+// What each action on an alert is, in a sentence about roles.
+const ACTION_WORDS = {
+  acknowledge: 'acknowledging an alert',
+  silence: 'silencing an alert',
+  lift: 'lifting a silence',
+} as const;
+export type AlertAction = keyof typeof ACTION_WORDS;
+
+// The refusals every action on an alert may meet: the alert gone, a role lowered since signing in,
+// and the general ones.
+function alertRefusal(error: unknown, alert: Pick<Alert, 'rule' | 'subject'>, action: AlertAction): string {
+  if (!(error instanceof ApiError)) return generalMessage(error);
+  switch (error.code) {
+    case 'alert_not_found':
+      return `${alertName(alert)} is gone: the gateway deletes resolved alerts after their history period.`;
+    case 'forbidden':
+      return `Your role does not allow this any more: ${ACTION_WORDS[action]} needs the operator role.`;
+    default:
+      return generalMessage(error);
+  }
+}
+
 // A refused acknowledgement, said in place. `current` is the alert as read again after the refusal
 // (a 409 names who acknowledged it only in its message, which is for people, not for branching).
 export function acknowledgeMessage(error: unknown, alert: Pick<Alert, 'id' | 'rule' | 'subject'>,
   current: Alert | null = null): string {
-  if (!(error instanceof ApiError)) return generalMessage(error);
-  const name = alertName(alert);
-  switch (error.code) {
-    case 'alert_acknowledged':
-      return current?.acknowledged_by
-        ? `${name} was acknowledged already, by ${current.acknowledged_by} at ${formatLocalDateTime(current.acknowledged_ms)}.`
-        : `${name} was acknowledged already by someone else.`;
-    case 'alert_not_found':
-      return `${name} is gone: the gateway deletes resolved alerts after their history period.`;
-    case 'forbidden':
-      return 'Your role does not allow this any more: acknowledging an alert needs the operator role.';
-    default:
-      return generalMessage(error);
+  if (error instanceof ApiError && error.code === 'alert_acknowledged') {
+    const name = alertName(alert);
+    return current?.acknowledged_by
+      ? `${name} was acknowledged already, by ${current.acknowledged_by} at ${formatLocalDateTime(current.acknowledged_ms)}.`
+      : `${name} was acknowledged already by someone else.`;
   }
+  return alertRefusal(error, alert, 'acknowledge');
+}
+
+// A refused silence, said in place. The gateway's message says what was wrong with it (an end in
+// the past or beyond 90 days, a comment too long).
+export function silenceMessage(error: unknown, alert: Pick<Alert, 'rule' | 'subject'>): string {
+  if (error instanceof ApiError && error.code === 'invalid_silence') {
+    return `${alertName(alert)} could not be silenced: ${error.message}`;
+  }
+  return alertRefusal(error, alert, 'silence');
+}
+
+// A refused lift, said in place: a silence that ended or that someone lifted meanwhile is no more.
+export function liftMessage(error: unknown, alert: Pick<Alert, 'rule' | 'subject'>): string {
+  if (error instanceof ApiError && error.code === 'silence_not_found') {
+    return `The silence on ${alertName(alert)} is over already: it ended, or someone lifted it.`;
+  }
+  return alertRefusal(error, alert, 'lift');
+}
+
+// Whether a refusal means the page's alerts are out of date (read them again before saying it):
+// someone else acted first, or what was acted on is gone.
+export function refusalIsStale(error: unknown): boolean {
+  return error instanceof ApiError && ['alert_acknowledged', 'alert_not_found', 'silence_not_found'].includes(error.code);
 }
 
 // GET /api/v1/alerts with these parameters.
@@ -277,6 +416,23 @@ export class AlertBoard {
     const answer = await this.fetchAlerts({ state: 'resolved', before: oldest, limit: this.pageSize });
     for (const alert of answer?.alerts ?? []) if (typeof alert?.id === 'number') this.history.set(alert.id, alert);
     this.older = answer?.next_before !== null && answer?.next_before !== undefined;
+  }
+
+  // Takes a silence as the gateway answered it: every alert read of its rule and subject is silenced
+  // by it (the gateway's GET /api/v1/alerts says so too from now on).
+  silence(silence: Silence): void {
+    this.setSilence((a) => a.rule === silence.rule && a.subject === silence.subject, silence);
+  }
+
+  // The silence `id` was lifted: the alerts it covered are silenced no more.
+  lift(id: number): void {
+    this.setSilence((a) => silenceOf(a)?.id === id, null);
+  }
+
+  private setSilence(covers: (alert: Alert) => boolean, silence: Silence | null): void {
+    const set = (a: Alert): Alert => (covers(a) ? { ...a, silence } : a);
+    this.firingAlerts = this.firingAlerts.map(set);
+    for (const [id, alert] of this.history) this.history.set(id, set(alert));
   }
 
   // Takes an alert as the gateway answered it (an acknowledgement): replaces the one read before.

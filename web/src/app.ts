@@ -6,7 +6,7 @@
 //   #/enrol               set up a second factor (forced while must_enrol_second_factor)
 //   #/fleet               every device (the default)
 //   #/devices/<id>?range= one device: facts and charts (range 1h, 24h, 7d)
-//   #/alerts              the gateway's alerts: firing, then the history (operators acknowledge)
+//   #/alerts              the gateway's alerts: firing, then the history (operators acknowledge and silence)
 //   #/gateway             the gateway's statistics
 //   #/releases            the firmware releases the gateway holds
 //   #/rollouts            firmware rollouts (operators start and command them)
@@ -88,8 +88,8 @@ export class App implements AppContext {
   route: Route = { name: 'fleet', params: new URLSearchParams() };
   notice: string | null = null;
   private page: Page | null = null;
-  // The header's alert badge: what it last read (null: nothing yet, or it could not be read), its
-  // element in the header, and its timer.
+  // The header's alert badge: what it last read (null: nothing yet, or it could not be read; firing
+  // alerts that are silenced are not counted), its element in the header, and its timer.
   private firing: FiringSummary | null = null;
   private badge: HTMLElement | null = null;
   private alertsLink: HTMLAnchorElement | null = null;

@@ -267,7 +267,8 @@ export interface RolloutsAnswer {
   rollouts: RolloutSummary[];
 }
 
-// GET /api/v1/alerts and POST /api/v1/alerts/{id}/acknowledge (docs/api.md, "Alerts"; docs/alerts.md).
+// GET /api/v1/alerts, POST /api/v1/alerts/{id}/acknowledge and /silence, DELETE
+// /api/v1/silences/{id} (docs/api.md, "Alerts"; docs/alerts.md).
 export type AlertKind = 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog';
 
 export interface Alert {
@@ -286,6 +287,23 @@ export interface Alert {
   ended_ms: number | null;
   acknowledged: string | null;
   acknowledged_ms: number | null;
+  // The active silence covering the alert's rule and subject now; null (or missing, from a gateway
+  // without silences) when its notifications are not held back.
+  silence?: Silence | null;
+}
+
+// Notifications of one rule on one subject held back until a time; the alert still fires and
+// resolves.
+export interface Silence {
+  id: number;
+  rule: string;
+  subject: string;
+  until: string;
+  until_ms: number;
+  created_by: string;
+  created: string;
+  created_ms: number;
+  comment: string; // "" without one
 }
 
 export interface AlertsAnswer {

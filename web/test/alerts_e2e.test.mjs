@@ -4,8 +4,11 @@
 // operator's and a viewer's, each with its own cookies. A reading above the level fires an alert;
 // the badge counts it, the alerts page shows it with its summary and a link to the device; the
 // viewer sees it with no Acknowledge button; the operator acknowledges one alert (by keyboard) and
-// sees who did, and is told clearly when someone else was first (the 409); a reading back within
-// the clear level resolves the alert into the history. Screenshots go to the artifact directory
+// sees who did, and is told clearly when someone else was first (the 409); the operator silences an
+// alert for an hour from the page (by keyboard): the row says until when and by whom, the badge
+// leaves it out, the viewer sees the silence without buttons; lifting it counts it again; lifting a
+// silence someone lifted meanwhile is said clearly (the 404); a reading back within the clear
+// level resolves the alert into the history. Screenshots go to the artifact directory
 // (support/browser.mjs). No page may throw or break the Content-Security-Policy.
 //
 // Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR);
@@ -86,6 +89,12 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     return JSON.parse(answer.body);
   }
 
+  async function silencesOf(session) {
+    const answer = await install.request('GET', '/api/v1/silences', { headers: { Cookie: session.cookie } });
+    assert.equal(answer.status, 200, answer.body);
+    return JSON.parse(answer.body).silences;
+  }
+
   before(async () => {
     install = await Installation.create({ config: ALERTS_CONFIG });
     sensor1 = install.issueDevice('sensor-01');
@@ -126,6 +135,12 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
   const badgeShows = (page, text) =>
     page.waitForFunction((want) => document.querySelector('[data-testid=alert-badge]')?.textContent === want, text,
       { timeout: BADGE_TIMEOUT });
+  // A <time>'s instant in the browser's time zone to the minute, as the page should show it.
+  const localMinute = (ms) => operator.evaluate((t) => {
+    const d = new Date(t);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  }, ms);
 
   step('with nothing firing, the header has Alerts without a badge and the page says so', async () => {
     await signIn(operator, 'olaf', olafPassword);
@@ -174,8 +189,8 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(1)');
     // Table headers for every column.
     assert.deepEqual(await operator.locator('[data-testid=alerts-firing] thead th').allTextContents(),
-      ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged']);
-    assert.equal(await operator.locator('[data-testid=alerts-firing] th[scope=col]').count(), 6);
+      ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged', 'Silence']);
+    assert.equal(await operator.locator('[data-testid=alerts-firing] th[scope=col]').count(), 7);
     // The subject leads to the device's page.
     await row.locator('a').click();
     await operator.waitForSelector('[data-testid=device-facts] dt');
@@ -260,6 +275,105 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.match(await badge(operator).getAttribute('class'), /acknowledged/);
     assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 2 alerts firing, all acknowledged');
     await screenshot(operator, 'alerts-acknowledged-already');
+  });
+
+  step('the operator silences a firing alert for 1 hour by keyboard: "Silenced until", the badge leaves it out', async () => {
+    const row = firingRow(operator, 'sensor-01');
+    const duration = operator.getByLabel('Silence freezer_warm on sensor-01 for');
+    assert.deepEqual(await duration.locator('option').allTextContents(), ['1 hour', '8 hours', '24 hours', '7 days']);
+    assert.equal(await row.locator('[data-testid=alert-silence-duration]').count(), 1);
+    const button = row.getByRole('button', { name: 'Silence freezer_warm on sensor-01' });
+    assert.equal(await button.textContent(), 'Silence');
+    await duration.focus();
+    await duration.selectOption({ label: '1 hour' });
+    await button.focus();
+    const asked = Date.now();
+    const answered = operator.waitForResponse((r) => /\/api\/v1\/alerts\/\d+\/silence$/.test(r.url()));
+    await operator.keyboard.press('Enter');
+    const response = await answered;
+    const answeredAt = Date.now();
+    assert.equal(response.status(), 200, await response.text());
+    const { until_ms: untilMs } = JSON.parse(response.request().postData());
+    assert.ok(untilMs >= asked + 3_600_000 && untilMs <= answeredAt + 3_600_000, `until_ms ${untilMs} is an hour from the click`);
+    const silence = await response.json();
+    assert.equal(silence.until_ms, untilMs);
+    assert.equal(silence.created_by, 'olaf');
+
+    const until = await localMinute(untilMs);
+    await operator.waitForSelector('[data-testid=alerts-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alerts-done]'), `Silenced freezer_warm on sensor-01 until ${until}.`);
+    assert.equal(await row.getAttribute('data-silenced'), 'true');
+    assert.equal(await row.locator('[data-testid=alert-silenced]').textContent(), `Silenced until ${until} by olaf`);
+    assert.equal(await row.getByRole('button', { name: 'Lift silence on freezer_warm on sensor-01' }).textContent(), 'Lift silence');
+    assert.equal(await row.locator('[data-testid=alert-silence]').count(), 0);
+    // Its control went with it: the focus is on what happened.
+    assert.equal(await operator.evaluate(() => document.activeElement?.dataset.testid), 'alerts-done');
+    // Still firing and listed; the badge counts only the other one, and says so.
+    await badgeShows(operator, '1');
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 1 alert firing, acknowledged, plus 1 silenced');
+    assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(2, 1 silenced)');
+    await screenshot(operator, 'alerts-silenced');
+    // As the gateway has it.
+    const stored = (await alertsOf(admin, '?subject=sensor-01&state=firing')).alerts[0];
+    assert.equal(stored.silence?.id, silence.id);
+    assert.deepEqual((await silencesOf(admin)).map((s) => [s.rule, s.subject, s.created_by]), [['freezer_warm', 'sensor-01', 'olaf']]);
+  });
+
+  step('the viewer sees the silence, but no Silence or Lift silence button', async () => {
+    const silenced = firingRow(viewer, 'sensor-01').locator('[data-testid=alert-silenced]');
+    await silenced.waitFor();
+    assert.match(await silenced.textContent(), /^Silenced until \d{4}-\d\d-\d\d \d\d:\d\d by olaf$/);
+    assert.equal(await viewer.locator('[data-testid=alert-silence], [data-testid=alert-lift], select').count(), 0);
+    assert.equal((await firingRow(viewer, 'sensor-02').locator('td').allTextContents())[6], 'not silenced');
+    await badgeShows(viewer, '1');
+  });
+
+  step('the operator lifts the silence: the badge counts the alert again', async () => {
+    const answered = operator.waitForResponse((r) => /\/api\/v1\/silences\/\d+$/.test(r.url()));
+    await firingRow(operator, 'sensor-01').getByRole('button', { name: 'Lift silence on freezer_warm on sensor-01' }).press('Enter');
+    assert.equal((await answered).status(), 204);
+    await operator.waitForSelector('[data-testid=alerts-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alerts-done]'), 'Lifted the silence on freezer_warm on sensor-01.');
+    const row = firingRow(operator, 'sensor-01');
+    assert.equal(await row.getAttribute('data-silenced'), 'false');
+    assert.equal(await row.locator('[data-testid=alert-silenced]').count(), 0);
+    assert.equal(await row.getByRole('button', { name: 'Silence freezer_warm on sensor-01' }).count(), 1);
+    await badgeShows(operator, '2');
+    assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 2 alerts firing, all acknowledged');
+    assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(2, all acknowledged)');
+    assert.deepEqual(await silencesOf(admin), []);
+    assert.equal((await alertsOf(admin, '?subject=sensor-01&state=firing')).alerts[0].silence, null);
+  });
+
+  step('a silence with a comment, lifted by someone else first: the 404 is said clearly', async () => {
+    const row = firingRow(operator, 'sensor-02');
+    await operator.getByLabel('Silence freezer_warm on sensor-02 for').selectOption({ label: '8 hours' });
+    await operator.getByLabel('Comment on silencing freezer_warm on sensor-02 (optional)').fill('defrosting');
+    const silenced = operator.waitForResponse((r) => /\/api\/v1\/alerts\/\d+\/silence$/.test(r.url()));
+    await row.getByRole('button', { name: 'Silence freezer_warm on sensor-02' }).click();
+    const silence = await (await silenced).json();
+    assert.equal(silence.comment, 'defrosting');
+    assert.ok(Math.abs(silence.until_ms - Date.now() - 8 * 3_600_000) < 60_000, 'eight hours ahead');
+    assert.equal(await row.locator('[data-testid=alert-silence-comment]').textContent(), 'defrosting');
+    await badgeShows(operator, '1');
+    // Right after a reading of the page, the admin lifts it through the API; the operator's page
+    // still offers the button.
+    await operator.waitForResponse((r) => r.url().includes('/api/v1/alerts?state=resolved'), { timeout: 10_000 });
+    const lifted = await install.request('DELETE', `/api/v1/silences/${silence.id}`, {
+      headers: { Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf },
+    });
+    assert.equal(lifted.status, 204, lifted.body);
+    const answered = operator.waitForResponse((r) => r.url().endsWith(`/api/v1/silences/${silence.id}`));
+    await row.getByRole('button', { name: 'Lift silence on freezer_warm on sensor-02' }).click();
+    assert.equal((await answered).status(), 404);
+    await operator.waitForSelector('[data-testid=alerts-refused]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alerts-refused]'),
+      'The silence on freezer_warm on sensor-02 is over already: it ended, or someone lifted it.');
+    // Read again: not silenced, the control back, counted again.
+    assert.equal(await row.getAttribute('data-silenced'), 'false');
+    assert.equal(await row.getByRole('button', { name: 'Silence freezer_warm on sensor-02' }).count(), 1);
+    await badgeShows(operator, '2');
+    await screenshot(operator, 'alerts-silence-gone');
   });
 
   step('a reading back within the clear level resolves the alert into the history', async () => {

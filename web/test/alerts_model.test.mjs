@@ -1,6 +1,7 @@
 // The pure logic of the alerts page and the header's badge (src/alerts_model.ts): kinds in words,
-// which subjects are devices, who may acknowledge, durations, the order of firing and resolved
-// alerts, rows in local time, the badge's text and label, the refusals of an acknowledgement, and
+// which subjects are devices, who may acknowledge, silence and lift, durations, the order of firing
+// and resolved alerts, rows in local time, silences (their end, their sentence, the row's controls),
+// the badge's text and label (silenced alerts left out), the refusals of the alert actions, and
 // reading the alerts against an in-memory gateway that answers like GET /api/v1/alerts (firing ones
 // in one request, the history newest first a page at a time, refreshed without losing the pages
 // read). Bundled for Node with esbuild (support/bundle.mjs), in the time zone Europe/Berlin.
@@ -46,6 +47,7 @@ function alert(id, fields = {}) {
     ended_ms: ended,
     acknowledged: null,
     acknowledged_ms: null,
+    silence: null,
     ...fields,
   };
 }
@@ -90,6 +92,83 @@ describe('alerts: words, subjects, roles, durations', () => {
     assert.equal(m.durationText(-1), '–');
     assert.equal(m.durationText(null), '–');
     assert.equal(m.durationText(Number.NaN), '–');
+  });
+});
+
+// A silence as the gateway answers it: freezer_warm on sensor-01 held back until 09:00 in Berlin.
+const UNTIL = Date.parse('2026-12-06T08:00:00Z');
+function silence(id, fields = {}) {
+  return {
+    id,
+    rule: 'freezer_warm',
+    subject: 'sensor-01',
+    until: new Date(UNTIL).toISOString(),
+    until_ms: UNTIL,
+    created_by: 'ann',
+    created: new Date(T).toISOString(),
+    created_ms: T,
+    comment: 'defrosting',
+    ...fields,
+  };
+}
+
+describe('alerts: silences', () => {
+  test('operators and admins silence a firing alert not silenced, and lift a silence; viewers never', () => {
+    const open = alert(1);
+    const silenced = alert(2, { silence: silence(3) });
+    for (const role of ['operator', 'admin']) {
+      assert.equal(m.canSilence(open, role), true);
+      assert.equal(m.canSilence(silenced, role), false, 'lifted first');
+      assert.equal(m.canLift(silenced, role), true);
+      assert.equal(m.canLift(open, role), false);
+    }
+    for (const role of ['viewer', undefined]) {
+      assert.equal(m.canSilence(open, role), false);
+      assert.equal(m.canLift(silenced, role), false);
+    }
+    assert.equal(m.canSilence(alert(4, { state: 'resolved' }), 'admin'), false, 'a resolved alert notifies no more');
+    // A gateway that does not send `silence` at all: nothing is silenced.
+    const { silence: _, ...older } = open;
+    assert.equal(m.silenceOf(older), null);
+    assert.equal(m.canSilence(older, 'operator'), true);
+    assert.equal(m.canLift(older, 'operator'), false);
+  });
+
+  test('the durations offered, the first the default', () => {
+    assert.deepEqual(m.SILENCE_DURATIONS.map((d) => d.label), ['1 hour', '8 hours', '24 hours', '7 days']);
+    assert.deepEqual(m.SILENCE_DURATIONS.map((d) => d.ms), [3_600_000, 28_800_000, 86_400_000, 604_800_000]);
+  });
+
+  test('the request: until now plus the duration, the comment trimmed or left out', () => {
+    assert.deepEqual(m.silenceRequest(T, 3_600_000), { until_ms: T + 3_600_000 });
+    assert.deepEqual(m.silenceRequest(T, 604_800_000, '  defrosting '), { until_ms: T + 604_800_000, comment: 'defrosting' });
+    assert.deepEqual(m.silenceRequest(T + 0.4, 28_800_000, '   '), { until_ms: T + 28_800_000 }, 'whole ms');
+    assert.throws(() => m.silenceRequest(T, 5_000), RangeError);
+    assert.throws(() => m.silenceRequest(T, Number('nonsense')), RangeError);
+    assert.equal(m.SILENCE_COMMENT_MAX, 200);
+  });
+
+  test('a silenced row says until when (local, to the minute) and by whom, with its comment', () => {
+    const row = m.alertRow(alert(12, { silence: silence(3) }), T, 'operator');
+    assert.deepEqual(row.silence, {
+      id: 3,
+      until: '2026-12-06 09:00',
+      untilIso: '2026-12-06T08:00:00.000Z',
+      by: 'ann',
+      comment: 'defrosting',
+      text: 'Silenced until 2026-12-06 09:00 by ann: defrosting',
+    });
+    assert.equal(row.canSilence, false);
+    assert.equal(row.canLift, true);
+    assert.equal(m.silenceView(silence(3, { comment: '' })).text, 'Silenced until 2026-12-06 09:00 by ann');
+    assert.equal(m.silenceView(silence(3, { comment: null })).comment, '');
+    const viewer = m.alertRow(alert(12, { silence: silence(3) }), T, 'viewer');
+    assert.equal(viewer.silence.text, 'Silenced until 2026-12-06 09:00 by ann: defrosting');
+    assert.equal(viewer.canLift, false);
+    const open = m.alertRow(alert(13), T, 'operator');
+    assert.equal(open.silence, null);
+    assert.equal(open.canSilence, true);
+    assert.equal(open.canLift, false);
   });
 });
 
@@ -160,41 +239,69 @@ describe('alerts: order and rows', () => {
 describe('alerts: the badge', () => {
   test('the count of firing alerts, with how many nobody acknowledged', () => {
     const summary = m.firingSummary([alert(1), alert(2, { acknowledged_by: 'olaf' }), alert(3)]);
-    assert.deepEqual(summary, { count: 3, unacknowledged: 2, more: false });
-    assert.deepEqual(m.firingSummary([]), { count: 0, unacknowledged: 0, more: false });
-    assert.deepEqual(m.firingSummary([alert(1, { state: 'resolved' })]), { count: 0, unacknowledged: 0, more: false });
+    assert.deepEqual(summary, { count: 3, unacknowledged: 2, silenced: 0, more: false });
+    assert.deepEqual(m.firingSummary([]), { count: 0, unacknowledged: 0, silenced: 0, more: false });
+    assert.deepEqual(m.firingSummary([alert(1, { state: 'resolved' })]), { count: 0, unacknowledged: 0, silenced: 0, more: false });
+  });
+
+  test('silenced firing alerts are not counted, nor among those nobody acknowledged', () => {
+    const firing = [alert(1), alert(2, { silence: silence(3) }), alert(4, { acknowledged_by: 'olaf' }),
+      alert(5, { acknowledged_by: 'vera', silence: silence(6, { subject: 'sensor-02' }) })];
+    const summary = m.firingSummary(firing);
+    assert.deepEqual(summary, { count: 2, unacknowledged: 1, silenced: 2, more: false });
+    assert.equal(m.badgeText(summary), '2');
+    const allSilenced = m.firingSummary([alert(2, { silence: silence(3) })]);
+    assert.deepEqual(allSilenced, { count: 0, unacknowledged: 0, silenced: 1, more: false });
+    assert.equal(m.badgeText(allSilenced), '', 'no badge');
+    // A resolved alert under a silence is neither.
+    assert.deepEqual(m.firingSummary([alert(7, { state: 'resolved', silence: silence(3) })]),
+      { count: 0, unacknowledged: 0, silenced: 0, more: false });
   });
 
   test('its text: nothing when none fire, the count, capped', () => {
     assert.equal(m.badgeText(null), '');
-    assert.equal(m.badgeText({ count: 0, unacknowledged: 0, more: false }), '');
-    assert.equal(m.badgeText({ count: 1, unacknowledged: 1, more: false }), '1');
-    assert.equal(m.badgeText({ count: 3, unacknowledged: 0, more: false }), '3');
-    assert.equal(m.badgeText({ count: 1000, unacknowledged: 1000, more: true }), '999+');
+    assert.equal(m.badgeText({ count: 0, unacknowledged: 0, silenced: 0, more: false }), '');
+    assert.equal(m.badgeText({ count: 1, unacknowledged: 1, silenced: 0, more: false }), '1');
+    assert.equal(m.badgeText({ count: 3, unacknowledged: 0, silenced: 0, more: false }), '3');
+    assert.equal(m.badgeText({ count: 1000, unacknowledged: 1000, silenced: 0, more: true }), '999+');
   });
 
   test('its label says how many fire, and whether someone acknowledged them', () => {
-    assert.equal(m.firingLabel({ count: 0, unacknowledged: 0, more: false }), 'No alerts firing');
-    assert.equal(m.firingLabel({ count: 1, unacknowledged: 1, more: false }), '1 alert firing');
-    assert.equal(m.firingLabel({ count: 3, unacknowledged: 3, more: false }), '3 alerts firing');
-    assert.equal(m.firingLabel({ count: 3, unacknowledged: 1, more: false }), '3 alerts firing, 1 not acknowledged');
-    assert.equal(m.firingLabel({ count: 1, unacknowledged: 0, more: false }), '1 alert firing, acknowledged');
-    assert.equal(m.firingLabel({ count: 2, unacknowledged: 0, more: false }), '2 alerts firing, all acknowledged');
-    assert.equal(m.firingLabel({ count: 1000, unacknowledged: 1000, more: true }), '1,000+ alerts firing');
+    assert.equal(m.firingLabel({ count: 0, unacknowledged: 0, silenced: 0, more: false }), 'No alerts firing');
+    assert.equal(m.firingLabel({ count: 1, unacknowledged: 1, silenced: 0, more: false }), '1 alert firing');
+    assert.equal(m.firingLabel({ count: 3, unacknowledged: 3, silenced: 0, more: false }), '3 alerts firing');
+    assert.equal(m.firingLabel({ count: 3, unacknowledged: 1, silenced: 0, more: false }), '3 alerts firing, 1 not acknowledged');
+    assert.equal(m.firingLabel({ count: 1, unacknowledged: 0, silenced: 0, more: false }), '1 alert firing, acknowledged');
+    assert.equal(m.firingLabel({ count: 2, unacknowledged: 0, silenced: 0, more: false }), '2 alerts firing, all acknowledged');
+    assert.equal(m.firingLabel({ count: 1000, unacknowledged: 1000, silenced: 0, more: true }), '1,000+ alerts firing');
     assert.match(m.firingLabel(null), /could not be read/);
   });
 
+  test('its label says how many more fire silenced, since the count leaves them out', () => {
+    assert.equal(m.firingLabel({ count: 1, unacknowledged: 1, silenced: 1, more: false }), '1 alert firing, plus 1 silenced');
+    assert.equal(m.firingLabel({ count: 2, unacknowledged: 0, silenced: 1, more: false }), '2 alerts firing, all acknowledged, plus 1 silenced');
+    assert.equal(m.firingLabel({ count: 3, unacknowledged: 1, silenced: 2, more: false }), '3 alerts firing, 1 not acknowledged, plus 2 silenced');
+    assert.equal(m.firingLabel({ count: 0, unacknowledged: 0, silenced: 2, more: false }), 'No alerts firing except 2 silenced');
+  });
+
   test('the count beside the alerts page\'s heading', () => {
-    assert.equal(m.firingCountText({ count: 0, unacknowledged: 0, more: false }), '(0)');
-    assert.equal(m.firingCountText({ count: 2, unacknowledged: 2, more: false }), '(2)');
-    assert.equal(m.firingCountText({ count: 2, unacknowledged: 1, more: false }), '(2, 1 not acknowledged)');
-    assert.equal(m.firingCountText({ count: 2, unacknowledged: 0, more: false }), '(2, all acknowledged)');
-    assert.equal(m.firingCountText({ count: 1, unacknowledged: 0, more: false }), '(1, acknowledged)');
-    assert.equal(m.firingCountText({ count: 1000, unacknowledged: 1000, more: true }), '(1,000+)');
+    assert.equal(m.firingCountText({ count: 0, unacknowledged: 0, silenced: 0, more: false }), '(0)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 2, silenced: 0, more: false }), '(2)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 1, silenced: 0, more: false }), '(2, 1 not acknowledged)');
+    assert.equal(m.firingCountText({ count: 2, unacknowledged: 0, silenced: 0, more: false }), '(2, all acknowledged)');
+    assert.equal(m.firingCountText({ count: 1, unacknowledged: 0, silenced: 0, more: false }), '(1, acknowledged)');
+    assert.equal(m.firingCountText({ count: 1000, unacknowledged: 1000, silenced: 0, more: true }), '(1,000+)');
+  });
+
+  test('the page\'s count is of every firing alert listed, silenced ones said', () => {
+    assert.equal(m.firingCountText({ count: 1, unacknowledged: 1, silenced: 1, more: false }), '(2, 1 silenced, 1 not acknowledged)');
+    assert.equal(m.firingCountText({ count: 1, unacknowledged: 0, silenced: 1, more: false }), '(2, 1 silenced)');
+    assert.equal(m.firingCountText({ count: 0, unacknowledged: 0, silenced: 2, more: false }), '(2, all silenced)');
+    assert.equal(m.firingCountText({ count: 999, unacknowledged: 999, silenced: 1, more: true }), '(1,000+, 1 silenced, 999 not acknowledged)');
   });
 });
 
-describe('alerts: refused acknowledgements', () => {
+describe('alerts: refused actions', () => {
   const a = alert(12);
   const refusal = (status, code, message = 'for people') => new m.ApiError(status, code, message);
 
@@ -212,6 +319,33 @@ describe('alerts: refused acknowledgements', () => {
     assert.match(m.acknowledgeMessage(refusal(0, 'network'), a), /cannot be reached/);
     assert.match(m.acknowledgeMessage(refusal(403, 'csrf_token_invalid'), a), /Reload it/);
     assert.match(m.acknowledgeMessage(new Error('boom'), a), /Something went wrong/);
+  });
+
+  test('a refused silence: what the gateway found wrong, gone, a role lowered, the general ones', () => {
+    assert.equal(m.silenceMessage(refusal(400, 'invalid_silence', 'until_ms is more than 90 days ahead'), a),
+      'freezer_warm on sensor-01 could not be silenced: until_ms is more than 90 days ahead');
+    assert.match(m.silenceMessage(refusal(404, 'alert_not_found'), a), /^freezer_warm on sensor-01 is gone/);
+    assert.equal(m.silenceMessage(refusal(403, 'forbidden'), a),
+      'Your role does not allow this any more: silencing an alert needs the operator role.');
+    assert.match(m.silenceMessage(refusal(0, 'network'), a), /cannot be reached/);
+    assert.match(m.silenceMessage(new RangeError('not a silence duration'), a), /Something went wrong/);
+  });
+
+  test('a refused lift: the silence over already, a role lowered, the general ones', () => {
+    assert.equal(m.liftMessage(refusal(404, 'silence_not_found'), a),
+      'The silence on freezer_warm on sensor-01 is over already: it ended, or someone lifted it.');
+    assert.equal(m.liftMessage(refusal(403, 'forbidden'), a),
+      'Your role does not allow this any more: lifting a silence needs the operator role.');
+    assert.match(m.liftMessage(refusal(403, 'csrf_token_invalid'), a), /Reload it/);
+  });
+
+  test('refusals that mean the page is out of date', () => {
+    assert.equal(m.refusalIsStale(refusal(409, 'alert_acknowledged')), true);
+    assert.equal(m.refusalIsStale(refusal(404, 'alert_not_found')), true);
+    assert.equal(m.refusalIsStale(refusal(404, 'silence_not_found')), true);
+    assert.equal(m.refusalIsStale(refusal(400, 'invalid_silence')), false);
+    assert.equal(m.refusalIsStale(refusal(403, 'forbidden')), false);
+    assert.equal(m.refusalIsStale(new Error('boom')), false);
   });
 });
 
@@ -239,7 +373,7 @@ describe('alerts: reading them', () => {
     assert.deepEqual(board.resolved().map((a) => a.id), [3, 1]);
     assert.equal(board.hasOlder, false);
     assert.equal(board.moreFiring, false);
-    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 2, more: false });
+    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 2, silenced: 0, more: false });
     assert.deepEqual(api.requests, [{ state: 'firing', limit: 1000 }, { state: 'resolved', limit: 5 }]);
   });
 
@@ -312,7 +446,7 @@ describe('alerts: reading them', () => {
     assert.deepEqual(board.firing().map((a) => a.id), [2, 1]);
     board.update(alert(2, { acknowledged_by: 'olaf', acknowledged_ms: T }));
     assert.deepEqual(board.firing().map((a) => [a.id, a.acknowledged_by]), [[1, null], [2, 'olaf']]);
-    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 1, more: false });
+    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 1, silenced: 0, more: false });
     board.update(alert(3, { state: 'resolved', acknowledged_by: 'vera' }));
     assert.equal(board.find(3).acknowledged_by, 'vera');
     // Resolved meanwhile: acknowledged and resolved, gone from the firing ones.
@@ -320,5 +454,26 @@ describe('alerts: reading them', () => {
     assert.deepEqual(board.firing().map((a) => a.id), [2]);
     assert.deepEqual(board.resolved().map((a) => a.id), [3, 1]);
     assert.equal(board.find(99), null);
+  });
+
+  test('a silence answered by the gateway silences every alert read of its rule and subject; a lift ends it', async () => {
+    const api = gateway([
+      alert(1), alert(2, { subject: 'sensor-02' }), alert(3, { rule: 'freezer_cold' }), alert(4, { state: 'resolved' }),
+    ]);
+    const board = new m.AlertBoard(api.fetchAlerts, 10);
+    await board.refresh();
+    assert.deepEqual(board.summary(), { count: 3, unacknowledged: 3, silenced: 0, more: false });
+    board.silence(silence(9));
+    const silencedIds = () => [...board.firing(), ...board.resolved()].filter((a) => a.silence).map((a) => a.id).sort();
+    assert.deepEqual(silencedIds(), [1, 4], 'the same rule on the same subject only, resolved too');
+    assert.deepEqual(board.summary(), { count: 2, unacknowledged: 2, silenced: 1, more: false });
+    // Silenced again: the newer end replaces the older.
+    board.silence(silence(9, { until_ms: UNTIL + 3_600_000 }));
+    assert.equal(board.find(1).silence.until_ms, UNTIL + 3_600_000);
+    board.lift(9);
+    assert.deepEqual(silencedIds(), []);
+    assert.deepEqual(board.summary(), { count: 3, unacknowledged: 3, silenced: 0, more: false });
+    board.lift(99);
+    assert.deepEqual(silencedIds(), [], 'an unknown silence changes nothing');
   });
 });

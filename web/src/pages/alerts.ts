@@ -1,22 +1,27 @@
 // The gateway's alerts (docs/dashboard.md, "Alerts"; docs/alerts.md): the firing ones first (the
 // unacknowledged before the acknowledged, newest first), then the history of resolved ones, newest
-// first, 50 at a time with "Show older alerts". Every signed-in user reads them; operators and
-// admins acknowledge an alert not acknowledged yet. Read again every 5 s while the tab is shown;
-// rows are kept and changed in place (only when their alert changed), so a focused button stays.
-// The header's badge is told the firing alerts at each reading.
+// first, 50 at a time with "Show older alerts". Every signed-in user reads them and sees which firing
+// ones are silenced (their notifications held back) until when and by whom; operators and admins
+// acknowledge an alert not acknowledged yet, silence a firing one for a chosen time and lift a
+// silence. Read again every 5 s while the tab is shown; rows are kept and changed in place (only
+// when their alert changed), so a focused button stays. The header's badge is told the firing
+// alerts at each reading and after each action.
 
-import { api, ApiError } from '../api';
+import { api } from '../api';
 import { type AppContext, deviceHash, type Page } from '../app';
-import { acknowledgeMessage, AlertBoard, alertName, alertRow, type AlertRow, firingCountText } from '../alerts_model';
-import { h, replace, setText } from '../dom';
-import { formatLocalDateTime } from '../format';
+import {
+  acknowledgeMessage, AlertBoard, alertName, alertRow, type AlertRow, firingCountText, liftMessage, refusalIsStale,
+  SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silenceMessage, silenceRequest, type SilenceRequest,
+} from '../alerts_model';
+import { append, h, replace, setText } from '../dom';
+import { formatLocalDateTime, formatLocalTime } from '../format';
 import { generalMessage } from '../messages';
 import { poll } from '../poll';
-import type { Alert, AlertsAnswer } from '../types';
+import type { Alert, AlertsAnswer, Silence } from '../types';
 
 const REFRESH_MS = 5000;
 
-const FIRING_COLUMNS = ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged'];
+const FIRING_COLUMNS = ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged', 'Silence'];
 const HISTORY_COLUMNS = ['Alert', 'Subject', 'Summary', 'Resolution', 'Started', 'Ended', 'Lasted', 'Acknowledged'];
 
 interface RowEntry {
@@ -48,7 +53,7 @@ export function alertsPage(context: AppContext): Page {
 
   const status = h('p', { class: 'status', 'data-testid': 'alerts-status' }, 'Loading…');
   const message = h('p', { class: 'message error', role: 'alert', hidden: true, 'data-testid': 'alerts-message' });
-  // What became of an acknowledgement: done (a status) or refused (an alert); focused when the
+  // What became of an action on an alert: done (a status) or refused (an alert); focused when the
   // button that asked is gone.
   const done = h('p', { class: 'message success', role: 'status', tabindex: '-1', hidden: true, 'data-testid': 'alerts-done' });
   const refused = h('p', { class: 'message error', role: 'alert', tabindex: '-1', hidden: true, 'data-testid': 'alerts-refused' });
@@ -80,7 +85,7 @@ export function alertsPage(context: AppContext): Page {
   const firingRows = new Map<number, RowEntry>();
   const historyRows = new Map<number, RowEntry>();
 
-  // One change at a time: a reading, older alerts or an acknowledgement.
+  // One change at a time: a reading, older alerts or an action on an alert.
   let queue: Promise<void> = Promise.resolve();
   const run = (step: () => Promise<void>): Promise<void> => {
     queue = queue.then(() => (disposed ? undefined : step()));
@@ -95,12 +100,61 @@ export function alertsPage(context: AppContext): Page {
     } else if (row.canAcknowledge) {
       const button = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-acknowledge',
         'aria-label': `Acknowledge ${alertName(alert)}` }, 'Acknowledge');
-      button.addEventListener('click', () => void run(() => acknowledge(alert, button)));
+      button.addEventListener('click', () => void run(() => act(button, 'Acknowledging…', acknowledging(alert))));
       cell.append(button);
     } else {
       cell.append(h('span', { class: 'muted' }, 'not yet'));
     }
     return cell;
+  }
+
+  // A firing alert's silence: until when and by whom (with its comment) and, for operators and
+  // admins, "Lift silence"; not silenced, their Silence control (a duration and an optional comment).
+  function silenceCell(row: AlertRow, alert: Alert): HTMLTableCellElement {
+    const cell = h('td', { 'data-label': 'Silence', class: 'silence' });
+    const name = alertName(alert);
+    if (row.silence !== null) {
+      const { silence } = row;
+      append(cell, [h('span', { 'data-testid': 'alert-silenced' }, 'Silenced until ',
+        h('time', { datetime: silence.untilIso }, silence.until), ' by ', h('strong', {}, silence.by)),
+      silence.comment && h('span', { class: 'comment', 'data-testid': 'alert-silence-comment' }, silence.comment)]);
+      if (row.canLift) {
+        const button = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-lift',
+          'aria-label': `Lift silence on ${name}` }, 'Lift silence');
+        button.addEventListener('click', () => void run(() => act(button, 'Lifting…', lifting(alert, silence.id))));
+        cell.append(button);
+      }
+    } else if (row.canSilence) {
+      cell.append(silenceForm(alert));
+    } else {
+      cell.append(h('span', { class: 'muted' }, 'not silenced'));
+    }
+    return cell;
+  }
+
+  // The Silence control: submitted by its button or Enter, it silences for the duration chosen from
+  // now. Its fields are labelled for screen readers by the alert's name (the row shows which).
+  function silenceForm(alert: Alert): HTMLFormElement {
+    const name = alertName(alert);
+    const durationId = `alert-${alert.id}-silence-duration`;
+    const commentId = `alert-${alert.id}-silence-comment`;
+    const duration = h('select', { id: durationId, 'data-testid': 'alert-silence-duration' },
+      ...SILENCE_DURATIONS.map((d) => h('option', { value: String(d.ms) }, d.label)));
+    const comment = h('input', { id: commentId, type: 'text', maxlength: SILENCE_COMMENT_MAX, placeholder: 'Comment (optional)',
+      autocomplete: 'off', 'data-testid': 'alert-silence-comment-input' });
+    const button = h('button', { type: 'submit', class: 'secondary', 'data-testid': 'alert-silence',
+      'aria-label': `Silence ${name}` }, 'Silence');
+    const form = h('form', { class: 'silence-form' },
+      h('label', { for: durationId, class: 'visually-hidden' }, `Silence ${name} for`), duration,
+      h('label', { for: commentId, class: 'visually-hidden' }, `Comment on silencing ${name} (optional)`), comment,
+      button);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      // The end counts from when the action runs, not from when the row was drawn.
+      const request = () => silenceRequest(Date.now(), Number(duration.value), comment.value);
+      void run(() => act(button, 'Silencing…', silencing(alert, request)));
+    });
+    return form;
   }
 
   function common(row: AlertRow): HTMLTableCellElement[] {
@@ -117,11 +171,12 @@ export function alertsPage(context: AppContext): Page {
   function buildFiring(row: AlertRow, alert: Alert): RowEntry {
     const duration = h('td', { 'data-label': 'Firing for', class: 'when' }, row.duration);
     const tr = h('tr', { 'data-alert': String(row.id), 'data-rule': row.rule, 'data-subject': row.subject,
-      'data-acknowledged': row.acknowledgedBy !== null ? 'true' : 'false' },
+      'data-acknowledged': row.acknowledgedBy !== null ? 'true' : 'false', 'data-silenced': row.silence !== null ? 'true' : 'false' },
     ...common(row),
     h('td', { 'data-label': 'Since', class: 'when' }, h('time', { datetime: row.startedIso }, row.started)),
     duration,
-    ackCell(row, alert));
+    ackCell(row, alert),
+    silenceCell(row, alert));
     return { tr, duration, signature: '' };
   }
 
@@ -219,28 +274,76 @@ export function alertsPage(context: AppContext): Page {
     }
   }));
 
-  async function acknowledge(alert: Alert, button: HTMLButtonElement): Promise<void> {
+  // An action on an alert from its row: what it asks of the gateway and the sentence it says when
+  // done, and the sentence for a refusal (given the alert as read again when the refusal says the
+  // page was out of date).
+  interface Action {
+    alertId: number;
+    perform(): Promise<string>;
+    refusal(error: unknown, current: Alert | null): string;
+  }
+
+  function acknowledging(alert: Alert): Action {
+    return {
+      alertId: alert.id,
+      async perform() {
+        board.update(await api<Alert>('POST', `/api/v1/alerts/${alert.id}/acknowledge`));
+        return `Acknowledged ${alertName(alert)}.`;
+      },
+      refusal: (error, current) => acknowledgeMessage(error, alert, current),
+    };
+  }
+
+  // `request` is called when the action runs: the silence's end counts from then.
+  function silencing(alert: Alert, request: () => SilenceRequest): Action {
+    return {
+      alertId: alert.id,
+      async perform() {
+        const silence = await api<Silence>('POST', `/api/v1/alerts/${alert.id}/silence`, { body: request() });
+        board.silence(silence);
+        return `Silenced ${alertName(alert)} until ${formatLocalTime(silence.until_ms)}.`;
+      },
+      refusal: (error) => silenceMessage(error, alert),
+    };
+  }
+
+  function lifting(alert: Alert, silenceId: number): Action {
+    return {
+      alertId: alert.id,
+      async perform() {
+        await api<void>('DELETE', `/api/v1/silences/${silenceId}`);
+        board.lift(silenceId);
+        return `Lifted the silence on ${alertName(alert)}.`;
+      },
+      refusal: (error) => liftMessage(error, alert),
+    };
+  }
+
+  // Runs `action` from `button` (saying `busy` on it meanwhile), says what became of it, redraws
+  // the tables and tells the badge. The focus goes to the sentence when the button went with its
+  // row's redraw.
+  async function act(button: HTMLButtonElement, busy: string, action: Action): Promise<void> {
     done.hidden = true;
     refused.hidden = true;
+    const idle = button.textContent ?? '';
     button.disabled = true;
-    button.textContent = 'Acknowledging…';
+    button.textContent = busy;
     let said: HTMLElement;
     try {
-      board.update(await api<Alert>('POST', `/api/v1/alerts/${alert.id}/acknowledge`));
-      done.textContent = `Acknowledged ${alertName(alert)}.`;
+      done.textContent = await action.perform();
       said = done;
     } catch (error) {
       let current: Alert | null = null;
-      if (error instanceof ApiError && error.code === 'alert_acknowledged') {
-        // Who did: the alert as the gateway has it now.
+      if (refusalIsStale(error)) {
+        // What the gateway has now: who was first, or that it is gone.
         try {
           await board.refresh();
-          current = board.find(alert.id);
+          current = board.find(action.alertId);
         } catch {
-          // Said without the name.
+          // Said without it.
         }
       }
-      refused.textContent = acknowledgeMessage(error, alert, current);
+      refused.textContent = action.refusal(error, current);
       said = refused;
     }
     if (disposed) return;
@@ -249,7 +352,7 @@ export function alertsPage(context: AppContext): Page {
     context.showFiringAlerts(board.summary());
     if (button.isConnected) {
       button.disabled = false;
-      button.textContent = 'Acknowledge';
+      button.textContent = idle;
     } else {
       said.focus();
     }
