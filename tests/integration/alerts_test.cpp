@@ -5,7 +5,8 @@
 // firing alert survives a gateway restart without firing twice, resolves when its rule is removed,
 // and operators acknowledge it once over HTTPS (curl), as the audit log shows; a real HTTPS webhook
 // receiver (Node's https) gets each transition signed (checked with openssl dgst), retried after a
-// refusal, and queued across a gateway restart while it was away.
+// refusal, and queued across a gateway restart while it was away; a silence holds the webhook's
+// notifications of its rule and subject back until it is lifted.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -419,6 +420,79 @@ TEST_F(Alerts, EveryTransitionReachesARealWebhookSignedOnceAcrossRefusalsAndARes
   EXPECT_EQ(resolved["event"], "resolved");
   EXPECT_EQ(resolved["alert"]["state"], "resolved");
   EXPECT_NE(requests[0]["headers"]["x-kelvin-delivery"], first["headers"]["x-kelvin-delivery"]);
+}
+
+TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
+  std::ofstream(secret_file()) << "c2a9f1e07b3d4c5e8f60718293a4b5c6d7e8f90123456789abcdef0123456789\n";
+  fs::permissions(secret_file(), fs::perms::owner_read | fs::perms::owner_write);
+  auto receiver = std::make_unique<kelvin::testing::WebhookReceiver>(install_, "receiver");
+  configure_webhook(*receiver);
+  install_.stop_gateway(SIGTERM);
+  start();
+  sign_in_admin("admin-silence.jar");
+  publish_temperature("sensor-01", -5);
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() == 1; }, 20s)) << "the firing, not silenced";
+  const json fired = await_alert("freezer_warm", "sensor-01", "firing");
+  const std::string path = "/api/v1/alerts/" + std::to_string(fired["id"].get<std::int64_t>()) + "/silence";
+
+  // Refused: an end in the past or too far ahead, a key it does not know, an alert that is not there.
+  EXPECT_EQ(admin_->request("POST", path, json{{"until_ms", now_ms() - 1000}}).body["error"]["code"],
+            "invalid_silence");
+  EXPECT_EQ(admin_->request("POST", path, json{{"until_ms", now_ms() + 91LL * 86'400'000}}).status, 400);
+  EXPECT_EQ(admin_->request("POST", path, json{{"until", "tomorrow"}}).body["error"]["code"], "invalid_request");
+  std::string long_comment;
+  for (int i = 0; i < 201; ++i) long_comment += "é";
+  EXPECT_EQ(admin_->request("POST", path, json{{"until_ms", now_ms() + 60'000}, {"comment", long_comment}}).status,
+            400);
+  EXPECT_EQ(admin_->request("POST", "/api/v1/alerts/99999/silence", json{{"until_ms", now_ms() + 60'000}}).status, 404);
+
+  const std::int64_t until = now_ms() + 3'600'000;
+  // 200 characters of two bytes each are within the limit; they are replaced by the next silence.
+  ASSERT_EQ(admin_->request("POST", path, json{{"until_ms", until}, {"comment", long_comment.substr(2)}}).status, 200);
+  auto silenced = admin_->request("POST", path, json{{"until_ms", until}, {"comment", "defrosting"}});
+  ASSERT_EQ(silenced.status, 200) << silenced.raw;
+  EXPECT_EQ(silenced.body["rule"], "freezer_warm");
+  EXPECT_EQ(silenced.body["subject"], "sensor-01");
+  EXPECT_EQ(silenced.body["until_ms"], until);
+  EXPECT_EQ(silenced.body["created_by"], "admin");
+  EXPECT_EQ(silenced.body["comment"], "defrosting");
+  const std::string silence_id = std::to_string(silenced.body["id"].get<std::int64_t>());
+  auto listed = admin_->request("GET", "/api/v1/silences");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  ASSERT_EQ(listed.body["silences"].size(), 1u) << "the second silence replaced the first";
+  EXPECT_EQ(alerts_of("freezer_warm", "sensor-01")[0]["silence"]["id"], silenced.body["id"]);
+
+  // Silenced: the alert resolves and fires again, as the API shows, and the webhook hears nothing.
+  publish_temperature("sensor-01", -20);
+  ASSERT_EQ(await_alert("freezer_warm", "sensor-01", "resolved")["state"], "resolved");
+  publish_temperature("sensor-01", -4);
+  const json again = await_alert("freezer_warm", "sensor-01", "firing");
+  ASSERT_NE(again["id"], fired["id"]);
+  EXPECT_EQ(again["silence"]["comment"], "defrosting") << "the silence covers the rule and subject";
+
+  // Lifted: the next transition is notified, and it is the only one after the first (the queue
+  // is sent in order, so the silenced ones were never in it).
+  EXPECT_EQ(admin_->request("DELETE", "/api/v1/silences/" + silence_id).status, 204);
+  EXPECT_EQ(admin_->request("DELETE", "/api/v1/silences/" + silence_id).body["error"]["code"], "silence_not_found");
+  EXPECT_TRUE(admin_->request("GET", "/api/v1/silences").body["silences"].empty());
+  publish_temperature("sensor-01", -20);
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() >= 2; }, 20s));
+  const auto requests = receiver->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  const json notified = json::parse(requests[1]["body"].get<std::string>());
+  EXPECT_EQ(notified["event"], "resolved");
+  EXPECT_EQ(notified["alert"]["id"], again["id"]);
+
+  // Each step in the audit log.
+  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  std::vector<std::string> actions;
+  for (const auto& entry : audit.body["entries"]) {
+    const std::string action = entry["action"];
+    if (action.rfind("alert_silence", 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
+  }
+  EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_silence ok", "alert_silence denied", "alert_silence_lift ok",
+                                                "alert_silence_lift denied"}));
 }
 
 }  // namespace

@@ -30,13 +30,6 @@ http::Response json_answer(int status, const json& body) {
   return http::json_response(status, dump(body));
 }
 
-http::Response no_content() {
-  http::Response response;
-  response.status = 204;
-  response.content_type.clear();
-  return response;
-}
-
 // The object a request's body holds, or the answer refusing it.
 std::variant<json, http::Response> json_body(const http::Request& request) {
   const auto type = request.header("Content-Type");
@@ -190,7 +183,7 @@ void add_session_routes(http::Router& router, const SessionGuard& guard, Account
                if (auto ended = accounts.sign_out(token.value_or(""), {session.user, request.peer_address}); !ended) {
                  return respond(failure(ended.error()));
                }
-               http::Response response = no_content();
+               http::Response response = http::no_content_response();
                response.headers.emplace_back("Set-Cookie", cleared_session_cookie_header());
                respond(std::move(response));
              }));
@@ -208,7 +201,7 @@ void add_session_routes(http::Router& router, const SessionGuard& guard, Account
                         [&accounts, session, current = std::move(*current), replacement = std::move(*replacement),
                          address = request.peer_address] {
                           auto changed = accounts.change_password(session, current, replacement, address);
-                          return changed ? no_content() : failure(changed.error());
+                          return changed ? http::no_content_response() : failure(changed.error());
                         });
       }));
 
@@ -268,13 +261,13 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
                if (!role)
                  return respond(http::error_response(400, "invalid_request", "role is viewer, operator or admin"));
                auto set = accounts.set_role(request.param("name"), *role, actor_of(principal, request));
-               respond(set ? no_content() : failure(set.error()));
+               respond(set ? http::no_content_response() : failure(set.error()));
              }));
 
   router.add("DELETE", "/api/v1/users/{name}",
              guard.user(Role::admin, [&accounts](Principal principal, http::Request request, http::Responder respond) {
                auto removed = accounts.remove_user(request.param("name"), actor_of(principal, request));
-               respond(removed ? no_content() : failure(removed.error()));
+               respond(removed ? http::no_content_response() : failure(removed.error()));
              }));
 
   router.add("POST", "/api/v1/users/{name}/password",
@@ -292,7 +285,7 @@ void add_user_routes(http::Router& router, const SessionGuard& guard, Accounts& 
   router.add("DELETE", "/api/v1/users/{name}/second-factor",
              guard.user(Role::admin, [&accounts](Principal principal, http::Request request, http::Responder respond) {
                auto reset = accounts.reset_second_factor(request.param("name"), actor_of(principal, request));
-               respond(reset ? no_content() : failure(reset.error()));
+               respond(reset ? http::no_content_response() : failure(reset.error()));
              }));
 }
 
@@ -368,7 +361,7 @@ void add_security_routes(http::Router& router, const SessionGuard& guard, Accoun
           return respond(http::error_response(400, "invalid_request", "require_second_factor must be true or false"));
         }
         auto set = accounts.require_second_factor(found->get<bool>(), actor_of(principal, request));
-        respond(set ? no_content() : failure(set.error()));
+        respond(set ? http::no_content_response() : failure(set.error()));
       }));
 }
 

@@ -24,4 +24,12 @@ nlohmann::json alert_json(const store::AlertRecord& a) {
   return out;
 }
 
+nlohmann::json silence_json(const store::SilenceRecord& s) {
+  nlohmann::json out{
+      {"id", s.id}, {"rule", s.rule}, {"subject", s.subject}, {"created_by", s.created_by}, {"comment", s.comment}};
+  add_time(out, "until", s.until_ms);
+  add_time(out, "created", s.created_ms);
+  return out;
+}
+
 }  // namespace kelvin::gateway

@@ -1,5 +1,5 @@
 #pragma once
-// One alert as JSON (docs/api.md, "Alerts"): what GET /api/v1/alerts lists and what the gateway
+// One alert, or one silence, as JSON (docs/api.md, "Alerts"): what GET /api/v1/alerts lists and what the gateway
 // publishes retained on alerts/{rule}/{subject} (docs/alerts.md, "MQTT"). One encoder for both, so
 // an integration reads the same object the API gives.
 
@@ -10,5 +10,9 @@
 namespace kelvin::gateway {
 
 nlohmann::json alert_json(const store::AlertRecord& alert);
+
+// A silence (docs/api.md, "Silences"), as the silence routes answer and as GET /api/v1/alerts
+// shows the one covering an alert.
+nlohmann::json silence_json(const store::SilenceRecord& silence);
 
 }  // namespace kelvin::gateway

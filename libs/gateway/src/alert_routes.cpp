@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,16 @@ namespace kelvin::gateway {
 namespace {
 
 using nlohmann::json;
+
+constexpr std::int64_t kMaxSilenceMs = 90LL * 86'400'000;  // a silence ends within 90 days
+constexpr std::size_t kMaxSilenceCommentCharacters = 200;
+
+// Characters (code points) of UTF-8 text, as a browser's maxlength counts them for text outside
+// the astral planes. The JSON parser has refused invalid UTF-8 already.
+std::size_t characters(std::string_view utf8) {
+  return static_cast<std::size_t>(
+      std::count_if(utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
 
 // The routes' shared state: their sources and one connection to alerts.db, opened at first use and
 // taken by one request at a time (the mutex is a leaf).
@@ -81,11 +93,20 @@ std::variant<store::AlertQuery, http::Response> alert_query_of(const http::Reque
 }
 
 http::Response list_answer(Shared& shared, const store::AlertQuery& query) {
-  return with_db(shared, [&query](store::AlertDb& db) {
+  return with_db(shared, [&](store::AlertDb& db) {
     auto alerts = db.list(query);
     if (!alerts) return db_error(alerts.error());
+    auto silences = db.active_silences(shared.sources.now_ms());
+    if (!silences) return db_error(silences.error());
+    std::map<std::pair<std::string_view, std::string_view>, const store::SilenceRecord*> silence_of;
+    for (const auto& silence : *silences) silence_of[{silence.rule, silence.subject}] = &silence;
     json list = json::array();
-    for (const auto& alert : *alerts) list.push_back(alert_json(alert));
+    for (const auto& alert : *alerts) {
+      json entry = alert_json(alert);
+      const auto silence = silence_of.find({alert.rule, alert.subject});
+      entry["silence"] = silence == silence_of.end() ? json(nullptr) : silence_json(*silence->second);
+      list.push_back(std::move(entry));
+    }
     // A full page may have more after it: the next page is ?before=<the last id>.
     const bool full = alerts->size() == query.limit;
     json out{{"alerts", std::move(list)}, {"next_before", full ? json(alerts->back().id) : json(nullptr)}};
@@ -93,13 +114,16 @@ http::Response list_answer(Shared& shared, const store::AlertQuery& query) {
   });
 }
 
+// The audit entry of an alert route's action; a failure to write it is logged.
+void audit(Shared& shared, const accounts::Actor& actor, std::string_view action, const std::string& target,
+           std::string_view result, std::string_view detail) {
+  if (auto written = shared.sources.accounts.audit(actor, action, target, result, detail); !written) {
+    spdlog::error("https: writing the audit entry {} {} failed: {}", action, target, written.error().message);
+  }
+}
+
 http::Response acknowledge_answer(Shared& shared, std::int64_t id, const accounts::Actor& actor) {
   const std::string target = "alert " + std::to_string(id);
-  const auto audit = [&](std::string_view result, std::string_view detail) {
-    if (auto written = shared.sources.accounts.audit(actor, "alert_acknowledge", target, result, detail); !written) {
-      spdlog::error("https: writing the audit entry alert_acknowledge {} failed: {}", target, written.error().message);
-    }
-  };
   return with_db(shared, [&](store::AlertDb& db) {
     auto acknowledged = db.acknowledge(id, actor.name, shared.sources.now_ms());
     if (!acknowledged) return db_error(acknowledged.error());
@@ -108,15 +132,111 @@ http::Response acknowledge_answer(Shared& shared, std::int64_t id, const account
     if (!*alert) return http::error_response(404, "alert_not_found", "there is no alert " + std::to_string(id));
     const std::string what = (*alert)->rule + " " + (*alert)->subject;
     if (!*acknowledged) {
-      audit("denied", what + ": acknowledged already by " + (*alert)->acknowledged_by);
+      audit(shared, actor, "alert_acknowledge", target, "denied",
+            what + ": acknowledged already by " + (*alert)->acknowledged_by);
       return http::error_response(
           409, "alert_acknowledged",
           "alert " + std::to_string(id) + " was acknowledged already by " + (*alert)->acknowledged_by);
     }
-    audit("ok", what);
+    audit(shared, actor, "alert_acknowledge", target, "ok", what);
     spdlog::info("https: {} acknowledged alert {} ({})", actor.name, id, what);
     return http::json_response(200, dump(alert_json(**alert)));
   });
+}
+
+struct SilenceRequest {
+  std::int64_t until_ms = 0;
+  std::string comment{};
+};
+
+// POST /api/v1/alerts/{id}/silence's body, or the 400 answer. The end is checked against the clock
+// by the answer.
+std::variant<SilenceRequest, http::Response> silence_request_of(const http::Request& request) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return http::error_response(400, "malformed_json", "the body must be one JSON object");
+  }
+  SilenceRequest silence;
+  bool has_until = false;
+  for (const auto& [name, value] : body.items()) {
+    if (name == "until_ms" && value.is_number_integer()) {
+      silence.until_ms = value.get<std::int64_t>();
+      has_until = true;
+    } else if (name == "comment" && value.is_string()) {
+      silence.comment = value.get<std::string>();
+      if (characters(silence.comment) > kMaxSilenceCommentCharacters) {
+        return http::error_response(400, "invalid_silence", "\"comment\" is at most 200 characters");
+      }
+    } else {
+      return http::error_response(400, "invalid_request",
+                                  "\"" + name +
+                                      "\" is not a silence's key or not of its type: \"until_ms\" (Unix ms)"
+                                      " and an optional \"comment\"");
+    }
+  }
+  if (!has_until) return http::error_response(400, "invalid_silence", "\"until_ms\" says when the silence ends");
+  return silence;
+}
+
+http::Response silence_answer(Shared& shared, std::int64_t id, const SilenceRequest& request,
+                              const accounts::Actor& actor) {
+  const std::string target = "alert " + std::to_string(id);
+  const std::int64_t now_ms = shared.sources.now_ms();
+  if (request.until_ms <= now_ms || request.until_ms > now_ms + kMaxSilenceMs) {
+    audit(shared, actor, "alert_silence", target, "denied", "its end is not within the next 90 days");
+    return http::error_response(400, "invalid_silence", "\"until_ms\" must be in the next 90 days");
+  }
+  return with_db(shared, [&](store::AlertDb& db) {
+    auto alert = db.alert(id);
+    if (!alert) return db_error(alert.error());
+    if (!*alert) return http::error_response(404, "alert_not_found", "there is no alert " + std::to_string(id));
+    auto silenced = db.silence(store::SilenceRecord{.rule = (*alert)->rule,
+                                                    .subject = (*alert)->subject,
+                                                    .until_ms = request.until_ms,
+                                                    .created_by = actor.name,
+                                                    .comment = request.comment},
+                               now_ms);
+    if (!silenced) return db_error(silenced.error());
+    const json answer = silence_json(*silenced);
+    const std::string what = silenced->rule + " " + silenced->subject + " until " + answer["until"].get<std::string>();
+    audit(shared, actor, "alert_silence", target, "ok", what);
+    spdlog::info("https: {} silenced {}", actor.name, what);
+    return http::json_response(200, dump(answer));
+  });
+}
+
+http::Response lift_answer(Shared& shared, std::int64_t id, const accounts::Actor& actor) {
+  const std::string target = "silence " + std::to_string(id);
+  return with_db(shared, [&](store::AlertDb& db) {
+    auto lifted = db.lift_silence(id, shared.sources.now_ms());
+    if (!lifted) return db_error(lifted.error());
+    if (!*lifted) {
+      audit(shared, actor, "alert_silence_lift", target, "denied", "unknown or over");
+      return http::error_response(404, "silence_not_found", "there is no silence " + std::to_string(id) + " lasting");
+    }
+    const std::string what = (*lifted)->rule + " " + (*lifted)->subject;
+    audit(shared, actor, "alert_silence_lift", target, "ok", what);
+    spdlog::info("https: {} lifted the silence of {}", actor.name, what);
+    return http::no_content_response();
+  });
+}
+
+http::Response silences_answer(Shared& shared) {
+  return with_db(shared, [&](store::AlertDb& db) {
+    auto silences = db.active_silences(shared.sources.now_ms());
+    if (!silences) return db_error(silences.error());
+    json list = json::array();
+    for (const auto& silence : *silences) list.push_back(silence_json(silence));
+    return http::json_response(200, dump(json{{"silences", std::move(list)}}));
+  });
+}
+
+// {id} as a positive whole number, or the 400 answer with `code`.
+std::variant<std::int64_t, http::Response> id_of(const http::Request& request, std::string_view code,
+                                                 std::string_view what) {
+  const auto id = positive_integer(request.param("id"));
+  if (!id) return http::error_response(400, std::string(code), std::string(what) + "'s id is a positive integer");
+  return *id;
 }
 
 }  // namespace
@@ -133,16 +253,46 @@ void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSource
              }));
   router.add("POST", "/api/v1/alerts/{id}/acknowledge",
              guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
-               const auto id = positive_integer(request.param("id"));
-               if (!id)
-                 return respond(http::error_response(400, "invalid_alert_id", "an alert's id is a positive integer"));
+               const auto id = id_of(request, "invalid_alert_id", "an alert");
+               if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
                if (!request.body.empty() && json::parse(request.body, nullptr, false) != json::object()) {
                  return respond(http::error_response(400, "invalid_request", "this route takes no request body"));
                }
                answer_blocking(shared->sources.run_blocking, std::move(respond),
-                               [shared, id = *id, actor = accounts::Actor{principal.user, request.peer_address}] {
+                               [shared, id = std::get<std::int64_t>(id),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
                                  return acknowledge_answer(*shared, id, actor);
+                               });
+             }));
+  router.add("POST", "/api/v1/alerts/{id}/silence",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               const auto id = id_of(request, "invalid_alert_id", "an alert");
+               if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               auto silence = silence_request_of(request);
+               if (auto* refused = std::get_if<http::Response>(&silence)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, id = std::get<std::int64_t>(id), silence = std::get<SilenceRequest>(silence),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return silence_answer(*shared, id, silence, actor);
+                               });
+             }));
+  router.add("GET", "/api/v1/silences",
+             guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared] { return silences_answer(*shared); });
+             }));
+  router.add("DELETE", "/api/v1/silences/{id}",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               const auto id = id_of(request, "invalid_silence_id", "a silence");
+               if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, id = std::get<std::int64_t>(id),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return lift_answer(*shared, id, actor);
                                });
              }));
 }

@@ -31,6 +31,13 @@ Response json_response(int status, std::string json_body) {
   return response;
 }
 
+Response no_content_response() {
+  Response response;
+  response.status = 204;
+  response.content_type.clear();
+  return response;
+}
+
 Response error_response(int status, std::string_view code, std::string_view message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   // A message may quote what a client sent; replacing bad UTF-8 keeps the answer valid JSON.

@@ -14,7 +14,7 @@ namespace {
 
 // "KLVA": tells kelvin's alerts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 
 // Deliveries are the webhooks' persistent queue: one row per (webhook, transition), written in the
 // transition's own transaction, so a transition recorded is a notification owed, whatever happens
@@ -61,11 +61,30 @@ CREATE INDEX pending_deliveries ON deliveries (next_attempt_ms) WHERE state = 'p
 CREATE INDEX deliveries_by_alert ON deliveries (alert);
 )sql";
 
+// Version 2: silences (docs/alerts.md, "Silences"): an operator holds back the notifications of
+// a rule on a subject until a time. At most one per (rule, subject) is active at a time: silence()
+// replaces the active one's end rather than adding another (one connection writes at a time).
+constexpr sqlite::SmallDbMigration kMigrations[] = {
+    {.from_version = 1,
+     .sql = "CREATE TABLE silences ("
+            "  id         INTEGER PRIMARY KEY AUTOINCREMENT,"
+            "  rule       TEXT NOT NULL,"
+            "  subject    TEXT NOT NULL,"
+            "  until_ms   INTEGER NOT NULL,"
+            "  created_by TEXT NOT NULL CHECK (created_by != ''),"
+            "  created_ms INTEGER NOT NULL,"
+            "  comment    TEXT NOT NULL"
+            ") STRICT;"
+            " CREATE INDEX silences_by_subject ON silences (rule, subject, until_ms);"
+            " CREATE INDEX silences_by_end ON silences (until_ms)",
+     .doing = "adding silences"},
+};
+
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
                                         .version = kSchemaVersion,
                                         .sql = kSchemaSql,
                                         .what = "alerts database",
-                                        .migrations = {}};
+                                        .migrations = kMigrations};
 
 constexpr std::array<std::string_view, 2> kAlertStateNames{"firing", "resolved"};
 
@@ -90,6 +109,19 @@ AlertRecord read_alert(const Statement& row) {
   a.acknowledged_by = row.column_text(10);
   a.acknowledged_ms = row.column_optional_int64(11);
   return a;
+}
+
+constexpr const char* kSilenceColumns =
+    "SELECT id, rule, subject, until_ms, created_by, created_ms, comment FROM silences ";
+
+SilenceRecord read_silence(const Statement& row) {
+  return SilenceRecord{.id = row.column_int64(0),
+                       .rule = row.column_text(1),
+                       .subject = row.column_text(2),
+                       .until_ms = row.column_int64(3),
+                       .created_by = row.column_text(4),
+                       .created_ms = row.column_int64(5),
+                       .comment = row.column_text(6)};
 }
 
 // SQLite stores a NaN as NULL without a word, and an infinity is no observation either.
@@ -132,9 +164,19 @@ class AlertDb::Impl : public sqlite::SmallDb {
     }
   }
 
-  // A pending delivery of `event` for each of `webhooks`, due at once; inside the caller's transaction.
+  // A pending delivery of `event` for each of `webhooks`, due at once, unless a silence of the
+  // alert's rule and subject lasts past `at_ms`; inside the caller's transaction.
   Result<void> queue_deliveries(std::int64_t alert, std::string_view event, std::int64_t at_ms,
                                 std::span<const std::string> webhooks) {
+    if (webhooks.empty()) return {};
+    auto silenced = statement(
+        "SELECT 1 FROM silences s JOIN alerts a ON a.rule = s.rule AND a.subject = s.subject"
+        " WHERE a.id = ? AND s.until_ms > ? LIMIT 1",
+        alert, at_ms);
+    if (!silenced) return std::move(silenced).error();
+    auto row = silenced->step();
+    if (!row) return std::move(row).error();
+    if (*row) return {};
     for (const auto& webhook : webhooks) {
       auto added = change(
           "INSERT INTO deliveries (webhook, alert, event, state, attempts, next_attempt_ms, last_error, created_ms)"
@@ -143,6 +185,19 @@ class AlertDb::Impl : public sqlite::SmallDb {
       if (!added) return std::move(added).error();
     }
     return {};
+  }
+
+  template <class... Args>
+  Result<std::vector<SilenceRecord>> silence_rows(std::string_view condition, Args&&... args) {
+    auto query = statement(std::string(kSilenceColumns) + std::string(condition), std::forward<Args>(args)...);
+    if (!query) return std::move(query).error();
+    std::vector<SilenceRecord> out;
+    for (;;) {
+      auto row = query->step();
+      if (!row) return std::move(row).error();
+      if (!*row) return out;
+      out.push_back(read_silence(*query));
+    }
   }
 
   template <class... Args>
@@ -360,9 +415,62 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> AlertDb::firing_by_ru
 
 Result<std::uint64_t> AlertDb::forget_resolved(std::int64_t ended_before_ms) {
   if (!impl_) return closed();
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
   auto deleted = impl_->change("DELETE FROM alerts WHERE state = 'resolved' AND ended_ms < ?", ended_before_ms);
   if (!deleted) return std::move(deleted).error();
+  auto silences = impl_->change("DELETE FROM silences WHERE until_ms < ?", ended_before_ms);
+  if (!silences) return std::move(silences).error();
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
   return sqlite::from_sql_unsigned(*deleted);
+}
+
+Result<SilenceRecord> AlertDb::silence(const SilenceRecord& silence, std::int64_t now_ms) {
+  if (!impl_) return closed();
+  if (silence.created_by.empty()) return make_error(Errc::invalid_argument, "a silence names its user");
+  if (silence.until_ms <= now_ms) return make_error(Errc::invalid_argument, "a silence ends in the future");
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto active = impl_->silence_rows("WHERE rule = ? AND subject = ? AND until_ms > ? ORDER BY id DESC LIMIT 1",
+                                    silence.rule, silence.subject, now_ms);
+  if (!active) return std::move(active).error();
+  SilenceRecord out = silence;
+  out.created_ms = now_ms;
+  if (active->empty()) {
+    auto added = impl_->change(
+        "INSERT INTO silences (rule, subject, until_ms, created_by, created_ms, comment) VALUES (?, ?, ?, ?, ?, ?)",
+        silence.rule, silence.subject, silence.until_ms, silence.created_by, now_ms, silence.comment);
+    if (!added) return std::move(added).error();
+    out.id = sqlite3_last_insert_rowid(impl_->db());
+  } else {
+    out.id = active->front().id;
+    auto changed =
+        impl_->change("UPDATE silences SET until_ms = ?, created_by = ?, created_ms = ?, comment = ? WHERE id = ?",
+                      silence.until_ms, silence.created_by, now_ms, silence.comment, out.id);
+    if (!changed) return std::move(changed).error();
+  }
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return out;
+}
+
+Result<std::vector<SilenceRecord>> AlertDb::active_silences(std::int64_t now_ms) {
+  if (!impl_) return closed();
+  return impl_->silence_rows("WHERE until_ms > ? ORDER BY rule, subject", now_ms);
+}
+
+Result<std::optional<SilenceRecord>> AlertDb::lift_silence(std::int64_t id, std::int64_t now_ms) {
+  if (!impl_) return closed();
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto active = impl_->silence_rows("WHERE id = ? AND until_ms > ?", id, now_ms);
+  if (!active) return std::move(active).error();
+  if (active->empty()) return std::optional<SilenceRecord>();
+  auto ended = impl_->change("UPDATE silences SET until_ms = ? WHERE id = ?", now_ms, id);
+  if (!ended) return std::move(ended).error();
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  SilenceRecord lifted = std::move(active->front());
+  lifted.until_ms = now_ms;
+  return std::optional<SilenceRecord>(std::move(lifted));
 }
 
 }  // namespace kelvin::store

@@ -81,6 +81,9 @@ const std::map<std::string, Access>& expected_access() {
       {"POST /api/v1/rollouts/{id}/abort", {K::role, Role::operator_}},
       {"GET /api/v1/alerts", {K::role, Role::viewer}},
       {"POST /api/v1/alerts/{id}/acknowledge", {K::role, Role::operator_}},
+      {"POST /api/v1/alerts/{id}/silence", {K::role, Role::operator_}},
+      {"GET /api/v1/silences", {K::role, Role::viewer}},
+      {"DELETE /api/v1/silences/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/update", {K::device}},
       {"POST /api/v1/devices/{id}/ota/status", {K::device}},
   };

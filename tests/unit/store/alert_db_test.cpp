@@ -1,7 +1,7 @@
 // alerts.db (kelvin/store/alert_db.hpp): created private, refusing other files, one firing alert
 // per rule and subject across connections, resolving and acknowledging once, values as doubles,
-// listing with filters and pages, counts by rule, retention, and the invariants the file itself
-// enforces.
+// listing with filters and pages, counts by rule, retention, the webhooks' queue, silences, the
+// upgrade of a version 1 file, and the invariants the file itself enforces.
 
 #include "kelvin/store/alert_db.hpp"
 
@@ -113,7 +113,7 @@ TEST_F(AlertDbTest, IsCreatedPrivateAndRefusesOtherFiles) {
 
   EXPECT_TRUE(AlertDb::open(path_).ok()) << "reopening its own file";
   EXPECT_EQ(raw_value(path_, "PRAGMA application_id"), std::to_string(0x4B4C5641));
-  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "2");
 }
 
 TEST_F(AlertDbTest, FiringTwiceReturnsTheFirstAlertAlsoThroughAnotherConnection) {
@@ -385,6 +385,62 @@ TEST_F(AlertDbTest, EachTransitionQueuesOneDeliveryPerWebhookWithItAndOnlyOnce) 
   counts = db_->delivery_counts();
   EXPECT_EQ(counts->pending, 0u) << "retention takes an alert's deliveries with it";
   EXPECT_EQ(counts->dead, 0u);
+}
+
+// Silences: one active per rule and subject, its end replaced by a second one; while it lasts the
+// transitions of its rule and subject owe no delivery; lifted, they do again; retention forgets it.
+TEST_F(AlertDbTest, ASilenceHoldsBackTheDeliveriesOfItsRuleAndSubjectUntilItEnds) {
+  const std::vector<std::string> webhooks{"ops"};
+  EXPECT_EQ(db_->silence({.rule = "hot", .subject = "d1", .until_ms = 1000, .created_by = "ann"}, 1000).error().code,
+            Errc::invalid_argument)
+      << "over before it starts";
+  auto silenced =
+      db_->silence({.rule = "hot", .subject = "d1", .until_ms = 5000, .created_by = "ann", .comment = "defrost"}, 1000);
+  ASSERT_TRUE(silenced.ok()) << silenced.error().message;
+  EXPECT_GT(silenced->id, 0);
+  EXPECT_EQ(silenced->created_ms, 1000);
+  auto longer = db_->silence({.rule = "hot", .subject = "d1", .until_ms = 8000, .created_by = "bob"}, 1500);
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(longer->id, silenced->id) << "the active silence is changed, not doubled";
+  auto active = db_->active_silences(1500);
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].until_ms, 8000);
+  EXPECT_EQ((*active)[0].created_by, "bob");
+
+  auto fired = db_->fire(alert("hot", "d1", 2000), webhooks);
+  ASSERT_TRUE(db_->fire(alert("hot", "d2", 2000), webhooks).ok());
+  auto due = db_->due_deliveries(2000, 10);
+  ASSERT_EQ(due->size(), 1u) << "d1's firing is silenced, d2's is not";
+  EXPECT_EQ((*due)[0].alert.subject, "d2");
+  ASSERT_TRUE(db_->delivered((*due)[0].id, 2000).ok());
+  ASSERT_TRUE(*db_->resolve(fired->id, 3000, "condition cleared", webhooks));
+  EXPECT_TRUE(db_->due_deliveries(3000, 10)->empty()) << "its resolution too";
+
+  auto lifted = db_->lift_silence(silenced->id, 4000);
+  ASSERT_TRUE(lifted.ok() && lifted->has_value());
+  EXPECT_EQ((*lifted)->until_ms, 4000);
+  EXPECT_FALSE(db_->lift_silence(silenced->id, 4000)->has_value()) << "over already";
+  EXPECT_FALSE(db_->lift_silence(999, 4000)->has_value());
+  EXPECT_TRUE(db_->active_silences(4000)->empty());
+  ASSERT_TRUE(db_->fire(alert("hot", "d1", 4500), webhooks).ok());
+  EXPECT_EQ(db_->due_deliveries(4500, 10)->size(), 1u) << "lifted: notified again";
+
+  ASSERT_TRUE(db_->silence({.rule = "hot", .subject = "d1", .until_ms = 9000, .created_by = "ann"}, 4600).ok());
+  EXPECT_NE(db_->active_silences(4600)->front().id, silenced->id) << "a new silence after the lifted one";
+  ASSERT_TRUE(db_->forget_resolved(8500).ok());
+  EXPECT_EQ(db_->active_silences(0)->size(), 1u) << "the lifted one is forgotten, the lasting one kept";
+}
+
+// A version 1 file (before silences) is upgraded in place and keeps its alerts.
+TEST_F(AlertDbTest, AVersion1FileGainsSilencesAndKeepsItsAlerts) {
+  ASSERT_TRUE(db_->fire(alert("hot", "d1", 1000)).ok());
+  db_.reset();
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE silences; PRAGMA user_version = 1;"), "");
+  auto reopened = AlertDb::open(dir_ / "alerts.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened->firing()->size(), 1u);
+  EXPECT_TRUE(reopened->silence({.rule = "hot", .subject = "d1", .until_ms = 5000, .created_by = "ann"}, 1000).ok());
 }
 
 }  // namespace

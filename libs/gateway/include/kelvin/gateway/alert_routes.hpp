@@ -5,10 +5,15 @@
 //                                          ?subject=ID, ?before=ID (the next page), ?limit=1..1000
 //   POST /api/v1/alerts/{id}/acknowledge   operator: marks it seen (200 with the alert), once:
 //                                          409 when it was acknowledged already
+//   POST /api/v1/alerts/{id}/silence       operator: holds back the notifications of the alert's
+//                                          rule and subject until {"until_ms"} (within 90 days)
+//   GET  /api/v1/silences                  viewer: the silences lasting now
+//   DELETE /api/v1/silences/{id}           operator: ends a silence now (204)
 //
 // The alert engine (alert_engine.hpp) is the only writer of firing and resolving; these routes read
-// alerts.db and acknowledge on a connection of their own, through the BlockingExecutor. Every
-// acknowledgement, done or refused, is written to the audit log (alert_acknowledge).
+// alerts.db, acknowledge and silence on a connection of their own, through the BlockingExecutor.
+// Every acknowledgement, silence and lifted silence, done or refused, is written to the audit log
+// (alert_acknowledge, alert_silence, alert_silence_lift).
 
 #include <cstdint>
 #include <filesystem>

@@ -96,6 +96,8 @@ using AdmitBody = std::function<BodyAdmission(const Request& head)>;
 
 // A JSON response (the body must already be JSON).
 Response json_response(int status, std::string json_body);
+// 204 No Content: no body and no Content-Type.
+Response no_content_response();
 // kelvin's error shape: {"error":{"code":"<code>","message":"<message>"}}. `code` is a stable
 // snake_case name clients may branch on; `message` is for people.
 Response error_response(int status, std::string_view code, std::string_view message);

@@ -65,6 +65,19 @@ struct DeliveryCounts {
   std::uint64_t dead = 0;  // given up after their attempts
 };
 
+// An operator's silence (docs/alerts.md, "Silences"): the transitions of `rule` on `subject` queue
+// no webhook delivery while it lasts (until `until_ms`). The alerts themselves fire and resolve as
+// ever.
+struct SilenceRecord {
+  std::int64_t id = 0;  // assigned by silence()
+  std::string rule{};
+  std::string subject{};
+  std::int64_t until_ms = 0;
+  std::string created_by{};  // the user who set it (or last changed its end)
+  std::int64_t created_ms = 0;
+  std::string comment{};
+};
+
 // Which alerts list() returns, newest first (by id).
 struct AlertQuery {
   std::optional<AlertState> state{};        // nullopt: both
@@ -83,13 +96,15 @@ class AlertDb {
   ~AlertDb();
 
   // Records a new firing alert (`alert.state`, `ended_ms`, `resolution` and the acknowledgement are
-  // ignored), with a pending "fired" delivery for each of `webhooks`, in one transaction, and
+  // ignored), with a pending "fired" delivery for each of `webhooks` (none while a silence of its
+  // rule and subject lasts), in one transaction, and
   // returns it with its id. When (rule, subject) already has a firing alert, that one is returned
   // unchanged instead, and nothing is queued: a firing alert is never duplicated.
   Result<AlertRecord> fire(const AlertRecord& alert, std::span<const std::string> webhooks = {});
 
   // Resolves a firing alert at `ended_ms` with `resolution`, with a pending "resolved" delivery for
-  // each of `webhooks`, in one transaction. false (nothing queued) when `id` is not firing.
+  // each of `webhooks` (none while a silence lasts), in one transaction. false (nothing queued) when `id` is not
+  // firing.
   Result<bool> resolve(std::int64_t id, std::int64_t ended_ms, std::string_view resolution,
                        std::span<const std::string> webhooks = {});
 
@@ -114,8 +129,17 @@ class AlertDb {
   // How many alerts are firing per rule, sorted by rule name.
   Result<std::vector<std::pair<std::string, std::uint64_t>>> firing_by_rule();
 
-  // Retention: deletes resolved alerts that ended before `ended_before_ms`; returns how many.
-  // Firing alerts are never deleted.
+  // Silences (rule, subject) until `silence.until_ms`, as of `now_ms`: the active silence of the
+  // pair, if any, gets the new end, user and comment; otherwise one is added. Returns it with its
+  // id. Errc::invalid_argument when it would end by `now_ms` or names no user.
+  Result<SilenceRecord> silence(const SilenceRecord& silence, std::int64_t now_ms);
+  // The silences lasting past `now_ms`, by rule and subject.
+  Result<std::vector<SilenceRecord>> active_silences(std::int64_t now_ms);
+  // Ends silence `id` at `now_ms` and returns it; nullopt when unknown or over already.
+  Result<std::optional<SilenceRecord>> lift_silence(std::int64_t id, std::int64_t now_ms);
+
+  // Retention: deletes resolved alerts that ended before `ended_before_ms`, and silences that
+  // ended before then; returns how many alerts. Firing alerts are never deleted.
   Result<std::uint64_t> forget_resolved(std::int64_t ended_before_ms);
 
   class Impl;
