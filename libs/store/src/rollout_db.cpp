@@ -121,6 +121,21 @@ constexpr const char* kRolloutColumns =
     "SELECT id, product, version, state, waves, max_failure_percent, current_wave, failures_accepted,"
     " notices_cleared, created_by, created_ms, updated_ms, target, target_label, device_timeout_ms FROM rollouts ";
 
+// A device's row of rollout_devices (aliased d) as read_device reads it, from column `first` on.
+constexpr const char* kDeviceColumns = "d.device, d.wave, d.state, d.percent, d.reason, d.detail, d.updated_ms";
+
+RolloutDeviceRecord read_device(const Statement& row, int first) {
+  return RolloutDeviceRecord{
+      .device = row.column_text(first),
+      .wave = static_cast<int>(row.column_int64(first + 1)),
+      .state = parse_device_rollout_state(row.column_text(first + 2)).value_or(DeviceRolloutState::pending),
+      .percent = static_cast<int>(row.column_int64(first + 3)),
+      .reason = row.column_text(first + 4),
+      .detail = row.column_text(first + 5),
+      .updated_ms = row.column_int64(first + 6),
+  };
+}
+
 RolloutRecord read_rollout(const Statement& row) {
   RolloutRecord r;
   r.id = row.column_int64(0);
@@ -288,8 +303,7 @@ Result<std::optional<RolloutRecord>> RolloutDb::rollout(std::int64_t id) {
 Result<std::vector<RolloutDeviceRecord>> RolloutDb::devices(std::int64_t id) {
   if (!impl_) return closed();
   auto query = impl_->statement(
-      "SELECT device, wave, state, percent, reason, detail, updated_ms FROM rollout_devices WHERE rollout = ?"
-      " ORDER BY wave, device",
+      std::string("SELECT ") + kDeviceColumns + " FROM rollout_devices d WHERE d.rollout = ? ORDER BY d.wave, d.device",
       id);
   if (!query) return std::move(query).error();
   std::vector<RolloutDeviceRecord> out;
@@ -297,15 +311,7 @@ Result<std::vector<RolloutDeviceRecord>> RolloutDb::devices(std::int64_t id) {
     auto row = query->step();
     if (!row) return std::move(row).error();
     if (!*row) return out;
-    out.push_back(RolloutDeviceRecord{
-        .device = query->column_text(0),
-        .wave = static_cast<int>(query->column_int64(1)),
-        .state = parse_device_rollout_state(query->column_text(2)).value_or(DeviceRolloutState::pending),
-        .percent = static_cast<int>(query->column_int64(3)),
-        .reason = query->column_text(4),
-        .detail = query->column_text(5),
-        .updated_ms = query->column_int64(6),
-    });
+    out.push_back(read_device(*query, 0));
   }
 }
 
@@ -342,7 +348,7 @@ Result<std::vector<FailedUpdate>> RolloutDb::failed_updates() {
   if (!impl_) return closed();
   // The subquery walks rollout_devices_by_device for each failed row only.
   auto query = impl_->statement(
-      "SELECT d.rollout, r.product, r.version, d.device, d.wave, d.state, d.percent, d.reason, d.detail, d.updated_ms"
+      std::string("SELECT d.rollout, r.product, r.version, ") + kDeviceColumns +
       " FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout"
       " WHERE d.state IN ('failed', 'rolled_back') AND r.state != 'aborted'"
       " AND d.rollout = (SELECT max(n.rollout) FROM rollout_devices n JOIN rollouts nr ON nr.id = n.rollout"
@@ -354,19 +360,10 @@ Result<std::vector<FailedUpdate>> RolloutDb::failed_updates() {
     auto row = query->step();
     if (!row) return std::move(row).error();
     if (!*row) return out;
-    out.push_back(FailedUpdate{
-        .rollout = query->column_int64(0),
-        .product = query->column_text(1),
-        .version = query->column_text(2),
-        .device = RolloutDeviceRecord{
-            .device = query->column_text(3),
-            .wave = static_cast<int>(query->column_int64(4)),
-            .state = parse_device_rollout_state(query->column_text(5)).value_or(DeviceRolloutState::failed),
-            .percent = static_cast<int>(query->column_int64(6)),
-            .reason = query->column_text(7),
-            .detail = query->column_text(8),
-            .updated_ms = query->column_int64(9),
-        }});
+    out.push_back(FailedUpdate{.rollout = query->column_int64(0),
+                               .product = query->column_text(1),
+                               .version = query->column_text(2),
+                               .device = read_device(*query, 3)});
   }
 }
 
