@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  spdlog::set_level(spdlog::level::from_str(settings->log_level));  // a name the config checked
   if (const char* passphrase = std::getenv("KELVIN_CA_PASSPHRASE")) settings->ca_passphrase = passphrase;
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.

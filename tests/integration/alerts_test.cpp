@@ -6,7 +6,10 @@
 // and operators acknowledge it once over HTTPS (curl), as the audit log shows; a real HTTPS webhook
 // receiver (Node's https) gets each transition signed (checked with openssl dgst), retried after a
 // refusal, and queued across a gateway restart while it was away; a silence holds the webhook's
-// notifications of its rule and subject back until it is lifted.
+// notifications of its rule and subject back until it is lifted; curl offering a certificate from a
+// foreign CA is refused until it counts as probing; a device certificate issued for a day is
+// expiring until reissued; the state directory on a small tmpfs raises disk_space as it fills, and
+// a reading published while it is full is stored once there is room.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,6 +27,7 @@
 
 #include "https_client.hpp"
 #include "installation.hpp"
+#include "kelvin/store/alert_db.hpp"
 #include "kelvin/testing/background_process.hpp"
 #include "kelvin/testing/process.hpp"
 #include "kelvin/testing/temp_dir.hpp"
@@ -42,8 +46,8 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 // Evaluated every second; the threshold watches sensor-01 only; a device is offline after 10 s of
-// silence (replacing the default rule of the same name); more than 3 failed sign-ins a minute are
-// an attack. svc-homeassistant may read the alerts' retained messages.
+// silence (replacing the default rule of the same name); more than 3 failed sign-ins, or 3 HTTPS
+// handshakes refused, a minute are an attack. svc-homeassistant may read the alerts' retained messages.
 constexpr const char* kAlertRules = R"(
 [alerts]
 interval_s = 1
@@ -66,6 +70,12 @@ silent_for_s = 10
 name = "guessing"
 kind = "event_rate"
 event = "failed_sign_ins"
+above_per_minute = 3
+
+[[alerts.rule]]
+name = "tls_probing"
+kind = "event_rate"
+event = "https_handshake_failures"
 above_per_minute = 3
 )";
 
@@ -237,6 +247,40 @@ TEST_F(Alerts, ABurstOfFailedSignInsIsAnAttackOnTheGateway) {
   ASSERT_EQ(attack["state"], "firing") << alerts().dump(2);
   EXPECT_EQ(attack["kind"], "event_rate");
   EXPECT_EQ(attack["summary"], "failed sign-ins 4 per minute (fires above 3 per minute)");
+}
+
+TEST_F(Alerts, ABurstOfHandshakesWithAForeignCertificateIsProbingAndAShortLivedCertificateIsExpiring) {
+  // A client certificate from a CA of its own, made with openssl, offered by curl: every
+  // handshake is refused.
+  const fs::path key = install_.root() / "foreign.key";
+  const fs::path certificate = install_.root() / "foreign.crt";
+  const auto made = kelvin::testing::run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.string(), "-out",
+                                                  certificate.string(), "-days", "2", "-subj", "/CN=sensor-01"});
+  ASSERT_EQ(made.exit_code, 0) << kelvin::testing::describe(made);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const auto refused = kelvin::testing::run_command(
+        {"curl", "-sS", "--max-time", "10", "--cacert", (install_.pki_dir() / "ca.crt").string(), "--cert",
+         certificate.string(), "--key", key.string(),
+         "https://localhost:" + std::to_string(*port_) + "/api/v1/devices/sensor-01/telemetry", "-d", "{}"});
+    EXPECT_NE(refused.exit_code, 0) << kelvin::testing::describe(refused);
+  }
+  const json probing = await_alert("tls_probing", "gateway", "firing");
+  ASSERT_EQ(probing["state"], "firing") << alerts().dump(2);
+  EXPECT_THAT(probing["summary"].get<std::string>(), HasSubstr("refused HTTPS handshakes"));
+  EXPECT_GE(probing["value"].get<double>(), 5.0);
+
+  // A device certificate issued for a day: the default rule (30 days) raises it; reissued for a
+  // year, it resolves.
+  install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "device", "sensor-03", "--days", "1"});
+  const json expiring = await_alert("certificate_expiry", "sensor-03", "firing");
+  ASSERT_EQ(expiring["state"], "firing") << alerts().dump(2);
+  EXPECT_THAT(expiring["summary"].get<std::string>(), HasSubstr("device certificate expires in 1 days"));
+  install_.kelvinctl(
+      {"pki", "--dir", install_.pki_dir().string(), "issue", "device", "sensor-03", "--days", "365", "--renew"});
+  const json renewed = await_alert("certificate_expiry", "sensor-03", "resolved");
+  ASSERT_EQ(renewed["state"], "resolved") << alerts().dump(2);
+  EXPECT_THAT(renewed["resolution"].get<std::string>(), HasSubstr("condition cleared"));
 }
 
 TEST_F(Alerts, ADeviceKilledWithItsLastWillAndADeviceGoneSilentAreOffline) {
@@ -422,6 +466,33 @@ TEST_F(Alerts, EveryTransitionReachesARealWebhookSignedOnceAcrossRefusalsAndARes
   EXPECT_NE(requests[0]["headers"]["x-kelvin-delivery"], first["headers"]["x-kelvin-delivery"]);
 }
 
+// The gateway SIGKILLed while a notification is on its way (the receiver has it and has not
+// answered): after the restart it is sent again, with the same delivery id, so the receiver can
+// tell the repeat; nothing else is sent.
+TEST_F(Alerts, AGatewayKilledMidDeliverySendsTheSameDeliveryAgainAfterItsRestart) {
+  std::ofstream(secret_file()) << "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\n";
+  fs::permissions(secret_file(), fs::perms::owner_read | fs::perms::owner_write);
+  auto receiver = std::make_unique<kelvin::testing::WebhookReceiver>(install_, "receiver", 0, /*hold_first=*/1);
+  configure_webhook(*receiver);
+  install_.stop_gateway(SIGTERM);
+  start();
+  sign_in_admin("admin-killed.jar");
+  publish_temperature("sensor-01", -5);
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() == 1; }, 20s));
+  install_.stop_gateway(SIGKILL);
+  start();
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() >= 2; }, 20s)) << install_.gateway_log();
+  sign_in_admin("admin-killed-2.jar");
+  // A barrier: the next transition's notification comes after any repeat of the first.
+  publish_temperature("sensor-01", -20);
+  ASSERT_TRUE(wait_until([&] { return receiver->requests().size() >= 3; }, 20s));
+  const auto requests = receiver->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0]["headers"]["x-kelvin-delivery"], requests[1]["headers"]["x-kelvin-delivery"]);
+  EXPECT_EQ(requests[0]["body"], requests[1]["body"]);
+  EXPECT_EQ(json::parse(requests[2]["body"].get<std::string>())["event"], "resolved");
+}
+
 TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   std::ofstream(secret_file()) << "c2a9f1e07b3d4c5e8f60718293a4b5c6d7e8f90123456789abcdef0123456789\n";
   fs::permissions(secret_file(), fs::perms::owner_read | fs::perms::owner_write);
@@ -493,6 +564,116 @@ TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   }
   EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_silence ok", "alert_silence denied", "alert_silence_lift ok",
                                                 "alert_silence_lift denied"}));
+}
+
+// A tmpfs mounted over a directory for one test, its files copied in first; unmounted (lazily, so
+// a process still holding files there does not stop it) when the test ends. nullopt from mount()
+// when this machine does not let the test mount (not root, or a container without the right).
+class SmallFileSystem {
+ public:
+  static std::unique_ptr<SmallFileSystem> mount(const fs::path& directory, const std::string& size) {
+    const fs::path aside = directory.string() + ".before-mount";
+    fs::rename(directory, aside);
+    fs::create_directories(directory);
+    fs::permissions(directory, fs::perms::owner_all);
+    const auto mounted = kelvin::testing::run_command(
+        {"mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", directory.string()});
+    if (mounted.exit_code != 0) {
+      fs::remove(directory);
+      fs::rename(aside, directory);
+      return nullptr;
+    }
+    auto copied = kelvin::testing::run_command({"cp", "-a", aside.string() + "/.", directory.string()});
+    if (copied.exit_code != 0) throw std::runtime_error("copying into the tmpfs: " + copied.err);
+    return std::unique_ptr<SmallFileSystem>(new SmallFileSystem(directory));
+  }
+  ~SmallFileSystem() { kelvin::testing::run_command({"umount", "-l", directory_.string()}); }
+  SmallFileSystem(const SmallFileSystem&) = delete;
+  SmallFileSystem& operator=(const SmallFileSystem&) = delete;
+
+ private:
+  explicit SmallFileSystem(fs::path directory) : directory_(std::move(directory)) {}
+  fs::path directory_;
+};
+
+// Fills the file system of `file`'s directory with `file` until `leave` bytes are free (or as
+// close as the file system's blocks allow).
+void fill_until_free(const fs::path& file, std::uintmax_t leave) {
+  const std::uintmax_t available = fs::space(file.parent_path()).available;
+  if (available <= leave) return;
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  const std::string block(64 * 1024, 'x');
+  for (std::uintmax_t written = 0; written + block.size() <= available - leave; written += block.size()) {
+    out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  }
+}
+
+// The gateway's state directory on a 64 MiB tmpfs, its log at warn: filling it raises disk_space (replaced: below
+// 24 MiB, clearing at 32 MiB) while the gateway goes on storing readings; filled to the last byte,
+// the commit of a reading published meanwhile fails and is retried until space is freed, and then
+// stored; freed, the alert resolves.
+TEST(AlertsOnASmallDisk, AFillingDiskFiresAndNothingPublishedMeanwhileIsLost) {
+  Installation install;
+  const DeviceFiles sensor = install.issue_device("sensor-01");
+  const auto disk = SmallFileSystem::mount(install.state_dir(), "64m");
+  if (!disk) GTEST_SKIP() << "this machine does not let the test mount a tmpfs";
+  std::ofstream(install.config_file(), std::ios::app) << R"(
+[log]
+level = "warn"
+
+[alerts]
+interval_s = 1
+
+[[alerts.rule]]
+name = "disk_space"
+kind = "disk_space"
+below_bytes = 25165824
+clear_bytes = 33554432
+)";
+  install.start_gateway();
+  const auto state_of = [&](const std::string& rule) -> std::string {
+    auto db = kelvin::store::AlertDb::open(install.state_dir() / "alerts.db");
+    if (!db) return "";
+    auto listed = db->list();
+    if (!listed) return "";
+    for (const auto& alert : *listed) {
+      if (alert.rule == rule) return std::string(kelvin::store::to_string(alert.state));
+    }
+    return "none";
+  };
+  const auto stored = [&] { return install.stats().value("readings_stored", 0); };
+  const auto publish = [&](int seq) {
+    const std::string payload = R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(now_ms()) +
+                                R"(,"values":{"temperature":20.5}})";
+    ASSERT_EQ(install.publish(sensor, "devices/sensor-01/telemetry", payload).exit_code, 0);
+  };
+  publish(1);
+  ASSERT_TRUE(wait_until([&] { return stored() == 1; }, 15s)) << install.stats().dump();
+  EXPECT_EQ(state_of("disk_space"), "none");
+
+  const fs::path filler = install.state_dir() / "filler";
+  fill_until_free(filler, 16 * 1024 * 1024);
+  ASSERT_TRUE(wait_until([&] { return state_of("disk_space") == "firing"; }, 15s)) << install.gateway_log();
+  publish(2);
+  ASSERT_TRUE(wait_until([&] { return stored() == 2; }, 15s)) << "low, not full: the gateway stores on";
+
+  // Full: the commit fails and is retried (statistics cannot be written either: the log says it).
+  fill_until_free(filler, 0);
+  publish(3);
+  ASSERT_TRUE(
+      wait_until([&] { return install.gateway_log().find("commit failed, retrying") != std::string::npos; }, 15s))
+      << install.gateway_log();
+  EXPECT_TRUE(install.gateway().running()) << install.gateway_log();
+  fs::remove(filler);
+  ASSERT_TRUE(wait_until([&] { return stored() == 3; }, 30s))
+      << "stored once there is room: " << install.stats().dump();
+  ASSERT_TRUE(wait_until([&] { return state_of("disk_space") == "resolved"; }, 15s)) << install.gateway_log();
+  EXPECT_EQ((*install.open_store().device("sensor-01"))->readings_stored, 3u);
+  install.stop_gateway(SIGTERM);
+  // [log] level = "warn": the warnings and errors above, none of the information.
+  const std::string log = install.gateway_log();
+  EXPECT_THAT(log, HasSubstr("alert disk_space firing for gateway"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("kelvin-gateway running"))) << log;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 // A webhook receiver kelvin did not write, for integration tests: webhook_receiver.mjs under Node
 // (from PATH), an HTTPS server with the installation's server certificate that records every
-// request it gets as a JSON line and answers 500 to its first `fail_first` ones, then 204.
+// request it gets as a JSON line, never answers its first `hold_first` ones, answers 500 to the
+// next `fail_first` ones, then 204.
 
 #include <charconv>
 #include <filesystem>
@@ -22,14 +23,15 @@ namespace kelvin::testing {
 // files live in their own directory under the installation's.
 class WebhookReceiver {
  public:
-  WebhookReceiver(const Installation& install, const std::string& name, int fail_first = 0)
+  WebhookReceiver(const Installation& install, const std::string& name, int fail_first = 0, int hold_first = 0)
       : dir_(install.root() / name) {
     std::filesystem::create_directories(dir_);
     const auto tls = install.server_tls();
     process_ = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{"node", KELVIN_WEBHOOK_RECEIVER, "--cert", tls.cert_file.string(), "--key",
                                  tls.key_file.string(), "--out", out_file().string(), "--port-file",
-                                 (dir_ / "port").string(), "--fail-first", std::to_string(fail_first)},
+                                 (dir_ / "port").string(), "--fail-first", std::to_string(fail_first), "--hold-first",
+                                 std::to_string(hold_first)},
         dir_ / "receiver.log");
     // The receiver writes the port file whole (a rename), once it listens.
     if (!kelvin::testing::wait_until([this] { return !read_text(dir_ / "port").empty() || !process_->running(); },

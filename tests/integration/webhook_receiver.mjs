@@ -2,6 +2,7 @@
 // request it gets. Node 20, no npm dependencies.
 //
 //   node webhook_receiver.mjs --cert CERT --key KEY --out FILE --port-file FILE [--fail-first N]
+//                             [--hold-first N]
 //
 // - listens on an ephemeral port with the PEM certificate and key, and once listening writes the
 //   port's number to --port-file (through a temporary name and a rename: a reader sees the whole
@@ -10,7 +11,9 @@
 //   Node gives them (names lowercased, repeated ones joined), the body as a UTF-8 string; the
 //   line is written (appendFileSync) before the answer goes out, so a client that has its answer
 //   finds the line;
-// - answers 500 with a short text to the first --fail-first requests (default 0), then 204;
+// - never answers the first --hold-first requests (default 0): they stay open, as with a receiver
+//   that hangs, until the client gives up or goes away;
+// - answers 500 with a short text to the next --fail-first requests (default 0), then 204;
 // - exits with status 0 on SIGTERM or SIGINT.
 // Bad arguments or a certificate that cannot be loaded exit with status 2 and a message on stderr.
 
@@ -33,6 +36,7 @@ try {
       out: { type: 'string' },
       'port-file': { type: 'string' },
       'fail-first': { type: 'string', default: '0' },
+      'hold-first': { type: 'string', default: '0' },
     },
     strict: true,
   }));
@@ -42,8 +46,11 @@ try {
 for (const name of ['cert', 'key', 'out', 'port-file']) {
   if (!args[name]) fail(`--${name} is required`);
 }
-if (!/^\d+$/.test(args['fail-first'])) fail('--fail-first must be a whole number');
+for (const name of ['fail-first', 'hold-first']) {
+  if (!/^\d+$/.test(args[name])) fail(`--${name} must be a whole number`);
+}
 let failuresLeft = Number(args['fail-first']);
+let holdsLeft = Number(args['hold-first']);
 
 let server;
 try {
@@ -63,6 +70,10 @@ server.on('request', (request, response) => {
       body: Buffer.concat(chunks).toString('utf8'),
     };
     fs.appendFileSync(args.out, `${JSON.stringify(record)}\n`);
+    if (holdsLeft > 0) {
+      holdsLeft -= 1;
+      return;
+    }
     if (failuresLeft > 0) {
       failuresLeft -= 1;
       response.writeHead(500, { 'Content-Type': 'text/plain' });

@@ -212,6 +212,9 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
     root.add_issue("service_identity", "must be a service name such as svc-gateway");
   }
 
+  config::TableReader log = root.table("log");
+  s.log_level = log.one_of("level", s.log_level, {"trace", "debug", "info", "warn", "error"});
+
   config::TableReader broker = root.table("broker");
   std::string mode = broker.one_of("mode", "managed", {"managed", "external"});
   s.broker_mode = mode == "external" ? BrokerMode::external : BrokerMode::managed;

@@ -276,6 +276,14 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
   EXPECT_DOUBLE_EQ(only->alerts.rules[0].level.fire_at, 1024.0 * 1024 * 1024);
 }
 
+TEST_F(GatewayConfigTest, TheLogLevelIsOneOfFive) {
+  EXPECT_EQ(load("")->log_level, "info");
+  EXPECT_EQ(load("[log]\nlevel = \"warn\"\n")->log_level, "warn");
+  auto refused = load("[log]\nlevel = \"verbose\"\n");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("level")) << refused.error().message;
+}
+
 TEST_F(GatewayConfigTest, EveryMistakeInAnAlertRuleIsReported) {
   auto settings = load(
       "[[alerts.rule]]\nname = \"Warm\"\nkind = \"threshold\"\nquantity = \"temperature\"\nabove = 30\nbelow = 0\n"

@@ -72,6 +72,9 @@ struct GatewaySettings {
   IngestOptions ingest;
   store::StoreOptions store;
   std::chrono::milliseconds stats_interval{1000};
+  // [log] level: the least severe log lines written ("trace", "debug", "info", "warn", "error");
+  // kelvin-gateway's main applies it.
+  std::string log_level = "info";
   // The CRL is renewed when it has less than two days left (crl_renewer.hpp); this passphrase
   // unlocks an encrypted CA key for that (kelvin-gateway takes it from KELVIN_CA_PASSPHRASE).
   std::optional<std::string> ca_passphrase;
