@@ -464,6 +464,7 @@ TEST_F(Alerts, EveryTransitionReachesARealWebhookSignedOnceAcrossRefusalsAndARes
   EXPECT_EQ(resolved["event"], "resolved");
   EXPECT_EQ(resolved["alert"]["state"], "resolved");
   EXPECT_NE(requests[0]["headers"]["x-kelvin-delivery"], first["headers"]["x-kelvin-delivery"]);
+  EXPECT_THAT(install_.gateway_log(), ::testing::Not(HasSubstr(secret))) << "the signing secret is logged";
 }
 
 // The gateway SIGKILLed while a notification is on its way (the receiver has it and has not

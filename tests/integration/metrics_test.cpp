@@ -102,6 +102,7 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(wrong.out, HasSubstr("HTTP/1.1 401")) << describe(wrong);
   auto as_basic = scrape({"Authorization: Basic " + kToken});
   EXPECT_THAT(as_basic.out, HasSubstr("HTTP/1.1 401")) << describe(as_basic);
+  EXPECT_THAT(install_.gateway_log(), ::testing::Not(HasSubstr(kToken))) << "the token, sent wrongly, is not logged";
 
   // A wrong password, as someone guessing would send it.
   auto guess = run_command({"curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
