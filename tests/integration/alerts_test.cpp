@@ -6,8 +6,8 @@
 // and operators acknowledge it once over HTTPS (curl), as the audit log shows; a real HTTPS webhook
 // receiver (Node's https) gets each transition signed (checked with openssl dgst), retried after a
 // refusal, and queued across a gateway restart while it was away; a silence holds the webhook's
-// notifications of its rule and subject back until it is lifted; curl offering a certificate from a
-// foreign CA is refused until it counts as probing; a device certificate issued for a day is
+// notifications of its rule and subject back until it is lifted; curl and mosquitto_pub offering a
+// certificate from a foreign CA are refused until it counts as probing; a device certificate issued for a day is
 // expiring until reissued; the state directory on a small tmpfs raises disk_space as it fills, and
 // a reading published while it is full is stored once there is room.
 
@@ -47,7 +47,7 @@ using namespace std::chrono_literals;
 
 // Evaluated every second; the threshold watches sensor-01 only; a device is offline after 10 s of
 // silence (replacing the default rule of the same name); more than 3 failed sign-ins, or 3 HTTPS
-// handshakes refused, a minute are an attack. svc-homeassistant may read the alerts' retained messages.
+// or MQTT handshakes refused, a minute are an attack. svc-homeassistant may read the alerts' retained messages.
 constexpr const char* kAlertRules = R"(
 [alerts]
 interval_s = 1
@@ -76,6 +76,12 @@ above_per_minute = 3
 name = "tls_probing"
 kind = "event_rate"
 event = "https_handshake_failures"
+above_per_minute = 3
+
+[[alerts.rule]]
+name = "mqtt_probing"
+kind = "event_rate"
+event = "mqtt_handshake_failures"
 above_per_minute = 3
 )";
 
@@ -249,7 +255,7 @@ TEST_F(Alerts, ABurstOfFailedSignInsIsAnAttackOnTheGateway) {
   EXPECT_EQ(attack["summary"], "failed sign-ins 4 per minute (fires above 3 per minute)");
 }
 
-TEST_F(Alerts, ABurstOfHandshakesWithAForeignCertificateIsProbingAndAShortLivedCertificateIsExpiring) {
+TEST_F(Alerts, HandshakesWithAForeignCertificateAreProbingAndAShortLivedCertificateIsExpiring) {
   // A client certificate from a CA of its own, made with openssl, offered by curl: every
   // handshake is refused.
   const fs::path key = install_.root() / "foreign.key";
@@ -269,6 +275,18 @@ TEST_F(Alerts, ABurstOfHandshakesWithAForeignCertificateIsProbingAndAShortLivedC
   ASSERT_EQ(probing["state"], "firing") << alerts().dump(2);
   EXPECT_THAT(probing["summary"].get<std::string>(), HasSubstr("refused HTTPS handshakes"));
   EXPECT_GE(probing["value"].get<double>(), 5.0);
+
+  // The same certificate at the broker, with mosquitto_pub: the broker refuses each handshake, and
+  // the gateway counts what the broker logged.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const auto refused =
+        install_.publish({install_.pki_dir() / "ca.crt", certificate, key}, "devices/sensor-01/telemetry", "{}");
+    EXPECT_NE(refused.exit_code, 0) << kelvin::testing::describe(refused);
+  }
+  const json mqtt_probing = await_alert("mqtt_probing", "gateway", "firing");
+  ASSERT_EQ(mqtt_probing["state"], "firing") << alerts().dump(2) << install_.gateway_log();
+  EXPECT_EQ(mqtt_probing["summary"], "refused MQTT handshakes 5 per minute (fires above 3 per minute)");
+  EXPECT_THAT(install_.gateway_log(), HasSubstr("warning mosquitto: OpenSSL Error[0]"));
 
   // A device certificate issued for a day: the default rule (30 days) raises it; reissued for a
   // year, it resolves.

@@ -48,6 +48,8 @@ std::string_view event_words(GatewayEvent event) {
       return "refused HTTPS handshakes";
     case GatewayEvent::broker_exits:
       return "broker exits";
+    case GatewayEvent::mqtt_handshake_failures:
+      return "refused MQTT handshakes";
   }
   return "events";
 }

@@ -20,8 +20,8 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kKindNames{{
     {RuleKind::outbox_drops, "outbox_drops"},
 }};
 
-constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{"failed_sign_ins", "rejected_readings",
-                                                                       "https_handshake_failures", "broker_exits"};
+constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{
+    "failed_sign_ins", "rejected_readings", "https_handshake_failures", "broker_exits", "mqtt_handshake_failures"};
 
 }  // namespace
 

@@ -58,6 +58,10 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
     signal(SIGPIPE, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
     if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+    if (options.output_fd >= 0 &&
+        (dup2(options.output_fd, STDOUT_FILENO) < 0 || dup2(options.output_fd, STDERR_FILENO) < 0)) {
+      _exit(127);
+    }
     execvpe(args[0], args.data(), envp.data());
     _exit(127);
   }

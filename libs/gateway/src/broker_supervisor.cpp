@@ -2,11 +2,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "kelvin/core/files.hpp"
 
@@ -27,12 +26,14 @@ bool listener_accepts(const BrokerSettings& broker) {
     sockaddr_in6 sa{};
     sa.sin6_family = AF_INET6;
     sa.sin6_port = htons(static_cast<std::uint16_t>(broker.port));
-    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) == 1) rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) == 1)
+      rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   } else {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(static_cast<std::uint16_t>(broker.port));
-    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) == 1) rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) == 1)
+      rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   }
   close(fd);
   return rc == 0;
@@ -42,7 +43,9 @@ bool listener_accepts(const BrokerSettings& broker) {
 
 BrokerSupervisor::BrokerSupervisor(SupervisorOptions options) : options_(std::move(options)) {}
 
-BrokerSupervisor::~BrokerSupervisor() { stop(); }
+BrokerSupervisor::~BrokerSupervisor() {
+  stop();
+}
 
 Result<void> BrokerSupervisor::write_files() const {
   const auto& broker = options_.broker;
@@ -59,7 +62,8 @@ std::string BrokerSupervisor::crl_fingerprint() const {
 }
 
 Result<void> BrokerSupervisor::spawn_and_wait_ready() {
-  auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()});
+  auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()},
+                                   spawn_options());
   if (!child) return std::move(child).error();
   auto deadline = Clock::now() + options_.ready_timeout;
   while (!listener_accepts(options_.broker)) {
@@ -87,6 +91,9 @@ Result<void> BrokerSupervisor::start() {
                                           options_.broker.bind_address +
                                           " is already in use (another broker, or one left by an earlier gateway?)");
   }
+  auto log = BrokerLog::open();
+  if (!log) return std::move(log).error();
+  log_ = std::move(*log);
   if (auto r = spawn_and_wait_ready(); !r) return r;
   spdlog::info("broker: mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
                options_.broker.port);
@@ -104,6 +111,12 @@ void BrokerSupervisor::stop() {
   std::lock_guard lock(mutex_);
   if (child_) child_->stop();
   child_.reset();
+}
+
+SpawnOptions BrokerSupervisor::spawn_options() const {
+  SpawnOptions options;
+  options.output_fd = log_ ? log_->write_fd() : -1;
+  return options;
 }
 
 std::optional<int> BrokerSupervisor::broker_pid() const {
@@ -145,7 +158,8 @@ void BrokerSupervisor::watch() {
       }
     }
     if (!child_ && restart_pending && now >= restart_at) {
-      auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()});
+      auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()},
+                                       spawn_options());
       if (!child) {
         spdlog::error("broker: {}", child.error().message);
         restart_at = now + delay;

@@ -221,7 +221,10 @@ void Gateway::create_alert_engine() {
                   http_->counters().handshake_failures;
             }
             // broker_ (managed mode only) outlives the engine.
-            if (broker_) counts[static_cast<std::size_t>(alerts::GatewayEvent::broker_exits)] = broker_->exits();
+            if (broker_) {
+              counts[static_cast<std::size_t>(alerts::GatewayEvent::broker_exits)] = broker_->exits();
+              counts[static_cast<std::size_t>(alerts::GatewayEvent::mqtt_handshake_failures)] = broker_->tls_refusals();
+            }
             return counts;
           },
       .updates =
@@ -885,6 +888,8 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
       .started_ms = started_ms_,
       .broker_connected = connected_.load(),
       .broker_restarts = broker_ ? static_cast<std::uint64_t>(broker_->restarts()) : 0,
+      .broker_exits = broker_ ? broker_->exits() : 0,
+      .broker_tls_refusals = broker_ ? broker_->tls_refusals() : 0,
       .ingest = ingest_->counters(),
       .ingest_histograms = ingest_->histograms(),
       .metrics_auth_failures = auth_failures,

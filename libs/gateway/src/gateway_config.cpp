@@ -136,8 +136,9 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
       read_level(table, rule, true, "above_readings", "clear_readings", 1'000'000, 1, 1e15);
       break;
     case alerts::RuleKind::event_rate: {
-      const std::string event = table.required_one_of(
-          "event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures", "broker_exits"});
+      const std::string event =
+          table.required_one_of("event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures",
+                                          "broker_exits", "mqtt_handshake_failures"});
       rule.event = alerts::parse_gateway_event(event).value_or(alerts::GatewayEvent::failed_sign_ins);
       read_level(table, rule, true, "above_per_minute", "clear_per_minute", 30, 0, 1e9);
       break;

@@ -160,6 +160,11 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   out.gauge("kelvin_start_time_seconds", "When the gateway started, in seconds since 1970.", seconds(s.started_ms));
   out.gauge("kelvin_broker_up", "1 while the gateway is connected to the MQTT broker.", s.broker_connected ? 1 : 0);
   out.counter("kelvin_broker_restarts_total", "Restarts of the managed broker.", s.broker_restarts);
+  out.counter("kelvin_broker_exits_total", "Exits of the managed broker nobody asked for (it is restarted).",
+              s.broker_exits);
+  out.counter("kelvin_broker_tls_refusals_total",
+              "TLS handshakes the managed broker refused (no, a revoked or a foreign client certificate).",
+              s.broker_tls_refusals);
   if (s.devices) {
     out.family("kelvin_devices", Type::gauge, "Devices the store knows, by their last status.");
     out.sample(s.devices->online, {{"status", "online"}});

@@ -31,6 +31,8 @@ struct GatewayMetricsSnapshot {
   std::int64_t started_ms = 0;
   bool broker_connected = false;
   std::uint64_t broker_restarts = 0;
+  std::uint64_t broker_exits = 0;         // of the managed broker, unasked
+  std::uint64_t broker_tls_refusals = 0;  // handshakes the managed broker refused
   IngestCounters ingest{};
   IngestHistograms ingest_histograms{};
   std::optional<ExporterStats> export_stats{};      // with [export.influxdb]

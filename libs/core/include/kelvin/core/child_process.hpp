@@ -19,6 +19,9 @@ struct SpawnOptions {
   // parent never leaves an orphan behind: SIGTERM lets it stop gently; SIGKILL when a successor
   // must be able to take its place at once.
   int parent_death_signal = SIGTERM;
+  // When not -1: the child's standard output and error (the write end of a pipe its parent reads);
+  // otherwise the parent's.
+  int output_fd = -1;
 };
 
 // How a child ended.
@@ -29,7 +32,8 @@ struct ChildExit {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (looked up in PATH when it has no '/') with the parent's stdout/stderr.
+  // Starts argv[0] (looked up in PATH when it has no '/') with the parent's stdout/stderr, or
+  // options.output_fd.
   static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
   ChildProcess(ChildProcess&& other) noexcept;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "kelvin/core/child_process.hpp"
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/broker_config.hpp"
+#include "kelvin/gateway/broker_log.hpp"
 
 namespace kelvin::gateway {
 
@@ -46,6 +48,8 @@ class BrokerSupervisor {
   int restarts() const { return restarts_.load(); }  // every restart, also for a changed CRL
   // The times the broker exited without being asked to (crashed, killed): restarted each time.
   std::uint64_t exits() const { return exits_.load(); }
+  // TLS handshakes the broker refused (broker_log.hpp), since the gateway started.
+  std::uint64_t tls_refusals() const { return log_ ? log_->tls_refusals() : 0; }
   std::optional<int> broker_pid() const;
 
  private:
@@ -54,7 +58,12 @@ class BrokerSupervisor {
   void watch();
   std::string crl_fingerprint() const;
 
+  SpawnOptions spawn_options() const;
+
   SupervisorOptions options_;
+  // Set by start() before any other thread reads it; kept until destruction, after every broker
+  // it reads has stopped.
+  std::unique_ptr<BrokerLog> log_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::optional<ChildProcess> child_;

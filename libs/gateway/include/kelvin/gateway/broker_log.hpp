@@ -1,0 +1,55 @@
+#pragma once
+// The managed broker's own log (docs/gateway.md, "Logs"): Mosquitto writes its lines to a pipe
+// (its standard output and error) that the gateway reads on a thread of its own. Each line goes
+// into the gateway's log, prefixed "mosquitto:", its warnings and errors as warnings; the TLS
+// handshakes the broker refused (no, a foreign, a revoked or an expired client certificate) are
+// counted, for /metrics and the alert rules: the broker has no other way of telling.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "kelvin/core/result.hpp"
+
+namespace kelvin::gateway {
+
+// One line as Mosquitto writes it ("1796505080: OpenSSL Error[0]: error:0A000086:...") judged.
+struct BrokerLine {
+  std::string text{};        // without its Unix-time prefix
+  bool warning = false;      // an error or a warning of the broker's
+  bool tls_refusal = false;  // the first OpenSSL error of a handshake the broker refused
+};
+BrokerLine read_broker_line(std::string_view line);
+
+class BrokerLog {
+ public:
+  // Creates the pipe and starts the reading thread.
+  static Result<std::unique_ptr<BrokerLog>> open();
+  // Stops reading once nothing more is waiting in the pipe; a broker still running then loses its
+  // later lines (stop the broker first).
+  ~BrokerLog();
+  BrokerLog(const BrokerLog&) = delete;
+  BrokerLog& operator=(const BrokerLog&) = delete;
+
+  // The pipe's write end, for the broker's standard output and error (SpawnOptions::output_fd).
+  int write_fd() const { return write_fd_; }
+  std::uint64_t tls_refusals() const { return tls_refusals_.load(); }
+  std::uint64_t lines() const { return lines_.load(); }
+
+ private:
+  BrokerLog(int read_fd, int write_fd);
+  void run();
+  void take(std::string_view line);
+
+  const int read_fd_;
+  const int write_fd_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> tls_refusals_{0};
+  std::atomic<std::uint64_t> lines_{0};
+  std::thread reader_;
+};
+
+}  // namespace kelvin::gateway

@@ -1,0 +1,64 @@
+// The managed broker's log (kelvin/gateway/broker_log.hpp): Mosquitto's lines as it writes them
+// (taken from a real run: a foreign certificate, none at all, the gateway's readiness probe) judged
+// as warnings or not and as refused handshakes or not, and the pipe read line by line, also a
+// line split across writes; closing the log returns though a line is left unterminated.
+
+#include "kelvin/gateway/broker_log.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "kelvin/testing/background_process.hpp"
+
+namespace kelvin::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(BrokerLine, TheFirstOpenSslErrorOfAHandshakeIsARefusal) {
+  const BrokerLine foreign =
+      read_broker_line("1796505080: OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed");
+  EXPECT_EQ(foreign.text, "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed");
+  EXPECT_TRUE(foreign.tls_refusal);
+  EXPECT_TRUE(foreign.warning);
+  EXPECT_TRUE(
+      read_broker_line("1796505080: OpenSSL Error[0]: error:0A0000C7:SSL routines::peer did not return a certificate")
+          .tls_refusal);
+  const BrokerLine cause = read_broker_line("1796505080: OpenSSL Error[1]: error:0A000086:SSL routines::more");
+  EXPECT_FALSE(cause.tls_refusal) << "one handshake, one refusal";
+  EXPECT_TRUE(cause.warning);
+  const BrokerLine probe = read_broker_line(
+      "1796505074: Client connection from 127.0.0.1 failed: error:0A000126:SSL routines::unexpected eof while "
+      "reading.");
+  EXPECT_FALSE(probe.tls_refusal) << "closed before any handshake: a port probe";
+  const BrokerLine connected = read_broker_line(
+      "1796505080: New client connected from 127.0.0.1:49152 as sensor-01 (p2, c1, k60, u'sensor-01').");
+  EXPECT_FALSE(connected.warning);
+  EXPECT_EQ(connected.text, "New client connected from 127.0.0.1:49152 as sensor-01 (p2, c1, k60, u'sensor-01').");
+  EXPECT_TRUE(read_broker_line("1796505074: Warning: Mosquitto should not be run as root/administrator.").warning);
+  EXPECT_EQ(read_broker_line("no time: as it came").text, "no time: as it came");
+}
+
+TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
+  auto log = BrokerLog::open();
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  const auto write = [&](const std::string& text) {
+    ASSERT_EQ(::write((*log)->write_fd(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  };
+  write("1: OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed\n1: Client <unknown> dis");
+  write("connected: Protocol error.\n1: OpenSSL Error[0]: error:0A0000C7:SSL routines::peer did not");
+  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->lines() == 2; }, 5s));
+  EXPECT_EQ((*log)->tls_refusals(), 1u) << "the second is not a whole line yet";
+  write(" return a certificate\n");
+  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->tls_refusals() == 2; }, 5s));
+  EXPECT_EQ((*log)->lines(), 3u);
+  // Closing reads what is left and returns, an unterminated line and all (or this test hangs).
+  write("1: the last words, unterminated");
+  log->reset();
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
