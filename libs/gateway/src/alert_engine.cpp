@@ -45,7 +45,8 @@ AlertEngine::AlertEngine(std::filesystem::path alerts_db, std::filesystem::path 
       options_(std::move(options)),
       clock_(clock ? std::move(clock) : std::function<std::int64_t()>(system_now_ms)),
       judges_readings_(watches(options_.rules, {alerts::RuleKind::threshold})),
-      judges_updates_(watches(options_.rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted})) {
+      judges_updates_(watches(options_.rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted})),
+      judges_drops_(watches(options_.rules, {alerts::RuleKind::outbox_drops})) {
   for (const auto& rule : options_.rules) counters_.firing[rule.name] = 0;
 }
 
@@ -171,8 +172,10 @@ std::optional<alerts::Facts> AlertEngine::gather(Windows windows) {
         .last_will = device.status && device.status->state == "offline",
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
-    out.dropped_total = device.status ? device.status->dropped_total : 0;
-    watch_drops(out, facts.now_ms);
+    if (judges_drops_) {
+      out.dropped_total = device.status ? device.status->dropped_total : 0;
+      watch_drops(out, facts.now_ms);
+    }
   }
   std::erase_if(drops_, [&](const auto& watched) { return watched.second.seen_ms != facts.now_ms; });  // gone
   if (sources_.certificates) facts.certificates = sources_.certificates();

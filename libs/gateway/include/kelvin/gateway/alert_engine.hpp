@@ -126,6 +126,7 @@ class AlertEngine {
   // Whether a rule judges readings (a threshold): without one the commit listener does nothing.
   const bool judges_readings_;
   const bool judges_updates_;  // whether a rule watches updates or rollouts: rollouts.db is read
+  const bool judges_drops_;    // whether a rule watches outbox drops: the devices' counts are followed
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::condition_variable wake_;
