@@ -33,7 +33,8 @@ std::size_t characters(std::string_view utf8) {
 }
 
 // The routes' shared state: their sources and one connection to alerts.db, opened at first use and
-// taken by one request at a time (the mutex is a leaf).
+// taken by one request at a time. The mutex is held while auditing: it comes before
+// accounts::Accounts' mutex (docs/architecture.md, "Locks and lock order").
 struct Shared {
   explicit Shared(AlertSources s) : sources(std::move(s)) {}
   AlertSources sources;
