@@ -534,6 +534,9 @@ TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   for (int i = 0; i < 201; ++i) long_comment += "é";
   EXPECT_EQ(admin_->request("POST", path, json{{"until_ms", now_ms() + 60'000}, {"comment", long_comment}}).status,
             400);
+  EXPECT_EQ(admin_->request("POST", path, json{{"until_ms", now_ms() + 60'000}, {"comment", std::string("a\0b", 3)}})
+                .body["error"]["code"],
+            "invalid_silence");
   EXPECT_EQ(admin_->request("POST", "/api/v1/alerts/99999/silence", json{{"until_ms", now_ms() + 60'000}}).status, 404);
 
   const std::int64_t until = now_ms() + 3'600'000;

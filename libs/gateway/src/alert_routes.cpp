@@ -32,6 +32,15 @@ std::size_t characters(std::string_view utf8) {
       std::count_if(utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+// Whether `text` holds a control character (NUL, a line break, DEL ...): a comment is one line
+// for people, shown on the dashboard and in the API.
+bool has_control_characters(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
 // The routes' shared state: their sources and one connection to alerts.db, opened at first use and
 // taken by one request at a time. The mutex is held while auditing: it comes before
 // accounts::Accounts' mutex (docs/architecture.md, "Locks and lock order").
@@ -167,6 +176,9 @@ std::variant<SilenceRequest, http::Response> silence_request_of(const http::Requ
       silence.comment = value.get<std::string>();
       if (characters(silence.comment) > kMaxSilenceCommentCharacters) {
         return http::error_response(400, "invalid_silence", "\"comment\" is at most 200 characters");
+      }
+      if (has_control_characters(silence.comment)) {
+        return http::error_response(400, "invalid_silence", "\"comment\" is one line without control characters");
       }
     } else {
       return http::error_response(400, "invalid_request",
