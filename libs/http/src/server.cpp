@@ -238,6 +238,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     if (channel_) end_stream();
+    // A refused upload's file goes before the server hears that the session ended: whoever waits
+    // for no session left (a stop, a test) finds no file left either.
+    file_parser_.reset();
+    body_file_.reset();
     server_.session_ended(this, peer_address_);
   }
 
