@@ -18,6 +18,10 @@ export const ALERT_KINDS: Record<string, string> = {
   crl_expiry: 'CRL expiry',
   disk_space: 'disk space',
   export_backlog: 'export backlog',
+  event_rate: 'event rate',
+  update_failed: 'update failed',
+  rollout_halted: 'rollout halted',
+  outbox_drops: 'outbox drops',
 };
 
 export function kindText(kind: string): string {
@@ -26,8 +30,8 @@ export function kindText(kind: string): string {
 
 // The kinds whose subject is a device id (docs/alerts.md). A certificate_expiry alert's subject is
 // a certificate's common name: a device's, or the CA's, the server's or a service's; the API does
-// not say which, so it is not linked.
-const DEVICE_KINDS = new Set(['threshold', 'device_offline']);
+// not say which, so it is not linked. A rollout_halted alert's subject is "rollout-{id}".
+const DEVICE_KINDS = new Set(['threshold', 'device_offline', 'update_failed', 'outbox_drops']);
 
 export function subjectIsDevice(alert: Pick<Alert, 'kind' | 'subject'>): boolean {
   return DEVICE_KINDS.has(alert.kind) && alert.subject !== '';

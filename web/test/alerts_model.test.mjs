@@ -58,7 +58,9 @@ describe('alerts: words, subjects, roles, durations', () => {
     assert.equal(m.kindText('device_offline'), 'device offline');
     assert.equal(m.kindText('crl_expiry'), 'CRL expiry');
     assert.equal(m.kindText('disk_space'), 'disk space');
-    assert.equal(m.kindText('rollout_halted'), 'rollout_halted');
+    assert.equal(m.kindText('rollout_halted'), 'rollout halted');
+    assert.equal(m.kindText('outbox_drops'), 'outbox drops');
+    assert.equal(m.kindText('a_future_kind'), 'a_future_kind');
   });
 
   test('the subject is a device for the device rules only', () => {
@@ -67,6 +69,10 @@ describe('alerts: words, subjects, roles, durations', () => {
     assert.equal(m.subjectIsDevice({ kind: 'certificate_expiry', subject: 'sensor-01' }), false);
     assert.equal(m.subjectIsDevice({ kind: 'disk_space', subject: 'gateway' }), false);
     assert.equal(m.subjectIsDevice({ kind: 'export_backlog', subject: 'gateway' }), false);
+    assert.equal(m.subjectIsDevice({ kind: 'update_failed', subject: 'sensor-01' }), true);
+    assert.equal(m.subjectIsDevice({ kind: 'outbox_drops', subject: 'sensor-01' }), true);
+    assert.equal(m.subjectIsDevice({ kind: 'rollout_halted', subject: 'rollout-3' }), false);
+    assert.equal(m.subjectIsDevice({ kind: 'event_rate', subject: 'gateway' }), false);
   });
 
   test('operators and admins acknowledge an alert nobody acknowledged; viewers never', () => {
