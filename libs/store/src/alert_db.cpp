@@ -153,14 +153,15 @@ class AlertDb::Impl : public sqlite::SmallDb {
  public:
   using SmallDb::SmallDb;
 
-  // Every row `query` returns, in its order.
-  static Result<std::vector<AlertRecord>> read_rows(Statement& query) {
-    std::vector<AlertRecord> out;
+  // Every row `query` returns, in its order, as `read` makes it.
+  template <class Read>
+  static auto read_rows(Statement& query, Read read) -> Result<std::vector<decltype(read(query))>> {
+    std::vector<decltype(read(query))> out;
     for (;;) {
       auto row = query.step();
       if (!row) return std::move(row).error();
       if (!*row) return out;
-      out.push_back(read_alert(query));
+      out.push_back(read(query));
     }
   }
 
@@ -191,20 +192,14 @@ class AlertDb::Impl : public sqlite::SmallDb {
   Result<std::vector<SilenceRecord>> silence_rows(std::string_view condition, Args&&... args) {
     auto query = statement(std::string(kSilenceColumns) + std::string(condition), std::forward<Args>(args)...);
     if (!query) return std::move(query).error();
-    std::vector<SilenceRecord> out;
-    for (;;) {
-      auto row = query->step();
-      if (!row) return std::move(row).error();
-      if (!*row) return out;
-      out.push_back(read_silence(*query));
-    }
+    return read_rows(*query, read_silence);
   }
 
   template <class... Args>
   Result<std::vector<AlertRecord>> alert_rows(std::string_view condition, Args&&... args) {
     auto query = statement(std::string(kAlertColumns) + std::string(condition), std::forward<Args>(args)...);
     if (!query) return std::move(query).error();
-    return read_rows(*query);
+    return read_rows(*query, read_alert);
   }
 };
 
@@ -379,7 +374,7 @@ Result<std::vector<AlertRecord>> AlertDb::list(const AlertQuery& query) {
   if (query.subject) statement->bind(index++, std::string_view(*query.subject));
   if (query.before_id) statement->bind(index++, *query.before_id);
   statement->bind(index, static_cast<std::int64_t>(query.limit));
-  return Impl::read_rows(*statement);
+  return Impl::read_rows(*statement, read_alert);
 }
 
 Result<std::vector<AlertRecord>> AlertDb::firing() {
