@@ -29,7 +29,7 @@ rule(zlib "^(zlib|zconf)\\.h$" "^libs/influx/" "libs/influx")
 rule(nlohmann_json "^nlohmann/" "^(libs/[^/]+/src|ports/[^/]+/src|apps)/"
   "implementation files (libs/*/src, ports/*/src, apps/), never a library's public header")
 rule(tomlplusplus "^toml\\+\\+/" "^libs/config/" "libs/config")
-rule(spdlog "^spdlog/" "^(libs/gateway|apps)/" "libs/gateway and apps/")
+rule(spdlog "^spdlog/" "^(libs/(gateway|log)|apps)/" "libs/gateway, libs/log and apps/")
 rule(CLI11 "^CLI/" "^apps/" "apps/")
 rule(Boost "^boost/" "^libs/http/src/" "libs/http's implementation files (libs/http/src)")
 rule(GoogleTest "^(gtest|gmock)/" "^$" "tests/ only")

@@ -1,7 +1,5 @@
 #include "boot_step.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -9,6 +7,7 @@
 #include "kelvin/core/child_process.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/linux_port/boot_record_file.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::agent {
 namespace {
@@ -50,27 +49,27 @@ Start next_start(const BootStepOptions& options) {
   const fs::path record_file = linux_port::boot_record_path(options.update_dir);
   auto record = linux_port::load_boot_record(record_file, fresh);
   if (!record) {
-    spdlog::error("boot: {}; starting the installed agent", record.error().message);
+    log::component("boot").error("{}; starting the installed agent", record.error().message);
     return {device::Slot::a, false, options.factory_program};
   }
   device::BootChoice choice = device::choose_boot_slot(*record);
   if (choice.record != *record) {
     if (auto saved = linux_port::save_boot_record(record_file, choice.record); !saved) {
       // A trial must not start without its attempt recorded: it could then start forever.
-      spdlog::error("boot: {}; starting the confirmed slot instead", saved.error().message);
+      log::component("boot").error("{}; starting the confirmed slot instead", saved.error().message);
       choice = {record->confirmed, false, *record};
     }
   }
   if (choice.record.last_outcome == device::TrialOutcome::rolled_back && choice.record != *record) {
-    spdlog::warn("boot: {} did not confirm itself in its attempts; rolled back to slot {} ({})",
-                 choice.record.last_outcome_version.to_string(), device::to_string(choice.slot),
-                 choice.record.confirmed_version.to_string());
+    log::component("boot").warn("{} did not confirm itself in its attempts; rolled back to slot {} ({})",
+                                choice.record.last_outcome_version.to_string(), device::to_string(choice.slot),
+                                choice.record.confirmed_version.to_string());
   }
   auto program = program_of(options, choice.slot);
   if (!program) {
-    spdlog::error("boot: slot {} has no program ({} is missing); starting the installed agent",
-                  device::to_string(choice.slot),
-                  linux_port::slot_image_path(options.update_dir, choice.slot).string());
+    log::component("boot").error("slot {} has no program ({} is missing); starting the installed agent",
+                                 device::to_string(choice.slot),
+                                 linux_port::slot_image_path(options.update_dir, choice.slot).string());
     return {device::Slot::a, false, options.factory_program};
   }
   return {choice.slot, choice.trial, *program};
@@ -86,14 +85,14 @@ bool still_on_trial(const BootStepOptions& options, device::Slot slot) {
 
 int run_boot_step(const BootStepOptions& options, const std::atomic<bool>& stop) {
   if (auto made = files::ensure_private_dir(options.update_dir); !made) {
-    spdlog::error("boot: {}", made.error().message);
+    log::component("boot").error("{}", made.error().message);
     return 1;
   }
   auto delay = options.restart_delay;
   while (!stop.load()) {
     const Start start = next_start(options);
-    spdlog::info("boot: starting slot {}{}: {}", device::to_string(start.slot), start.trial ? " on trial" : "",
-                 start.program.string());
+    log::component("boot").info("starting slot {}{}: {}", device::to_string(start.slot), start.trial ? " on trial" : "",
+                                start.program.string());
     SpawnOptions spawn;
     spawn.environment = {std::string(kBootSlotVariable) + "=" + device::to_string(start.slot),
                          std::string(kBootTrialVariable) + "=" + (start.trial ? "1" : "0")};
@@ -102,7 +101,7 @@ int run_boot_step(const BootStepOptions& options, const std::atomic<bool>& stop)
     const auto started = Clock::now();
     auto child = ChildProcess::spawn({start.program.string(), "run", "--config", options.config_file.string()}, spawn);
     if (!child) {
-      spdlog::error("boot: {}", child.error().message);
+      log::component("boot").error("{}", child.error().message);
       sleep_unless_stopped(delay, stop);
       continue;
     }
@@ -112,8 +111,8 @@ int run_boot_step(const BootStepOptions& options, const std::atomic<bool>& stop)
     while (!ended) {
       if (stop.load()) {
         ended = child->stop(options.stop_grace);
-        spdlog::info("boot: stopped slot {}'s program ({})", device::to_string(start.slot),
-                     ended ? ended->description : "gone");
+        log::component("boot").info("stopped slot {}'s program ({})", device::to_string(start.slot),
+                                    ended ? ended->description : "gone");
         return 0;
       }
       ended = child->poll_exit();
@@ -124,17 +123,18 @@ int run_boot_step(const BootStepOptions& options, const std::atomic<bool>& stop)
       next_trial_check = Clock::now() + 500ms;
       on_trial = still_on_trial(options, start.slot);
       if (on_trial && Clock::now() - started >= options.trial_timeout) {
-        spdlog::warn("boot: slot {} did not confirm itself within {} s; stopping it", device::to_string(start.slot),
-                     std::chrono::duration_cast<std::chrono::seconds>(options.trial_timeout).count());
+        log::component("boot").warn("slot {} did not confirm itself within {} s; stopping it",
+                                    device::to_string(start.slot),
+                                    std::chrono::duration_cast<std::chrono::seconds>(options.trial_timeout).count());
         ended = child->stop(options.stop_grace);
       }
     }
     if (ended->status == kRestartIntoStagedImage) {
-      spdlog::info("boot: slot {}'s program staged an update; starting it", device::to_string(start.slot));
+      log::component("boot").info("slot {}'s program staged an update; starting it", device::to_string(start.slot));
       delay = options.restart_delay;
       continue;
     }
-    spdlog::warn("boot: slot {}'s program {}", device::to_string(start.slot), ended->description);
+    log::component("boot").warn("slot {}'s program {}", device::to_string(start.slot), ended->description);
     if (Clock::now() - started > 60s) delay = options.restart_delay;  // it ran well for a while
     if (!start.trial || !on_trial) {
       sleep_unless_stopped(delay, stop);

@@ -1,6 +1,5 @@
 #include "device_fleet.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <queue>
 #include <thread>
 #include <utility>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::agent {
 namespace {
@@ -30,7 +31,7 @@ class FleetWorker {
   void run(const std::atomic<bool>& stop) {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) {
-      spdlog::error("simulator: epoll_create1: {}", std::strerror(errno));
+      log::component("simulator").error("epoll_create1: {}", std::strerror(errno));
       return;
     }
     const std::int64_t start = monotonic_ms();
@@ -66,7 +67,7 @@ class FleetWorker {
     if (!buffered_.empty()) timeout_ms = 0;
     epoll_event events[256];
     const int ready = ::epoll_wait(epoll_fd_, events, 256, timeout_ms);
-    if (ready < 0 && errno != EINTR) spdlog::error("simulator: epoll_wait: {}", std::strerror(errno));
+    if (ready < 0 && errno != EINTR) log::component("simulator").error("epoll_wait: {}", std::strerror(errno));
     now = monotonic_ms();
     // Input OpenSSL already read from the socket does not make it readable again.
     std::vector<std::size_t> buffered;

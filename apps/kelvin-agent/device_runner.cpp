@@ -1,11 +1,10 @@
 #include "device_runner.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
+#include "kelvin/log/log.hpp"
 #include "kelvin/proto/topics.hpp"
 
 namespace kelvin::agent {
@@ -48,15 +47,16 @@ Result<void> DeviceRunner::prepare() {
   mqtt::Callbacks callbacks;
   const std::string& id = options_.session.device_id;
   callbacks.on_connected = [this, id] {
-    if (auto r = client_->subscribe(session_->ack_topic(), 1); !r) spdlog::warn("{}: {}", id, r.error().message);
+    if (auto r = client_->subscribe(session_->ack_topic(), 1); !r)
+      log::component("agent", id).warn("{}", r.error().message);
     if (options_.updates) {
-      if (auto r = client_->subscribe(ota_topic_, 1); !r) spdlog::warn("{}: {}", id, r.error().message);
+      if (auto r = client_->subscribe(ota_topic_, 1); !r) log::component("agent", id).warn("{}", r.error().message);
     }
-    spdlog::info("{}: connected to {}:{}", id, options_.mqtt.host, options_.mqtt.port);
+    log::component("agent", id).info("connected to {}:{}", options_.mqtt.host, options_.mqtt.port);
     session_->on_connected(monotonic_ms());
   };
   callbacks.on_refused = [this, id](std::string_view reason) {
-    spdlog::warn("{}: broker refused the connection: {}", id, reason);
+    log::component("agent", id).warn("broker refused the connection: {}", reason);
     socket_open_ = false;
     session_->on_disconnected(monotonic_ms());
   };
@@ -64,7 +64,7 @@ Result<void> DeviceRunner::prepare() {
     unacknowledged_statuses_.clear();  // QoS 1 state of a clean session: sent again by no one
     if (!socket_open_) return;
     socket_open_ = false;
-    if (rc != 0) spdlog::warn("{}: disconnected ({})", id, reason);
+    if (rc != 0) log::component("agent", id).warn("disconnected ({})", reason);
     session_->on_disconnected(monotonic_ms());
   };
   callbacks.on_published = [this](int mid) { unacknowledged_statuses_.erase(mid); };
@@ -76,7 +76,7 @@ Result<void> DeviceRunner::prepare() {
     session_->on_message(message.topic, message.payload, monotonic_ms());
   };
   // libmosquitto reports only errors and warnings here, e.g. why a TLS handshake failed.
-  callbacks.on_log = [id](std::string_view line) { spdlog::warn("{}: mqtt: {}", id, line); };
+  callbacks.on_log = [id](std::string_view line) { log::component("agent", id).warn("mqtt: {}", line); };
   auto client = mqtt::Client::create(options_.mqtt, std::move(callbacks));
   if (!client) return std::move(client).error();
   client_ = std::move(*client);
@@ -85,7 +85,7 @@ Result<void> DeviceRunner::prepare() {
 
 void DeviceRunner::connect(std::int64_t now_mono_ms) {
   if (auto r = client_->connect(); !r) {
-    spdlog::warn("{}: {}", options_.session.device_id, r.error().message);
+    log::component("agent", options_.session.device_id).warn("{}", r.error().message);
     session_->on_disconnected(now_mono_ms);
     return;
   }
@@ -95,7 +95,7 @@ void DeviceRunner::connect(std::int64_t now_mono_ms) {
 void DeviceRunner::connection_failed(const Error& error, std::int64_t now_mono_ms) {
   if (!socket_open_) return;
   socket_open_ = false;
-  spdlog::warn("{}: {}", options_.session.device_id, error.message);
+  log::component("agent", options_.session.device_id).warn("{}", error.message);
   session_->on_disconnected(now_mono_ms);
 }
 
@@ -145,7 +145,7 @@ void DeviceRunner::serve_updates() {
     if (published) {
       unacknowledged_statuses_.insert(*published);
     } else {
-      spdlog::warn("{}: update status not sent: {}", options_.session.device_id, published.error().message);
+      log::component("agent", options_.session.device_id).warn("update status not sent: {}", published.error().message);
     }
   }
 }

@@ -1,11 +1,11 @@
 #include "https_device_runner.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::agent {
 
@@ -33,13 +33,13 @@ Result<void> HttpsDeviceRunner::prepare() {
       [id, gateway](linux_port::LinkLogLevel level, std::string_view message) {
         switch (level) {
           case linux_port::LinkLogLevel::info:
-            spdlog::info("{}: {}: {}", id, gateway, message);
+            log::component("agent", id).info("{}: {}", gateway, message);
             break;
           case linux_port::LinkLogLevel::warn:
-            spdlog::warn("{}: {}: {}", id, gateway, message);
+            log::component("agent", id).warn("{}: {}", gateway, message);
             break;
           case linux_port::LinkLogLevel::error:
-            spdlog::error("{}: {}: {}", id, gateway, message);
+            log::component("agent", id).error("{}: {}", gateway, message);
             break;
         }
       });
@@ -77,7 +77,7 @@ bool HttpsDeviceRunner::flushed() const {
 
 void HttpsDeviceRunner::run(const std::atomic<bool>& stop) {
   next_poll_ms_ = monotonic_ms();
-  spdlog::info("{}: sending over HTTPS to {}", options_.session.device_id, client_->base_url());
+  log::component("agent", options_.session.device_id).info("sending over HTTPS to {}", client_->base_url());
   while (!stop.load() && !(options_.updates && options_.updates->restart_wanted())) {
     const std::int64_t now = monotonic_ms();
     wait(now, tick(now));

@@ -9,7 +9,6 @@
 //                                                  (MQTT only)
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +27,7 @@
 #include "kelvin/linux_port/file_outbox_journal.hpp"
 #include "kelvin/linux_port/sensor_factory.hpp"
 #include "kelvin/linux_port/sensor_set.hpp"
+#include "kelvin/log/log.hpp"
 #include "update_agent.hpp"
 
 namespace {
@@ -52,7 +52,7 @@ void install_signal_handlers() {
 }
 
 int fail(const std::string& message) {
-  std::fprintf(stderr, "kelvin-agent: %s\n", message.c_str());
+  log::error_lines("agent", message);
   return 1;
 }
 
@@ -64,8 +64,9 @@ Result<std::unique_ptr<agent::UpdateAgent>> start_updates(const linux_port::Agen
   if (!config.update.enabled) return std::unique_ptr<agent::UpdateAgent>();
   const char* slot = std::getenv(agent::kBootSlotVariable);
   if (!slot) {
-    spdlog::warn("{}: [update] is set, but updates need the boot step: run kelvin-agent boot --config {}",
-                 config.device_id, config.source.string());
+    log::component("agent", config.device_id)
+        .warn("[update] is set, but updates need the boot step: run kelvin-agent boot --config {}",
+              config.source.string());
     return std::unique_ptr<agent::UpdateAgent>();
   }
   const char* trial = std::getenv(agent::kBootTrialVariable);
@@ -86,19 +87,21 @@ Result<std::unique_ptr<agent::UpdateAgent>> start_updates(const linux_port::Agen
   const bool on_trial = options.trial;
   auto updates = agent::UpdateAgent::start(std::move(options));
   if (updates) {
-    spdlog::info("{}: {} {} in slot {}{}; updates from {}:{}", config.device_id, config.update.product, KELVIN_VERSION,
-                 slot, on_trial ? " on trial: it confirms itself once connected with a reading acknowledged" : "",
-                 config.update.host, config.update.port);
+    log::component("agent", config.device_id)
+        .info("{} {} in slot {}{}; updates from {}:{}", config.update.product, KELVIN_VERSION, slot,
+              on_trial ? " on trial: it confirms itself once connected with a reading acknowledged" : "",
+              config.update.host, config.update.port);
     return updates;
   }
   if (on_trial) return std::move(updates).error();
-  spdlog::error("{}: updates are off: {}", config.device_id, updates.error().message);
+  log::component("agent", config.device_id).error("updates are off: {}", updates.error().message);
   return std::unique_ptr<agent::UpdateAgent>();
 }
 
 int run_device(const fs::path& config_file) {
   auto config = linux_port::load_agent_config(config_file);
   if (!config) return fail(config.error().message);
+  log::set_level(config->log_level);  // a name the config checked
   auto sources = linux_port::make_sensor_sources(*config, "/", [](const linux_port::SensorSettings& s) {
     return std::make_unique<device::SimulatedSensor>(s.seed);
   });
@@ -108,8 +111,9 @@ int run_device(const fs::path& config_file) {
   auto journal = linux_port::FileOutboxJournal::open(config->outbox.dir);
   if (!journal) return fail(journal.error().message);
   device::Outbox outbox(*journal, journal->snapshot(), config->outbox.capacity);
-  spdlog::info("{}: outbox {} holds {} unacknowledged readings; next seq {}", config->device_id,
-               config->outbox.dir.string(), outbox.pending_count(), outbox.next_seq());
+  log::component("agent", config->device_id)
+      .info("outbox {} holds {} unacknowledged readings; next seq {}", config->outbox.dir.string(),
+            outbox.pending_count(), outbox.next_seq());
 
   device::SessionConfig session;
   session.device_id = config->device_id;
@@ -118,7 +122,7 @@ int run_device(const fs::path& config_file) {
   agent::ReadSensors read_sensors = [&sensors, &config](std::int64_t now_ms) -> Result<device::SensorValues> {
     auto reading = sensors.read(now_ms);
     for (const auto& [source, error] : reading.failures) {
-      spdlog::warn("{}: sensor {}: {}", config->device_id, source, error.message);
+      log::component("agent", config->device_id).warn("sensor {}: {}", source, error.message);
     }
     if (reading.empty()) return make_error(Errc::io, "no sensor produced a value");
     return reading.values;
@@ -161,9 +165,10 @@ int run_device(const fs::path& config_file) {
     runner.run(g_stop);
     readings_taken = runner.counters().readings_taken;
   }
-  if (auto r = journal->sync(); !r) spdlog::error("{}: {}", config->device_id, r.error().message);
-  spdlog::info("{}: stopped; {} readings taken, {} unacknowledged kept in the outbox for the next start",
-               config->device_id, readings_taken, outbox.pending_count());
+  if (auto r = journal->sync(); !r) log::component("agent", config->device_id).error("{}", r.error().message);
+  log::component("agent", config->device_id)
+      .info("stopped; {} readings taken, {} unacknowledged kept in the outbox for the next start", readings_taken,
+            outbox.pending_count());
   if (*updates && (*updates)->restart_wanted()) return agent::kRestartIntoStagedImage;
   return 0;
 }
@@ -171,6 +176,7 @@ int run_device(const fs::path& config_file) {
 int run_boot(const fs::path& config_file) {
   auto config = linux_port::load_agent_config(config_file);
   if (!config) return fail(config.error().message);
+  log::set_level(config->log_level);  // a name the config checked
   std::error_code error;
   agent::BootStepOptions options;
   options.config_file = fs::absolute(config_file, error);
@@ -182,8 +188,8 @@ int run_boot(const fs::path& config_file) {
     options.trial_timeout = std::chrono::seconds(config->update.trial_timeout_s);
   } else {
     options.update_dir = config_file.parent_path() / "update";
-    spdlog::info("{}: updates are off (no [update] in {}); supervising the installed agent", config->device_id,
-                 config_file.string());
+    log::component("agent", config->device_id)
+        .info("updates are off (no [update] in {}); supervising the installed agent", config_file.string());
   }
   install_signal_handlers();
   return agent::run_boot_step(options, g_stop);
@@ -302,13 +308,14 @@ int run_simulation(const SimulateOptions& o) {
   std::uint64_t resumed = 0;
   for (auto& sim : devices) resumed += sim->outbox->pending_count();
   install_signal_handlers();
-  spdlog::info("simulating {} devices ({}..{}) on {} threads, a reading every {} s each; outboxes {}", o.devices,
-               simulated_device_id(o, o.first), simulated_device_id(o, o.first + o.devices - 1),
-               std::min(o.threads, o.devices), o.interval_s,
-               o.state_dir.empty() ? std::string("in memory (lost at exit; a later run repeats seqs the gateway "
-                                                 "already stored: give --state-dir to keep them)")
-                                   : "in " + o.state_dir.string() + " (" + std::to_string(resumed) +
-                                         " unacknowledged readings resumed)");
+  log::component("simulator")
+      .info("simulating {} devices ({}..{}) on {} threads, a reading every {} s each; outboxes {}", o.devices,
+            simulated_device_id(o, o.first), simulated_device_id(o, o.first + o.devices - 1),
+            std::min(o.threads, o.devices), o.interval_s,
+            o.state_dir.empty()
+                ? std::string("in memory (lost at exit; a later run repeats seqs the gateway "
+                              "already stored: give --state-dir to keep them)")
+                : "in " + o.state_dir.string() + " (" + std::to_string(resumed) + " unacknowledged readings resumed)");
   std::thread timer([&o] {
     const auto started = std::chrono::steady_clock::now();
     while (!g_stop.load()) {
@@ -328,15 +335,17 @@ int run_simulation(const SimulateOptions& o) {
     taken += sim->runner->counters().readings_taken;
     pending += sim->outbox->pending_count();
     if (sim->file_journal) {
-      if (auto r = sim->file_journal->sync(); !r) spdlog::error("{}", r.error().message);
+      if (auto r = sim->file_journal->sync(); !r) log::component("simulator").error("{}", r.error().message);
     }
   }
   if (o.state_dir.empty()) {
-    spdlog::info("simulation stopped: {} readings taken, {} unacknowledged and dropped with the in-memory outboxes",
-                 taken, pending);
+    log::component("simulator")
+        .info("simulation stopped: {} readings taken, {} unacknowledged and dropped with the in-memory outboxes", taken,
+              pending);
   } else {
-    spdlog::info("simulation stopped: {} readings taken, {} unacknowledged kept in {} for the next run", taken, pending,
-                 o.state_dir.string());
+    log::component("simulator")
+        .info("simulation stopped: {} readings taken, {} unacknowledged kept in {} for the next run", taken, pending,
+              o.state_dir.string());
   }
   return 0;
 }
@@ -346,7 +355,7 @@ int run_simulation(const SimulateOptions& o) {
 int main(int argc, char** argv) {
   CLI::App app{"kelvin-agent: reads sensors and delivers every reading to the kelvin gateway"};
   app.require_subcommand(1);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  kelvin::log::write_json_lines();
 
   fs::path config_file = "/etc/kelvin/agent.toml";
   auto* run = app.add_subcommand("run", "Run one device from its config file");
@@ -396,9 +405,14 @@ int main(int argc, char** argv) {
                    "Seconds a device waits for its TLS handshake and CONNACK before it retries")
       ->capture_default_str()
       ->check(CLI::Range(1, 600));
+  std::string simulator_log_level = "info";
+  simulate->add_option("--log-level", simulator_log_level, "The least severe log lines written")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) return run_device(config_file);
   if (boot->parsed()) return run_boot(config_file);
+  log::set_level(simulator_log_level);
   return run_simulation(sim);
 }

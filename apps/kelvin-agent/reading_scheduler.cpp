@@ -1,10 +1,10 @@
 #include "reading_scheduler.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::agent {
 
@@ -57,7 +57,7 @@ void ReadingScheduler::take_reading(std::int64_t now, device::Session& session) 
   auto seq = outbox_.add(ts_ms, *values);
   if (!seq) {
     ++counters_.outbox_failures;
-    spdlog::error("{}: reading not recorded: {}", device_id_, seq.error().message);
+    log::component("agent", device_id_).error("reading not recorded: {}", seq.error().message);
     return;
   }
   ++counters_.readings_taken;

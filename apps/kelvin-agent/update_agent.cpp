@@ -1,13 +1,12 @@
 #include "update_agent.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <utility>
 
 #include "kelvin/device/update_client.hpp"
 #include "kelvin/linux_port/slot_files.hpp"
 #include "kelvin/linux_port/update_gateway.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/release/release_keys.hpp"
 
 namespace kelvin::agent {
@@ -44,13 +43,13 @@ class AgentUpdateLog final : public device::UpdateLog {
   void write(device::UpdateLogLevel level, std::string_view line) override {
     switch (level) {
       case device::UpdateLogLevel::info:
-        return spdlog::info("{}: {}", device_id_, line);
+        return log::component("agent", device_id_).info("{}", line);
       case device::UpdateLogLevel::warn:
         // An exchange cut off by the agent's own stop is no news.
-        if (!stopping_.load()) spdlog::warn("{}: {}", device_id_, line);
+        if (!stopping_.load()) log::component("agent", device_id_).warn("{}", line);
         return;
       case device::UpdateLogLevel::error:
-        return spdlog::error("{}: {}", device_id_, line);
+        return log::component("agent", device_id_).error("{}", line);
     }
   }
 

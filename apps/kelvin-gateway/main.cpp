@@ -2,7 +2,6 @@
 // Usage: kelvin-gateway [--config FILE]
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "kelvin/gateway/gateway.hpp"
 #include "kelvin/gateway/gateway_config.hpp"
+#include "kelvin/log/log.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kelvin-gateway " KELVIN_VERSION ": broker, ingest and store of a kelvin installation"};
@@ -18,14 +18,14 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "Configuration file (TOML)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  kelvin::log::write_json_lines();
   auto settings = kelvin::gateway::load_gateway_config(config_file);
   if (!settings) {
-    std::fprintf(stderr, "kelvin-gateway: %s\n", settings.error().message.c_str());
+    kelvin::log::error_lines("gateway", settings.error().message);
     return 1;
   }
 
-  spdlog::set_level(spdlog::level::from_str(settings->log_level));  // a name the config checked
+  kelvin::log::set_level(settings->log_level);  // a name the config checked
   if (const char* passphrase = std::getenv("KELVIN_CA_PASSPHRASE")) settings->ca_passphrase = passphrase;
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
 
   kelvin::gateway::Gateway gateway(std::move(*settings));
   if (auto started = gateway.start(); !started) {
-    std::fprintf(stderr, "kelvin-gateway: %s\n", started.error().message.c_str());
+    kelvin::log::error_lines("gateway", started.error().message);
     return 1;
   }
   if (auto password = gateway.take_first_admin_password()) {
@@ -51,13 +51,13 @@ int main(int argc, char** argv) {
         password->c_str());
     std::fflush(stdout);
   }
-  spdlog::info("kelvin-gateway running; SIGTERM or Ctrl-C stops it");
+  kelvin::log::component("gateway").info("kelvin-gateway running; SIGTERM or Ctrl-C stops it");
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  spdlog::info("stopping (signal {})", signal_number);
+  kelvin::log::component("gateway").info("stopping (signal {})", signal_number);
   gateway.stop();
   auto counters = gateway.counters();
-  spdlog::info("stopped: {} readings stored, {} duplicates, {} rejected", counters.readings_stored, counters.duplicates,
-               counters.rejected_total);
+  kelvin::log::component("gateway").info("stopped: {} readings stored, {} duplicates, {} rejected",
+                                         counters.readings_stored, counters.duplicates, counters.rejected_total);
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "https_client.hpp"
 #include "installation.hpp"
 #include "kelvin/linux_port/file_outbox_journal.hpp"
+#include "log_records.hpp"
 
 namespace {
 
@@ -186,7 +187,16 @@ TEST_F(AgentHttps, ReadingsAreStoredAndAcknowledgedOverHttps) {
   EXPECT_EQ((*device)->status->state, "offline");
   EXPECT_FALSE((*device)->status->firmware.empty());
   EXPECT_TRUE(wait_until([&] { return stat("status_updates") >= 2; }, 10s)) << install_.stats().dump();
-  EXPECT_THAT(agent_log(), HasSubstr("connected: the gateway answers over HTTPS"));
+  // The agent's log is JSON lines too, each of the device's lines naming it.
+  const std::string log = agent_log();
+  EXPECT_THAT(kelvin::testing::lines_not_records(log), ::testing::IsEmpty()) << log;
+  EXPECT_TRUE(kelvin::testing::has_log_record(log, "info", "agent", "connected: the gateway answers over HTTPS"))
+      << log;
+  for (const auto& record : kelvin::testing::log_records(log)) {
+    if (record.value("component", "") == "agent") {
+      EXPECT_EQ(record.value("device", ""), kDevice) << record.dump();
+    }
+  }
 }
 
 // The agent dies while its request waits for the answer (the store is held, so the commit cannot

@@ -4,34 +4,37 @@
 
 namespace kelvin {
 
-bool is_valid_utf8(std::string_view text) noexcept {
+std::size_t utf8_sequence_length(std::string_view text) noexcept {
+  if (text.empty()) return 0;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    std::uint32_t min_code = 0;
-    if ((c & 0xE0) == 0xC0) {
-      length = 2, code = c & 0x1Fu, min_code = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3, code = c & 0x0Fu, min_code = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4, code = c & 0x07u, min_code = 0x10000;
-    } else {
-      return false;  // a continuation byte without a lead, or 0xF8..0xFF
-    }
-    if (static_cast<std::size_t>(end - p) < length) return false;
-    for (std::size_t i = 1; i < length; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (p[i] & 0x3Fu);
-    }
-    if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    p += length;
+  const unsigned char c = *p;
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  std::uint32_t code = 0;
+  std::uint32_t min_code = 0;
+  if ((c & 0xE0) == 0xC0) {
+    length = 2, code = c & 0x1Fu, min_code = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    length = 3, code = c & 0x0Fu, min_code = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    length = 4, code = c & 0x07u, min_code = 0x10000;
+  } else {
+    return 0;  // a continuation byte without a lead, or 0xF8..0xFF
+  }
+  if (text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (p[i] & 0x3Fu);
+  }
+  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  while (!text.empty()) {
+    const std::size_t length = utf8_sequence_length(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
   }
   return true;
 }

@@ -1,7 +1,5 @@
 #include "kelvin/gateway/account_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +9,7 @@
 #include "kelvin/core/time_arguments.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/http/response_headers.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -70,7 +69,7 @@ http::Response failure(const Error& error) {
     case Errc::bad_credentials:
       return http::error_response(403, "bad_credentials", error.message);
     default:
-      spdlog::error("https: an accounts operation failed: {}", error.message);
+      log::component("https").error("an accounts operation failed: {}", error.message);
       http::Response response = http::error_response(503, "unavailable", "the gateway cannot do this now");
       response.headers.emplace_back("Retry-After", "5");
       return response;

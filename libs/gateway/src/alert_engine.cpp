@@ -1,7 +1,5 @@
 #include "kelvin/gateway/alert_engine.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <initializer_list>
 #include <unordered_map>
@@ -9,6 +7,7 @@
 
 #include "alert_json.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -223,7 +222,8 @@ void AlertEngine::record(const alerts::Transition& transition) {
       return count_database_failure(fired.error());
     }
     firing_ids_[key] = fired->id;
-    spdlog::warn("alert {} firing for {}: {}", transition.rule, transition.subject, transition.summary);
+    log::component("alerts").warn("alert {} firing for {}: {}", transition.rule, transition.subject,
+                                  transition.summary);
     {
       std::lock_guard lock(mutex_);
       ++counters_.fired;
@@ -242,7 +242,7 @@ void AlertEngine::record(const alerts::Transition& transition) {
   }
   const std::int64_t resolved_id = id->second;
   firing_ids_.erase(id);
-  spdlog::info("alert {} resolved for {}: {}", transition.rule, transition.subject, why);
+  log::component("alerts").info("alert {} resolved for {}: {}", transition.rule, transition.subject, why);
   {
     std::lock_guard lock(mutex_);
     ++counters_.resolved;
@@ -306,7 +306,7 @@ void AlertEngine::count_database_failure(const Error& error) {
     ++counters_.database_failures;
   }
   if (auto suppressed = log_.admit("database", std::chrono::steady_clock::now())) {
-    spdlog::error("alerts: {} ({} similar suppressed)", error.message, *suppressed);
+    log::component("alerts").error("{} ({} similar suppressed)", error.message, *suppressed);
   }
 }
 

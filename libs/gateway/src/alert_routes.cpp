@@ -1,7 +1,5 @@
 #include "kelvin/gateway/alert_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
@@ -13,7 +11,10 @@
 #include <variant>
 
 #include "alert_json.hpp"
+#include "kelvin/alerts/alert_rule.hpp"
+#include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/store/alert_db.hpp"
 #include "route_checks.hpp"
 
@@ -52,7 +53,7 @@ struct Shared {
 };
 
 http::Response db_error(const Error& error) {
-  spdlog::error("https: an alerts operation failed: {}", error.message);
+  log::component("https").error("an alerts operation failed: {}", error.message);
   return http::error_response(500, "alert_db_error", "the gateway could not read its alerts; its log says why");
 }
 
@@ -128,7 +129,7 @@ http::Response list_answer(Shared& shared, const store::AlertQuery& query) {
 void audit(Shared& shared, const accounts::Actor& actor, std::string_view action, const std::string& target,
            std::string_view result, std::string_view detail) {
   if (auto written = shared.sources.accounts.audit(actor, action, target, result, detail); !written) {
-    spdlog::error("https: writing the audit entry {} {} failed: {}", action, target, written.error().message);
+    log::component("https").error("writing the audit entry {} {} failed: {}", action, target, written.error().message);
   }
 }
 
@@ -149,7 +150,7 @@ http::Response acknowledge_answer(Shared& shared, std::int64_t id, const account
           "alert " + std::to_string(id) + " was acknowledged already by " + (*alert)->acknowledged_by);
     }
     audit(shared, actor, "alert_acknowledge", target, "ok", what);
-    spdlog::info("https: {} acknowledged alert {} ({})", actor.name, id, what);
+    log::component("https").info("{} acknowledged alert {} ({})", actor.name, id, what);
     return http::json_response(200, dump(alert_json(**alert)));
   });
 }
@@ -157,19 +158,39 @@ http::Response acknowledge_answer(Shared& shared, std::int64_t id, const account
 struct SilenceRequest {
   std::int64_t until_ms = 0;
   std::string comment{};
+  std::string rule{};     // set ahead of an alert (POST /api/v1/silences); else the alert's
+  std::string subject{};  // likewise
 };
 
-// POST /api/v1/alerts/{id}/silence's body, or the 400 answer. The end is checked against the clock
-// by the answer.
-std::variant<SilenceRequest, http::Response> silence_request_of(const http::Request& request) {
+// What a silence's body names besides its end: an alert's silence (POST /api/v1/alerts/{id}/silence)
+// takes the alert's rule and subject, one set ahead (POST /api/v1/silences) names them.
+enum class SilenceOf { alert, rule_and_subject };
+
+// The body of either silence route, or the 400 answer. The end is checked against the clock, and
+// the rule against the configured ones, by the answer.
+std::variant<SilenceRequest, http::Response> silence_request_of(const http::Request& request, SilenceOf of) {
   const json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return http::error_response(400, "malformed_json", "the body must be one JSON object");
   }
+  const bool names_target = of == SilenceOf::rule_and_subject;
   SilenceRequest silence;
   bool has_until = false;
   for (const auto& [name, value] : body.items()) {
-    if (name == "until_ms" && value.is_number_integer()) {
+    if (names_target && name == "rule" && value.is_string()) {
+      silence.rule = value.get<std::string>();
+      if (!alerts::is_valid_rule_name(silence.rule)) {
+        return http::error_response(400, "invalid_silence",
+                                    "\"rule\" is a rule's name: 1 to 64 characters of a-z, 0-9, '_' and '-'");
+      }
+    } else if (names_target && name == "subject" && value.is_string()) {
+      silence.subject = value.get<std::string>();
+      if (!is_well_formed_identity(silence.subject)) {
+        return http::error_response(400, "invalid_silence",
+                                    "\"subject\" is a device id, a certificate's or service's name, \"gateway\" or "
+                                    "\"rollout-{id}\"");
+      }
+    } else if (name == "until_ms" && value.is_number_integer()) {
       silence.until_ms = value.get<std::int64_t>();
       has_until = true;
     } else if (name == "comment" && value.is_string()) {
@@ -181,40 +202,72 @@ std::variant<SilenceRequest, http::Response> silence_request_of(const http::Requ
         return http::error_response(400, "invalid_silence", "\"comment\" is one line without control characters");
       }
     } else {
-      return http::error_response(400, "invalid_request",
-                                  "\"" + name +
-                                      "\" is not a silence's key or not of its type: \"until_ms\" (Unix ms)"
-                                      " and an optional \"comment\"");
+      return http::error_response(
+          400, "invalid_request",
+          "\"" + name + "\" is not a silence's key or not of its type: " +
+              (names_target ? "\"rule\", \"subject\", \"until_ms\" (Unix ms)" : "\"until_ms\" (Unix ms)") +
+              " and an optional \"comment\"");
     }
   }
   if (!has_until) return http::error_response(400, "invalid_silence", "\"until_ms\" says when the silence ends");
+  if (names_target && (silence.rule.empty() || silence.subject.empty())) {
+    return http::error_response(400, "invalid_silence", "\"rule\" and \"subject\" say what the silence holds back");
+  }
   return silence;
+}
+
+// Records the silence of `rule` on `subject` asked for by `request` (its end already checked), and
+// answers with it.
+http::Response record_silence(Shared& shared, store::AlertDb& db, const std::string& rule, const std::string& subject,
+                              const SilenceRequest& request, const accounts::Actor& actor, const std::string& target,
+                              std::int64_t now_ms) {
+  auto silenced = db.silence(store::SilenceRecord{.rule = rule,
+                                                  .subject = subject,
+                                                  .until_ms = request.until_ms,
+                                                  .created_by = actor.name,
+                                                  .comment = request.comment},
+                             now_ms);
+  if (!silenced) return db_error(silenced.error());
+  const json answer = silence_json(*silenced);
+  const std::string what = silenced->rule + " " + silenced->subject + " until " + answer["until"].get<std::string>();
+  audit(shared, actor, "alert_silence", target, "ok", what);
+  log::component("https").info("{} silenced {}", actor.name, what);
+  return http::json_response(200, dump(answer));
+}
+
+// The 400 answer (audited) when the silence's end is not within the next 90 days.
+std::optional<http::Response> refuse_end(Shared& shared, const SilenceRequest& request, const accounts::Actor& actor,
+                                         const std::string& target, std::int64_t now_ms) {
+  if (request.until_ms > now_ms && request.until_ms <= now_ms + kMaxSilenceMs) return std::nullopt;
+  audit(shared, actor, "alert_silence", target, "denied", "its end is not within the next 90 days");
+  return http::error_response(400, "invalid_silence", "\"until_ms\" must be in the next 90 days");
 }
 
 http::Response silence_answer(Shared& shared, std::int64_t id, const SilenceRequest& request,
                               const accounts::Actor& actor) {
   const std::string target = "alert " + std::to_string(id);
   const std::int64_t now_ms = shared.sources.now_ms();
-  if (request.until_ms <= now_ms || request.until_ms > now_ms + kMaxSilenceMs) {
-    audit(shared, actor, "alert_silence", target, "denied", "its end is not within the next 90 days");
-    return http::error_response(400, "invalid_silence", "\"until_ms\" must be in the next 90 days");
-  }
+  if (auto refused = refuse_end(shared, request, actor, target, now_ms)) return std::move(*refused);
   return with_db(shared, [&](store::AlertDb& db) {
     auto alert = db.alert(id);
     if (!alert) return db_error(alert.error());
     if (!*alert) return http::error_response(404, "alert_not_found", "there is no alert " + std::to_string(id));
-    auto silenced = db.silence(store::SilenceRecord{.rule = (*alert)->rule,
-                                                    .subject = (*alert)->subject,
-                                                    .until_ms = request.until_ms,
-                                                    .created_by = actor.name,
-                                                    .comment = request.comment},
-                               now_ms);
-    if (!silenced) return db_error(silenced.error());
-    const json answer = silence_json(*silenced);
-    const std::string what = silenced->rule + " " + silenced->subject + " until " + answer["until"].get<std::string>();
-    audit(shared, actor, "alert_silence", target, "ok", what);
-    spdlog::info("https: {} silenced {}", actor.name, what);
-    return http::json_response(200, dump(answer));
+    return record_silence(shared, db, (*alert)->rule, (*alert)->subject, request, actor, target, now_ms);
+  });
+}
+
+// A silence set ahead of an alert: the rule must be configured; the subject need not have fired.
+http::Response silence_ahead_answer(Shared& shared, const SilenceRequest& request, const accounts::Actor& actor) {
+  const std::string target = "rule " + request.rule;
+  const std::int64_t now_ms = shared.sources.now_ms();
+  const auto& rules = shared.sources.rule_names;
+  if (std::find(rules.begin(), rules.end(), request.rule) == rules.end()) {
+    audit(shared, actor, "alert_silence", target, "denied", "no such rule");
+    return http::error_response(404, "rule_not_found", "there is no alert rule named \"" + request.rule + "\"");
+  }
+  if (auto refused = refuse_end(shared, request, actor, target, now_ms)) return std::move(*refused);
+  return with_db(shared, [&](store::AlertDb& db) {
+    return record_silence(shared, db, request.rule, request.subject, request, actor, target, now_ms);
   });
 }
 
@@ -229,7 +282,7 @@ http::Response lift_answer(Shared& shared, std::int64_t id, const accounts::Acto
     }
     const std::string what = (*lifted)->rule + " " + (*lifted)->subject;
     audit(shared, actor, "alert_silence_lift", target, "ok", what);
-    spdlog::info("https: {} lifted the silence of {}", actor.name, what);
+    log::component("https").info("{} lifted the silence of {}", actor.name, what);
     return http::no_content_response();
   });
 }
@@ -283,12 +336,23 @@ void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSource
                const auto id = id_of(request, "invalid_alert_id", "an alert");
                if (auto* refused = std::get_if<http::Response>(&id)) return respond(std::move(*refused));
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-               auto silence = silence_request_of(request);
+               auto silence = silence_request_of(request, SilenceOf::alert);
                if (auto* refused = std::get_if<http::Response>(&silence)) return respond(std::move(*refused));
                answer_blocking(shared->sources.run_blocking, std::move(respond),
                                [shared, id = std::get<std::int64_t>(id), silence = std::get<SilenceRequest>(silence),
                                 actor = accounts::Actor{principal.user, request.peer_address}] {
                                  return silence_answer(*shared, id, silence, actor);
+                               });
+             }));
+  router.add("POST", "/api/v1/silences",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               auto silence = silence_request_of(request, SilenceOf::rule_and_subject);
+               if (auto* refused = std::get_if<http::Response>(&silence)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, silence = std::get<SilenceRequest>(silence),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return silence_ahead_answer(*shared, silence, actor);
                                });
              }));
   router.add("GET", "/api/v1/silences",

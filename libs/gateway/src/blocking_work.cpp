@@ -1,8 +1,8 @@
 #include "kelvin/gateway/blocking_work.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <exception>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -52,9 +52,9 @@ void BlockingWork::run() {
     try {
       work();
     } catch (const std::exception& e) {
-      spdlog::error("https: background work failed: {}", e.what());
+      log::component("https").error("background work failed: {}", e.what());
     } catch (...) {
-      spdlog::error("https: background work failed");
+      log::component("https").error("background work failed");
     }
   }
 }

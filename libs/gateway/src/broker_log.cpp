@@ -2,11 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -65,7 +66,7 @@ void BrokerLog::run() {
     // Stopping, the lines already in the pipe are read, without waiting for more.
     const int ready = ::poll(&readable, 1, stopping_ ? 0 : kPollMs);
     if (ready < 0 && errno != EINTR) {
-      spdlog::error("mosquitto: cannot read the broker's log: {}", std::strerror(errno));
+      log::component("mosquitto").error("cannot read the broker's log: {}", std::strerror(errno));
       return;
     }
     if (ready <= 0) {
@@ -98,9 +99,9 @@ void BrokerLog::take(std::string_view line) {
   lines_.fetch_add(1);
   if (read.tls_refusal) tls_refusals_.fetch_add(1);
   if (read.warning) {
-    spdlog::warn("mosquitto: {}", read.text);
+    log::component("mosquitto").warn("{}", read.text);
   } else {
-    spdlog::info("mosquitto: {}", read.text);
+    log::component("mosquitto").info("{}", read.text);
   }
 }
 

@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kelvin/core/files.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -95,8 +95,8 @@ Result<void> BrokerSupervisor::start() {
   if (!log) return std::move(log).error();
   log_ = std::move(*log);
   if (auto r = spawn_and_wait_ready(); !r) return r;
-  spdlog::info("broker: mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
-               options_.broker.port);
+  log::component("broker").info("mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
+                                options_.broker.port);
   watcher_ = std::thread([this] { watch(); });
   return {};
 }
@@ -144,13 +144,13 @@ void BrokerSupervisor::watch() {
         if (now - started_at >= options_.healthy_after) delay = options_.restart_delay_min;
         restart_pending = true;
         restart_at = now + delay;
-        spdlog::warn("broker: mosquitto {}; restarting in {} ms", ended->description, delay.count());
+        log::component("broker").warn("mosquitto {}; restarting in {} ms", ended->description, delay.count());
         delay = std::min(delay * 2, options_.restart_delay_max);
         continue;
       }
       if (std::string current = crl_fingerprint(); current != crl) {
         crl = current;
-        spdlog::info("broker: CRL changed; restarting mosquitto so revoked devices are disconnected");
+        log::component("broker").info("CRL changed; restarting mosquitto so revoked devices are disconnected");
         child_->stop();
         child_.reset();
         restart_pending = true;
@@ -161,7 +161,7 @@ void BrokerSupervisor::watch() {
       auto child = ChildProcess::spawn({options_.mosquitto_program, "-c", broker_config_path(options_.broker).string()},
                                        spawn_options());
       if (!child) {
-        spdlog::error("broker: {}", child.error().message);
+        log::component("broker").error("{}", child.error().message);
         restart_at = now + delay;
         continue;
       }
@@ -170,7 +170,7 @@ void BrokerSupervisor::watch() {
       started_at = now;
       crl = crl_fingerprint();
       restarts_.fetch_add(1);
-      spdlog::info("broker: mosquitto restarted (pid {})", child_->pid());
+      log::component("broker").info("mosquitto restarted (pid {})", child_->pid());
     }
   }
 }

@@ -1,7 +1,5 @@
 #include "certificate_health.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <map>
 #include <string>
@@ -9,6 +7,7 @@
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/crypto/pem_inspection.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/pki/certificate_index.hpp"
 
@@ -48,12 +47,12 @@ CertificateHealth read_certificate_health(const std::filesystem::path& pki_dir) 
       earliest = earliest ? std::min(*earliest, certificate.not_after) : certificate.not_after;
     }
   } else {
-    spdlog::warn("metrics: cannot read the certificate index: {}", in_use.error().message);
+    log::component("metrics").warn("cannot read the certificate index: {}", in_use.error().message);
   }
   if (auto next_update = read_crl_next_update(pki_dir); next_update) {
     health.crl_next_update = *next_update;
   } else {
-    spdlog::warn("metrics: cannot read the CRL: {}", next_update.error().message);
+    log::component("metrics").warn("cannot read the CRL: {}", next_update.error().message);
   }
   return health;
 }

@@ -1,7 +1,5 @@
 #include "kelvin/gateway/device_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +12,7 @@
 #include "kelvin/core/identity.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/fleet/device_removal.hpp"
+#include "kelvin/log/log.hpp"
 #include "route_checks.hpp"
 
 namespace kelvin::gateway {
@@ -40,13 +39,13 @@ http::Response failure_answer(const std::string& device_id, const Error& error) 
     case Errc::conflict:
       return http::error_response(409, "nothing_to_revoke", error.message);
     case Errc::bad_credentials:
-      spdlog::warn("https: cannot sign a CRL to revoke {}: {}", device_id, error.message);
+      log::component("https").warn("cannot sign a CRL to revoke {}: {}", device_id, error.message);
       return http::error_response(503, "ca_key_unavailable",
                                   "the gateway cannot sign with the CA key (it is encrypted and kelvin-gateway was "
                                   "not given KELVIN_CA_PASSPHRASE): run kelvinctl device revoke or remove on the "
                                   "gateway's host");
     default:
-      spdlog::error("https: changing device {} failed: {}", device_id, error.message);
+      log::component("https").error("changing device {} failed: {}", device_id, error.message);
       return http::error_response(500, "device_action_failed",
                                   "the gateway could not change its certificate authority or store; its log says why");
   }
@@ -56,7 +55,8 @@ http::Response failure_answer(const std::string& device_id, const Error& error) 
 void audit(const DeviceActionSources& sources, const accounts::Actor& actor, std::string_view action,
            const std::string& device_id, std::string_view result, const std::string& detail) {
   if (auto written = sources.accounts.audit(actor, action, device_id, result, detail); !written) {
-    spdlog::error("https: writing the audit entry {} {} failed: {}", action, device_id, written.error().message);
+    log::component("https").error("writing the audit entry {} {} failed: {}", action, device_id,
+                                  written.error().message);
   }
 }
 
@@ -75,7 +75,7 @@ http::Response revoke_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string serials = fleet::revoked_serials_detail(*revoked);
   audit(sources, actor, "device_revoke", device_id, "ok", serials);
-  spdlog::info("https: {} revoked device {} ({})", actor.name, device_id, serials);
+  log::component("https").info("{} revoked device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id}, {"revoked", certificates_json(*revoked)}}.dump());
 }
 
@@ -94,7 +94,7 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
   const std::string serials = fleet::revoked_serials_detail(removal->revoked);
   audit(sources, actor, "device_remove", device_id, "ok",
         serials + "; " + std::to_string(kept) + " stored readings kept");
-  spdlog::info("https: {} removed device {} ({})", actor.name, device_id, serials);
+  log::component("https").info("{} removed device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
                                        {"registration_removed", removal->stored && removal->stored->registered_ms != 0},
@@ -148,7 +148,7 @@ http::Response labels_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string was = *before ? joined((*before)->labels) : "none";
   audit(sources, actor, "device_label", device_id, "ok", "labels " + joined(*set) + " (were " + was + ")");
-  spdlog::info("https: {} set the labels of {}: {}", actor.name, device_id, joined(*set));
+  log::component("https").info("{} set the labels of {}: {}", actor.name, device_id, joined(*set));
   return http::json_response(200, json{{"device", device_id}, {"labels", *set}}.dump());
 }
 

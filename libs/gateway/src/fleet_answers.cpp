@@ -1,7 +1,5 @@
 #include "fleet_answers.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +8,7 @@
 
 #include "kelvin/fleet/device_view.hpp"
 #include "kelvin/fleet/fleet_json.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 
 namespace kelvin::gateway {
@@ -20,12 +19,12 @@ constexpr bool kIncludeRemoved = false;
 
 // The details (file names, SQLite's words) go to the log; the client gets a code to quote.
 http::Response store_failure(const Error& error) {
-  spdlog::error("https: reading the store for the API failed: {}", error.message);
+  log::component("https").error("reading the store for the API failed: {}", error.message);
   return http::error_response(500, "store_error", "the gateway could not read its store; its log says why");
 }
 
 http::Response pki_failure(const Error& error) {
-  spdlog::error("https: reading the PKI for the API failed: {}", error.message);
+  log::component("https").error("reading the PKI for the API failed: {}", error.message);
   return http::error_response(500, "pki_error",
                               "the gateway could not read its certificate authority; its log says why");
 }
@@ -140,7 +139,7 @@ http::Response gateway_status_answer(const FleetSources& sources) {
   // The gateway builds it; a broken one is a bug to log, not something to hand on.
   const auto parsed = nlohmann::json::parse(status, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
-    spdlog::error("https: the gateway's status is not a JSON object; not answered");
+    log::component("https").error("the gateway's status is not a JSON object; not answered");
     return http::error_response(500, "internal", "the gateway could not report its status");
   }
   return http::json_response(200, std::move(status));

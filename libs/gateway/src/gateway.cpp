@@ -1,7 +1,6 @@
 #include "kelvin/gateway/gateway.hpp"
 
 #include <pwd.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 #include "gateway_metrics.hpp"
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/pki/device_certificates.hpp"
 #include "kelvin/proto/ack.hpp"
@@ -34,7 +34,7 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
 bool device_may_connect(const std::filesystem::path& pki_dir, std::string_view device_id) {
   auto ca = pki::CertificateAuthority::open(pki_dir);
   if (!ca) {
-    spdlog::warn("pki: cannot read the certificate authority: {}", ca.error().message);
+    log::component("pki").warn("cannot read the certificate authority: {}", ca.error().message);
     return false;
   }
   auto current = pki::current_certificate(pki::device_certificates(ca->list(std::time(nullptr)), device_id));
@@ -184,7 +184,7 @@ void Gateway::create_alert_engine() {
       .certificates = [pki_dir = settings_.pki_dir]() -> std::optional<std::vector<alerts::CertificateFacts>> {
         auto in_use = certificates_in_use(pki_dir);
         if (!in_use) {
-          spdlog::warn("alerts: cannot read the certificate index: {}", in_use.error().message);
+          log::component("alerts").warn("cannot read the certificate index: {}", in_use.error().message);
           return std::nullopt;
         }
         std::vector<alerts::CertificateFacts> facts;
@@ -272,7 +272,8 @@ Result<void> Gateway::create_rollout_engine() {
         if (!accounts_) return;  // [http] disabled: no accounts database, the log has it
         if (auto written = accounts_->audit(accounts::Actor{"gateway", "local"}, action, target, "ok", detail);
             !written) {
-          spdlog::error("rollouts: writing the audit entry {} {} failed: {}", action, target, written.error().message);
+          log::component("rollouts")
+              .error("writing the audit entry {} {} failed: {}", action, target, written.error().message);
         }
       });
   return {};
@@ -336,13 +337,13 @@ Result<void> Gateway::start_http() {
   options.log = [](http::LogLevel level, std::string_view message) {
     switch (level) {
       case http::LogLevel::info:
-        spdlog::info("{}", message);
+        log::component("https").info("{}", message);
         break;
       case http::LogLevel::warn:
-        spdlog::warn("{}", message);
+        log::component("https").warn("{}", message);
         break;
       case http::LogLevel::error:
-        spdlog::error("{}", message);
+        log::component("https").error("{}", message);
         break;
     }
   };
@@ -442,6 +443,12 @@ Result<void> Gateway::start_http() {
                   .db_file = alerts_path(settings_.state_dir),
                   .accounts = *accounts_,
                   .now_ms = system_now_ms,
+                  .rule_names =
+                      [&] {
+                        std::vector<std::string> names;
+                        for (const auto& rule : settings_.alerts.rules) names.push_back(rule.name);
+                        return names;
+                      }(),
               },
           .metrics =
               MetricsSources{
@@ -458,8 +465,9 @@ Result<void> Gateway::start_http() {
   // address and 10 s, so an address trying again and again cannot flood the log.
   options.handshake_failed = [this](const std::string& address, const std::string& reason) {
     if (auto suppressed = connection_log_.admit("https handshake " + address, std::chrono::steady_clock::now())) {
-      spdlog::warn("https: TLS handshake from {} failed: {}{}", address, reason,
-                   *suppressed > 0 ? fmt::format(" ({} more from it not logged)", *suppressed) : std::string());
+      log::component("https").warn(
+          "TLS handshake from {} failed: {}{}", address, reason,
+          *suppressed > 0 ? fmt::format(" ({} more from it not logged)", *suppressed) : std::string());
     }
   };
   auto server = http::Server::start(std::move(options), [this](http::Request request, http::Responder respond) {
@@ -480,14 +488,15 @@ void Gateway::reload_http_tls_if_changed() {
   // to load, and is tried again at the next round (logged once per state of the files).
   if (auto reloaded = http_->reload_tls(); !reloaded) {
     if (fingerprint != http_tls_failed_fingerprint_) {
-      spdlog::error("https: the changed CRL or server certificate does not load; new connections keep the old: {}",
-                    reloaded.error().message);
+      log::component("https").error(
+          "the changed CRL or server certificate does not load; new connections keep the old: {}",
+          reloaded.error().message);
       http_tls_failed_fingerprint_ = fingerprint;
     }
     return;
   }
   http_tls_fingerprint_ = fingerprint;
-  spdlog::info("https: loaded the changed CRL or server certificate for new connections");
+  log::component("https").info("loaded the changed CRL or server certificate for new connections");
 }
 
 Result<void> Gateway::start_client() {
@@ -523,14 +532,14 @@ Result<void> Gateway::start_client() {
   mqtt::Callbacks callbacks;
   callbacks.on_connected = [this] {
     connected_.store(true);
-    spdlog::info("ingest: connected to broker {}:{}", settings_.broker_host, settings_.broker_port);
+    log::component("ingest").info("connected to broker {}:{}", settings_.broker_host, settings_.broker_port);
     check_previous_disconnect();
     // Telemetry keeps the retain flag it was published with, so a retained reading is recognised
     // also when it arrives live. Statuses and presences do not: for them "retained" has to mean
     // "replayed from before this subscription" (a purged device's status, a peer already there).
     auto subscribe = [this](std::string_view filter, bool telemetry) {
       if (auto r = client_->subscribe(filter, 1, mqtt::SubscribeOptions{.retain_as_published = telemetry}); !r) {
-        spdlog::error("ingest: {}", r.error().message);
+        log::component("ingest").error("{}", r.error().message);
       }
     };
     // Devices' update reports; and the notices are published again (retained: harmless).
@@ -555,13 +564,13 @@ Result<void> Gateway::start_client() {
     peer_sync_->on_connected(std::chrono::steady_clock::now());
   };
   callbacks.on_refused = [](std::string_view reason) {
-    spdlog::error("ingest: broker refused connection: {}", reason);
+    log::component("ingest").error("broker refused connection: {}", reason);
   };
   callbacks.on_disconnected = [this](int rc, std::string_view reason) { on_disconnected(rc, reason); };
   callbacks.on_subscribe_refused = [this](std::string_view filter, int code) {
     ++subscriptions_refused_;
-    spdlog::error(
-        "ingest: the broker refused the subscription to '{}' (reason code 0x{:02x}): nothing arrives from it while "
+    log::component("ingest").error(
+        "the broker refused the subscription to '{}' (reason code 0x{:02x}): nothing arrives from it while "
         "the gateway stays connected; allow identity {} to read it in the broker's ACL",
         filter, code, settings_.service_identity);
   };
@@ -577,7 +586,7 @@ Result<void> Gateway::start_client() {
     }
     ingest_->handle_message(message.topic, message.payload, message.retain);
   };
-  callbacks.on_log = [](std::string_view line) { spdlog::warn("mqtt: {}", line); };
+  callbacks.on_log = [](std::string_view line) { log::component("mqtt").warn("{}", line); };
   auto client = mqtt::Client::create(std::move(options), std::move(callbacks));
   if (!client) return std::move(client).error();
   client_ = std::move(*client);
@@ -600,7 +609,8 @@ Result<void> Gateway::start_peer_sync() {
   ingest_->add_commit_listener([this](const store::IngestBatch& batch, const store::CommitSummary& summary) {
     peer_sync_->after_commit(batch, summary);
   });
-  spdlog::info("ingest: sharing the devices' telemetry with the other gateways of group '{}'", settings_.share_group);
+  log::component("ingest").info("sharing the devices' telemetry with the other gateways of group '{}'",
+                                settings_.share_group);
   return {};
 }
 
@@ -611,15 +621,16 @@ void Gateway::on_disconnected(int rc, std::string_view reason) {
   lost_connection_ = true;
   if (rc == mqtt::kSessionTakenOver) {
     ++session_takeovers_;
-    spdlog::error(
-        "ingest: another client connected with this gateway's identity {} and took over its session: its service "
+    log::component("ingest").error(
+        "another client connected with this gateway's identity {} and took over its session: its service "
         "key is in use elsewhere, which must never happen (the key must never leave this host); if it goes on, "
         "revoke the certificate and issue a new one; reconnecting",
         settings_.service_identity);
     return;
   }
   if (auto suppressed = connection_log_.admit("disconnect", std::chrono::steady_clock::now())) {
-    spdlog::warn("ingest: disconnected from broker ({}); reconnecting ({} similar suppressed)", reason, *suppressed);
+    log::component("ingest").warn("disconnected from broker ({}); reconnecting ({} similar suppressed)", reason,
+                                  *suppressed);
   }
 }
 
@@ -629,8 +640,8 @@ void Gateway::check_previous_disconnect() {
   // By now (a reconnect takes a second at least) the supervisor has restarted a broker that died.
   if (lost_connection_ && restarts == broker_restarts_at_connect_) {
     ++closed_by_running_broker_;
-    spdlog::error(
-        "ingest: the broker closed the gateway's connection while it kept running; that is what happens when another "
+    log::component("ingest").error(
+        "the broker closed the gateway's connection while it kept running; that is what happens when another "
         "client connects with the gateway's identity {} and takes over its session. Its service key must never "
         "leave this host: if this repeats, revoke the certificate and issue a new one. (A gateway that stopped "
         "answering for longer than its keepalive is dropped the same way.)",
@@ -647,12 +658,13 @@ bool Gateway::drop_retained_telemetry(const mqtt::Message& message) {
   // An empty retained message is the broker passing on a deletion (ours): nothing to count.
   if (message.payload.empty()) return true;
   ++retained_telemetry_dropped_;
-  spdlog::warn(
-      "ingest: dropped a retained telemetry message of {} (telemetry is never retained; the device must "
+  log::component("ingest").warn(
+      "dropped a retained telemetry message of {} (telemetry is never retained; the device must "
       "publish it without the retain flag) and cleared it from the broker",
       parsed->device_id);
   if (auto r = client_->publish(message.topic, "", 1, true); !r) {
-    spdlog::error("ingest: cannot clear the retained telemetry of {}: {}", parsed->device_id, r.error().message);
+    log::component("ingest").error("cannot clear the retained telemetry of {}: {}", parsed->device_id,
+                                   r.error().message);
   }
   return true;
 }
@@ -679,8 +691,8 @@ void Gateway::open_telemetry() {
   // In arrival order, and before any later message (on_message waits for the lock).
   for (const auto& held : held_) ingest_->handle_message(held.topic, held.payload, false);
   if (held_dropped_ > 0) {
-    spdlog::warn(
-        "ingest: {} telemetry messages arrived while joining the other gateways and were dropped; the "
+    log::component("ingest").warn(
+        "{} telemetry messages arrived while joining the other gateways and were dropped; the "
         "devices resend them",
         held_dropped_);
   }
@@ -710,8 +722,8 @@ Result<void> Gateway::start_exporter() {
       [writer = influx_writer_.get()](std::string_view lines) { return writer->write(lines); }, influx.exporter,
       system_now_ms);
   if (auto r = exporter_->start(); !r) return r;
-  spdlog::info("export: exporting readings to {} (database {})", influx_writer_->endpoint_for_logs(),
-               influx.writer.database);
+  log::component("export").info("exporting readings to {} (database {})", influx_writer_->endpoint_for_logs(),
+                                influx.writer.database);
   return {};
 }
 
@@ -767,7 +779,7 @@ void Gateway::run_housekeeping() {
     // Timed-out sessions are refused anyway; removing them keeps accounts.db small.
     if (accounts_ && Clock::now() >= next_session_sweep) {
       if (auto swept = accounts_->remove_expired_sessions(); !swept) {
-        spdlog::error("accounts: cannot remove expired sessions: {}", swept.error().message);
+        log::component("accounts").error("cannot remove expired sessions: {}", swept.error().message);
       }
       next_session_sweep = Clock::now() + std::chrono::minutes(10);
     }
@@ -789,9 +801,9 @@ void Gateway::check_crl() {
   CrlRenewer renewer(settings_.pki_dir, settings_.ca_passphrase);
   auto checked = renewer.check(std::time(nullptr));
   if (!checked) {
-    spdlog::error("pki: {}", checked.error().message);
+    log::component("pki").error("{}", checked.error().message);
   } else if (*checked == CrlCheck::renewed) {
-    spdlog::info("pki: CRL renewed for another {} days", pki::kCrlValidityDays);
+    log::component("pki").info("CRL renewed for another {} days", pki::kCrlValidityDays);
   }
 }
 
@@ -804,7 +816,7 @@ void Gateway::write_stats() const {
     latest_stats_ = json;
   }
   if (auto r = files::write_file_atomic(stats_path(settings_.state_dir), json + "\n", 0600); !r) {
-    spdlog::warn("cannot write statistics: {}", r.error().message);
+    log::component("stats").warn("cannot write statistics: {}", r.error().message);
   }
 }
 
@@ -907,7 +919,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
   snapshot.devices = api_store_->with([](store::Store& store) -> std::optional<DeviceStateCounts> {
     auto by_state = store.count_devices_by_status();
     if (!by_state) {
-      spdlog::warn("metrics: cannot count the devices: {}", by_state.error().message);
+      log::component("metrics").warn("cannot count the devices: {}", by_state.error().message);
       return std::nullopt;
     }
     DeviceStateCounts counts;

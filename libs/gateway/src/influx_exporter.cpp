@@ -1,10 +1,9 @@
 #include "kelvin/gateway/influx_exporter.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "kelvin/gateway/influx_points.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -96,7 +95,7 @@ void InfluxExporter::read_ahead(std::uint64_t from) {
     }
     lock.unlock();
     auto prepared = prepare(*reader_store_, position, options_.batch_readings);
-    if (!prepared) spdlog::error("export: cannot read the store: {}", prepared.error().message);
+    if (!prepared) log::component("export").error("cannot read the store: {}", prepared.error().message);
     lock.lock();
     if (!prepared) {
       room_.wait_for(lock, backoff, [this] { return stopping_; });
@@ -161,7 +160,7 @@ InfluxExporter::Step InfluxExporter::step() {
   const std::uint64_t cursor = stats().cursor;
   auto batch = prepare(*store_, cursor, options_.batch_readings);
   if (!batch) {
-    spdlog::error("export: cannot read the store: {}", batch.error().message);
+    log::component("export").error("cannot read the store: {}", batch.error().message);
     return Step::failed;
   }
   if (batch->end_position == cursor) {
@@ -190,8 +189,8 @@ Result<InfluxExporter::PreparedBatch> InfluxExporter::prepare(store::Store& stor
       // The store holds nothing line protocol cannot carry; if it ever does, skip it loudly.
       // append_reading_line leaves the body untouched on error.
       ++batch.unexportable;
-      spdlog::error("export: {} seq {} cannot be exported: {}", exported.device_id, exported.reading.seq,
-                    formatted.error().message);
+      log::component("export").error("{} seq {} cannot be exported: {}", exported.device_id, exported.reading.seq,
+                                     formatted.error().message);
       continue;
     }
     batch.line_ends.push_back(batch.body.size());
@@ -214,11 +213,11 @@ InfluxExporter::Step InfluxExporter::export_prepared(const PreparedBatch& batch)
 
   if (auto advanced = store_->advance_export_cursor(options_.name, batch.end_position, clock_()); !advanced) {
     // InfluxDB has the data; the batch is written again, which is harmless.
-    spdlog::error("export: cannot save the export cursor: {}", advanced.error().message);
+    log::component("export").error("cannot save the export cursor: {}", advanced.error().message);
     return Step::failed;
   }
   if (batch.expired > 0) {
-    spdlog::warn("export: {} readings were deleted by retention before they could be exported", batch.expired);
+    log::component("export").warn("{} readings were deleted by retention before they could be exported", batch.expired);
   }
   {
     std::lock_guard lock(mutex_);
@@ -256,8 +255,9 @@ InfluxExporter::Delivery InfluxExporter::deliver(const PreparedBatch& batch, std
     stats_.retrying = true;
     stats_.last_error = std::string(influx::to_string(result.status)) + ": " + result.message;
     if (auto suppressed = log_.admit("write", std::chrono::steady_clock::now())) {
-      spdlog::warn("export: write to InfluxDB failed ({}: {}); retrying, {} readings waiting ({} similar suppressed)",
-                   influx::to_string(result.status), result.message, stats_.backlog_readings, *suppressed);
+      log::component("export").warn(
+          "write to InfluxDB failed ({}: {}); retrying, {} readings waiting ({} similar suppressed)",
+          influx::to_string(result.status), result.message, stats_.backlog_readings, *suppressed);
     }
     return Delivery::retry;
   }
@@ -265,8 +265,8 @@ InfluxExporter::Delivery InfluxExporter::deliver(const PreparedBatch& batch, std
     ++rejected;
     if (auto suppressed = log_.admit("rejected", std::chrono::steady_clock::now())) {
       const store::ExportedReading& refused = batch.readings[first];
-      spdlog::warn("export: InfluxDB refused {} seq {} ({}); skipped ({} similar suppressed)", refused.device_id,
-                   refused.reading.seq, result.message, *suppressed);
+      log::component("export").warn("InfluxDB refused {} seq {} ({}); skipped ({} similar suppressed)",
+                                    refused.device_id, refused.reading.seq, result.message, *suppressed);
     }
     return Delivery::delivered;
   }
@@ -282,7 +282,7 @@ void InfluxExporter::export_statuses_if_due() {
   auto devices = store_->list_devices();
   next_status_check_ = std::chrono::steady_clock::now() + options_.status_interval;
   if (!devices) {
-    spdlog::error("export: cannot list devices: {}", devices.error().message);
+    log::component("export").error("cannot list devices: {}", devices.error().message);
     return;
   }
   std::string body;

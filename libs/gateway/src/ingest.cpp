@@ -1,11 +1,10 @@
 #include "kelvin/gateway/ingest.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
 
+#include "kelvin/log/log.hpp"
 #include "kelvin/proto/status.hpp"
 #include "kelvin/proto/topics.hpp"
 
@@ -24,9 +23,9 @@ void tell(const std::function<void(Outcome)>& done, Outcome outcome) noexcept {
   try {
     done(std::move(outcome));
   } catch (const std::exception& e) {
-    spdlog::error("ingest: a completion failed: {}", e.what());
+    log::component("ingest").error("a completion failed: {}", e.what());
   } catch (...) {
-    spdlog::error("ingest: a completion failed");
+    log::component("ingest").error("a completion failed");
   }
 }
 
@@ -269,16 +268,16 @@ void Ingest::submit_status(std::string_view device_id, std::string_view payload,
 void Ingest::count_status_rejection_locked(std::string_view device_id, const Error& error) {
   ++counters_.status_rejected;
   if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
-    spdlog::warn("ingest: {}: {} ({} similar suppressed)", device_id, error.message, *suppressed);
+    log::component("ingest").warn("{}: {} ({} similar suppressed)", device_id, error.message, *suppressed);
   }
 }
 
 void Ingest::log_rejection(std::string_view device_id, const proto::Rejection& rejection) {
   std::string key(proto::to_string(rejection.reason));
   if (auto suppressed = rejection_log_.admit(key, SteadyClock::now())) {
-    spdlog::warn("ingest: rejected {} from {}{}: {} ({} similar suppressed)", key, device_id,
-                 rejection.seq ? " seq " + std::to_string(*rejection.seq) : std::string(), rejection.detail,
-                 *suppressed);
+    log::component("ingest").warn("rejected {} from {}{}: {} ({} similar suppressed)", key, device_id,
+                                  rejection.seq ? " seq " + std::to_string(*rejection.seq) : std::string(),
+                                  rejection.detail, *suppressed);
   }
 }
 
@@ -313,10 +312,10 @@ void Ingest::commit_loop() {
       lock.unlock();
       auto report = store_.apply_retention(clock_());
       if (!report) {
-        spdlog::error("store: retention failed: {}", report.error().message);
+        log::component("store").error("retention failed: {}", report.error().message);
       } else if (report->raw_deleted + report->minute_deleted + report->hour_deleted > 0) {
-        spdlog::info("store: retention removed the values of {} readings, {} minute and {} hour rollups",
-                     report->raw_deleted, report->minute_deleted, report->hour_deleted);
+        log::component("store").info("retention removed the values of {} readings, {} minute and {} hour rollups",
+                                     report->raw_deleted, report->minute_deleted, report->hour_deleted);
       }
       lock.lock();
     }
@@ -338,7 +337,7 @@ bool Ingest::record_status(const StatusUpdate& update) {
     }
   }
   if (auto r = store_.record_status(update.device_id, update.status); !r) {
-    spdlog::error("store: cannot record status of {}: {}", update.device_id, r.error().message);
+    log::component("store").error("cannot record status of {}: {}", update.device_id, r.error().message);
     return false;
   }
   for (const auto& listener : status_listeners_) listener(update.device_id, update.status);
@@ -405,14 +404,14 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
     if (summary) {
       const auto ended = SteadyClock::now();
       if (summary->withdrawn + summary->duplicates_kept > 0) {
-        spdlog::info(
-            "ingest: {} readings another gateway stored too were withdrawn here ({} kept: retention "
+        log::component("ingest").info(
+            "{} readings another gateway stored too were withdrawn here ({} kept: retention "
             "had already thinned their buckets)",
             summary->withdrawn, summary->duplicates_kept);
       }
       if (summary->given_up > 0) {
-        spdlog::warn("ingest: {} readings given up: dropped by full device outboxes before they arrived",
-                     summary->given_up);
+        log::component("ingest").warn("{} readings given up: dropped by full device outboxes before they arrived",
+                                      summary->given_up);
       }
       const std::int64_t committed_ms = clock_();
       std::uint64_t published = 0, failed = 0;
@@ -449,14 +448,15 @@ void Ingest::commit(store::IngestBatch& batch, std::vector<StatusUpdate>& status
       std::lock_guard lock(mutex_);
       ++counters_.commit_failures;
       if (stopping_) {
-        spdlog::error("store: commit failed during shutdown, {} readings stay unacknowledged: {}",
-                      batch.readings.size(), summary.error().message);
+        log::component("store").error("commit failed during shutdown, {} readings stay unacknowledged: {}",
+                                      batch.readings.size(), summary.error().message);
         abandon(completions);
         return;  // not acknowledged, so the devices resend them after the restart
       }
     }
     if (auto suppressed = rejection_log_.admit("commit", SteadyClock::now())) {
-      spdlog::error("store: commit failed, retrying: {} ({} similar suppressed)", summary.error().message, *suppressed);
+      log::component("store").error("commit failed, retrying: {} ({} similar suppressed)", summary.error().message,
+                                    *suppressed);
     }
     std::this_thread::sleep_for(options_.commit_retry_delay);
   }
@@ -477,7 +477,7 @@ void Ingest::complete(std::vector<PendingCompletion>& completions, const store::
       // readings): its ack is the store's.
       auto stored = store_.acked_seq(pending.device_id);
       if (!stored) {
-        spdlog::error("store: cannot read the ack of {}: {}", pending.device_id, stored.error().message);
+        log::component("store").error("cannot read the ack of {}: {}", pending.device_id, stored.error().message);
         pending.done(std::nullopt);
         continue;
       }

@@ -1,11 +1,10 @@
 #include "kelvin/gateway/metrics_route.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "kelvin/gateway/prometheus_text.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
+#include "kelvin/log/log.hpp"
 #include "route_checks.hpp"
 
 namespace kelvin::gateway {
@@ -48,8 +47,8 @@ void add_metrics_route(http::Router& router, MetricsSources sources) {
     if (!listed_client && !token_holder) {
       const std::uint64_t failures = ++shared->auth_failures;
       if (shared->refusals_log.admit(request.peer_address, std::chrono::steady_clock::now())) {
-        spdlog::warn(
-            "https: a /metrics scrape from {} was refused: {}{} ({} refused in all)", request.peer_address,
+        log::component("https").warn(
+            "a /metrics scrape from {} was refused: {}{} ({} refused in all)", request.peer_address,
             header ? "wrong scrape token" : "no scrape token",
             request.client_common_name ? ", and " + *request.client_common_name + " is not in [metrics] clients" : "",
             failures);

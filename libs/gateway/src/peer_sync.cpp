@@ -1,12 +1,11 @@
 #include "kelvin/gateway/peer_sync.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
 
 #include "kelvin/crypto/random.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -138,8 +137,8 @@ void PeerSync::handle_presence(std::string_view gateway, std::string_view payloa
     std::lock_guard lock(mutex_);
     ++counters_.presence_rejected;
     if (auto suppressed = log_.admit("presence", now)) {
-      spdlog::warn("peers: presence of {} refused: {} ({} similar suppressed)", gateway, presence.error().message,
-                   *suppressed);
+      log::component("peers").warn("presence of {} refused: {} ({} similar suppressed)", gateway,
+                                   presence.error().message, *suppressed);
     }
     return;
   }
@@ -173,8 +172,8 @@ void PeerSync::handle_notice(std::string_view gateway, std::string_view payload,
     std::lock_guard lock(mutex_);
     ++counters_.notices_rejected;
     if (auto suppressed = log_.admit("notice", now)) {
-      spdlog::warn("peers: notice from {} refused: {} ({} similar suppressed)", gateway, notice.error().message,
-                   *suppressed);
+      log::component("peers").warn("notice from {} refused: {} ({} similar suppressed)", gateway,
+                                   notice.error().message, *suppressed);
     }
     return;
   }
@@ -206,8 +205,9 @@ bool PeerSync::check_ready_locked(Clock::time_point now) {
       if (!synced_.contains(peer)) missing.push_back(peer);
     }
     if (!missing.empty()) {
-      spdlog::warn("peers: no summary from {} gateway(s) marked online (first: {}) within {} ms; taking telemetry",
-                   missing.size(), missing.front(), options_.join_timeout.count());
+      log::component("peers").warn(
+          "no summary from {} gateway(s) marked online (first: {}) within {} ms; taking telemetry", missing.size(),
+          missing.front(), options_.join_timeout.count());
     }
     return become_ready_locked();
   }
@@ -222,14 +222,14 @@ bool PeerSync::become_ready_locked() {
   ready_ = true;
   if (ready_fired_) return false;
   ready_fired_ = true;
-  spdlog::info("peers: {} other gateway(s) online; taking telemetry", online_.size());
+  log::component("peers").info("{} other gateway(s) online; taking telemetry", online_.size());
   return true;
 }
 
 void PeerSync::publish_summary() {
   auto consumption = summary_store_.consumption();
   if (!consumption) {
-    spdlog::error("peers: cannot read the store for a summary: {}", consumption.error().message);
+    log::component("peers").error("cannot read the store for a summary: {}", consumption.error().message);
     return;
   }
   std::vector<ConsumedNotice::Device> devices;

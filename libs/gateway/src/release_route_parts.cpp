@@ -1,8 +1,7 @@
 #include "release_route_parts.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -11,7 +10,7 @@ Result<std::optional<release::ReleaseCatalog>> open_release_catalog(const std::f
 }
 
 http::Response release_catalog_error(const Error& error) {
-  spdlog::error("https: reading the releases failed: {}", error.message);
+  log::component("https").error("reading the releases failed: {}", error.message);
   return http::error_response(500, "release_catalog_error",
                               "the gateway could not read its releases; its log says why");
 }

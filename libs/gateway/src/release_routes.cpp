@@ -1,7 +1,5 @@
 #include "kelvin/gateway/release_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,6 +9,7 @@
 
 #include "kelvin/core/utc_time.hpp"
 #include "kelvin/http/file_response.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/release/release_catalog.hpp"
 #include "release_route_parts.hpp"
 #include "route_checks.hpp"
@@ -54,7 +53,7 @@ json timestamps_json(const release::ReleaseCatalog& catalog, const std::vector<r
     last_product = product;
     auto stamp = catalog.timestamp(product);
     if (!stamp) {
-      spdlog::warn("https: the release timestamp of {} is not served: {}", product, stamp.error().message);
+      log::component("https").warn("the release timestamp of {} is not served: {}", product, stamp.error().message);
     } else if (*stamp) {
       out.push_back(timestamp_json((*stamp)->timestamp));
     }
@@ -71,7 +70,7 @@ http::Response list_answer(const ReleaseSources& sources) {
   std::vector<std::string> problems;
   auto releases = (*catalog)->list(&problems);
   if (!releases) return release_catalog_error(releases.error());
-  for (const auto& problem : problems) spdlog::warn("https: a release is not served: {}", problem);
+  for (const auto& problem : problems) log::component("https").warn("a release is not served: {}", problem);
   for (const auto& published : *releases) answer["releases"].push_back(release_json(published.manifest));
   answer["timestamps"] = timestamps_json(**catalog, *releases);
   return http::json_response(200, answer.dump());

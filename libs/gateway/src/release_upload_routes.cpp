@@ -1,7 +1,5 @@
 #include "kelvin/gateway/release_upload_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +9,7 @@
 
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 #include "release_route_parts.hpp"
 #include "route_checks.hpp"
@@ -34,7 +33,8 @@ fs::path pending_manifest(const fs::path& state_dir, const ReleaseName& name) {
 void audit(const ReleaseUploadSources& sources, const accounts::Actor& actor, const ReleaseName& name,
            std::string_view result, const std::string& detail) {
   if (auto written = sources.accounts.audit(actor, "release_publish", name.text(), result, detail); !written) {
-    spdlog::error("https: writing the audit entry release_publish {} failed: {}", name.text(), written.error().message);
+    log::component("https").error("writing the audit entry release_publish {} failed: {}", name.text(),
+                                  written.error().message);
   }
 }
 
@@ -161,7 +161,7 @@ http::Response image_answer(const ReleaseUploadSources& sources, const ReleaseNa
   if (published->already_published) return http::json_response(200, state_json("published", manifest));
   audit(sources, actor, name, "ok",
         "sha256 " + manifest.sha256 + ", security version " + std::to_string(manifest.security_version) + ", uploaded");
-  spdlog::info("https: {} published {} ({} bytes)", actor.name, name.text(), manifest.size);
+  log::component("https").info("{} published {} ({} bytes)", actor.name, name.text(), manifest.size);
   return http::json_response(201, state_json("published", manifest));
 }
 

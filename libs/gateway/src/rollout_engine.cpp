@@ -1,12 +1,11 @@
 #include "kelvin/gateway/rollout_engine.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <map>
 #include <utility>
 #include <vector>
 
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/proto/topics.hpp"
 #include "kelvin/rollout/ota_messages.hpp"
 
@@ -69,8 +68,9 @@ RolloutEngine::Submitted RolloutEngine::submit_report(std::string_view device, s
   if (!report) {
     ++counters_.reports_refused;
     if (auto suppressed = log_.admit("refused " + std::string(device), std::chrono::steady_clock::now())) {
-      spdlog::warn("rollouts: refused an update status of {}: {} ({} similar suppressed)", device,
-                   report.error().message, *suppressed);
+      log::component("rollouts")
+          .warn("refused an update status of {}: {} ({} similar suppressed)", device, report.error().message,
+                *suppressed);
     }
     if (refusal) *refusal = report.error().message;
     return Submitted::refused;
@@ -121,7 +121,7 @@ void RolloutEngine::count_database_failure(const Error& error) {
     ++counters_.database_failures;
   }
   if (auto suppressed = log_.admit("database", std::chrono::steady_clock::now())) {
-    spdlog::error("rollouts: {} ({} similar suppressed)", error.message, *suppressed);
+    log::component("rollouts").error("{} ({} similar suppressed)", error.message, *suppressed);
   }
 }
 
@@ -206,11 +206,12 @@ void RolloutEngine::tick() {
       ++counters_.reports_unmatched;
     }
     if (auto suppressed = log_.admit("unmatched " + queued.device, std::chrono::steady_clock::now())) {
-      spdlog::warn(
-          "rollouts: {} reported {} of {} {} (rollout {}), which no active rollout expects from it ({} similar "
-          "suppressed)",
-          queued.device, store::to_string(queued.report.state), queued.report.product, queued.report.version,
-          queued.report.rollout, *suppressed);
+      log::component("rollouts")
+          .warn(
+              "{} reported {} of {} {} (rollout {}), which no active rollout expects from it ({} similar "
+              "suppressed)",
+              queued.device, store::to_string(queued.report.state), queued.report.product, queued.report.version,
+              queued.report.rollout, *suppressed);
     }
   }
   for (const auto& summary : *unfinished) advance(summary.rollout.id, matched[summary.rollout.id]);
@@ -270,13 +271,15 @@ void RolloutEngine::advance(std::int64_t id, const std::vector<QueuedReport>& re
     for (const auto& device : clear) clear_notice(device);
     for (const auto& device : plan.notify) publish_notice(plan.rollout, device);
     if (plan.audit_action) {
-      spdlog::info("rollouts: rollout {} ({} {}): {}: {}", id, record.product, record.version, *plan.audit_action,
-                   plan.audit_detail);
+      log::component("rollouts")
+          .info("rollout {} ({} {}): {}: {}", id, record.product, record.version, *plan.audit_action,
+                plan.audit_detail);
       audit_(*plan.audit_action, rollout_target(id), plan.audit_detail);
     }
     return;
   }
-  spdlog::warn("rollouts: rollout {} kept changing while the engine moved it on; trying again at the next tick", id);
+  log::component("rollouts")
+      .warn("rollout {} kept changing while the engine moved it on; trying again at the next tick", id);
 }
 
 }  // namespace kelvin::gateway

@@ -1,7 +1,5 @@
 #include "kelvin/gateway/rollout_routes.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -13,6 +11,7 @@
 #include "json_time.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/rollout/ota_messages.hpp"
 #include "kelvin/rollout/rollout_actions.hpp"
 #include "route_checks.hpp"
@@ -46,7 +45,7 @@ http::Response with_db(Shared& shared, Work&& work) {
   if (!shared.db) {
     auto opened = store::RolloutDb::open(rollouts_path(shared.sources.state_dir));
     if (!opened) {
-      spdlog::error("https: cannot open the rollouts database: {}", opened.error().message);
+      log::component("https").error("cannot open the rollouts database: {}", opened.error().message);
       return http::error_response(500, "rollout_db_error", "the gateway could not read its rollouts; its log says why");
     }
     shared.db.emplace(std::move(*opened));
@@ -55,7 +54,7 @@ http::Response with_db(Shared& shared, Work&& work) {
 }
 
 http::Response db_error(const Error& error) {
-  spdlog::error("https: a rollouts operation failed: {}", error.message);
+  log::component("https").error("a rollouts operation failed: {}", error.message);
   return http::error_response(500, "rollout_db_error", "the gateway could not read its rollouts; its log says why");
 }
 
@@ -124,7 +123,7 @@ http::Response not_found(std::int64_t id) {
 void audit(const RolloutSources& sources, const accounts::Actor& actor, std::string_view action,
            std::string_view target, std::string_view result, const std::string& detail) {
   if (auto written = sources.accounts.audit(actor, action, target, result, detail); !written) {
-    spdlog::error("https: writing the audit entry {} {} failed: {}", action, target, written.error().message);
+    log::component("https").error("writing the audit entry {} {} failed: {}", action, target, written.error().message);
   }
 }
 
@@ -251,8 +250,8 @@ http::Response start_answer(Shared& shared, const rollout::StartRequest& request
     if (!devices) return db_error(devices.error());
     audit(sources, actor, "rollout_start", "rollout " + std::to_string(started->id), "ok",
           rollout::describe_start(*started, devices->size()));
-    spdlog::info("https: {} started rollout {}: {}", actor.name, started->id,
-                 rollout::describe_start(*started, devices->size()));
+    log::component("https").info("{} started rollout {}: {}", actor.name, started->id,
+                                 rollout::describe_start(*started, devices->size()));
     sources.engine.wake();
     return http::json_response(201, dump(rollout_json(summarise(std::move(*started), *devices))));
   });
@@ -273,8 +272,9 @@ http::Response command_answer(Shared& shared, std::int64_t id, RolloutCommand co
     auto devices = db.devices(id);
     if (!devices) return db_error(devices.error());
     audit(sources, actor, action, target, "ok", changed->product + " " + changed->version);
-    spdlog::info("https: {} {} rollout {}", actor.name,
-                 command == RolloutCommand::abort ? "aborted" : std::string(rollout::to_string(command)) + "d", id);
+    log::component("https").info(
+        "{} {} rollout {}", actor.name,
+        command == RolloutCommand::abort ? "aborted" : std::string(rollout::to_string(command)) + "d", id);
     sources.engine.wake();
     return http::json_response(200, dump(rollout_json(summarise(std::move(*changed), *devices))));
   });

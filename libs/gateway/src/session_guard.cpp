@@ -1,9 +1,8 @@
 #include "kelvin/gateway/session_guard.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "kelvin/crypto/digest.hpp"
 #include "kelvin/http/response_headers.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -20,7 +19,7 @@ std::string_view trim(std::string_view text) {
 }
 
 http::Response unavailable(const Error& error) {
-  spdlog::error("https: the accounts database failed: {}", error.message);
+  log::component("https").error("the accounts database failed: {}", error.message);
   http::Response response = http::error_response(503, "unavailable", "the gateway cannot check sessions now");
   response.headers.emplace_back("Retry-After", "5");
   return response;
@@ -106,7 +105,7 @@ std::variant<Principal, http::Response> SessionGuard::check_user(Role minimum, c
             {session.user, request.peer_address}, "permission_denied", route, "denied",
             "role " + std::string(to_string(session.role)) + ", needs " + std::string(to_string(minimum)));
         !logged) {
-      spdlog::error("https: cannot write the audit log: {}", logged.error().message);
+      log::component("https").error("cannot write the audit log: {}", logged.error().message);
     }
     return http::error_response(
         403, "forbidden",

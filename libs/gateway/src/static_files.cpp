@@ -1,7 +1,6 @@
 #include "kelvin/gateway/static_files.hpp"
 
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 
@@ -168,7 +169,7 @@ http::Response static_file_response(const StaticFilesOptions& options, const htt
                                      ? "The dashboard is not installed on this gateway (docs/dashboard.md).\n"
                                      : "Not found.\n");
     }
-    spdlog::error("https: cannot serve the dashboard's {}: {}", request.path, file.error().message);
+    log::component("https").error("cannot serve the dashboard's {}: {}", request.path, file.error().message);
     return plain_response(500, "The gateway could not read this file; its log says why.\n");
   }
   http::Response response;
@@ -182,8 +183,8 @@ http::Response static_file_response(const StaticFilesOptions& options, const htt
 void add_static_routes(http::Router& router, StaticFilesOptions options) {
   std::error_code ec;
   if (!fs::is_regular_file(options.root / kIndex, ec)) {
-    spdlog::warn(
-        "https: no dashboard at {} ([http] web_root has no index.html): the API is served, the dashboard "
+    log::component("https").warn(
+        "no dashboard at {} ([http] web_root has no index.html): the API is served, the dashboard "
         "is not; build it with `make web` and install web/dist there (docs/dashboard.md)",
         options.root.string());
   }

@@ -1,9 +1,9 @@
 #include "verified_releases.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include "kelvin/gateway/state_layout.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -47,7 +47,7 @@ std::variant<std::shared_ptr<const release::PublishedRelease>, http::Response> V
   auto found = (*catalog)->find(name.product, name.version);
   if (!found) {
     if (found.error().code != Errc::corrupt) return release_catalog_error(found.error());
-    spdlog::warn("https: a release is not served: {}", found.error().message);
+    log::component("https").warn("a release is not served: {}", found.error().message);
   }
   if (!found || !*found) {
     return http::error_response(404, "release_not_found", "the gateway holds no release " + name.text());

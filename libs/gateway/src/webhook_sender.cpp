@@ -1,7 +1,5 @@
 #include "kelvin/gateway/webhook_sender.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -11,6 +9,7 @@
 #include "kelvin/crypto/digest.hpp"
 #include "kelvin/curl/https_post.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -102,7 +101,8 @@ void WebhookSender::send_due() {
   auto due = db_->due_deliveries(clock_(), kBatch);
   if (!due) {
     if (auto suppressed = log_.admit("database", std::chrono::steady_clock::now())) {
-      spdlog::error("webhooks: reading the queue failed: {} ({} similar suppressed)", due.error().message, *suppressed);
+      log::component("webhooks")
+          .error("reading the queue failed: {} ({} similar suppressed)", due.error().message, *suppressed);
     }
     return;
   }
@@ -135,8 +135,8 @@ void WebhookSender::send(const store::Delivery& delivery) {
   auto status = post_(settings, signed_delivery.body, signed_delivery.headers);
   if (status && *status >= 200 && *status < 300) {
     if (auto saved = db_->delivered(delivery.id, now_ms); !saved) {
-      spdlog::error("webhooks: recording delivery {} failed: {}; it may be sent again", delivery.id,
-                    saved.error().message);
+      log::component("webhooks")
+          .error("recording delivery {} failed: {}; it may be sent again", delivery.id, saved.error().message);
     }
     std::lock_guard lock(mutex_);
     ++counters_.delivered;
@@ -152,12 +152,13 @@ void WebhookSender::send(const store::Delivery& delivery) {
     next_attempt_ms = now_ms + backoff_ms;
   }
   if (auto saved = db_->delivery_failed(delivery.id, error, next_attempt_ms); !saved) {
-    spdlog::error("webhooks: recording a failed delivery {} failed: {}", delivery.id, saved.error().message);
+    log::component("webhooks").error("recording a failed delivery {} failed: {}", delivery.id, saved.error().message);
   }
   if (auto suppressed = log_.admit(delivery.webhook, std::chrono::steady_clock::now())) {
-    spdlog::warn("webhooks: delivery {} to {} ({} {} {}) failed, attempt {}: {}{} ({} similar suppressed)", delivery.id,
-                 delivery.webhook, delivery.alert.rule, delivery.alert.subject, delivery.event, attempts, error,
-                 next_attempt_ms ? "" : "; given up", *suppressed);
+    log::component("webhooks")
+        .warn("delivery {} to {} ({} {} {}) failed, attempt {}: {}{} ({} similar suppressed)", delivery.id,
+              delivery.webhook, delivery.alert.rule, delivery.alert.subject, delivery.event, attempts, error,
+              next_attempt_ms ? "" : "; given up", *suppressed);
   }
   std::lock_guard lock(mutex_);
   ++counters_.failed_attempts;

@@ -310,8 +310,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_stream_overflow() {
     if (state_ != State::streaming) return;
     ++server_.streams_overflowed;
-    server_.log(LogLevel::warn, "https: closed a streamed response to " + peer_address_ +
-                                    ": the client reads more slowly than events arrive");
+    server_.log(LogLevel::warn,
+                "closed a streamed response to " + peer_address_ + ": the client reads more slowly than events arrive");
     close_now();
   }
 
@@ -400,8 +400,8 @@ class Session : public std::enable_shared_from_this<Session> {
       try {
         admission = options().admit_body(head_);
       } catch (const std::exception& e) {
-        server_.log(LogLevel::error, "https: deciding where the body of " + head_.method + " " + head_.target +
-                                         " goes threw: " + e.what());
+        server_.log(LogLevel::error,
+                    "deciding where the body of " + head_.method + " " + head_.target + " goes threw: " + e.what());
         admission = error_response(500, "internal", "the server could not answer this request");
       }
     }
@@ -447,8 +447,8 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     file_parser_->get().body().open(path.c_str(), beast::file_mode::write_new, ec);
     if (ec) {
-      server_.log(LogLevel::error, "https: cannot make the file for the body of " + head_.method + " " + head_.target +
-                                       " (" + path.string() + "): " + ec.message());
+      server_.log(LogLevel::error, "cannot make the file for the body of " + head_.method + " " + head_.target + " (" +
+                                       path.string() + "): " + ec.message());
       ++server_.requests;
       refuse(500, "internal", "the server could not take this request's body");
       return false;
@@ -514,10 +514,10 @@ class Session : public std::enable_shared_from_this<Session> {
       server_.handler()(std::move(request), std::move(responder));
     } catch (const std::exception& e) {
       ++server_.handler_exceptions;
-      server_.log(LogLevel::error, "https: the handler of " + what + " threw: " + e.what());
+      server_.log(LogLevel::error, "the handler of " + what + " threw: " + e.what());
     } catch (...) {
       ++server_.handler_exceptions;
-      server_.log(LogLevel::error, "https: the handler of " + what + " threw a non-standard exception");
+      server_.log(LogLevel::error, "the handler of " + what + " threw a non-standard exception");
     }
   }
 
@@ -534,7 +534,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write_response(Response response, bool close) {
     if (response.status < 100 || response.status > 599) {
-      server_.log(LogLevel::error, "https: a handler answered with status " + std::to_string(response.status));
+      server_.log(LogLevel::error, "a handler answered with status " + std::to_string(response.status));
       response = error_response(500, "internal", "the server could not answer this request");
     }
     close_after_write_ = close || server_.stopping();
@@ -559,7 +559,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const FileSlice slice = std::move(*response.file);
     const int fd = ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      server_.log(LogLevel::error, "https: cannot open " + slice.path.string() + " to answer with it");
+      server_.log(LogLevel::error, "cannot open " + slice.path.string() + " to answer with it");
       return write_response(error_response(500, "internal", "the server could not read what it was to send"), true);
     }
     file_response_ = {};
@@ -822,7 +822,7 @@ void Server::Impl::run() {
   net::dispatch(*acceptor_strand_, [this] { accept(); });
   threads_.reserve(static_cast<std::size_t>(options_.io_threads));
   for (int i = 0; i < options_.io_threads; ++i) threads_.emplace_back([this] { run_io(); });
-  log(LogLevel::info, "https: listening on " + options_.bind_address + ":" + std::to_string(port_));
+  log(LogLevel::info, "listening on " + options_.bind_address + ":" + std::to_string(port_));
 }
 
 void Server::Impl::run_io() {
@@ -832,9 +832,9 @@ void Server::Impl::run_io() {
       io_->run();
       return;
     } catch (const std::exception& e) {
-      log(LogLevel::error, std::string("https: an I/O handler threw: ") + e.what());
+      log(LogLevel::error, std::string("an I/O handler threw: ") + e.what());
     } catch (...) {
-      log(LogLevel::error, "https: an I/O handler threw a non-standard exception");
+      log(LogLevel::error, "an I/O handler threw a non-standard exception");
     }
   }
 }
@@ -847,7 +847,7 @@ void Server::Impl::accept() {
 void Server::Impl::on_accept(const error_code& ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
   if (ec) {
-    log(LogLevel::warn, "https: accept failed: " + ec.message());
+    log(LogLevel::warn, "accept failed: " + ec.message());
     accept_retry_->expires_after(kAcceptRetryDelay);
     accept_retry_->async_wait([this](const error_code& wait_ec) {
       if (!wait_ec && acceptor_->is_open()) accept();
@@ -958,8 +958,8 @@ void Server::Impl::stop() {
     std::unique_lock lock(sessions_mutex_);
     const bool drained = sessions_changed_.wait_for(lock, options_.stop_grace, [this] { return sessions_.empty(); });
     if (!drained) {
-      log(LogLevel::warn, "https: " + std::to_string(sessions_.size()) +
-                              " connections still busy after the stop grace period; closing them");
+      log(LogLevel::warn,
+          std::to_string(sessions_.size()) + " connections still busy after the stop grace period; closing them");
     }
   }
   {
@@ -979,7 +979,7 @@ void Server::Impl::stop() {
   acceptor_.reset();
   acceptor_strand_.reset();
   io_.reset();  // destroys the pending handlers and with them every remaining session
-  if (ran) log(LogLevel::info, "https: stopped");
+  if (ran) log(LogLevel::info, "stopped");
 }
 
 Server::Server(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -126,7 +126,8 @@ UpdateSettings read_update(config::TableReader& update, const AgentConfig& confi
   settings.enabled = true;
   settings.product = update.required_string("product");
   if (!settings.product.empty() && !proto::is_valid_product_name(settings.product)) {
-    update.add_issue("product", "must be 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
+    update.add_issue("product",
+                     "must be 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
   }
   settings.release_key = update.path("release_key", "release.pub");
   settings.dir = update.path("dir", "update");
@@ -206,6 +207,9 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
 
   config::TableReader update = root.table("update");
   if (update.present()) config.update = read_update(update, config);
+
+  config::TableReader log = root.table("log");
+  config.log_level = log.one_of("level", config.log_level, {"trace", "debug", "info", "warn", "error"});
 
   for (auto& sensor : root.tables("sensor")) config.sensors.push_back(read_sensor(sensor));
   if (config.sensors.empty()) {

@@ -82,6 +82,7 @@ const std::map<std::string, Access>& expected_access() {
       {"GET /api/v1/alerts", {K::role, Role::viewer}},
       {"POST /api/v1/alerts/{id}/acknowledge", {K::role, Role::operator_}},
       {"POST /api/v1/alerts/{id}/silence", {K::role, Role::operator_}},
+      {"POST /api/v1/silences", {K::role, Role::operator_}},
       {"GET /api/v1/silences", {K::role, Role::viewer}},
       {"DELETE /api/v1/silences/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/update", {K::device}},

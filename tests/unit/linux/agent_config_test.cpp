@@ -109,6 +109,17 @@ TEST_F(AgentConfigTest, EverySettingIsRead) {
   EXPECT_EQ(config->sensors[3].seed, 42u);
 }
 
+TEST_F(AgentConfigTest, TheLogLevelIsReadAndOnlyTheConfigsNamesAreTaken) {
+  auto defaults = load(kMinimal);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->log_level, "info");
+  auto quiet = load(kMinimal + "[log]\nlevel = \"warn\"\n");
+  ASSERT_TRUE(quiet.ok()) << quiet.error().message;
+  EXPECT_EQ(quiet->log_level, "warn");
+  EXPECT_THAT(problems(kMinimal + "[log]\nlevel = \"warning\"\n"), HasSubstr("log.level"));
+  EXPECT_THAT(problems(kMinimal + "[log]\nformat = \"text\"\n"), HasSubstr("log.format: unknown key"));
+}
+
 TEST_F(AgentConfigTest, TheDeviceIdFollowsTheIdentityGrammar) {
   EXPECT_THAT(problems("device_id = \"Sensor 01\"\n[broker]\nhost = \"h\"\n[[sensor]]\ntype = \"hwmon\"\n"),
               HasSubstr("agent.toml:1:13: device_id: invalid device id 'Sensor 01'"));

@@ -32,6 +32,7 @@ struct AlertSources {
   std::filesystem::path db_file;  // alerts.db (state_layout.hpp)
   accounts::Accounts& accounts;   // the audit log
   std::function<std::int64_t()> now_ms;
+  std::vector<std::string> rule_names{};  // the configured rules: a silence set ahead names one
 };
 
 void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSources sources);

@@ -45,6 +45,8 @@
 namespace kelvin::http {
 
 enum class LogLevel { info, warn, error };
+// Called with the server's own events ("listening on ...", a handler that threw), from any of its
+// threads; the message names no component: the caller's log does.
 using LogFunction = std::function<void(LogLevel, std::string_view)>;
 
 struct ServerOptions {

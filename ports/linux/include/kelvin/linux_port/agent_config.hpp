@@ -80,6 +80,7 @@ struct AgentConfig {
   OutboxSettings outbox;
   UpdateSettings update;
   std::vector<SensorSettings> sensors;  // at least one, in the order they are merged
+  std::string log_level = "info";       // [log] level: trace, debug, info, warn or error
 };
 
 const char* to_string(SensorType type) noexcept;

@@ -1,0 +1,43 @@
+#include "log_records.hpp"
+
+#include <sstream>
+
+namespace kelvin::testing {
+namespace {
+
+bool is_record(const nlohmann::json& line) {
+  return line.is_object() && line.contains("time") && line["time"].is_string() && line.contains("level") &&
+         line["level"].is_string() && line.contains("message") && line["message"].is_string();
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> log_records(const std::string& log) {
+  std::vector<nlohmann::json> records;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (!parsed.is_discarded() && is_record(parsed)) records.push_back(std::move(parsed));
+  }
+  return records;
+}
+
+std::vector<std::string> lines_not_records(const std::string& log) {
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (parsed.is_discarded() || !is_record(parsed)) lines.push_back(line);
+  }
+  return lines;
+}
+
+bool has_log_record(const std::string& log, std::string_view level, std::string_view component, std::string_view part) {
+  for (const auto& record : log_records(log)) {
+    if (record["level"] != level || record.value("component", "") != component) continue;
+    if (record["message"].get<std::string>().find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace kelvin::testing

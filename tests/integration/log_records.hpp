@@ -1,0 +1,25 @@
+#pragma once
+// Reading the logs of kelvin's programs in tests: JSON lines ({"time","level","component",
+// "device"?,"message"}), so a check names the level and component it expects instead of matching
+// a line's layout.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kelvin::testing {
+
+// Every line of `log` that is a JSON object, in order. Other lines are skipped: a log file also
+// holds what a program printed on stdout (the first start's password) and what a killed child
+// left behind.
+std::vector<nlohmann::json> log_records(const std::string& log);
+
+// The lines of `log` that are not JSON objects with string time, level and message: what would
+// break a log collector. Empty when every line is a record.
+std::vector<std::string> lines_not_records(const std::string& log);
+
+// True when a record of `log` has `level` and `component` and a message containing `part`.
+bool has_log_record(const std::string& log, std::string_view level, std::string_view component, std::string_view part);
+
+}  // namespace kelvin::testing

@@ -1,0 +1,145 @@
+// The log's line format (JSON lines) and its loggers, written through a real spdlog sink.
+
+#include "kelvin/log/json_lines_formatter.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kelvin/log/log.hpp"
+
+namespace {
+
+using kelvin::log::JsonLinesFormatter;
+
+// Formats one message as logger `name` would write it.
+std::string format_line(std::string_view logger_name, spdlog::level::level_enum level, std::string_view text) {
+  spdlog::details::log_msg message(spdlog::string_view_t(logger_name.data(), logger_name.size()), level,
+                                   spdlog::string_view_t(text.data(), text.size()));
+  spdlog::memory_buf_t out;
+  JsonLinesFormatter().format(message, out);
+  return std::string(out.data(), out.size());
+}
+
+nlohmann::json parsed(const std::string& line) {
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "more than one line: " << line;
+  return nlohmann::json::parse(line);  // throws (and fails the test) when it is not JSON
+}
+
+TEST(JsonLinesFormatter, WritesTimeLevelComponentAndMessage) {
+  const std::string line = format_line("ingest", spdlog::level::warn, "rejected 3 readings");
+  const auto object = parsed(line);
+  EXPECT_EQ(object.size(), 4u) << line;
+  EXPECT_EQ(object["level"], "warn");
+  EXPECT_EQ(object["component"], "ingest");
+  EXPECT_EQ(object["message"], "rejected 3 readings");
+  EXPECT_TRUE(
+      std::regex_match(object["time"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+      << object["time"];
+  EXPECT_EQ(line.rfind("{\"time\":", 0), 0u) << "the time comes first, for people reading the raw lines";
+}
+
+TEST(JsonLinesFormatter, NamesEveryLevelAsTheConfigDoes) {
+  const std::vector<std::pair<spdlog::level::level_enum, std::string>> levels{
+      {spdlog::level::trace, "trace"}, {spdlog::level::debug, "debug"}, {spdlog::level::info, "info"},
+      {spdlog::level::warn, "warn"},   {spdlog::level::err, "error"},   {spdlog::level::critical, "critical"}};
+  for (const auto& [level, name] : levels) EXPECT_EQ(parsed(format_line("x", level, "m"))["level"], name);
+}
+
+TEST(JsonLinesFormatter, SplitsADevicesLoggerNameIntoComponentAndDevice) {
+  const auto object = parsed(format_line("agent:sensor-01", spdlog::level::info, "connected"));
+  EXPECT_EQ(object["component"], "agent");
+  EXPECT_EQ(object["device"], "sensor-01");
+  EXPECT_FALSE(parsed(format_line("", spdlog::level::info, "m")).contains("component"));
+}
+
+TEST(JsonLinesFormatter, HostileTextStaysOneValidLineAndComesBackIntact) {
+  // What a client can put into a log line: a forged second line, quotes closing the string, a
+  // terminal escape, a NUL, a backslash, and characters beyond ASCII.
+  const std::string text = std::string("id\" ,\"level\":\"error\n{\"time\":\"x\"}\r\t\x1b[31m\x7f\\") + '\0' +
+                           "end \xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\xa1";
+  const std::string line = format_line("mosquitto", spdlog::level::info, text);
+  const auto object = parsed(line);
+  EXPECT_EQ(object["message"], text);
+  EXPECT_EQ(object["level"], "info");
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  EXPECT_NE(line.find("\\u001b"), std::string::npos) << line;
+  EXPECT_NE(line.find("\\u0000"), std::string::npos) << line;
+}
+
+TEST(JsonLinesFormatter, ReplacesBytesThatAreNotUtf8) {
+  // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, 0xFF.
+  const std::string text = "a\x80 b\xe2\x82 c\xc0\xaf d\xed\xa0\x80 e\xff";
+  const auto object = parsed(format_line("ingest", spdlog::level::warn, text));
+  const std::string replaced = object["message"];
+  EXPECT_EQ(replaced.rfind("a\xEF\xBF\xBD b\xEF\xBF\xBD", 0), 0u) << replaced;
+  EXPECT_NE(replaced.find(" e\xEF\xBF\xBD"), std::string::npos) << replaced;
+  EXPECT_EQ(replaced.find('\xff'), std::string::npos);
+  EXPECT_EQ(replaced.find("\xc0\xaf"), std::string::npos);
+}
+
+class ComponentLoggers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    previous_ = spdlog::default_logger();
+    auto logger = std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ostream_sink_mt>(written_));
+    spdlog::set_default_logger(logger);
+    spdlog::set_formatter(std::make_unique<JsonLinesFormatter>());
+    ASSERT_TRUE(kelvin::log::set_level("info"));
+  }
+  void TearDown() override {
+    spdlog::drop_all();
+    spdlog::set_default_logger(previous_);
+  }
+  std::vector<nlohmann::json> lines() const {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(written_.str());
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+  std::ostringstream written_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(ComponentLoggers, WriteThroughTheDefaultSinkAtTheConfiguredLevel) {
+  auto& ingest = kelvin::log::component("ingest-level-test");
+  EXPECT_EQ(&ingest, &kelvin::log::component("ingest-level-test")) << "one logger per component";
+  ingest.info("stored {} readings", 3);
+  ASSERT_TRUE(kelvin::log::set_level("warn"));
+  ingest.info("not written at warn");
+  kelvin::log::component("agent-level-test", "sensor-01").warn("outbox {}% full", 90);
+  EXPECT_FALSE(kelvin::log::set_level("loud"));
+  EXPECT_FALSE(kelvin::log::set_level("warning")) << "the config's names only";
+  ingest.info("still not written: a refused name changes nothing");
+
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 2u) << written_.str();
+  EXPECT_EQ(written[0]["component"], "ingest-level-test");
+  EXPECT_EQ(written[0]["message"], "stored 3 readings");
+  EXPECT_EQ(written[1]["component"], "agent-level-test");
+  EXPECT_EQ(written[1]["device"], "sensor-01");
+  EXPECT_EQ(written[1]["level"], "warn");
+  EXPECT_EQ(written[1]["message"], "outbox 90% full");
+}
+
+TEST_F(ComponentLoggers, ErrorLinesLogsEachLineOfAMessageAsItsOwnRecord) {
+  kelvin::log::error_lines("config-lines-test", "gateway.toml:\n  [http] port: not a number\n\n  [log] level: loud\n");
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 3u) << written_.str();
+  EXPECT_EQ(written[0]["message"], "gateway.toml:");
+  EXPECT_EQ(written[1]["message"], "  [http] port: not a number");
+  EXPECT_EQ(written[2]["message"], "  [log] level: loud");
+  for (const auto& record : written) {
+    EXPECT_EQ(record["level"], "error");
+    EXPECT_EQ(record["component"], "config-lines-test");
+  }
+}
+
+}  // namespace
