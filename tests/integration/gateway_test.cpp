@@ -311,6 +311,13 @@ TEST_F(Gateway, BadInputIsRejectedByReasonWhileOtherDevicesAreServed) {
   EXPECT_EQ((*store.device("sensor-01"))->readings_stored, 0u);
   // Rejected readings with a valid seq are consumed: the ack moves past them (seqs 2..8).
   EXPECT_EQ(acked("sensor-01"), 0u) << "seq 1 was never valid, so nothing after it is contiguous";
+  // Each refusal is a warning of the ingest, and the hostile bytes (not UTF-8, 20 KB of spaces)
+  // left every line of the log a JSON record.
+  const std::string log = install_.gateway_log();
+  EXPECT_THAT(kelvin::testing::lines_not_records(log), ::testing::IsEmpty());
+  for (const auto& [reason, count] : expected) {
+    EXPECT_TRUE(kelvin::testing::has_log_record(log, "warn", "ingest", "rejected " + reason)) << reason << "\n" << log;
+  }
 }
 
 TEST_F(Gateway, RejectedReadingsDoNotBlockTheAcknowledgement) {

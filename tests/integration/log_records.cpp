@@ -25,7 +25,13 @@ std::vector<nlohmann::json> log_records(const std::string& log) {
 std::vector<std::string> lines_not_records(const std::string& log) {
   std::vector<std::string> lines;
   std::istringstream in(log);
+  bool in_first_start_notice = false;
   for (std::string line; std::getline(in, line);) {
+    if (line.rfind("kelvin-gateway: first start:", 0) == 0) in_first_start_notice = true;
+    if (in_first_start_notice) {
+      if (line.find("kelvinctl user passwd admin") != std::string::npos) in_first_start_notice = false;
+      continue;
+    }
     const auto parsed = nlohmann::json::parse(line, nullptr, false);
     if (parsed.is_discarded() || !is_record(parsed)) lines.push_back(line);
   }
