@@ -295,7 +295,7 @@ TEST_F(Alerts, HandshakesWithAForeignCertificateAreProbingAndAShortLivedCertific
   install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "device", "sensor-03", "--days", "1"});
   const json expiring = await_alert("certificate_expiry", "sensor-03", "firing");
   ASSERT_EQ(expiring["state"], "firing") << alerts().dump(2);
-  EXPECT_THAT(expiring["summary"].get<std::string>(), HasSubstr("device certificate expires in 1 days"));
+  EXPECT_THAT(expiring["summary"].get<std::string>(), HasSubstr("device certificate expires in 1 day ("));
   install_.kelvinctl(
       {"pki", "--dir", install_.pki_dir().string(), "issue", "device", "sensor-03", "--days", "365", "--renew"});
   const json renewed = await_alert("certificate_expiry", "sensor-03", "resolved");

@@ -20,13 +20,22 @@ std::string number(double value) {
   return text;
 }
 
+// `value` as number() says it, followed by `unit`. A unit that is a plural word (" days",
+// " readings") is said in the singular after exactly 1 or -1: "expires in 1 day".
+std::string quantity(double value, std::string_view unit) {
+  const std::string said = number(value);
+  const bool one = said == "1" || said == "-1";
+  if (one && unit.size() > 1 && unit.back() == 's') unit.remove_suffix(1);
+  return said + std::string(unit);
+}
+
 // How a level judges `value`, with a summary for people: what was measured (`shown`, `value` divided
 // by `scale`, in `unit`) and the level that decided the verdict.
 Observation judge(const Level& level, double value, std::string subject, std::string_view what, double shown,
                   double scale, std::string_view unit) {
   Observation observation{.subject = std::move(subject), .value = value};
-  const std::string said = std::string(what) + " " + number(shown) + std::string(unit);
-  const auto as_shown = [&](double level_value) { return number(level_value / scale) + std::string(unit); };
+  const std::string said = std::string(what) + " " + quantity(shown, unit);
+  const auto as_shown = [&](double level_value) { return quantity(level_value / scale, unit); };
   if (level.breached(value)) {
     observation.verdict = Verdict::breach;
     observation.summary = said + (level.above ? " (fires above " : " (fires below ") + as_shown(level.fire_at) + ")";

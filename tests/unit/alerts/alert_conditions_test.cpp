@@ -108,6 +108,15 @@ TEST(AlertConditions, CertificatesAreJudgedByTheDaysTheyHaveLeft) {
   EXPECT_EQ(seen[0].summary, "device certificate expires in 12.5 days (fires below 30 days)");
   EXPECT_EQ(seen[1].verdict, Verdict::clear);
   EXPECT_EQ(seen[2].verdict, Verdict::breach) << "an expired certificate in use";
+  EXPECT_EQ(seen[2].summary, "device certificate expires in -1 day (fires below 30 days)");
+
+  AlertRule at_one{
+      .name = "one", .kind = RuleKind::certificate_expiry, .level = {.above = false, .fire_at = 1, .clear_at = 1}};
+  Facts a_day_left{
+      .now_ms = kNow,
+      .certificates = std::vector<CertificateFacts>{{.name = "d1", .kind = "device", .not_after_ms = kNow + kDay}}};
+  EXPECT_EQ((*observe(at_one, a_day_left))[0].summary,
+            "device certificate expires in 1 day (clears at or above 1 day)");
 }
 
 TEST(AlertConditions, TheGatewaysOwnConditionsHaveTheGatewayAsSubject) {
