@@ -578,6 +578,15 @@ TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   EXPECT_EQ(notified["event"], "resolved");
   EXPECT_EQ(notified["alert"]["id"], again["id"]);
 
+  // The rules in effect, as their tables in the config say them: a silence set ahead names one.
+  const auto rules = admin_->request("GET", "/api/v1/alert-rules");
+  ASSERT_EQ(rules.status, 200) << rules.raw;
+  EXPECT_THAT(rules.body["rules"], ::testing::Contains(json::parse(
+                                       R"({"name":"freezer_warm","kind":"threshold","quantity":"temperature",
+                                           "above":-15.0,"clear":-17.0,"devices":["sensor-01"]})")))
+      << rules.raw;
+  EXPECT_EQ(admin_->request("GET", "/api/v1/alert-rules?all=1").status, 400);
+
   // A silence set ahead, by rule and subject, holds back the next episode from its start.
   auto ahead = [&](const json& body) { return admin_->request("POST", "/api/v1/silences", body); };
   const std::int64_t end = now_ms() + 600'000;

@@ -32,4 +32,62 @@ nlohmann::json silence_json(const store::SilenceRecord& s) {
   return out;
 }
 
+namespace {
+
+// The keys of a level: the fire level's and, when it differs, the clear level's.
+void add_level(nlohmann::json& out, const alerts::Level& level, const char* fire_key, const char* clear_key) {
+  out[fire_key] = level.fire_at;
+  if (level.clear_at != level.fire_at) out[clear_key] = level.clear_at;
+}
+
+void add_scope(nlohmann::json& out, const alerts::DeviceScope& scope) {
+  if (!scope.devices.empty()) out["devices"] = scope.devices;
+  if (!scope.label.empty()) out["label"] = scope.label;
+}
+
+}  // namespace
+
+nlohmann::json rule_json(const alerts::AlertRule& rule) {
+  using alerts::RuleKind;
+  nlohmann::json out{{"name", rule.name}, {"kind", alerts::to_string(rule.kind)}};
+  if (rule.for_ms > 0) out["for_s"] = rule.for_ms / 1000;
+  switch (rule.kind) {
+    case RuleKind::threshold:
+      add_scope(out, rule.scope);
+      out["quantity"] = proto::info(rule.quantity).name;
+      add_level(out, rule.level, rule.level.above ? "above" : "below", "clear");
+      break;
+    case RuleKind::device_offline:
+      add_scope(out, rule.scope);
+      out["silent_for_s"] = rule.silent_ms / 1000;
+      break;
+    case RuleKind::certificate_expiry:
+      add_level(out, rule.level, "within_days", "clear_days");
+      break;
+    case RuleKind::crl_expiry:
+      add_level(out, rule.level, "within_hours", "clear_hours");
+      break;
+    case RuleKind::disk_space:
+      add_level(out, rule.level, "below_bytes", "clear_bytes");
+      break;
+    case RuleKind::export_backlog:
+      add_level(out, rule.level, "above_readings", "clear_readings");
+      break;
+    case RuleKind::event_rate:
+      out["event"] = alerts::to_string(rule.event);
+      add_level(out, rule.level, "above_per_minute", "clear_per_minute");
+      break;
+    case RuleKind::update_failed:
+      add_scope(out, rule.scope);
+      break;
+    case RuleKind::rollout_halted:
+      break;
+    case RuleKind::outbox_drops:
+      add_scope(out, rule.scope);
+      out["quiet_for_s"] = rule.quiet_ms / 1000;
+      break;
+  }
+  return out;
+}
+
 }  // namespace kelvin::gateway

@@ -260,8 +260,9 @@ http::Response silence_answer(Shared& shared, std::int64_t id, const SilenceRequ
 http::Response silence_ahead_answer(Shared& shared, const SilenceRequest& request, const accounts::Actor& actor) {
   const std::string target = "rule " + request.rule;
   const std::int64_t now_ms = shared.sources.now_ms();
-  const auto& rules = shared.sources.rule_names;
-  if (std::find(rules.begin(), rules.end(), request.rule) == rules.end()) {
+  const auto& rules = shared.sources.rules;
+  if (std::none_of(rules.begin(), rules.end(),
+                   [&](const alerts::AlertRule& rule) { return rule.name == request.rule; })) {
     audit(shared, actor, "alert_silence", target, "denied", "no such rule");
     return http::error_response(404, "rule_not_found", "there is no alert rule named \"" + request.rule + "\"");
   }
@@ -354,6 +355,13 @@ void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSource
                                 actor = accounts::Actor{principal.user, request.peer_address}] {
                                  return silence_ahead_answer(*shared, silence, actor);
                                });
+             }));
+  router.add("GET", "/api/v1/alert-rules",
+             guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               json rules = json::array();
+               for (const auto& rule : shared->sources.rules) rules.push_back(rule_json(rule));
+               respond(http::json_response(200, dump(json{{"rules", std::move(rules)}})));
              }));
   router.add("GET", "/api/v1/silences",
              guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {

@@ -443,12 +443,7 @@ Result<void> Gateway::start_http() {
                   .db_file = alerts_path(settings_.state_dir),
                   .accounts = *accounts_,
                   .now_ms = system_now_ms,
-                  .rule_names =
-                      [&] {
-                        std::vector<std::string> names;
-                        for (const auto& rule : settings_.alerts.rules) names.push_back(rule.name);
-                        return names;
-                      }(),
+                  .rules = settings_.alerts.rules,
               },
           .metrics =
               MetricsSources{

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
+#include "alert_json.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -298,6 +300,42 @@ TEST_F(GatewayConfigTest, EveryMistakeInAnAlertRuleIsReported) {
                                "devices", "kind", "label: unknown key"}) {
     EXPECT_THAT(message, HasSubstr(expected)) << message;
   }
+}
+
+// A rule as GET /api/v1/alert-rules shows it, written back as an [[alerts.rule]] table.
+std::string as_rule_table(const nlohmann::json& rule) {
+  std::string table = "[[alerts.rule]]\n";
+  for (const auto& [key, value] : rule.items()) table += key + " = " + value.dump() + "\n";
+  return table;
+}
+
+// The API shows each rule with its config table's keys: the defaults and rules of every kind, each
+// with the keys it can have, load back from what it shows as the same rules.
+TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
+  auto configured = load(
+      "[[alerts.rule]]\nname = \"dry\"\nkind = \"threshold\"\nquantity = \"humidity\"\nbelow = 20\nclear = 25.5\n"
+      "for_s = 30\ndevices = [\"sensor-01\", \"sensor-02\"]\n"
+      "[[alerts.rule]]\nname = \"warm\"\nkind = \"threshold\"\nquantity = \"temperature\"\nabove = -15\nlabel = "
+      "\"freezer\"\n"
+      "[[alerts.rule]]\nname = \"backlog\"\nkind = \"export_backlog\"\nabove_readings = 5000\nclear_readings = 100\n"
+      "[[alerts.rule]]\nname = \"probing\"\nkind = \"event_rate\"\nevent = \"mqtt_handshake_failures\"\n"
+      "above_per_minute = 3\nclear_per_minute = 1\nfor_s = 60\n");
+  ASSERT_TRUE(configured.ok()) << configured.error().message;
+  const auto& rules = configured->alerts.rules;
+  ASSERT_EQ(rules.size(), 14u);
+  std::string tables = "[alerts]\ndefault_rules = false\n";
+  for (const auto& rule : rules) tables += as_rule_table(rule_json(rule));
+  auto reloaded = load(tables);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message << "\n" << tables;
+  ASSERT_EQ(reloaded->alerts.rules.size(), rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    EXPECT_EQ(rule_json(reloaded->alerts.rules[i]), rule_json(rules[i])) << tables;
+  }
+  const auto shown = rule_json(rules[rules.size() - 4]);
+  EXPECT_EQ(shown,
+            nlohmann::json::parse(R"({"name":"dry","kind":"threshold","for_s":30,"devices":["sensor-01","sensor-02"],
+                                             "quantity":"humidity","below":20.0,"clear":25.5})"));
+  EXPECT_FALSE(rule_json(rules[rules.size() - 3]).contains("clear")) << "no hysteresis: no clear level shown";
 }
 
 }  // namespace

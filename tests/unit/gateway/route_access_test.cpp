@@ -84,6 +84,7 @@ const std::map<std::string, Access>& expected_access() {
       {"POST /api/v1/alerts/{id}/silence", {K::role, Role::operator_}},
       {"POST /api/v1/silences", {K::role, Role::operator_}},
       {"GET /api/v1/silences", {K::role, Role::viewer}},
+      {"GET /api/v1/alert-rules", {K::role, Role::viewer}},
       {"DELETE /api/v1/silences/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/update", {K::device}},
       {"POST /api/v1/devices/{id}/ota/status", {K::device}},

@@ -7,8 +7,10 @@
 //                                          409 when it was acknowledged already
 //   POST /api/v1/alerts/{id}/silence       operator: holds back the notifications of the alert's
 //                                          rule and subject until {"until_ms"} (within 90 days)
+//   POST /api/v1/silences                  operator: the same, set ahead by {"rule", "subject"}
 //   GET  /api/v1/silences                  viewer: the silences lasting now
 //   DELETE /api/v1/silences/{id}           operator: ends a silence now (204)
+//   GET  /api/v1/alert-rules               viewer: the rules in effect, as their config tables say them
 //
 // The alert engine (alert_engine.hpp) is the only writer of firing and resolving; these routes read
 // alerts.db, acknowledge and silence on a connection of their own, through the BlockingExecutor.
@@ -18,8 +20,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "kelvin/accounts/accounts.hpp"
+#include "kelvin/alerts/alert_rule.hpp"
 #include "kelvin/gateway/access.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/http/router.hpp"
@@ -32,7 +37,7 @@ struct AlertSources {
   std::filesystem::path db_file;  // alerts.db (state_layout.hpp)
   accounts::Accounts& accounts;   // the audit log
   std::function<std::int64_t()> now_ms;
-  std::vector<std::string> rule_names{};  // the configured rules: a silence set ahead names one
+  std::vector<alerts::AlertRule> rules{};  // the rules in effect: listed, and a silence set ahead names one
 };
 
 void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSources sources);
