@@ -8,7 +8,8 @@
 // alert for an hour from the page (by keyboard): the row says until when and by whom, the badge
 // leaves it out, the viewer sees the silence without buttons; lifting it counts it again; lifting a
 // silence someone lifted meanwhile is said clearly (the 404); a reading back within the clear
-// level resolves the alert into the history. Screenshots go to the artifact directory
+// level resolves the alert into the history. Below the alerts, both see the Rules section: the
+// configured rule in a sentence (GET /api/v1/alert-rules). Screenshots go to the artifact directory
 // (support/browser.mjs). No page may throw or break the Content-Security-Policy.
 //
 // Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR);
@@ -132,6 +133,13 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
   const alertsLink = (page) => page.locator('.app-nav a[href="#/alerts"]');
   const firingRow = (page, subject) => page.locator(`[data-testid=alerts-firing] tr[data-subject="${subject}"]`);
   const historyRow = (page, subject) => page.locator(`[data-testid=alerts-history] tr[data-subject="${subject}"]`);
+  // The Rules section's row of a rule: its cells' text once the rules were read.
+  const ruleCells = async (page, name) => {
+    const row = page.locator(`[data-testid=alert-rules] tr[data-rule="${name}"]`);
+    await row.waitFor();
+    return row.locator('td').allTextContents();
+  };
+  const FREEZER_RULE = 'temperature above -15 °C, clears at or below -17 °C; devices sensor-01, sensor-02';
   const badgeShows = (page, text) =>
     page.waitForFunction((want) => document.querySelector('[data-testid=alert-badge]')?.textContent === want, text,
       { timeout: BADGE_TIMEOUT });
@@ -154,6 +162,12 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await operator.isVisible('[data-testid=alerts-history-empty]'), true);
     assert.equal(await alertsLink(operator).getAttribute('aria-current'), 'page');
     assert.match(await operator.textContent('[data-testid=alerts-status]'), /^Updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    // The Rules section: the one configured rule (no default rules), in a sentence, under its heading.
+    assert.deepEqual(await ruleCells(operator, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE]);
+    assert.equal(await operator.locator('[data-testid=alert-rules] tbody tr').count(), 1);
+    assert.equal(await operator.getByRole('region', { name: 'Rules' }).getByRole('heading', { level: 2 }).textContent(), 'Rules');
+    assert.deepEqual(await operator.locator('[data-testid=alert-rules] th[scope=col]').allTextContents(), ['Rule', 'Condition']);
+    assert.equal(await operator.isHidden('[data-testid=alert-rules-message]'), true);
     await operator.click('.app-nav a[href="#/fleet"]');
     await operator.waitForSelector('tr[data-device=sensor-01]');
   });
@@ -223,6 +237,8 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[5], 'not yet');
     assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[2],
       'temperature -10.5 °C (fires above -15 °C)');
+    // The rules are read-only: viewers see them too.
+    assert.deepEqual(await ruleCells(viewer, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE]);
     await screenshot(viewer, 'alerts-viewer');
   });
 

@@ -4,7 +4,9 @@
 // the badge's text and label (silenced alerts left out), the refusals of the alert actions, and
 // reading the alerts against an in-memory gateway that answers like GET /api/v1/alerts (firing ones
 // in one request, the history newest first a page at a time, refreshed without losing the pages
-// read). Bundled for Node with esbuild (support/bundle.mjs), in the time zone Europe/Berlin.
+// read), and the Rules section's sentences (src/alert_rules_model.ts): every kind, with and without
+// its optional keys, each device scope, and rules from a newer gateway shown by name and kind only.
+// Bundled for Node with esbuild (support/bundle.mjs), in the time zone Europe/Berlin.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +19,7 @@ let m;
 let bundle;
 
 before(async () => {
-  bundle = await loadSources(['api', 'alerts_model']);
+  bundle = await loadSources(['api', 'alerts_model', 'alert_rules_model']);
   m = bundle.module;
 });
 
@@ -481,5 +483,138 @@ describe('alerts: reading them', () => {
     assert.deepEqual(board.summary(), { count: 3, unacknowledged: 3, silenced: 0, more: false });
     board.lift(99);
     assert.deepEqual(silencedIds(), [], 'an unknown silence changes nothing');
+  });
+});
+
+describe('alert rules: one sentence each', () => {
+  // A rule's sentence, as the Rules section shows it.
+  const said = (rule) => m.ruleSentence(rule);
+
+  test('threshold: the level with its unit, for_s, a clear level, and its devices', () => {
+    assert.equal(said({ above: -15.0, clear: -17.0, devices: ['sensor-01'], for_s: 300, kind: 'threshold', name: 'freezer_warm',
+      quantity: 'temperature' }), 'temperature above -15 °C for 5 min, clears at or below -17 °C; device sensor-01');
+    // Keys in any order; several devices.
+    assert.equal(said({ name: 'freezer_warm', kind: 'threshold', quantity: 'temperature', for_s: 300, clear: -17.5, above: -15,
+      devices: ['sensor-01', 'sensor-02'] }), 'temperature above -15 °C for 5 min, clears at or below -17.5 °C; devices sensor-01, sensor-02');
+  });
+
+  test('threshold: below, without for_s or a clear level, by label and for every device', () => {
+    assert.equal(said({ below: 30, kind: 'threshold', label: 'greenhouse', name: 'too_dry', quantity: 'humidity' }),
+      'humidity below 30 %RH; devices labelled "greenhouse"');
+    assert.equal(said({ below: 2, clear: 4, kind: 'threshold', name: 'fridge_cold', quantity: 'temperature' }),
+      'temperature below 2 °C, clears at or above 4 °C; every device');
+    assert.equal(said({ above: 8, devices: [], kind: 'threshold', name: 'fridge_warm', quantity: 'temperature' }),
+      'temperature above 8 °C; every device', 'an empty list is every device');
+  });
+
+  test('threshold: neither or both levels, an unknown quantity, a list and a label: not described', () => {
+    assert.equal(said({ kind: 'threshold', name: 'x', quantity: 'temperature' }), null);
+    assert.equal(said({ above: 1, below: 0, kind: 'threshold', name: 'x', quantity: 'temperature' }), null);
+    assert.equal(said({ above: 1, kind: 'threshold', name: 'x', quantity: 'pressure' }), null);
+    assert.equal(said({ above: 1, kind: 'threshold', name: 'x' }), null);
+    assert.equal(said({ above: 1, devices: ['a'], kind: 'threshold', label: 'b', name: 'x', quantity: 'temperature' }), null);
+  });
+
+  test('device_offline: its silence, for_s, and its scope', () => {
+    assert.equal(said({ kind: 'device_offline', name: 'device_offline', silent_for_s: 600 }),
+      'nothing received for 10 min, or offline; every device');
+    assert.equal(said({ for_s: 90, kind: 'device_offline', label: 'freezer', name: 'offline', silent_for_s: 5400 }),
+      'nothing received for 1 h 30 min, or offline, held for 1 min 30 s; devices labelled "freezer"');
+    assert.equal(said({ kind: 'device_offline', name: 'offline' }), null, 'silent_for_s is needed');
+  });
+
+  test('certificate_expiry and crl_expiry: within, with and without a clear level', () => {
+    assert.equal(said({ kind: 'certificate_expiry', name: 'certificate_expiry', within_days: 30 }),
+      'a certificate in use expires within 30 days');
+    assert.equal(said({ clear_days: 45, for_s: 3600, kind: 'certificate_expiry', name: 'certs', within_days: 1 }),
+      'a certificate in use expires within 1 day, held for 1 h, clears once it has 45 days or more left');
+    assert.equal(said({ kind: 'crl_expiry', name: 'crl_expiry', within_hours: 24 }), "the CRL's next update is due within 24 h");
+    assert.equal(said({ clear_hours: 36, kind: 'crl_expiry', name: 'crl', within_hours: 24 }),
+      "the CRL's next update is due within 24 h, clears once it is 36 h or more ahead");
+  });
+
+  test('disk_space: in MiB and GiB', () => {
+    assert.equal(said({ below_bytes: 1073741824, clear_bytes: 1288490188.8, kind: 'disk_space', name: 'disk_space' }),
+      "less than 1 GiB free on the gateway's disk, clears at 1.2 GiB free or more");
+    assert.equal(said({ below_bytes: 500 * 1024 * 1024, for_s: 60, kind: 'disk_space', name: 'disk' }),
+      "less than 500 MiB free on the gateway's disk for 1 min");
+    assert.equal(m.bytesText(1024), '1,024 bytes');
+  });
+
+  test('export_backlog: readings with thousands separated', () => {
+    assert.equal(said({ above_readings: 1000000, clear_readings: 100000, for_s: 300, kind: 'export_backlog', name: 'export_backlog' }),
+      'more than 1,000,000 readings waiting for InfluxDB for 5 min, clears at or below 100,000');
+    assert.equal(said({ above_readings: 5000, kind: 'export_backlog', name: 'backlog' }), 'more than 5,000 readings waiting for InfluxDB');
+  });
+
+  test('event_rate: every event in words, any at all, a clear level; an unknown event not described', () => {
+    assert.equal(said({ above_per_minute: 30, event: 'failed_sign_ins', kind: 'event_rate', name: 'sign_in_attack' }),
+      'more than 30 failed sign-ins per minute');
+    assert.equal(said({ above_per_minute: 30, clear_per_minute: 5, event: 'failed_sign_ins', kind: 'event_rate', name: 'sign_in_attack' }),
+      'more than 30 failed sign-ins per minute, clears at or below 5 per minute');
+    assert.equal(said({ above_per_minute: 0, event: 'broker_exits', kind: 'event_rate', name: 'broker_exits' }),
+      'any broker exits within a minute');
+    assert.equal(said({ above_per_minute: 10, event: 'rejected_readings', kind: 'event_rate', name: 'r' }),
+      'more than 10 rejected readings and statuses per minute');
+    assert.equal(said({ above_per_minute: 10, event: 'https_handshake_failures', kind: 'event_rate', name: 'h' }),
+      'more than 10 refused HTTPS handshakes per minute');
+    assert.equal(said({ above_per_minute: 10, event: 'mqtt_handshake_failures', for_s: 120, kind: 'event_rate', name: 'q' }),
+      'more than 10 refused MQTT handshakes per minute for 2 min');
+    assert.equal(said({ above_per_minute: 10, event: 'coffee_breaks', kind: 'event_rate', name: 'q' }), null);
+  });
+
+  test('update_failed, rollout_halted and outbox_drops', () => {
+    assert.equal(said({ kind: 'update_failed', name: 'update_failed' }),
+      "a device's update in its newest rollout failed or rolled back; every device");
+    assert.equal(said({ devices: ['sensor-01'], for_s: 60, kind: 'update_failed', name: 'u' }),
+      "a device's update in its newest rollout failed or rolled back, held for 1 min; device sensor-01");
+    assert.equal(said({ kind: 'rollout_halted', name: 'rollout_halted' }), 'a rollout halted itself, clears when it is resumed or aborted');
+    assert.equal(said({ kind: 'outbox_drops', name: 'outbox_drops', quiet_for_s: 3600 }),
+      "a device's outbox dropped readings, clears after 1 h without drops; every device");
+    assert.equal(said({ kind: 'outbox_drops', label: 'cellular', name: 'drops', quiet_for_s: 86400 }),
+      "a device's outbox dropped readings, clears after 1 d without drops; devices labelled \"cellular\"");
+  });
+
+  test('a newer gateway\'s kind or key, or a value of the wrong type: not described', () => {
+    assert.equal(said({ kind: 'battery_low', name: 'battery', below_percent: 10 }), null, 'an unknown kind');
+    assert.equal(said({ kind: 'toString', name: 'x' }), null, 'not a kind: a name of every object');
+    assert.equal(said({ kind: 'rollout_halted', name: 'r', wave: 2 }), null, 'an unknown key');
+    assert.equal(said({ kind: 'certificate_expiry', name: 'c', within_days: 30, devices: ['a'] }), null, 'a key of another kind');
+    assert.equal(said({ kind: 'certificate_expiry', name: 'c', within_days: '30' }), null);
+    assert.equal(said({ kind: 'device_offline', name: 'o', silent_for_s: 600, for_s: 1.5 }), null);
+    assert.equal(said({ kind: 'device_offline', name: 'o', silent_for_s: 600, devices: [1] }), null);
+  });
+
+  test('an answer read defensively: every rule in order, by name and kind, with or without its sentence', () => {
+    const views = m.parseAlertRules({ rules: [
+      { kind: 'device_offline', name: 'device_offline', silent_for_s: 600 },
+      { above: -15.0, clear: -17.0, devices: ['sensor-01'], for_s: 300, kind: 'threshold', name: 'freezer_warm', quantity: 'temperature' },
+      { kind: 'battery_low', name: 'battery', below_percent: 10 },
+      { kind: 7, name: 'odd' },
+      { kind: 'threshold' }, // no name: left out
+      null,
+      'rule',
+    ] });
+    assert.deepEqual(views, [
+      { name: 'device_offline', kind: 'device offline', kindName: 'device_offline', sentence: 'nothing received for 10 min, or offline; every device' },
+      { name: 'freezer_warm', kind: 'threshold', kindName: 'threshold',
+        sentence: 'temperature above -15 °C for 5 min, clears at or below -17 °C; device sensor-01' },
+      { name: 'battery', kind: 'battery_low', kindName: 'battery_low', sentence: null },
+      { name: 'odd', kind: 'unknown kind', kindName: '', sentence: null },
+    ]);
+    for (const answer of [undefined, null, {}, { rules: 'none' }, [], 'rules']) assert.deepEqual(m.parseAlertRules(answer), []);
+    assert.deepEqual(m.parseAlertRules({ rules: [] }), []);
+  });
+
+  test('times exact, levels to one decimal', () => {
+    assert.equal(m.secondsText(0), '0 s');
+    assert.equal(m.secondsText(30), '30 s');
+    assert.equal(m.secondsText(600), '10 min');
+    assert.equal(m.secondsText(3661), '1 h 1 min 1 s');
+    assert.equal(m.secondsText(2 * 86400), '2 d');
+    assert.equal(m.levelText(-15), '-15');
+    assert.equal(m.levelText(-17.25), '-17.3');
+    assert.equal(m.levelText(-0.01), '0');
+    assert.equal(m.levelText(1234567.5), '1,234,567.5');
   });
 });

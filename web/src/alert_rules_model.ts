@@ -1,0 +1,240 @@
+// The alerts page's Rules section, apart from the DOM so it can be tested on its own
+// (test/alerts_model.test.mjs): reading GET /api/v1/alert-rules defensively (docs/api.md) and
+// saying each rule in one sentence — when it fires, when it clears and which devices it watches —
+// from the keys of its [[alerts.rule]] table (docs/alerts.md, "Rules"). A rule this dashboard
+// cannot read (a kind, key, quantity or event from a newer gateway, a value of the wrong type) is
+// shown by its name and kind only: a sentence that left out what it did not know could mislead.
+
+import { kindText } from './alerts_model';
+
+// One rule as the page shows it.
+export interface RuleView {
+  name: string;
+  kind: string; // in words
+  kindName: string; // as the API names it
+  // When it fires and clears, and its scope: "temperature above -15 °C for 5 min, clears at or below
+  // -17 °C; device sensor-01". null when the rule could not be read.
+  sentence: string | null;
+}
+
+// The rules of an answer of GET /api/v1/alert-rules, in the gateway's order (the configuration's).
+// Anything that is not a rule with a name is left out; never throws.
+export function parseAlertRules(answer: unknown): RuleView[] {
+  const rules = isRecord(answer) ? answer.rules : undefined;
+  if (!Array.isArray(rules)) return [];
+  return rules.filter((rule): rule is Record<string, unknown> => isRecord(rule) && typeof rule.name === 'string')
+    .map(ruleView);
+}
+
+export function ruleView(rule: Record<string, unknown>): RuleView {
+  const kindName = typeof rule.kind === 'string' ? rule.kind : '';
+  return {
+    name: String(rule.name),
+    kind: kindName === '' ? 'unknown kind' : kindText(kindName),
+    kindName,
+    sentence: ruleSentence(rule),
+  };
+}
+
+// The sentence of a rule (see RuleView.sentence); null when its kind is unknown, a key is unknown to
+// its kind, a key it needs is missing, or a value is not of its type or range.
+export function ruleSentence(rule: Record<string, unknown>): string | null {
+  const describe = typeof rule.kind === 'string' && own(DESCRIBERS, rule.kind) ? DESCRIBERS[rule.kind] : undefined;
+  if (!describe) return null;
+  const reader = new RuleReader(rule);
+  reader.string('name');
+  reader.string('kind');
+  const forS = reader.seconds('for_s', true) ?? 0;
+  const sentence = describe(reader, forS > 0 ? secondsText(forS) : '');
+  return reader.readAll() ? sentence : null;
+}
+
+// How long a rule's time is, exactly (unlike durationText, which rounds down how long an alert
+// fired): "30 s", "10 min", "1 h 30 min", "2 d".
+export function secondsText(seconds: number): string {
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [size, unit] of [[86_400, 'd'], [3_600, 'h'], [60, 'min'], [1, 's']] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length ? parts.join(' ') : '0 s';
+}
+
+// A level as the gateway's summaries say it: at most one decimal, none when whole, thousands
+// separated ("-15", "17.5", "1,000,000").
+export function levelText(value: number): string {
+  const text = value.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return text === '-0' ? '0' : text;
+}
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+// Free space for people: "1 GiB", "1.2 GiB", "500 MiB"; under 1 MiB in bytes.
+export function bytesText(bytes: number): string {
+  if (bytes >= GIB) return `${levelText(bytes / GIB)} GiB`;
+  if (bytes >= MIB) return `${levelText(bytes / MIB)} MiB`;
+  return `${levelText(bytes)} bytes`;
+}
+
+// "30 days", "1 day" (also "1 h", kept short).
+function plural(value: number, unit: string): string {
+  const said = levelText(value);
+  return `${said} ${said === '1' ? unit : `${unit}s`}`;
+}
+
+// A rule's keys, read one by one: each read marks its key as known; a key missing (unless
+// optional) or of the wrong type marks the rule unreadable. readAll() says whether every key of the
+// rule was read and was right.
+class RuleReader {
+  private readonly read = new Set<string>();
+  private ok = true;
+
+  constructor(private readonly rule: Record<string, unknown>) {}
+
+  private take(key: string, optional: boolean, valid: (value: unknown) => boolean): unknown {
+    this.read.add(key);
+    const value = this.rule[key];
+    if (value === undefined ? !optional : !valid(value)) this.ok = false;
+    return value !== undefined && valid(value) ? value : undefined;
+  }
+
+  fail(): void {
+    this.ok = false;
+  }
+
+  string(key: string, optional = false): string | undefined {
+    return this.take(key, optional, (v) => typeof v === 'string' && v !== '') as string | undefined;
+  }
+
+  number(key: string, optional = false): number | undefined {
+    return this.take(key, optional, (v) => typeof v === 'number' && Number.isFinite(v)) as number | undefined;
+  }
+
+  // Whole seconds, 0 or more.
+  seconds(key: string, optional = false): number | undefined {
+    return this.take(key, optional, (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0) as number | undefined;
+  }
+
+  stringList(key: string, optional = false): string[] | undefined {
+    return this.take(key, optional, (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')) as string[] | undefined;
+  }
+
+  readAll(): boolean {
+    return this.ok && Object.keys(this.rule).every((key) => this.read.has(key));
+  }
+}
+
+// The devices a device rule watches: "every device", "device sensor-01", "devices sensor-01,
+// sensor-02", 'devices labelled "freezer"'. Both a list and a label is not a rule the gateway has.
+function scopeText(reader: RuleReader): string {
+  const devices = reader.stringList('devices', true) ?? [];
+  const label = reader.string('label', true);
+  if (label !== undefined && devices.length > 0) reader.fail();
+  if (label !== undefined) return `devices labelled "${label}"`;
+  if (devices.length === 0) return 'every device';
+  return `${devices.length === 1 ? 'device' : 'devices'} ${devices.join(', ')}`;
+}
+
+// ", held for 2 min": the rule's for_s, where "for" alone would read as part of the condition.
+function held(forText: string): string {
+  return forText ? `, held for ${forText}` : '';
+}
+
+// " for 5 min": the rule's for_s after a level.
+function lasting(forText: string): string {
+  return forText ? ` for ${forText}` : '';
+}
+
+const QUANTITY_UNITS: Record<string, string> = { temperature: '°C', humidity: '%RH' };
+
+// docs/alerts.md's event_rate events, as the gateway's summaries name them.
+const EVENT_WORDS: Record<string, string> = {
+  failed_sign_ins: 'failed sign-ins',
+  rejected_readings: 'rejected readings and statuses',
+  https_handshake_failures: 'refused HTTPS handshakes',
+  broker_exits: 'broker exits',
+  mqtt_handshake_failures: 'refused MQTT handshakes',
+};
+
+// Each kind's sentence from its keys (`forText`: the rule's for_s in words, '' without one). A clear
+// level is said only when the rule has one apart from its fire level: otherwise the alert clears
+// when its condition no longer holds.
+type Describer = (reader: RuleReader, forText: string) => string;
+
+const DESCRIBERS: Record<string, Describer> = {
+  threshold(reader, forText) {
+    const quantity = reader.string('quantity') ?? '';
+    const above = reader.number('above', true);
+    const below = reader.number('below', true);
+    const clear = reader.number('clear', true);
+    const unit = own(QUANTITY_UNITS, quantity) ? QUANTITY_UNITS[quantity] : undefined;
+    if (unit === undefined || (above === undefined) === (below === undefined)) reader.fail();
+    const level = (value: number) => `${levelText(value)} ${unit}`;
+    const fire = above !== undefined ? `above ${level(above)}` : `below ${level(below ?? 0)}`;
+    const clears = clear === undefined ? '' : `, clears at or ${above !== undefined ? 'below' : 'above'} ${level(clear)}`;
+    return `${quantity} ${fire}${lasting(forText)}${clears}; ${scopeText(reader)}`;
+  },
+  device_offline(reader, forText) {
+    const silent = reader.seconds('silent_for_s') ?? 0;
+    return `nothing received for ${secondsText(silent)}, or offline${held(forText)}; ${scopeText(reader)}`;
+  },
+  certificate_expiry(reader, forText) {
+    const within = reader.number('within_days') ?? 0;
+    const clear = reader.number('clear_days', true);
+    const clears = clear === undefined ? '' : `, clears once it has ${plural(clear, 'day')} or more left`;
+    return `a certificate in use expires within ${plural(within, 'day')}${held(forText)}${clears}`;
+  },
+  crl_expiry(reader, forText) {
+    const within = reader.number('within_hours') ?? 0;
+    const clear = reader.number('clear_hours', true);
+    const clears = clear === undefined ? '' : `, clears once it is ${levelText(clear)} h or more ahead`;
+    return `the CRL's next update is due within ${levelText(within)} h${held(forText)}${clears}`;
+  },
+  disk_space(reader, forText) {
+    const below = reader.number('below_bytes') ?? 0;
+    const clear = reader.number('clear_bytes', true);
+    const clears = clear === undefined ? '' : `, clears at ${bytesText(clear)} free or more`;
+    return `less than ${bytesText(below)} free on the gateway's disk${lasting(forText)}${clears}`;
+  },
+  export_backlog(reader, forText) {
+    const above = reader.number('above_readings') ?? 0;
+    const clear = reader.number('clear_readings', true);
+    const clears = clear === undefined ? '' : `, clears at or below ${levelText(clear)}`;
+    return `more than ${levelText(above)} readings waiting for InfluxDB${lasting(forText)}${clears}`;
+  },
+  event_rate(reader, forText) {
+    const event = reader.string('event') ?? '';
+    const above = reader.number('above_per_minute') ?? 0;
+    const clear = reader.number('clear_per_minute', true);
+    const words = own(EVENT_WORDS, event) ? EVENT_WORDS[event] : undefined;
+    if (words === undefined) reader.fail();
+    // More than 0: any at all.
+    const fires = above === 0 ? `any ${words} within a minute` : `more than ${levelText(above)} ${words} per minute`;
+    const clears = clear === undefined ? '' : `, clears at or below ${levelText(clear)} per minute`;
+    return `${fires}${lasting(forText)}${clears}`;
+  },
+  update_failed(reader, forText) {
+    return `a device's update in its newest rollout failed or rolled back${held(forText)}; ${scopeText(reader)}`;
+  },
+  rollout_halted(_reader, forText) {
+    return `a rollout halted itself${held(forText)}, clears when it is resumed or aborted`;
+  },
+  outbox_drops(reader, forText) {
+    const quiet = reader.seconds('quiet_for_s') ?? 0;
+    return `a device's outbox dropped readings${held(forText)}, clears after ${secondsText(quiet)} without drops; ${scopeText(reader)}`;
+  },
+};
+
+// Whether `key` is one of `table`'s own (not "constructor" or "toString" from its prototype).
+// Object.hasOwn would do, but Safari before 15.4 has none.
+function own(table: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
