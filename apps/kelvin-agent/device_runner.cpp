@@ -24,6 +24,7 @@ class DeviceRunner::Transport final : public device::Transport {
 
 DeviceRunner::DeviceRunner(DeviceRunnerOptions options, device::Outbox& outbox, ReadSensors read_sensors)
     : options_(std::move(options)),
+      log_(log::component("agent", options_.session.device_id)),
       outbox_(outbox),
       readings_(options_.session.device_id,
                 ReadingScheduleOptions{options_.interval_ms, options_.first_reading_delay_ms,
@@ -45,26 +46,24 @@ DeviceRunner::~DeviceRunner() = default;
 Result<void> DeviceRunner::prepare() {
   options_.mqtt.will = mqtt::Will{session_->status_topic(), std::string(device::Session::last_will_json()), true};
   mqtt::Callbacks callbacks;
-  const std::string& id = options_.session.device_id;
-  callbacks.on_connected = [this, id] {
-    if (auto r = client_->subscribe(session_->ack_topic(), 1); !r)
-      log::component("agent", id).warn("{}", r.error().message);
+  callbacks.on_connected = [this] {
+    if (auto r = client_->subscribe(session_->ack_topic(), 1); !r) log_.warn("{}", r.error().message);
     if (options_.updates) {
-      if (auto r = client_->subscribe(ota_topic_, 1); !r) log::component("agent", id).warn("{}", r.error().message);
+      if (auto r = client_->subscribe(ota_topic_, 1); !r) log_.warn("{}", r.error().message);
     }
-    log::component("agent", id).info("connected to {}:{}", options_.mqtt.host, options_.mqtt.port);
+    log_.info("connected to {}:{}", options_.mqtt.host, options_.mqtt.port);
     session_->on_connected(monotonic_ms());
   };
-  callbacks.on_refused = [this, id](std::string_view reason) {
-    log::component("agent", id).warn("broker refused the connection: {}", reason);
+  callbacks.on_refused = [this](std::string_view reason) {
+    log_.warn("broker refused the connection: {}", reason);
     socket_open_ = false;
     session_->on_disconnected(monotonic_ms());
   };
-  callbacks.on_disconnected = [this, id](int rc, std::string_view reason) {
+  callbacks.on_disconnected = [this](int rc, std::string_view reason) {
     unacknowledged_statuses_.clear();  // QoS 1 state of a clean session: sent again by no one
     if (!socket_open_) return;
     socket_open_ = false;
-    if (rc != 0) log::component("agent", id).warn("disconnected ({})", reason);
+    if (rc != 0) log_.warn("disconnected ({})", reason);
     session_->on_disconnected(monotonic_ms());
   };
   callbacks.on_published = [this](int mid) { unacknowledged_statuses_.erase(mid); };
@@ -76,7 +75,7 @@ Result<void> DeviceRunner::prepare() {
     session_->on_message(message.topic, message.payload, monotonic_ms());
   };
   // libmosquitto reports only errors and warnings here, e.g. why a TLS handshake failed.
-  callbacks.on_log = [id](std::string_view line) { log::component("agent", id).warn("mqtt: {}", line); };
+  callbacks.on_log = [this](std::string_view line) { log_.warn("mqtt: {}", line); };
   auto client = mqtt::Client::create(options_.mqtt, std::move(callbacks));
   if (!client) return std::move(client).error();
   client_ = std::move(*client);
@@ -85,7 +84,7 @@ Result<void> DeviceRunner::prepare() {
 
 void DeviceRunner::connect(std::int64_t now_mono_ms) {
   if (auto r = client_->connect(); !r) {
-    log::component("agent", options_.session.device_id).warn("{}", r.error().message);
+    log_.warn("{}", r.error().message);
     session_->on_disconnected(now_mono_ms);
     return;
   }
@@ -95,7 +94,7 @@ void DeviceRunner::connect(std::int64_t now_mono_ms) {
 void DeviceRunner::connection_failed(const Error& error, std::int64_t now_mono_ms) {
   if (!socket_open_) return;
   socket_open_ = false;
-  log::component("agent", options_.session.device_id).warn("{}", error.message);
+  log_.warn("{}", error.message);
   session_->on_disconnected(now_mono_ms);
 }
 
@@ -145,7 +144,7 @@ void DeviceRunner::serve_updates() {
     if (published) {
       unacknowledged_statuses_.insert(*published);
     } else {
-      log::component("agent", options_.session.device_id).warn("update status not sent: {}", published.error().message);
+      log_.warn("update status not sent: {}", published.error().message);
     }
   }
 }

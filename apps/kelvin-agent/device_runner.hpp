@@ -17,6 +17,7 @@
 #include "kelvin/device/outbox.hpp"
 #include "kelvin/device/random.hpp"
 #include "kelvin/device/session.hpp"
+#include "kelvin/log/log.hpp"
 #include "kelvin/mqtt/client.hpp"
 #include "reading_scheduler.hpp"
 #include "update_agent.hpp"
@@ -80,6 +81,7 @@ class DeviceRunner {
   void serve_updates();
 
   DeviceRunnerOptions options_;
+  spdlog::logger& log_;  // the device's own (log::component("agent", its id))
   device::Outbox& outbox_;
   ReadingScheduler readings_;
   std::unique_ptr<device::SplitMix64Source> random_;

@@ -30,16 +30,16 @@ Result<void> HttpsDeviceRunner::prepare() {
   const std::string gateway = client_->base_url();
   link_ = std::make_unique<linux_port::HttpsLink>(
       id, *client_, [] { return monotonic_ms(); },
-      [id, gateway](linux_port::LinkLogLevel level, std::string_view message) {
+      [&device_log = log::component("agent", id), gateway](linux_port::LinkLogLevel level, std::string_view message) {
         switch (level) {
           case linux_port::LinkLogLevel::info:
-            log::component("agent", id).info("{}: {}", gateway, message);
+            device_log.info("{}: {}", gateway, message);
             break;
           case linux_port::LinkLogLevel::warn:
-            log::component("agent", id).warn("{}: {}", gateway, message);
+            device_log.warn("{}: {}", gateway, message);
             break;
           case linux_port::LinkLogLevel::error:
-            log::component("agent", id).error("{}: {}", gateway, message);
+            device_log.error("{}: {}", gateway, message);
             break;
         }
       });

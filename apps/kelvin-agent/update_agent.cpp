@@ -38,23 +38,23 @@ class MqttStatusHandover final : public device::UpdateStatusSink {
 
 class AgentUpdateLog final : public device::UpdateLog {
  public:
-  AgentUpdateLog(std::string device_id, const std::atomic<bool>& stopping)
-      : device_id_(std::move(device_id)), stopping_(stopping) {}
+  AgentUpdateLog(const std::string& device_id, const std::atomic<bool>& stopping)
+      : log_(log::component("agent", device_id)), stopping_(stopping) {}
   void write(device::UpdateLogLevel level, std::string_view line) override {
     switch (level) {
       case device::UpdateLogLevel::info:
-        return log::component("agent", device_id_).info("{}", line);
+        return log_.info("{}", line);
       case device::UpdateLogLevel::warn:
         // An exchange cut off by the agent's own stop is no news.
-        if (!stopping_.load()) log::component("agent", device_id_).warn("{}", line);
+        if (!stopping_.load()) log_.warn("{}", line);
         return;
       case device::UpdateLogLevel::error:
-        return log::component("agent", device_id_).error("{}", line);
+        return log_.error("{}", line);
     }
   }
 
  private:
-  std::string device_id_;
+  spdlog::logger& log_;
   const std::atomic<bool>& stopping_;
 };
 

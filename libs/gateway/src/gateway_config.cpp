@@ -4,6 +4,7 @@
 #include <set>
 
 #include "kelvin/config/config_document.hpp"
+#include "kelvin/config/log_table.hpp"
 #include "kelvin/core/identity.hpp"
 
 namespace kelvin::gateway {
@@ -213,8 +214,7 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
     root.add_issue("service_identity", "must be a service name such as svc-gateway");
   }
 
-  config::TableReader log = root.table("log");
-  s.log_level = log.one_of("level", s.log_level, {"trace", "debug", "info", "warn", "error"});
+  s.log_level = config::read_log_level(root, s.log_level);
 
   config::TableReader broker = root.table("broker");
   std::string mode = broker.one_of("mode", "managed", {"managed", "external"});

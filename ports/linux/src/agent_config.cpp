@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "kelvin/config/config_document.hpp"
+#include "kelvin/config/log_table.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/linux_port/iio_source.hpp"
 #include "kelvin/linux_port/w1_source.hpp"
@@ -208,8 +209,7 @@ Result<AgentConfig> load_agent_config(const fs::path& path) {
   config::TableReader update = root.table("update");
   if (update.present()) config.update = read_update(update, config);
 
-  config::TableReader log = root.table("log");
-  config.log_level = log.one_of("level", config.log_level, {"trace", "debug", "info", "warn", "error"});
+  config.log_level = config::read_log_level(root, config.log_level);
 
   for (auto& sensor : root.tables("sensor")) config.sensors.push_back(read_sensor(sensor));
   if (config.sensors.empty()) {
