@@ -9,7 +9,8 @@
 // notifications of its rule and subject back until it is lifted; curl and mosquitto_pub offering a
 // certificate from a foreign CA are refused until it counts as probing; a device certificate issued for a day is
 // expiring until reissued; the state directory on a small tmpfs raises disk_space as it fills, and
-// a reading published while it is full is stored once there is room.
+// a reading published while it is full is stored once there is room; rules operators add, change
+// and remove over HTTPS take effect at once and outlive a restart.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -627,6 +628,102 @@ TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   }
   EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_silence ok", "alert_silence denied", "alert_silence_lift ok",
                                                 "alert_silence_lift denied"}));
+}
+
+// Operators add, change and remove rules over HTTPS (curl) while the gateway runs: an added
+// threshold fires at the next reading, the next reading is judged by the changed level, removal
+// resolves the alert at once; an added rule outlives a restart; each refusal is clear and audited.
+TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestart) {
+  const json hot = json::parse(
+      R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20,"devices":["sensor-02"]})");
+  auto added = admin_->request("POST", "/api/v1/alert-rules", hot);
+  ASSERT_EQ(added.status, 201) << added.raw;
+  EXPECT_EQ(added.body, json::parse(R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20.0,
+                                        "devices":["sensor-02"]})"));
+  publish_temperature("sensor-02", 25);
+  const json fired = await_alert("hot", "sensor-02", "firing");
+  ASSERT_EQ(fired["state"], "firing") << fired.dump();
+
+  // Listed after the configured rules, with who added it; configured rules are not "added".
+  auto listed = admin_->request("GET", "/api/v1/alert-rules");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  EXPECT_EQ(listed.body["rules"].back()["name"], "hot");
+  EXPECT_EQ(listed.body["added"]["hot"]["created_by"], "admin");
+  EXPECT_EQ(listed.body["added"].size(), 1u) << listed.raw;
+  EXPECT_EQ(listed.body["max_added"], 100);
+
+  // Changed (the name from the path): 26 is below the new level, and resolves the alert.
+  json higher = hot;
+  higher.erase("name");
+  higher["above"] = 30;
+  auto changed = admin_->request("PUT", "/api/v1/alert-rules/hot", higher);
+  ASSERT_EQ(changed.status, 200) << changed.raw;
+  EXPECT_EQ(changed.body["above"], 30.0);
+  publish_temperature("sensor-02", 26);
+  const json cleared = await_alert("hot", "sensor-02", "resolved");
+  ASSERT_EQ(cleared["id"], fired["id"]) << cleared.dump();
+  EXPECT_THAT(cleared["resolution"].get<std::string>(), HasSubstr("condition cleared"));
+  publish_temperature("sensor-02", 35);
+  const json again = await_alert("hot", "sensor-02", "firing");
+  ASSERT_NE(again["id"], fired["id"]) << again.dump();
+
+  // Removed: its alert resolves at once, without another reading.
+  EXPECT_EQ(admin_->request("DELETE", "/api/v1/alert-rules/hot").status, 204);
+  const json removed = await_alert("hot", "sensor-02", "resolved");
+  EXPECT_EQ(removed["id"], again["id"]);
+  EXPECT_EQ(removed["resolution"], "rule removed");
+  EXPECT_FALSE(admin_->request("GET", "/api/v1/alert-rules").body["added"].contains("hot"));
+
+  // Refused, each with its reason.
+  const auto code_of = [&](const std::string& method, const std::string& path,
+                           const std::optional<json>& body = std::nullopt) {
+    return admin_->request(method, path, body).body["error"]["code"];
+  };
+  json taken = hot;
+  taken["name"] = "freezer_warm";
+  EXPECT_EQ(code_of("POST", "/api/v1/alert-rules", taken), "rule_exists");
+  const auto invalid = admin_->request(
+      "POST", "/api/v1/alert-rules",
+      json::parse(R"({"name":"bad","kind":"threshold","quantity":"pressure","above":"hot","for_s":-1,"colour":1})"));
+  ASSERT_EQ(invalid.status, 400) << invalid.raw;
+  EXPECT_EQ(invalid.body["error"]["code"], "invalid_rule");
+  for (const char* problem : {"quantity", "above", "for_s", "colour: unknown key"}) {
+    EXPECT_THAT(invalid.body["error"]["message"].get<std::string>(), HasSubstr(problem)) << invalid.raw;
+  }
+  EXPECT_EQ(code_of("POST", "/api/v1/alert-rules", json::array({hot})), "malformed_json");
+  EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/freezer_warm", taken), "rule_configured");
+  EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/hot", higher), "rule_not_found");
+  EXPECT_EQ(code_of("DELETE", "/api/v1/alert-rules/freezer_warm"), "rule_configured");
+  EXPECT_EQ(code_of("DELETE", "/api/v1/alert-rules/hot"), "rule_not_found");
+  EXPECT_EQ(code_of("DELETE", "/api/v1/alert-rules/Hot%21"), "invalid_rule_name");
+
+  // An added rule outlives a restart; a rule keeps its kind and its name.
+  json cold = json::parse(R"({"name":"cold","kind":"device_offline","silent_for_s":3600,"label":"freezer"})");
+  ASSERT_EQ(admin_->request("POST", "/api/v1/alert-rules", cold).status, 201);
+  install_.stop_gateway(SIGTERM);
+  start();
+  sign_in_admin("admin-rules.jar");
+  listed = admin_->request("GET", "/api/v1/alert-rules");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  EXPECT_EQ(listed.body["rules"].back(), cold);
+  EXPECT_TRUE(listed.body["added"].contains("cold"));
+  EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/cold", hot), "invalid_rule") << "another name in the body";
+  json other_kind = hot;
+  other_kind["name"] = "cold";
+  EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/cold", other_kind), "invalid_rule") << "another kind";
+  EXPECT_EQ(admin_->request("DELETE", "/api/v1/alert-rules/cold").status, 204);
+
+  // Each step in the audit log.
+  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  std::vector<std::string> actions;
+  for (const auto& entry : audit.body["entries"]) {
+    const std::string action = entry["action"];
+    if (action.rfind("alert_rule", 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
+  }
+  EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_rule_add ok", "alert_rule_add denied", "alert_rule_change ok",
+                                                "alert_rule_change denied", "alert_rule_remove ok",
+                                                "alert_rule_remove denied"}));
 }
 
 // A tmpfs mounted over a directory for one test, its files copied in first; unmounted (lazily, so

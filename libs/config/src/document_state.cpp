@@ -36,7 +36,7 @@ void DocumentState::add_issue(const toml::source_region* where, std::string_view
     issue.column = where->begin.column;
     issue.text += ":" + std::to_string(issue.line) + ":" + std::to_string(issue.column);
   }
-  issue.text += ": ";
+  if (!issue.text.empty()) issue.text += ": ";  // a document from JSON has no file
   if (!key_path.empty()) {
     issue.text += key_path;
     issue.text += ": ";

@@ -44,9 +44,8 @@ AlertEngine::AlertEngine(std::filesystem::path alerts_db, std::filesystem::path 
       options_(std::move(options)),
       clock_(clock ? std::move(clock) : std::function<std::int64_t()>(system_now_ms)),
       judges_readings_(watches(options_.rules, {alerts::RuleKind::threshold})),
-      judges_updates_(watches(options_.rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted})),
-      judges_drops_(watches(options_.rules, {alerts::RuleKind::outbox_drops})) {
-  for (const auto& rule : options_.rules) counters_.firing[rule.name] = 0;
+      rules_(std::make_shared<const std::vector<alerts::AlertRule>>(options_.rules)) {
+  for (const auto& rule : *rules_) counters_.firing[rule.name] = 0;
 }
 
 AlertEngine::~AlertEngine() {
@@ -100,6 +99,16 @@ void AlertEngine::on_commit(const store::IngestBatch& batch, const store::Commit
   }
 }
 
+void AlertEngine::use_rules(std::vector<alerts::AlertRule> rules) {
+  {
+    std::lock_guard lock(mutex_);
+    judges_readings_ = watches(rules, {alerts::RuleKind::threshold});
+    rules_ = std::make_shared<const std::vector<alerts::AlertRule>>(std::move(rules));
+    rules_changed_ = true;
+  }
+  wake_.notify_all();
+}
+
 void AlertEngine::republish() {
   {
     std::lock_guard lock(mutex_);
@@ -125,7 +134,7 @@ void AlertEngine::run() {
   for (;;) {
     evaluate();
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_ || republish_; });
+    wake_.wait_for(lock, options_.interval, [this] { return stopping_ || republish_ || rules_changed_; });
     if (stopping_) return;
   }
 }
@@ -133,14 +142,17 @@ void AlertEngine::run() {
 void AlertEngine::evaluate() {
   Windows windows;
   bool republish = false;
+  Rules rules;
   {
     std::lock_guard lock(mutex_);
     windows.swap(windows_);
     std::swap(republish, republish_);
+    rules = rules_;
+    rules_changed_ = false;
   }
-  auto facts = gather(std::move(windows));
+  auto facts = gather(*rules, std::move(windows));
   if (facts) {
-    for (const auto& transition : tracker_.evaluate(options_.rules, *facts)) record(transition);
+    for (const auto& transition : tracker_.evaluate(*rules, *facts)) record(transition);
     forget_old_alerts(facts->now_ms);
   }
   publish_pending(republish);
@@ -148,12 +160,16 @@ void AlertEngine::evaluate() {
   const auto firing = tracker_.firing_by_rule();
   std::lock_guard lock(mutex_);
   counters_.firing.clear();
-  for (const auto& rule : options_.rules) counters_.firing[rule.name] = 0;
+  for (const auto& rule : *rules) counters_.firing[rule.name] = 0;
   for (const auto& [rule, count] : firing) counters_.firing[rule] = count;
   ++counters_.evaluations;
 }
 
-std::optional<alerts::Facts> AlertEngine::gather(Windows windows) {
+std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::AlertRule>& rules, Windows windows) {
+  // Only what a rule watches is read: rollouts.db for the update rules, the devices' drop counts for
+  // outbox_drops.
+  const bool judges_updates = watches(rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted});
+  const bool judges_drops = watches(rules, {alerts::RuleKind::outbox_drops});
   auto devices = store_->list_devices();
   if (!devices) {
     // The readings of this window are lost to the rules; the next evaluation judges by newer ones.
@@ -171,14 +187,14 @@ std::optional<alerts::Facts> AlertEngine::gather(Windows windows) {
         .last_will = device.status && device.status->state == "offline",
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
-    if (judges_drops_) {
+    if (judges_drops) {
       out.dropped_total = device.status ? device.status->dropped_total : 0;
       watch_drops(out, facts.now_ms);
     }
   }
   std::erase_if(drops_, [&](const auto& watched) { return watched.second.seen_ms != facts.now_ms; });  // gone
   if (sources_.certificates) facts.certificates = sources_.certificates();
-  if (judges_updates_ && sources_.updates) {
+  if (judges_updates && sources_.updates) {
     // Unreadable: the update rules judge nothing this time, and their alerts stay as they are.
     if (auto updates = sources_.updates()) {
       facts.updates = std::move(*updates);

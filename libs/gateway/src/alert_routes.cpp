@@ -11,8 +11,10 @@
 #include <variant>
 
 #include "alert_json.hpp"
+#include "json_time.hpp"
 #include "kelvin/alerts/alert_rule.hpp"
 #include "kelvin/core/identity.hpp"
+#include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/store/alert_db.hpp"
@@ -260,9 +262,7 @@ http::Response silence_answer(Shared& shared, std::int64_t id, const SilenceRequ
 http::Response silence_ahead_answer(Shared& shared, const SilenceRequest& request, const accounts::Actor& actor) {
   const std::string target = "rule " + request.rule;
   const std::int64_t now_ms = shared.sources.now_ms();
-  const auto& rules = shared.sources.rules;
-  if (std::none_of(rules.begin(), rules.end(),
-                   [&](const alerts::AlertRule& rule) { return rule.name == request.rule; })) {
+  if (!shared.sources.rules.find(request.rule)) {
     audit(shared, actor, "alert_silence", target, "denied", "no such rule");
     return http::error_response(404, "rule_not_found", "there is no alert rule named \"" + request.rule + "\"");
   }
@@ -296,6 +296,139 @@ http::Response silences_answer(Shared& shared) {
     for (const auto& silence : *silences) list.push_back(silence_json(silence));
     return http::json_response(200, dump(json{{"silences", std::move(list)}}));
   });
+}
+
+// ---- Rules (docs/alerts.md, "Rules") ----
+
+// GET /api/v1/alert-rules: every rule in effect as its config table says it, then which of them
+// operators added (by name: when and by whom), and how many may be added.
+http::Response rules_answer(const AlertRuleBook& book) {
+  json rules = json::array();
+  json added = json::object();
+  for (const auto& entry : book.entries()) {
+    rules.push_back(rule_json(entry.rule));
+    if (!entry.added) continue;
+    json meta{{"created_by", entry.added->created_by}, {"updated_by", entry.added->updated_by}};
+    add_time(meta, "created", entry.added->created_ms);
+    add_time(meta, "updated", entry.added->updated_ms);
+    added[entry.rule.name] = std::move(meta);
+  }
+  return http::json_response(200, dump(json{{"rules", std::move(rules)},
+                                            {"added", std::move(added)},
+                                            {"max_added", AlertRuleBook::kMaxAddedRules}}));
+}
+
+// A rule's body (POST, PUT) as the rule, or the 400 answer. PUT's `path_name` is the rule's name
+// when the body leaves it out, and must be its name when the body gives one.
+std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Request& request,
+                                                                std::optional<std::string_view> path_name) {
+  // A rule's table nests two levels (a list of devices); a deeper body is refused before anything
+  // recurses through it (dump() does).
+  constexpr int kMaxDepth = 8;
+  int deepest = 0;
+  json body = json::parse(
+      request.body,
+      [&](int depth, json::parse_event_t, json&) {
+        deepest = std::max(deepest, depth);
+        return true;
+      },
+      false);
+  if (body.is_discarded() || !body.is_object()) {
+    return http::error_response(400, "malformed_json", "the body must be one JSON object");
+  }
+  if (deepest > kMaxDepth) return http::error_response(400, "invalid_rule", "a rule is not nested this deep");
+  if (path_name) {
+    const auto name = body.find("name");
+    if (name == body.end()) {
+      body["name"] = *path_name;
+    } else if (!name->is_string() || name->get<std::string>() != *path_name) {
+      return http::error_response(400, "invalid_rule",
+                                  "name: the path names the rule; to rename it, remove it and add it anew");
+    }
+  }
+  auto rule = parse_alert_rule_json(body.dump());
+  if (!rule) {
+    // One issue per line in the Error; one line in the answer.
+    std::string issues = rule.error().message;
+    for (std::size_t at = issues.find('\n'); at != std::string::npos; at = issues.find('\n', at)) {
+      issues.replace(at, 1, "; ");
+    }
+    return http::error_response(400, "invalid_rule", issues);
+  }
+  return std::move(*rule);
+}
+
+// The answer to a rule change the book did not make, audited as denied.
+http::Response refused_rule_change(Shared& shared, RuleChange outcome, std::string_view action, const std::string& name,
+                                   const accounts::Actor& actor) {
+  struct Refusal {
+    int status;
+    const char* code;
+    std::string message;
+  };
+  const Refusal refusal = [&]() -> Refusal {
+    switch (outcome) {
+      case RuleChange::name_taken:
+        return {409, "rule_exists", "a rule named \"" + name + "\" exists already"};
+      case RuleChange::too_many:
+        return {
+            409, "too_many_rules",
+            "operators added " + std::to_string(AlertRuleBook::kMaxAddedRules) + " rules already: remove one first"};
+      case RuleChange::not_found:
+        return {404, "rule_not_found", "there is no alert rule named \"" + name + "\""};
+      case RuleChange::configured:
+        return {409, "rule_configured",
+                "the rule \"" + name + "\" comes from the gateway's config file: change it there"};
+      case RuleChange::kind_changed:
+        return {400, "invalid_rule", "kind: a rule keeps its kind; remove it and add a rule of the other kind"};
+      case RuleChange::done:
+        break;
+    }
+    return {500, "internal_error", "unexpected outcome"};
+  }();
+  audit(shared, actor, action, "rule " + name, "denied", refusal.message);
+  return http::error_response(refusal.status, refusal.code, refusal.message);
+}
+
+enum class RuleAction { add, change };
+
+// POST /api/v1/alert-rules (add) and PUT /api/v1/alert-rules/{name} (change), the rule checked.
+http::Response rule_write_answer(Shared& shared, RuleAction action, const alerts::AlertRule& rule,
+                                 const accounts::Actor& actor) {
+  const std::string_view audit_action = action == RuleAction::add ? "alert_rule_add" : "alert_rule_change";
+  return with_db(shared, [&](store::AlertDb& db) {
+    const std::int64_t now_ms = shared.sources.now_ms();
+    auto outcome = action == RuleAction::add ? shared.sources.rules.add(db, rule, actor.name, now_ms)
+                                             : shared.sources.rules.change(db, rule, actor.name, now_ms);
+    if (!outcome) return db_error(outcome.error());
+    if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, audit_action, rule.name, actor);
+    const std::string definition = dump(rule_json(rule));
+    audit(shared, actor, audit_action, "rule " + rule.name, "ok", definition);
+    log::component("https").info("{} {} the alert rule {}", actor.name, action == RuleAction::add ? "added" : "changed",
+                                 definition);
+    return http::json_response(action == RuleAction::add ? 201 : 200, definition);
+  });
+}
+
+http::Response rule_remove_answer(Shared& shared, const std::string& name, const accounts::Actor& actor) {
+  return with_db(shared, [&](store::AlertDb& db) {
+    auto outcome = shared.sources.rules.remove(db, name);
+    if (!outcome) return db_error(outcome.error());
+    if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, "alert_rule_remove", name, actor);
+    audit(shared, actor, "alert_rule_remove", "rule " + name, "ok", "");
+    log::component("https").info("{} removed the alert rule {}", actor.name, name);
+    return http::no_content_response();
+  });
+}
+
+// {name} as a rule's name, or the 400 answer.
+std::variant<std::string, http::Response> rule_name_of(const http::Request& request) {
+  std::string name(request.param("name"));
+  if (!alerts::is_valid_rule_name(name)) {
+    return http::error_response(400, "invalid_rule_name",
+                                "a rule's name is 1 to 64 characters of a-z, 0-9, '_' and '-'");
+  }
+  return name;
 }
 
 // {id} as a positive whole number, or the 400 answer with `code`.
@@ -359,9 +492,42 @@ void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSource
   router.add("GET", "/api/v1/alert-rules",
              guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-               json rules = json::array();
-               for (const auto& rule : shared->sources.rules) rules.push_back(rule_json(rule));
-               respond(http::json_response(200, dump(json{{"rules", std::move(rules)}})));
+               respond(rules_answer(shared->sources.rules));
+             }));
+  router.add("POST", "/api/v1/alert-rules",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               auto rule = rule_request_of(request, std::nullopt);
+               if (auto* refused = std::get_if<http::Response>(&rule)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, rule = std::get<alerts::AlertRule>(std::move(rule)),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return rule_write_answer(*shared, RuleAction::add, rule, actor);
+                               });
+             }));
+  router.add("PUT", "/api/v1/alert-rules/{name}",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               const auto name = rule_name_of(request);
+               if (auto* refused = std::get_if<http::Response>(&name)) return respond(std::move(*refused));
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               auto rule = rule_request_of(request, std::get<std::string>(name));
+               if (auto* refused = std::get_if<http::Response>(&rule)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, rule = std::get<alerts::AlertRule>(std::move(rule)),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return rule_write_answer(*shared, RuleAction::change, rule, actor);
+                               });
+             }));
+  router.add("DELETE", "/api/v1/alert-rules/{name}",
+             guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
+               const auto name = rule_name_of(request);
+               if (auto* refused = std::get_if<http::Response>(&name)) return respond(std::move(*refused));
+               if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
+               answer_blocking(shared->sources.run_blocking, std::move(respond),
+                               [shared, name = std::get<std::string>(name),
+                                actor = accounts::Actor{principal.user, request.peer_address}] {
+                                 return rule_remove_answer(*shared, name, actor);
+                               });
              }));
   router.add("GET", "/api/v1/silences",
              guard.user(Role::viewer, [shared](Principal, http::Request request, http::Responder respond) {

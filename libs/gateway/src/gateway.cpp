@@ -160,7 +160,7 @@ Result<void> Gateway::start() {
           feed->on_status(device_id, status);
         });
   }
-  create_alert_engine();
+  if (auto r = create_alert_engine(); !r) return r;
   ingest_->start();
   if (auto r = create_rollout_engine(); !r) return r;
   if (settings_.influx) {
@@ -179,7 +179,18 @@ Result<void> Gateway::start() {
   return {};
 }
 
-void Gateway::create_alert_engine() {
+Result<void> Gateway::create_alert_engine() {
+  // The rules operators added through the API join the configured ones before the first evaluation.
+  alert_rules_ = std::make_unique<AlertRuleBook>(settings_.alerts.rules);
+  {
+    auto db = store::AlertDb::open(alerts_path(settings_.state_dir));
+    if (!db) return make_error(db.error().code, "alerts: " + db.error().message);
+    if (auto loaded = alert_rules_->load(*db); !loaded) {
+      return make_error(loaded.error().code, "alerts: reading the added rules: " + loaded.error().message);
+    }
+  }
+  AlertEngineOptions alert_options = settings_.alerts;
+  alert_options.rules = alert_rules_->rules();
   AlertFactSources sources{
       .certificates = [pki_dir = settings_.pki_dir]() -> std::optional<std::vector<alerts::CertificateFacts>> {
         auto in_use = certificates_in_use(pki_dir);
@@ -236,7 +247,10 @@ void Gateway::create_alert_engine() {
       [this](const std::string& topic, const std::string& payload) {
         return connected_.load() && client_->publish(topic, payload, 1, true).ok();
       },
-      settings_.alerts);
+      std::move(alert_options));
+  alert_rules_->on_change([engine = alerts_.get()](std::vector<alerts::AlertRule> rules) {
+    engine->use_rules(std::move(rules));
+  });
   ingest_->add_commit_listener(
       [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
         engine->on_commit(batch, summary);
@@ -245,6 +259,7 @@ void Gateway::create_alert_engine() {
   if (!settings_.webhooks.webhooks.empty()) {
     webhooks_ = std::make_unique<WebhookSender>(alerts_path(settings_.state_dir), settings_.webhooks);
   }
+  return {};
 }
 
 std::optional<std::uint64_t> Gateway::state_free_bytes() const {
@@ -443,7 +458,7 @@ Result<void> Gateway::start_http() {
                   .db_file = alerts_path(settings_.state_dir),
                   .accounts = *accounts_,
                   .now_ms = system_now_ms,
-                  .rules = settings_.alerts.rules,
+                  .rules = *alert_rules_,
               },
           .metrics =
               MetricsSources{

@@ -14,7 +14,7 @@ namespace {
 
 // "KLVA": tells kelvin's alerts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 
 // Deliveries are the webhooks' persistent queue: one row per (webhook, transition), written in the
 // transition's own transaction, so a transition recorded is a notification owed, whatever happens
@@ -78,6 +78,18 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
             " CREATE INDEX silences_by_subject ON silences (rule, subject, until_ms);"
             " CREATE INDEX silences_by_end ON silences (until_ms)",
      .doing = "adding silences"},
+    // Version 3: the rules operators added through the API (AddedRuleRecord).
+    {.from_version = 2,
+     .sql = "CREATE TABLE added_rules ("
+            "  id         INTEGER PRIMARY KEY AUTOINCREMENT,"
+            "  name       TEXT NOT NULL UNIQUE,"
+            "  definition TEXT NOT NULL CHECK (definition != ''),"
+            "  created_by TEXT NOT NULL CHECK (created_by != ''),"
+            "  created_ms INTEGER NOT NULL,"
+            "  updated_by TEXT NOT NULL CHECK (updated_by != ''),"
+            "  updated_ms INTEGER NOT NULL"
+            ") STRICT",
+     .doing = "adding operators' rules"},
 };
 
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
@@ -122,6 +134,15 @@ SilenceRecord read_silence(const Statement& row) {
                        .created_by = row.column_text(4),
                        .created_ms = row.column_int64(5),
                        .comment = row.column_text(6)};
+}
+
+AddedRuleRecord read_added_rule(const Statement& row) {
+  return AddedRuleRecord{.name = row.column_text(0),
+                         .definition = row.column_text(1),
+                         .created_by = row.column_text(2),
+                         .created_ms = row.column_int64(3),
+                         .updated_by = row.column_text(4),
+                         .updated_ms = row.column_int64(5)};
 }
 
 // SQLite stores a NaN as NULL without a word, and an infinity is no observation either.
@@ -466,6 +487,46 @@ Result<std::optional<SilenceRecord>> AlertDb::lift_silence(std::int64_t id, std:
   SilenceRecord lifted = std::move(active->front());
   lifted.until_ms = now_ms;
   return std::optional<SilenceRecord>(std::move(lifted));
+}
+
+Result<std::vector<AddedRuleRecord>> AlertDb::added_rules() {
+  if (!impl_) return closed();
+  auto query = impl_->statement(
+      "SELECT name, definition, created_by, created_ms, updated_by, updated_ms FROM added_rules ORDER BY id");
+  if (!query) return std::move(query).error();
+  return Impl::read_rows(*query, read_added_rule);
+}
+
+Result<bool> AlertDb::add_rule(const AddedRuleRecord& rule) {
+  if (!impl_) return closed();
+  if (rule.created_by.empty() || rule.definition.empty()) {
+    return make_error(Errc::invalid_argument, "an added rule names its user and has a definition");
+  }
+  auto added = impl_->change(
+      "INSERT INTO added_rules (name, definition, created_by, created_ms, updated_by, updated_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+      rule.name, rule.definition, rule.created_by, rule.created_ms, rule.created_by, rule.created_ms);
+  if (!added) return std::move(added).error();
+  return *added == 1;
+}
+
+Result<bool> AlertDb::change_rule(std::string_view name, std::string_view definition, std::string_view user,
+                                  std::int64_t at_ms) {
+  if (!impl_) return closed();
+  if (user.empty() || definition.empty()) {
+    return make_error(Errc::invalid_argument, "a changed rule names its user and has a definition");
+  }
+  auto changed = impl_->change("UPDATE added_rules SET definition = ?, updated_by = ?, updated_ms = ? WHERE name = ?",
+                               definition, user, at_ms, name);
+  if (!changed) return std::move(changed).error();
+  return *changed == 1;
+}
+
+Result<bool> AlertDb::remove_rule(std::string_view name) {
+  if (!impl_) return closed();
+  auto removed = impl_->change("DELETE FROM added_rules WHERE name = ?", name);
+  if (!removed) return std::move(removed).error();
+  return *removed == 1;
 }
 
 }  // namespace kelvin::store

@@ -121,5 +121,74 @@ TEST(ConfigDocument, LoadReportsTheSyntaxErrorLine) {
   EXPECT_THAT(document.error().message, ::testing::StartsWith((dir / "agent.toml").string() + ":2:"));
 }
 
+// ---- A document from JSON (the HTTPS API's bodies) ----
+
+ConfigDocument from_json(const std::string& text) {
+  auto document = ConfigDocument::from_json(text);
+  if (!document) throw std::runtime_error(document.error().message);
+  return std::move(document).value();
+}
+
+TEST(ConfigDocumentFromJson, ValuesReadAsTheirTomlCounterparts) {
+  auto document =
+      from_json(R"({"name": "a", "broker": {"host": "h", "port": 1}, "sensor": [{"type": "x"}], "level": -15,)"
+                R"( "ratio": 0.5, "on": true, "devices": ["d1", "d2"]})");
+  auto root = document.root();
+  EXPECT_EQ(root.string("name", ""), "a");
+  auto broker = root.table("broker");
+  EXPECT_EQ(broker.string("host", ""), "h");
+  EXPECT_EQ(broker.integer("port", 8883), 1);
+  auto sensors = root.tables("sensor");
+  ASSERT_EQ(sensors.size(), 1u);
+  EXPECT_EQ(sensors[0].string("type", ""), "x");
+  EXPECT_EQ(root.number("level", 0, -100, 100), -15);  // an integer is a number
+  EXPECT_EQ(root.number("ratio", 0, 0, 1), 0.5);
+  EXPECT_TRUE(root.boolean("on", false));
+  EXPECT_THAT(root.strings("devices", {}), ElementsAre("d1", "d2"));
+  EXPECT_TRUE(document.finish().ok());
+}
+
+TEST(ConfigDocumentFromJson, IssuesNameTheKeyWithoutAFileOrPosition) {
+  auto document = from_json(R"({"port": 1.5, "nmae": "typo", "broker": {"prot": 2}, "gone": null,)"
+                            R"( "huge": 18446744073709551615, "list": ["a", null]})");
+  auto root = document.root();
+  root.integer("port", 8883);  // a float is not an integer, in JSON as in TOML
+  root.table("broker");
+  root.integer("huge", 0);
+  root.strings("list", {});
+  root.add_issue("a problem of the whole table");
+  auto done = document.finish();
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().code, Errc::invalid_argument);
+  const std::string& message = done.error().message;
+  EXPECT_THAT(message, HasSubstr("port: expected an integer"));
+  EXPECT_THAT(message, HasSubstr("gone: null is no value: leave the key out for its default"));
+  EXPECT_THAT(message, HasSubstr("huge: a whole number beyond 64-bit integers"));
+  EXPECT_THAT(message, HasSubstr("list[1]: null is no value"));
+  EXPECT_THAT(message, HasSubstr("nmae: unknown key"));
+  EXPECT_THAT(message, HasSubstr("broker.prot: unknown key"));
+  EXPECT_THAT(message, HasSubstr("\na problem of the whole table"));  // no key, no file: the message alone
+  // Nothing names a file or a position: there is none.
+  for (std::size_t start = 0; start < message.size();) {
+    const std::size_t end = std::min(message.find('\n', start), message.size());
+    EXPECT_NE(message[start], ':') << message.substr(start, end - start);
+    start = end + 1;
+  }
+}
+
+TEST(ConfigDocumentFromJson, TextThatIsNotOneObjectIsRefused) {
+  for (const char* text : {"", "[1, 2]", "\"rule\"", "{\"a\": 1", "{\"a\": 1} {}", "null"}) {
+    auto document = ConfigDocument::from_json(text);
+    ASSERT_FALSE(document.ok()) << text;
+    EXPECT_EQ(document.error().code, Errc::invalid_argument);
+    EXPECT_EQ(document.error().message, "the body must be one JSON object");
+  }
+  // Nested a million levels deep: refused before anything recurses through it.
+  const std::string deep = "{\"a\":" + std::string(1'000'000, '[') + std::string(1'000'000, ']') + "}";
+  auto document = ConfigDocument::from_json(deep);
+  ASSERT_FALSE(document.ok());
+  EXPECT_EQ(document.error().message, "the body nests deeper than 32 levels");
+}
+
 }  // namespace
 }  // namespace kelvin::config

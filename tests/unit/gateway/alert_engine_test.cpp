@@ -43,11 +43,12 @@ class AlertEngineTest : public ::testing::Test {
     store_.emplace(std::move(*store));
   }
 
-  std::unique_ptr<AlertEngine> start_engine(std::vector<alerts::AlertRule> rules, AlertFactSources sources = {}) {
+  std::unique_ptr<AlertEngine> start_engine(std::vector<alerts::AlertRule> rules, AlertFactSources sources = {},
+                                            std::chrono::milliseconds interval = 20ms) {
     auto engine = std::make_unique<AlertEngine>(
         dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, std::move(sources),
         [this](const std::string& topic, const std::string& payload) { return broker_.publish(topic, payload); },
-        AlertEngineOptions{.rules = std::move(rules), .interval = 20ms});
+        AlertEngineOptions{.rules = std::move(rules), .interval = interval});
     auto started = engine->start();
     EXPECT_TRUE(started.ok()) << started.error().message;
     return engine;
@@ -173,6 +174,39 @@ TEST_F(AlertEngineTest, ARestartKeepsTheFiringAlertAndARemovedRuleResolvesIt) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].state, store::AlertState::resolved);
   EXPECT_EQ(alerts[0].resolution, "rule removed");
+}
+
+// Rules given while the engine runs are judged at once (an evaluation an hour away would otherwise
+// be the next): a threshold rule added starts taking readings, a changed level judges the readings
+// since, and the rule removed resolves its alert.
+TEST_F(AlertEngineTest, RulesGivenWhileRunningAreJudgedAtOnce) {
+  auto engine = start_engine({}, {}, std::chrono::hours(1));
+  await_evaluations(*engine, 1);
+  store_reading(*engine, 35);  // no threshold rule yet: not taken
+
+  engine->use_rules(warm_rule());
+  await_evaluations(*engine, 1);
+  EXPECT_EQ(retained_state(), "") << "the reading before the rule was not judged by it";
+  EXPECT_EQ(engine->counters().firing.at("warm"), 0u);
+
+  // Judged by the rule as it is now: 31 is above the old level (30), not the new one (32).
+  auto higher = warm_rule();
+  higher[0].level = {.above = true, .fire_at = 32, .clear_at = 31};
+  store_reading(*engine, 31);
+  engine->use_rules(higher);
+  await_evaluations(*engine, 1);
+  EXPECT_EQ(engine->counters().firing.at("warm"), 0u);
+  store_reading(*engine, 33);
+  engine->use_rules(higher);  // the same rules again: still an evaluation at once
+  ASSERT_TRUE(await_retained_state("firing"));
+  EXPECT_EQ(retained().value("value", 0.0), 33.0);
+
+  engine->use_rules({});
+  ASSERT_TRUE(await_retained_state("resolved"));
+  const auto alerts = alerts_in_db();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].resolution, "rule removed");
+  EXPECT_FALSE(engine->counters().firing.contains("warm")) << "a removed rule is no longer counted";
 }
 
 TEST_F(AlertEngineTest, ADropReportedAfterTheFirstLookFiresAndResolvesAfterTheQuietTime) {

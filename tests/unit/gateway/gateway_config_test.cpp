@@ -4,6 +4,8 @@
 
 #include "kelvin/gateway/gateway_config.hpp"
 
+#include "kelvin/gateway/alert_rule_config.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -336,6 +338,40 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
             nlohmann::json::parse(R"({"name":"dry","kind":"threshold","for_s":30,"devices":["sensor-01","sensor-02"],
                                              "quantity":"humidity","below":20.0,"clear":25.5})"));
   EXPECT_FALSE(rule_json(rules[rules.size() - 3]).contains("clear")) << "no hysteresis: no clear level shown";
+}
+
+// The HTTPS API takes a rule as JSON with its table's keys, checked by the config file's reader: the
+// rules of every kind the API shows read back as the same rules, and a bad one is refused with
+// every problem, each naming its key without a file or position.
+TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
+  auto configured = load(
+      "[[alerts.rule]]\nname = \"dry\"\nkind = \"threshold\"\nquantity = \"humidity\"\nbelow = 20\nclear = 25.5\n"
+      "for_s = 30\ndevices = [\"sensor-01\"]\n");
+  ASSERT_TRUE(configured.ok()) << configured.error().message;
+  for (const auto& rule : configured->alerts.rules) {
+    auto parsed = parse_alert_rule_json(rule_json(rule).dump());
+    ASSERT_TRUE(parsed.ok()) << rule.name << ": " << parsed.error().message;
+    EXPECT_EQ(rule_json(*parsed), rule_json(rule));
+  }
+
+  auto refused = parse_alert_rule_json(
+      R"({"name": "Warm!", "kind": "threshold", "quantity": "pressure", "above": "30", "below": 20,)"
+      R"( "for_s": 1.5, "devices": ["../etc"], "colour": "red", "label": null})");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  const std::string& message = refused.error().message;
+  for (const char* expected : {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number",
+                               "for_s: expected an integer", "devices: ", "colour: unknown key",
+                               "label: null is no value"}) {
+    EXPECT_THAT(message, HasSubstr(expected)) << message;
+  }
+  EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;
+
+  for (const char* body : {"", "[]", R"({"name": "warm")", "{} {}"}) {
+    auto not_an_object = parse_alert_rule_json(body);
+    ASSERT_FALSE(not_an_object.ok()) << body;
+    EXPECT_EQ(not_an_object.error().message, "the body must be one JSON object");
+  }
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ const std::map<std::string, Access>& expected_access() {
       {"POST /api/v1/silences", {K::role, Role::operator_}},
       {"GET /api/v1/silences", {K::role, Role::viewer}},
       {"GET /api/v1/alert-rules", {K::role, Role::viewer}},
+      {"POST /api/v1/alert-rules", {K::role, Role::operator_}},
+      {"PUT /api/v1/alert-rules/{name}", {K::role, Role::operator_}},
+      {"DELETE /api/v1/alert-rules/{name}", {K::role, Role::operator_}},
       {"DELETE /api/v1/silences/{id}", {K::role, Role::operator_}},
       {"GET /api/v1/devices/{id}/update", {K::device}},
       {"POST /api/v1/devices/{id}/ota/status", {K::device}},
@@ -159,7 +162,8 @@ class RouteAccess : public ::testing::Test {
                      .alerts = AlertSources{.run_blocking = post,
                                             .db_file = dir_ / "alerts.db",
                                             .accounts = *accounts_,
-                                            .now_ms = system_now_ms},
+                                            .now_ms = system_now_ms,
+                                            .rules = alert_rules_},
                      .metrics = MetricsSources{.run_blocking = post,
                                                .token = std::string(40, 't'),
                                                .text = [](std::uint64_t) { return std::string("# metrics\n"); }},
@@ -235,6 +239,7 @@ class RouteAccess : public ::testing::Test {
   // Not started: the routes hand it reports, which wait in its queue.
   RolloutEngine engine_{dir_ / "rollouts.db", [](const std::string&, const std::string&) { return true; }, nullptr,
                         [](std::string_view, std::string_view, std::string_view) {}};
+  AlertRuleBook alert_rules_{alerts::default_rules()};
   SignInCounters sign_ins_;
   http::Router router_;
   std::map<Role, std::string> passwords_;

@@ -113,7 +113,7 @@ TEST_F(AlertDbTest, IsCreatedPrivateAndRefusesOtherFiles) {
 
   EXPECT_TRUE(AlertDb::open(path_).ok()) << "reopening its own file";
   EXPECT_EQ(raw_value(path_, "PRAGMA application_id"), std::to_string(0x4B4C5641));
-  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "3");
 }
 
 TEST_F(AlertDbTest, FiringTwiceReturnsTheFirstAlertAlsoThroughAnotherConnection) {
@@ -433,14 +433,66 @@ TEST_F(AlertDbTest, ASilenceHoldsBackTheDeliveriesOfItsRuleAndSubjectUntilItEnds
 }
 
 // A version 1 file (before silences) is upgraded in place and keeps its alerts.
-TEST_F(AlertDbTest, AVersion1FileGainsSilencesAndKeepsItsAlerts) {
+TEST_F(AlertDbTest, AVersion1FileGainsSilencesAndAddedRulesAndKeepsItsAlerts) {
   ASSERT_TRUE(db_->fire(alert("hot", "d1", 1000)).ok());
   db_.reset();
-  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE silences; PRAGMA user_version = 1;"), "");
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE silences; DROP TABLE added_rules; PRAGMA user_version = 1;"), "");
   auto reopened = AlertDb::open(dir_ / "alerts.db");
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   EXPECT_EQ(reopened->firing()->size(), 1u);
   EXPECT_TRUE(reopened->silence({.rule = "hot", .subject = "d1", .until_ms = 5000, .created_by = "ann"}, 1000).ok());
+  EXPECT_TRUE(reopened->add_rule({.name = "hot", .definition = "{}", .created_by = "ann", .created_ms = 1}).ok());
+}
+
+TEST_F(AlertDbTest, AVersion2FileGainsAddedRulesAndKeepsItsSilences) {
+  ASSERT_TRUE(db_->silence({.rule = "hot", .subject = "d1", .until_ms = 5000, .created_by = "ann"}, 1000).ok());
+  db_.reset();
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE added_rules; PRAGMA user_version = 2;"), "");
+  auto reopened = AlertDb::open(dir_ / "alerts.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened->active_silences(1000)->size(), 1u);
+  auto added = reopened->add_rule({.name = "hot", .definition = "{}", .created_by = "ann", .created_ms = 1});
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_TRUE(*added);
+}
+
+TEST_F(AlertDbTest, AddedRulesAreKeptInTheOrderTheyWereAddedChangedAndRemovedByName) {
+  auto first = db_->add_rule({.name = "warm", .definition = R"({"a":1})", .created_by = "ann", .created_ms = 100});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  ASSERT_TRUE(*db_->add_rule({.name = "cold", .definition = R"({"b":2})", .created_by = "bob", .created_ms = 200}));
+  // A name is taken once: the first definition stays.
+  EXPECT_FALSE(*db_->add_rule({.name = "warm", .definition = R"({"c":3})", .created_by = "bob", .created_ms = 300}));
+
+  EXPECT_TRUE(*db_->change_rule("warm", R"({"a":2})", "bob", 400));
+  EXPECT_FALSE(*db_->change_rule("unknown", R"({"a":2})", "bob", 400));
+
+  auto rules = db_->added_rules();
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  ASSERT_EQ(rules->size(), 2u);
+  const AddedRuleRecord& warm = (*rules)[0];
+  EXPECT_EQ(warm.name, "warm");
+  EXPECT_EQ(warm.definition, R"({"a":2})");
+  EXPECT_EQ(warm.created_by, "ann");
+  EXPECT_EQ(warm.created_ms, 100);
+  EXPECT_EQ(warm.updated_by, "bob");
+  EXPECT_EQ(warm.updated_ms, 400);
+  const AddedRuleRecord& cold = (*rules)[1];
+  EXPECT_EQ(cold.name, "cold");
+  EXPECT_EQ(cold.updated_by, "bob");  // as created
+  EXPECT_EQ(cold.updated_ms, 200);
+
+  EXPECT_TRUE(*db_->remove_rule("warm"));
+  EXPECT_FALSE(*db_->remove_rule("warm"));
+  rules = db_->added_rules();
+  ASSERT_EQ(rules->size(), 1u);
+  EXPECT_EQ(rules->front().name, "cold");
+
+  // Nobody's rule and an empty definition are refused before they reach the file.
+  EXPECT_FALSE(db_->add_rule({.name = "x", .definition = "{}", .created_by = "", .created_ms = 1}).ok());
+  EXPECT_FALSE(db_->add_rule({.name = "x", .definition = "", .created_by = "ann", .created_ms = 1}).ok());
+  EXPECT_FALSE(db_->change_rule("cold", "", "ann", 1).ok());
+  EXPECT_FALSE(db_->change_rule("cold", "{}", "", 1).ok());
 }
 
 }  // namespace

@@ -20,6 +20,13 @@ class ConfigDocument {
   static Result<ConfigDocument> load(const std::filesystem::path& path);
   // Parses `text` as if it were the file at `path` (names in messages, base of relative paths).
   static Result<ConfigDocument> parse(std::string_view text, const std::filesystem::path& path);
+  // A document from one JSON object, read with the same TableReaders as a config file (the HTTPS
+  // API takes an [[alerts.rule]] table as JSON, and checks it as the config file's would be).
+  // Objects become tables, arrays arrays, strings, booleans and numbers TOML's own (an integer
+  // stays an integer, so "for_s": 1.5 is the same type error as in a file). A null, or an integer
+  // beyond 64-bit signed, is an issue of its key. Issues have no file or position in front:
+  // "above: must be a number". Text that is not one JSON object is an invalid_argument Error.
+  static Result<ConfigDocument> from_json(std::string_view json_text);
 
   ConfigDocument(ConfigDocument&&) noexcept;
   ConfigDocument& operator=(ConfigDocument&&) noexcept;

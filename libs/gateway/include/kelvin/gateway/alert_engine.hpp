@@ -18,13 +18,20 @@
 // After a restart the engine reads the firing alerts back from alerts.db, so an alert that still
 // holds is not raised again, and one whose condition ended meanwhile resolves at the first
 // evaluation (one whose rule was removed from the configuration, at once).
+//
+// The rules can change while the engine runs (use_rules: an operator added, changed or removed one
+// through the API). The next evaluation, which the change brings forward, judges by the new rules:
+// a removed rule's firing alerts resolve ("rule removed"), and a changed rule's firing alerts are
+// judged by its new definition.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,10 +51,10 @@
 namespace kelvin::gateway {
 
 struct AlertEngineOptions {
-  std::vector<alerts::AlertRule> rules = alerts::default_rules();
-  std::chrono::milliseconds interval{10'000};  // between evaluations
-  int history_days = 90;                       // resolved alerts older than this are forgotten
-  std::vector<std::string> webhooks{};         // each transition queues a delivery to each (webhook_sender.hpp)
+  std::vector<alerts::AlertRule> rules = alerts::default_rules();  // at the start (see use_rules)
+  std::chrono::milliseconds interval{10'000};                      // between evaluations
+  int history_days = 90;                                           // resolved alerts older than this are forgotten
+  std::vector<std::string> webhooks{};  // each transition queues a delivery to each (webhook_sender.hpp)
 };
 
 struct AlertEngineCounters {
@@ -92,6 +99,9 @@ class AlertEngine {
   // Thread-safe: publish every alert's latest state again, at once (the gateway connected).
   void republish();
 
+  // Thread-safe: judge by `rules` from now on, starting with an evaluation at once.
+  void use_rules(std::vector<alerts::AlertRule> rules);
+
   AlertEngineCounters counters() const;
 
   // alerts/{rule}/{subject}; characters MQTT gives a meaning in a topic level ('/', '+', '#') or
@@ -102,10 +112,12 @@ class AlertEngine {
   using Windows =
       std::map<std::string, std::array<std::optional<alerts::Extremes>, proto::kQuantityCount>, std::less<>>;
 
+  using Rules = std::shared_ptr<const std::vector<alerts::AlertRule>>;
+
   void run();
   void evaluate();
-  // The facts of this evaluation; nullopt when the store could not be read.
-  std::optional<alerts::Facts> gather(Windows windows);
+  // The facts `rules` need at this evaluation; nullopt when the store could not be read.
+  std::optional<alerts::Facts> gather(const std::vector<alerts::AlertRule>& rules, Windows windows);
   // Follows each device's count of dropped readings into `device` (DeviceFacts::drops_grew_ms).
   void watch_drops(alerts::DeviceFacts& device, std::int64_t now_ms);
   void record(const alerts::Transition& transition);
@@ -124,15 +136,16 @@ class AlertEngine {
   const AlertEngineOptions options_;
   const std::function<std::int64_t()> clock_;
   // Whether a rule judges readings (a threshold): without one the commit listener does nothing.
-  const bool judges_readings_;
-  const bool judges_updates_;  // whether a rule watches updates or rollouts: rollouts.db is read
-  const bool judges_drops_;    // whether a rule watches outbox drops: the devices' counts are followed
+  // Set with rules_; read by the commit thread without the mutex.
+  std::atomic<bool> judges_readings_{false};
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::condition_variable wake_;
+  Rules rules_;  // the rules in effect; evaluations take the current ones at their start
   bool stopping_ = false;
-  bool republish_ = true;  // every alert's state is published at the first evaluation
-  Windows windows_;        // readings since the last evaluation
+  bool republish_ = true;       // every alert's state is published at the first evaluation
+  bool rules_changed_ = false;  // use_rules: evaluate at once
+  Windows windows_;             // readings since the last evaluation
   AlertEngineCounters counters_;
 
   // The engine's thread only.

@@ -10,22 +10,26 @@
 //   POST /api/v1/silences                  operator: the same, set ahead by {"rule", "subject"}
 //   GET  /api/v1/silences                  viewer: the silences lasting now
 //   DELETE /api/v1/silences/{id}           operator: ends a silence now (204)
-//   GET  /api/v1/alert-rules               viewer: the rules in effect, as their config tables say them
+//   GET  /api/v1/alert-rules               viewer: the rules in effect, as their config tables say them,
+//                                          and which of them operators added
+//   POST /api/v1/alert-rules               operator: adds a rule (201), given as its config table's keys
+//   PUT  /api/v1/alert-rules/{name}        operator: replaces an added rule (200)
+//   DELETE /api/v1/alert-rules/{name}      operator: removes an added rule (204)
 //
 // The alert engine (alert_engine.hpp) is the only writer of firing and resolving; these routes read
 // alerts.db, acknowledge and silence on a connection of their own, through the BlockingExecutor.
-// Every acknowledgement, silence and lifted silence, done or refused, is written to the audit log
-// (alert_acknowledge, alert_silence, alert_silence_lift).
+// Every acknowledgement, silence, lifted silence and change of a rule, done or refused, is written to
+// the audit log (alert_acknowledge, alert_silence, alert_silence_lift, alert_rule_add,
+// alert_rule_change, alert_rule_remove).
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "kelvin/accounts/accounts.hpp"
-#include "kelvin/alerts/alert_rule.hpp"
 #include "kelvin/gateway/access.hpp"
+#include "kelvin/gateway/alert_rule_book.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
 #include "kelvin/http/router.hpp"
 
@@ -37,7 +41,7 @@ struct AlertSources {
   std::filesystem::path db_file;  // alerts.db (state_layout.hpp)
   accounts::Accounts& accounts;   // the audit log
   std::function<std::int64_t()> now_ms;
-  std::vector<alerts::AlertRule> rules{};  // the rules in effect: listed, and a silence set ahead names one
+  AlertRuleBook& rules;  // the rules in effect: listed and changed; a silence set ahead names one
 };
 
 void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSources sources);

@@ -15,6 +15,7 @@
 #include "kelvin/core/result.hpp"
 #include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/alert_engine.hpp"
+#include "kelvin/gateway/alert_rule_book.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
@@ -130,7 +131,7 @@ class Gateway {
   Result<void> create_rollout_engine();
   // The alert engine (alert_engine.hpp), listening to the ingest's commits, and the webhook
   // sender: created before the ingest starts, started last (the engine's facts read the exporter).
-  void create_alert_engine();
+  Result<void> create_alert_engine();
   // Free space for the state directory's files (metrics, alerts); nullopt when it cannot be asked.
   std::optional<std::uint64_t> state_free_bytes() const;
   // devices/{id}/ota/status goes to the rollout engine: true when `message` was one.
@@ -173,6 +174,9 @@ class Gateway {
   // (used on the engine's thread only).
   std::optional<store::Store> rollout_store_;
   std::unique_ptr<RolloutEngine> rollouts_;
+  // The rules in effect (configured and added): the alert engine judges by them, the rule routes
+  // change them. Outlives both.
+  std::unique_ptr<AlertRuleBook> alert_rules_;
   std::unique_ptr<AlertEngine> alerts_;
   std::unique_ptr<WebhookSender> webhooks_;       // with [[alerts.webhook]] only
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only

@@ -78,6 +78,19 @@ struct SilenceRecord {
   std::string comment{};
 };
 
+// A rule an operator added through the HTTPS API (docs/alerts.md, "Rules"). The store keeps its
+// definition as the rule's JSON object, as the API gives it, and does not read it: the gateway
+// checks a definition before it is stored and again when it reads it back. Rules from the config
+// file are never stored.
+struct AddedRuleRecord {
+  std::string name{};
+  std::string definition{};
+  std::string created_by{};
+  std::int64_t created_ms = 0;
+  std::string updated_by{};  // the user who last changed it (created_by until then)
+  std::int64_t updated_ms = 0;
+};
+
 // Which alerts list() returns, newest first (by id).
 struct AlertQuery {
   std::optional<AlertState> state{};        // nullopt: both
@@ -137,6 +150,17 @@ class AlertDb {
   Result<std::vector<SilenceRecord>> active_silences(std::int64_t now_ms);
   // Ends silence `id` at `now_ms` and returns it; nullopt when unknown or over already.
   Result<std::optional<SilenceRecord>> lift_silence(std::int64_t id, std::int64_t now_ms);
+
+  // Added rules, in the order they were added.
+  Result<std::vector<AddedRuleRecord>> added_rules();
+  // Adds `rule` (its updated_* are set to its created_*); false when a rule of its name exists.
+  // Errc::invalid_argument when it names no user or has no definition.
+  Result<bool> add_rule(const AddedRuleRecord& rule);
+  // Gives rule `name` a new definition, changed by `user` at `at_ms`; false when there is none.
+  Result<bool> change_rule(std::string_view name, std::string_view definition, std::string_view user,
+                           std::int64_t at_ms);
+  // false when there is no rule `name`.
+  Result<bool> remove_rule(std::string_view name);
 
   // Retention: deletes resolved alerts that ended before `ended_before_ms`, and silences that
   // ended before then; returns how many alerts. Firing alerts are never deleted.

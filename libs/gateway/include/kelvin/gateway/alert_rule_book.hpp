@@ -1,0 +1,89 @@
+#pragma once
+// The alert rules in effect (docs/alerts.md, "Rules"): the config file's (the defaults and the
+// [[alerts.rule]] tables), fixed for the life of the process, followed by the rules operators added
+// through the HTTPS API, which alerts.db keeps. The alert engine judges by the book's rules
+// (AlertEngine::use_rules is told of every change); the rule routes list and change them here.
+//
+// Only added rules change through the book: a configured rule is changed in the config file, and
+// an added rule cannot take a configured rule's name. Rules are per gateway: gateways sharing a
+// broker each keep their own alerts.db.
+//
+// Threads: rules(), entries() and find() from any thread. Changes run one at a time: each holds the
+// change mutex from its write to alerts.db to the listener's return, so listeners see the changes
+// in the order they were stored. Lock order: the change mutex, then the book's state mutex (a
+// leaf); the listener is called with the change mutex only.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/alerts/alert_rule.hpp"
+#include "kelvin/core/result.hpp"
+#include "kelvin/store/alert_db.hpp"
+
+namespace kelvin::gateway {
+
+struct RuleEntry {
+  alerts::AlertRule rule{};
+  std::optional<store::AddedRuleRecord> added{};  // nullopt: from the config file
+};
+
+// What a change did, or why it did nothing.
+enum class RuleChange {
+  done,
+  name_taken,    // add: a rule of that name exists (configured or added)
+  too_many,      // add: kMaxAddedRules are there already
+  not_found,     // change, remove: no rule of that name
+  configured,    // change, remove: the rule comes from the config file
+  kind_changed,  // change: a rule keeps its kind (remove it and add another)
+};
+
+class AlertRuleBook {
+ public:
+  // Added rules at most: each is judged against every device at every evaluation.
+  static constexpr std::size_t kMaxAddedRules = 100;
+  using Listener = std::function<void(std::vector<alerts::AlertRule>)>;
+
+  explicit AlertRuleBook(std::vector<alerts::AlertRule> configured);
+
+  // Reads the added rules from `db` (at start, before any change). A stored rule the book cannot
+  // take is left out, logged as an error, and stays in alerts.db: one whose definition this version
+  // refuses (removing it through the API still works), or one whose name the config file took since
+  // (the configured rule wins).
+  Result<void> load(store::AlertDb& db);
+
+  // Called with the new rules after each change is stored. Set it before the first change.
+  void on_change(Listener listener);
+
+  std::vector<alerts::AlertRule> rules() const;  // configured first, then added, in order
+  std::vector<RuleEntry> entries() const;        // the same, with where each comes from
+  std::optional<RuleEntry> find(std::string_view name) const;
+
+  // Stores `rule` as added by `user`, then tells the listener.
+  Result<RuleChange> add(store::AlertDb& db, const alerts::AlertRule& rule, std::string_view user, std::int64_t now_ms);
+  // Replaces the added rule of `rule.name` with `rule`, then tells the listener.
+  Result<RuleChange> change(store::AlertDb& db, const alerts::AlertRule& rule, std::string_view user,
+                            std::int64_t now_ms);
+  // Removes the added rule `name`, then tells the listener. A stored rule the book left out at load
+  // is removed too (done).
+  Result<RuleChange> remove(store::AlertDb& db, std::string_view name);
+
+ private:
+  // Reads the added rules back after a change, publishes them to readers and tells the listener.
+  Result<void> reload_and_tell(store::AlertDb& db);
+  std::vector<RuleEntry> read_added(const std::vector<store::AddedRuleRecord>& stored) const;
+  bool is_configured(std::string_view name) const;
+
+  const std::vector<alerts::AlertRule> configured_;
+  std::mutex change_mutex_;  // held by each change, from its write to the listener's return
+  Listener listener_;
+
+  mutable std::mutex mutex_;  // guards added_; a leaf
+  std::vector<RuleEntry> added_;
+};
+
+}  // namespace kelvin::gateway
