@@ -1,11 +1,14 @@
 // The alerts page's Rules section, apart from the DOM so it can be tested on its own
-// (test/alerts_model.test.mjs): reading GET /api/v1/alert-rules defensively (docs/api.md) and
-// saying each rule in one sentence — when it fires, when it clears and which devices it watches —
-// from the keys of its [[alerts.rule]] table (docs/alerts.md, "Rules"). A rule this dashboard
-// cannot read (a kind, key, quantity or event from a newer gateway, a value of the wrong type) is
-// shown by its name and kind only: a sentence that left out what it did not know could mislead.
+// (test/alerts_model.test.mjs): reading GET /api/v1/alert-rules defensively (docs/api.md) — the
+// rules, which of them operators added (and who, when) and how many may be added — and saying each
+// rule in one sentence — when it fires, when it clears and which devices it watches — from the keys
+// of its [[alerts.rule]] table (docs/alerts.md, "Rules"). A rule this dashboard cannot read (a
+// kind, key, quantity or event from a newer gateway, a value of the wrong type) is shown by its name
+// and kind only: a sentence that left out what it did not know could mislead. The form that adds
+// and changes rules is src/rule_form_model.ts.
 
 import { kindText } from './alerts_model';
+import { formatLocalTime } from './format';
 
 // One rule as the page shows it.
 export interface RuleView {
@@ -24,6 +27,93 @@ export function parseAlertRules(answer: unknown): RuleView[] {
   if (!Array.isArray(rules)) return [];
   return rules.filter((rule): rule is Record<string, unknown> => isRecord(rule) && typeof rule.name === 'string')
     .map(ruleView);
+}
+
+// Who added a rule through the API and who changed it last (GET /api/v1/alert-rules' "added"); a
+// time or name the answer lacks is null or ''.
+export interface RuleOrigin {
+  createdBy: string;
+  createdMs: number | null;
+  updatedBy: string;
+  updatedMs: number | null;
+}
+
+// A rule of the list with what the page needs to change it.
+export interface RuleEntry extends RuleView {
+  rule: Record<string, unknown>; // as the gateway answered it: the Change form starts from it
+  added: RuleOrigin | null; // null: from the gateway's config file (changed there, never here)
+}
+
+export interface RuleList {
+  rules: RuleEntry[]; // the config file's first, then the added ones in the order they were added
+  addedCount: number;
+  maxAdded: number | null; // how many may be added; null when the answer does not say
+  // The gateway lists which rules were added: it takes added rules (a gateway from before that
+  // lists its configured rules only, and has no routes to change them).
+  canAdd: boolean;
+}
+
+// An answer of GET /api/v1/alert-rules, read defensively like parseAlertRules: a rule is added
+// (may be changed and removed) only when its name is a key of "added"; never throws.
+export function parseRuleList(answer: unknown): RuleList {
+  const record = isRecord(answer) ? answer : {};
+  const added = isRecord(record.added) ? record.added : null;
+  const rules = Array.isArray(record.rules) ? record.rules : [];
+  const entries = rules.filter((rule): rule is Record<string, unknown> => isRecord(rule) && typeof rule.name === 'string')
+    .map((rule): RuleEntry => ({
+      ...ruleView(rule),
+      rule,
+      added: added !== null && own(added, String(rule.name)) ? ruleOrigin(added[String(rule.name)]) : null,
+    }));
+  const max = record.max_added;
+  return {
+    rules: entries,
+    addedCount: entries.filter((entry) => entry.added !== null).length,
+    maxAdded: typeof max === 'number' && Number.isInteger(max) && max >= 0 ? max : null,
+    canAdd: added !== null,
+  };
+}
+
+function ruleOrigin(value: unknown): RuleOrigin {
+  const record = isRecord(value) ? value : {};
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const ms = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const createdMs = ms(record.created_ms);
+  return {
+    createdBy: text(record.created_by),
+    createdMs,
+    updatedBy: text(record.updated_by) || text(record.created_by),
+    updatedMs: ms(record.updated_ms) ?? createdMs,
+  };
+}
+
+// A rule's Source cell: "config file"; "added by olaf, 2026-12-06 04:00"; once changed since,
+// the last change, "changed by ann, 2026-12-07 09:12" (with when it was added in `title`). Times to
+// the minute in the browser's time zone.
+export interface RuleSource {
+  verb: 'config file' | 'added' | 'changed';
+  by: string; // '' for the config file, or when the answer does not say
+  at: string; // local, to the minute; '' when not known
+  atMs: number | null;
+  text: string;
+  title: string; // for a changed rule, when it was added; '' otherwise
+}
+
+export function ruleSource(origin: RuleOrigin | null): RuleSource {
+  if (origin === null) return { verb: 'config file', by: '', at: '', atMs: null, text: 'config file', title: '' };
+  const changed = origin.updatedMs !== null && origin.createdMs !== null && origin.updatedMs > origin.createdMs;
+  const say = (verb: string, by: string, ms: number | null) =>
+    [by ? `${verb} by ${by}` : verb, ms === null ? '' : formatLocalTime(ms)].filter(Boolean).join(', ');
+  const by = changed ? origin.updatedBy : origin.createdBy;
+  const atMs = changed ? origin.updatedMs : origin.createdMs;
+  return {
+    verb: changed ? 'changed' : 'added',
+    by,
+    at: atMs === null ? '' : formatLocalTime(atMs),
+    atMs,
+    text: say(changed ? 'changed' : 'added', by, atMs),
+    title: changed ? say('added', origin.createdBy, origin.createdMs) : '',
+  };
 }
 
 export function ruleView(rule: Record<string, unknown>): RuleView {

@@ -9,8 +9,12 @@
 // leaves it out, the viewer sees the silence without buttons; lifting it counts it again; lifting a
 // silence someone lifted meanwhile is said clearly (the 404); a reading back within the clear
 // level resolves the alert into the history. Below the alerts, both see the Rules section: the
-// configured rule in a sentence (GET /api/v1/alert-rules). Screenshots go to the artifact directory
-// (support/browser.mjs). No page may throw or break the Content-Security-Policy.
+// configured rule in a sentence (GET /api/v1/alert-rules), from the config file. The operator adds
+// a threshold rule on sensor-02 through the form and sees its row and sentence, the viewer sees it
+// without buttons, the operator changes its level through the same form, a reading fires it, adding
+// a rule with a taken name is refused (the 409 said in the form, what was typed kept), and removing
+// it (confirmed by keyboard) takes its row away and resolves its alert. Screenshots go to the
+// artifact directory (support/browser.mjs). No page may throw or break the Content-Security-Policy.
 //
 // Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR);
 // ctest's web_dashboard_test runs it with the others.
@@ -133,12 +137,14 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
   const alertsLink = (page) => page.locator('.app-nav a[href="#/alerts"]');
   const firingRow = (page, subject) => page.locator(`[data-testid=alerts-firing] tr[data-subject="${subject}"]`);
   const historyRow = (page, subject) => page.locator(`[data-testid=alerts-history] tr[data-subject="${subject}"]`);
-  // The Rules section's row of a rule: its cells' text once the rules were read.
+  // The Rules section's row of a rule, and its cells' text once the rules were read.
+  const ruleRow = (page, name) => page.locator(`[data-testid=alert-rules] tr[data-rule="${name}"]`);
   const ruleCells = async (page, name) => {
-    const row = page.locator(`[data-testid=alert-rules] tr[data-rule="${name}"]`);
+    const row = ruleRow(page, name);
     await row.waitFor();
     return row.locator('td').allTextContents();
   };
+  const focusedTestId = (page) => page.evaluate(() => document.activeElement?.dataset.testid);
   const FREEZER_RULE = 'temperature above -15 °C, clears at or below -17 °C; devices sensor-01, sensor-02';
   const badgeShows = (page, text) =>
     page.waitForFunction((want) => document.querySelector('[data-testid=alert-badge]')?.textContent === want, text,
@@ -162,12 +168,18 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await operator.isVisible('[data-testid=alerts-history-empty]'), true);
     assert.equal(await alertsLink(operator).getAttribute('aria-current'), 'page');
     assert.match(await operator.textContent('[data-testid=alerts-status]'), /^Updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-    // The Rules section: the one configured rule (no default rules), in a sentence, under its heading.
-    assert.deepEqual(await ruleCells(operator, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE]);
+    // The Rules section: the one configured rule (no default rules), in a sentence, under its heading;
+    // from the config file, so without buttons even for the operator, who may add rules.
+    assert.deepEqual(await ruleCells(operator, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE, 'config file', '']);
     assert.equal(await operator.locator('[data-testid=alert-rules] tbody tr').count(), 1);
     assert.equal(await operator.getByRole('region', { name: 'Rules' }).getByRole('heading', { level: 2 }).textContent(), 'Rules');
-    assert.deepEqual(await operator.locator('[data-testid=alert-rules] th[scope=col]').allTextContents(), ['Rule', 'Condition']);
+    assert.deepEqual(await operator.locator('[data-testid=alert-rules] th[scope=col]').allTextContents(),
+      ['Rule', 'Condition', 'Source', 'Manage']);
+    assert.equal(await ruleRow(operator, 'freezer_warm').locator('button').count(), 0);
     assert.equal(await operator.isHidden('[data-testid=alert-rules-message]'), true);
+    assert.equal(await operator.isVisible('[data-testid=alert-rule-add]'), true);
+    assert.match(await operator.textContent('[data-testid=alert-rules-note]'),
+      /^Rules from the config file are changed in the config file; .* Added here: 0 of at most \d+\.$/);
     await operator.click('.app-nav a[href="#/fleet"]');
     await operator.waitForSelector('tr[data-device=sensor-01]');
   });
@@ -237,8 +249,9 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[5], 'not yet');
     assert.equal((await firingRow(viewer, 'sensor-01').locator('td').allTextContents())[2],
       'temperature -10.5 °C (fires above -15 °C)');
-    // The rules are read-only: viewers see them too.
-    assert.deepEqual(await ruleCells(viewer, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE]);
+    // Viewers see the rules too, without the Manage column.
+    assert.deepEqual(await ruleCells(viewer, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE, 'config file']);
+    assert.deepEqual(await viewer.locator('[data-testid=alert-rules] th[scope=col]').allTextContents(), ['Rule', 'Condition', 'Source']);
     await screenshot(viewer, 'alerts-viewer');
   });
 
@@ -438,6 +451,189 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.deepEqual(said, ['admin ok', 'olaf denied', 'olaf ok']);
     // Read by the stored alerts too.
     await waitFor('the resolved alert in the API', async () => (await alertsOf(admin, '?state=resolved')).alerts.length === 1);
+  });
+
+  // ---- alert rules added, changed and removed from the page ------------------------------------
+
+  const RULE = 'warm_02';
+  const rulesOf = async (session) => {
+    const answer = await install.request('GET', '/api/v1/alert-rules', { headers: { Cookie: session.cookie } });
+    assert.equal(answer.status, 200, answer.body);
+    return JSON.parse(answer.body);
+  };
+  const ruleForm = (page) => page.locator('[data-testid=alert-rule-form]');
+  const SOURCE = (verb) => new RegExp(`^${verb} by olaf, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$`);
+
+  step('the operator adds a threshold rule through the form: its row, its sentence, who added it', async () => {
+    await alertsLink(operator).click();
+    await ruleRow(operator, 'freezer_warm').waitFor();
+    await operator.getByRole('button', { name: 'Add rule' }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    assert.equal(await form.getAttribute('aria-labelledby'), 'rule-form-title');
+    assert.equal(await operator.textContent('#rule-form-title'), 'Add a rule');
+    // The name field has the focus; every field is labelled, with its unit.
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-form-name');
+    await operator.getByLabel('Name', { exact: true }).fill(RULE);
+    assert.equal(await operator.getByLabel('Kind').inputValue(), 'threshold');
+    assert.equal(await operator.getByLabel('Quantity').inputValue(), 'temperature');
+    assert.equal(await operator.getByLabel('Fires when a reading is').inputValue(), 'above');
+    await operator.getByLabel('Level (°C)').fill('-13');
+    assert.equal(await operator.getByLabel('Clears at (°C, optional)').inputValue(), '');
+    assert.equal(await operator.getByLabel('Held for (minutes, optional)').inputValue(), '');
+    await operator.getByLabel('these devices').check();
+    await operator.getByLabel('Device ids').fill('sensor-02');
+    const answered = operator.waitForResponse((r) => r.url().endsWith('/api/v1/alert-rules') && r.request().method() === 'POST');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 201, await response.text());
+    assert.deepEqual(JSON.parse(response.request().postData()),
+      { name: RULE, kind: 'threshold', quantity: 'temperature', above: -13, devices: ['sensor-02'] });
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'),
+      `Added rule ${RULE}: temperature above -13 °C; device sensor-02.`);
+    assert.equal(await focusedTestId(operator), 'alert-rules-done', 'the form went: the focus is on what happened');
+    assert.equal(await form.count(), 0);
+    // Its row, after the configured one, in a sentence like every other; who added it, in local time.
+    const cells = await ruleCells(operator, RULE);
+    assert.deepEqual(cells.slice(0, 2), [`${RULE} threshold`, 'temperature above -13 °C; device sensor-02']);
+    assert.match(cells[2], SOURCE('added'));
+    assert.deepEqual(await operator.locator('[data-testid=alert-rules] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.rule)),
+      ['freezer_warm', RULE]);
+    const row = ruleRow(operator, RULE);
+    assert.equal(await row.getByRole('button', { name: `Change rule ${RULE}` }).textContent(), 'Change');
+    assert.equal(await row.getByRole('button', { name: `Remove rule ${RULE}` }).textContent(), 'Remove');
+    assert.match(await operator.textContent('[data-testid=alert-rules-note]'), /Added here: 1 of at most \d+\.$/);
+    await screenshot(operator, 'alerts-rule-added');
+    // As the gateway has it.
+    const stored = await rulesOf(admin);
+    assert.deepEqual(stored.rules.map((r) => r.name), ['freezer_warm', RULE]);
+    assert.equal(stored.added[RULE].created_by, 'olaf');
+    assert.equal(stored.added.freezer_warm, undefined);
+  });
+
+  step('the viewer sees the added rule, but no Add, Change or Remove', async () => {
+    await alertsLink(viewer).click();
+    const cells = await ruleCells(viewer, RULE);
+    assert.deepEqual(cells.slice(0, 2), [`${RULE} threshold`, 'temperature above -13 °C; device sensor-02']);
+    assert.match(cells[2], SOURCE('added'));
+    assert.equal(cells.length, 3);
+    assert.equal(await viewer.locator('[data-testid=alert-rules-section] button').count(), 0);
+    assert.equal(await viewer.locator('[data-testid=alert-rule-add], [data-testid=alert-rule-change], [data-testid=alert-rule-remove]').count(), 0);
+    assert.equal(await viewer.isHidden('[data-testid=alert-rules-note]'), true);
+  });
+
+  step('the operator changes its level through the same form; a reading fires it', async () => {
+    await ruleRow(operator, RULE).getByRole('button', { name: `Change rule ${RULE}` }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    assert.equal(await operator.textContent('#rule-form-title'), `Change rule ${RULE}`);
+    // Prefilled; its name and kind are not fields.
+    assert.equal(await form.locator('#rule-form-name, #rule-form-kind').count(), 0);
+    assert.equal(await operator.getByLabel('Level (°C)').inputValue(), '-13');
+    assert.equal(await operator.getByLabel('Device ids').inputValue(), 'sensor-02');
+    assert.equal(await operator.getByLabel('these devices').isChecked(), true);
+    // A level that is not a number is said before asking the gateway, the field marked.
+    await operator.getByLabel('Level (°C)').fill('warm');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    assert.equal(await operator.textContent('[data-testid=rule-form-message]'), 'The level must be a number of °C, like -15 or 17.5.');
+    assert.equal(await operator.getAttribute('#rule-form-level', 'aria-invalid'), 'true');
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-form-level');
+    await operator.getByLabel('Level (°C)').fill('-14');
+    const answered = operator.waitForResponse((r) => r.url().endsWith(`/api/v1/alert-rules/${RULE}`) && r.request().method() === 'PUT');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 200, await response.text());
+    assert.deepEqual(JSON.parse(response.request().postData()),
+      { name: RULE, kind: 'threshold', quantity: 'temperature', above: -14, devices: ['sensor-02'] });
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'),
+      `Changed rule ${RULE}: temperature above -14 °C; device sensor-02.`);
+    const cells = await ruleCells(operator, RULE);
+    assert.equal(cells[1], 'temperature above -14 °C; device sensor-02');
+    assert.match(cells[2], SOURCE('changed'));
+    assert.equal((await rulesOf(admin)).rules.find((r) => r.name === RULE).above, -14);
+    // At once on the gateway: sensor-02 at -12 °C is above -14 (and still above freezer_warm's -15).
+    await publish(sensor2, -12);
+    const fired = operator.locator(`[data-testid=alerts-firing] tr[data-rule="${RULE}"][data-subject="sensor-02"]`);
+    await fired.waitFor({ timeout: BADGE_TIMEOUT });
+    assert.equal((await fired.locator('td').allTextContents())[2], 'temperature -12 °C (fires above -14 °C)');
+    await badgeShows(operator, '2');
+    await screenshot(operator, 'alerts-rule-changed');
+  });
+
+  step('adding a rule with a taken name: the 409 is said in the form, what was typed stays', async () => {
+    await operator.getByRole('button', { name: 'Add rule' }).click();
+    await ruleForm(operator).waitFor();
+    await operator.getByLabel('Name', { exact: true }).fill('freezer_warm');
+    await operator.getByLabel('Kind').selectOption('device_offline');
+    assert.equal(await operator.isHidden('#rule-form-level'), true, 'the threshold fields go with the kind');
+    await operator.getByLabel('Fires after nothing received for (minutes)').fill('15');
+    const answered = operator.waitForResponse((r) => r.url().endsWith('/api/v1/alert-rules') && r.request().method() === 'POST');
+    await ruleForm(operator).getByRole('button', { name: 'Add rule' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 409);
+    assert.deepEqual(JSON.parse(response.request().postData()), { name: 'freezer_warm', kind: 'device_offline', silent_for_s: 900 });
+    const message = operator.locator('[data-testid=rule-form-message]');
+    await message.waitFor();
+    assert.equal(await message.textContent(), 'A rule named freezer_warm exists already. Choose another name.');
+    assert.equal(await message.getAttribute('role'), 'alert');
+    assert.equal(await operator.getByLabel('Name', { exact: true }).inputValue(), 'freezer_warm');
+    assert.equal(await operator.getByLabel('Kind').inputValue(), 'device_offline');
+    assert.equal(await operator.getByLabel('Fires after nothing received for (minutes)').inputValue(), '15');
+    assert.equal(await operator.getAttribute('#rule-form-name', 'aria-invalid'), 'true');
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-form-name');
+    await screenshot(operator, 'alerts-rule-exists');
+    // Cancel: the form goes, nothing was added, the focus back on Add rule.
+    await ruleForm(operator).getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await ruleForm(operator).count(), 0);
+    assert.equal(await focusedTestId(operator), 'alert-rule-add');
+    assert.deepEqual((await rulesOf(admin)).rules.map((r) => r.name), ['freezer_warm', RULE]);
+  });
+
+  step('the operator removes the rule after a confirmation, by keyboard: its row goes, its alert resolves', async () => {
+    await ruleRow(operator, RULE).getByRole('button', { name: `Remove rule ${RULE}` }).focus();
+    await operator.keyboard.press('Enter');
+    const confirm = operator.getByRole('group', { name: `Remove ${RULE}` });
+    await confirm.waitFor();
+    assert.match(await confirm.textContent(), new RegExp(`^Remove rule ${RULE}\\? The gateway stops watching it at once`));
+    // Cancel has the focus: Escape brings the button back.
+    assert.equal(await operator.evaluate(() => document.activeElement?.textContent), 'Cancel');
+    await operator.keyboard.press('Escape');
+    assert.equal(await operator.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Remove rule ${RULE}`);
+    await operator.keyboard.press('Enter');
+    await confirm.waitFor();
+    await operator.keyboard.press('Shift+Tab');
+    assert.equal(await operator.evaluate(() => document.activeElement?.textContent), `Remove ${RULE}`);
+    const answered = operator.waitForResponse((r) => r.url().endsWith(`/api/v1/alert-rules/${RULE}`) && r.request().method() === 'DELETE');
+    await operator.keyboard.press('Enter');
+    assert.equal((await answered).status(), 204);
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'), `Removed rule ${RULE}. Its firing alerts, if any, are resolved.`);
+    assert.equal(await focusedTestId(operator), 'alert-rules-done');
+    assert.equal(await ruleRow(operator, RULE).count(), 0);
+    assert.deepEqual((await rulesOf(admin)).rules.map((r) => r.name), ['freezer_warm']);
+    // Its alert resolved; the alerts were read again at once.
+    const resolved = operator.locator(`[data-testid=alerts-history] tr[data-rule="${RULE}"][data-subject="sensor-02"]`);
+    await resolved.waitFor({ timeout: BADGE_TIMEOUT });
+    assert.equal((await resolved.locator('td').allTextContents())[3], 'rule removed');
+    assert.equal(await operator.locator(`[data-testid=alerts-firing] tr[data-rule="${RULE}"]`).count(), 0);
+    await badgeShows(operator, '1');
+    await screenshot(operator, 'alerts-rule-removed');
+  });
+
+  step('on a phone the rule form fits the screen', async () => {
+    await operator.setViewportSize({ width: 375, height: 812 });
+    try {
+      await operator.getByRole('button', { name: 'Add rule' }).click();
+      await ruleForm(operator).waitFor();
+      const width = await operator.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `the page is ${width} px wide at 375 px with the rule form`);
+      await screenshot(operator, 'alerts-rule-form-phone');
+      await ruleForm(operator).getByRole('button', { name: 'Cancel' }).click();
+    } finally {
+      await operator.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   step('no page threw and nothing broke the Content-Security-Policy', async () => {

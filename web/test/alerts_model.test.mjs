@@ -5,8 +5,12 @@
 // reading the alerts against an in-memory gateway that answers like GET /api/v1/alerts (firing ones
 // in one request, the history newest first a page at a time, refreshed without losing the pages
 // read), and the Rules section's sentences (src/alert_rules_model.ts): every kind, with and without
-// its optional keys, each device scope, and rules from a newer gateway shown by name and kind only.
-// Bundled for Node with esbuild (support/bundle.mjs), in the time zone Europe/Berlin.
+// its optional keys, each device scope, and rules from a newer gateway shown by name and kind only;
+// which rules were added through the API (and by whom, when) read defensively; and the form that
+// adds and changes rules (src/rule_form_model.ts): who may, its values for a new rule and for an
+// added one, the request body built from them (with the problems found without asking the gateway)
+// and the sentence of each refusal. Bundled for Node with esbuild (support/bundle.mjs), in the time
+// zone Europe/Berlin.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +23,7 @@ let m;
 let bundle;
 
 before(async () => {
-  bundle = await loadSources(['api', 'alerts_model', 'alert_rules_model']);
+  bundle = await loadSources(['api', 'alerts_model', 'alert_rules_model', 'rule_form_model']);
   m = bundle.module;
 });
 
@@ -616,5 +620,246 @@ describe('alert rules: one sentence each', () => {
     assert.equal(m.levelText(-17.25), '-17.3');
     assert.equal(m.levelText(-0.01), '0');
     assert.equal(m.levelText(1234567.5), '1,234,567.5');
+  });
+});
+
+describe('alert rules: added ones, their source and the Manage column', () => {
+  const ADDED_MS = Date.parse('2026-12-06T03:00:00.000Z'); // 04:00 in Berlin
+  const CHANGED_MS = Date.parse('2026-12-07T08:12:30.000Z'); // 09:12 in Berlin
+  const answer = {
+    rules: [
+      { kind: 'device_offline', name: 'device_offline', silent_for_s: 600 },
+      { above: 30, devices: ['sensor-02'], kind: 'threshold', name: 'hot_02', quantity: 'temperature' },
+      { below: 30, kind: 'threshold', label: 'greenhouse', name: 'too_dry', quantity: 'humidity' },
+    ],
+    added: {
+      hot_02: { created_by: 'olaf', created_ms: ADDED_MS, created: '2026-12-06T03:00:00.000Z', updated_by: 'olaf',
+        updated_ms: ADDED_MS, updated: '2026-12-06T03:00:00.000Z' },
+      too_dry: { created_by: 'olaf', created_ms: ADDED_MS, updated_by: 'ann', updated_ms: CHANGED_MS },
+      gone_meanwhile: { created_by: 'olaf', created_ms: ADDED_MS },
+    },
+    max_added: 100,
+  };
+
+  test('the rules in the gateway\'s order; added ones by the keys of "added", with who and when', () => {
+    const list = m.parseRuleList(answer);
+    assert.deepEqual(list.rules.map((r) => [r.name, r.added === null ? 'config' : 'added']),
+      [['device_offline', 'config'], ['hot_02', 'added'], ['too_dry', 'added']]);
+    assert.equal(list.addedCount, 2, 'a name in "added" without its rule is not counted');
+    assert.equal(list.maxAdded, 100);
+    assert.equal(list.canAdd, true);
+    assert.deepEqual(list.rules[1].added, { createdBy: 'olaf', createdMs: ADDED_MS, updatedBy: 'olaf', updatedMs: ADDED_MS });
+    assert.equal(list.rules[1].sentence, 'temperature above 30 °C; device sensor-02', 'said like every other rule');
+    assert.equal(list.rules[1].rule, answer.rules[1], 'the rule as answered, for the Change form');
+    assert.equal(list.rules[1].kind, 'threshold');
+  });
+
+  test('"added" and "max_added" read defensively', () => {
+    // A gateway from before: no "added", no changes.
+    const old = m.parseRuleList({ rules: answer.rules });
+    assert.equal(old.canAdd, false);
+    assert.equal(old.maxAdded, null);
+    assert.ok(old.rules.every((r) => r.added === null));
+    for (const added of [null, [], 'hot_02', 7]) {
+      const list = m.parseRuleList({ rules: answer.rules, added, max_added: 100 });
+      assert.equal(list.canAdd, false, JSON.stringify(added));
+      assert.ok(list.rules.every((r) => r.added === null));
+    }
+    for (const max of [-1, 1.5, '100', null]) assert.equal(m.parseRuleList({ ...answer, max_added: max }).maxAdded, null);
+    assert.equal(m.parseRuleList({ ...answer, max_added: 0 }).maxAdded, 0);
+    // An entry that is not an object still marks its rule added; what it lacks is unknown.
+    const odd = m.parseRuleList({ rules: answer.rules, added: { hot_02: true, too_dry: { created_by: 7, created_ms: 'x' } } });
+    assert.deepEqual(odd.rules[1].added, { createdBy: '', createdMs: null, updatedBy: '', updatedMs: null });
+    assert.deepEqual(odd.rules[2].added, { createdBy: '', createdMs: null, updatedBy: '', updatedMs: null });
+    // Not a name of every object.
+    assert.equal(m.parseRuleList({ rules: [{ kind: 'rollout_halted', name: 'toString' }], added: {} }).rules[0].added, null);
+    for (const bad of [undefined, null, 'rules', [], { rules: 'none' }]) {
+      assert.deepEqual(m.parseRuleList(bad), { rules: [], addedCount: 0, maxAdded: null, canAdd: false });
+    }
+  });
+
+  test('the Source: the config file, added by whom and when, or the last change (local time, to the minute)', () => {
+    const list = m.parseRuleList(answer);
+    assert.deepEqual(m.ruleSource(null), { verb: 'config file', by: '', at: '', atMs: null, text: 'config file', title: '' });
+    assert.deepEqual(m.ruleSource(list.rules[1].added), {
+      verb: 'added', by: 'olaf', at: '2026-12-06 04:00', atMs: ADDED_MS, text: 'added by olaf, 2026-12-06 04:00', title: '' });
+    assert.deepEqual(m.ruleSource(list.rules[2].added), {
+      verb: 'changed', by: 'ann', at: '2026-12-07 09:12', atMs: CHANGED_MS, text: 'changed by ann, 2026-12-07 09:12',
+      title: 'added by olaf, 2026-12-06 04:00' });
+    assert.equal(m.ruleSource({ createdBy: '', createdMs: null, updatedBy: '', updatedMs: null }).text, 'added');
+  });
+
+  test('operators and admins change rules; viewers never', () => {
+    assert.equal(m.mayChangeRules('operator'), true);
+    assert.equal(m.mayChangeRules('admin'), true);
+    assert.equal(m.mayChangeRules('viewer'), false);
+    assert.equal(m.mayChangeRules(undefined), false);
+  });
+
+  test('the note for those who change rules: where, and how many more', () => {
+    assert.equal(m.rulesNote(2, 100),
+      'Rules from the config file are changed in the config file; the ones added here can be changed and removed here. Added here: 2 of at most 100.');
+    assert.equal(m.rulesNote(0, null),
+      'Rules from the config file are changed in the config file; the ones added here can be changed and removed here.');
+  });
+});
+
+describe('the rule form: values, the request, refusals', () => {
+  const fresh = (fields = {}) => ({ ...m.newRuleValues(), ...fields });
+
+  test('a new rule: a temperature above a level on every device; offline after 10 min', () => {
+    assert.deepEqual(m.newRuleValues(), {
+      name: '', kind: 'threshold', quantity: 'temperature', direction: 'above', level: '', clear: '', forValue: '', forUnit: 'min',
+      silentValue: '10', silentUnit: 'min', scope: 'all', devices: '', label: '',
+    });
+    assert.deepEqual(m.FORM_KINDS.map((k) => k.kind), ['threshold', 'device_offline']);
+    assert.equal(m.unitOf('temperature'), '°C');
+    assert.equal(m.unitOf('humidity'), '%RH');
+  });
+
+  test('levels as people type them; anything else is not a number', () => {
+    assert.equal(m.parseLevel('-15'), -15);
+    assert.equal(m.parseLevel(' 17.5 '), 17.5);
+    assert.equal(m.parseLevel('17,5'), 17.5, 'a decimal comma');
+    assert.equal(m.parseLevel('\u221215'), -15, 'a typographic minus');
+    assert.equal(m.parseLevel('+4'), 4);
+    assert.equal(m.parseLevel('.5'), 0.5);
+    assert.equal(m.parseLevel('0'), 0);
+    for (const bad of ['', ' ', 'abc', '1e3', '--1', '1.2.3', '15 °C', 'Infinity', '0x10', '1,5,0']) assert.equal(m.parseLevel(bad), null, bad);
+  });
+
+  test('durations in whole minutes or seconds', () => {
+    assert.equal(m.parseDuration('5', 'min'), 300);
+    assert.equal(m.parseDuration(' 90 ', 's'), 90);
+    assert.equal(m.parseDuration('0', 'min'), 0);
+    for (const bad of ['', '1.5', '-1', 'ten', '5 min']) assert.equal(m.parseDuration(bad, 'min'), null, bad);
+  });
+
+  test('a threshold rule\'s body: the keys of its kind, optional ones left out when empty', () => {
+    assert.deepEqual(m.ruleRequest(fresh({ name: ' hot_02 ', level: '30', scope: 'devices', devices: 'sensor-02' })),
+      { body: { name: 'hot_02', kind: 'threshold', quantity: 'temperature', above: 30, devices: ['sensor-02'] } });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'too_dry', quantity: 'humidity', direction: 'below', level: '30', clear: '35,5',
+      forValue: '90', forUnit: 's', scope: 'label', label: ' greenhouse ' })),
+    { body: { name: 'too_dry', kind: 'threshold', quantity: 'humidity', below: 30, clear: 35.5, for_s: 90, label: 'greenhouse' } });
+    // Several devices, by commas or spaces, each once; "for" 0 is left out as the gateway lists it.
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', level: '-15', forValue: '0', scope: 'devices',
+      devices: 'sensor-01, sensor-02 sensor-01,,sensor-03' })),
+    { body: { name: 'warm', kind: 'threshold', quantity: 'temperature', above: -15, devices: ['sensor-01', 'sensor-02', 'sensor-03'] } });
+    // The other scope's text, typed before choosing, is not sent.
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', level: '5', scope: 'all', devices: 'sensor-01', label: 'x' })),
+      { body: { name: 'warm', kind: 'threshold', quantity: 'temperature', above: 5 } });
+  });
+
+  test('a device_offline rule\'s body: silent_for_s (left to the gateway when empty), for_s, its scope', () => {
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', level: 'ignored', clear: 'x', silentValue: '30',
+      forValue: '2', scope: 'label', label: 'freezer' })),
+    { body: { name: 'quiet', kind: 'device_offline', silent_for_s: 1800, for_s: 120, label: 'freezer' } });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', silentValue: '45', silentUnit: 's' })),
+      { body: { name: 'quiet', kind: 'device_offline', silent_for_s: 45 } });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', silentValue: ' ' })),
+      { body: { name: 'quiet', kind: 'device_offline' } });
+  });
+
+  test('what is checked before asking the gateway: required fields and numbers, nothing else', () => {
+    assert.deepEqual(m.ruleRequest(fresh()), { problems: [
+      { field: 'name', text: 'Name the rule.' },
+      { field: 'level', text: 'Give the level in °C.' },
+    ] });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', quantity: 'humidity', level: 'high', clear: 'lower', forValue: '1.5',
+      scope: 'devices', devices: ' , ' })), { problems: [
+      { field: 'level', text: 'The level must be a number of %RH, like -15 or 17.5.' },
+      { field: 'clear', text: 'The clear level must be a number of %RH, or left empty.' },
+      { field: 'for', text: '"Held for" must be a whole number of minutes, or left empty.' },
+      { field: 'devices', text: 'Name the devices by their ids, or choose every device.' },
+    ] });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', kind: 'device_offline', silentValue: '10.5', silentUnit: 's', scope: 'label' })),
+      { problems: [
+        { field: 'silent', text: '"Nothing received for" must be a whole number of seconds, or left empty.' },
+        { field: 'label', text: 'Name the label, or choose every device.' },
+      ] });
+    // The gateway judges the rest: a name it refuses, a level out of range, a clear level on the
+    // wrong side, a duration too long.
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'Not A Name!', level: '-2000000000', clear: '100', forValue: '99999' })),
+      { body: { name: 'Not A Name!', kind: 'threshold', quantity: 'temperature', above: -2000000000, clear: 100, for_s: 5999940 } });
+  });
+
+  test('an added rule in the form: its values, and the same rule back from them', () => {
+    const rules = [
+      { above: -15, clear: -17, devices: ['sensor-01', 'sensor-02'], for_s: 300, kind: 'threshold', name: 'freezer_warm',
+        quantity: 'temperature' },
+      { below: 30, for_s: 90, kind: 'threshold', label: 'greenhouse', name: 'too_dry', quantity: 'humidity' },
+      { above: 27.5, kind: 'threshold', name: 'hot', quantity: 'temperature' },
+      { kind: 'device_offline', name: 'quiet', silent_for_s: 1800 },
+      { for_s: 60, kind: 'device_offline', label: 'freezer', name: 'quiet2', silent_for_s: 45 },
+    ];
+    assert.deepEqual(m.ruleFormValues(rules[0]), {
+      name: 'freezer_warm', kind: 'threshold', quantity: 'temperature', direction: 'above', level: '-15', clear: '-17',
+      forValue: '5', forUnit: 'min', silentValue: '10', silentUnit: 'min', scope: 'devices', devices: 'sensor-01, sensor-02', label: '',
+    });
+    assert.deepEqual(m.ruleFormValues(rules[1]), {
+      name: 'too_dry', kind: 'threshold', quantity: 'humidity', direction: 'below', level: '30', clear: '', forValue: '90',
+      forUnit: 's', silentValue: '10', silentUnit: 'min', scope: 'label', devices: '', label: 'greenhouse',
+    });
+    assert.deepEqual(m.ruleFormValues(rules[4]), {
+      name: 'quiet2', kind: 'device_offline', quantity: 'temperature', direction: 'above', level: '', clear: '', forValue: '1',
+      forUnit: 'min', silentValue: '45', silentUnit: 's', scope: 'label', devices: '', label: 'freezer',
+    });
+    for (const rule of rules) assert.deepEqual(m.ruleRequest(m.ruleFormValues(rule)), { body: rule }, rule.name);
+    // The gateway lists silent_for_s always: a device_offline rule without it is not one this page can read.
+    assert.equal(m.ruleFormValues({ kind: 'device_offline', name: 'o' }), null);
+  });
+
+  test('rules the form cannot show faithfully are not offered for Change', () => {
+    assert.equal(m.ruleFormValues({ kind: 'certificate_expiry', name: 'c', within_days: 30 }), null, 'another kind');
+    assert.equal(m.ruleFormValues({ above: 1, kind: 'threshold', name: 'x', quantity: 'temperature', hysteresis: 2 }), null, 'an unknown key');
+    assert.equal(m.ruleFormValues({ above: 1, kind: 'threshold', name: 'x', quantity: 'pressure' }), null, 'an unknown quantity');
+    assert.equal(m.ruleFormValues({ kind: 'device_offline', name: 'o', silent_for_s: 600, for_s: 1.5 }), null);
+  });
+
+  test('paths of added rules, their names encoded', () => {
+    assert.equal(m.rulePath('hot_02'), '/api/v1/alert-rules/hot_02');
+    assert.equal(m.rulePath('a b/c'), '/api/v1/alert-rules/a%20b%2Fc');
+  });
+
+  test('refusals: every problem of invalid_rule with its fields, the conflicts, a rule gone, roles', () => {
+    const refusal = (status, code, message = 'for people') => new m.ApiError(status, code, message);
+    const context = { name: 'hot_02', maxAdded: 100 };
+    assert.deepEqual(m.ruleRefusal('add', refusal(400, 'invalid_rule',
+      "above: must be a number from -1000000000 to 1000000000; name: must be 1 to 64 characters of a-z, 0-9, '_' and '-'"), context), {
+      text: 'The gateway did not add the rule:',
+      problems: ['above: must be a number from -1000000000 to 1000000000', "name: must be 1 to 64 characters of a-z, 0-9, '_' and '-'"],
+      fields: ['level', 'name'],
+      stale: false,
+    });
+    const changed = m.ruleRefusal('change', refusal(400, 'invalid_rule',
+      'clear: must be at or below above (-15); for_s: must be a whole number from 0 to 604800; below: x; the rule: odd'), context);
+    assert.equal(changed.text, 'The gateway did not save the changes:');
+    assert.deepEqual(changed.problems, ['clear: must be at or below above (-15)', 'for_s: must be a whole number from 0 to 604800', 'below: x',
+      'the rule: odd']);
+    assert.deepEqual(changed.fields, ['clear', 'for', 'level'], 'each field once; a problem of no field marks none');
+    const said = (action, error, ctx = context) => {
+      const { text, stale, fields } = m.ruleRefusal(action, error, ctx);
+      return [text, stale, fields];
+    };
+    assert.deepEqual(said('add', refusal(400, 'malformed_json')),
+      ['The gateway could not read what this page sent. Reload the page and try again.', false, []]);
+    assert.deepEqual(said('add', refusal(409, 'rule_exists')),
+      ['A rule named hot_02 exists already. Choose another name.', true, ['name']]);
+    assert.deepEqual(said('add', refusal(409, 'too_many_rules')),
+      ['The limit of 100 added rules is reached: remove one before adding another.', true, []]);
+    assert.deepEqual(said('add', refusal(409, 'too_many_rules'), { name: 'x', maxAdded: null }),
+      ['The limit of added rules is reached: remove one before adding another.', true, []]);
+    assert.deepEqual(said('change', refusal(404, 'rule_not_found')),
+      ['Rule hot_02 was removed meanwhile. Its settings are still in the form: add it again to keep it.', true, []]);
+    assert.deepEqual(said('remove', refusal(404, 'rule_not_found')), ['Rule hot_02 was removed meanwhile.', true, []]);
+    assert.deepEqual(said('change', refusal(409, 'rule_configured')),
+      ["Rule hot_02 comes from the gateway's config file: change it there.", true, []]);
+    assert.deepEqual(said('remove', refusal(403, 'forbidden')),
+      ['Your role does not allow this any more: changing alert rules needs the operator role.', false, []]);
+    assert.deepEqual(said('add', refusal(0, 'network')),
+      ['The gateway cannot be reached. Check the connection; the page keeps trying.', false, []]);
+    assert.deepEqual(said('add', refusal(418, 'teapot', 'short and stout')),
+      ['The gateway refused this (teapot): short and stout', false, []]);
+    assert.deepEqual(said('add', new Error('boom')), ['Something went wrong. Reload the page and try again.', false, []]);
   });
 });

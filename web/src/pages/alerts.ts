@@ -5,8 +5,10 @@
 // acknowledge an alert not acknowledged yet, silence a firing one for a chosen time and lift a
 // silence. Read again every 5 s while the tab is shown; rows are kept and changed in place (only
 // when their alert changed), so a focused button stays. The header's badge is told the firing
-// alerts at each reading and after each action. Below, the rules the gateway watches, each in a
-// sentence (GET /api/v1/alert-rules), read once with the page: they change only with a restart.
+// alerts at each reading and after each action. Below, the Rules section (pages/alert_rules.ts): the
+// rules the gateway watches, each in a sentence (GET /api/v1/alert-rules), read when the page opens
+// and again after an operator adds, changes or removes one there (the alerts too then: removing a
+// rule resolves its alerts).
 
 import { api } from '../api';
 import { type AppContext, deviceHash, type Page } from '../app';
@@ -14,18 +16,17 @@ import {
   acknowledgeMessage, AlertBoard, alertName, alertRow, type AlertRow, firingCountText, liftMessage, refusalIsStale,
   SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silenceMessage, silenceRequest, type SilenceRequest,
 } from '../alerts_model';
-import { parseAlertRules, type RuleView } from '../alert_rules_model';
 import { append, h, replace, setText } from '../dom';
 import { formatLocalDateTime, formatLocalTime } from '../format';
 import { generalMessage } from '../messages';
 import { poll } from '../poll';
 import type { Alert, AlertsAnswer, Silence } from '../types';
+import { alertRulesSection } from './alert_rules';
 
 const REFRESH_MS = 5000;
 
 const FIRING_COLUMNS = ['Alert', 'Subject', 'Summary', 'Since', 'Firing for', 'Acknowledged', 'Silence'];
 const HISTORY_COLUMNS = ['Alert', 'Subject', 'Summary', 'Resolution', 'Started', 'Ended', 'Lasted', 'Acknowledged'];
-const RULE_COLUMNS = ['Rule', 'Condition'];
 
 interface RowEntry {
   tr: HTMLTableRowElement;
@@ -71,12 +72,8 @@ export function alertsPage(context: AppContext): Page {
   const older = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'alerts-older' }, 'Show older alerts');
   const firingWrap = h('div', { class: 'table-wrap', hidden: true }, firing.table);
   const historyWrap = h('div', { class: 'table-wrap', hidden: true }, history.table);
-  const rulesStatus = h('p', { class: 'status', 'data-testid': 'alert-rules-status' }, 'Loading…');
-  const rulesMessage = h('p', { class: 'message error', role: 'alert', hidden: true, 'data-testid': 'alert-rules-message' });
-  const rulesEmpty = h('p', { class: 'empty', hidden: true, 'data-testid': 'alert-rules-empty' },
-    'The gateway has no alert rules: it raises no alerts.');
-  const rules = table('alert-rules', 'Alert rules', RULE_COLUMNS);
-  const rulesWrap = h('div', { class: 'table-wrap', hidden: true }, rules.table);
+  // The alerts are read again after a change of the rules (declared below; it runs later).
+  const rules = alertRulesSection(context, () => void load());
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   replace(context.main,
@@ -90,10 +87,7 @@ export function alertsPage(context: AppContext): Page {
       h('h2', {}, 'History'),
       historyCount, historyEmpty, historyWrap,
       h('div', { class: 'actions' }, older),
-      h('section', { 'aria-labelledby': 'alert-rules-heading', 'data-testid': 'alert-rules-section' },
-        h('h2', { id: 'alert-rules-heading' }, 'Rules'),
-        h('p', { class: 'muted' }, "When the gateway raises an alert and when it clears it, from the gateway's configuration."),
-        rulesStatus, rulesMessage, rulesEmpty, rulesWrap)));
+      rules.element));
 
   const firingRows = new Map<number, RowEntry>();
   const historyRows = new Map<number, RowEntry>();
@@ -371,38 +365,11 @@ export function alertsPage(context: AppContext): Page {
     }
   }
 
-  // One rule's row: its name (with its kind in words, unless named after it) and its sentence; a
-  // rule this dashboard cannot read (from a newer gateway) says so in place of the sentence.
-  function ruleRow(rule: RuleView): HTMLTableRowElement {
-    return h('tr', { 'data-rule': rule.name, 'data-kind': rule.kindName },
-      h('td', { 'data-label': 'Rule', class: 'nowrap' }, h('span', { class: 'rule' }, rule.name),
-        rule.name !== rule.kindName ? h('span', { class: 'muted small' }, ` ${rule.kind}`) : null),
-      h('td', { 'data-label': 'Condition', class: 'detail' }, rule.sentence ??
-        h('span', { class: 'muted' }, 'Not described: this version of the dashboard does not know all of its settings.')));
-  }
-
-  // Reads the rules once: they change only with the gateway's configuration and a restart.
-  async function loadRules(): Promise<void> {
-    try {
-      const views = parseAlertRules(await api<unknown>('GET', '/api/v1/alert-rules'));
-      if (disposed) return;
-      rules.body.replaceChildren(...views.map(ruleRow));
-      rulesWrap.hidden = views.length === 0;
-      rulesEmpty.hidden = views.length > 0;
-      rulesStatus.remove();
-    } catch (error) {
-      if (disposed) return;
-      rulesMessage.textContent = `The alert rules could not be read: ${generalMessage(error)}`;
-      rulesMessage.hidden = false;
-      rulesStatus.remove();
-    }
-  }
-
-  void loadRules();
   const stop = poll(load, REFRESH_MS);
   return {
     dispose() {
       disposed = true;
+      rules.dispose();
       stop();
     },
   };

@@ -1,0 +1,459 @@
+// The alerts page's Rules section (docs/dashboard.md, "Alerts"): every rule the gateway watches
+// (GET /api/v1/alert-rules), each in a sentence, with where it comes from — the gateway's config
+// file, or added by an operator (who, when; the last change) — read when the page opens and again
+// after each change made here. Operators and admins add a threshold or device_offline rule with an
+// inline form, change an added rule of those kinds with the same form (its name and kind stay) and
+// remove an added rule after a confirmation; the config file's rules are changed in the config file
+// and get no buttons. Viewers see the rules only. The model is src/alert_rules_model.ts and
+// src/rule_form_model.ts.
+//
+// One form at a time, below the table; it is built afresh for each opening and stays, with what
+// was typed, until it is sent successfully or cancelled. Each change takes effect on the gateway at
+// once; the page then reads the rules and, through `alertsChanged`, the alerts (removing a rule
+// resolves its firing alerts).
+
+import { api, ApiError } from '../api';
+import type { AppContext } from '../app';
+import { parseRuleList, type RuleEntry, type RuleList, ruleSentence, ruleSource } from '../alert_rules_model';
+import { kindText } from '../alerts_model';
+import { h, replace } from '../dom';
+import { generalMessage } from '../messages';
+import {
+  type Direction, FORM_KINDS, type FormKind, mayChangeRules, newRuleValues, QUANTITIES, type Quantity, type RuleField,
+  type RuleFormValues, type RuleRefusal, ruleFormValues, rulePath, ruleRefusal, ruleRequest, rulesNote, type Scope,
+  type TimeUnit, unitOf,
+} from '../rule_form_model';
+import { confirmStep } from '../widgets';
+
+const COLUMNS = ['Rule', 'Condition', 'Source'];
+
+export interface RulesSection {
+  element: HTMLElement;
+  dispose(): void;
+}
+
+type FormMode = 'add' | 'change';
+
+// The open form: what it is for and the button that opened it (focused again when it is cancelled).
+interface OpenForm {
+  mode: FormMode;
+  name: string; // the rule changed; '' when adding
+  element: HTMLFormElement;
+  opener: HTMLButtonElement;
+  // Says a refusal in the form, marks the fields it is about and focuses the first of them (or it).
+  refuse(refusal: RuleRefusal): void;
+}
+
+// The first control of `form` that is shown (the other kind's fields are hidden).
+function firstShown(form: HTMLElement): HTMLElement | null {
+  return [...form.querySelectorAll<HTMLElement>('input:not([type=radio]), select')].find((c) => c.offsetParent !== null) ?? null;
+}
+
+export function alertRulesSection(context: AppContext, alertsChanged: () => void): RulesSection {
+  const editor = mayChangeRules(context.session?.role);
+  let disposed = false;
+  let list: RuleList = { rules: [], addedCount: 0, maxAdded: null, canAdd: false };
+  let open: OpenForm | null = null;
+
+  const status = h('p', { class: 'status', 'data-testid': 'alert-rules-status' }, 'Loading…');
+  const message = h('p', { class: 'message error', role: 'alert', hidden: true, 'data-testid': 'alert-rules-message' });
+  const empty = h('p', { class: 'empty', hidden: true, 'data-testid': 'alert-rules-empty' },
+    'The gateway has no alert rules: it raises no alerts.');
+  const columns = editor ? [...COLUMNS, 'Manage'] : COLUMNS;
+  const body = h('tbody');
+  const table = h('table', { class: 'data stack alerts alert-rules', 'data-testid': 'alert-rules' },
+    h('caption', { class: 'visually-hidden' }, 'Alert rules'),
+    h('thead', {}, h('tr', {}, ...columns.map((title) => h('th', { scope: 'col' }, title)))),
+    body);
+  const wrap = h('div', { class: 'table-wrap', hidden: true }, table);
+  const note = h('p', { class: 'muted rules-note', hidden: true, 'data-testid': 'alert-rules-note' });
+  // What became of a change: done (a status) or refused (an alert); focused when what asked for it
+  // is gone (a sent form, a removed row).
+  const done = h('p', { class: 'message success', role: 'status', tabindex: '-1', hidden: true, 'data-testid': 'alert-rules-done' });
+  const refused = h('p', { class: 'message error', role: 'alert', tabindex: '-1', hidden: true, 'data-testid': 'alert-rules-refused' });
+  const addButton = h('button', { type: 'button', hidden: true, 'data-testid': 'alert-rule-add' }, 'Add rule');
+  const formSlot = h('div', { class: 'rule-form-slot' });
+
+  const element = h('section', { 'aria-labelledby': 'alert-rules-heading', 'data-testid': 'alert-rules-section' },
+    h('h2', { id: 'alert-rules-heading' }, 'Rules'),
+    h('p', { class: 'muted' },
+      'When the gateway raises an alert and when it clears it: the rules of its config file, then those operators added here.'),
+    status, message, empty, wrap, note, done, refused,
+    editor ? h('div', { class: 'actions' }, addButton) : null,
+    formSlot);
+
+  function say(which: HTMLElement, text: string): void {
+    done.hidden = true;
+    refused.hidden = true;
+    which.textContent = text;
+    which.hidden = false;
+  }
+
+  // ---- the list --------------------------------------------------------------------------------
+
+  // One rule's row: its name (with its kind in words, unless named after it), its sentence (or that
+  // this dashboard cannot say it), where it comes from, and for operators its buttons.
+  function ruleRow(entry: RuleEntry): HTMLTableRowElement {
+    const source = ruleSource(entry.added);
+    const sourceCell = h('td', { 'data-label': 'Source', class: 'source' });
+    if (entry.added === null) {
+      sourceCell.append(h('span', { class: 'muted' }, source.text));
+    } else {
+      sourceCell.append(h('span', { 'data-testid': 'alert-rule-source', title: source.title || null },
+        source.verb, source.by ? ' by ' : '', source.by ? h('strong', {}, source.by) : null,
+        source.atMs !== null ? ', ' : '',
+        source.atMs !== null ? h('time', { datetime: new Date(source.atMs).toISOString() }, source.at) : null));
+    }
+    return h('tr', { 'data-rule': entry.name, 'data-kind': entry.kindName, 'data-added': entry.added !== null ? 'true' : 'false' },
+      h('td', { 'data-label': 'Rule', class: 'nowrap' }, h('span', { class: 'rule' }, entry.name),
+        entry.name !== entry.kindName ? h('span', { class: 'muted small' }, ` ${entry.kind}`) : null),
+      h('td', { 'data-label': 'Condition', class: 'detail' }, entry.sentence ??
+        h('span', { class: 'muted' }, 'Not described: this version of the dashboard does not know all of its settings.')),
+      sourceCell,
+      editor ? manageCell(entry) : null);
+  }
+
+  // Change (for the kinds the form has, when it can show every setting) and Remove, for an added
+  // rule; nothing for a configured one (its Source says where it is changed).
+  function manageCell(entry: RuleEntry): HTMLTableCellElement {
+    const cell = h('td', { class: 'manage-cell' });
+    if (entry.added === null) return cell;
+    cell.setAttribute('data-label', 'Manage');
+    const values = ruleFormValues(entry.rule);
+    const slot = h('div', { class: 'rule-actions' });
+    if (values !== null) {
+      const change = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-rule-change',
+        'aria-label': `Change rule ${entry.name}` }, 'Change');
+      change.addEventListener('click', () => openForm('change', values, change, entry.name));
+      slot.append(change);
+    }
+    const removeSlot = h('div', { class: 'slot' });
+    const remove = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-rule-remove',
+      'aria-label': `Remove rule ${entry.name}` }, 'Remove');
+    remove.addEventListener('click', () => confirmRemove(entry, remove, removeSlot));
+    removeSlot.append(remove);
+    slot.append(removeSlot);
+    cell.append(slot);
+    return cell;
+  }
+
+  function show(next: RuleList): void {
+    list = next;
+    body.replaceChildren(...list.rules.map(ruleRow));
+    wrap.hidden = list.rules.length === 0;
+    empty.hidden = list.rules.length > 0;
+    note.hidden = !editor || !list.canAdd;
+    note.textContent = rulesNote(list.addedCount, list.maxAdded);
+    addButton.hidden = !editor || !list.canAdd || open !== null;
+  }
+
+  // Reads the rules (when the page opens and after each change). A failure is said above the table
+  // and keeps the rules shown before.
+  async function load(): Promise<void> {
+    try {
+      const next = parseRuleList(await api<unknown>('GET', '/api/v1/alert-rules'));
+      if (disposed) return;
+      message.hidden = true;
+      show(next);
+    } catch (error) {
+      if (disposed) return;
+      message.textContent = `The alert rules could not be read: ${generalMessage(error)}`;
+      message.hidden = false;
+    } finally {
+      status.remove();
+    }
+  }
+
+  // After a change went through: the rules and the alerts as they are now.
+  async function changed(): Promise<void> {
+    await load();
+    if (!disposed) alertsChanged();
+  }
+
+  // ---- removing --------------------------------------------------------------------------------
+
+  function confirmRemove(entry: RuleEntry, button: HTMLButtonElement, slot: HTMLElement): void {
+    const { name } = entry;
+    confirmStep(slot, button, {
+      prompt: `Remove rule ${name}? The gateway stops watching it at once and resolves its firing alerts.`,
+      confirm: `Remove ${name}`,
+      danger: true,
+      onConfirm: async () => {
+        try {
+          await api<void>('DELETE', rulePath(name));
+          if (disposed) return;
+          if (open?.mode === 'change' && open.name === name) closeForm(false);
+          await changed();
+          if (disposed) return;
+          say(done, `Removed rule ${name}. Its firing alerts, if any, are resolved.`);
+          done.focus();
+        } catch (error) {
+          if (disposed) return;
+          const refusal = ruleRefusal('remove', error, { name, maxAdded: list.maxAdded });
+          if (refusal.stale) await load();
+          if (disposed) return;
+          say(refused, refusal.text);
+          refused.focus();
+        }
+      },
+    });
+  }
+
+  // ---- the form --------------------------------------------------------------------------------
+
+  addButton.addEventListener('click', () => openForm('add', newRuleValues(), addButton, ''));
+
+  function closeForm(focusOpener: boolean): void {
+    const was = open;
+    open = null;
+    replace(formSlot);
+    addButton.hidden = !editor || !list.canAdd;
+    if (!focusOpener || was === null) return;
+    // The row's Change button may have been redrawn since: the one of the same rule, or Add.
+    const opener = was.opener.isConnected ? was.opener
+      : was.mode === 'change' ? body.querySelector<HTMLButtonElement>(`tr[data-rule="${CSS.escape(was.name)}"] [data-testid=alert-rule-change]`)
+        : null;
+    (opener ?? addButton).focus();
+  }
+
+  // Opens the form (in place of one open already) with `values`, focused on its first field.
+  function openForm(mode: FormMode, values: RuleFormValues, opener: HTMLButtonElement, name: string): OpenForm {
+    done.hidden = true;
+    refused.hidden = true;
+    const form = buildForm(mode, values, opener, name);
+    open = form;
+    replace(formSlot, form.element);
+    addButton.hidden = true;
+    firstShown(form.element)?.focus();
+    return form;
+  }
+
+  // A labelled field: its label, the control (or a row of controls) and an optional hint.
+  function field(id: string, label: string | HTMLElement, control: HTMLElement, hint?: HTMLElement): HTMLElement {
+    return h('div', { class: 'field' }, typeof label === 'string' ? h('label', { for: id }, label) : label, control, hint ?? null);
+  }
+
+  function options<T extends string>(choices: readonly { value: T; label: string }[], selected: T): HTMLOptionElement[] {
+    return choices.map((choice) => h('option', { value: choice.value, selected: choice.value === selected }, choice.label));
+  }
+
+  // A duration: a whole number and its unit (minutes or seconds, chosen beside it), the unit also in
+  // the label: "Held for (minutes, optional)".
+  function duration(id: string, label: string, optional: boolean, value: string, unit: TimeUnit, hint: string) {
+    const input = h('input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', value,
+      'aria-describedby': `${id}-hint`, 'data-testid': id });
+    const unitSelect = h('select', { id: `${id}-unit`, 'aria-label': `Unit of “${label}”`, 'data-testid': `${id}-unit` },
+      ...options([{ value: 'min' as TimeUnit, label: 'min' }, { value: 's' as TimeUnit, label: 's' }], unit));
+    const words = h('span', {});
+    const follow = () => {
+      words.textContent = `${unitSelect.value === 'min' ? 'minutes' : 'seconds'}${optional ? ', optional' : ''}`;
+    };
+    follow();
+    unitSelect.addEventListener('change', follow);
+    const element = field(id, h('label', { for: id }, `${label} (`, words, ')'),
+      h('div', { class: 'duration' }, input, unitSelect), h('p', { class: 'hint', id: `${id}-hint` }, hint));
+    return { element, input, unit: unitSelect };
+  }
+
+  function buildForm(mode: FormMode, values: RuleFormValues, opener: HTMLButtonElement, name: string): OpenForm {
+    const adding = mode === 'add';
+    const title = h('h3', { id: 'rule-form-title', tabindex: '-1' }, adding ? 'Add a rule' : `Change rule ${name}`);
+
+    const nameInput = h('input', { id: 'rule-form-name', type: 'text', required: true, maxlength: '64', autocomplete: 'off',
+      autocapitalize: 'none', spellcheck: 'false', value: values.name, 'aria-describedby': 'rule-form-name-hint',
+      'data-testid': 'rule-form-name' });
+    const kindSelect = h('select', { id: 'rule-form-kind', 'data-testid': 'rule-form-kind' },
+      ...options(FORM_KINDS.map((k) => ({ value: k.kind, label: k.label })), values.kind));
+
+    // threshold
+    const quantity = h('select', { id: 'rule-form-quantity', 'data-testid': 'rule-form-quantity' },
+      ...options(QUANTITIES.map((q) => ({ value: q.quantity, label: q.label })), values.quantity));
+    const direction = h('select', { id: 'rule-form-direction', 'data-testid': 'rule-form-direction' },
+      ...options([{ value: 'above' as Direction, label: 'above the level' }, { value: 'below' as Direction, label: 'below the level' }],
+        values.direction));
+    const levelUnit = h('span', {});
+    const clearUnit = h('span', {});
+    const level = h('input', { id: 'rule-form-level', type: 'text', autocomplete: 'off', value: values.level,
+      placeholder: '-15', 'data-testid': 'rule-form-level' });
+    const clear = h('input', { id: 'rule-form-clear', type: 'text', autocomplete: 'off', value: values.clear,
+      'aria-describedby': 'rule-form-clear-hint', 'data-testid': 'rule-form-clear' });
+    const clearHint = h('p', { class: 'hint', id: 'rule-form-clear-hint' });
+    const thresholdFields = h('div', { class: 'form-row', 'data-testid': 'rule-form-threshold' },
+      field('rule-form-quantity', 'Quantity', quantity),
+      field('rule-form-direction', 'Fires when a reading is', direction),
+      field('rule-form-level', h('label', { for: 'rule-form-level' }, 'Level (', levelUnit, ')'), level),
+      field('rule-form-clear', h('label', { for: 'rule-form-clear' }, 'Clears at (', clearUnit, ', optional)'), clear, clearHint));
+
+    // device_offline
+    const silent = duration('rule-form-silent', 'Fires after nothing received for', false, values.silentValue, values.silentUnit,
+      'Or when the device says it is offline. Empty: 10 minutes.');
+    const offlineFields = h('div', { class: 'form-row', 'data-testid': 'rule-form-offline' }, silent.element);
+
+    const held = duration('rule-form-for', 'Held for', true, values.forValue, values.forUnit,
+      'How long the condition must last before the alert fires. Empty: at once.');
+
+    // The devices watched.
+    const scopeRadio = (value: Scope, id: string) =>
+      h('input', { type: 'radio', name: 'rule-form-scope', id, value, checked: values.scope === value, 'data-testid': id });
+    const all = scopeRadio('all', 'rule-form-scope-all');
+    const some = scopeRadio('devices', 'rule-form-scope-devices');
+    const labelled = scopeRadio('label', 'rule-form-scope-label');
+    const devices = h('input', { id: 'rule-form-devices', type: 'text', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
+      value: values.devices, placeholder: 'sensor-01, sensor-02', 'aria-label': 'Device ids',
+      'aria-describedby': 'rule-form-devices-hint', 'data-testid': 'rule-form-devices' });
+    const label = h('input', { id: 'rule-form-label', type: 'text', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
+      value: values.label, placeholder: 'freezer', 'aria-label': 'Label', 'data-testid': 'rule-form-label' });
+    devices.addEventListener('input', () => { some.checked = true; });
+    label.addEventListener('input', () => { labelled.checked = true; });
+    const scope = h('fieldset', { class: 'field scope' }, h('legend', {}, 'Devices'),
+      h('label', { for: 'rule-form-scope-all' }, all, ' every device'),
+      h('label', { for: 'rule-form-scope-devices' }, some, ' these devices:'), devices,
+      h('p', { class: 'hint', id: 'rule-form-devices-hint' }, 'Device ids, separated by commas or spaces.'),
+      h('label', { for: 'rule-form-scope-label' }, labelled, ' the devices with the label:'), label);
+
+    const problems = h('div', { class: 'message error', role: 'alert', tabindex: '-1', hidden: true, id: 'rule-form-message',
+      'data-testid': 'rule-form-message' });
+    const submit = h('button', { type: 'submit', 'data-testid': 'rule-form-submit' }, adding ? 'Add rule' : 'Save changes');
+    const cancel = h('button', { type: 'button', class: 'secondary', 'data-testid': 'rule-form-cancel' }, 'Cancel');
+
+    const element = h('form', { class: 'card rule-form', id: 'alert-rule-form', novalidate: true, 'aria-labelledby': 'rule-form-title',
+      'data-testid': 'alert-rule-form' },
+    title,
+    adding
+      ? h('div', { class: 'form-row' },
+        field('rule-form-name', 'Name', nameInput,
+          h('p', { class: 'hint', id: 'rule-form-name-hint' }, "1 to 64 characters: a–z, 0–9, '_' and '-'.")),
+        field('rule-form-kind', 'Kind', kindSelect))
+      : h('p', { class: 'muted' }, `A ${kindText(values.kind)} rule. Its name and kind stay: for others, remove it and add a new one.`),
+    thresholdFields, offlineFields,
+    h('div', { class: 'form-row' }, held.element),
+    scope,
+    problems,
+    h('div', { class: 'actions' }, submit, cancel));
+
+    const fields: Record<RuleField, HTMLElement> = {
+      name: nameInput, kind: kindSelect, quantity, level, clear, for: held.input, silent: silent.input, devices, label,
+    };
+
+    const kindNow = (): FormKind => (adding ? kindSelect.value as FormKind : values.kind);
+    // The fields of the kind chosen, and the units and clear level's side of the quantity chosen.
+    const follow = () => {
+      thresholdFields.hidden = kindNow() !== 'threshold';
+      offlineFields.hidden = kindNow() !== 'device_offline';
+      const unit = unitOf(quantity.value as Quantity);
+      levelUnit.textContent = unit;
+      clearUnit.textContent = unit;
+      clearHint.textContent = direction.value === 'above'
+        ? 'At or below the level: the alert resolves once readings are back there. Empty: the level itself.'
+        : 'At or above the level: the alert resolves once readings are back there. Empty: the level itself.';
+    };
+    follow();
+    kindSelect.addEventListener('change', follow);
+    quantity.addEventListener('change', follow);
+    direction.addEventListener('change', follow);
+
+    const read = (): RuleFormValues => ({
+      name: adding ? nameInput.value : name,
+      kind: kindNow(),
+      quantity: quantity.value as Quantity,
+      direction: direction.value as Direction,
+      level: level.value,
+      clear: clear.value,
+      forValue: held.input.value,
+      forUnit: held.unit.value as TimeUnit,
+      silentValue: silent.input.value,
+      silentUnit: silent.unit.value as TimeUnit,
+      scope: some.checked ? 'devices' : labelled.checked ? 'label' : 'all',
+      devices: devices.value,
+      label: label.value,
+    });
+
+    // Marks a field as one a problem is about, described by the message too; or unmarks it.
+    const mark = (control: Element, invalid: boolean) => {
+      const described = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== problems.id);
+      if (invalid) described.push(problems.id);
+      if (described.length > 0) control.setAttribute('aria-describedby', described.join(' '));
+      else control.removeAttribute('aria-describedby');
+      if (invalid) control.setAttribute('aria-invalid', 'true');
+      else control.removeAttribute('aria-invalid');
+    };
+    // Marks the fields a problem is about (until they are edited) and says the problems.
+    const showProblems = (text: string, list: string[], marked: RuleField[]) => {
+      for (const control of Object.values(fields)) mark(control, false);
+      for (const key of marked) mark(fields[key], true);
+      replace(problems, text, list.length > 0 ? h('ul', {}, ...list.map((problem) => h('li', {}, problem))) : null);
+      problems.hidden = false;
+      // The first marked field that is shown, to fix it; otherwise the message.
+      const first = marked.map((key) => fields[key]).find((control) => control.offsetParent !== null);
+      (first ?? problems).focus();
+    };
+    // An edited field is no longer marked; once none is, a message about fields no longer applies.
+    element.addEventListener('input', (event) => {
+      const target = event.target as Element;
+      if (target.getAttribute('aria-invalid') !== 'true') return;
+      mark(target, false);
+      if (!element.querySelector('[aria-invalid="true"]')) problems.hidden = true;
+    });
+
+    cancel.addEventListener('click', () => closeForm(true));
+
+    const form: OpenForm = {
+      mode, name, element, opener,
+      refuse: (refusal) => showProblems(refusal.text, refusal.problems, refusal.fields),
+    };
+
+    element.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (submit.disabled) return;
+      const request = ruleRequest(read());
+      if ('problems' in request) {
+        showProblems(request.problems.length === 1 ? request.problems[0].text : 'Check these fields first:',
+          request.problems.length === 1 ? [] : request.problems.map((p) => p.text), request.problems.map((p) => p.field));
+        return;
+      }
+      problems.hidden = true;
+      submit.disabled = true;
+      submit.textContent = adding ? 'Adding…' : 'Saving…';
+      const ruleName = String(request.body.name);
+      void (async () => {
+        let failure: unknown;
+        try {
+          const stored = adding
+            ? await api<unknown>('POST', '/api/v1/alert-rules', { body: request.body })
+            : await api<unknown>('PUT', rulePath(name), { body: request.body });
+          if (disposed) return;
+          closeForm(false);
+          await changed();
+          if (disposed) return;
+          const sentence = stored !== null && typeof stored === 'object' ? ruleSentence(stored as Record<string, unknown>) : null;
+          say(done, `${adding ? 'Added' : 'Changed'} rule ${ruleName}${sentence ? `: ${sentence}` : ''}.`);
+          done.focus();
+          return;
+        } catch (error) {
+          failure = error;
+        }
+        if (disposed || open !== form) return;
+        submit.disabled = false;
+        submit.textContent = adding ? 'Add rule' : 'Save changes';
+        const refusal = ruleRefusal(mode, failure, { name: ruleName, maxAdded: list.maxAdded });
+        if (refusal.stale) await load();
+        if (disposed || open !== form) return;
+        if (!adding && failure instanceof ApiError && failure.code === 'rule_not_found') {
+          // Removed meanwhile: the same settings in the form for adding, to add it again.
+          openForm('add', read(), addButton, '').refuse(refusal);
+          return;
+        }
+        form.refuse(refusal);
+      })();
+    });
+    return form;
+  }
+
+  void load();
+  return {
+    element,
+    dispose() {
+      disposed = true;
+    },
+  };
+}
