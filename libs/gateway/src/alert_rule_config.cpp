@@ -9,10 +9,16 @@
 namespace kelvin::gateway {
 namespace {
 
+constexpr std::size_t kMaxScopeDevices = 1000;
+
 // A rule's devices: a list of device ids, a label, or neither (every device).
 alerts::DeviceScope read_device_scope(config::TableReader& table) {
   alerts::DeviceScope scope;
   scope.devices = table.strings("devices", {});
+  // Each device of the fleet is looked up in the list at each evaluation; a label scales.
+  if (scope.devices.size() > kMaxScopeDevices) {
+    table.add_issue("devices", "at most " + std::to_string(kMaxScopeDevices) + " devices; give a label for more");
+  }
   for (const auto& device : scope.devices) {
     if (auto valid = validate_device_id(device); !valid) table.add_issue("devices", valid.error().message);
   }

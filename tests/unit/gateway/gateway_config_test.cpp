@@ -367,6 +367,14 @@ TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
   }
   EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;
 
+  nlohmann::json many{{"name", "many"}, {"kind", "update_failed"}, {"devices", nlohmann::json::array()}};
+  for (int i = 0; i < 1000; ++i) many["devices"].push_back("sensor-" + std::to_string(i));
+  EXPECT_TRUE(parse_alert_rule_json(many.dump()).ok()) << "1,000 devices";
+  many["devices"].push_back("sensor-1000");
+  auto too_many = parse_alert_rule_json(many.dump());
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error().message, "devices: at most 1000 devices; give a label for more");
+
   for (const char* body : {"", "[]", R"({"name": "warm")", "{} {}"}) {
     auto not_an_object = parse_alert_rule_json(body);
     ASSERT_FALSE(not_an_object.ok()) << body;

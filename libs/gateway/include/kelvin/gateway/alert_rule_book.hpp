@@ -52,8 +52,8 @@ class AlertRuleBook {
 
   // Reads the added rules from `db` (at start, before any change). A stored rule the book cannot
   // take is left out, logged as an error, and stays in alerts.db: one whose definition this version
-  // refuses (removing it through the API still works), or one whose name the config file took since
-  // (the configured rule wins).
+  // refuses (remove() still removes it), or one whose name the config file took since (the
+  // configured rule wins; the added one is taken again once the config file's rule is gone).
   Result<void> load(store::AlertDb& db);
 
   // Called with the new rules after each change is stored. Set it before the first change.
