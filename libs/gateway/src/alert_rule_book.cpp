@@ -24,7 +24,7 @@ AlertRuleBook::AlertRuleBook(std::vector<alerts::AlertRule> configured) : config
 Result<void> AlertRuleBook::load(store::AlertDb& db) {
   auto stored = db.added_rules();
   if (!stored) return std::move(stored).error();
-  auto added = read_added(*stored);
+  auto added = read_added(*stored, LogRefused::yes);
   std::lock_guard lock(mutex_);
   added_ = std::move(added);
   return {};
@@ -105,7 +105,7 @@ Result<RuleChange> AlertRuleBook::remove(store::AlertDb& db, std::string_view na
 Result<void> AlertRuleBook::reload_and_tell(store::AlertDb& db) {
   auto stored = db.added_rules();
   if (!stored) return std::move(stored).error();
-  auto added = read_added(*stored);
+  auto added = read_added(*stored, LogRefused::no);  // logged once, at load
   {
     std::lock_guard lock(mutex_);
     added_ = std::move(added);
@@ -114,23 +114,24 @@ Result<void> AlertRuleBook::reload_and_tell(store::AlertDb& db) {
   return {};
 }
 
-std::vector<RuleEntry> AlertRuleBook::read_added(const std::vector<store::AddedRuleRecord>& stored) const {
+std::vector<RuleEntry> AlertRuleBook::read_added(const std::vector<store::AddedRuleRecord>& stored,
+                                                 LogRefused log_refused) const {
   std::vector<RuleEntry> added;
   for (const auto& record : stored) {
-    if (is_configured(record.name)) {
-      log::component("alerts").error(
-          "the rule {} added through the API is not judged: the config file has a rule of that name", record.name);
-      continue;
-    }
+    std::string refused;
     auto rule = parse_alert_rule_json(record.definition);
-    if (!rule || rule->name != record.name) {
-      log::component("alerts").error(
-          "the rule {} added through the API is not judged: its stored definition is "
-          "refused ({}); remove it and add it again",
-          record.name, rule ? "another name" : rule.error().message);
-      continue;
+    if (is_configured(record.name)) {
+      refused = "the config file has a rule of that name";
+    } else if (!rule) {
+      refused = "its stored definition is refused (" + rule.error().message + "); remove it and add it again";
+    } else if (rule->name != record.name) {
+      refused = "its stored definition names another rule; remove it and add it again";
     }
-    added.push_back(RuleEntry{std::move(*rule), record});
+    if (refused.empty()) {
+      added.push_back(RuleEntry{std::move(*rule), record});
+    } else if (log_refused == LogRefused::yes) {
+      log::component("alerts").error("the rule {} added through the API is not judged: {}", record.name, refused);
+    }
   }
   return added;
 }

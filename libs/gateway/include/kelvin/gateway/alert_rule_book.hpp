@@ -75,7 +75,9 @@ class AlertRuleBook {
  private:
   // Reads the added rules back after a change, publishes them to readers and tells the listener.
   Result<void> reload_and_tell(store::AlertDb& db);
-  std::vector<RuleEntry> read_added(const std::vector<store::AddedRuleRecord>& stored) const;
+  enum class LogRefused { no, yes };
+  // The stored rules the book takes (see load()); those it leaves out are logged when asked.
+  std::vector<RuleEntry> read_added(const std::vector<store::AddedRuleRecord>& stored, LogRefused log_refused) const;
   bool is_configured(std::string_view name) const;
 
   const std::vector<alerts::AlertRule> configured_;
