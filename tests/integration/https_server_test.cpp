@@ -736,7 +736,9 @@ TEST_F(HttpsServer, ASlowlorisClientIsDroppedAfterTheRequestTimeoutWhileOthersAr
   EXPECT_THAT(r.out, Not(HasSubstr("HTTP/1.1"))) << describe(r);  // dropped, not answered
   EXPECT_GE(took, 1400ms);
   EXPECT_LT(took, 15s) << "s_client was not disconnected by the server";
-  EXPECT_EQ(counters().timeouts, 1u);
+  // Beast's timer closes the socket before the read's handler runs and counts the timeout: s_client
+  // may see the close first.
+  EXPECT_TRUE(eventually([](const ServerCounters& c) { return c.timeouts == 1; })) << counters().timeouts;
   EXPECT_EQ(counters().requests, 1u);
 }
 

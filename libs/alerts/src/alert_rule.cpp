@@ -73,7 +73,8 @@ std::vector<AlertRule> default_rules() {
           .name = "crl_expiry", .kind = RuleKind::crl_expiry, .level = {.above = false, .fire_at = 24, .clear_at = 24}},
       AlertRule{.name = "disk_space",
                 .kind = RuleKind::disk_space,
-                .level = {.above = false, .fire_at = 1 * kGiB, .clear_at = 1.2 * kGiB}},
+                // 1.2 GiB in whole bytes: the API shows the level as the config file would take it.
+                .level = {.above = false, .fire_at = 1 * kGiB, .clear_at = 1'288'490'189}},
       AlertRule{.name = "export_backlog",
                 .kind = RuleKind::export_backlog,
                 .for_ms = 5 * 60'000,
