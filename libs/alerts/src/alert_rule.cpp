@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <utility>
 
 namespace kelvin::alerts {
@@ -57,7 +58,7 @@ bool is_valid_rule_name(std::string_view name) noexcept {
 }
 
 bool DeviceScope::includes(std::string_view device, const std::vector<std::string>& labels) const {
-  if (!devices.empty()) return std::find(devices.begin(), devices.end(), device) != devices.end();
+  if (!devices.empty()) return std::binary_search(devices.begin(), devices.end(), device, std::less<>());
   if (!label.empty()) return std::find(labels.begin(), labels.end(), label) != labels.end();
   return true;
 }

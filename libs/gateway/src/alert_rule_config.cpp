@@ -1,5 +1,6 @@
 #include "kelvin/gateway/alert_rule_config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,8 @@ alerts::DeviceScope read_device_scope(config::TableReader& table) {
   for (const auto& device : scope.devices) {
     if (auto valid = validate_device_id(device); !valid) table.add_issue("devices", valid.error().message);
   }
+  std::sort(scope.devices.begin(), scope.devices.end());  // DeviceScope's order
+  scope.devices.erase(std::unique(scope.devices.begin(), scope.devices.end()), scope.devices.end());
   scope.label = table.string("label", "");
   if (!scope.label.empty()) {
     if (auto valid = validate_label(scope.label); !valid) table.add_issue("label", valid.error().message);

@@ -71,6 +71,11 @@ TEST(AlertConditions, AScopeOfDevicesOrALabelLimitsWhoIsWatched) {
   seen = *observe(listed, facts);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].subject, "b");
+  listed.scope.devices = {"a", "aa", "c", "d"};  // sorted, as the config reader keeps them
+  seen = *observe(listed, facts);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].subject, "a");
+  EXPECT_EQ(seen[1].subject, "c");
   EXPECT_EQ(observe(freezer_warm(), facts)->size(), 3u) << "no scope: every device";
 }
 

@@ -367,6 +367,12 @@ TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
   }
   EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;
 
+  // Listed devices are kept sorted and once, whatever order the rule gives them in.
+  auto unordered = parse_alert_rule_json(
+      R"({"name": "d", "kind": "update_failed", "devices": ["sensor-02", "sensor-01", "sensor-02"]})");
+  ASSERT_TRUE(unordered.ok()) << unordered.error().message;
+  EXPECT_EQ(unordered->scope.devices, (std::vector<std::string>{"sensor-01", "sensor-02"}));
+
   nlohmann::json many{{"name", "many"}, {"kind", "update_failed"}, {"devices", nlohmann::json::array()}};
   for (int i = 0; i < 1000; ++i) many["devices"].push_back("sensor-" + std::to_string(i));
   EXPECT_TRUE(parse_alert_rule_json(many.dump()).ok()) << "1,000 devices";

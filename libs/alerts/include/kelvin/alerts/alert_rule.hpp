@@ -65,6 +65,8 @@ struct Level {
 // Which devices a device rule watches: every device (both empty), the listed ones, or those
 // carrying `label` (at each evaluation: labelling a device later brings it in).
 struct DeviceScope {
+  // Sorted, without repeats (the config reader keeps them so): includes() looks each device of the
+  // fleet up at every evaluation, by binary search.
   std::vector<std::string> devices{};
   std::string label{};
 
