@@ -33,12 +33,18 @@ export function kindText(kind: string): string {
 // not say which, so it is not linked. A rollout_halted alert's subject is "rollout-{id}".
 const DEVICE_KINDS = new Set(['threshold', 'device_offline', 'update_failed', 'outbox_drops']);
 
-export function subjectIsDevice(alert: Pick<Alert, 'kind' | 'subject'>): boolean {
-  return DEVICE_KINDS.has(alert.kind) && alert.subject !== '';
+// Whether the alerts of a rule of `kind` are about devices (their subject a device id).
+export function isDeviceKind(kind: string): boolean {
+  return DEVICE_KINDS.has(kind);
 }
 
-// The roles that act on alerts: acknowledge, silence, lift a silence (viewers only read them).
-function mayAct(role: string | undefined): boolean {
+export function subjectIsDevice(alert: Pick<Alert, 'kind' | 'subject'>): boolean {
+  return isDeviceKind(alert.kind) && alert.subject !== '';
+}
+
+// The roles that act on alerts: acknowledge, silence (a firing alert, or a rule on a subject ahead
+// of an alert), lift a silence (viewers only read them).
+export function mayAct(role: string | undefined): boolean {
   return role === 'operator' || role === 'admin';
 }
 
@@ -78,7 +84,8 @@ export const SILENCE_DURATIONS: readonly { label: string; ms: number }[] = [
 // The gateway's longest comment (400 invalid_silence beyond).
 export const SILENCE_COMMENT_MAX = 200;
 
-// POST /api/v1/alerts/{id}/silence's body.
+// POST /api/v1/alerts/{id}/silence's body (POST /api/v1/silences' with the rule and subject:
+// src/silence_model.ts).
 export interface SilenceRequest {
   until_ms: number;
   comment?: string;
@@ -179,6 +186,17 @@ export function silenceView(silence: Silence): SilenceView {
     comment,
     text: `Silenced until ${until} by ${silence.created_by}${comment ? `: ${comment}` : ''}`,
   };
+}
+
+// What is said once a silence is set, from the gateway's answer: "Silenced freezer_warm on
+// sensor-01 until 2026-12-06 09:00." (local, to the minute).
+export function silencedText(silence: Pick<Silence, 'rule' | 'subject' | 'until_ms'>): string {
+  return `Silenced ${alertName(silence)} until ${formatLocalTime(silence.until_ms)}.`;
+}
+
+// What is said once a silence is lifted: "Lifted the silence on freezer_warm on sensor-01."
+export function liftedText(silence: Pick<Silence, 'rule' | 'subject'>): string {
+  return `Lifted the silence on ${alertName(silence)}.`;
 }
 
 function iso(text: string | null | undefined, ms: number | null | undefined): string {

@@ -8,8 +8,12 @@
 // alert for an hour from the page (by keyboard): the row says until when and by whom, the badge
 // leaves it out, the viewer sees the silence without buttons; lifting it counts it again; lifting a
 // silence someone lifted meanwhile is said clearly (the 404); a reading back within the clear
-// level resolves the alert into the history. Below the alerts, both see the Rules section: the
-// configured rule in a sentence (GET /api/v1/alert-rules), from the config file. The operator adds
+// level resolves the alert into the history. Ahead of an alert, the operator silences the
+// configured rule on a device that is not firing from the rule's row ("Silence…"; a malformed
+// subject refused in the form), sees it in the Silences list with their name, the viewer sees it
+// without a Lift button, and the operator lifts it there ("No silences."). Below the alerts, both
+// see the Rules section: the configured rule in a sentence (GET /api/v1/alert-rules), from the
+// config file. The operator adds
 // a threshold rule on sensor-02 through the form and sees its row and sentence, the viewer sees it
 // without buttons, the operator changes its level through the same form, a reading fires it, adding
 // a rule with a taken name is refused (the 409 said in the form, what was typed kept), and removing
@@ -139,6 +143,9 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
   const historyRow = (page, subject) => page.locator(`[data-testid=alerts-history] tr[data-subject="${subject}"]`);
   // The Rules section's row of a rule, and its cells' text once the rules were read.
   const ruleRow = (page, name) => page.locator(`[data-testid=alert-rules] tr[data-rule="${name}"]`);
+  // The Silences list's row of a silence of freezer_warm, and the rule's Silence form.
+  const silenceRow = (page, subject) => page.locator(`[data-testid=silences] tr[data-rule="freezer_warm"][data-subject="${subject}"]`);
+  const silenceForm = (page) => page.locator('[data-testid=rule-silence-form]');
   const ruleCells = async (page, name) => {
     const row = ruleRow(page, name);
     await row.waitFor();
@@ -169,13 +176,14 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await alertsLink(operator).getAttribute('aria-current'), 'page');
     assert.match(await operator.textContent('[data-testid=alerts-status]'), /^Updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     // The Rules section: the one configured rule (no default rules), in a sentence, under its heading;
-    // from the config file, so without buttons even for the operator, who may add rules.
-    assert.deepEqual(await ruleCells(operator, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE, 'config file', '']);
+    // from the config file, so without Change or Remove even for the operator, who may add rules
+    // (but with Silence…).
+    assert.deepEqual(await ruleCells(operator, 'freezer_warm'), ['freezer_warm threshold', FREEZER_RULE, 'config file', 'Silence…']);
     assert.equal(await operator.locator('[data-testid=alert-rules] tbody tr').count(), 1);
     assert.equal(await operator.getByRole('region', { name: 'Rules' }).getByRole('heading', { level: 2 }).textContent(), 'Rules');
     assert.deepEqual(await operator.locator('[data-testid=alert-rules] th[scope=col]').allTextContents(),
       ['Rule', 'Condition', 'Source', 'Manage']);
-    assert.equal(await ruleRow(operator, 'freezer_warm').locator('button').count(), 0);
+    assert.deepEqual(await ruleRow(operator, 'freezer_warm').locator('button').allTextContents(), ['Silence…']);
     assert.equal(await operator.isHidden('[data-testid=alert-rules-message]'), true);
     assert.equal(await operator.isVisible('[data-testid=alert-rule-add]'), true);
     assert.match(await operator.textContent('[data-testid=alert-rules-note]'),
@@ -341,6 +349,10 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     await badgeShows(operator, '1');
     assert.equal(await alertsLink(operator).getAttribute('aria-label'), 'Alerts, 1 alert firing, acknowledged, plus 1 silenced');
     assert.equal(await operator.textContent('[data-testid=alerts-firing-count]'), '(2, 1 silenced)');
+    // The Silences list follows.
+    await silenceRow(operator, 'sensor-01').waitFor();
+    assert.deepEqual(await silenceRow(operator, 'sensor-01').locator('td').allTextContents(),
+      ['freezer_warm', 'sensor-01', until, 'olaf', '–', 'Lift']);
     await screenshot(operator, 'alerts-silenced');
     // As the gateway has it.
     const stored = (await alertsOf(admin, '?subject=sensor-01&state=firing')).alerts[0];
@@ -451,6 +463,104 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.deepEqual(said, ['admin ok', 'olaf denied', 'olaf ok']);
     // Read by the stored alerts too.
     await waitFor('the resolved alert in the API', async () => (await alertsOf(admin, '?state=resolved')).alerts.length === 1);
+  });
+
+  // ---- a silence set ahead of an alert, from the Rules section ---------------------------------
+
+  const silencePosted = (page) => page.waitForResponse((r) => r.url().endsWith('/api/v1/silences') && r.request().method() === 'POST');
+
+  step('the operator silences freezer_warm on a device not firing from its rule\'s row; a bad subject is refused', async () => {
+    await alertsLink(operator).click();
+    await operator.waitForSelector('[data-testid=silences-empty]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=silences-empty]'), 'No silences.');
+    const opener = ruleRow(operator, 'freezer_warm').getByRole('button', { name: 'Silence rule freezer_warm on a subject' });
+    await opener.click();
+    const form = silenceForm(operator);
+    await form.waitFor();
+    assert.equal(await opener.getAttribute('aria-expanded'), 'true');
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-silence-subject');
+    // The rule's devices suggested; the durations of a firing alert's silence.
+    assert.deepEqual(await form.locator('datalist option').evaluateAll((os) => os.map((o) => o.value)), ['sensor-01', 'sensor-02']);
+    assert.deepEqual(await form.getByLabel('Silence for').locator('option').allTextContents(), ['1 hour', '8 hours', '24 hours', '7 days']);
+    // A subject outside the gateway's grammar: its reason in the form, the field marked, what was typed kept.
+    await operator.keyboard.type('bad id!');
+    const refused = silencePosted(operator);
+    await form.getByRole('button', { name: 'Silence', exact: true }).click();
+    assert.equal((await refused).status(), 400);
+    const message = form.locator('[data-testid=rule-silence-message]');
+    await message.waitFor();
+    assert.match(await message.textContent(), /^freezer_warm could not be silenced: "subject" is a device id/);
+    assert.equal(await message.getAttribute('role'), 'alert');
+    assert.equal(await operator.getAttribute('#rule-silence-subject', 'aria-invalid'), 'true');
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-silence-subject');
+    assert.equal(await form.getByLabel('Subject').inputValue(), 'bad id!');
+    // sensor-01, whose alert resolved, for 24 hours with a comment; Enter sends it.
+    await form.getByLabel('Subject').fill('sensor-01');
+    await form.getByLabel('Silence for').selectOption({ label: '24 hours' });
+    await form.getByLabel('Comment (optional)').fill('on the bench');
+    const answered = silencePosted(operator);
+    const asked = Date.now();
+    await operator.keyboard.press('Enter');
+    const response = await answered;
+    assert.equal(response.status(), 200, await response.text());
+    const { until_ms: untilMs, ...sent } = JSON.parse(response.request().postData());
+    assert.deepEqual(sent, { rule: 'freezer_warm', subject: 'sensor-01', comment: 'on the bench' });
+    assert.ok(Math.abs(untilMs - asked - 86_400_000) < 60_000, `until_ms ${untilMs} is 24 hours ahead`);
+    const until = await localMinute(untilMs);
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'), `Silenced freezer_warm on sensor-01 until ${until}.`);
+    assert.equal(await focusedTestId(operator), 'alert-rules-done', 'the form went: the focus is on what happened');
+    assert.equal(await form.count(), 0);
+    assert.equal(await opener.getAttribute('aria-expanded'), 'false');
+    // In the Silences list, with who set it.
+    await silenceRow(operator, 'sensor-01').waitFor();
+    assert.deepEqual(await silenceRow(operator, 'sensor-01').locator('td').allTextContents(),
+      ['freezer_warm', 'sensor-01', until, 'olaf', 'on the bench', 'Lift']);
+    assert.deepEqual((await silencesOf(admin)).map((s) => [s.rule, s.subject, s.created_by, s.comment]),
+      [['freezer_warm', 'sensor-01', 'olaf', 'on the bench']]);
+    await screenshot(operator, 'alerts-silence-ahead');
+  });
+
+  step('on a phone the Silences list and the silence form fit; Cancel brings the focus back', async () => {
+    await operator.setViewportSize({ width: 375, height: 812 });
+    try {
+      await ruleRow(operator, 'freezer_warm').getByRole('button', { name: 'Silence rule freezer_warm on a subject' }).click();
+      await silenceForm(operator).waitFor();
+      const width = await operator.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `the page is ${width} px wide at 375 px with the silence form`);
+      await screenshot(operator, 'alerts-silence-phone');
+      // By keyboard: after a full-page screenshot Chromium scrolls the focused field back into view
+      // at the next mouse press, which would move Cancel from under a click.
+      await silenceForm(operator).getByRole('button', { name: 'Cancel' }).press('Enter');
+      assert.equal(await silenceForm(operator).count(), 0);
+      assert.equal(await focusedTestId(operator), 'alert-rule-silence');
+    } finally {
+      await operator.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  step('the viewer sees the silence, without Lift or Silence…', async () => {
+    await alertsLink(viewer).click();
+    await silenceRow(viewer, 'sensor-01').waitFor();
+    const cells = await silenceRow(viewer, 'sensor-01').locator('td').allTextContents();
+    assert.equal(cells.length, 5);
+    assert.match(cells[2], /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    assert.deepEqual([cells[0], cells[1], cells[3], cells[4]], ['freezer_warm', 'sensor-01', 'olaf', 'on the bench']);
+    assert.equal(await viewer.locator('[data-testid=silences-section] button, [data-testid=alert-rule-silence]').count(), 0);
+  });
+
+  step('the operator lifts it from the list: "No silences.", for the viewer too', async () => {
+    const answered = operator.waitForResponse((r) => /\/api\/v1\/silences\/\d+$/.test(r.url()));
+    await silenceRow(operator, 'sensor-01').getByRole('button', { name: 'Lift the silence on freezer_warm on sensor-01' }).press('Enter');
+    assert.equal((await answered).status(), 204);
+    await operator.waitForSelector('[data-testid=silences-empty]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=silences-done]'), 'Lifted the silence on freezer_warm on sensor-01.');
+    assert.equal(await focusedTestId(operator), 'silences-done');
+    assert.equal(await silenceRow(operator, 'sensor-01').count(), 0);
+    assert.deepEqual(await silencesOf(admin), []);
+    await viewer.waitForSelector('[data-testid=silences-empty]:not([hidden])', { timeout: BADGE_TIMEOUT });
+    // The viewer leaves: the rules below are read when the page opens again.
+    await viewer.click('.app-nav a[href="#/fleet"]');
   });
 
   // ---- alert rules added, changed and removed from the page ------------------------------------

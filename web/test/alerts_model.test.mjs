@@ -9,8 +9,10 @@
 // which rules were added through the API (and by whom, when) read defensively; and the form that
 // adds and changes rules (src/rule_form_model.ts): who may, its values for a new rule and for an
 // added one, the request body built from them (with the problems found without asking the gateway)
-// and the sentence of each refusal. Bundled for Node with esbuild (support/bundle.mjs), in the time
-// zone Europe/Berlin.
+// and the sentence of each refusal; and silences by rule and subject (src/silence_model.ts): the
+// subject each kind of rule is about and the ids suggested, the request of the Rules section's
+// Silence form, its refusals, and the Silences list read defensively. Bundled for Node with esbuild
+// (support/bundle.mjs), in the time zone Europe/Berlin.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -23,7 +25,7 @@ let m;
 let bundle;
 
 before(async () => {
-  bundle = await loadSources(['api', 'alerts_model', 'alert_rules_model', 'rule_form_model']);
+  bundle = await loadSources(['api', 'alerts_model', 'alert_rules_model', 'rule_form_model', 'silence_model']);
   m = bundle.module;
 });
 
@@ -861,5 +863,139 @@ describe('the rule form: values, the request, refusals', () => {
     assert.deepEqual(said('add', refusal(418, 'teapot', 'short and stout')),
       ['The gateway refused this (teapot): short and stout', false, []]);
     assert.deepEqual(said('add', new Error('boom')), ['Something went wrong. Reload the page and try again.', false, []]);
+  });
+});
+
+describe('silences by rule and subject: the Rules section\'s Silence form and the Silences list', () => {
+  const rule = (kind, fields = {}) => ({ name: `r_${kind}`, kind, ...fields });
+  const refusal = (status, code, message = 'for people') => new m.ApiError(status, code, message);
+
+  test('the subject: "gateway" for the gateway\'s own rules, a device for device rules, else a hint', () => {
+    for (const kind of ['crl_expiry', 'disk_space', 'export_backlog', 'event_rate']) {
+      const guide = m.subjectGuide(rule(kind));
+      assert.equal(guide.prefill, 'gateway', kind);
+      assert.equal(guide.fleet, false, kind);
+    }
+    for (const kind of ['threshold', 'device_offline', 'update_failed', 'outbox_drops']) {
+      const guide = m.subjectGuide(rule(kind));
+      assert.equal(guide.prefill, '', kind);
+      assert.equal(guide.placeholder, 'sensor-01', kind);
+      assert.match(guide.hint, /^A device id/, kind);
+      assert.equal(guide.fleet, true, `${kind}: every device, so the fleet's ids are suggested`);
+    }
+    // A rule on one listed device: that device; on several: the first as the example.
+    assert.equal(m.subjectGuide(rule('threshold', { devices: ['sensor-07'] })).prefill, 'sensor-07');
+    const two = m.subjectGuide(rule('threshold', { devices: ['sensor-01', 'sensor-02'] }));
+    assert.deepEqual([two.prefill, two.placeholder, two.fleet], ['', 'sensor-01', false]);
+    assert.equal(m.subjectGuide(rule('certificate_expiry')).fleet, true);
+    assert.match(m.subjectGuide(rule('certificate_expiry')).hint, /^A certificate's name/);
+    assert.equal(m.subjectGuide(rule('rollout_halted')).placeholder, 'rollout-7');
+    const unknown = m.subjectGuide(rule('a_future_kind'));
+    assert.deepEqual([unknown.prefill, unknown.fleet], ['', false]);
+    assert.match(unknown.hint, /"gateway" or "rollout-\{id\}"/);
+    assert.equal(m.subjectGuide({ name: 'x' }).prefill, '', 'no kind at all');
+  });
+
+  test('the subjects suggested: the rule\'s devices, the fleet\'s (with its label), "gateway"', () => {
+    const fleet = m.parseFleet({ devices: [
+      { id: 'sensor-01', labels: ['freezer'] }, { id: 'sensor-02' }, { id: 'sensor-03', labels: ['freezer', 7] },
+      { id: '' }, { name: 'no id' }, 'sensor-04', null,
+    ] });
+    assert.deepEqual(fleet, [
+      { id: 'sensor-01', labels: ['freezer'] }, { id: 'sensor-02', labels: [] }, { id: 'sensor-03', labels: ['freezer'] },
+    ]);
+    assert.deepEqual(m.parseFleet(null), []);
+    assert.deepEqual(m.parseFleet({ devices: 'none' }), []);
+    assert.deepEqual(m.subjectSuggestions(rule('threshold', { devices: ['sensor-02', 'sensor-02', 'sensor-09'] }), fleet),
+      ['sensor-02', 'sensor-09'], 'listed, each once, whether or not the fleet has them');
+    assert.deepEqual(m.subjectSuggestions(rule('device_offline'), fleet), ['sensor-01', 'sensor-02', 'sensor-03']);
+    assert.deepEqual(m.subjectSuggestions(rule('threshold', { label: 'freezer' }), fleet), ['sensor-01', 'sensor-03']);
+    assert.deepEqual(m.subjectSuggestions(rule('threshold'), null), [], 'the fleet not read (yet)');
+    assert.deepEqual(m.subjectSuggestions(rule('certificate_expiry'), fleet), ['sensor-01', 'sensor-02', 'sensor-03']);
+    assert.deepEqual(m.subjectSuggestions(rule('disk_space'), fleet), ['gateway']);
+    assert.deepEqual(m.subjectSuggestions(rule('rollout_halted'), fleet), []);
+  });
+
+  test('the request: the rule, the subject trimmed, until now plus a duration of the alert silence\'s, the comment', () => {
+    const values = { rule: 'freezer_warm', subject: ' sensor-01 ', durationMs: 86_400_000, comment: '  on the bench ' };
+    assert.deepEqual(m.silenceAheadRequest(values, T),
+      { body: { rule: 'freezer_warm', subject: 'sensor-01', until_ms: T + 86_400_000, comment: 'on the bench' } });
+    assert.deepEqual(m.silenceAheadRequest({ ...values, comment: '' }, T + 0.4),
+      { body: { rule: 'freezer_warm', subject: 'sensor-01', until_ms: T + 86_400_000 } });
+    // Every duration the firing alert's Silence offers, and no other.
+    for (const d of m.SILENCE_DURATIONS) {
+      assert.equal(m.silenceAheadRequest({ ...values, durationMs: d.ms }, T).body.until_ms, T + d.ms);
+    }
+    assert.throws(() => m.silenceAheadRequest({ ...values, durationMs: 5_000 }, T), RangeError);
+    // No subject: said before asking the gateway; its grammar is the gateway's to check.
+    assert.deepEqual(m.silenceAheadRequest({ ...values, subject: '   ' }, T),
+      { problem: { field: 'subject', text: 'Name the subject to silence freezer_warm on.' } });
+    assert.equal(m.silenceAheadRequest({ ...values, subject: 'bad id!' }, T).body.subject, 'bad id!');
+  });
+
+  test('refusals: the gateway\'s reason with the field it names, the rule removed meanwhile, roles, the general ones', () => {
+    const subject = m.silenceAheadRefusal(refusal(400, 'invalid_silence',
+      '"subject" is a device id, a certificate\'s or service\'s name, "gateway" or "rollout-{id}"'), 'freezer_warm', 'bad id!');
+    assert.deepEqual(subject, {
+      text: 'freezer_warm could not be silenced: "subject" is a device id, a certificate\'s or service\'s name, "gateway" or "rollout-{id}"',
+      field: 'subject',
+      stale: false,
+    });
+    assert.deepEqual(m.silenceAheadRefusal(refusal(400, 'invalid_silence', '"comment" is one line without control characters'),
+      'freezer_warm', 'sensor-01'),
+    { text: 'freezer_warm on sensor-01 could not be silenced: "comment" is one line without control characters', field: 'comment', stale: false });
+    assert.equal(m.silenceAheadRefusal(refusal(400, 'invalid_silence', '"until_ms" must be in the next 90 days'), 'r', 's').field,
+      'duration');
+    assert.equal(m.silenceAheadRefusal(refusal(400, 'invalid_silence', 'something new'), 'r', 's').field, null);
+    assert.deepEqual(m.silenceAheadRefusal(refusal(404, 'rule_not_found'), 'warm_02', 'sensor-02'),
+      { text: 'Rule warm_02 was removed meanwhile: nothing was silenced.', field: null, stale: true });
+    assert.equal(m.silenceAheadRefusal(refusal(403, 'forbidden'), 'r', 's').text,
+      'Your role does not allow this any more: silencing an alert needs the operator role.');
+    assert.match(m.silenceAheadRefusal(refusal(400, 'invalid_request', '"until" is not a silence\'s key'), 'r', 's').text,
+      /^The gateway refused this \(invalid_request\): "until" is not/);
+    assert.match(m.silenceAheadRefusal(refusal(0, 'network'), 'r', 's').text, /cannot be reached/);
+    assert.match(m.silenceAheadRefusal(new Error('boom'), 'r', 's').text, /Something went wrong/);
+  });
+
+  test('the Silences list: read defensively, by rule then subject; until, by whom, the comment; Lift for operators', () => {
+    const answer = { silences: [
+      silence(5, { rule: 'freezer_warm', subject: 'sensor-02' }),
+      silence(4, { rule: 'disk_space', subject: 'gateway', comment: undefined, created_by: undefined, until: undefined }),
+      silence(3),
+      silence(3, { subject: 'twice' }),
+      { id: '6', rule: 'r', subject: 's', until_ms: UNTIL },
+      { id: 7, rule: '', subject: 's', until_ms: UNTIL },
+      { id: 8, rule: 'r', subject: 's', until_ms: 'tomorrow' },
+      null, 'silence',
+    ] };
+    const silences = m.parseSilences(answer);
+    assert.deepEqual(silences.map((s) => [s.id, s.rule, s.subject]),
+      [[4, 'disk_space', 'gateway'], [3, 'freezer_warm', 'sensor-01'], [5, 'freezer_warm', 'sensor-02']]);
+    assert.equal(silences[0].comment, '');
+    assert.equal(silences[0].created_by, '');
+    assert.deepEqual(m.parseSilences({}), []);
+    assert.deepEqual(m.parseSilences({ silences: {} }), []);
+    assert.deepEqual(m.parseSilences(undefined), []);
+
+    const row = m.silenceListRow(silences[1], 'operator');
+    assert.deepEqual(row, {
+      id: 3, until: '2026-12-06 09:00', untilIso: '2026-12-06T08:00:00.000Z', by: 'ann', comment: 'defrosting',
+      text: 'Silenced until 2026-12-06 09:00 by ann: defrosting',
+      rule: 'freezer_warm', subject: 'sensor-01', name: 'freezer_warm on sensor-01', canLift: true,
+    });
+    assert.equal(m.silenceListRow(silences[1], 'admin').canLift, true);
+    assert.equal(m.silenceListRow(silences[1], 'viewer').canLift, false);
+    assert.equal(m.silenceListRow(silences[1], undefined).canLift, false);
+    assert.equal(m.silenceListRow(silences[0], 'viewer').untilIso, '2026-12-06T08:00:00.000Z', 'from until_ms when `until` is missing');
+  });
+
+  test('what is said: silenced until when (local, to the minute), lifted, a lift of a silence over already', () => {
+    const s = silence(3, { rule: 'freezer_warm', subject: 'sensor-01' });
+    assert.equal(m.silencedText(s), 'Silenced freezer_warm on sensor-01 until 2026-12-06 09:00.');
+    assert.equal(m.liftedText(s), 'Lifted the silence on freezer_warm on sensor-01.');
+    assert.equal(m.liftMessage(refusal(404, 'silence_not_found'), s),
+      'The silence on freezer_warm on sensor-01 is over already: it ended, or someone lifted it.');
+    assert.equal(m.mayAct('operator'), true);
+    assert.equal(m.mayAct('viewer'), false);
   });
 });

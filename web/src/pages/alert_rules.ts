@@ -4,18 +4,22 @@
 // after each change made here. Operators and admins add a threshold or device_offline rule with an
 // inline form, change an added rule of those kinds with the same form (its name and kind stay) and
 // remove an added rule after a confirmation; the config file's rules are changed in the config file
-// and get no buttons. Viewers see the rules only. The model is src/alert_rules_model.ts and
-// src/rule_form_model.ts.
+// and get neither button. Every rule's row, configured or added, also has "Silence…" for operators
+// and admins: a small form in a row below it silences the rule on a subject (a device, a
+// certificate, the gateway, a rollout) for a while, ahead of an alert (POST /api/v1/silences).
+// Viewers see the rules only. The model is src/alert_rules_model.ts, src/rule_form_model.ts and
+// src/silence_model.ts.
 //
-// One form at a time, below the table; it is built afresh for each opening and stays, with what
-// was typed, until it is sent successfully or cancelled. Each change takes effect on the gateway at
-// once; the page then reads the rules and, through `alertsChanged`, the alerts (removing a rule
-// resolves its firing alerts).
+// One rule form at a time, below the table, and one silence form at a time, below its rule's row;
+// each is built afresh for each opening and stays, with what was typed, until it is sent
+// successfully or cancelled. Each change takes effect on the gateway at once; the page then reads
+// the rules and, through `alertsChanged`, the alerts and silences (removing a rule resolves its
+// firing alerts; a silence set holds back the notifications of an alert firing already).
 
 import { api, ApiError } from '../api';
 import type { AppContext } from '../app';
 import { parseRuleList, type RuleEntry, type RuleList, ruleSentence, ruleSource } from '../alert_rules_model';
-import { kindText } from '../alerts_model';
+import { kindText, SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silencedText } from '../alerts_model';
 import { h, replace } from '../dom';
 import { generalMessage } from '../messages';
 import {
@@ -23,6 +27,11 @@ import {
   type RuleFormValues, type RuleRefusal, ruleFormValues, rulePath, ruleRefusal, ruleRequest, rulesNote, type Scope,
   type TimeUnit, unitOf,
 } from '../rule_form_model';
+import {
+  type FleetDevice, parseFleet, type SilenceField, silenceAheadRefusal, silenceAheadRequest, type SilenceRefusal,
+  subjectGuide, subjectSuggestions,
+} from '../silence_model';
+import type { Silence } from '../types';
 import { confirmStep } from '../widgets';
 
 const COLUMNS = ['Rule', 'Condition', 'Source'];
@@ -44,6 +53,14 @@ interface OpenForm {
   refuse(refusal: RuleRefusal): void;
 }
 
+// The open silence form: the rule it silences, its row below the rule's, and the rule's button
+// that opened it (redrawn with the rules: found again by the rule's name).
+interface OpenSilence {
+  rule: string;
+  row: HTMLTableRowElement;
+  opener: HTMLButtonElement;
+}
+
 // The first control of `form` that is shown (the other kind's fields are hidden).
 function firstShown(form: HTMLElement): HTMLElement | null {
   return [...form.querySelectorAll<HTMLElement>('input:not([type=radio]), select')].find((c) => c.offsetParent !== null) ?? null;
@@ -54,6 +71,9 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
   let disposed = false;
   let list: RuleList = { rules: [], addedCount: 0, maxAdded: null, canAdd: false };
   let open: OpenForm | null = null;
+  let silenceOpen: OpenSilence | null = null;
+  // The fleet's devices, read once for the silence form's suggestions (when a rule's need them).
+  let fleet: Promise<FleetDevice[] | null> | null = null;
 
   const status = h('p', { class: 'status', 'data-testid': 'alert-rules-status' }, 'Loading…');
   const message = h('p', { class: 'message error', role: 'alert', hidden: true, 'data-testid': 'alert-rules-message' });
@@ -113,14 +133,21 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
       editor ? manageCell(entry) : null);
   }
 
-  // Change (for the kinds the form has, when it can show every setting) and Remove, for an added
-  // rule; nothing for a configured one (its Source says where it is changed).
+  // "Silence…" for every rule; Change (for the kinds the form has, when it can show every setting)
+  // and Remove for an added rule, not for a configured one (its Source says where it is changed).
   function manageCell(entry: RuleEntry): HTMLTableCellElement {
-    const cell = h('td', { class: 'manage-cell' });
-    if (entry.added === null) return cell;
-    cell.setAttribute('data-label', 'Manage');
-    const values = ruleFormValues(entry.rule);
+    const cell = h('td', { class: 'manage-cell', 'data-label': 'Manage' });
     const slot = h('div', { class: 'rule-actions' });
+    const silence = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-rule-silence',
+      'aria-label': `Silence rule ${entry.name} on a subject`, 'aria-expanded': 'false' }, 'Silence…');
+    silence.addEventListener('click', () => {
+      if (silenceOpen?.rule === entry.name) closeSilence(false);
+      else openSilence(entry, silence);
+    });
+    slot.append(silence);
+    cell.append(slot);
+    if (entry.added === null) return cell;
+    const values = ruleFormValues(entry.rule);
     if (values !== null) {
       const change = h('button', { type: 'button', class: 'secondary', 'data-testid': 'alert-rule-change',
         'aria-label': `Change rule ${entry.name}` }, 'Change');
@@ -133,13 +160,14 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     remove.addEventListener('click', () => confirmRemove(entry, remove, removeSlot));
     removeSlot.append(remove);
     slot.append(removeSlot);
-    cell.append(slot);
     return cell;
   }
 
   function show(next: RuleList): void {
     list = next;
+    const active = document.activeElement;
     body.replaceChildren(...list.rules.map(ruleRow));
+    keepSilenceForm(active);
     wrap.hidden = list.rules.length === 0;
     empty.hidden = list.rules.length > 0;
     note.hidden = !editor || !list.canAdd;
@@ -168,6 +196,158 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
   async function changed(): Promise<void> {
     await load();
     if (!disposed) alertsChanged();
+  }
+
+  // ---- silencing a rule on a subject -----------------------------------------------------------
+
+  // The rule's row of the table as drawn now, or null.
+  function rowOf(rule: string): HTMLTableRowElement | null {
+    return body.querySelector<HTMLTableRowElement>(`tr[data-rule="${CSS.escape(rule)}"]`);
+  }
+
+  // After the rules were drawn again: the open silence form below its rule's new row, with what was
+  // typed (and the focus, when it was in it); gone with its rule.
+  function keepSilenceForm(active: Element | null): void {
+    if (silenceOpen === null) return;
+    const row = rowOf(silenceOpen.rule);
+    const opener = row?.querySelector<HTMLButtonElement>('[data-testid=alert-rule-silence]');
+    if (!row || !opener) {
+      silenceOpen = null;
+      return;
+    }
+    row.after(silenceOpen.row);
+    silenceOpen.opener = opener;
+    opener.setAttribute('aria-expanded', 'true');
+    if (active instanceof HTMLElement && silenceOpen.row.contains(active)) active.focus();
+  }
+
+  function closeSilence(focusOpener: boolean): void {
+    const was = silenceOpen;
+    silenceOpen = null;
+    if (was === null) return;
+    was.row.remove();
+    was.opener.setAttribute('aria-expanded', 'false');
+    if (focusOpener && was.opener.isConnected) was.opener.focus();
+  }
+
+  // The fleet's devices (read once; null when they could not be read: no suggestions then).
+  function fleetDevices(): Promise<FleetDevice[] | null> {
+    fleet ??= api<unknown>('GET', '/api/v1/devices').then(parseFleet, () => {
+      fleet = null; // asked again at the next opening
+      return null;
+    });
+    return fleet;
+  }
+
+  // Opens the silence form below `entry`'s row (in place of one open already), focused on its
+  // subject: the subject (prefilled for the gateway's own rules; suggestions in a datalist), how
+  // long (the durations of a firing alert's silence) and an optional comment.
+  function openSilence(entry: RuleEntry, opener: HTMLButtonElement): void {
+    closeSilence(false);
+    done.hidden = true;
+    refused.hidden = true;
+    const { name } = entry;
+    const guide = subjectGuide(entry.rule);
+    const suggestions = h('datalist', { id: 'rule-silence-subjects' });
+    const suggest = (ids: string[]) => suggestions.replaceChildren(...ids.map((id) => h('option', { value: id })));
+    suggest(subjectSuggestions(entry.rule, null));
+    if (guide.fleet) {
+      void fleetDevices().then((devices) => {
+        if (silenceOpen?.row === row && devices !== null) suggest(subjectSuggestions(entry.rule, devices));
+      });
+    }
+    const subject = h('input', { id: 'rule-silence-subject', type: 'text', required: true, autocomplete: 'off',
+      autocapitalize: 'none', spellcheck: 'false', value: guide.prefill, placeholder: guide.placeholder || null,
+      list: 'rule-silence-subjects', 'aria-describedby': 'rule-silence-subject-hint', 'data-testid': 'rule-silence-subject' });
+    const duration = h('select', { id: 'rule-silence-duration', 'data-testid': 'rule-silence-duration' },
+      ...SILENCE_DURATIONS.map((d) => h('option', { value: String(d.ms) }, d.label)));
+    const comment = h('input', { id: 'rule-silence-comment', type: 'text', maxlength: SILENCE_COMMENT_MAX, autocomplete: 'off',
+      'data-testid': 'rule-silence-comment' });
+    const problems = h('p', { class: 'message error', role: 'alert', tabindex: '-1', hidden: true, id: 'rule-silence-message',
+      'data-testid': 'rule-silence-message' });
+    const submit = h('button', { type: 'submit', 'data-testid': 'rule-silence-submit' }, 'Silence');
+    const cancel = h('button', { type: 'button', class: 'secondary', 'data-testid': 'rule-silence-cancel' }, 'Cancel');
+    const form = h('form', { class: 'rule-form rule-silence-form', novalidate: true, 'aria-labelledby': 'rule-silence-title',
+      'data-testid': 'rule-silence-form' },
+    h('h3', { id: 'rule-silence-title' }, `Silence rule ${name}`),
+    h('p', { class: 'muted' },
+      'Its notifications about one subject are held back until the time chosen, whether or not it fires meanwhile.'),
+    h('div', { class: 'form-row' },
+      field('rule-silence-subject', 'Subject', subject, h('p', { class: 'hint', id: 'rule-silence-subject-hint' }, guide.hint)),
+      field('rule-silence-duration', 'Silence for', duration),
+      field('rule-silence-comment', 'Comment (optional)', comment)),
+    suggestions, problems,
+    h('div', { class: 'actions' }, submit, cancel));
+    const row = h('tr', { class: 'rule-silence-row', 'data-silence-for': name },
+      h('td', { colspan: String(columns.length) }, form));
+
+    const fields: Record<SilenceField, HTMLElement> = { subject, duration, comment };
+    // Marks the field a refusal is about (described by the message too) and says it; the field,
+    // or else the message, gets the focus.
+    const refuse = (refusal: Pick<SilenceRefusal, 'text' | 'field'>) => {
+      for (const [key, control] of Object.entries(fields)) {
+        const invalid = key === refusal.field;
+        const described = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== problems.id);
+        if (invalid) described.push(problems.id);
+        if (described.length > 0) control.setAttribute('aria-describedby', described.join(' '));
+        else control.removeAttribute('aria-describedby');
+        if (invalid) control.setAttribute('aria-invalid', 'true');
+        else control.removeAttribute('aria-invalid');
+      }
+      problems.textContent = refusal.text;
+      problems.hidden = false;
+      (refusal.field !== null ? fields[refusal.field] : problems).focus();
+    };
+    // An edited field is no longer marked.
+    form.addEventListener('input', (event) => {
+      (event.target as Element).removeAttribute('aria-invalid');
+    });
+    cancel.addEventListener('click', () => closeSilence(true));
+
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (submit.disabled) return;
+      // The end counts from when it is sent.
+      const request = silenceAheadRequest({ rule: name, subject: subject.value, durationMs: Number(duration.value),
+        comment: comment.value }, Date.now());
+      if ('problem' in request) {
+        refuse(request.problem);
+        return;
+      }
+      problems.hidden = true;
+      submit.disabled = true;
+      submit.textContent = 'Silencing…';
+      void (async () => {
+        try {
+          const silence = await api<Silence>('POST', '/api/v1/silences', { body: request.body });
+          if (disposed) return;
+          if (silenceOpen?.row === row) closeSilence(false);
+          say(done, silencedText(silence));
+          done.focus();
+          alertsChanged();
+          return;
+        } catch (error) {
+          if (disposed || silenceOpen?.row !== row) return;
+          submit.disabled = false;
+          submit.textContent = 'Silence';
+          const refusal = silenceAheadRefusal(error, name, request.body.subject);
+          if (refusal.stale) await load();
+          if (disposed) return;
+          if (silenceOpen?.row !== row) {
+            // The rule went with the rules read again: said under the table.
+            say(refused, refusal.text);
+            refused.focus();
+            return;
+          }
+          refuse(refusal);
+        }
+      })();
+    });
+
+    silenceOpen = { rule: name, row, opener };
+    opener.setAttribute('aria-expanded', 'true');
+    rowOf(name)?.after(row);
+    subject.focus();
   }
 
   // ---- removing --------------------------------------------------------------------------------

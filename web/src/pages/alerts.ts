@@ -5,23 +5,27 @@
 // acknowledge an alert not acknowledged yet, silence a firing one for a chosen time and lift a
 // silence. Read again every 5 s while the tab is shown; rows are kept and changed in place (only
 // when their alert changed), so a focused button stays. The header's badge is told the firing
-// alerts at each reading and after each action. Below, the Rules section (pages/alert_rules.ts): the
-// rules the gateway watches, each in a sentence (GET /api/v1/alert-rules), read when the page opens
-// and again after an operator adds, changes or removes one there (the alerts too then: removing a
-// rule resolves its alerts).
+// alerts at each reading and after each action. Then the Silences section (pages/silences.ts): the
+// silences lasting now (GET /api/v1/silences), read with the alerts and after each silence or lift
+// made on the page. Below, the Rules section (pages/alert_rules.ts): the rules the gateway watches,
+// each in a sentence (GET /api/v1/alert-rules), read when the page opens and again after an
+// operator adds, changes or removes one there (the alerts too then: removing a rule resolves its
+// alerts), where operators also silence a rule on a subject ahead of an alert (the alerts and
+// silences are read again then).
 
 import { api } from '../api';
 import { type AppContext, deviceHash, type Page } from '../app';
 import {
-  acknowledgeMessage, AlertBoard, alertName, alertRow, type AlertRow, firingCountText, liftMessage, refusalIsStale,
-  SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silenceMessage, silenceRequest, type SilenceRequest,
+  acknowledgeMessage, AlertBoard, alertName, alertRow, type AlertRow, firingCountText, liftedText, liftMessage,
+  refusalIsStale, SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silencedText, silenceMessage, silenceRequest, type SilenceRequest,
 } from '../alerts_model';
 import { append, h, replace, setText } from '../dom';
-import { formatLocalDateTime, formatLocalTime } from '../format';
+import { formatLocalDateTime } from '../format';
 import { generalMessage } from '../messages';
 import { poll } from '../poll';
 import type { Alert, AlertsAnswer, Silence } from '../types';
 import { alertRulesSection } from './alert_rules';
+import { silencesSection } from './silences';
 
 const REFRESH_MS = 5000;
 
@@ -72,7 +76,9 @@ export function alertsPage(context: AppContext): Page {
   const older = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'alerts-older' }, 'Show older alerts');
   const firingWrap = h('div', { class: 'table-wrap', hidden: true }, firing.table);
   const historyWrap = h('div', { class: 'table-wrap', hidden: true }, history.table);
-  // The alerts are read again after a change of the rules (declared below; it runs later).
+  // The alerts (and silences) are read again after a change of the rules or a silence set there,
+  // or a silence lifted in the list (declared below; it runs later).
+  const silences = silencesSection(context, () => void load());
   const rules = alertRulesSection(context, () => void load());
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -87,6 +93,7 @@ export function alertsPage(context: AppContext): Page {
       h('h2', {}, 'History'),
       historyCount, historyEmpty, historyWrap,
       h('div', { class: 'actions' }, older),
+      silences.element,
       rules.element));
 
   const firingRows = new Map<number, RowEntry>();
@@ -254,6 +261,8 @@ export function alertsPage(context: AppContext): Page {
   }
 
   const load = () => run(async () => {
+    // The silences beside the alerts (their own failure said in their section).
+    const silencesRead = silences.refresh();
     try {
       await board.refresh();
       if (disposed) return;
@@ -265,6 +274,7 @@ export function alertsPage(context: AppContext): Page {
     } catch (error) {
       if (!disposed) failed('The alerts could not be read', error);
     }
+    await silencesRead;
   });
 
   older.addEventListener('click', () => void run(async () => {
@@ -308,7 +318,7 @@ export function alertsPage(context: AppContext): Page {
       async perform() {
         const silence = await api<Silence>('POST', `/api/v1/alerts/${alert.id}/silence`, { body: request() });
         board.silence(silence);
-        return `Silenced ${alertName(alert)} until ${formatLocalTime(silence.until_ms)}.`;
+        return silencedText(silence);
       },
       refusal: (error) => silenceMessage(error, alert),
     };
@@ -320,7 +330,7 @@ export function alertsPage(context: AppContext): Page {
       async perform() {
         await api<void>('DELETE', `/api/v1/silences/${silenceId}`);
         board.lift(silenceId);
-        return `Lifted the silence on ${alertName(alert)}.`;
+        return liftedText(alert);
       },
       refusal: (error) => liftMessage(error, alert),
     };
@@ -357,6 +367,8 @@ export function alertsPage(context: AppContext): Page {
     said.hidden = false;
     render();
     context.showFiringAlerts(board.summary());
+    // A silence set or lifted (or found over): the list follows.
+    void silences.refresh();
     if (button.isConnected) {
       button.disabled = false;
       button.textContent = idle;
@@ -370,6 +382,7 @@ export function alertsPage(context: AppContext): Page {
     dispose() {
       disposed = true;
       rules.dispose();
+      silences.dispose();
       stop();
     },
   };
