@@ -61,6 +61,17 @@ interface OpenSilence {
   opener: HTMLButtonElement;
 }
 
+// Marks a form's field as one a problem is about, described by the form's `problems` message too;
+// or unmarks it.
+function markInvalid(control: Element, problems: HTMLElement, invalid: boolean): void {
+  const described = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== problems.id);
+  if (invalid) described.push(problems.id);
+  if (described.length > 0) control.setAttribute('aria-describedby', described.join(' '));
+  else control.removeAttribute('aria-describedby');
+  if (invalid) control.setAttribute('aria-invalid', 'true');
+  else control.removeAttribute('aria-invalid');
+}
+
 // The first control of `form` that is shown (the other kind's fields are hidden).
 function firstShown(form: HTMLElement): HTMLElement | null {
   return [...form.querySelectorAll<HTMLElement>('input:not([type=radio]), select')].find((c) => c.offsetParent !== null) ?? null;
@@ -285,15 +296,7 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     // Marks the field a refusal is about (described by the message too) and says it; the field,
     // or else the message, gets the focus.
     const refuse = (refusal: Pick<SilenceRefusal, 'text' | 'field'>) => {
-      for (const [key, control] of Object.entries(fields)) {
-        const invalid = key === refusal.field;
-        const described = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== problems.id);
-        if (invalid) described.push(problems.id);
-        if (described.length > 0) control.setAttribute('aria-describedby', described.join(' '));
-        else control.removeAttribute('aria-describedby');
-        if (invalid) control.setAttribute('aria-invalid', 'true');
-        else control.removeAttribute('aria-invalid');
-      }
+      for (const [key, control] of Object.entries(fields)) markInvalid(control, problems, key === refusal.field);
       problems.textContent = refusal.text;
       problems.hidden = false;
       (refusal.field !== null ? fields[refusal.field] : problems).focus();
@@ -548,15 +551,7 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
       label: label.value,
     });
 
-    // Marks a field as one a problem is about, described by the message too; or unmarks it.
-    const mark = (control: Element, invalid: boolean) => {
-      const described = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== problems.id);
-      if (invalid) described.push(problems.id);
-      if (described.length > 0) control.setAttribute('aria-describedby', described.join(' '));
-      else control.removeAttribute('aria-describedby');
-      if (invalid) control.setAttribute('aria-invalid', 'true');
-      else control.removeAttribute('aria-invalid');
-    };
+    const mark = (control: Element, invalid: boolean) => markInvalid(control, problems, invalid);
     // Marks the fields a problem is about (until they are edited) and says the problems.
     const showProblems = (text: string, list: string[], marked: RuleField[]) => {
       for (const control of Object.values(fields)) mark(control, false);
