@@ -185,6 +185,18 @@ class Alerts : public ::testing::Test {
 
   fs::path secret_file() const { return install_.root() / "webhook.secret"; }
 
+  // "<action> <result>" of the newest 100 audit entries whose action starts with `prefix`.
+  std::vector<std::string> audited_actions(const std::string& prefix) {
+    auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+    EXPECT_EQ(audit.status, 200) << audit.raw;
+    std::vector<std::string> actions;
+    for (const auto& entry : audit.body["entries"]) {
+      const std::string action = entry["action"];
+      if (action.rfind(prefix, 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
+    }
+    return actions;
+  }
+
   Installation install_;
   DeviceFiles reader_;
   int reads_ = 0;
@@ -619,23 +631,17 @@ TEST_F(Alerts, ASilenceHoldsBackTheWebhooksOfItsRuleAndSubjectUntilItIsLifted) {
   EXPECT_EQ(third_notified["alert"]["id"], third["id"]);
 
   // Each step in the audit log.
-  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
-  ASSERT_EQ(audit.status, 200) << audit.raw;
-  std::vector<std::string> actions;
-  for (const auto& entry : audit.body["entries"]) {
-    const std::string action = entry["action"];
-    if (action.rfind("alert_silence", 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
-  }
-  EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_silence ok", "alert_silence denied", "alert_silence_lift ok",
-                                                "alert_silence_lift denied"}));
+  EXPECT_THAT(audited_actions("alert_silence"),
+              ::testing::IsSupersetOf(
+                  {"alert_silence ok", "alert_silence denied", "alert_silence_lift ok", "alert_silence_lift denied"}));
 }
 
 // Operators add, change and remove rules over HTTPS (curl) while the gateway runs: an added
 // threshold fires at the next reading, the next reading is judged by the changed level, removal
 // resolves the alert at once; an added rule outlives a restart; each refusal is clear and audited.
 TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestart) {
-  const json hot = json::parse(
-      R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20,"devices":["sensor-02"]})");
+  const json hot =
+      json::parse(R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20,"devices":["sensor-02"]})");
   auto added = admin_->request("POST", "/api/v1/alert-rules", hot);
   ASSERT_EQ(added.status, 201) << added.raw;
   EXPECT_EQ(added.body, json::parse(R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20.0,
@@ -714,16 +720,10 @@ TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestar
   EXPECT_EQ(admin_->request("DELETE", "/api/v1/alert-rules/cold").status, 204);
 
   // Each step in the audit log.
-  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
-  ASSERT_EQ(audit.status, 200) << audit.raw;
-  std::vector<std::string> actions;
-  for (const auto& entry : audit.body["entries"]) {
-    const std::string action = entry["action"];
-    if (action.rfind("alert_rule", 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
-  }
-  EXPECT_THAT(actions, ::testing::IsSupersetOf({"alert_rule_add ok", "alert_rule_add denied", "alert_rule_change ok",
-                                                "alert_rule_change denied", "alert_rule_remove ok",
-                                                "alert_rule_remove denied"}));
+  EXPECT_THAT(
+      audited_actions("alert_rule"),
+      ::testing::IsSupersetOf({"alert_rule_add ok", "alert_rule_add denied", "alert_rule_change ok",
+                               "alert_rule_change denied", "alert_rule_remove ok", "alert_rule_remove denied"}));
 }
 
 // A tmpfs mounted over a directory for one test, its files copied in first; unmounted (lazily, so

@@ -337,16 +337,18 @@ std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Requ
     return http::error_response(400, "malformed_json", "the body must be one JSON object");
   }
   if (deepest > kMaxDepth) return http::error_response(400, "invalid_rule", "a rule is not nested this deep");
+  std::string with_name;  // the body with the path's name added, when it left the name out
   if (path_name) {
     const auto name = body.find("name");
     if (name == body.end()) {
       body["name"] = *path_name;
+      with_name = body.dump();
     } else if (!name->is_string() || name->get<std::string>() != *path_name) {
       return http::error_response(400, "invalid_rule",
                                   "name: the path names the rule; to rename it, remove it and add it anew");
     }
   }
-  auto rule = parse_alert_rule_json(body.dump());
+  auto rule = parse_alert_rule_json(with_name.empty() ? std::string_view(request.body) : std::string_view(with_name));
   if (!rule) {
     // One issue per line in the Error; one line in the answer.
     std::string issues = rule.error().message;
