@@ -12,7 +12,6 @@
 
 namespace kelvin::ctl {
 
-inline constexpr const char* kDefaultPkiDir = "/var/lib/kelvin/pki";
 inline constexpr const char* kPkiDirEnv = "KELVIN_PKI_DIR";
 inline constexpr const char* kPassphraseEnv = "KELVIN_CA_PASSPHRASE";
 

@@ -1,6 +1,7 @@
 #include "pki_command.hpp"
 
 #include <ctime>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
+#include "state_options.hpp"
 
 namespace kelvin::ctl {
 namespace {
@@ -178,13 +180,16 @@ int run_verify(const PkiOptions& options) {
 
 void add_pki_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<PkiOptions>();
-  options->dir = pki_dir_from_environment().value_or(kDefaultPkiDir);
+  // Where kelvin-gateway and the other commands look for it (StateOptions::pki).
+  options->dir =
+      pki_dir_from_environment().value_or((std::filesystem::path(state_dir_from_environment()) / "pki").string());
 
   CLI::App* pki = app.add_subcommand("pki", "The installation's certificate authority");
   pki->require_subcommand(1);
   pki->fallthrough();  // --dir and --passphrase-file may follow the subcommand
   pki->add_option("--dir", options->dir,
-                  "PKI directory (default: $KELVIN_PKI_DIR or " + std::string(kDefaultPkiDir) + ")");
+                  "PKI directory (default: $" + std::string(kPkiDirEnv) + ", else <$" + kStateDirEnv + ">/pki, else " +
+                      kDefaultStateDir + "/pki)");
   add_passphrase_option(pki, options->passphrase_file);
 
   auto run = [&exit_code, options](int (*command)(const PkiOptions&)) {

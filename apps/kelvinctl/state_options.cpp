@@ -31,9 +31,13 @@ std::filesystem::path StateOptions::accounts_file() const {
   return gateway::accounts_path(state_dir);
 }
 
+std::string state_dir_from_environment() {
+  if (const char* dir = std::getenv(kStateDirEnv); dir != nullptr && *dir != '\0') return dir;
+  return kDefaultStateDir;
+}
+
 void add_state_options(CLI::App* command, StateOptions& options, bool with_pki) {
-  if (const char* dir = std::getenv(kStateDirEnv); dir != nullptr && *dir != '\0') options.state_dir = dir;
-  if (options.state_dir.empty()) options.state_dir = kDefaultStateDir;
+  options.state_dir = state_dir_from_environment();
   command->add_option(
       "--state-dir", options.state_dir,
       "kelvin-gateway's state directory (default: $" + std::string(kStateDirEnv) + " or " + kDefaultStateDir + ")");

@@ -27,6 +27,9 @@ struct StateOptions {
   std::filesystem::path accounts_file() const;  // as kelvin-gateway: <state_dir>/accounts.db
 };
 
+// $KELVIN_STATE_DIR when it is set and not empty, else /var/lib/kelvin.
+std::string state_dir_from_environment();
+
 // Initialises `options.state_dir` from the environment and adds --state-dir (and, with
 // `with_pki`, --pki-dir and --passphrase-file) to `command`. Call fallthrough() on `command` so
 // the options may also follow its subcommands.

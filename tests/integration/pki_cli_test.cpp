@@ -404,6 +404,26 @@ TEST_F(PkiCli, UnreadablePkiDirectoryIsReportedWithWhatToDo) {
   EXPECT_THAT(r.err, AllOf(HasSubstr("Permission denied"), HasSubstr("run kelvinctl as the user that owns")));
 }
 
+// Without --dir, the directory where kelvin-gateway and the other kelvinctl commands look:
+// $KELVIN_PKI_DIR, else $KELVIN_STATE_DIR/pki.
+TEST_F(PkiCli, WithoutDirTheDirectoryIsThePkiVariableElseTheStateDirectorysPki) {
+  const fs::path state = tmp_ / "state";
+  fs::create_directory(state);
+  CommandOptions state_only;
+  state_only.env["KELVIN_STATE_DIR"] = state.string();
+  state_only.env["KELVIN_PKI_DIR"] = std::nullopt;
+  auto r = run_command({project_binary("kelvinctl"), "pki", "init"}, with_clean_env(state_only));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(fs::exists(state / "pki" / "ca.crt"));
+  EXPECT_FALSE(fs::exists(pki_));
+
+  CommandOptions both = state_only;
+  both.env["KELVIN_PKI_DIR"] = pki_.string();
+  r = run_command({project_binary("kelvinctl"), "pki", "init"}, with_clean_env(both));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(fs::exists(pki_ / "ca.crt"));
+}
+
 // ---- crash safety and concurrency --------------------------------------------------------------
 
 std::set<std::string> serials_in_list(const std::string& list_output) {
