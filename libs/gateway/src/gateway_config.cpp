@@ -156,6 +156,10 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   s.ingest.batch_max_readings = ingest.integer("batch_max_readings", s.ingest.batch_max_readings, 1, 100'000);
   s.ingest.batch_max_delay =
       std::chrono::milliseconds(ingest.integer("batch_max_delay_ms", s.ingest.batch_max_delay.count(), 1, 10'000));
+  s.ingest.batch_min_readings =
+      ingest.integer("batch_min_readings", s.ingest.batch_min_readings, std::size_t{1}, std::size_t{100'000});
+  s.ingest.batch_quiet_delay =
+      std::chrono::milliseconds(ingest.integer("batch_quiet_delay_ms", s.ingest.batch_quiet_delay.count(), 1, 10'000));
   s.ingest.max_waiting_readings =
       ingest.integer("max_waiting_readings", s.ingest.max_waiting_readings, std::size_t{1}, std::size_t{10'000'000});
   s.ingest.latency_window =

@@ -181,12 +181,21 @@ void Ingest::take_decoded_locked(std::string_view device_id, const proto::Decode
   }
   counters_.readings_accepted += decoded.accepted.size();
   const auto taken = SteadyClock::now();
+  const std::size_t readings_before = waiting_.readings.size();
   for (const auto& reading : decoded.accepted) {
     arrival_latency_.record(now_ms - reading.ts_ms, taken);
     waiting_.readings.push_back({std::string(device_id), reading});
   }
-  // The commit thread sleeps until work arrives, then until the batch is full or old enough.
-  if ((was_idle && !idle_locked()) || waiting_.readings.size() >= options_.batch_max_readings) work_ready_.notify_one();
+  // The commit thread sleeps until work arrives, then until the batch is full or old enough, and a
+  // small batch until it holds enough.
+  const bool became_enough = readings_before < enough_readings() && waiting_.readings.size() >= enough_readings();
+  if ((was_idle && !idle_locked()) || became_enough || waiting_.readings.size() >= options_.batch_max_readings) {
+    work_ready_.notify_one();
+  }
+}
+
+std::size_t Ingest::enough_readings() const {
+  return std::min(options_.batch_min_readings, options_.batch_max_readings);
 }
 
 bool Ingest::idle_locked() const {
@@ -288,10 +297,13 @@ void Ingest::commit_loop() {
     auto has_work = [this] { return !idle_locked(); };
     work_ready_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || has_work(); });
     if (has_work() && !stopping_ && waiting_.readings.size() < options_.batch_max_readings) {
-      // Let the batch fill up to its size or delay bound: fewer, larger transactions.
-      auto deadline = first_waiting_since_ + options_.batch_max_delay;
-      work_ready_.wait_until(lock, deadline,
+      // Let the batch fill up to its size or delay bound: fewer, larger transactions; and a batch
+      // of a quiet moment a little longer, so that a few readings share the commit.
+      work_ready_.wait_until(lock, first_waiting_since_ + options_.batch_max_delay,
                              [&] { return stopping_ || waiting_.readings.size() >= options_.batch_max_readings; });
+      work_ready_.wait_until(lock,
+                             first_waiting_since_ + std::max(options_.batch_max_delay, options_.batch_quiet_delay),
+                             [&] { return stopping_ || waiting_.readings.size() >= enough_readings(); });
     }
     if (has_work()) {
       store::IngestBatch batch = std::move(waiting_);

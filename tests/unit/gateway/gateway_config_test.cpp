@@ -4,16 +4,16 @@
 
 #include "kelvin/gateway/gateway_config.hpp"
 
-#include "kelvin/gateway/alert_rule_config.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "alert_json.hpp"
+#include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -210,6 +210,18 @@ TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
   }
 }
 
+TEST_F(GatewayConfigTest, TheIngestsBatchBoundsAreReadAndChecked) {
+  auto good = load("[ingest]\nbatch_max_delay_ms = 2\nbatch_min_readings = 1\nbatch_quiet_delay_ms = 200\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->ingest.batch_max_delay, std::chrono::milliseconds(2));
+  EXPECT_EQ(good->ingest.batch_min_readings, 1u);
+  EXPECT_EQ(good->ingest.batch_quiet_delay, std::chrono::milliseconds(200));
+  auto bad = load("[ingest]\nbatch_min_readings = 0\nbatch_quiet_delay_ms = 0\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("batch_min_readings"));
+  EXPECT_THAT(bad.error().message, HasSubstr("batch_quiet_delay_ms"));
+}
+
 TEST_F(GatewayConfigTest, ShareGroupAndPeerGatewaysAreChecked) {
   auto good =
       load("[broker]\npeer_gateways = [\"svc-gateway-b\", \"svc-gateway-c\"]\n[ingest]\nshare_group = \"site-1\"\n");
@@ -360,9 +372,9 @@ TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, Errc::invalid_argument);
   const std::string& message = refused.error().message;
-  for (const char* expected : {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number",
-                               "for_s: expected an integer", "devices: ", "colour: unknown key",
-                               "label: null is no value"}) {
+  for (const char* expected :
+       {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number", "for_s: expected an integer",
+        "devices: ", "colour: unknown key", "label: null is no value"}) {
     EXPECT_THAT(message, HasSubstr(expected)) << message;
   }
   EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;

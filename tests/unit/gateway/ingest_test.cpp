@@ -212,6 +212,48 @@ TEST_F(IngestTest, StopFreesASenderBlockedByFailingCommits) {
   EXPECT_EQ(acked_seq(*store_, "d1"), 0u);
 }
 
+// A batch of a quiet moment waits for batch_min_readings until batch_quiet_delay: the fixed cost of
+// a commit (an fsync, the WAL pages) is shared by a few readings instead of paid by each.
+TEST_F(IngestTest, AFewReadingsWaitPastTheMaxDelayForEnoughToShareACommit) {
+  options_.batch_min_readings = 3;
+  options_.batch_quiet_delay = 20s;  // longer than any wait below: reaching 3 readings is what commits
+  make_ingest();
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  std::this_thread::sleep_for(100ms);  // twenty times batch_max_delay
+  EXPECT_EQ(ingest_->counters().readings_stored, 0u) << "one reading was committed alone after batch_max_delay";
+  ingest_->handle_message("devices/d1/telemetry", reading(2));
+  ingest_->handle_message("devices/d1/telemetry", reading(3));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 3; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the batch waited for its quiet delay";
+  EXPECT_EQ(ingest_->counters().commits, 1u);
+  ingest_->stop();
+  EXPECT_EQ(acked_seq(*store_, "d1"), 3u);
+}
+
+TEST_F(IngestTest, AQuietBatchIsCommittedAtTheQuietDelay) {
+  options_.batch_min_readings = 16;
+  options_.batch_quiet_delay = 300ms;
+  make_ingest();
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 1; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  ingest_->stop();
+  EXPECT_EQ(acked_seq(*store_, "d1"), 1u);
+}
+
+TEST_F(IngestTest, WithAMinimumOfOneReadingABatchIsCommittedAfterTheMaxDelay) {
+  options_.batch_min_readings = 1;
+  options_.batch_quiet_delay = 20s;
+  make_ingest();
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the batch waited for its quiet delay";
+  ingest_->stop();
+}
+
 TEST_F(IngestTest, StopCommitsWhatWasTakenBeforeIt) {
   options_.batch_max_delay = 10s;  // only stop() ends the batch
   options_.batch_max_readings = 1000;
