@@ -4,6 +4,8 @@
 
 #include "kelvin/gateway/gateway_config.hpp"
 
+#include "kelvin/gateway/alert_rule_config.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "alert_json.hpp"
-#include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -372,9 +373,9 @@ TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, Errc::invalid_argument);
   const std::string& message = refused.error().message;
-  for (const char* expected :
-       {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number", "for_s: expected an integer",
-        "devices: ", "colour: unknown key", "label: null is no value"}) {
+  for (const char* expected : {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number",
+                               "for_s: expected an integer", "devices: ", "colour: unknown key",
+                               "label: null is no value"}) {
     EXPECT_THAT(message, HasSubstr(expected)) << message;
   }
   EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;
