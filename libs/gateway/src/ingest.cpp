@@ -155,8 +155,10 @@ void Ingest::submit_telemetry(std::string_view device_id, std::string_view paylo
       outcome.rejected = std::move(decoded.rejected);
       outcome.payload_rejection = std::move(decoded.payload_rejection);
       waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
-      // A refused payload adds nothing else to wait for: the completion is the work.
-      if (was_idle) work_ready_.notify_one();
+      // A refused payload adds nothing else to wait for: the completion is the work. The first
+      // request also ends a quiet delay the commit thread may be waiting out.
+      const bool first_request = ++waiting_requests_ == 1;
+      if (was_idle || first_request) work_ready_.notify_one();
       return;
     }
     ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);
@@ -266,7 +268,9 @@ void Ingest::submit_status(std::string_view device_id, std::string_view payload,
         // Answered with the store's ack after the next commit, like a telemetry payload refused whole.
         waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
       }
-      if (was_idle) work_ready_.notify_one();
+      // As in submit_telemetry: the first request ends a quiet delay.
+      const bool first_request = ++waiting_requests_ == 1;
+      if (was_idle || first_request) work_ready_.notify_one();
       return;
     }
     ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);
@@ -301,9 +305,9 @@ void Ingest::commit_loop() {
       // of a quiet moment a little longer, so that a few readings share the commit.
       work_ready_.wait_until(lock, first_waiting_since_ + options_.batch_max_delay,
                              [&] { return stopping_ || waiting_.readings.size() >= options_.batch_max_readings; });
-      work_ready_.wait_until(lock,
-                             first_waiting_since_ + std::max(options_.batch_max_delay, options_.batch_quiet_delay),
-                             [&] { return stopping_ || waiting_.readings.size() >= enough_readings(); });
+      work_ready_.wait_until(
+          lock, first_waiting_since_ + std::max(options_.batch_max_delay, options_.batch_quiet_delay),
+          [&] { return stopping_ || waiting_.readings.size() >= enough_readings() || waiting_requests_ > 0; });
     }
     if (has_work()) {
       store::IngestBatch batch = std::move(waiting_);
@@ -312,6 +316,7 @@ void Ingest::commit_loop() {
       waiting_statuses_.clear();
       std::vector<PendingCompletion> completions = std::move(waiting_completions_);
       waiting_completions_.clear();
+      waiting_requests_ = 0;
       space_ready_.notify_all();
       lock.unlock();
       commit(batch, statuses, completions);

@@ -321,6 +321,19 @@ TEST_F(IngestTest, SubmittedTelemetryIsToldItsAckOnlyAfterTheCommit) {
   EXPECT_TRUE(acks_.acks().empty());
 }
 
+// An HTTPS client holds its connection open until the answer: its batch does not wait for more.
+TEST_F(IngestTest, AReadingPostedOverHttpsIsAnsweredWithoutWaitingForTheQuietDelay) {
+  options_.batch_min_readings = 16;
+  options_.batch_quiet_delay = 20s;  // longer than any wait below
+  SubmittedTelemetry submitted(db_);
+  make_ingest();
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->submit_telemetry("d1", batch_of({reading(1)}), submitted.completion("d1"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the request waited for the quiet delay";
+  EXPECT_EQ(submitted.told().front().outcome.acked_seq, 1u);
+}
+
 // In one commit: a device heard over MQTT, one over HTTPS, one over both. Only those ever heard
 // over MQTT get their ack published there; every HTTPS request gets it in its answer.
 TEST_F(IngestTest, AcksArePublishedOnMqttOnlyForDevicesHeardOverMqtt) {
@@ -465,6 +478,23 @@ TEST_F(IngestTest, ASubmittedStatusIsRecordedAndToldTheAckAfterTheCommitItsFloor
   // The device's ack goes out on MQTT as well.
   ASSERT_FALSE(acks_.acks().empty());
   EXPECT_EQ(acks_.acks().back().seq, 7u);
+}
+
+TEST_F(IngestTest, AStatusPostedOverHttpsEndsTheQuietDelayOfTheReadingsWaitingBeforeIt) {
+  options_.batch_min_readings = 16;
+  options_.batch_quiet_delay = 20s;  // longer than any wait below
+  SubmittedStatuses submitted(db_);
+  make_ingest();
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->handle_message("devices/d1/telemetry", reading(1));
+  std::this_thread::sleep_for(100ms);  // twenty times batch_max_delay: the commit thread waits out the quiet delay
+  ASSERT_EQ(ingest_->counters().readings_stored, 0u) << "one reading was committed alone after batch_max_delay";
+  ingest_->submit_status("d2", R"({"state":"online","fw":"2.1.0"})", submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the request waited for the quiet delay";
+  EXPECT_EQ(submitted.told().front().outcome.status, StatusOutcome::Status::recorded);
+  EXPECT_EQ(ingest_->counters().readings_stored, 1u) << "the waiting reading shares the request's commit";
+  EXPECT_EQ(ingest_->counters().commits, 1u);
 }
 
 // The release check's verdict, over MQTT and over HTTPS: recorded as reported, kept by the last

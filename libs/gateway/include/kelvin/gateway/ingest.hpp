@@ -38,8 +38,10 @@ struct IngestOptions {
   // Fewer readings than this wait for more until batch_quiet_delay after the first one (never
   // less than batch_max_delay). At a fleet's pace nearly every reading would otherwise be a
   // commit, an fsync and several page writes of its own; under load a batch reaches this size
-  // well within batch_max_delay, so it waits no longer there (docs/gateway.md, "Ingest").
-  // 1: every batch is committed after batch_max_delay.
+  // well within batch_max_delay, so it waits no longer there (docs/gateway.md, "Ingest"). A batch
+  // that an HTTPS request waits on (submit_telemetry, submit_status) does not wait for more: its
+  // client holds the connection open until the answer. 1: every batch is committed after
+  // batch_max_delay.
   std::size_t batch_min_readings = 16;
   std::chrono::milliseconds batch_quiet_delay{50};
   std::size_t max_waiting_readings = 200'000;  // backpressure threshold
@@ -251,6 +253,9 @@ class Ingest {
   DeviceMayConnect device_may_connect_;
   std::vector<StatusUpdate> waiting_statuses_;
   std::vector<PendingCompletion> waiting_completions_;
+  // HTTPS requests whose answer waits for the batch being gathered (their completions are in
+  // waiting_completions_ or in a waiting status): such a batch skips the quiet delay.
+  std::size_t waiting_requests_ = 0;
   // Every device whose telemetry or status came over MQTT since the start (at most the fleet: the
   // broker lets a device publish only under its own id). A device that uses both transports keeps
   // getting its acks on MQTT too.
