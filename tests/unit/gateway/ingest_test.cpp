@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -269,36 +271,46 @@ TEST_F(IngestTest, StopCommitsWhatWasTakenBeforeIt) {
   EXPECT_EQ(acks_.acks().back().seq, 10u);
 }
 
-// submit_telemetry(): telemetry that does not come through the broker (HTTPS). Each completion is
-// recorded with the store's watermark seen from another connection at the moment it is told.
-class SubmittedTelemetry {
+// The answers to requests that do not come through the broker (HTTPS: submit_telemetry,
+// submit_status). Each completion is recorded with the store's watermark seen from another
+// connection at the moment it is told. A completion shares what it records, so one told after its
+// test gave up (when the fixture stops the ingest) still records into something that exists.
+template <class Outcome>
+class SubmittedAnswers {
  public:
   struct Told {
-    TelemetryOutcome outcome;
+    Outcome outcome;
     std::uint64_t stored_when_told = 0;
   };
 
-  explicit SubmittedTelemetry(std::filesystem::path db) : db_(std::move(db)) {}
+  explicit SubmittedAnswers(std::filesystem::path db) : state_(std::make_shared<State>()) {
+    state_->db = std::move(db);
+  }
 
-  TelemetryCompletion completion(std::string device_id) {
-    return [this, device_id](TelemetryOutcome outcome) {
-      auto observer = store::Store::open(db_);
+  std::function<void(Outcome)> completion(std::string device_id) {
+    return [state = state_, device_id](Outcome outcome) {
+      auto observer = store::Store::open(state->db);
       const std::uint64_t stored = observer ? acked_seq(*observer, device_id) : 0;
-      std::lock_guard lock(mutex_);
-      told_.push_back({std::move(outcome), stored});
+      std::lock_guard lock(state->mutex);
+      state->told.push_back({std::move(outcome), stored});
     };
   }
 
   std::vector<Told> told() const {
-    std::lock_guard lock(mutex_);
-    return told_;
+    std::lock_guard lock(state_->mutex);
+    return state_->told;
   }
 
  private:
-  std::filesystem::path db_;
-  mutable std::mutex mutex_;
-  std::vector<Told> told_;
+  struct State {
+    std::filesystem::path db;
+    std::mutex mutex;
+    std::vector<Told> told;
+  };
+  std::shared_ptr<State> state_;
 };
+using SubmittedTelemetry = SubmittedAnswers<TelemetryOutcome>;
+using SubmittedStatuses = SubmittedAnswers<StatusOutcome>;
 
 std::string batch_of(std::initializer_list<std::string> readings) {
   std::string out = R"({"batch":[)";
@@ -413,37 +425,6 @@ TEST_F(IngestTest, SubmittedTelemetryLeftUncommittedByStopIsToldUnavailable) {
   EXPECT_EQ(told[1].outcome.status, TelemetryOutcome::Status::unavailable);
   EXPECT_GE(ingest_->counters().refused_while_stopping, 1u);
 }
-
-// submit_status(): a device status that does not come through the broker (HTTPS). Each completion
-// is recorded with the store's watermark seen from another connection at the moment it is told.
-class SubmittedStatuses {
- public:
-  struct Told {
-    StatusOutcome outcome;
-    std::uint64_t stored_when_told = 0;
-  };
-
-  explicit SubmittedStatuses(std::filesystem::path db) : db_(std::move(db)) {}
-
-  StatusCompletion completion(std::string device_id) {
-    return [this, device_id](StatusOutcome outcome) {
-      auto observer = store::Store::open(db_);
-      const std::uint64_t stored = observer ? acked_seq(*observer, device_id) : 0;
-      std::lock_guard lock(mutex_);
-      told_.push_back({std::move(outcome), stored});
-    };
-  }
-
-  std::vector<Told> told() const {
-    std::lock_guard lock(mutex_);
-    return told_;
-  }
-
- private:
-  std::filesystem::path db_;
-  mutable std::mutex mutex_;
-  std::vector<Told> told_;
-};
 
 std::optional<store::DeviceStatus> recorded_status(store::Store& store, std::string_view device) {
   auto info = store.device(device);
