@@ -155,10 +155,8 @@ void Ingest::submit_telemetry(std::string_view device_id, std::string_view paylo
       outcome.rejected = std::move(decoded.rejected);
       outcome.payload_rejection = std::move(decoded.payload_rejection);
       waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
-      // A refused payload adds nothing else to wait for: the completion is the work. The first
-      // request also ends a quiet delay the commit thread may be waiting out.
-      const bool first_request = ++waiting_requests_ == 1;
-      if (was_idle || first_request) work_ready_.notify_one();
+      // A refused payload adds nothing else to wait for: the completion is the work.
+      wake_for_request_locked(was_idle);
       return;
     }
     ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);
@@ -194,6 +192,11 @@ void Ingest::take_decoded_locked(std::string_view device_id, const proto::Decode
   if ((was_idle && !idle_locked()) || became_enough || waiting_.readings.size() >= options_.batch_max_readings) {
     work_ready_.notify_one();
   }
+}
+
+void Ingest::wake_for_request_locked(bool was_idle) {
+  const bool first_request = ++waiting_requests_ == 1;
+  if (was_idle || first_request) work_ready_.notify_one();
 }
 
 std::size_t Ingest::enough_readings() const {
@@ -268,9 +271,7 @@ void Ingest::submit_status(std::string_view device_id, std::string_view payload,
         // Answered with the store's ack after the next commit, like a telemetry payload refused whole.
         waiting_completions_.push_back({std::string(device_id), tell_with_ack(std::move(outcome), std::move(done))});
       }
-      // As in submit_telemetry: the first request ends a quiet delay.
-      const bool first_request = ++waiting_requests_ == 1;
-      if (was_idle || first_request) work_ready_.notify_one();
+      wake_for_request_locked(was_idle);
       return;
     }
     ++(stopping_ ? counters_.refused_while_stopping : counters_.refused_while_full);

@@ -230,6 +230,9 @@ class Ingest {
   bool record_status(const StatusUpdate& update);
   bool idle_locked() const;             // nothing waits for the commit thread; mutex_ held
   std::size_t enough_readings() const;  // a batch of this many waits no longer than batch_max_delay
+  // After an HTTPS request's completion was queued (mutex_ held): wakes the commit thread for the
+  // first work, and for the batch's first request, which ends a quiet delay it may be waiting out.
+  void wake_for_request_locked(bool was_idle);
   void log_rejection(std::string_view device_id, const proto::Rejection& rejection);
   void commit_loop();
   void commit(store::IngestBatch& batch, std::vector<StatusUpdate>& statuses,
