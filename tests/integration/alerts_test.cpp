@@ -719,11 +719,25 @@ TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestar
   EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/cold", other_kind), "invalid_rule") << "another kind";
   EXPECT_EQ(admin_->request("DELETE", "/api/v1/alert-rules/cold").status, 204);
 
-  // Each step in the audit log.
+  // Each step in the audit log, refused bodies too.
   EXPECT_THAT(
       audited_actions("alert_rule"),
       ::testing::IsSupersetOf({"alert_rule_add ok", "alert_rule_add denied", "alert_rule_change ok",
                                "alert_rule_change denied", "alert_rule_remove ok", "alert_rule_remove denied"}));
+  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  std::vector<std::string> refused_bodies;
+  for (const auto& entry : audit.body["entries"]) {
+    if (entry["result"] != "denied" || entry["action"].get<std::string>().rfind("alert_rule_", 0) != 0) continue;
+    const std::string detail = entry["detail"];
+    if (detail.find("colour: unknown key") != std::string::npos ||
+        detail.find("one JSON object") != std::string::npos ||
+        detail.find("the path names the rule") != std::string::npos) {
+      refused_bodies.push_back(entry["action"].get<std::string>() + " " + entry["target"].get<std::string>());
+    }
+  }
+  EXPECT_THAT(refused_bodies, ::testing::UnorderedElementsAre("alert_rule_add rule", "alert_rule_add rule",
+                                                              "alert_rule_change rule cold"));
 }
 
 // A tmpfs mounted over a directory for one test, its files copied in first; unmounted (lazily, so

@@ -318,10 +318,16 @@ http::Response rules_answer(const AlertRuleBook& book) {
                                             {"max_added", AlertRuleBook::kMaxAddedRules}}));
 }
 
-// A rule's body (POST, PUT) as the rule, or the 400 answer. PUT's `path_name` is the rule's name
+// Why a rule's body is refused (a 400 answer with this code and message).
+struct RuleBodyRefusal {
+  std::string code;
+  std::string message;
+};
+
+// A rule's body (POST, PUT) as the rule, or why it is refused. PUT's `path_name` is the rule's name
 // when the body leaves it out, and must be its name when the body gives one.
-std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Request& request,
-                                                                std::optional<std::string_view> path_name) {
+std::variant<alerts::AlertRule, RuleBodyRefusal> rule_request_of(const http::Request& request,
+                                                                 std::optional<std::string_view> path_name) {
   // A rule's table nests two levels (a list of devices); a deeper body is refused before anything
   // recurses through it (dump() does).
   constexpr int kMaxDepth = 8;
@@ -334,9 +340,9 @@ std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Requ
       },
       false);
   if (body.is_discarded() || !body.is_object()) {
-    return http::error_response(400, "malformed_json", "the body must be one JSON object");
+    return RuleBodyRefusal{"malformed_json", "the body must be one JSON object"};
   }
-  if (deepest > kMaxDepth) return http::error_response(400, "invalid_rule", "a rule is not nested this deep");
+  if (deepest > kMaxDepth) return RuleBodyRefusal{"invalid_rule", "a rule is not nested this deep"};
   std::string with_name;  // the body with the path's name added, when it left the name out
   if (path_name) {
     const auto name = body.find("name");
@@ -344,8 +350,7 @@ std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Requ
       body["name"] = *path_name;
       with_name = body.dump();
     } else if (!name->is_string() || name->get<std::string>() != *path_name) {
-      return http::error_response(400, "invalid_rule",
-                                  "name: the path names the rule; to rename it, remove it and add it anew");
+      return RuleBodyRefusal{"invalid_rule", "name: the path names the rule; to rename it, remove it and add it anew"};
     }
   }
   auto rule = parse_alert_rule_json(with_name.empty() ? std::string_view(request.body) : std::string_view(with_name));
@@ -355,7 +360,7 @@ std::variant<alerts::AlertRule, http::Response> rule_request_of(const http::Requ
     for (std::size_t at = issues.find('\n'); at != std::string::npos; at = issues.find('\n', at)) {
       issues.replace(at, 1, "; ");
     }
-    return http::error_response(400, "invalid_rule", issues);
+    return RuleBodyRefusal{"invalid_rule", std::move(issues)};
   }
   return std::move(*rule);
 }
@@ -394,10 +399,14 @@ http::Response refused_rule_change(Shared& shared, RuleChange outcome, std::stri
 
 enum class RuleAction { add, change };
 
+std::string_view audit_action_of(RuleAction action) {
+  return action == RuleAction::add ? "alert_rule_add" : "alert_rule_change";
+}
+
 // POST /api/v1/alert-rules (add) and PUT /api/v1/alert-rules/{name} (change), the rule checked.
 http::Response rule_write_answer(Shared& shared, RuleAction action, const alerts::AlertRule& rule,
                                  const accounts::Actor& actor) {
-  const std::string_view audit_action = action == RuleAction::add ? "alert_rule_add" : "alert_rule_change";
+  const std::string_view audit_action = audit_action_of(action);
   return with_db(shared, [&](store::AlertDb& db) {
     const std::int64_t now_ms = shared.sources.now_ms();
     auto outcome = action == RuleAction::add ? shared.sources.rules.add(db, rule, actor.name, now_ms)
@@ -410,6 +419,22 @@ http::Response rule_write_answer(Shared& shared, RuleAction action, const alerts
                                  definition);
     return http::json_response(action == RuleAction::add ? 201 : 200, definition);
   });
+}
+
+// Answers a rule's POST or PUT on the blocking executor: the rule written, or its body refused;
+// both audited, like a refusal by the book. `target` names the rule in the audit entry of a
+// refused body ("rule" alone when the body could not say which).
+void answer_rule_write(const std::shared_ptr<Shared>& shared, RuleAction action,
+                       std::variant<alerts::AlertRule, RuleBodyRefusal> rule, std::string target, accounts::Actor actor,
+                       http::Responder respond) {
+  answer_blocking(shared->sources.run_blocking, std::move(respond),
+                  [shared, action, rule = std::move(rule), target = std::move(target), actor = std::move(actor)] {
+                    if (const auto* refused = std::get_if<RuleBodyRefusal>(&rule)) {
+                      audit(*shared, actor, audit_action_of(action), target, "denied", refused->message);
+                      return http::error_response(400, refused->code, refused->message);
+                    }
+                    return rule_write_answer(*shared, action, std::get<alerts::AlertRule>(rule), actor);
+                  });
 }
 
 http::Response rule_remove_answer(Shared& shared, const std::string& name, const accounts::Actor& actor) {
@@ -499,26 +524,17 @@ void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSource
   router.add("POST", "/api/v1/alert-rules",
              guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-               auto rule = rule_request_of(request, std::nullopt);
-               if (auto* refused = std::get_if<http::Response>(&rule)) return respond(std::move(*refused));
-               answer_blocking(shared->sources.run_blocking, std::move(respond),
-                               [shared, rule = std::get<alerts::AlertRule>(std::move(rule)),
-                                actor = accounts::Actor{principal.user, request.peer_address}] {
-                                 return rule_write_answer(*shared, RuleAction::add, rule, actor);
-                               });
+               answer_rule_write(shared, RuleAction::add, rule_request_of(request, std::nullopt), "rule",
+                                 accounts::Actor{principal.user, request.peer_address}, std::move(respond));
              }));
   router.add("PUT", "/api/v1/alert-rules/{name}",
              guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
                const auto name = rule_name_of(request);
                if (auto* refused = std::get_if<http::Response>(&name)) return respond(std::move(*refused));
                if (auto refused = refuse_parameters(request)) return respond(std::move(*refused));
-               auto rule = rule_request_of(request, std::get<std::string>(name));
-               if (auto* refused = std::get_if<http::Response>(&rule)) return respond(std::move(*refused));
-               answer_blocking(shared->sources.run_blocking, std::move(respond),
-                               [shared, rule = std::get<alerts::AlertRule>(std::move(rule)),
-                                actor = accounts::Actor{principal.user, request.peer_address}] {
-                                 return rule_write_answer(*shared, RuleAction::change, rule, actor);
-                               });
+               answer_rule_write(shared, RuleAction::change, rule_request_of(request, std::get<std::string>(name)),
+                                 "rule " + std::get<std::string>(name),
+                                 accounts::Actor{principal.user, request.peer_address}, std::move(respond));
              }));
   router.add("DELETE", "/api/v1/alert-rules/{name}",
              guard.user(Role::operator_, [shared](Principal principal, http::Request request, http::Responder respond) {
