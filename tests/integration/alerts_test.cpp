@@ -185,12 +185,17 @@ class Alerts : public ::testing::Test {
 
   fs::path secret_file() const { return install_.root() / "webhook.secret"; }
 
-  // "<action> <result>" of the newest 100 audit entries whose action starts with `prefix`.
-  std::vector<std::string> audited_actions(const std::string& prefix) {
+  // The newest 100 audit entries, newest first.
+  json newest_audit_entries() {
     auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
     EXPECT_EQ(audit.status, 200) << audit.raw;
+    return audit.body["entries"];
+  }
+
+  // "<action> <result>" of the newest 100 audit entries whose action starts with `prefix`.
+  std::vector<std::string> audited_actions(const std::string& prefix) {
     std::vector<std::string> actions;
-    for (const auto& entry : audit.body["entries"]) {
+    for (const auto& entry : newest_audit_entries()) {
       const std::string action = entry["action"];
       if (action.rfind(prefix, 0) == 0) actions.push_back(action + " " + entry["result"].get<std::string>());
     }
@@ -724,10 +729,8 @@ TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestar
       audited_actions("alert_rule"),
       ::testing::IsSupersetOf({"alert_rule_add ok", "alert_rule_add denied", "alert_rule_change ok",
                                "alert_rule_change denied", "alert_rule_remove ok", "alert_rule_remove denied"}));
-  auto audit = admin_->request("GET", "/api/v1/audit?before=end&limit=100");
-  ASSERT_EQ(audit.status, 200) << audit.raw;
   std::vector<std::string> refused_bodies;
-  for (const auto& entry : audit.body["entries"]) {
+  for (const auto& entry : newest_audit_entries()) {
     if (entry["result"] != "denied" || entry["action"].get<std::string>().rfind("alert_rule_", 0) != 0) continue;
     const std::string detail = entry["detail"];
     if (detail.find("colour: unknown key") != std::string::npos ||

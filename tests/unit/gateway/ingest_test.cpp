@@ -110,6 +110,14 @@ class IngestTest : public ::testing::Test {
     ingest_->start();
   }
 
+  // An ingest whose batches of fewer than `min_readings` wait longer than any test does: only
+  // reaching that many readings (or an HTTPS request) commits them.
+  void make_ingest_with_a_long_quiet_delay(std::size_t min_readings) {
+    options_.batch_min_readings = min_readings;
+    options_.batch_quiet_delay = 20s;
+    make_ingest();
+  }
+
   std::chrono::steady_clock::duration time_to_commit_a_lone_reading(std::size_t min_readings,
                                                                     std::chrono::milliseconds quiet_delay);
 
@@ -220,9 +228,7 @@ TEST_F(IngestTest, StopFreesASenderBlockedByFailingCommits) {
 // A batch of a quiet moment waits for batch_min_readings until batch_quiet_delay: the fixed cost of
 // a commit (an fsync, the WAL pages) is shared by a few readings instead of paid by each.
 TEST_F(IngestTest, AFewReadingsWaitPastTheMaxDelayForEnoughToShareACommit) {
-  options_.batch_min_readings = 3;
-  options_.batch_quiet_delay = 20s;  // longer than any wait below: reaching 3 readings is what commits
-  make_ingest();
+  make_ingest_with_a_long_quiet_delay(3);
   const auto start = std::chrono::steady_clock::now();
   ingest_->handle_message("devices/d1/telemetry", reading(1));
   std::this_thread::sleep_for(100ms);  // twenty times batch_max_delay
@@ -335,10 +341,8 @@ TEST_F(IngestTest, SubmittedTelemetryIsToldItsAckOnlyAfterTheCommit) {
 
 // An HTTPS client holds its connection open until the answer: its batch does not wait for more.
 TEST_F(IngestTest, AReadingPostedOverHttpsIsAnsweredWithoutWaitingForTheQuietDelay) {
-  options_.batch_min_readings = 16;
-  options_.batch_quiet_delay = 20s;  // longer than any wait below
   SubmittedTelemetry submitted(db_);
-  make_ingest();
+  make_ingest_with_a_long_quiet_delay(16);
   const auto start = std::chrono::steady_clock::now();
   ingest_->submit_telemetry("d1", batch_of({reading(1)}), submitted.completion("d1"));
   ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
@@ -462,10 +466,8 @@ TEST_F(IngestTest, ASubmittedStatusIsRecordedAndToldTheAckAfterTheCommitItsFloor
 }
 
 TEST_F(IngestTest, AStatusPostedOverHttpsEndsTheQuietDelayOfTheReadingsWaitingBeforeIt) {
-  options_.batch_min_readings = 16;
-  options_.batch_quiet_delay = 20s;  // longer than any wait below
   SubmittedStatuses submitted(db_);
-  make_ingest();
+  make_ingest_with_a_long_quiet_delay(16);
   const auto start = std::chrono::steady_clock::now();
   ingest_->handle_message("devices/d1/telemetry", reading(1));
   std::this_thread::sleep_for(100ms);  // twenty times batch_max_delay: the commit thread waits out the quiet delay
