@@ -20,7 +20,9 @@ function(rule name header_regex allowed_regex allowed_text)
   set(rule_text_${name} "${allowed_text}" PARENT_SCOPE)
 endfunction()
 rule(OpenSSL "^openssl/" "^libs/(crypto|pki|influx)/" "libs/crypto, libs/pki and libs/influx")
-rule(libmosquitto "^(mosquitto[a-z_]*|mqtt_protocol)\\.h$" "^libs/mqtt/" "libs/mqtt")
+rule(libmosquitto "^(mosquitto|mqtt_protocol)\\.h$" "^libs/(mqtt|broker_acl/src)/"
+  "libs/mqtt, and libs/broker_acl/src (the broker plugin: Mosquitto's own topic matching)")
+rule(mosquitto_plugin "^mosquitto_(broker|plugin)\\.h$" "^libs/broker_acl/src/" "libs/broker_acl/src (the broker plugin)")
 rule(SQLite "^sqlite3(ext)?\\.h$" "^libs/store/" "libs/store")
 rule(libsodium "^sodium(\\.h|/)" "^libs/crypto/" "libs/crypto")
 rule(libcurl "^curl/" "^(libs/curl/src|libs/influx|ports/linux/src)/"
@@ -38,6 +40,7 @@ rule(GoogleTest "^(gtest|gmock)/" "^$" "tests/ only")
 # each sample header must be claimed by exactly the rule named.
 set(samples
   "openssl/rand.h=OpenSSL" "openssl/x509v3.h=OpenSSL" "mosquitto.h=libmosquitto" "mqtt_protocol.h=libmosquitto"
+  "mosquitto_broker.h=mosquitto_plugin" "mosquitto_plugin.h=mosquitto_plugin"
   "sqlite3.h=SQLite" "sodium.h=libsodium" "sodium/crypto_pwhash.h=libsodium" "curl/curl.h=libcurl" "zlib.h=zlib" "nlohmann/json.hpp=nlohmann_json"
   "toml++/toml.h=tomlplusplus" "spdlog/spdlog.h=spdlog" "CLI/CLI.hpp=CLI11" "gtest/gtest.h=GoogleTest"
   "boost/beast/http.hpp=Boost" "boost/asio/ssl.hpp=Boost"

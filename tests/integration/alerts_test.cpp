@@ -8,7 +8,9 @@
 // refusal, and queued across a gateway restart while it was away; a silence holds the webhook's
 // notifications of its rule and subject back until it is lifted; curl and mosquitto_pub offering a
 // certificate from a foreign CA are refused until it counts as probing; a device certificate issued for a day is
-// expiring until reissued; the state directory on a small tmpfs raises disk_space as it fills, and
+// expiring until reissued; a device publishing to another's topic and one listening to another's
+// acks are refused by the broker's ACL, counted, and raise the default rule acl_denials; the state
+// directory on a small tmpfs raises disk_space as it fills, and
 // a reading published while it is full is stored once there is room; rules operators add, change
 // and remove over HTTPS take effect at once and outlive a restart.
 
@@ -319,6 +321,45 @@ TEST_F(Alerts, HandshakesWithAForeignCertificateAreProbingAndAShortLivedCertific
   const json renewed = await_alert("certificate_expiry", "sensor-03", "resolved");
   ASSERT_EQ(renewed["state"], "resolved") << alerts().dump(2);
   EXPECT_THAT(renewed["resolution"].get<std::string>(), HasSubstr("condition cleared"));
+}
+
+TEST_F(Alerts, ADevicePublishingOrListeningOutsideItsOwnTopicsIsRefusedCountedAndRaisesTheDefaultRule) {
+  // sensor-02 listens, with mosquitto_sub, to sensor-01's acks: Mosquitto grants the subscription
+  // and refuses each delivery on it.
+  const fs::path eavesdropped = install_.root() / "eavesdropped.out";
+  auto eavesdropper = install_.subscribe(devices_.at("sensor-02"), "devices/sensor-01/ack", eavesdropped);
+  ASSERT_TRUE(wait_until(
+      [&] { return kelvin::testing::has_log_record(install_.gateway_log(), "info", "mosquitto", "as sensor-02 ("); },
+      10s))
+      << install_.gateway_log();
+  // sensor-01 publishes a reading as sensor-02 (refused), and one of its own (stored and acked:
+  // the ack's delivery to the eavesdropper is refused).
+  const std::string forged = R"({"seq":1,"ts":)" + std::to_string(now_ms()) + R"(,"values":{"temperature":99.0}})";
+  ASSERT_EQ(install_.publish(devices_.at("sensor-01"), "devices/sensor-02/telemetry", forged).exit_code, 0);
+  publish_temperature("sensor-01", 4.0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json stats = install_.stats();
+        return stats.is_object() && stats.value("readings_stored", 0) == 1;
+      },
+      10s))
+      << install_.stats().dump();
+
+  const json refused = await_alert("acl_denials", "gateway", "firing");
+  ASSERT_EQ(refused["state"], "firing") << alerts().dump(2) << install_.gateway_log();
+  EXPECT_THAT(refused["summary"].get<std::string>(), HasSubstr("ACL denials 2 per minute"));
+  const std::string log = install_.gateway_log();
+  EXPECT_TRUE(kelvin::testing::has_log_record(
+      log, "warn", "mosquitto", "ACL denials: 1 (client 'sensor-01' may not publish to 'devices/sensor-02/telemetry')"))
+      << log;
+  EXPECT_TRUE(kelvin::testing::has_log_record(
+      log, "warn", "mosquitto", "ACL denials: 1 (client 'sensor-02' may not receive from 'devices/sensor-01/ack')"))
+      << log;
+  EXPECT_EQ(kelvin::testing::read_text(eavesdropped), "") << "the refused delivery never arrives";
+  auto store = install_.open_store();
+  auto forged_device = store.device("sensor-02");
+  ASSERT_TRUE(forged_device.ok());
+  EXPECT_TRUE(!*forged_device || !(*forged_device)->last_reading) << "the forged reading is not stored";
 }
 
 TEST_F(Alerts, ADeviceKilledWithItsLastWillAndADeviceGoneSilentAreOffline) {

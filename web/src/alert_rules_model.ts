@@ -248,6 +248,7 @@ const EVENT_WORDS: Record<string, string> = {
   https_handshake_failures: 'refused HTTPS handshakes',
   broker_exits: 'broker exits',
   mqtt_handshake_failures: 'refused MQTT handshakes',
+  acl_denials: 'ACL denials',
 };
 
 // Each kind's sentence from its keys (`forText`: the rule's for_s in words, '' without one). A clear

@@ -59,6 +59,8 @@ std::string_view event_words(GatewayEvent event) {
       return "broker exits";
     case GatewayEvent::mqtt_handshake_failures:
       return "refused MQTT handshakes";
+    case GatewayEvent::acl_denials:
+      return "ACL denials";
   }
   return "events";
 }

@@ -22,7 +22,9 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kKindNames{{
 }};
 
 constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{
-    "failed_sign_ins", "rejected_readings", "https_handshake_failures", "broker_exits", "mqtt_handshake_failures"};
+    "failed_sign_ins", "rejected_readings",       "https_handshake_failures",
+    "broker_exits",    "mqtt_handshake_failures", "acl_denials",
+};
 
 }  // namespace
 
@@ -92,6 +94,12 @@ std::vector<AlertRule> default_rules() {
                 .kind = RuleKind::event_rate,
                 .level = {.above = true, .fire_at = 0, .clear_at = 0},
                 .event = GatewayEvent::broker_exits},
+      // A device never publishes or subscribes outside its own topics unless it is broken or
+      // taken over: any denial fires, and the alert resolves a minute after the last one.
+      AlertRule{.name = "acl_denials",
+                .kind = RuleKind::event_rate,
+                .level = {.above = true, .fire_at = 0, .clear_at = 0},
+                .event = GatewayEvent::acl_denials},
   };
 }
 

@@ -88,7 +88,7 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
     case alerts::RuleKind::event_rate: {
       const std::string event =
           table.required_one_of("event", {"failed_sign_ins", "rejected_readings", "https_handshake_failures",
-                                          "broker_exits", "mqtt_handshake_failures"});
+                                          "broker_exits", "mqtt_handshake_failures", "acl_denials"});
       rule.event = alerts::parse_gateway_event(event).value_or(alerts::GatewayEvent::failed_sign_ins);
       read_level(table, rule, true, "above_per_minute", "clear_per_minute", 30, 0, 1e9);
       break;

@@ -25,6 +25,10 @@ std::string render_broker_config(const BrokerSettings& s) {
   line("user", s.run_as_user);
   line("allow_anonymous", "false");
   line("acl_file", broker_acl_path(s).string());
+  if (!s.acl_plugin.empty()) {
+    line("plugin", s.acl_plugin.string());
+    line("plugin_opt_acl_file", broker_acl_path(s).string());
+  }
   line("persistence", "true");
   line("persistence_location", persistence);
   line("autosave_interval", "60");

@@ -17,9 +17,26 @@ namespace {
 constexpr std::size_t kMaxLineBytes = 4096;
 constexpr int kPollMs = 200;
 constexpr int kMaxReadsWhileStopping = 256;
+// The plugin's report line (kelvin/broker_acl/denial_tally.hpp): the count follows at once.
+constexpr std::string_view kAclDenialsPrefix = "ACL denials: ";
+// More than a broker could refuse between two reports: a larger count is not believed.
+constexpr std::uint64_t kMaxAclDenialsPerLine = 1'000'000'000;
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
+}
+
+// N of "ACL denials: N (...)", 0 for any other line.
+std::uint64_t acl_denials_of(std::string_view line) {
+  if (!starts_with(line, kAclDenialsPrefix)) return 0;
+  line.remove_prefix(kAclDenialsPrefix.size());
+  std::uint64_t count = 0;
+  std::size_t digits = 0;
+  for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits) {
+    count = count * 10 + static_cast<std::uint64_t>(line[digits] - '0');
+    if (count > kMaxAclDenialsPerLine) return 0;
+  }
+  return digits > 0 && line.substr(digits, 2) == " (" ? count : 0;
 }
 
 }  // namespace
@@ -34,7 +51,9 @@ BrokerLine read_broker_line(std::string_view line) {
   // "Client <unknown> disconnected". A connection closed before its handshake began (a port probe,
   // the gateway's own readiness check) logs "Client connection from ... failed" instead: not counted.
   out.tls_refusal = starts_with(line, "OpenSSL Error[0]:");
-  out.warning = starts_with(line, "OpenSSL Error") || starts_with(line, "Error") || starts_with(line, "Warning");
+  out.acl_denials = acl_denials_of(line);
+  out.warning = starts_with(line, "OpenSSL Error") || starts_with(line, "Error") || starts_with(line, "Warning") ||
+                out.acl_denials > 0;
   return out;
 }
 
@@ -98,6 +117,7 @@ void BrokerLog::take(std::string_view line) {
   const BrokerLine read = read_broker_line(line);
   lines_.fetch_add(1);
   if (read.tls_refusal) tls_refusals_.fetch_add(1);
+  if (read.acl_denials > 0) acl_denials_.fetch_add(read.acl_denials);
   if (read.warning) {
     log::component("mosquitto").warn("{}", read.text);
   } else {

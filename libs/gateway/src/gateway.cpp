@@ -29,6 +29,27 @@ Result<std::string> owner_name(const std::filesystem::path& dir) {
                                          " has no account name; Mosquitto needs one to run as");
 }
 
+// The broker plugin to load ([broker] acl_plugin, GatewaySettings): "auto" finds it beside the
+// gateway's program or warns and does without (ACL denials are then not counted); a configured
+// path that is not a file is an error; "" is none.
+Result<std::filesystem::path> acl_plugin_path(const std::string& setting) {
+  if (setting.empty()) {
+    log::component("broker").info("no broker ACL plugin ([broker] acl_plugin = \"\"): ACL denials are not counted");
+    return std::filesystem::path();
+  }
+  std::error_code ec;
+  if (setting != "auto") {
+    if (std::filesystem::is_regular_file(setting, ec)) return std::filesystem::path(setting);
+    return make_error(Errc::not_found, "[broker] acl_plugin " + setting + " is not a file");
+  }
+  const auto program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto beside = (program.parent_path() / kDefaultAclPluginPath).lexically_normal();
+  if (!ec && std::filesystem::is_regular_file(beside, ec)) return beside;
+  log::component("broker").warn(
+      "the broker ACL plugin is not at {}: ACL denials are not counted (set [broker] acl_plugin)", beside.string());
+  return std::filesystem::path();
+}
+
 // Whether the CA in `pki_dir` holds a certificate `device_id` may connect with now. A CA that
 // cannot be read answers no (and says why): the caller then errs on the side of a removed device.
 bool device_may_connect(const std::filesystem::path& pki_dir, std::string_view device_id) {
@@ -235,6 +256,7 @@ Result<void> Gateway::create_alert_engine() {
             if (broker_) {
               counts[static_cast<std::size_t>(alerts::GatewayEvent::broker_exits)] = broker_->exits();
               counts[static_cast<std::size_t>(alerts::GatewayEvent::mqtt_handshake_failures)] = broker_->tls_refusals();
+              counts[static_cast<std::size_t>(alerts::GatewayEvent::acl_denials)] = broker_->acl_denials();
             }
             return counts;
           },
@@ -306,9 +328,12 @@ Result<void> Gateway::start_broker() {
   pki::PkiPaths pki(settings_.pki_dir);
   auto user = owner_name(settings_.state_dir);
   if (!user) return std::move(user).error();
+  auto plugin = acl_plugin_path(settings_.acl_plugin);
+  if (!plugin) return std::move(plugin).error();
   SupervisorOptions options;
   options.mosquitto_program = settings_.mosquitto_program;
   BrokerSettings& broker = options.broker;
+  broker.acl_plugin = *plugin;
   broker.bind_address = settings_.bind_address;
   broker.port = settings_.broker_port;
   broker.run_as_user = *user;
@@ -912,6 +937,7 @@ std::string Gateway::metrics_text(std::uint64_t auth_failures) const {
       .broker_restarts = broker_ ? static_cast<std::uint64_t>(broker_->restarts()) : 0,
       .broker_exits = broker_ ? broker_->exits() : 0,
       .broker_tls_refusals = broker_ ? broker_->tls_refusals() : 0,
+      .broker_acl_denials = broker_ ? broker_->acl_denials() : 0,
       .ingest = ingest_->counters(),
       .ingest_histograms = ingest_->histograms(),
       .metrics_auth_failures = auth_failures,

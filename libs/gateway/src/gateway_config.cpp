@@ -139,6 +139,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
   if (s.broker_mode == BrokerMode::managed) {
     s.bind_address = broker.string("bind", s.bind_address);
     s.mosquitto_program = broker.string("mosquitto", s.mosquitto_program);
+    s.acl_plugin = broker.string("acl_plugin", s.acl_plugin);
+    if (s.acl_plugin != "auto" && !s.acl_plugin.empty()) s.acl_plugin = broker.resolve(s.acl_plugin).string();
     s.peer_gateways = broker.strings("peer_gateways", {});
     for (const auto& peer : s.peer_gateways) {
       if (!validate_service_name(peer) || peer == s.service_identity) {

@@ -165,6 +165,9 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   out.counter("kelvin_broker_tls_refusals_total",
               "TLS handshakes the managed broker refused (no, a revoked or a foreign client certificate).",
               s.broker_tls_refusals);
+  out.counter("kelvin_broker_acl_denials_total",
+              "Publishes and deliveries the managed broker's ACL refused (a client outside its own topics).",
+              s.broker_acl_denials);
   if (s.devices) {
     out.family("kelvin_devices", Type::gauge, "Devices the store knows, by their last status.");
     out.sample(s.devices->online, {{"status", "online"}});

@@ -33,6 +33,7 @@ struct GatewayMetricsSnapshot {
   std::uint64_t broker_restarts = 0;
   std::uint64_t broker_exits = 0;         // of the managed broker, unasked
   std::uint64_t broker_tls_refusals = 0;  // handshakes the managed broker refused
+  std::uint64_t broker_acl_denials = 0;   // publishes and deliveries its ACL refused (its kelvin plugin)
   IngestCounters ingest{};
   IngestHistograms ingest_histograms{};
   std::optional<ExporterStats> export_stats{};      // with [export.influxdb]

@@ -42,6 +42,18 @@ TEST(BrokerConfig, SecureListenerWithCertificateIdentities) {
   EXPECT_EQ(config.find("password"), std::string::npos);
 }
 
+TEST(BrokerConfig, TheAclPluginIsLoadedWithTheSameAclFileWhenThereIsOne) {
+  BrokerSettings with_plugin = settings();
+  with_plugin.acl_plugin = "/usr/lib/kelvin/kelvin-broker-acl.so";
+  const std::string config = render_broker_config(with_plugin);
+  EXPECT_TRUE(has_line(config, "plugin /usr/lib/kelvin/kelvin-broker-acl.so")) << config;
+  EXPECT_TRUE(has_line(config, "plugin_opt_acl_file /state/broker/acl")) << config;
+  EXPECT_TRUE(has_line(config, "acl_file /state/broker/acl")) << "the broker's own check still decides";
+  EXPECT_LT(config.find("\nplugin "), config.find("\nlistener ")) << "a global option";
+  const std::string without = render_broker_config(settings());
+  EXPECT_EQ(without.find("plugin"), std::string::npos) << without;
+}
+
 TEST(BrokerConfig, ListenerAcceptsTls12OnlyWithEcdheAndAeadSuites) {
   const std::string config = render_broker_config(settings());
   const std::string ciphers = std::string("ciphers ") + crypto::kTls12Ciphers;

@@ -1,7 +1,8 @@
 // The managed broker's log (kelvin/gateway/broker_log.hpp): Mosquitto's lines as it writes them
 // (taken from a real run: a foreign certificate, none at all, the gateway's readiness probe) judged
-// as warnings or not and as refused handshakes or not, and the pipe read line by line, also a
-// line split across writes; closing the log returns though a line is left unterminated.
+// as warnings or not and as refused handshakes or not, the ACL plugin's reports counted, and the
+// pipe read line by line, also a line split across writes; closing the log returns though a line is
+// left unterminated.
 
 #include "kelvin/gateway/broker_log.hpp"
 
@@ -42,6 +43,20 @@ TEST(BrokerLine, TheFirstOpenSslErrorOfAHandshakeIsARefusal) {
   EXPECT_EQ(read_broker_line("no time: as it came").text, "no time: as it came");
 }
 
+TEST(BrokerLine, TheAclPluginsReportIsAWarningCountingItsDenials) {
+  const BrokerLine report = read_broker_line(
+      "1796505080: ACL denials: 12 (client 'sensor-01' may not publish to 'devices/sensor-02/telemetry')");
+  EXPECT_EQ(report.acl_denials, 12u);
+  EXPECT_TRUE(report.warning);
+  EXPECT_FALSE(report.tls_refusal);
+  EXPECT_EQ(read_broker_line("1: ACL denials: 40 (further clients)").acl_denials, 40u);
+  for (const char* other :
+       {"1: ACL denials: (x)", "1: ACL denials: 12", "1: ACL denials: 12x (x)",
+        "1: ACL denials: 99999999999999999999999 (x)", "1: New client connected as ACL denials: 5 (x)"}) {
+    EXPECT_EQ(read_broker_line(other).acl_denials, 0u) << other;
+  }
+}
+
 TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
   auto log = BrokerLog::open();
   ASSERT_TRUE(log.ok()) << log.error().message;
@@ -55,6 +70,8 @@ TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
   write(" return a certificate\n");
   ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->tls_refusals() == 2; }, 5s));
   EXPECT_EQ((*log)->lines(), 3u);
+  write("2: ACL denials: 3 (client 'a' may not publish to 'b')\n2: ACL denials: 4 (further clients)\n");
+  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->acl_denials() == 7; }, 5s));
   // Closing reads what is left and returns, an unterminated line and all (or this test hangs).
   write("1: the last words, unterminated");
   log->reset();

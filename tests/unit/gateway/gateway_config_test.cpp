@@ -4,8 +4,6 @@
 
 #include "kelvin/gateway/gateway_config.hpp"
 
-#include "kelvin/gateway/alert_rule_config.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert_json.hpp"
+#include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 
 namespace kelvin::gateway {
@@ -200,6 +199,18 @@ TEST_F(GatewayConfigTest, HttpWebRootDefaultsToTheInstalledDashboardAndMayBeOffO
   EXPECT_EQ(relative->http.web_root, tmp_ / "web" / "dist") << "relative to the config file";
 }
 
+TEST_F(GatewayConfigTest, TheBrokerAclPluginIsFoundBesideTheProgramUnlessAPathOrNoneIsGiven) {
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->acl_plugin, "auto");
+  auto off = load("[broker]\nacl_plugin = \"\"\n");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->acl_plugin, "");
+  auto relative = load("[broker]\nacl_plugin = \"lib/acl.so\"\n");
+  ASSERT_TRUE(relative.ok()) << relative.error().message;
+  EXPECT_EQ(relative->acl_plugin, (tmp_ / "lib" / "acl.so").string()) << "relative to the config file";
+}
+
 TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
   auto bad = load(
       "[http]\nport = 70000\nmax_header_bytes = 0\nrequest_timeout_ms = 0\nmax_connections = 0\n"
@@ -245,7 +256,7 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
   for (const auto& rule : defaults->alerts.rules) names.push_back(rule.name);
   EXPECT_THAT(names, ::testing::ElementsAre("device_offline", "certificate_expiry", "crl_expiry", "disk_space",
                                             "export_backlog", "sign_in_attack", "update_failed", "rollout_halted",
-                                            "outbox_drops", "broker_exits"));
+                                            "outbox_drops", "broker_exits", "acl_denials"));
 
   auto configured = load(
       "[alerts]\ninterval_s = 2\n"
@@ -258,7 +269,7 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
       "[[alerts.rule]]\nname = \"shop_updates\"\nkind = \"update_failed\"\nlabel = \"shop\"\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 13u);
+  ASSERT_EQ(rules.size(), 14u);
   EXPECT_EQ(configured->alerts.interval, std::chrono::seconds(2));
   const auto offline =
       std::find_if(rules.begin(), rules.end(), [](const auto& r) { return r.name == "device_offline"; });
@@ -337,7 +348,7 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
       "above_per_minute = 3\nclear_per_minute = 1\nfor_s = 60\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 14u);
+  ASSERT_EQ(rules.size(), 15u);
   std::string tables = "[alerts]\ndefault_rules = false\n";
   for (const auto& rule : rules) tables += as_rule_table(rule_json(rule));
   auto reloaded = load(tables);
@@ -373,9 +384,9 @@ TEST_F(GatewayConfigTest, ARuleGivenAsJsonIsCheckedAsItsConfigTableIs) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, Errc::invalid_argument);
   const std::string& message = refused.error().message;
-  for (const char* expected : {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number",
-                               "for_s: expected an integer", "devices: ", "colour: unknown key",
-                               "label: null is no value"}) {
+  for (const char* expected :
+       {"name: must be 1 to 64 characters", "quantity: ", "above: expected a number", "for_s: expected an integer",
+        "devices: ", "colour: unknown key", "label: null is no value"}) {
     EXPECT_THAT(message, HasSubstr(expected)) << message;
   }
   EXPECT_TRUE(message.front() != ':' && message.find("\n:") == std::string::npos) << "no file named: " << message;

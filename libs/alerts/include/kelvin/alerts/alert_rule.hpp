@@ -35,8 +35,9 @@ enum class GatewayEvent {
   https_handshake_failures,  // TLS handshakes refused: no, a revoked or a foreign client certificate
   broker_exits,              // the managed broker exited without being asked to (the gateway restarts it)
   mqtt_handshake_failures,   // TLS handshakes the managed broker refused: no, a revoked or a foreign certificate
+  acl_denials,               // publishes and deliveries the managed broker's ACL refused (its kelvin plugin)
 };
-inline constexpr std::size_t kGatewayEventCount = 5;
+inline constexpr std::size_t kGatewayEventCount = 6;
 std::string_view to_string(GatewayEvent event) noexcept;
 std::optional<GatewayEvent> parse_gateway_event(std::string_view name) noexcept;
 

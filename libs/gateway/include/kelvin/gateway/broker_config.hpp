@@ -29,6 +29,9 @@ struct BrokerSettings {
   // drops the overflow silently and treats 0 as "use the default 1000", so it is set explicitly.
   std::size_t max_queued_messages = 1'000'000;
   int max_keepalive_s = 300;
+  // kelvin-broker-acl.so, loaded into the broker to count what its ACL refuses
+  // (kelvin/broker_acl/acl_file.hpp); empty: none, and ACL denials are not counted.
+  std::filesystem::path acl_plugin;
 };
 
 std::filesystem::path broker_config_path(const BrokerSettings& settings);
@@ -36,7 +39,8 @@ std::filesystem::path broker_acl_path(const BrokerSettings& settings);
 
 // mosquitto.conf: one TLS listener (TLS 1.3, or TLS 1.2 with the ECDHE + AEAD suites of
 // crypto::kTls12Ciphers), client certificates required and their CN used as user name and client
-// id, CRL enforced, anonymous access off, the ACL below.
+// id, CRL enforced, anonymous access off, the ACL below, and the plugin that counts its refusals
+// (given the same ACL file) when BrokerSettings::acl_plugin is set.
 std::string render_broker_config(const BrokerSettings& settings);
 
 // The ACL: a device writes only devices/<own id>/{telemetry,status,ota/status} and reads only its

@@ -2,8 +2,10 @@
 // The managed broker's own log (docs/gateway.md, "Logs"): Mosquitto writes its lines to a pipe
 // (its standard output and error) that the gateway reads on a thread of its own. Each line goes
 // into the gateway's log, prefixed "mosquitto:", its warnings and errors as warnings; the TLS
-// handshakes the broker refused (no, a foreign, a revoked or an expired client certificate) are
-// counted, for /metrics and the alert rules: the broker has no other way of telling.
+// handshakes the broker refused (no, a foreign, a revoked or an expired client certificate) and the
+// publishes and deliveries its ACL refused (reported by the kelvin-broker-acl plugin,
+// kelvin/broker_acl/denial_tally.hpp) are counted, for /metrics and the alert rules: the broker has
+// no other way of telling.
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +23,9 @@ struct BrokerLine {
   std::string text{};        // without its Unix-time prefix
   bool warning = false;      // an error or a warning of the broker's
   bool tls_refusal = false;  // the first OpenSSL error of a handshake the broker refused
+  // Publishes and deliveries the ACL refused, from the plugin's "ACL denials: N (...)" line (a
+  // warning); 0 for any other line.
+  std::uint64_t acl_denials = 0;
 };
 BrokerLine read_broker_line(std::string_view line);
 
@@ -37,6 +42,7 @@ class BrokerLog {
   // The pipe's write end, for the broker's standard output and error (SpawnOptions::output_fd).
   int write_fd() const { return write_fd_; }
   std::uint64_t tls_refusals() const { return tls_refusals_.load(); }
+  std::uint64_t acl_denials() const { return acl_denials_.load(); }
   std::uint64_t lines() const { return lines_.load(); }
 
  private:
@@ -48,6 +54,7 @@ class BrokerLog {
   const int write_fd_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> tls_refusals_{0};
+  std::atomic<std::uint64_t> acl_denials_{0};
   std::atomic<std::uint64_t> lines_{0};
   std::thread reader_;
 };

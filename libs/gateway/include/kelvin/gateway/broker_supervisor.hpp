@@ -50,6 +50,9 @@ class BrokerSupervisor {
   std::uint64_t exits() const { return exits_.load(); }
   // TLS handshakes the broker refused (broker_log.hpp), since the gateway started.
   std::uint64_t tls_refusals() const { return log_ ? log_->tls_refusals() : 0; }
+  // Publishes and deliveries the ACL refused (broker_log.hpp), since the gateway started; 0 when
+  // the broker runs without the kelvin-broker-acl plugin (BrokerSettings::acl_plugin).
+  std::uint64_t acl_denials() const { return log_ ? log_->acl_denials() : 0; }
   std::optional<int> broker_pid() const;
 
  private:

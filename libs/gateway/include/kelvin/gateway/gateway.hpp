@@ -58,6 +58,10 @@ struct HttpSettings {
   std::filesystem::path web_root = "/usr/share/kelvin/web";
 };
 
+// Where "auto" looks for the broker plugin, from the directory of the gateway's program: an
+// installation's /usr/bin and /usr/lib/kelvin, a build's bin/ and lib/kelvin.
+inline constexpr const char* kDefaultAclPluginPath = "../lib/kelvin/kelvin-broker-acl.so";
+
 struct GatewaySettings {
   std::filesystem::path state_dir = "/var/lib/kelvin";  // store, broker state, statistics
   std::filesystem::path pki_dir;                        // default: <state_dir>/pki
@@ -67,6 +71,10 @@ struct GatewaySettings {
   std::string bind_address = "0.0.0.0";
   int broker_port = 8883;
   std::string mosquitto_program = "mosquitto";
+  // The broker plugin that counts ACL denials ([broker] acl_plugin): "auto" is
+  // kDefaultAclPluginPath beside the gateway's program, and the broker runs without it (warned) when
+  // it is not there; a path must exist; "" runs the broker without it.
+  std::string acl_plugin = "auto";
   std::string service_identity = "svc-gateway";
   // The gateway's MQTT client identity; default: the service certificate in the PKI dir.
   std::optional<mqtt::TlsFiles> client_tls;
