@@ -168,12 +168,13 @@ KELVIN_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
     auto plugin = std::make_unique<Plugin>();
     plugin->id = identifier;
     plugin->state = std::make_unique<PluginState>(std::move(*parsed.acl));
+    // The reporter first: once registered, the check may record at any time.
+    plugin->state->start();
     if (mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, plugin->state.get()) !=
         MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "kelvin-broker-acl: cannot register its ACL check");
-      return MOSQ_ERR_UNKNOWN;
+      return MOSQ_ERR_UNKNOWN;  // the state, and its reporter, go with `plugin`
     }
-    plugin->state->start();
     *userdata = plugin.release();
     return MOSQ_ERR_SUCCESS;
   } catch (const std::exception& e) {
