@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kelvin/broker_acl/denial_tally.hpp"
 #include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
@@ -17,8 +18,8 @@ namespace {
 constexpr std::size_t kMaxLineBytes = 4096;
 constexpr int kPollMs = 200;
 constexpr int kMaxReadsWhileStopping = 256;
-// The plugin's report line (kelvin/broker_acl/denial_tally.hpp): the count follows at once.
-constexpr std::string_view kAclDenialsPrefix = "ACL denials: ";
+// The broker plugin's report line: the count follows its prefix at once.
+constexpr std::string_view kAclDenialsPrefix = broker_acl::DenialTally::kLinePrefix;
 // More than a broker could refuse between two reports: a larger count is not believed.
 constexpr std::uint64_t kMaxAclDenialsPerLine = 1'000'000'000;
 
