@@ -23,18 +23,26 @@ std::string_view take_word(std::string_view& text) {
   return word;
 }
 
-// Mosquitto's check of a subscription filter: `+` and `#` only as whole levels, `#` only last.
-bool is_valid_filter(std::string_view filter) {
-  if (filter.empty()) return false;
+// Calls visit(level, is_last) for each `/`-separated level of `text`, in order, while it returns
+// true; whether every call did.
+template <class Visit>
+bool every_level(std::string_view text, Visit visit) {
   std::size_t start = 0;
   for (;;) {
-    const auto slash = filter.find('/', start);
-    const std::string_view level = filter.substr(start, slash == std::string_view::npos ? slash : slash - start);
-    if (level.find_first_of("+#") != std::string_view::npos && level.size() != 1) return false;
-    if (level == "#" && slash != std::string_view::npos) return false;
-    if (slash == std::string_view::npos) return true;
+    const auto slash = text.find('/', start);
+    const bool last = slash == std::string_view::npos;
+    if (!visit(text.substr(start, last ? slash : slash - start), last)) return false;
+    if (last) return true;
     start = slash + 1;
   }
+}
+
+// Mosquitto's check of a subscription filter: `+` and `#` only as whole levels, `#` only last.
+bool is_valid_filter(std::string_view filter) {
+  return !filter.empty() && every_level(filter, [](std::string_view level, bool last) {
+    if (level.find_first_of("+#") != std::string_view::npos && level.size() != 1) return false;
+    return level != "#" || last;
+  });
 }
 
 // `[access] <filter>` after `topic` or `pattern`; nullopt with `error` set when malformed.
@@ -83,21 +91,11 @@ bool grants(const AclRule& rule, Access access) {
 // The pattern with its whole `%u` and `%c` levels replaced, as Mosquitto substitutes them.
 void substitute(std::string_view pattern, std::string_view username, std::string_view client_id, std::string& out) {
   out.clear();
-  std::size_t start = 0;
-  for (;;) {
-    const auto slash = pattern.find('/', start);
-    const std::string_view level = pattern.substr(start, slash == std::string_view::npos ? slash : slash - start);
-    if (level == "%u") {
-      out.append(username);
-    } else if (level == "%c") {
-      out.append(client_id);
-    } else {
-      out.append(level);
-    }
-    if (slash == std::string_view::npos) return;
-    out.push_back('/');
-    start = slash + 1;
-  }
+  every_level(pattern, [&](std::string_view level, bool last) {
+    out.append(level == "%u" ? username : level == "%c" ? client_id : level);
+    if (!last) out.push_back('/');
+    return true;
+  });
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "kelvin/broker_acl/denial_tally.hpp"
@@ -32,12 +33,9 @@ std::uint64_t acl_denials_of(std::string_view line) {
   if (!starts_with(line, kAclDenialsPrefix)) return 0;
   line.remove_prefix(kAclDenialsPrefix.size());
   std::uint64_t count = 0;
-  std::size_t digits = 0;
-  for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits) {
-    count = count * 10 + static_cast<std::uint64_t>(line[digits] - '0');
-    if (count > kMaxAclDenialsPerLine) return 0;
-  }
-  return digits > 0 && line.substr(digits, 2) == " (" ? count : 0;
+  const auto [end, error] = std::from_chars(line.data(), line.data() + line.size(), count);
+  const std::string_view rest(end, static_cast<std::size_t>(line.data() + line.size() - end));
+  return error == std::errc() && count <= kMaxAclDenialsPerLine && rest.starts_with(" (") ? count : 0;
 }
 
 }  // namespace
