@@ -15,7 +15,9 @@
 #include <set>
 
 #include "device_probe.hpp"
+#include "https_client.hpp"
 #include "installation.hpp"
+#include "kelvin/store/alert_db.hpp"
 #include "kelvin/testing/influx_server.hpp"
 
 namespace {
@@ -128,6 +130,18 @@ class ScaleOut : public ::testing::Test {
                                  "--interval", "0.02", "--pki-dir", a_.pki_dir().string(), "--host", "localhost",
                                  "--port", std::to_string(a_.port()), "--prefix", "sensor-", "--first", "1"},
         a_.root() / "simulator.log");
+  }
+
+  // Gateway B's added rules, name -> definition, as its alerts.db has them.
+  std::map<std::string, std::string> b_rules() const {
+    std::map<std::string, std::string> rules;
+    auto db = kelvin::store::AlertDb::open(b_state() / "alerts.db");
+    if (!db) return rules;
+    auto added = db->added_rules();
+    if (added) {
+      for (const auto& rule : *added) rules[rule.name] = rule.definition;
+    }
+    return rules;
   }
 
   // The lowest ack over all devices, as gateway A's store has it.
@@ -379,6 +393,74 @@ TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKep
   EXPECT_THAT(ack.out, HasSubstr("{\"seq\":1}"));
   EXPECT_THAT(a_.gateway_log(), HasSubstr("no summary from 1 gateway(s) marked online (first: svc-gateway-b)"));
   EXPECT_EQ(*a_.open_store().acked_seq("sensor-01"), 1u);
+}
+
+// Rules operators add, change and remove through one gateway's API are the rules of every gateway
+// of the group (docs/scaling.md, "Alert rules"): live, and for a gateway that was away when they
+// changed. A version one gateway publishes (here: B's identity, through mosquitto_pub) is taken by
+// the others when it is newer; a malformed one is counted and changes nothing.
+TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheGroup) {
+  using nlohmann::json;
+  a_.start_gateway();
+  const auto port = a_.await_http_port();
+  ASSERT_TRUE(port.has_value());
+  kelvin::testing::Browser admin(a_, *port, a_.root() / "admin.jar");
+  ASSERT_EQ(admin.sign_in("admin", kelvin::testing::first_admin_password(a_.gateway_log())).status, 200);
+  start_b();
+
+  const json hot = json::parse(R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20})");
+  auto added = admin.request("POST", "/api/v1/alert-rules", hot);
+  ASSERT_EQ(added.status, 201) << added.raw;
+  ASSERT_TRUE(wait_until([&] { return b_rules().count("hot") == 1; }, 20s)) << "B never took the rule";
+  EXPECT_EQ(json::parse(b_rules()["hot"]), added.body);
+
+  // Changed while B is away: B takes the newest versions when it joins again, a removal included.
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
+  auto changed = admin.request("PUT", "/api/v1/alert-rules/hot",
+                               json{{"kind", "threshold"}, {"quantity", "temperature"}, {"above", 30}});
+  ASSERT_EQ(changed.status, 200) << changed.raw;
+  const json cold = json::parse(R"({"name":"cold","kind":"threshold","quantity":"temperature","below":-5})");
+  ASSERT_EQ(admin.request("POST", "/api/v1/alert-rules", cold).status, 201);
+  ASSERT_EQ(admin.request("DELETE", "/api/v1/alert-rules/cold").status, 204);
+  start_b();
+  ASSERT_TRUE(
+      wait_until([&] { return b_rules().count("hot") == 1 && json::parse(b_rules()["hot"])["above"] == 30.0; }, 20s))
+      << (b_rules().count("hot") ? b_rules()["hot"] : "no rule hot");
+  EXPECT_EQ(b_rules().count("cold"), 0u) << "a removed rule came back";
+
+  // B's identity publishes a newer version (as B would after a change through its own API), and
+  // a malformed one: A takes the first, refuses the second, and goes on.
+  const fs::path service = a_.pki_dir() / "services" / kPeer;
+  const kelvin::testing::DeviceFiles peer{a_.pki_dir() / "ca.crt", service / (std::string(kPeer) + ".crt"),
+                                          service / (std::string(kPeer) + ".key")};
+  const std::string topic = std::string("kelvin/gateways/") + kPeer + "/rules/";
+  const std::string later = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() +
+      1000);
+  ASSERT_EQ(a_.publish(peer, topic + "warm",
+                       R"({"name":"warm","rule":{"name":"warm","kind":"threshold","quantity":"humidity","above":80.0},)"
+                       R"("created_by":"vera","created_ms":)" +
+                           later + R"(,"updated_by":"vera","updated_ms":)" + later + "}",
+                       {"-r"})
+                .exit_code,
+            0);
+  ASSERT_EQ(a_.publish(peer, topic + "bad", R"({"name":"bad","removed_by":"vera"})", {"-r"}).exit_code, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto stats = read_stats(a_.state_dir() / "gateway-stats.json");
+        return stats.is_object() && stats.contains("shared_rules") && stats["shared_rules"].value("rejected", 0) >= 1;
+      },
+      20s))
+      << read_stats(a_.state_dir() / "gateway-stats.json").dump();
+  const auto listed = admin.request("GET", "/api/v1/alert-rules");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  EXPECT_EQ(listed.body["added"]["warm"]["created_by"], "vera") << listed.raw;
+  EXPECT_FALSE(listed.body["added"].contains("bad")) << listed.raw;
+  EXPECT_THAT(a_.gateway_log(), HasSubstr("a rule shared by gateway svc-gateway-b is refused"));
+  // And B agrees: it took the same version from A, or from its own topic.
+  ASSERT_TRUE(wait_until([&] { return b_rules().count("warm") == 1; }, 20s));
 }
 
 }  // namespace

@@ -439,7 +439,7 @@ void answer_rule_write(const std::shared_ptr<Shared>& shared, RuleAction action,
 
 http::Response rule_remove_answer(Shared& shared, const std::string& name, const accounts::Actor& actor) {
   return with_db(shared, [&](store::AlertDb& db) {
-    auto outcome = shared.sources.rules.remove(db, name);
+    auto outcome = shared.sources.rules.remove(db, name, actor.name, shared.sources.now_ms());
     if (!outcome) return db_error(outcome.error());
     if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, "alert_rule_remove", name, actor);
     audit(shared, actor, "alert_rule_remove", "rule " + name, "ok", "");

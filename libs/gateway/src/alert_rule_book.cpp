@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "alert_json.hpp"
@@ -17,7 +18,30 @@ std::string definition_of(const alerts::AlertRule& rule) {
   return rule_json(rule).dump();
 }
 
+proto::SharedRule version_of(const store::AddedRuleRecord& rule) {
+  return proto::SharedRule{.name = rule.name,
+                           .definition = rule.definition,
+                           .created_by = rule.created_by,
+                           .created_ms = rule.created_ms,
+                           .changed_by = rule.updated_by,
+                           .changed_ms = rule.updated_ms};
+}
+
+proto::SharedRule version_of(const store::RemovedRuleRecord& removal) {
+  return proto::SharedRule{.name = removal.name, .changed_by = removal.removed_by, .changed_ms = removal.removed_ms};
+}
+
 }  // namespace
+
+bool supersedes(const proto::SharedRule& a, const proto::SharedRule& b) {
+  if (a.changed_ms != b.changed_ms) return a.changed_ms > b.changed_ms;
+  if (a.removed() != b.removed()) return a.removed();
+  const auto order = [](const proto::SharedRule& v) {
+    return std::tie(*v.definition, v.changed_by, v.created_ms, v.created_by);
+  };
+  if (a.removed()) return a.changed_by > b.changed_by;
+  return order(a) > order(b);
+}
 
 AlertRuleBook::AlertRuleBook(std::vector<alerts::AlertRule> configured) : configured_(std::move(configured)) {}
 
@@ -33,6 +57,11 @@ Result<void> AlertRuleBook::load(store::AlertDb& db) {
 void AlertRuleBook::on_change(Listener listener) {
   std::lock_guard lock(change_mutex_);
   listener_ = std::move(listener);
+}
+
+void AlertRuleBook::on_shared_change(SharedListener listener) {
+  std::lock_guard lock(change_mutex_);
+  shared_listener_ = std::move(listener);
 }
 
 std::vector<alerts::AlertRule> AlertRuleBook::rules() const {
@@ -69,12 +98,15 @@ Result<RuleChange> AlertRuleBook::add(store::AlertDb& db, const alerts::AlertRul
     std::lock_guard lock(mutex_);
     if (added_.size() >= kMaxAddedRules) return RuleChange::too_many;
   }
+  auto at_ms = change_time(db, rule.name, now_ms);
+  if (!at_ms) return std::move(at_ms).error();
   auto added = db.add_rule(store::AddedRuleRecord{
-      .name = rule.name, .definition = definition_of(rule), .created_by = std::string(user), .created_ms = now_ms});
+      .name = rule.name, .definition = definition_of(rule), .created_by = std::string(user), .created_ms = *at_ms});
   if (!added) return std::move(added).error();
   // A stored rule the book left out at load holds the name.
   if (!*added) return RuleChange::name_taken;
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
+  if (auto told = tell_shared(db, rule.name); !told) return std::move(told).error();
   return RuleChange::done;
 }
 
@@ -85,21 +117,102 @@ Result<RuleChange> AlertRuleBook::change(store::AlertDb& db, const alerts::Alert
   if (!known) return RuleChange::not_found;
   if (!known->added) return RuleChange::configured;
   if (known->rule.kind != rule.kind) return RuleChange::kind_changed;
-  auto changed = db.change_rule(rule.name, definition_of(rule), user, now_ms);
+  auto at_ms = change_time(db, rule.name, now_ms);
+  if (!at_ms) return std::move(at_ms).error();
+  auto changed = db.change_rule(rule.name, definition_of(rule), user, *at_ms);
   if (!changed) return std::move(changed).error();
   if (!*changed) return RuleChange::not_found;  // removed through another connection
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
+  if (auto told = tell_shared(db, rule.name); !told) return std::move(told).error();
   return RuleChange::done;
 }
 
-Result<RuleChange> AlertRuleBook::remove(store::AlertDb& db, std::string_view name) {
+Result<RuleChange> AlertRuleBook::remove(store::AlertDb& db, std::string_view name, std::string_view user,
+                                         std::int64_t now_ms) {
   std::lock_guard change_lock(change_mutex_);
   if (is_configured(name)) return RuleChange::configured;
-  auto removed = db.remove_rule(name);
+  auto stored = stored_version(db, name);
+  if (!stored) return std::move(stored).error();
+  if (!*stored || (*stored)->removed()) return RuleChange::not_found;
+  auto at_ms = change_time(db, name, now_ms);
+  if (!at_ms) return std::move(at_ms).error();
+  auto removed = db.remove_rule(
+      store::RemovedRuleRecord{.name = std::string(name), .removed_by = std::string(user), .removed_ms = *at_ms});
   if (!removed) return std::move(removed).error();
-  if (!*removed) return RuleChange::not_found;
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
+  if (auto told = tell_shared(db, name); !told) return std::move(told).error();
   return RuleChange::done;
+}
+
+Result<bool> AlertRuleBook::merge(store::AlertDb& db, const proto::SharedRule& version) {
+  if (!alerts::is_valid_rule_name(version.name)) {
+    return make_error(Errc::invalid_argument, "not a rule name: '" + version.name + "'");
+  }
+  if (!version.removed()) {
+    auto rule = parse_alert_rule_json(*version.definition);
+    if (!rule) return make_error(Errc::invalid_argument, "rule " + version.name + ": " + rule.error().message);
+    if (rule->name != version.name) return make_error(Errc::invalid_argument, "the definition names another rule");
+  }
+  std::lock_guard change_lock(change_mutex_);
+  auto stored = stored_version(db, version.name);
+  if (!stored) return std::move(stored).error();
+  if (*stored && !supersedes(version, **stored)) return false;
+  if (version.removed()) {
+    auto removed = db.remove_rule(store::RemovedRuleRecord{
+        .name = version.name, .removed_by = version.changed_by, .removed_ms = version.changed_ms});
+    if (!removed) return std::move(removed).error();
+  } else {
+    auto put = db.put_rule(store::AddedRuleRecord{.name = version.name,
+                                                  .definition = *version.definition,
+                                                  .created_by = version.created_by,
+                                                  .created_ms = version.created_ms,
+                                                  .updated_by = version.changed_by,
+                                                  .updated_ms = version.changed_ms});
+    if (!put) return std::move(put).error();
+    if (is_configured(version.name)) {
+      log::component("alerts").warn(
+          "the rule {} another gateway shares is not judged here: this gateway's config file has a rule of that name",
+          version.name);
+    }
+  }
+  if (auto told = reload_and_tell(db); !told) return std::move(told).error();
+  if (shared_listener_) shared_listener_(version);
+  return true;
+}
+
+Result<std::vector<proto::SharedRule>> AlertRuleBook::versions(store::AlertDb& db) {
+  auto added = db.added_rules();
+  if (!added) return std::move(added).error();
+  auto removed = db.removed_rules();
+  if (!removed) return std::move(removed).error();
+  std::vector<proto::SharedRule> all;
+  all.reserve(added->size() + removed->size());
+  for (const auto& rule : *added) all.push_back(version_of(rule));
+  for (const auto& removal : *removed) all.push_back(version_of(removal));
+  return all;
+}
+
+Result<std::optional<proto::SharedRule>> AlertRuleBook::stored_version(store::AlertDb& db, std::string_view name) {
+  auto all = versions(db);
+  if (!all) return std::move(all).error();
+  for (auto& version : *all) {
+    if (version.name == name) return std::optional<proto::SharedRule>(std::move(version));
+  }
+  return std::optional<proto::SharedRule>();
+}
+
+Result<std::int64_t> AlertRuleBook::change_time(store::AlertDb& db, std::string_view name, std::int64_t now_ms) {
+  auto stored = stored_version(db, name);
+  if (!stored) return std::move(stored).error();
+  return *stored ? std::max(now_ms, (*stored)->changed_ms + 1) : now_ms;
+}
+
+Result<void> AlertRuleBook::tell_shared(store::AlertDb& db, std::string_view name) {
+  if (!shared_listener_) return {};
+  auto stored = stored_version(db, name);
+  if (!stored) return std::move(stored).error();
+  if (*stored) shared_listener_(**stored);
+  return {};
 }
 
 Result<void> AlertRuleBook::reload_and_tell(store::AlertDb& db) {

@@ -270,9 +270,20 @@ Result<void> Gateway::create_alert_engine() {
         return connected_.load() && client_->publish(topic, payload, 1, true).ok();
       },
       std::move(alert_options));
-  alert_rules_->on_change([engine = alerts_.get()](std::vector<alerts::AlertRule> rules) {
-    engine->use_rules(std::move(rules));
-  });
+  alert_rules_->on_change(
+      [engine = alerts_.get()](std::vector<alerts::AlertRule> rules) { engine->use_rules(std::move(rules)); });
+  if (peer_sync_) {
+    // The gateways of the share group judge the same added rules (rule_sharing.hpp).
+    auto db = store::AlertDb::open(alerts_path(settings_.state_dir));
+    if (!db) return make_error(db.error().code, "alerts: " + db.error().message);
+    rule_sharing_ =
+        std::make_unique<RuleSharing>(settings_.service_identity, *alert_rules_, std::move(*db),
+                                      // Only while connected, which client_ is set before; a version not published (the
+                                      // broker away) is published again at the next connection (publish_all).
+                                      [this](const std::string& topic, const std::string& payload, bool retain) {
+                                        return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
+                                      });
+  }
   ingest_->add_commit_listener(
       [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
         engine->on_commit(batch, summary);
@@ -591,12 +602,13 @@ Result<void> Gateway::start_client() {
     // (peer_sync.hpp), so a reading another gateway already stored is recognised as one.
     close_telemetry();
     const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
-    for (const std::string& filter :
-         {std::string("devices/+/status"), proto::peer_presence_filter(), proto::peer_consumed_filter()}) {
+    for (const std::string& filter : {std::string("devices/+/status"), proto::peer_presence_filter(),
+                                      proto::peer_consumed_filter(), proto::peer_rules_filter()}) {
       subscribe(filter, false);
     }
     subscribe(shared, true);
     peer_sync_->on_connected(std::chrono::steady_clock::now());
+    rule_sharing_->publish_all();
   };
   callbacks.on_refused = [](std::string_view reason) {
     log::component("ingest").error("broker refused connection: {}", reason);
@@ -617,6 +629,7 @@ Result<void> Gateway::start_client() {
                                      std::chrono::steady_clock::now())) {
         return;
       }
+      if (rule_sharing_->handle_message(message.topic, message.payload)) return;
       if (hold_telemetry(message)) return;
     }
     ingest_->handle_message(message.topic, message.payload, message.retain);
@@ -925,6 +938,13 @@ std::string Gateway::stats_json() const {
             ",\"presence_rejected\":" + std::to_string(p.presence_rejected) +
             ",\"summaries_sent\":" + std::to_string(p.summaries_sent) +
             ",\"publish_failures\":" + std::to_string(p.publish_failures) + "}";
+  }
+  if (rule_sharing_) {
+    const RuleSharingCounters r = rule_sharing_->counters();
+    json += ",\"shared_rules\":{\"published\":" + std::to_string(r.versions_published) +
+            ",\"received\":" + std::to_string(r.versions_received) + ",\"taken\":" + std::to_string(r.versions_taken) +
+            ",\"rejected\":" + std::to_string(r.versions_rejected) +
+            ",\"publish_failures\":" + std::to_string(r.publish_failures) + "}";
   }
   json += "}";
   return json;

@@ -125,6 +125,8 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
     case proto::GatewayTopic::consumed:
       handle_notice(parsed->gateway, payload, now);
       break;
+    case proto::GatewayTopic::rule:
+      return false;  // rule_sharing.hpp's
   }
   return true;
 }

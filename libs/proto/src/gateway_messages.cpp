@@ -15,6 +15,7 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kPresenceLeaf = "presence";
 constexpr std::string_view kConsumedLeaf = "consumed";
+constexpr std::string_view kRulesLevel = "rules/";
 constexpr std::uint64_t kMaxSeq = 9'223'372'036'854'775'807ULL;  // SQLite's integers are signed
 
 std::string gateway_topic(std::string_view gateway, std::string_view leaf) {
@@ -98,11 +99,17 @@ std::string presence_topic(std::string_view gateway) {
 std::string consumed_topic(std::string_view gateway) {
   return gateway_topic(gateway, kConsumedLeaf);
 }
+std::string rule_topic(std::string_view gateway, std::string_view rule) {
+  return gateway_topic(gateway, std::string(kRulesLevel) + std::string(rule));
+}
 std::string peer_presence_filter() {
   return gateway_topic("+", kPresenceLeaf);
 }
 std::string peer_consumed_filter() {
   return gateway_topic("+", kConsumedLeaf);
+}
+std::string peer_rules_filter() {
+  return rule_topic("+", "+");
 }
 
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
@@ -115,6 +122,11 @@ std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
   if (!validate_service_name(gateway)) return std::nullopt;
   if (leaf == kPresenceLeaf) return ParsedGatewayTopic{gateway, GatewayTopic::presence};
   if (leaf == kConsumedLeaf) return ParsedGatewayTopic{gateway, GatewayTopic::consumed};
+  if (leaf.starts_with(kRulesLevel)) {
+    const std::string_view rule = leaf.substr(kRulesLevel.size());
+    if (rule.empty() || rule.find('/') != std::string_view::npos) return std::nullopt;
+    return ParsedGatewayTopic{gateway, GatewayTopic::rule, rule};
+  }
   return std::nullopt;
 }
 
@@ -218,6 +230,72 @@ Result<ConsumedNotice> decode_notice(std::string_view payload) {
     notice.devices.push_back(std::move(device));
   }
   return notice;
+}
+
+std::string encode_shared_rule(const SharedRule& rule) {
+  std::string out = R"({"name":)";
+  append_json_string(rule.name, out);
+  auto member = [&out](std::string_view name, std::string_view user, std::int64_t ms) {
+    out += ",\"";
+    out += name;
+    out += "_by\":";
+    append_json_string(user, out);
+    out += ",\"";
+    out += name;
+    out += "_ms\":" + std::to_string(ms);
+  };
+  if (rule.removed()) {
+    member("removed", rule.changed_by, rule.changed_ms);
+  } else {
+    out += R"(,"rule":)";
+    out += *rule.definition;
+    member("created", rule.created_by, rule.created_ms);
+    member("updated", rule.changed_by, rule.changed_ms);
+  }
+  out += '}';
+  return out;
+}
+
+Result<SharedRule> decode_shared_rule(std::string_view payload) {
+  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "shared rule: " + why); };
+  if (payload.size() > kMaxSharedRuleBytes) {
+    return refuse("larger than " + std::to_string(kMaxSharedRuleBytes) + " bytes");
+  }
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  const Json& document = std::get<Json>(parsed);
+  const auto* members = document.get_ptr<const Json::object_t*>();
+  if (members == nullptr) return refuse("not a JSON object");
+  SharedRule rule;
+  const Json* name = member(document, "name");
+  if (name == nullptr || !name->is_string()) return refuse("needs a string \"name\"");
+  rule.name = name->get<std::string>();
+  // "<what>_by" (a user) and "<what>_ms" (a time), both present; false when either is not.
+  auto read_change = [&document](std::string_view what, std::string& user, std::int64_t& ms) {
+    const Json* by = member(document, std::string(what) + "_by");
+    const Json* at = member(document, std::string(what) + "_ms");
+    const auto* by_text = by == nullptr ? nullptr : by->get_ptr<const Json::string_t*>();
+    if (by_text == nullptr || by_text->empty() || by_text->size() > kMaxSharedUserBytes) return false;
+    if (at == nullptr || !at->is_number_integer() || at->get<std::int64_t>() < 0) return false;
+    user = *by_text;
+    ms = at->get<std::int64_t>();
+    return true;
+  };
+  const Json* definition = member(document, "rule");
+  const std::string users = " a user of 1 to " + std::to_string(kMaxSharedUserBytes) + " bytes and a time of 0 or more";
+  if (definition == nullptr) {
+    if (!read_change("removed", rule.changed_by, rule.changed_ms)) return refuse("a removal needs" + users);
+    if (members->size() != 3) return refuse("a removal has only \"name\", \"removed_by\" and \"removed_ms\"");
+    return rule;
+  }
+  if (!definition->is_object()) return refuse("\"rule\" is not a JSON object");
+  if (!read_change("created", rule.created_by, rule.created_ms) ||
+      !read_change("updated", rule.changed_by, rule.changed_ms)) {
+    return refuse("a rule needs \"created_by\"/\"created_ms\" and \"updated_by\"/\"updated_ms\":" + users);
+  }
+  if (members->size() != 6) return refuse("a rule has only \"name\", \"rule\", \"created_*\" and \"updated_*\"");
+  rule.definition = definition->dump();
+  return rule;
 }
 
 }  // namespace kelvin::proto

@@ -14,7 +14,7 @@ namespace {
 
 // "KLVA": tells kelvin's alerts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
-constexpr std::int64_t kSchemaVersion = 3;
+constexpr std::int64_t kSchemaVersion = 4;
 
 // Deliveries are the webhooks' persistent queue: one row per (webhook, transition), written in the
 // transition's own transaction, so a transition recorded is a notification owed, whatever happens
@@ -90,6 +90,15 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
             "  updated_ms INTEGER NOT NULL"
             ") STRICT",
      .doing = "adding operators' rules"},
+    // Version 4: the removal of each rule operators removed (RemovedRuleRecord), so the gateways
+    // of a share group can tell a removal from a rule they have not heard of yet.
+    {.from_version = 3,
+     .sql = "CREATE TABLE removed_rules ("
+            "  name       TEXT PRIMARY KEY,"
+            "  removed_by TEXT NOT NULL CHECK (removed_by != ''),"
+            "  removed_ms INTEGER NOT NULL"
+            ") STRICT",
+     .doing = "keeping removed rules' removals"},
 };
 
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
@@ -143,6 +152,11 @@ AddedRuleRecord read_added_rule(const Statement& row) {
                          .created_ms = row.column_int64(3),
                          .updated_by = row.column_text(4),
                          .updated_ms = row.column_int64(5)};
+}
+
+RemovedRuleRecord read_removed_rule(const Statement& row) {
+  return RemovedRuleRecord{
+      .name = row.column_text(0), .removed_by = row.column_text(1), .removed_ms = row.column_int64(2)};
 }
 
 // SQLite stores a NaN as NULL without a word, and an infinity is no observation either.
@@ -502,12 +516,19 @@ Result<bool> AlertDb::add_rule(const AddedRuleRecord& rule) {
   if (rule.created_by.empty() || rule.definition.empty()) {
     return make_error(Errc::invalid_argument, "an added rule names its user and has a definition");
   }
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
   auto added = impl_->change(
       "INSERT INTO added_rules (name, definition, created_by, created_ms, updated_by, updated_ms)"
       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
       rule.name, rule.definition, rule.created_by, rule.created_ms, rule.created_by, rule.created_ms);
   if (!added) return std::move(added).error();
-  return *added == 1;
+  if (*added == 0) return false;
+  if (auto forgotten = impl_->change("DELETE FROM removed_rules WHERE name = ?", rule.name); !forgotten) {
+    return std::move(forgotten).error();
+  }
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return true;
 }
 
 Result<bool> AlertDb::change_rule(std::string_view name, std::string_view definition, std::string_view user,
@@ -522,11 +543,45 @@ Result<bool> AlertDb::change_rule(std::string_view name, std::string_view defini
   return *changed == 1;
 }
 
-Result<bool> AlertDb::remove_rule(std::string_view name) {
+Result<bool> AlertDb::remove_rule(const RemovedRuleRecord& removal) {
   if (!impl_) return closed();
-  auto removed = impl_->change("DELETE FROM added_rules WHERE name = ?", name);
+  if (removal.removed_by.empty()) return make_error(Errc::invalid_argument, "a rule's removal names its user");
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto removed = impl_->change("DELETE FROM added_rules WHERE name = ?", removal.name);
   if (!removed) return std::move(removed).error();
+  auto kept = impl_->change("INSERT OR REPLACE INTO removed_rules (name, removed_by, removed_ms) VALUES (?, ?, ?)",
+                            removal.name, removal.removed_by, removal.removed_ms);
+  if (!kept) return std::move(kept).error();
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
   return *removed == 1;
+}
+
+Result<void> AlertDb::put_rule(const AddedRuleRecord& rule) {
+  if (!impl_) return closed();
+  if (rule.created_by.empty() || rule.updated_by.empty() || rule.definition.empty()) {
+    return make_error(Errc::invalid_argument, "an added rule names its users and has a definition");
+  }
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto put = impl_->change(
+      "INSERT INTO added_rules (name, definition, created_by, created_ms, updated_by, updated_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition,"
+      " created_by = excluded.created_by, created_ms = excluded.created_ms, updated_by = excluded.updated_by,"
+      " updated_ms = excluded.updated_ms",
+      rule.name, rule.definition, rule.created_by, rule.created_ms, rule.updated_by, rule.updated_ms);
+  if (!put) return std::move(put).error();
+  if (auto forgotten = impl_->change("DELETE FROM removed_rules WHERE name = ?", rule.name); !forgotten) {
+    return std::move(forgotten).error();
+  }
+  return transaction->commit();
+}
+
+Result<std::vector<RemovedRuleRecord>> AlertDb::removed_rules() {
+  if (!impl_) return closed();
+  auto query = impl_->statement("SELECT name, removed_by, removed_ms FROM removed_rules ORDER BY name");
+  if (!query) return std::move(query).error();
+  return Impl::read_rows(*query, read_removed_rule);
 }
 
 }  // namespace kelvin::store

@@ -30,6 +30,8 @@ TEST(GatewayTopics, PeersTopicsAreUnderKelvinGateways) {
   EXPECT_EQ(consumed_topic("svc-gateway-b"), "kelvin/gateways/svc-gateway-b/consumed");
   EXPECT_EQ(peer_presence_filter(), "kelvin/gateways/+/presence");
   EXPECT_EQ(peer_consumed_filter(), "kelvin/gateways/+/consumed");
+  EXPECT_EQ(rule_topic("svc-gateway-b", "freezer_warm"), "kelvin/gateways/svc-gateway-b/rules/freezer_warm");
+  EXPECT_EQ(peer_rules_filter(), "kelvin/gateways/+/rules/+");
 }
 
 TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
@@ -42,11 +44,72 @@ TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
   ASSERT_TRUE(consumed);
   EXPECT_EQ(consumed->gateway, "svc-gateway-a");
   EXPECT_EQ(consumed->topic, GatewayTopic::consumed);
-  for (const char* topic :
-       {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
-        "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
-        "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry", ""}) {
+  for (const char* topic : {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
+                            "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
+                            "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry",
+                            "", "kelvin/gateways/svc-gateway-b/rules", "kelvin/gateways/svc-gateway-b/rules/",
+                            "kelvin/gateways/svc-gateway-b/rules/hot/x", "kelvin/gateways/sensor-01/rules/hot"}) {
     EXPECT_FALSE(parse_gateway_topic(topic)) << topic;
+  }
+  const std::string hot = rule_topic("svc-gateway-b", "hot");
+  auto rule = parse_gateway_topic(hot);
+  ASSERT_TRUE(rule);
+  EXPECT_EQ(rule->gateway, "svc-gateway-b");
+  EXPECT_EQ(rule->topic, GatewayTopic::rule);
+  EXPECT_EQ(rule->rule, "hot");
+}
+
+TEST(SharedRuleCodec, DecodesBothFormsToTheSameVersion) {
+  const SharedRule added{.name = "hot",
+                         .definition = R"({"above":40.0,"kind":"threshold","name":"hot","quantity":"temperature"})",
+                         .created_by = "ann",
+                         .created_ms = 1000,
+                         .changed_by = "b\"ob",
+                         .changed_ms = 2000};
+  const std::string encoded = encode_shared_rule(added);
+  EXPECT_EQ(encoded, R"({"name":"hot","rule":{"above":40.0,"kind":"threshold","name":"hot","quantity":"temperature"},)"
+                     R"("created_by":"ann","created_ms":1000,"updated_by":"b\"ob","updated_ms":2000})");
+  auto decoded = decode_shared_rule(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, added);
+  const SharedRule removed{.name = "hot", .changed_by = "ann", .changed_ms = 3000};
+  EXPECT_EQ(encode_shared_rule(removed), R"({"name":"hot","removed_by":"ann","removed_ms":3000})");
+  auto back = decode_shared_rule(encode_shared_rule(removed));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, removed);
+  EXPECT_TRUE(back->removed());
+}
+
+TEST(SharedRuleCodec, RefusesAnythingElseWithoutThrowing) {
+  const std::string user_too_long(kMaxSharedUserBytes + 1, 'u');
+  for (const std::string& payload : {
+           std::string(""),
+           std::string("[]"),
+           std::string("{"),
+           std::string("null"),
+           std::string(R"({"removed_by":"ann","removed_ms":1})"),                 // no name
+           std::string(R"({"name":7,"removed_by":"ann","removed_ms":1})"),        // not a string
+           std::string(R"({"name":"hot","removed_by":"","removed_ms":1})"),       // nobody
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":-1})"),   // before 1970
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":1.5})"),  // not whole
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":18446744073709551615})"),
+           std::string(R"({"name":"hot","removed_by":"ann"})"),                       // when?
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":1,"x":1})"),  // unknown member
+           std::string(R"({"name":"hot","name":"cold","removed_by":"ann","removed_ms":1})"),
+           R"({"name":"hot","removed_by":")" + user_too_long + R"(","removed_ms":1})",
+           std::string(R"({"name":"hot","rule":[],"created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1})"),
+           std::string(R"({"name":"hot","rule":{},"created_by":"a","created_ms":1,"updated_by":"a"})"),
+           std::string(R"({"name":"hot","rule":{},"created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1,)"
+                       R"("removed_by":"a"})"),
+           std::string(R"({"name":"hot","rule":{},"created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1})") +
+               std::string(1, '\0'),
+           std::string(R"({"name":"hot","rule":{"a":")") + std::string(kMaxSharedRuleBytes, 'x') +
+               R"("},)"
+               R"("created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1})",
+       }) {
+    auto decoded = decode_shared_rule(payload);
+    ASSERT_FALSE(decoded.ok()) << payload.substr(0, 200);
+    EXPECT_EQ(decoded.error().code, kelvin::Errc::invalid_argument);
   }
 }
 

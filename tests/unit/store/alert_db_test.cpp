@@ -113,7 +113,7 @@ TEST_F(AlertDbTest, IsCreatedPrivateAndRefusesOtherFiles) {
 
   EXPECT_TRUE(AlertDb::open(path_).ok()) << "reopening its own file";
   EXPECT_EQ(raw_value(path_, "PRAGMA application_id"), std::to_string(0x4B4C5641));
-  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "3");
+  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "4");
 }
 
 TEST_F(AlertDbTest, FiringTwiceReturnsTheFirstAlertAlsoThroughAnotherConnection) {
@@ -436,7 +436,9 @@ TEST_F(AlertDbTest, ASilenceHoldsBackTheDeliveriesOfItsRuleAndSubjectUntilItEnds
 TEST_F(AlertDbTest, AVersion1FileGainsSilencesAndAddedRulesAndKeepsItsAlerts) {
   ASSERT_TRUE(db_->fire(alert("hot", "d1", 1000)).ok());
   db_.reset();
-  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE silences; DROP TABLE added_rules; PRAGMA user_version = 1;"), "");
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db",
+                     "DROP TABLE silences; DROP TABLE added_rules; DROP TABLE removed_rules; PRAGMA user_version = 1;"),
+            "");
   auto reopened = AlertDb::open(dir_ / "alerts.db");
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   EXPECT_EQ(reopened->firing()->size(), 1u);
@@ -447,13 +449,27 @@ TEST_F(AlertDbTest, AVersion1FileGainsSilencesAndAddedRulesAndKeepsItsAlerts) {
 TEST_F(AlertDbTest, AVersion2FileGainsAddedRulesAndKeepsItsSilences) {
   ASSERT_TRUE(db_->silence({.rule = "hot", .subject = "d1", .until_ms = 5000, .created_by = "ann"}, 1000).ok());
   db_.reset();
-  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE added_rules; PRAGMA user_version = 2;"), "");
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE added_rules; DROP TABLE removed_rules; PRAGMA user_version = 2;"),
+            "");
   auto reopened = AlertDb::open(dir_ / "alerts.db");
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   EXPECT_EQ(reopened->active_silences(1000)->size(), 1u);
   auto added = reopened->add_rule({.name = "hot", .definition = "{}", .created_by = "ann", .created_ms = 1});
   ASSERT_TRUE(added.ok()) << added.error().message;
   EXPECT_TRUE(*added);
+}
+
+TEST_F(AlertDbTest, AVersion3FileGainsRemovalsAndKeepsItsAddedRules) {
+  ASSERT_TRUE(*db_->add_rule({.name = "hot", .definition = "{}", .created_by = "ann", .created_ms = 1}));
+  db_.reset();
+  ASSERT_EQ(raw_exec(dir_ / "alerts.db", "DROP TABLE removed_rules; PRAGMA user_version = 3;"), "");
+  auto reopened = AlertDb::open(dir_ / "alerts.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened->added_rules()->size(), 1u);
+  auto removed = reopened->remove_rule({.name = "hot", .removed_by = "ann", .removed_ms = 2});
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_TRUE(*removed);
+  EXPECT_EQ(reopened->removed_rules()->size(), 1u);
 }
 
 TEST_F(AlertDbTest, AddedRulesAreKeptInTheOrderTheyWereAddedChangedAndRemovedByName) {
@@ -482,17 +498,64 @@ TEST_F(AlertDbTest, AddedRulesAreKeptInTheOrderTheyWereAddedChangedAndRemovedByN
   EXPECT_EQ(cold.updated_by, "bob");  // as created
   EXPECT_EQ(cold.updated_ms, 200);
 
-  EXPECT_TRUE(*db_->remove_rule("warm"));
-  EXPECT_FALSE(*db_->remove_rule("warm"));
+  EXPECT_TRUE(*db_->remove_rule({.name = "warm", .removed_by = "ann", .removed_ms = 500}));
+  EXPECT_FALSE(*db_->remove_rule({.name = "warm", .removed_by = "bob", .removed_ms = 600}));
   rules = db_->added_rules();
   ASSERT_EQ(rules->size(), 1u);
   EXPECT_EQ(rules->front().name, "cold");
+  // The removal is kept, the later one replacing the earlier.
+  auto removed = db_->removed_rules();
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  ASSERT_EQ(removed->size(), 1u);
+  EXPECT_EQ(removed->front().name, "warm");
+  EXPECT_EQ(removed->front().removed_by, "bob");
+  EXPECT_EQ(removed->front().removed_ms, 600);
+  EXPECT_FALSE(db_->remove_rule({.name = "warm", .removed_by = "", .removed_ms = 700}).ok());
 
   // Nobody's rule and an empty definition are refused before they reach the file.
   EXPECT_FALSE(db_->add_rule({.name = "x", .definition = "{}", .created_by = "", .created_ms = 1}).ok());
   EXPECT_FALSE(db_->add_rule({.name = "x", .definition = "", .created_by = "ann", .created_ms = 1}).ok());
   EXPECT_FALSE(db_->change_rule("cold", "", "ann", 1).ok());
   EXPECT_FALSE(db_->change_rule("cold", "{}", "", 1).ok());
+}
+
+// Another gateway's version of a rule is stored as it is: in place of the rule of its name (which
+// keeps its place), or after the others; adding or putting a rule forgets the removal of its name.
+TEST_F(AlertDbTest, AnotherGatewaysVersionOfARuleReplacesItsNamesRuleOrRemoval) {
+  ASSERT_TRUE(*db_->add_rule({.name = "first", .definition = R"({"a":1})", .created_by = "ann", .created_ms = 100}));
+  ASSERT_TRUE(*db_->add_rule({.name = "second", .definition = R"({"b":1})", .created_by = "ann", .created_ms = 110}));
+  ASSERT_TRUE(db_->put_rule({.name = "first",
+                             .definition = R"({"a":2})",
+                             .created_by = "bob",
+                             .created_ms = 90,
+                             .updated_by = "cid",
+                             .updated_ms = 200})
+                  .ok());
+  ASSERT_FALSE(*db_->remove_rule({.name = "gone", .removed_by = "ann", .removed_ms = 150}));  // never there
+  ASSERT_TRUE(db_->put_rule({.name = "gone",
+                             .definition = R"({"c":1})",
+                             .created_by = "dan",
+                             .created_ms = 300,
+                             .updated_by = "dan",
+                             .updated_ms = 300})
+                  .ok());
+  auto rules = db_->added_rules();
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  ASSERT_EQ(rules->size(), 3u);
+  EXPECT_EQ((*rules)[0].name, "first");
+  EXPECT_EQ((*rules)[0].definition, R"({"a":2})");
+  EXPECT_EQ((*rules)[0].created_by, "bob");
+  EXPECT_EQ((*rules)[0].created_ms, 90);
+  EXPECT_EQ((*rules)[0].updated_by, "cid");
+  EXPECT_EQ((*rules)[0].updated_ms, 200);
+  EXPECT_EQ((*rules)[1].name, "second");
+  EXPECT_EQ((*rules)[2].name, "gone");
+  EXPECT_TRUE(db_->removed_rules()->empty());
+
+  ASSERT_TRUE(*db_->remove_rule({.name = "second", .removed_by = "ann", .removed_ms = 400}));
+  ASSERT_TRUE(*db_->add_rule({.name = "second", .definition = R"({"b":2})", .created_by = "ann", .created_ms = 500}));
+  EXPECT_TRUE(db_->removed_rules()->empty());
+  EXPECT_FALSE(db_->put_rule({.name = "x", .definition = "{}", .created_by = "ann", .created_ms = 1}).ok());
 }
 
 }  // namespace

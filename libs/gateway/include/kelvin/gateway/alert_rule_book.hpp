@@ -5,8 +5,11 @@
 // (AlertEngine::use_rules is told of every change); the rule routes list and change them here.
 //
 // Only added rules change through the book: a configured rule is changed in the config file, and
-// an added rule cannot take a configured rule's name. Rules are per gateway: gateways sharing a
-// broker each keep their own alerts.db.
+// an added rule cannot take a configured rule's name. Each gateway keeps its added rules in its own
+// alerts.db; the gateways of a share group exchange them (rule_sharing.hpp): every change made here
+// is a version of the rule (proto::SharedRule) the shared listener is told of, and merge() takes a
+// version from another gateway when it supersedes the one stored here. A removal is kept as a
+// version too, so a removed rule is not brought back by a gateway that has not heard of it yet.
 //
 // Threads: rules(), entries() and find() from any thread. Changes run one at a time: each holds the
 // change mutex from its write to alerts.db to the listener's return, so listeners see the changes
@@ -23,6 +26,7 @@
 
 #include "kelvin/alerts/alert_rule.hpp"
 #include "kelvin/core/result.hpp"
+#include "kelvin/proto/gateway_messages.hpp"
 #include "kelvin/store/alert_db.hpp"
 
 namespace kelvin::gateway {
@@ -42,11 +46,17 @@ enum class RuleChange {
   kind_changed,  // change: a rule keeps its kind (remove it and add another)
 };
 
+// Whether version `a` of a rule supersedes version `b` of it: the later change wins; at the same
+// millisecond a removal wins, then the larger definition, so every gateway picks the same one.
+// The gateways' clocks decide "later": they are expected to agree to within seconds (NTP).
+bool supersedes(const proto::SharedRule& a, const proto::SharedRule& b);
+
 class AlertRuleBook {
  public:
   // Added rules at most: each is judged against every device at every evaluation.
   static constexpr std::size_t kMaxAddedRules = 100;
   using Listener = std::function<void(std::vector<alerts::AlertRule>)>;
+  using SharedListener = std::function<void(const proto::SharedRule&)>;
 
   explicit AlertRuleBook(std::vector<alerts::AlertRule> configured);
 
@@ -58,19 +68,33 @@ class AlertRuleBook {
 
   // Called with the new rules after each change is stored. Set it before the first change.
   void on_change(Listener listener);
+  // Called with the new version of a rule after each change stored (added, changed, removed here,
+  // or taken by merge()), after the listener. Set it before the first change.
+  void on_shared_change(SharedListener listener);
 
   std::vector<alerts::AlertRule> rules() const;  // configured first, then added, in order
   std::vector<RuleEntry> entries() const;        // the same, with where each comes from
   std::optional<RuleEntry> find(std::string_view name) const;
+
+  // A change made here is stamped `now_ms`, or just after the version of the rule's name already
+  // stored if that is later (a version from a gateway whose clock is ahead), so it supersedes it.
 
   // Stores `rule` as added by `user`, then tells the listener.
   Result<RuleChange> add(store::AlertDb& db, const alerts::AlertRule& rule, std::string_view user, std::int64_t now_ms);
   // Replaces the added rule of `rule.name` with `rule`, then tells the listener.
   Result<RuleChange> change(store::AlertDb& db, const alerts::AlertRule& rule, std::string_view user,
                             std::int64_t now_ms);
-  // Removes the added rule `name`, then tells the listener. A stored rule the book left out at load
-  // is removed too (done).
-  Result<RuleChange> remove(store::AlertDb& db, std::string_view name);
+  // Removes the added rule `name` as `user`, then tells the listener. A stored rule the book left
+  // out at load is removed too (done).
+  Result<RuleChange> remove(store::AlertDb& db, std::string_view name, std::string_view user, std::int64_t now_ms);
+
+  // Stores `version`, another gateway's, when it supersedes the version of its name stored here (or
+  // there is none), then tells both listeners; false when it does not. Errc::invalid_argument for a
+  // rule this gateway cannot read (its name, or a definition refused as the API would refuse it).
+  // A rule whose name the config file has is stored but not judged (see load()).
+  Result<bool> merge(store::AlertDb& db, const proto::SharedRule& version);
+  // The version of every rule name stored: the added rules, then the removals.
+  static Result<std::vector<proto::SharedRule>> versions(store::AlertDb& db);
 
  private:
   // Reads the added rules back after a change, publishes them to readers and tells the listener.
@@ -79,10 +103,18 @@ class AlertRuleBook {
   // The stored rules the book takes (see load()); those it leaves out are logged when asked.
   std::vector<RuleEntry> read_added(const std::vector<store::AddedRuleRecord>& stored, LogRefused log_refused) const;
   bool is_configured(std::string_view name) const;
+  // Tells the shared listener of the version of `name` now stored.
+  Result<void> tell_shared(store::AlertDb& db, std::string_view name);
+
+  // The version of `name` stored, if any.
+  static Result<std::optional<proto::SharedRule>> stored_version(store::AlertDb& db, std::string_view name);
+  // The time to stamp a change of `name` made at `now_ms` with (see above).
+  static Result<std::int64_t> change_time(store::AlertDb& db, std::string_view name, std::int64_t now_ms);
 
   const std::vector<alerts::AlertRule> configured_;
   std::mutex change_mutex_;  // held by each change, from its write to the listener's return
   Listener listener_;
+  SharedListener shared_listener_;
 
   mutable std::mutex mutex_;  // guards added_; a leaf
   std::vector<RuleEntry> added_;

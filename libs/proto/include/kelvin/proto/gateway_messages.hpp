@@ -8,6 +8,11 @@
 //                                        commit, the seqs the commit stored ("stored"); a full
 //                                        summary of a store comes in parts ("full", the final part
 //                                        "last")
+//   kelvin/gateways/{gateway}/rules/{rule}
+//                                        retained, QoS 1; the latest version the sender knows of
+//                                        an alert rule operators added through the API: its
+//                                        definition, who added and last changed it and when, or
+//                                        who removed it and when
 //
 // {gateway} is the sender's service identity. These messages are internal: the gateways of one
 // group run the same kelvin version, so the decoders hold them to exactly what the encoders write
@@ -26,21 +31,28 @@ namespace kelvin::proto {
 
 inline constexpr std::string_view kGatewayTopicPrefix = "kelvin/gateways/";
 
-enum class GatewayTopic { presence, consumed };
+enum class GatewayTopic { presence, consumed, rule };
 
 // "kelvin/gateways/{gateway}/presence" and ".../consumed". Precondition: `gateway` is a service name.
 std::string presence_topic(std::string_view gateway);
 std::string consumed_topic(std::string_view gateway);
-// The peers' topics, for subscribing: "kelvin/gateways/+/presence" and "kelvin/gateways/+/consumed".
+// "kelvin/gateways/{gateway}/rules/{rule}". Precondition: `rule` is a rule name (1 to 64 of a-z,
+// 0-9, '_' and '-', kelvin/alerts/alert_rule.hpp).
+std::string rule_topic(std::string_view gateway, std::string_view rule);
+// The peers' topics, for subscribing: "kelvin/gateways/+/presence", "kelvin/gateways/+/consumed"
+// and "kelvin/gateways/+/rules/+".
 std::string peer_presence_filter();
 std::string peer_consumed_filter();
+std::string peer_rules_filter();
 
 struct ParsedGatewayTopic {
   std::string_view gateway;  // a view into the parsed topic
   GatewayTopic topic;
+  std::string_view rule{};  // GatewayTopic::rule: the rule's name as the topic has it (checked by the reader)
 };
 // Splits a topic of the form above; nullopt for anything else, including a gateway that is not a
-// service name (kelvin/core/identity.hpp).
+// service name (kelvin/core/identity.hpp) and a rules topic without exactly one non-empty level
+// after "rules/".
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic);
 
 // ---- Presence ------------------------------------------------------------------------------------
@@ -108,5 +120,35 @@ std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devi
 // id grammar), seqs above 2^63-1, runs not ascending and disjoint above `through`, more than
 // kMaxRunsPerDevice runs.
 Result<ConsumedNotice> decode_notice(std::string_view payload);
+
+// ---- Shared alert rules --------------------------------------------------------------------------
+
+inline constexpr std::size_t kMaxSharedRuleBytes = 128 * 1024;  // a rule names at most 1,000 devices
+inline constexpr std::size_t kMaxSharedUserBytes = 256;
+
+// One version of a rule operators added through a gateway's API (docs/scaling.md, "Alert rules"):
+// either the rule as it stands, or the fact that it was removed. The gateways of a share group each
+// keep the newest version of every rule name (gateway/alert_rule_book.hpp says which is newest).
+struct SharedRule {
+  std::string name{};
+  // The rule's definition: a compact JSON object, as the API gives the rule (it holds the name
+  // too). nullopt: the rule was removed.
+  std::optional<std::string> definition{};
+  std::string created_by{};  // an added rule: who added it first, and when
+  std::int64_t created_ms = 0;
+  std::string changed_by{};  // who added, changed or removed it last, and when
+  std::int64_t changed_ms = 0;
+  bool removed() const { return !definition.has_value(); }
+  bool operator==(const SharedRule&) const = default;
+};
+
+// {"name":..,"rule":{definition},"created_by":..,"created_ms":..,"updated_by":..,"updated_ms":..}
+// or {"name":..,"removed_by":..,"removed_ms":..}. Precondition: the definition is a JSON object's
+// text, users are 1 to kMaxSharedUserBytes bytes, times are 0 or more.
+std::string encode_shared_rule(const SharedRule& rule);
+// Errc::invalid_argument with the reason for anything but one of the two forms: size, not JSON, a
+// member given twice or missing or unknown, a "rule" that is not an object, an empty or too long
+// user, a negative time. The rule's name and definition are the reader's to check.
+Result<SharedRule> decode_shared_rule(std::string_view payload);
 
 }  // namespace kelvin::proto

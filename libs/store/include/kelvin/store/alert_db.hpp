@@ -91,6 +91,14 @@ struct AddedRuleRecord {
   std::int64_t updated_ms = 0;
 };
 
+// The removal of a rule operators had added: kept so that gateways sharing their rules
+// (docs/scaling.md) can tell a rule removed from one they have not heard of.
+struct RemovedRuleRecord {
+  std::string name{};
+  std::string removed_by{};
+  std::int64_t removed_ms = 0;
+};
+
 // Which alerts list() returns, newest first (by id).
 struct AlertQuery {
   std::optional<AlertState> state{};        // nullopt: both
@@ -153,14 +161,22 @@ class AlertDb {
 
   // Added rules, in the order they were added.
   Result<std::vector<AddedRuleRecord>> added_rules();
-  // Adds `rule` (its updated_* are set to its created_*); false when a rule of its name exists.
-  // Errc::invalid_argument when it names no user or has no definition.
+  // Adds `rule` (its updated_* are set to its created_*) and forgets an earlier removal of its
+  // name; false when a rule of its name exists. Errc::invalid_argument when it names no user or
+  // has no definition.
   Result<bool> add_rule(const AddedRuleRecord& rule);
   // Gives rule `name` a new definition, changed by `user` at `at_ms`; false when there is none.
   Result<bool> change_rule(std::string_view name, std::string_view definition, std::string_view user,
                            std::int64_t at_ms);
-  // false when there is no rule `name`.
-  Result<bool> remove_rule(std::string_view name);
+  // Removes the rule `removal.name` and keeps the removal (replacing an earlier one of the name);
+  // false when there was no such rule (the removal is kept all the same).
+  Result<bool> remove_rule(const RemovedRuleRecord& removal);
+  // Stores `rule` as it is, all its fields, in place of a rule of its name (which keeps its place
+  // in the order) or after the others, and forgets an earlier removal of its name: another
+  // gateway's version of the rule.
+  Result<void> put_rule(const AddedRuleRecord& rule);
+  // The removals kept, by name.
+  Result<std::vector<RemovedRuleRecord>> removed_rules();
 
   // Retention: deletes resolved alerts that ended before `ended_before_ms`, and silences that
   // ended before then; returns how many alerts. Firing alerts are never deleted.
