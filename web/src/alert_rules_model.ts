@@ -160,8 +160,8 @@ export function levelText(value: number): string {
   return text === '-0' ? '0' : text;
 }
 
-const MIB = 1024 * 1024;
-const GIB = 1024 * MIB;
+export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
 
 // Free space for people: "1 GiB", "1.2 GiB", "500 MiB"; under 1 MiB in bytes.
 export function bytesText(bytes: number): string {
@@ -241,8 +241,9 @@ function lasting(forText: string): string {
 
 const QUANTITY_UNITS: Record<string, string> = { temperature: '°C', humidity: '%RH' };
 
-// docs/alerts.md's event_rate events, as the gateway's summaries name them.
-const EVENT_WORDS: Record<string, string> = {
+// docs/alerts.md's event_rate events, as the gateway's summaries name them (also the rule form's
+// choices, in this order).
+export const EVENT_WORDS: Record<string, string> = {
   failed_sign_ins: 'failed sign-ins',
   rejected_readings: 'rejected readings and statuses',
   https_handshake_failures: 'refused HTTPS handshakes',

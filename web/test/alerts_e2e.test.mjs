@@ -17,8 +17,15 @@
 // a threshold rule on sensor-02 through the form and sees its row and sentence, the viewer sees it
 // without buttons, the operator changes its level through the same form, a reading fires it, adding
 // a rule with a taken name is refused (the 409 said in the form, what was typed kept), and removing
-// it (confirmed by keyboard) takes its row away and resolves its alert. Screenshots go to the
-// artifact directory (support/browser.mjs). No page may throw or break the Content-Security-Policy.
+// it (confirmed by keyboard) takes its row away and resolves its alert. Rules of the other kinds:
+// the operator adds a gateway-wide event_rate rule (only its fields shown; the body sent and the
+// rule stored exactly as expected); while the operator types in its Change form and the admin adds
+// a rule through the API, the viewer's open page shows the operator's rule and the operator's page
+// the admin's within one reading of the rules (every 15 s), the viewer's page not reloaded and the
+// operator's form keeping what was typed and the focus; the change is saved. A disk_space rule typed
+// in GiB and MiB is sent and stored in whole bytes, and Change shows the same bytes. Screenshots go
+// to the artifact directory (support/browser.mjs). No page may throw or break the
+// Content-Security-Policy.
 //
 // Needs what e2e.test.mjs needs (web/dist, kelvin-gateway and kelvinctl in KELVIN_BIN_DIR);
 // ctest's web_dashboard_test runs it with the others.
@@ -36,6 +43,8 @@ const built = existsSync(path.join(distDir, 'index.html'));
 const UI_TIMEOUT = 30_000;
 // The badge reads the firing alerts every 15 s (src/app.ts), the alerts page every 5 s.
 const BADGE_TIMEOUT = 40_000;
+// The Rules section reads the rules every 15 s (src/pages/alert_rules.ts).
+const RULES_TIMEOUT = 25_000;
 
 // Only this rule (no default rules: a nearly full disk on the test machine must not fire one).
 const ALERTS_CONFIG = [
@@ -678,7 +687,7 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     await operator.getByLabel('Name', { exact: true }).fill('freezer_warm');
     await operator.getByLabel('Kind').selectOption('device_offline');
     assert.equal(await operator.isHidden('#rule-form-level'), true, 'the threshold fields go with the kind');
-    await operator.getByLabel('Fires after nothing received for (minutes)').fill('15');
+    await operator.getByLabel('Fires after nothing received for (minutes, optional)').fill('15');
     const answered = operator.waitForResponse((r) => r.url().endsWith('/api/v1/alert-rules') && r.request().method() === 'POST');
     await ruleForm(operator).getByRole('button', { name: 'Add rule' }).click();
     const response = await answered;
@@ -690,7 +699,7 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await message.getAttribute('role'), 'alert');
     assert.equal(await operator.getByLabel('Name', { exact: true }).inputValue(), 'freezer_warm');
     assert.equal(await operator.getByLabel('Kind').inputValue(), 'device_offline');
-    assert.equal(await operator.getByLabel('Fires after nothing received for (minutes)').inputValue(), '15');
+    assert.equal(await operator.getByLabel('Fires after nothing received for (minutes, optional)').inputValue(), '15');
     assert.equal(await operator.getAttribute('#rule-form-name', 'aria-invalid'), 'true');
     assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-form-name');
     await screenshot(operator, 'alerts-rule-exists');
@@ -744,6 +753,122 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     } finally {
       await operator.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  // ---- rules of the other kinds through the form; open pages follow the rules -----------------
+
+  const RATE = 'sign_ins';
+  const RATE_RULE = { name: RATE, kind: 'event_rate', event: 'failed_sign_ins', above_per_minute: 10, clear_per_minute: 2, for_s: 120 };
+  const RATE_SENTENCE = 'more than 10 failed sign-ins per minute for 2 min, clears at or below 2 per minute';
+  const DISK = 'disk_low';
+  const storedRule = async (name) => (await rulesOf(admin)).rules.find((r) => r.name === name);
+  const sent = (page, method, path) => page.waitForResponse((r) => r.url().endsWith(path) && r.request().method() === method);
+
+  step('the operator adds a gateway-wide event_rate rule through the form: its fields only, the rule stored as sent', async () => {
+    // The viewer's page stays open on the alerts page from here on; a reload would lose this mark.
+    await viewer.evaluate(() => { window.kelvinNotReloaded = true; });
+    assert.equal(await ruleRow(viewer, RATE).count(), 0);
+    await operator.getByRole('button', { name: 'Add rule' }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    await operator.getByLabel('Name', { exact: true }).fill(RATE);
+    await operator.getByLabel('Kind').selectOption('event_rate');
+    // Its own fields, with their units and the gateway's defaults; neither a level nor devices.
+    assert.equal(await operator.isHidden('#rule-form-level'), true);
+    assert.equal(await form.getByRole('group', { name: 'Devices' }).count(), 0);
+    const event = operator.getByLabel('Event', { exact: true });
+    assert.deepEqual(await event.locator('option').allTextContents(), ['failed sign-ins', 'rejected readings and statuses',
+      'refused HTTPS handshakes', 'broker exits', 'refused MQTT handshakes', 'ACL denials']);
+    assert.equal(await event.inputValue(), 'failed_sign_ins');
+    const rate = operator.getByLabel('Fires above (events per minute, optional)');
+    assert.equal(await rate.getAttribute('placeholder'), '30');
+    await rate.fill('10');
+    await operator.getByLabel('Clears at (events per minute, optional)').fill('2');
+    await operator.getByLabel('Held for (minutes, optional)').fill('2');
+    const answered = sent(operator, 'POST', '/api/v1/alert-rules');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 201, await response.text());
+    assert.deepEqual(JSON.parse(response.request().postData()), RATE_RULE);
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'), `Added rule ${RATE}: ${RATE_SENTENCE}.`);
+    assert.deepEqual((await ruleCells(operator, RATE)).slice(0, 2), [`${RATE} event rate`, RATE_SENTENCE]);
+    assert.deepEqual(await storedRule(RATE), RATE_RULE);
+  });
+
+  step('open pages read the rules again: the viewer\'s shows the new rule, the operator\'s open form keeps what was typed', async () => {
+    // The operator changes the rule and is typing when the pages read the rules again.
+    await ruleRow(operator, RATE).getByRole('button', { name: `Change rule ${RATE}` }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    const event = operator.getByLabel('Event', { exact: true });
+    const rate = operator.getByLabel('Fires above (events per minute, optional)');
+    const clear = operator.getByLabel('Clears at (events per minute, optional)');
+    assert.equal(await event.inputValue(), 'failed_sign_ins');
+    assert.equal(await rate.inputValue(), '10');
+    assert.equal(await clear.inputValue(), '2');
+    assert.equal(await operator.getByLabel('Held for (minutes, optional)').inputValue(), '2');
+    await rate.fill('');
+    await rate.pressSequentially('12');
+    // Meanwhile the admin adds a rule through the API.
+    const halted = await install.request('POST', '/api/v1/alert-rules', {
+      body: JSON.stringify({ name: 'halted', kind: 'rollout_halted' }),
+      headers: { Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf, 'Content-Type': 'application/json' },
+    });
+    assert.equal(halted.status, 201, halted.body);
+    // Within one reading (every 15 s): the operator's rule on the viewer's page, unreloaded, and the
+    // admin's on the operator's, below the open form.
+    await Promise.all([ruleRow(viewer, RATE).waitFor({ timeout: RULES_TIMEOUT }),
+      ruleRow(operator, 'halted').waitFor({ timeout: RULES_TIMEOUT })]);
+    assert.equal(await viewer.evaluate(() => window.kelvinNotReloaded), true);
+    const cells = await ruleCells(viewer, RATE);
+    assert.deepEqual(cells.slice(0, 2), [`${RATE} event rate`, RATE_SENTENCE]);
+    assert.match(cells[2], SOURCE('added'));
+    assert.equal(cells.length, 3);
+    assert.equal(await rate.inputValue(), '12');
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'rule-form-above_per_minute');
+    assert.equal(await operator.textContent('#rule-form-title'), `Change rule ${RATE}`);
+    // Saved: another event, the clear level left to the gateway (the level itself).
+    await event.selectOption('https_handshake_failures');
+    await clear.fill('');
+    const answered = sent(operator, 'PUT', `/api/v1/alert-rules/${RATE}`);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 200, await response.text());
+    const changed = { name: RATE, kind: 'event_rate', event: 'https_handshake_failures', above_per_minute: 12, for_s: 120 };
+    assert.deepEqual(JSON.parse(response.request().postData()), changed);
+    await operator.waitForSelector('[data-testid=alert-rules-done]:not([hidden])');
+    assert.equal(await operator.textContent('[data-testid=alert-rules-done]'),
+      `Changed rule ${RATE}: more than 12 refused HTTPS handshakes per minute for 2 min.`);
+    assert.deepEqual(await storedRule(RATE), changed);
+  });
+
+  step('a disk_space rule typed in GiB and MiB is sent in whole bytes; Change shows the same bytes', async () => {
+    await operator.getByRole('button', { name: 'Add rule' }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    await operator.getByLabel('Name', { exact: true }).fill(DISK);
+    await operator.getByLabel('Kind').selectOption('disk_space');
+    assert.equal(await form.getByRole('group', { name: 'Devices' }).count(), 0);
+    await operator.getByLabel('Fires below (GiB)').fill('0.5');
+    await operator.getByLabel('Unit of “Clears at”').selectOption('MiB');
+    await operator.getByLabel('Clears at (MiB, optional)').fill('600');
+    const answered = sent(operator, 'POST', '/api/v1/alert-rules');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 201, await response.text());
+    const rule = { name: DISK, kind: 'disk_space', below_bytes: 536_870_912, clear_bytes: 629_145_600 };
+    assert.deepEqual(JSON.parse(response.request().postData()), rule);
+    assert.deepEqual(await storedRule(DISK), rule);
+    assert.deepEqual((await ruleCells(operator, DISK)).slice(0, 2),
+      [`${DISK} disk space`, "less than 512 MiB free on the gateway's disk, clears at 600 MiB free or more"]);
+    await ruleRow(operator, DISK).getByRole('button', { name: `Change rule ${DISK}` }).click();
+    await form.waitFor();
+    assert.equal(await operator.getByLabel('Fires below (MiB)').inputValue(), '512');
+    assert.equal(await operator.getByLabel('Clears at (MiB, optional)').inputValue(), '600');
+    await screenshot(operator, 'alerts-rule-disk-space');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await form.count(), 0);
   });
 
   step('no page threw and nothing broke the Content-Security-Policy', async () => {

@@ -707,16 +707,88 @@ describe('alert rules: added ones, their source and the Manage column', () => {
 });
 
 describe('the rule form: values, the request, refusals', () => {
-  const fresh = (fields = {}) => ({ ...m.newRuleValues(), ...fields });
+  // A form's values: a new rule's, with `top` changed and `fields` and `units` as typed.
+  const fresh = (top = {}, fields = {}, units = {}) => {
+    const values = m.newRuleValues();
+    return { ...values, ...top, fields: { ...values.fields, ...fields }, units: { ...values.units, ...units } };
+  };
+  const spec = (id) => m.ALL_FIELDS.find((field) => field.id === id);
 
-  test('a new rule: a temperature above a level on every device; offline after 10 min', () => {
-    assert.deepEqual(m.newRuleValues(), {
-      name: '', kind: 'threshold', quantity: 'temperature', direction: 'above', level: '', clear: '', forValue: '', forUnit: 'min',
-      silentValue: '10', silentUnit: 'min', scope: 'all', devices: '', label: '',
+  test('a new rule: a temperature above a level on every device; every other field empty, choices on their first', () => {
+    const { fields, units, ...rest } = m.newRuleValues();
+    assert.deepEqual(rest, { name: '', kind: 'threshold', scope: 'all', devices: '', label: '' });
+    assert.deepEqual(fields, {
+      quantity: 'temperature', direction: 'above', level: '', clear: '', silent: '', within_days: '', clear_days: '', within_hours: '',
+      clear_hours: '', below_bytes: '', clear_bytes: '', above_readings: '', clear_readings: '', event: 'failed_sign_ins',
+      above_per_minute: '', clear_per_minute: '', quiet: '', for: '',
     });
-    assert.deepEqual(m.FORM_KINDS.map((k) => k.kind), ['threshold', 'device_offline']);
+    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', for: 'min' });
     assert.equal(m.unitOf('temperature'), '°C');
     assert.equal(m.unitOf('humidity'), '%RH');
+  });
+
+  test('every kind the gateway has, each with the fields of its keys; the devices only for the kinds that watch devices', () => {
+    assert.deepEqual(m.FORM_KINDS.map((k) => k.kind), Object.keys(m.ALERT_KINDS));
+    const keys = (kind) => m.fieldsOf(kind).flatMap((field) => field.keys);
+    assert.deepEqual(Object.fromEntries(m.FORM_KINDS.map((k) => [k.kind, keys(k.kind)])), {
+      threshold: ['quantity', 'above', 'below', 'clear', 'for_s'],
+      device_offline: ['silent_for_s', 'for_s'],
+      certificate_expiry: ['within_days', 'clear_days', 'for_s'],
+      crl_expiry: ['within_hours', 'clear_hours', 'for_s'],
+      disk_space: ['below_bytes', 'clear_bytes', 'for_s'],
+      export_backlog: ['above_readings', 'clear_readings', 'for_s'],
+      event_rate: ['event', 'above_per_minute', 'clear_per_minute', 'for_s'],
+      update_failed: ['for_s'],
+      rollout_halted: ['for_s'],
+      outbox_drops: ['quiet_for_s', 'for_s'],
+    });
+    assert.deepEqual(m.FORM_KINDS.filter((k) => k.scoped).map((k) => k.kind),
+      ['threshold', 'device_offline', 'update_failed', 'outbox_drops']);
+    // Only those without a default must be filled.
+    assert.deepEqual(m.ALL_FIELDS.filter((field) => field.required).map((field) => field.id),
+      ['quantity', 'direction', 'level', 'below_bytes', 'above_readings', 'event']);
+    assert.deepEqual(spec('event').choices.map((c) => c.value),
+      ['failed_sign_ins', 'rejected_readings', 'https_handshake_failures', 'broker_exits', 'mqtt_handshake_failures', 'acl_denials']);
+    assert.deepEqual(spec('event').choices.map((c) => c.label), ['failed sign-ins', 'rejected readings and statuses',
+      'refused HTTPS handshakes', 'broker exits', 'refused MQTT handshakes', 'ACL denials']);
+  });
+
+  test('labels say the unit chosen (and "optional"); placeholders and hints the gateway\'s defaults', () => {
+    const label = (id, values = fresh()) => m.fieldLabel(spec(id), values);
+    assert.equal(label('level'), 'Level (°C)');
+    assert.equal(label('level', fresh({}, { quantity: 'humidity' })), 'Level (%RH)');
+    assert.equal(label('clear'), 'Clears at (°C, optional)');
+    assert.equal(label('quantity'), 'Quantity');
+    assert.equal(label('for'), 'Held for (minutes, optional)');
+    assert.equal(label('for', fresh({}, {}, { for: 's' })), 'Held for (seconds, optional)');
+    assert.equal(label('silent'), 'Fires after nothing received for (minutes, optional)');
+    assert.equal(label('within_days'), 'Fires within (days, optional)');
+    assert.equal(label('clear_days'), 'Clears at (days left, optional)');
+    assert.equal(label('within_hours'), 'Fires within (hours, optional)');
+    assert.equal(label('clear_hours'), 'Clears at (hours ahead, optional)');
+    assert.equal(label('below_bytes'), 'Fires below (GiB)');
+    assert.equal(label('clear_bytes', fresh({}, {}, { clear_bytes: 'MiB' })), 'Clears at (MiB, optional)');
+    assert.equal(label('above_readings'), 'Fires above (readings)');
+    assert.equal(label('clear_readings'), 'Clears at (readings, optional)');
+    assert.equal(label('event'), 'Event');
+    assert.equal(label('above_per_minute'), 'Fires above (events per minute, optional)');
+    assert.equal(label('clear_per_minute'), 'Clears at (events per minute, optional)');
+    assert.equal(label('quiet'), 'Clears after no drops for (minutes, optional)');
+    const placeholder = (id, values = fresh()) => m.fieldPlaceholder(spec(id), values);
+    assert.deepEqual(['silent', 'within_days', 'within_hours', 'above_per_minute', 'quiet', 'level', 'below_bytes', 'clear', 'for']
+      .map((id) => placeholder(id)), ['10', '30', '24', '30', '60', '-15', '', '', '']);
+    assert.equal(placeholder('silent', fresh({}, {}, { silent: 's' })), '600', 'in the unit chosen');
+    const hint = (id, values = fresh()) => m.fieldHint(spec(id), values);
+    assert.match(hint('silent'), /Empty: 10 minutes\.$/);
+    assert.match(hint('within_days'), /Empty: 30 days\.$/);
+    assert.match(hint('within_hours'), /Empty: 24 hours\.$/);
+    assert.match(hint('above_per_minute'), /0: any at all\. Empty: 30\.$/);
+    assert.match(hint('quiet'), /Empty: 1 hour\.$/);
+    assert.match(hint('for'), /Empty: at once\.$/);
+    assert.equal(hint('clear'), 'At or below the level: the alert resolves once readings are back there. Empty: the level itself.');
+    assert.match(hint('clear', fresh({}, { direction: 'below' })), /^At or above the level/);
+    assert.match(hint('clear_bytes'), /^At or above the level: .* Empty: the level itself\.$/);
+    assert.match(hint('clear_readings'), /^At or below the level/);
   });
 
   test('levels as people type them; anything else is not a number', () => {
@@ -730,6 +802,14 @@ describe('the rule form: values, the request, refusals', () => {
     for (const bad of ['', ' ', 'abc', '1e3', '--1', '1.2.3', '15 °C', 'Infinity', '0x10', '1,5,0']) assert.equal(m.parseLevel(bad), null, bad);
   });
 
+  test('whole numbers, with or without thousands grouped', () => {
+    assert.equal(m.parseWhole('1000000'), 1_000_000);
+    assert.equal(m.parseWhole(' 1,000,000 '), 1_000_000);
+    assert.equal(m.parseWhole('100 000'), 100_000);
+    assert.equal(m.parseWhole('0'), 0);
+    for (const bad of ['', '1.5', '1,5', '-1', '1,00', '1e6', 'many', '10000000000000000000']) assert.equal(m.parseWhole(bad), null, bad);
+  });
+
   test('durations in whole minutes or seconds', () => {
     assert.equal(m.parseDuration('5', 'min'), 300);
     assert.equal(m.parseDuration(' 90 ', 's'), 90);
@@ -737,29 +817,76 @@ describe('the rule form: values, the request, refusals', () => {
     for (const bad of ['', '1.5', '-1', 'ten', '5 min']) assert.equal(m.parseDuration(bad, 'min'), null, bad);
   });
 
+  test('sizes in GiB or MiB, as whole bytes', () => {
+    assert.equal(m.parseSize('1', 'GiB'), 1_073_741_824);
+    assert.equal(m.parseSize('1,5', 'GiB'), 1_610_612_736);
+    assert.equal(m.parseSize('1.2', 'GiB'), 1_288_490_189, '1288490188.8 rounded');
+    assert.equal(m.parseSize('500', 'MiB'), 524_288_000);
+    assert.equal(m.parseSize('0.5', 'MiB'), 524_288);
+    for (const bad of ['', 'lots', '1 GiB', '1e9']) assert.equal(m.parseSize(bad, 'GiB'), null, bad);
+  });
+
   test('a threshold rule\'s body: the keys of its kind, optional ones left out when empty', () => {
-    assert.deepEqual(m.ruleRequest(fresh({ name: ' hot_02 ', level: '30', scope: 'devices', devices: 'sensor-02' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: ' hot_02 ', scope: 'devices', devices: 'sensor-02' }, { level: '30' })),
       { body: { name: 'hot_02', kind: 'threshold', quantity: 'temperature', above: 30, devices: ['sensor-02'] } });
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'too_dry', quantity: 'humidity', direction: 'below', level: '30', clear: '35,5',
-      forValue: '90', forUnit: 's', scope: 'label', label: ' greenhouse ' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'too_dry', scope: 'label', label: ' greenhouse ' },
+      { quantity: 'humidity', direction: 'below', level: '30', clear: '35,5', for: '90' }, { for: 's' })),
     { body: { name: 'too_dry', kind: 'threshold', quantity: 'humidity', below: 30, clear: 35.5, for_s: 90, label: 'greenhouse' } });
     // Several devices, by commas or spaces, each once; "for" 0 is left out as the gateway lists it.
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', level: '-15', forValue: '0', scope: 'devices',
-      devices: 'sensor-01, sensor-02 sensor-01,,sensor-03' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', scope: 'devices', devices: 'sensor-01, sensor-02 sensor-01,,sensor-03' },
+      { level: '-15', for: '0' })),
     { body: { name: 'warm', kind: 'threshold', quantity: 'temperature', above: -15, devices: ['sensor-01', 'sensor-02', 'sensor-03'] } });
-    // The other scope's text, typed before choosing, is not sent.
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', level: '5', scope: 'all', devices: 'sensor-01', label: 'x' })),
-      { body: { name: 'warm', kind: 'threshold', quantity: 'temperature', above: 5 } });
+    // The other scope's text, typed before choosing, is not sent; nor are other kinds' fields.
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'warm', scope: 'all', devices: 'sensor-01', label: 'x' },
+      { level: '5', silent: '3', within_days: '7', event: 'acl_denials' })),
+    { body: { name: 'warm', kind: 'threshold', quantity: 'temperature', above: 5 } });
   });
 
   test('a device_offline rule\'s body: silent_for_s (left to the gateway when empty), for_s, its scope', () => {
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', level: 'ignored', clear: 'x', silentValue: '30',
-      forValue: '2', scope: 'label', label: 'freezer' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', scope: 'label', label: 'freezer' },
+      { level: 'ignored', clear: 'x', silent: '30', for: '2' })),
     { body: { name: 'quiet', kind: 'device_offline', silent_for_s: 1800, for_s: 120, label: 'freezer' } });
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', silentValue: '45', silentUnit: 's' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline' }, { silent: '45' }, { silent: 's' })),
       { body: { name: 'quiet', kind: 'device_offline', silent_for_s: 45 } });
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline', silentValue: ' ' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'quiet', kind: 'device_offline' }, { silent: ' ' })),
       { body: { name: 'quiet', kind: 'device_offline' } });
+  });
+
+  test('every other kind\'s body: its keys only, in the gateway\'s units, optional ones left out when empty', () => {
+    // What was typed for other kinds, and a scope chosen, are there in every case below.
+    const typed = { level: '5', clear: '4', silent: '3', within_days: '7', within_hours: '8', below_bytes: '1', above_readings: '9',
+      above_per_minute: '6', quiet: '2' };
+    const request = (kind, fields = {}, units = {}, top = {}) =>
+      m.ruleRequest(fresh({ name: 'r', kind, scope: 'devices', devices: 'sensor-01', ...top }, { ...typed, ...fields }, units));
+    // Nothing typed but `fields`.
+    const only = (fields) => ({ ...Object.fromEntries(Object.keys(typed).map((id) => [id, ''])), ...fields });
+    const body = (kind, keys) => ({ body: { name: 'r', kind, ...keys } });
+
+    assert.deepEqual(request('certificate_expiry', { within_days: '14', clear_days: '21,5', for: '1' }),
+      body('certificate_expiry', { within_days: 14, clear_days: 21.5, for_s: 60 }));
+    assert.deepEqual(request('certificate_expiry', only({})), body('certificate_expiry', {}), 'the defaults');
+    assert.deepEqual(request('crl_expiry', { within_hours: '36', clear_hours: '48' }),
+      body('crl_expiry', { within_hours: 36, clear_hours: 48 }));
+    assert.deepEqual(request('crl_expiry', only({})), body('crl_expiry', {}));
+    assert.deepEqual(request('disk_space', { below_bytes: '1.5', clear_bytes: '2048' }, { clear_bytes: 'MiB' }),
+      body('disk_space', { below_bytes: 1_610_612_736, clear_bytes: 2_147_483_648 }));
+    assert.deepEqual(request('disk_space', { below_bytes: '500', for: '30' }, { below_bytes: 'MiB', for: 's' }),
+      body('disk_space', { below_bytes: 524_288_000, for_s: 30 }));
+    assert.deepEqual(request('export_backlog', { above_readings: '1,000,000', clear_readings: '100 000', for: '5' }),
+      body('export_backlog', { above_readings: 1_000_000, clear_readings: 100_000, for_s: 300 }));
+    assert.deepEqual(request('event_rate', { event: 'failed_sign_ins', above_per_minute: '10', clear_per_minute: '2' }),
+      body('event_rate', { event: 'failed_sign_ins', above_per_minute: 10, clear_per_minute: 2 }));
+    // 0: any at all, sent (only "held for" leaves 0 out).
+    assert.deepEqual(request('event_rate', only({ event: 'acl_denials', above_per_minute: '0' })),
+      body('event_rate', { event: 'acl_denials', above_per_minute: 0 }));
+    assert.deepEqual(request('event_rate', only({})), body('event_rate', { event: 'failed_sign_ins' }));
+    assert.deepEqual(request('update_failed', { for: '10' }), body('update_failed', { for_s: 600, devices: ['sensor-01'] }));
+    assert.deepEqual(request('update_failed', {}, {}, { scope: 'label', label: 'freezer' }), body('update_failed', { label: 'freezer' }));
+    assert.deepEqual(request('update_failed', {}, {}, { scope: 'all' }), body('update_failed', {}));
+    assert.deepEqual(request('rollout_halted', { for: '15' }), body('rollout_halted', { for_s: 900 }), 'no devices: a rollout');
+    assert.deepEqual(request('outbox_drops', { quiet: '90' }, { quiet: 's' }, { scope: 'label', label: 'freezer' }),
+      body('outbox_drops', { quiet_for_s: 90, label: 'freezer' }));
+    assert.deepEqual(request('outbox_drops', { quiet: '' }), body('outbox_drops', { devices: ['sensor-01'] }));
   });
 
   test('what is checked before asking the gateway: required fields and numbers, nothing else', () => {
@@ -767,25 +894,63 @@ describe('the rule form: values, the request, refusals', () => {
       { field: 'name', text: 'Name the rule.' },
       { field: 'level', text: 'Give the level in °C.' },
     ] });
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', quantity: 'humidity', level: 'high', clear: 'lower', forValue: '1.5',
-      scope: 'devices', devices: ' , ' })), { problems: [
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', scope: 'devices', devices: ' , ' },
+      { quantity: 'humidity', level: 'high', clear: 'lower', for: '1.5' })), { problems: [
       { field: 'level', text: 'The level must be a number of %RH, like -15 or 17.5.' },
       { field: 'clear', text: 'The clear level must be a number of %RH, or left empty.' },
       { field: 'for', text: '"Held for" must be a whole number of minutes, or left empty.' },
       { field: 'devices', text: 'Name the devices by their ids, or choose every device.' },
     ] });
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', kind: 'device_offline', silentValue: '10.5', silentUnit: 's', scope: 'label' })),
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', kind: 'device_offline', scope: 'label' }, { silent: '10.5' }, { silent: 's' })),
       { problems: [
         { field: 'silent', text: '"Nothing received for" must be a whole number of seconds, or left empty.' },
         { field: 'label', text: 'Name the label, or choose every device.' },
       ] });
+    const problems = (kind, fields, units = {}) => m.ruleRequest(fresh({ name: 'x', kind }, fields, units)).problems;
+    assert.deepEqual(problems('certificate_expiry', { within_days: 'soon', clear_days: '2 weeks' }), [
+      { field: 'within_days', text: 'The time left must be a number of days, or left empty.' },
+      { field: 'clear_days', text: 'The clear level must be a number of days left, or left empty.' },
+    ]);
+    assert.deepEqual(problems('crl_expiry', { within_hours: 'x', clear_hours: 'y' }), [
+      { field: 'within_hours', text: 'The time ahead must be a number of hours, or left empty.' },
+      { field: 'clear_hours', text: 'The clear level must be a number of hours ahead, or left empty.' },
+    ]);
+    assert.deepEqual(problems('disk_space', {}), [{ field: 'below_bytes', text: 'Give the free space in GiB.' }]);
+    assert.deepEqual(problems('disk_space', { below_bytes: 'lots', clear_bytes: '1 GB' }, { clear_bytes: 'MiB' }), [
+      { field: 'below_bytes', text: 'The free space must be a number of GiB.' },
+      { field: 'clear_bytes', text: 'The clear level must be a number of MiB, or left empty.' },
+    ]);
+    assert.deepEqual(problems('export_backlog', { clear_readings: '1,5' }), [
+      { field: 'above_readings', text: 'Give the backlog in readings.' },
+      { field: 'clear_readings', text: 'The clear level must be a whole number of readings, or left empty.' },
+    ]);
+    assert.deepEqual(problems('export_backlog', { above_readings: '1.5' }), [
+      { field: 'above_readings', text: 'The backlog must be a whole number of readings.' },
+    ]);
+    assert.deepEqual(problems('event_rate', { event: '', above_per_minute: '2.5', clear_per_minute: 'few' }), [
+      { field: 'event', text: 'Choose the event.' },
+      { field: 'above_per_minute', text: 'The rate must be a whole number of events per minute, or left empty.' },
+      { field: 'clear_per_minute', text: 'The clear level must be a whole number of events per minute, or left empty.' },
+    ]);
+    assert.deepEqual(problems('event_rate', { event: 'nope' }), [{ field: 'event', text: 'Choose the event.' }]);
+    assert.deepEqual(problems('outbox_drops', { quiet: '1.5' }), [
+      { field: 'quiet', text: '"Clears after no drops for" must be a whole number of minutes, or left empty.' },
+    ]);
+    assert.deepEqual(problems('rollout_halted', { for: 'soon' }), [
+      { field: 'for', text: '"Held for" must be a whole number of minutes, or left empty.' },
+    ]);
     // The gateway judges the rest: a name it refuses, a level out of range, a clear level on the
-    // wrong side, a duration too long.
-    assert.deepEqual(m.ruleRequest(fresh({ name: 'Not A Name!', level: '-2000000000', clear: '100', forValue: '99999' })),
+    // wrong side, a duration too long, a size below 0.
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'Not A Name!' }, { level: '-2000000000', clear: '100', for: '99999' })),
       { body: { name: 'Not A Name!', kind: 'threshold', quantity: 'temperature', above: -2000000000, clear: 100, for_s: 5999940 } });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', kind: 'disk_space' }, { below_bytes: '-1', clear_bytes: '0.5' })),
+      { body: { name: 'x', kind: 'disk_space', below_bytes: -1_073_741_824, clear_bytes: 536_870_912 } });
+    assert.deepEqual(m.ruleRequest(fresh({ name: 'x', kind: 'certificate_expiry' }, { within_days: '0', clear_days: '-3' })),
+      { body: { name: 'x', kind: 'certificate_expiry', within_days: 0, clear_days: -3 } });
   });
 
-  test('an added rule in the form: its values, and the same rule back from them', () => {
+  test('an added rule of every kind in the form: its values, and the same rule back from them', () => {
+    // As GET /api/v1/alert-rules lists them: every level key, a clear level only apart from it.
     const rules = [
       { above: -15, clear: -17, devices: ['sensor-01', 'sensor-02'], for_s: 300, kind: 'threshold', name: 'freezer_warm',
         quantity: 'temperature' },
@@ -793,29 +958,70 @@ describe('the rule form: values, the request, refusals', () => {
       { above: 27.5, kind: 'threshold', name: 'hot', quantity: 'temperature' },
       { kind: 'device_offline', name: 'quiet', silent_for_s: 1800 },
       { for_s: 60, kind: 'device_offline', label: 'freezer', name: 'quiet2', silent_for_s: 45 },
+      { kind: 'certificate_expiry', name: 'certs', within_days: 30 },
+      { clear_days: 45.5, for_s: 3600, kind: 'certificate_expiry', name: 'certs2', within_days: 14 },
+      { kind: 'crl_expiry', name: 'crl', within_hours: 24 },
+      { clear_hours: 48, kind: 'crl_expiry', name: 'crl2', within_hours: 12.5 },
+      { below_bytes: 1_073_741_824, clear_bytes: 1_288_490_189, kind: 'disk_space', name: 'disk' },
+      { below_bytes: 524_288_000, for_s: 30, kind: 'disk_space', name: 'disk2' },
+      { below_bytes: 123_456_789, kind: 'disk_space', name: 'disk3' },
+      { above_readings: 1_000_000, clear_readings: 100_000, for_s: 300, kind: 'export_backlog', name: 'backlog' },
+      { above_per_minute: 30, clear_per_minute: 5, event: 'failed_sign_ins', kind: 'event_rate', name: 'sign_in_attack' },
+      { above_per_minute: 0, event: 'acl_denials', for_s: 60, kind: 'event_rate', name: 'acl' },
+      { kind: 'update_failed', name: 'updates' },
+      { devices: ['sensor-01'], for_s: 120, kind: 'update_failed', name: 'updates2' },
+      { kind: 'rollout_halted', name: 'halted' },
+      { kind: 'outbox_drops', label: 'freezer', name: 'drops', quiet_for_s: 3600 },
+      { devices: ['a', 'b'], kind: 'outbox_drops', name: 'drops2', quiet_for_s: 90 },
     ];
-    assert.deepEqual(m.ruleFormValues(rules[0]), {
-      name: 'freezer_warm', kind: 'threshold', quantity: 'temperature', direction: 'above', level: '-15', clear: '-17',
-      forValue: '5', forUnit: 'min', silentValue: '10', silentUnit: 'min', scope: 'devices', devices: 'sensor-01, sensor-02', label: '',
-    });
-    assert.deepEqual(m.ruleFormValues(rules[1]), {
-      name: 'too_dry', kind: 'threshold', quantity: 'humidity', direction: 'below', level: '30', clear: '', forValue: '90',
-      forUnit: 's', silentValue: '10', silentUnit: 'min', scope: 'label', devices: '', label: 'greenhouse',
-    });
-    assert.deepEqual(m.ruleFormValues(rules[4]), {
-      name: 'quiet2', kind: 'device_offline', quantity: 'temperature', direction: 'above', level: '', clear: '', forValue: '1',
-      forUnit: 'min', silentValue: '45', silentUnit: 's', scope: 'label', devices: '', label: 'freezer',
-    });
-    for (const rule of rules) assert.deepEqual(m.ruleRequest(m.ruleFormValues(rule)), { body: rule }, rule.name);
+    for (const rule of rules) {
+      assert.notEqual(m.ruleSentence(rule), null, `${rule.name} is one the dashboard says`);
+      assert.deepEqual(m.ruleRequest(m.ruleFormValues(rule)), { body: rule }, rule.name);
+    }
+    const values = (name) => m.ruleFormValues(rules.find((rule) => rule.name === name));
+    assert.deepEqual(values('freezer_warm'), fresh({ name: 'freezer_warm', scope: 'devices', devices: 'sensor-01, sensor-02' },
+      { level: '-15', clear: '-17', for: '5' }));
+    assert.deepEqual(values('too_dry'), fresh({ name: 'too_dry', scope: 'label', label: 'greenhouse' },
+      { quantity: 'humidity', direction: 'below', level: '30', for: '90' }, { for: 's' }));
+    assert.deepEqual(values('quiet2'), fresh({ name: 'quiet2', kind: 'device_offline', scope: 'label', label: 'freezer' },
+      { silent: '45', for: '1' }, { silent: 's' }));
+    assert.deepEqual(values('certs2'), fresh({ name: 'certs2', kind: 'certificate_expiry' },
+      { within_days: '14', clear_days: '45.5', for: '60' }));
+    assert.deepEqual(values('crl2').fields, { ...m.newRuleValues().fields, within_hours: '12.5', clear_hours: '48' });
+    // Sizes in GiB from 1 GiB, else MiB, with the fewest decimals that give the same bytes.
+    assert.deepEqual(values('disk'), fresh({ name: 'disk', kind: 'disk_space' }, { below_bytes: '1', clear_bytes: '1.2' }));
+    assert.deepEqual(values('disk2'), fresh({ name: 'disk2', kind: 'disk_space' }, { below_bytes: '500', for: '30' },
+      { below_bytes: 'MiB', for: 's' }));
+    assert.deepEqual([values('disk3').fields.below_bytes, values('disk3').units.below_bytes], ['117.737569', 'MiB'],
+      'the fewest decimals that give the same bytes');
+    assert.deepEqual(values('backlog').fields,
+      { ...m.newRuleValues().fields, above_readings: '1000000', clear_readings: '100000', for: '5' });
+    assert.deepEqual(values('acl').fields, { ...m.newRuleValues().fields, event: 'acl_denials', above_per_minute: '0', for: '1' });
+    assert.deepEqual(values('drops'), fresh({ name: 'drops', kind: 'outbox_drops', scope: 'label', label: 'freezer' }, { quiet: '60' }));
+    assert.deepEqual(values('halted'), fresh({ name: 'halted', kind: 'rollout_halted' }));
     // The gateway lists silent_for_s always: a device_offline rule without it is not one this page can read.
     assert.equal(m.ruleFormValues({ kind: 'device_offline', name: 'o' }), null);
   });
 
   test('rules the form cannot show faithfully are not offered for Change', () => {
-    assert.equal(m.ruleFormValues({ kind: 'certificate_expiry', name: 'c', within_days: 30 }), null, 'another kind');
+    assert.equal(m.ruleFormValues({ kind: 'pressure_drop', name: 'p', below: 900 }), null, 'a kind from a newer gateway');
     assert.equal(m.ruleFormValues({ above: 1, kind: 'threshold', name: 'x', quantity: 'temperature', hysteresis: 2 }), null, 'an unknown key');
     assert.equal(m.ruleFormValues({ above: 1, kind: 'threshold', name: 'x', quantity: 'pressure' }), null, 'an unknown quantity');
+    assert.equal(m.ruleFormValues({ above_per_minute: 3, event: 'coffee_breaks', kind: 'event_rate', name: 'e' }), null, 'an unknown event');
+    assert.equal(m.ruleFormValues({ kind: 'certificate_expiry', name: 'c', within_days: 30, devices: ['a'] }), null,
+      'a key of another kind');
     assert.equal(m.ruleFormValues({ kind: 'device_offline', name: 'o', silent_for_s: 600, for_s: 1.5 }), null);
+    // Said in a sentence, but the form would send something else back: whole readings, events and
+    // bytes; no exponents.
+    for (const rule of [
+      { above_readings: 1000.5, kind: 'export_backlog', name: 'b' },
+      { above_per_minute: 2.5, event: 'failed_sign_ins', kind: 'event_rate', name: 'e' },
+      { below_bytes: 1_288_490_188.8, kind: 'disk_space', name: 'd' },
+      { above: 1e-7, kind: 'threshold', name: 't', quantity: 'temperature' },
+    ]) {
+      assert.notEqual(m.ruleSentence(rule), null, rule.name);
+      assert.equal(m.ruleFormValues(rule), null, rule.name);
+    }
   });
 
   test('paths of added rules, their names encoded', () => {
@@ -839,6 +1045,17 @@ describe('the rule form: values, the request, refusals', () => {
     assert.deepEqual(changed.problems, ['clear: must be at or below above (-15)', 'for_s: must be a whole number from 0 to 604800', 'below: x',
       'the rule: odd']);
     assert.deepEqual(changed.fields, ['clear', 'for', 'level'], 'each field once; a problem of no field marks none');
+    // Every kind's keys mark their fields.
+    const others = m.ruleRefusal('add', refusal(400, 'invalid_rule', ['below_bytes: must be a number from 0 to 1e18',
+      'clear_bytes: must be at or above below_bytes (the level where the alert resolves)', 'event: must be one of failed_sign_ins, …',
+      'above_per_minute: expected a number', 'clear_per_minute: x', 'within_days: must be a number from 1 to 3650', 'clear_days: x',
+      'within_hours: x', 'clear_hours: x', 'above_readings: x', 'clear_readings: x', 'silent_for_s: x', 'quiet_for_s: x',
+      'devices: at most 1000 devices', 'label: x', 'kind: must be one of …', 'colour: unknown key'].join('; ')), context);
+    assert.deepEqual(others.fields, ['below_bytes', 'clear_bytes', 'event', 'above_per_minute', 'clear_per_minute', 'within_days',
+      'clear_days', 'within_hours', 'clear_hours', 'above_readings', 'clear_readings', 'silent', 'quiet', 'devices', 'label', 'kind']);
+    assert.equal(others.problems.length, 17);
+    assert.equal(m.problemField('quantity: must be one of temperature, humidity'), 'quantity');
+    assert.equal(m.problemField('toString: x'), null, 'not a key of the map\'s prototype');
     const said = (action, error, ctx = context) => {
       const { text, stale, fields } = m.ruleRefusal(action, error, ctx);
       return [text, stale, fields];

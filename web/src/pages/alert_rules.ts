@@ -1,31 +1,35 @@
 // The alerts page's Rules section (docs/dashboard.md, "Alerts"): every rule the gateway watches
 // (GET /api/v1/alert-rules), each in a sentence, with where it comes from — the gateway's config
-// file, or added by an operator (who, when; the last change) — read when the page opens and again
-// after each change made here. Operators and admins add a threshold or device_offline rule with an
-// inline form, change an added rule of those kinds with the same form (its name and kind stay) and
-// remove an added rule after a confirmation; the config file's rules are changed in the config file
-// and get neither button. Every rule's row, configured or added, also has "Silence…" for operators
-// and admins: a small form in a row below it silences the rule on a subject (a device, a
-// certificate, the gateway, a rollout) for a while, ahead of an alert (POST /api/v1/silences).
-// Viewers see the rules only. The model is src/alert_rules_model.ts, src/rule_form_model.ts and
-// src/silence_model.ts.
+// file, or added by an operator (who, when; the last change) — read when the page opens, every 15 s
+// while the tab is shown (a rule another operator adds, changes or removes shows without a reload)
+// and after each change made here. Operators and admins add a rule of any kind with an inline form
+// (the fields of the kind chosen, from src/rule_form_model.ts's table), change an added rule with the
+// same form (its name and kind stay) and remove an added rule after a confirmation; the config
+// file's rules are changed in the config file and get neither button. Every rule's row, configured
+// or added, also has "Silence…" for operators and admins: a small form in a row below it silences
+// the rule on a subject (a device, a certificate, the gateway, a rollout) for a while, ahead of an
+// alert (POST /api/v1/silences). Viewers see the rules only. The model is src/alert_rules_model.ts,
+// src/rule_form_model.ts and src/silence_model.ts.
 //
 // One rule form at a time, below the table, and one silence form at a time, below its rule's row;
 // each is built afresh for each opening and stays, with what was typed, until it is sent
-// successfully or cancelled. Each change takes effect on the gateway at once; the page then reads
-// the rules and, through `alertsChanged`, the alerts and silences (removing a rule resolves its
-// firing alerts; a silence set holds back the notifications of an alert firing already).
+// successfully or cancelled. A reading of the rules changes the table only: rows are kept, and
+// redrawn only when their rule changed, so neither form, what was typed in it nor the focus is
+// touched. Each change takes effect on the gateway at once; the page then reads the rules and,
+// through `alertsChanged`, the alerts and silences (removing a rule resolves its firing alerts; a
+// silence set holds back the notifications of an alert firing already).
 
 import { api, ApiError } from '../api';
 import type { AppContext } from '../app';
 import { parseRuleList, type RuleEntry, type RuleList, ruleSentence, ruleSource } from '../alert_rules_model';
 import { kindText, SILENCE_COMMENT_MAX, SILENCE_DURATIONS, silencedText } from '../alerts_model';
-import { h, replace } from '../dom';
+import { h, replace, setText } from '../dom';
 import { generalMessage } from '../messages';
+import { poll } from '../poll';
 import {
-  type Direction, FORM_KINDS, type FormKind, mayChangeRules, newRuleValues, QUANTITIES, type Quantity, type RuleField,
-  type RuleFormValues, type RuleRefusal, ruleFormValues, rulePath, ruleRefusal, ruleRequest, rulesNote, type Scope,
-  type TimeUnit, unitOf,
+  type FieldId, fieldHint, fieldLabel, fieldPlaceholder, type FieldSpec, FORM_KINDS, type FormKind, HELD, kindSpec, mayChangeRules,
+  newRuleValues, type RuleField, type RuleFormValues, type RuleRefusal, ruleFormValues, rulePath, ruleRefusal, ruleRequest, rulesNote,
+  type Scope, type Unit, unitChosen, UNITS,
 } from '../rule_form_model';
 import {
   type FleetDevice, parseFleet, type SilenceField, silenceAheadRefusal, silenceAheadRequest, type SilenceRefusal,
@@ -35,6 +39,9 @@ import type { Silence } from '../types';
 import { confirmStep } from '../widgets';
 
 const COLUMNS = ['Rule', 'Condition', 'Source'];
+
+// How often the rules are read again while the tab is shown: they change seldom, and by hand.
+const REFRESH_MS = 15_000;
 
 export interface RulesSection {
   element: HTMLElement;
@@ -61,6 +68,29 @@ interface OpenSilence {
   opener: HTMLButtonElement;
 }
 
+// "A threshold", "An event rate".
+function article(words: string): string {
+  return `${/^[aeiou]/.test(words) ? 'An' : 'A'} ${words}`;
+}
+
+// A rule's row as drawn, and what it was drawn from (its rule and origin, as JSON).
+interface DrawnRow {
+  tr: HTMLTableRowElement;
+  signature: string;
+}
+
+// Puts `wanted` into `parent` in this order: what is no longer wanted goes, what is new comes in,
+// and only what is out of place moves (moving an element takes the focus from it).
+function arrange(parent: HTMLElement, wanted: readonly Element[]): void {
+  const keep = new Set(wanted);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  let at = parent.firstElementChild;
+  for (const child of wanted) {
+    if (child === at) at = at.nextElementSibling;
+    else parent.insertBefore(child, at);
+  }
+}
+
 // Marks a form's field as one a problem is about, described by the form's `problems` message too;
 // or unmarks it.
 function markInvalid(control: Element, problems: HTMLElement, invalid: boolean): void {
@@ -70,6 +100,25 @@ function markInvalid(control: Element, problems: HTMLElement, invalid: boolean):
   else control.removeAttribute('aria-describedby');
   if (invalid) control.setAttribute('aria-invalid', 'true');
   else control.removeAttribute('aria-invalid');
+}
+
+// A field of the rule form: its spec and its elements.
+interface FieldControl {
+  spec: FieldSpec;
+  element: HTMLElement;
+  control: HTMLInputElement | HTMLSelectElement;
+  unit: HTMLSelectElement | null; // a duration's or size's
+  label: HTMLLabelElement;
+  hint: HTMLElement | null;
+}
+
+// A field's label, hint and placeholder as the form's values now say: the unit chosen, the
+// quantity's unit, the clear level's side of the direction.
+function formFollow(field: FieldControl, values: RuleFormValues): void {
+  setText(field.label, fieldLabel(field.spec, values));
+  if (field.hint) setText(field.hint, fieldHint(field.spec, values));
+  const placeholder = fieldPlaceholder(field.spec, values);
+  if (field.control instanceof HTMLInputElement && field.control.placeholder !== placeholder) field.control.placeholder = placeholder;
 }
 
 // The first control of `form` that is shown (the other kind's fields are hidden).
@@ -83,6 +132,9 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
   let list: RuleList = { rules: [], addedCount: 0, maxAdded: null, canAdd: false };
   let open: OpenForm | null = null;
   let silenceOpen: OpenSilence | null = null;
+  let rows = new Map<string, DrawnRow>();
+  // Each reading's number: only the latest one begun is shown.
+  let readings = 0;
   // The fleet's devices, read once for the silence form's suggestions (when a rule's need them).
   let fleet: Promise<FleetDevice[] | null> | null = null;
 
@@ -174,29 +226,52 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     return cell;
   }
 
+  // Shows `next` in the table. A rule's row is kept while its rule and origin are the same (its
+  // buttons, an open confirmation and the focus stay) and drawn anew otherwise, the focus, when it
+  // was in it, on the same button of the new row; the open silence form stays below its rule's row
+  // and goes with its rule. Nothing outside the table is touched, the rule form least of all.
   function show(next: RuleList): void {
     list = next;
     const active = document.activeElement;
-    body.replaceChildren(...list.rules.map(ruleRow));
-    keepSilenceForm(active);
+    let refocus: { tr: HTMLTableRowElement; testid: string } | null = null;
+    const drawn = new Map<string, DrawnRow>();
+    const wanted: HTMLTableRowElement[] = [];
+    for (const entry of list.rules) {
+      const signature = JSON.stringify([entry.rule, entry.added]);
+      const old = rows.get(entry.name);
+      const tr = old !== undefined && old.signature === signature ? old.tr : ruleRow(entry);
+      if (old !== undefined && tr !== old.tr && active instanceof HTMLElement && old.tr.contains(active)) {
+        refocus = { tr, testid: active.dataset.testid ?? '' };
+      }
+      drawn.set(entry.name, { tr, signature });
+      wanted.push(tr);
+      if (silenceOpen?.rule === entry.name) wanted.push(silenceOpen.row);
+    }
+    rows = drawn;
+    arrange(body, wanted);
+    keepSilenceForm();
+    // A confirmation's buttons have no test id: its row's Remove button then.
+    refocus?.tr.querySelector<HTMLElement>(`[data-testid="${refocus.testid || 'alert-rule-remove'}"]`)?.focus();
     wrap.hidden = list.rules.length === 0;
     empty.hidden = list.rules.length > 0;
     note.hidden = !editor || !list.canAdd;
-    note.textContent = rulesNote(list.addedCount, list.maxAdded);
+    setText(note, rulesNote(list.addedCount, list.maxAdded));
     addButton.hidden = !editor || !list.canAdd || open !== null;
   }
 
-  // Reads the rules (when the page opens and after each change). A failure is said above the table
-  // and keeps the rules shown before.
+  // Reads the rules (when the page opens, every REFRESH_MS and after each change) and shows them,
+  // only the latest reading begun: one begun before a change could answer after the change's own.
+  // A failure is said above the table and keeps the rules shown before.
   async function load(): Promise<void> {
+    const reading = ++readings;
     try {
       const next = parseRuleList(await api<unknown>('GET', '/api/v1/alert-rules'));
-      if (disposed) return;
+      if (disposed || reading !== readings) return;
       message.hidden = true;
       show(next);
     } catch (error) {
-      if (disposed) return;
-      message.textContent = `The alert rules could not be read: ${generalMessage(error)}`;
+      if (disposed || reading !== readings) return;
+      setText(message, `The alert rules could not be read: ${generalMessage(error)}`);
       message.hidden = false;
     } finally {
       status.remove();
@@ -216,20 +291,17 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     return body.querySelector<HTMLTableRowElement>(`tr[data-rule="${CSS.escape(rule)}"]`);
   }
 
-  // After the rules were drawn again: the open silence form below its rule's new row, with what was
-  // typed (and the focus, when it was in it); gone with its rule.
-  function keepSilenceForm(active: Element | null): void {
+  // After the rules were drawn again: the open silence form's opener is its rule's Silence… button
+  // as drawn now; the form went with its rule.
+  function keepSilenceForm(): void {
     if (silenceOpen === null) return;
-    const row = rowOf(silenceOpen.rule);
-    const opener = row?.querySelector<HTMLButtonElement>('[data-testid=alert-rule-silence]');
-    if (!row || !opener) {
+    const opener = rowOf(silenceOpen.rule)?.querySelector<HTMLButtonElement>('[data-testid=alert-rule-silence]');
+    if (!opener || !silenceOpen.row.isConnected) {
       silenceOpen = null;
       return;
     }
-    row.after(silenceOpen.row);
     silenceOpen.opener = opener;
     opener.setAttribute('aria-expanded', 'true');
-    if (active instanceof HTMLElement && silenceOpen.row.contains(active)) active.focus();
   }
 
   function closeSilence(focusOpener: boolean): void {
@@ -420,22 +492,25 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     return choices.map((choice) => h('option', { value: choice.value, selected: choice.value === selected }, choice.label));
   }
 
-  // A duration: a whole number and its unit (minutes or seconds, chosen beside it), the unit also in
-  // the label: "Held for (minutes, optional)".
-  function duration(id: string, label: string, optional: boolean, value: string, unit: TimeUnit, hint: string) {
-    const input = h('input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', value,
-      'aria-describedby': `${id}-hint`, 'data-testid': id });
-    const unitSelect = h('select', { id: `${id}-unit`, 'aria-label': `Unit of “${label}”`, 'data-testid': `${id}-unit` },
-      ...options([{ value: 'min' as TimeUnit, label: 'min' }, { value: 's' as TimeUnit, label: 's' }], unit));
-    const words = h('span', {});
-    const follow = () => {
-      words.textContent = `${unitSelect.value === 'min' ? 'minutes' : 'seconds'}${optional ? ', optional' : ''}`;
-    };
-    follow();
-    unitSelect.addEventListener('change', follow);
-    const element = field(id, h('label', { for: id }, `${label} (`, words, ')'),
-      h('div', { class: 'duration' }, input, unitSelect), h('p', { class: 'hint', id: `${id}-hint` }, hint));
-    return { element, input, unit: unitSelect };
+  // One field of a kind (FORM_KINDS): its label, which says its unit ("Level (°C)", "Held for
+  // (minutes, optional)"), its control — a select, or a text field with, for a duration or a size,
+  // its unit's select beside it — and its hint (with the gateway's default). Labels, hints and
+  // placeholders follow the choices made in the form (formFollow).
+  function fieldControl(spec: FieldSpec, values: RuleFormValues): FieldControl {
+    const id = `rule-form-${spec.id}`;
+    const hint = spec.hint !== undefined ? h('p', { class: 'hint', id: `${id}-hint` }) : null;
+    const describedBy = hint?.id ?? null;
+    const control = spec.choices !== undefined
+      ? h('select', { id, 'aria-describedby': describedBy, 'data-testid': id }, ...options(spec.choices, values.fields[spec.id]))
+      : h('input', { id, type: 'text', autocomplete: 'off', value: values.fields[spec.id], 'aria-describedby': describedBy,
+        inputmode: spec.type === 'whole' || spec.type === 'duration' ? 'numeric' : spec.signed ? null : 'decimal', 'data-testid': id });
+    const units = spec.type === 'duration' || spec.type === 'size' ? UNITS[spec.type] : null;
+    const unit = units === null ? null
+      : h('select', { id: `${id}-unit`, 'aria-label': `Unit of “${spec.label}”`, 'data-testid': `${id}-unit` },
+        ...options(units.map((u) => ({ value: u, label: u })), unitChosen(spec, values)));
+    const label = h('label', { for: id });
+    const element = h('div', { class: 'field' }, label, unit ? h('div', { class: 'amount' }, control, unit) : control, hint);
+    return { spec, element, control, unit, label, hint };
   }
 
   function buildForm(mode: FormMode, values: RuleFormValues, opener: HTMLButtonElement, name: string): OpenForm {
@@ -448,34 +523,21 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     const kindSelect = h('select', { id: 'rule-form-kind', 'data-testid': 'rule-form-kind' },
       ...options(FORM_KINDS.map((k) => ({ value: k.kind, label: k.label })), values.kind));
 
-    // threshold
-    const quantity = h('select', { id: 'rule-form-quantity', 'data-testid': 'rule-form-quantity' },
-      ...options(QUANTITIES.map((q) => ({ value: q.quantity, label: q.label })), values.quantity));
-    const direction = h('select', { id: 'rule-form-direction', 'data-testid': 'rule-form-direction' },
-      ...options([{ value: 'above' as Direction, label: 'above the level' }, { value: 'below' as Direction, label: 'below the level' }],
-        values.direction));
-    const levelUnit = h('span', {});
-    const clearUnit = h('span', {});
-    const level = h('input', { id: 'rule-form-level', type: 'text', autocomplete: 'off', value: values.level,
-      placeholder: '-15', 'data-testid': 'rule-form-level' });
-    const clear = h('input', { id: 'rule-form-clear', type: 'text', autocomplete: 'off', value: values.clear,
-      'aria-describedby': 'rule-form-clear-hint', 'data-testid': 'rule-form-clear' });
-    const clearHint = h('p', { class: 'hint', id: 'rule-form-clear-hint' });
-    const thresholdFields = h('div', { class: 'form-row', 'data-testid': 'rule-form-threshold' },
-      field('rule-form-quantity', 'Quantity', quantity),
-      field('rule-form-direction', 'Fires when a reading is', direction),
-      field('rule-form-level', h('label', { for: 'rule-form-level' }, 'Level (', levelUnit, ')'), level),
-      field('rule-form-clear', h('label', { for: 'rule-form-clear' }, 'Clears at (', clearUnit, ', optional)'), clear, clearHint));
+    // Each kind's own fields in a row of their own, shown while the kind is chosen (changing a rule:
+    // its kind's only); then "Held for", every kind's.
+    const controls = new Map<FieldId, FieldControl>();
+    const kindRows = FORM_KINDS.filter((k) => k.fields.length > 0 && (adding || k.kind === values.kind)).map((k) => ({
+      kind: k.kind,
+      row: h('div', { class: 'form-row', 'data-testid': `rule-form-fields-${k.kind}` }, ...k.fields.map((spec) => {
+        const control = fieldControl(spec, values);
+        controls.set(spec.id, control);
+        return control.element;
+      })),
+    }));
+    const held = fieldControl(HELD, values);
+    controls.set(HELD.id, held);
 
-    // device_offline
-    const silent = duration('rule-form-silent', 'Fires after nothing received for', false, values.silentValue, values.silentUnit,
-      'Or when the device says it is offline. Empty: 10 minutes.');
-    const offlineFields = h('div', { class: 'form-row', 'data-testid': 'rule-form-offline' }, silent.element);
-
-    const held = duration('rule-form-for', 'Held for', true, values.forValue, values.forUnit,
-      'How long the condition must last before the alert fires. Empty: at once.');
-
-    // The devices watched.
+    // The devices watched, for the kinds that watch devices.
     const scopeRadio = (value: Scope, id: string) =>
       h('input', { type: 'radio', name: 'rule-form-scope', id, value, checked: values.scope === value, 'data-testid': id });
     const all = scopeRadio('all', 'rule-form-scope-all');
@@ -488,7 +550,7 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
       value: values.label, placeholder: 'freezer', 'aria-label': 'Label', 'data-testid': 'rule-form-label' });
     devices.addEventListener('input', () => { some.checked = true; });
     label.addEventListener('input', () => { labelled.checked = true; });
-    const scope = h('fieldset', { class: 'field scope' }, h('legend', {}, 'Devices'),
+    const scope = h('fieldset', { class: 'field scope', 'data-testid': 'rule-form-scope' }, h('legend', {}, 'Devices'),
       h('label', { for: 'rule-form-scope-all' }, all, ' every device'),
       h('label', { for: 'rule-form-scope-devices' }, some, ' these devices:'), devices,
       h('p', { class: 'hint', id: 'rule-form-devices-hint' }, 'Device ids, separated by commas or spaces.'),
@@ -507,60 +569,54 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
         field('rule-form-name', 'Name', nameInput,
           h('p', { class: 'hint', id: 'rule-form-name-hint' }, "1 to 64 characters: a–z, 0–9, '_' and '-'.")),
         field('rule-form-kind', 'Kind', kindSelect))
-      : h('p', { class: 'muted' }, `A ${kindText(values.kind)} rule. Its name and kind stay: for others, remove it and add a new one.`),
-    thresholdFields, offlineFields,
+      : h('p', { class: 'muted' }, `${article(kindText(values.kind))} rule. Its name and kind stay: for others, remove it and add a new one.`),
+    ...kindRows.map((k) => k.row),
     h('div', { class: 'form-row' }, held.element),
     scope,
     problems,
     h('div', { class: 'actions' }, submit, cancel));
 
-    const fields: Record<RuleField, HTMLElement> = {
-      name: nameInput, kind: kindSelect, quantity, level, clear, for: held.input, silent: silent.input, devices, label,
+    // The controls a problem may be about (changing a rule, only its kind's fields are there).
+    const fields: Partial<Record<RuleField, HTMLElement>> = { name: nameInput, kind: kindSelect, devices, label };
+    for (const [id, control] of controls) fields[id] = control.control;
+
+    const read = (): RuleFormValues => {
+      const typed = newRuleValues();
+      for (const [id, control] of controls) {
+        typed.fields[id] = control.control.value;
+        if (control.unit) typed.units[id] = control.unit.value as Unit;
+      }
+      return {
+        ...typed,
+        name: adding ? nameInput.value : name,
+        kind: adding ? kindSelect.value as FormKind : values.kind,
+        scope: some.checked ? 'devices' : labelled.checked ? 'label' : 'all',
+        devices: devices.value,
+        label: label.value,
+      };
     };
 
-    const kindNow = (): FormKind => (adding ? kindSelect.value as FormKind : values.kind);
-    // The fields of the kind chosen, and the units and clear level's side of the quantity chosen.
+    // The fields of the kind chosen, and the labels, hints and placeholders of the units, quantity
+    // and direction chosen.
     const follow = () => {
-      thresholdFields.hidden = kindNow() !== 'threshold';
-      offlineFields.hidden = kindNow() !== 'device_offline';
-      const unit = unitOf(quantity.value as Quantity);
-      levelUnit.textContent = unit;
-      clearUnit.textContent = unit;
-      clearHint.textContent = direction.value === 'above'
-        ? 'At or below the level: the alert resolves once readings are back there. Empty: the level itself.'
-        : 'At or above the level: the alert resolves once readings are back there. Empty: the level itself.';
+      const now = read();
+      for (const { kind, row } of kindRows) row.hidden = kind !== now.kind;
+      scope.hidden = !kindSpec(now.kind).scoped;
+      for (const control of controls.values()) formFollow(control, now);
     };
     follow();
-    kindSelect.addEventListener('change', follow);
-    quantity.addEventListener('change', follow);
-    direction.addEventListener('change', follow);
-
-    const read = (): RuleFormValues => ({
-      name: adding ? nameInput.value : name,
-      kind: kindNow(),
-      quantity: quantity.value as Quantity,
-      direction: direction.value as Direction,
-      level: level.value,
-      clear: clear.value,
-      forValue: held.input.value,
-      forUnit: held.unit.value as TimeUnit,
-      silentValue: silent.input.value,
-      silentUnit: silent.unit.value as TimeUnit,
-      scope: some.checked ? 'devices' : labelled.checked ? 'label' : 'all',
-      devices: devices.value,
-      label: label.value,
-    });
+    element.addEventListener('change', follow);
 
     const mark = (control: Element, invalid: boolean) => markInvalid(control, problems, invalid);
     // Marks the fields a problem is about (until they are edited) and says the problems.
     const showProblems = (text: string, list: string[], marked: RuleField[]) => {
-      for (const control of Object.values(fields)) mark(control, false);
-      for (const key of marked) mark(fields[key], true);
+      for (const control of Object.values(fields)) if (control) mark(control, false);
+      const shown = marked.map((key) => fields[key]).filter((control): control is HTMLElement => control !== undefined);
+      for (const control of shown) mark(control, true);
       replace(problems, text, list.length > 0 ? h('ul', {}, ...list.map((problem) => h('li', {}, problem))) : null);
       problems.hidden = false;
       // The first marked field that is shown, to fix it; otherwise the message.
-      const first = marked.map((key) => fields[key]).find((control) => control.offsetParent !== null);
-      (first ?? problems).focus();
+      (shown.find((control) => control.offsetParent !== null) ?? problems).focus();
     };
     // An edited field is no longer marked; once none is, a message about fields no longer applies.
     element.addEventListener('input', (event) => {
@@ -624,11 +680,12 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
     return form;
   }
 
-  void load();
+  const stop = poll(load, REFRESH_MS);
   return {
     element,
     dispose() {
       disposed = true;
+      stop();
     },
   };
 }
