@@ -276,13 +276,15 @@ Result<SharedRule> decode_shared_rule(std::string_view payload) {
     const Json* at = member(document, std::string(what) + "_ms");
     const auto* by_text = by == nullptr ? nullptr : by->get_ptr<const Json::string_t*>();
     if (by_text == nullptr || by_text->empty() || by_text->size() > kMaxSharedUserBytes) return false;
-    if (at == nullptr || !at->is_number_integer() || at->get<std::int64_t>() < 0) return false;
+    if (at == nullptr || !at->is_number_integer()) return false;
+    if (at->get<std::int64_t>() < 0 || at->get<std::int64_t>() > kMaxSharedTimeMs) return false;
     user = *by_text;
     ms = at->get<std::int64_t>();
     return true;
   };
   const Json* definition = member(document, "rule");
-  const std::string users = " a user of 1 to " + std::to_string(kMaxSharedUserBytes) + " bytes and a time of 0 or more";
+  const std::string users = " a user of 1 to " + std::to_string(kMaxSharedUserBytes) + " bytes and a time from 0 to " +
+                            std::to_string(kMaxSharedTimeMs);
   if (definition == nullptr) {
     if (!read_change("removed", rule.changed_by, rule.changed_ms)) return refuse("a removal needs" + users);
     if (members->size() != 3) return refuse("a removal has only \"name\", \"removed_by\" and \"removed_ms\"");

@@ -78,6 +78,10 @@ TEST(SharedRuleCodec, DecodesBothFormsToTheSameVersion) {
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, removed);
   EXPECT_TRUE(back->removed());
+  const SharedRule last{.name = "hot", .changed_by = "ann", .changed_ms = kMaxSharedTimeMs};
+  auto latest = decode_shared_rule(encode_shared_rule(last));
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  EXPECT_EQ(*latest, last);
 }
 
 TEST(SharedRuleCodec, RefusesAnythingElseWithoutThrowing) {
@@ -93,8 +97,10 @@ TEST(SharedRuleCodec, RefusesAnythingElseWithoutThrowing) {
            std::string(R"({"name":"hot","removed_by":"ann","removed_ms":-1})"),   // before 1970
            std::string(R"({"name":"hot","removed_by":"ann","removed_ms":1.5})"),  // not whole
            std::string(R"({"name":"hot","removed_by":"ann","removed_ms":18446744073709551615})"),
-           std::string(R"({"name":"hot","removed_by":"ann"})"),                       // when?
-           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":1,"x":1})"),  // unknown member
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":9223372036854775807})"),  // no time to follow
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":253402300800000})"),      // after 9999
+           std::string(R"({"name":"hot","removed_by":"ann"})"),                                   // when?
+           std::string(R"({"name":"hot","removed_by":"ann","removed_ms":1,"x":1})"),              // unknown member
            std::string(R"({"name":"hot","name":"cold","removed_by":"ann","removed_ms":1})"),
            R"({"name":"hot","removed_by":")" + user_too_long + R"(","removed_ms":1})",
            std::string(R"({"name":"hot","rule":[],"created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1})"),

@@ -125,6 +125,9 @@ Result<ConsumedNotice> decode_notice(std::string_view payload);
 
 inline constexpr std::size_t kMaxSharedRuleBytes = 128 * 1024;  // a rule names at most 1,000 devices
 inline constexpr std::size_t kMaxSharedUserBytes = 256;
+// The latest time a version may carry: the end of year 9999 UTC, in Unix ms. A receiver stamps its
+// own next change after the version's time; the bound keeps that sum far from overflowing.
+inline constexpr std::int64_t kMaxSharedTimeMs = 253'402'300'799'999;
 
 // One version of a rule operators added through a gateway's API (docs/scaling.md, "Alert rules"):
 // either the rule as it stands, or the fact that it was removed. The gateways of a share group each
@@ -144,11 +147,11 @@ struct SharedRule {
 
 // {"name":..,"rule":{definition},"created_by":..,"created_ms":..,"updated_by":..,"updated_ms":..}
 // or {"name":..,"removed_by":..,"removed_ms":..}. Precondition: the definition is a JSON object's
-// text, users are 1 to kMaxSharedUserBytes bytes, times are 0 or more.
+// text, users are 1 to kMaxSharedUserBytes bytes, times are 0 to kMaxSharedTimeMs.
 std::string encode_shared_rule(const SharedRule& rule);
 // Errc::invalid_argument with the reason for anything but one of the two forms: size, not JSON, a
 // member given twice or missing or unknown, a "rule" that is not an object, an empty or too long
-// user, a negative time. The rule's name and definition are the reader's to check.
+// user, a time outside 0 to kMaxSharedTimeMs. The rule's name and definition are the reader's to check.
 Result<SharedRule> decode_shared_rule(std::string_view payload);
 
 }  // namespace kelvin::proto
