@@ -132,10 +132,10 @@ class ScaleOut : public ::testing::Test {
         a_.root() / "simulator.log");
   }
 
-  // Gateway B's added rules, name -> definition, as its alerts.db has them.
-  std::map<std::string, std::string> b_rules() const {
+  // The added rules in a gateway's state dir, name -> definition, as its alerts.db has them.
+  static std::map<std::string, std::string> added_rules(const fs::path& state_dir) {
     std::map<std::string, std::string> rules;
-    auto db = kelvin::store::AlertDb::open(b_state() / "alerts.db");
+    auto db = kelvin::store::AlertDb::open(state_dir / "alerts.db");
     if (!db) return rules;
     auto added = db->added_rules();
     if (added) {
@@ -143,6 +143,7 @@ class ScaleOut : public ::testing::Test {
     }
     return rules;
   }
+  std::map<std::string, std::string> b_rules() const { return added_rules(b_state()); }
 
   // The lowest ack over all devices, as gateway A's store has it.
   std::uint64_t lowest_ack() {
@@ -262,6 +263,16 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
                              R"({"full":false,"last":true,"devices":{"sensor-02":{"through":1000,"above":[]}}})");
     ASSERT_EQ(forged.exit_code, 0) << forged.err;
   }
+  // And a rule version in each gateway's name, retained: taken, it would add a rule to every
+  // gateway of the group, also to one joining later.
+  for (const char* gateway : {"svc-gateway", kPeer}) {
+    auto forged = a_.publish(
+        forger, std::string("kelvin/gateways/") + gateway + "/rules/forged",
+        R"({"name":"forged","rule":{"name":"forged","kind":"threshold","quantity":"temperature","above":0.0},)"
+        R"("created_by":"x","created_ms":1,"updated_by":"x","updated_ms":1})",
+        {"-r"});
+    ASSERT_EQ(forged.exit_code, 0) << forged.err;
+  }
   // sensor-02's real first reading: a gateway that took a forgery acknowledges 1000, not 1. Each
   // gateway takes notices and telemetry on one connection, in arrival order.
   const std::int64_t now_ms =
@@ -287,6 +298,9 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   // None of it, nor the forgeries, nor the notices about sensor-02, reached the device.
   ASSERT_TRUE(observer.round_trip());
   EXPECT_THAT(observer.foreign(), IsEmpty()) << "a device received the gateways' traffic";
+  // B, restarted, subscribed to the rules again: a retained forgery would have reached it by now.
+  EXPECT_EQ(added_rules(a_.state_dir()).count("forged"), 0u) << "A took a device's rule";
+  EXPECT_EQ(b_rules().count("forged"), 0u) << "B took a device's rule";
 }
 
 // The race a resend can cause: the same readings reach both gateways at the same moment (here:
