@@ -98,15 +98,23 @@ Result<RuleChange> AlertRuleBook::add(store::AlertDb& db, const alerts::AlertRul
     std::lock_guard lock(mutex_);
     if (added_.size() >= kMaxAddedRules) return RuleChange::too_many;
   }
-  auto at_ms = change_time(db, rule.name, now_ms);
-  if (!at_ms) return std::move(at_ms).error();
-  auto added = db.add_rule(store::AddedRuleRecord{
-      .name = rule.name, .definition = definition_of(rule), .created_by = std::string(user), .created_ms = *at_ms});
+  auto stored = stored_version(db, rule.name);  // a removal, or a rule the book left out at load
+  if (!stored) return std::move(stored).error();
+  const store::AddedRuleRecord record{.name = rule.name,
+                                      .definition = definition_of(rule),
+                                      .created_by = std::string(user),
+                                      .created_ms = change_time(*stored, now_ms)};
+  auto added = db.add_rule(record);
   if (!added) return std::move(added).error();
   // A stored rule the book left out at load holds the name.
   if (!*added) return RuleChange::name_taken;
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
-  if (auto told = tell_shared(db, rule.name); !told) return std::move(told).error();
+  tell_shared(proto::SharedRule{.name = record.name,
+                                .definition = record.definition,
+                                .created_by = record.created_by,
+                                .created_ms = record.created_ms,
+                                .changed_by = record.created_by,
+                                .changed_ms = record.created_ms});
   return RuleChange::done;
 }
 
@@ -117,13 +125,18 @@ Result<RuleChange> AlertRuleBook::change(store::AlertDb& db, const alerts::Alert
   if (!known) return RuleChange::not_found;
   if (!known->added) return RuleChange::configured;
   if (known->rule.kind != rule.kind) return RuleChange::kind_changed;
-  auto at_ms = change_time(db, rule.name, now_ms);
-  if (!at_ms) return std::move(at_ms).error();
-  auto changed = db.change_rule(rule.name, definition_of(rule), user, *at_ms);
+  auto stored = stored_version(db, rule.name);
+  if (!stored) return std::move(stored).error();
+  if (!*stored || (*stored)->removed()) return RuleChange::not_found;  // removed through another connection
+  proto::SharedRule version = std::move(**stored);
+  version.definition = definition_of(rule);
+  version.changed_by = std::string(user);
+  version.changed_ms = change_time(version, now_ms);
+  auto changed = db.change_rule(rule.name, *version.definition, user, version.changed_ms);
   if (!changed) return std::move(changed).error();
-  if (!*changed) return RuleChange::not_found;  // removed through another connection
+  if (!*changed) return RuleChange::not_found;
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
-  if (auto told = tell_shared(db, rule.name); !told) return std::move(told).error();
+  tell_shared(version);
   return RuleChange::done;
 }
 
@@ -134,13 +147,12 @@ Result<RuleChange> AlertRuleBook::remove(store::AlertDb& db, std::string_view na
   auto stored = stored_version(db, name);
   if (!stored) return std::move(stored).error();
   if (!*stored || (*stored)->removed()) return RuleChange::not_found;
-  auto at_ms = change_time(db, name, now_ms);
-  if (!at_ms) return std::move(at_ms).error();
-  auto removed = db.remove_rule(
-      store::RemovedRuleRecord{.name = std::string(name), .removed_by = std::string(user), .removed_ms = *at_ms});
+  const store::RemovedRuleRecord removal{
+      .name = std::string(name), .removed_by = std::string(user), .removed_ms = change_time(*stored, now_ms)};
+  auto removed = db.remove_rule(removal);
   if (!removed) return std::move(removed).error();
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
-  if (auto told = tell_shared(db, name); !told) return std::move(told).error();
+  tell_shared(version_of(removal));
   return RuleChange::done;
 }
 
@@ -176,7 +188,7 @@ Result<bool> AlertRuleBook::merge(store::AlertDb& db, const proto::SharedRule& v
     }
   }
   if (auto told = reload_and_tell(db); !told) return std::move(told).error();
-  if (shared_listener_) shared_listener_(version);
+  tell_shared(version);
   return true;
 }
 
@@ -201,18 +213,12 @@ Result<std::optional<proto::SharedRule>> AlertRuleBook::stored_version(store::Al
   return std::optional<proto::SharedRule>();
 }
 
-Result<std::int64_t> AlertRuleBook::change_time(store::AlertDb& db, std::string_view name, std::int64_t now_ms) {
-  auto stored = stored_version(db, name);
-  if (!stored) return std::move(stored).error();
-  return *stored ? std::max(now_ms, (*stored)->changed_ms + 1) : now_ms;
+std::int64_t AlertRuleBook::change_time(const std::optional<proto::SharedRule>& stored, std::int64_t now_ms) {
+  return stored ? std::max(now_ms, stored->changed_ms + 1) : now_ms;
 }
 
-Result<void> AlertRuleBook::tell_shared(store::AlertDb& db, std::string_view name) {
-  if (!shared_listener_) return {};
-  auto stored = stored_version(db, name);
-  if (!stored) return std::move(stored).error();
-  if (*stored) shared_listener_(**stored);
-  return {};
+void AlertRuleBook::tell_shared(const proto::SharedRule& version) const {
+  if (shared_listener_) shared_listener_(version);
 }
 
 Result<void> AlertRuleBook::reload_and_tell(store::AlertDb& db) {

@@ -103,13 +103,13 @@ class AlertRuleBook {
   // The stored rules the book takes (see load()); those it leaves out are logged when asked.
   std::vector<RuleEntry> read_added(const std::vector<store::AddedRuleRecord>& stored, LogRefused log_refused) const;
   bool is_configured(std::string_view name) const;
-  // Tells the shared listener of the version of `name` now stored.
-  Result<void> tell_shared(store::AlertDb& db, std::string_view name);
+  // Tells the shared listener of `version`, now stored.
+  void tell_shared(const proto::SharedRule& version) const;
 
   // The version of `name` stored, if any.
   static Result<std::optional<proto::SharedRule>> stored_version(store::AlertDb& db, std::string_view name);
-  // The time to stamp a change of `name` made at `now_ms` with (see above).
-  static Result<std::int64_t> change_time(store::AlertDb& db, std::string_view name, std::int64_t now_ms);
+  // The time to stamp a change made at `now_ms` to a rule whose stored version is `stored` (see above).
+  static std::int64_t change_time(const std::optional<proto::SharedRule>& stored, std::int64_t now_ms);
 
   const std::vector<alerts::AlertRule> configured_;
   std::mutex change_mutex_;  // held by each change, from its write to the listener's return
