@@ -140,6 +140,15 @@ TEST_F(HttpsAccounts, RepeatedFailuresLockTheAccountWithAClearMessageAndAreAudit
     return entry.action == "login" && entry.result == "failed" && entry.address == "127.0.0.1";
   });
   EXPECT_EQ(failures, 5);
+
+  // A restart (as an attacker who crashed it would hope for) keeps the account locked.
+  install_.stop_gateway(SIGKILL);
+  install_.start_gateway();
+  ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
+  auto after_restart = browser("attacker-again").sign_in("admin", admin_password_);
+  EXPECT_EQ(after_restart.status, 429) << after_restart.raw;
+  EXPECT_EQ(after_restart.body["error"]["code"], "too_many_attempts");
+  EXPECT_THAT(install_.gateway_log(), HasSubstr("sign-in limits restored from the audit log: 5 failed attempts"));
 }
 
 TEST_F(HttpsAccounts, StateChangesNeedTheCsrfTokenAndRolesAreEnforced) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kelvin/accounts/totp.hpp"
+#include "kelvin/core/time_format.hpp"
 #include "kelvin/crypto/digest.hpp"
 #include "kelvin/crypto/password_hash.hpp"
 #include "kelvin/crypto/random.hpp"
@@ -180,7 +181,9 @@ Result<std::variant<SignedIn, SignInRefused>> Accounts::sign_in(std::string_view
                                                                 std::string_view code, std::string_view address) {
   using Outcome = std::variant<SignedIn, SignInRefused>;
   const Actor actor{printable(user_name), std::string(address)};
-  if (auto wait = limiter_.refused_for_ms(user_name, address, now())) {
+  // Limited by the name as the audit log records it (printable), so restore_sign_in_limits() finds
+  // the same account; a real user's name is printable already.
+  if (auto wait = limiter_.refused_for_ms(actor.name, address, now())) {
     return Outcome(SignInRefused{SignInRefusal::too_many_attempts, *wait});
   }
   std::optional<store::UserRecord> user;
@@ -193,7 +196,7 @@ Result<std::variant<SignedIn, SignInRefused>> Accounts::sign_in(std::string_view
   // Argon2id outside the lock; an unknown user costs the same as a wrong password.
   const bool password_ok = crypto::verify_password(user ? user->password_hash : dummy_hash(), password) && user;
   auto refuse = [&](SignInRefusal reason, std::string_view detail) -> Result<Outcome> {
-    limiter_.record_failure(user_name, address, now());
+    limiter_.record_failure(actor.name, address, now());
     if (auto logged = audit(actor, "login", actor.name, "failed", detail); !logged) return std::move(logged).error();
     return Outcome(SignInRefused{reason, 0});
   };
@@ -213,14 +216,14 @@ Result<std::variant<SignedIn, SignInRefused>> Accounts::sign_in(std::string_view
       accepted = *claimed;
     }
     if (!accepted) {
-      limiter_.record_failure(user_name, address, now());
+      limiter_.record_failure(actor.name, address, now());
       auto logged = db_.append_audit({0, now(), actor.name, actor.address, "login", actor.name, "failed",
                                       "wrong, reused or malformed second-factor code"});
       if (!logged) return std::move(logged).error();
       return Outcome(SignInRefused{SignInRefusal::bad_second_factor, 0});
     }
   }
-  limiter_.record_success(user_name);
+  limiter_.record_success(actor.name);
 
   auto token = crypto::random_token(32);
   auto id = crypto::random_token(12);
@@ -485,6 +488,66 @@ Result<void> Accounts::require_second_factor(bool required, const Actor& actor) 
       {0, now(), actor.name, actor.address, "setting", kRequireSecondFactorSetting, "ok", required ? "true" : "false"});
   if (!logged) return std::move(logged).error();
   return {};
+}
+
+Result<std::size_t> Accounts::apply_audit_retention(const Actor& actor) {
+  // Short transactions: a sign-in waiting for the file waits for one batch at most.
+  constexpr std::size_t kBatch = 1'000;
+  constexpr std::int64_t kDayMs = 86'400'000;
+  const std::int64_t days = std::max(options_.audit_retention_days, store::kMinAuditRetentionDays);
+  const std::int64_t before_ms = now() - days * kDayMs;
+  std::size_t removed = 0;
+  Result<std::size_t> batch = std::size_t{0};
+  do {
+    std::lock_guard lock(mutex_);
+    batch = db_.remove_audit_before(before_ms, kBatch);
+    if (batch) removed += *batch;
+  } while (batch && *batch == kBatch);
+  // What was removed before a failure is audited all the same.
+  if (removed > 0) {
+    const std::string detail = "removed " + std::to_string(removed) + " written before " +
+                               format_utc_timestamp(static_cast<std::time_t>(before_ms / 1000)) + " (retention " +
+                               std::to_string(days) + " days)";
+    if (auto logged = audit(actor, "audit_retention", "audit", "ok", detail); !logged) return std::move(logged).error();
+  }
+  if (!batch) return std::move(batch).error();
+  return removed;
+}
+
+Result<std::size_t> Accounts::restore_sign_in_limits() {
+  // Newest first, page by page, back to the horizon; then replayed oldest first, as they happened.
+  constexpr std::size_t kPage = 1'000;
+  const std::int64_t horizon = now() - kSignInMemoryMs;
+  std::vector<store::AuditEntry> counted;
+  std::int64_t before_id = INT64_MAX;
+  while (counted.size() < kMaxRestoredSignIns) {
+    Result<std::vector<store::AuditEntry>> page = [&] {
+      std::lock_guard lock(mutex_);
+      return db_.audit_entries_before(before_id, kPage);
+    }();
+    if (!page) return std::move(page).error();
+    if (page->empty()) break;
+    before_id = page->back().id;
+    bool past_horizon = false;
+    for (auto& entry : *page) {
+      if (entry.at_ms < horizon) {
+        past_horizon = true;
+        break;
+      }
+      if (entry.action == "login" || entry.action == "password_change") counted.push_back(std::move(entry));
+    }
+    if (past_horizon) break;
+  }
+  std::size_t failures = 0;
+  for (auto entry = counted.rbegin(); entry != counted.rend(); ++entry) {
+    if (entry->result == "failed") {
+      limiter_.record_failure(entry->actor, entry->address, entry->at_ms);
+      ++failures;
+    } else if (entry->action == "login" && entry->result == "ok") {
+      limiter_.record_success(entry->actor);
+    }
+  }
+  return failures;
 }
 
 Result<std::size_t> Accounts::remove_expired_sessions() {

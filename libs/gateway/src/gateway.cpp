@@ -404,6 +404,14 @@ Result<void> Gateway::start_http() {
   auto first_admin = accounts_->create_first_admin();
   if (!first_admin) return make_error(first_admin.error().code, "accounts: " + first_admin.error().message);
   first_admin_password_ = std::move(*first_admin);
+  // A restart must not hand a password guesser fresh attempts.
+  if (auto restored = accounts_->restore_sign_in_limits(); !restored) {
+    return make_error(restored.error().code, "accounts: restoring sign-in limits: " + restored.error().message);
+  } else if (*restored > 0) {
+    log::component("accounts")
+        .info("sign-in limits restored from the audit log: {} failed attempts in the last {} h", *restored,
+              accounts::Accounts::kSignInMemoryMs / 3'600'000);
+  }
   session_guard_ = std::make_unique<SessionGuard>(*accounts_);
   // Two threads: Argon2id holds 64 MiB per check, so at most two at once on a small gateway; a
   // short queue, so a flood of sign-ins is answered 503 busy instead of waiting for minutes.
@@ -821,6 +829,7 @@ void Gateway::run_housekeeping() {
   using Clock = std::chrono::steady_clock;
   auto next_crl_check = Clock::now();
   auto next_session_sweep = Clock::now();
+  auto next_audit_retention = Clock::now();
   while (!stopping_.load()) {
     write_stats();
     reload_http_tls_if_changed();
@@ -830,6 +839,10 @@ void Gateway::run_housekeeping() {
         log::component("accounts").error("cannot remove expired sessions: {}", swept.error().message);
       }
       next_session_sweep = Clock::now() + std::chrono::minutes(10);
+    }
+    if (accounts_ && Clock::now() >= next_audit_retention) {
+      apply_audit_retention();
+      next_audit_retention = Clock::now() + std::chrono::hours(1);
     }
     // The CRL belongs to the managed broker; an external broker's operator keeps their own.
     if (settings_.broker_mode == BrokerMode::managed && Clock::now() >= next_crl_check) {
@@ -841,6 +854,16 @@ void Gateway::run_housekeeping() {
       if (peer_sync_) peer_sync_->poll(Clock::now());
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+  }
+}
+
+void Gateway::apply_audit_retention() {
+  auto removed = accounts_->apply_audit_retention(accounts::Actor{"gateway", "local"});
+  if (!removed) {
+    log::component("accounts").error("cannot remove audit entries past their retention: {}", removed.error().message);
+  } else if (*removed > 0) {
+    log::component("accounts")
+        .info("removed {} audit entries older than {} days", *removed, settings_.http.accounts.audit_retention_days);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "kelvin/config/log_table.hpp"
 #include "kelvin/core/identity.hpp"
 #include "kelvin/gateway/alert_rule_config.hpp"
+#include "kelvin/store/account_db.hpp"
 
 namespace kelvin::gateway {
 
@@ -69,6 +70,8 @@ HttpSettings read_http(config::TableReader& table) {
   accounts.session_absolute_ms =
       table.integer("session_max_hours", accounts.session_absolute_ms / 3'600'000, 1, 30 * 24) *
       std::int64_t{3'600'000};
+  accounts.audit_retention_days =
+      table.integer("audit_retention_days", accounts.audit_retention_days, store::kMinAuditRetentionDays, 36'500);
   return settings;
 }
 

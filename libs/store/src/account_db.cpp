@@ -12,7 +12,7 @@ namespace {
 // "KLVA": tells kelvin's accounts database from any other SQLite file (the telemetry store has its
 // own id), so a misconfigured path is refused instead of getting tables added.
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE users (
@@ -62,11 +62,29 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
+// Version 2: audit retention (docs/api.md, "Audit log"). The log stays append-only: no entry is
+// ever changed, and the schema refuses to delete one younger than kMinAuditRetentionDays by the
+// host's clock, whatever the caller asks; older entries may be deleted, oldest first, through an
+// index on their time.
+static_assert(kMinAuditRetentionDays == 30, "the trigger below spells the minimum out");
+constexpr sqlite::SmallDbMigration kMigrations[] = {
+    {.from_version = 1,
+     .sql = "DROP TRIGGER audit_no_delete;"
+            " CREATE TRIGGER audit_no_recent_delete BEFORE DELETE ON audit"
+            " WHEN old.at_ms >= (CAST(strftime('%s', 'now') AS INTEGER) - 30 * 86400) * 1000"
+            " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries younger than 30 days are kept'); END;"
+            " CREATE INDEX audit_by_time ON audit (at_ms)",
+     .doing = "letting audit entries older than the retention be removed"},
+};
+
 using sqlite::optional_text;
 using sqlite::Statement;
 
-constexpr sqlite::SmallDbSchema kSchema{
-    .application_id = kApplicationId, .version = kSchemaVersion, .sql = kSchemaSql, .what = "accounts database"};
+constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
+                                        .version = kSchemaVersion,
+                                        .sql = kSchemaSql,
+                                        .what = "accounts database",
+                                        .migrations = kMigrations};
 
 }  // namespace
 
@@ -375,6 +393,15 @@ Result<std::int64_t> AccountDb::append_audit(const AuditEntry& entry) {
       entry.at_ms, entry.actor, entry.address, entry.action, entry.target, entry.result, entry.detail);
   if (!added) return std::move(added).error();
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db()));
+}
+
+Result<std::size_t> AccountDb::remove_audit_before(std::int64_t before_ms, std::size_t limit) {
+  if (!impl_) return closed();
+  auto changed =
+      impl_->change("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at_ms < ? ORDER BY at_ms LIMIT ?)",
+                    before_ms, static_cast<std::int64_t>(limit));
+  if (!changed) return std::move(changed).error();
+  return static_cast<std::size_t>(*changed);
 }
 
 namespace {

@@ -111,6 +111,75 @@ TEST_F(AccountsTest, TooManyFailuresRefuseEvenTheRightPasswordForAWhile) {
   sign_in("ann", *password);
 }
 
+TEST_F(AccountsTest, SignInLimitsOutlastARestart) {
+  auto password = accounts_->add_user("ann", Role::viewer, {"kelvinctl", "local"});
+  for (int i = 0; i < LoginLimiter::kAccountFreeFailures; ++i) refusal("ann", "wrong password!");
+  // bob's run of failures was ended by a success: four more do not lock him.
+  auto bob = accounts_->add_user("bob", Role::viewer, {"kelvinctl", "local"});
+  for (int i = 0; i < LoginLimiter::kAccountFreeFailures - 1; ++i) refusal("bob", "wrong password!");
+  sign_in("bob", *bob);
+  for (int i = 0; i < LoginLimiter::kAccountFreeFailures - 1; ++i) refusal("bob", "wrong password!");
+  // One address sprayed guesses over many accounts (written as the sign-ins write them, without
+  // an Argon2id check each).
+  for (std::size_t i = 0; i < LoginLimiter::kAddressFailures; ++i) {
+    ASSERT_TRUE(accounts_
+                    ->audit({"guess" + std::to_string(i), "198.51.100.7"}, "login", "guess" + std::to_string(i),
+                            "failed", "unknown user")
+                    .ok());
+  }
+  now_ += 10'000;
+
+  accounts_ = open_accounts();  // a restart
+  auto restored = accounts_->restore_sign_in_limits();
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(*restored, 5 + 8 + LoginLimiter::kAddressFailures);
+  auto outcome = accounts_->sign_in("ann", *password, {}, "192.0.2.1");
+  ASSERT_TRUE(std::holds_alternative<SignInRefused>(*outcome));
+  EXPECT_EQ(std::get<SignInRefused>(*outcome).reason, SignInRefusal::too_many_attempts);
+  EXPECT_EQ(std::get<SignInRefused>(*outcome).retry_after_ms, LoginLimiter::kAccountFirstLockMs - 10'000);
+  outcome = accounts_->sign_in("bob", *bob, {}, "198.51.100.7");
+  ASSERT_TRUE(std::holds_alternative<SignInRefused>(*outcome));
+  EXPECT_EQ(std::get<SignInRefused>(*outcome).reason, SignInRefusal::too_many_attempts);
+  sign_in("bob", *bob);  // from another address
+  now_ += LoginLimiter::kAccountFirstLockMs;
+  sign_in("ann", *password);
+}
+
+TEST_F(AccountsTest, SignInFailuresOlderThanADayAreNotRestored) {
+  auto password = accounts_->add_user("ann", Role::viewer, {"kelvinctl", "local"});
+  for (int i = 0; i < LoginLimiter::kAccountFreeFailures; ++i) refusal("ann", "wrong password!");
+  now_ += Accounts::kSignInMemoryMs + 1;
+  accounts_ = open_accounts();
+  EXPECT_EQ(*accounts_->restore_sign_in_limits(), 0u);
+  // Without the horizon this would be the sixth failure in a row, and lock the account.
+  EXPECT_EQ(refusal("ann", "wrong password!"), SignInRefusal::bad_credentials);
+  sign_in("ann", *password);
+}
+
+TEST_F(AccountsTest, AuditRetentionRemovesOlderEntriesAndSaysSo) {
+  options_.audit_retention_days = 40;
+  accounts_ = open_accounts();
+  constexpr std::int64_t kDayMs = 86'400'000;
+  const std::int64_t start = now_;
+  ASSERT_TRUE(accounts_->audit({"ann", "192.0.2.1"}, "logout", "ann", "ok").ok());
+  now_ += 20 * kDayMs;
+  ASSERT_TRUE(accounts_->audit({"bob", "192.0.2.1"}, "logout", "bob", "ok").ok());
+  now_ = start + 50 * kDayMs;
+  auto removed = accounts_->apply_audit_retention({"gateway", "local"});
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, 1u);
+  auto entries = accounts_->audit_entries(0, 10);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].actor, "bob");
+  const store::AuditEntry& said = (*entries)[1];
+  EXPECT_EQ(said.action, "audit_retention");
+  EXPECT_EQ(said.actor, "gateway");
+  EXPECT_EQ(said.detail, "removed 1 written before 2023-11-24T22:13:20Z (retention 40 days)");
+  // Nothing more to remove: nothing said.
+  EXPECT_EQ(*accounts_->apply_audit_retention({"gateway", "local"}), 0u);
+  EXPECT_EQ(accounts_->audit_entries(0, 10)->size(), 2u);
+}
+
 TEST_F(AccountsTest, SessionsEndWhenIdleWhenOldWhenSignedOutAndWhenTheUserGoes) {
   auto password = accounts_->add_user("ann", Role::viewer, {"kelvinctl", "local"});
   auto idle = sign_in("ann", *password);

@@ -165,13 +165,14 @@ TEST_F(GatewayConfigTest, HttpSectionDefaults) {
   EXPECT_EQ(http.server.idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(http.server.max_connections, 1024u);
   EXPECT_EQ(http.server.io_threads, 1);
+  EXPECT_EQ(http.accounts.audit_retention_days, 365);
 }
 
 TEST_F(GatewayConfigTest, HttpSectionWithEveryKey) {
   auto settings = load(
       "[http]\nenabled = false\nbind = \"127.0.0.1\"\nport = 0\nmax_header_bytes = 4096\n"
       "max_body_bytes = 65536\nhandshake_timeout_ms = 2000\nrequest_timeout_ms = 3000\nidle_timeout_ms = 4000\n"
-      "max_connections = 10\nio_threads = 2\n");
+      "max_connections = 10\nio_threads = 2\naudit_retention_days = 30\n");
   ASSERT_TRUE(settings.ok()) << settings.error().message;
   const auto& http = settings->http;
   EXPECT_FALSE(http.enabled);
@@ -184,6 +185,7 @@ TEST_F(GatewayConfigTest, HttpSectionWithEveryKey) {
   EXPECT_EQ(http.server.idle_timeout, std::chrono::seconds(4));
   EXPECT_EQ(http.server.max_connections, 10u);
   EXPECT_EQ(http.server.io_threads, 2);
+  EXPECT_EQ(http.accounts.audit_retention_days, 30);
 }
 
 // [http] web_root: where the dashboard's files are (docs/dashboard.md).
@@ -214,10 +216,10 @@ TEST_F(GatewayConfigTest, TheBrokerAclPluginIsFoundBesideTheProgramUnlessAPathOr
 TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
   auto bad = load(
       "[http]\nport = 70000\nmax_header_bytes = 0\nrequest_timeout_ms = 0\nmax_connections = 0\n"
-      "certificate = \"x\"\n");
+      "certificate = \"x\"\naudit_retention_days = 29\n");
   ASSERT_FALSE(bad.ok());
-  for (const char* key :
-       {"http.port", "http.max_header_bytes", "http.request_timeout_ms", "http.max_connections", "http.certificate"}) {
+  for (const char* key : {"http.port", "http.max_header_bytes", "http.request_timeout_ms", "http.max_connections",
+                          "http.certificate", "http.audit_retention_days"}) {
     EXPECT_THAT(bad.error().message, HasSubstr(key));
   }
 }

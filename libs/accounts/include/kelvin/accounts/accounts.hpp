@@ -32,6 +32,9 @@ struct AccountsOptions {
   std::int64_t session_idle_ms = 30 * 60'000;         // ended after this long without a request
   std::int64_t session_absolute_ms = 12 * 3'600'000;  // ended this long after sign-in, whatever
   std::string totp_issuer = "kelvin";                 // the name authenticator apps show
+  // Audit entries older than this are deleted by apply_audit_retention(); at least
+  // store::kMinAuditRetentionDays (the schema refuses younger).
+  std::int64_t audit_retention_days = 365;
 };
 
 // Who did something, for the audit log.
@@ -149,8 +152,21 @@ class Accounts {
   Result<std::vector<store::AuditEntry>> audit_entries(std::int64_t after_id, std::size_t limit);
   Result<std::vector<store::AuditEntry>> audit_entries_before(std::int64_t before_id, std::size_t limit);
 
+  // Deletes the audit entries older than AccountsOptions::audit_retention_days, oldest first, in
+  // short transactions, and audits that it did (with how many and up to when); returns how many.
+  Result<std::size_t> apply_audit_retention(const Actor& actor);
+
   // Ends sessions past their timeouts (they are refused anyway; this keeps the file small).
   Result<std::size_t> remove_expired_sessions();
+
+  // ---- sign-in limits ----
+  // The limits count failures in memory; the audit log has every one of them. Called once at a
+  // start, this replays the failed and successful sign-ins (and failed password changes) of the
+  // last kSignInMemoryMs, at most kMaxRestoredSignIns of them, so a restart does not hand a
+  // guesser fresh attempts. Returns how many failures it counted.
+  static constexpr std::int64_t kSignInMemoryMs = 24 * 3'600'000;
+  static constexpr std::size_t kMaxRestoredSignIns = 100'000;
+  Result<std::size_t> restore_sign_in_limits();
 
  private:
   Accounts(store::AccountDb db, AccountsOptions options, Clock clock);

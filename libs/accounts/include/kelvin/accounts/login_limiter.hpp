@@ -5,8 +5,9 @@
 //   address  kAddressFailures failed sign-ins within kAddressWindow from one address block it
 //            until the oldest of them leaves the window (any account: this stops spraying one
 //            password over many accounts).
-// In memory: a restart forgets (and the audit log keeps every failure). Bounded: at most
-// kMaxTracked accounts and as many addresses are tracked; the least recently failed is forgotten.
+// In memory; Accounts::restore_sign_in_limits() rebuilds it from the audit log at a start.
+// Bounded: at most kMaxTracked accounts and as many addresses are tracked; the least recently
+// failed is forgotten.
 // Thread-safe.
 
 #include <chrono>

@@ -162,9 +162,11 @@ class Gateway {
   // Managed broker: called at each connect; reports when the previous connection was closed by a
   // broker that kept running (Mosquitto 2.0 closes a session taken over without saying so).
   void check_previous_disconnect();
-  // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry.
+  // Every stats_interval: gateway-stats.json; every crl_check_interval: the CRL's expiry; every
+  // 10 min: expired sessions; every hour: audit entries past their retention.
   void run_housekeeping();
   void check_crl();
+  void apply_audit_retention();
   void write_stats() const;
   // The object of gateway-stats.json, from the services' counters now.
   std::string stats_json() const;

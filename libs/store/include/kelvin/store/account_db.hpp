@@ -44,6 +44,9 @@ struct SessionRecord {
   std::string address;  // where it signed in from
 };
 
+// The schema keeps every audit entry at least this long, whatever retention is configured.
+inline constexpr std::int64_t kMinAuditRetentionDays = 30;
+
 struct AuditEntry {
   std::int64_t id = 0;  // assigned on append, increasing
   std::int64_t at_ms = 0;
@@ -109,8 +112,12 @@ class AccountDb {
   Result<std::optional<std::string>> setting(std::string_view name);
   Result<void> set_setting(std::string_view name, std::string_view value);
 
-  // ---- audit log: append-only (the schema refuses UPDATE and DELETE) ----
+  // ---- audit log: append-only (the schema refuses UPDATE, and DELETE of any entry younger than
+  // kMinAuditRetentionDays by the host's clock) ----
   Result<std::int64_t> append_audit(const AuditEntry& entry);  // the entry's id
+  // Deletes up to `limit` of the oldest entries written before `before_ms`; returns how many.
+  // Ids are never reused. Fails (and deletes nothing) when one of them is younger than the minimum.
+  Result<std::size_t> remove_audit_before(std::int64_t before_ms, std::size_t limit);
   // Up to `limit` entries with id > after_id, oldest first.
   Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_id, std::size_t limit);
   // Up to `limit` entries with id < before_id, newest first (INT64_MAX: the newest of all).
