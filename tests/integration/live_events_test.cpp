@@ -8,11 +8,11 @@
 
 #include <chrono>
 #include <csignal>
-#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "https_client.hpp"
@@ -77,12 +77,22 @@ class LiveEvents : public ::testing::Test {
   }
 
   // curl -N on the events URL with `browser`'s cookies; its output (headers and stream) in a file.
+  // `last_event_id`: sent as an EventSource sends it when it reconnects.
   std::unique_ptr<BackgroundProcess> listen(const Browser& browser, const std::string& query,
-                                            const std::filesystem::path& output) {
-    return std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"curl", "-sS", "-N", "-D", "-", "--cacert", browser.ca_file().string(), "-b",
-                                 browser.cookie_jar().string(), browser.url("/api/v1/events" + query)},
-        output);
+                                            const std::filesystem::path& output,
+                                            const std::optional<std::string>& last_event_id = std::nullopt) {
+    std::vector<std::string> argv{"curl",
+                                  "-sS",
+                                  "-N",
+                                  "-D",
+                                  "-",
+                                  "--cacert",
+                                  browser.ca_file().string(),
+                                  "-b",
+                                  browser.cookie_jar().string(),
+                                  browser.url("/api/v1/events" + query)};
+    if (last_event_id) argv.insert(argv.end(), {"-H", "Last-Event-ID: " + *last_event_id});
+    return std::make_unique<BackgroundProcess>(argv, output);
   }
 
   bool ready(const std::filesystem::path& output) {
@@ -116,7 +126,8 @@ TEST_F(LiveEvents, ReadingsAndStatusesPublishedOverMqttArriveOnTheFleetAndTheDev
 
   ASSERT_TRUE(wait_until(
       [&] {
-        return events(read_text(fleet_out), "reading").size() == 2 && events(read_text(fleet_out), "status").size() == 1;
+        return events(read_text(fleet_out), "reading").size() == 2 &&
+               events(read_text(fleet_out), "status").size() == 1;
       },
       15s))
       << read_text(fleet_out);
@@ -163,8 +174,8 @@ TEST_F(LiveEvents, NoSessionADeviceCertificateAndBadParametersAreRefused) {
   auto nobody = kelvin::testing::curl_json(ca, {}, browser.url("/api/v1/events"));
   EXPECT_EQ(nobody.status, 401) << nobody.raw;
   EXPECT_EQ(nobody.body["error"]["code"], "not_signed_in");
-  auto device = kelvin::testing::curl_json(
-      ca, {"--cert", sensor1_.cert.string(), "--key", sensor1_.key.string()}, browser.url("/api/v1/events"));
+  auto device = kelvin::testing::curl_json(ca, {"--cert", sensor1_.cert.string(), "--key", sensor1_.key.string()},
+                                           browser.url("/api/v1/events"));
   EXPECT_EQ(device.status, 403) << device.raw;
   EXPECT_EQ(device.body["error"]["code"], "device_not_allowed");
   auto bad_id = browser.request("GET", "/api/v1/events?device=no%20such%20id");
@@ -173,6 +184,68 @@ TEST_F(LiveEvents, NoSessionADeviceCertificateAndBadParametersAreRefused) {
   auto unknown = browser.request("GET", "/api/v1/events?since=10");
   EXPECT_EQ(unknown.status, 400) << unknown.raw;
   EXPECT_EQ(unknown.body["error"]["code"], "unknown_parameter");
+  for (const char* id : {"abc", "-1", "12345678901234567890", "1 2"}) {
+    auto bad_resume = browser.request("GET", "/api/v1/events", {}, true, {"-H", std::string("Last-Event-ID: ") + id});
+    EXPECT_EQ(bad_resume.status, 400) << id << bad_resume.raw;
+    EXPECT_EQ(bad_resume.body["error"]["code"], "invalid_last_event_id") << id;
+  }
+}
+
+// The last `id:` line of a stream's text, as an EventSource keeps it.
+std::optional<std::string> last_event_id(const std::string& text) {
+  const auto at = text.rfind("\nid: ");
+  if (at == std::string::npos) return std::nullopt;
+  const auto begin = at + 5;
+  return text.substr(begin, text.find('\n', begin) - begin);
+}
+
+TEST_F(LiveEvents, AStreamResumedWithItsLastEventIdGetsTheReadingsItMissedAlsoAcrossARestart) {
+  start();
+  auto browser = signed_in_browser("admin");
+  const auto first_out = install_.root() / "first.out";
+  auto first = listen(browser, "?device=sensor-01", first_out);
+  ASSERT_TRUE(ready(first_out)) << read_text(first_out);
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(1, 21.0)).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return events(read_text(first_out), "reading").size() == 1; }, 15s));
+  ASSERT_TRUE(wait_until([&] { return last_event_id(read_text(first_out)).has_value(); }, 15s)) << read_text(first_out);
+  const std::string id = *last_event_id(read_text(first_out));
+  ASSERT_TRUE(first->stop(SIGTERM).has_value());  // the connection drops
+
+  // Meanwhile: readings of the device and of another, and a gateway restart.
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(2, 22.0)).exit_code, 0);
+  ASSERT_EQ(install_.publish(sensor2_, "devices/sensor-02/telemetry", reading_json(1, 30.0)).exit_code, 0);
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(3, 23.0)).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return install_.stats().value("readings_stored", 0) == 4; }, 15s));
+  install_.stop_gateway(SIGTERM);
+  install_.start_gateway();
+  ASSERT_TRUE((port_ = install_.await_http_port()).has_value());
+  Browser again(install_, *port_, browser.cookie_jar());  // the same session: it is kept on the server
+
+  const auto resumed_out = install_.root() / "resumed.out";
+  auto resumed = listen(again, "?device=sensor-01", resumed_out, id);
+  ASSERT_TRUE(ready(resumed_out)) << read_text(resumed_out);
+  EXPECT_EQ(events(read_text(resumed_out), "ready").at(0)["resumed"], true);
+  ASSERT_TRUE(wait_until([&] { return events(read_text(resumed_out), "reading").size() == 2; }, 15s))
+      << read_text(resumed_out);
+  ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", reading_json(4, 24.0)).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return events(read_text(resumed_out), "reading").size() == 3; }, 15s))
+      << read_text(resumed_out);
+  std::vector<int> seqs;
+  for (const auto& reading : events(read_text(resumed_out), "reading")) seqs.push_back(reading["seq"].get<int>());
+  EXPECT_EQ(seqs, (std::vector<int>{2, 3, 4}));
+  EXPECT_THAT(read_text(resumed_out), Not(HasSubstr("sensor-02")));
+  EXPECT_TRUE(events(read_text(resumed_out), "gap").empty());
+  EXPECT_EQ(last_event_id(read_text(resumed_out)), "5") << read_text(resumed_out);
+  auto live = [&] { return install_.stats()["http"]["live"]; };  // written every second
+  EXPECT_TRUE(wait_until([&] { return live().value("streams_resumed", 0) == 1; }, 10s)) << live().dump();
+  EXPECT_EQ(live()["readings_replayed"], 2) << live().dump();
+
+  // An id this gateway never sent gets a gap: the client loads again.
+  const auto unknown_out = install_.root() / "unknown.out";
+  auto unknown = listen(again, "", unknown_out, "999999");
+  ASSERT_TRUE(wait_until([&] { return !events(read_text(unknown_out), "gap").empty(); }, 15s))
+      << read_text(unknown_out);
+  install_.stop_gateway(SIGTERM);
 }
 
 TEST_F(LiveEvents, StreamsPastTheLimitAreRefusedBusyAndAFreedPlaceIsTakenAgain) {

@@ -2,9 +2,10 @@
 // and each status a device reports, for the page that is open; a fleet page follows every device
 // (the latest reading of each, a few times a second at most), a device page one device.
 //
-// The browser's EventSource reconnects by itself when a connection drops. Events sent while it was
-// away are not replayed: every (re)connection announces itself with `ready`, and the page then
-// reloads what it shows (`resync`); so does a `gap` (the gateway left readings out). When the
+// The browser's EventSource reconnects by itself when a connection drops, sending the last event id
+// it got: the gateway then replays the readings stored meanwhile, but not the statuses. So every
+// (re)connection announces itself with `ready`, and the page reloads what it shows (`resync`); so
+// does a `gap` (the gateway left readings out). When the
 // gateway refuses the stream (the session ended: 401; too many streams: 503), EventSource gives up
 // and this module tries again after RETRY_MS; the page's own requests meanwhile notice a session
 // that ended and send the user to sign in.

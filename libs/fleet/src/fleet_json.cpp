@@ -95,8 +95,8 @@ std::string live_status_json(std::string_view device_id, const store::DeviceStat
               -1);
 }
 
-std::string live_ready_json(std::optional<std::string_view> device_id) {
-  return dump({{"device", device_id ? json(*device_id) : json(nullptr)}}, -1);
+std::string live_ready_json(std::optional<std::string_view> device_id, bool resumed) {
+  return dump({{"device", device_id ? json(*device_id) : json(nullptr)}, {"resumed", resumed}}, -1);
 }
 
 std::string device_json(const DeviceView& view, int indent) {

@@ -1,6 +1,8 @@
 #include "kelvin/gateway/events_route.hpp"
 
 #include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,6 +27,17 @@ LiveFeed::StillAllowed session_still_valid(accounts::Accounts& accounts, const h
   };
 }
 
+// 1 to 19 decimal digits (leading zeros allowed up to that length): every position below 10^19.
+std::optional<std::uint64_t> parse_event_id(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
 // `owner`: the session's id, which the feed limits to LiveFeedOptions::max_per_owner streams.
 void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string owner, http::Request request,
                    http::Responder respond) {
@@ -37,14 +50,23 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string own
     }
     device_id = std::string(*device);
   }
+  // An EventSource sends the last `id:` it saw when it reconnects: the export position to resume
+  // after (live_feed.hpp). Only ids the gateway could have sent are taken.
+  std::optional<std::uint64_t> resume_after;
+  if (auto last_event_id = request.header("Last-Event-ID")) {
+    resume_after = parse_event_id(*last_event_id);
+    if (!resume_after) {
+      return respond(http::error_response(400, "invalid_last_event_id",
+                                          "Last-Event-ID must be an id this stream sent: a decimal number"));
+    }
+  }
   switch (feed.admission(owner)) {
     case LiveFeed::Admission::admitted:
       break;
     case LiveFeed::Admission::owner_full:
-      return respond(http::error_response(
-          429, "too_many_streams",
-          "this session has " + std::to_string(feed.options().max_per_owner) +
-              " live streams open already; close a dashboard tab or page first"));
+      return respond(http::error_response(429, "too_many_streams",
+                                          "this session has " + std::to_string(feed.options().max_per_owner) +
+                                              " live streams open already; close a dashboard tab or page first"));
     case LiveFeed::Admission::feed_full:
     case LiveFeed::Admission::stopped: {
       auto busy =
@@ -60,7 +82,7 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string own
   auto stream = respond.stream(std::move(head), feed.options().max_buffered_bytes);
   if (!stream) return;  // the connection is gone
   // Taken since admission(): the stream just opened ends at once, and the browser retries.
-  if (feed.subscribe(stream, std::move(device_id), std::move(owner), std::move(still_allowed)) !=
+  if (feed.subscribe(stream, std::move(device_id), std::move(owner), std::move(still_allowed), resume_after) !=
       LiveFeed::Admission::admitted) {
     stream->close();
   }
@@ -70,9 +92,9 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string own
 
 void add_events_route(http::Router& router, const RouteGuard& guard, LiveFeed& feed, accounts::Accounts& accounts) {
   router.get("/api/v1/events", guard.user(Role::viewer, [&feed, &accounts](Principal principal, http::Request request,
-                                                                          http::Responder respond) {
-               stream_events(feed, accounts, std::move(principal.session_id), std::move(request), std::move(respond));
-             }));
+                                                                           http::Responder respond) {
+    stream_events(feed, accounts, std::move(principal.session_id), std::move(request), std::move(respond));
+  }));
 }
 
 }  // namespace kelvin::gateway

@@ -115,7 +115,10 @@ std::string http_stats_json(std::uint16_t port, const http::ServerCounters& c, c
         {"subscriptions_refused", live.subscriptions_refused},
         {"events_sent", live.events_sent},
         {"readings_skipped", live.readings_skipped},
-        {"streams_closed_signed_out", live.streams_closed_signed_out}}},
+        {"streams_closed_signed_out", live.streams_closed_signed_out},
+        {"streams_resumed", live.streams_resumed},
+        {"readings_replayed", live.readings_replayed},
+        {"replays_refused", live.replays_refused}}},
   };
   return json.dump();
 }
@@ -513,7 +516,13 @@ Result<void> Gateway::start_http() {
               },
           .web_root = settings_.http.web_root,
       });
-  live_feed_->start();
+  // Streams' ids go on from the store's last position; resumed streams are replayed from the
+  // API's connection (a short read on the feed's thread, at most max_replay_scan readings).
+  auto last_position = api_store_->with([](store::Store& store) { return store.last_export_position(); });
+  if (!last_position) return make_error(last_position.error().code, "live feed: " + last_position.error().message);
+  live_feed_->start(*last_position, [store = api_store_.get()](std::uint64_t after, std::size_t max) {
+    return store->with([&](store::Store& s) { return s.read_export_batch(after, max); });
+  });
   options.admit_body = [this](const http::Request& head) { return api_routes_.admit_body(head); };
   // A refused client certificate (revoked, another CA's), plain HTTP, no common cipher: one line per
   // address and 10 s, so an address trying again and again cannot flood the log.

@@ -233,6 +233,7 @@ Result<CommitSummary> Store::Impl::commit_in_transaction(const IngestBatch& batc
     StatementReset reset_update(update);
     update.bind(1, *last_position);
     if (auto done = update.run(); !done) return std::move(done).error();
+    summary.last_position = sqlite::from_sql_unsigned(*last_position);
   }
   auto fold = fold_due(now_ms, *last_position);
   if (!fold) return std::move(fold).error();

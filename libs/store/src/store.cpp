@@ -166,6 +166,13 @@ Result<ExportBatch> Store::read_export_batch(std::uint64_t after_position, std::
   return impl_->read_export_batch(after_position, max_readings);
 }
 
+Result<std::uint64_t> Store::last_export_position() {
+  if (!impl_) return closed_store();
+  auto position = impl_->last_export_position();
+  if (!position) return std::move(position).error();
+  return sqlite::from_sql_unsigned(*position);
+}
+
 Result<std::uint64_t> Store::export_cursor(std::string_view exporter) {
   if (!impl_) return closed_store();
   return impl_->export_cursor(exporter);

@@ -46,6 +46,9 @@ class Store::Impl {
       : db_(std::move(db)), statements_(std::move(statements)), path_(std::move(path)), options_(options) {}
 
   Result<CommitSummary> commit(const IngestBatch& batch, std::int64_t now_ms);
+  // The export position last handed out (counters.export_position): the commit reads it inside
+  // its transaction; Store::last_export_position on its own.
+  Result<std::int64_t> last_export_position();
   Result<std::uint64_t> acked_seq(std::string_view device_id);
   Result<std::vector<DeviceConsumption>> consumption();
   Result<QueryResult> query(const Query& query);
@@ -102,8 +105,6 @@ class Store::Impl {
   Result<void> withdraw_readings(const DeviceProgress& progress, std::uint64_t first, std::uint64_t last,
                                  std::int64_t raw_horizon_ms, CommitSummary& summary);
   Result<std::int64_t> series_of(std::int64_t device_row, proto::Quantity quantity);
-  // The export position last handed out (counters.export_position); read inside the transaction.
-  Result<std::int64_t> last_export_position();
   // Drops the caches when another connection committed since they were filled. Call inside a
   // write transaction, so nobody can commit between the check and the use.
   Result<void> forget_if_changed();

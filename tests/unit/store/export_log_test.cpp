@@ -83,6 +83,31 @@ TEST_F(ExportLogTest, DuplicatesGetNoPositionAndPositionsAreNeverReused) {
   EXPECT_EQ(batch.readings[0].device_id, "sensor-2");
 }
 
+TEST_F(ExportLogTest, ACommitSaysThePositionsOfTheReadingsItStoredAndTheStoreItsLastPosition) {
+  EXPECT_EQ(*store().last_export_position(), 0u);
+  commit_ok(store(), batch_of("sensor-1", sequence(1, 2, kT0)), kT0);
+  // Within one batch: a reading already stored, a second copy of one, and an unstorable one (seq
+  // 0) get no position; the others take the next ones in batch order.
+  IngestBatch mixed = batch_of(
+      "sensor-1", {reading(2, kT0, 20.0), reading(3, kT0, 21.0), reading(3, kT0, 21.0), reading(0, kT0, 22.0)});
+  mixed.readings.push_back({"sensor-2", reading(1, kT0, 23.0)});
+  const CommitSummary summary = commit_ok(store(), mixed, kT0);
+  EXPECT_EQ(summary.stored, 2u);
+  EXPECT_EQ(summary.last_position, 4u);
+  auto batch = read(2, 100);
+  ASSERT_EQ(batch.readings.size(), 2u);
+  EXPECT_EQ(batch.readings[0].position, 3u);
+  EXPECT_EQ(batch.readings[0].reading.seq, 3u);
+  EXPECT_EQ(batch.readings[1].position, 4u);
+  EXPECT_EQ(batch.readings[1].device_id, "sensor-2");
+  EXPECT_EQ(*store().last_export_position(), 4u);
+  // Nothing stored: no position.
+  EXPECT_EQ(commit_ok(store(), mixed, kT0).last_position, 0u);
+  // The last position outlives the readings: a purge does not take it back.
+  ASSERT_TRUE(store().remove_device("sensor-2", /*purge_data=*/true).ok());
+  EXPECT_EQ(*store().last_export_position(), 4u);
+}
+
 TEST_F(ExportLogTest, CursorPersistsAndNeverMovesBack) {
   EXPECT_EQ(*store().export_cursor("influxdb"), 0u);
   ASSERT_TRUE(store().advance_export_cursor("influxdb", 42, kT0).ok());

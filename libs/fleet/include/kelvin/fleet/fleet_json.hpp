@@ -40,7 +40,8 @@ std::string live_reading_json(std::string_view device_id, const proto::Reading& 
 // a status the device reported: {"device", "state", "firmware", "dropped", "release_check", "at",
 // "at_ms"} ("firmware" and "release_check" null when the status did not carry them);
 std::string live_status_json(std::string_view device_id, const store::DeviceStatus& status);
-// the stream's first event: {"device": the device followed, or null for the whole fleet}.
-std::string live_ready_json(std::optional<std::string_view> device_id);
+// the stream's first event: {"device": the device followed, or null for the whole fleet,
+// "resumed": whether it replays what was stored since the client's Last-Event-ID}.
+std::string live_ready_json(std::optional<std::string_view> device_id, bool resumed);
 
 }  // namespace kelvin::fleet

@@ -125,6 +125,9 @@ class Store {
 
   // Up to max_readings readings after `after_position`, in position order.
   Result<ExportBatch> read_export_batch(std::uint64_t after_position, std::size_t max_readings);
+  // The position of the last reading ever stored (0 in a new store): never goes back, also when
+  // the newest readings were purged.
+  Result<std::uint64_t> last_export_position();
   // The exporter's cursor (0 when it never exported). Names are short identifiers, e.g. "influxdb".
   Result<std::uint64_t> export_cursor(std::string_view exporter);
   // Moves the cursor forward (never back: a lower position is ignored).

@@ -102,6 +102,11 @@ struct CommitSummary {
   std::size_t withdrawn = 0;        // own copies withdrawn because a peer stored them (ConsumedRange)
   std::size_t duplicates_kept = 0;  // such copies kept: their bucket's raw values are gone
   std::vector<DeviceAck> acks;      // one per (well-formed) device present in the batch, in first-seen order
+  // The export position of the last reading stored (0 when none was). The `stored` readings have
+  // the positions last_position - stored + 1 .. last_position, in batch order: a reading is one
+  // of them when its seq is in its device's DeviceAck::stored and no earlier reading of the batch
+  // had that device and seq.
+  std::uint64_t last_position = 0;
 };
 
 // What a device has consumed in this store: every seq up to `watermark`, and the runs above it
