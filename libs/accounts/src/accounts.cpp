@@ -520,7 +520,7 @@ Result<std::size_t> Accounts::restore_sign_in_limits() {
   const std::int64_t horizon = now() - kSignInMemoryMs;
   std::vector<store::AuditEntry> counted;
   std::int64_t before_id = INT64_MAX;
-  while (counted.size() < kMaxRestoredSignIns) {
+  for (std::size_t scanned = 0; scanned < kMaxRestoreScan; scanned += kPage) {
     Result<std::vector<store::AuditEntry>> page = [&] {
       std::lock_guard lock(mutex_);
       return db_.audit_entries_before(before_id, kPage);

@@ -162,10 +162,11 @@ class Accounts {
   // ---- sign-in limits ----
   // The limits count failures in memory; the audit log has every one of them. Called once at a
   // start, this replays the failed and successful sign-ins (and failed password changes) of the
-  // last kSignInMemoryMs, at most kMaxRestoredSignIns of them, so a restart does not hand a
-  // guesser fresh attempts. Returns how many failures it counted.
+  // last kSignInMemoryMs, found among the newest kMaxRestoreScan entries (so a log flooded with
+  // other entries cannot slow a start down much), so a restart does not hand a guesser fresh
+  // attempts. Returns how many failures it counted.
   static constexpr std::int64_t kSignInMemoryMs = 24 * 3'600'000;
-  static constexpr std::size_t kMaxRestoredSignIns = 100'000;
+  static constexpr std::size_t kMaxRestoreScan = 100'000;
   Result<std::size_t> restore_sign_in_limits();
 
  private:
