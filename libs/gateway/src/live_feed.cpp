@@ -111,7 +111,11 @@ void LiveFeed::stop() {
 }
 
 void LiveFeed::on_commit(const store::IngestBatch& batch, const store::CommitSummary& summary) {
-  if (subscriber_count_.load(std::memory_order_relaxed) == 0) return;
+  if (subscriber_count_.load(std::memory_order_relaxed) == 0) {
+    // Stored before any stream that comes began: only where the log is, for the streams' ids.
+    if (summary.last_position > 0) unwatched_through_.store(summary.last_position, std::memory_order_relaxed);
+    return;
+  }
   std::unordered_map<std::string_view, const std::vector<store::SeqRun>*> stored;
   for (const auto& ack : summary.acks) {
     if (!ack.stored.empty()) stored.emplace(ack.device_id, &ack.stored);
@@ -251,7 +255,7 @@ void LiveFeed::flush(SteadyClock::time_point now) {
     pending = std::exchange(pending_, std::make_unique<Pending>());
     subscribers = subscribers_;
   }
-  through_ = std::max(through_, pending->through);
+  through_ = std::max({through_, pending->through, unwatched_through_.load(std::memory_order_relaxed)});
   // Format each event once.
   std::unordered_map<std::string, std::vector<FormattedEvent>> by_device;  // of devices followed alone
   std::vector<FormattedEvent> fleet;                                       // latest readings, every status

@@ -390,6 +390,16 @@ TEST_F(LiveFeedTest, EverySendEndsWithThePositionItsStreamHasEverythingThrough) 
   EXPECT_EQ(one->text().find("id: 104"), std::string::npos) << "sent with something only";
 }
 
+TEST_F(LiveFeedTest, ANewStreamsIdCountsTheReadingsStoredWhileNobodyWatched) {
+  LiveFeedOptions options = fast();
+  options.keepalive_interval = 20ms;
+  start(options, 10);
+  commit(commit_of({reading("sensor-01", 1, kT0, 20.0), reading("sensor-02", 1, kT0, 30.0)}));  // 11, 12
+  auto one = subscribe("sensor-01");
+  ASSERT_TRUE(wait_until([&] { return one->text().find(": keep-alive\n\nid: 12\n\n") != std::string::npos; }, 5s))
+      << one->text();
+}
+
 TEST_F(LiveFeedTest, AResumedDeviceStreamGetsWhatWasStoredSinceItsIdThenTheLiveReadingsEachOnce) {
   FakeExportLog log;
   LiveFeedOptions options = fast();

@@ -28,10 +28,10 @@
 //
 // Bounds, so neither the ingest nor the gateway's memory depends on how many watch or how fast
 // they read:
-//   - the commit thread pays one atomic load per commit while nobody subscribes; otherwise it
-//     copies the readings someone follows into the feed's queue (at most max_queued_readings
-//     between two flushes; more are skipped and counted, and the subscribers get a `gap`) and
-//     returns. Formatting and sending happen on the feed's own thread.
+//   - the commit thread pays an atomic load and store per commit while nobody subscribes;
+//     otherwise it copies the readings someone follows into the feed's queue (at most
+//     max_queued_readings between two flushes; more are skipped and counted, and the subscribers
+//     get a `gap`) and returns. Formatting and sending happen on the feed's own thread.
 //   - at most max_subscribers streams, and at most max_per_owner of one owner (a session: one
 //     signed-in person cannot take every place); subscribe() refuses more.
 //   - each stream holds at most max_buffered_bytes unwritten (http::ResponseStream): a slower
@@ -155,6 +155,8 @@ class LiveFeed {
   std::unique_ptr<Pending> pending_;
   ReplaySource replay_source_;  // set by start()
   std::uint64_t through_ = 0;   // the last export position known committed (feed thread)
+  // The last position committed while nobody subscribed (no reading of it was queued).
+  std::atomic<std::uint64_t> unwatched_through_{0};
   // Devices someone follows alone, with how many follow each; whether someone follows the fleet.
   std::unordered_map<std::string, std::size_t> followed_devices_;
   std::size_t fleet_followers_ = 0;
