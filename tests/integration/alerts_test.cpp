@@ -822,13 +822,18 @@ class SmallFileSystem {
 
 // Fills the file system of `file`'s directory with `file` until `leave` bytes are free (or as
 // close as the file system's blocks allow).
+// Appends to `file` until its file system has at most `leave` bytes free, to the last block: what
+// is left over must not depend on how much the gateway's own files happen to take.
 void fill_until_free(const fs::path& file, std::uintmax_t leave) {
-  const std::uintmax_t available = fs::space(file.parent_path()).available;
-  if (available <= leave) return;
   std::ofstream out(file, std::ios::binary | std::ios::app);
   const std::string block(64 * 1024, 'x');
-  for (std::uintmax_t written = 0; written + block.size() <= available - leave; written += block.size()) {
-    out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  for (;;) {
+    const std::uintmax_t available = fs::space(file.parent_path()).available;
+    if (available <= leave) return;
+    const std::uintmax_t chunk = std::min<std::uintmax_t>(block.size(), available - leave);
+    out.write(block.data(), static_cast<std::streamsize>(chunk));
+    out.flush();
+    if (!out) return;  // full
   }
 }
 
