@@ -27,17 +27,6 @@ LiveFeed::StillAllowed session_still_valid(accounts::Accounts& accounts, const h
   };
 }
 
-// 1 to 19 decimal digits (leading zeros allowed up to that length): every position below 10^19.
-std::optional<std::uint64_t> parse_event_id(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
-}
-
 // `owner`: the session's id, which the feed limits to LiveFeedOptions::max_per_owner streams.
 void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string owner, http::Request request,
                    http::Responder respond) {
@@ -54,11 +43,12 @@ void stream_events(LiveFeed& feed, accounts::Accounts& accounts, std::string own
   // after (live_feed.hpp). Only ids the gateway could have sent are taken.
   std::optional<std::uint64_t> resume_after;
   if (auto last_event_id = request.header("Last-Event-ID")) {
-    resume_after = parse_event_id(*last_event_id);
-    if (!resume_after) {
+    auto position = whole_number(*last_event_id);
+    if (!position) {
       return respond(http::error_response(400, "invalid_last_event_id",
                                           "Last-Event-ID must be an id this stream sent: a decimal number"));
     }
+    resume_after = static_cast<std::uint64_t>(*position);
   }
   switch (feed.admission(owner)) {
     case LiveFeed::Admission::admitted:
