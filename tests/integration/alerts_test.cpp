@@ -9,7 +9,9 @@
 // notifications of its rule and subject back until it is lifted; curl and mosquitto_pub offering a
 // certificate from a foreign CA are refused until it counts as probing; a device certificate issued for a day is
 // expiring until reissued; a device publishing to another's topic and one listening to another's
-// acks are refused by the broker's ACL, counted, and raise the default rule acl_denials; the state
+// acks are refused by the broker's ACL, counted, and raise the default rule acl_denials; a device
+// still connecting with its certificate after a renewal (over MQTT, then over HTTPS with the new
+// one, then with a copy of the old one until it is revoked) raises superseded_certificate; the state
 // directory on a small tmpfs raises disk_space as it fills, and
 // a reading published while it is full is stored once there is room; rules operators add, change
 // and remove over HTTPS take effect at once and outlive a restart.
@@ -366,6 +368,63 @@ TEST_F(Alerts, ADevicePublishingOrListeningOutsideItsOwnTopicsIsRefusedCountedAn
   auto own = store.device("sensor-01");
   ASSERT_TRUE(own.ok() && *own);
   EXPECT_EQ((*own)->readings_stored, 1u) << "the device's own reading is stored";
+}
+
+// The serial `openssl x509 -serial` prints for `certificate` (the PKI index's form).
+std::string serial_of(const fs::path& certificate) {
+  const auto printed =
+      kelvin::testing::run_command({"openssl", "x509", "-noout", "-serial", "-in", certificate.string()});
+  EXPECT_EQ(printed.exit_code, 0) << kelvin::testing::describe(printed);
+  std::string serial = printed.out.substr(printed.out.find('=') + 1);
+  while (!serial.empty() && serial.back() == '\n') serial.pop_back();
+  return serial;
+}
+
+TEST_F(Alerts, ADeviceStillOnItsRenewedCertificateFiresUntilItSwitchesOrTheOldOneIsRevoked) {
+  // sensor-01's first certificate, kept aside: the renewal writes the new one in its place.
+  const DeviceFiles& first = devices_.at("sensor-01");
+  const DeviceFiles old{first.ca, install_.root() / "old.crt", install_.root() / "old.key"};
+  fs::copy_file(first.cert, old.cert);
+  fs::copy_file(first.key, old.key);
+  const std::string old_serial = serial_of(old.cert);
+  publish_temperature("sensor-01", 4.0);  // with mosquitto_pub: the broker's plugin reports its certificate
+  await_evaluations(2);
+  EXPECT_TRUE(alerts_of("superseded_certificate", "sensor-01").empty()) << "its newest certificate";
+
+  ASSERT_EQ(install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "issue", "device", "sensor-01", "--renew"})
+                .exit_code,
+            0);
+  const std::string new_serial = serial_of(first.cert);
+  ASSERT_NE(new_serial, old_serial);
+  const json stale = await_alert("superseded_certificate", "sensor-01", "firing");
+  ASSERT_EQ(stale["state"], "firing") << alerts().dump(2) << install_.gateway_log();
+  EXPECT_THAT(stale["summary"].get<std::string>(),
+              ::testing::StartsWith("connected with certificate " + old_serial + ", superseded by " + new_serial));
+
+  // The device switches, posting its status over HTTPS with the new certificate (curl): resolved.
+  const auto posted = kelvin::testing::run_command(
+      {"curl", "-sS", "--fail", "--max-time", "10", "--cacert", first.ca.string(), "--cert", first.cert.string(),
+       "--key", first.key.string(), "-X", "PUT", "-H", "Content-Type: application/json", "-d",
+       R"({"state":"online","fw":"1.0"})",
+       "https://localhost:" + std::to_string(*port_) + "/api/v1/devices/sensor-01/status"});
+  ASSERT_EQ(posted.exit_code, 0) << kelvin::testing::describe(posted);
+  const json switched = await_alert("superseded_certificate", "sensor-01", "resolved");
+  ASSERT_EQ(switched["state"], "resolved") << alerts().dump(2);
+  EXPECT_EQ(switched["resolution"], "condition cleared: connected with its newest certificate " + new_serial);
+
+  // A copy of the old key in use over MQTT fires again; revoking the old certificate ends it, and
+  // the broker refuses that certificate from then on.
+  ASSERT_EQ(install_.publish(old, "devices/sensor-01/status", R"({"state":"online"})").exit_code, 0);
+  const json again = await_alert("superseded_certificate", "sensor-01", "firing");
+  ASSERT_EQ(again["state"], "firing") << alerts().dump(2);
+  EXPECT_NE(again["id"], stale["id"]);
+  ASSERT_EQ(install_.kelvinctl({"pki", "--dir", install_.pki_dir().string(), "revoke", old_serial}).exit_code, 0);
+  const json revoked = await_alert("superseded_certificate", "sensor-01", "resolved");
+  ASSERT_EQ(revoked["state"], "resolved") << alerts().dump(2);
+  EXPECT_EQ(revoked["resolution"], "condition cleared: its certificate " + old_serial + " is no longer valid");
+  ASSERT_TRUE(wait_until(
+      [&] { return install_.publish(old, "devices/sensor-01/status", R"({"state":"online"})").exit_code != 0; }, 15s))
+      << "the broker refuses the revoked certificate once it has the new CRL";
 }
 
 TEST_F(Alerts, ADeviceKilledWithItsLastWillAndADeviceGoneSilentAreOffline) {

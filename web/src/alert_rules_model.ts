@@ -319,6 +319,9 @@ const DESCRIBERS: Record<string, Describer> = {
     const quiet = reader.seconds('quiet_for_s') ?? 0;
     return `a device's outbox dropped readings${held(forText)}, clears after ${secondsText(quiet)} without drops; ${scopeText(reader)}`;
   },
+  superseded_certificate(reader, forText) {
+    return `a device connected with a certificate issued before its newest one${held(forText)}, clears when it uses its newest or the old one is revoked; ${scopeText(reader)}`;
+  },
 };
 
 // Whether `key` is one of `table`'s own (not "constructor" or "toString" from its prototype).

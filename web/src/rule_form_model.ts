@@ -23,7 +23,7 @@ export function mayChangeRules(role: string | undefined): boolean {
 
 export type FormKind =
   | 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog' | 'event_rate'
-  | 'update_failed' | 'rollout_halted' | 'outbox_drops';
+  | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate';
 export type Quantity = 'temperature' | 'humidity';
 export type Direction = 'above' | 'below';
 export type TimeUnit = 'min' | 's';
@@ -158,6 +158,8 @@ export const FORM_KINDS: readonly KindSpec[] = [
     { id: 'quiet', keys: ['quiet_for_s'], type: 'duration', label: 'Clears after no drops for', named: '"Clears after no drops for"',
       fallback: 3600, hint: 'It fires when the count of readings a device dropped (its outbox full) grows. Empty: 1 hour.' },
   ] },
+  { kind: 'superseded_certificate', label: 'superseded certificate: a device connected with a certificate it was reissued',
+    scoped: true, fields: [] },
 ];
 
 // Every field once: every kind's, then "Held for".

@@ -79,6 +79,7 @@ describe('alerts: words, subjects, roles, durations', () => {
     assert.equal(m.subjectIsDevice({ kind: 'export_backlog', subject: 'gateway' }), false);
     assert.equal(m.subjectIsDevice({ kind: 'update_failed', subject: 'sensor-01' }), true);
     assert.equal(m.subjectIsDevice({ kind: 'outbox_drops', subject: 'sensor-01' }), true);
+    assert.equal(m.subjectIsDevice({ kind: 'superseded_certificate', subject: 'sensor-01' }), true);
     assert.equal(m.subjectIsDevice({ kind: 'rollout_halted', subject: 'rollout-3' }), false);
     assert.equal(m.subjectIsDevice({ kind: 'event_rate', subject: 'gateway' }), false);
   });
@@ -579,6 +580,8 @@ describe('alert rules: one sentence each', () => {
       "a device's outbox dropped readings, clears after 1 h without drops; every device");
     assert.equal(said({ kind: 'outbox_drops', label: 'cellular', name: 'drops', quiet_for_s: 86400 }),
       "a device's outbox dropped readings, clears after 1 d without drops; devices labelled \"cellular\"");
+    assert.equal(said({ kind: 'superseded_certificate', name: 'superseded_certificate' }),
+      'a device connected with a certificate issued before its newest one, clears when it uses its newest or the old one is revoked; every device');
   });
 
   test('a newer gateway\'s kind or key, or a value of the wrong type: not described', () => {
@@ -741,9 +744,10 @@ describe('the rule form: values, the request, refusals', () => {
       update_failed: ['for_s'],
       rollout_halted: ['for_s'],
       outbox_drops: ['quiet_for_s', 'for_s'],
+      superseded_certificate: ['for_s'],
     });
     assert.deepEqual(m.FORM_KINDS.filter((k) => k.scoped).map((k) => k.kind),
-      ['threshold', 'device_offline', 'update_failed', 'outbox_drops']);
+      ['threshold', 'device_offline', 'update_failed', 'outbox_drops', 'superseded_certificate']);
     // Only those without a default must be filled.
     assert.deepEqual(m.ALL_FIELDS.filter((field) => field.required).map((field) => field.id),
       ['quantity', 'direction', 'level', 'below_bytes', 'above_readings', 'event']);

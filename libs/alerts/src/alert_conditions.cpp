@@ -164,6 +164,50 @@ void observe_outbox_drops(const AlertRule& rule, const Facts& facts, std::vector
   }
 }
 
+// Every device in scope that was seen connecting: a breach while its latest connection used a
+// certificate issued to it before its newest one that the broker still accepts.
+void observe_superseded_certificates(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+  std::map<std::string_view, const CertificateFacts*> newest;
+  for (const CertificateFacts& certificate : *facts.certificates) {
+    if (certificate.kind == "device") newest.emplace(certificate.name, &certificate);
+  }
+  for (const DeviceFacts& device : facts.devices) {
+    if (!rule.scope.includes(device.id, device.labels)) continue;
+    if (!device.connection_serial) {
+      out.push_back({.subject = device.id, .verdict = Verdict::unknown});
+      continue;
+    }
+    const std::string& serial = *device.connection_serial;
+    const auto found = newest.find(device.id);
+    const CertificateFacts* certificate = found == newest.end() ? nullptr : found->second;
+    if (certificate && certificate->serial == serial) {
+      out.push_back({.subject = device.id,
+                     .verdict = Verdict::clear,
+                     .summary = "connected with its newest certificate " + serial});
+      continue;
+    }
+    const SupersededCertificate* old = nullptr;
+    if (certificate) {
+      for (const SupersededCertificate& superseded : certificate->superseded) {
+        if (superseded.serial == serial && superseded.not_after_ms > facts.now_ms) old = &superseded;
+      }
+    }
+    if (!old) {
+      // Revoked or expired since: the broker refuses it from the next connection on.
+      out.push_back({.subject = device.id,
+                     .verdict = Verdict::clear,
+                     .summary = "its certificate " + serial + " is no longer valid"});
+      continue;
+    }
+    const double days_left = static_cast<double>(old->not_after_ms - facts.now_ms) / kMsPerDay;
+    out.push_back({.subject = device.id,
+                   .verdict = Verdict::breach,
+                   .value = days_left,
+                   .summary = "connected with certificate " + serial + ", superseded by " + certificate->serial +
+                              " (valid until revoked, or for " + quantity(days_left, " days") + ")"});
+  }
+}
+
 }  // namespace
 
 std::string rollout_subject(std::int64_t rollout) {
@@ -228,6 +272,10 @@ std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Fac
       break;
     case RuleKind::outbox_drops:
       observe_outbox_drops(rule, facts, out);
+      break;
+    case RuleKind::superseded_certificate:
+      if (!facts.certificates) return std::nullopt;
+      observe_superseded_certificates(rule, facts, out);
       break;
   }
   return out;

@@ -8,7 +8,7 @@
 namespace kelvin::alerts {
 namespace {
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kKindNames{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 11> kKindNames{{
     {RuleKind::threshold, "threshold"},
     {RuleKind::device_offline, "device_offline"},
     {RuleKind::certificate_expiry, "certificate_expiry"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kKindNames{{
     {RuleKind::update_failed, "update_failed"},
     {RuleKind::rollout_halted, "rollout_halted"},
     {RuleKind::outbox_drops, "outbox_drops"},
+    {RuleKind::superseded_certificate, "superseded_certificate"},
 }};
 
 constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{
@@ -100,6 +101,8 @@ std::vector<AlertRule> default_rules() {
                 .kind = RuleKind::event_rate,
                 .level = {.above = true, .fire_at = 0, .clear_at = 0},
                 .event = GatewayEvent::acl_denials},
+      // A renewed device still on its old certificate: it would be cut off when that is revoked.
+      AlertRule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate},
   };
 }
 

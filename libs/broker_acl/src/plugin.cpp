@@ -1,4 +1,5 @@
-// kelvin-broker-acl: a Mosquitto 2.0 plugin (API version 5) that counts what the ACL refuses.
+// kelvin-broker-acl: a Mosquitto 2.0 plugin (API version 5) that counts what the ACL refuses, and
+// reports the certificate each client connected with.
 //
 // Mosquitto refuses a publish or a delivery outside a client's ACL without a word above its debug
 // log level, which is far too verbose to run with. This plugin judges every publish (write) and
@@ -8,7 +9,13 @@
 // refuse more, never allow more, and an exception inside it defers too. Subscriptions are left to
 // the broker (Mosquitto 2.0.11's acl_file grants every subscription and judges each delivery).
 //
-// Once a second a thread of its own writes what was refused as log lines (denial_tally.hpp) to
+// The first ACL check of a connection (its first subscription, publish or delivery) also notes the
+// serial of the client's certificate (client_certificate_report.hpp): Mosquitto gives a plugin no
+// event at a connection with use_identity_as_username, and logs no certificate. A connection is
+// noted once: the clients seen are kept until Mosquitto's MOSQ_EVT_DISCONNECT for them.
+//
+// Once a second a thread of its own writes what was refused, and the certificates noted, as log
+// lines (denial_tally.hpp, client_certificate_report.hpp) to
 // the broker's standard error, in Mosquitto's format ("<Unix time>: ..."), where kelvin-gateway
 // reads the broker's log and counts them (broker_log.hpp). Not through mosquitto_log_printf, which
 // is not made for a second thread, nor on the broker's MOSQ_EVT_TICK, which Mosquitto 2.0.11 never
@@ -18,6 +25,9 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -30,9 +40,11 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "kelvin/broker_acl/acl_file.hpp"
+#include "kelvin/broker_acl/client_certificate_report.hpp"
 #include "kelvin/broker_acl/denial_tally.hpp"
 
 namespace {
@@ -54,8 +66,39 @@ class PluginState {
     tally_.record(client_id ? client_id : "", access, topic ? topic : "");
   }
 
+  // The broker's thread: reports the certificate of `client` at its first check since it connected.
+  void note_connection(const mosquitto* client) {
+    if (connected_.contains(client)) return;
+    const std::string serial = certificate_serial(client);
+    if (serial.empty()) return;  // no certificate (yet): looked at again at its next check
+    connected_.insert(client);
+    const char* client_id = mosquitto_client_id(client);
+    std::lock_guard lock(mutex_);
+    certificates_.record(client_id ? client_id : "", serial);
+  }
+
+  // The broker's thread: `client` is gone; a later connection, even at the same address, is noted anew.
+  void forget_connection(const mosquitto* client) { connected_.erase(client); }
+
   void start() {
     reporter_ = std::thread([this] { report_every_second(); });
+  }
+
+  // The serial of the certificate `client` presented, as the PKI index writes it; empty when it
+  // presented none (or is not connected).
+  static std::string certificate_serial(const mosquitto* client) {
+    X509* certificate = static_cast<X509*>(mosquitto_client_certificate(client));
+    if (certificate == nullptr) return {};
+    std::string serial;
+    if (BIGNUM* number = ASN1_INTEGER_to_BN(X509_get0_serialNumber(certificate), nullptr)) {
+      if (char* hex = BN_bn2hex(number)) {
+        serial = hex;
+        OPENSSL_free(hex);
+      }
+      BN_free(number);
+    }
+    X509_free(certificate);
+    return serial;
   }
 
   // Ends the reporting thread after its last report.
@@ -76,6 +119,9 @@ class PluginState {
       std::vector<std::string> lines;
       try {
         if (!tally_.empty()) lines = tally_.take_report(kMaxReportLines);
+        if (!certificates_.empty()) {
+          for (std::string& line : certificates_.take_report()) lines.push_back(std::move(line));
+        }
       } catch (...) {
         // Out of memory while formatting: these counts are lost, the broker goes on.
       }
@@ -91,8 +137,11 @@ class PluginState {
   std::mutex mutex_;
   std::condition_variable wake_;
   kelvin::broker_acl::DenialTally tally_;
+  kelvin::broker_acl::ClientCertificateReport certificates_;
   bool stopping_ = false;
   std::thread reporter_;
+  // The broker's thread only: the clients whose certificate was reported since they connected.
+  std::unordered_set<const mosquitto*> connected_;
 };
 
 struct Plugin {
@@ -109,6 +158,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
   try {
     auto* check = static_cast<mosquitto_evt_acl_check*>(event_data);
     auto* state = static_cast<PluginState*>(userdata);
+    state->note_connection(check->client);
     if (check->access != MOSQ_ACL_READ && check->access != MOSQ_ACL_WRITE) return MOSQ_ERR_PLUGIN_DEFER;
     const Access access = check->access == MOSQ_ACL_READ ? Access::read : Access::write;
     const char* client_id = mosquitto_client_id(check->client);
@@ -121,6 +171,14 @@ int on_acl_check(int, void* event_data, void* userdata) {
   } catch (...) {
     return MOSQ_ERR_PLUGIN_DEFER;  // the broker's own check decides
   }
+}
+
+int on_disconnect(int, void* event_data, void* userdata) {
+  try {
+    static_cast<PluginState*>(userdata)->forget_connection(static_cast<mosquitto_evt_disconnect*>(event_data)->client);
+  } catch (...) {
+  }
+  return MOSQ_ERR_SUCCESS;
 }
 
 const char* option(const mosquitto_opt* options, int count, const std::string& key) {
@@ -170,10 +228,16 @@ KELVIN_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
     plugin->state = std::make_unique<PluginState>(std::move(*parsed.acl));
     // The reporter first: once registered, the check may record at any time.
     plugin->state->start();
+    if (mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr, plugin->state.get()) !=
+        MOSQ_ERR_SUCCESS) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "kelvin-broker-acl: cannot register for disconnections");
+      return MOSQ_ERR_UNKNOWN;  // the state, and its reporter, go with `plugin`
+    }
     if (mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, plugin->state.get()) !=
         MOSQ_ERR_SUCCESS) {
+      mosquitto_callback_unregister(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr);
       mosquitto_log_printf(MOSQ_LOG_ERR, "kelvin-broker-acl: cannot register its ACL check");
-      return MOSQ_ERR_UNKNOWN;  // the state, and its reporter, go with `plugin`
+      return MOSQ_ERR_UNKNOWN;
     }
     *userdata = plugin.release();
     return MOSQ_ERR_SUCCESS;
@@ -187,6 +251,7 @@ KELVIN_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
   std::unique_ptr<Plugin> plugin(static_cast<Plugin*>(userdata));
   if (!plugin) return MOSQ_ERR_SUCCESS;
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr);
+  mosquitto_callback_unregister(plugin->id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr);
   plugin->state->stop();  // after the last report
   return MOSQ_ERR_SUCCESS;
 }

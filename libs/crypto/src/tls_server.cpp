@@ -85,6 +85,15 @@ std::optional<std::string> verified_peer_common_name(const SSL* ssl) {
   return common_name;
 }
 
+std::optional<std::string> verified_peer_serial(const SSL* ssl) {
+  if (ssl == nullptr) return std::nullopt;
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  std::string serial = serial_to_hex(X509_get0_serialNumber(peer));
+  if (serial.empty()) return std::nullopt;
+  return serial;
+}
+
 std::string peer_verification_failure(const SSL* ssl) {
   if (ssl == nullptr) return {};
   const long result = SSL_get_verify_result(ssl);

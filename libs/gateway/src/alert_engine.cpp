@@ -167,9 +167,13 @@ void AlertEngine::evaluate() {
 
 std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::AlertRule>& rules, Windows windows) {
   // Only what a rule watches is read: rollouts.db for the update rules, the devices' drop counts for
-  // outbox_drops.
+  // outbox_drops, the certificates of the devices' connections for superseded_certificate.
   const bool judges_updates = watches(rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted});
   const bool judges_drops = watches(rules, {alerts::RuleKind::outbox_drops});
+  std::map<std::string, std::string, std::less<>> connection_serials;
+  if (sources_.connection_serials && watches(rules, {alerts::RuleKind::superseded_certificate})) {
+    connection_serials = sources_.connection_serials();
+  }
   auto devices = store_->list_devices();
   if (!devices) {
     // The readings of this window are lost to the rules; the next evaluation judges by newer ones.
@@ -187,6 +191,9 @@ std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::Alert
         .last_will = device.status && device.status->state == "offline",
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
+    if (auto serial = connection_serials.find(out.id); serial != connection_serials.end()) {
+      out.connection_serial = serial->second;
+    }
     if (judges_drops) {
       out.dropped_total = device.status ? device.status->dropped_total : 0;
       watch_drops(out, facts.now_ms);

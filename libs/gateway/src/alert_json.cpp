@@ -78,6 +78,7 @@ nlohmann::json rule_json(const alerts::AlertRule& rule) {
       add_level(out, rule.level, "above_per_minute", "clear_per_minute");
       break;
     case RuleKind::update_failed:
+    case RuleKind::superseded_certificate:
       add_scope(out, rule.scope);
       break;
     case RuleKind::rollout_halted:

@@ -56,7 +56,7 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   }
   const std::string kind = table.required_one_of(
       "kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog",
-               "event_rate", "update_failed", "rollout_halted", "outbox_drops"});
+               "event_rate", "update_failed", "rollout_halted", "outbox_drops", "superseded_certificate"});
   rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
   rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
   switch (rule.kind) {
@@ -94,6 +94,7 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
       break;
     }
     case alerts::RuleKind::update_failed:
+    case alerts::RuleKind::superseded_certificate:
       rule.scope = read_device_scope(table);
       break;
     case alerts::RuleKind::rollout_halted:

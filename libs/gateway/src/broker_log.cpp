@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "kelvin/broker_acl/denial_tally.hpp"
 #include "kelvin/log/log.hpp"
@@ -51,20 +52,22 @@ BrokerLine read_broker_line(std::string_view line) {
   // the gateway's own readiness check) logs "Client connection from ... failed" instead: not counted.
   out.tls_refusal = starts_with(line, "OpenSSL Error[0]:");
   out.acl_denials = acl_denials_of(line);
+  out.client_certificate = broker_acl::read_client_certificate_line(line);
   out.warning = starts_with(line, "OpenSSL Error") || starts_with(line, "Error") || starts_with(line, "Warning") ||
                 out.acl_denials > 0;
   return out;
 }
 
-Result<std::unique_ptr<BrokerLog>> BrokerLog::open() {
+Result<std::unique_ptr<BrokerLog>> BrokerLog::open(ClientCertificateListener on_client_certificate) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return make_error(Errc::io, std::string("cannot create the broker's log pipe: ") + std::strerror(errno));
   }
-  return std::unique_ptr<BrokerLog>(new BrokerLog(fds[0], fds[1]));
+  return std::unique_ptr<BrokerLog>(new BrokerLog(fds[0], fds[1], std::move(on_client_certificate)));
 }
 
-BrokerLog::BrokerLog(int read_fd, int write_fd) : read_fd_(read_fd), write_fd_(write_fd) {
+BrokerLog::BrokerLog(int read_fd, int write_fd, ClientCertificateListener on_client_certificate)
+    : read_fd_(read_fd), write_fd_(write_fd), on_client_certificate_(std::move(on_client_certificate)) {
   reader_ = std::thread([this] { run(); });
 }
 
@@ -117,6 +120,12 @@ void BrokerLog::take(std::string_view line) {
   lines_.fetch_add(1);
   if (read.tls_refusal) tls_refusals_.fetch_add(1);
   if (read.acl_denials > 0) acl_denials_.fetch_add(read.acl_denials);
+  if (read.client_certificate) {
+    if (on_client_certificate_) on_client_certificate_(*read.client_certificate);
+    // One line per connection: the gateway's own log at debug level only.
+    log::component("mosquitto").debug("{}", read.text);
+    return;
+  }
   if (read.warning) {
     log::component("mosquitto").warn("{}", read.text);
   } else {

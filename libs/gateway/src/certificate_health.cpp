@@ -20,14 +20,21 @@ Result<std::vector<CertificateInUse>> certificates_in_use(const std::filesystem:
   auto index = pki::CertificateIndex::load(pki::PkiPaths(pki_dir).index());
   if (!index) return std::move(index).error();
   // The journal lists certificates in the order they were issued: the last one per name wins.
-  std::map<std::pair<pki::CertificateKind, std::string>, const pki::IssuedCertificate*> last_issued;
+  std::map<std::pair<pki::CertificateKind, std::string>, std::vector<const pki::IssuedCertificate*>> issued;
   for (const auto& certificate : index->certificates()) {
-    last_issued[{certificate.kind, certificate.common_name}] = &certificate;
+    issued[{certificate.kind, certificate.common_name}].push_back(&certificate);
   }
   std::vector<CertificateInUse> in_use;
-  for (const auto& [name, certificate] : last_issued) {
-    if (certificate->revoked_at) continue;
-    in_use.push_back({.kind = name.first, .common_name = name.second, .not_after = certificate->not_after});
+  for (const auto& [name, certificates] : issued) {
+    const pki::IssuedCertificate& last = *certificates.back();
+    if (last.revoked_at) continue;
+    CertificateInUse& out = in_use.emplace_back(CertificateInUse{
+        .kind = name.first, .common_name = name.second, .not_after = last.not_after, .serial = last.serial});
+    for (std::size_t i = 0; i + 1 < certificates.size(); ++i) {
+      if (!certificates[i]->revoked_at) {
+        out.earlier.push_back({.serial = certificates[i]->serial, .not_after = certificates[i]->not_after});
+      }
+    }
   }
   return in_use;
 }

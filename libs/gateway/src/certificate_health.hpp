@@ -15,11 +15,19 @@
 
 namespace kelvin::gateway {
 
+// A certificate issued to a name before its last one, not revoked (it may have expired).
+struct EarlierCertificate {
+  std::string serial{};
+  std::time_t not_after = 0;
+};
+
 // A certificate in use: the last one issued to its name, unless it is revoked.
 struct CertificateInUse {
   pki::CertificateKind kind = pki::CertificateKind::device;
   std::string common_name{};
   std::time_t not_after = 0;
+  std::string serial{};
+  std::vector<EarlierCertificate> earlier{};  // oldest first
 };
 
 // Every certificate in use, from <pki_dir>/index.log, by kind and name.

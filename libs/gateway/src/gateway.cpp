@@ -224,9 +224,15 @@ Result<void> Gateway::create_alert_engine() {
         }
         std::vector<alerts::CertificateFacts> facts;
         for (const auto& certificate : *in_use) {
-          facts.push_back({.name = certificate.common_name,
-                           .kind = std::string(pki::to_string(certificate.kind)),
-                           .not_after_ms = static_cast<std::int64_t>(certificate.not_after) * 1000});
+          alerts::CertificateFacts& out = facts.emplace_back(
+              alerts::CertificateFacts{.name = certificate.common_name,
+                                       .kind = std::string(pki::to_string(certificate.kind)),
+                                       .not_after_ms = static_cast<std::int64_t>(certificate.not_after) * 1000,
+                                       .serial = certificate.serial});
+          for (const auto& earlier : certificate.earlier) {
+            out.superseded.push_back(
+                {.serial = earlier.serial, .not_after_ms = static_cast<std::int64_t>(earlier.not_after) * 1000});
+          }
         }
         return facts;
       },
@@ -265,6 +271,7 @@ Result<void> Gateway::create_alert_engine() {
           },
       .updates =
           [reader = std::make_shared<UpdateFactsReader>(rollouts_path(settings_.state_dir))] { return reader->read(); },
+      .connection_serials = [this] { return client_certificates_.latest(); },
   };
   alerts_ = std::make_unique<AlertEngine>(
       alerts_path(settings_.state_dir), store_path(settings_.state_dir), settings_.store, std::move(sources),
@@ -361,6 +368,9 @@ Result<void> Gateway::start_broker() {
   broker.alert_readers = settings_.alert_readers;
   broker.max_packet_bytes =
       std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
+  options.on_client_certificate = [this](const broker_acl::ClientCertificate& connection) {
+    client_certificates_.record(connection.client_id, connection.serial);
+  };
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
@@ -452,6 +462,7 @@ Result<void> Gateway::start_http() {
       api_routes_,
       GatewayRouteServices{
           .ingest = *ingest_,
+          .client_certificates = client_certificates_,
           .accounts = *accounts_,
           .guard = *session_guard_,
           .password_checks = post_to(*blocking_work_),

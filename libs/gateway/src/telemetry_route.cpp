@@ -31,6 +31,11 @@ constexpr DeviceRouteWords kTelemetryWords{"post telemetry", "only devices post 
 constexpr DeviceRouteWords kStatusWords{"put the status", "only devices report a status",
                                         "a device reports only its own status"};
 
+// A device that passed refuse_device_client: the certificate it connected with.
+void note_certificate(ClientCertificates& certificates, const http::Request& request) {
+  if (request.client_certificate_serial) certificates.record(request.param("id"), *request.client_certificate_serial);
+}
+
 // The checks both device routes make before anything is decoded: the connection's client
 // certificate is the device {id}'s, and the body is JSON.
 std::optional<http::Response> refuse_device_client(const http::Request& request, const DeviceRouteWords& words,
@@ -100,26 +105,31 @@ http::Response status_response(const StatusOutcome& outcome) {
   return http::json_response(200, dump(nlohmann::json{{"seq", outcome.acked_seq}}));
 }
 
-void add_telemetry_route(http::Router& router, Ingest& ingest) {
-  router.add("POST", "/api/v1/devices/{id}/telemetry", [&ingest](http::Request request, http::Responder respond) {
-    if (auto refusal = refuse_telemetry_poster(request)) {
-      respond(std::move(*refusal));
-      return;
-    }
-    // The Responder is move-only and the completion a std::function (copyable): share it.
-    auto responder = std::make_shared<http::Responder>(std::move(respond));
-    ingest.submit_telemetry(request.param("id"), request.body,
-                            [responder](TelemetryOutcome outcome) { (*responder)(telemetry_response(outcome)); });
-  });
-  router.add("PUT", "/api/v1/devices/{id}/status", [&ingest](http::Request request, http::Responder respond) {
-    if (auto refusal = refuse_status_writer(request)) {
-      respond(std::move(*refusal));
-      return;
-    }
-    auto responder = std::make_shared<http::Responder>(std::move(respond));
-    ingest.submit_status(request.param("id"), request.body,
-                         [responder](StatusOutcome outcome) { (*responder)(status_response(outcome)); });
-  });
+void add_telemetry_route(http::Router& router, Ingest& ingest, ClientCertificates& certificates) {
+  router.add("POST", "/api/v1/devices/{id}/telemetry",
+             [&ingest, &certificates](http::Request request, http::Responder respond) {
+               if (auto refusal = refuse_telemetry_poster(request)) {
+                 respond(std::move(*refusal));
+                 return;
+               }
+               note_certificate(certificates, request);
+               // The Responder is move-only and the completion a std::function (copyable): share it.
+               auto responder = std::make_shared<http::Responder>(std::move(respond));
+               ingest.submit_telemetry(request.param("id"), request.body, [responder](TelemetryOutcome outcome) {
+                 (*responder)(telemetry_response(outcome));
+               });
+             });
+  router.add("PUT", "/api/v1/devices/{id}/status",
+             [&ingest, &certificates](http::Request request, http::Responder respond) {
+               if (auto refusal = refuse_status_writer(request)) {
+                 respond(std::move(*refusal));
+                 return;
+               }
+               note_certificate(certificates, request);
+               auto responder = std::make_shared<http::Responder>(std::move(respond));
+               ingest.submit_status(request.param("id"), request.body,
+                                    [responder](StatusOutcome outcome) { (*responder)(status_response(outcome)); });
+             });
 }
 
 }  // namespace kelvin::gateway

@@ -351,6 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return close_now();
     }
     client_common_name_ = crypto::verified_peer_common_name(stream_.native_handle());
+    client_certificate_serial_ = crypto::verified_peer_serial(stream_.native_handle());
     read_request();
   }
 
@@ -394,6 +395,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : header) head_.headers.emplace_back(field.name_string(), field.value());
     head_.peer_address = peer_address_;
     head_.client_common_name = client_common_name_;
+    head_.client_certificate_serial = client_certificate_serial_;
 
     BodyAdmission admission = BodyInMemory{};
     if (options().admit_body) {
@@ -726,6 +728,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::any_io_executor executor_;  // the connection's strand
   std::string peer_address_;
   std::optional<std::string> client_common_name_;
+  std::optional<std::string> client_certificate_serial_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   // The request being read: its head (from on_header) and, for a body admitted to a file, the

@@ -246,6 +246,52 @@ TEST(AlertConditions, ABrokerExitFiresTheDefaultRuleUntilAMinuteWithoutOne) {
   EXPECT_EQ((*observe(*rule, facts))[0].verdict, Verdict::clear);
 }
 
+TEST(AlertConditions, ADeviceConnectedWithASupersededCertificateFiresUntilItUsesItsNewest) {
+  constexpr std::int64_t kDay = 86'400'000;
+  const AlertRule rule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate};
+  Facts facts{.now_ms = kNow,
+              .devices = {DeviceFacts{.id = "old", .connection_serial = "A1"},
+                          DeviceFacts{.id = "new", .connection_serial = "B2"}, DeviceFacts{.id = "unseen"},
+                          DeviceFacts{.id = "revoked", .connection_serial = "C1"},
+                          DeviceFacts{.id = "expired", .connection_serial = "D1"}},
+              .certificates = std::vector<CertificateFacts>{
+                  {.name = "old",
+                   .kind = "device",
+                   .not_after_ms = kNow + 700 * kDay,
+                   .serial = "A2",
+                   .superseded = {{.serial = "A0", .not_after_ms = kNow + kDay},
+                                  {.serial = "A1", .not_after_ms = kNow + 20 * kDay}}},
+                  {.name = "new",
+                   .kind = "device",
+                   .not_after_ms = kNow + 700 * kDay,
+                   .serial = "B2",
+                   .superseded = {{.serial = "B1", .not_after_ms = kNow + kDay}}},
+                  {.name = "revoked", .kind = "device", .not_after_ms = kNow + 700 * kDay, .serial = "C2"},
+                  {.name = "expired",
+                   .kind = "device",
+                   .not_after_ms = kNow + 700 * kDay,
+                   .serial = "D2",
+                   .superseded = {{.serial = "D1", .not_after_ms = kNow - 1}}},
+                  // A service of the same name is not the device's certificate.
+                  {.name = "unseen", .kind = "service", .not_after_ms = kNow + kDay, .serial = "E1"}}};
+  EXPECT_FALSE(observe(rule, Facts{.now_ms = kNow, .devices = facts.devices})) << "certificates unknown";
+  const auto seen = *observe(rule, facts);
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "connected with certificate A1, superseded by A2 (valid until revoked, or for 20 days)");
+  EXPECT_EQ(seen[0].value, 20.0);
+  EXPECT_EQ(seen[1].verdict, Verdict::clear);
+  EXPECT_EQ(seen[1].summary, "connected with its newest certificate B2");
+  EXPECT_EQ(seen[2].verdict, Verdict::unknown) << "never seen connecting since the gateway started";
+  EXPECT_EQ(seen[3].verdict, Verdict::clear) << "a revoked certificate: the broker refuses it";
+  EXPECT_EQ(seen[3].summary, "its certificate C1 is no longer valid");
+  EXPECT_EQ(seen[4].verdict, Verdict::clear) << "an expired one likewise";
+
+  const AlertRule scoped{.name = "s", .kind = RuleKind::superseded_certificate, .scope = {.devices = {"new"}}};
+  ASSERT_EQ(observe(scoped, facts)->size(), 1u);
+  EXPECT_EQ((*observe(scoped, facts))[0].subject, "new");
+}
+
 TEST(AlertConditions, RuleNamesAndKindsHaveOneSpelling) {
   EXPECT_TRUE(is_valid_rule_name("freezer-warm_2"));
   EXPECT_FALSE(is_valid_rule_name(""));

@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kelvin/testing/background_process.hpp"
 
@@ -57,6 +60,16 @@ TEST(BrokerLine, TheAclPluginsReportIsAWarningCountingItsDenials) {
   }
 }
 
+TEST(BrokerLine, TheAclPluginsCertificateLineNamesTheClientAndSerial) {
+  const BrokerLine line = read_broker_line("1796505080: Client certificate: 'sensor-01' serial 5C0B2C9E");
+  ASSERT_TRUE(line.client_certificate);
+  EXPECT_EQ(line.client_certificate->client_id, "sensor-01");
+  EXPECT_EQ(line.client_certificate->serial, "5C0B2C9E");
+  EXPECT_FALSE(line.warning);
+  EXPECT_FALSE(
+      read_broker_line("1796505080: New client connected as Client certificate: 'a' serial 1").client_certificate);
+}
+
 TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
   auto log = BrokerLog::open();
   ASSERT_TRUE(log.ok()) << log.error().message;
@@ -72,9 +85,34 @@ TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
   EXPECT_EQ((*log)->lines(), 3u);
   write("2: ACL denials: 3 (client 'a' may not publish to 'b')\n2: ACL denials: 4 (further clients)\n");
   ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->acl_denials() == 7; }, 5s));
+  EXPECT_EQ((*log)->lines(), 5u);
   // Closing reads what is left and returns, an unterminated line and all (or this test hangs).
   write("1: the last words, unterminated");
   log->reset();
+}
+
+}  // namespace
+}  // namespace kelvin::gateway
+
+namespace kelvin::gateway {
+namespace {
+
+TEST(BrokerLog, HandsEachConnectionsCertificateToItsListener) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> seen;
+  auto log = BrokerLog::open([&](const broker_acl::ClientCertificate& connection) {
+    std::lock_guard lock(mutex);
+    seen.emplace_back(connection.client_id, connection.serial);
+  });
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  const std::string text =
+      "1: Client certificate: 'sensor-01' serial AA01\n1: Client certificate: 'sensor-01' serial\n"
+      "1: Client certificate: 'sensor-02' serial BB02\n";
+  ASSERT_EQ(::write((*log)->write_fd(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->lines() == 3; }, 5s));
+  log->reset();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"sensor-01", "AA01"}, {"sensor-02", "BB02"}}));
 }
 
 }  // namespace

@@ -169,9 +169,11 @@ TEST(StatusRoute, UnavailableAsksForARetry) {
   EXPECT_TRUE(retry_after);
 }
 
-// PUT /api/v1/devices/d1/status with `body` as device d1, through `router`; the answer.
-http::Response put_status_of_d1(const http::Router& router, std::string body) {
-  http::Request request = post_from("d1");
+// PUT /api/v1/devices/d1/status with `body` through `router`, from a connection with the
+// certificate of `poster` (serial 5C0B2C9E); the answer.
+http::Response put_status_of_d1(const http::Router& router, std::string body, std::string poster = "d1") {
+  http::Request request = post_from(std::move(poster));
+  request.client_certificate_serial = "5C0B2C9E";
   request.method = "PUT";
   request.target = request.path = "/api/v1/devices/d1/status";
   request.segments = {"api", "v1", "devices", "d1", "status"};
@@ -192,11 +194,17 @@ TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
     Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
     ingest.start();
     http::Router router;
-    add_telemetry_route(router, ingest);
+    ClientCertificates certificates;
+    add_telemetry_route(router, ingest, certificates);
 
+    // Another device's certificate is refused, and not noted for anyone.
+    EXPECT_EQ(put_status_of_d1(router, R"({"state":"online","fw":"1.0"})", "d2").status, 403);
+    EXPECT_TRUE(certificates.latest().empty());
     const auto response = put_status_of_d1(
         router, R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_rolled_back"})");
     EXPECT_EQ(response.status, 200) << response.body;
+    // The device's certificate is noted for the superseded_certificate rule.
+    EXPECT_EQ(certificates.latest(), (std::map<std::string, std::string, std::less<>>{{"d1", "5C0B2C9E"}}));
     EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json::parse(R"({"seq":0})"));
     ingest.stop();
     auto device = store->device("d1");
@@ -216,7 +224,8 @@ TEST(StatusRoute, RefusesAStatusWhoseReleaseCheckIsNotACode) {
   Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
   ingest.start();
   http::Router router;
-  add_telemetry_route(router, ingest);
+  ClientCertificates certificates;
+  add_telemetry_route(router, ingest, certificates);
   for (const char* check : {R"("Timestamp-Expired")", R"("")", "17"}) {
     const auto response =
         put_status_of_d1(router, std::string(R"({"state":"online","fw":"1.0","release_check":)") + check + "}");

@@ -36,12 +36,24 @@ struct DeviceFacts {
   std::uint64_t dropped_total = 0;
   std::optional<std::int64_t> drops_grew_ms{};
   std::uint64_t drops_grew_by = 0;
+  // The serial of the certificate of its latest connection (MQTT or HTTPS) the gateway saw;
+  // nullopt: none since the gateway started.
+  std::optional<std::string> connection_serial{};
+};
+
+// A certificate issued to a name before its newest one, neither revoked nor expired: the broker
+// still accepts it.
+struct SupersededCertificate {
+  std::string serial{};
+  std::int64_t not_after_ms = 0;
 };
 
 struct CertificateFacts {
   std::string name{};  // the common name: a device id, a service name, the server's or the CA's
   std::string kind{};  // "ca", "server", "service", "device"
   std::int64_t not_after_ms = 0;
+  std::string serial{};  // uppercase hex, as the PKI index writes it
+  std::vector<SupersededCertificate> superseded{};  // issued to the same name before it
 };
 
 struct GatewayFacts {

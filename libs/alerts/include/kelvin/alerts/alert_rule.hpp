@@ -26,6 +26,9 @@ enum class RuleKind {
   update_failed,       // a device's firmware update failed or rolled back
   rollout_halted,      // a rollout stopped itself: too many of its devices failed
   outbox_drops,        // a device reported readings its full outbox had to drop
+  // A device connected with a certificate that is no longer its newest (renewed, still valid):
+  // the one that is revoked next, or a copy of an old key in use.
+  superseded_certificate,
 };
 
 // The events an event_rate rule counts, as the gateway counts them (docs/alerts.md).
@@ -80,7 +83,8 @@ struct AlertRule {
   // The condition must hold this long, at every evaluation, before the alert fires; 0 fires at the
   // first evaluation that sees it.
   std::int64_t for_ms = 0;
-  DeviceScope scope{};                                      // threshold, device_offline, update_failed, outbox_drops
+  // threshold, device_offline, update_failed, outbox_drops, superseded_certificate
+  DeviceScope scope{};
   proto::Quantity quantity = proto::Quantity::temperature;  // threshold
   // threshold: the quantity's value; certificate_expiry: days left; crl_expiry: hours left;
   // disk_space: bytes free; export_backlog: readings waiting; event_rate: events per minute.
@@ -95,7 +99,8 @@ struct AlertRule {
 // or silent for 10 minutes, certificates expiring within 30 days, a CRL due within 24 hours, less
 // than 1 GiB free (clearing above 1.2 GiB), more than a million readings waiting for export, more
 // than 30 failed sign-ins a minute, a failed update, a halted rollout, readings a device's outbox
-// dropped in the last hour, and the managed broker exiting.
+// dropped in the last hour, the managed broker exiting, any ACL denial, and a device connected with
+// a superseded certificate.
 std::vector<AlertRule> default_rules();
 
 }  // namespace kelvin::alerts

@@ -41,6 +41,10 @@ Result<void> configure_tls_server(ssl_ctx_st* ctx, const TlsServerFiles& files);
 // a CN.
 std::optional<std::string> verified_peer_common_name(const ssl_st* ssl);
 
+// The serial number of that same certificate (uppercase hex, as serial_to_hex writes it and the
+// PKI index keeps it), under the same conditions; nullopt otherwise.
+std::optional<std::string> verified_peer_serial(const ssl_st* ssl);
+
 // Why the certificate the peer presented on `ssl` failed verification ("certificate revoked");
 // "" when it passed or none was presented. For logging a failed handshake (after a failed
 // handshake the server no longer holds the certificate, so its name cannot be given).

@@ -68,13 +68,16 @@ struct AlertEngineCounters {
 
 // What the engine asks of the rest of the gateway at each evaluation, on its own thread: the
 // certificates in use, the gateway's own figures (free space, export backlog, the CRL, the
-// counters of refusals and broker exits), and the failed updates and active rollouts (asked only
-// when a rule watches them).
+// counters of refusals and broker exits), and the failed updates and active rollouts and the
+// certificates devices connected with (asked only when a rule watches them).
 struct AlertFactSources {
   std::function<std::optional<std::vector<alerts::CertificateFacts>>()> certificates{};  // nullopt: unreadable
   std::function<alerts::GatewayFacts()> gateway{};      // without the events' rates, which the engine keeps
   std::function<alerts::EventCounts()> event_counts{};  // the counters of events, since the start
   std::function<Result<alerts::UpdateFacts>()> updates{};
+  // Client id → the serial of the certificate of its latest connection (client_certificates.hpp);
+  // asked only when a superseded_certificate rule exists.
+  std::function<std::map<std::string, std::string, std::less<>>()> connection_serials{};
 };
 
 class AlertEngine {

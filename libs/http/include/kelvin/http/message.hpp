@@ -51,6 +51,9 @@ struct Request {
   // The CN of the client certificate, when one was presented and verified (against the CA and its
   // CRL) during the handshake; nullopt for a connection without one.
   std::optional<std::string> client_common_name;
+  // That certificate's serial number (uppercase hex, as the PKI index writes it), under the same
+  // conditions.
+  std::optional<std::string> client_certificate_serial;
   // Values of the route's {param} segments, filled in by the Router (decoded).
   std::map<std::string, std::string, std::less<>> path_params;
 

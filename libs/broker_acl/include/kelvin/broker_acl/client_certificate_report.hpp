@@ -1,0 +1,57 @@
+#pragma once
+// The certificates clients connect with, as the broker plugin reports them to the gateway: one log
+// line per connection, naming the client and the serial of the certificate it presented, so the
+// gateway knows which certificate each device uses (the superseded_certificate alert rule,
+// docs/alerts.md). The broker itself says nothing about it at any log level.
+//
+//   Client certificate: 'sensor-01' serial 5C0B2C9E6A7F41D2A8E3F0B1C4D5E6F7
+//
+// The client id is escaped as the denial lines escape it (escape_for_log, denial_tally.hpp), so a
+// client id can neither break a line nor forge one; the serial is uppercase hex without leading
+// zeros, as kelvin's PKI index writes it (kelvin/crypto/x509.hpp, serial_to_hex).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kelvin::broker_acl {
+
+struct ClientCertificate {
+  std::string client_id{};  // as escaped in the line
+  std::string serial{};
+};
+
+// Connections recorded between two reports (a second), the latest per client.
+class ClientCertificateReport {
+ public:
+  // Clients kept in one report; connections of further ones are counted in one warning line, so a
+  // reconnect storm cannot grow the broker's memory.
+  static constexpr std::size_t kMaxClients = 10'000;
+  static constexpr std::string_view kLinePrefix = "Client certificate: ";
+
+  // A client without an id or a serial the line cannot carry (is_reportable_serial) is left out.
+  void record(std::string_view client_id, std::string_view serial);
+  bool empty() const { return latest_.empty() && not_reported_ == 0; }
+
+  // A line per client recorded since the last report, then "Warning: ..." with the number of
+  // connections left out, if any; and starts over.
+  std::vector<std::string> take_report();
+
+ private:
+  std::map<std::string, std::string> latest_;  // escaped client id → serial
+  std::uint64_t not_reported_ = 0;
+};
+
+// Whether `serial` is what the line may carry: 1 to 40 uppercase hex digits (RFC 5280 allows serials
+// of up to 20 octets).
+bool is_reportable_serial(std::string_view serial) noexcept;
+
+// The client and serial of a "Client certificate: ..." line (without the broker's time prefix);
+// nullopt for any other line, or one that is not exactly of that form.
+std::optional<ClientCertificate> read_client_certificate_line(std::string_view line);
+
+}  // namespace kelvin::broker_acl
