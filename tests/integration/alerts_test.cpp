@@ -9,7 +9,8 @@
 // notifications of its rule and subject back until it is lifted; curl and mosquitto_pub offering a
 // certificate from a foreign CA are refused until it counts as probing; a device certificate issued for a day is
 // expiring until reissued; a device publishing to another's topic and one listening to another's
-// acks are refused by the broker's ACL, counted, and raise the default rule acl_denials; a device
+// acks are refused by the broker's ACL, counted, and raise the default rule acl_denials and a
+// device_acl_denials rule for the device that publishes; a device
 // still connecting with its certificate after a renewal (over MQTT, then over HTTPS with the new
 // one, then with a copy of the old one until it is revoked) raises superseded_certificate; the state
 // directory on a small tmpfs raises disk_space as it fills, and
@@ -90,6 +91,10 @@ name = "mqtt_probing"
 kind = "event_rate"
 event = "mqtt_handshake_failures"
 above_per_minute = 3
+
+[[alerts.rule]]
+name = "device_acl"
+kind = "device_acl_denials"
 )";
 
 std::int64_t now_ms() {
@@ -357,6 +362,13 @@ TEST_F(Alerts, ADevicePublishingOrListeningOutsideItsOwnTopicsIsRefusedCountedAn
   const json refused = await_alert("acl_denials", "gateway", "firing");
   ASSERT_EQ(refused["state"], "firing") << alerts().dump(2) << install_.gateway_log();
   EXPECT_THAT(refused["summary"].get<std::string>(), ::testing::MatchesRegex("ACL denials [123] per minute.*"));
+  // The device rule names the device: sensor-01, whose reading made it known to the gateway, for its
+  // forged publish.
+  const json device_refused = await_alert("device_acl", "sensor-01", "firing");
+  ASSERT_EQ(device_refused["state"], "firing") << alerts().dump(2) << install_.gateway_log();
+  EXPECT_THAT(
+      device_refused["summary"].get<std::string>(),
+      ::testing::MatchesRegex("the broker's ACL refused 1 of its publishes or deliveries .* s ago \\(1 in all\\)"));
 
   // Nothing refused arrived (mosquitto_sub writes its file when it exits), nothing forged is stored.
   ASSERT_EQ(eavesdropper->stop(SIGINT), 0);

@@ -322,6 +322,10 @@ const DESCRIBERS: Record<string, Describer> = {
   superseded_certificate(reader, forText) {
     return `a device connected with a certificate issued before its newest one${held(forText)}, clears when it uses its newest or the old one is revoked; ${scopeText(reader)}`;
   },
+  device_acl_denials(reader, forText) {
+    const quiet = reader.seconds('quiet_for_s') ?? 0;
+    return `the broker refused a device's publishes or deliveries${held(forText)}, clears after ${secondsText(quiet)} without denials; ${scopeText(reader)}`;
+  },
 };
 
 // Whether `key` is one of `table`'s own (not "constructor" or "toString" from its prototype).

@@ -23,6 +23,7 @@ export const ALERT_KINDS: Record<string, string> = {
   rollout_halted: 'rollout halted',
   outbox_drops: 'outbox drops',
   superseded_certificate: 'superseded certificate',
+  device_acl_denials: 'device ACL denials',
 };
 
 export function kindText(kind: string): string {
@@ -32,7 +33,8 @@ export function kindText(kind: string): string {
 // The kinds whose subject is a device id (docs/alerts.md). A certificate_expiry alert's subject is
 // a certificate's common name: a device's, or the CA's, the server's or a service's; the API does
 // not say which, so it is not linked. A rollout_halted alert's subject is "rollout-{id}".
-const DEVICE_KINDS = new Set(['threshold', 'device_offline', 'update_failed', 'outbox_drops', 'superseded_certificate']);
+const DEVICE_KINDS = new Set(['threshold', 'device_offline', 'update_failed', 'outbox_drops', 'superseded_certificate',
+  'device_acl_denials']);
 
 // Whether the alerts of a rule of `kind` are about devices (their subject a device id).
 export function isDeviceKind(kind: string): boolean {

@@ -23,7 +23,7 @@ export function mayChangeRules(role: string | undefined): boolean {
 
 export type FormKind =
   | 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog' | 'event_rate'
-  | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate';
+  | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate' | 'device_acl_denials';
 export type Quantity = 'temperature' | 'humidity';
 export type Direction = 'above' | 'below';
 export type TimeUnit = 'min' | 's';
@@ -33,11 +33,12 @@ export type Scope = 'all' | 'devices' | 'label';
 
 // The fields of the kinds: each named after the key it gives, except threshold's level (above or
 // below, by its direction), the direction itself (no key) and the durations (silent_for_s,
-// quiet_for_s, for_s).
+// quiet_for_s, for_s). Two kinds give quiet_for_s, each with a field of its own (its label and
+// default differ): quiet (outbox_drops) and quiet_denials (device_acl_denials).
 export type FieldId =
   | 'quantity' | 'direction' | 'level' | 'clear' | 'silent' | 'within_days' | 'clear_days' | 'within_hours' | 'clear_hours'
   | 'below_bytes' | 'clear_bytes' | 'above_readings' | 'clear_readings' | 'event' | 'above_per_minute' | 'clear_per_minute'
-  | 'quiet' | 'for';
+  | 'quiet' | 'quiet_denials' | 'for';
 
 // How a field's text is read: 'choice', a select's value; 'number', a number as people type it
 // (-15, 17,5); 'whole', a whole number 0 or more (1,000,000); 'duration', whole minutes or seconds,
@@ -160,6 +161,10 @@ export const FORM_KINDS: readonly KindSpec[] = [
   ] },
   { kind: 'superseded_certificate', label: 'superseded certificate: a device connected with a certificate it was reissued',
     scoped: true, fields: [] },
+  { kind: 'device_acl_denials', label: "device ACL denials: the broker refused a device's publishes or deliveries", scoped: true, fields: [
+    { id: 'quiet_denials', keys: ['quiet_for_s'], type: 'duration', label: 'Clears after no denials for', named: '"Clears after no denials for"',
+      fallback: 600, hint: 'It fires when the broker refuses a device a publish or a delivery outside its own topics. Empty: 10 minutes.' },
+  ] },
 ];
 
 // Every field once: every kind's, then "Held for".
@@ -426,21 +431,26 @@ export interface RuleRefusal {
 }
 
 // The keys of a rule (as invalid_rule's problems name them, "above: must be …") and their fields:
-// each field's keys, from the table.
+// each field's keys, from the table; a key two kinds give, the first kind's field.
 const KEY_FIELDS: Record<string, RuleField> = Object.fromEntries<RuleField>([
   ['name', 'name'], ['kind', 'kind'], ['devices', 'devices'], ['label', 'label'],
-  ...ALL_FIELDS.flatMap((spec) => spec.keys.map((key): [string, RuleField] => [key, spec.id])),
+  ...ALL_FIELDS.flatMap((spec) => spec.keys.map((key): [string, RuleField] => [key, spec.id])).reverse(),
 ]);
 
-// The field invalid_rule's `problem` is about ("below_bytes: must be …"), or null.
-export function problemField(problem: string): RuleField | null {
+// The field invalid_rule's `problem` is about ("below_bytes: must be …"), or null. Kinds may give one
+// key with fields of their own (quiet_for_s): the field of `kind`, when it has one of that key.
+export function problemField(problem: string, kind?: FormKind): RuleField | null {
   const key = /^([a-z_]+)\s*:/.exec(problem)?.[1];
-  return key !== undefined && Object.prototype.hasOwnProperty.call(KEY_FIELDS, key) ? KEY_FIELDS[key] : null;
+  if (key === undefined) return null;
+  const own = kind === undefined ? undefined : fieldsOf(kind).find((field) => field.keys.includes(key));
+  if (own !== undefined) return own.id;
+  return Object.prototype.hasOwnProperty.call(KEY_FIELDS, key) ? KEY_FIELDS[key] : null;
 }
 
 export interface RuleRefusalContext {
   name: string; // the rule's, as the form or row had it
   maxAdded: number | null; // from the last reading of the rules
+  kind?: FormKind; // the rule's, as the form had it (which field a key's problem is about)
 }
 
 // A refused add, change or remove, said in place. Branches on the code, never on the message: only
@@ -454,7 +464,7 @@ export function ruleRefusal(action: RuleAction, error: unknown, context: RuleRef
       const problems = error.message.split(';').map((problem) => problem.trim()).filter(Boolean);
       const fields: RuleField[] = [];
       for (const problem of problems) {
-        const field = problemField(problem);
+        const field = problemField(problem, context.kind);
         if (field !== null && !fields.includes(field)) fields.push(field);
       }
       return {

@@ -582,6 +582,8 @@ describe('alert rules: one sentence each', () => {
       "a device's outbox dropped readings, clears after 1 d without drops; devices labelled \"cellular\"");
     assert.equal(said({ kind: 'superseded_certificate', name: 'superseded_certificate' }),
       'a device connected with a certificate issued before its newest one, clears when it uses its newest or the old one is revoked; every device');
+    assert.equal(said({ kind: 'device_acl_denials', name: 'acl', quiet_for_s: 600, devices: ['sensor-01'] }),
+      "the broker refused a device's publishes or deliveries, clears after 10 min without denials; device sensor-01");
   });
 
   test('a newer gateway\'s kind or key, or a value of the wrong type: not described', () => {
@@ -723,9 +725,9 @@ describe('the rule form: values, the request, refusals', () => {
     assert.deepEqual(fields, {
       quantity: 'temperature', direction: 'above', level: '', clear: '', silent: '', within_days: '', clear_days: '', within_hours: '',
       clear_hours: '', below_bytes: '', clear_bytes: '', above_readings: '', clear_readings: '', event: 'failed_sign_ins',
-      above_per_minute: '', clear_per_minute: '', quiet: '', for: '',
+      above_per_minute: '', clear_per_minute: '', quiet: '', quiet_denials: '', for: '',
     });
-    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', for: 'min' });
+    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', quiet_denials: 'min', for: 'min' });
     assert.equal(m.unitOf('temperature'), '°C');
     assert.equal(m.unitOf('humidity'), '%RH');
   });
@@ -745,9 +747,10 @@ describe('the rule form: values, the request, refusals', () => {
       rollout_halted: ['for_s'],
       outbox_drops: ['quiet_for_s', 'for_s'],
       superseded_certificate: ['for_s'],
+      device_acl_denials: ['quiet_for_s', 'for_s'],
     });
     assert.deepEqual(m.FORM_KINDS.filter((k) => k.scoped).map((k) => k.kind),
-      ['threshold', 'device_offline', 'update_failed', 'outbox_drops', 'superseded_certificate']);
+      ['threshold', 'device_offline', 'update_failed', 'outbox_drops', 'superseded_certificate', 'device_acl_denials']);
     // Only those without a default must be filled.
     assert.deepEqual(m.ALL_FIELDS.filter((field) => field.required).map((field) => field.id),
       ['quantity', 'direction', 'level', 'below_bytes', 'above_readings', 'event']);
@@ -1060,6 +1063,10 @@ describe('the rule form: values, the request, refusals', () => {
     assert.equal(others.problems.length, 17);
     assert.equal(m.problemField('quantity: must be one of temperature, humidity'), 'quantity');
     assert.equal(m.problemField('toString: x'), null, 'not a key of the map\'s prototype');
+    // quiet_for_s is a field of outbox_drops and one of device_acl_denials: the rule's kind says which.
+    assert.equal(m.problemField('quiet_for_s: must be a whole number', 'outbox_drops'), 'quiet');
+    assert.equal(m.problemField('quiet_for_s: must be a whole number', 'device_acl_denials'), 'quiet_denials');
+    assert.equal(m.problemField('for_s: must be a whole number', 'device_acl_denials'), 'for');
     const said = (action, error, ctx = context) => {
       const { text, stale, fields } = m.ruleRefusal(action, error, ctx);
       return [text, stale, fields];

@@ -146,19 +146,30 @@ void observe_rollouts(const Facts& facts, std::vector<Observation>& out) {
   }
 }
 
-// A breach while the device's dropped count grew within the rule's quiet time.
-void observe_outbox_drops(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
+// How a growing count is said: "its outbox dropped 12 readings 40 s ago (37 in all)", and, clear,
+// "no readings dropped for 3600 s".
+struct GrowthWords {
+  std::string_view grew_before;  // "its outbox dropped "
+  std::string_view grew_after;   // " readings "
+  std::string_view none_for;     // "no readings dropped for "
+};
+
+// A breach while the device's count (`growth` of it) grew within the rule's quiet time.
+void observe_growth(const AlertRule& rule, const Facts& facts, CountGrowth DeviceFacts::*growth,
+                    const GrowthWords& words, std::vector<Observation>& out) {
   for (const DeviceFacts& device : facts.devices) {
     if (!rule.scope.includes(device.id, device.labels)) continue;
-    Observation observation{.subject = device.id, .value = static_cast<double>(device.dropped_total)};
-    if (device.drops_grew_ms && facts.now_ms - *device.drops_grew_ms < rule.quiet_ms) {
+    const CountGrowth& count = device.*growth;
+    Observation observation{.subject = device.id, .value = static_cast<double>(count.total)};
+    if (count.grew_ms && facts.now_ms - *count.grew_ms < rule.quiet_ms) {
       observation.verdict = Verdict::breach;
-      observation.summary = "its outbox dropped " + std::to_string(device.drops_grew_by) + " readings " +
-                            number(static_cast<double>(facts.now_ms - *device.drops_grew_ms) / 1000.0) + " s ago (" +
-                            std::to_string(device.dropped_total) + " in all)";
+      observation.summary = std::string(words.grew_before) + std::to_string(count.grew_by) +
+                            std::string(words.grew_after) +
+                            number(static_cast<double>(facts.now_ms - *count.grew_ms) / 1000.0) + " s ago (" +
+                            std::to_string(count.total) + " in all)";
     } else {
       observation.verdict = Verdict::clear;
-      observation.summary = "no readings dropped for " + number(static_cast<double>(rule.quiet_ms) / 1000.0) + " s";
+      observation.summary = std::string(words.none_for) + number(static_cast<double>(rule.quiet_ms) / 1000.0) + " s";
     }
     out.push_back(std::move(observation));
   }
@@ -271,7 +282,17 @@ std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Fac
       observe_rollouts(facts, out);
       break;
     case RuleKind::outbox_drops:
-      observe_outbox_drops(rule, facts, out);
+      observe_growth(
+          rule, facts, &DeviceFacts::drops,
+          {.grew_before = "its outbox dropped ", .grew_after = " readings ", .none_for = "no readings dropped for "},
+          out);
+      break;
+    case RuleKind::device_acl_denials:
+      observe_growth(rule, facts, &DeviceFacts::acl_denials,
+                     {.grew_before = "the broker's ACL refused ",
+                      .grew_after = " of its publishes or deliveries ",
+                      .none_for = "no ACL denial for "},
+                     out);
       break;
     case RuleKind::superseded_certificate:
       if (!facts.certificates) return std::nullopt;

@@ -8,7 +8,7 @@
 namespace kelvin::alerts {
 namespace {
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 11> kKindNames{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
     {RuleKind::threshold, "threshold"},
     {RuleKind::device_offline, "device_offline"},
     {RuleKind::certificate_expiry, "certificate_expiry"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 11> kKindNames{{
     {RuleKind::rollout_halted, "rollout_halted"},
     {RuleKind::outbox_drops, "outbox_drops"},
     {RuleKind::superseded_certificate, "superseded_certificate"},
+    {RuleKind::device_acl_denials, "device_acl_denials"},
 }};
 
 constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{

@@ -64,6 +64,9 @@ Result<void> AlertEngine::start() {
     tracker_.restore_firing(alert.rule, alert.subject);
     firing_ids_[{alert.rule, alert.subject}] = alert.id;
     if (alert.kind == alerts::to_string(alerts::RuleKind::outbox_drops)) drops_[alert.subject].grew_ms = now_ms;
+    if (alert.kind == alerts::to_string(alerts::RuleKind::device_acl_denials)) {
+      acl_denials_[alert.subject].grew_ms = now_ms;
+    }
   }
   db_.emplace(std::move(*db));
   store_.emplace(std::move(*store));
@@ -167,12 +170,14 @@ void AlertEngine::evaluate() {
 
 std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::AlertRule>& rules, Windows windows) {
   // Only what a rule watches is read: rollouts.db for the update rules, the devices' drop counts for
-  // outbox_drops, the certificates of the devices' connections for superseded_certificate.
+  // outbox_drops, what the broker said of the devices' connections for superseded_certificate and
+  // device_acl_denials.
   const bool judges_updates = watches(rules, {alerts::RuleKind::update_failed, alerts::RuleKind::rollout_halted});
   const bool judges_drops = watches(rules, {alerts::RuleKind::outbox_drops});
-  std::map<std::string, std::string, std::less<>> connection_serials;
-  if (sources_.connection_serials && watches(rules, {alerts::RuleKind::superseded_certificate})) {
-    connection_serials = sources_.connection_serials();
+  const bool judges_denials = watches(rules, {alerts::RuleKind::device_acl_denials});
+  std::map<std::string, ClientRecord, std::less<>> clients;
+  if (sources_.clients && (judges_denials || watches(rules, {alerts::RuleKind::superseded_certificate}))) {
+    clients = sources_.clients();
   }
   auto devices = store_->list_devices();
   if (!devices) {
@@ -191,15 +196,21 @@ std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::Alert
         .last_will = device.status && device.status->state == "offline",
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
-    if (auto serial = connection_serials.find(out.id); serial != connection_serials.end()) {
-      out.connection_serial = serial->second;
-    }
+    const auto client = clients.find(out.id);
+    if (client != clients.end()) out.connection_serial = client->second.certificate_serial;
     if (judges_drops) {
-      out.dropped_total = device.status ? device.status->dropped_total : 0;
-      watch_drops(out, facts.now_ms);
+      // The count a device's status has when the engine first sees it is where it stands, not news.
+      follow(drops_, out.id, device.status ? device.status->dropped_total : 0, std::nullopt, facts.now_ms, out.drops);
+    }
+    if (judges_denials) {
+      // Denials count from the gateway's start: any at all are news.
+      follow(acl_denials_, out.id, client != clients.end() ? client->second.acl_denials : 0, 0, facts.now_ms,
+             out.acl_denials);
     }
   }
-  std::erase_if(drops_, [&](const auto& watched) { return watched.second.seen_ms != facts.now_ms; });  // gone
+  for (auto* followed : {&drops_, &acl_denials_}) {
+    std::erase_if(*followed, [&](const auto& watched) { return watched.second.seen_ms != facts.now_ms; });  // gone
+  }
   if (sources_.certificates) facts.certificates = sources_.certificates();
   if (judges_updates && sources_.updates) {
     // Unreadable: the update rules judge nothing this time, and their alerts stay as they are.
@@ -215,19 +226,21 @@ std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::Alert
   return facts;
 }
 
-void AlertEngine::watch_drops(alerts::DeviceFacts& device, std::int64_t now_ms) {
-  auto watched = drops_.find(device.id);
-  if (watched == drops_.end()) watched = drops_.try_emplace(device.id).first;
-  DropWatch& watch = watched->second;
-  // A smaller count than before is a device whose outbox started over: a new baseline.
-  if (watch.total && device.dropped_total > *watch.total) {
+void AlertEngine::follow(std::map<std::string, GrowthWatch, std::less<>>& watches, const std::string& device,
+                         std::uint64_t total, std::optional<std::uint64_t> first_baseline, std::int64_t now_ms,
+                         alerts::CountGrowth& out) {
+  auto watched = watches.find(device);
+  if (watched == watches.end()) watched = watches.try_emplace(device, GrowthWatch{.total = first_baseline}).first;
+  GrowthWatch& watch = watched->second;
+  // A smaller count than before is one that started over (a device's outbox, the gateway's
+  // counters): a new baseline.
+  if (watch.total && total > *watch.total) {
     watch.grew_ms = now_ms;
-    watch.grew_by = device.dropped_total - *watch.total;
+    watch.grew_by = total - *watch.total;
   }
-  watch.total = device.dropped_total;
+  watch.total = total;
   watch.seen_ms = now_ms;
-  device.drops_grew_ms = watch.grew_ms;
-  device.drops_grew_by = watch.grew_by;
+  out = alerts::CountGrowth{.total = total, .grew_ms = watch.grew_ms, .grew_by = watch.grew_by};
 }
 
 void AlertEngine::record(const alerts::Transition& transition) {

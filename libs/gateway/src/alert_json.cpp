@@ -84,6 +84,7 @@ nlohmann::json rule_json(const alerts::AlertRule& rule) {
     case RuleKind::rollout_halted:
       break;
     case RuleKind::outbox_drops:
+    case RuleKind::device_acl_denials:
       add_scope(out, rule.scope);
       out["quiet_for_s"] = rule.quiet_ms / 1000;
       break;

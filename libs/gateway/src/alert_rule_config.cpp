@@ -56,7 +56,7 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   }
   const std::string kind = table.required_one_of(
       "kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog",
-               "event_rate", "update_failed", "rollout_halted", "outbox_drops", "superseded_certificate"});
+               "event_rate", "update_failed", "rollout_halted", "outbox_drops", "superseded_certificate", "device_acl_denials"});
   rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
   rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
   switch (rule.kind) {
@@ -102,6 +102,10 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
     case alerts::RuleKind::outbox_drops:
       rule.scope = read_device_scope(table);
       rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{3600}, 10, 30 * 86'400) * 1000;
+      break;
+    case alerts::RuleKind::device_acl_denials:
+      rule.scope = read_device_scope(table);
+      rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{600}, 10, 30 * 86'400) * 1000;
       break;
   }
   return rule;

@@ -29,14 +29,21 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-// N of "ACL denials: N (...)", 0 for any other line.
-std::uint64_t acl_denials_of(std::string_view line) {
-  if (!starts_with(line, kAclDenialsPrefix)) return 0;
+// N of "ACL denials: N (...)" (0 for any other line), and the client of "(client 'X' ...)".
+void read_acl_denials(std::string_view line, BrokerLine& out) {
+  if (!starts_with(line, kAclDenialsPrefix)) return;
   line.remove_prefix(kAclDenialsPrefix.size());
   std::uint64_t count = 0;
   const auto [end, error] = std::from_chars(line.data(), line.data() + line.size(), count);
-  const std::string_view rest(end, static_cast<std::size_t>(line.data() + line.size() - end));
-  return error == std::errc() && count <= kMaxAclDenialsPerLine && rest.starts_with(" (") ? count : 0;
+  std::string_view rest(end, static_cast<std::size_t>(line.data() + line.size() - end));
+  if (error != std::errc() || count > kMaxAclDenialsPerLine || !rest.starts_with(" (")) return;
+  out.acl_denials = count;
+  // An escaped client id holds no quote: the next one ends it.
+  constexpr std::string_view kClient = " (client '";
+  if (!rest.starts_with(kClient)) return;
+  rest.remove_prefix(kClient.size());
+  const std::size_t quote = rest.find('\'');
+  if (quote != 0 && quote != std::string_view::npos) out.acl_denials_client = std::string(rest.substr(0, quote));
 }
 
 }  // namespace
@@ -51,23 +58,23 @@ BrokerLine read_broker_line(std::string_view line) {
   // "Client <unknown> disconnected". A connection closed before its handshake began (a port probe,
   // the gateway's own readiness check) logs "Client connection from ... failed" instead: not counted.
   out.tls_refusal = starts_with(line, "OpenSSL Error[0]:");
-  out.acl_denials = acl_denials_of(line);
+  read_acl_denials(line, out);
   out.client_certificate = broker_acl::read_client_certificate_line(line);
   out.warning = starts_with(line, "OpenSSL Error") || starts_with(line, "Error") || starts_with(line, "Warning") ||
                 out.acl_denials > 0;
   return out;
 }
 
-Result<std::unique_ptr<BrokerLog>> BrokerLog::open(ClientCertificateListener on_client_certificate) {
+Result<std::unique_ptr<BrokerLog>> BrokerLog::open(ClientLineListener on_client_line) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return make_error(Errc::io, std::string("cannot create the broker's log pipe: ") + std::strerror(errno));
   }
-  return std::unique_ptr<BrokerLog>(new BrokerLog(fds[0], fds[1], std::move(on_client_certificate)));
+  return std::unique_ptr<BrokerLog>(new BrokerLog(fds[0], fds[1], std::move(on_client_line)));
 }
 
-BrokerLog::BrokerLog(int read_fd, int write_fd, ClientCertificateListener on_client_certificate)
-    : read_fd_(read_fd), write_fd_(write_fd), on_client_certificate_(std::move(on_client_certificate)) {
+BrokerLog::BrokerLog(int read_fd, int write_fd, ClientLineListener on_client_line)
+    : read_fd_(read_fd), write_fd_(write_fd), on_client_line_(std::move(on_client_line)) {
   reader_ = std::thread([this] { run(); });
 }
 
@@ -120,8 +127,8 @@ void BrokerLog::take(std::string_view line) {
   lines_.fetch_add(1);
   if (read.tls_refusal) tls_refusals_.fetch_add(1);
   if (read.acl_denials > 0) acl_denials_.fetch_add(read.acl_denials);
+  if ((read.client_certificate || read.acl_denials_client) && on_client_line_) on_client_line_(read);
   if (read.client_certificate) {
-    if (on_client_certificate_) on_client_certificate_(*read.client_certificate);
     // One line per connection: the gateway's own log at debug level only.
     log::component("mosquitto").debug("{}", read.text);
     return;

@@ -91,7 +91,7 @@ Result<void> BrokerSupervisor::start() {
                                           options_.broker.bind_address +
                                           " is already in use (another broker, or one left by an earlier gateway?)");
   }
-  auto log = BrokerLog::open(options_.on_client_certificate);
+  auto log = BrokerLog::open(options_.on_client_line);
   if (!log) return std::move(log).error();
   log_ = std::move(*log);
   if (auto r = spawn_and_wait_ready(); !r) return r;

@@ -271,7 +271,7 @@ Result<void> Gateway::create_alert_engine() {
           },
       .updates =
           [reader = std::make_shared<UpdateFactsReader>(rollouts_path(settings_.state_dir))] { return reader->read(); },
-      .connection_serials = [this] { return client_certificates_.latest(); },
+      .clients = [this] { return client_records_.snapshot(); },
   };
   alerts_ = std::make_unique<AlertEngine>(
       alerts_path(settings_.state_dir), store_path(settings_.state_dir), settings_.store, std::move(sources),
@@ -368,8 +368,11 @@ Result<void> Gateway::start_broker() {
   broker.alert_readers = settings_.alert_readers;
   broker.max_packet_bytes =
       std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
-  options.on_client_certificate = [this](const broker_acl::ClientCertificate& connection) {
-    client_certificates_.record(connection.client_id, connection.serial);
+  options.on_client_line = [this](const BrokerLine& line) {
+    if (line.client_certificate) {
+      client_records_.record_certificate(line.client_certificate->client_id, line.client_certificate->serial);
+    }
+    if (line.acl_denials_client) client_records_.add_acl_denials(*line.acl_denials_client, line.acl_denials);
   };
   for (const auto& file : {broker.ca_file, broker.server_cert_file, broker.server_key_file, broker.crl_file}) {
     std::error_code ec;
@@ -462,7 +465,7 @@ Result<void> Gateway::start_http() {
       api_routes_,
       GatewayRouteServices{
           .ingest = *ingest_,
-          .client_certificates = client_certificates_,
+          .client_records = client_records_,
           .accounts = *accounts_,
           .guard = *session_guard_,
           .password_checks = post_to(*blocking_work_),

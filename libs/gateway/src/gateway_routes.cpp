@@ -12,7 +12,7 @@ namespace kelvin::gateway {
 
 void add_gateway_routes(http::Router& router, GatewayRouteServices services) {
   add_api_routes(router);
-  add_telemetry_route(router, services.ingest, services.client_certificates);
+  add_telemetry_route(router, services.ingest, services.client_records);
   add_account_routes(router, services.guard, services.accounts, std::move(services.password_checks), services.sign_ins);
   add_fleet_routes(router, services.guard, std::move(services.fleet));
   add_device_routes(router, services.guard, std::move(services.device_actions));

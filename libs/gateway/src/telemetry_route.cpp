@@ -32,8 +32,9 @@ constexpr DeviceRouteWords kStatusWords{"put the status", "only devices report a
                                         "a device reports only its own status"};
 
 // A device that passed refuse_device_client: the certificate it connected with.
-void note_certificate(ClientCertificates& certificates, const http::Request& request) {
-  if (request.client_certificate_serial) certificates.record(request.param("id"), *request.client_certificate_serial);
+void note_certificate(ClientRecords& certificates, const http::Request& request) {
+  if (request.client_certificate_serial)
+    certificates.record_certificate(request.param("id"), *request.client_certificate_serial);
 }
 
 // The checks both device routes make before anything is decoded: the connection's client
@@ -105,7 +106,7 @@ http::Response status_response(const StatusOutcome& outcome) {
   return http::json_response(200, dump(nlohmann::json{{"seq", outcome.acked_seq}}));
 }
 
-void add_telemetry_route(http::Router& router, Ingest& ingest, ClientCertificates& certificates) {
+void add_telemetry_route(http::Router& router, Ingest& ingest, ClientRecords& certificates) {
   router.add("POST", "/api/v1/devices/{id}/telemetry",
              [&ingest, &certificates](http::Request request, http::Responder respond) {
                if (auto refusal = refuse_telemetry_poster(request)) {

@@ -217,10 +217,9 @@ TEST(AlertConditions, OutboxDropsFireWhileTheCountGrewWithinTheQuietTime) {
   const AlertRule rule{.name = "outbox_drops", .kind = RuleKind::outbox_drops, .quiet_ms = 3'600'000};
   Facts facts{
       .now_ms = kNow,
-      .devices = {
-          DeviceFacts{.id = "recent", .dropped_total = 37, .drops_grew_ms = kNow - 40'000, .drops_grew_by = 12},
-          DeviceFacts{.id = "long_ago", .dropped_total = 5, .drops_grew_ms = kNow - 3'600'000, .drops_grew_by = 5},
-          DeviceFacts{.id = "never", .dropped_total = 9}}};
+      .devices = {DeviceFacts{.id = "recent", .drops = {.total = 37, .grew_ms = kNow - 40'000, .grew_by = 12}},
+                  DeviceFacts{.id = "long_ago", .drops = {.total = 5, .grew_ms = kNow - 3'600'000, .grew_by = 5}},
+                  DeviceFacts{.id = "never", .drops = {.total = 9}}}};
   const auto seen = *observe(rule, facts);
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].verdict, Verdict::breach);
@@ -229,6 +228,25 @@ TEST(AlertConditions, OutboxDropsFireWhileTheCountGrewWithinTheQuietTime) {
   EXPECT_EQ(seen[1].verdict, Verdict::clear) << "quiet for the whole quiet time";
   EXPECT_EQ(seen[1].summary, "no readings dropped for 3600 s");
   EXPECT_EQ(seen[2].verdict, Verdict::clear) << "a count the gateway never saw grow";
+}
+
+TEST(AlertConditions, ADevicesAclDenialsFireWhileTheyGrewWithinTheQuietTime) {
+  const AlertRule rule{.name = "acl", .kind = RuleKind::device_acl_denials, .quiet_ms = 600'000};
+  Facts facts{
+      .now_ms = kNow,
+      .devices = {DeviceFacts{.id = "taken", .acl_denials = {.total = 5, .grew_ms = kNow - 2'000, .grew_by = 3}},
+                  DeviceFacts{.id = "calm", .acl_denials = {.total = 5, .grew_ms = kNow - 600'000, .grew_by = 2}},
+                  DeviceFacts{.id = "clean"}}};
+  const auto seen = *observe(rule, facts);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].summary, "the broker's ACL refused 3 of its publishes or deliveries 2 s ago (5 in all)");
+  EXPECT_EQ(seen[1].verdict, Verdict::clear);
+  EXPECT_EQ(seen[1].summary, "no ACL denial for 600 s");
+  EXPECT_EQ(seen[2].verdict, Verdict::clear);
+  const AlertRule scoped{
+      .name = "acl", .kind = RuleKind::device_acl_denials, .scope = {.label = "shop"}, .quiet_ms = 600'000};
+  EXPECT_TRUE(observe(scoped, facts)->empty()) << "no device carries the label";
 }
 
 TEST(AlertConditions, ABrokerExitFiresTheDefaultRuleUntilAMinuteWithoutOne) {

@@ -7,6 +7,7 @@
 
 #include "kelvin/gateway/alert_engine.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -239,6 +240,30 @@ TEST_F(AlertEngineTest, ADropReportedAfterTheFirstLookFiresAndResolvesAfterTheQu
   engine = start_engine(short_quiet);
   ASSERT_TRUE(await_retained_state("resolved", topic));
   EXPECT_EQ(alerts_in_db().at(0).resolution, "condition cleared: no readings dropped for 0.3 s");
+}
+
+// ACL denials count from the gateway's start: those before the engine's first look are news too.
+TEST_F(AlertEngineTest, ADevicesAclDenialsFireEvenBeforeTheFirstLookAndResolveAfterTheQuietTime) {
+  const std::string topic = "alerts/acl/d1";
+  report_drops(0);  // d1 is known
+  ClientRecords clients;
+  clients.add_acl_denials("d1", 2);
+  clients.add_acl_denials("svc-other", 7);  // not a device: judged by no device rule
+  const std::vector<alerts::AlertRule> rules{
+      {.name = "acl", .kind = alerts::RuleKind::device_acl_denials, .quiet_ms = 600'000}};
+  auto engine = start_engine(rules, AlertFactSources{.clients = [&] { return clients.snapshot(); }});
+  ASSERT_TRUE(await_retained_state("firing", topic));
+  EXPECT_THAT(
+      retained(topic).value("summary", ""),
+      ::testing::MatchesRegex("the broker's ACL refused 2 of its publishes or deliveries .* s ago \\(2 in all\\)"));
+  EXPECT_EQ(alerts_in_db().size(), 1u);
+  engine->stop();
+
+  auto short_quiet = rules;
+  short_quiet[0].quiet_ms = 300;
+  engine = start_engine(short_quiet, AlertFactSources{.clients = [&] { return clients.snapshot(); }});
+  ASSERT_TRUE(await_retained_state("resolved", topic));
+  EXPECT_EQ(alerts_in_db().at(0).resolution, "condition cleared: no ACL denial for 0.3 s");
 }
 
 TEST_F(AlertEngineTest, AFailedUpdateFiresAndUnreadableRolloutsChangeNothing) {

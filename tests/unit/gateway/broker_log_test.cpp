@@ -52,7 +52,13 @@ TEST(BrokerLine, TheAclPluginsReportIsAWarningCountingItsDenials) {
   EXPECT_EQ(report.acl_denials, 12u);
   EXPECT_TRUE(report.warning);
   EXPECT_FALSE(report.tls_refusal);
+  EXPECT_EQ(report.acl_denials_client, "sensor-01");
   EXPECT_EQ(read_broker_line("1: ACL denials: 40 (further clients)").acl_denials, 40u);
+  EXPECT_FALSE(read_broker_line("1: ACL denials: 40 (further clients)").acl_denials_client);
+  EXPECT_EQ(read_broker_line("1: ACL denials: 2 (client 'a\\x27b' may not receive from 'c')").acl_denials_client,
+            "a\\x27b");
+  EXPECT_FALSE(read_broker_line("1: ACL denials: 2 (client '' may not receive from 'c')").acl_denials_client);
+  EXPECT_FALSE(read_broker_line("1: ACL denials: 2 (client 'x").acl_denials_client);
   for (const char* other :
        {"1: ACL denials: (x)", "1: ACL denials: 12", "1: ACL denials: 12x (x)",
         "1: ACL denials: 99999999999999999999999 (x)", "1: New client connected as ACL denials: 5 (x)"}) {
@@ -97,22 +103,26 @@ TEST(BrokerLog, ReadsEveryLineFromThePipeAndCountsTheRefusals) {
 namespace kelvin::gateway {
 namespace {
 
-TEST(BrokerLog, HandsEachConnectionsCertificateToItsListener) {
+using namespace std::chrono_literals;
+
+TEST(BrokerLog, HandsEachLineAboutOneClientToItsListener) {
   std::mutex mutex;
-  std::vector<std::pair<std::string, std::string>> seen;
-  auto log = BrokerLog::open([&](const broker_acl::ClientCertificate& connection) {
+  std::vector<std::string> seen;
+  auto log = BrokerLog::open([&](const BrokerLine& line) {
     std::lock_guard lock(mutex);
-    seen.emplace_back(connection.client_id, connection.serial);
+    seen.push_back(line.client_certificate ? line.client_certificate->client_id + " " + line.client_certificate->serial
+                                           : *line.acl_denials_client + " " + std::to_string(line.acl_denials));
   });
   ASSERT_TRUE(log.ok()) << log.error().message;
   const std::string text =
       "1: Client certificate: 'sensor-01' serial AA01\n1: Client certificate: 'sensor-01' serial\n"
+      "1: ACL denials: 3 (client 'sensor-02' may not publish to 'b')\n1: ACL denials: 4 (further clients)\n"
       "1: Client certificate: 'sensor-02' serial BB02\n";
   ASSERT_EQ(::write((*log)->write_fd(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->lines() == 3; }, 5s));
+  ASSERT_TRUE(kelvin::testing::wait_until([&] { return (*log)->lines() == 5; }, 5s));
   log->reset();
   std::lock_guard lock(mutex);
-  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"sensor-01", "AA01"}, {"sensor-02", "BB02"}}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"sensor-01 AA01", "sensor-02 3", "sensor-02 BB02"}));
 }
 
 }  // namespace

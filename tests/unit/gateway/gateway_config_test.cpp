@@ -348,11 +348,13 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
       "[[alerts.rule]]\nname = \"backlog\"\nkind = \"export_backlog\"\nabove_readings = 5000\nclear_readings = 100\n"
       "[[alerts.rule]]\nname = \"probing\"\nkind = \"event_rate\"\nevent = \"mqtt_handshake_failures\"\n"
       "above_per_minute = 3\nclear_per_minute = 1\nfor_s = 60\n"
+      "[[alerts.rule]]\nname = \"shop_acl\"\nkind = \"device_acl_denials\"\ndevices = [\"sensor-01\"]\n"
+      "quiet_for_s = 120\n"
       "[[alerts.rule]]\nname = \"shop_certificates\"\nkind = \"superseded_certificate\"\nlabel = \"shop\"\n"
       "for_s = 600\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 17u);
+  ASSERT_EQ(rules.size(), 18u);
   std::string tables = "[alerts]\ndefault_rules = false\n";
   for (const auto& rule : rules) tables += as_rule_table(rule_json(rule));
   auto reloaded = load(tables);
@@ -361,11 +363,14 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     EXPECT_EQ(rule_json(reloaded->alerts.rules[i]), rule_json(rules[i])) << tables;
   }
-  const auto shown = rule_json(rules[rules.size() - 5]);
+  const auto shown = rule_json(rules[rules.size() - 6]);
   EXPECT_EQ(shown,
             nlohmann::json::parse(R"({"name":"dry","kind":"threshold","for_s":30,"devices":["sensor-01","sensor-02"],
                                              "quantity":"humidity","below":20.0,"clear":25.5})"));
-  EXPECT_FALSE(rule_json(rules[rules.size() - 4]).contains("clear")) << "no hysteresis: no clear level shown";
+  EXPECT_FALSE(rule_json(rules[rules.size() - 5]).contains("clear")) << "no hysteresis: no clear level shown";
+  EXPECT_EQ(rule_json(rules[rules.size() - 2]),
+            nlohmann::json::parse(R"({"name":"shop_acl","kind":"device_acl_denials","devices":["sensor-01"],
+                                      "quiet_for_s":120})"));
   EXPECT_EQ(rule_json(rules.back()),
             nlohmann::json::parse(R"({"name":"shop_certificates","kind":"superseded_certificate",
                                                                 "for_s":600,"label":"shop"})"));

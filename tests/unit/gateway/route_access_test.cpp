@@ -133,7 +133,7 @@ class RouteAccess : public ::testing::Test {
     add_gateway_routes(
         router_, GatewayRouteServices{
                      .ingest = *ingest_,
-                     .client_certificates = client_certificates_,
+                     .client_records = client_records_,
                      .accounts = *accounts_,
                      .guard = *guard_,
                      .password_checks = post,
@@ -242,7 +242,7 @@ class RouteAccess : public ::testing::Test {
                         [](std::string_view, std::string_view, std::string_view) {}};
   AlertRuleBook alert_rules_{alerts::default_rules()};
   SignInCounters sign_ins_;
-  ClientCertificates client_certificates_;
+  ClientRecords client_records_;
   http::Router router_;
   std::map<Role, std::string> passwords_;
   std::map<Role, Session> sessions_;

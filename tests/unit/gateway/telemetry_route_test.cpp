@@ -194,17 +194,19 @@ TEST(StatusRoute, IsRegisteredWithTheTelemetryRoute) {
     Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
     ingest.start();
     http::Router router;
-    ClientCertificates certificates;
+    ClientRecords certificates;
     add_telemetry_route(router, ingest, certificates);
 
     // Another device's certificate is refused, and not noted for anyone.
     EXPECT_EQ(put_status_of_d1(router, R"({"state":"online","fw":"1.0"})", "d2").status, 403);
-    EXPECT_TRUE(certificates.latest().empty());
+    EXPECT_TRUE(certificates.snapshot().empty());
     const auto response = put_status_of_d1(
         router, R"({"state":"online","fw":"1.0","dropped":0,"oldest_seq":1,"release_check":"timestamp_rolled_back"})");
     EXPECT_EQ(response.status, 200) << response.body;
     // The device's certificate is noted for the superseded_certificate rule.
-    EXPECT_EQ(certificates.latest(), (std::map<std::string, std::string, std::less<>>{{"d1", "5C0B2C9E"}}));
+    const auto noted = certificates.snapshot();
+    ASSERT_EQ(noted.size(), 1u);
+    EXPECT_EQ(noted.at("d1").certificate_serial, "5C0B2C9E");
     EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json::parse(R"({"seq":0})"));
     ingest.stop();
     auto device = store->device("d1");
@@ -224,7 +226,7 @@ TEST(StatusRoute, RefusesAStatusWhoseReleaseCheckIsNotACode) {
   Ingest ingest(*store, [](std::string_view, std::uint64_t) { return true; });
   ingest.start();
   http::Router router;
-  ClientCertificates certificates;
+  ClientRecords certificates;
   add_telemetry_route(router, ingest, certificates);
   for (const char* check : {R"("Timestamp-Expired")", R"("")", "17"}) {
     const auto response =

@@ -646,6 +646,7 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
       submit.disabled = true;
       submit.textContent = adding ? 'Adding…' : 'Saving…';
       const ruleName = String(request.body.name);
+      const ruleKind = read().kind;
       void (async () => {
         let failure: unknown;
         try {
@@ -666,7 +667,7 @@ export function alertRulesSection(context: AppContext, alertsChanged: () => void
         if (disposed || open !== form) return;
         submit.disabled = false;
         submit.textContent = adding ? 'Add rule' : 'Save changes';
-        const refusal = ruleRefusal(mode, failure, { name: ruleName, maxAdded: list.maxAdded });
+        const refusal = ruleRefusal(mode, failure, { name: ruleName, maxAdded: list.maxAdded, kind: ruleKind });
         if (refusal.stale) await load();
         if (disposed || open !== form) return;
         if (!adding && failure instanceof ApiError && failure.code === 'rule_not_found') {

@@ -21,6 +21,15 @@ struct Extremes {
   double max = 0;
 };
 
+// A count that only grows (a device's dropped readings, its ACL denials) as the engine follows it
+// from one evaluation to the next.
+struct CountGrowth {
+  std::uint64_t total = 0;
+  // When the engine last saw it grow, and by how much; nullopt: not since it started watching.
+  std::optional<std::int64_t> grew_ms{};
+  std::uint64_t grew_by = 0;
+};
+
 struct DeviceFacts {
   std::string id{};
   std::vector<std::string> labels{};
@@ -31,11 +40,10 @@ struct DeviceFacts {
   bool last_will = false;  // its latest status is "offline" (its last will, or it said so)
   // The readings stored since the previous evaluation, by quantity; nullopt: none.
   std::array<std::optional<Extremes>, proto::kQuantityCount> window{};
-  // The readings its outbox dropped when full, as its latest status counts them, and when the
-  // gateway last saw that count grow and by how much (nullopt: not since it started watching).
-  std::uint64_t dropped_total = 0;
-  std::optional<std::int64_t> drops_grew_ms{};
-  std::uint64_t drops_grew_by = 0;
+  // The readings its outbox dropped when full, as its latest status counts them.
+  CountGrowth drops{};
+  // The publishes and deliveries the managed broker's ACL refused it, since the gateway started.
+  CountGrowth acl_denials{};
   // The serial of the certificate of its latest connection (MQTT or HTTPS) the gateway saw;
   // nullopt: none since the gateway started.
   std::optional<std::string> connection_serial{};

@@ -29,6 +29,7 @@ enum class RuleKind {
   // A device connected with a certificate that is no longer its newest (renewed, still valid):
   // the one that is revoked next, or a copy of an old key in use.
   superseded_certificate,
+  device_acl_denials,  // the broker's ACL refused a device's publishes or deliveries: broken or taken over
 };
 
 // The events an event_rate rule counts, as the gateway counts them (docs/alerts.md).
@@ -83,7 +84,7 @@ struct AlertRule {
   // The condition must hold this long, at every evaluation, before the alert fires; 0 fires at the
   // first evaluation that sees it.
   std::int64_t for_ms = 0;
-  // threshold, device_offline, update_failed, outbox_drops, superseded_certificate
+  // threshold, device_offline, update_failed, outbox_drops, superseded_certificate, device_acl_denials
   DeviceScope scope{};
   proto::Quantity quantity = proto::Quantity::temperature;  // threshold
   // threshold: the quantity's value; certificate_expiry: days left; crl_expiry: hours left;
@@ -91,7 +92,7 @@ struct AlertRule {
   // Unused by device_offline.
   Level level{};
   std::int64_t silent_ms = 0;                          // device_offline: nothing arrived for this long
-  std::int64_t quiet_ms = 0;                           // outbox_drops: clears after this long without a drop
+  std::int64_t quiet_ms = 0;  // outbox_drops, device_acl_denials: clears after this long without one
   GatewayEvent event = GatewayEvent::failed_sign_ins;  // event_rate: what is counted, per minute
 };
 

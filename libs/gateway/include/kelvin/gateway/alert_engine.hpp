@@ -43,6 +43,7 @@
 #include "kelvin/alerts/alert_tracker.hpp"
 #include "kelvin/alerts/event_rates.hpp"
 #include "kelvin/core/result.hpp"
+#include "kelvin/gateway/client_records.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
 #include "kelvin/gateway/retained_publisher.hpp"
 #include "kelvin/store/alert_db.hpp"
@@ -75,9 +76,9 @@ struct AlertFactSources {
   std::function<alerts::GatewayFacts()> gateway{};      // without the events' rates, which the engine keeps
   std::function<alerts::EventCounts()> event_counts{};  // the counters of events, since the start
   std::function<Result<alerts::UpdateFacts>()> updates{};
-  // Client id → the serial of the certificate of its latest connection (client_certificates.hpp);
-  // asked only when a superseded_certificate rule exists.
-  std::function<std::map<std::string, std::string, std::less<>>()> connection_serials{};
+  // What the gateway learned of each client's connections (client_records.hpp); asked only when a
+  // superseded_certificate or device_acl_denials rule exists.
+  std::function<std::map<std::string, ClientRecord, std::less<>>()> clients{};
 };
 
 class AlertEngine {
@@ -121,8 +122,18 @@ class AlertEngine {
   void evaluate();
   // The facts `rules` need at this evaluation; nullopt when the store could not be read.
   std::optional<alerts::Facts> gather(const std::vector<alerts::AlertRule>& rules, Windows windows);
-  // Follows each device's count of dropped readings into `device` (DeviceFacts::drops_grew_ms).
-  void watch_drops(alerts::DeviceFacts& device, std::int64_t now_ms);
+  // A device's count that only grows, as followed from one evaluation to the next.
+  struct GrowthWatch {
+    std::optional<std::uint64_t> total{};  // as last seen; nullopt: never
+    std::optional<std::int64_t> grew_ms{};
+    std::uint64_t grew_by = 0;
+    std::int64_t seen_ms = 0;  // the evaluation that last listed the device
+  };
+  // Follows `device`'s `total` in `watches` into `out`. A device seen for the first time is compared
+  // with `first_baseline` (nullopt: its first count is taken as it is, not as growth).
+  static void follow(std::map<std::string, GrowthWatch, std::less<>>& watches, const std::string& device,
+                     std::uint64_t total, std::optional<std::uint64_t> first_baseline, std::int64_t now_ms,
+                     alerts::CountGrowth& out);
   void record(const alerts::Transition& transition);
   // Publishes `alert`'s state; false (remembered, tried again at the next evaluation) when it
   // could not be queued.
@@ -159,16 +170,11 @@ class AlertEngine {
   std::map<std::pair<std::string, std::string>, std::int64_t> firing_ids_;   // (rule, subject) → alert id
   std::map<std::pair<std::string, std::string>, std::int64_t> unpublished_;  // (rule, subject) → alert id
   std::int64_t last_forget_ms_ = 0;
-  // Each device's dropped count as last seen, and its latest growth. A count first seen is taken
-  // as it is; a device whose outbox_drops alert fired before a restart counts as growing at the
-  // start, so its alert lasts the rule's quiet time unless it drops more.
-  struct DropWatch {
-    std::optional<std::uint64_t> total{};
-    std::optional<std::int64_t> grew_ms{};
-    std::uint64_t grew_by = 0;
-    std::int64_t seen_ms = 0;  // the evaluation that last listed the device
-  };
-  std::map<std::string, DropWatch, std::less<>> drops_;
+  // Each device's dropped count and ACL denials as last seen, and their latest growth. A device
+  // whose outbox_drops or device_acl_denials alert fired before a restart counts as growing at the
+  // start, so its alert lasts the rule's quiet time unless the count grows again.
+  std::map<std::string, GrowthWatch, std::less<>> drops_;
+  std::map<std::string, GrowthWatch, std::less<>> acl_denials_;
   RateLimitedLog log_;
   std::thread thread_;
 };

@@ -4,10 +4,10 @@
 // into the gateway's log, prefixed "mosquitto:", its warnings and errors as warnings; the TLS
 // handshakes the broker refused (no, a foreign, a revoked or an expired client certificate) and the
 // publishes and deliveries its ACL refused (reported by the kelvin-broker-acl plugin,
-// kelvin/broker_acl/denial_tally.hpp) are counted, for /metrics and the alert rules, and the
-// certificates clients connected with (reported by the same plugin,
-// kelvin/broker_acl/client_certificate_report.hpp) are handed on: the broker has no other way of
-// telling.
+// kelvin/broker_acl/denial_tally.hpp) are counted, for /metrics and the alert rules; the plugin's
+// lines about one client (its denials, the certificate it connected with,
+// kelvin/broker_acl/client_certificate_report.hpp) are handed on too: the broker has no other way
+// of telling.
 
 #include <atomic>
 #include <cstdint>
@@ -31,6 +31,9 @@ struct BrokerLine {
   // Publishes and deliveries the ACL refused, from the plugin's "ACL denials: N (...)" line (a
   // warning); 0 for any other line.
   std::uint64_t acl_denials = 0;
+  // The client those denials are of, as the line names it (escaped); nullopt for "(further
+  // clients)" and any other line.
+  std::optional<std::string> acl_denials_client{};
   // A connection's certificate, from the plugin's "Client certificate: ..." line.
   std::optional<broker_acl::ClientCertificate> client_certificate{};
 };
@@ -38,11 +41,12 @@ BrokerLine read_broker_line(std::string_view line);
 
 class BrokerLog {
  public:
-  using ClientCertificateListener = std::function<void(const broker_acl::ClientCertificate&)>;
+  // Called on the reading thread with each line about one client: a client certificate, or the
+  // denials of a named client.
+  using ClientLineListener = std::function<void(const BrokerLine&)>;
 
-  // Creates the pipe and starts the reading thread, which hands each connection's certificate to
-  // `on_client_certificate` (may be empty).
-  static Result<std::unique_ptr<BrokerLog>> open(ClientCertificateListener on_client_certificate = {});
+  // Creates the pipe and starts the reading thread; `on_client_line` may be empty.
+  static Result<std::unique_ptr<BrokerLog>> open(ClientLineListener on_client_line = {});
   // Stops reading once nothing more is waiting in the pipe; a broker still running then loses its
   // later lines (stop the broker first).
   ~BrokerLog();
@@ -56,13 +60,13 @@ class BrokerLog {
   std::uint64_t lines() const { return lines_.load(); }
 
  private:
-  BrokerLog(int read_fd, int write_fd, ClientCertificateListener on_client_certificate);
+  BrokerLog(int read_fd, int write_fd, ClientLineListener on_client_line);
   void run();
   void take(std::string_view line);
 
   const int read_fd_;
   const int write_fd_;
-  const ClientCertificateListener on_client_certificate_;
+  const ClientLineListener on_client_line_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> tls_refusals_{0};
   std::atomic<std::uint64_t> acl_denials_{0};

@@ -31,8 +31,8 @@ struct SupervisorOptions {
   // A broker that stayed up this long is healthy again: the next crash restarts it quickly.
   std::chrono::milliseconds healthy_after{60'000};
   std::chrono::milliseconds check_interval{200};
-  // Each connection's certificate as the broker's plugin reports it (broker_log.hpp); may be empty.
-  BrokerLog::ClientCertificateListener on_client_certificate{};
+  // The broker's lines about one client (broker_log.hpp); may be empty.
+  BrokerLog::ClientLineListener on_client_line{};
 };
 
 class BrokerSupervisor {

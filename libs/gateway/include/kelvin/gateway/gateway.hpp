@@ -18,7 +18,7 @@
 #include "kelvin/gateway/alert_rule_book.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
-#include "kelvin/gateway/client_certificates.hpp"
+#include "kelvin/gateway/client_records.hpp"
 #include "kelvin/gateway/crl_renewer.hpp"
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
@@ -177,7 +177,7 @@ class Gateway {
   GatewaySettings settings_;
   // Before the services that report to it (the broker's log, the telemetry route) and the alert
   // engine that reads it: it outlives them all.
-  ClientCertificates client_certificates_;
+  ClientRecords client_records_;
   std::optional<store::Store> store_;
   std::unique_ptr<BrokerSupervisor> broker_;
   std::unique_ptr<Ingest> ingest_;

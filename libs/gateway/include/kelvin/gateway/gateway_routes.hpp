@@ -8,7 +8,7 @@
 #include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/alert_routes.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
-#include "kelvin/gateway/client_certificates.hpp"
+#include "kelvin/gateway/client_records.hpp"
 #include "kelvin/gateway/device_routes.hpp"
 #include "kelvin/gateway/fleet_routes.hpp"
 #include "kelvin/gateway/ingest.hpp"
@@ -25,7 +25,7 @@ namespace kelvin::gateway {
 // What the routes need; everything must outlive the router's use.
 struct GatewayRouteServices {
   Ingest& ingest;                        // telemetry over HTTPS
-  ClientCertificates& client_certificates;  // the certificates devices post with
+  ClientRecords& client_records;         // the certificates devices post with
   accounts::Accounts& accounts;          // sign-in, users, audit
   const SessionGuard& guard;             // who may call the user routes
   BlockingExecutor password_checks;      // where Argon2id runs (a BlockingWork of its own)

@@ -9,7 +9,7 @@
 // Who may use them: a connection with a verified client certificate (the server checks it against
 // the installation's CA and CRL during the handshake) whose CN is a device id equal to {id}. A
 // browser session, a service identity or another device gets 401/403 and nothing is taken. The
-// serial of the certificate a device posts with is recorded in ClientCertificates, as the broker
+// serial of the certificate a device posts with is recorded in ClientRecords, as the broker
 // reports it for MQTT connections (the superseded_certificate alert rule).
 //
 // Answers (JSON; docs/protocol.md, "Telemetry over HTTPS"):
@@ -32,7 +32,7 @@
 
 #include <optional>
 
-#include "kelvin/gateway/client_certificates.hpp"
+#include "kelvin/gateway/client_records.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/http/router.hpp"
 
@@ -40,7 +40,7 @@ namespace kelvin::gateway {
 
 // Adds both device routes, telemetry and status. `ingest` and `certificates` must outlive the
 // router's use (the gateway stops the HTTPS server before the ingest).
-void add_telemetry_route(http::Router& router, Ingest& ingest, ClientCertificates& certificates);
+void add_telemetry_route(http::Router& router, Ingest& ingest, ClientRecords& certificates);
 
 // The parts of the routes, for tests without a socket.
 // The answer that refuses `request` before anything is decoded, or nullopt when it may post.
