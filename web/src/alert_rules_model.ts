@@ -320,7 +320,8 @@ const DESCRIBERS: Record<string, Describer> = {
     return `a device's outbox dropped readings${held(forText)}, clears after ${secondsText(quiet)} without drops; ${scopeText(reader)}`;
   },
   superseded_certificate(reader, forText) {
-    return `a device connected with a certificate issued before its newest one${held(forText)}, clears when it uses its newest or the old one is revoked; ${scopeText(reader)}`;
+    const quiet = reader.seconds('quiet_for_s') ?? 0;
+    return `a device connected with a certificate issued before its newest one${held(forText)}, clears when the old one is revoked, or ${secondsText(quiet)} after its last use once the device uses its newest; ${scopeText(reader)}`;
   },
   device_acl_denials(reader, forText) {
     const quiet = reader.seconds('quiet_for_s') ?? 0;

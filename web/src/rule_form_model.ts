@@ -33,12 +33,13 @@ export type Scope = 'all' | 'devices' | 'label';
 
 // The fields of the kinds: each named after the key it gives, except threshold's level (above or
 // below, by its direction), the direction itself (no key) and the durations (silent_for_s,
-// quiet_for_s, for_s). Two kinds give quiet_for_s, each with a field of its own (its label and
-// default differ): quiet (outbox_drops) and quiet_denials (device_acl_denials).
+// quiet_for_s, for_s). Three kinds give quiet_for_s, each with a field of its own (its label and
+// default differ): quiet (outbox_drops), quiet_denials (device_acl_denials) and quiet_superseded
+// (superseded_certificate).
 export type FieldId =
   | 'quantity' | 'direction' | 'level' | 'clear' | 'silent' | 'within_days' | 'clear_days' | 'within_hours' | 'clear_hours'
   | 'below_bytes' | 'clear_bytes' | 'above_readings' | 'clear_readings' | 'event' | 'above_per_minute' | 'clear_per_minute'
-  | 'quiet' | 'quiet_denials' | 'for';
+  | 'quiet' | 'quiet_denials' | 'quiet_superseded' | 'for';
 
 // How a field's text is read: 'choice', a select's value; 'number', a number as people type it
 // (-15, 17,5); 'whole', a whole number 0 or more (1,000,000); 'duration', whole minutes or seconds,
@@ -160,7 +161,11 @@ export const FORM_KINDS: readonly KindSpec[] = [
       fallback: 3600, hint: 'It fires when the count of readings a device dropped (its outbox full) grows. Empty: 1 hour.' },
   ] },
   { kind: 'superseded_certificate', label: 'superseded certificate: a device connected with a certificate it was reissued',
-    scoped: true, fields: [] },
+    scoped: true, fields: [
+      { id: 'quiet_superseded', keys: ['quiet_for_s'], type: 'duration', label: 'Clears after no old certificate for',
+        named: '"Clears after no old certificate for"', fallback: 600,
+        hint: 'It fires while a device connects with a certificate issued before its newest one that is still valid. Empty: 10 minutes.' },
+    ] },
   { kind: 'device_acl_denials', label: "device ACL denials: the broker refused a device's publishes or deliveries", scoped: true, fields: [
     { id: 'quiet_denials', keys: ['quiet_for_s'], type: 'duration', label: 'Clears after no denials for', named: '"Clears after no denials for"',
       fallback: 600, hint: 'It fires when the broker refuses a device a publish or a delivery outside its own topics. Empty: 10 minutes.' },

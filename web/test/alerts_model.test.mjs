@@ -580,8 +580,8 @@ describe('alert rules: one sentence each', () => {
       "a device's outbox dropped readings, clears after 1 h without drops; every device");
     assert.equal(said({ kind: 'outbox_drops', label: 'cellular', name: 'drops', quiet_for_s: 86400 }),
       "a device's outbox dropped readings, clears after 1 d without drops; devices labelled \"cellular\"");
-    assert.equal(said({ kind: 'superseded_certificate', name: 'superseded_certificate' }),
-      'a device connected with a certificate issued before its newest one, clears when it uses its newest or the old one is revoked; every device');
+    assert.equal(said({ kind: 'superseded_certificate', name: 'superseded_certificate', quiet_for_s: 600 }),
+      'a device connected with a certificate issued before its newest one, clears when the old one is revoked, or 10 min after its last use once the device uses its newest; every device');
     assert.equal(said({ kind: 'device_acl_denials', name: 'acl', quiet_for_s: 600, devices: ['sensor-01'] }),
       "the broker refused a device's publishes or deliveries, clears after 10 min without denials; device sensor-01");
   });
@@ -725,9 +725,10 @@ describe('the rule form: values, the request, refusals', () => {
     assert.deepEqual(fields, {
       quantity: 'temperature', direction: 'above', level: '', clear: '', silent: '', within_days: '', clear_days: '', within_hours: '',
       clear_hours: '', below_bytes: '', clear_bytes: '', above_readings: '', clear_readings: '', event: 'failed_sign_ins',
-      above_per_minute: '', clear_per_minute: '', quiet: '', quiet_denials: '', for: '',
+      above_per_minute: '', clear_per_minute: '', quiet: '', quiet_superseded: '', quiet_denials: '', for: '',
     });
-    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', quiet_denials: 'min', for: 'min' });
+    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', quiet_superseded: 'min',
+      quiet_denials: 'min', for: 'min' });
     assert.equal(m.unitOf('temperature'), '°C');
     assert.equal(m.unitOf('humidity'), '%RH');
   });
@@ -746,7 +747,7 @@ describe('the rule form: values, the request, refusals', () => {
       update_failed: ['for_s'],
       rollout_halted: ['for_s'],
       outbox_drops: ['quiet_for_s', 'for_s'],
-      superseded_certificate: ['for_s'],
+      superseded_certificate: ['quiet_for_s', 'for_s'],
       device_acl_denials: ['quiet_for_s', 'for_s'],
     });
     assert.deepEqual(m.FORM_KINDS.filter((k) => k.scoped).map((k) => k.kind),
@@ -1066,6 +1067,7 @@ describe('the rule form: values, the request, refusals', () => {
     // quiet_for_s is a field of outbox_drops and one of device_acl_denials: the rule's kind says which.
     assert.equal(m.problemField('quiet_for_s: must be a whole number', 'outbox_drops'), 'quiet');
     assert.equal(m.problemField('quiet_for_s: must be a whole number', 'device_acl_denials'), 'quiet_denials');
+    assert.equal(m.problemField('quiet_for_s: must be a whole number', 'superseded_certificate'), 'quiet_superseded');
     assert.equal(m.problemField('for_s: must be a whole number', 'device_acl_denials'), 'for');
     const said = (action, error, ctx = context) => {
       const { text, stale, fields } = m.ruleRefusal(action, error, ctx);

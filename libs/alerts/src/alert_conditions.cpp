@@ -176,7 +176,8 @@ void observe_growth(const AlertRule& rule, const Facts& facts, CountGrowth Devic
 }
 
 // Every device in scope that was seen connecting: a breach while its latest connection used a
-// certificate issued to it before its newest one that the broker still accepts.
+// certificate issued to it before its newest one that the broker still accepts, or while one of its
+// connections within the rule's quiet time did (a copy of an old key taking turns with the device).
 void observe_superseded_certificates(const AlertRule& rule, const Facts& facts, std::vector<Observation>& out) {
   std::map<std::string_view, const CertificateFacts*> newest;
   for (const CertificateFacts& certificate : *facts.certificates) {
@@ -188,34 +189,46 @@ void observe_superseded_certificates(const AlertRule& rule, const Facts& facts, 
       out.push_back({.subject = device.id, .verdict = Verdict::unknown});
       continue;
     }
-    const std::string& serial = *device.connection_serial;
+    const std::string& latest = *device.connection_serial;
     const auto found = newest.find(device.id);
     const CertificateFacts* certificate = found == newest.end() ? nullptr : found->second;
-    if (certificate && certificate->serial == serial) {
-      out.push_back({.subject = device.id,
-                     .verdict = Verdict::clear,
-                     .summary = "connected with its newest certificate " + serial});
-      continue;
-    }
-    const SupersededCertificate* old = nullptr;
-    if (certificate) {
-      for (const SupersededCertificate& superseded : certificate->superseded) {
-        if (superseded.serial == serial && superseded.not_after_ms > facts.now_ms) old = &superseded;
+    // The certificate of `serial` if it is one the broker still accepts besides the newest.
+    const auto still_accepted = [&](std::string_view serial) -> const SupersededCertificate* {
+      if (!certificate || serial == certificate->serial) return nullptr;
+      for (const SupersededCertificate& old : certificate->superseded) {
+        if (old.serial == serial && old.not_after_ms > facts.now_ms) return &old;
       }
-    }
-    if (!old) {
-      // Revoked or expired since: the broker refuses it from the next connection on.
+      return nullptr;
+    };
+    const auto breach = [&](const SupersededCertificate& old, const std::string& connected) {
+      const double days_left = static_cast<double>(old.not_after_ms - facts.now_ms) / kMsPerDay;
       out.push_back({.subject = device.id,
-                     .verdict = Verdict::clear,
-                     .summary = "its certificate " + serial + " is no longer valid"});
+                     .verdict = Verdict::breach,
+                     .value = days_left,
+                     .summary = connected + ", superseded by " + certificate->serial +
+                                " (valid until revoked, or for " + quantity(days_left, " days") + ")"});
+    };
+    if (const SupersededCertificate* old = still_accepted(latest)) {
+      breach(*old, "connected with certificate " + latest);
       continue;
     }
-    const double days_left = static_cast<double>(old->not_after_ms - facts.now_ms) / kMsPerDay;
+    // The most recent connection with another accepted old certificate, within the quiet time.
+    const std::pair<const std::string, std::int64_t>* recent = nullptr;
+    for (const auto& seen : device.connection_serials_seen_ms) {
+      if (facts.now_ms - seen.second >= rule.quiet_ms || !still_accepted(seen.first)) continue;
+      if (!recent || seen.second > recent->second) recent = &seen;
+    }
+    if (recent) {
+      breach(*still_accepted(recent->first), "connected with certificate " + recent->first + " " +
+                                                 number(static_cast<double>(facts.now_ms - recent->second) / 1000.0) +
+                                                 " s ago (latest: " + latest + ")");
+      continue;
+    }
     out.push_back({.subject = device.id,
-                   .verdict = Verdict::breach,
-                   .value = days_left,
-                   .summary = "connected with certificate " + serial + ", superseded by " + certificate->serial +
-                              " (valid until revoked, or for " + quantity(days_left, " days") + ")"});
+                   .verdict = Verdict::clear,
+                   .summary = certificate && latest == certificate->serial
+                                  ? "connected with its newest certificate " + latest
+                                  : "its certificate " + latest + " is no longer valid"});
   }
 }
 

@@ -103,7 +103,7 @@ std::vector<AlertRule> default_rules() {
                 .level = {.above = true, .fire_at = 0, .clear_at = 0},
                 .event = GatewayEvent::acl_denials},
       // A renewed device still on its old certificate: it would be cut off when that is revoked.
-      AlertRule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate},
+      AlertRule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate, .quiet_ms = 600'000},
   };
 }
 

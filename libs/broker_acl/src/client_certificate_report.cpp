@@ -20,30 +20,34 @@ bool is_reportable_serial(std::string_view serial) noexcept {
 
 void ClientCertificateReport::record(std::string_view client_id, std::string_view serial) {
   if (client_id.empty() || !is_reportable_serial(serial)) return;  // not a line the gateway could read
-  std::string key = escape_for_log(client_id);
-  auto found = latest_.find(key);
-  if (found == latest_.end()) {
-    if (latest_.size() >= kMaxClients) {
+  std::pair<std::string, std::string> key{escape_for_log(client_id), std::string(serial)};
+  auto found = connections_.find(key);
+  if (found == connections_.end()) {
+    if (connections_.size() >= kMaxClients) {
       ++not_reported_;
       return;
     }
-    found = latest_.emplace(std::move(key), std::string()).first;
+    found = connections_.emplace(std::move(key), 0).first;
   }
-  found->second = std::string(serial);
+  found->second = ++order_;
 }
 
 std::vector<std::string> ClientCertificateReport::take_report() {
+  std::vector<std::pair<std::uint64_t, const std::pair<std::string, std::string>*>> in_order;
+  in_order.reserve(connections_.size());
+  for (const auto& [connection, order] : connections_) in_order.emplace_back(order, &connection);
+  std::sort(in_order.begin(), in_order.end());
   std::vector<std::string> lines;
-  lines.reserve(latest_.size() + 1);
-  for (const auto& [client_id, serial] : latest_) {
-    lines.push_back(std::string(kLinePrefix) + "'" + client_id + std::string(kSerialWord) + serial);
+  lines.reserve(in_order.size() + 1);
+  for (const auto& [order, connection] : in_order) {
+    lines.push_back(std::string(kLinePrefix) + "'" + connection->first + std::string(kSerialWord) + connection->second);
   }
   if (not_reported_ > 0) {
     lines.push_back("Warning: the certificates of " + std::to_string(not_reported_) +
                     " further connections were not reported (more than " + std::to_string(kMaxClients) +
                     " clients in a second)");
   }
-  latest_.clear();
+  connections_.clear();
   not_reported_ = 0;
   return lines;
 }

@@ -197,7 +197,10 @@ std::optional<alerts::Facts> AlertEngine::gather(const std::vector<alerts::Alert
     });
     if (auto window = windows.find(out.id); window != windows.end()) out.window = window->second;
     const auto client = clients.find(out.id);
-    if (client != clients.end()) out.connection_serial = client->second.certificate_serial;
+    if (client != clients.end()) {
+      out.connection_serial = client->second.certificate_serial;
+      out.connection_serials_seen_ms = client->second.certificates_seen_ms;
+    }
     if (judges_drops) {
       // The count a device's status has when the engine first sees it is where it stands, not news.
       follow(drops_, out.id, device.status ? device.status->dropped_total : 0, std::nullopt, facts.now_ms, out.drops);

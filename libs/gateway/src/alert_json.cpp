@@ -78,13 +78,13 @@ nlohmann::json rule_json(const alerts::AlertRule& rule) {
       add_level(out, rule.level, "above_per_minute", "clear_per_minute");
       break;
     case RuleKind::update_failed:
-    case RuleKind::superseded_certificate:
       add_scope(out, rule.scope);
       break;
     case RuleKind::rollout_halted:
       break;
     case RuleKind::outbox_drops:
     case RuleKind::device_acl_denials:
+    case RuleKind::superseded_certificate:
       add_scope(out, rule.scope);
       out["quiet_for_s"] = rule.quiet_ms / 1000;
       break;

@@ -54,9 +54,10 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   if (!rule.name.empty() && !alerts::is_valid_rule_name(rule.name)) {
     table.add_issue("name", "must be 1 to 64 characters of a-z, 0-9, '_' and '-'");
   }
-  const std::string kind = table.required_one_of(
-      "kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog",
-               "event_rate", "update_failed", "rollout_halted", "outbox_drops", "superseded_certificate", "device_acl_denials"});
+  const std::string kind =
+      table.required_one_of("kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space",
+                                     "export_backlog", "event_rate", "update_failed", "rollout_halted", "outbox_drops",
+                                     "superseded_certificate", "device_acl_denials"});
   rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
   rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
   switch (rule.kind) {
@@ -94,8 +95,11 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
       break;
     }
     case alerts::RuleKind::update_failed:
+      rule.scope = read_device_scope(table);
+      break;
     case alerts::RuleKind::superseded_certificate:
       rule.scope = read_device_scope(table);
+      rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{600}, 10, 30 * 86'400) * 1000;
       break;
     case alerts::RuleKind::rollout_halted:
       break;

@@ -370,7 +370,8 @@ Result<void> Gateway::start_broker() {
       std::max<std::size_t>(broker.max_packet_bytes, settings_.ingest.limits.max_payload_bytes * 4);
   options.on_client_line = [this](const BrokerLine& line) {
     if (line.client_certificate) {
-      client_records_.record_certificate(line.client_certificate->client_id, line.client_certificate->serial);
+      client_records_.record_certificate(line.client_certificate->client_id, line.client_certificate->serial,
+                                         system_now_ms());
     }
     if (line.acl_denials_client) client_records_.add_acl_denials(*line.acl_denials_client, line.acl_denials);
   };

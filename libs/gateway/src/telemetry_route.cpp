@@ -34,7 +34,7 @@ constexpr DeviceRouteWords kStatusWords{"put the status", "only devices report a
 // A device that passed refuse_device_client: the certificate it connected with.
 void note_certificate(ClientRecords& certificates, const http::Request& request) {
   if (request.client_certificate_serial)
-    certificates.record_certificate(request.param("id"), *request.client_certificate_serial);
+    certificates.record_certificate(request.param("id"), *request.client_certificate_serial, system_now_ms());
 }
 
 // The checks both device routes make before anything is decoded: the connection's client

@@ -266,12 +266,18 @@ TEST(AlertConditions, ABrokerExitFiresTheDefaultRuleUntilAMinuteWithoutOne) {
 
 TEST(AlertConditions, ADeviceConnectedWithASupersededCertificateFiresUntilItUsesItsNewest) {
   constexpr std::int64_t kDay = 86'400'000;
-  const AlertRule rule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate};
+  const AlertRule rule{.name = "superseded_certificate", .kind = RuleKind::superseded_certificate, .quiet_ms = 600'000};
   Facts facts{.now_ms = kNow,
               .devices = {DeviceFacts{.id = "old", .connection_serial = "A1"},
-                          DeviceFacts{.id = "new", .connection_serial = "B2"}, DeviceFacts{.id = "unseen"},
-                          DeviceFacts{.id = "revoked", .connection_serial = "C1"},
-                          DeviceFacts{.id = "expired", .connection_serial = "D1"}},
+                          DeviceFacts{.id = "new",
+                                      .connection_serial = "B2",
+                                      .connection_serials_seen_ms = {{"B1", kNow - 600'000}, {"B2", kNow - 1'000}}},
+                          DeviceFacts{.id = "unseen"}, DeviceFacts{.id = "revoked", .connection_serial = "C1"},
+                          DeviceFacts{.id = "expired", .connection_serial = "D1"},
+                          // Its old key connected 30 s ago, between connections with its newest.
+                          DeviceFacts{.id = "copied",
+                                      .connection_serial = "F2",
+                                      .connection_serials_seen_ms = {{"F1", kNow - 30'000}, {"F2", kNow - 1'000}}}},
               .certificates = std::vector<CertificateFacts>{
                   {.name = "old",
                    .kind = "device",
@@ -290,20 +296,30 @@ TEST(AlertConditions, ADeviceConnectedWithASupersededCertificateFiresUntilItUses
                    .not_after_ms = kNow + 700 * kDay,
                    .serial = "D2",
                    .superseded = {{.serial = "D1", .not_after_ms = kNow - 1}}},
+                  {.name = "copied",
+                   .kind = "device",
+                   .not_after_ms = kNow + 700 * kDay,
+                   .serial = "F2",
+                   .superseded = {{.serial = "F1", .not_after_ms = kNow + 3 * kDay}}},
                   // A service of the same name is not the device's certificate.
                   {.name = "unseen", .kind = "service", .not_after_ms = kNow + kDay, .serial = "E1"}}};
   EXPECT_FALSE(observe(rule, Facts{.now_ms = kNow, .devices = facts.devices})) << "certificates unknown";
   const auto seen = *observe(rule, facts);
-  ASSERT_EQ(seen.size(), 5u);
+  ASSERT_EQ(seen.size(), 6u);
   EXPECT_EQ(seen[0].verdict, Verdict::breach);
   EXPECT_EQ(seen[0].summary, "connected with certificate A1, superseded by A2 (valid until revoked, or for 20 days)");
   EXPECT_EQ(seen[0].value, 20.0);
   EXPECT_EQ(seen[1].verdict, Verdict::clear);
-  EXPECT_EQ(seen[1].summary, "connected with its newest certificate B2");
+  EXPECT_EQ(seen[1].summary, "connected with its newest certificate B2")
+      << "its old one longer than the quiet time ago";
   EXPECT_EQ(seen[2].verdict, Verdict::unknown) << "never seen connecting since the gateway started";
   EXPECT_EQ(seen[3].verdict, Verdict::clear) << "a revoked certificate: the broker refuses it";
   EXPECT_EQ(seen[3].summary, "its certificate C1 is no longer valid");
   EXPECT_EQ(seen[4].verdict, Verdict::clear) << "an expired one likewise";
+  EXPECT_EQ(seen[5].verdict, Verdict::breach) << "an old key in use within the quiet time";
+  EXPECT_EQ(
+      seen[5].summary,
+      "connected with certificate F1 30 s ago (latest: F2), superseded by F2 (valid until revoked, or for 3 days)");
 
   const AlertRule scoped{.name = "s", .kind = RuleKind::superseded_certificate, .scope = {.devices = {"new"}}};
   ASSERT_EQ(observe(scoped, facts)->size(), 1u);

@@ -15,14 +15,16 @@ namespace {
 
 using Lines = std::vector<std::string>;
 
-TEST(ClientCertificateReport, ALinePerClientWithItsLatestSerialThenStartsOver) {
+TEST(ClientCertificateReport, ALinePerClientAndCertificateInTheOrderOfTheirLatestConnectionThenStartsOver) {
   ClientCertificateReport report;
   EXPECT_TRUE(report.empty());
   report.record("sensor-02", "AA01");
   report.record("sensor-01", "5C0B2C9E6A7F41D2A8E3F0B1C4D5E6F7");
   report.record("sensor-02", "BB02");  // reconnected with another certificate within the second
-  EXPECT_EQ(report.take_report(), (Lines{"Client certificate: 'sensor-01' serial 5C0B2C9E6A7F41D2A8E3F0B1C4D5E6F7",
-                                         "Client certificate: 'sensor-02' serial BB02"}));
+  report.record("sensor-02", "AA01");  // and with the first again: its latest
+  EXPECT_EQ(report.take_report(),
+            (Lines{"Client certificate: 'sensor-01' serial 5C0B2C9E6A7F41D2A8E3F0B1C4D5E6F7",
+                   "Client certificate: 'sensor-02' serial BB02", "Client certificate: 'sensor-02' serial AA01"}));
   EXPECT_TRUE(report.empty());
   EXPECT_EQ(report.take_report(), Lines{});
 }
@@ -49,12 +51,14 @@ TEST(ClientCertificateReport, WhatALineCannotCarryIsLeftOutAndAHostileIdIsEscape
 TEST(ClientCertificateReport, ClientsBeyondTheLimitAreCountedInAWarning) {
   ClientCertificateReport report;
   for (std::size_t i = 0; i < ClientCertificateReport::kMaxClients + 3; ++i) report.record(std::to_string(i), "AB");
-  report.record("0", "CD");  // one kept: still updated
+  report.record("0", "AB");  // one kept: now the latest
+  report.record("1", "CD");  // a certificate of a kept client beyond the limit: not kept
   const Lines lines = report.take_report();
   ASSERT_EQ(lines.size(), ClientCertificateReport::kMaxClients + 1);
-  EXPECT_EQ(lines.front(), "Client certificate: '0' serial CD");
+  EXPECT_EQ(lines.front(), "Client certificate: '1' serial AB");
+  EXPECT_EQ(lines[lines.size() - 2], "Client certificate: '0' serial AB");
   EXPECT_EQ(lines.back(),
-            "Warning: the certificates of 3 further connections were not reported (more than 10000 clients in a "
+            "Warning: the certificates of 4 further connections were not reported (more than 10000 clients in a "
             "second)");
   EXPECT_FALSE(read_client_certificate_line(lines.back()));
 }

@@ -373,7 +373,7 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
                                       "quiet_for_s":120})"));
   EXPECT_EQ(rule_json(rules.back()),
             nlohmann::json::parse(R"({"name":"shop_certificates","kind":"superseded_certificate",
-                                                                "for_s":600,"label":"shop"})"));
+                                                                "for_s":600,"label":"shop","quiet_for_s":600})"));
 }
 
 // The HTTPS API takes a rule as JSON with its table's keys, checked by the config file's reader: the

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,9 +46,10 @@ struct DeviceFacts {
   CountGrowth drops{};
   // The publishes and deliveries the managed broker's ACL refused it, since the gateway started.
   CountGrowth acl_denials{};
-  // The serial of the certificate of its latest connection (MQTT or HTTPS) the gateway saw;
-  // nullopt: none since the gateway started.
+  // The certificates of its connections (MQTT or HTTPS) the gateway saw since it started: the serial
+  // of the latest (nullopt: none), and each one's latest connection time.
   std::optional<std::string> connection_serial{};
+  std::map<std::string, std::int64_t, std::less<>> connection_serials_seen_ms{};
 };
 
 // A certificate issued to a name before its newest one, neither revoked nor expired: the broker
@@ -60,7 +63,7 @@ struct CertificateFacts {
   std::string name{};  // the common name: a device id, a service name, the server's or the CA's
   std::string kind{};  // "ca", "server", "service", "device"
   std::int64_t not_after_ms = 0;
-  std::string serial{};  // uppercase hex, as the PKI index writes it
+  std::string serial{};                             // uppercase hex, as the PKI index writes it
   std::vector<SupersededCertificate> superseded{};  // issued to the same name before it
 };
 

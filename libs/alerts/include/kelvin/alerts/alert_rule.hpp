@@ -91,8 +91,9 @@ struct AlertRule {
   // disk_space: bytes free; export_backlog: readings waiting; event_rate: events per minute.
   // Unused by device_offline.
   Level level{};
-  std::int64_t silent_ms = 0;                          // device_offline: nothing arrived for this long
-  std::int64_t quiet_ms = 0;  // outbox_drops, device_acl_denials: clears after this long without one
+  std::int64_t silent_ms = 0;  // device_offline: nothing arrived for this long
+  // outbox_drops, device_acl_denials, superseded_certificate: clears after this long without one
+  std::int64_t quiet_ms = 0;
   GatewayEvent event = GatewayEvent::failed_sign_ins;  // event_rate: what is counted, per minute
 };
 

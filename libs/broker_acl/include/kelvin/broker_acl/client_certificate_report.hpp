@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kelvin::broker_acl {
@@ -25,24 +26,28 @@ struct ClientCertificate {
   std::string serial{};
 };
 
-// Connections recorded between two reports (a second), the latest per client.
+// Connections recorded between two reports (a second): each certificate a client connected with,
+// once, in the order of its latest connection, so a certificate used only briefly between two
+// connections with another is still reported, and the last line of a client names its latest.
 class ClientCertificateReport {
  public:
-  // Clients kept in one report; connections of further ones are counted in one warning line, so a
-  // reconnect storm cannot grow the broker's memory.
+  // Clients and certificates kept in one report; connections beyond are counted in one warning
+  // line, so a reconnect storm cannot grow the broker's memory.
   static constexpr std::size_t kMaxClients = 10'000;
   static constexpr std::string_view kLinePrefix = "Client certificate: ";
 
   // A client without an id or a serial the line cannot carry (is_reportable_serial) is left out.
   void record(std::string_view client_id, std::string_view serial);
-  bool empty() const { return latest_.empty() && not_reported_ == 0; }
+  bool empty() const { return connections_.empty() && not_reported_ == 0; }
 
-  // A line per client recorded since the last report, then "Warning: ..." with the number of
-  // connections left out, if any; and starts over.
+  // A line per client and certificate recorded since the last report, oldest connection first,
+  // then "Warning: ..." with the number of connections left out, if any; and starts over.
   std::vector<std::string> take_report();
 
  private:
-  std::map<std::string, std::string> latest_;  // escaped client id → serial
+  // (escaped client id, serial) → the order of its latest connection.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> connections_;
+  std::uint64_t order_ = 0;
   std::uint64_t not_reported_ = 0;
 };
 

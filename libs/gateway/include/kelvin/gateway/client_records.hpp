@@ -20,8 +20,12 @@
 namespace kelvin::gateway {
 
 struct ClientRecord {
-  std::optional<std::string> certificate_serial{};  // uppercase hex, as the PKI index writes it
-  std::uint64_t acl_denials = 0;                    // since the gateway started
+  // The serial of the certificate of its latest connection (uppercase hex, as the PKI index writes
+  // it), and every certificate it connected with, by serial, with when it last did (the gateway's
+  // clock, ms): the newest kMaxCertificatesPerClient.
+  std::optional<std::string> certificate_serial{};
+  std::map<std::string, std::int64_t, std::less<>> certificates_seen_ms{};
+  std::uint64_t acl_denials = 0;  // since the gateway started
 };
 
 class ClientRecords {
@@ -30,9 +34,11 @@ class ClientRecords {
   // cannot grow the gateway's memory. (A client reaches the broker only with a certificate of the
   // installation's CA, so the clients are the installation's own.)
   static constexpr std::size_t kMaxClients = 200'000;
+  // Certificates kept per client: the ones it connected with last.
+  static constexpr std::size_t kMaxCertificatesPerClient = 8;
 
-  // `client_id` connected with the certificate of serial `serial`: it replaces the one kept.
-  void record_certificate(std::string_view client_id, std::string_view serial);
+  // `client_id` connected with the certificate of serial `serial` at `at_ms`: its latest.
+  void record_certificate(std::string_view client_id, std::string_view serial, std::int64_t at_ms);
   // The broker's ACL refused `count` more publishes or deliveries of `client_id`.
   void add_acl_denials(std::string_view client_id, std::uint64_t count);
 
