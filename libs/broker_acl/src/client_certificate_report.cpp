@@ -23,7 +23,7 @@ void ClientCertificateReport::record(std::string_view client_id, std::string_vie
   std::pair<std::string, std::string> key{escape_for_log(client_id), std::string(serial)};
   auto found = connections_.find(key);
   if (found == connections_.end()) {
-    if (connections_.size() >= kMaxClients) {
+    if (connections_.size() >= kMaxLines) {
       ++not_reported_;
       return;
     }
@@ -44,8 +44,8 @@ std::vector<std::string> ClientCertificateReport::take_report() {
   }
   if (not_reported_ > 0) {
     lines.push_back("Warning: the certificates of " + std::to_string(not_reported_) +
-                    " further connections were not reported (more than " + std::to_string(kMaxClients) +
-                    " clients in a second)");
+                    " further connections were not reported (more than " + std::to_string(kMaxLines) +
+                    " clients and certificates in a second)");
   }
   connections_.clear();
   not_reported_ = 0;

@@ -50,16 +50,16 @@ TEST(ClientCertificateReport, WhatALineCannotCarryIsLeftOutAndAHostileIdIsEscape
 
 TEST(ClientCertificateReport, ClientsBeyondTheLimitAreCountedInAWarning) {
   ClientCertificateReport report;
-  for (std::size_t i = 0; i < ClientCertificateReport::kMaxClients + 3; ++i) report.record(std::to_string(i), "AB");
+  for (std::size_t i = 0; i < ClientCertificateReport::kMaxLines + 3; ++i) report.record(std::to_string(i), "AB");
   report.record("0", "AB");  // one kept: now the latest
   report.record("1", "CD");  // a certificate of a kept client beyond the limit: not kept
   const Lines lines = report.take_report();
-  ASSERT_EQ(lines.size(), ClientCertificateReport::kMaxClients + 1);
+  ASSERT_EQ(lines.size(), ClientCertificateReport::kMaxLines + 1);
   EXPECT_EQ(lines.front(), "Client certificate: '1' serial AB");
   EXPECT_EQ(lines[lines.size() - 2], "Client certificate: '0' serial AB");
   EXPECT_EQ(lines.back(),
-            "Warning: the certificates of 4 further connections were not reported (more than 10000 clients in a "
-            "second)");
+            "Warning: the certificates of 4 further connections were not reported (more than 10000 clients and "
+            "certificates in a second)");
   EXPECT_FALSE(read_client_certificate_line(lines.back()));
 }
 

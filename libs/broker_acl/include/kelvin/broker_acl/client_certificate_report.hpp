@@ -1,8 +1,8 @@
 #pragma once
-// The certificates clients connect with, as the broker plugin reports them to the gateway: one log
-// line per connection, naming the client and the serial of the certificate it presented, so the
-// gateway knows which certificate each device uses (the superseded_certificate alert rule,
-// docs/alerts.md). The broker itself says nothing about it at any log level.
+// The certificates clients connect with, as the broker plugin reports them to the gateway: once a
+// second, a log line per client and certificate that connected, naming the client and the serial of
+// the certificate it presented, so the gateway knows which certificates each device uses (the superseded_certificate
+// alert rule, docs/alerts.md). The broker itself says nothing about it at any log level.
 //
 //   Client certificate: 'sensor-01' serial 5C0B2C9E6A7F41D2A8E3F0B1C4D5E6F7
 //
@@ -33,7 +33,7 @@ class ClientCertificateReport {
  public:
   // Clients and certificates kept in one report; connections beyond are counted in one warning
   // line, so a reconnect storm cannot grow the broker's memory.
-  static constexpr std::size_t kMaxClients = 10'000;
+  static constexpr std::size_t kMaxLines = 10'000;
   static constexpr std::string_view kLinePrefix = "Client certificate: ";
 
   // A client without an id or a serial the line cannot carry (is_reportable_serial) is left out.
