@@ -76,19 +76,29 @@ Result<void> configure_tls_server(SSL_CTX* ctx, const TlsServerFiles& files) {
   return {};
 }
 
-std::optional<std::string> verified_peer_common_name(const SSL* ssl) {
-  if (ssl == nullptr) return std::nullopt;
+namespace {
+
+// The certificate the peer presented on `ssl`, if it presented one and it was verified; nullptr
+// otherwise.
+X509* verified_peer(const SSL* ssl) {
+  if (ssl == nullptr) return nullptr;
   X509* peer = SSL_get0_peer_certificate(ssl);
-  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  return peer != nullptr && SSL_get_verify_result(ssl) == X509_V_OK ? peer : nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> verified_peer_common_name(const SSL* ssl) {
+  X509* peer = verified_peer(ssl);
+  if (peer == nullptr) return std::nullopt;
   std::string common_name = subject_common_name(peer);
   if (common_name.empty()) return std::nullopt;
   return common_name;
 }
 
 std::optional<std::string> verified_peer_serial(const SSL* ssl) {
-  if (ssl == nullptr) return std::nullopt;
-  X509* peer = SSL_get0_peer_certificate(ssl);
-  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  X509* peer = verified_peer(ssl);
+  if (peer == nullptr) return std::nullopt;
   std::string serial = serial_to_hex(X509_get0_serialNumber(peer));
   if (serial.empty()) return std::nullopt;
   return serial;

@@ -97,16 +97,13 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
     case alerts::RuleKind::update_failed:
       rule.scope = read_device_scope(table);
       break;
-    case alerts::RuleKind::superseded_certificate:
-      rule.scope = read_device_scope(table);
-      rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{600}, 10, 30 * 86'400) * 1000;
-      break;
     case alerts::RuleKind::rollout_halted:
       break;
     case alerts::RuleKind::outbox_drops:
       rule.scope = read_device_scope(table);
       rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{3600}, 10, 30 * 86'400) * 1000;
       break;
+    case alerts::RuleKind::superseded_certificate:
     case alerts::RuleKind::device_acl_denials:
       rule.scope = read_device_scope(table);
       rule.quiet_ms = table.integer("quiet_for_s", std::int64_t{600}, 10, 30 * 86'400) * 1000;

@@ -22,7 +22,8 @@ namespace kelvin::gateway {
 struct ClientRecord {
   // The serial of the certificate of its latest connection (uppercase hex, as the PKI index writes
   // it), and every certificate it connected with, by serial, with when it last did (the gateway's
-  // clock, ms): the newest kMaxCertificatesPerClient.
+  // clock, ms): the newest kMaxCertificatesPerClient. The latest is kept apart: the lines of one
+  // report arrive within the same millisecond, so the times alone cannot tell it.
   std::optional<std::string> certificate_serial{};
   std::map<std::string, std::int64_t, std::less<>> certificates_seen_ms{};
   std::uint64_t acl_denials = 0;  // since the gateway started
