@@ -82,6 +82,20 @@ std::variant<Reading, Rejection> decode_reading(ReadingFacts& item, std::int64_t
   return reading;
 }
 
+// The payload's facts, or why it is refused as a whole. A plain reading (nearly every payload) is
+// read on the fast path, and being ASCII it is valid UTF-8; any other payload is checked for UTF-8
+// and read by the SAX reader.
+std::variant<detail::PayloadFacts, Rejection> read_payload_facts(std::string_view payload,
+                                                                 std::size_t max_batch_readings) {
+  if (auto plain = detail::read_plain_reading_facts(payload)) return *std::move(plain);
+  if (!is_valid_utf8(payload)) return reject(RejectReason::invalid_utf8, "payload is not valid UTF-8");
+  auto read = detail::read_telemetry_facts(payload, max_batch_readings);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&read)) {
+    return reject(refusal->reason, "payload: " + refusal->detail);
+  }
+  return std::get<detail::PayloadFacts>(std::move(read));
+}
+
 // Puts one decoded reading on the accepted or the rejected list.
 void file_reading(std::variant<Reading, Rejection> decoded, DecodedTelemetry& out) {
   if (auto* reading = std::get_if<Reading>(&decoded)) {
@@ -135,10 +149,10 @@ DecodedTelemetry decode_telemetry(std::string_view payload, std::int64_t now_ms,
     return refuse(RejectReason::payload_too_large, "payload of " + std::to_string(payload.size()) + " bytes exceeds " +
                                                        std::to_string(limits.max_payload_bytes));
   }
-  if (!is_valid_utf8(payload)) return refuse(RejectReason::invalid_utf8, "payload is not valid UTF-8");
-  auto read = detail::read_telemetry_facts(payload, limits.max_batch_readings);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&read)) {
-    return refuse(refusal->reason, "payload: " + refusal->detail);
+  auto read = read_payload_facts(payload, limits.max_batch_readings);
+  if (auto* rejection = std::get_if<Rejection>(&read)) {
+    out.payload_rejection = std::move(*rejection);
+    return out;
   }
   detail::PayloadFacts& facts = std::get<detail::PayloadFacts>(read);
   if (facts.root_kind != JsonKind::object) return refuse(RejectReason::wrong_shape, "payload must be a JSON object");
