@@ -1,11 +1,14 @@
-// The fast path of read_telemetry_facts (telemetry_facts.hpp): a reading as nearly every device
-// sends it, {"seq":N,"ts":N,"values":{"temperature":X,...}}, read in one pass over the bytes
+// The fast path of read_telemetry_facts (telemetry_facts.hpp): readings as nearly every device
+// sends them, {"seq":N,"ts":N,"values":{"temperature":X,...}} or a batch of such objects
+// ({"batch":[...]}, as kelvin-agent sends even one reading), read in one pass over the bytes
 // without a general JSON parser. It is a shortcut, never a second grammar: it answers only for
 // text on which it agrees with the SAX reader by construction, and gives up (nullopt) on anything
 // else, which the SAX reader then reads, accepting or refusing it exactly as before:
 // - ASCII only, so the text is valid UTF-8 and every name is its own bytes (no escapes);
-// - the root object holds members named seq, ts and values only, each at most once; seq and ts
+// - a reading object holds members named seq, ts and values only, each at most once; seq and ts
 //   are numbers, values an object of numbers under distinct plain names;
+// - the root is a reading object, or an object whose one member "batch" is an array of at most
+//   max_batch_elements reading objects;
 // - numbers as JSON writes them, converted as nlohmann converts them: an integer without fraction
 //   or exponent that fits 64 bits is unsigned (or negative), anything else a correctly rounded
 //   double; an integer that does not fit, or a double out of range, gives up.
@@ -24,19 +27,22 @@ namespace {
 
 class PlainReader {
  public:
-  explicit PlainReader(std::string_view text) : at_(text.data()), end_(text.data() + text.size()) {}
+  PlainReader(std::string_view text, std::size_t max_batch_elements)
+      : at_(text.data()), end_(text.data() + text.size()), max_batch_elements_(max_batch_elements) {}
 
   std::optional<PayloadFacts> read() {
     PayloadFacts facts;
     facts.root_kind = JsonKind::object;
-    facts.root.kind = JsonKind::object;
     if (!consume('{')) return std::nullopt;
     if (!consume('}')) {
-      do {
-        if (!read_root_member(facts)) return std::nullopt;
-        ++facts.root_members;
-      } while (consume(','));
-      if (!consume('}')) return std::nullopt;
+      std::string_view name;
+      if (!read_name(name) || !consume(':')) return std::nullopt;
+      if (name == "batch") {
+        if (!read_batch(facts) || !consume('}')) return std::nullopt;
+        facts.root_members = 1;
+      } else {
+        if (!read_members_after(name, facts.root, facts.root_members)) return std::nullopt;
+      }
     }
     skip_whitespace();
     if (at_ != end_) return std::nullopt;
@@ -44,21 +50,48 @@ class PlainReader {
   }
 
  private:
-  bool read_root_member(PayloadFacts& facts) {
-    std::string_view name;
-    if (!read_name(name) || !consume(':')) return false;
-    ReadingFacts& reading = facts.root;
+  bool read_batch(PayloadFacts& facts) {
+    facts.batch = JsonValueFacts{JsonKind::array};
+    if (!consume('[')) return false;
+    if (consume(']')) return true;
+    do {
+      if (facts.batch_elements.size() == max_batch_elements_) return false;  // the SAX reader counts the rest
+      ReadingFacts& reading = facts.batch_elements.emplace_back();
+      std::string_view name;
+      std::size_t members = 0;
+      if (!consume('{')) return false;
+      if (!consume('}') && (!read_name(name) || !consume(':') || !read_members_after(name, reading, members))) {
+        return false;
+      }
+    } while (consume(','));
+    facts.batch_size = facts.batch_elements.size();
+    return consume(']');
+  }
+
+  // The members of a reading object whose first member's name (`first`) has been read, through its
+  // closing brace; counts them in `members`.
+  bool read_members_after(std::string_view first, ReadingFacts& reading, std::size_t& members) {
+    std::string_view name = first;
+    for (;;) {
+      if (!read_reading_member(name, reading)) return false;
+      ++members;
+      if (!consume(',')) return consume('}');
+      if (!read_name(name) || !consume(':')) return false;
+    }
+  }
+
+  bool read_reading_member(std::string_view name, ReadingFacts& reading) {
     std::optional<JsonValueFacts>* slot = nullptr;
     if (name == "seq") {
       slot = &reading.seq;
     } else if (name == "ts") {
       slot = &reading.ts;
     } else if (name == "values") {
-      if (reading.values) return false;
+      if (reading.values) return false;  // a repeated name: the SAX reader refuses it
       reading.values = JsonValueFacts{JsonKind::object};
       return read_values(reading);
     } else {
-      return false;  // an unexpected member: the SAX reader names it
+      return false;  // an unexpected member (or a batch beside others): the SAX reader names it
     }
     if (*slot) return false;  // a repeated name: the SAX reader refuses it
     JsonValueFacts value;
@@ -162,12 +195,13 @@ class PlainReader {
 
   const char* at_;
   const char* end_;
+  std::size_t max_batch_elements_;
 };
 
 }  // namespace
 
-std::optional<PayloadFacts> read_plain_reading_facts(std::string_view text) {
-  return PlainReader(text).read();
+std::optional<PayloadFacts> read_plain_reading_facts(std::string_view text, std::size_t max_batch_elements) {
+  return PlainReader(text, max_batch_elements).read();
 }
 
 }  // namespace kelvin::proto::detail

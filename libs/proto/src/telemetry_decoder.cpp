@@ -82,12 +82,12 @@ std::variant<Reading, Rejection> decode_reading(ReadingFacts& item, std::int64_t
   return reading;
 }
 
-// The payload's facts, or why it is refused as a whole. A plain reading (nearly every payload) is
-// read on the fast path, and being ASCII it is valid UTF-8; any other payload is checked for UTF-8
-// and read by the SAX reader.
+// The payload's facts, or why it is refused as a whole. Plain readings (nearly every payload) are
+// read on the fast path, and being ASCII they are valid UTF-8; any other payload is checked for
+// UTF-8 and read by the SAX reader.
 std::variant<detail::PayloadFacts, Rejection> read_payload_facts(std::string_view payload,
                                                                  std::size_t max_batch_readings) {
-  if (auto plain = detail::read_plain_reading_facts(payload)) return *std::move(plain);
+  if (auto plain = detail::read_plain_reading_facts(payload, max_batch_readings)) return *std::move(plain);
   if (!is_valid_utf8(payload)) return reject(RejectReason::invalid_utf8, "payload is not valid UTF-8");
   auto read = detail::read_telemetry_facts(payload, max_batch_readings);
   if (auto* refusal = std::get_if<detail::JsonRefusal>(&read)) {

@@ -71,10 +71,11 @@ struct PayloadFacts {
   bool operator==(const PayloadFacts&) const = default;
 };
 
-// The facts of a payload that is a plain reading as devices send it (ASCII, one object of seq, ts
-// and values, numbers only: plain_reading_facts.cpp), the same as read_telemetry_facts gives for
-// it, in a fraction of the time; nullopt for any other text, which only read_telemetry_facts reads.
-std::optional<PayloadFacts> read_plain_reading_facts(std::string_view text);
+// The facts of a payload of plain readings as devices send them (ASCII, objects of seq, ts and
+// values, numbers only, alone or in a batch of at most max_batch_elements: plain_reading_facts.cpp),
+// the same as read_telemetry_facts gives for it, in a fraction of the time; nullopt for any other
+// text, which only read_telemetry_facts reads.
+std::optional<PayloadFacts> read_plain_reading_facts(std::string_view text, std::size_t max_batch_elements);
 
 // The facts, or why the text is not (strict) JSON: malformed_json or duplicate_member. Batch
 // elements beyond max_batch_elements are counted and checked for well-formedness only: such a

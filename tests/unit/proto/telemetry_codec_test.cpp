@@ -234,48 +234,59 @@ TEST(TelemetryCodec, AnswersEveryPayloadNearAValidOneWithoutThrowing) {
 }
 
 // The plain-reading fast path is a shortcut, never a second grammar: wherever it answers, its
-// facts are the SAX reader's, on every payload near a plain reading (written compactly or with
-// whitespace, members in another order, numbers at the edges of their types); and it does answer
-// for the plain forms devices send, or the gateway would lose its speed without a test noticing.
+// facts are the SAX reader's, on every payload near plain readings (alone or in a batch, written
+// compactly or with whitespace, members in another order, numbers at the edges of their types);
+// and it does answer for the plain forms devices send, or the gateway would lose its speed without
+// a test noticing.
 TEST(TelemetryFacts, ThePlainReadingFastPathAgreesWithTheFullReaderWheneverItAnswers) {
-  const std::vector<std::string> seeds = {
+  constexpr std::size_t kMaxBatch = 3;
+  const std::vector<std::string> plain = {
       R"({"seq":1,"ts":1799999999001,"values":{"temperature":20.5,"humidity":40}})",
       " {\n\t\"values\" : { \"humidity\" : -1.5e1 , \"temperature\" : 0 } ,\r\"ts\":1799999999001 , "
       "\"seq\" : 18446744073709551615 } ",
       R"({"seq":-0,"ts":-9223372036854775808,"values":{"pressure":1E-3,"temperature":-12.25E+1}})",
-      R"({"seq":7,"ts":12345678901234567890123,"values":{"temperature":1}})",
       R"({"seq":1,"ts":2,"values":{}})",
       R"({})",
       R"({"values":{"a":0.1,"b":1.7976931348623157e308,"c":2.2250738585072014e-308,"d":4.9e-324}})",
+      R"({"batch":[{"seq":1,"ts":2,"values":{"temperature":1}},{"ts":3,"values":{"humidity":2},"seq":2},{}]})",
+      R"( { "batch" : [ { "values" : { "e" : 1 , "x" : 2 } } ] } )",
+      R"({"batch":[]})",
+  };
+  const std::vector<std::string> left_to_sax = {
+      R"({"seq":7,"ts":12345678901234567890123,"values":{"temperature":1}})",  // beyond 64 bits
       R"({"values":{"a":1e400,"b":1e-400,"c":123456789012345678901234567890.5,"d":-0.0}})",
-      R"({"seq":1,"ts":2,"values":{"e":1,"x":2}})",  // a mutation of one name repeats the other
+      R"({"seq":1,"ts":2,"values":{"e":1,"x":2,"e":3}})",  // repeated names
       R"({"seq":1,"ts":2,"values":{"temperature":1,"temperature":2}})",
       R"({"seq":1,"ts":2,"seq":3,"values":{"temperature":1}})",
+      R"({"batch":[{"seq":1,"seq":1}]})",
+      R"({"batch":[{"seq":1},{"seq":2},{"seq":3},{"seq":4}]})",  // more than kMaxBatch
+      R"({"batch":[{"seq":1}],"seq":2})",
+      R"({"seq":2,"batch":[{"seq":1}]})",
+      R"({"seq":1,"ts":2,"values":{"temperature":1},"note":"x"})",
   };
+  for (const std::string& payload : plain) {
+    EXPECT_TRUE(detail::read_plain_reading_facts(payload, kMaxBatch)) << payload;
+  }
+  for (const std::string& payload : left_to_sax) {
+    EXPECT_FALSE(detail::read_plain_reading_facts(payload, kMaxBatch)) << payload;
+  }
   std::size_t answered = 0, compared = 0;
-  for (const std::string& seed : seeds) {
-    std::vector<std::string> payloads = testing::mutations_of(seed);
-    payloads.push_back(seed);
-    for (const std::string& payload : payloads) {
-      ++compared;
-      auto plain = detail::read_plain_reading_facts(payload);
-      if (!plain) continue;
-      ++answered;
-      auto full = detail::read_telemetry_facts(payload, 100);
-      ASSERT_TRUE(std::holds_alternative<detail::PayloadFacts>(full)) << payload;
-      EXPECT_TRUE(*plain == std::get<detail::PayloadFacts>(full)) << payload;
+  for (const auto* seeds : {&plain, &left_to_sax}) {
+    for (const std::string& seed : *seeds) {
+      std::vector<std::string> payloads = testing::mutations_of(seed);
+      payloads.push_back(seed);
+      for (const std::string& payload : payloads) {
+        ++compared;
+        auto fast = detail::read_plain_reading_facts(payload, kMaxBatch);
+        if (!fast) continue;
+        ++answered;
+        auto full = detail::read_telemetry_facts(payload, kMaxBatch);
+        ASSERT_TRUE(std::holds_alternative<detail::PayloadFacts>(full)) << payload;
+        EXPECT_TRUE(*fast == std::get<detail::PayloadFacts>(full)) << payload;
+      }
     }
   }
   EXPECT_GT(answered, compared / 20) << "the fast path answered " << answered << " of " << compared;
-  for (std::size_t plain_seed : {0U, 1U, 2U, 4U, 5U, 6U}) {
-    EXPECT_TRUE(detail::read_plain_reading_facts(seeds[plain_seed])) << seeds[plain_seed];
-  }
-  // An integer beyond 64 bits and doubles beyond their range are left to the SAX reader.
-  EXPECT_FALSE(detail::read_plain_reading_facts(seeds[3]));
-  EXPECT_FALSE(detail::read_plain_reading_facts(seeds[7]));
-  // A repeated name is left to the SAX reader, which refuses it.
-  EXPECT_FALSE(detail::read_plain_reading_facts(seeds[9]));
-  EXPECT_FALSE(detail::read_plain_reading_facts(seeds[10]));
 }
 
 TEST(TelemetryCodec, RefusesTimestampsFromTheFutureOrBeforeAnyClockWasSet) {
