@@ -958,6 +958,7 @@ std::string Gateway::stats_json() const {
   field("session_takeovers", session_takeovers_.load());
   field("closed_by_running_broker", closed_by_running_broker_.load());
   field("mqtt_callback_failures", client_ ? client_->callback_failures() : 0);
+  field("client_reports_not_kept", client_records_.not_kept());
   json += ",\"rejected\":{";
   for (std::size_t i = 0; i < c.rejected.size(); ++i) {
     if (i > 0) json += ',';
