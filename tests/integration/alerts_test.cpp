@@ -266,7 +266,15 @@ TEST_F(Alerts, AThresholdFiresOnceHoldsBetweenItsLevelsAndResolvesPastTheClearLe
       },
       10s);
   EXPECT_EQ(retained_resolved["state"], "resolved") << retained_resolved;
-  EXPECT_THAT(install_.gateway_log(), HasSubstr("alert freezer_warm firing for sensor-01"));
+  // The log names the rule and the subject in keys of their own.
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(install_.gateway_log(), "warn", "alerts",
+                                                    {{"rule", "freezer_warm"}, {"subject", "sensor-01"}},
+                                                    "alert freezer_warm firing for sensor-01"))
+      << install_.gateway_log();
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(install_.gateway_log(), "info", "alerts",
+                                                    {{"rule", "freezer_warm"}, {"subject", "sensor-01"}},
+                                                    "alert freezer_warm resolved for sensor-01"))
+      << install_.gateway_log();
 }
 
 TEST_F(Alerts, ABurstOfFailedSignInsIsAnAttackOnTheGateway) {
@@ -841,6 +849,10 @@ TEST_F(Alerts, RulesOperatorsAddChangeAndRemoveTakeEffectAtOnceAndOutliveARestar
   other_kind["name"] = "cold";
   EXPECT_EQ(code_of("PUT", "/api/v1/alert-rules/cold", other_kind), "invalid_rule") << "another kind";
   EXPECT_EQ(admin_->request("DELETE", "/api/v1/alert-rules/cold").status, 204);
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(install_.gateway_log(), "info", "https",
+                                                    {{"rule", "cold"}, {"user", "admin"}},
+                                                    "admin removed the alert rule cold"))
+      << install_.gateway_log();
 
   // Each step in the audit log, refused bodies too.
   EXPECT_THAT(

@@ -39,9 +39,20 @@ std::vector<std::string> lines_not_records(const std::string& log) {
 }
 
 bool has_log_record(const std::string& log, std::string_view level, std::string_view component, std::string_view part) {
+  return has_log_record_about(log, level, component, {}, part);
+}
+
+bool has_log_record_about(const std::string& log, std::string_view level, std::string_view component,
+                          std::initializer_list<std::pair<std::string_view, std::string_view>> subjects,
+                          std::string_view part) {
   for (const auto& record : log_records(log)) {
     if (record["level"] != level || record.value("component", "") != component) continue;
-    if (record["message"].get<std::string>().find(part) != std::string::npos) return true;
+    bool about = true;
+    for (const auto& [key, value] : subjects) {
+      const std::string name(key);
+      about = about && record.contains(name) && record[name].is_string() && record[name].get<std::string>() == value;
+    }
+    if (about && record["message"].get<std::string>().find(part) != std::string::npos) return true;
   }
   return false;
 }

@@ -8,6 +8,7 @@
 #include "alert_json.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -261,6 +262,7 @@ void AlertEngine::record(const alerts::Transition& transition) {
       return count_database_failure(fired.error());
     }
     firing_ids_[key] = fired->id;
+    const log::Subjects about{{log::SubjectKey::rule, transition.rule}, {log::SubjectKey::subject, transition.subject}};
     log::component("alerts").warn("alert {} firing for {}: {}", transition.rule, transition.subject,
                                   transition.summary);
     {
@@ -281,6 +283,7 @@ void AlertEngine::record(const alerts::Transition& transition) {
   }
   const std::int64_t resolved_id = id->second;
   firing_ids_.erase(id);
+  const log::Subjects about{{log::SubjectKey::rule, transition.rule}, {log::SubjectKey::subject, transition.subject}};
   log::component("alerts").info("alert {} resolved for {}: {}", transition.rule, transition.subject, why);
   {
     std::lock_guard lock(mutex_);

@@ -17,6 +17,7 @@
 #include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/gateway/query_parameters.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "kelvin/store/alert_db.hpp"
 #include "route_checks.hpp"
 
@@ -152,6 +153,9 @@ http::Response acknowledge_answer(Shared& shared, std::int64_t id, const account
           "alert " + std::to_string(id) + " was acknowledged already by " + (*alert)->acknowledged_by);
     }
     audit(shared, actor, "alert_acknowledge", target, "ok", what);
+    const log::Subjects about{{log::SubjectKey::rule, (*alert)->rule},
+                              {log::SubjectKey::subject, (*alert)->subject},
+                              {log::SubjectKey::user, actor.name}};
     log::component("https").info("{} acknowledged alert {} ({})", actor.name, id, what);
     return http::json_response(200, dump(alert_json(**alert)));
   });
@@ -233,6 +237,9 @@ http::Response record_silence(Shared& shared, store::AlertDb& db, const std::str
   const json answer = silence_json(*silenced);
   const std::string what = silenced->rule + " " + silenced->subject + " until " + answer["until"].get<std::string>();
   audit(shared, actor, "alert_silence", target, "ok", what);
+  const log::Subjects about{{log::SubjectKey::rule, silenced->rule},
+                            {log::SubjectKey::subject, silenced->subject},
+                            {log::SubjectKey::user, actor.name}};
   log::component("https").info("{} silenced {}", actor.name, what);
   return http::json_response(200, dump(answer));
 }
@@ -283,6 +290,9 @@ http::Response lift_answer(Shared& shared, std::int64_t id, const accounts::Acto
     }
     const std::string what = (*lifted)->rule + " " + (*lifted)->subject;
     audit(shared, actor, "alert_silence_lift", target, "ok", what);
+    const log::Subjects about{{log::SubjectKey::rule, (*lifted)->rule},
+                              {log::SubjectKey::subject, (*lifted)->subject},
+                              {log::SubjectKey::user, actor.name}};
     log::component("https").info("{} lifted the silence of {}", actor.name, what);
     return http::no_content_response();
   });
@@ -415,6 +425,7 @@ http::Response rule_write_answer(Shared& shared, RuleAction action, const alerts
     if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, audit_action, rule.name, actor);
     const std::string definition = dump(rule_json(rule));
     audit(shared, actor, audit_action, "rule " + rule.name, "ok", definition);
+    const log::Subjects about{{log::SubjectKey::rule, rule.name}, {log::SubjectKey::user, actor.name}};
     log::component("https").info("{} {} the alert rule {}", actor.name, action == RuleAction::add ? "added" : "changed",
                                  definition);
     return http::json_response(action == RuleAction::add ? 201 : 200, definition);
@@ -443,6 +454,7 @@ http::Response rule_remove_answer(Shared& shared, const std::string& name, const
     if (!outcome) return db_error(outcome.error());
     if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, "alert_rule_remove", name, actor);
     audit(shared, actor, "alert_rule_remove", "rule " + name, "ok", "");
+    const log::Subjects about{{log::SubjectKey::rule, name}, {log::SubjectKey::user, actor.name}};
     log::component("https").info("{} removed the alert rule {}", actor.name, name);
     return http::no_content_response();
   });

@@ -8,6 +8,7 @@
 #include "alert_json.hpp"
 #include "kelvin/gateway/alert_rule_config.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -182,6 +183,7 @@ Result<bool> AlertRuleBook::merge(store::AlertDb& db, const proto::SharedRule& v
                                                   .updated_ms = version.changed_ms});
     if (!put) return std::move(put).error();
     if (is_configured(version.name)) {
+      const log::Subjects about{{log::SubjectKey::rule, version.name}};
       log::component("alerts").warn(
           "the rule {} another gateway shares is not judged here: this gateway's config file has a rule of that name",
           version.name);
@@ -249,6 +251,7 @@ std::vector<RuleEntry> AlertRuleBook::read_added(const std::vector<store::AddedR
     if (refused.empty()) {
       added.push_back(RuleEntry{std::move(*rule), record});
     } else if (log_refused == LogRefused::yes) {
+      const log::Subjects about{{log::SubjectKey::rule, record.name}};
       log::component("alerts").error("the rule {} added through the API is not judged: {}", record.name, refused);
     }
   }

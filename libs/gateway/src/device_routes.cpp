@@ -13,6 +13,7 @@
 #include "kelvin/core/time_format.hpp"
 #include "kelvin/fleet/device_removal.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "route_checks.hpp"
 
 namespace kelvin::gateway {
@@ -33,6 +34,7 @@ json certificates_json(const std::vector<pki::IssuedCertificate>& certificates) 
 
 // A failure of the CA or the store as the client sees it; the details go to the log only.
 http::Response failure_answer(const std::string& device_id, const Error& error) {
+  const log::Subjects about{{log::SubjectKey::device, device_id}};
   switch (error.code) {
     case Errc::not_found:
       return http::error_response(404, "device_not_found", error.message);
@@ -55,6 +57,7 @@ http::Response failure_answer(const std::string& device_id, const Error& error) 
 void audit(const DeviceActionSources& sources, const accounts::Actor& actor, std::string_view action,
            const std::string& device_id, std::string_view result, const std::string& detail) {
   if (auto written = sources.accounts.audit(actor, action, device_id, result, detail); !written) {
+    const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
     log::component("https").error("writing the audit entry {} {} failed: {}", action, device_id,
                                   written.error().message);
   }
@@ -75,6 +78,7 @@ http::Response revoke_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string serials = fleet::revoked_serials_detail(*revoked);
   audit(sources, actor, "device_revoke", device_id, "ok", serials);
+  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
   log::component("https").info("{} revoked device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id}, {"revoked", certificates_json(*revoked)}}.dump());
 }
@@ -94,6 +98,7 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
   const std::string serials = fleet::revoked_serials_detail(removal->revoked);
   audit(sources, actor, "device_remove", device_id, "ok",
         serials + "; " + std::to_string(kept) + " stored readings kept");
+  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
   log::component("https").info("{} removed device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
@@ -148,6 +153,7 @@ http::Response labels_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string was = *before ? joined((*before)->labels) : "none";
   audit(sources, actor, "device_label", device_id, "ok", "labels " + joined(*set) + " (were " + was + ")");
+  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
   log::component("https").info("{} set the labels of {}: {}", actor.name, device_id, joined(*set));
   return http::json_response(200, json{{"device", device_id}, {"labels", *set}}.dump());
 }

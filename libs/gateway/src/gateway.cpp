@@ -10,6 +10,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "kelvin/pki/certificate_authority.hpp"
 #include "kelvin/pki/device_certificates.hpp"
 #include "kelvin/proto/ack.hpp"
@@ -738,6 +739,7 @@ bool Gateway::drop_retained_telemetry(const mqtt::Message& message) {
   // An empty retained message is the broker passing on a deletion (ours): nothing to count.
   if (message.payload.empty()) return true;
   ++retained_telemetry_dropped_;
+  const log::Subjects about{{log::SubjectKey::device, parsed->device_id}};
   log::component("ingest").warn(
       "dropped a retained telemetry message of {} (telemetry is never retained; the device must "
       "publish it without the retain flag) and cleared it from the broker",

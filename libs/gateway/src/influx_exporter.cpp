@@ -4,6 +4,7 @@
 
 #include "kelvin/gateway/influx_points.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 
@@ -189,6 +190,7 @@ Result<InfluxExporter::PreparedBatch> InfluxExporter::prepare(store::Store& stor
       // The store holds nothing line protocol cannot carry; if it ever does, skip it loudly.
       // append_reading_line leaves the body untouched on error.
       ++batch.unexportable;
+      const log::Subjects about{{log::SubjectKey::device, exported.device_id}};
       log::component("export").error("{} seq {} cannot be exported: {}", exported.device_id, exported.reading.seq,
                                      formatted.error().message);
       continue;

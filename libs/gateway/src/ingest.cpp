@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "kelvin/proto/status.hpp"
 #include "kelvin/proto/topics.hpp"
 
@@ -282,6 +283,7 @@ void Ingest::submit_status(std::string_view device_id, std::string_view payload,
 void Ingest::count_status_rejection_locked(std::string_view device_id, const Error& error) {
   ++counters_.status_rejected;
   if (auto suppressed = rejection_log_.admit("status", SteadyClock::now())) {
+    const log::Subjects about{{log::SubjectKey::device, device_id}};
     log::component("ingest").warn("{}: {} ({} similar suppressed)", device_id, error.message, *suppressed);
   }
 }
@@ -289,6 +291,7 @@ void Ingest::count_status_rejection_locked(std::string_view device_id, const Err
 void Ingest::log_rejection(std::string_view device_id, const proto::Rejection& rejection) {
   std::string key(proto::to_string(rejection.reason));
   if (auto suppressed = rejection_log_.admit(key, SteadyClock::now())) {
+    const log::Subjects about{{log::SubjectKey::device, device_id}};
     log::component("ingest").warn("rejected {} from {}{}: {} ({} similar suppressed)", key, device_id,
                                   rejection.seq ? " seq " + std::to_string(*rejection.seq) : std::string(),
                                   rejection.detail, *suppressed);
@@ -355,6 +358,7 @@ bool Ingest::record_status(const StatusUpdate& update) {
     }
   }
   if (auto r = store_.record_status(update.device_id, update.status); !r) {
+    const log::Subjects about{{log::SubjectKey::device, update.device_id}};
     log::component("store").error("cannot record status of {}: {}", update.device_id, r.error().message);
     return false;
   }
@@ -495,6 +499,7 @@ void Ingest::complete(std::vector<PendingCompletion>& completions, const store::
       // readings): its ack is the store's.
       auto stored = store_.acked_seq(pending.device_id);
       if (!stored) {
+        const log::Subjects about{{log::SubjectKey::device, pending.device_id}};
         log::component("store").error("cannot read the ack of {}: {}", pending.device_id, stored.error().message);
         pending.done(std::nullopt);
         continue;

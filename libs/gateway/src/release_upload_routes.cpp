@@ -10,6 +10,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/gateway/state_layout.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "kelvin/proto/signed_envelope.hpp"
 #include "release_route_parts.hpp"
 #include "route_checks.hpp"
@@ -161,6 +162,7 @@ http::Response image_answer(const ReleaseUploadSources& sources, const ReleaseNa
   if (published->already_published) return http::json_response(200, state_json("published", manifest));
   audit(sources, actor, name, "ok",
         "sha256 " + manifest.sha256 + ", security version " + std::to_string(manifest.security_version) + ", uploaded");
+  const log::Subjects about{{log::SubjectKey::user, actor.name}};
   log::component("https").info("{} published {} ({} bytes)", actor.name, name.text(), manifest.size);
   return http::json_response(201, state_json("published", manifest));
 }

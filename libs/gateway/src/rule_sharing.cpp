@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 
@@ -57,6 +58,7 @@ bool RuleSharing::handle_message(std::string_view topic, std::string_view payloa
       refuse(taken.error().message);
     } else {
       // The version stays retained: it is taken again at the next connection.
+      const log::Subjects about{{log::SubjectKey::rule, version->name}};
       log::component("alerts").error("cannot store the rule {} shared by gateway {}: {}", version->name,
                                      parsed->gateway, taken.error().message);
     }
@@ -67,6 +69,7 @@ bool RuleSharing::handle_message(std::string_view topic, std::string_view payloa
       std::lock_guard lock(mutex_);
       ++counters_.versions_taken;
     }
+    const log::Subjects about{{log::SubjectKey::rule, version->name}, {log::SubjectKey::user, version->changed_by}};
     log::component("alerts").info("the alert rule {} was {} by {} on a gateway of the share group (shared by {})",
                                   version->name, version->removed() ? "removed" : "added or changed",
                                   version->changed_by, parsed->gateway);

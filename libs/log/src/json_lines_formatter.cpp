@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "kelvin/core/utf8.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::log {
 namespace {
@@ -86,6 +87,25 @@ void append_json_escaped(std::string_view text, std::string& out) {
   }
 }
 
+namespace {
+
+// The keys of the thread's subjects (subject.hpp), each once with its innermost value, in the order
+// of SubjectKey; a device the logger's name gave is not written again.
+void append_subjects(bool device_of_logger, std::string& line) {
+  const auto& subjects = subjects_of_this_thread();
+  for (std::size_t k = 0; k < kSubjectKeyCount && !subjects.empty(); ++k) {
+    const auto key = static_cast<SubjectKey>(k);
+    if (key == SubjectKey::device && device_of_logger) continue;
+    for (auto it = subjects.rbegin(); it != subjects.rend(); ++it) {
+      if (it->first != key) continue;
+      append_field(to_string(key), it->second, line);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 void JsonLinesFormatter::format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& destination) {
   std::string line;
   line.reserve(96 + message.payload.size());
@@ -96,7 +116,9 @@ void JsonLinesFormatter::format(const spdlog::details::log_msg& message, spdlog:
   const std::string_view logger(message.logger_name.data(), message.logger_name.size());
   const std::size_t colon = logger.find(':');  // "component:device" (log::component)
   if (!logger.empty()) append_field("component", logger.substr(0, colon), line);
-  if (colon != std::string_view::npos) append_field("device", logger.substr(colon + 1), line);
+  const bool device_of_logger = colon != std::string_view::npos;
+  if (device_of_logger) append_field("device", logger.substr(colon + 1), line);
+  append_subjects(device_of_logger, line);
   append_field("message", std::string_view(message.payload.data(), message.payload.size()), line);
   line += "}\n";
   destination.append(line.data(), line.data() + line.size());

@@ -10,9 +10,11 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace {
 
@@ -58,6 +60,58 @@ TEST(JsonLinesFormatter, SplitsADevicesLoggerNameIntoComponentAndDevice) {
   EXPECT_EQ(object["component"], "agent");
   EXPECT_EQ(object["device"], "sensor-01");
   EXPECT_FALSE(parsed(format_line("", spdlog::level::info, "m")).contains("component"));
+}
+
+TEST(JsonLinesFormatter, ARecordCarriesTheSubjectsOfItsThreadWhileTheyLast) {
+  using kelvin::log::SubjectKey;
+  using kelvin::log::Subjects;
+  {
+    const Subjects about{{SubjectKey::rule, "freezer_warm"}, {SubjectKey::subject, "sensor-01"}};
+    const std::string line = format_line("alerts", spdlog::level::warn, "alert freezer_warm firing for sensor-01");
+    const auto object = parsed(line);
+    EXPECT_EQ(object["rule"], "freezer_warm");
+    EXPECT_EQ(object["subject"], "sensor-01");
+    EXPECT_EQ(object.size(), 6u) << line;
+    // In the order of SubjectKey, after the component and before the message.
+    EXPECT_LT(line.find("\"component\""), line.find("\"rule\"")) << line;
+    EXPECT_LT(line.find("\"rule\""), line.find("\"subject\"")) << line;
+    EXPECT_LT(line.find("\"subject\""), line.find("\"message\"")) << line;
+    {
+      // Nested: the innermost value of a key wins, and each key comes once.
+      const Subjects inner{{SubjectKey::user, "ops"}};
+      const Subjects innermost{{SubjectKey::rule, "cold_room"}};
+      const std::string nested = format_line("alerts", spdlog::level::info, "m");
+      EXPECT_EQ(parsed(nested)["rule"], "cold_room");
+      EXPECT_EQ(parsed(nested)["user"], "ops");
+      EXPECT_EQ(nested.find("freezer_warm"), std::string::npos) << nested;
+    }
+    EXPECT_EQ(parsed(format_line("alerts", spdlog::level::info, "m"))["rule"], "freezer_warm");
+    // Another thread's records carry none of this thread's subjects.
+    std::string other;
+    std::thread([&other] { other = format_line("alerts", spdlog::level::info, "m"); }).join();
+    EXPECT_EQ(parsed(other).size(), 4u) << other;
+  }
+  EXPECT_EQ(parsed(format_line("alerts", spdlog::level::info, "m")).size(), 4u);
+}
+
+TEST(JsonLinesFormatter, ADevicesOwnLoggerNamesItsDeviceOnce) {
+  using kelvin::log::SubjectKey;
+  using kelvin::log::Subjects;
+  const Subjects device{{SubjectKey::device, "sensor-02"}};
+  const std::string own = format_line("agent:sensor-01", spdlog::level::info, "connected");
+  EXPECT_EQ(parsed(own)["device"], "sensor-01");
+  EXPECT_EQ(own.find("sensor-02"), std::string::npos) << own;
+  EXPECT_EQ(parsed(format_line("ingest", spdlog::level::info, "m"))["device"], "sensor-02");
+}
+
+TEST(JsonLinesFormatter, AHostileSubjectStaysOneValidLine) {
+  using kelvin::log::SubjectKey;
+  using kelvin::log::Subjects;
+  const std::string value = std::string("u\",\"level\":\"error\n\x1b\xff") + '\0';
+  const Subjects user{{SubjectKey::user, value}};
+  const auto object = parsed(format_line("https", spdlog::level::info, "signed in"));
+  EXPECT_EQ(object["level"], "info");
+  EXPECT_EQ(object["user"], std::string("u\",\"level\":\"error\n\x1b\xef\xbf\xbd") + '\0');
 }
 
 TEST(JsonLinesFormatter, HostileTextStaysOneValidLineAndComesBackIntact) {

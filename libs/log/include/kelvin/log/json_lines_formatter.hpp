@@ -2,7 +2,8 @@
 // The spdlog formatter behind log::write_json_lines(): each message becomes one JSON object on its
 // own line with the keys time (UTC, ms), level (trace, debug, info, warn, error, critical),
 // component (the logger's name, left out for the unnamed default logger), device (when the name
-// is "component:device") and message.
+// is "component:device"), the keys of the logging thread's subjects (subject.hpp: device, rule,
+// subject, user) and message.
 //
 // A message may carry bytes from the network (a client id in the broker's log, a device's
 // rejected value): quotes, backslashes and control characters are escaped, and bytes that are not
