@@ -20,10 +20,15 @@
 #include <string_view>
 #include <system_error>
 
+#include "kelvin/proto/telemetry.hpp"
 #include "telemetry_facts.hpp"
 
 namespace kelvin::proto::detail {
 namespace {
+
+// Members of one `values` object the fast path reads; beyond, the SAX reader (which refuses them:
+// a reading holds at most one value per quantity).
+constexpr std::size_t kMaxPlainValues = 2 * kQuantityCount;
 
 class PlainReader {
  public:
@@ -107,6 +112,8 @@ class PlainReader {
       std::string_view name;
       JsonValueFacts value;
       if (!read_name(name) || !consume(':') || !read_number(value)) return false;
+      // Names are compared pairwise, so their number is bounded; more are never valid anyway.
+      if (reading.value_members.size() == kMaxPlainValues) return false;
       for (const auto& earlier : reading.value_members) {
         if (earlier.name == name) return false;
       }

@@ -263,6 +263,7 @@ TEST(TelemetryFacts, ThePlainReadingFastPathAgreesWithTheFullReaderWheneverItAns
       R"({"batch":[{"seq":1}],"seq":2})",
       R"({"seq":2,"batch":[{"seq":1}]})",
       R"({"seq":1,"ts":2,"values":{"temperature":1},"note":"x"})",
+      R"({"values":{"a":1,"b":2,"c":3,"d":4,"e":5}})",  // more values than a reading can hold
   };
   for (const std::string& payload : plain) {
     EXPECT_TRUE(detail::read_plain_reading_facts(payload, kMaxBatch)) << payload;

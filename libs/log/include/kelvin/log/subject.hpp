@@ -24,8 +24,8 @@
 namespace kelvin::log {
 
 // The keys a record may carry besides time, level, component and message, in the order they are
-// written. `device` also comes from a device's own logger (log::component(name, device)), which
-// wins over a Subject's.
+// written. `device` also comes from a device's own logger (log::component(name, device)), whose
+// device a record carries instead of one named by Subjects.
 enum class SubjectKey : std::uint8_t {
   device,   // a device id
   rule,     // an alert rule's name
