@@ -15,8 +15,10 @@
 // A test compares both readers on every payload near a valid one (telemetry_codec_test.cpp).
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
-#include <limits>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -26,8 +28,8 @@
 namespace kelvin::proto::detail {
 namespace {
 
-// Members of one `values` object the fast path reads; beyond, the SAX reader (which refuses them:
-// a reading holds at most one value per quantity).
+// Members of one `values` object the fast path reads; more are left to the SAX reader, and the
+// checks refuse them (a reading holds at most one value per quantity).
 constexpr std::size_t kMaxPlainValues = 2 * kQuantityCount;
 
 class PlainReader {
