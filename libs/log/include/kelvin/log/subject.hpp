@@ -32,7 +32,7 @@ enum class SubjectKey : std::uint8_t {
   subject,  // what an alert is about (a device, a certificate, "gateway"), as the alerts API names it
   user,     // the account acting, or acted on
 };
-inline constexpr std::size_t kSubjectKeyCount = 4;
+inline constexpr std::size_t kSubjectKeyCount = static_cast<std::size_t>(SubjectKey::user) + 1;  // the last one
 
 std::string_view to_string(SubjectKey key) noexcept;
 
