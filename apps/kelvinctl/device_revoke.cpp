@@ -80,15 +80,14 @@ int run_device_remove(const DeviceOptions& options) {
   const auto& stored = removal->stored;
   const std::uint64_t readings = stored ? stored->readings_stored : 0;
   audit_host_action(options.state, "device_remove", options.device_id,
-        fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(readings) +
-            (removal->purged ? " stored readings deleted (--purge)" : " stored readings kept"));
+                    fleet::revoked_serials_detail(removal->revoked) + "; " + std::to_string(readings) +
+                        (removal->purged ? " stored readings deleted (--purge)" : " stored readings kept"));
   if (!stored) {
     std::cout << "Device " << id << " had no registration or data in the store; nothing more to remove.\n";
   } else if (removal->purged) {
     std::cout << "Deleted device " << id << " and everything stored for it: its readings (" << stored->readings_stored
-              << " received in total) with their minute and hour rollups, " << stored->rejected_total
-              << " rejection record(s), " << (stored->status ? "its last status " : "") << "and its ack (seq "
-              << stored->acked_seq << ")\n";
+              << " received in total) with their rollups, " << stored->rejected_total << " rejection record(s), "
+              << (stored->status ? "its last status " : "") << "and its ack (seq " << stored->acked_seq << ")\n";
   } else if (stored->readings_stored > 0 || stored->rejected_total > 0) {
     std::cout << "Removed the registration of device " << id << "; its " << stored->readings_stored
               << " stored reading(s) stay (kelvinctl device remove " << id << " --purge deletes them)\n";

@@ -1,9 +1,9 @@
 #pragma once
 // Filling a kelvin store with a synthetic fleet (synthetic_fleet.hpp) through the store's public
 // write path, Store::commit, as the gateway's ingest does: every reading stored once, with its
-// minute and hour rollups written in the commit's transaction. Only the batches are larger than
-// the ingest's (up to the largest it can be configured to commit, 100,000 readings), because
-// fsyncs and rollup upserts are per commit, not per reading.
+// rollups (minute, hour, 8 hours) folded in the commit's transaction. Only the batches are
+// larger than the ingest's (up to the largest it can be configured to commit, 100,000 readings),
+// because fsyncs and rollup upserts are per commit, not per reading.
 
 #include <cstddef>
 #include <filesystem>

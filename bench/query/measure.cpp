@@ -19,6 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 // About this many points per answer: a chart's width in pixels.
 constexpr std::int64_t kTargetPoints = 1000;
+constexpr std::int64_t kDashboardYearStepMs = 8 * kHourMs;
 // Answers whose means differ by more than this (relative) are not the same: the store sums
 // rollups and InfluxDB raw values, in another order.
 constexpr double kMeanTolerance = 1e-9;
@@ -30,7 +31,7 @@ struct RangeSpec {
   std::int64_t step_ms = 0;
 };
 
-// 1 h, 24 h, 7 d and 30 d where the data is longer, then all of it. The step is the API's own
+// 1 h, 24 h, 7 d and 30 d where the data is longer, then all of it (twice, see below). The step is the API's own
 // rounding (default_step) for about kTargetPoints buckets, but not below the readings' minute:
 // a finer step only adds empty buckets.
 std::vector<RangeSpec> ranges_for(const FleetShape& shape) {
@@ -41,8 +42,13 @@ std::vector<RangeSpec> ranges_for(const FleetShape& shape) {
   for (const auto& [label, span] : candidates) {
     if (span < whole) ranges.push_back({label, span, 0});
   }
-  ranges.push_back({shape.days == 365 ? "1 y" : std::to_string(shape.days) + " d", whole, 0});
+  const std::string all_of_it = shape.days == 365 ? "1 y" : std::to_string(shape.days) + " d";
+  ranges.push_back({all_of_it, whole, 0});
   for (auto& range : ranges) range.step_ms = std::max(kMinuteMs, default_step(range.span_ms, kTargetPoints));
+  // All of it also at the dashboard's step for a year (web/src/pages/device.ts), which the 8-hour
+  // rollups serve; the rounded step above (9 h for a year) is read from the hour rollups. Asked
+  // before it, so the b-tree pages both share are warmed by this one, not for it.
+  ranges.insert(ranges.end() - 1, RangeSpec{all_of_it, whole, kDashboardYearStepMs});
   return ranges;
 }
 

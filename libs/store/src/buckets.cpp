@@ -11,6 +11,8 @@ std::optional<std::int64_t> rollup_width_ms(Resolution resolution) noexcept {
       return kMinuteMs;
     case Resolution::hour:
       return kHourMs;
+    case Resolution::eight_hours:
+      return kEightHoursMs;
     case Resolution::raw:
       break;
   }

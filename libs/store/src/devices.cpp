@@ -224,8 +224,9 @@ Result<void> Store::Impl::remove_device(std::string_view device_id, bool purge_d
   auto series = series_rows_of(statements_.series_of_device, device_row);
   if (!series) return std::move(series).error();
   for (const SeriesRow& one : *series) {
-    if (auto done = delete_rollups_ending_by(one.id, kMinuteMs, kEverything); !done) return std::move(done).error();
-    if (auto done = delete_rollups_ending_by(one.id, kHourMs, kEverything); !done) return std::move(done).error();
+    for (std::int64_t width : kRollupWidthsMs) {
+      if (auto done = delete_rollups_ending_by(one.id, width, kEverything); !done) return std::move(done).error();
+    }
   }
   if (auto done = delete_readings_before(device_row, kEverything, sqlite::kMaxSqlInteger); !done) {
     return std::move(done).error();

@@ -229,6 +229,8 @@ Result<RetentionHorizons> Store::Impl::load_horizons() {
       case Resolution::hour:
         horizons.hour_ms = horizon;
         break;
+      case Resolution::eight_hours:
+        break;  // no row of its own (query_plan.hpp)
     }
   }
   return horizons;

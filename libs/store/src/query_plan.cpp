@@ -27,6 +27,11 @@ std::int64_t RetentionHorizons::of(Resolution resolution) const noexcept {
       return minute_ms;
     case Resolution::hour:
       return hour_ms;
+    case Resolution::eight_hours:
+      // Retention deletes 8-hour rollups with the hour ones (the same cutoff), so they are
+      // complete from align_down(cutoff, 8 h), at or before the hour horizon: claiming the hour
+      // horizon claims no data that is gone.
+      return hour_ms;
   }
   return raw_ms;
 }
@@ -60,7 +65,8 @@ Result<QueryPlan> plan_query(const Query& query, const RetentionHorizons& horizo
     return plan;
   }
 
-  constexpr std::array<Resolution, 3> kCoarseToFine = {Resolution::hour, Resolution::minute, Resolution::raw};
+  constexpr std::array<Resolution, 4> kCoarseToFine = {Resolution::eight_hours, Resolution::hour, Resolution::minute,
+                                                       Resolution::raw};
   bool have_best = false;
   for (Resolution candidate : kCoarseToFine) {
     if (!divides_step(candidate, query.step_ms)) continue;

@@ -107,9 +107,12 @@ Result<RetentionReport> Store::Impl::apply_retention(std::int64_t now_ms) {
       report.minute_deleted += *deleted;
     }
     if (hour_cutoff) {
-      auto deleted = delete_rollups_ending_by(series, kHourMs, *hour_cutoff);
-      if (!deleted) return std::move(deleted).error();
-      report.hour_deleted += *deleted;
+      // The 8-hour rollups go with the hour ones (query_plan.hpp: they share the hour horizon).
+      for (std::int64_t width : {kHourMs, kEightHoursMs}) {
+        auto deleted = delete_rollups_ending_by(series, width, *hour_cutoff);
+        if (!deleted) return std::move(deleted).error();
+        report.hour_deleted += *deleted;
+      }
     }
   }
 

@@ -8,7 +8,7 @@
 namespace kelvin::store {
 namespace {
 
-// Schema, version 7.
+// Schema, version 8.
 //
 // devices    One row per device id. `id` is the internal key every other table uses, so a device
 //            row's deletion cascades to all of its data. `watermark` is the ack: the highest seq
@@ -39,11 +39,11 @@ namespace {
 //            readings_by_time serves time-range scans of a device. committed_ms is when the commit
 //            happened. One row and two index entries per reading: version 3 wrote five b-tree
 //            entries (a readings row, two indexes, a samples row per quantity).
-// rollups    Per series, per bucket width (60000 = minute, 3600000 = hour) and aligned bucket
-//            start: min, max, sum, count and the last value by (ts, seq), of every reading with
-//            export_position <= counters.rollup_position. The readings after it are folded in by a
-//            later commit (rollups.cpp), at most a second or 20,000 readings later; queries add
-//            them meanwhile, so an answer is the same before and after the fold.
+// rollups    Per series, per bucket width (60000 = minute, 3600000 = hour, 28800000 = 8 hours)
+//            and aligned bucket start: min, max, sum, count and the last value by (ts, seq), of
+//            every reading with export_position <= counters.rollup_position. The readings after
+//            it are folded in by a later commit (rollups.cpp), at most a second or 20,000 readings
+//            later; queries add them meanwhile, so an answer is the same before and after the fold.
 // rejected   Readings rejected although their seq was valid: the seq is consumed (it advances the
 //            ack) and a later reading with that seq is not stored.
 // consumed_elsewhere  Seq ranges of a device that a peer gateway sharing the broker reported
@@ -73,7 +73,8 @@ namespace {
 // tables costs nothing and leaves exactly the schema an upgraded file has. Version 5 only adds
 // objects, created by the same statements in a new store and in an upgraded one; version 6 adds
 // devices.status_release_check with the same ALTER TABLE in both; version 7 adds a counter, set by
-// the same statement in both.
+// the same statement in both; version 8 edits the CHECK on rollups.width_ms by the same procedure
+// in both (so the stored text still starts from version 1's).
 
 // Unchanged since version 1.
 constexpr const char* kVersion1TablesSql = R"sql(
@@ -223,6 +224,32 @@ constexpr const char* kDevicesReleaseCheckSql =
     "ALTER TABLE devices ADD COLUMN status_release_check TEXT"
     " CHECK (length(status_release_check) BETWEEN 1 AND 40 AND status_release_check NOT GLOB '*[^a-z_]*');";
 
+// Version 8: 8-hour rollups (buckets.hpp). The CHECK on rollups.width_ms gains their width. SQLite
+// cannot alter a CHECK, and rebuilding `rollups` (two rows per reading and quantity) would take a
+// large store minutes and its size again in disk space; allowing one more value changes no stored
+// row, which is the case SQLite documents for editing the table's text in sqlite_schema
+// (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes").
+constexpr const char* kRollupWidthsCheck = "CHECK (width_ms IN (60000, 3600000))";
+constexpr const char* kRollupWidthsCheckVersion8 = "CHECK (width_ms IN (60000, 3600000, 28800000))";
+
+// Version 8: every 8-hour bucket from the hour buckets it holds. They cover the same readings
+// (up to counters.rollup_position); min, max, sum and count combine, and the last value by
+// (ts, seq) is the one of the latest hour, as hour buckets do not overlap. Written in key order,
+// at the end of the file.
+constexpr const char* kSeedEightHourRollupsSql = R"sql(
+INSERT INTO rollups (series, width_ms, bucket_start_ms, min_value, max_value, value_sum, value_count,
+                     last_ts_ms, last_seq, last_value)
+SELECT eight.series, 28800000, eight.start_ms, eight.min_value, eight.max_value, eight.value_sum,
+       eight.value_count, latest.last_ts_ms, latest.last_seq, latest.last_value
+FROM (SELECT series, bucket_start_ms - ((bucket_start_ms % 28800000) + 28800000) % 28800000 AS start_ms,
+             min(min_value) AS min_value, max(max_value) AS max_value, sum(value_sum) AS value_sum,
+             sum(value_count) AS value_count, max(bucket_start_ms) AS latest_hour_ms
+      FROM rollups WHERE width_ms = 3600000 GROUP BY series, start_ms) AS eight
+JOIN rollups AS latest
+  ON latest.series = eight.series AND latest.width_ms = 3600000 AND latest.bucket_start_ms = eight.latest_hour_ms
+ORDER BY eight.series, eight.start_ms;
+)sql";
+
 // Released version 1 (kelvin up to commit 72cbb5b) had `readings` without export_position and
 // committed_ms, and no export_cursors, counters or consumed_elsewhere.
 constexpr std::int64_t kReleasedVersion1 = 1;
@@ -236,6 +263,8 @@ constexpr std::int64_t kVersion4 = 4;
 constexpr std::int64_t kVersion5 = 5;
 // Version 6: rollups written in the readings' own commit (kelvin up to the folded rollups).
 constexpr std::int64_t kVersion6 = 6;
+// Version 7: minute and hour rollups only (kelvin up to the 8-hour rollups).
+constexpr std::int64_t kVersion7 = 7;
 
 struct FileMarks {
   std::int64_t application_id = 0;
@@ -293,9 +322,10 @@ Result<bool> is_current(const FileMarks& marks, const std::filesystem::path& db_
 }
 
 Result<void> migrate_readings_to_version_4(sqlite3* db, const std::string& what);
+Result<void> add_eight_hour_rollups(sqlite3* db, const std::string& what);
 
-// A new store: version 3's objects, then the migrations to versions 4, 5, 6 and 7 (see the top of
-// this file).
+// A new store: version 3's objects, then the migrations to versions 4, 5, 6, 7 and 8 (see the top
+// of this file).
 Result<void> create_schema(sqlite3* db, const std::string& what) {
   for (const char* sql :
        {kVersion1TablesSql, kReadingsTableSql, kReadingsByTimeSql, kReadingsByExportPositionSql, kExportCursorsTableSql,
@@ -305,7 +335,8 @@ Result<void> create_schema(sqlite3* db, const std::string& what) {
   if (auto migrated = migrate_readings_to_version_4(db, what); !migrated) return migrated;
   if (auto created = sqlite::exec(db, kDeviceLabelsSql, what); !created) return created;
   if (auto created = sqlite::exec(db, kDevicesReleaseCheckSql, what); !created) return created;
-  return sqlite::exec(db, kSeedRollupPositionSql, what);
+  if (auto seeded = sqlite::exec(db, kSeedRollupPositionSql, what); !seeded) return seeded;
+  return add_eight_hour_rollups(db, what);
 }
 
 // `what`: the error message's context; SQLite's own message follows it.
@@ -492,6 +523,54 @@ Result<void> migrate_version_6(sqlite3* db, const std::filesystem::path& db_file
                       upgrade_context(db_file, kVersion6) + ": setting the rollup_position counter");
 }
 
+// Replaces the CHECK on rollups.width_ms by version 8's in the table's stored text, inside the
+// caller's transaction, by SQLite's documented procedure: the schema cookie goes up by one, so
+// every connection (this one included) reads the schema again before its next statement.
+Result<void> widen_rollup_widths_check(sqlite3* db, const std::string& what) {
+  std::int64_t schema_version = 0;
+  {  // the statement is finalized before the schema changes
+    auto cookie = sqlite::Statement::prepare(db, "PRAGMA schema_version");
+    if (!cookie) return in_context(std::move(cookie).error(), what);
+    auto row = cookie->step();
+    if (!row) return in_context(std::move(row).error(), what);
+    if (!*row) return make_error(Errc::corrupt, what + ": PRAGMA schema_version answered nothing");
+    schema_version = cookie->column_int64(0);
+  }
+
+  if (auto on = sqlite::exec(db, "PRAGMA writable_schema = ON;", what); !on) return on;
+  auto edit = sqlite::Statement::prepare(db,
+                                         "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND "
+                                         "name = 'rollups' AND instr(sql, ?1) > 0");
+  if (!edit) return in_context(std::move(edit).error(), what);
+  edit->bind(1, std::string_view(kRollupWidthsCheck));
+  edit->bind(2, std::string_view(kRollupWidthsCheckVersion8));
+  auto edited = edit->run();
+  const std::int64_t changed = edit->changes();
+  const std::string bump = "PRAGMA schema_version = " + std::to_string(schema_version + 1) + ";";
+  auto bumped = edited ? sqlite::exec(db, bump.c_str(), what) : Result<void>{};
+  // Off again whatever happened: the rollback of a failure restores sqlite_schema.
+  auto off = sqlite::exec(db, "PRAGMA writable_schema = OFF;", what);
+  if (!edited) return in_context(std::move(edited).error(), what);
+  if (!bumped) return bumped;
+  if (!off) return off;
+  if (changed != 1) {
+    return make_error(Errc::corrupt, what + ": the rollups table is not as version 7 created it (no " +
+                                         kRollupWidthsCheck + " in its definition)");
+  }
+  return {};
+}
+
+// Version 7 to 8 (and the last step of a new store): 8-hour rollups, their width allowed and their
+// buckets computed from the hour rollups.
+Result<void> add_eight_hour_rollups(sqlite3* db, const std::string& what) {
+  if (auto widened = widen_rollup_widths_check(db, what + ": allowing 8-hour rollups"); !widened) return widened;
+  return sqlite::exec(db, kSeedEightHourRollupsSql, what + ": computing the 8-hour rollups");
+}
+
+Result<void> migrate_version_7(sqlite3* db, const std::filesystem::path& db_file) {
+  return add_eight_hour_rollups(db, upgrade_context(db_file, kVersion7));
+}
+
 // From `version` to kSchemaVersion, one step after the other, inside the caller's transaction: a
 // failure leaves the file as it was once the transaction rolls back.
 Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int64_t version) {
@@ -517,6 +596,10 @@ Result<void> migrate(sqlite3* db, const std::filesystem::path& db_file, std::int
   }
   if (version == kVersion6) {
     if (auto migrated = migrate_version_6(db, db_file); !migrated) return migrated;
+    version = kVersion7;
+  }
+  if (version == kVersion7) {
+    if (auto migrated = migrate_version_7(db, db_file); !migrated) return migrated;
   }
   const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   return sqlite::exec(db, version_sql.c_str(),

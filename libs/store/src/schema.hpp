@@ -25,10 +25,11 @@ namespace kelvin::store {
 //   6  devices.status_release_check: the verdict of the device's release timestamp check.
 //   7  counters.rollup_position: rollups are folded from the readings after their commit, and
 //      cover the readings up to that position (an older build would leave the rest out).
+//   8  8-hour rollups (rollups.width_ms 28800000), computed from the hour rollups on upgrade.
 inline constexpr std::int32_t kApplicationId = 0x4B4C564E;
-inline constexpr std::int32_t kSchemaVersion = 7;
+inline constexpr std::int32_t kSchemaVersion = 8;
 
-// Creates the schema in an empty database; upgrades a version 1, 2, 3, 4, 5 or 6 store to the current
+// Creates the schema in an empty database; upgrades a version 1 to 7 store to the current
 // version, in one transaction under the write lock (rebuilding `readings`, which takes time and
 // disk space in proportion to it: about 5 s per million readings on the development machine); or
 // checks that an existing store is of the current version. Logs nothing; errors: Errc::corrupt for

@@ -15,10 +15,11 @@ constexpr std::array<std::pair<Aggregate, std::string_view>, 5> kAggregateNames 
     {Aggregate::last, "last"},
 }};
 
-constexpr std::array<std::pair<Resolution, std::string_view>, 3> kResolutionNames = {{
+constexpr std::array<std::pair<Resolution, std::string_view>, 4> kResolutionNames = {{
     {Resolution::raw, "raw"},
     {Resolution::minute, "minute"},
     {Resolution::hour, "hour"},
+    {Resolution::eight_hours, "8h"},
 }};
 
 }  // namespace

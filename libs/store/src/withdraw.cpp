@@ -67,8 +67,10 @@ Result<void> Store::Impl::withdraw_readings(const DeviceProgress& progress, std:
   std::set<std::tuple<std::size_t, std::int64_t, std::int64_t>> buckets;
   std::int64_t withdrawn = 0;
   for (const Copy& copy : copies) {
-    const auto hour = align_down(copy.ts_ms, kHourMs);
-    if (!hour || *hour < raw_horizon_ms) {
+    // Every bucket it was in is recomputed from raw readings, so the widest must lie wholly
+    // after the raw horizon; a copy older than that stays, as an accepted duplicate.
+    const auto widest = align_down(copy.ts_ms, kWidestRollupMs);
+    if (!widest || *widest < raw_horizon_ms) {
       ++summary.duplicates_kept;
       continue;
     }

@@ -203,7 +203,7 @@ TEST_F(DevicesTest, PurgeDeletesEverythingOfThatDeviceOnly) {
   EXPECT_EQ(raw.integer("SELECT count(*) FROM rejected"), 0);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM readings"), 4);  // sensor-2's
   EXPECT_EQ(raw.integer("SELECT count(*) FROM series"), 1);
-  EXPECT_EQ(raw.integer("SELECT count(*) FROM rollups"), 2);  // sensor-2: one minute, one hour bucket
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM rollups"), 3);  // sensor-2: a minute, an hour and an 8-hour bucket
   EXPECT_EQ(info("sensor-2")->acked_seq, 4u);
   EXPECT_EQ(stored_buckets("sensor-2"), 1u);
 

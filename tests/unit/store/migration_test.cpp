@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kelvin/testing/temp_dir.hpp"
+#include "schema.hpp"
 #include "store_test_support.hpp"
 
 namespace kelvin::store {
@@ -205,6 +206,23 @@ Rows values_of(const fs::path& path) {
   return rows_of(path, has_samples ? "SELECT * FROM samples ORDER BY series, ts_ms, seq" : kValuesFromReadings);
 }
 
+// The rollups of the widths up to version 7 (minute and hour): every upgrade keeps them as they
+// were; version 8 adds 8-hour rollups beside them, checked on their own.
+constexpr const char* kRollupsVersion7Rows =
+    "SELECT * FROM rollups WHERE width_ms IN (60000, 3600000) ORDER BY series, width_ms, bucket_start_ms";
+
+// Takes back what version 8 added to a store of a later version: its 8-hour rollups, and their
+// width in the CHECK on rollups.width_ms (by the procedure the upgrade edits it with).
+void remove_version_8(RawDatabase& raw) {
+  const std::int64_t cookie = raw.integer("PRAGMA schema_version");
+  raw.exec(
+      "DELETE FROM rollups WHERE width_ms = 28800000; PRAGMA writable_schema = ON;"
+      " UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (width_ms IN (60000, 3600000, 28800000))',"
+      " 'CHECK (width_ms IN (60000, 3600000))') WHERE type = 'table' AND name = 'rollups';"
+      " PRAGMA schema_version = " +
+      std::to_string(cookie + 1) + "; PRAGMA writable_schema = OFF;");
+}
+
 // The data the upgrades keep as it was: the tables they leave alone, whole, except that version 3
 // adds a column to devices (checked on its own), so devices is listed by its version 1 and 2
 // columns; and every value, which version 4 moves into `readings`.
@@ -215,7 +233,7 @@ const std::vector<std::string>& untouched_table_dumps() {
   static const std::vector<std::string> queries = {
       kDevicesVersion2Columns,
       "SELECT * FROM series ORDER BY id",
-      "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
+      kRollupsVersion7Rows,
       "SELECT * FROM rejected ORDER BY device, seq",
       "SELECT * FROM retention_horizons ORDER BY resolution",
   };
@@ -344,7 +362,7 @@ TEST(StoreMigration, ReleasedVersion1KeepsEveryRowAndField) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_untouched_tables(path), untouched_before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE claimed_floor <> 0"), 0) << "no device holds a claim";
@@ -534,15 +552,16 @@ TEST(StoreMigration, NewerVersionIsStillAConflict) {
   ASSERT_TRUE(opens(path));
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 8");
+    raw.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1));
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 8"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version " + std::to_string(kSchemaVersion + 1)), std::string::npos)
+      << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade kelvin"), std::string::npos) << store.error().message;
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 8);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion + 1);
 }
 
 TEST(StoreMigration, Version0WithOurMarkIsStillCorrupt) {
@@ -571,7 +590,7 @@ TEST(StoreMigration, FreshStoreHasConsumedElsewhere) {
     commit_ok(store, batch_of("sensor-1", sequence(1, 1, kT0)), kT0);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(
       rows_of(path, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('consumed_elsewhere') ORDER BY cid"),
       (Rows{{std::string("device"), std::string("INTEGER"), std::int64_t{1}, std::int64_t{1}},
@@ -751,7 +770,7 @@ TEST(StoreMigration, Version2KeepsEveryRowAndNoDeviceHoldsAClaim) {
 
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
   EXPECT_EQ(dump_version_2_tables(path), before);
   EXPECT_EQ(
@@ -821,7 +840,7 @@ TEST(StoreMigration, FreshStoreHasClaimedFloor) {
   const fs::path path = tmp / "store.db";
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(rows_of(path,
                     "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('devices')"
                     " WHERE name = 'claimed_floor'"),
@@ -867,7 +886,7 @@ TEST(StoreMigration, DevelopmentVersion1KeepsItsExportLog) {
     EXPECT_EQ(batch.readings[0].position, 7u) << "the counter is kept, not recomputed from the rows";
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   auto after = rows_of(path, kReadingsWithPositions);
   ASSERT_EQ(after.size(), 6u);
   after.erase(after.begin() + 5);  // sensor-3's new reading: device 3, after devices 1 and 2
@@ -934,7 +953,7 @@ TEST(StoreMigration, Version3KeepsEveryValueInOneRowPerReading) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(values_of(path), values);
   EXPECT_EQ(rows_of(path, kReadingsWithPositions), identities);
   const Value none;
@@ -976,9 +995,9 @@ TEST(StoreMigration, FailedUpgradeFromVersion3LeavesTheFileAsItWas) {
 // ---- Version 4: no device labels ----
 
 // A version 4 file: the version 3 file upgraded, then without what versions 5, 6 and 7 added
-// (device_labels and its index, devices.status_release_check, counters.rollup_position, nothing else: a fresh store's
-// schema is checked against the upgraded one's below), with registered devices, an unregistered one holding a claim,
-// and readings above a gap.
+// (device_labels and its index, devices.status_release_check, counters.rollup_position, and version 8's 8-hour rollups:
+// a fresh store's schema is checked against the upgraded one's below), with registered devices, an unregistered one
+// holding a claim, and readings above a gap.
 void write_version_4(const fs::path& path) {
   write_version_3(path);
   ASSERT_TRUE(opens(path));
@@ -986,6 +1005,7 @@ void write_version_4(const fs::path& path) {
   raw.exec(
       "ALTER TABLE devices DROP COLUMN status_release_check; DROP TABLE device_labels;"
       " DELETE FROM counters WHERE name = 'rollup_position'; PRAGMA user_version = 4;");
+  remove_version_8(raw);
 }
 
 // devices by the columns of versions 3 to 5 (version 6 adds one, checked on its own).
@@ -997,10 +1017,9 @@ constexpr const char* kDevicesVersion5Columns =
 std::vector<Rows> dump_version_4_tables(const fs::path& path) {
   return rows_of_each(
       path, {kDevicesVersion5Columns, "SELECT * FROM series ORDER BY id", kReadingsVersion4Columns,
-             "SELECT * FROM rollups ORDER BY series, width_ms, bucket_start_ms",
-             "SELECT * FROM rejected ORDER BY device, seq", "SELECT * FROM retention_horizons ORDER BY resolution",
-             "SELECT * FROM export_cursors ORDER BY exporter", kCountersBeforeVersion7,
-             "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"});
+             kRollupsVersion7Rows, "SELECT * FROM rejected ORDER BY device, seq",
+             "SELECT * FROM retention_horizons ORDER BY resolution", "SELECT * FROM export_cursors ORDER BY exporter",
+             kCountersBeforeVersion7, "SELECT * FROM consumed_elsewhere ORDER BY device, first_seq"});
 }
 
 TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
@@ -1028,7 +1047,7 @@ TEST(StoreMigration, Version4KeepsEveryRowAndGetsDeviceLabels) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(dump_version_4_tables(path), before) << "labelling changes no other row";
   EXPECT_EQ(raw.integer("SELECT count(*) FROM device_labels"), 3);
   EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
@@ -1051,8 +1070,8 @@ TEST(StoreMigration, FailedUpgradeFromVersion4LeavesTheFileAsItWas) {
 
 // ---- Version 5: no release check verdicts ----
 
-// A version 5 file: the version 4 file upgraded, then without what versions 6 and 7 added
-// (devices.status_release_check, counters.rollup_position, nothing else), with labels, statuses (sensor-b online,
+// A version 5 file: the version 4 file upgraded, then without what versions 6, 7 and 8 added
+// (devices.status_release_check, counters.rollup_position, the 8-hour rollups), with labels, statuses (sensor-b online,
 // sensor-a offline), a device registered only, and readings above a gap.
 void write_version_5(const fs::path& path) {
   write_version_4(path);
@@ -1062,6 +1081,7 @@ void write_version_5(const fs::path& path) {
       "INSERT INTO device_labels VALUES (1, 'greenhouse'), (1, 'west'), (2, 'greenhouse');"
       " ALTER TABLE devices DROP COLUMN status_release_check; DELETE FROM counters WHERE name = 'rollup_position';"
       " PRAGMA user_version = 5;");
+  remove_version_8(raw);
 }
 
 // Every row of every table a version 5 file has, every column (devices: those it has).
@@ -1098,7 +1118,7 @@ TEST(StoreMigration, Version5KeepsEveryRowAndNoDeviceHasReportedAReleaseCheck) {
   }
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(dump_version_5_tables(path), before);
   EXPECT_EQ(raw.integer("SELECT count(*) FROM devices WHERE status_release_check IS NOT NULL"), 0);
   EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
@@ -1142,13 +1162,14 @@ TEST(StoreMigration, FailedUpgradeFromVersion5LeavesTheFileAsItWas) {
 
 // ---- Version 6: rollups written in the readings' own commit ----
 
-// A version 6 file: the version 5 file upgraded, then without what version 7 added
-// (counters.rollup_position, nothing else). Its rollups hold every reading, as version 6 wrote them.
+// A version 6 file: the version 5 file upgraded, then without what versions 7 and 8 added
+// (counters.rollup_position, the 8-hour rollups). Its rollups hold every reading, as version 6 wrote them.
 void write_version_6(const fs::path& path) {
   write_version_5(path);
   ASSERT_TRUE(opens(path));
   RawDatabase raw(path);
   raw.exec("DELETE FROM counters WHERE name = 'rollup_position'; PRAGMA user_version = 6;");
+  remove_version_8(raw);
 }
 
 std::vector<Rows> dump_version_6_tables(const fs::path& path) {
@@ -1183,7 +1204,7 @@ TEST(StoreMigration, Version6KeepsEveryRowAndItsRollupsHoldEveryReading) {
     EXPECT_EQ(minute_count(store), static_cast<std::uint64_t>(rolled_up));
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(dump_version_6_tables(path), before);
   EXPECT_EQ(raw.integer("SELECT value FROM counters WHERE name = 'rollup_position'"),
             raw.integer("SELECT value FROM counters WHERE name = 'export_position'"));
@@ -1208,6 +1229,93 @@ TEST(StoreMigration, FailedUpgradeFromVersion6LeavesTheFileAsItWas) {
     raw.exec("INSERT INTO counters VALUES ('rollup_position', 1);");
   }
   expect_failed_upgrade_changes_nothing(path, 6, "rollup_position", dump_version_6_tables);
+}
+
+// ---- Version 7: minute and hour rollups only ----
+
+// A version 7 file: the version 6 file upgraded, a reading two hours later in the same 8-hour
+// bucket as sensor-b's first (kT0 is a multiple of 8 hours), then without the 8-hour rollups.
+void write_version_7(const fs::path& path) {
+  write_version_6(path);
+  {
+    auto opened = Store::open(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    // The first commit of a store folds: the rollups hold the reading.
+    commit_ok(*opened, batch_of("sensor-b", {reading(9, kT0 + 2 * kHour + 5 * kSecond, 23.25)}), kT0 + 3 * kHour);
+  }
+  RawDatabase raw(path);
+  remove_version_8(raw);
+  raw.exec("PRAGMA user_version = 7;");
+}
+
+std::vector<Rows> dump_version_7_tables(const fs::path& path) {
+  std::vector<Rows> dumps = dump_version_6_tables(path);
+  dumps.push_back(rows_of(path, "SELECT * FROM counters ORDER BY name"));
+  return dumps;
+}
+
+TEST(StoreMigration, Version7GetsEightHourRollupsFromItsHourRollups) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_7(path);
+  const auto before = dump_version_7_tables(path);
+  ASSERT_EQ(RawDatabase(path).integer("SELECT count(*) FROM rollups WHERE width_ms = 3600000 AND series ="
+                                      " (SELECT series.id FROM series JOIN devices ON devices.id = series.device"
+                                      " WHERE devices.name = 'sensor-b' AND series.quantity = 'temperature')"),
+            2)
+      << "two hours of sensor-b's temperature in one 8-hour bucket";
+
+  auto opened = Store::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  {
+    RawDatabase raw(path);
+    EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
+    EXPECT_EQ(dump_version_7_tables(path), before);
+    EXPECT_EQ(raw.integer("SELECT count(*) FROM rollups WHERE width_ms = 28800000"),
+              raw.integer("SELECT count(DISTINCT series || '/' || (bucket_start_ms / 28800000)) FROM rollups"
+                          " WHERE width_ms = 3600000"))
+        << "one 8-hour rollup per series and 8-hour bucket that has hour rollups";
+    EXPECT_EQ(raw.text("PRAGMA integrity_check"), "ok");
+  }
+  ASSERT_TRUE(opens(tmp / "fresh.db"));
+  EXPECT_EQ(schema_of(path), schema_of(tmp / "fresh.db"));
+
+  // Every 8-hour bucket answers what its hour buckets answer together.
+  for (const char* device : {"sensor-a", "sensor-b", "sensor-c"}) {
+    for (auto quantity : {proto::Quantity::temperature, proto::Quantity::humidity}) {
+      const auto range = [&](Resolution resolution) {
+        return query_of(device, quantity, kT0 - kDay, kT0 + kDay, 8 * kHour, resolution);
+      };
+      auto hours = opened->query(range(Resolution::hour));
+      auto eights = opened->query(range(Resolution::eight_hours));
+      ASSERT_TRUE(hours.ok() && eights.ok());
+      expect_same_buckets(eights->buckets, hours->buckets,
+                          std::string(device) + " " + std::string(proto::info(quantity).name));
+    }
+  }
+  auto b = opened->query(
+      query_of("sensor-b", proto::Quantity::temperature, kT0, kT0 + 8 * kHour, 8 * kHour, Resolution::eight_hours));
+  ASSERT_TRUE(b.ok() && b->buckets.size() == 1u);
+  EXPECT_DOUBLE_EQ(b->buckets[0].last, 23.25) << "the last value is the latest hour's";
+  EXPECT_DOUBLE_EQ(b->buckets[0].max, 23.25);
+}
+
+TEST(StoreMigration, FailedUpgradeFromVersion7LeavesTheFileAsItWas) {
+  TempDir tmp;
+  const fs::path path = tmp / "store.db";
+  write_version_7(path);
+  {
+    // Not quite version 7: the rollups table allows no width but the minute (a definition no
+    // kelvin wrote), so the CHECK the upgrade widens is not there.
+    RawDatabase raw(path);
+    const std::int64_t cookie = raw.integer("PRAGMA schema_version");
+    raw.exec(
+        "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql,"
+        " 'CHECK (width_ms IN (60000, 3600000))', 'CHECK (width_ms IN (60000))') WHERE name = 'rollups';"
+        " PRAGMA schema_version = " +
+        std::to_string(cookie + 1) + "; PRAGMA writable_schema = OFF;");
+  }
+  expect_failed_upgrade_changes_nothing(path, 7, "8-hour rollups", dump_version_7_tables);
 }
 
 }  // namespace

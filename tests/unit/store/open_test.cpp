@@ -9,6 +9,7 @@
 #include "kelvin/core/files.hpp"
 #include "kelvin/testing/temp_dir.hpp"
 #include "kelvin/testing/unprivileged.hpp"
+#include "schema.hpp"
 #include "store_test_support.hpp"
 
 namespace kelvin::store {
@@ -60,7 +61,7 @@ TEST(StoreOpen, UsesWalJournalAndRecordsTheSchemaVersion) {
   }
   RawDatabase raw(path);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is persistent: visible to any connection
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4B4C564E);
 }
 
@@ -139,12 +140,13 @@ TEST(StoreOpen, NewerSchemaIsAClearConflict) {
   }
   {
     RawDatabase raw(path);
-    raw.exec("PRAGMA user_version = 8");
+    raw.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1));
   }
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::conflict);
-  EXPECT_NE(store.error().message.find("version 8"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("version " + std::to_string(kSchemaVersion + 1)), std::string::npos)
+      << store.error().message;
   EXPECT_NE(store.error().message.find("upgrade"), std::string::npos) << store.error().message;
 }
 

@@ -33,15 +33,17 @@ TEST_F(QueryTest, ResolutionFollowsTheStep) {
     return run(query_of("sensor-1", kTemperature, kT0, kT0 + kDay, step)).resolution;
   };
   EXPECT_EQ(resolution_for(kHour), Resolution::hour);
-  EXPECT_EQ(resolution_for(6 * kHour), Resolution::hour);
-  EXPECT_EQ(resolution_for(kDay), Resolution::hour);
+  EXPECT_EQ(resolution_for(6 * kHour), Resolution::hour);  // not a multiple of 8 hours
+  EXPECT_EQ(resolution_for(9 * kHour), Resolution::hour);
+  EXPECT_EQ(resolution_for(8 * kHour), Resolution::eight_hours);
+  EXPECT_EQ(resolution_for(kDay), Resolution::eight_hours);
   EXPECT_EQ(resolution_for(kMinute), Resolution::minute);
   EXPECT_EQ(resolution_for(90 * kMinute), Resolution::minute);  // a multiple of a minute, not of an hour
   EXPECT_EQ(resolution_for(kSecond), Resolution::raw);
   EXPECT_EQ(resolution_for(kMinute + 1), Resolution::raw);
 }
 
-TEST_F(QueryTest, AYearAtOneHourComesFromHourRollupsAndEqualsRaw) {
+TEST_F(QueryTest, AYearComesFromHourAndEightHourRollupsAndEqualsRaw) {
   // One reading every 20 minutes for a year (26,280 readings), with a daily temperature cycle.
   std::vector<proto::Reading> readings;
   std::uint64_t seq = 1;
@@ -67,8 +69,17 @@ TEST_F(QueryTest, AYearAtOneHourComesFromHourRollupsAndEqualsRaw) {
   EXPECT_EQ(raw.resolution, Resolution::raw);
   expect_same_buckets(year.buckets, raw.buckets, "year by hour");
 
+  // At 8 hours (the dashboard's step for a year) and a day: from the 8-hour rollups, as raw.
+  auto by_eight_hours = run(query_of("sensor-1", kTemperature, kT0, kT0 + 365 * kDay, 8 * kHour));
+  EXPECT_EQ(by_eight_hours.resolution, Resolution::eight_hours);
+  ASSERT_EQ(by_eight_hours.buckets.size(), 365u * 3u);
+  EXPECT_EQ(by_eight_hours.buckets[0].count, 24u);
+  expect_same_buckets(
+      by_eight_hours.buckets,
+      run(query_of("sensor-1", kTemperature, kT0, kT0 + 365 * kDay, 8 * kHour, Resolution::raw)).buckets,
+      "year by 8 hours");
   auto daily = run(query_of("sensor-1", kTemperature, kT0, kT0 + 365 * kDay, kDay));
-  EXPECT_EQ(daily.resolution, Resolution::hour);
+  EXPECT_EQ(daily.resolution, Resolution::eight_hours);
   ASSERT_EQ(daily.buckets.size(), 365u);
   EXPECT_EQ(daily.buckets[0].count, 72u);
 }

@@ -189,7 +189,7 @@ class ShortHourRetentionTest : public RetentionTest {
 };
 
 TEST_F(ShortHourRetentionTest, EachResolutionFollowsItsOwnPolicy) {
-  // One reading per day for 5 days: each adds 1 raw sample, 1 minute and 1 hour bucket.
+  // One reading per day for 5 days: each adds 1 raw sample, 1 minute, 1 hour and 1 8-hour bucket.
   std::vector<proto::Reading> readings;
   for (std::uint64_t day = 0; day < 5; ++day)
     readings.push_back(reading(day + 1, kT0 + static_cast<std::int64_t>(day) * kDay, 20.0));
@@ -198,7 +198,8 @@ TEST_F(ShortHourRetentionTest, EachResolutionFollowsItsOwnPolicy) {
   auto report = retain(kT0 + 5 * kDay);
   EXPECT_EQ(report.raw_deleted, 4u);
   EXPECT_EQ(report.minute_deleted, 3u);
-  EXPECT_EQ(report.hour_deleted, 2u);
+  EXPECT_EQ(report.hour_deleted, 4u);  // the hour and the 8-hour buckets of days 0 and 1
+  EXPECT_EQ(buckets(kT0, kT0 + 5 * kDay, 8 * kHour, Resolution::eight_hours).size(), 3u);
 }
 
 TEST(RetentionOptions, NegativeDaysAreRefusedAtOpen) {

@@ -141,8 +141,9 @@ enum class Aggregate { mean, min, max, count, last };
 std::string_view to_string(Aggregate aggregate) noexcept;
 std::optional<Aggregate> parse_aggregate(std::string_view name) noexcept;
 
-// Where an answer comes from: raw samples, or per-minute / per-hour rollups.
-enum class Resolution { raw, minute, hour };
+// Where an answer comes from: raw samples, or per-minute / per-hour / per-8-hour rollups. The
+// names (to_string) are "raw", "minute", "hour" and "8h".
+enum class Resolution { raw, minute, hour, eight_hours };
 std::string_view to_string(Resolution resolution) noexcept;
 std::optional<Resolution> parse_resolution(std::string_view name) noexcept;
 
@@ -237,7 +238,7 @@ struct RetentionReport {
   std::uint64_t raw_deleted = 0;     // readings whose raw values went (with their row, or only
                                      // the values of a row above the ack, which must stay)
   std::uint64_t minute_deleted = 0;  // minute rollup rows
-  std::uint64_t hour_deleted = 0;    // hour rollup rows
+  std::uint64_t hour_deleted = 0;    // hour and 8-hour rollup rows (both kept for hour_days)
 };
 
 // ---- Export log ----------------------------------------------------------------------------------
