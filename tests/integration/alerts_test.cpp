@@ -590,6 +590,10 @@ TEST_F(Alerts, EveryTransitionReachesARealWebhookSignedOnceAcrossRefusalsAndARes
   std::this_thread::sleep_for(2s);  // nothing more comes
   auto requests = receiver->requests();
   ASSERT_EQ(requests.size(), 2u) << "one refused, one taken";
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(
+      install_.gateway_log(), "warn", "webhooks",
+      {{"webhook", "ops"}, {"rule", "freezer_warm"}, {"subject", "sensor-01"}}, "failed, attempt 1: answered"))
+      << install_.gateway_log();
   const json first = requests[0];
   const json second = requests[1];
   EXPECT_EQ(first["body"], second["body"]) << "the same notification";

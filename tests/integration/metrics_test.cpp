@@ -18,6 +18,7 @@
 #include "installation.hpp"
 #include "kelvin/testing/background_process.hpp"
 #include "kelvin/testing/process.hpp"
+#include "log_records.hpp"
 
 namespace {
 
@@ -103,6 +104,9 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   auto as_basic = scrape({"Authorization: Basic " + kToken});
   EXPECT_THAT(as_basic.out, HasSubstr("HTTP/1.1 401")) << describe(as_basic);
   EXPECT_THAT(install_.gateway_log(), ::testing::Not(HasSubstr(kToken))) << "the token, sent wrongly, is not logged";
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(install_.gateway_log(), "warn", "https", {{"client", "127.0.0.1"}},
+                                                    "a /metrics scrape from 127.0.0.1 was refused: no scrape token"))
+      << install_.gateway_log();
 
   // A wrong password, as someone guessing would send it.
   auto guess = run_command({"curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",

@@ -544,6 +544,7 @@ Result<void> Gateway::start_http() {
   // address and 10 s, so an address trying again and again cannot flood the log.
   options.handshake_failed = [this](const std::string& address, const std::string& reason) {
     if (auto suppressed = connection_log_.admit("https handshake " + address, std::chrono::steady_clock::now())) {
+      const log::Subjects about{{log::SubjectKey::client, address}};
       log::component("https").warn(
           "TLS handshake from {} failed: {}{}", address, reason,
           *suppressed > 0 ? fmt::format(" ({} more from it not logged)", *suppressed) : std::string());

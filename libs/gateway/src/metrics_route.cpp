@@ -5,6 +5,7 @@
 #include "kelvin/gateway/prometheus_text.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 #include "route_checks.hpp"
 
 namespace kelvin::gateway {
@@ -47,6 +48,7 @@ void add_metrics_route(http::Router& router, MetricsSources sources) {
     if (!listed_client && !token_holder) {
       const std::uint64_t failures = ++shared->auth_failures;
       if (shared->refusals_log.admit(request.peer_address, std::chrono::steady_clock::now())) {
+        const log::Subjects about{{log::SubjectKey::client, request.peer_address}};
         log::component("https").warn(
             "a /metrics scrape from {} was refused: {}{} ({} refused in all)", request.peer_address,
             header ? "wrong scrape token" : "no scrape token",

@@ -6,6 +6,7 @@
 
 #include "kelvin/crypto/random.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -139,6 +140,7 @@ void PeerSync::handle_presence(std::string_view gateway, std::string_view payloa
     std::lock_guard lock(mutex_);
     ++counters_.presence_rejected;
     if (auto suppressed = log_.admit("presence", now)) {
+      const log::Subjects about{{log::SubjectKey::gateway, gateway}};
       log::component("peers").warn("presence of {} refused: {} ({} similar suppressed)", gateway,
                                    presence.error().message, *suppressed);
     }
@@ -174,6 +176,7 @@ void PeerSync::handle_notice(std::string_view gateway, std::string_view payload,
     std::lock_guard lock(mutex_);
     ++counters_.notices_rejected;
     if (auto suppressed = log_.admit("notice", now)) {
+      const log::Subjects about{{log::SubjectKey::gateway, gateway}};
       log::component("peers").warn("notice from {} refused: {} ({} similar suppressed)", gateway,
                                    notice.error().message, *suppressed);
     }

@@ -28,6 +28,8 @@ bool RuleSharing::handle_message(std::string_view topic, std::string_view payloa
   if (!parsed || parsed->topic != proto::GatewayTopic::rule) return false;
   // An empty retained message is how MQTT clears a retained one: nothing to take.
   if (payload.empty()) return true;
+  // Every record about this message, the rule book's too, names the gateway that shared it.
+  const log::Subjects from{{log::SubjectKey::gateway, parsed->gateway}};
   const auto now = std::chrono::steady_clock::now();
   auto refuse = [&](const std::string& why) {
     {

@@ -10,6 +10,7 @@
 #include "kelvin/curl/https_post.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/log/log.hpp"
+#include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
 namespace {
@@ -155,6 +156,9 @@ void WebhookSender::send(const store::Delivery& delivery) {
     log::component("webhooks").error("recording a failed delivery {} failed: {}", delivery.id, saved.error().message);
   }
   if (auto suppressed = log_.admit(delivery.webhook, std::chrono::steady_clock::now())) {
+    const log::Subjects about{{log::SubjectKey::webhook, delivery.webhook},
+                              {log::SubjectKey::rule, delivery.alert.rule},
+                              {log::SubjectKey::subject, delivery.alert.subject}};
     log::component("webhooks")
         .warn("delivery {} to {} ({} {} {}) failed, attempt {}: {}{} ({} similar suppressed)", delivery.id,
               delivery.webhook, delivery.alert.rule, delivery.alert.subject, delivery.event, attempts, error,

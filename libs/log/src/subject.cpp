@@ -19,6 +19,12 @@ std::string_view to_string(SubjectKey key) noexcept {
       return "subject";
     case SubjectKey::user:
       return "user";
+    case SubjectKey::gateway:
+      return "gateway";
+    case SubjectKey::webhook:
+      return "webhook";
+    case SubjectKey::client:
+      return "client";
   }
   return "subject";
 }

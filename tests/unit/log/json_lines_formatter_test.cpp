@@ -94,6 +94,32 @@ TEST(JsonLinesFormatter, ARecordCarriesTheSubjectsOfItsThreadWhileTheyLast) {
   EXPECT_EQ(parsed(format_line("alerts", spdlog::level::info, "m")).size(), 4u);
 }
 
+TEST(JsonLinesFormatter, EverySubjectKeyIsWrittenUnderItsNameInTheOrderOfTheEnum) {
+  using kelvin::log::SubjectKey;
+  using kelvin::log::Subjects;
+  const Subjects about{{SubjectKey::client, "192.0.2.7"},      {SubjectKey::webhook, "ops"},
+                       {SubjectKey::gateway, "svc-gateway-b"}, {SubjectKey::user, "vera"},
+                       {SubjectKey::subject, "sensor-01"},     {SubjectKey::rule, "freezer_warm"},
+                       {SubjectKey::device, "sensor-02"}};
+  const std::string line = format_line("https", spdlog::level::info, "m");
+  const auto object = parsed(line);
+  EXPECT_EQ(object.size(), 4u + kelvin::log::kSubjectKeyCount) << line;
+  std::size_t previous = line.find("\"component\"");
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{{"device", "sensor-02"},
+                                                                                   {"rule", "freezer_warm"},
+                                                                                   {"subject", "sensor-01"},
+                                                                                   {"user", "vera"},
+                                                                                   {"gateway", "svc-gateway-b"},
+                                                                                   {"webhook", "ops"},
+                                                                                   {"client", "192.0.2.7"}}) {
+    EXPECT_EQ(object[key], value) << line;
+    const std::size_t at = line.find("\"" + key + "\"");
+    EXPECT_LT(previous, at) << key << " in " << line;
+    previous = at;
+  }
+  EXPECT_LT(previous, line.find("\"message\"")) << line;
+}
+
 TEST(JsonLinesFormatter, ADevicesOwnLoggerNamesItsDeviceOnce) {
   using kelvin::log::SubjectKey;
   using kelvin::log::Subjects;

@@ -1,6 +1,7 @@
 #pragma once
 // What a log record is about, as keys of its own beside the message, so that a machine can select
-// the records of one device, rule or user without parsing text:
+// the records of one device, rule, user, peer gateway, webhook or client address without parsing
+// text:
 //
 //   {"time":"…","level":"warn","component":"alerts","rule":"freezer_warm","subject":"sensor-01",
 //    "message":"alert freezer_warm firing for sensor-01: …"}
@@ -31,8 +32,11 @@ enum class SubjectKey : std::uint8_t {
   rule,     // an alert rule's name
   subject,  // what an alert is about (a device, a certificate, "gateway"), as the alerts API names it
   user,     // the account acting, or acted on
+  gateway,  // another gateway of the share group, by its service identity
+  webhook,  // a webhook's name ([[alerts.webhook]])
+  client,   // the network address a connection or request came from
 };
-inline constexpr std::size_t kSubjectKeyCount = static_cast<std::size_t>(SubjectKey::user) + 1;  // the last one
+inline constexpr std::size_t kSubjectKeyCount = static_cast<std::size_t>(SubjectKey::client) + 1;  // the last one
 
 std::string_view to_string(SubjectKey key) noexcept;
 
