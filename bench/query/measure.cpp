@@ -31,9 +31,9 @@ struct RangeSpec {
   std::int64_t step_ms = 0;
 };
 
-// 1 h, 24 h, 7 d and 30 d where the data is longer, then all of it (twice, see below). The step is the API's own
-// rounding (default_step) for about kTargetPoints buckets, but not below the readings' minute:
-// a finer step only adds empty buckets.
+// 1 h, 24 h, 7 d and 30 d where the data is longer, then all of it (twice, see below). The step
+// is the API's own rounding (default_step) for about kTargetPoints buckets, but not below the
+// readings' minute: a finer step only adds empty buckets.
 std::vector<RangeSpec> ranges_for(const FleetShape& shape) {
   const std::int64_t whole = shape.minutes() * kMinuteMs;
   const std::array<std::pair<const char*, std::int64_t>, 4> candidates{

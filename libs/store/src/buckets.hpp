@@ -20,7 +20,7 @@ inline constexpr std::int64_t kDayMs = 86'400'000;
 // The widths the store keeps rollups of, finest first (the CHECK on rollups.width_ms in
 // schema.cpp). Each divides the next, so a bucket of a coarser width holds whole buckets of every
 // finer one. Eight hours serves a year on the dashboard (about 1,100 points) from 1,095 rows per
-// series instead of 8,760 hour rollups: a tenth of the pages a query of a cold year reads.
+// series instead of 8,760 hour rollups: an eighth of the pages a query of a cold year reads.
 inline constexpr std::int64_t kRollupWidthsMs[] = {kMinuteMs, kHourMs, kEightHoursMs};
 inline constexpr std::int64_t kWidestRollupMs = kRollupWidthsMs[std::size(kRollupWidthsMs) - 1];
 

@@ -234,8 +234,7 @@ constexpr const char* kRollupWidthsCheckVersion8 = "CHECK (width_ms IN (60000, 3
 
 // Version 8: every 8-hour bucket from the hour buckets it holds. They cover the same readings
 // (up to counters.rollup_position); min, max, sum and count combine, and the last value by
-// (ts, seq) is the one of the latest hour, as hour buckets do not overlap. Written in key order,
-// at the end of the file.
+// (ts, seq) is the one of the latest hour, as hour buckets do not overlap. Written in key order.
 constexpr const char* kSeedEightHourRollupsSql = R"sql(
 INSERT INTO rollups (series, width_ms, bucket_start_ms, min_value, max_value, value_sum, value_count,
                      last_ts_ms, last_seq, last_value)
