@@ -211,16 +211,21 @@ Rows values_of(const fs::path& path) {
 constexpr const char* kRollupsVersion7Rows =
     "SELECT * FROM rollups WHERE width_ms IN (60000, 3600000) ORDER BY series, width_ms, bucket_start_ms";
 
-// Takes back what version 8 added to a store of a later version: its 8-hour rollups, and their
-// width in the CHECK on rollups.width_ms (by the procedure the upgrade edits it with).
-void remove_version_8(RawDatabase& raw) {
+// Replaces `from` by `to` in the rollups table's stored definition, by the procedure the upgrade
+// to version 8 edits it with (the schema cookie goes up, so every connection reads it again).
+void edit_rollups_definition(RawDatabase& raw, const std::string& from, const std::string& to) {
   const std::int64_t cookie = raw.integer("PRAGMA schema_version");
-  raw.exec(
-      "DELETE FROM rollups WHERE width_ms = 28800000; PRAGMA writable_schema = ON;"
-      " UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (width_ms IN (60000, 3600000, 28800000))',"
-      " 'CHECK (width_ms IN (60000, 3600000))') WHERE type = 'table' AND name = 'rollups';"
-      " PRAGMA schema_version = " +
-      std::to_string(cookie + 1) + "; PRAGMA writable_schema = OFF;");
+  raw.exec("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, '" + from + "', '" + to +
+           "') WHERE type = 'table' AND name = 'rollups'; PRAGMA schema_version = " + std::to_string(cookie + 1) +
+           "; PRAGMA writable_schema = OFF;");
+}
+
+// Takes back what version 8 added to a store of a later version: its 8-hour rollups, and their
+// width in the CHECK on rollups.width_ms.
+void remove_version_8(RawDatabase& raw) {
+  raw.exec("DELETE FROM rollups WHERE width_ms = 28800000;");
+  edit_rollups_definition(raw, "CHECK (width_ms IN (60000, 3600000, 28800000))",
+                          "CHECK (width_ms IN (60000, 3600000))");
 }
 
 // The data the upgrades keep as it was: the tables they leave alone, whole, except that version 3
@@ -1308,12 +1313,7 @@ TEST(StoreMigration, FailedUpgradeFromVersion7LeavesTheFileAsItWas) {
     // Not quite version 7: the rollups table allows no width but the minute (a definition no
     // kelvin wrote), so the CHECK the upgrade widens is not there.
     RawDatabase raw(path);
-    const std::int64_t cookie = raw.integer("PRAGMA schema_version");
-    raw.exec(
-        "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql,"
-        " 'CHECK (width_ms IN (60000, 3600000))', 'CHECK (width_ms IN (60000))') WHERE name = 'rollups';"
-        " PRAGMA schema_version = " +
-        std::to_string(cookie + 1) + "; PRAGMA writable_schema = OFF;");
+    edit_rollups_definition(raw, "CHECK (width_ms IN (60000, 3600000))", "CHECK (width_ms IN (60000))");
   }
   expect_failed_upgrade_changes_nothing(path, 7, "8-hour rollups", dump_version_7_tables);
 }
