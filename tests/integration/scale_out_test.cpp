@@ -43,6 +43,11 @@ constexpr const char* kPeer = "svc-gateway-b";
 
 using SeqsByDevice = std::map<std::string, std::set<std::uint64_t>>;
 
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string presence_topic_of_b() {
   return std::string("kelvin/gateways/") + kPeer + "/presence";
 }
@@ -145,6 +150,38 @@ class ScaleOut : public ::testing::Test {
     return rules;
   }
   std::map<std::string, std::string> b_rules() const { return added_rules(b_state()); }
+
+  // Gateway B's identity, for a client that speaks as B.
+  kelvin::testing::DeviceFiles b_identity() const {
+    const fs::path service = a_.pki_dir() / "services" / kPeer;
+    return {a_.pki_dir() / "ca.crt", service / (std::string(kPeer) + ".crt"), service / (std::string(kPeer) + ".key")};
+  }
+
+  // Starts A, signs its admin in on A's API, then starts B; nullptr (and a failure) when any fails.
+  std::unique_ptr<kelvin::testing::Browser> start_both_with_admin_on_a() {
+    a_.start_gateway();
+    const auto port = a_.await_http_port();
+    EXPECT_TRUE(port.has_value());
+    if (!port) return nullptr;
+    auto admin = std::make_unique<kelvin::testing::Browser>(a_, *port, a_.root() / "admin.jar");
+    const auto signed_in = admin->sign_in("admin", kelvin::testing::first_admin_password(a_.gateway_log()));
+    EXPECT_EQ(signed_in.status, 200) << signed_in.raw;
+    start_b();
+    if (signed_in.status != 200 || HasFailure()) return nullptr;
+    return admin;
+  }
+
+  // The silences lasting now in B's alerts.db, "rule subject" -> who set them last.
+  std::map<std::string, std::string> b_silences() const {
+    std::map<std::string, std::string> silences;
+    auto db = kelvin::store::AlertDb::open(b_state() / "alerts.db");
+    if (!db) return silences;
+    auto active = db->active_silences(unix_now_ms());
+    if (active) {
+      for (const auto& silence : *active) silences[silence.rule + " " + silence.subject] = silence.created_by;
+    }
+    return silences;
+  }
 
   // The lowest ack over all devices, as gateway A's store has it.
   std::uint64_t lowest_ack() {
@@ -276,9 +313,7 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   }
   // sensor-02's real first reading: a gateway that took a forgery acknowledges 1000, not 1. Each
   // gateway takes notices and telemetry on one connection, in arrival order.
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now_ms = unix_now_ms();
   auto ack = a_.request(forger, "devices/sensor-02/telemetry",
                         R"({"seq":1,"ts":)" + std::to_string(now_ms) + R"(,"values":{"temperature":21.5}})",
                         "devices/sensor-02/ack");
@@ -312,9 +347,7 @@ TEST_F(ScaleOut, ReadingsThatRaceToBothGatewaysEndUpStoredOnce) {
   a_.start_gateway();
   ASSERT_TRUE(wait_until([&] { return ready(a_.stats()); }, 20s)) << a_.stats().dump();
   start_b();
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now_ms = unix_now_ms();
   std::string batch = "{\"batch\":[";
   for (int seq = 1; seq <= 50; ++seq) {
     batch += (seq > 1 ? "," : "") + std::string("{\"seq\":") + std::to_string(seq) +
@@ -379,9 +412,7 @@ TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKep
   start_b();
   ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
   b_.reset();
-  const fs::path service = a_.pki_dir() / "services" / kPeer;
-  const kelvin::testing::DeviceFiles peer{a_.pki_dir() / "ca.crt", service / (std::string(kPeer) + ".crt"),
-                                          service / (std::string(kPeer) + ".key")};
+  const kelvin::testing::DeviceFiles peer = b_identity();
   auto presence_of_b = [&] {
     const fs::path seen = a_.root() / "presence.log";
     fs::remove(seen);
@@ -398,9 +429,7 @@ TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKep
   a_.stop_gateway(SIGTERM);
   a_.start_gateway();
   // A reading sent during the wait (mosquitto_rr never resends): held, then stored and acknowledged.
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now_ms = unix_now_ms();
   auto ack = a_.request(a_.device_files("sensor-01"), "devices/sensor-01/telemetry",
                         R"({"seq":1,"ts":)" + std::to_string(now_ms) + R"(,"values":{"temperature":21.5}})",
                         "devices/sensor-01/ack", 20);
@@ -416,12 +445,9 @@ TEST_F(ScaleOut, AStoppedGatewaySaysOfflineAndTelemetryArrivingWhileJoiningIsKep
 // the others when it is newer; a malformed one is counted and changes nothing.
 TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheGroup) {
   using nlohmann::json;
-  a_.start_gateway();
-  const auto port = a_.await_http_port();
-  ASSERT_TRUE(port.has_value());
-  kelvin::testing::Browser admin(a_, *port, a_.root() / "admin.jar");
-  ASSERT_EQ(admin.sign_in("admin", kelvin::testing::first_admin_password(a_.gateway_log())).status, 200);
-  start_b();
+  auto signed_in = start_both_with_admin_on_a();
+  ASSERT_TRUE(signed_in);
+  kelvin::testing::Browser& admin = *signed_in;
 
   const json hot = json::parse(R"({"name":"hot","kind":"threshold","quantity":"temperature","above":20})");
   auto added = admin.request("POST", "/api/v1/alert-rules", hot);
@@ -446,14 +472,9 @@ TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheG
 
   // B's identity publishes a newer version (as B would after a change through its own API), and
   // a malformed one: A takes the first, refuses the second, and goes on.
-  const fs::path service = a_.pki_dir() / "services" / kPeer;
-  const kelvin::testing::DeviceFiles peer{a_.pki_dir() / "ca.crt", service / (std::string(kPeer) + ".crt"),
-                                          service / (std::string(kPeer) + ".key")};
+  const kelvin::testing::DeviceFiles peer = b_identity();
   const std::string topic = std::string("kelvin/gateways/") + kPeer + "/rules/";
-  const std::string later = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count() +
-      1000);
+  const std::string later = std::to_string(unix_now_ms() + 1000);
   ASSERT_EQ(a_.publish(peer, topic + "warm",
                        R"({"name":"warm","rule":{"name":"warm","kind":"threshold","quantity":"humidity","above":80.0},)"
                        R"("created_by":"vera","created_ms":)" +
@@ -478,6 +499,86 @@ TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheG
       << a_.gateway_log();
   // And B agrees: it took the same version from A, or from its own topic.
   ASSERT_TRUE(wait_until([&] { return b_rules().count("warm") == 1; }, 20s));
+}
+
+// Silences set or lifted through one gateway's API hold on every gateway of the group
+// (docs/scaling.md, "Silences"): live, and for a gateway that was away, a lift included. A version
+// B's identity publishes (through mosquitto_pub) is taken by A; a malformed one is counted.
+TEST_F(ScaleOut, SilencesSetOrLiftedThroughOneGatewayHoldOnEveryGatewayOfTheGroup) {
+  using nlohmann::json;
+  auto signed_in = start_both_with_admin_on_a();
+  ASSERT_TRUE(signed_in);
+  kelvin::testing::Browser& admin = *signed_in;
+  const auto in_an_hour = unix_now_ms() + 3'600'000;
+
+  auto silenced = admin.request(
+      "POST", "/api/v1/silences",
+      json{
+          {"rule", "device_offline"}, {"subject", "sensor-01"}, {"until_ms", in_an_hour}, {"comment", "on the bench"}});
+  ASSERT_EQ(silenced.status, 200) << silenced.raw;
+  ASSERT_TRUE(wait_until([&] { return b_silences().count("device_offline sensor-01") == 1; }, 20s))
+      << "B never took the silence:\n"
+      << read_text(b_dir_ / "gateway.log");
+  EXPECT_EQ(b_silences()["device_offline sensor-01"], "admin");
+
+  // Lifted, and another set, while B is away: B takes both when it joins again.
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
+  ASSERT_EQ(
+      admin.request("DELETE", "/api/v1/silences/" + std::to_string(silenced.body["id"].get<std::int64_t>())).status,
+      204);
+  ASSERT_EQ(admin
+                .request("POST", "/api/v1/silences",
+                         json{{"rule", "certificate_expiry"}, {"subject", "sensor-02"}, {"until_ms", in_an_hour}})
+                .status,
+            200);
+  start_b();
+  ASSERT_TRUE(wait_until([&] { return b_silences().count("certificate_expiry sensor-02") == 1; }, 20s))
+      << read_text(b_dir_ / "gateway.log");
+  EXPECT_EQ(b_silences().count("device_offline sensor-01"), 0u) << "a lifted silence came back";
+
+  // B's identity publishes a silence (as B would after one set through its own API), and a
+  // malformed one: A takes the first, refuses the second, and goes on. B is stopped meanwhile: its
+  // identity is its client id, and the broker lets one connection hold it.
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
+  const kelvin::testing::DeviceFiles peer = b_identity();
+  const std::string topic = std::string("kelvin/gateways/") + kPeer + "/silences/";
+  const std::string later = std::to_string(in_an_hour - 3'590'000);
+  ASSERT_EQ(a_.publish(peer, topic + "outbox_drops/sensor-03",
+                       R"({"rule":"outbox_drops","subject":"sensor-03","until_ms":)" + std::to_string(in_an_hour) +
+                           R"(,"set_by":"vera","set_ms":)" + later + R"(,"comment":"flaky radio"})",
+                       {"-r"})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      a_.publish(peer, topic + "outbox_drops/sensor-04", R"({"rule":"outbox_drops","subject":"sensor-04"})", {"-r"})
+          .exit_code,
+      0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto stats = read_stats(a_.state_dir() / "gateway-stats.json");
+        return stats.is_object() && stats.contains("shared_silences") &&
+               stats["shared_silences"].value("rejected", 0) >= 1;
+      },
+      20s))
+      << read_stats(a_.state_dir() / "gateway-stats.json").dump();
+  std::map<std::string, json> listed_by_pair;
+  const auto listed = admin.request("GET", "/api/v1/silences");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  for (const auto& silence : listed.body["silences"]) {
+    listed_by_pair[silence["rule"].get<std::string>() + " " + silence["subject"].get<std::string>()] = silence;
+  }
+  ASSERT_EQ(listed_by_pair.count("outbox_drops sensor-03"), 1u) << listed.raw;
+  EXPECT_EQ(listed_by_pair["outbox_drops sensor-03"]["created_by"], "vera");
+  EXPECT_EQ(listed_by_pair["outbox_drops sensor-03"]["comment"], "flaky radio");
+  EXPECT_EQ(listed_by_pair.count("outbox_drops sensor-04"), 0u) << listed.raw;
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(a_.gateway_log(), "warn", "alerts", {{"gateway", "svc-gateway-b"}},
+                                                    "a silence shared by gateway svc-gateway-b is refused"))
+      << a_.gateway_log();
+  // And B agrees when it is back.
+  start_b();
+  ASSERT_TRUE(wait_until([&] { return b_silences().count("outbox_drops sensor-03") == 1; }, 20s));
 }
 
 }  // namespace

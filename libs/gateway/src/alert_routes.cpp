@@ -227,12 +227,13 @@ std::variant<SilenceRequest, http::Response> silence_request_of(const http::Requ
 http::Response record_silence(Shared& shared, store::AlertDb& db, const std::string& rule, const std::string& subject,
                               const SilenceRequest& request, const accounts::Actor& actor, const std::string& target,
                               std::int64_t now_ms) {
-  auto silenced = db.silence(store::SilenceRecord{.rule = rule,
-                                                  .subject = subject,
-                                                  .until_ms = request.until_ms,
-                                                  .created_by = actor.name,
-                                                  .comment = request.comment},
-                             now_ms);
+  auto silenced = shared.sources.silences.set(db,
+                                              store::SilenceRecord{.rule = rule,
+                                                                   .subject = subject,
+                                                                   .until_ms = request.until_ms,
+                                                                   .created_by = actor.name,
+                                                                   .comment = request.comment},
+                                              now_ms);
   if (!silenced) return db_error(silenced.error());
   const json answer = silence_json(*silenced);
   const std::string what = silenced->rule + " " + silenced->subject + " until " + answer["until"].get<std::string>();
@@ -282,7 +283,7 @@ http::Response silence_ahead_answer(Shared& shared, const SilenceRequest& reques
 http::Response lift_answer(Shared& shared, std::int64_t id, const accounts::Actor& actor) {
   const std::string target = "silence " + std::to_string(id);
   return with_db(shared, [&](store::AlertDb& db) {
-    auto lifted = db.lift_silence(id, shared.sources.now_ms());
+    auto lifted = shared.sources.silences.lift(db, id, actor.name, shared.sources.now_ms());
     if (!lifted) return db_error(lifted.error());
     if (!*lifted) {
       audit(shared, actor, "alert_silence_lift", target, "denied", "unknown or over");

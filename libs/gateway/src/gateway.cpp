@@ -284,16 +284,17 @@ Result<void> Gateway::create_alert_engine() {
   alert_rules_->on_change(
       [engine = alerts_.get()](std::vector<alerts::AlertRule> rules) { engine->use_rules(std::move(rules)); });
   if (peer_sync_) {
-    // The gateways of the share group judge the same added rules (rule_sharing.hpp).
+    // The gateways of the share group judge the same added rules and keep the same silences
+    // (alert_sharing.hpp).
     auto db = store::AlertDb::open(alerts_path(settings_.state_dir));
     if (!db) return make_error(db.error().code, "alerts: " + db.error().message);
-    rule_sharing_ =
-        std::make_unique<RuleSharing>(settings_.service_identity, *alert_rules_, std::move(*db),
-                                      // Only while connected, which client_ is set before; a version not published (the
-                                      // broker away) is published again at the next connection (publish_all).
-                                      [this](const std::string& topic, const std::string& payload, bool retain) {
-                                        return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
-                                      });
+    alert_sharing_ =
+        std::make_unique<AlertSharing>(settings_.service_identity, *alert_rules_, silences_, std::move(*db),
+                                       // Only while connected, which client_ is set before; a version not published
+                                       // (the broker away) is published again at the next connection (publish_all).
+                                       [this](const std::string& topic, const std::string& payload, bool retain) {
+                                         return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
+                                       });
   }
   ingest_->add_commit_listener(
       [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
@@ -522,6 +523,7 @@ Result<void> Gateway::start_http() {
                   .accounts = *accounts_,
                   .now_ms = system_now_ms,
                   .rules = *alert_rules_,
+                  .silences = silences_,
               },
           .metrics =
               MetricsSources{
@@ -636,13 +638,14 @@ Result<void> Gateway::start_client() {
     // (peer_sync.hpp), so a reading another gateway already stored is recognised as one.
     close_telemetry();
     const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
-    for (const std::string& filter : {std::string("devices/+/status"), proto::peer_presence_filter(),
-                                      proto::peer_consumed_filter(), proto::peer_rules_filter()}) {
+    for (const std::string& filter :
+         {std::string("devices/+/status"), proto::peer_presence_filter(), proto::peer_consumed_filter(),
+          proto::peer_rules_filter(), proto::peer_silences_filter()}) {
       subscribe(filter, false);
     }
     subscribe(shared, true);
     peer_sync_->on_connected(std::chrono::steady_clock::now());
-    rule_sharing_->publish_all();
+    alert_sharing_->publish_all();
   };
   callbacks.on_refused = [](std::string_view reason) {
     log::component("ingest").error("broker refused connection: {}", reason);
@@ -663,7 +666,7 @@ Result<void> Gateway::start_client() {
                                      std::chrono::steady_clock::now())) {
         return;
       }
-      if (rule_sharing_->handle_message(message.topic, message.payload)) return;
+      if (alert_sharing_->handle_message(message.topic, message.payload)) return;
       if (hold_telemetry(message)) return;
     }
     ingest_->handle_message(message.topic, message.payload, message.retain);
@@ -990,12 +993,17 @@ std::string Gateway::stats_json() const {
             ",\"summaries_sent\":" + std::to_string(p.summaries_sent) +
             ",\"publish_failures\":" + std::to_string(p.publish_failures) + "}";
   }
-  if (rule_sharing_) {
-    const RuleSharingCounters r = rule_sharing_->counters();
-    json += ",\"shared_rules\":{\"published\":" + std::to_string(r.versions_published) +
-            ",\"received\":" + std::to_string(r.versions_received) + ",\"taken\":" + std::to_string(r.versions_taken) +
-            ",\"rejected\":" + std::to_string(r.versions_rejected) +
-            ",\"publish_failures\":" + std::to_string(r.publish_failures) + "}";
+  if (alert_sharing_) {
+    const AlertSharingCounters shared = alert_sharing_->counters();
+    auto counters_json = [](const SharingCounters& kind) {
+      return "{\"published\":" + std::to_string(kind.versions_published) +
+             ",\"received\":" + std::to_string(kind.versions_received) +
+             ",\"taken\":" + std::to_string(kind.versions_taken) +
+             ",\"rejected\":" + std::to_string(kind.versions_rejected) +
+             ",\"publish_failures\":" + std::to_string(kind.publish_failures) + "}";
+    };
+    json +=
+        ",\"shared_rules\":" + counters_json(shared.rules) + ",\"shared_silences\":" + counters_json(shared.silences);
   }
   json += "}";
   return json;

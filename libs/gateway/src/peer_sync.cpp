@@ -127,7 +127,8 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
       handle_notice(parsed->gateway, payload, now);
       break;
     case proto::GatewayTopic::rule:
-      return false;  // rule_sharing.hpp's
+    case proto::GatewayTopic::silence:
+      return false;  // alert_sharing.hpp's
   }
   return true;
 }

@@ -16,6 +16,7 @@ using Json = nlohmann::json;
 constexpr std::string_view kPresenceLeaf = "presence";
 constexpr std::string_view kConsumedLeaf = "consumed";
 constexpr std::string_view kRulesLevel = "rules/";
+constexpr std::string_view kSilencesLevel = "silences/";
 constexpr std::uint64_t kMaxSeq = 9'223'372'036'854'775'807ULL;  // SQLite's integers are signed
 
 std::string gateway_topic(std::string_view gateway, std::string_view leaf) {
@@ -91,6 +92,46 @@ std::optional<std::string> read_device(const Json& entry, ConsumedNotice::Device
   return std::nullopt;
 }
 
+// Appends the members "<what>_by" (a user) and "<what>_ms" (a time) of a shared version.
+void append_change(std::string_view what, std::string_view user, std::int64_t ms, std::string& out) {
+  out += ",\"";
+  out += what;
+  out += "_by\":";
+  append_json_string(user, out);
+  out += ",\"";
+  out += what;
+  out += "_ms\":" + std::to_string(ms);
+}
+
+// Reads the members "<what>_by" (a user of 1 to kMaxSharedUserBytes bytes) and "<what>_ms" (a time
+// from 0 to kMaxSharedTimeMs) of `document`; false when either is missing or out of bounds.
+bool read_change(const Json& document, std::string_view what, std::string& user, std::int64_t& ms) {
+  const Json* by = member(document, std::string(what) + "_by");
+  const Json* at = member(document, std::string(what) + "_ms");
+  const auto* by_text = by == nullptr ? nullptr : by->get_ptr<const Json::string_t*>();
+  if (by_text == nullptr || by_text->empty() || by_text->size() > kMaxSharedUserBytes) return false;
+  if (at == nullptr || !at->is_number_integer()) return false;
+  if (at->get<std::int64_t>() < 0 || at->get<std::int64_t>() > kMaxSharedTimeMs) return false;
+  user = *by_text;
+  ms = at->get<std::int64_t>();
+  return true;
+}
+
+// What read_change() asks of a change, for a refusal's message.
+std::string change_requirement() {
+  return " a user of 1 to " + std::to_string(kMaxSharedUserBytes) + " bytes and a time from 0 to " +
+         std::to_string(kMaxSharedTimeMs);
+}
+
+// Whether `text` holds a control character (NUL, a line break, DEL ...).
+bool has_control_characters(std::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string presence_topic(std::string_view gateway) {
@@ -102,6 +143,9 @@ std::string consumed_topic(std::string_view gateway) {
 std::string rule_topic(std::string_view gateway, std::string_view rule) {
   return gateway_topic(gateway, std::string(kRulesLevel) + std::string(rule));
 }
+std::string silence_topic(std::string_view gateway, std::string_view rule, std::string_view subject) {
+  return gateway_topic(gateway, std::string(kSilencesLevel) + std::string(rule) + "/" + std::string(subject));
+}
 std::string peer_presence_filter() {
   return gateway_topic("+", kPresenceLeaf);
 }
@@ -110,6 +154,9 @@ std::string peer_consumed_filter() {
 }
 std::string peer_rules_filter() {
   return rule_topic("+", "+");
+}
+std::string peer_silences_filter() {
+  return silence_topic("+", "+", "+");
 }
 
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
@@ -126,6 +173,15 @@ std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
     const std::string_view rule = leaf.substr(kRulesLevel.size());
     if (rule.empty() || rule.find('/') != std::string_view::npos) return std::nullopt;
     return ParsedGatewayTopic{gateway, GatewayTopic::rule, rule};
+  }
+  if (leaf.starts_with(kSilencesLevel)) {
+    const std::string_view levels = leaf.substr(kSilencesLevel.size());
+    const auto between = levels.find('/');
+    if (between == std::string_view::npos) return std::nullopt;
+    const std::string_view rule = levels.substr(0, between);
+    const std::string_view subject = levels.substr(between + 1);
+    if (rule.empty() || subject.empty() || subject.find('/') != std::string_view::npos) return std::nullopt;
+    return ParsedGatewayTopic{gateway, GatewayTopic::silence, rule, subject};
   }
   return std::nullopt;
 }
@@ -235,22 +291,13 @@ Result<ConsumedNotice> decode_notice(std::string_view payload) {
 std::string encode_shared_rule(const SharedRule& rule) {
   std::string out = R"({"name":)";
   append_json_string(rule.name, out);
-  auto member = [&out](std::string_view name, std::string_view user, std::int64_t ms) {
-    out += ",\"";
-    out += name;
-    out += "_by\":";
-    append_json_string(user, out);
-    out += ",\"";
-    out += name;
-    out += "_ms\":" + std::to_string(ms);
-  };
   if (rule.removed()) {
-    member("removed", rule.changed_by, rule.changed_ms);
+    append_change("removed", rule.changed_by, rule.changed_ms, out);
   } else {
     out += R"(,"rule":)";
     out += *rule.definition;
-    member("created", rule.created_by, rule.created_ms);
-    member("updated", rule.changed_by, rule.changed_ms);
+    append_change("created", rule.created_by, rule.created_ms, out);
+    append_change("updated", rule.changed_by, rule.changed_ms, out);
   }
   out += '}';
   return out;
@@ -270,34 +317,68 @@ Result<SharedRule> decode_shared_rule(std::string_view payload) {
   const Json* name = member(document, "name");
   if (name == nullptr || !name->is_string()) return refuse("needs a string \"name\"");
   rule.name = name->get<std::string>();
-  // "<what>_by" (a user) and "<what>_ms" (a time), both present; false when either is not.
-  auto read_change = [&document](std::string_view what, std::string& user, std::int64_t& ms) {
-    const Json* by = member(document, std::string(what) + "_by");
-    const Json* at = member(document, std::string(what) + "_ms");
-    const auto* by_text = by == nullptr ? nullptr : by->get_ptr<const Json::string_t*>();
-    if (by_text == nullptr || by_text->empty() || by_text->size() > kMaxSharedUserBytes) return false;
-    if (at == nullptr || !at->is_number_integer()) return false;
-    if (at->get<std::int64_t>() < 0 || at->get<std::int64_t>() > kMaxSharedTimeMs) return false;
-    user = *by_text;
-    ms = at->get<std::int64_t>();
-    return true;
-  };
   const Json* definition = member(document, "rule");
-  const std::string users = " a user of 1 to " + std::to_string(kMaxSharedUserBytes) + " bytes and a time from 0 to " +
-                            std::to_string(kMaxSharedTimeMs);
+  const std::string users = change_requirement();
   if (definition == nullptr) {
-    if (!read_change("removed", rule.changed_by, rule.changed_ms)) return refuse("a removal needs" + users);
+    if (!read_change(document, "removed", rule.changed_by, rule.changed_ms)) return refuse("a removal needs" + users);
     if (members->size() != 3) return refuse("a removal has only \"name\", \"removed_by\" and \"removed_ms\"");
     return rule;
   }
   if (!definition->is_object()) return refuse("\"rule\" is not a JSON object");
-  if (!read_change("created", rule.created_by, rule.created_ms) ||
-      !read_change("updated", rule.changed_by, rule.changed_ms)) {
+  if (!read_change(document, "created", rule.created_by, rule.created_ms) ||
+      !read_change(document, "updated", rule.changed_by, rule.changed_ms)) {
     return refuse("a rule needs \"created_by\"/\"created_ms\" and \"updated_by\"/\"updated_ms\":" + users);
   }
   if (members->size() != 6) return refuse("a rule has only \"name\", \"rule\", \"created_*\" and \"updated_*\"");
   rule.definition = definition->dump();
   return rule;
+}
+
+std::string encode_shared_silence(const SharedSilence& silence) {
+  std::string out = R"({"rule":)";
+  append_json_string(silence.rule, out);
+  out += R"(,"subject":)";
+  append_json_string(silence.subject, out);
+  out += R"(,"until_ms":)" + std::to_string(silence.until_ms);
+  append_change("set", silence.set_by, silence.set_ms, out);
+  out += R"(,"comment":)";
+  append_json_string(silence.comment, out);
+  out += '}';
+  return out;
+}
+
+Result<SharedSilence> decode_shared_silence(std::string_view payload) {
+  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "shared silence: " + why); };
+  if (payload.size() > kMaxSharedSilenceBytes) {
+    return refuse("larger than " + std::to_string(kMaxSharedSilenceBytes) + " bytes");
+  }
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  const Json& document = std::get<Json>(parsed);
+  const auto* members = document.get_ptr<const Json::object_t*>();
+  if (members == nullptr) return refuse("not a JSON object");
+  if (members->size() != 6) {
+    return refuse("a silence has exactly \"rule\", \"subject\", \"until_ms\", \"set_by\", \"set_ms\" and \"comment\"");
+  }
+  SharedSilence silence;
+  for (auto [name, text] : {std::pair{"rule", &silence.rule}, std::pair{"subject", &silence.subject},
+                            std::pair{"comment", &silence.comment}}) {
+    const Json* value = member(document, name);
+    if (value == nullptr || !value->is_string()) return refuse(std::string("needs a string \"") + name + "\"");
+    *text = value->get<std::string>();
+  }
+  if (silence.comment.size() > kMaxSharedCommentBytes || has_control_characters(silence.comment)) {
+    return refuse("\"comment\" is one line of at most " + std::to_string(kMaxSharedCommentBytes) + " bytes");
+  }
+  const Json* until = member(document, "until_ms");
+  if (until == nullptr || !until->is_number_integer() || until->get<std::int64_t>() < 0 ||
+      until->get<std::int64_t>() > kMaxSharedTimeMs) {
+    return refuse("\"until_ms\" is a time from 0 to " + std::to_string(kMaxSharedTimeMs));
+  }
+  silence.until_ms = until->get<std::int64_t>();
+  if (!read_change(document, "set", silence.set_by, silence.set_ms))
+    return refuse("a silence needs" + change_requirement());
+  return silence;
 }
 
 }  // namespace kelvin::proto

@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "small_db.hpp"
@@ -221,6 +222,14 @@ class AlertDb::Impl : public sqlite::SmallDb {
       if (!added) return std::move(added).error();
     }
     return {};
+  }
+
+  // The newest silence of (rule, subject), lasting or over: its version (see SilenceRecord).
+  Result<std::optional<SilenceRecord>> newest_silence(std::string_view rule, std::string_view subject) {
+    auto rows = silence_rows("WHERE rule = ? AND subject = ? ORDER BY created_ms DESC, id DESC LIMIT 1", rule, subject);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return std::optional<SilenceRecord>();
+    return std::optional<SilenceRecord>(std::move(rows->front()));
   }
 
   template <class... Args>
@@ -455,28 +464,45 @@ Result<std::uint64_t> AlertDb::forget_resolved(std::int64_t ended_before_ms) {
   return sqlite::from_sql_unsigned(*deleted);
 }
 
+bool supersedes(const SilenceRecord& a, const SilenceRecord& b) {
+  if (a.created_ms != b.created_ms) return a.created_ms > b.created_ms;
+  if (a.until_ms != b.until_ms) return a.until_ms < b.until_ms;
+  return std::tie(a.created_by, a.comment) > std::tie(b.created_by, b.comment);
+}
+
+namespace {
+
+// The time to stamp a change made at `now_ms` to a pair whose newest version is `newest`.
+std::int64_t change_time(const std::optional<SilenceRecord>& newest, std::int64_t now_ms) {
+  return newest && newest->created_ms >= now_ms ? newest->created_ms + 1 : now_ms;
+}
+
+}  // namespace
+
 Result<SilenceRecord> AlertDb::silence(const SilenceRecord& silence, std::int64_t now_ms) {
   if (!impl_) return closed();
   if (silence.created_by.empty()) return make_error(Errc::invalid_argument, "a silence names its user");
   if (silence.until_ms <= now_ms) return make_error(Errc::invalid_argument, "a silence ends in the future");
   auto transaction = sqlite::Transaction::begin(impl_->db());
   if (!transaction) return std::move(transaction).error();
+  auto newest = impl_->newest_silence(silence.rule, silence.subject);
+  if (!newest) return std::move(newest).error();
   auto active = impl_->silence_rows("WHERE rule = ? AND subject = ? AND until_ms > ? ORDER BY id DESC LIMIT 1",
                                     silence.rule, silence.subject, now_ms);
   if (!active) return std::move(active).error();
   SilenceRecord out = silence;
-  out.created_ms = now_ms;
+  out.created_ms = change_time(*newest, now_ms);
   if (active->empty()) {
     auto added = impl_->change(
         "INSERT INTO silences (rule, subject, until_ms, created_by, created_ms, comment) VALUES (?, ?, ?, ?, ?, ?)",
-        silence.rule, silence.subject, silence.until_ms, silence.created_by, now_ms, silence.comment);
+        silence.rule, silence.subject, silence.until_ms, silence.created_by, out.created_ms, silence.comment);
     if (!added) return std::move(added).error();
     out.id = sqlite3_last_insert_rowid(impl_->db());
   } else {
     out.id = active->front().id;
     auto changed =
         impl_->change("UPDATE silences SET until_ms = ?, created_by = ?, created_ms = ?, comment = ? WHERE id = ?",
-                      silence.until_ms, silence.created_by, now_ms, silence.comment, out.id);
+                      silence.until_ms, silence.created_by, out.created_ms, silence.comment, out.id);
     if (!changed) return std::move(changed).error();
   }
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
@@ -488,19 +514,57 @@ Result<std::vector<SilenceRecord>> AlertDb::active_silences(std::int64_t now_ms)
   return impl_->silence_rows("WHERE until_ms > ? ORDER BY rule, subject", now_ms);
 }
 
-Result<std::optional<SilenceRecord>> AlertDb::lift_silence(std::int64_t id, std::int64_t now_ms) {
+Result<std::optional<SilenceRecord>> AlertDb::lift_silence(std::int64_t id, std::string_view user,
+                                                           std::int64_t now_ms) {
   if (!impl_) return closed();
+  if (user.empty()) return make_error(Errc::invalid_argument, "a lift names its user");
   auto transaction = sqlite::Transaction::begin(impl_->db());
   if (!transaction) return std::move(transaction).error();
   auto active = impl_->silence_rows("WHERE id = ? AND until_ms > ?", id, now_ms);
   if (!active) return std::move(active).error();
   if (active->empty()) return std::optional<SilenceRecord>();
-  auto ended = impl_->change("UPDATE silences SET until_ms = ? WHERE id = ?", now_ms, id);
+  SilenceRecord lifted = std::move(active->front());
+  auto newest = impl_->newest_silence(lifted.rule, lifted.subject);
+  if (!newest) return std::move(newest).error();
+  lifted.until_ms = now_ms;
+  lifted.created_by = std::string(user);
+  lifted.created_ms = change_time(*newest, now_ms);
+  auto ended = impl_->change("UPDATE silences SET until_ms = ?, created_by = ?, created_ms = ? WHERE id = ?",
+                             lifted.until_ms, lifted.created_by, lifted.created_ms, id);
   if (!ended) return std::move(ended).error();
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
-  SilenceRecord lifted = std::move(active->front());
-  lifted.until_ms = now_ms;
   return std::optional<SilenceRecord>(std::move(lifted));
+}
+
+Result<bool> AlertDb::take_silence(const SilenceRecord& version) {
+  if (!impl_) return closed();
+  if (version.created_by.empty()) return make_error(Errc::invalid_argument, "a silence names its user");
+  // Under the write lock, so a change through this gateway's API either came before (and is
+  // compared with) or waits for this one.
+  auto transaction = sqlite::Transaction::begin(impl_->db());
+  if (!transaction) return std::move(transaction).error();
+  auto newest = impl_->newest_silence(version.rule, version.subject);
+  if (!newest) return std::move(newest).error();
+  if (*newest && !supersedes(version, **newest)) return false;
+  auto stored =
+      *newest
+          ? impl_->change("UPDATE silences SET until_ms = ?, created_by = ?, created_ms = ?, comment = ? WHERE id = ?",
+                          version.until_ms, version.created_by, version.created_ms, version.comment, (*newest)->id)
+          : impl_->change(
+                "INSERT INTO silences (rule, subject, until_ms, created_by, created_ms, comment)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                version.rule, version.subject, version.until_ms, version.created_by, version.created_ms,
+                version.comment);
+  if (!stored) return std::move(stored).error();
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return true;
+}
+
+Result<std::vector<SilenceRecord>> AlertDb::silence_versions() {
+  if (!impl_) return closed();
+  return impl_->silence_rows(
+      "AS s WHERE id = (SELECT id FROM silences WHERE rule = s.rule AND subject = s.subject"
+      " ORDER BY created_ms DESC, id DESC LIMIT 1) ORDER BY rule, subject");
 }
 
 Result<std::vector<AddedRuleRecord>> AlertDb::added_rules() {

@@ -164,7 +164,8 @@ class RouteAccess : public ::testing::Test {
                                             .db_file = dir_ / "alerts.db",
                                             .accounts = *accounts_,
                                             .now_ms = system_now_ms,
-                                            .rules = alert_rules_},
+                                            .rules = alert_rules_,
+                                            .silences = silences_},
                      .metrics = MetricsSources{.run_blocking = post,
                                                .token = std::string(40, 't'),
                                                .text = [](std::uint64_t) { return std::string("# metrics\n"); }},
@@ -241,6 +242,7 @@ class RouteAccess : public ::testing::Test {
   RolloutEngine engine_{dir_ / "rollouts.db", [](const std::string&, const std::string&) { return true; }, nullptr,
                         [](std::string_view, std::string_view, std::string_view) {}};
   AlertRuleBook alert_rules_{alerts::default_rules()};
+  SilenceBook silences_;
   SignInCounters sign_ins_;
   ClientRecords client_records_;
   http::Router router_;

@@ -32,6 +32,9 @@ TEST(GatewayTopics, PeersTopicsAreUnderKelvinGateways) {
   EXPECT_EQ(peer_consumed_filter(), "kelvin/gateways/+/consumed");
   EXPECT_EQ(rule_topic("svc-gateway-b", "freezer_warm"), "kelvin/gateways/svc-gateway-b/rules/freezer_warm");
   EXPECT_EQ(peer_rules_filter(), "kelvin/gateways/+/rules/+");
+  EXPECT_EQ(silence_topic("svc-gateway-b", "device_offline", "sensor-01"),
+            "kelvin/gateways/svc-gateway-b/silences/device_offline/sensor-01");
+  EXPECT_EQ(peer_silences_filter(), "kelvin/gateways/+/silences/+/+");
 }
 
 TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
@@ -44,11 +47,15 @@ TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
   ASSERT_TRUE(consumed);
   EXPECT_EQ(consumed->gateway, "svc-gateway-a");
   EXPECT_EQ(consumed->topic, GatewayTopic::consumed);
-  for (const char* topic : {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
-                            "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
-                            "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry",
-                            "", "kelvin/gateways/svc-gateway-b/rules", "kelvin/gateways/svc-gateway-b/rules/",
-                            "kelvin/gateways/svc-gateway-b/rules/hot/x", "kelvin/gateways/sensor-01/rules/hot"}) {
+  for (const char* topic :
+       {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
+        "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
+        "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry", "",
+        "kelvin/gateways/svc-gateway-b/rules", "kelvin/gateways/svc-gateway-b/rules/",
+        "kelvin/gateways/svc-gateway-b/rules/hot/x", "kelvin/gateways/sensor-01/rules/hot",
+        "kelvin/gateways/svc-gateway-b/silences/hot", "kelvin/gateways/svc-gateway-b/silences/hot/",
+        "kelvin/gateways/svc-gateway-b/silences//sensor-01", "kelvin/gateways/svc-gateway-b/silences/hot/sensor-01/x",
+        "kelvin/gateways/sensor-01/silences/hot/sensor-01"}) {
     EXPECT_FALSE(parse_gateway_topic(topic)) << topic;
   }
   const std::string hot = rule_topic("svc-gateway-b", "hot");
@@ -57,6 +64,13 @@ TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
   EXPECT_EQ(rule->gateway, "svc-gateway-b");
   EXPECT_EQ(rule->topic, GatewayTopic::rule);
   EXPECT_EQ(rule->rule, "hot");
+  const std::string silenced = silence_topic("svc-gateway-b", "hot", "sensor-01");
+  auto silence = parse_gateway_topic(silenced);
+  ASSERT_TRUE(silence);
+  EXPECT_EQ(silence->gateway, "svc-gateway-b");
+  EXPECT_EQ(silence->topic, GatewayTopic::silence);
+  EXPECT_EQ(silence->rule, "hot");
+  EXPECT_EQ(silence->subject, "sensor-01");
 }
 
 TEST(SharedRuleCodec, DecodesBothFormsToTheSameVersion) {
@@ -114,6 +128,63 @@ TEST(SharedRuleCodec, RefusesAnythingElseWithoutThrowing) {
                R"("created_by":"a","created_ms":1,"updated_by":"a","updated_ms":1})",
        }) {
     auto decoded = decode_shared_rule(payload);
+    ASSERT_FALSE(decoded.ok()) << payload.substr(0, 200);
+    EXPECT_EQ(decoded.error().code, kelvin::Errc::invalid_argument);
+  }
+}
+
+TEST(SharedSilenceCodec, DecodesWhatItEncodesToTheSameVersion) {
+  const SharedSilence set{.rule = "freezer_warm",
+                          .subject = "sensor-01",
+                          .until_ms = 5000,
+                          .set_by = "ann",
+                          .set_ms = 1000,
+                          .comment = "défrost \"B\""};
+  const std::string encoded = encode_shared_silence(set);
+  EXPECT_EQ(encoded, R"({"rule":"freezer_warm","subject":"sensor-01","until_ms":5000,"set_by":"ann","set_ms":1000,)"
+                     R"("comment":"défrost \"B\""})");
+  auto decoded = decode_shared_silence(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, set);
+  const SharedSilence lifted{
+      .rule = "hot", .subject = "gateway", .until_ms = kMaxSharedTimeMs, .set_by = "bob", .set_ms = kMaxSharedTimeMs};
+  auto back = decode_shared_silence(encode_shared_silence(lifted));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, lifted);
+}
+
+TEST(SharedSilenceCodec, RefusesAnythingElseWithoutThrowing) {
+  const std::string valid = R"({"rule":"hot","subject":"s-1","until_ms":2,"set_by":"ann","set_ms":1,"comment":""})";
+  ASSERT_TRUE(decode_shared_silence(valid).ok());
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string payload = valid;
+    payload.replace(payload.find(from), from.size(), to);
+    return payload;
+  };
+  for (const std::string& payload : {
+           std::string(""),
+           std::string("[]"),
+           std::string("null"),
+           with(R"("rule":"hot",)", ""),                                        // no rule
+           with(R"("rule":"hot")", R"("rule":7)"),                              // not a string
+           with(R"("subject":"s-1",)", R"("subject":"s-1","subject":"s-2",)"),  // twice
+           with(R"("until_ms":2)", R"("until_ms":-2)"),                         // before 1970
+           with(R"("until_ms":2)", R"("until_ms":2.5)"),                        // not whole
+           with(R"("until_ms":2)", R"("until_ms":"2")"),
+           with(R"("until_ms":2)", R"("until_ms":253402300800000)"),  // after 9999
+           with(R"("until_ms":2)", R"("until_ms":18446744073709551615)"),
+           with(R"("set_by":"ann")", R"("set_by":"")"),  // nobody
+           with(R"("set_ms":1)", R"("set_ms":-1)"),
+           with(R"("comment":"")", R"("comment":"a\nb")"),  // two lines
+           with(R"("comment":"")", R"("comment":"a\u0000b")"),
+           with(R"("comment":"")", R"("comment":")" + std::string(kMaxSharedCommentBytes + 1, 'x') + "\""),
+           with(R"("set_by":"ann")", R"("set_by":")" + std::string(kMaxSharedUserBytes + 1, 'u') + "\""),
+           with(R"(,"comment":"")", ""),                      // a member missing
+           with(R"("comment":"")", R"("comment":"","x":1)"),  // unknown member
+           valid + std::string(1, '\0'),
+           valid.substr(0, valid.size() - 1),
+       }) {
+    auto decoded = decode_shared_silence(payload);
     ASSERT_FALSE(decoded.ok()) << payload.substr(0, 200);
     EXPECT_EQ(decoded.error().code, kelvin::Errc::invalid_argument);
   }

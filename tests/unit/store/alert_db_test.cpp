@@ -417,11 +417,14 @@ TEST_F(AlertDbTest, ASilenceHoldsBackTheDeliveriesOfItsRuleAndSubjectUntilItEnds
   ASSERT_TRUE(*db_->resolve(fired->id, 3000, "condition cleared", webhooks));
   EXPECT_TRUE(db_->due_deliveries(3000, 10)->empty()) << "its resolution too";
 
-  auto lifted = db_->lift_silence(silenced->id, 4000);
+  EXPECT_EQ(db_->lift_silence(silenced->id, "", 4000).error().code, Errc::invalid_argument) << "lifted by nobody";
+  auto lifted = db_->lift_silence(silenced->id, "carl", 4000);
   ASSERT_TRUE(lifted.ok() && lifted->has_value());
   EXPECT_EQ((*lifted)->until_ms, 4000);
-  EXPECT_FALSE(db_->lift_silence(silenced->id, 4000)->has_value()) << "over already";
-  EXPECT_FALSE(db_->lift_silence(999, 4000)->has_value());
+  EXPECT_EQ((*lifted)->created_by, "carl") << "a lift is the silence's newest change";
+  EXPECT_EQ((*lifted)->created_ms, 4000);
+  EXPECT_FALSE(db_->lift_silence(silenced->id, "carl", 4000)->has_value()) << "over already";
+  EXPECT_FALSE(db_->lift_silence(999, "carl", 4000)->has_value());
   EXPECT_TRUE(db_->active_silences(4000)->empty());
   ASSERT_TRUE(db_->fire(alert("hot", "d1", 4500), webhooks).ok());
   EXPECT_EQ(db_->due_deliveries(4500, 10)->size(), 1u) << "lifted: notified again";
@@ -430,6 +433,61 @@ TEST_F(AlertDbTest, ASilenceHoldsBackTheDeliveriesOfItsRuleAndSubjectUntilItEnds
   EXPECT_NE(db_->active_silences(4600)->front().id, silenced->id) << "a new silence after the lifted one";
   ASSERT_TRUE(db_->forget_resolved(8500).ok());
   EXPECT_EQ(db_->active_silences(0)->size(), 1u) << "the lifted one is forgotten, the lasting one kept";
+}
+
+// Versions of a silence from other gateways (docs/scaling.md): the later change wins, a lift
+// beats the silence it ends at the same millisecond, and a change made here after a version from a
+// clock ahead is stamped after it.
+TEST_F(AlertDbTest, AnotherGatewaysSilenceIsTakenOnlyWhenItSupersedesTheOneHere) {
+  const SilenceRecord set{.rule = "hot", .subject = "d1", .until_ms = 9000, .created_by = "ann", .created_ms = 1000};
+  SilenceRecord lift = set;
+  lift.until_ms = 1000;
+  EXPECT_TRUE(supersedes(lift, set)) << "at the same millisecond the lift wins";
+  EXPECT_FALSE(supersedes(set, lift));
+  SilenceRecord later = set;
+  later.created_ms = 1001;
+  later.until_ms = 99'000;
+  EXPECT_TRUE(supersedes(later, lift));
+  SilenceRecord other_user = set;
+  other_user.created_by = "bob";
+  EXPECT_NE(supersedes(other_user, set), supersedes(set, other_user)) << "a tie is settled one way";
+  EXPECT_FALSE(supersedes(set, set));
+
+  EXPECT_EQ(db_->take_silence(SilenceRecord{.rule = "hot", .subject = "d1", .until_ms = 9000}).error().code,
+            Errc::invalid_argument)
+      << "set by nobody";
+  ASSERT_TRUE(*db_->take_silence(set)) << "none here: added";
+  auto active = db_->active_silences(2000);
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ(active->front().created_by, "ann");
+  EXPECT_EQ(active->front().until_ms, 9000);
+  EXPECT_FALSE(*db_->take_silence(set)) << "the same version again (an echo) changes nothing";
+  SilenceRecord older = set;
+  older.created_ms = 500;
+  older.until_ms = 50'000;
+  EXPECT_FALSE(*db_->take_silence(older));
+  ASSERT_TRUE(*db_->take_silence(lift)) << "lifted on another gateway";
+  EXPECT_TRUE(db_->active_silences(2000)->empty());
+  EXPECT_FALSE(*db_->take_silence(set)) << "a lift is not undone by the version it ended";
+
+  // A silence set here after a version stamped ahead of this clock is stamped after that version.
+  ASSERT_TRUE(*db_->take_silence(
+      {.rule = "hot", .subject = "d2", .until_ms = 20'000, .created_by = "bob", .created_ms = 10'000}));
+  auto here = db_->silence({.rule = "hot", .subject = "d2", .until_ms = 30'000, .created_by = "ann"}, 3000);
+  ASSERT_TRUE(here.ok()) << here.error().message;
+  EXPECT_EQ(here->created_ms, 10'001);
+  auto lifted_here = db_->lift_silence(here->id, "carl", 3500);
+  ASSERT_TRUE(lifted_here.ok() && lifted_here->has_value());
+  EXPECT_EQ((*lifted_here)->created_ms, 10'002);
+
+  auto versions = db_->silence_versions();
+  ASSERT_TRUE(versions.ok()) << versions.error().message;
+  ASSERT_EQ(versions->size(), 2u) << "one per rule and subject, lasting or over";
+  EXPECT_EQ((*versions)[0].subject, "d1");
+  EXPECT_EQ((*versions)[0].until_ms, 1000);
+  EXPECT_EQ((*versions)[1].subject, "d2");
+  EXPECT_EQ((*versions)[1].created_by, "carl");
+  EXPECT_EQ((*versions)[1].until_ms, 3500);
 }
 
 // A version 1 file (before silences) is upgraded in place and keeps its alerts.

@@ -31,6 +31,7 @@
 #include "kelvin/gateway/access.hpp"
 #include "kelvin/gateway/alert_rule_book.hpp"
 #include "kelvin/gateway/blocking_answer.hpp"
+#include "kelvin/gateway/silence_book.hpp"
 #include "kelvin/http/router.hpp"
 
 namespace kelvin::gateway {
@@ -41,7 +42,8 @@ struct AlertSources {
   std::filesystem::path db_file;  // alerts.db (state_layout.hpp)
   accounts::Accounts& accounts;   // the audit log
   std::function<std::int64_t()> now_ms;
-  AlertRuleBook& rules;  // the rules in effect: listed and changed; a silence set ahead names one
+  AlertRuleBook& rules;   // the rules in effect: listed and changed; a silence set ahead names one
+  SilenceBook& silences;  // silences are set and lifted through it
 };
 
 void add_alert_routes(http::Router& router, const RouteGuard& guard, AlertSources sources);

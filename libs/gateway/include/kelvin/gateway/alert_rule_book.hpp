@@ -6,7 +6,7 @@
 //
 // Only added rules change through the book: a configured rule is changed in the config file, and
 // an added rule cannot take a configured rule's name. Each gateway keeps its added rules in its own
-// alerts.db; the gateways of a share group exchange them (rule_sharing.hpp): every change made here
+// alerts.db; the gateways of a share group exchange them (alert_sharing.hpp): every change made here
 // is a version of the rule (proto::SharedRule) the shared listener is told of, and merge() takes a
 // version from another gateway when it supersedes the one stored here. A removal is kept as a
 // version too, so a removed rule is not brought back by a gateway that has not heard of it yet.

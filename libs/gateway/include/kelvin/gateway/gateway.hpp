@@ -16,6 +16,7 @@
 #include "kelvin/gateway/account_routes.hpp"
 #include "kelvin/gateway/alert_engine.hpp"
 #include "kelvin/gateway/alert_rule_book.hpp"
+#include "kelvin/gateway/alert_sharing.hpp"
 #include "kelvin/gateway/blocking_work.hpp"
 #include "kelvin/gateway/broker_supervisor.hpp"
 #include "kelvin/gateway/client_records.hpp"
@@ -25,7 +26,6 @@
 #include "kelvin/gateway/live_feed.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/rollout_engine.hpp"
-#include "kelvin/gateway/rule_sharing.hpp"
 #include "kelvin/gateway/session_guard.hpp"
 #include "kelvin/gateway/shared_store.hpp"
 #include "kelvin/gateway/state_layout.hpp"
@@ -192,7 +192,8 @@ class Gateway {
   // The rules in effect (configured and added): the alert engine judges by them, the rule routes
   // change them. Outlives both.
   std::unique_ptr<AlertRuleBook> alert_rules_;
-  std::unique_ptr<RuleSharing> rule_sharing_;  // with a share_group only; the book's shared listener
+  SilenceBook silences_;
+  std::unique_ptr<AlertSharing> alert_sharing_;  // with a share_group only; both books' shared listener
   std::unique_ptr<AlertEngine> alerts_;
   std::unique_ptr<WebhookSender> webhooks_;       // with [[alerts.webhook]] only
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only

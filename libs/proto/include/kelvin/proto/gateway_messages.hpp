@@ -13,6 +13,10 @@
 //                                        an alert rule operators added through the API: its
 //                                        definition, who added and last changed it and when, or
 //                                        who removed it and when
+//   kelvin/gateways/{gateway}/silences/{rule}/{subject}
+//                                        retained, QoS 1; the latest version the sender knows of
+//                                        an operator's silence of a rule on a subject: until when,
+//                                        who set or lifted it last and when, and why
 //
 // {gateway} is the sender's service identity. These messages are internal: the gateways of one
 // group run the same kelvin version, so the decoders hold them to exactly what the encoders write
@@ -31,7 +35,7 @@ namespace kelvin::proto {
 
 inline constexpr std::string_view kGatewayTopicPrefix = "kelvin/gateways/";
 
-enum class GatewayTopic { presence, consumed, rule };
+enum class GatewayTopic { presence, consumed, rule, silence };
 
 // "kelvin/gateways/{gateway}/presence" and ".../consumed". Precondition: `gateway` is a service name.
 std::string presence_topic(std::string_view gateway);
@@ -39,20 +43,26 @@ std::string consumed_topic(std::string_view gateway);
 // "kelvin/gateways/{gateway}/rules/{rule}". Precondition: `rule` is a rule name (1 to 64 of a-z,
 // 0-9, '_' and '-', kelvin/alerts/alert_rule.hpp).
 std::string rule_topic(std::string_view gateway, std::string_view rule);
-// The peers' topics, for subscribing: "kelvin/gateways/+/presence", "kelvin/gateways/+/consumed"
-// and "kelvin/gateways/+/rules/+".
+// "kelvin/gateways/{gateway}/silences/{rule}/{subject}". Preconditions: `rule` is a rule name, and
+// `subject` a well-formed identity (kelvin/core/identity.hpp): neither holds '/', '+' or '#'.
+std::string silence_topic(std::string_view gateway, std::string_view rule, std::string_view subject);
+// The peers' topics, for subscribing: "kelvin/gateways/+/presence", "kelvin/gateways/+/consumed",
+// "kelvin/gateways/+/rules/+" and "kelvin/gateways/+/silences/+/+".
 std::string peer_presence_filter();
 std::string peer_consumed_filter();
 std::string peer_rules_filter();
+std::string peer_silences_filter();
 
 struct ParsedGatewayTopic {
   std::string_view gateway;  // a view into the parsed topic
   GatewayTopic topic;
-  std::string_view rule{};  // GatewayTopic::rule: the rule's name as the topic has it (checked by the reader)
+  // GatewayTopic::rule and ::silence: the rule's name as the topic has it (checked by the reader)
+  std::string_view rule{};
+  std::string_view subject{};  // GatewayTopic::silence: the subject as the topic has it (checked by the reader)
 };
 // Splits a topic of the form above; nullopt for anything else, including a gateway that is not a
-// service name (kelvin/core/identity.hpp) and a rules topic without exactly one non-empty level
-// after "rules/".
+// service name (kelvin/core/identity.hpp), a rules topic without exactly one non-empty level after
+// "rules/", and a silences topic without exactly two after "silences/".
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic);
 
 // ---- Presence ------------------------------------------------------------------------------------
@@ -153,5 +163,33 @@ std::string encode_shared_rule(const SharedRule& rule);
 // member given twice or missing or unknown, a "rule" that is not an object, an empty or too long
 // user, a time outside 0 to kMaxSharedTimeMs. The rule's name and definition are the reader's to check.
 Result<SharedRule> decode_shared_rule(std::string_view payload);
+
+// ---- Shared silences -----------------------------------------------------------------------------
+
+inline constexpr std::size_t kMaxSharedSilenceBytes = 4 * 1024;
+inline constexpr std::size_t kMaxSharedCommentBytes = 800;  // the API's 200 characters, 4 bytes each at most
+
+// One version of an operator's silence (docs/alerts.md, "Silences"): the notifications of `rule` on
+// `subject` are held back until `until_ms`. A lift is a version too, whose end is the time it was
+// lifted. The gateways of a share group each keep the newest version of every (rule, subject)
+// (store::supersedes says which is newest).
+struct SharedSilence {
+  std::string rule{};
+  std::string subject{};
+  std::int64_t until_ms = 0;
+  std::string set_by{};  // who set it, changed its end or lifted it last, and when
+  std::int64_t set_ms = 0;
+  std::string comment{};  // why; may be empty
+  bool operator==(const SharedSilence&) const = default;
+};
+
+// {"rule":..,"subject":..,"until_ms":..,"set_by":..,"set_ms":..,"comment":..}. Precondition: the
+// user is 1 to kMaxSharedUserBytes bytes, times are 0 to kMaxSharedTimeMs, the comment at most
+// kMaxSharedCommentBytes of one line.
+std::string encode_shared_silence(const SharedSilence& silence);
+// Errc::invalid_argument with the reason for anything but that form: size, not JSON, a member given
+// twice or missing or unknown, an empty or too long user, a time outside 0 to kMaxSharedTimeMs, a
+// comment too long or holding a control character. The rule and subject are the reader's to check.
+Result<SharedSilence> decode_shared_silence(std::string_view payload);
 
 }  // namespace kelvin::proto

@@ -68,15 +68,25 @@ struct DeliveryCounts {
 // An operator's silence (docs/alerts.md, "Silences"): the transitions of `rule` on `subject` queue
 // no webhook delivery while it lasts (until `until_ms`). The alerts themselves fire and resolve as
 // ever.
+//
+// The gateways of a share group keep the same silences (docs/scaling.md): the newest silence of a
+// (rule, subject) here is its version, which another gateway's newer version replaces
+// (take_silence). A lift is a version too: it ends the silence when it was lifted.
 struct SilenceRecord {
-  std::int64_t id = 0;  // assigned by silence()
+  std::int64_t id = 0;  // assigned by silence(); each gateway numbers its own
   std::string rule{};
   std::string subject{};
   std::int64_t until_ms = 0;
-  std::string created_by{};  // the user who set it (or last changed its end)
+  std::string created_by{};  // the user who set it, changed its end or lifted it last, and when
   std::int64_t created_ms = 0;
   std::string comment{};
 };
+
+// Whether version `a` of a (rule, subject)'s silence supersedes version `b` of it: the later change
+// (created_ms) wins; at the same millisecond the earlier end (a lift beats the silence it ends),
+// then the larger user and comment, so every gateway picks the same one. The gateways' clocks
+// decide "later": they are expected to agree to within seconds (NTP).
+bool supersedes(const SilenceRecord& a, const SilenceRecord& b);
 
 // A rule an operator added through the HTTPS API (docs/alerts.md, "Rules"). The store keeps its
 // definition as the rule's JSON object, as the API gives it, and does not read it: the gateway
@@ -152,12 +162,21 @@ class AlertDb {
 
   // Silences (rule, subject) until `silence.until_ms`, as of `now_ms`: the active silence of the
   // pair, if any, gets the new end, user and comment; otherwise one is added. Returns it with its
-  // id. Errc::invalid_argument when it would end by `now_ms` or names no user.
+  // id. It is stamped `now_ms`, or just after the pair's newest version if that is later (one from
+  // a gateway whose clock is ahead), so it supersedes it. Errc::invalid_argument when it would end
+  // by `now_ms` or names no user.
   Result<SilenceRecord> silence(const SilenceRecord& silence, std::int64_t now_ms);
   // The silences lasting past `now_ms`, by rule and subject.
   Result<std::vector<SilenceRecord>> active_silences(std::int64_t now_ms);
-  // Ends silence `id` at `now_ms` and returns it; nullopt when unknown or over already.
-  Result<std::optional<SilenceRecord>> lift_silence(std::int64_t id, std::int64_t now_ms);
+  // Ends silence `id` at `now_ms`, lifted by `user` (stamped as silence() stamps), and returns it as
+  // it is now; nullopt when unknown or over already. Errc::invalid_argument when it names no user.
+  Result<std::optional<SilenceRecord>> lift_silence(std::int64_t id, std::string_view user, std::int64_t now_ms);
+  // Another gateway's version of a silence (its id is ignored): stored in place of the pair's newest
+  // silence here when it supersedes it, or added when the pair has none; false when it does not
+  // supersede. Errc::invalid_argument when it names no user.
+  Result<bool> take_silence(const SilenceRecord& version);
+  // The newest silence of every (rule, subject) kept, lasting or over: the versions to share.
+  Result<std::vector<SilenceRecord>> silence_versions();
 
   // Added rules, in the order they were added.
   Result<std::vector<AddedRuleRecord>> added_rules();
