@@ -520,6 +520,11 @@ TEST_F(ScaleOut, SilencesSetOrLiftedThroughOneGatewayHoldOnEveryGatewayOfTheGrou
       << "B never took the silence:\n"
       << read_text(b_dir_ / "gateway.log");
   EXPECT_EQ(b_silences()["device_offline sensor-01"], "admin");
+  // The operator's action names who did it and from where.
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(a_.gateway_log(), "info", "https",
+                                                    {{"user", "admin"}, {"client", "127.0.0.1"}},
+                                                    "admin silenced device_offline sensor-01"))
+      << a_.gateway_log();
 
   // Lifted, and another set, while B is away: B takes both when it joins again.
   ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());

@@ -155,7 +155,8 @@ http::Response acknowledge_answer(Shared& shared, std::int64_t id, const account
     audit(shared, actor, "alert_acknowledge", target, "ok", what);
     const log::Subjects about{{log::SubjectKey::rule, (*alert)->rule},
                               {log::SubjectKey::subject, (*alert)->subject},
-                              {log::SubjectKey::user, actor.name}};
+                              {log::SubjectKey::user, actor.name},
+                              {log::SubjectKey::client, actor.address}};
     log::component("https").info("{} acknowledged alert {} ({})", actor.name, id, what);
     return http::json_response(200, dump(alert_json(**alert)));
   });
@@ -240,7 +241,8 @@ http::Response record_silence(Shared& shared, store::AlertDb& db, const std::str
   audit(shared, actor, "alert_silence", target, "ok", what);
   const log::Subjects about{{log::SubjectKey::rule, silenced->rule},
                             {log::SubjectKey::subject, silenced->subject},
-                            {log::SubjectKey::user, actor.name}};
+                            {log::SubjectKey::user, actor.name},
+                            {log::SubjectKey::client, actor.address}};
   log::component("https").info("{} silenced {}", actor.name, what);
   return http::json_response(200, dump(answer));
 }
@@ -293,7 +295,8 @@ http::Response lift_answer(Shared& shared, std::int64_t id, const accounts::Acto
     audit(shared, actor, "alert_silence_lift", target, "ok", what);
     const log::Subjects about{{log::SubjectKey::rule, (*lifted)->rule},
                               {log::SubjectKey::subject, (*lifted)->subject},
-                              {log::SubjectKey::user, actor.name}};
+                              {log::SubjectKey::user, actor.name},
+                              {log::SubjectKey::client, actor.address}};
     log::component("https").info("{} lifted the silence of {}", actor.name, what);
     return http::no_content_response();
   });
@@ -426,7 +429,9 @@ http::Response rule_write_answer(Shared& shared, RuleAction action, const alerts
     if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, audit_action, rule.name, actor);
     const std::string definition = dump(rule_json(rule));
     audit(shared, actor, audit_action, "rule " + rule.name, "ok", definition);
-    const log::Subjects about{{log::SubjectKey::rule, rule.name}, {log::SubjectKey::user, actor.name}};
+    const log::Subjects about{{log::SubjectKey::rule, rule.name},
+                              {log::SubjectKey::user, actor.name},
+                              {log::SubjectKey::client, actor.address}};
     log::component("https").info("{} {} the alert rule {}", actor.name, action == RuleAction::add ? "added" : "changed",
                                  definition);
     return http::json_response(action == RuleAction::add ? 201 : 200, definition);
@@ -455,7 +460,8 @@ http::Response rule_remove_answer(Shared& shared, const std::string& name, const
     if (!outcome) return db_error(outcome.error());
     if (*outcome != RuleChange::done) return refused_rule_change(shared, *outcome, "alert_rule_remove", name, actor);
     audit(shared, actor, "alert_rule_remove", "rule " + name, "ok", "");
-    const log::Subjects about{{log::SubjectKey::rule, name}, {log::SubjectKey::user, actor.name}};
+    const log::Subjects about{
+        {log::SubjectKey::rule, name}, {log::SubjectKey::user, actor.name}, {log::SubjectKey::client, actor.address}};
     log::component("https").info("{} removed the alert rule {}", actor.name, name);
     return http::no_content_response();
   });

@@ -57,7 +57,9 @@ http::Response failure_answer(const std::string& device_id, const Error& error) 
 void audit(const DeviceActionSources& sources, const accounts::Actor& actor, std::string_view action,
            const std::string& device_id, std::string_view result, const std::string& detail) {
   if (auto written = sources.accounts.audit(actor, action, device_id, result, detail); !written) {
-    const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
+    const log::Subjects about{{log::SubjectKey::device, device_id},
+                              {log::SubjectKey::user, actor.name},
+                              {log::SubjectKey::client, actor.address}};
     log::component("https").error("writing the audit entry {} {} failed: {}", action, device_id,
                                   written.error().message);
   }
@@ -78,7 +80,9 @@ http::Response revoke_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string serials = fleet::revoked_serials_detail(*revoked);
   audit(sources, actor, "device_revoke", device_id, "ok", serials);
-  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
+  const log::Subjects about{{log::SubjectKey::device, device_id},
+                            {log::SubjectKey::user, actor.name},
+                            {log::SubjectKey::client, actor.address}};
   log::component("https").info("{} revoked device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id}, {"revoked", certificates_json(*revoked)}}.dump());
 }
@@ -98,7 +102,9 @@ http::Response remove_answer(const DeviceActionSources& sources, const std::stri
   const std::string serials = fleet::revoked_serials_detail(removal->revoked);
   audit(sources, actor, "device_remove", device_id, "ok",
         serials + "; " + std::to_string(kept) + " stored readings kept");
-  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
+  const log::Subjects about{{log::SubjectKey::device, device_id},
+                            {log::SubjectKey::user, actor.name},
+                            {log::SubjectKey::client, actor.address}};
   log::component("https").info("{} removed device {} ({})", actor.name, device_id, serials);
   return http::json_response(200, json{{"device", device_id},
                                        {"revoked", certificates_json(removal->revoked)},
@@ -153,7 +159,9 @@ http::Response labels_answer(const DeviceActionSources& sources, const std::stri
   }
   const std::string was = *before ? joined((*before)->labels) : "none";
   audit(sources, actor, "device_label", device_id, "ok", "labels " + joined(*set) + " (were " + was + ")");
-  const log::Subjects about{{log::SubjectKey::device, device_id}, {log::SubjectKey::user, actor.name}};
+  const log::Subjects about{{log::SubjectKey::device, device_id},
+                            {log::SubjectKey::user, actor.name},
+                            {log::SubjectKey::client, actor.address}};
   log::component("https").info("{} set the labels of {}: {}", actor.name, device_id, joined(*set));
   return http::json_response(200, json{{"device", device_id}, {"labels", *set}}.dump());
 }

@@ -162,7 +162,7 @@ http::Response image_answer(const ReleaseUploadSources& sources, const ReleaseNa
   if (published->already_published) return http::json_response(200, state_json("published", manifest));
   audit(sources, actor, name, "ok",
         "sha256 " + manifest.sha256 + ", security version " + std::to_string(manifest.security_version) + ", uploaded");
-  const log::Subjects about{{log::SubjectKey::user, actor.name}};
+  const log::Subjects about{{log::SubjectKey::user, actor.name}, {log::SubjectKey::client, actor.address}};
   log::component("https").info("{} published {} ({} bytes)", actor.name, name.text(), manifest.size);
   return http::json_response(201, state_json("published", manifest));
 }

@@ -251,7 +251,7 @@ http::Response start_answer(Shared& shared, const rollout::StartRequest& request
     if (!devices) return db_error(devices.error());
     audit(sources, actor, "rollout_start", "rollout " + std::to_string(started->id), "ok",
           rollout::describe_start(*started, devices->size()));
-    const log::Subjects about{{log::SubjectKey::user, actor.name}};
+    const log::Subjects about{{log::SubjectKey::user, actor.name}, {log::SubjectKey::client, actor.address}};
     log::component("https").info("{} started rollout {}: {}", actor.name, started->id,
                                  rollout::describe_start(*started, devices->size()));
     sources.engine.wake();
@@ -274,7 +274,7 @@ http::Response command_answer(Shared& shared, std::int64_t id, RolloutCommand co
     auto devices = db.devices(id);
     if (!devices) return db_error(devices.error());
     audit(sources, actor, action, target, "ok", changed->product + " " + changed->version);
-    const log::Subjects about{{log::SubjectKey::user, actor.name}};
+    const log::Subjects about{{log::SubjectKey::user, actor.name}, {log::SubjectKey::client, actor.address}};
     log::component("https").info(
         "{} {} rollout {}", actor.name,
         command == RolloutCommand::abort ? "aborted" : std::string(rollout::to_string(command)) + "d", id);
