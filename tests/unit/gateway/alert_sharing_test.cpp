@@ -2,7 +2,8 @@
 // with the MQTT connection replaced by a recorder: a silence set or lifted through the book is
 // published on the gateway's own topic; another gateway's version is taken only when it supersedes
 // the one stored here, and is then republished under this gateway's name; malformed versions and
-// ones naming what no silence can are refused and counted; on a new connection everything stored is
+// ones naming what no silence can are refused and counted; silences of the subject "gateway" (each
+// gateway itself) are neither published nor taken; on a new connection everything stored is
 // published again.
 
 #include "kelvin/gateway/alert_sharing.hpp"
@@ -95,6 +96,14 @@ TEST_F(AlertSharingTest, ASilenceSetOrLiftedHereIsPublishedRetainedOnThisGateway
 
   EXPECT_FALSE(silences_.lift(*routes_db_, set->id, "bob", 2500)->has_value());
   EXPECT_EQ(published_.size(), 2u) << "nothing lifted, nothing published";
+
+  // The subject "gateway" is each gateway itself (its disk, its backlog): its silences stay here.
+  ASSERT_TRUE(
+      silences_
+          .set(*routes_db_, {.rule = "disk_space", .subject = "gateway", .until_ms = 9000, .created_by = "ann"}, 3000)
+          .ok());
+  EXPECT_EQ(active(3000).size(), 1u);
+  EXPECT_EQ(published_.size(), 2u) << "a gateway's own silence is not shared";
 }
 
 TEST_F(AlertSharingTest, AnotherGatewaysSilenceIsTakenWhenNewerAndRepublishedUnderThisGatewaysName) {
@@ -147,6 +156,8 @@ TEST_F(AlertSharingTest, MalformedVersionsAndOnesNamingNoPossibleSilenceAreRefus
   bad_rule.rule = "Hot Rule";
   proto::SharedSilence bad_subject = good;
   bad_subject.subject = "sensor 02";
+  proto::SharedSilence peers_own = good;
+  peers_own.subject = "gateway";
   EXPECT_TRUE(sharing_->handle_message(topic, "{"));
   EXPECT_TRUE(sharing_->handle_message(topic, R"({"rule":"hot"})"));
   EXPECT_TRUE(sharing_->handle_message(topic, proto::encode_shared_silence(other_subject)));
@@ -154,8 +165,11 @@ TEST_F(AlertSharingTest, MalformedVersionsAndOnesNamingNoPossibleSilenceAreRefus
                                        proto::encode_shared_silence(bad_rule)));
   EXPECT_TRUE(sharing_->handle_message(proto::silence_topic(kPeer, bad_subject.rule, bad_subject.subject),
                                        proto::encode_shared_silence(bad_subject)));
+  EXPECT_TRUE(sharing_->handle_message(proto::silence_topic(kPeer, peers_own.rule, peers_own.subject),
+                                       proto::encode_shared_silence(peers_own)))
+      << "the peer's silence of its own alerts";
   EXPECT_TRUE(sharing_->handle_message(topic, "")) << "a cleared retained message is the sharing's, and ignored";
-  EXPECT_EQ(sharing_->counters().silences.versions_rejected, 5u);
+  EXPECT_EQ(sharing_->counters().silences.versions_rejected, 6u);
   EXPECT_EQ(sharing_->counters().silences.versions_received, 0u);
   EXPECT_TRUE(active(2000).empty());
   EXPECT_TRUE(published_.empty());

@@ -2,10 +2,10 @@
 // The gateways of a share group (docs/scaling.md) judge the same alert rules and keep the same
 // silences. Each publishes the version of every rule operators added, changed or removed through
 // its API on kelvin/gateways/{itself}/rules/{rule} (proto::SharedRule), and of every silence set or
-// lifted on kelvin/gateways/{itself}/silences/{rule}/{subject} (proto::SharedSilence), retained,
-// QoS 1; it takes every version it receives there that supersedes its own (AlertRuleBook::merge,
-// SilenceBook::merge, which tell this object again, so the taker republishes it under its own
-// name). A gateway that was away finds the versions retained by the broker when it subscribes, and
+// lifted on kelvin/gateways/{itself}/silences/{rule}/{subject} (proto::SharedSilence; not those of
+// the subject "gateway", which names each gateway itself), retained, QoS 1; it takes every version
+// it receives there that supersedes its own (AlertRuleBook::merge, SilenceBook::merge, which tell
+// this object again, so the taker republishes it under its own name). A gateway that was away finds the versions retained by the broker when it subscribes, and
 // publishes all of its own on every connection, so the newest version of each reaches every
 // gateway, whichever gateways were online when it changed. Its own topics are read like the
 // others': an echo changes nothing, and a version it lost (a restored alerts.db) comes back from
