@@ -947,16 +947,6 @@ below_bytes = 25165824
 clear_bytes = 33554432
 )";
   install.start_gateway();
-  const auto state_of = [&](const std::string& rule) -> std::string {
-    auto db = kelvin::store::AlertDb::open(install.state_dir() / "alerts.db");
-    if (!db) return "";
-    auto listed = db->list();
-    if (!listed) return "";
-    for (const auto& alert : *listed) {
-      if (alert.rule == rule) return std::string(kelvin::store::to_string(alert.state));
-    }
-    return "none";
-  };
   const auto stored = [&] { return install.stats().value("readings_stored", 0); };
   const auto publish = [&](int seq) {
     const std::string payload = R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(now_ms()) +
@@ -965,11 +955,11 @@ clear_bytes = 33554432
   };
   publish(1);
   ASSERT_TRUE(wait_until([&] { return stored() == 1; }, 15s)) << install.stats().dump();
-  EXPECT_EQ(state_of("disk_space"), "none");
+  EXPECT_EQ(install.alert_state("disk_space"), "none");
 
   const fs::path filler = install.state_dir() / "filler";
   fill_until_free(filler, 16 * 1024 * 1024);
-  ASSERT_TRUE(wait_until([&] { return state_of("disk_space") == "firing"; }, 15s)) << install.gateway_log();
+  ASSERT_TRUE(wait_until([&] { return install.alert_state("disk_space") == "firing"; }, 15s)) << install.gateway_log();
   publish(2);
   ASSERT_TRUE(wait_until([&] { return stored() == 2; }, 15s)) << "low, not full: the gateway stores on";
 
@@ -983,7 +973,8 @@ clear_bytes = 33554432
   fs::remove(filler);
   ASSERT_TRUE(wait_until([&] { return stored() == 3; }, 30s))
       << "stored once there is room: " << install.stats().dump();
-  ASSERT_TRUE(wait_until([&] { return state_of("disk_space") == "resolved"; }, 15s)) << install.gateway_log();
+  ASSERT_TRUE(wait_until([&] { return install.alert_state("disk_space") == "resolved"; }, 15s))
+      << install.gateway_log();
   EXPECT_EQ((*install.open_store().device("sensor-01"))->readings_stored, 3u);
   install.stop_gateway(SIGTERM);
   // [log] level = "warn": the warnings and errors above, none of the information.

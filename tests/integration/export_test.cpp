@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -67,6 +68,10 @@ class InfluxExport : public ::testing::Test {
     // A short retry ceiling, so the export resumes promptly once InfluxDB is back.
     install_.export_to_influx(influx_.url(), install_.pki_dir() / "ca.crt", kDatabase, influx_.admin_user(),
                               influx_.admin_password(), {"retry_max_s = 2"});
+    // The default export_lag rule, at levels an outage of seconds reaches.
+    std::ofstream(install_.config_file(), std::ios::app)
+        << "[alerts]\ninterval_s = 1\n"
+           "[[alerts.rule]]\nname = \"export_lag\"\nkind = \"export_lag\"\nabove_s = 10\nclear_s = 3\n";
   }
 
   void TearDown() override {
@@ -176,6 +181,8 @@ TEST_F(InfluxExport, InfluxDbHoldsExactlyTheStoredReadingsAfterAnOutageAndAGatew
   EXPECT_TRUE(during.value("retrying", false)) << during.dump();
   EXPECT_GT(during.value("backlog_readings", 0), 100) << during.dump();
   EXPECT_GT(during.value("lag_s", 0.0), 5.0) << during.dump();
+  EXPECT_TRUE(wait_until([&] { return install_.alert_state("export_lag") == "firing"; }, 10s))
+      << "the stuck export raised no alert: " << during.dump();
   EXPECT_THAT(during.value("last_error", std::string()), HasSubstr("unavailable")) << during.dump();
   auto status = install_.kelvinctl({"status", "--state-dir", install_.state_dir().string()});
   EXPECT_THAT(status.out, HasSubstr("InfluxDB export    RETRYING"));
@@ -184,6 +191,8 @@ TEST_F(InfluxExport, InfluxDbHoldsExactlyTheStoredReadingsAfterAnOutageAndAGatew
 
   influx_.start();
   ASSERT_TRUE(wait_until([&] { return !export_stats().value("retrying", true); }, 30s)) << export_stats().dump();
+  EXPECT_TRUE(wait_until([&] { return install_.alert_state("export_lag") == "resolved"; }, 20s))
+      << "caught up, the alert stays: " << export_stats().dump();
 
   // The gateway dies while the export catches up; its successor continues from the cursor.
   install_.stop_gateway(SIGKILL);

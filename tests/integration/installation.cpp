@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "kelvin/store/alert_db.hpp"
+
 namespace kelvin::testing {
 
 namespace fs = std::filesystem;
@@ -180,6 +182,17 @@ CommandResult Installation::tls_handshake(const DeviceFiles& files, const std::v
 
 InfluxTls Installation::server_tls() const {
   return {pki_dir() / "server" / "server.crt", pki_dir() / "server" / "server.key", pki_dir() / "ca.crt"};
+}
+
+std::string Installation::alert_state(std::string_view rule) const {
+  auto db = store::AlertDb::open(state_dir() / "alerts.db");
+  if (!db) return "";
+  auto listed = db->list();  // newest first
+  if (!listed) return "";
+  for (const auto& alert : *listed) {
+    if (alert.rule == rule) return std::string(store::to_string(alert.state));
+  }
+  return "none";
 }
 
 store::Store Installation::open_store() const {

@@ -87,6 +87,9 @@ class Installation {
 
   // A second connection to the gateway's store (WAL: reading while the gateway writes is safe).
   store::Store open_store() const;
+  // The state of the newest alert of `rule` in the gateway's alerts.db: "firing", "resolved", "none"
+  // (never raised), or "" when the file cannot be read yet.
+  std::string alert_state(std::string_view rule) const;
 
   // The installation's server certificate and CA, for an InfluxDB or VictoriaMetrics under test
   // (its certificate is valid for localhost).

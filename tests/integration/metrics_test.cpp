@@ -190,9 +190,9 @@ TEST_F(Metrics, OnlyTheScrapeTokenReadsThemAndPromtoolAcceptsTheText) {
   EXPECT_THAT(text, HasSubstr("kelvin_ota_rollouts{state=\"halted\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("kelvin_ota_rollout_devices{state=\"rolled_back\"} 0\n"));
   // The default alert rules, none firing (alerts_test fires real ones).
-  for (const char* rule :
-       {"device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog", "sign_in_attack",
-        "update_failed", "rollout_halted", "outbox_drops", "broker_exits", "acl_denials", "superseded_certificate"}) {
+  for (const char* rule : {"device_offline", "certificate_expiry", "crl_expiry", "disk_space", "export_backlog",
+                           "export_lag", "sign_in_attack", "update_failed", "rollout_halted", "outbox_drops",
+                           "broker_exits", "acl_denials", "superseded_certificate"}) {
     EXPECT_EQ(value_of("kelvin_alerts_firing{rule=\"" + std::string(rule) + "\"}"), 0.0) << rule;
   }
 

@@ -298,6 +298,12 @@ const DESCRIBERS: Record<string, Describer> = {
     const clears = clear === undefined ? '' : `, clears at or below ${levelText(clear)}`;
     return `more than ${levelText(above)} readings waiting for InfluxDB${lasting(forText)}${clears}`;
   },
+  export_lag(reader, forText) {
+    const above = reader.seconds('above_s') ?? 0;
+    const clear = reader.seconds('clear_s', true);
+    const clears = clear === undefined ? '' : `, clears once it waited ${secondsText(clear)} or less`;
+    return `a reading waiting for InfluxDB for more than ${secondsText(above)}${lasting(forText)}${clears}`;
+  },
   event_rate(reader, forText) {
     const event = reader.string('event') ?? '';
     const above = reader.number('above_per_minute') ?? 0;

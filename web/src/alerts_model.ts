@@ -18,6 +18,7 @@ export const ALERT_KINDS: Record<string, string> = {
   crl_expiry: 'CRL expiry',
   disk_space: 'disk space',
   export_backlog: 'export backlog',
+  export_lag: 'export lag',
   event_rate: 'event rate',
   update_failed: 'update failed',
   rollout_halted: 'rollout halted',

@@ -22,8 +22,8 @@ export function mayChangeRules(role: string | undefined): boolean {
 }
 
 export type FormKind =
-  | 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog' | 'event_rate'
-  | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate' | 'device_acl_denials';
+  | 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog' | 'export_lag'
+  | 'event_rate' | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate' | 'device_acl_denials';
 export type Quantity = 'temperature' | 'humidity';
 export type Direction = 'above' | 'below';
 export type TimeUnit = 'min' | 's';
@@ -38,7 +38,8 @@ export type Scope = 'all' | 'devices' | 'label';
 // (superseded_certificate).
 export type FieldId =
   | 'quantity' | 'direction' | 'level' | 'clear' | 'silent' | 'within_days' | 'clear_days' | 'within_hours' | 'clear_hours'
-  | 'below_bytes' | 'clear_bytes' | 'above_readings' | 'clear_readings' | 'event' | 'above_per_minute' | 'clear_per_minute'
+  | 'below_bytes' | 'clear_bytes' | 'above_readings' | 'clear_readings' | 'above_s' | 'clear_s' | 'event' | 'above_per_minute'
+  | 'clear_per_minute'
   | 'quiet' | 'quiet_denials' | 'quiet_superseded' | 'for';
 
 // How a field's text is read: 'choice', a select's value; 'number', a number as people type it
@@ -146,6 +147,11 @@ export const FORM_KINDS: readonly KindSpec[] = [
     { id: 'above_readings', keys: ['above_readings'], type: 'whole', label: 'Fires above', unit: 'readings', named: 'the backlog',
       required: true, hint: 'Readings waiting for InfluxDB; without an exporter it never fires.' },
     clearField('clear_readings', 'whole', 'readings', below, 'the backlog is down there'),
+  ] },
+  { kind: 'export_lag', label: 'export lag: a reading has waited long for InfluxDB', scoped: false, fields: [
+    { id: 'above_s', keys: ['above_s'], type: 'duration', label: 'Fires when the oldest has waited over', named: 'the wait',
+      fallback: 900, hint: 'How long the oldest reading not yet in InfluxDB has waited; without an exporter it never fires. Empty: 15 minutes.' },
+    clearField('clear_s', 'duration', undefined, below, 'the oldest has waited no longer than that'),
   ] },
   { kind: 'event_rate', label: 'event rate: failed sign-ins, refused handshakes and other events', scoped: false, fields: [
     { id: 'event', keys: ['event'], type: 'choice', label: 'Event', named: 'the event', required: true,

@@ -14,7 +14,7 @@ import type { Silence } from './types';
 
 // The subject of the gateway's own rules' alerts (docs/alerts.md, "Rules").
 export const GATEWAY_SUBJECT = 'gateway';
-const GATEWAY_KINDS = new Set(['crl_expiry', 'disk_space', 'export_backlog', 'event_rate']);
+const GATEWAY_KINDS = new Set(['crl_expiry', 'disk_space', 'export_backlog', 'export_lag', 'event_rate']);
 
 // What a rule's alerts are about, for the subject field: what it starts with, an example, a hint,
 // and whether the fleet's device ids are worth suggesting.

@@ -269,7 +269,9 @@ export interface RolloutsAnswer {
 
 // GET /api/v1/alerts, POST /api/v1/alerts/{id}/acknowledge and /silence, DELETE
 // /api/v1/silences/{id} (docs/api.md, "Alerts"; docs/alerts.md).
-export type AlertKind = 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog';
+export type AlertKind =
+  | 'threshold' | 'device_offline' | 'certificate_expiry' | 'crl_expiry' | 'disk_space' | 'export_backlog' | 'export_lag'
+  | 'event_rate' | 'update_failed' | 'rollout_halted' | 'outbox_drops' | 'superseded_certificate' | 'device_acl_denials';
 
 export interface Alert {
   id: number;

@@ -554,6 +554,13 @@ describe('alert rules: one sentence each', () => {
     assert.equal(said({ above_readings: 5000, kind: 'export_backlog', name: 'backlog' }), 'more than 5,000 readings waiting for InfluxDB');
   });
 
+  test('export_lag: how long the oldest reading waited, in minutes or seconds', () => {
+    assert.equal(said({ above_s: 900, clear_s: 60, kind: 'export_lag', name: 'export_lag' }),
+      'a reading waiting for InfluxDB for more than 15 min, clears once it waited 1 min or less');
+    assert.equal(said({ above_s: 90, for_s: 60, kind: 'export_lag', name: 'lag' }),
+      'a reading waiting for InfluxDB for more than 1 min 30 s for 1 min');
+  });
+
   test('event_rate: every event in words, any at all, a clear level; an unknown event not described', () => {
     assert.equal(said({ above_per_minute: 30, event: 'failed_sign_ins', kind: 'event_rate', name: 'sign_in_attack' }),
       'more than 30 failed sign-ins per minute');
@@ -724,11 +731,12 @@ describe('the rule form: values, the request, refusals', () => {
     assert.deepEqual(rest, { name: '', kind: 'threshold', scope: 'all', devices: '', label: '' });
     assert.deepEqual(fields, {
       quantity: 'temperature', direction: 'above', level: '', clear: '', silent: '', within_days: '', clear_days: '', within_hours: '',
-      clear_hours: '', below_bytes: '', clear_bytes: '', above_readings: '', clear_readings: '', event: 'failed_sign_ins',
-      above_per_minute: '', clear_per_minute: '', quiet: '', quiet_superseded: '', quiet_denials: '', for: '',
+      clear_hours: '', below_bytes: '', clear_bytes: '', above_readings: '', clear_readings: '', above_s: '', clear_s: '',
+      event: 'failed_sign_ins', above_per_minute: '', clear_per_minute: '', quiet: '', quiet_superseded: '', quiet_denials: '',
+      for: '',
     });
-    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', quiet: 'min', quiet_superseded: 'min',
-      quiet_denials: 'min', for: 'min' });
+    assert.deepEqual(units, { silent: 'min', below_bytes: 'GiB', clear_bytes: 'GiB', above_s: 'min', clear_s: 'min', quiet: 'min',
+      quiet_superseded: 'min', quiet_denials: 'min', for: 'min' });
     assert.equal(m.unitOf('temperature'), '°C');
     assert.equal(m.unitOf('humidity'), '%RH');
   });
@@ -743,6 +751,7 @@ describe('the rule form: values, the request, refusals', () => {
       crl_expiry: ['within_hours', 'clear_hours', 'for_s'],
       disk_space: ['below_bytes', 'clear_bytes', 'for_s'],
       export_backlog: ['above_readings', 'clear_readings', 'for_s'],
+      export_lag: ['above_s', 'clear_s', 'for_s'],
       event_rate: ['event', 'above_per_minute', 'clear_per_minute', 'for_s'],
       update_failed: ['for_s'],
       rollout_halted: ['for_s'],
@@ -882,6 +891,9 @@ describe('the rule form: values, the request, refusals', () => {
       body('disk_space', { below_bytes: 524_288_000, for_s: 30 }));
     assert.deepEqual(request('export_backlog', { above_readings: '1,000,000', clear_readings: '100 000', for: '5' }),
       body('export_backlog', { above_readings: 1_000_000, clear_readings: 100_000, for_s: 300 }));
+    assert.deepEqual(request('export_lag', { above_s: '20', clear_s: '90' }, { clear_s: 's' }),
+      body('export_lag', { above_s: 1200, clear_s: 90 }));
+    assert.deepEqual(request('export_lag', only({})), body('export_lag', {}), 'the defaults');
     assert.deepEqual(request('event_rate', { event: 'failed_sign_ins', above_per_minute: '10', clear_per_minute: '2' }),
       body('event_rate', { event: 'failed_sign_ins', above_per_minute: 10, clear_per_minute: 2 }));
     // 0: any at all, sent (only "held for" leaves 0 out).
@@ -974,6 +986,8 @@ describe('the rule form: values, the request, refusals', () => {
       { below_bytes: 524_288_000, for_s: 30, kind: 'disk_space', name: 'disk2' },
       { below_bytes: 123_456_789, kind: 'disk_space', name: 'disk3' },
       { above_readings: 1_000_000, clear_readings: 100_000, for_s: 300, kind: 'export_backlog', name: 'backlog' },
+      { above_s: 900, clear_s: 60, kind: 'export_lag', name: 'lag' },
+      { above_s: 45, kind: 'export_lag', name: 'lag2' },
       { above_per_minute: 30, clear_per_minute: 5, event: 'failed_sign_ins', kind: 'event_rate', name: 'sign_in_attack' },
       { above_per_minute: 0, event: 'acl_denials', for_s: 60, kind: 'event_rate', name: 'acl' },
       { kind: 'update_failed', name: 'updates' },

@@ -286,6 +286,13 @@ std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Fac
         out.push_back(judge(rule.level, backlog, subject, "export backlog", backlog, 1.0, " readings"));
       }
       break;
+    case RuleKind::export_lag:
+      // Likewise: no exporter, nothing waits.
+      if (gateway.export_lag_s) {
+        out.push_back(judge(rule.level, *gateway.export_lag_s, subject, "the oldest reading waiting for export waited",
+                            *gateway.export_lag_s, 1.0, " s"));
+      }
+      break;
     case RuleKind::update_failed:
       if (!facts.updates) return std::nullopt;
       observe_failed_updates(rule, facts, out);

@@ -8,7 +8,7 @@
 namespace kelvin::alerts {
 namespace {
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 13> kKindNames{{
     {RuleKind::threshold, "threshold"},
     {RuleKind::device_offline, "device_offline"},
     {RuleKind::certificate_expiry, "certificate_expiry"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
     {RuleKind::outbox_drops, "outbox_drops"},
     {RuleKind::superseded_certificate, "superseded_certificate"},
     {RuleKind::device_acl_denials, "device_acl_denials"},
+    {RuleKind::export_lag, "export_lag"},
 }};
 
 constexpr std::array<std::string_view, kGatewayEventCount> kEventNames{
@@ -84,6 +85,10 @@ std::vector<AlertRule> default_rules() {
                 .kind = RuleKind::export_backlog,
                 .for_ms = 5 * 60'000,
                 .level = {.above = true, .fire_at = 1'000'000, .clear_at = 100'000}},
+      // A small fleet's backlog takes hours to reach a million readings; the wait of the oldest
+      // one says within minutes that the export is stuck (InfluxDB away, credentials refused).
+      AlertRule{
+          .name = "export_lag", .kind = RuleKind::export_lag, .level = {.above = true, .fire_at = 900, .clear_at = 60}},
       AlertRule{.name = "sign_in_attack",
                 .kind = RuleKind::event_rate,
                 .level = {.above = true, .fire_at = 30, .clear_at = 5},

@@ -73,6 +73,9 @@ nlohmann::json rule_json(const alerts::AlertRule& rule) {
     case RuleKind::export_backlog:
       add_level(out, rule.level, "above_readings", "clear_readings");
       break;
+    case RuleKind::export_lag:
+      add_level(out, rule.level, "above_s", "clear_s");
+      break;
     case RuleKind::event_rate:
       out["event"] = alerts::to_string(rule.event);
       add_level(out, rule.level, "above_per_minute", "clear_per_minute");

@@ -57,7 +57,7 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
   const std::string kind =
       table.required_one_of("kind", {"threshold", "device_offline", "certificate_expiry", "crl_expiry", "disk_space",
                                      "export_backlog", "event_rate", "update_failed", "rollout_halted", "outbox_drops",
-                                     "superseded_certificate", "device_acl_denials"});
+                                     "superseded_certificate", "device_acl_denials", "export_lag"});
   rule.kind = alerts::parse_rule_kind(kind).value_or(alerts::RuleKind::threshold);
   rule.for_ms = table.integer("for_s", std::int64_t{0}, 0, 7 * 86'400) * 1000;
   switch (rule.kind) {
@@ -85,6 +85,9 @@ alerts::AlertRule read_alert_rule(config::TableReader& table) {
       break;
     case alerts::RuleKind::export_backlog:
       read_level(table, rule, true, "above_readings", "clear_readings", 1'000'000, 1, 1e15);
+      break;
+    case alerts::RuleKind::export_lag:
+      read_level(table, rule, true, "above_s", "clear_s", 900, 1, 30 * 86'400);
       break;
     case alerts::RuleKind::event_rate: {
       const std::string event =

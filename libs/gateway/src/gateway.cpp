@@ -242,7 +242,11 @@ Result<void> Gateway::create_alert_engine() {
           [this] {
             alerts::GatewayFacts facts;
             if (auto free_bytes = state_free_bytes()) facts.free_bytes = *free_bytes;
-            if (exporter_) facts.export_backlog = exporter_->stats().backlog_readings;
+            if (exporter_) {
+              const auto exported = exporter_->stats();
+              facts.export_backlog = exported.backlog_readings;
+              facts.export_lag_s = exported.lag_s;
+            }
             if (auto next_update = read_crl_next_update(settings_.pki_dir)) {
               facts.crl_next_update_ms = static_cast<std::int64_t>(*next_update) * 1000;
             }

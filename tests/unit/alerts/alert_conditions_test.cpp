@@ -149,6 +149,17 @@ TEST(AlertConditions, TheGatewaysOwnConditionsHaveTheGatewayAsSubject) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].verdict, Verdict::breach);
 
+  AlertRule lag{.name = "lag", .kind = RuleKind::export_lag, .level = {.above = true, .fire_at = 900, .clear_at = 60}};
+  EXPECT_TRUE(observe(lag, Facts{.now_ms = kNow})->empty()) << "no exporter: nothing to watch";
+  seen = *observe(lag, Facts{.now_ms = kNow, .gateway = {.export_lag_s = 901.5}});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].subject, "gateway");
+  EXPECT_EQ(seen[0].verdict, Verdict::breach);
+  EXPECT_EQ(seen[0].value, 901.5);
+  EXPECT_EQ(seen[0].summary, "the oldest reading waiting for export waited 901.5 s (fires above 900 s)");
+  EXPECT_EQ((*observe(lag, Facts{.now_ms = kNow, .gateway = {.export_lag_s = 300}}))[0].verdict, Verdict::hold);
+  EXPECT_EQ((*observe(lag, Facts{.now_ms = kNow, .gateway = {.export_lag_s = 60}}))[0].verdict, Verdict::clear);
+
   AlertRule crl{.name = "crl", .kind = RuleKind::crl_expiry, .level = {.above = false, .fire_at = 24, .clear_at = 24}};
   seen = *observe(crl, Facts{.now_ms = kNow, .gateway = {.crl_next_update_ms = kNow + 5 * 3'600'000}});
   ASSERT_EQ(seen.size(), 1u);

@@ -256,9 +256,10 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
   EXPECT_EQ(defaults->alerts.interval, std::chrono::seconds(10));
   std::vector<std::string> names;
   for (const auto& rule : defaults->alerts.rules) names.push_back(rule.name);
-  EXPECT_THAT(names, ::testing::ElementsAre("device_offline", "certificate_expiry", "crl_expiry", "disk_space",
-                                            "export_backlog", "sign_in_attack", "update_failed", "rollout_halted",
-                                            "outbox_drops", "broker_exits", "acl_denials", "superseded_certificate"));
+  EXPECT_THAT(
+      names, ::testing::ElementsAre("device_offline", "certificate_expiry", "crl_expiry", "disk_space",
+                                    "export_backlog", "export_lag", "sign_in_attack", "update_failed", "rollout_halted",
+                                    "outbox_drops", "broker_exits", "acl_denials", "superseded_certificate"));
 
   auto configured = load(
       "[alerts]\ninterval_s = 2\n"
@@ -271,7 +272,7 @@ TEST_F(GatewayConfigTest, AlertsWatchTheDefaultRulesUnlessReplacedByName) {
       "[[alerts.rule]]\nname = \"shop_updates\"\nkind = \"update_failed\"\nlabel = \"shop\"\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 15u);
+  ASSERT_EQ(rules.size(), 16u);
   EXPECT_EQ(configured->alerts.interval, std::chrono::seconds(2));
   const auto offline =
       std::find_if(rules.begin(), rules.end(), [](const auto& r) { return r.name == "device_offline"; });
@@ -346,6 +347,7 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
       "[[alerts.rule]]\nname = \"warm\"\nkind = \"threshold\"\nquantity = \"temperature\"\nabove = -15\nlabel = "
       "\"freezer\"\n"
       "[[alerts.rule]]\nname = \"backlog\"\nkind = \"export_backlog\"\nabove_readings = 5000\nclear_readings = 100\n"
+      "[[alerts.rule]]\nname = \"lag\"\nkind = \"export_lag\"\nabove_s = 120\nclear_s = 30\nfor_s = 60\n"
       "[[alerts.rule]]\nname = \"probing\"\nkind = \"event_rate\"\nevent = \"mqtt_handshake_failures\"\n"
       "above_per_minute = 3\nclear_per_minute = 1\nfor_s = 60\n"
       "[[alerts.rule]]\nname = \"shop_acl\"\nkind = \"device_acl_denials\"\ndevices = [\"sensor-01\"]\n"
@@ -354,7 +356,7 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
       "for_s = 600\n");
   ASSERT_TRUE(configured.ok()) << configured.error().message;
   const auto& rules = configured->alerts.rules;
-  ASSERT_EQ(rules.size(), 18u);
+  ASSERT_EQ(rules.size(), 20u);
   std::string tables = "[alerts]\ndefault_rules = false\n";
   for (const auto& rule : rules) tables += as_rule_table(rule_json(rule));
   auto reloaded = load(tables);
@@ -363,11 +365,13 @@ TEST_F(GatewayConfigTest, ARuleTheApiShowsLoadsBackFromTheConfigAsTheSameRule) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     EXPECT_EQ(rule_json(reloaded->alerts.rules[i]), rule_json(rules[i])) << tables;
   }
-  const auto shown = rule_json(rules[rules.size() - 6]);
+  const auto shown = rule_json(rules[rules.size() - 7]);
   EXPECT_EQ(shown,
             nlohmann::json::parse(R"({"name":"dry","kind":"threshold","for_s":30,"devices":["sensor-01","sensor-02"],
                                              "quantity":"humidity","below":20.0,"clear":25.5})"));
-  EXPECT_FALSE(rule_json(rules[rules.size() - 5]).contains("clear")) << "no hysteresis: no clear level shown";
+  EXPECT_FALSE(rule_json(rules[rules.size() - 6]).contains("clear")) << "no hysteresis: no clear level shown";
+  EXPECT_EQ(rule_json(rules[rules.size() - 4]),
+            nlohmann::json::parse(R"({"name":"lag","kind":"export_lag","for_s":60,"above_s":120.0,"clear_s":30.0})"));
   EXPECT_EQ(rule_json(rules[rules.size() - 2]),
             nlohmann::json::parse(R"({"name":"shop_acl","kind":"device_acl_denials","devices":["sensor-01"],
                                       "quiet_for_s":120})"));

@@ -70,6 +70,7 @@ struct CertificateFacts {
 struct GatewayFacts {
   std::optional<std::uint64_t> free_bytes{};         // of the state directory's file system
   std::optional<std::uint64_t> export_backlog{};     // nullopt: no exporter configured
+  std::optional<double> export_lag_s{};              // how long the oldest waiting reading waited; likewise
   std::optional<std::int64_t> crl_next_update_ms{};  // nullopt: the CRL cannot be read
   // Per minute over the last minute, by GatewayEvent (event_rates.hpp); nullopt: not known yet
   // (the first evaluation), or not counted (no HTTPS server).
@@ -131,7 +132,7 @@ struct Observation {
 // could not be read): nothing changes.
 std::optional<std::vector<Observation>> observe(const AlertRule& rule, const Facts& facts);
 
-// The subject of the gateway's own conditions (disk space, export backlog, the CRL).
+// The subject of the gateway's own conditions (disk space, export backlog and lag, the CRL, events).
 inline constexpr std::string_view kGatewaySubject = "gateway";
 
 // The subject of a rollout's alerts: "rollout-7".

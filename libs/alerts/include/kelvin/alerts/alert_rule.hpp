@@ -30,6 +30,7 @@ enum class RuleKind {
   // the one that is revoked next, or a copy of an old key in use.
   superseded_certificate,
   device_acl_denials,  // the broker's ACL refused a device's publishes or deliveries: broken or taken over
+  export_lag,          // the oldest reading waiting for InfluxDB has waited long: the export is stuck
 };
 
 // The events an event_rate rule counts, as the gateway counts them (docs/alerts.md).
@@ -88,7 +89,8 @@ struct AlertRule {
   DeviceScope scope{};
   proto::Quantity quantity = proto::Quantity::temperature;  // threshold
   // threshold: the quantity's value; certificate_expiry: days left; crl_expiry: hours left;
-  // disk_space: bytes free; export_backlog: readings waiting; event_rate: events per minute.
+  // disk_space: bytes free; export_backlog: readings waiting; export_lag: seconds the oldest
+  // waited; event_rate: events per minute.
   // Unused by device_offline.
   Level level{};
   std::int64_t silent_ms = 0;  // device_offline: nothing arrived for this long
@@ -99,10 +101,10 @@ struct AlertRule {
 
 // The rules a gateway watches when its configuration names none (docs/alerts.md): devices offline
 // or silent for 10 minutes, certificates expiring within 30 days, a CRL due within 24 hours, less
-// than 1 GiB free (clearing above 1.2 GiB), more than a million readings waiting for export, more
-// than 30 failed sign-ins a minute, a failed update, a halted rollout, readings a device's outbox
-// dropped in the last hour, the managed broker exiting, any ACL denial, and a device connected with
-// a superseded certificate.
+// than 1 GiB free (clearing above 1.2 GiB), more than a million readings waiting for export, a
+// reading waiting for export longer than 15 minutes, more than 30 failed sign-ins a minute, a failed update, a halted
+// rollout, readings a device's outbox dropped in the last hour, the managed broker exiting, any ACL denial, and a
+// device connected with a superseded certificate.
 std::vector<AlertRule> default_rules();
 
 }  // namespace kelvin::alerts
