@@ -171,10 +171,10 @@ class ScaleOut : public ::testing::Test {
     return admin;
   }
 
-  // The silences lasting now in B's alerts.db, "rule subject" -> who set them last.
-  std::map<std::string, std::string> b_silences() const {
+  // The silences lasting now in a gateway's state dir, "rule subject" -> who set them last.
+  static std::map<std::string, std::string> active_silences(const fs::path& state_dir) {
     std::map<std::string, std::string> silences;
-    auto db = kelvin::store::AlertDb::open(b_state() / "alerts.db");
+    auto db = kelvin::store::AlertDb::open(state_dir / "alerts.db");
     if (!db) return silences;
     auto active = db->active_silences(unix_now_ms());
     if (active) {
@@ -182,6 +182,7 @@ class ScaleOut : public ::testing::Test {
     }
     return silences;
   }
+  std::map<std::string, std::string> b_silences() const { return active_silences(b_state()); }
 
   // The lowest ack over all devices, as gateway A's store has it.
   std::uint64_t lowest_ack() {
@@ -311,6 +312,15 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
         {"-r"});
     ASSERT_EQ(forged.exit_code, 0) << forged.err;
   }
+  // And a silence in each gateway's name: taken, it would hide sensor-02's alerts from every webhook.
+  const std::string in_an_hour = std::to_string(unix_now_ms() + 3'600'000);
+  for (const char* gateway : {"svc-gateway", kPeer}) {
+    auto forged = a_.publish(forger, std::string("kelvin/gateways/") + gateway + "/silences/device_offline/sensor-02",
+                             R"({"rule":"device_offline","subject":"sensor-02","until_ms":)" + in_an_hour +
+                                 R"(,"set_by":"x","set_ms":1,"comment":""})",
+                             {"-r"});
+    ASSERT_EQ(forged.exit_code, 0) << forged.err;
+  }
   // sensor-02's real first reading: a gateway that took a forgery acknowledges 1000, not 1. Each
   // gateway takes notices and telemetry on one connection, in arrival order.
   const std::int64_t now_ms = unix_now_ms();
@@ -337,6 +347,8 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   // B, restarted, subscribed to the rules again: a retained forgery would have reached it by now.
   EXPECT_EQ(added_rules(a_.state_dir()).count("forged"), 0u) << "A took a device's rule";
   EXPECT_EQ(b_rules().count("forged"), 0u) << "B took a device's rule";
+  EXPECT_THAT(active_silences(a_.state_dir()), IsEmpty()) << "A took a device's silence";
+  EXPECT_THAT(b_silences(), IsEmpty()) << "B took a device's silence";
 }
 
 // The race a resend can cause: the same readings reach both gateways at the same moment (here:
