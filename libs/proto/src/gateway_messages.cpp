@@ -376,8 +376,9 @@ Result<SharedSilence> decode_shared_silence(std::string_view payload) {
     return refuse("\"until_ms\" is a time from 0 to " + std::to_string(kMaxSharedTimeMs));
   }
   silence.until_ms = until->get<std::int64_t>();
-  if (!read_change(document, "set", silence.set_by, silence.set_ms))
+  if (!read_change(document, "set", silence.set_by, silence.set_ms)) {
     return refuse("a silence needs" + change_requirement());
+  }
   return silence;
 }
 

@@ -70,7 +70,7 @@ struct CertificateFacts {
 struct GatewayFacts {
   std::optional<std::uint64_t> free_bytes{};         // of the state directory's file system
   std::optional<std::uint64_t> export_backlog{};     // nullopt: no exporter configured
-  std::optional<double> export_lag_s{};              // how long the oldest waiting reading waited; likewise
+  std::optional<double> export_lag_s{};              // the oldest waiting reading's wait; likewise
   std::optional<std::int64_t> crl_next_update_ms{};  // nullopt: the CRL cannot be read
   // Per minute over the last minute, by GatewayEvent (event_rates.hpp); nullopt: not known yet
   // (the first evaluation), or not counted (no HTTPS server).

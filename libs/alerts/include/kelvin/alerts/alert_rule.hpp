@@ -102,9 +102,9 @@ struct AlertRule {
 // The rules a gateway watches when its configuration names none (docs/alerts.md): devices offline
 // or silent for 10 minutes, certificates expiring within 30 days, a CRL due within 24 hours, less
 // than 1 GiB free (clearing above 1.2 GiB), more than a million readings waiting for export, a
-// reading waiting for export longer than 15 minutes, more than 30 failed sign-ins a minute, a failed update, a halted
-// rollout, readings a device's outbox dropped in the last hour, the managed broker exiting, any ACL denial, and a
-// device connected with a superseded certificate.
+// reading waiting for export longer than 15 minutes, more than 30 failed sign-ins a minute, a
+// failed update, a halted rollout, readings a device's outbox dropped in the last hour, the managed
+// broker exiting, any ACL denial, and a device connected with a superseded certificate.
 std::vector<AlertRule> default_rules();
 
 }  // namespace kelvin::alerts

@@ -5,11 +5,11 @@
 // lifted on kelvin/gateways/{itself}/silences/{rule}/{subject} (proto::SharedSilence; not those of
 // the subject "gateway", which names each gateway itself), retained, QoS 1; it takes every version
 // it receives there that supersedes its own (AlertRuleBook::merge, SilenceBook::merge, which tell
-// this object again, so the taker republishes it under its own name). A gateway that was away finds the versions retained by the broker when it subscribes, and
-// publishes all of its own on every connection, so the newest version of each reaches every
-// gateway, whichever gateways were online when it changed. Its own topics are read like the
-// others': an echo changes nothing, and a version it lost (a restored alerts.db) comes back from
-// what it published before.
+// this object again, so the taker republishes it under its own name). A gateway that was away
+// finds the versions retained by the broker when it subscribes, and publishes all of its own on
+// every connection, so the newest version of each reaches every gateway, whichever gateways were
+// online when it changed. Its own topics are read like the others': an echo changes nothing, and a
+// version it lost (a restored alerts.db) comes back from what it published before.
 //
 // Threads: publish_all() and handle_message() on the MQTT thread, which alone uses the AlertDb
 // connection given here; the books' shared listeners from whichever thread changed a rule or a

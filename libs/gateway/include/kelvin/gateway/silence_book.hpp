@@ -8,8 +8,8 @@
 // Threads: any. Changes run one at a time: each holds the change mutex from its write to alerts.db
 // to the listener's return, so the listener sees the versions in the order they were stored and a
 // gateway never publishes an older version of a silence after a newer one. The change mutex is
-// taken before the store's write lock, and nothing is locked while the listener holds it but the
-// listener's own leaves.
+// taken before alerts.db's write lock; the listener takes only leaf locks under it (its counters,
+// the MQTT client's).
 
 #include <cstdint>
 #include <functional>
