@@ -872,6 +872,27 @@ describe('the alerts page and badge in Chromium against kelvin-gateway', { skip:
     assert.equal(await form.count(), 0);
   });
 
+  step('an export_lag rule typed in minutes and seconds is sent in seconds', async () => {
+    const LAG = 'export_stuck';
+    await operator.getByRole('button', { name: 'Add rule' }).click();
+    const form = ruleForm(operator);
+    await form.waitFor();
+    await operator.getByLabel('Name', { exact: true }).fill(LAG);
+    await operator.getByLabel('Kind').selectOption('export_lag');
+    await operator.getByLabel('Fires when the oldest has waited over (minutes, optional)').fill('20');
+    await operator.getByTestId('rule-form-clear_s-unit').selectOption('s');
+    await operator.getByLabel('Clears at (seconds, optional)').fill('90');
+    const answered = sent(operator, 'POST', '/api/v1/alert-rules');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 201, await response.text());
+    const rule = { name: LAG, kind: 'export_lag', above_s: 1200, clear_s: 90 };
+    assert.deepEqual(JSON.parse(response.request().postData()), rule);
+    assert.deepEqual(await storedRule(LAG), rule);
+    assert.deepEqual((await ruleCells(operator, LAG)).slice(0, 2),
+      [`${LAG} export lag`, 'a reading waiting for InfluxDB for more than 20 min, clears once it waited 1 min 30 s or less']);
+  });
+
   step('no page threw and nothing broke the Content-Security-Policy', async () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(cspMessages, []);
