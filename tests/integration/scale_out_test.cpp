@@ -483,7 +483,11 @@ TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheG
   EXPECT_EQ(b_rules().count("cold"), 0u) << "a removed rule came back";
 
   // B's identity publishes a newer version (as B would after a change through its own API), and
-  // a malformed one: A takes the first, refuses the second, and goes on.
+  // a malformed one: A takes the first, refuses the second, and goes on. B is stopped meanwhile: its
+  // identity is its client id, and the broker lets one connection hold it (B reconnecting would
+  // take it from mosquitto_pub).
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
   const kelvin::testing::DeviceFiles peer = b_identity();
   const std::string topic = std::string("kelvin/gateways/") + kPeer + "/rules/";
   const std::string later = std::to_string(unix_now_ms() + 1000);
@@ -509,7 +513,8 @@ TEST_F(ScaleOut, AlertRulesAddedThroughOneGatewayAreTheRulesOfEveryGatewayOfTheG
   EXPECT_TRUE(kelvin::testing::has_log_record_about(a_.gateway_log(), "warn", "alerts", {{"gateway", "svc-gateway-b"}},
                                                     "a rule shared by gateway svc-gateway-b is refused"))
       << a_.gateway_log();
-  // And B agrees: it took the same version from A, or from its own topic.
+  // And B agrees when it is back: it takes the same version from A, or from its own topic.
+  start_b();
   ASSERT_TRUE(wait_until([&] { return b_rules().count("warm") == 1; }, 20s));
 }
 
@@ -555,8 +560,8 @@ TEST_F(ScaleOut, SilencesSetOrLiftedThroughOneGatewayHoldOnEveryGatewayOfTheGrou
   EXPECT_EQ(b_silences().count("device_offline sensor-01"), 0u) << "a lifted silence came back";
 
   // B's identity publishes a silence (as B would after one set through its own API), and a
-  // malformed one: A takes the first, refuses the second, and goes on. B is stopped meanwhile: its
-  // identity is its client id, and the broker lets one connection hold it.
+  // malformed one: A takes the first, refuses the second, and goes on. B is stopped meanwhile, as
+  // above.
   ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
   b_.reset();
   const kelvin::testing::DeviceFiles peer = b_identity();
