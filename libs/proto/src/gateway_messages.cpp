@@ -92,6 +92,16 @@ std::optional<std::string> read_device(const Json& entry, ConsumedNotice::Device
   return std::nullopt;
 }
 
+// `payload` as a JSON object, read strictly (detail::parse_strict_json), or the reason it is not
+// one: larger than `max_bytes`, not JSON, or another JSON value.
+std::variant<Json, std::string> read_object(std::string_view payload, std::size_t max_bytes) {
+  if (payload.size() > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+  auto parsed = detail::parse_strict_json(payload);
+  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return std::move(refusal->detail);
+  if (!std::get<Json>(parsed).is_object()) return std::string("not a JSON object");
+  return std::move(std::get<Json>(parsed));
+}
+
 // Appends the members "<what>_by" (a user) and "<what>_ms" (a time) of a shared version.
 void append_change(std::string_view what, std::string_view user, std::int64_t ms, std::string& out) {
   out += ",\"";
@@ -200,12 +210,9 @@ std::string offline_presence_payload() {
 
 Result<Presence> decode_presence(std::string_view payload) {
   auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "presence: " + why); };
-  if (payload.size() > kMaxPresenceBytes) return refuse("larger than " + std::to_string(kMaxPresenceBytes) + " bytes");
-  auto parsed = detail::parse_strict_json(payload);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  auto parsed = read_object(payload, kMaxPresenceBytes);
+  if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
   const Json& document = std::get<Json>(parsed);
-  const auto* members = document.get_ptr<const Json::object_t*>();
-  if (members == nullptr) return refuse("not a JSON object");
   const Json* state = member(document, "state");
   const auto* state_name = state == nullptr ? nullptr : state->get_ptr<const Json::string_t*>();
   if (state_name == nullptr || (*state_name != "online" && *state_name != "offline")) {
@@ -214,7 +221,7 @@ Result<Presence> decode_presence(std::string_view payload) {
   Presence presence;
   presence.online = *state_name == "online";
   if (!presence.online) {
-    if (members->size() != 1) return refuse("an offline presence has only 'state'");
+    if (document.size() != 1) return refuse("an offline presence has only 'state'");
     return presence;
   }
   const Json* session = member(document, "session");
@@ -222,7 +229,7 @@ Result<Presence> decode_presence(std::string_view payload) {
   if (token == nullptr || !is_session_token(*token)) {
     return refuse("'session' must be 1 to " + std::to_string(kMaxSessionBytes) + " lowercase letters or digits");
   }
-  if (members->size() != 2) return refuse("an online presence has only 'state' and 'session'");
+  if (document.size() != 2) return refuse("an online presence has only 'state' and 'session'");
   presence.session = *token;
   return presence;
 }
@@ -260,11 +267,9 @@ std::vector<std::string> encode_summary(std::vector<ConsumedNotice::Device> devi
 
 Result<ConsumedNotice> decode_notice(std::string_view payload) {
   auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "consumed notice: " + why); };
-  if (payload.size() > kMaxNoticeBytes) return refuse("larger than " + std::to_string(kMaxNoticeBytes) + " bytes");
-  auto parsed = detail::parse_strict_json(payload);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  auto parsed = read_object(payload, kMaxNoticeBytes);
+  if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
   const Json& document = std::get<Json>(parsed);
-  if (!document.is_object()) return refuse("not a JSON object");
   const Json* full = member(document, "full");
   const Json* last = member(document, "last");
   const Json* devices = member(document, "devices");
@@ -305,14 +310,9 @@ std::string encode_shared_rule(const SharedRule& rule) {
 
 Result<SharedRule> decode_shared_rule(std::string_view payload) {
   auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "shared rule: " + why); };
-  if (payload.size() > kMaxSharedRuleBytes) {
-    return refuse("larger than " + std::to_string(kMaxSharedRuleBytes) + " bytes");
-  }
-  auto parsed = detail::parse_strict_json(payload);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  auto parsed = read_object(payload, kMaxSharedRuleBytes);
+  if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
   const Json& document = std::get<Json>(parsed);
-  const auto* members = document.get_ptr<const Json::object_t*>();
-  if (members == nullptr) return refuse("not a JSON object");
   SharedRule rule;
   const Json* name = member(document, "name");
   if (name == nullptr || !name->is_string()) return refuse("needs a string \"name\"");
@@ -321,7 +321,7 @@ Result<SharedRule> decode_shared_rule(std::string_view payload) {
   const std::string users = change_requirement();
   if (definition == nullptr) {
     if (!read_change(document, "removed", rule.changed_by, rule.changed_ms)) return refuse("a removal needs" + users);
-    if (members->size() != 3) return refuse("a removal has only \"name\", \"removed_by\" and \"removed_ms\"");
+    if (document.size() != 3) return refuse("a removal has only \"name\", \"removed_by\" and \"removed_ms\"");
     return rule;
   }
   if (!definition->is_object()) return refuse("\"rule\" is not a JSON object");
@@ -329,7 +329,7 @@ Result<SharedRule> decode_shared_rule(std::string_view payload) {
       !read_change(document, "updated", rule.changed_by, rule.changed_ms)) {
     return refuse("a rule needs \"created_by\"/\"created_ms\" and \"updated_by\"/\"updated_ms\":" + users);
   }
-  if (members->size() != 6) return refuse("a rule has only \"name\", \"rule\", \"created_*\" and \"updated_*\"");
+  if (document.size() != 6) return refuse("a rule has only \"name\", \"rule\", \"created_*\" and \"updated_*\"");
   rule.definition = definition->dump();
   return rule;
 }
@@ -349,15 +349,10 @@ std::string encode_shared_silence(const SharedSilence& silence) {
 
 Result<SharedSilence> decode_shared_silence(std::string_view payload) {
   auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "shared silence: " + why); };
-  if (payload.size() > kMaxSharedSilenceBytes) {
-    return refuse("larger than " + std::to_string(kMaxSharedSilenceBytes) + " bytes");
-  }
-  auto parsed = detail::parse_strict_json(payload);
-  if (auto* refusal = std::get_if<detail::JsonRefusal>(&parsed)) return refuse(refusal->detail);
+  auto parsed = read_object(payload, kMaxSharedSilenceBytes);
+  if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
   const Json& document = std::get<Json>(parsed);
-  const auto* members = document.get_ptr<const Json::object_t*>();
-  if (members == nullptr) return refuse("not a JSON object");
-  if (members->size() != 6) {
+  if (document.size() != 6) {
     return refuse("a silence has exactly \"rule\", \"subject\", \"until_ms\", \"set_by\", \"set_ms\" and \"comment\"");
   }
   SharedSilence silence;
