@@ -2,7 +2,9 @@
 // connects to it as an external broker; both take telemetry as members of one MQTT v5 shared
 // subscription and export to the same InfluxDB. Simulated devices publish continuously while B is
 // killed with SIGKILL and started again. Afterwards every seq a device produced is stored exactly
-// once across the two stores and exactly once in InfluxDB, and both gateways acknowledge it.
+// once across the two stores and exactly once in InfluxDB, and both gateways acknowledge it. The
+// gateways also share their alert rules and silences, and a webhook both notify hears of each
+// transition of an alert both raise once.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,6 +22,7 @@
 #include "kelvin/store/alert_db.hpp"
 #include "kelvin/testing/influx_server.hpp"
 #include "log_records.hpp"
+#include "webhook_receiver.hpp"
 
 namespace {
 
@@ -184,6 +187,25 @@ class ScaleOut : public ::testing::Test {
   }
   std::map<std::string, std::string> b_silences() const { return active_silences(b_state()); }
 
+  // Whether `rule` fires for `subject` in a gateway's state dir, as its alerts.db has it.
+  static bool firing(const fs::path& state_dir, const std::string& rule, const std::string& subject) {
+    auto db = kelvin::store::AlertDb::open(state_dir / "alerts.db");
+    if (!db) return false;
+    auto alerts = db->firing();
+    if (!alerts) return false;
+    return std::any_of(alerts->begin(), alerts->end(),
+                       [&](const auto& alert) { return alert.rule == rule && alert.subject == subject; });
+  }
+  // How many deliveries a gateway's webhook queue holds waiting (not yet sent, given up or left to
+  // a peer); nullopt when its alerts.db cannot be read.
+  static std::optional<std::uint64_t> waiting_deliveries(const fs::path& state_dir) {
+    auto db = kelvin::store::AlertDb::open(state_dir / "alerts.db");
+    if (!db) return std::nullopt;
+    auto counts = db->delivery_counts();
+    if (!counts) return std::nullopt;
+    return counts->pending;
+  }
+
   // The lowest ack over all devices, as gateway A's store has it.
   std::uint64_t lowest_ack() {
     auto store = a_.open_store();
@@ -321,6 +343,15 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
                              {"-r"});
     ASSERT_EQ(forged.exit_code, 0) << forged.err;
   }
+  // And an alert of sensor-02 in each gateway's name, firing since 1970: taken, it would have the
+  // other gateway leave every notification of sensor-02 going offline to the named one.
+  for (const char* gateway : {"svc-gateway", kPeer}) {
+    auto forged = a_.publish(forger, std::string("kelvin/gateways/") + gateway + "/alerts/device_offline/sensor-02",
+                             R"({"rule":"device_offline","subject":"sensor-02","started_ms":1,"ended_ms":null,)"
+                             R"("webhooks":["ops"]})",
+                             {"-r"});
+    ASSERT_EQ(forged.exit_code, 0) << forged.err;
+  }
   // sensor-02's real first reading: a gateway that took a forgery acknowledges 1000, not 1. Each
   // gateway takes notices and telemetry on one connection, in arrival order.
   const std::int64_t now_ms = unix_now_ms();
@@ -349,6 +380,13 @@ TEST_F(ScaleOut, ADeviceCanNeitherReadNorForgeTheGatewaysNotices) {
   EXPECT_EQ(b_rules().count("forged"), 0u) << "B took a device's rule";
   EXPECT_THAT(active_silences(a_.state_dir()), IsEmpty()) << "A took a device's silence";
   EXPECT_THAT(b_silences(), IsEmpty()) << "B took a device's silence";
+  // Neither gateway raised an alert of a device or certificate here, so any alert state one
+  // received, or refused, came from the device.
+  for (const auto& stats : {a_.stats(), b_stats()}) {
+    ASSERT_TRUE(stats.contains("shared_alert_states")) << stats.dump();
+    EXPECT_EQ(stats["shared_alert_states"].value("received", 1), 0) << "a gateway took a device's alert state";
+    EXPECT_EQ(stats["shared_alert_states"].value("rejected", 1), 0) << stats.dump();
+  }
 }
 
 // The race a resend can cause: the same readings reach both gateways at the same moment (here:
@@ -601,6 +639,98 @@ TEST_F(ScaleOut, SilencesSetOrLiftedThroughOneGatewayHoldOnEveryGatewayOfTheGrou
   // And B agrees when it is back.
   start_b();
   ASSERT_TRUE(wait_until([&] { return b_silences().count("outbox_drops sensor-03") == 1; }, 20s));
+}
+
+// Both gateways see a device's statuses, so both raise its device_offline alert and both queue a
+// notification of each transition for the webhook they share: the receiver (Node, not kelvin's)
+// hears of the firing once and of the resolution once, each from the gateway that judged it its
+// own (notification_referee.hpp); the other keeps its delivery as left to that gateway.
+TEST_F(ScaleOut, AWebhookBothGatewaysNotifyHearsOfEachTransitionOfAnAlertBothRaiseOnce) {
+  kelvin::testing::WebhookReceiver receiver(a_, "receiver");
+  auto configure = [&](const fs::path& config, const fs::path& secret_file) {
+    std::ofstream(secret_file) << std::string(64, 'k') << "\n";
+    fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream(config, std::ios::app) << "[alerts]\ninterval_s = 1\n[[alerts.webhook]]\nname = \"ops\"\nurl = \""
+                                         << receiver.url("/hook") << "\"\nsecret_file = \"" << secret_file.string()
+                                         << "\"\nca_file = \"" << (a_.pki_dir() / "ca.crt").string() << "\"\n";
+  };
+  configure(a_.config_file(), a_.root() / "webhook.secret");
+  configure(b_config(), b_dir_ / "webhook.secret");
+  a_.start_gateway();
+  start_b();
+  // Each gateway stores some of every device's readings, so both know the devices.
+  start_devices();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto a_store = a_.open_store();
+        auto b_store = kelvin::store::Store::open(b_state() / "telemetry.db");
+        if (!b_store) return false;
+        auto a_device = a_store.device("sensor-01");
+        auto b_device = b_store->device("sensor-01");
+        return a_device.ok() && a_device->has_value() && b_device.ok() && b_device->has_value();
+      },
+      30s));
+  ASSERT_TRUE(simulator_->stop(SIGTERM, 30s).has_value());
+  simulator_.reset();
+
+  // Each transition, with every other transition the simulator's stop caused settled first (a
+  // device saying goodbye goes offline too).
+  const kelvin::testing::DeviceFiles sensor = a_.device_files("sensor-01");
+  auto transition = [&](const std::string& status, bool fires) {
+    EXPECT_EQ(a_.publish(sensor, "devices/sensor-01/status", status, {"-r"}).exit_code, 0);
+    EXPECT_TRUE(wait_until(
+        [&] {
+          return firing(a_.state_dir(), "device_offline", "sensor-01") == fires &&
+                 firing(b_state(), "device_offline", "sensor-01") == fires;
+        },
+        20s))
+        << "both gateways judge the status";
+    // Judged after the hold (2 s): nothing waits any more on either gateway.
+    EXPECT_TRUE(wait_until(
+        [&] { return waiting_deliveries(a_.state_dir()) == 0u && waiting_deliveries(b_state()) == 0u; }, 20s));
+    std::this_thread::sleep_for(1s);  // a POST under way arrives
+  };
+  transition(R"({"state":"online","fw":"1.0.0"})", false);
+  const std::size_t before = receiver.requests().size();
+  transition(R"({"state":"offline"})", true);
+  transition(R"({"state":"online","fw":"1.0.0"})", false);
+
+  std::map<std::string, int> heard;  // event -> notifications of device_offline sensor-01
+  const auto requests = receiver.requests();
+  for (std::size_t i = before; i < requests.size(); ++i) {
+    const auto body = nlohmann::json::parse(requests[i]["body"].get<std::string>());
+    if (body["alert"]["rule"] == "device_offline" && body["alert"]["subject"] == "sensor-01") {
+      ++heard[body["event"].get<std::string>()];
+    }
+  }
+  EXPECT_EQ(heard["fired"], 1) << "the firing once, not once per gateway";
+  EXPECT_EQ(heard["resolved"], 1) << "the resolution once";
+  // The other gateway's deliveries are kept as left to the one that sent them.
+  const std::string logs = a_.gateway_log() + read_text(b_dir_ / "gateway.log");
+  for (const char* event : {"fired", "resolved"}) {
+    const std::string kept = std::string("(device_offline sensor-01 ") + event + ") is left to gateway";
+    EXPECT_NE(logs.find(kept), std::string::npos) << kept;
+  }
+
+  // A malformed state in B's name (mosquitto_pub with B's identity, B stopped first: the broker
+  // binds the client id to it): A refuses it, says so, and goes on.
+  ASSERT_TRUE(b_->stop(SIGTERM, 20s).has_value());
+  b_.reset();
+  ASSERT_EQ(a_.publish(b_identity(), std::string("kelvin/gateways/") + kPeer + "/alerts/device_offline/sensor-02",
+                       R"({"rule":"device_offline","subject":"sensor-02","started_ms":5,"ended_ms":1,"webhooks":[]})")
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto stats = a_.stats();
+        return stats.contains("shared_alert_states") && stats["shared_alert_states"].value("rejected", 0) == 1;
+      },
+      20s))
+      << a_.stats().dump();
+  EXPECT_TRUE(kelvin::testing::has_log_record_about(a_.gateway_log(), "warn", "alerts", {{"gateway", kPeer}},
+                                                    "it ends before it started"))
+      << a_.gateway_log();
+  EXPECT_EQ(a_.stats().value("connected", 0), 1);
 }
 
 }  // namespace

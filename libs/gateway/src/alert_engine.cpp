@@ -7,6 +7,7 @@
 
 #include "alert_json.hpp"
 #include "kelvin/gateway/ingest.hpp"
+#include "kelvin/gateway/silence_book.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
 
@@ -111,6 +112,10 @@ void AlertEngine::use_rules(std::vector<alerts::AlertRule> rules) {
     rules_changed_ = true;
   }
   wake_.notify_all();
+}
+
+void AlertEngine::share_states_with(std::function<bool(const store::AlertRecord&)> share) {
+  share_ = std::move(share);
 }
 
 void AlertEngine::republish() {
@@ -303,7 +308,8 @@ bool AlertEngine::publish(const store::AlertRecord& alert) {
   if (!publish_) return true;
   const std::pair<std::string, std::string> key{alert.rule, alert.subject};
   if (publish_(topic(alert.rule, alert.subject),
-               alert_json(alert).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
+               alert_json(alert).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
+      (!share_ || share_(alert))) {
     unpublished_.erase(key);
     return true;
   }
@@ -338,7 +344,12 @@ void AlertEngine::publish_pending(bool everything) {
 void AlertEngine::forget_old_alerts(std::int64_t now_ms) {
   if (now_ms - last_forget_ms_ < kForgetIntervalMs) return;
   last_forget_ms_ = now_ms;
-  auto forgotten = db_->forget_resolved(now_ms - options_.history_days * kMsPerDay);
+  // An ended silence (a lift too) is kept at least as long as a silence can last: a gateway of the
+  // share group that was away since before the lift may still hold the silence as lasting (its
+  // end at most kMaxSilenceMs after the change it holds), and only the lift kept here supersedes
+  // that version when it comes back and publishes it.
+  const std::int64_t cutoff_ms = now_ms - options_.history_days * kMsPerDay;
+  auto forgotten = db_->forget_resolved(cutoff_ms, std::min(cutoff_ms, now_ms - kMaxSilenceMs));
   if (!forgotten) count_database_failure(forgotten.error());
 }
 

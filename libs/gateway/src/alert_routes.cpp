@@ -26,7 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMaxSilenceMs = 90LL * 86'400'000;  // a silence ends within 90 days
 constexpr std::size_t kMaxSilenceCommentCharacters = 200;
 
 // Characters (code points) of UTF-8 text, as a browser's maxlength counts them for text outside

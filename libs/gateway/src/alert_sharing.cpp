@@ -6,20 +6,11 @@
 #include "kelvin/alerts/alert_conditions.hpp"
 #include "kelvin/alerts/alert_rule.hpp"
 #include "kelvin/core/identity.hpp"
+#include "kelvin/gateway/notification_referee.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
 
 namespace kelvin::gateway {
-namespace {
-
-// Whether a silence of `subject` holds on every gateway of the group. The subject "gateway" names
-// each gateway itself (its disk, its export backlog, the events it counted): silencing one
-// gateway's disk alert says nothing of another's.
-bool is_shared_subject(std::string_view subject) {
-  return subject != alerts::kGatewaySubject;
-}
-
-}  // namespace
 
 AlertSharing::AlertSharing(std::string self, AlertRuleBook& rules, SilenceBook& silences, store::AlertDb db,
                            Publish publish)
@@ -99,7 +90,9 @@ void AlertSharing::handle_silence(const proto::ParsedGatewayTopic& topic, std::s
   if (!alerts::is_valid_rule_name(version->rule) || !is_well_formed_identity(version->subject)) {
     return refuse(Kind::silence, topic.gateway, "its rule or subject is not a valid name");
   }
-  if (!is_shared_subject(version->subject)) {
+  // The subject "gateway" names each gateway itself (its disk, its export backlog, the events it
+  // counted): silencing one gateway's disk alert says nothing of another's.
+  if (!is_group_subject(version->subject)) {
     return refuse(Kind::silence, topic.gateway, "a silence of subject 'gateway' is about that gateway alone");
   }
   count(Kind::silence, &SharingCounters::versions_received);
@@ -148,7 +141,7 @@ void AlertSharing::publish_rule(const proto::SharedRule& version) {
 }
 
 void AlertSharing::publish_silence(const store::SilenceRecord& version) {
-  if (!is_shared_subject(version.subject)) return;
+  if (!is_group_subject(version.subject)) return;
   const proto::SharedSilence shared{.rule = version.rule,
                                     .subject = version.subject,
                                     .until_ms = version.until_ms,

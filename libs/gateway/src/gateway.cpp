@@ -288,17 +288,26 @@ Result<void> Gateway::create_alert_engine() {
   alert_rules_->on_change(
       [engine = alerts_.get()](std::vector<alerts::AlertRule> rules) { engine->use_rules(std::move(rules)); });
   if (peer_sync_) {
+    // Only while connected, which client_ is set before; what is not published (the broker away) is
+    // published again at the next connection (publish_all, the engine's republish).
+    auto publish = [this](const std::string& topic, const std::string& payload, bool retain) {
+      return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
+    };
     // The gateways of the share group judge the same added rules and keep the same silences
     // (alert_sharing.hpp).
     auto db = store::AlertDb::open(alerts_path(settings_.state_dir));
     if (!db) return make_error(db.error().code, "alerts: " + db.error().message);
     alert_sharing_ =
-        std::make_unique<AlertSharing>(settings_.service_identity, *alert_rules_, silences_, std::move(*db),
-                                       // Only while connected, which client_ is set before; a version not published
-                                       // (the broker away) is published again at the next connection (publish_all).
-                                       [this](const std::string& topic, const std::string& payload, bool retain) {
-                                         return connected_.load() && client_->publish(topic, payload, 1, retain).ok();
-                                       });
+        std::make_unique<AlertSharing>(settings_.service_identity, *alert_rules_, silences_, std::move(*db), publish);
+    // ... and one of them notifies each transition of the alerts they all raise
+    // (notification_referee.hpp).
+    NotificationRefereeOptions referee_options{.self = settings_.service_identity};
+    for (const auto& webhook : settings_.webhooks.webhooks) referee_options.webhooks.push_back(webhook.name);
+    notification_referee_ = std::make_unique<NotificationReferee>(std::move(referee_options), publish,
+                                                                  [this] { return peer_sync_->online_peers(); });
+    alerts_->share_states_with([referee = notification_referee_.get()](const store::AlertRecord& alert) {
+      return referee->publish_state(alert);
+    });
   }
   ingest_->add_commit_listener(
       [engine = alerts_.get()](const store::IngestBatch& batch, const store::CommitSummary& summary) {
@@ -307,6 +316,12 @@ Result<void> Gateway::create_alert_engine() {
   // Created here, before the HTTPS server whose metrics read its counters, and started last.
   if (!settings_.webhooks.webhooks.empty()) {
     webhooks_ = std::make_unique<WebhookSender>(alerts_path(settings_.state_dir), settings_.webhooks);
+    if (notification_referee_) {
+      webhooks_->judge_with(
+          [referee = notification_referee_.get()](const store::Delivery& delivery, std::int64_t now_ms) {
+            return referee->judge(delivery, now_ms);
+          });
+    }
   }
   return {};
 }
@@ -644,7 +659,7 @@ Result<void> Gateway::start_client() {
     const std::string shared = "$share/" + settings_.share_group + "/" + std::string(proto::kAllTelemetryFilter);
     for (const std::string& filter :
          {std::string("devices/+/status"), proto::peer_presence_filter(), proto::peer_consumed_filter(),
-          proto::peer_rules_filter(), proto::peer_silences_filter()}) {
+          proto::peer_rules_filter(), proto::peer_silences_filter(), proto::peer_alert_states_filter()}) {
       subscribe(filter, false);
     }
     subscribe(shared, true);
@@ -671,6 +686,7 @@ Result<void> Gateway::start_client() {
         return;
       }
       if (alert_sharing_->handle_message(message.topic, message.payload)) return;
+      if (notification_referee_->handle_message(message.topic, message.payload)) return;
       if (hold_telemetry(message)) return;
     }
     ingest_->handle_message(message.topic, message.payload, message.retain);
@@ -1008,6 +1024,13 @@ std::string Gateway::stats_json() const {
     };
     json +=
         ",\"shared_rules\":" + counters_json(shared.rules) + ",\"shared_silences\":" + counters_json(shared.silences);
+  }
+  if (notification_referee_) {
+    const RefereeCounters r = notification_referee_->counters();
+    json += ",\"shared_alert_states\":{\"published\":" + std::to_string(r.states_published) +
+            ",\"received\":" + std::to_string(r.states_received) +
+            ",\"rejected\":" + std::to_string(r.states_rejected) +
+            ",\"publish_failures\":" + std::to_string(r.publish_failures) + "}";
   }
   json += "}";
   return json;

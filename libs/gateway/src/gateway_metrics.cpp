@@ -189,10 +189,12 @@ std::string format_gateway_metrics(const GatewayMetricsSnapshot& s) {
   if (s.alerts) alert_metrics(*s.alerts, out);
   if (s.webhooks) {
     out.family("kelvin_webhook_deliveries_total", Type::counter,
-               "Alert notifications to webhooks: delivered, failed attempts, and given up (dead).");
+               "Alert notifications to webhooks: delivered, failed attempts, given up (dead), and left to "
+               "another gateway of the share group, which notified the transition.");
     out.sample(s.webhooks->delivered, {{"result", "delivered"}});
     out.sample(s.webhooks->failed_attempts, {{"result", "failed_attempt"}});
     out.sample(s.webhooks->given_up, {{"result", "given_up"}});
+    out.sample(s.webhooks->left_to_peer, {{"result", "left_to_peer"}});
     out.family("kelvin_webhook_queue", Type::gauge, "Alert notifications waiting for a webhook, and dead ones kept.");
     out.sample(s.webhooks->pending, {{"state", "pending"}});
     out.sample(s.webhooks->dead, {{"state", "dead"}});

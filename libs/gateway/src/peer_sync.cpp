@@ -110,6 +110,14 @@ void PeerSync::on_connected(Clock::time_point now) {
   publish_summary();
 }
 
+std::optional<std::set<std::string>> PeerSync::online_peers() const {
+  std::lock_guard lock(mutex_);
+  if (!ready_) return std::nullopt;
+  std::set<std::string> peers;
+  for (const auto& [peer, session] : online_) peers.insert(peer);
+  return peers;
+}
+
 void PeerSync::on_disconnected() {
   std::lock_guard lock(mutex_);
   connected_ = false;
@@ -129,6 +137,8 @@ bool PeerSync::handle_message(std::string_view topic, std::string_view payload, 
     case proto::GatewayTopic::rule:
     case proto::GatewayTopic::silence:
       return false;  // alert_sharing.hpp's
+    case proto::GatewayTopic::alert:
+      return false;  // notification_referee.hpp's
   }
   return true;
 }

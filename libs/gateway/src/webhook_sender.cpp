@@ -112,13 +112,52 @@ void WebhookSender::send_due() {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
-    send(delivery);
+    if (judged_sendable(delivery)) send(delivery);
   }
   if (auto counts = db_->delivery_counts(); counts) {
     std::lock_guard lock(mutex_);
     counters_.pending = counts->pending;
     counters_.dead = counts->dead;
   }
+}
+
+void WebhookSender::judge_with(DeliveryReferee referee) {
+  referee_ = std::move(referee);
+}
+
+bool WebhookSender::judged_sendable(const store::Delivery& delivery) {
+  // Judged once, before the first attempt: a retry carries the same decision on.
+  if (!referee_ || delivery.attempts > 0) return true;
+  const std::int64_t now_ms = clock_();
+  const RefereeVerdict verdict = referee_(delivery, now_ms);
+  switch (verdict.kind) {
+    case RefereeVerdict::Kind::send:
+      return true;
+    case RefereeVerdict::Kind::wait:
+      if (auto saved = db_->postpone_delivery(delivery.id, verdict.until_ms); !saved) {
+        log::component("webhooks").error("postponing delivery {} failed: {}", delivery.id, saved.error().message);
+      }
+      return false;
+    case RefereeVerdict::Kind::leave_to_peer: {
+      if (auto saved = db_->leave_delivery_to_peer(delivery.id, verdict.peer, now_ms); !saved) {
+        log::component("webhooks")
+            .error("recording delivery {} as left to gateway {} failed: {}", delivery.id, verdict.peer,
+                   saved.error().message);
+        return false;  // judged again at the next look
+      }
+      const log::Subjects about{{log::SubjectKey::webhook, delivery.webhook},
+                                {log::SubjectKey::rule, delivery.alert.rule},
+                                {log::SubjectKey::subject, delivery.alert.subject},
+                                {log::SubjectKey::gateway, verdict.peer}};
+      log::component("webhooks")
+          .info("delivery {} to {} ({} {} {}) is left to gateway {}, whose alert of it came first", delivery.id,
+                delivery.webhook, delivery.alert.rule, delivery.alert.subject, delivery.event, verdict.peer);
+      std::lock_guard lock(mutex_);
+      ++counters_.left_to_peer;
+      return false;
+    }
+  }
+  return true;
 }
 
 void WebhookSender::send(const store::Delivery& delivery) {

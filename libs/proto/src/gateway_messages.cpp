@@ -1,6 +1,8 @@
 #include "kelvin/proto/gateway_messages.hpp"
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -17,6 +19,7 @@ constexpr std::string_view kPresenceLeaf = "presence";
 constexpr std::string_view kConsumedLeaf = "consumed";
 constexpr std::string_view kRulesLevel = "rules/";
 constexpr std::string_view kSilencesLevel = "silences/";
+constexpr std::string_view kAlertsLevel = "alerts/";
 constexpr std::uint64_t kMaxSeq = 9'223'372'036'854'775'807ULL;  // SQLite's integers are signed
 
 std::string gateway_topic(std::string_view gateway, std::string_view leaf) {
@@ -102,6 +105,24 @@ std::variant<Json, std::string> read_object(std::string_view payload, std::size_
   return std::move(std::get<Json>(parsed));
 }
 
+// Whether `value` is a time a shared message may carry: a whole number from 0 to kMaxSharedTimeMs.
+bool is_shared_time(const Json* value) {
+  return value != nullptr && value->is_number_integer() && value->get<std::int64_t>() >= 0 &&
+         value->get<std::int64_t>() <= kMaxSharedTimeMs;
+}
+
+// Reads each named string member of `document` into its target; the name of the first one missing
+// or not a string.
+std::optional<std::string> read_strings(const Json& document,
+                                        std::initializer_list<std::pair<const char*, std::string*>> members) {
+  for (const auto& [name, text] : members) {
+    const Json* value = member(document, name);
+    if (value == nullptr || !value->is_string()) return name;
+    *text = value->get<std::string>();
+  }
+  return std::nullopt;
+}
+
 // Appends the members "<what>_by" (a user) and "<what>_ms" (a time) of a shared version.
 void append_change(std::string_view what, std::string_view user, std::int64_t ms, std::string& out) {
   out += ",\"";
@@ -120,8 +141,7 @@ bool read_change(const Json& document, std::string_view what, std::string& user,
   const Json* at = member(document, std::string(what) + "_ms");
   const auto* by_text = by == nullptr ? nullptr : by->get_ptr<const Json::string_t*>();
   if (by_text == nullptr || by_text->empty() || by_text->size() > kMaxSharedUserBytes) return false;
-  if (at == nullptr || !at->is_number_integer()) return false;
-  if (at->get<std::int64_t>() < 0 || at->get<std::int64_t>() > kMaxSharedTimeMs) return false;
+  if (!is_shared_time(at)) return false;
   user = *by_text;
   ms = at->get<std::int64_t>();
   return true;
@@ -156,6 +176,9 @@ std::string rule_topic(std::string_view gateway, std::string_view rule) {
 std::string silence_topic(std::string_view gateway, std::string_view rule, std::string_view subject) {
   return gateway_topic(gateway, std::string(kSilencesLevel) + std::string(rule) + "/" + std::string(subject));
 }
+std::string alert_state_topic(std::string_view gateway, std::string_view rule, std::string_view subject) {
+  return gateway_topic(gateway, std::string(kAlertsLevel) + std::string(rule) + "/" + std::string(subject));
+}
 std::string peer_presence_filter() {
   return gateway_topic("+", kPresenceLeaf);
 }
@@ -167,6 +190,9 @@ std::string peer_rules_filter() {
 }
 std::string peer_silences_filter() {
   return silence_topic("+", "+", "+");
+}
+std::string peer_alert_states_filter() {
+  return alert_state_topic("+", "+", "+");
 }
 
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
@@ -184,14 +210,16 @@ std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic) {
     if (rule.empty() || rule.find('/') != std::string_view::npos) return std::nullopt;
     return ParsedGatewayTopic{gateway, GatewayTopic::rule, rule};
   }
-  if (leaf.starts_with(kSilencesLevel)) {
-    const std::string_view levels = leaf.substr(kSilencesLevel.size());
+  for (const auto& [level, kind] :
+       {std::pair{kSilencesLevel, GatewayTopic::silence}, std::pair{kAlertsLevel, GatewayTopic::alert}}) {
+    if (!leaf.starts_with(level)) continue;
+    const std::string_view levels = leaf.substr(level.size());
     const auto between = levels.find('/');
     if (between == std::string_view::npos) return std::nullopt;
     const std::string_view rule = levels.substr(0, between);
     const std::string_view subject = levels.substr(between + 1);
     if (rule.empty() || subject.empty() || subject.find('/') != std::string_view::npos) return std::nullopt;
-    return ParsedGatewayTopic{gateway, GatewayTopic::silence, rule, subject};
+    return ParsedGatewayTopic{gateway, kind, rule, subject};
   }
   return std::nullopt;
 }
@@ -356,18 +384,15 @@ Result<SharedSilence> decode_shared_silence(std::string_view payload) {
     return refuse("a silence has exactly \"rule\", \"subject\", \"until_ms\", \"set_by\", \"set_ms\" and \"comment\"");
   }
   SharedSilence silence;
-  for (auto [name, text] : {std::pair{"rule", &silence.rule}, std::pair{"subject", &silence.subject},
-                            std::pair{"comment", &silence.comment}}) {
-    const Json* value = member(document, name);
-    if (value == nullptr || !value->is_string()) return refuse(std::string("needs a string \"") + name + "\"");
-    *text = value->get<std::string>();
+  if (auto missing = read_strings(
+          document, {{"rule", &silence.rule}, {"subject", &silence.subject}, {"comment", &silence.comment}})) {
+    return refuse("needs a string \"" + *missing + "\"");
   }
   if (silence.comment.size() > kMaxSharedCommentBytes || has_control_characters(silence.comment)) {
     return refuse("\"comment\" is one line of at most " + std::to_string(kMaxSharedCommentBytes) + " bytes");
   }
   const Json* until = member(document, "until_ms");
-  if (until == nullptr || !until->is_number_integer() || until->get<std::int64_t>() < 0 ||
-      until->get<std::int64_t>() > kMaxSharedTimeMs) {
+  if (!is_shared_time(until)) {
     return refuse("\"until_ms\" is a time from 0 to " + std::to_string(kMaxSharedTimeMs));
   }
   silence.until_ms = until->get<std::int64_t>();
@@ -375,6 +400,58 @@ Result<SharedSilence> decode_shared_silence(std::string_view payload) {
     return refuse("a silence needs" + change_requirement());
   }
   return silence;
+}
+
+std::string encode_shared_alert_state(const SharedAlertState& state) {
+  std::string out = R"({"rule":)";
+  append_json_string(state.rule, out);
+  out += R"(,"subject":)";
+  append_json_string(state.subject, out);
+  out += R"(,"started_ms":)" + std::to_string(state.started_ms);
+  out += R"(,"ended_ms":)" + (state.ended_ms ? std::to_string(*state.ended_ms) : std::string("null"));
+  out += R"(,"webhooks":[)";
+  for (std::size_t i = 0; i < state.webhooks.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(state.webhooks[i], out);
+  }
+  out += "]}";
+  return out;
+}
+
+Result<SharedAlertState> decode_shared_alert_state(std::string_view payload) {
+  auto refuse = [](const std::string& why) { return make_error(Errc::invalid_argument, "shared alert state: " + why); };
+  auto parsed = read_object(payload, kMaxSharedAlertStateBytes);
+  if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
+  const Json& document = std::get<Json>(parsed);
+  if (document.size() != 5) {
+    return refuse("an alert state has exactly \"rule\", \"subject\", \"started_ms\", \"ended_ms\" and \"webhooks\"");
+  }
+  SharedAlertState state;
+  if (auto missing = read_strings(document, {{"rule", &state.rule}, {"subject", &state.subject}})) {
+    return refuse("needs a string \"" + *missing + "\"");
+  }
+  const Json* started = member(document, "started_ms");
+  const Json* ended = member(document, "ended_ms");
+  if (!is_shared_time(started) || ended == nullptr || (!ended->is_null() && !is_shared_time(ended))) {
+    return refuse("\"started_ms\" is a time from 0 to " + std::to_string(kMaxSharedTimeMs) +
+                  ", and \"ended_ms\" one or null");
+  }
+  state.started_ms = started->get<std::int64_t>();
+  if (!ended->is_null()) state.ended_ms = ended->get<std::int64_t>();
+  if (state.ended_ms && *state.ended_ms < state.started_ms) return refuse("it ends before it started");
+  const Json* webhooks = member(document, "webhooks");
+  if (webhooks == nullptr || !webhooks->is_array() || webhooks->size() > kMaxSharedWebhooks) {
+    return refuse("\"webhooks\" is an array of at most " + std::to_string(kMaxSharedWebhooks) + " names");
+  }
+  for (const Json& name : *webhooks) {
+    const auto* text = name.get_ptr<const Json::string_t*>();
+    if (text == nullptr || text->empty() || text->size() > kMaxSharedWebhookNameBytes ||
+        has_control_characters(*text)) {
+      return refuse("a webhook's name is 1 to " + std::to_string(kMaxSharedWebhookNameBytes) + " bytes of one line");
+    }
+    state.webhooks.push_back(*text);
+  }
+  return state;
 }
 
 }  // namespace kelvin::proto

@@ -15,7 +15,7 @@ namespace {
 
 // "KLVA": tells kelvin's alerts database from any other SQLite file.
 constexpr std::int64_t kApplicationId = 0x4B4C5641;
-constexpr std::int64_t kSchemaVersion = 4;
+constexpr std::int64_t kSchemaVersion = 5;
 
 // Deliveries are the webhooks' persistent queue: one row per (webhook, transition), written in the
 // transition's own transaction, so a transition recorded is a notification owed, whatever happens
@@ -100,6 +100,28 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
             "  removed_ms INTEGER NOT NULL"
             ") STRICT",
      .doing = "keeping removed rules' removals"},
+    // Version 5: a delivery may be left to a peer ('peer'): another gateway of the share group
+    // notifies its transition (AlertDb::leave_delivery_to_peer). SQLite changes a CHECK only by
+    // rebuilding the table.
+    {.from_version = 4,
+     .sql = "CREATE TABLE deliveries_v5 ("
+            "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+            "  webhook         TEXT NOT NULL,"
+            "  alert           INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,"
+            "  event           TEXT NOT NULL CHECK (event IN ('fired', 'resolved')),"
+            "  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'peer')),"
+            "  attempts        INTEGER NOT NULL CHECK (attempts >= 0),"
+            "  next_attempt_ms INTEGER NOT NULL,"
+            "  last_error      TEXT NOT NULL,"
+            "  created_ms      INTEGER NOT NULL"
+            ") STRICT;"
+            " INSERT INTO deliveries_v5 SELECT id, webhook, alert, event, state, attempts, next_attempt_ms,"
+            " last_error, created_ms FROM deliveries;"
+            " DROP TABLE deliveries;"
+            " ALTER TABLE deliveries_v5 RENAME TO deliveries;"
+            " CREATE INDEX pending_deliveries ON deliveries (next_attempt_ms) WHERE state = 'pending';"
+            " CREATE INDEX deliveries_by_alert ON deliveries (alert)",
+     .doing = "letting a peer gateway notify a transition"},
 };
 
 constexpr sqlite::SmallDbSchema kSchema{.application_id = kApplicationId,
@@ -368,9 +390,27 @@ Result<void> AlertDb::delivery_failed(std::int64_t delivery_id, std::string_view
   return {};
 }
 
+Result<void> AlertDb::postpone_delivery(std::int64_t delivery_id, std::int64_t until_ms) {
+  if (!impl_) return closed();
+  auto changed = impl_->change("UPDATE deliveries SET next_attempt_ms = ? WHERE id = ? AND state = 'pending'", until_ms,
+                               delivery_id);
+  if (!changed) return std::move(changed).error();
+  return {};
+}
+
+Result<void> AlertDb::leave_delivery_to_peer(std::int64_t delivery_id, std::string_view peer, std::int64_t at_ms) {
+  if (!impl_) return closed();
+  auto changed = impl_->change(
+      "UPDATE deliveries SET state = 'peer', next_attempt_ms = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+      at_ms, "notified by gateway " + std::string(peer), delivery_id);
+  if (!changed) return std::move(changed).error();
+  return {};
+}
+
 Result<DeliveryCounts> AlertDb::delivery_counts() {
   if (!impl_) return closed();
-  auto query = impl_->statement("SELECT state, count(*) FROM deliveries WHERE state != 'delivered' GROUP BY state");
+  auto query =
+      impl_->statement("SELECT state, count(*) FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state");
   if (!query) return std::move(query).error();
   DeliveryCounts counts;
   for (;;) {
@@ -452,13 +492,15 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> AlertDb::firing_by_ru
   }
 }
 
-Result<std::uint64_t> AlertDb::forget_resolved(std::int64_t ended_before_ms) {
+Result<std::uint64_t> AlertDb::forget_resolved(std::int64_t ended_before_ms,
+                                               std::optional<std::int64_t> silences_ended_before_ms) {
   if (!impl_) return closed();
   auto transaction = sqlite::Transaction::begin(impl_->db());
   if (!transaction) return std::move(transaction).error();
   auto deleted = impl_->change("DELETE FROM alerts WHERE state = 'resolved' AND ended_ms < ?", ended_before_ms);
   if (!deleted) return std::move(deleted).error();
-  auto silences = impl_->change("DELETE FROM silences WHERE until_ms < ?", ended_before_ms);
+  auto silences =
+      impl_->change("DELETE FROM silences WHERE until_ms < ?", silences_ended_before_ms.value_or(ended_before_ms));
   if (!silences) return std::move(silences).error();
   if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
   return sqlite::from_sql_unsigned(*deleted);

@@ -153,6 +153,77 @@ TEST_F(AlertEngineTest, APublicationRefusedWhileDisconnectedIsMadeLaterAndAllIsR
   EXPECT_TRUE(await_retained_state("firing"));
 }
 
+// In a share group every state published is also shared (notification_referee.hpp); a share that
+// fails is tried again with the publication.
+TEST_F(AlertEngineTest, EveryStatePublishedIsSharedAndAFailedShareIsTriedAgain) {
+  std::mutex mutex;
+  std::vector<std::string> shared;  // "<state> <rule> <subject>"
+  std::atomic<bool> refuse{true};
+  auto engine = std::make_unique<AlertEngine>(
+      dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, AlertFactSources{},
+      [this](const std::string& topic, const std::string& payload) { return broker_.publish(topic, payload); },
+      AlertEngineOptions{.rules = warm_rule(), .interval = 20ms});
+  engine->share_states_with([&](const store::AlertRecord& alert) {
+    if (refuse) return false;
+    std::lock_guard lock(mutex);
+    shared.push_back(std::string(store::to_string(alert.state)) + " " + alert.rule + " " + alert.subject);
+    return true;
+  });
+  ASSERT_TRUE(engine->start().ok());
+  store_reading(*engine, 35);
+  ASSERT_TRUE(wait_until([&] { return engine->counters().publish_failures >= 2; }, 10s)) << "tried again";
+  refuse = false;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !shared.empty();
+      },
+      10s));
+  store_reading(*engine, 20);
+  ASSERT_TRUE(await_retained_state("resolved"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return shared.size() >= 2;
+      },
+      10s));
+  engine->stop();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(shared, (std::vector<std::string>{"firing warm d1", "resolved warm d1"}));
+}
+
+// Retention: resolved alerts go after history_days, ended silences (lifts too) not before a silence
+// could have lasted (90 days), so a gateway of the group away since before a lift cannot bring the
+// silence back with its stale version.
+TEST_F(AlertEngineTest, RetentionKeepsEndedSilencesAsLongAsASilenceCanLast) {
+  constexpr std::int64_t kDay = 86'400'000;
+  const std::int64_t now_ms = system_now_ms();
+  {
+    auto db = store::AlertDb::open(dir_ / "alerts.db");
+    ASSERT_TRUE(db.ok());
+    auto fired = db->fire({.rule = "warm", .kind = "threshold", .subject = "d1", .started_ms = now_ms - 3 * kDay});
+    ASSERT_TRUE(fired.ok());
+    ASSERT_TRUE(*db->resolve(fired->id, now_ms - 2 * kDay, "condition cleared"));
+    for (const auto& [subject, ended_ms] :
+         {std::pair{"lifted-2-days-ago", now_ms - 2 * kDay}, std::pair{"ended-91-days-ago", now_ms - 91 * kDay}}) {
+      ASSERT_TRUE(*db->take_silence(
+          {.rule = "warm", .subject = subject, .until_ms = ended_ms, .created_by = "ann", .created_ms = ended_ms}));
+    }
+  }
+  auto engine = std::make_unique<AlertEngine>(
+      dir_ / "alerts.db", dir_ / "telemetry.db", store::StoreOptions{}, AlertFactSources{}, nullptr,
+      AlertEngineOptions{.rules = warm_rule(), .interval = 20ms, .history_days = 1});
+  ASSERT_TRUE(engine->start().ok());
+  await_evaluations(*engine, 2);
+  engine->stop();
+  EXPECT_TRUE(alerts_in_db().empty()) << "resolved two days ago, kept one";
+  auto db = store::AlertDb::open(dir_ / "alerts.db");
+  auto kept = db->silence_versions();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].subject, "lifted-2-days-ago");
+}
+
 TEST_F(AlertEngineTest, ARestartKeepsTheFiringAlertAndARemovedRuleResolvesIt) {
   auto engine = start_engine(warm_rule());
   store_reading(*engine, 35);

@@ -160,6 +160,58 @@ TEST_F(WebhookSenderTest, ADeliveryForAWebhookNoLongerConfiguredIsGivenUp) {
   EXPECT_EQ(receiver_.count(), 1u);
 }
 
+// A gateway of a share group has each delivery judged (notification_referee.hpp) before it is
+// sent: told to wait, it is not sent until then; told a peer notifies it, never; a retry is not
+// judged again.
+TEST_F(WebhookSenderTest, ADeliveryIsJudgedBeforeItsFirstAttemptAndLeftToAPeerIfTheRefereeSaysSo) {
+  fire({"ops"});
+  std::atomic<std::int64_t> now_ms{1000};
+  std::atomic<int> judged{0};
+  std::atomic<bool> leave{false};
+  WebhookSenderOptions options{
+      .webhooks = {{.name = "ops", .url = "https://receiver.invalid/hook", .secret_file = secret_file_}},
+      .poll = 5ms,
+      .retry_min = 5ms,
+      .retry_max = 5ms};
+  auto webhooks = std::make_unique<WebhookSender>(
+      dir_ / "alerts.db", std::move(options),
+      [this](const WebhookSettings&, const std::string& body, const std::vector<std::string>& headers) {
+        return receiver_.post(body, headers);
+      },
+      [&] { return now_ms.load(); });
+  webhooks->judge_with([&](const store::Delivery& delivery, std::int64_t now) {
+    ++judged;
+    EXPECT_EQ(delivery.attempts, 0) << "only the first attempt is judged";
+    if (leave) return RefereeVerdict{.kind = RefereeVerdict::Kind::leave_to_peer, .peer = "svc-gateway-b"};
+    if (now < 3000) return RefereeVerdict{.kind = RefereeVerdict::Kind::wait, .until_ms = 3000};
+    return RefereeVerdict{};
+  });
+  receiver_.failures = 1;
+  ASSERT_TRUE(webhooks->start().ok());
+  ASSERT_TRUE(wait_until([&] { return judged.load() >= 1; }, 10s));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(judged.load(), 1) << "postponed: not looked at again before its time";
+  EXPECT_EQ(receiver_.count(), 0u);
+  now_ms = 3000;
+  ASSERT_TRUE(wait_until([&] { return webhooks->counters().failed_attempts == 1; }, 10s));
+  now_ms = 4000;  // the retry is due
+  ASSERT_TRUE(wait_until([&] { return webhooks->counters().delivered == 1; }, 10s));
+  EXPECT_EQ(judged.load(), 2) << "judged once more when due, then sent and retried without asking";
+  EXPECT_EQ(receiver_.count(), 2u);
+
+  // The next transition is another gateway's to notify: kept, never sent, counted.
+  leave = true;
+  ASSERT_TRUE(*db_->resolve(1, 4000, "condition cleared", std::vector<std::string>{"ops"}));
+  ASSERT_TRUE(wait_until([&] { return webhooks->counters().left_to_peer == 1; }, 10s));
+  now_ms = 1'000'000;
+  std::this_thread::sleep_for(50ms);
+  webhooks->stop();
+  EXPECT_EQ(receiver_.count(), 2u);
+  EXPECT_EQ(webhooks->counters().pending, 0u);
+  EXPECT_EQ(webhooks->counters().dead, 0u);
+  EXPECT_TRUE(db_->due_deliveries(std::numeric_limits<std::int64_t>::max(), 10)->empty());
+}
+
 TEST_F(WebhookSenderTest, ASecretOthersMayReadOrAShortOneStopsTheStart) {
   write_secret(
       secret_file_, kSecret,

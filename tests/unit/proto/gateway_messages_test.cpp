@@ -35,6 +35,9 @@ TEST(GatewayTopics, PeersTopicsAreUnderKelvinGateways) {
   EXPECT_EQ(silence_topic("svc-gateway-b", "device_offline", "sensor-01"),
             "kelvin/gateways/svc-gateway-b/silences/device_offline/sensor-01");
   EXPECT_EQ(peer_silences_filter(), "kelvin/gateways/+/silences/+/+");
+  EXPECT_EQ(alert_state_topic("svc-gateway-b", "device_offline", "sensor-01"),
+            "kelvin/gateways/svc-gateway-b/alerts/device_offline/sensor-01");
+  EXPECT_EQ(peer_alert_states_filter(), "kelvin/gateways/+/alerts/+/+");
 }
 
 TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
@@ -47,15 +50,26 @@ TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
   ASSERT_TRUE(consumed);
   EXPECT_EQ(consumed->gateway, "svc-gateway-a");
   EXPECT_EQ(consumed->topic, GatewayTopic::consumed);
-  for (const char* topic :
-       {"kelvin/gateways/sensor-01/presence", "kelvin/gateways/Not A Name/consumed",
-        "kelvin/gateways/svc-gateway-b/other", "kelvin/gateways/svc-gateway-b/presence/x",
-        "kelvin/gateways/svc-gateway-b", "kelvin/gateways//presence", "devices/sensor-01/telemetry", "",
-        "kelvin/gateways/svc-gateway-b/rules", "kelvin/gateways/svc-gateway-b/rules/",
-        "kelvin/gateways/svc-gateway-b/rules/hot/x", "kelvin/gateways/sensor-01/rules/hot",
-        "kelvin/gateways/svc-gateway-b/silences/hot", "kelvin/gateways/svc-gateway-b/silences/hot/",
-        "kelvin/gateways/svc-gateway-b/silences//sensor-01", "kelvin/gateways/svc-gateway-b/silences/hot/sensor-01/x",
-        "kelvin/gateways/sensor-01/silences/hot/sensor-01"}) {
+  for (const char* topic : {"kelvin/gateways/sensor-01/presence",
+                            "kelvin/gateways/Not A Name/consumed",
+                            "kelvin/gateways/svc-gateway-b/other",
+                            "kelvin/gateways/svc-gateway-b/presence/x",
+                            "kelvin/gateways/svc-gateway-b",
+                            "kelvin/gateways//presence",
+                            "devices/sensor-01/telemetry",
+                            "",
+                            "kelvin/gateways/svc-gateway-b/rules",
+                            "kelvin/gateways/svc-gateway-b/rules/",
+                            "kelvin/gateways/svc-gateway-b/rules/hot/x",
+                            "kelvin/gateways/sensor-01/rules/hot",
+                            "kelvin/gateways/svc-gateway-b/silences/hot",
+                            "kelvin/gateways/svc-gateway-b/silences/hot/",
+                            "kelvin/gateways/svc-gateway-b/silences//sensor-01",
+                            "kelvin/gateways/svc-gateway-b/silences/hot/sensor-01/x",
+                            "kelvin/gateways/sensor-01/silences/hot/sensor-01",
+                            "kelvin/gateways/svc-gateway-b/alerts/hot",
+                            "kelvin/gateways/svc-gateway-b/alerts//sensor-01",
+                            "kelvin/gateways/svc-gateway-b/alerts/hot/sensor-01/x"}) {
     EXPECT_FALSE(parse_gateway_topic(topic)) << topic;
   }
   const std::string hot = rule_topic("svc-gateway-b", "hot");
@@ -71,6 +85,13 @@ TEST(GatewayTopics, ParsesOnlyAServiceNameFollowedByAKnownLeaf) {
   EXPECT_EQ(silence->topic, GatewayTopic::silence);
   EXPECT_EQ(silence->rule, "hot");
   EXPECT_EQ(silence->subject, "sensor-01");
+  const std::string alerted = alert_state_topic("svc-gateway-b", "hot", "sensor-02");
+  auto alert = parse_gateway_topic(alerted);
+  ASSERT_TRUE(alert);
+  EXPECT_EQ(alert->gateway, "svc-gateway-b");
+  EXPECT_EQ(alert->topic, GatewayTopic::alert);
+  EXPECT_EQ(alert->rule, "hot");
+  EXPECT_EQ(alert->subject, "sensor-02");
 }
 
 TEST(SharedRuleCodec, DecodesBothFormsToTheSameVersion) {
@@ -185,6 +206,63 @@ TEST(SharedSilenceCodec, RefusesAnythingElseWithoutThrowing) {
            valid.substr(0, valid.size() - 1),
        }) {
     auto decoded = decode_shared_silence(payload);
+    ASSERT_FALSE(decoded.ok()) << payload.substr(0, 200);
+    EXPECT_EQ(decoded.error().code, kelvin::Errc::invalid_argument);
+  }
+}
+
+TEST(SharedAlertStateCodec, DecodesWhatItEncodesToTheSameState) {
+  const SharedAlertState firing{
+      .rule = "device_offline", .subject = "sensor-01", .started_ms = 1000, .webhooks = {"ops", "chat"}};
+  const std::string encoded = encode_shared_alert_state(firing);
+  EXPECT_EQ(encoded, R"({"rule":"device_offline","subject":"sensor-01","started_ms":1000,"ended_ms":null,)"
+                     R"("webhooks":["ops","chat"]})");
+  auto decoded = decode_shared_alert_state(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, firing);
+  const SharedAlertState resolved{
+      .rule = "hot", .subject = "s-1", .started_ms = 5, .ended_ms = kMaxSharedTimeMs, .webhooks = {}};
+  auto back = decode_shared_alert_state(encode_shared_alert_state(resolved));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, resolved);
+}
+
+TEST(SharedAlertStateCodec, RefusesAnythingElseWithoutThrowing) {
+  const std::string valid = R"({"rule":"hot","subject":"s-1","started_ms":2,"ended_ms":3,"webhooks":["ops"]})";
+  ASSERT_TRUE(decode_shared_alert_state(valid).ok());
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string payload = valid;
+    payload.replace(payload.find(from), from.size(), to);
+    return payload;
+  };
+  std::string too_many = R"("webhooks":[)";
+  for (std::size_t i = 0; i <= kMaxSharedWebhooks; ++i) too_many += (i > 0 ? ",\"w" : "\"w") + std::to_string(i) + "\"";
+  too_many += "]";
+  for (const std::string& payload : {
+           std::string(""),
+           std::string("{}"),
+           std::string("[]"),
+           with(R"("rule":"hot",)", ""),                                        // no rule
+           with(R"("subject":"s-1")", R"("subject":1)"),                        // not a string
+           with(R"("subject":"s-1",)", R"("subject":"s-1","subject":"s-2",)"),  // twice
+           with(R"("started_ms":2)", R"("started_ms":-2)"),                     // before 1970
+           with(R"("started_ms":2)", R"("started_ms":null)"),                   // never started
+           with(R"("started_ms":2)", R"("started_ms":2.5)"),
+           with(R"("ended_ms":3)", R"("ended_ms":1)"),                // ends before it started
+           with(R"("ended_ms":3)", R"("ended_ms":253402300800000)"),  // after 9999
+           with(R"("ended_ms":3)", R"("ended_ms":"3")"),
+           with(R"(,"ended_ms":3)", ""),                             // a member missing
+           with(R"("webhooks":["ops"])", R"("webhooks":"ops")"),     // not an array
+           with(R"("webhooks":["ops"])", R"("webhooks":[""])"),      // an empty name
+           with(R"("webhooks":["ops"])", R"("webhooks":[7])"),       // not a name
+           with(R"("webhooks":["ops"])", R"("webhooks":["a\nb"])"),  // two lines
+           with(R"("webhooks":["ops"])", R"("webhooks":[")" + std::string(kMaxSharedWebhookNameBytes + 1, 'w') + "\"]"),
+           with(R"("webhooks":["ops"])", too_many),
+           with(R"("webhooks":["ops"])", R"("webhooks":["ops"],"x":1)"),  // unknown member
+           valid + std::string(1, '\0'),
+           valid.substr(0, valid.size() - 1),
+       }) {
+    auto decoded = decode_shared_alert_state(payload);
     ASSERT_FALSE(decoded.ok()) << payload.substr(0, 200);
     EXPECT_EQ(decoded.error().code, kelvin::Errc::invalid_argument);
   }

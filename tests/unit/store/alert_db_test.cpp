@@ -113,7 +113,7 @@ TEST_F(AlertDbTest, IsCreatedPrivateAndRefusesOtherFiles) {
 
   EXPECT_TRUE(AlertDb::open(path_).ok()) << "reopening its own file";
   EXPECT_EQ(raw_value(path_, "PRAGMA application_id"), std::to_string(0x4B4C5641));
-  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "4");
+  EXPECT_EQ(raw_value(path_, "PRAGMA user_version"), "5");
 }
 
 TEST_F(AlertDbTest, FiringTwiceReturnsTheFirstAlertAlsoThroughAnotherConnection) {
@@ -528,6 +528,59 @@ TEST_F(AlertDbTest, AVersion3FileGainsRemovalsAndKeepsItsAddedRules) {
   ASSERT_TRUE(removed.ok()) << removed.error().message;
   EXPECT_TRUE(*removed);
   EXPECT_EQ(reopened->removed_rules()->size(), 1u);
+}
+
+// A version 4 file's deliveries table is rebuilt to allow 'peer': its queue is kept as it was.
+TEST_F(AlertDbTest, AVersion4FileKeepsItsQueueAndMayLeaveDeliveriesToPeers) {
+  auto fired = db_->fire(alert("hot", "d1", 1000), std::vector<std::string>{"ops", "pager"});
+  ASSERT_TRUE(fired.ok());
+  ASSERT_TRUE(db_->delivery_failed(db_->due_deliveries(1000, 10)->at(1).id, "answered 500", 5000).ok());
+  db_.reset();
+  ASSERT_EQ(raw_exec(path_,
+                     "DROP TABLE deliveries; CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, webhook "
+                     "TEXT NOT NULL, alert INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE, event TEXT NOT "
+                     "NULL CHECK (event IN ('fired', 'resolved')), state TEXT NOT NULL CHECK (state IN ('pending', "
+                     "'delivered', 'dead')), attempts INTEGER NOT NULL CHECK (attempts >= 0), next_attempt_ms INTEGER "
+                     "NOT NULL, last_error TEXT NOT NULL, created_ms INTEGER NOT NULL) STRICT;"
+                     " INSERT INTO deliveries VALUES (7, 'ops', 1, 'fired', 'pending', 0, 1000, '', 1000),"
+                     " (8, 'pager', 1, 'fired', 'pending', 1, 5000, 'answered 500', 1000);"
+                     " PRAGMA user_version = 4;"),
+            "");
+  auto reopened = AlertDb::open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  auto due = reopened->due_deliveries(5000, 10);
+  ASSERT_TRUE(due.ok()) << due.error().message;
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].id, 7);
+  EXPECT_EQ((*due)[1].id, 8);
+  EXPECT_EQ((*due)[1].attempts, 1);
+  EXPECT_EQ((*due)[1].alert.id, fired->id);
+  ASSERT_TRUE(reopened->leave_delivery_to_peer(7, "svc-gateway-b", 5000).ok());
+  EXPECT_EQ(raw_value(path_, "SELECT state || ' ' || last_error FROM deliveries WHERE id = 7"),
+            "peer notified by gateway svc-gateway-b");
+  EXPECT_EQ(raw_value(path_, "SELECT count(*) FROM pragma_index_list('deliveries')"), "2");
+}
+
+// The referee's two answers besides "send": wait (postponed, no attempt counted) and "a peer
+// notifies it" (never due again, neither pending nor dead).
+TEST_F(AlertDbTest, APostponedDeliveryWaitsAndOneLeftToAPeerIsNeverSent) {
+  ASSERT_TRUE(db_->fire(alert("hot", "d1", 1000), std::vector<std::string>{"ops", "pager"}).ok());
+  auto due = db_->due_deliveries(1000, 10);
+  ASSERT_EQ(due->size(), 2u);
+  ASSERT_TRUE(db_->postpone_delivery((*due)[0].id, 3000).ok());
+  ASSERT_TRUE(db_->leave_delivery_to_peer((*due)[1].id, "svc-gateway-b", 1500).ok());
+  EXPECT_TRUE(db_->due_deliveries(2999, 10)->empty());
+  auto later = db_->due_deliveries(1'000'000, 10);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].id, (*due)[0].id);
+  EXPECT_EQ((*later)[0].attempts, 0) << "waiting is no attempt";
+  auto counts = db_->delivery_counts();
+  EXPECT_EQ(counts->pending, 1u);
+  EXPECT_EQ(counts->dead, 0u);
+  // Neither answer changes a delivery that is no longer pending.
+  ASSERT_TRUE(db_->postpone_delivery((*due)[1].id, 4000).ok());
+  ASSERT_TRUE(db_->delivered((*due)[1].id, 4000).ok());
+  EXPECT_EQ(raw_value(path_, "SELECT state FROM deliveries WHERE id = " + std::to_string((*due)[1].id)), "peer");
 }
 
 TEST_F(AlertDbTest, AddedRulesAreKeptInTheOrderTheyWereAddedChangedAndRemovedByName) {

@@ -13,7 +13,8 @@
 // JSON, as the API gives it) for integrations the broker's ACL lets read it. A publication that
 // fails (not connected) is tried again at each evaluation, and at each (re)connection the newest
 // alert of every rule and subject is published again, so the broker ends up with every alert's
-// latest state whatever was missed.
+// latest state whatever was missed. In a share group the same publication also tells the other
+// gateways of it (share_states_with, notification_referee.hpp).
 //
 // After a restart the engine reads the firing alerts back from alerts.db, so an alert that still
 // holds is not raised again, and one whose condition ended meanwhile resolves at the first
@@ -103,6 +104,11 @@ class AlertEngine {
   // Thread-safe: publish every alert's latest state again, at once (the gateway connected).
   void republish();
 
+  // Before start(): each alert's latest state is also handed to `share` wherever it is published
+  // (the gateways of a share group, notification_referee.hpp). false: tried again as a failed
+  // publication is.
+  void share_states_with(std::function<bool(const store::AlertRecord&)> share);
+
   // Thread-safe: judge by `rules` from now on, starting with an evaluation at once.
   void use_rules(std::vector<alerts::AlertRule> rules);
 
@@ -147,6 +153,7 @@ class AlertEngine {
   const store::StoreOptions store_options_;
   const AlertFactSources sources_;
   const RetainedPublisher publish_;
+  std::function<bool(const store::AlertRecord&)> share_{};  // set before start()
   const AlertEngineOptions options_;
   const std::function<std::int64_t()> clock_;
   // Whether a rule judges readings (a threshold): without one the commit listener does nothing.

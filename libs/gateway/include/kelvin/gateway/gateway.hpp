@@ -24,6 +24,7 @@
 #include "kelvin/gateway/influx_exporter.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/live_feed.hpp"
+#include "kelvin/gateway/notification_referee.hpp"
 #include "kelvin/gateway/peer_sync.hpp"
 #include "kelvin/gateway/rollout_engine.hpp"
 #include "kelvin/gateway/session_guard.hpp"
@@ -194,6 +195,9 @@ class Gateway {
   std::unique_ptr<AlertRuleBook> alert_rules_;
   SilenceBook silences_;
   std::unique_ptr<AlertSharing> alert_sharing_;  // with a share_group only; both books' shared listener
+  // With a share_group only: which gateway notifies each transition; the engine and the webhook
+  // sender call it.
+  std::unique_ptr<NotificationReferee> notification_referee_;
   std::unique_ptr<AlertEngine> alerts_;
   std::unique_ptr<WebhookSender> webhooks_;       // with [[alerts.webhook]] only
   std::unique_ptr<accounts::Accounts> accounts_;  // with [http] enabled only

@@ -88,6 +88,9 @@ class PeerSync {
   void after_commit(const store::IngestBatch& batch, const store::CommitSummary& summary);
 
   bool ready() const;
+  // Any thread: the peers whose presence says online, once this gateway is ready on its current
+  // connection (it knows them then); nullopt while it is not connected or still joining.
+  std::optional<std::set<std::string>> online_peers() const;
   PeerSyncCounters counters() const;
 
  private:

@@ -22,6 +22,9 @@
 
 namespace kelvin::gateway {
 
+// A silence ends within this long of being set or changed (the API refuses a later end).
+inline constexpr std::int64_t kMaxSilenceMs = 90LL * 86'400'000;
+
 class SilenceBook {
  public:
   using SharedListener = std::function<void(const store::SilenceRecord&)>;

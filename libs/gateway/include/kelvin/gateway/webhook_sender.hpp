@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kelvin/core/result.hpp"
+#include "kelvin/gateway/notification_referee.hpp"
 #include "kelvin/gateway/rate_limited_log.hpp"
 #include "kelvin/store/alert_db.hpp"
 
@@ -49,6 +50,7 @@ struct WebhookCounters {
   std::uint64_t delivered = 0;
   std::uint64_t failed_attempts = 0;  // a receiver that did not answer 2xx, or no answer
   std::uint64_t given_up = 0;         // deliveries that became dead since the start
+  std::uint64_t left_to_peer = 0;     // another gateway of the share group notified the transition
   // Gauges, as the last look at the queue left them.
   std::uint64_t pending = 0;
   std::uint64_t dead = 0;
@@ -61,6 +63,10 @@ struct SignedDelivery {
   std::vector<std::string> headers{};
 };
 SignedDelivery sign_delivery(const store::Delivery& delivery, const std::string& secret, std::int64_t now_s);
+
+// Whether this gateway sends a delivery, waits, or leaves it to another gateway of its share group
+// (NotificationReferee::judge); asked before a delivery's first attempt, not before its retries.
+using DeliveryReferee = std::function<RefereeVerdict(const store::Delivery& delivery, std::int64_t now_ms)>;
 
 // POSTs `body` with `headers` to `webhook`: the HTTP status, or the error when no answer came.
 using WebhookPost = std::function<Result<long>(const WebhookSettings& webhook, const std::string& body,
@@ -82,15 +88,21 @@ class WebhookSender {
 
   WebhookCounters counters() const;
 
+  // Before start(): a gateway of a share group has each delivery judged first.
+  void judge_with(DeliveryReferee referee);
+
  private:
   void run();
   void send_due();
   void send(const store::Delivery& delivery);
+  // Carries out the referee's verdict on `delivery`; true when it is to be sent now.
+  bool judged_sendable(const store::Delivery& delivery);
 
   const std::filesystem::path alerts_db_file_;
   const WebhookSenderOptions options_;
   const WebhookPost post_;
   const std::function<std::int64_t()> clock_;
+  DeliveryReferee referee_{};  // set before start()
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::condition_variable wake_;

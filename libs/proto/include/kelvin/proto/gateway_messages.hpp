@@ -17,6 +17,11 @@
 //                                        retained, QoS 1; the latest version the sender knows of
 //                                        an operator's silence of a rule on a subject: until when,
 //                                        who set or lifted it last and when, and why
+//   kelvin/gateways/{gateway}/alerts/{rule}/{subject}
+//                                        retained, QoS 1; the sender's newest alert of a rule on a
+//                                        subject: when it started firing and ended, and which
+//                                        webhooks the sender notifies (so that one gateway of the
+//                                        group notifies each transition)
 //
 // {gateway} is the sender's service identity. These messages are internal: the gateways of one
 // group run the same kelvin version, so the decoders hold them to exactly what the encoders write
@@ -35,7 +40,7 @@ namespace kelvin::proto {
 
 inline constexpr std::string_view kGatewayTopicPrefix = "kelvin/gateways/";
 
-enum class GatewayTopic { presence, consumed, rule, silence };
+enum class GatewayTopic { presence, consumed, rule, silence, alert };
 
 // "kelvin/gateways/{gateway}/presence" and ".../consumed". Precondition: `gateway` is a service name.
 std::string presence_topic(std::string_view gateway);
@@ -46,23 +51,27 @@ std::string rule_topic(std::string_view gateway, std::string_view rule);
 // "kelvin/gateways/{gateway}/silences/{rule}/{subject}". Preconditions: `rule` is a rule name, and
 // `subject` a well-formed identity (kelvin/core/identity.hpp): neither holds '/', '+' or '#'.
 std::string silence_topic(std::string_view gateway, std::string_view rule, std::string_view subject);
+// "kelvin/gateways/{gateway}/alerts/{rule}/{subject}", with the preconditions of silence_topic().
+std::string alert_state_topic(std::string_view gateway, std::string_view rule, std::string_view subject);
 // The peers' topics, for subscribing: "kelvin/gateways/+/presence", "kelvin/gateways/+/consumed",
-// "kelvin/gateways/+/rules/+" and "kelvin/gateways/+/silences/+/+".
+// "kelvin/gateways/+/rules/+", "kelvin/gateways/+/silences/+/+" and "kelvin/gateways/+/alerts/+/+".
 std::string peer_presence_filter();
 std::string peer_consumed_filter();
 std::string peer_rules_filter();
 std::string peer_silences_filter();
+std::string peer_alert_states_filter();
 
 struct ParsedGatewayTopic {
   std::string_view gateway;  // a view into the parsed topic
   GatewayTopic topic;
-  // GatewayTopic::rule and ::silence: the rule's name as the topic has it (checked by the reader)
+  // GatewayTopic::rule, ::silence and ::alert: the rule's name as the topic has it (checked by the reader)
   std::string_view rule{};
-  std::string_view subject{};  // GatewayTopic::silence: the subject as the topic has it (checked by the reader)
+  // GatewayTopic::silence and ::alert: the subject as the topic has it (checked by the reader)
+  std::string_view subject{};
 };
 // Splits a topic of the form above; nullopt for anything else, including a gateway that is not a
 // service name (kelvin/core/identity.hpp), a rules topic without exactly one non-empty level after
-// "rules/", and a silences topic without exactly two after "silences/".
+// "rules/", and a silences or alerts topic without exactly two after "silences/" or "alerts/".
 std::optional<ParsedGatewayTopic> parse_gateway_topic(std::string_view topic);
 
 // ---- Presence ------------------------------------------------------------------------------------
@@ -191,5 +200,33 @@ std::string encode_shared_silence(const SharedSilence& silence);
 // twice or missing or unknown, an empty or too long user, a time outside 0 to kMaxSharedTimeMs, a
 // comment too long or holding a control character. The rule and subject are the reader's to check.
 Result<SharedSilence> decode_shared_silence(std::string_view payload);
+
+// ---- Shared alert states -------------------------------------------------------------------------
+
+inline constexpr std::size_t kMaxSharedAlertStateBytes = 8 * 1024;
+inline constexpr std::size_t kMaxSharedWebhooks = 32;
+inline constexpr std::size_t kMaxSharedWebhookNameBytes = 64;
+
+// A gateway's newest alert of a rule on a subject (docs/alerts.md, "Several gateways"): the
+// gateways of a share group each raise their own alerts of the conditions they all see (a device
+// offline, a certificate expiring); with these, the one whose alert started the group's firing
+// notifies it, and the one whose alert ended it notifies that (gateway/notification_referee.hpp).
+struct SharedAlertState {
+  std::string rule{};
+  std::string subject{};
+  std::int64_t started_ms = 0;
+  std::optional<std::int64_t> ended_ms{};  // nullopt: still firing
+  std::vector<std::string> webhooks{};     // the names of the webhooks the sender notifies
+  bool operator==(const SharedAlertState&) const = default;
+};
+
+// {"rule":..,"subject":..,"started_ms":..,"ended_ms":..|null,"webhooks":[..]}. Preconditions:
+// times from 0 to kMaxSharedTimeMs, an end not before the start, at most kMaxSharedWebhooks names
+// of 1 to kMaxSharedWebhookNameBytes bytes.
+std::string encode_shared_alert_state(const SharedAlertState& state);
+// Errc::invalid_argument with the reason for anything but that form: size, not JSON, a member given
+// twice or missing or unknown, a time outside 0 to kMaxSharedTimeMs, an end before the start, too
+// many or malformed webhook names. The rule and subject are the reader's to check.
+Result<SharedAlertState> decode_shared_alert_state(std::string_view payload);
 
 }  // namespace kelvin::proto

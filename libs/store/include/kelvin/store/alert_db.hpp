@@ -145,6 +145,12 @@ class AlertDb {
   // A failed attempt: tried again at `next_attempt_ms`, or, nullopt, given up (dead) for good.
   Result<void> delivery_failed(std::int64_t delivery_id, std::string_view error,
                                std::optional<std::int64_t> next_attempt_ms);
+  // A pending delivery not to be sent before `until_ms` (without counting an attempt): its
+  // transition waits to be judged (gateway/notification_referee.hpp).
+  Result<void> postpone_delivery(std::int64_t delivery_id, std::int64_t until_ms);
+  // A pending delivery that another gateway of the share group, `peer`, notifies instead: it is
+  // kept, in state 'peer', and never sent by this gateway.
+  Result<void> leave_delivery_to_peer(std::int64_t delivery_id, std::string_view peer, std::int64_t at_ms);
   Result<DeliveryCounts> delivery_counts();
 
   // An operator's acknowledgement (firing or resolved); the first one stays. false when unknown or
@@ -197,9 +203,11 @@ class AlertDb {
   // The removals kept, by name.
   Result<std::vector<RemovedRuleRecord>> removed_rules();
 
-  // Retention: deletes resolved alerts that ended before `ended_before_ms`, and silences that
-  // ended before then; returns how many alerts. Firing alerts are never deleted.
-  Result<std::uint64_t> forget_resolved(std::int64_t ended_before_ms);
+  // Retention: deletes resolved alerts that ended before `ended_before_ms`, and silences that ended
+  // before `silences_ended_before_ms` (nullopt: the same time); returns how many alerts. Firing
+  // alerts are never deleted.
+  Result<std::uint64_t> forget_resolved(std::int64_t ended_before_ms,
+                                        std::optional<std::int64_t> silences_ended_before_ms = std::nullopt);
 
   class Impl;
 
