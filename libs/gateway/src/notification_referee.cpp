@@ -81,8 +81,21 @@ bool NotificationReferee::handle_message(std::string_view topic, std::string_vie
   }
   std::lock_guard lock(mutex_);
   ++counters_.states_received;
-  peers_alerts_[key] = PeerAlert{.episode = {.started_ms = state->started_ms, .ended_ms = state->ended_ms},
-                                 .webhooks = {state->webhooks.begin(), state->webhooks.end()}};
+  PeerAlerts& known = peers_alerts_[key];
+  const AlertEpisode episode{.started_ms = state->started_ms, .ended_ms = state->ended_ms};
+  // The same alert again (resolved now, or republished at a connection) replaces its earlier state;
+  // a newer one joins the ones kept.
+  const auto same = std::find_if(known.episodes.begin(), known.episodes.end(),
+                                 [&](const AlertEpisode& kept) { return kept.started_ms == episode.started_ms; });
+  if (same != known.episodes.end()) {
+    *same = episode;
+  } else {
+    known.episodes.push_back(episode);
+    std::sort(known.episodes.begin(), known.episodes.end(),
+              [](const AlertEpisode& a, const AlertEpisode& b) { return a.started_ms < b.started_ms; });
+    if (known.episodes.size() > kKeptEpisodes) known.episodes.erase(known.episodes.begin());
+  }
+  known.webhooks = {state->webhooks.begin(), state->webhooks.end()};
   return true;
 }
 
@@ -103,8 +116,10 @@ RefereeVerdict NotificationReferee::judge(const store::Delivery& delivery, std::
   for (const std::string& peer : *peers) {
     const auto found = peers_alerts_.find(std::tie(peer, delivery.alert.rule, delivery.alert.subject));
     if (found == peers_alerts_.end() || !found->second.webhooks.contains(delivery.webhook)) continue;
-    if (keeps_group_firing(found->second.episode, peer, options_.self, *event, at_ms)) {
-      return {.kind = Kind::leave_to_peer, .peer = peer};
+    for (const AlertEpisode& episode : found->second.episodes) {
+      if (keeps_group_firing(episode, peer, options_.self, *event, at_ms)) {
+        return {.kind = Kind::leave_to_peer, .peer = peer};
+      }
     }
   }
   return {};

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,82 @@ struct Closed {
   std::int64_t end = 0;
 };
 
-// Every gateway judges its own transitions against the others' episodes; the group's alert is the
-// union of the episodes, touching ones merged (one ending as another starts hands over). Each start
-// of a union interval must be notified by exactly the gateway that started it (the first identity
-// at a tie), each end by exactly the one that ended it (the last identity at a tie), and nothing
-// else by anyone.
+// Every gateway judges each of its own transitions against the other gateways' alerts (all of
+// them, as the referee keeps them); the group's alert is the union of every gateway's alerts,
+// touching ones merged (one ending as another starts hands over). Each start of a union interval
+// must be notified by exactly the gateway that started it (the first identity at a tie), each end
+// by exactly the one that ended it (the last identity at a tie), and nothing else by anyone.
+// `alerts[g]` are gateway g's alerts, disjoint and apart; gateway g is named names[g].
+void expect_each_group_transition_notified_once(const std::vector<std::vector<Closed>>& alerts,
+                                                const std::vector<std::string>& names, const std::string& arrangement) {
+  std::vector<Closed> sorted;
+  for (const auto& own : alerts) sorted.insert(sorted.end(), own.begin(), own.end());
+  std::sort(sorted.begin(), sorted.end(), [](const Closed& x, const Closed& y) { return x.start < y.start; });
+  std::vector<Closed> group;
+  for (const Closed& e : sorted) {
+    if (!group.empty() && e.start <= group.back().end) {
+      group.back().end = std::max(group.back().end, e.end);
+    } else {
+      group.push_back(e);
+    }
+  }
+  // Whether a peer of `self` keeps the group firing across `self`'s `event` at `at_ms`.
+  auto left = [&](std::size_t self, TransitionEvent event, std::int64_t at_ms) {
+    for (std::size_t peer = 0; peer < alerts.size(); ++peer) {
+      if (peer == self) continue;
+      for (const Closed& e : alerts[peer]) {
+        if (keeps_group_firing({.started_ms = e.start, .ended_ms = e.end}, names[peer], names[self], event, at_ms)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  std::map<std::int64_t, std::vector<std::size_t>> fired_by;     // notified starts -> who
+  std::map<std::int64_t, std::vector<std::size_t>> resolved_by;  // notified ends -> who
+  for (std::size_t self = 0; self < alerts.size(); ++self) {
+    for (const Closed& e : alerts[self]) {
+      if (!left(self, TransitionEvent::fired, e.start)) fired_by[e.start].push_back(self);
+      if (!left(self, TransitionEvent::resolved, e.end)) resolved_by[e.end].push_back(self);
+    }
+  }
+  std::map<std::int64_t, std::vector<std::size_t>> starts;  // the group's starts -> who started then
+  std::map<std::int64_t, std::vector<std::size_t>> ends;
+  for (const Closed& interval : group) {
+    starts[interval.start];
+    ends[interval.end];
+  }
+  for (std::size_t g = 0; g < alerts.size(); ++g) {
+    for (const Closed& e : alerts[g]) {
+      if (starts.contains(e.start)) starts[e.start].push_back(g);
+      if (ends.contains(e.end)) ends[e.end].push_back(g);
+    }
+  }
+  ASSERT_EQ(fired_by.size(), starts.size()) << "starts notified, " << arrangement;
+  ASSERT_EQ(resolved_by.size(), ends.size()) << "ends notified, " << arrangement;
+  for (const auto& [at, who] : starts) {
+    ASSERT_TRUE(fired_by.contains(at)) << "start " << at << " not notified, " << arrangement;
+    ASSERT_EQ(fired_by[at].size(), 1u) << "start " << at << ", " << arrangement;
+    EXPECT_EQ(fired_by[at][0], *std::min_element(who.begin(), who.end())) << arrangement;
+  }
+  for (const auto& [at, who] : ends) {
+    ASSERT_TRUE(resolved_by.contains(at)) << "end " << at << " not notified, " << arrangement;
+    ASSERT_EQ(resolved_by[at].size(), 1u) << "end " << at << ", " << arrangement;
+    EXPECT_EQ(resolved_by[at][0], *std::max_element(who.begin(), who.end())) << arrangement;
+  }
+}
+
+std::string describe(const std::vector<std::vector<Closed>>& alerts) {
+  std::string out;
+  for (const auto& own : alerts) {
+    out += "{";
+    for (const Closed& e : own) out += "[" + std::to_string(e.start) + "," + std::to_string(e.end) + "]";
+    out += "} ";
+  }
+  return out;
+}
+
 TEST(KeepsGroupFiring, EveryTransitionOfTheGroupIsNotifiedOnceAndNoOtherForThreeGateways) {
-  const std::array<std::string, 3> names{"svc-a", "svc-b", "svc-c"};
   std::vector<Closed> shapes;
   for (std::int64_t start = 0; start <= 3; ++start) {
     for (std::int64_t end = start; end <= 4; ++end) shapes.push_back({start, end});
@@ -37,61 +107,39 @@ TEST(KeepsGroupFiring, EveryTransitionOfTheGroupIsNotifiedOnceAndNoOtherForThree
   for (const Closed& a : shapes) {
     for (const Closed& b : shapes) {
       for (const Closed& c : shapes) {
-        const std::array<Closed, 3> episodes{a, b, c};
+        const std::vector<std::vector<Closed>> alerts{{a}, {b}, {c}};
+        expect_each_group_transition_notified_once(alerts, {"svc-a", "svc-b", "svc-c"}, describe(alerts));
+        if (HasFatalFailure()) return;
         ++arrangements;
-        // The model: the union's intervals.
-        std::vector<Closed> sorted(episodes.begin(), episodes.end());
-        std::sort(sorted.begin(), sorted.end(), [](const Closed& x, const Closed& y) { return x.start < y.start; });
-        std::vector<Closed> group;
-        for (const Closed& e : sorted) {
-          if (!group.empty() && e.start <= group.back().end) {
-            group.back().end = std::max(group.back().end, e.end);
-          } else {
-            group.push_back(e);
-          }
-        }
-        for (const Closed& interval : group) {
-          std::vector<std::size_t> fired_notifiers;
-          std::vector<std::size_t> resolved_notifiers;
-          for (std::size_t self = 0; self < 3; ++self) {
-            bool fired_left = false;
-            bool resolved_left = false;
-            for (std::size_t peer = 0; peer < 3; ++peer) {
-              if (peer == self) continue;
-              const AlertEpisode episode{.started_ms = episodes[peer].start, .ended_ms = episodes[peer].end};
-              fired_left |=
-                  keeps_group_firing(episode, names[peer], names[self], TransitionEvent::fired, episodes[self].start);
-              resolved_left |=
-                  keeps_group_firing(episode, names[peer], names[self], TransitionEvent::resolved, episodes[self].end);
-            }
-            if (!fired_left && episodes[self].start == interval.start) fired_notifiers.push_back(self);
-            if (!resolved_left && episodes[self].end == interval.end) resolved_notifiers.push_back(self);
-            // A transition inside the group's interval is never notified.
-            if (episodes[self].start > interval.start && episodes[self].start <= interval.end) {
-              EXPECT_TRUE(fired_left) << names[self] << " fires inside [" << interval.start << "," << interval.end
-                                      << "], arrangement " << arrangements;
-            }
-            if (episodes[self].end >= interval.start && episodes[self].end < interval.end) {
-              EXPECT_TRUE(resolved_left) << names[self] << " resolves inside [" << interval.start << "," << interval.end
-                                         << "], arrangement " << arrangements;
-            }
-          }
-          ASSERT_EQ(fired_notifiers.size(), 1u) << "start " << interval.start << ", arrangement " << arrangements;
-          ASSERT_EQ(resolved_notifiers.size(), 1u) << "end " << interval.end << ", arrangement " << arrangements;
-          // Ties: the first identity starting, the last one ending.
-          for (std::size_t other = 0; other < 3; ++other) {
-            if (episodes[other].start == interval.start) {
-              EXPECT_LE(fired_notifiers[0], other);
-            }
-            if (episodes[other].end == interval.end) {
-              EXPECT_GE(resolved_notifiers[0], other);
-            }
-          }
-        }
       }
     }
   }
   EXPECT_EQ(arrangements, 14u * 14u * 14u);
+}
+
+// A gateway's alert that resolved and fired again within the hold: the referee judges with all of
+// a peer's alerts it received, not only the newest.
+TEST(KeepsGroupFiring, EveryTransitionOfTheGroupIsNotifiedOnceWhenGatewaysAlertTwice) {
+  std::vector<std::vector<Closed>> histories{{}};  // every gateway's possible alerts: none, one, two apart
+  for (std::int64_t start = 0; start <= 5; ++start) {
+    for (std::int64_t end = start; end <= 5; ++end) {
+      histories.push_back({{start, end}});
+      for (std::int64_t next = end + 1; next <= 5; ++next) {
+        for (std::int64_t next_end = next; next_end <= 5; ++next_end)
+          histories.push_back({{start, end}, {next, next_end}});
+      }
+    }
+  }
+  std::size_t arrangements = 0;
+  for (const auto& a : histories) {
+    for (const auto& b : histories) {
+      const std::vector<std::vector<Closed>> alerts{a, b};
+      expect_each_group_transition_notified_once(alerts, {"svc-a", "svc-b"}, describe(alerts));
+      if (HasFatalFailure()) return;
+      ++arrangements;
+    }
+  }
+  EXPECT_GT(arrangements, 4000u);
 }
 
 TEST(KeepsGroupFiring, APeerStillFiringKeepsItAndOneThatEndedBeforeDoesNot) {
@@ -188,6 +236,12 @@ TEST_F(NotificationRefereeTest, WaitsOutTheHoldThenLeavesToAPeerWhoseAlertCameFi
   share("svc-gateway-a",
         {.rule = "device_offline", .subject = "sensor-01", .started_ms = 900, .ended_ms = 4000, .webhooks = {"ops"}});
   EXPECT_EQ(referee_.judge(delivery("resolved", 5000), 7000).kind, Kind::send) << "the last one to end";
+
+  // A's alert resolved and a new one fired while this gateway held its resolution: A's earlier
+  // alert, still firing at the transition, is the one that counts.
+  share("svc-gateway-a", {.rule = "device_offline", .subject = "sensor-01", .started_ms = 5500, .webhooks = {"ops"}});
+  EXPECT_EQ(referee_.judge(delivery("resolved", 3500), 5600).kind, Kind::leave_to_peer) << "A fired 900..4000";
+  EXPECT_EQ(referee_.judge(delivery("resolved", 5000), 7000).kind, Kind::send) << "between A's two alerts";
 
   // An empty retained message clears A's alert.
   share("svc-gateway-a", {.rule = "device_offline", .subject = "sensor-02", .started_ms = 900, .webhooks = {"ops"}});

@@ -16,9 +16,13 @@
 // one sends. Only peers online now count: a peer that is away judges nothing, and its alerts would
 // otherwise hold the group's alert firing for as long as it is away.
 //
+// The referee keeps each peer's last few alerts of a pair as they arrived, not only the newest: a
+// peer whose alert resolved and fired again within `hold` after a transition here must still count
+// with the alert that was firing at the transition.
+//
 // What it does not promise: a peer that comes back, or one the broker cut off, judges without the
-// others and may notify a transition they notified already (at least once, never lost by it), and
-// a peer's alert that started and ended within `hold` may be missed, with the same effect.
+// others and may notify a transition they notified already (at least once, never lost by it); so
+// does one that missed a peer's alert that started and ended while it was away.
 //
 // Threads: handle_message() and publish_state() on the MQTT and alert engine threads, judge() on
 // the webhook sender's; the peers' states are under a leaf mutex.
@@ -111,10 +115,14 @@ class NotificationReferee {
   RefereeCounters counters() const;
 
  private:
-  struct PeerAlert {
-    AlertEpisode episode;
-    std::set<std::string, std::less<>> webhooks;
+  // A peer's alerts of one rule and subject, as received.
+  struct PeerAlerts {
+    std::vector<AlertEpisode> episodes;           // by start, the newest last; at most kKeptEpisodes
+    std::set<std::string, std::less<>> webhooks;  // as its newest state named them
   };
+  // More than a pair can have within `hold`: an engine records at most one transition of a pair
+  // per evaluation (interval_s >= 1).
+  static constexpr std::size_t kKeptEpisodes = 8;
   using Key = std::tuple<std::string, std::string, std::string>;  // (gateway, rule, subject)
 
   void refuse(std::string_view gateway, const std::string& why);
@@ -124,7 +132,7 @@ class NotificationReferee {
   const OnlinePeers online_peers_;
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
-  std::map<Key, PeerAlert, std::less<>> peers_alerts_;
+  std::map<Key, PeerAlerts, std::less<>> peers_alerts_;
   RefereeCounters counters_;
   RateLimitedLog log_;
 };
