@@ -102,7 +102,9 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
      .doing = "keeping removed rules' removals"},
     // Version 5: a delivery may be left to a peer ('peer'): another gateway of the share group
     // notifies its transition (AlertDb::leave_delivery_to_peer). SQLite changes a CHECK only by
-    // rebuilding the table.
+    // rebuilding the table. The rebuilt table continues the old one's ids: a delivery's id is the
+    // receiver's key against a repeat, so one given before (its row since forgotten) is never
+    // given again.
     {.from_version = 4,
      .sql = "CREATE TABLE deliveries_v5 ("
             "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -117,6 +119,9 @@ constexpr sqlite::SmallDbMigration kMigrations[] = {
             ") STRICT;"
             " INSERT INTO deliveries_v5 SELECT id, webhook, alert, event, state, attempts, next_attempt_ms,"
             " last_error, created_ms FROM deliveries;"
+            " DELETE FROM sqlite_sequence WHERE name = 'deliveries_v5';"
+            " INSERT INTO sqlite_sequence (name, seq) SELECT 'deliveries_v5', seq FROM sqlite_sequence"
+            " WHERE name = 'deliveries';"
             " DROP TABLE deliveries;"
             " ALTER TABLE deliveries_v5 RENAME TO deliveries;"
             " CREATE INDEX pending_deliveries ON deliveries (next_attempt_ms) WHERE state = 'pending';"

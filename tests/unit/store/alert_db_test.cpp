@@ -544,6 +544,8 @@ TEST_F(AlertDbTest, AVersion4FileKeepsItsQueueAndMayLeaveDeliveriesToPeers) {
                      "NOT NULL, last_error TEXT NOT NULL, created_ms INTEGER NOT NULL) STRICT;"
                      " INSERT INTO deliveries VALUES (7, 'ops', 1, 'fired', 'pending', 0, 1000, '', 1000),"
                      " (8, 'pager', 1, 'fired', 'pending', 1, 5000, 'answered 500', 1000);"
+                     // Deliveries up to 20 were given; those above 8 are forgotten since.
+                     " UPDATE sqlite_sequence SET seq = 20 WHERE name = 'deliveries';"
                      " PRAGMA user_version = 4;"),
             "");
   auto reopened = AlertDb::open(path_);
@@ -559,6 +561,9 @@ TEST_F(AlertDbTest, AVersion4FileKeepsItsQueueAndMayLeaveDeliveriesToPeers) {
   EXPECT_EQ(raw_value(path_, "SELECT state || ' ' || last_error FROM deliveries WHERE id = 7"),
             "peer notified by gateway svc-gateway-b");
   EXPECT_EQ(raw_value(path_, "SELECT count(*) FROM pragma_index_list('deliveries')"), "2");
+  // A new delivery's id was never given before: a receiver keeping the ids it saw takes it.
+  ASSERT_TRUE(reopened->fire(alert("hot", "d2", 6000), std::vector<std::string>{"ops"}).ok());
+  EXPECT_EQ(raw_value(path_, "SELECT max(id) FROM deliveries"), "21");
 }
 
 // The referee's two answers besides "send": wait (postponed, no attempt counted) and "a peer
