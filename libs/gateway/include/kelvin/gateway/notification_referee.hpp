@@ -24,8 +24,8 @@
 // others and may notify a transition they notified already (at least once, never lost by it); so
 // does one that missed a peer's alert that started and ended while it was away.
 //
-// Threads: handle_message() and publish_state() on the MQTT and alert engine threads, judge() on
-// the webhook sender's; the peers' states are under a leaf mutex.
+// Threads: handle_message() on the MQTT thread, publish_state() on the alert engine's, judge() on
+// the webhook sender's; the peers' alerts and the counters are under a leaf mutex.
 
 #include <chrono>
 #include <cstdint>
@@ -47,11 +47,11 @@ namespace kelvin::gateway {
 
 // Whether the alerts of `subject` are the group's, judged alike by every gateway of a share group
 // (a device, a certificate, a rollout), rather than one gateway's own ("gateway": its disk, its
-// export, the events it counted). A subject MQTT could not carry in a topic level is nobody's to
-// share either.
+// export, the events it counted). A subject that is no identity (a certificate of a display name:
+// the CA's, the server's host name) is not shared either: it could not name a topic level safely.
 bool is_group_subject(std::string_view subject);
 
-// One gateway's newest alert of a rule on a subject, as the referee knows it.
+// One alert of a gateway on a rule and subject, as the referee knows it.
 struct AlertEpisode {
   std::int64_t started_ms = 0;
   std::optional<std::int64_t> ended_ms{};  // nullopt: still firing
@@ -63,8 +63,8 @@ enum class TransitionEvent { fired, resolved };
 // which then is no transition of the group's:
 // - fired: the peer's alert started before (at the same millisecond: the peer's identity sorts
 //   first) and had not ended before `at_ms` (one ending at `at_ms` hands over);
-// - resolved: the peer's alert started by `at_ms` and had not ended by then (at the same
-//   millisecond: the peer's identity sorts after, so the first in order sends).
+// - resolved: the peer's alert started by `at_ms` and had not ended by then (ending at the same
+//   millisecond: the peer's identity sorts after, so the last of them in order sends).
 // For two gateways judging the same pair of alerts, exactly one of them finds the other keeping it.
 bool keeps_group_firing(const AlertEpisode& episode, std::string_view peer, std::string_view self,
                         TransitionEvent event, std::int64_t at_ms);
@@ -130,11 +130,11 @@ class NotificationReferee {
   const NotificationRefereeOptions options_;
   const Publish publish_;
   const OnlinePeers online_peers_;
+  RateLimitedLog log_;  // thread-safe
 
   mutable std::mutex mutex_;  // guards the members below it; a leaf
   std::map<Key, PeerAlerts, std::less<>> peers_alerts_;
   RefereeCounters counters_;
-  RateLimitedLog log_;
 };
 
 }  // namespace kelvin::gateway
