@@ -86,7 +86,8 @@ class WebhookSenderTest : public ::testing::Test {
     return fired.ok() ? fired->id : 0;
   }
 
-  std::unique_ptr<WebhookSender> sender(int max_attempts = 30) {
+  // `clock` empty: the system's.
+  std::unique_ptr<WebhookSender> sender(int max_attempts = 30, std::function<std::int64_t()> clock = nullptr) {
     WebhookSenderOptions options{.webhooks = {{.name = "ops",
                                                .url = "https://receiver.invalid/hook",
                                                .secret_file = secret_file_,
@@ -99,7 +100,8 @@ class WebhookSenderTest : public ::testing::Test {
         [this](const WebhookSettings& webhook, const std::string& body, const std::vector<std::string>& headers) {
           EXPECT_EQ(webhook.name, "ops");
           return receiver_.post(body, headers);
-        });
+        },
+        std::move(clock));
   }
 
   kelvin::testing::TempDir dir_;
@@ -168,17 +170,7 @@ TEST_F(WebhookSenderTest, ADeliveryIsJudgedBeforeItsFirstAttemptAndLeftToAPeerIf
   std::atomic<std::int64_t> now_ms{1000};
   std::atomic<int> judged{0};
   std::atomic<bool> leave{false};
-  WebhookSenderOptions options{
-      .webhooks = {{.name = "ops", .url = "https://receiver.invalid/hook", .secret_file = secret_file_}},
-      .poll = 5ms,
-      .retry_min = 5ms,
-      .retry_max = 5ms};
-  auto webhooks = std::make_unique<WebhookSender>(
-      dir_ / "alerts.db", std::move(options),
-      [this](const WebhookSettings&, const std::string& body, const std::vector<std::string>& headers) {
-        return receiver_.post(body, headers);
-      },
-      [&] { return now_ms.load(); });
+  auto webhooks = sender(30, [&] { return now_ms.load(); });
   webhooks->judge_with([&](const store::Delivery& delivery, std::int64_t now) {
     ++judged;
     EXPECT_EQ(delivery.attempts, 0) << "only the first attempt is judged";
