@@ -961,6 +961,7 @@ std::string Gateway::stats_json() const {
   field("readings_given_up", c.readings_given_up);
   field("rejected_total", c.rejected_total);
   field("commits", c.commits);
+  field("dense_batches", c.dense_batches);
   field("commit_failures", c.commit_failures);
   field("acks_published", c.acks_published);
   field("ack_failures", c.ack_failures);

@@ -165,6 +165,8 @@ Result<GatewaySettings> load_gateway_config(const std::filesystem::path& path) {
       ingest.integer("batch_min_readings", s.ingest.batch_min_readings, std::size_t{1}, std::size_t{100'000});
   s.ingest.batch_quiet_delay =
       std::chrono::milliseconds(ingest.integer("batch_quiet_delay_ms", s.ingest.batch_quiet_delay.count(), 1, 10'000));
+  s.ingest.batch_dense_delay =
+      std::chrono::milliseconds(ingest.integer("batch_dense_delay_ms", s.ingest.batch_dense_delay.count(), 1, 10'000));
   s.ingest.max_waiting_readings =
       ingest.integer("max_waiting_readings", s.ingest.max_waiting_readings, std::size_t{1}, std::size_t{10'000'000});
   s.ingest.latency_window =

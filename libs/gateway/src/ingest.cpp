@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
@@ -204,6 +206,19 @@ std::size_t Ingest::enough_readings() const {
   return std::min(options_.batch_min_readings, options_.batch_max_readings);
 }
 
+bool Ingest::batch_is_dense_locked() const {
+  const auto& readings = waiting_.readings;
+  const std::size_t most_devices = readings.size() / kDenseBatchReadingsPerDevice;
+  if (most_devices == 0) return false;
+  // Stops at the first device too many: a batch of a fleet (a device or two per reading) is
+  // judged after a few readings, whatever its size.
+  std::unordered_set<std::string_view> devices;
+  for (const auto& item : readings) {
+    if (devices.insert(item.device_id).second && devices.size() > most_devices) return false;
+  }
+  return true;
+}
+
 bool Ingest::idle_locked() const {
   // Floors are not in waiting_: they come from statuses, once those are recorded (commit()).
   return waiting_.readings.empty() && waiting_.rejected.empty() && waiting_statuses_.empty() &&
@@ -309,6 +324,15 @@ void Ingest::commit_loop() {
       // of a quiet moment a little longer, so that a few readings share the commit.
       work_ready_.wait_until(lock, first_waiting_since_ + options_.batch_max_delay,
                              [&] { return stopping_ || waiting_.readings.size() >= options_.batch_max_readings; });
+      // A batch of few devices waits longer: its devices' next readings share the commit's cost.
+      // handle_telemetry() does not wake this wait for each reading, only at batch_max_readings.
+      if (!stopping_ && waiting_requests_ == 0 && options_.batch_dense_delay > options_.batch_max_delay &&
+          batch_is_dense_locked()) {
+        ++counters_.dense_batches;
+        work_ready_.wait_until(lock, first_waiting_since_ + options_.batch_dense_delay, [&] {
+          return stopping_ || waiting_.readings.size() >= options_.batch_max_readings || waiting_requests_ > 0;
+        });
+      }
       work_ready_.wait_until(
           lock, first_waiting_since_ + std::max(options_.batch_max_delay, options_.batch_quiet_delay),
           [&] { return stopping_ || waiting_.readings.size() >= enough_readings() || waiting_requests_ > 0; });

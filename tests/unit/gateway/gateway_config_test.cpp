@@ -225,15 +225,19 @@ TEST_F(GatewayConfigTest, HttpMistakesAreReportedAtOnce) {
 }
 
 TEST_F(GatewayConfigTest, TheIngestsBatchBoundsAreReadAndChecked) {
-  auto good = load("[ingest]\nbatch_max_delay_ms = 2\nbatch_min_readings = 1\nbatch_quiet_delay_ms = 200\n");
+  auto good = load(
+      "[ingest]\nbatch_max_delay_ms = 2\nbatch_min_readings = 1\nbatch_quiet_delay_ms = 200\n"
+      "batch_dense_delay_ms = 30\n");
   ASSERT_TRUE(good.ok()) << good.error().message;
   EXPECT_EQ(good->ingest.batch_max_delay, std::chrono::milliseconds(2));
   EXPECT_EQ(good->ingest.batch_min_readings, 1u);
   EXPECT_EQ(good->ingest.batch_quiet_delay, std::chrono::milliseconds(200));
-  auto bad = load("[ingest]\nbatch_min_readings = 0\nbatch_quiet_delay_ms = 0\n");
+  EXPECT_EQ(good->ingest.batch_dense_delay, std::chrono::milliseconds(30));
+  auto bad = load("[ingest]\nbatch_min_readings = 0\nbatch_quiet_delay_ms = 0\nbatch_dense_delay_ms = 0\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.error().message, HasSubstr("batch_min_readings"));
   EXPECT_THAT(bad.error().message, HasSubstr("batch_quiet_delay_ms"));
+  EXPECT_THAT(bad.error().message, HasSubstr("batch_dense_delay_ms"));
 }
 
 TEST_F(GatewayConfigTest, ShareGroupAndPeerGatewaysAreChecked) {

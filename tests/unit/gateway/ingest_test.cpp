@@ -370,6 +370,82 @@ TEST_F(IngestTest, AcksArePublishedOnMqttOnlyForDevicesHeardOverMqtt) {
   EXPECT_EQ(ingest_->counters().commits, 1u) << "the test meant one batch";
 }
 
+// Readings first..last of one device, as one batch payload: taken by the ingest all at once, so
+// the commit thread judges the whole batch, never a part of it.
+std::string batch_of_seqs(std::uint64_t first, std::uint64_t last) {
+  std::string out = R"({"batch":[)";
+  for (std::uint64_t seq = first; seq <= last; ++seq) out += (seq == first ? "" : ",") + reading(seq);
+  return out + "]}";
+}
+
+// The dense rule (IngestOptions::batch_dense_delay): a batch of few devices waits past the max
+// delay for more of their readings; the tests give it a delay longer than any of them waits.
+class DenseBatchTest : public IngestTest {
+ protected:
+  DenseBatchTest() {
+    options_.batch_min_readings = 1;  // only the dense rule can hold a batch past batch_max_delay
+    options_.batch_dense_delay = 20s;
+  }
+};
+
+TEST_F(DenseBatchTest, ABatchOfEightReadingsPerDeviceWaitsPastTheMaxDelayForMore) {
+  options_.batch_max_readings = 12;
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", batch_of_seqs(1, Ingest::kDenseBatchReadingsPerDevice));
+  std::this_thread::sleep_for(200ms);  // forty times batch_max_delay
+  EXPECT_EQ(ingest_->counters().readings_stored, 0u) << "a dense batch was committed at batch_max_delay";
+  EXPECT_EQ(ingest_->counters().dense_batches, 1u);
+  // Its devices' next readings join it; reaching batch_max_readings commits it at once.
+  ingest_->handle_message("devices/d1/telemetry", batch_of_seqs(Ingest::kDenseBatchReadingsPerDevice + 1, 12));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 12; }));
+  EXPECT_EQ(ingest_->counters().commits, 1u);
+  ingest_->stop();
+  EXPECT_EQ(acked_seq(*store_, "d1"), 12u);
+}
+
+TEST_F(DenseBatchTest, ABatchOfFewerReadingsPerDeviceIsCommittedAtTheMaxDelay) {
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", batch_of_seqs(1, Ingest::kDenseBatchReadingsPerDevice - 1));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == 7u; }));
+  EXPECT_EQ(ingest_->counters().dense_batches, 0u);
+}
+
+// A fleet's batch, a reading from each of many devices, gains nothing from waiting: however many
+// readings it holds, and whenever the commit thread looks at it, it is not dense.
+TEST_F(DenseBatchTest, ABatchOfManyDevicesIsCommittedAtTheMaxDelay) {
+  make_ingest();
+  constexpr std::uint64_t kDevices = 40;
+  for (std::uint64_t device = 0; device < kDevices; ++device) {
+    ingest_->handle_message("devices/d" + std::to_string(device) + "/telemetry", reading(1));
+  }
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().readings_stored == kDevices; }));
+  EXPECT_EQ(ingest_->counters().dense_batches, 0u);
+}
+
+TEST_F(DenseBatchTest, StopCommitsADenseBatchAtOnce) {
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", batch_of_seqs(1, 10));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().dense_batches == 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  ingest_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "stop() waited out the dense delay";
+  EXPECT_EQ(acked_seq(*store_, "d1"), 10u);
+}
+
+// An HTTPS client holds its connection open until the answer: a request ends the dense wait of
+// the batch it joins.
+TEST_F(DenseBatchTest, AReadingPostedOverHttpsEndsTheDenseWait) {
+  SubmittedTelemetry submitted(db_);
+  make_ingest();
+  ingest_->handle_message("devices/d1/telemetry", batch_of_seqs(1, 10));
+  ASSERT_TRUE(eventually([&] { return ingest_->counters().dense_batches == 1; }));
+  EXPECT_EQ(ingest_->counters().readings_stored, 0u);
+  ingest_->submit_telemetry("d2", batch_of({reading(1)}), submitted.completion("d2"));
+  ASSERT_TRUE(eventually([&] { return submitted.told().size() == 1; }));
+  EXPECT_EQ(submitted.told().front().outcome.acked_seq, 1u);
+  EXPECT_EQ(ingest_->counters().readings_stored, 11u);
+}
+
 TEST_F(IngestTest, SubmittedTelemetryNamesRefusedReadingsAndAPayloadRefusedWhole) {
   SubmittedTelemetry submitted(db_);
   make_ingest();
