@@ -70,7 +70,7 @@ struct IngestCounters {
   std::array<std::uint64_t, proto::kRejectReasonCount> rejected{};  // by proto::RejectReason
   std::uint64_t rejected_total = 0;
   std::uint64_t commits = 0;
-  std::uint64_t dense_batches = 0;  // batches that waited out batch_dense_delay (IngestOptions)
+  std::uint64_t dense_batches = 0;  // batches held past batch_max_delay as dense (IngestOptions)
   std::uint64_t commit_failures = 0;
   std::uint64_t acks_published = 0;
   std::uint64_t ack_failures = 0;
