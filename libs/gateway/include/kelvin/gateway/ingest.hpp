@@ -48,7 +48,7 @@ struct IngestOptions {
   // or more on average), waits for more until batch_dense_delay after its first reading (never
   // less than batch_max_delay). Most of what a commit costs is per commit (the fsync) and per
   // device in it (the tails of its index ranges, its row, its ack), so more readings of the same
-  // devices share that nearly free: a few devices streaming readings cost about an eighth less CPU
+  // devices share that nearly free: a few devices streaming readings cost about 14 % less CPU
   // per reading than with every batch committed at batch_max_delay. A batch of many devices with a
   // reading or two each (a fleet at its pace) gains nothing from waiting and keeps batch_max_delay
   // (docs/gateway.md, "Ingest"). Not when an HTTPS request waits on the batch. A value up to
