@@ -318,7 +318,7 @@ class SubmittedAnswers {
 using SubmittedTelemetry = SubmittedAnswers<TelemetryOutcome>;
 using SubmittedStatuses = SubmittedAnswers<StatusOutcome>;
 
-std::string batch_of(std::initializer_list<std::string> readings) {
+std::string batch_of(const std::vector<std::string>& readings) {
   std::string out = R"({"batch":[)";
   for (const auto& r : readings) out += (out.back() == '[' ? "" : ",") + r;
   return out + "]}";
@@ -373,9 +373,9 @@ TEST_F(IngestTest, AcksArePublishedOnMqttOnlyForDevicesHeardOverMqtt) {
 // Readings first..last of one device, as one batch payload: taken by the ingest all at once, so
 // the commit thread judges the whole batch, never a part of it.
 std::string batch_of_seqs(std::uint64_t first, std::uint64_t last) {
-  std::string out = R"({"batch":[)";
-  for (std::uint64_t seq = first; seq <= last; ++seq) out += (seq == first ? "" : ",") + reading(seq);
-  return out + "]}";
+  std::vector<std::string> readings;
+  for (std::uint64_t seq = first; seq <= last; ++seq) readings.push_back(reading(seq));
+  return batch_of(readings);
 }
 
 // The dense rule (IngestOptions::batch_dense_delay): a batch of few devices waits past the max
