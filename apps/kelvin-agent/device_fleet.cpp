@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/log/log.hpp"
 
 namespace kelvin::agent {
@@ -150,7 +151,12 @@ void run_fleet(std::vector<DeviceRunner*> runners, const FleetOptions& options, 
   std::vector<std::unique_ptr<FleetWorker>> workers;
   for (auto& share : shares) workers.push_back(std::make_unique<FleetWorker>(std::move(share), options));
   std::vector<std::thread> running;
-  for (auto& worker : workers) running.emplace_back([&worker, &stop] { worker->run(stop); });
+  for (auto& worker : workers) {
+    running.emplace_back([&worker, &stop] {
+      core::name_this_thread("fleet-worker");
+      worker->run(stop);
+    });
+  }
   for (auto& thread : running) thread.join();
 }
 

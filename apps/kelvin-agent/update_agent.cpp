@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/device/update_client.hpp"
 #include "kelvin/linux_port/slot_files.hpp"
 #include "kelvin/linux_port/update_gateway.hpp"
@@ -106,7 +107,10 @@ Result<std::unique_ptr<UpdateAgent>> UpdateAgent::start(UpdateAgentOptions optio
   std::unique_ptr<UpdateAgent> agent(new UpdateAgent(std::move(options)));
   agent->machine_ = std::make_unique<Machine>(*agent, std::make_unique<release::PinnedReleaseKey>(std::move(*key)),
                                               std::move(*client));
-  agent->worker_ = std::thread([raw = agent.get()] { raw->run_worker(); });
+  agent->worker_ = std::thread([raw = agent.get()] {
+    core::name_this_thread("update-worker");
+    raw->run_worker();
+  });
   return agent;
 }
 

@@ -110,6 +110,20 @@ TEST_F(Gateway, ReadingPublishedWithMosquittoClientsIsStoredAndAcknowledged) {
   EXPECT_EQ(info.last_reading->value(kelvin::proto::Quantity::humidity), 40.25);
 }
 
+// What `top -H -p <pid>` and perf show an operator: each of the gateway's threads by its job.
+TEST_F(Gateway, ItsThreadsAreNamedByTheirJob) {
+  std::vector<std::string> names;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(install_.gateway().pid()) + "/task")) {
+    std::string name = read_text(task.path() / "comm");
+    if (!name.empty() && name.back() == '\n') name.pop_back();
+    names.push_back(name);
+  }
+  for (const char* expected : {"mqtt", "ingest-commit", "housekeeping", "https-io", "password-checks", "api-reads",
+                               "release-reads", "broker-watch", "broker-log", "live-feed", "alerts", "rollouts"}) {
+    EXPECT_THAT(names, ::testing::Contains(std::string(expected)));
+  }
+}
+
 TEST_F(Gateway, ResentReadingIsStoredOnceAndAcknowledgedAgain) {
   auto payload = "{\"batch\":[" + reading_json(1, 20, 50) + "," + reading_json(2, 20.5, 51) + "]}";
   ASSERT_EQ(install_.publish(sensor1_, "devices/sensor-01/telemetry", payload).exit_code, 0);

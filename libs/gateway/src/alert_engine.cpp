@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "alert_json.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/gateway/silence_book.hpp"
 #include "kelvin/log/log.hpp"
@@ -72,7 +73,10 @@ Result<void> AlertEngine::start() {
   }
   db_.emplace(std::move(*db));
   store_.emplace(std::move(*store));
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("alerts");
+    run();
+  });
   return {};
 }
 

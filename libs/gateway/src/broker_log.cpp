@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "kelvin/broker_acl/denial_tally.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
@@ -75,7 +76,10 @@ Result<std::unique_ptr<BrokerLog>> BrokerLog::open(ClientLineListener on_client_
 
 BrokerLog::BrokerLog(int read_fd, int write_fd, ClientLineListener on_client_line)
     : read_fd_(read_fd), write_fd_(write_fd), on_client_line_(std::move(on_client_line)) {
-  reader_ = std::thread([this] { run(); });
+  reader_ = std::thread([this] {
+    core::name_this_thread("broker-log");
+    run();
+  });
 }
 
 BrokerLog::~BrokerLog() {

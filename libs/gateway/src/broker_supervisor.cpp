@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kelvin/core/files.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/log/log.hpp"
 
 namespace kelvin::gateway {
@@ -97,7 +98,10 @@ Result<void> BrokerSupervisor::start() {
   if (auto r = spawn_and_wait_ready(); !r) return r;
   log::component("broker").info("mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
                                 options_.broker.port);
-  watcher_ = std::thread([this] { watch(); });
+  watcher_ = std::thread([this] {
+    core::name_this_thread("broker-watch");
+    watch();
+  });
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include "certificate_health.hpp"
 #include "gateway_metrics.hpp"
 #include "kelvin/core/files.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/gateway/gateway_routes.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
@@ -200,7 +201,10 @@ Result<void> Gateway::start() {
   if (webhooks_) {
     if (auto r = webhooks_->start(); !r) return r;
   }
-  housekeeping_ = std::thread([this] { run_housekeeping(); });
+  housekeeping_ = std::thread([this] {
+    core::name_this_thread("housekeeping");
+    run_housekeeping();
+  });
   return {};
 }
 
@@ -453,19 +457,19 @@ Result<void> Gateway::start_http() {
   session_guard_ = std::make_unique<SessionGuard>(*accounts_);
   // Two threads: Argon2id holds 64 MiB per check, so at most two at once on a small gateway; a
   // short queue, so a flood of sign-ins is answered 503 busy instead of waiting for minutes.
-  blocking_work_ = std::make_unique<BlockingWork>(2, 16);
+  blocking_work_ = std::make_unique<BlockingWork>(2, 16, "password-checks");
   auto api_store = store::Store::open(store_path(settings_.state_dir), settings_.store);
   if (!api_store) return make_error(api_store.error().code, "HTTPS API: " + api_store.error().message);
   api_store_ = std::make_unique<SharedStore>(std::move(*api_store));
   // One thread: the API's reads take their one connection in turn anyway (shared_store.hpp).
-  api_reads_ = std::make_unique<BlockingWork>(1, 32);
+  api_reads_ = std::make_unique<BlockingWork>(1, 32, "api-reads");
   // Devices' release lookups (a manifest or an image: the trusted key, the manifest and its signature
   // checked, the image's size) have a thread of their own, so a fleet fetching an update and the
   // dashboard's store queries never wait for each other. Its queue holds one lookup per connection:
   // a connection has at most one request in a handler, so a fleet downloading at once is queued,
   // never answered 503 busy (make bench-ota: with the 32 places of api_reads_, 500 devices starting
   // together got 400-600 busy answers a round), and what it can hold is bounded by max_connections.
-  release_reads_ = std::make_unique<BlockingWork>(1, options.max_connections);
+  release_reads_ = std::make_unique<BlockingWork>(1, options.max_connections, "release-reads");
 
   std::string metrics_token;
   if (!settings_.metrics_token_file.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/gateway/influx_points.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
@@ -59,8 +60,14 @@ Result<void> InfluxExporter::start() {
   reader_store_ = std::move(*reader_store);
   refresh_backlog();
   const std::uint64_t cursor = stats().cursor;
-  thread_ = std::thread([this] { run(); });
-  reader_ = std::thread([this, cursor] { read_ahead(cursor); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("influx-export");
+    run();
+  });
+  reader_ = std::thread([this, cursor] {
+    core::name_this_thread("influx-read");
+    read_ahead(cursor);
+  });
   return {};
 }
 

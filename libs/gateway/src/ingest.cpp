@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/log/subject.hpp"
 #include "kelvin/proto/status.hpp"
@@ -79,7 +80,10 @@ Ingest::~Ingest() {
 void Ingest::start() {
   std::lock_guard lock(mutex_);
   stopping_ = false;
-  committer_ = std::thread([this] { commit_loop(); });
+  committer_ = std::thread([this] {
+    core::name_this_thread("ingest-commit");
+    commit_loop();
+  });
 }
 
 void Ingest::stop() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/fleet/fleet_json.hpp"
 
 namespace kelvin::gateway {
@@ -96,7 +97,10 @@ void LiveFeed::start(std::uint64_t last_position, ReplaySource replay) {
   started_ = true;
   through_ = last_position;  // the feed's thread's alone from here on
   replay_source_ = std::move(replay);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("live-feed");
+    run();
+  });
 }
 
 void LiveFeed::stop() {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/gateway/ingest.hpp"
 #include "kelvin/log/log.hpp"
 #include "kelvin/proto/topics.hpp"
@@ -47,7 +48,10 @@ Result<void> RolloutEngine::start() {
   auto db = store::RolloutDb::open(db_file_);
   if (!db) return make_error(db.error().code, "rollouts: " + db.error().message);
   db_.emplace(std::move(*db));
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("rollouts");
+    run();
+  });
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include "alert_json.hpp"
 #include "kelvin/core/files.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/crypto/digest.hpp"
 #include "kelvin/curl/https_post.hpp"
 #include "kelvin/gateway/ingest.hpp"
@@ -70,7 +71,10 @@ Result<void> WebhookSender::start() {
   auto db = store::AlertDb::open(alerts_db_file_);
   if (!db) return make_error(db.error().code, "webhooks: " + db.error().message);
   db_.emplace(std::move(*db));
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("webhooks");
+    run();
+  });
   return {};
 }
 

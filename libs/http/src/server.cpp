@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "file_slice_body.hpp"
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/crypto/tls_server.hpp"
 #include "kelvin/http/response_headers.hpp"
 #include "kelvin/http/target.hpp"
@@ -824,7 +825,12 @@ Result<void> Server::Impl::open() {
 void Server::Impl::run() {
   net::dispatch(*acceptor_strand_, [this] { accept(); });
   threads_.reserve(static_cast<std::size_t>(options_.io_threads));
-  for (int i = 0; i < options_.io_threads; ++i) threads_.emplace_back([this] { run_io(); });
+  for (int i = 0; i < options_.io_threads; ++i) {
+    threads_.emplace_back([this] {
+      core::name_this_thread("https-io");
+      run_io();
+    });
+  }
   log(LogLevel::info, "listening on " + options_.bind_address + ":" + std::to_string(port_));
 }
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "kelvin/core/thread_name.hpp"
 #include "kelvin/crypto/tls_connection.hpp"
 #include "kelvin/crypto/tls_policy.hpp"
 
@@ -259,7 +260,10 @@ Result<void> Client::start_background() {
   }
   background_stop_.store(false);
   background_ = true;
-  network_thread_ = std::thread([this] { run_network_thread(); });
+  network_thread_ = std::thread([this] {
+    core::name_this_thread("mqtt");
+    run_network_thread();
+  });
   return {};
 }
 

@@ -9,6 +9,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -16,8 +18,9 @@ namespace kelvin::gateway {
 
 class BlockingWork {
  public:
-  // Precondition: threads >= 1, capacity >= 1.
-  BlockingWork(std::size_t threads, std::size_t capacity);
+  // Precondition: threads >= 1, capacity >= 1. The threads are named `thread_name` (what
+  // `top -H` shows; at most 15 bytes).
+  BlockingWork(std::size_t threads, std::size_t capacity, std::string_view thread_name = "blocking-work");
   ~BlockingWork();  // stop()s
   BlockingWork(const BlockingWork&) = delete;
   BlockingWork& operator=(const BlockingWork&) = delete;
