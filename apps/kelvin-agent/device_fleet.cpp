@@ -152,10 +152,7 @@ void run_fleet(std::vector<DeviceRunner*> runners, const FleetOptions& options, 
   for (auto& share : shares) workers.push_back(std::make_unique<FleetWorker>(std::move(share), options));
   std::vector<std::thread> running;
   for (auto& worker : workers) {
-    running.emplace_back([&worker, &stop] {
-      core::name_this_thread("fleet-worker");
-      worker->run(stop);
-    });
+    running.emplace_back(core::named_thread("fleet-worker", [&worker, &stop] { worker->run(stop); }));
   }
   for (auto& thread : running) thread.join();
 }

@@ -107,10 +107,7 @@ Result<std::unique_ptr<UpdateAgent>> UpdateAgent::start(UpdateAgentOptions optio
   std::unique_ptr<UpdateAgent> agent(new UpdateAgent(std::move(options)));
   agent->machine_ = std::make_unique<Machine>(*agent, std::make_unique<release::PinnedReleaseKey>(std::move(*key)),
                                               std::move(*client));
-  agent->worker_ = std::thread([raw = agent.get()] {
-    core::name_this_thread("update-worker");
-    raw->run_worker();
-  });
+  agent->worker_ = core::named_thread("update-worker", [raw = agent.get()] { raw->run_worker(); });
   return agent;
 }
 

@@ -73,10 +73,7 @@ Result<void> AlertEngine::start() {
   }
   db_.emplace(std::move(*db));
   store_.emplace(std::move(*store));
-  thread_ = std::thread([this] {
-    core::name_this_thread("alerts");
-    run();
-  });
+  thread_ = core::named_thread("alerts", [this] { run(); });
   return {};
 }
 

@@ -10,12 +10,7 @@ namespace kelvin::gateway {
 BlockingWork::BlockingWork(std::size_t threads, std::size_t capacity, std::string_view thread_name)
     : capacity_(capacity) {
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, name = std::string(thread_name)] {
-      core::name_this_thread(name);
-      run();
-    });
-  }
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back(core::named_thread(thread_name, [this] { run(); }));
 }
 
 BlockingWork::~BlockingWork() {

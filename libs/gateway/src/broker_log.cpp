@@ -76,10 +76,7 @@ Result<std::unique_ptr<BrokerLog>> BrokerLog::open(ClientLineListener on_client_
 
 BrokerLog::BrokerLog(int read_fd, int write_fd, ClientLineListener on_client_line)
     : read_fd_(read_fd), write_fd_(write_fd), on_client_line_(std::move(on_client_line)) {
-  reader_ = std::thread([this] {
-    core::name_this_thread("broker-log");
-    run();
-  });
+  reader_ = core::named_thread("broker-log", [this] { run(); });
 }
 
 BrokerLog::~BrokerLog() {

@@ -98,10 +98,7 @@ Result<void> BrokerSupervisor::start() {
   if (auto r = spawn_and_wait_ready(); !r) return r;
   log::component("broker").info("mosquitto running (pid {}) on {}:{}", *broker_pid(), options_.broker.bind_address,
                                 options_.broker.port);
-  watcher_ = std::thread([this] {
-    core::name_this_thread("broker-watch");
-    watch();
-  });
+  watcher_ = core::named_thread("broker-watch", [this] { watch(); });
   return {};
 }
 

@@ -201,10 +201,7 @@ Result<void> Gateway::start() {
   if (webhooks_) {
     if (auto r = webhooks_->start(); !r) return r;
   }
-  housekeeping_ = std::thread([this] {
-    core::name_this_thread("housekeeping");
-    run_housekeeping();
-  });
+  housekeeping_ = core::named_thread("housekeeping", [this] { run_housekeeping(); });
   return {};
 }
 

@@ -60,14 +60,8 @@ Result<void> InfluxExporter::start() {
   reader_store_ = std::move(*reader_store);
   refresh_backlog();
   const std::uint64_t cursor = stats().cursor;
-  thread_ = std::thread([this] {
-    core::name_this_thread("influx-export");
-    run();
-  });
-  reader_ = std::thread([this, cursor] {
-    core::name_this_thread("influx-read");
-    read_ahead(cursor);
-  });
+  thread_ = core::named_thread("influx-export", [this] { run(); });
+  reader_ = core::named_thread("influx-read", [this, cursor] { read_ahead(cursor); });
   return {};
 }
 

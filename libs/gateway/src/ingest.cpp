@@ -80,10 +80,7 @@ Ingest::~Ingest() {
 void Ingest::start() {
   std::lock_guard lock(mutex_);
   stopping_ = false;
-  committer_ = std::thread([this] {
-    core::name_this_thread("ingest-commit");
-    commit_loop();
-  });
+  committer_ = core::named_thread("ingest-commit", [this] { commit_loop(); });
 }
 
 void Ingest::stop() {

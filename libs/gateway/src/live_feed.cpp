@@ -97,10 +97,7 @@ void LiveFeed::start(std::uint64_t last_position, ReplaySource replay) {
   started_ = true;
   through_ = last_position;  // the feed's thread's alone from here on
   replay_source_ = std::move(replay);
-  thread_ = std::thread([this] {
-    core::name_this_thread("live-feed");
-    run();
-  });
+  thread_ = core::named_thread("live-feed", [this] { run(); });
 }
 
 void LiveFeed::stop() {

@@ -48,10 +48,7 @@ Result<void> RolloutEngine::start() {
   auto db = store::RolloutDb::open(db_file_);
   if (!db) return make_error(db.error().code, "rollouts: " + db.error().message);
   db_.emplace(std::move(*db));
-  thread_ = std::thread([this] {
-    core::name_this_thread("rollouts");
-    run();
-  });
+  thread_ = core::named_thread("rollouts", [this] { run(); });
   return {};
 }
 

@@ -71,10 +71,7 @@ Result<void> WebhookSender::start() {
   auto db = store::AlertDb::open(alerts_db_file_);
   if (!db) return make_error(db.error().code, "webhooks: " + db.error().message);
   db_.emplace(std::move(*db));
-  thread_ = std::thread([this] {
-    core::name_this_thread("webhooks");
-    run();
-  });
+  thread_ = core::named_thread("webhooks", [this] { run(); });
   return {};
 }
 

@@ -825,12 +825,8 @@ Result<void> Server::Impl::open() {
 void Server::Impl::run() {
   net::dispatch(*acceptor_strand_, [this] { accept(); });
   threads_.reserve(static_cast<std::size_t>(options_.io_threads));
-  for (int i = 0; i < options_.io_threads; ++i) {
-    threads_.emplace_back([this] {
-      core::name_this_thread("https-io");
-      run_io();
-    });
-  }
+  for (int i = 0; i < options_.io_threads; ++i)
+    threads_.emplace_back(core::named_thread("https-io", [this] { run_io(); }));
   log(LogLevel::info, "listening on " + options_.bind_address + ":" + std::to_string(port_));
 }
 

@@ -260,10 +260,7 @@ Result<void> Client::start_background() {
   }
   background_stop_.store(false);
   background_ = true;
-  network_thread_ = std::thread([this] {
-    core::name_this_thread("mqtt");
-    run_network_thread();
-  });
+  network_thread_ = core::named_thread("mqtt", [this] { run_network_thread(); });
   return {};
 }
 
